@@ -1,0 +1,1 @@
+"""PropDesk: the backend of a residential property-management front desk."""

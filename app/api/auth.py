@@ -1,0 +1,51 @@
+"""Signing in and out, and who am I."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette import status
+
+from app.api.deps import ActorDep, SessionDep, SettingsDep
+from app.api.errors import problems
+from app.domain.auth import service
+from app.domain.auth import users as users_service
+from app.domain.auth.schemas import LoginRequest, TokenRead, UserRead
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/login", response_model=TokenRead, responses=problems(service.InvalidCredentials, service.AccountLocked))
+async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenRead:
+    """Exchange a username and password for a bearer token.
+
+    After repeated failures the account is locked for a while (429 with Retry-After)."""
+    token, row, user = await service.login(
+        session,
+        username=body.username,
+        password=body.password,
+        token_minutes=settings.token_lifetime_minutes,
+        max_failures=settings.login_max_failures,
+        lockout_minutes=settings.login_lockout_minutes,
+    )
+    return TokenRead(access_token=token, expires_at=row.expires_at, user=await users_service.to_read(session, user))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problems(service.InvalidToken))
+async def logout(
+    actor: ActorDep,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials, Depends(HTTPBearer())],
+) -> None:
+    """Revoke the token used for this request."""
+    await service.logout(session, token=credentials.credentials)
+
+
+@router.get("/me", response_model=UserRead, responses=problems(service.InvalidToken))
+async def me(actor: ActorDep, session: SessionDep) -> UserRead:
+    """The signed-in staff member, with roles and estates."""
+    if actor.is_api_key or actor.id is None:
+        raise service.InvalidToken("an API key has no user")
+    user = await users_service.get_user(session, actor=actor, user_id=actor.id)
+    return await users_service.to_read(session, user)

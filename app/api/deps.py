@@ -1,0 +1,85 @@
+"""Dependencies every route uses: the session that commits, the caller, their permission."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.domain.auth import service as auth_service
+from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm
+from app.domain.errors import DomainError
+from app.domain.pagination import PageRequest
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work; the only place that commits.
+
+    Declared with scope="function" so the commit happens before the response is
+    sent: a failed commit can never follow a 2xx.
+    """
+    async with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+        except DomainError as exc:
+            if exc.keeps_changes:
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/login, or an API key")
+
+
+async def current_actor(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or not credentials.credentials:
+        raise auth_service.InvalidToken("send Authorization: Bearer <token>")
+    return await auth_service.authenticate(session, credential=credentials.credentials)
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def require(perm: Perm) -> Callable[..., object]:
+    """A route dependency: the caller must be signed in and hold `perm`."""
+
+    async def dependency(actor: ActorDep) -> Actor:
+        actor.require(perm)
+        return actor
+
+    dependency.__name__ = f"require_{perm.name}"
+    dependency.permission = perm  # type: ignore[attr-defined]
+    return dependency
+
+
+def settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(settings_dep)]
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=200, description="Rows per page (at most 200)")] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    sort: Annotated[str | None, Query(pattern=r"^-?[a-z_]{1,40}$", description="A field name; prefix - for descending")] = None,
+) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset, sort=sort)
+
+
+PageDep = Annotated[PageRequest, Depends(page_params)]

@@ -1,0 +1,127 @@
+"""One place that turns every error into RFC 9457 application/problem+json."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.domain.errors import DomainError, ErrorKind
+
+log = logging.getLogger("propdesk.errors")
+
+PROBLEM = "application/problem+json"
+STATUS = {
+    ErrorKind.not_found: 404,
+    ErrorKind.conflict: 409,
+    ErrorKind.invalid: 422,
+    ErrorKind.unauthenticated: 401,
+    ErrorKind.forbidden: 403,
+    ErrorKind.too_many: 429,
+    ErrorKind.unavailable: 503,
+}
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; extension members carry the facts of the error."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+def problems(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of an endpoint: each status it may answer with, and the error names."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for err in errors:
+        status = STATUS[err.kind]
+        entry = out.setdefault(status, {"model": Problem, "content": {PROBLEM: {}}, "description": ""})
+        entry["description"] = ", ".join(filter(None, [entry["description"], err.__name__]))
+    return out
+
+
+def problem_response(
+    *, status: int, code: str, title: str, detail: str | None, request: Request, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail, "instance": str(request.url.path), **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    status = STATUS[exc.kind]
+    headers = None
+    if "retry_after_seconds" in exc.extra:
+        headers = {"Retry-After": str(exc.extra["retry_after_seconds"])}
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
+    return problem_response(status=status, code=exc.code(), title=exc.title, detail=exc.detail, request=request, headers=headers, **exc.extra)
+
+
+def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ())]
+        out.append({"field": ".".join(loc[1:]) or ".".join(loc), "location": loc[0] if loc else None, "problem": e.get("msg")})
+    return out
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = _field_errors(list(exc.errors()))
+    fields = ", ".join(e["field"] for e in errors[:5])
+    return problem_response(status=422, code="validation-failed", title="The request is not valid", detail=f"check: {fields}", request=request, errors=errors)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = {404: "not-found", 405: "method-not-allowed", 401: "not-authenticated", 413: "too-large"}.get(exc.status_code, "http-error")
+    return problem_response(status=exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail), request=request, headers=getattr(exc, "headers", None))
+
+
+async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
+    # The last line of defence: input the schemas let through but PostgreSQL refused.
+    if isinstance(exc, IntegrityError):
+        return problem_response(status=409, code="constraint-violated", title="The change conflicts with existing records", detail=_pg_message(exc), request=request)
+    if isinstance(exc, (OperationalError, InterfaceError)) or _is_connection_error(exc):
+        log.warning("database unavailable: %s", exc.__class__.__name__)
+        return problem_response(status=503, code="database-unavailable", title="The database is not reachable; try again shortly", detail=None, request=request, headers={"Retry-After": "5"})
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", "") or ""
+    if sqlstate.startswith("22"):
+        return problem_response(status=422, code="invalid-value", title="A value is out of range or malformed", detail=_pg_message(exc), request=request)
+    log.exception("database error")
+    return problem_response(status=500, code="internal-error", title="Internal error", detail=None, request=request)
+
+
+def _pg_message(exc: DBAPIError) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(getattr(orig, "args", [""])[0] or "").split("\n")[0][:300]
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import asyncpg
+
+    orig = getattr(exc, "orig", None)
+    cause = getattr(orig, "__cause__", None)
+    return isinstance(cause, (OSError, asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.CannotConnectNowError))
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, OSError) or exc.__class__.__module__.startswith("asyncpg"):
+        log.warning("database unavailable: %r", exc)
+        return problem_response(status=503, code="database-unavailable", title="The database is not reachable; try again shortly", detail=None, request=request, headers={"Retry-After": "5"})
+    log.exception("unhandled error")
+    return problem_response(status=500, code="internal-error", title="Internal error", detail=None, request=request)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DBAPIError, _db_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unhandled)

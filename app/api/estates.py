@@ -1,0 +1,4 @@
+"""Endpoints of the estates area."""
+from fastapi import APIRouter
+
+router = APIRouter(tags=["estates"])

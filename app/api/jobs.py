@@ -1,0 +1,4 @@
+"""Endpoints of the jobs area."""
+from fastapi import APIRouter
+
+router = APIRouter(tags=["jobs"])

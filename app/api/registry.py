@@ -1,0 +1,4 @@
+"""Endpoints of the registry area."""
+from fastapi import APIRouter
+
+router = APIRouter(tags=["registry"])

@@ -1,0 +1,4 @@
+"""Endpoints of the roster area."""
+from fastapi import APIRouter
+
+router = APIRouter(tags=["roster"])

@@ -1,0 +1,35 @@
+"""Settings, from PROPDESK_* environment variables or a .env file."""
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PROPDESK_", env_file=".env", extra="ignore")
+
+    # Empty means: start the embedded PostgreSQL in data_dir.
+    database_url: str = Field(
+        default="", validation_alias=AliasChoices("PROPDESK_DATABASE_URL", "DATABASE_URL")
+    )
+    data_dir: Path = Path("./data")
+    secret: str = "change-me-in-production"
+    default_time_zone: str = "Asia/Shanghai"
+    token_lifetime_minutes: int = 12 * 60
+    idempotency_retention_hours: int = 48
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    max_page_size: int = 200
+    max_upload_bytes: int = 10 * 1024 * 1024
+    scheduler_enabled: bool = True
+    log_json: bool = True
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

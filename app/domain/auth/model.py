@@ -1,0 +1,50 @@
+"""Staff accounts, their estates, bearer tokens and integration API keys."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ARRAY, DateTime, String, Uuid
+from sqlmodel import Field, SQLModel
+
+from app.domain.base import Entity
+
+
+class User(Entity, table=True):
+    company_id: uuid.UUID = Field(foreign_key="company.id", index=True)
+    username: str = Field(max_length=60, unique=True)
+    full_name: str = Field(max_length=100)
+    phone: str | None = Field(default=None, max_length=60)
+    roles: list[str] = Field(default_factory=list, sa_type=ARRAY(String(32)), nullable=False)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class UserEstate(SQLModel, table=True):
+    __tablename__ = "user_estate"
+    user_id: uuid.UUID = Field(foreign_key="user.id", primary_key=True, ondelete="CASCADE")
+    estate_id: uuid.UUID = Field(foreign_key="estate.id", primary_key=True, index=True)
+
+
+class AuthToken(Entity, table=True):
+    __tablename__ = "auth_token"
+    user_id: uuid.UUID = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    # Only the SHA-256 of the token is stored; the token itself is shown once.
+    token_hash: str = Field(max_length=64, unique=True)
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True), index=True)
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class ApiKey(Entity, table=True):
+    __tablename__ = "api_key"
+    company_id: uuid.UUID = Field(foreign_key="company.id", index=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    estate_ids: list[uuid.UUID] = Field(default_factory=list, sa_type=ARRAY(Uuid), nullable=False)
+    scopes: list[str] = Field(default_factory=list, sa_type=ARRAY(String(32)), nullable=False)
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.domain.auth.roles import Perm, Role
+from app.domain.types import Name, PhoneText
+
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{3,60}$")]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128, pattern=r"^[^\x00]*$")]
+
+
+class LoginRequest(BaseModel):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[^\x00]*$")]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00]*$")]
+
+
+class UserBase(BaseModel):
+    full_name: Name
+    phone: PhoneText | None = None
+
+
+class UserCreate(UserBase):
+    username: Username
+    password: Password
+    roles: list[Role] = Field(min_length=1, max_length=10)
+    estate_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+
+
+class UserUpdate(BaseModel):
+    full_name: Name | None = None
+    phone: PhoneText | None = None
+    roles: list[Role] | None = Field(default=None, min_length=1, max_length=10)
+    estate_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=500)
+    is_active: bool | None = None
+
+
+class PasswordReset(BaseModel):
+    new_password: Password
+
+
+class UserRead(UserBase):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    username: str
+    roles: list[Role]
+    estate_ids: list[uuid.UUID]
+    is_active: bool
+    created_at: datetime
+
+
+class TokenRead(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    user: UserRead
+
+
+class ApiKeyCreate(BaseModel):
+    name: Name
+    estate_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    scopes: list[Perm] = Field(default=[Perm.reports_read], min_length=1, max_length=5)
+
+
+class ApiKeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    name: str
+    prefix: str
+    estate_ids: list[uuid.UUID]
+    scopes: list[str]
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyRead):
+    # Shown once; only its hash is kept.
+    key: str

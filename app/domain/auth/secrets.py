@@ -1,0 +1,40 @@
+"""Password hashing (argon2) and opaque tokens (only their SHA-256 is stored)."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+
+TOKEN_PREFIX = "pd_"
+API_KEY_PREFIX = "pdk_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A real hash to verify against for unknown usernames, so timing does not reveal them.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def burn_time(password: str) -> None:
+    verify_password(_DUMMY_HASH, password)
+
+
+def new_token(prefix: str = TOKEN_PREFIX) -> str:
+    return prefix + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,135 @@
+"""Signing in and out, resolving a bearer credential to an Actor."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.audit import service as audit
+from app.domain.auth import secrets
+from app.domain.auth.model import ApiKey, AuthToken, User, UserEstate
+from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm, Role
+from app.domain.base import utcnow
+from app.domain.errors import NotAuthenticated, TooManyAttempts
+
+
+class InvalidCredentials(NotAuthenticated):
+    title = "Wrong username or password"
+    # The failure count must survive the failed request.
+    keeps_changes = True
+
+
+class AccountLocked(TooManyAttempts):
+    title = "Too many failed sign-ins; the account is locked for a while"
+
+
+class InvalidToken(NotAuthenticated):
+    title = "The credential is missing, expired or revoked"
+
+
+async def login(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    token_minutes: int,
+    max_failures: int,
+    lockout_minutes: int,
+) -> tuple[str, AuthToken, User]:
+    user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
+    now = utcnow()
+    if user is None or not user.is_active:
+        secrets.burn_time(password)
+        raise InvalidCredentials()
+    if user.locked_until is not None and user.locked_until > now:
+        retry = int((user.locked_until - now).total_seconds()) + 1
+        raise AccountLocked(retry_after_seconds=retry)
+    if not secrets.verify_password(user.password_hash, password):
+        await _count_failure(session, user=user, now=now, max_failures=max_failures, lockout_minutes=lockout_minutes)
+        raise InvalidCredentials()
+    user.failed_logins = 0
+    user.locked_until = None
+    token = secrets.new_token()
+    row = AuthToken(user_id=user.id, token_hash=secrets.token_hash(token), expires_at=now + timedelta(minutes=token_minutes))
+    session.add(row)
+    await session.flush()
+    return token, row, user
+
+
+async def _count_failure(
+    session: AsyncSession, *, user: User, now: datetime, max_failures: int, lockout_minutes: int
+) -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= max_failures:
+        user.locked_until = now + timedelta(minutes=lockout_minutes)
+        user.failed_logins = 0
+        await audit.record(
+            session, actor=Actor(id=user.id, label=user.username, company_id=user.company_id),
+            action="auth.locked", entity="user", entity_id=user.id, estate_id=None,
+            after={"locked_until": user.locked_until},
+        )
+    await session.flush()
+
+
+async def logout(session: AsyncSession, *, token: str) -> None:
+    await session.execute(
+        update(AuthToken)
+        .where(AuthToken.token_hash == secrets.token_hash(token), AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def authenticate(session: AsyncSession, *, credential: str) -> Actor:
+    if credential.startswith(secrets.API_KEY_PREFIX):
+        return await _authenticate_api_key(session, credential=credential)
+    now = utcnow()
+    row = (
+        await session.execute(
+            select(User, AuthToken)
+            .join(AuthToken, AuthToken.user_id == User.id)
+            .where(AuthToken.token_hash == secrets.token_hash(credential))
+        )
+    ).first()
+    if row is None:
+        raise InvalidToken()
+    user, token = row
+    if token.revoked_at is not None or token.expires_at <= now or not user.is_active:
+        raise InvalidToken()
+    return await actor_for(session, user=user)
+
+
+async def actor_for(session: AsyncSession, *, user: User) -> Actor:
+    estates = (await session.execute(select(UserEstate.estate_id).where(UserEstate.user_id == user.id))).scalars()
+    return Actor(
+        id=user.id,
+        label=user.full_name,
+        company_id=user.company_id,
+        roles=frozenset(Role(r) for r in user.roles),
+        estate_ids=frozenset(estates),
+    )
+
+
+async def _authenticate_api_key(session: AsyncSession, *, credential: str) -> Actor:
+    key = (
+        await session.execute(select(ApiKey).where(ApiKey.key_hash == secrets.token_hash(credential)))
+    ).scalar_one_or_none()
+    if key is None or key.revoked_at is not None:
+        raise InvalidToken()
+    key.last_used_at = utcnow()
+    return Actor(
+        id=key.id,
+        label=f"api-key:{key.name}",
+        company_id=key.company_id,
+        estate_ids=frozenset(key.estate_ids),
+        is_api_key=True,
+        extra_perms=frozenset(Perm(s) for s in key.scopes),
+    )
+
+
+async def purge_expired_tokens(session: AsyncSession, *, older_than: datetime) -> int:
+    result = await session.execute(
+        delete(AuthToken).where((AuthToken.expires_at < older_than) | (AuthToken.revoked_at < older_than))
+    )
+    return result.rowcount or 0

@@ -1,0 +1,161 @@
+"""Staff accounts and integration keys: managed by admins within their own estates."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.audit import service as audit
+from app.domain.auth import secrets
+from app.domain.auth.model import ApiKey, User, UserEstate
+from app.domain.auth.principal import Actor
+from app.domain.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, UserCreate, UserRead, UserUpdate
+from app.domain.base import snapshot, utcnow
+from app.domain.errors import AlreadyExists, Forbidden, NotFound
+from app.domain.pagination import PageRequest, paginate
+
+
+class UsernameTaken(AlreadyExists):
+    title = "That username is taken"
+
+
+class UserNotFound(NotFound):
+    title = "User not found"
+
+
+class ApiKeyNotFound(NotFound):
+    title = "API key not found"
+
+
+class EstateOutsideYourScope(Forbidden):
+    title = "You may only grant estates you are assigned to"
+
+
+def _check_grantable(actor: Actor, estate_ids: list[uuid.UUID]) -> None:
+    outside = [e for e in estate_ids if not actor.sees(e)]
+    if outside:
+        raise EstateOutsideYourScope(estate_ids=[str(e) for e in outside])
+
+
+async def _estate_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
+    rows = await session.execute(select(UserEstate.estate_id).where(UserEstate.user_id == user_id))
+    return sorted(rows.scalars())
+
+
+async def to_read(session: AsyncSession, user: User) -> UserRead:
+    return UserRead.model_validate({**user.model_dump(), "estate_ids": await _estate_ids(session, user.id)})
+
+
+async def create_user(session: AsyncSession, *, actor: Actor, data: UserCreate) -> User:
+    _check_grantable(actor, data.estate_ids)
+    user = User(
+        company_id=actor.company_id,
+        username=data.username,
+        full_name=data.full_name,
+        phone=data.phone,
+        roles=[r.value for r in data.roles],
+        password_hash=secrets.hash_password(data.password),
+    )
+    session.add(user)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise UsernameTaken(field="username") from None
+    session.add_all([UserEstate(user_id=user.id, estate_id=e) for e in set(data.estate_ids)])
+    await session.flush()
+    after = {**snapshot(user), "estate_ids": data.estate_ids}
+    await audit.record(session, actor=actor, action="create", entity="user", entity_id=user.id, estate_id=None, after=after)
+    return user
+
+
+async def get_user(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID) -> User:
+    user = await session.get(User, user_id)
+    if user is None or user.company_id != actor.company_id:
+        raise UserNotFound()
+    # A user none of whose estates the actor sees is invisible to them.
+    if not actor.is_system and not set(await _estate_ids(session, user.id)) & actor.estate_ids:
+        raise UserNotFound()
+    return user
+
+
+async def list_users(
+    session: AsyncSession, *, actor: Actor, page: PageRequest, estate_id: uuid.UUID | None, role: str | None, q: str | None
+) -> tuple[list[User], int]:
+    visible = select(UserEstate.user_id).where(UserEstate.estate_id.in_(actor.estate_ids))
+    if estate_id is not None:
+        visible = visible.where(UserEstate.estate_id == estate_id)
+    stmt = select(User).where(User.id.in_(visible), User.company_id == actor.company_id)
+    if role:
+        stmt = stmt.where(User.roles.any(role))
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(User.full_name.ilike(like) | User.username.ilike(like))
+    sortable = {"username": User.username, "full_name": User.full_name, "created_at": User.created_at}
+    return await paginate(session, stmt, page, sortable=sortable, default=[User.username])
+
+
+async def update_user(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID, data: UserUpdate) -> User:
+    user = await get_user(session, actor=actor, user_id=user_id)
+    before = {**snapshot(user), "estate_ids": await _estate_ids(session, user.id)}
+    changes = data.model_dump(exclude_unset=True, exclude={"estate_ids"})
+    if "roles" in changes:
+        changes["roles"] = [r.value for r in data.roles or []]
+    for key, value in changes.items():
+        if value is not None or key == "phone":
+            setattr(user, key, value)
+    if data.estate_ids is not None:
+        _check_grantable(actor, data.estate_ids)
+        await session.execute(delete(UserEstate).where(UserEstate.user_id == user.id))
+        session.add_all([UserEstate(user_id=user.id, estate_id=e) for e in set(data.estate_ids)])
+    await session.flush()
+    after = {**snapshot(user), "estate_ids": await _estate_ids(session, user.id)}
+    await audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id, estate_id=None, before=before, after=after)
+    return user
+
+
+async def reset_password(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID, new_password: str) -> User:
+    user = await get_user(session, actor=actor, user_id=user_id)
+    user.password_hash = secrets.hash_password(new_password)
+    user.failed_logins = 0
+    user.locked_until = None
+    await session.flush()
+    await audit.record(session, actor=actor, action="reset_password", entity="user", entity_id=user.id, estate_id=None)
+    return user
+
+
+async def create_api_key(session: AsyncSession, *, actor: Actor, data: ApiKeyCreate) -> ApiKeyCreated:
+    _check_grantable(actor, data.estate_ids)
+    key = secrets.new_token(secrets.API_KEY_PREFIX)
+    row = ApiKey(
+        company_id=actor.company_id,
+        name=data.name,
+        prefix=key[:12],
+        key_hash=secrets.token_hash(key),
+        estate_ids=sorted(set(data.estate_ids)),
+        scopes=sorted({s.value for s in data.scopes}),
+        created_by=actor.id,
+    )
+    session.add(row)
+    await session.flush()
+    await audit.record(session, actor=actor, action="create", entity="api_key", entity_id=row.id, estate_id=None, after=snapshot(row))
+    return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(row).model_dump(), "key": key})
+
+
+async def list_api_keys(session: AsyncSession, *, actor: Actor, page: PageRequest) -> tuple[list[ApiKey], int]:
+    stmt = select(ApiKey).where(ApiKey.company_id == actor.company_id, ApiKey.estate_ids.overlap(list(actor.estate_ids)))
+    return await paginate(session, stmt, page, sortable={"name": ApiKey.name, "created_at": ApiKey.created_at}, default=[ApiKey.created_at.desc()])
+
+
+async def revoke_api_key(session: AsyncSession, *, actor: Actor, key_id: uuid.UUID) -> ApiKey:
+    key = await session.get(ApiKey, key_id)
+    if key is None or key.company_id != actor.company_id or not set(key.estate_ids) & actor.estate_ids:
+        raise ApiKeyNotFound()
+    if key.revoked_at is None:
+        before = snapshot(key)
+        key.revoked_at = utcnow()
+        await session.flush()
+        await audit.record(session, actor=actor, action="revoke", entity="api_key", entity_id=key.id, estate_id=None, before=before, after=snapshot(key))
+    return key

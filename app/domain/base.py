@@ -1,0 +1,53 @@
+"""Shared column mixins and helpers for the tables of every area."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import DateTime
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Entity(SQLModel):
+    """Every table: a UUID key and when it was created (UTC, timezone-aware)."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
+
+
+class EstateScoped(Entity):
+    """Operational tables carry their estate, so the schema can later be sharded by estate."""
+
+    estate_id: uuid.UUID = Field(foreign_key="estate.id", index=True, nullable=False)
+
+
+def jsonable(value: Any) -> Any:
+    """What the audit trail stores: plain JSON with Decimal and UUID as strings."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (uuid.UUID, Decimal)):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def snapshot(obj: SQLModel, *, exclude: set[str] = frozenset()) -> dict[str, Any]:
+    """The column values of a row, for the before/after of an audit entry."""
+    secret = {"password_hash", "token_hash", "key_hash"}
+    return {
+        k: jsonable(v)
+        for k, v in obj.model_dump().items()
+        if k not in exclude and k not in secret
+    }

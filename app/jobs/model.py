@@ -1,0 +1,1 @@
+"""Job-clock tables (filled in by the job clock's author)."""

@@ -1,0 +1,110 @@
+"""create_app(): the API, its lifespan (database, scheduler), routers and error handlers."""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import fastapi_offline
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from app import migrations
+from app.api import errors, routes
+from app.api.middleware import BodySizeLimit, RequestContext
+from app.config import Settings, get_settings
+from app.db import make_engine, make_sessionmaker, resolve_database_url
+
+log = logging.getLogger("propdesk")
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    url = await resolve_database_url(settings.database_url, settings.data_dir)
+    engine = make_engine(url)
+    app.state.database_url = url
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    scheduler = None
+    if settings.scheduler_enabled:
+        from app.jobs import clock
+
+        scheduler = await clock.start(app.state.sessionmaker, settings=settings)
+    try:
+        yield
+    finally:
+        if scheduler is not None:
+            from app.jobs import clock
+
+            await clock.stop(scheduler)
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="PropDesk",
+        version="0.1.0",
+        summary="The backend of a residential property-management front desk",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    api = APIRouter(prefix="/api/v1")
+    for router in routes.ROUTERS:
+        api.include_router(router)
+    app.include_router(api)
+    _add_docs(app)
+    _add_health(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
+    app.add_middleware(RequestContext)
+    return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    # Served from the package, not a CDN: offices run this on intranets.
+    app.mount("/static/docs", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="PropDesk API",
+            swagger_js_url="/static/docs/swagger-ui-bundle.js",
+            swagger_css_url="/static/docs/swagger-ui.css",
+            swagger_favicon_url="/static/docs/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=app.openapi_url or "/openapi.json", title="PropDesk API",
+                              redoc_js_url="/static/docs/redoc.standalone.js", redoc_favicon_url="/static/docs/favicon.png")
+
+
+def _add_health(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"model": errors.Problem}})
+    async def readyz(request: Request) -> JSONResponse:
+        """The database answers and its schema is at the code's migration head."""
+        head = migrations.head_revision()
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                current = await migrations.current_revision(conn)
+        except Exception:  # noqa: BLE001 - any failure here means "not ready"
+            return errors.problem_response(status=503, code="database-unavailable", title="Database not reachable", detail=None, request=request)
+        if current != head:
+            return errors.problem_response(status=503, code="migrations-pending", title="Database schema is not at head",
+                                           detail=f"database at {current}, code at {head}", request=request)
+        return JSONResponse({"status": "ready", "revision": current})

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.db import with_database
+from app.main import create_app
+from tests import db
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    return db.server_url()
+
+
+@pytest.fixture(scope="session")
+async def template_db(pg_server: str) -> AsyncIterator[str]:
+    name = await db.create_template(pg_server)
+    yield name
+    await db.drop(pg_server, name)
+
+
+@pytest.fixture
+async def database_url(pg_server: str, template_db: str) -> AsyncIterator[str]:
+    """A fresh database for this test, copied from the template."""
+    name = await db.clone(pg_server, template_db)
+    yield with_database(pg_server, name)
+    await db.drop(pg_server, name)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
+    return Settings(database_url=database_url, data_dir=tmp_path, scheduler_enabled=False, log_json=False)
+
+
+@pytest.fixture
+async def app(settings: Settings):  # noqa: ANN201
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture
+async def session(app) -> AsyncIterator[AsyncSession]:  # noqa: ANN001
+    """A session for arranging data; factories flush, and commit() makes it visible to the app."""
+    async with app.state.sessionmaker() as s:
+        yield s

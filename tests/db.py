@@ -1,0 +1,56 @@
+"""Test databases: one server per run, a template per run, a fresh copy per test."""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.db import async_url, start_embedded, with_database
+from app.domain.models import metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def server_url() -> str:
+    """TEST_DATABASE_URL's server, or an embedded server under .test-data/."""
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        return async_url(given)
+    return start_embedded(ROOT / ".test-data")
+
+
+def dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def admin_execute(server: str, sql: str) -> None:
+    conn = await asyncpg.connect(dsn(with_database(server, "postgres")))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def create_template(server: str) -> str:
+    """A database with the current models' schema, copied for every test."""
+    name = f"pd_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    await admin_execute(server, f'CREATE DATABASE "{name}"')
+    engine = create_async_engine(with_database(server, name))
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        await conn.run_sync(metadata.create_all)
+    await engine.dispose()
+    return name
+
+
+async def clone(server: str, template: str) -> str:
+    name = f"pd_t_{uuid.uuid4().hex[:12]}"
+    await admin_execute(server, f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+    return name
+
+
+async def drop(server: str, name: str) -> None:
+    await admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
