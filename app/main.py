@@ -20,6 +20,17 @@ from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url
 
 log = logging.getLogger("propdesk")
+
+# Answers any /api/v1 route may give, whatever it does; each route adds its own named errors.
+COMMON_PROBLEMS: dict[int | str, dict] = {
+    status: {"model": errors.Problem, "content": {errors.PROBLEM: {}}, "description": text}
+    for status, text in {
+        401: "Missing, expired or revoked credential",
+        403: "The caller's role may not do this",
+        422: "The request is not valid: errors[] names each field",
+        503: "The database is not reachable; retry shortly",
+    }.items()
+}
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 @asynccontextmanager
@@ -57,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", responses=COMMON_PROBLEMS)
     for router in routes.ROUTERS:
         api.include_router(router)
     app.include_router(api)
