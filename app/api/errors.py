@@ -80,6 +80,11 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400:
+        # Starlette's "error parsing the body" (not UTF-8, broken multipart) is bad input like
+        # any other: answer the documented 422 instead of an undocumented 400.
+        return problem_response(status=422, code="validation-failed", title="The request body could not be read",
+                                detail=str(exc.detail), request=request)
     code = {404: "not-found", 405: "method-not-allowed", 401: "not-authenticated", 413: "too-large"}.get(exc.status_code, "http-error")
     return problem_response(status=exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail), request=request, headers=getattr(exc, "headers", None))
 
@@ -119,7 +124,26 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(status=500, code="internal-error", title="Internal error", detail=None, request=request)
 
 
+def problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI files a response `model` under application/json; problems are application/problem+json."""
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                if PROBLEM in content and "application/json" in content:
+                    content[PROBLEM] = content.pop("application/json")
+    return schema
+
+
 def install(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problem_media_types(original())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]

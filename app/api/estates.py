@@ -1,4 +1,50 @@
-"""Endpoints of the estates area."""
-from fastapi import APIRouter
+"""Estates (小區 / 管理處): name, office name for the phone greeting, time zone, office hours."""
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from starlette import status
+
+from app.api.deps import PageDep, SessionDep, require
+from app.api.errors import problems
+from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm
+from app.domain.pagination import Page, UnknownSortKey
+from app.domain.registry import service
+from app.domain.registry.errors import EstateCodeTaken, EstateNotFound, OfficeHoursOutOfOrder
+from app.domain.registry.schemas import EstateCreate, EstateRead, EstateUpdate
 
 router = APIRouter(tags=["estates"])
+
+ReadRegistry = Annotated[Actor, Depends(require(Perm.registry_read))]
+ManageEstates = Annotated[Actor, Depends(require(Perm.estates_manage))]
+Fragment = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="A fragment of the name or office name")]
+
+
+@router.get("/estates", response_model=Page[EstateRead], responses=problems(UnknownSortKey))
+async def list_estates(actor: ReadRegistry, session: SessionDep, page: PageDep, q: Fragment = None) -> Page[EstateRead]:
+    """The estates the caller is assigned to."""
+    rows, total = await service.list_estates(session, actor=actor, page=page, q=q)
+    return Page(items=[EstateRead.model_validate(e) for e in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post("/estates", response_model=EstateRead, status_code=status.HTTP_201_CREATED,
+             responses=problems(EstateCodeTaken, OfficeHoursOutOfOrder))
+async def create_estate(body: EstateCreate, actor: ManageEstates, session: SessionDep) -> EstateRead:
+    """Set up an estate of the caller's company; the administrator who creates it is assigned to it."""
+    return EstateRead.model_validate(await service.create_estate(session, actor=actor, data=body))
+
+
+@router.get("/estates/{estate_id}", response_model=EstateRead, responses=problems(EstateNotFound))
+async def get_estate(estate_id: uuid.UUID, actor: ReadRegistry, session: SessionDep) -> EstateRead:
+    """One of the caller's estates; any other answers 404."""
+    return EstateRead.model_validate(await service.check_estate(session, actor=actor, estate_id=estate_id))
+
+
+@router.patch("/estates/{estate_id}", response_model=EstateRead,
+              responses=problems(EstateNotFound, EstateCodeTaken, OfficeHoursOutOfOrder))
+async def update_estate(estate_id: uuid.UUID, body: EstateUpdate, actor: ManageEstates, session: SessionDep) -> EstateRead:
+    """Change the name, office name, code, time zone (an IANA name) or office hours."""
+    return EstateRead.model_validate(await service.update_estate(session, actor=actor, estate_id=estate_id, data=body))

@@ -45,6 +45,7 @@ async def create_user(body: UserCreate, actor: ManageUsers, session: SessionDep)
 
 @router.get("/users/{user_id}", response_model=UserRead, responses=problems(service.UserNotFound))
 async def get_user(user_id: uuid.UUID, actor: ReadUsers, session: SessionDep) -> UserRead:
+    """One staff member of the caller's estates; anyone else answers 404."""
     user = await service.get_user(session, actor=actor, user_id=user_id)
     return await service.to_read(session, user)
 
@@ -65,6 +66,7 @@ async def reset_password(user_id: uuid.UUID, body: PasswordReset, actor: ManageU
 
 @router.get("/api-keys", response_model=Page[ApiKeyRead], responses=problems(UnknownSortKey))
 async def list_api_keys(actor: ManageKeys, session: SessionDep, page: PageDep) -> Page[ApiKeyRead]:
+    """Integration keys covering the caller's estates, newest first. The keys themselves are never shown again."""
     rows, total = await service.list_api_keys(session, actor=actor, page=page)
     return Page(items=[ApiKeyRead.model_validate(k) for k in rows], total=total, limit=page.limit, offset=page.offset)
 
@@ -77,4 +79,5 @@ async def create_api_key(body: ApiKeyCreate, actor: ManageKeys, session: Session
 
 @router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyRead, responses=problems(service.ApiKeyNotFound))
 async def revoke_api_key(key_id: uuid.UUID, actor: ManageKeys, session: SessionDep) -> ApiKeyRead:
+    """Revoke a key at once; revoking it again changes nothing."""
     return ApiKeyRead.model_validate(await service.revoke_api_key(session, actor=actor, key_id=key_id))

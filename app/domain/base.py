@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -38,7 +38,7 @@ def jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, (uuid.UUID, Decimal)):
         return str(value)
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, (datetime, date, time)):
         return value.isoformat()
     return value
 
@@ -46,8 +46,8 @@ def jsonable(value: Any) -> Any:
 def snapshot(obj: SQLModel, *, exclude: set[str] = frozenset()) -> dict[str, Any]:
     """The column values of a row, for the before/after of an audit entry."""
     secret = {"password_hash", "token_hash", "key_hash"}
-    return {
-        k: jsonable(v)
-        for k, v in obj.model_dump().items()
-        if k not in exclude and k not in secret
-    }
+    # Read the mapped columns, not model_dump: a column may hold a value its annotation
+    # would warn about (an enum stored as text), and the audit wants what is stored.
+    table = getattr(obj, "__table__", None)
+    keys = [c.key for c in table.columns] if table is not None else list(type(obj).model_fields)
+    return {k: jsonable(getattr(obj, k, None)) for k in keys if k not in exclude and k not in secret}

@@ -29,6 +29,7 @@ class Perm(str, Enum):
     jobs_read = "jobs:read"
     jobs_run = "jobs:run"
     reports_read = "reports:read"
+    jurisdictions_manage = "jurisdictions:manage"
 
 
 R = Role
@@ -48,6 +49,8 @@ GRANTS: dict[Perm, set[Role]] = {
     Perm.jobs_read: {R.supervisor, R.admin},
     Perm.jobs_run: {R.admin},
     Perm.reports_read: _OFFICE,
+    # Who answers to which manager is the supervisor's call, not the desk's.
+    Perm.jurisdictions_manage: {R.supervisor, R.admin},
 }
 
 # What an integration's read-only API key may do.

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import Enum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -59,10 +60,17 @@ class TokenRead(BaseModel):
     user: UserRead
 
 
+class ApiKeyScope(str, Enum):
+    """What a key may be granted: read-only access (roles.API_KEY_PERMS), nothing else."""
+
+    reports_read = Perm.reports_read.value
+    registry_read = Perm.registry_read.value
+
+
 class ApiKeyCreate(BaseModel):
     name: Name
     estate_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
-    scopes: list[Perm] = Field(default=[Perm.reports_read], min_length=1, max_length=5)
+    scopes: list[ApiKeyScope] = Field(default=[ApiKeyScope.reports_read], min_length=1, max_length=5)
 
 
 class ApiKeyRead(BaseModel):

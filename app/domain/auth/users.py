@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import ARRAY, Uuid, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -108,8 +108,10 @@ async def update_user(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID
             setattr(user, key, value)
     if data.estate_ids is not None:
         _check_grantable(actor, data.estate_ids)
+        # Estates outside the actor's scope are not theirs to take away.
+        kept = {e for e in before["estate_ids"] if not actor.sees(e)}
         await session.execute(delete(UserEstate).where(UserEstate.user_id == user.id))
-        session.add_all([UserEstate(user_id=user.id, estate_id=e) for e in set(data.estate_ids)])
+        session.add_all([UserEstate(user_id=user.id, estate_id=e) for e in set(data.estate_ids) | kept])
     await session.flush()
     after = {**snapshot(user), "estate_ids": await _estate_ids(session, user.id)}
     await audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id, estate_id=None, before=before, after=after)
@@ -145,7 +147,9 @@ async def create_api_key(session: AsyncSession, *, actor: Actor, data: ApiKeyCre
 
 
 async def list_api_keys(session: AsyncSession, *, actor: Actor, page: PageRequest) -> tuple[list[ApiKey], int]:
-    stmt = select(ApiKey).where(ApiKey.company_id == actor.company_id, ApiKey.estate_ids.overlap(list(actor.estate_ids)))
+    # The column is a generic ARRAY (no .overlap()); && is PostgreSQL's overlap.
+    mine = bindparam("actor_estates", sorted(actor.estate_ids), type_=ARRAY(Uuid))
+    stmt = select(ApiKey).where(ApiKey.company_id == actor.company_id, ApiKey.estate_ids.op("&&")(mine))
     return await paginate(session, stmt, page, sortable={"name": ApiKey.name, "created_at": ApiKey.created_at}, default=[ApiKey.created_at.desc()])
 
 

@@ -1,0 +1,88 @@
+"""Finding owners: by the phone a caller rings from, by name fragment, by unit as the desk types it."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.auth.principal import Actor
+from app.domain.pagination import PageRequest, paginate
+from app.domain.registry import owners as owner_service
+from app.domain.registry.errors import UnreadablePhone, UnreadableUnitRef
+from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwner
+from app.domain.registry.names import UnitRef, parse_unit_ref
+from app.domain.registry.phones import normalize_phone
+from app.domain.registry.schemas import CallerLookup, CallerOwner, OwnerRead
+from app.domain.registry.service import check_estate
+
+# More than this many owners behind one number is a switchboard, not a caller.
+MAX_CALLER_MATCHES = 50
+
+
+def _digits_of(column: ColumnElement[str]) -> ColumnElement[str]:
+    return func.ltrim(func.regexp_replace(column, r"\D", "", "g"), "0")
+
+
+def _owners_of_unit(ref: UnitRef) -> ColumnElement[bool]:
+    building = or_(Building.number == int(ref.building), _digits_of(Building.name) == ref.building.lstrip("0"))
+    units = (
+        select(UnitOwner.owner_id)
+        .join(Unit, Unit.id == UnitOwner.unit_id)
+        .join(Building, Building.id == Unit.building_id)
+        .where(building, func.upper(Unit.number) == ref.room)
+    )
+    if ref.entrance is not None:
+        units = units.where(_digits_of(Unit.entrance) == ref.entrance.lstrip("0"))
+    return Owner.id.in_(units)
+
+
+async def list_owners(
+    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, q: str | None, unit: str | None,
+    building_id: uuid.UUID | None,
+) -> tuple[list[OwnerRead], int]:
+    await check_estate(session, actor=actor, estate_id=estate_id)
+    stmt = select(Owner).where(Owner.estate_id == estate_id)
+    if q:
+        stmt = stmt.where(Owner.full_name.ilike(f"%{q}%"))
+    if unit:
+        ref = parse_unit_ref(unit)
+        if ref is None:
+            raise UnreadableUnitRef(f"cannot read {unit!r} as a unit", field="unit")
+        stmt = stmt.where(_owners_of_unit(ref))
+    if building_id is not None:
+        in_building = select(UnitOwner.owner_id).join(Unit, Unit.id == UnitOwner.unit_id).where(Unit.building_id == building_id)
+        stmt = stmt.where(Owner.id.in_(in_building))
+    sortable = {"full_name": Owner.full_name, "surname": Owner.surname, "created_at": Owner.created_at}
+    rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Owner.full_name, Owner.id])
+    return await owner_service.to_reads(session, rows), total
+
+
+def _phone_matches(phone: str) -> ColumnElement[bool]:
+    candidates = {phone}
+    if phone.startswith("0") and len(phone) >= 10:
+        # Typed with the area code, kept in the roster without it.
+        candidates |= {phone[-8:], phone[-7:]}
+    match = OwnerPhone.phone.in_(candidates)
+    if len(phone) <= 8:
+        # Typed without the area code, kept with it.
+        match = match | (OwnerPhone.phone.like(f"0%{phone}") & (func.length(OwnerPhone.phone) <= len(phone) + 4))
+    return match
+
+
+async def find_callers(session: AsyncSession, *, actor: Actor, phone: str, estate_id: uuid.UUID | None) -> CallerLookup:
+    """Everything the desk needs on one screen when the phone rings."""
+    if estate_id is not None:
+        await check_estate(session, actor=actor, estate_id=estate_id)
+    normalized = normalize_phone(phone)
+    if normalized is None:
+        raise UnreadablePhone(f"cannot read {phone!r} as a phone number", field="phone")
+    scope = [estate_id] if estate_id is not None else sorted(actor.estate_ids)
+    matching = select(OwnerPhone.owner_id).where(_phone_matches(normalized), OwnerPhone.estate_id.in_(scope))
+    stmt = (
+        select(Owner).where(Owner.id.in_(matching), Owner.estate_id.in_(scope))
+        .order_by(Owner.full_name, Owner.id).limit(MAX_CALLER_MATCHES)
+    )
+    owners = list((await session.execute(stmt)).scalars())
+    reads = await owner_service.to_reads(session, owners)
+    return CallerLookup(phone=normalized, owners=[CallerOwner.model_validate(r.model_dump()) for r in reads])

@@ -1,0 +1,266 @@
+"""What clients send to and get from the registry: estates, jurisdictions, buildings, units, owners."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, WithJsonSchema, model_validator,
+)
+
+from app.domain.registry.model import Title
+from app.domain.types import Area, Code, Name, PhoneText
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _text(max_length: int, min_length: int = 1) -> Any:
+    return Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length), AfterValidator(_no_nul)
+    ]
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+    return value
+
+
+def _naive(value: time) -> time:
+    # Office hours are wall-clock times in the estate's own zone; an offset would be ambiguous.
+    if value.tzinfo is not None:
+        raise ValueError("give the time without a UTC offset; the estate's time_zone applies")
+    return value
+
+
+TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_no_nul), AfterValidator(_zone)]
+# JSON Schema's "time" format demands a UTC offset; office hours are wall-clock times, so
+# they travel as "08:00" and are described by a pattern instead.
+_WALL_CLOCK = WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "examples": ["08:00"]})
+OfficeTime = Annotated[time, AfterValidator(_naive), PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"), _WALL_CLOCK]
+BuildingName = _text(40)
+RoomNumber = _text(20)
+Entrance = _text(20, min_length=0)
+Note = _text(200, min_length=0)
+Surname = _text(20)
+Floor = Annotated[int, Field(ge=-20, le=300)]
+BuildingNumber = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class Patch(BaseModel):
+    """A partial update: only the fields sent change; null only where the column may be empty."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Patch:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and name not in self.nullable:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+
+# --- estates ---------------------------------------------------------------------------
+
+class OfficeHours(BaseModel):
+    morning_open: OfficeTime = time(8, 0)
+    morning_close: OfficeTime = time(12, 0)
+    afternoon_open: OfficeTime = time(14, 0)
+    afternoon_close: OfficeTime = time(18, 0)
+
+
+class EstateCreate(OfficeHours):
+    name: Name
+    office_name: Name = Field(description="Used in the phone greeting (§7.3.3): 您好！淇水春天管理處，請講")
+    code: Code = Field(description="Prefix of receipt numbers and other estate documents, e.g. QS")
+    time_zone: TimeZone = "Asia/Shanghai"
+
+
+class EstateUpdate(Patch):
+    name: Name | None = None
+    office_name: Name | None = None
+    code: Code | None = None
+    time_zone: TimeZone | None = None
+    morning_open: OfficeTime | None = None
+    morning_close: OfficeTime | None = None
+    afternoon_open: OfficeTime | None = None
+    afternoon_close: OfficeTime | None = None
+
+
+class EstateRead(OfficeHours):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    company_id: uuid.UUID
+    name: str
+    office_name: str
+    code: str
+    time_zone: str
+    created_at: datetime
+
+
+# --- jurisdictions and buildings -------------------------------------------------------
+
+class JurisdictionCreate(BaseModel):
+    name: Name
+    manager_id: uuid.UUID | None = Field(default=None, description="A user with the manager role in this estate")
+
+
+class JurisdictionUpdate(Patch):
+    nullable = frozenset({"manager_id"})
+    name: Name | None = None
+    manager_id: uuid.UUID | None = None
+
+
+class JurisdictionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    name: str
+    manager_id: uuid.UUID | None
+    created_at: datetime
+
+
+class BuildingCreate(BaseModel):
+    name: BuildingName = Field(description="As the office writes it: 8号楼")
+    number: BuildingNumber | None = Field(default=None, description="8, for sorting and labels like 8-2-301")
+    jurisdiction_id: uuid.UUID | None = None
+
+
+class BuildingUpdate(Patch):
+    nullable = frozenset({"number", "jurisdiction_id"})
+    name: BuildingName | None = None
+    number: BuildingNumber | None = None
+    jurisdiction_id: uuid.UUID | None = None
+
+
+class BuildingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    name: str
+    number: int | None
+    jurisdiction_id: uuid.UUID | None
+    created_at: datetime
+
+
+# --- units -----------------------------------------------------------------------------
+
+class UnitCreate(BaseModel):
+    building_id: uuid.UUID
+    entrance: Entrance = Field(default="", description='单元: "2"; empty when the building has one entrance')
+    number: RoomNumber = Field(description="Room: 301")
+    floor: Floor | None = None
+    area: Area = Field(description="m², fees are billed per m²")
+    is_public: bool = Field(default=False, description="Common parts: stairwells, lift rooms, the clubhouse")
+    is_vacant: bool = False
+    note: Note = ""
+
+
+class UnitUpdate(Patch):
+    nullable = frozenset({"floor"})
+    entrance: Entrance | None = None
+    number: RoomNumber | None = None
+    floor: Floor | None = None
+    area: Area | None = None
+    is_public: bool | None = None
+    is_vacant: bool | None = None
+    note: Note | None = None
+
+
+class UnitRead(BaseModel):
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    building_id: uuid.UUID
+    building_name: str
+    entrance: str
+    number: str
+    label: str = Field(description="building-entrance-room, e.g. 8-2-301")
+    floor: int | None
+    area: Decimal
+    is_public: bool
+    is_vacant: bool
+    note: str
+    created_at: datetime
+
+
+# --- owners ----------------------------------------------------------------------------
+
+class UnitLink(BaseModel):
+    unit_id: uuid.UUID
+    is_primary: bool = Field(default=True, description="False for a co-owner listed after the main owner")
+
+
+class PhoneCreate(BaseModel):
+    phone: PhoneText = Field(description="As typed: spaces, dashes, +86 and full-width digits are fine")
+
+
+class OwnerCreate(BaseModel):
+    full_name: Name
+    surname: Surname | None = Field(default=None, description="Derived from full_name when left out (欧阳 and other compound surnames kept whole)")
+    title: Title | None = Field(default=None, description="先生 or 女士, for the scripts: 王先生")
+    note: Note = ""
+    phones: list[PhoneText] = Field(default_factory=list, max_length=10)
+    units: list[UnitLink] = Field(default_factory=list, max_length=50)
+
+
+class OwnerUpdate(Patch):
+    nullable = frozenset({"title"})
+    full_name: Name | None = Field(default=None, description="Changing the name re-derives the surname unless surname is sent too")
+    surname: Surname | None = None
+    title: Title | None = None
+    note: Note | None = None
+
+
+class OwnerPhoneRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    phone: str = Field(description="Digits only, as a caller id shows it")
+    raw: str = Field(description="As typed")
+
+
+class OwnerUnitRead(BaseModel):
+    unit_id: uuid.UUID
+    building_id: uuid.UUID
+    building_name: str
+    entrance: str
+    number: str
+    label: str = Field(description="building-entrance-room, e.g. 8-2-301")
+    is_primary: bool
+
+
+class OwnerRead(BaseModel):
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    full_name: str
+    surname: str
+    title: Title | None
+    addressed_as: str = Field(description="How the scripts address the owner: 王先生")
+    note: str
+    created_at: datetime
+    phones: list[OwnerPhoneRead]
+    units: list[OwnerUnitRead]
+
+
+class CallerOwner(OwnerRead):
+    open_requests: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The owner's open service requests. Placeholder: always [] until the repairs area fills it.",
+    )
+    arrears: Decimal | None = Field(
+        default=None,
+        description="What the owner's units owe. Placeholder: always null until the fees area fills it.",
+    )
+
+
+class CallerLookup(BaseModel):
+    phone: str = Field(description="The number as normalised for the search: digits only")
+    owners: list[CallerOwner]

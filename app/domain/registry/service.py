@@ -1,0 +1,214 @@
+"""Estates, jurisdictions and buildings of the registry. Units: units.py; owners: owners.py."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.audit import service as audit
+from app.domain.auth.model import User, UserEstate
+from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm, Role
+from app.domain.base import snapshot
+from app.domain.errors import DomainError
+from app.domain.pagination import PageRequest, paginate
+from app.domain.registry.errors import (
+    BuildingNameTaken, BuildingNotFound, EstateCodeTaken, EstateNotFound, JurisdictionNameTaken,
+    JurisdictionNotFound, JurisdictionNotInEstate, JurisdictionsNeedSupervisor, NotAManagerOfEstate,
+    OfficeHoursOutOfOrder,
+)
+from app.domain.registry.estates import Estate
+from app.domain.registry.model import Building, Jurisdiction
+from app.domain.registry.schemas import (
+    BuildingCreate, BuildingUpdate, EstateCreate, EstateUpdate, JurisdictionCreate, JurisdictionUpdate,
+)
+
+async def flush_unique(session: AsyncSession, error: DomainError) -> None:
+    """Flush inside a savepoint; a unique violation becomes the named error."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise error from None
+
+
+def apply(row: Any, changes: dict[str, Any]) -> None:
+    for key, value in changes.items():
+        setattr(row, key, value)
+
+
+async def check_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID) -> Estate:
+    estate = await session.get(Estate, estate_id)
+    if estate is None or not actor.sees(estate.id):
+        raise EstateNotFound()
+    return estate
+
+
+# --- estates ---------------------------------------------------------------------------
+
+def _check_hours(estate: Estate) -> None:
+    if not (estate.morning_open < estate.morning_close <= estate.afternoon_open < estate.afternoon_close):
+        raise OfficeHoursOutOfOrder(field="morning_open")
+
+
+async def _check_code_free(session: AsyncSession, *, company_id: uuid.UUID, code: str, exclude: uuid.UUID | None = None) -> None:
+    # Receipt numbers are prefixed with the code, so two estates of one company must differ.
+    stmt = select(Estate.id).where(Estate.company_id == company_id, func.lower(Estate.code) == code.lower())
+    if exclude is not None:
+        stmt = stmt.where(Estate.id != exclude)
+    if (await session.execute(stmt.limit(1))).first() is not None:
+        raise EstateCodeTaken(field="code")
+
+
+async def list_estates(session: AsyncSession, *, actor: Actor, page: PageRequest, q: str | None) -> tuple[list[Estate], int]:
+    stmt = select(Estate).where(Estate.id.in_(actor.estate_ids))
+    if q:
+        stmt = stmt.where(Estate.name.ilike(f"%{q}%") | Estate.office_name.ilike(f"%{q}%"))
+    sortable = {"name": Estate.name, "code": Estate.code, "created_at": Estate.created_at}
+    return await paginate(session, stmt, page, sortable=sortable, default=[Estate.name, Estate.id])
+
+
+async def create_estate(session: AsyncSession, *, actor: Actor, data: EstateCreate) -> Estate:
+    estate = Estate(company_id=actor.company_id, **data.model_dump())
+    _check_hours(estate)
+    await _check_code_free(session, company_id=estate.company_id, code=estate.code)
+    session.add(estate)
+    await session.flush()
+    if actor.id is not None and not actor.is_api_key:
+        # The admin who sets up an estate works in it from then on.
+        session.add(UserEstate(user_id=actor.id, estate_id=estate.id))
+        await session.flush()
+    await audit.record(session, actor=actor, action="create", entity="estate", entity_id=estate.id, estate_id=estate.id, after=snapshot(estate))
+    return estate
+
+
+async def update_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: EstateUpdate) -> Estate:
+    estate = await check_estate(session, actor=actor, estate_id=estate_id)
+    before = snapshot(estate)
+    changes = data.model_dump(exclude_unset=True)
+    apply(estate, changes)
+    _check_hours(estate)
+    if "code" in changes:
+        await _check_code_free(session, company_id=estate.company_id, code=estate.code, exclude=estate.id)
+    await session.flush()
+    await audit.record(session, actor=actor, action="update", entity="estate", entity_id=estate.id, estate_id=estate.id, before=before, after=snapshot(estate))
+    return estate
+
+
+# --- jurisdictions ---------------------------------------------------------------------
+
+def _check_editor(actor: Actor) -> None:
+    if not actor.is_system and not actor.can(Perm.jurisdictions_manage):
+        raise JurisdictionsNeedSupervisor()
+
+
+async def _check_manager(session: AsyncSession, *, estate_id: uuid.UUID, manager_id: uuid.UUID | None) -> None:
+    if manager_id is None:
+        return
+    stmt = (
+        select(User.id)
+        .join(UserEstate, UserEstate.user_id == User.id)
+        .where(User.id == manager_id, UserEstate.estate_id == estate_id, User.roles.any(Role.manager.value))
+    )
+    if (await session.execute(stmt)).first() is None:
+        raise NotAManagerOfEstate(field="manager_id")
+
+
+async def get_jurisdiction(session: AsyncSession, *, actor: Actor, jurisdiction_id: uuid.UUID) -> Jurisdiction:
+    row = await session.get(Jurisdiction, jurisdiction_id)
+    if row is None or not actor.sees(row.estate_id):
+        raise JurisdictionNotFound()
+    return row
+
+
+async def list_jurisdictions(
+    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, manager_id: uuid.UUID | None, q: str | None
+) -> tuple[list[Jurisdiction], int]:
+    await check_estate(session, actor=actor, estate_id=estate_id)
+    stmt = select(Jurisdiction).where(Jurisdiction.estate_id == estate_id)
+    if manager_id is not None:
+        stmt = stmt.where(Jurisdiction.manager_id == manager_id)
+    if q:
+        stmt = stmt.where(Jurisdiction.name.ilike(f"%{q}%"))
+    sortable = {"name": Jurisdiction.name, "created_at": Jurisdiction.created_at}
+    return await paginate(session, stmt, page, sortable=sortable, default=[Jurisdiction.name, Jurisdiction.id])
+
+
+async def create_jurisdiction(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: JurisdictionCreate) -> Jurisdiction:
+    await check_estate(session, actor=actor, estate_id=estate_id)
+    _check_editor(actor)
+    await _check_manager(session, estate_id=estate_id, manager_id=data.manager_id)
+    row = Jurisdiction(estate_id=estate_id, name=data.name, manager_id=data.manager_id)
+    session.add(row)
+    await flush_unique(session, JurisdictionNameTaken(field="name"))
+    await audit.record(session, actor=actor, action="create", entity="jurisdiction", entity_id=row.id, estate_id=estate_id, after=snapshot(row))
+    return row
+
+
+async def update_jurisdiction(session: AsyncSession, *, actor: Actor, jurisdiction_id: uuid.UUID, data: JurisdictionUpdate) -> Jurisdiction:
+    row = await get_jurisdiction(session, actor=actor, jurisdiction_id=jurisdiction_id)
+    _check_editor(actor)
+    changes = data.model_dump(exclude_unset=True)
+    if "manager_id" in changes:
+        await _check_manager(session, estate_id=row.estate_id, manager_id=changes["manager_id"])
+    before = snapshot(row)
+    apply(row, changes)
+    await flush_unique(session, JurisdictionNameTaken(field="name"))
+    await audit.record(session, actor=actor, action="update", entity="jurisdiction", entity_id=row.id, estate_id=row.estate_id, before=before, after=snapshot(row))
+    return row
+
+
+# --- buildings -------------------------------------------------------------------------
+
+async def _check_jurisdiction(session: AsyncSession, *, estate_id: uuid.UUID, jurisdiction_id: uuid.UUID | None) -> None:
+    if jurisdiction_id is None:
+        return
+    row = await session.get(Jurisdiction, jurisdiction_id)
+    if row is None or row.estate_id != estate_id:
+        raise JurisdictionNotInEstate(field="jurisdiction_id")
+
+
+async def get_building(session: AsyncSession, *, actor: Actor, building_id: uuid.UUID) -> Building:
+    row = await session.get(Building, building_id)
+    if row is None or not actor.sees(row.estate_id):
+        raise BuildingNotFound()
+    return row
+
+
+async def list_buildings(
+    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
+    jurisdiction_id: uuid.UUID | None, q: str | None,
+) -> tuple[list[Building], int]:
+    await check_estate(session, actor=actor, estate_id=estate_id)
+    stmt = select(Building).where(Building.estate_id == estate_id)
+    if jurisdiction_id is not None:
+        stmt = stmt.where(Building.jurisdiction_id == jurisdiction_id)
+    if q:
+        stmt = stmt.where(Building.name.ilike(f"%{q}%"))
+    sortable = {"name": Building.name, "number": Building.number, "created_at": Building.created_at}
+    return await paginate(session, stmt, page, sortable=sortable, default=[Building.number.asc().nulls_last(), Building.name, Building.id])
+
+
+async def create_building(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: BuildingCreate) -> Building:
+    await check_estate(session, actor=actor, estate_id=estate_id)
+    await _check_jurisdiction(session, estate_id=estate_id, jurisdiction_id=data.jurisdiction_id)
+    row = Building(estate_id=estate_id, **data.model_dump())
+    session.add(row)
+    await flush_unique(session, BuildingNameTaken(field="name"))
+    await audit.record(session, actor=actor, action="create", entity="building", entity_id=row.id, estate_id=estate_id, after=snapshot(row))
+    return row
+
+
+async def update_building(session: AsyncSession, *, actor: Actor, building_id: uuid.UUID, data: BuildingUpdate) -> Building:
+    row = await get_building(session, actor=actor, building_id=building_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "jurisdiction_id" in changes:
+        await _check_jurisdiction(session, estate_id=row.estate_id, jurisdiction_id=changes["jurisdiction_id"])
+    before = snapshot(row)
+    apply(row, changes)
+    await flush_unique(session, BuildingNameTaken(field="name"))
+    await audit.record(session, actor=actor, action="update", entity="building", entity_id=row.id, estate_id=row.estate_id, before=before, after=snapshot(row))
+    return row

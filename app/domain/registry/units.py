@@ -1,0 +1,87 @@
+"""Units (rooms) of the registry's buildings."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.audit import service as audit
+from app.domain.auth.principal import Actor
+from app.domain.base import snapshot
+from app.domain.pagination import PageRequest, paginate
+from app.domain.registry.errors import BuildingNotInEstate, UnitNotFound, UnitNumberTaken
+from app.domain.registry.model import Building, Unit
+from app.domain.registry.names import unit_label
+from app.domain.registry.schemas import UnitCreate, UnitRead, UnitUpdate
+from app.domain.registry.service import apply, check_estate, flush_unique
+
+
+def to_read(unit: Unit, building: Building) -> UnitRead:
+    label = unit_label(building_number=building.number, building_name=building.name, entrance=unit.entrance, number=unit.number)
+    return UnitRead.model_validate({**unit.model_dump(), "building_name": building.name, "label": label})
+
+
+async def to_reads(session: AsyncSession, units: Sequence[Unit]) -> list[UnitRead]:
+    ids = {u.building_id for u in units}
+    buildings = {b.id: b for b in (await session.execute(select(Building).where(Building.id.in_(ids)))).scalars()} if ids else {}
+    return [to_read(u, buildings[u.building_id]) for u in units]
+
+
+async def _unit_and_building(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID) -> tuple[Unit, Building]:
+    row = (await session.execute(
+        select(Unit, Building).join(Building, Building.id == Unit.building_id).where(Unit.id == unit_id)
+    )).first()
+    if row is None or not actor.sees(row[0].estate_id):
+        raise UnitNotFound()
+    return row[0], row[1]
+
+
+async def get_unit(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID) -> UnitRead:
+    return to_read(*await _unit_and_building(session, actor=actor, unit_id=unit_id))
+
+
+async def list_units(
+    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, building_id: uuid.UUID | None,
+    is_vacant: bool | None, is_public: bool | None, floor: int | None, q: str | None,
+) -> tuple[list[UnitRead], int]:
+    await check_estate(session, actor=actor, estate_id=estate_id)
+    stmt = select(Unit).join(Building, Building.id == Unit.building_id).where(Unit.estate_id == estate_id)
+    filters = [(Unit.building_id, building_id), (Unit.is_vacant, is_vacant), (Unit.is_public, is_public), (Unit.floor, floor)]
+    for column, value in filters:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if q:
+        stmt = stmt.where(Unit.number.ilike(f"%{q}%"))
+    sortable = {"number": Unit.number, "floor": Unit.floor, "area": Unit.area, "entrance": Unit.entrance, "created_at": Unit.created_at}
+    # Rooms are text ("301", "1201"): shorter first keeps them in numeric order.
+    default = [Building.number.asc().nulls_last(), Building.name, Unit.entrance, func.length(Unit.number), Unit.number, Unit.id]
+    rows, total = await paginate(session, stmt, page, sortable=sortable, default=default)
+    return await to_reads(session, rows), total
+
+
+async def _building_of_estate(session: AsyncSession, *, estate_id: uuid.UUID, building_id: uuid.UUID) -> Building:
+    building = await session.get(Building, building_id)
+    if building is None or building.estate_id != estate_id:
+        raise BuildingNotInEstate(field="building_id")
+    return building
+
+
+async def create_unit(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: UnitCreate) -> UnitRead:
+    await check_estate(session, actor=actor, estate_id=estate_id)
+    building = await _building_of_estate(session, estate_id=estate_id, building_id=data.building_id)
+    unit = Unit(estate_id=estate_id, **data.model_dump())
+    session.add(unit)
+    await flush_unique(session, UnitNumberTaken(field="number"))
+    await audit.record(session, actor=actor, action="create", entity="unit", entity_id=unit.id, estate_id=estate_id, after=snapshot(unit))
+    return to_read(unit, building)
+
+
+async def update_unit(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, data: UnitUpdate) -> UnitRead:
+    unit, building = await _unit_and_building(session, actor=actor, unit_id=unit_id)
+    before = snapshot(unit)
+    apply(unit, data.model_dump(exclude_unset=True))
+    await flush_unique(session, UnitNumberTaken(field="number"))
+    await audit.record(session, actor=actor, action="update", entity="unit", entity_id=unit.id, estate_id=unit.estate_id, before=before, after=snapshot(unit))
+    return to_read(unit, building)

@@ -1,0 +1,151 @@
+"""What the clock runs: one JobSpec per job, declared in JOBS.
+
+Adding an office job is one declaration here plus its function:
+
+    JobSpec(name="cash_handover", cron="0 17 * * *", period_of=DAILY, func=cash.handover,
+            description="Day's takings counted against receipts for finance (§5.4)")
+
+`cron` is a standard crontab line (minute hour day month day-of-week) read in the
+estate's time zone; day-of-week numbers mean what crontab means (0 or 7 = Sunday,
+1 = Monday), and APScheduler's extras such as `last` for the day work too. The
+function is `async def f(session, *, estate, period) -> dict`: it runs inside the run's
+own transaction, flushes but never commits, and returns a JSON-able summary.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
+
+from app.domain.errors import Invalid, NotFound
+from app.jobs import purge
+
+JobFunc = Callable[..., Awaitable[dict[str, Any]]]
+
+
+class UnknownJob(NotFound):
+    title = "No job of that name"
+
+
+class InvalidPeriod(Invalid):
+    title = "The period does not have the job's period format"
+
+
+class JobEstateNotFound(NotFound):
+    title = "Estate not found"
+
+
+class CompanyWideJob(Invalid):
+    title = "This job runs for the whole company; it takes no estate"
+
+
+@dataclass(frozen=True)
+class PeriodKind:
+    """A job's period: the name of the day, ISO week, month or hour a run is for.
+
+    Called with a local datetime it gives the period's name; `bounds` turns a name back
+    into the [start, end) instants a job's queries need.
+    """
+
+    name: str
+    pattern: str
+    _format: Callable[[datetime], str] = field(repr=False)
+    _parse: Callable[[str], datetime] = field(repr=False)
+    _next: Callable[[datetime], datetime] = field(repr=False)
+
+    def __call__(self, local_dt: datetime) -> str:
+        return self._format(local_dt)
+
+    def parse(self, period: str) -> datetime:
+        """The period's first local wall-clock instant (naive); ValueError if malformed."""
+        if not re.fullmatch(self.pattern, period):
+            raise ValueError(f"{period!r} is not a {self.name} period")
+        return self._parse(period)
+
+    def bounds(self, period: str, tz: tzinfo) -> tuple[datetime, datetime]:
+        start = self.parse(period)
+        return start.replace(tzinfo=tz), self._next(start).replace(tzinfo=tz)
+
+
+def _next_month(d: datetime) -> datetime:
+    return d.replace(year=d.year + d.month // 12, month=d.month % 12 + 1, day=1)
+
+
+HOURLY = PeriodKind("hour", r"\d{4}-\d{2}-\d{2}T\d{2}", lambda d: d.strftime("%Y-%m-%dT%H"),
+                    lambda p: datetime.strptime(p, "%Y-%m-%dT%H"), lambda d: d + timedelta(hours=1))
+DAILY = PeriodKind("day", r"\d{4}-\d{2}-\d{2}", lambda d: d.strftime("%Y-%m-%d"),
+                   lambda p: datetime.strptime(p, "%Y-%m-%d"), lambda d: d + timedelta(days=1))
+WEEKLY = PeriodKind("week", r"\d{4}-W\d{2}", lambda d: d.strftime("%G-W%V"),
+                    lambda p: datetime.strptime(p + "-1", "%G-W%V-%u"), lambda d: d + timedelta(days=7))
+MONTHLY = PeriodKind("month", r"\d{4}-\d{2}", lambda d: d.strftime("%Y-%m"),
+                     lambda p: datetime.strptime(p, "%Y-%m"), _next_month)
+
+_CRONTAB_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def cron_trigger(cron: str, tz: tzinfo | str) -> CronTrigger:
+    """A CronTrigger for a crontab line, with crontab's day-of-week numbering.
+
+    APScheduler 3 counts 0 as Monday (its issue 286); spelling the days out as names
+    keeps "0 9 * * 1" a Monday, as anyone reading a crontab expects.
+    """
+    fields = cron.split()
+    if len(fields) != 5:
+        raise ValueError(f"cron needs 5 fields (minute hour day month day-of-week), got {cron!r}")
+    minute, hour, day, month, dow = fields
+    dow = re.sub(r"(?<![/\d])[0-7](?!\d)", lambda m: _CRONTAB_DAYS[int(m.group())], dow)
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=dow, timezone=tz)
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobSpec:
+    name: str
+    cron: str
+    func: JobFunc
+    period_of: Callable[[datetime], str] = DAILY
+    per_estate: bool = True
+    description: str = ""
+    # How many of the most recent due periods start-up makes up when they never succeeded.
+    catch_up: int = 1
+
+    def __post_init__(self) -> None:
+        cron_trigger(self.cron, "UTC")  # a typo fails at import, not at 17:00
+
+    def trigger(self, tz: tzinfo | str) -> CronTrigger:
+        return cron_trigger(self.cron, tz)
+
+    @property
+    def period_kind(self) -> str:
+        return getattr(self.period_of, "name", "custom")
+
+    def check_period(self, period: str) -> None:
+        parse = getattr(self.period_of, "parse", None)
+        try:
+            if parse is not None:
+                parse(period)
+            elif not period or len(period) > 20:
+                raise ValueError(period)
+        except ValueError as exc:
+            pattern = getattr(self.period_of, "pattern", None)
+            raise InvalidPeriod(f"{period!r} is not a period of {self.name}" + (f" (format {pattern})" if pattern else ""),
+                                field="period") from exc
+
+
+JOBS: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in [
+        JobSpec(name="purge_expired", cron="17 * * * *", period_of=HOURLY, per_estate=False,
+                func=purge.purge_expired, description="Delete sign-in tokens expired or revoked over a day ago, and other expired records"),
+    ]
+}
+
+
+def get_job(name: str) -> JobSpec:
+    try:
+        return JOBS[name]
+    except KeyError:
+        raise UnknownJob(f"no job named {name!r}", job=name) from None

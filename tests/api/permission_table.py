@@ -1,0 +1,88 @@
+"""Who at the front desk may call what: the expected-access table of the permission matrix.
+
+Written by hand from the operating procedure (DOMAIN.md), not derived from
+app.domain.auth.roles.GRANTS, so that the matrix test checks one against the other.
+Every operation under /api/v1 must have a row; tests/api/test_permission_matrix.py fails
+for an operation missing here, so a new route cannot skip the question.
+
+Principals: every Role by value, plus ANON (no credential) and API_KEY (an integration's
+key with the read-only scopes registry:read and reports:read).
+"""
+from __future__ import annotations
+
+import re
+
+from app.domain.auth.roles import Role
+
+ANON = "anonymous"
+API_KEY = "api_key"
+
+R = Role
+STAFF = frozenset(r.value for r in Role)
+EVERYONE = STAFF | {ANON, API_KEY}
+
+
+def only(*roles: Role, api_key: bool = False) -> frozenset[str]:
+    return frozenset(r.value for r in roles) | ({API_KEY} if api_key else set())
+
+
+# Everyone on the staff talks to owners or goes to their units: the desk, technicians
+# (addresses on their orders), managers (their jurisdiction), night duty (calls at night),
+# supervisor and CS director (escalations), finance (fees are per unit and m²), the records
+# clerk (files vouchers by unit), the agency desk (rental entrustments). Integrations may read.
+REGISTRY_READ = STAFF | {API_KEY}
+# The roster is kept by the desk; the supervisor and admin correct it.
+REGISTRY_WRITE = only(R.receptionist, R.supervisor, R.admin)
+# Bulk replacement of the roster from the office's spreadsheet: supervisor and admin only.
+ROSTER_IMPORT = only(R.supervisor, R.admin)
+# Estates themselves (office name, time zone, hours) are set up by the administrator.
+ESTATES_MANAGE = only(R.admin)
+# Staff lists: the supervisor and the CS director direct staff; admin manages accounts.
+USERS_READ = only(R.supervisor, R.cs_director, R.admin)
+USERS_MANAGE = only(R.admin)
+# The trail is read by those who answer for it: supervisor, CS director, finance (money), admin.
+AUDIT_READ = only(R.supervisor, R.cs_director, R.finance, R.admin)
+JOBS_READ = only(R.supervisor, R.admin)
+JOBS_RUN = only(R.admin)
+
+EXPECTED: dict[str, frozenset[str]] = {
+    # Signing in needs no credential; signing out and "who am I" need a person's token.
+    # (An API key is no person: /auth/me refuses it; logout with a key revokes nothing.)
+    "POST /api/v1/auth/login": EVERYONE,
+    "POST /api/v1/auth/logout": STAFF | {API_KEY},
+    "GET /api/v1/auth/me": STAFF,
+    # Staff accounts and integration keys.
+    "GET /api/v1/users": USERS_READ,
+    "POST /api/v1/users": USERS_MANAGE,
+    "GET /api/v1/users/{user_id}": USERS_READ,
+    "PATCH /api/v1/users/{user_id}": USERS_MANAGE,
+    "POST /api/v1/users/{user_id}/reset-password": USERS_MANAGE,
+    "GET /api/v1/api-keys": USERS_MANAGE,
+    "POST /api/v1/api-keys": USERS_MANAGE,
+    "POST /api/v1/api-keys/{key_id}/revoke": USERS_MANAGE,
+    # The audit trail (read-only by construction).
+    "GET /api/v1/audit": AUDIT_READ,
+}
+
+# Families of routes being added while this table was written (registry, roster import,
+# job clock): an operation without its own row above is judged by the first family whose
+# method and path pattern match. Prefer an explicit row; anything matching nothing fails.
+JURISDICTIONS_WRITE = only(R.supervisor, R.admin)  # who answers to which manager is not the desk's call
+FAMILIES: list[tuple[str, str, frozenset[str]]] = [
+    ("GET", r"^/api/v1/jobs(/.*)?$", JOBS_READ),
+    ("POST", r"^/api/v1/jobs/\{[a-z_]+\}/run$", JOBS_RUN),
+    ("GET|POST", r"^/api/v1/estates/\{estate_id\}/roster-imports(/.*)?$", ROSTER_IMPORT),
+    ("POST|PUT|PATCH|DELETE", r"^/api/v1/estates(/\{estate_id\})?$", ESTATES_MANAGE),
+    ("POST|PUT|PATCH|DELETE", r"^/api/v1/(estates/\{estate_id\}/)?jurisdictions(/.*)?$", JURISDICTIONS_WRITE),
+    ("POST|PUT|PATCH|DELETE", r"^/api/v1/(estates/\{estate_id\}/)?(buildings|units|owners)(/.*)?$", REGISTRY_WRITE),
+    ("GET", r"^/api/v1/(estates|jurisdictions|buildings|units|owners|callers)(/.*)?$", REGISTRY_READ),
+]
+
+
+def expected(method: str, path: str) -> frozenset[str] | None:
+    if f"{method} {path}" in EXPECTED:
+        return EXPECTED[f"{method} {path}"]
+    for methods, pattern, allowed in FAMILIES:
+        if method in methods.split("|") and re.match(pattern, path):
+            return allowed
+    return None

@@ -1,0 +1,189 @@
+"""Every /api/v1 operation × every principal, against the hand-written table.
+
+One app and one database for the whole walk. Each principal is a user holding just one
+role in the estate (plus anonymous and a read-only API key). Path parameters are filled
+with real records of that estate where the name is known, else a random id (an allowed
+caller then gets 404). Deny is 403 (401 for anonymous); allow is anything but 401/403,
+and never a 5xx.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from app.domain.auth import secrets
+from app.domain.auth.model import ApiKey, AuthToken
+from app.domain.auth.roles import Role
+from app.domain.base import utcnow
+from app.domain.registry.model import Building, Jurisdiction, Owner, OwnerPhone, Unit, UnitOwner
+from tests.api.permission_table import ANON, API_KEY, EXPECTED, expected
+from tests.factories import PASSWORD, make_estate, make_staff
+
+PRINCIPALS = [r.value for r in Role] + [API_KEY, ANON]
+METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
+
+
+@dataclass
+class World:
+    """What exists in the caller's estate, by the path-parameter names routes use."""
+
+    ids: dict[str, str] = field(default_factory=dict)
+    users: dict[str, Any] = field(default_factory=dict)  # role -> User
+    api_key: str = ""
+    login_username: str = ""
+
+
+def operations(schema: dict) -> list[tuple[str, str, dict]]:
+    ops = [(m.upper(), p, op) for p, item in schema["paths"].items() if p.startswith("/api/v1/")
+           for m, op in item.items() if m.upper() in METHOD_ORDER]
+    # Deletions last, deepest first, so a deleted record cannot hide later operations.
+    return sorted(ops, key=lambda o: (o[0] == "DELETE", -o[1].count("/") if o[0] == "DELETE" else 0,
+                                      METHOD_ORDER[o[0]], o[1]))
+
+
+def test_every_operation_has_a_row(app):  # noqa: ANN001
+    ops = operations(app.openapi())
+    keys = {f"{m} {p}" for m, p, _ in ops}
+    missing = sorted(f"{m} {p}" for m, p, _ in ops if expected(m, p) is None)
+    stale = sorted(EXPECTED.keys() - keys)
+    assert not missing, f"add these operations to tests/api/permission_table.py: {missing}"
+    assert not stale, f"these rows name no operation any more: {stale}"
+
+
+async def build_world(session) -> World:  # noqa: ANN001
+    estate = await make_estate(session)
+    world = World()
+    for role in Role:
+        world.users[role.value] = (await make_staff(session, estates=[estate], roles=[role])).user
+    target = await make_staff(session, estates=[estate], roles=[Role.receptionist], username="matrix.target")
+    world.login_username = (await make_staff(session, estates=[estate], username="matrix.login")).user.username
+    key = secrets.new_token(secrets.API_KEY_PREFIX)
+    session.add(ApiKey(company_id=estate.company_id, name="integration", prefix=key[:12], key_hash=secrets.token_hash(key),
+                       estate_ids=[estate.id], scopes=["registry:read", "reports:read"]))
+    victim = ApiKey(company_id=estate.company_id, name="to-revoke", prefix="pdk_victim", key_hash="0" * 64,
+                    estate_ids=[estate.id], scopes=["reports:read"])
+    session.add(victim)
+    jurisdiction = Jurisdiction(estate_id=estate.id, name="東區", manager_id=world.users["manager"].id)
+    session.add(jurisdiction)
+    await session.flush()
+    building = Building(estate_id=estate.id, name="8号楼", number=8, jurisdiction_id=jurisdiction.id)
+    session.add(building)
+    await session.flush()
+    unit = Unit(estate_id=estate.id, building_id=building.id, entrance="2", number="301", floor=3, area=Decimal("89.20"))
+    owner = Owner(estate_id=estate.id, full_name="王建國", surname="王")
+    session.add_all([unit, owner])
+    await session.flush()
+    session.add_all([UnitOwner(estate_id=estate.id, unit_id=unit.id, owner_id=owner.id),
+                     OwnerPhone(estate_id=estate.id, owner_id=owner.id, phone="13800138000", raw="138 0013 8000")])
+    await session.commit()
+    world.api_key = key
+    world.ids = {
+        "estate_id": str(estate.id), "user_id": str(target.id), "key_id": str(victim.id),
+        "jurisdiction_id": str(jurisdiction.id), "building_id": str(building.id), "unit_id": str(unit.id),
+        "owner_id": str(owner.id), "phone": "13800138000", "name": "purge-expired-tokens",
+    }
+    return world
+
+
+async def fresh_token(session, user) -> str:  # noqa: ANN001
+    token = secrets.new_token()
+    session.add(AuthToken(user_id=user.id, token_hash=secrets.token_hash(token), expires_at=utcnow() + timedelta(hours=1)))
+    await session.commit()
+    return token
+
+
+def fill_path(path: str, op: dict, world: World) -> str:
+    for param in op.get("parameters", []):
+        if param["in"] != "path":
+            continue
+        value = world.ids.get(param["name"])
+        if value is None:
+            value = str(uuid.uuid4()) if param.get("schema", {}).get("format") == "uuid" else "x"
+        path = path.replace("{" + param["name"] + "}", value)
+    return path
+
+
+def _resolve(schema: dict, node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def sample(schema: dict, node: Any, name: str, world: World) -> Any:
+    """A plausible minimal value for a body field: real ids where the name says which."""
+    node = _resolve(schema, node)
+    if "anyOf" in node:
+        return sample(schema, next(v for v in node["anyOf"] if v.get("type") != "null"), name, world)
+    if "enum" in node:
+        return node["enum"][0]
+    kind, fmt = node.get("type"), node.get("format")
+    if kind == "array":
+        item = name[:-1] if name.endswith("s") else name
+        return [sample(schema, node.get("items", {}), item, world)]
+    if kind == "object":
+        return {k: sample(schema, v, k, world) for k, v in node.get("properties", {}).items() if k in node.get("required", [])}
+    if kind in ("integer", "number"):
+        return max(1, node.get("minimum", node.get("exclusiveMinimum", 0) + 1))
+    if kind == "boolean":
+        return False
+    if fmt == "uuid":
+        return world.ids.get(name, world.ids.get(f"{name}_id", str(uuid.uuid4())))
+    if fmt == "date":
+        return date.today().isoformat()
+    if fmt == "date-time":
+        return utcnow().isoformat()
+    if name == "username":
+        return f"m{uuid.uuid4().hex[:10]}"
+    if name in ("password", "new_password"):
+        return "matrix-password-1"
+    return "8号楼" if "name" in name else "x"
+
+
+def body_for(method: str, path: str, op: dict, schema: dict, world: World) -> dict[str, Any]:
+    if path == "/api/v1/auth/login":
+        return {"json": {"username": world.login_username, "password": PASSWORD}}
+    content = op.get("requestBody", {}).get("content", {})
+    if "application/json" in content:
+        return {"json": sample(schema, content["application/json"]["schema"], "body", world)}
+    if "multipart/form-data" in content:
+        return {"files": {"file": ("roster.csv", "樓號,單元,房號,面積,業主,電話\n".encode("gb18030"), "text/csv")}}
+    return {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
+
+
+async def test_permission_matrix(app, client, session):  # noqa: ANN001
+    schema = app.openapi()
+    world = await build_world(session)
+    tokens = {role: await fresh_token(session, user) for role, user in world.users.items()}
+    tokens[API_KEY] = world.api_key
+    problems: list[str] = []
+    calls = 0
+    for method, path, op in operations(schema):
+        allowed = expected(method, path)
+        if allowed is None:
+            continue  # reported by test_every_operation_has_a_row
+        for who in PRINCIPALS:
+            headers = {"Authorization": f"Bearer {tokens[who]}"} if who != ANON else {}
+            url = fill_path(path, op, world)
+            r = await client.request(method, url, headers=headers, **body_for(method, path, op, schema, world))
+            calls += 1
+            if path == "/api/v1/auth/logout" and who not in (ANON, API_KEY):
+                tokens[who] = await fresh_token(session, world.users[who])
+            outcome = f"{method} {path} as {who}: {r.status_code} {r.text[:160]}"
+            if r.status_code >= 500:
+                problems.append("5xx  " + outcome)
+            elif who in allowed and r.status_code in (401, 403):
+                problems.append("DENIED but expected allowed  " + outcome)
+            elif who not in allowed and who == ANON and r.status_code != 401:
+                problems.append("anonymous not 401  " + outcome)
+            elif who not in allowed and who == API_KEY and r.status_code not in (401, 403):
+                problems.append("ALLOWED api key but expected denied  " + outcome)
+            elif who not in allowed and who not in (ANON, API_KEY) and r.status_code != 403:
+                problems.append("ALLOWED but expected 403  " + outcome)
+            if r.status_code in (401, 403, 404, 405, 409, 422, 429) and r.status_code >= 400:
+                if not r.headers.get("content-type", "").startswith("application/problem+json"):
+                    problems.append("not problem+json  " + outcome)
+    assert calls > 0
+    assert not problems, f"{len(problems)} of {calls} calls disagree with permission_table.py:\n" + "\n".join(problems)

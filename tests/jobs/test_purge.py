@@ -1,0 +1,58 @@
+"""purge_expired deletes only tokens that expired or were revoked over a day ago."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.domain.auth import secrets
+from app.domain.auth.model import AuthToken
+from app.domain.base import utcnow
+from app.jobs import purge
+from app.jobs.registry import JOBS
+from app.jobs.runner import run_job
+from tests.factories import make_estate, make_staff
+
+
+async def test_purge_deletes_only_long_expired_or_revoked_tokens(app, session):  # noqa: ANN001
+    estate = await make_estate(session)
+    staff = await make_staff(session, estates=[estate])
+    now = utcnow()
+    tokens = {
+        "expired_2d": dict(expires_at=now - timedelta(days=2)),
+        "revoked_2d": dict(expires_at=now + timedelta(hours=5), revoked_at=now - timedelta(days=2)),
+        "expired_1h": dict(expires_at=now - timedelta(hours=1)),
+        "revoked_1h": dict(expires_at=now + timedelta(hours=5), revoked_at=now - timedelta(hours=1)),
+        "valid": dict(expires_at=now + timedelta(hours=5)),
+    }
+    for label, when in tokens.items():
+        session.add(AuthToken(user_id=staff.id, token_hash=secrets.token_hash(label), **when))
+    await session.commit()
+
+    [result] = await run_job(app.state.sessionmaker, "purge_expired")
+
+    assert result.status == "succeeded", result.error
+    assert result.estate_id is None and result.summary == {"deleted": {"auth_tokens": 2}}
+    async with app.state.sessionmaker() as s:
+        left = set((await s.execute(select(AuthToken.token_hash))).scalars())
+    kept = {secrets.token_hash(k) for k in ("expired_1h", "revoked_1h", "valid")}
+    assert kept <= left and not ({secrets.token_hash("expired_2d"), secrets.token_hash("revoked_2d")} & left)
+    # The factory's own token still signs in.
+    assert secrets.token_hash(staff.token) in left
+
+
+async def test_other_areas_hook_their_purges_in(app, session, monkeypatch):  # noqa: ANN001
+    seen = []
+
+    async def purge_idempotency(s, *, now):  # noqa: ANN001, ANN202
+        seen.append(now)
+        return 7
+
+    monkeypatch.setitem(purge.PURGERS, "idempotency_records", purge_idempotency)
+    [result] = await run_job(app.state.sessionmaker, "purge_expired", period="2026-11-28T17")
+    assert result.summary == {"deleted": {"auth_tokens": 0, "idempotency_records": 7}} and len(seen) == 1
+
+
+def test_purge_is_company_wide_and_hourly():
+    spec = JOBS["purge_expired"]
+    assert not spec.per_estate and spec.period_kind == "hour"
