@@ -1,7 +1,10 @@
 """Every area's router, in the order they appear in the API docs. Add new areas here."""
 from fastapi import APIRouter
 
-from app.api import audit, auth, estates, jobs, registry, roster, users
+from app.api import (
+    audit, auth, callbacks, estates, jobs, registry, repair_reports, repair_requests, roster, technicians, users,
+    vouchers, work_orders,
+)
 
 ROUTERS: list[APIRouter] = [
     auth.router,
@@ -9,6 +12,12 @@ ROUTERS: list[APIRouter] = [
     estates.router,
     registry.router,
     roster.router,
+    repair_requests.router,
+    work_orders.router,
+    technicians.router,
+    vouchers.router,
+    callbacks.router,
+    repair_reports.router,
     audit.router,
     jobs.router,
 ]

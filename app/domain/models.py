@@ -1,12 +1,18 @@
 """Imports every table so SQLModel.metadata is complete (Alembic, tests, create_all).
 
-Each area adds its model module here.
+Each area adds its model modules here.
 """
 from app.db import metadata
 from app.domain.audit import model as _audit  # noqa: F401
 from app.domain.auth import model as _auth  # noqa: F401
+from app.domain.callbacks import model as _callbacks  # noqa: F401
 from app.domain.registry import estates as _estates  # noqa: F401
 from app.domain.registry import model as _registry  # noqa: F401
+from app.domain.repairs import model as _repairs  # noqa: F401
+from app.domain.repairs import paperwork_model as _paperwork  # noqa: F401
+from app.domain.repairs import schedule_model as _schedule  # noqa: F401
+from app.domain.repairs import settings_model as _repair_settings  # noqa: F401
+from app.domain.repairs import voucher_model as _vouchers  # noqa: F401
 from app.jobs import model as _jobs  # noqa: F401
 
 __all__ = ["metadata"]

@@ -135,11 +135,19 @@ class JobSpec:
                                 field="period") from exc
 
 
+def _area_specs() -> list[JobSpec]:
+    # Each area declares its jobs as SPECS in its own module under app/jobs/.
+    from app.jobs import callbacks, repairs
+
+    return [*repairs.SPECS, *callbacks.SPECS]
+
+
 JOBS: dict[str, JobSpec] = {
     spec.name: spec
     for spec in [
         JobSpec(name="purge_expired", cron="17 * * * *", period_of=HOURLY, per_estate=False,
                 func=purge.purge_expired, description="Delete sign-in tokens expired or revoked over a day ago, and other expired records"),
+        *_area_specs(),
     ]
 }
 

@@ -79,6 +79,26 @@ FAMILIES: list[tuple[str, str, frozenset[str]]] = [
 ]
 
 
+def _merge_area_tables() -> None:
+    # Areas keep their rows in tests/api/permissions/<area>.py, so adding an area touches
+    # no shared file; a row written twice is a mistake, not an override.
+    import importlib
+    import pkgutil
+
+    from tests.api import permissions
+
+    for info in sorted(pkgutil.iter_modules(permissions.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"tests.api.permissions.{info.name}")
+        rows: dict[str, frozenset[str]] = getattr(module, "EXPECTED", {})
+        twice = set(rows) & set(EXPECTED)
+        assert not twice, f"{info.name}: rows already in the table: {sorted(twice)}"
+        EXPECTED.update(rows)
+        FAMILIES.extend(getattr(module, "FAMILIES", []))
+
+
+_merge_area_tables()
+
+
 def expected(method: str, path: str) -> frozenset[str] | None:
     if f"{method} {path}" in EXPECTED:
         return EXPECTED[f"{method} {path}"]

@@ -30,6 +30,16 @@ class Perm(str, Enum):
     jobs_run = "jobs:run"
     reports_read = "reports:read"
     jurisdictions_manage = "jurisdictions:manage"
+    # Repairs (issue 3).
+    requests_read = "requests:read"
+    requests_write = "requests:write"
+    orders_dispatch = "orders:dispatch"
+    orders_work = "orders:work"  # a technician's own orders: confirm, accept, start, voucher
+    callbacks_write = "callbacks:write"
+    callbacks_resolve = "callbacks:resolve"
+    orders_approve = "orders:approve"
+    repairs_configure = "repairs:configure"
+    vouchers_receive = "vouchers:receive"
 
 
 R = Role
@@ -51,6 +61,21 @@ GRANTS: dict[Perm, set[Role]] = {
     Perm.reports_read: _OFFICE,
     # Who answers to which manager is the supervisor's call, not the desk's.
     Perm.jurisdictions_manage: {R.supervisor, R.admin},
+    # Everyone who handles repairs reads them; technicians see only their own orders (the
+    # service narrows it); the agency desk and finance have no business with repairs.
+    Perm.requests_read: _ALL - {R.agency, R.finance},
+    # Requests come by phone, walk-in and patrols (§7.3.11): managers and technicians report
+    # what they find; night duty takes calls at night.
+    Perm.requests_write: {R.receptionist, R.night_duty, R.manager, R.technician, R.supervisor, R.admin},
+    Perm.orders_dispatch: {R.receptionist, R.night_duty, R.supervisor, R.admin},
+    Perm.orders_work: {R.technician},
+    Perm.callbacks_write: {R.receptionist, R.supervisor, R.cs_director, R.admin},
+    Perm.callbacks_resolve: {R.cs_director, R.admin},
+    Perm.orders_approve: {R.supervisor, R.admin},
+    Perm.repairs_configure: {R.supervisor, R.admin},
+    # Month-end voucher hand-over: managers take their jurisdiction's, the records clerk the
+    # public-area ones; the service checks that the acknowledger is the manifest's recipient.
+    Perm.vouchers_receive: {R.manager, R.records_clerk, R.supervisor, R.admin},
 }
 
 # What an integration's read-only API key may do.

@@ -1,0 +1,242 @@
+"""Service requests (服務登記) and work orders (維修任務單): the heart of the front desk.
+
+A request is what the owner (or a patrol) reported; a work order is the job that answers a
+repair request. The order's life is one transition table; every verb is a method here, and
+`app.domain.repairs.transition.apply` is the one audited way to call them.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import CheckConstraint, DateTime, Index, String
+from sqlmodel import Field
+
+from app.domain.base import EstateScoped
+from app.domain.errors import Conflict, Invalid
+from app.domain.transitions import TransitionTable
+
+
+class Channel(str, Enum):
+    phone = "phone"
+    walk_in = "walk_in"
+    manager_patrol = "manager_patrol"
+    technician_patrol = "technician_patrol"  # §7.3.11: the relaying staff member is the reporter
+
+
+class Urgency(str, Enum):
+    normal = "normal"
+    urgent = "urgent"
+    emergency = "emergency"
+
+
+class RequestKind(str, Enum):
+    repair = "repair"
+    enquiry = "enquiry"  # a question or a fee query: closed at the desk with a note
+
+
+class RequestStatus(str, Enum):
+    open = "open"  # registered, no order yet (or an enquiry not yet answered)
+    ordered = "ordered"  # a work order answers it
+    closed_at_desk = "closed_at_desk"
+    cancelled = "cancelled"
+
+
+class ServiceRequest(EstateScoped, table=True):
+    __tablename__ = "service_request"
+    __table_args__ = (
+        Index("ix_service_request_estate_created", "estate_id", "created_at"),
+        CheckConstraint("window_end IS NULL OR window_start < window_end", name="window_in_order"),
+    )
+
+    kind: RequestKind = Field(default=RequestKind.repair, sa_type=String(20))
+    channel: Channel = Field(sa_type=String(20))
+    urgency: Urgency = Field(default=Urgency.normal, sa_type=String(20))
+    category: str = Field(max_length=40)  # a code of the estate's repair categories
+    description: str = Field(max_length=4000)
+    unit_id: uuid.UUID | None = Field(default=None, foreign_key="unit.id", index=True)
+    owner_id: uuid.UUID | None = Field(default=None, foreign_key="owner.id", index=True)
+    is_public_area: bool = False
+    location: str = Field(default="", max_length=200)  # "3号楼电梯厅" when no unit
+    contact_name: str = Field(default="", max_length=100)
+    contact_phone: str = Field(default="", max_length=20)  # normalised digits
+    window_start: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    window_end: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    reporter_id: uuid.UUID | None = Field(default=None, foreign_key="user.id", index=True)
+    registered_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    status: RequestStatus = Field(default=RequestStatus.open, sa_type=String(20), index=True)
+    closed_note: str = Field(default="", max_length=2000)
+    closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class WorkOrderStatus(str, Enum):
+    pending_dispatch = "pending_dispatch"
+    awaiting_technician_confirmation = "awaiting_technician_confirmation"  # §7.3.7
+    dispatched = "dispatched"
+    in_progress = "in_progress"
+    completed = "completed"
+    callback_done = "callback_done"
+    approved = "approved"
+    archived = "archived"
+    cancelled = "cancelled"
+    reopened = "reopened"
+
+
+S = WorkOrderStatus
+ORDER_TRANSITIONS: TransitionTable[WorkOrderStatus] = TransitionTable("work_order", {
+    (S.pending_dispatch, "dispatch"): S.dispatched,
+    (S.pending_dispatch, "await_confirmation"): S.awaiting_technician_confirmation,
+    (S.pending_dispatch, "cancel"): S.cancelled,
+    # The technician names the time, or the desk finds someone else who is free.
+    (S.awaiting_technician_confirmation, "confirm"): S.dispatched,
+    (S.awaiting_technician_confirmation, "dispatch"): S.dispatched,
+    (S.awaiting_technician_confirmation, "cancel"): S.cancelled,
+    (S.dispatched, "accept"): S.dispatched,
+    (S.dispatched, "start"): S.in_progress,
+    (S.dispatched, "release"): S.pending_dispatch,  # the technician cannot come: back to the desk
+    (S.dispatched, "cancel"): S.cancelled,
+    (S.in_progress, "complete"): S.completed,
+    (S.completed, "close_callback"): S.callback_done,
+    (S.completed, "reopen"): S.reopened,  # the callback found a problem
+    (S.callback_done, "approve"): S.approved,
+    (S.callback_done, "return_to_desk"): S.completed,  # Monday: the supervisor returns the line
+    (S.approved, "archive"): S.archived,  # month end: the voucher is handed over
+    (S.reopened, "dispatch"): S.dispatched,
+    (S.reopened, "await_confirmation"): S.awaiting_technician_confirmation,
+    (S.reopened, "cancel"): S.cancelled,
+})
+OPEN_ORDER_STATES = frozenset({S.pending_dispatch, S.awaiting_technician_confirmation, S.dispatched, S.in_progress, S.reopened})
+
+
+class CancelNeedsReason(Invalid):
+    title = "A cancellation needs a reason"
+
+
+class ReasonRequired(Invalid):
+    title = "This change needs a reason"
+
+
+class ScheduleOutOfOrder(Invalid):
+    title = "The scheduled end must come after its start"
+
+
+class OrderHasNoTechnician(Conflict):
+    title = "The work order has no technician"
+
+
+class WorkOrder(EstateScoped, table=True):
+    __tablename__ = "work_order"
+    __table_args__ = (
+        Index("ix_work_order_estate_status", "estate_id", "status"),
+        Index("ix_work_order_estate_completed", "estate_id", "completed_at"),
+        CheckConstraint("scheduled_end IS NULL OR scheduled_start < scheduled_end", name="schedule_in_order"),
+    )
+
+    request_id: uuid.UUID = Field(foreign_key="service_request.id", unique=True)
+    status: WorkOrderStatus = Field(default=S.pending_dispatch, sa_type=String(40))
+    # Copied from the request so the reports and the technician's list need no join.
+    category: str = Field(max_length=40)
+    unit_id: uuid.UUID | None = Field(default=None, foreign_key="unit.id", index=True)
+    building_id: uuid.UUID | None = Field(default=None, foreign_key="building.id", index=True)
+    is_public_area: bool = False
+    technician_id: uuid.UUID | None = Field(default=None, foreign_key="user.id", index=True)
+    scheduled_start: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    scheduled_end: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    dispatched_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    accepted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    completed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    callback_done_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    approved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    approved_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    archived_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    cancelled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    cancel_reason: str = Field(default="", max_length=500)
+    reopen_count: int = 0
+    last_reason: str = Field(default="", max_length=500)  # why it was last reopened, released or returned
+
+    # --- the verbs -----------------------------------------------------------------------
+
+    def _move(self, action: str) -> None:
+        self.status = ORDER_TRANSITIONS.next_state(WorkOrderStatus(self.status), action)
+
+    def allowed_actions(self) -> list[str]:
+        return ORDER_TRANSITIONS.allowed_actions(WorkOrderStatus(self.status))
+
+    def dispatch(self, *, technician_id: uuid.UUID, start: datetime, end: datetime, at: datetime) -> None:
+        if not start < end:
+            raise ScheduleOutOfOrder(field="end")
+        self._move("dispatch")
+        self.technician_id, self.scheduled_start, self.scheduled_end = technician_id, start, end
+        self.dispatched_at, self.accepted_at = at, None
+
+    def await_confirmation(self, *, technician_id: uuid.UUID | None) -> None:
+        self._move("await_confirmation")
+        self.technician_id, self.scheduled_start, self.scheduled_end = technician_id, None, None
+
+    def confirm(self, *, start: datetime, end: datetime, at: datetime) -> None:
+        """The technician names the time (§7.3.7); accepting is implied."""
+        if self.technician_id is None:
+            raise OrderHasNoTechnician()
+        if not start < end:
+            raise ScheduleOutOfOrder(field="end")
+        self._move("confirm")
+        self.scheduled_start, self.scheduled_end = start, end
+        self.dispatched_at = self.accepted_at = at
+
+    def accept(self, *, at: datetime) -> None:
+        self._move("accept")
+        self.accepted_at = at
+
+    def start(self, *, at: datetime) -> None:
+        self._move("start")
+        self.started_at = at
+
+    def release(self, *, reason: str) -> None:
+        self._require_reason(reason)
+        self._move("release")
+        self.technician_id = self.scheduled_start = self.scheduled_end = None
+        self.dispatched_at = self.accepted_at = None
+        self.last_reason = reason
+
+    def complete(self, *, at: datetime) -> None:
+        self._move("complete")
+        self.completed_at = at
+
+    def close_callback(self, *, at: datetime) -> None:
+        self._move("close_callback")
+        self.callback_done_at = at
+
+    def reopen(self, *, reason: str) -> None:
+        self._require_reason(reason)
+        self._move("reopen")
+        self.reopen_count += 1
+        self.last_reason = reason
+        self.technician_id = self.scheduled_start = self.scheduled_end = None
+        self.dispatched_at = self.accepted_at = self.started_at = self.completed_at = None
+
+    def approve(self, *, by: uuid.UUID | None, at: datetime) -> None:
+        self._move("approve")
+        self.approved_at, self.approved_by = at, by
+
+    def return_to_desk(self, *, reason: str) -> None:
+        self._require_reason(reason)
+        self._move("return_to_desk")
+        self.callback_done_at = None
+        self.last_reason = reason
+
+    def archive(self, *, at: datetime) -> None:
+        self._move("archive")
+        self.archived_at = at
+
+    def cancel(self, *, reason: str, at: datetime) -> None:
+        if not reason.strip():
+            raise CancelNeedsReason(field="reason")
+        self._move("cancel")
+        self.cancelled_at, self.cancel_reason = at, reason
+
+    @staticmethod
+    def _require_reason(reason: str) -> None:
+        if not reason.strip():
+            raise ReasonRequired(field="reason")
