@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import demo_names as names
+from app import demo_repairs
 from app.domain.audit import service as audit
 from app.domain.auth import secrets
 from app.domain.auth.model import User, UserEstate
@@ -240,7 +241,7 @@ async def _owners(ctx: DemoContext) -> None:
 
 
 # Later areas append their steps here (repair history, a year of billing, ...).
-STEPS: list[Step] = [_company_and_estates, _staff, _buildings_and_units, _owners]
+STEPS: list[Step] = [_company_and_estates, _staff, _buildings_and_units, _owners, demo_repairs.repair_history]
 
 
 async def load_demo(session: AsyncSession, *, steps: list[Step] | None = None) -> DemoLogins:

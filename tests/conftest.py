@@ -19,6 +19,7 @@ def pg_server() -> str:
 
 @pytest.fixture(scope="session")
 async def template_db(pg_server: str) -> AsyncIterator[str]:
+    await db.make_disposable(pg_server)
     name = await db.create_template(pg_server)
     yield name
     await db.drop(pg_server, name)

@@ -1,0 +1,28 @@
+"""The demo's repair history: enough of every state for the repair reports to show content."""
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.demo import load_demo
+from app.domain.base import utcnow
+from app.domain.callbacks.model import Callback
+from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
+from app.domain.repairs.voucher_model import Voucher
+
+
+async def test_demo_has_weeks_of_repairs_in_every_state(session):
+    await load_demo(session)
+    await session.commit()
+    states = dict((await session.execute(select(WorkOrder.status, func.count()).group_by(WorkOrder.status))).all())
+    assert sum(states.values()) > 300
+    for state in (WorkOrderStatus.pending_dispatch, WorkOrderStatus.completed, WorkOrderStatus.callback_done):
+        assert states.get(state.value, 0) > 0, states
+    oldest = (await session.execute(select(func.min(ServiceRequest.created_at)))).scalar_one()
+    assert oldest < utcnow() - timedelta(days=28)
+    completed = (await session.execute(select(func.count()).select_from(WorkOrder).where(WorkOrder.completed_at.is_not(None)))).scalar_one()
+    assert (await session.execute(select(func.count()).select_from(Voucher))).scalar_one() == completed
+    assert (await session.execute(select(func.count()).select_from(Callback))).scalar_one() == completed
+    # Some callbacks were made in time, some late, some never: the rate report has something to say.
+    in_time = (await session.execute(select(func.count()).select_from(Callback).where(Callback.done_at <= Callback.due_at))).scalar_one()
+    late = (await session.execute(select(func.count()).select_from(Callback).where(Callback.done_at > Callback.due_at))).scalar_one()
+    assert in_time > late > 0
