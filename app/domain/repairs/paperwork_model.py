@@ -1,1 +1,112 @@
-"""(being written)"""
+"""The office's repair paperwork (§5.6, §7.3.10): the daily repair log, Monday's approval
+batch for the supervisor, and the month-end voucher hand-over manifests.
+
+    approval line:  pending --approve--> approved      (the order is approved)
+                    pending --return-->  returned      (the order goes back to the desk)
+    manifest:       built --acknowledge--> acknowledged (approved orders in it are archived)
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import DateTime, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field
+
+from app.domain.base import EstateScoped, utcnow
+from app.domain.errors import Conflict
+
+
+class LineDecision(str, Enum):
+    pending = "pending"
+    approved = "approved"
+    returned = "returned"
+
+
+class ManifestKind(str, Enum):
+    jurisdiction = "jurisdiction"  # in-unit vouchers of one manager's buildings
+    public_area = "public_area"  # filed by the records clerk
+
+
+class LineAlreadyDecided(Conflict):
+    title = "This line of the approval batch has been decided already"
+
+
+class ManifestAlreadyAcknowledged(Conflict):
+    title = "Receipt of this voucher manifest has been acknowledged already"
+
+
+class ApprovalBatch(EstateScoped, table=True):
+    """Last week's called-back orders, put before the supervisor on Monday (§7.3.10)."""
+
+    __tablename__ = "approval_batch"
+    __table_args__ = (UniqueConstraint("estate_id", "week"),)
+
+    week: str = Field(max_length=8)  # the ISO week it covers: 2026-W48
+    built_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    built_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")  # null: the job clock
+
+
+class ApprovalLine(EstateScoped, table=True):
+    __tablename__ = "approval_line"
+    __table_args__ = (UniqueConstraint("batch_id", "work_order_id"),)
+
+    batch_id: uuid.UUID = Field(foreign_key="approval_batch.id", index=True)
+    work_order_id: uuid.UUID = Field(foreign_key="work_order.id", index=True)
+    decision: LineDecision = Field(default=LineDecision.pending, sa_type=String(20))
+    reason: str = Field(default="", max_length=500)  # why it was returned
+    decided_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    def decide(self, decision: LineDecision, *, reason: str = "", by: uuid.UUID | None, at: datetime) -> None:
+        if LineDecision(self.decision) != LineDecision.pending:
+            raise LineAlreadyDecided(decision=LineDecision(self.decision).value, line_id=str(self.id))
+        self.decision, self.reason, self.decided_by, self.decided_at = decision, reason, by, at
+
+
+class VoucherManifest(EstateScoped, table=True):
+    """One month's vouchers for one recipient: a jurisdiction's manager, or the records clerk."""
+
+    __tablename__ = "voucher_manifest"
+    __table_args__ = (
+        UniqueConstraint("estate_id", "month", "kind", "jurisdiction_id", postgresql_nulls_not_distinct=True),
+    )
+
+    month: str = Field(max_length=7)  # 2026-11
+    kind: ManifestKind = Field(sa_type=String(20))
+    # Null on a jurisdiction manifest: in-unit vouchers of buildings in no jurisdiction.
+    jurisdiction_id: uuid.UUID | None = Field(default=None, foreign_key="jurisdiction.id", index=True)
+    # The jurisdiction's manager when built; null for public_area (any records clerk of the estate).
+    recipient_id: uuid.UUID | None = Field(default=None, foreign_key="user.id", index=True)
+    built_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    acknowledged_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    acknowledged_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+
+    def acknowledge(self, *, by: uuid.UUID | None, at: datetime) -> None:
+        if self.acknowledged_at is not None:
+            raise ManifestAlreadyAcknowledged(acknowledged_at=self.acknowledged_at.isoformat())
+        self.acknowledged_at, self.acknowledged_by = at, by
+
+
+class ManifestLine(EstateScoped, table=True):
+    __tablename__ = "manifest_line"
+    # A voucher is handed over once: it sits on one manifest only.
+    __table_args__ = (UniqueConstraint("voucher_id"),)
+
+    manifest_id: uuid.UUID = Field(foreign_key="voucher_manifest.id", index=True)
+    voucher_id: uuid.UUID = Field(foreign_key="voucher.id")
+    work_order_id: uuid.UUID = Field(foreign_key="work_order.id", index=True)
+
+
+class DailyRepairLog(EstateScoped, table=True):
+    """The repair record book (報修記錄本, §5.6) of one local day, as compiled at the close."""
+
+    __tablename__ = "daily_repair_log"
+    __table_args__ = (UniqueConstraint("estate_id", "day"),)
+
+    day: date
+    compiled_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+    rows: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB, nullable=False)
