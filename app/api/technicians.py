@@ -1,4 +1,50 @@
-"""(being written)"""
-from fastapi import APIRouter
+"""Technicians: who is free for a window (and where each is now), and their working hours."""
+from __future__ import annotations
 
-router = APIRouter()
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+
+from app.api.deps import SessionDep, require
+from app.api.errors import problems
+from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm
+from app.domain.registry.errors import EstateNotFound
+from app.domain.repairs import technicians
+from app.domain.repairs.order_schemas import AvailabilityRead, WorkingHours, WorkingHoursRead
+from app.domain.repairs.technicians import TechnicianNotFound, WindowOutOfOrder
+
+router = APIRouter(tags=["technicians"])
+
+Read = Annotated[Actor, Depends(require(Perm.requests_read))]
+Desk = Annotated[Actor, Depends(require(Perm.orders_dispatch))]
+Configure = Annotated[Actor, Depends(require(Perm.repairs_configure))]
+EstateQuery = Annotated[uuid.UUID, Query(description="The estate whose hours are meant")]
+
+
+@router.get("/estates/{estate_id}/technicians/availability", response_model=AvailabilityRead,
+            responses=problems(EstateNotFound, WindowOutOfOrder))
+async def technician_availability(
+    estate_id: uuid.UUID, actor: Desk, session: SessionDep, start: AwareDatetime, end: AwareDatetime,
+) -> AvailabilityRead:
+    """Every technician of the estate for the window [start, end): free or not (outside hours, booked),
+    where he is working now and his next booking. Free technicians first."""
+    return await technicians.availability(session, actor=actor, estate_id=estate_id, start=start, end=end)
+
+
+@router.get("/technicians/{user_id}/working-hours", response_model=WorkingHoursRead,
+            responses=problems(EstateNotFound, TechnicianNotFound))
+async def get_working_hours(user_id: uuid.UUID, estate_id: EstateQuery, actor: Read, session: SessionDep) -> WorkingHoursRead:
+    """The technician's working hours in the estate: his own, or the estate's office hours by default."""
+    return await technicians.get_hours(session, actor=actor, estate_id=estate_id, user_id=user_id)
+
+
+@router.put("/technicians/{user_id}/working-hours", response_model=WorkingHoursRead,
+            responses=problems(EstateNotFound, TechnicianNotFound))
+async def put_working_hours(
+    user_id: uuid.UUID, estate_id: EstateQuery, body: WorkingHours, actor: Configure, session: SessionDep,
+) -> WorkingHoursRead:
+    """Set the technician's own hours in the estate (local times), overriding the office hours."""
+    return await technicians.set_hours(session, actor=actor, estate_id=estate_id, user_id=user_id, data=body)

@@ -1,4 +1,133 @@
-"""(being written)"""
-from fastapi import APIRouter
+"""Work orders (維修任務單): the list, dispatch, the reply owed to the owner, the technician's verbs."""
+from __future__ import annotations
 
-router = APIRouter()
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+
+from app.api.deps import PageDep, SessionDep, require
+from app.api.errors import problems
+from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm
+from app.domain.errors import IllegalTransition
+from app.domain.pagination import Page, UnknownSortKey
+from app.domain.registry.errors import EstateNotFound
+from app.domain.repairs import dispatch as d
+from app.domain.repairs import orders
+from app.domain.repairs.model import CancelNeedsReason, ReasonRequired, ScheduleOutOfOrder, WorkOrderStatus
+from app.domain.repairs.order_schemas import (
+    AwaitConfirmationIn, ConfirmIn, DispatchIn, OwnerToldIn, ReasonIn, ReplyPromiseRead, TaskSheet, WorkOrderDetail,
+    WorkOrderRead,
+)
+from app.domain.repairs.orders import WorkOrderNotFound
+from app.domain.repairs.technicians import NotATechnicianOfEstate, OutsideWorkingHours
+
+router = APIRouter(tags=["work orders"])
+
+Read = Annotated[Actor, Depends(require(Perm.requests_read))]
+Desk = Annotated[Actor, Depends(require(Perm.orders_dispatch))]
+Work = Annotated[Actor, Depends(require(Perm.orders_work))]
+Category = Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00]*$")]
+
+
+@router.get("/estates/{estate_id}/work-orders", response_model=Page[WorkOrderRead], responses=problems(EstateNotFound, UnknownSortKey))
+async def list_work_orders(
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+    status: Annotated[list[WorkOrderStatus] | None, Query(description="Repeat for several states")] = None,
+    technician_id: uuid.UUID | None = None, unit_id: uuid.UUID | None = None, category: Category = None,
+    created_from: AwareDatetime | None = None, created_to: AwareDatetime | None = None,
+    scheduled_from: AwareDatetime | None = None, scheduled_to: AwareDatetime | None = None,
+) -> Page[WorkOrderRead]:
+    """The estate's work orders, newest first; a technician sees only the orders given to him.
+
+    Sort by created_at, scheduled_start, status, category or completed_at.
+    """
+    rows, total = await orders.list_orders(
+        session, actor=actor, estate_id=estate_id, page=page, status=status, technician_id=technician_id, unit_id=unit_id,
+        category=category, created_from=created_from, created_to=created_to, scheduled_from=scheduled_from,
+        scheduled_to=scheduled_to)
+    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/work-orders/{order_id}", response_model=WorkOrderDetail, responses=problems(WorkOrderNotFound))
+async def get_work_order(order_id: uuid.UUID, actor: Read, session: SessionDep) -> WorkOrderDetail:
+    """One work order with the actions allowed next, the request, the unit, its booking and any open reply promise."""
+    return await orders.get_order(session, actor=actor, order_id=order_id)
+
+
+@router.get("/work-orders/{order_id}/task-sheet", response_model=TaskSheet, responses=problems(WorkOrderNotFound))
+async def get_task_sheet(order_id: uuid.UUID, actor: Read, session: SessionDep) -> TaskSheet:
+    """The printable task sheet (§7.3.8): office, job, place, contact, the window in local time, blank material lines."""
+    return await orders.task_sheet(session, actor=actor, order_id=order_id)
+
+
+@router.post("/work-orders/{order_id}/dispatch", response_model=WorkOrderDetail,
+             responses=problems(WorkOrderNotFound, IllegalTransition, d.TechnicianAlreadyBooked, NotATechnicianOfEstate,
+                                OutsideWorkingHours, ScheduleOutOfOrder))
+async def dispatch_order(order_id: uuid.UUID, body: DispatchIn, actor: Desk, session: SessionDep) -> WorkOrderDetail:
+    """Give the order to a technician for a window inside his working hours.
+
+    The booking is checked by PostgreSQL: a technician already booked for an overlapping
+    window answers 409 technician-already-booked naming the clashing order.
+    """
+    return await d.dispatch(session, actor=actor, order_id=order_id, data=body)
+
+
+@router.post("/work-orders/{order_id}/await-confirmation", response_model=WorkOrderDetail,
+             responses=problems(WorkOrderNotFound, IllegalTransition, NotATechnicianOfEstate))
+async def await_confirmation(order_id: uuid.UUID, body: AwaitConfirmationIn, actor: Desk, session: SessionDep) -> WorkOrderDetail:
+    """No technician is free (§7.3.7): wait for one to name a time; the desk owes the owner a reply within N minutes."""
+    return await d.await_confirmation(session, actor=actor, order_id=order_id, data=body)
+
+
+@router.post("/work-orders/{order_id}/confirm", response_model=WorkOrderDetail,
+             responses=problems(WorkOrderNotFound, IllegalTransition, d.TechnicianAlreadyBooked, ScheduleOutOfOrder))
+async def confirm_order(order_id: uuid.UUID, body: ConfirmIn, actor: Work, session: SessionDep) -> WorkOrderDetail:
+    """The assigned technician names the time he will come; it is booked and the reply promise gets its time."""
+    return await d.confirm(session, actor=actor, order_id=order_id, data=body)
+
+
+@router.post("/work-orders/{order_id}/owner-told", response_model=WorkOrderDetail,
+             responses=problems(WorkOrderNotFound, d.NoOpenReplyPromise, d.ReplyNotConfirmed, d.ToldInTheFuture))
+async def owner_told(order_id: uuid.UUID, body: OwnerToldIn, actor: Desk, session: SessionDep) -> WorkOrderDetail:
+    """Record when (and by whom) the owner was told the confirmed time; closes the reply promise."""
+    return await d.owner_told(session, actor=actor, order_id=order_id, data=body)
+
+
+@router.get("/estates/{estate_id}/reply-promises", response_model=Page[ReplyPromiseRead],
+            responses=problems(EstateNotFound, UnknownSortKey))
+async def list_reply_promises(
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+    state: Annotated[Literal["open", "overdue", "all"], Query(description="open (default), overdue, or all")] = "open",
+) -> Page[ReplyPromiseRead]:
+    """Replies the desk owes owners (§7.3.7), most urgent first, with their deadline and whether it has passed."""
+    rows, total = await d.list_promises(session, actor=actor, estate_id=estate_id, page=page, state=state)
+    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post("/work-orders/{order_id}/accept", response_model=WorkOrderDetail, responses=problems(WorkOrderNotFound, IllegalTransition))
+async def accept_order(order_id: uuid.UUID, actor: Work, session: SessionDep) -> WorkOrderDetail:
+    """The technician takes his dispatched order."""
+    return await d.accept(session, actor=actor, order_id=order_id)
+
+
+@router.post("/work-orders/{order_id}/start", response_model=WorkOrderDetail, responses=problems(WorkOrderNotFound, IllegalTransition))
+async def start_order(order_id: uuid.UUID, actor: Work, session: SessionDep) -> WorkOrderDetail:
+    """The technician is at the job and starts work."""
+    return await d.start(session, actor=actor, order_id=order_id)
+
+
+@router.post("/work-orders/{order_id}/release", response_model=WorkOrderDetail,
+             responses=problems(WorkOrderNotFound, IllegalTransition, ReasonRequired))
+async def release_order(order_id: uuid.UUID, body: ReasonIn, actor: Work, session: SessionDep) -> WorkOrderDetail:
+    """The technician cannot come: the order goes back to the desk for dispatch and his booking is freed."""
+    return await d.release(session, actor=actor, order_id=order_id, data=body)
+
+
+@router.post("/work-orders/{order_id}/cancel", response_model=WorkOrderDetail,
+             responses=problems(WorkOrderNotFound, IllegalTransition, CancelNeedsReason))
+async def cancel_order(order_id: uuid.UUID, body: ReasonIn, actor: Desk, session: SessionDep) -> WorkOrderDetail:
+    """Cancel the order with a reason; its booking is freed and the request is cancelled too."""
+    return await d.cancel(session, actor=actor, order_id=order_id, data=body)

@@ -1,0 +1,179 @@
+"""Reading work orders: one order with what can be done next, the estate's list, the task sheet."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.auth.model import User
+from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Role
+from app.domain.errors import NotFound
+from app.domain.base import utcnow
+from app.domain.pagination import PageRequest, UnknownSortKey
+from app.domain.registry import service as registry
+from app.domain.registry.estates import Estate
+from app.domain.registry.model import Building, Unit
+from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
+from app.domain.repairs.order_schemas import (
+    MaterialLine, ReplyPromiseRead, RequestSummary, TaskSheet, WorkOrderDetail, WorkOrderRead,
+)
+from app.domain.repairs.schedule_model import Booking, ReplyPromise
+from app.domain.repairs.technicians import booking_read
+
+MATERIAL_LINES = 5
+
+
+class WorkOrderNotFound(NotFound):
+    title = "Work order not found"
+
+
+def only_technician(actor: Actor) -> bool:
+    """A technician and nothing more sees only the orders given to him."""
+    return not actor.is_system and actor.roles == frozenset({Role.technician})
+
+
+def chinese_unit_label(unit: Unit | None, building: Building | None) -> str | None:
+    """8号楼2单元301, as written on the paper task sheet."""
+    if unit is None or building is None:
+        return None
+    entrance = unit.entrance.strip()
+    if entrance and entrance.isdigit():
+        entrance = f"{entrance}单元"
+    return f"{building.name}{entrance}{unit.number}"
+
+
+async def load_order(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, lock: bool = False) -> WorkOrder:
+    """The order when the actor may see it; a technician only his own. Others: 404."""
+    stmt = select(WorkOrder).where(WorkOrder.id == order_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    order = (await session.execute(stmt)).scalar_one_or_none()
+    if order is None or not actor.sees(order.estate_id):
+        raise WorkOrderNotFound()
+    if only_technician(actor) and order.technician_id != actor.id:
+        raise WorkOrderNotFound()
+    return order
+
+
+async def load_own_order(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> WorkOrder:
+    """For the technician's own verbs: an order assigned to someone else does not exist for him."""
+    order = await load_order(session, actor=actor, order_id=order_id, lock=True)
+    if order.technician_id != actor.id:
+        raise WorkOrderNotFound()
+    return order
+
+
+async def _unit_and_building(session: AsyncSession, order: WorkOrder) -> tuple[Unit | None, Building | None]:
+    unit = await session.get(Unit, order.unit_id) if order.unit_id else None
+    building_id = unit.building_id if unit else order.building_id
+    return unit, (await session.get(Building, building_id) if building_id else None)
+
+
+async def open_promise(session: AsyncSession, *, order_id: uuid.UUID) -> ReplyPromise | None:
+    return (await session.execute(
+        select(ReplyPromise).where(ReplyPromise.work_order_id == order_id, ReplyPromise.closed_at.is_(None))
+        .order_by(ReplyPromise.created_at.desc()).limit(1)
+    )).scalar_one_or_none()
+
+
+def promise_read(p: ReplyPromise, *, now: datetime, **extra: object) -> ReplyPromiseRead:
+    return ReplyPromiseRead.model_validate({**p.model_dump(), "overdue": p.is_overdue(now), **extra})
+
+
+async def order_detail(session: AsyncSession, *, order: WorkOrder) -> WorkOrderDetail:
+    request = await session.get(ServiceRequest, order.request_id)
+    assert request is not None
+    unit, building = await _unit_and_building(session, order)
+    booking = (await session.execute(select(Booking).where(Booking.work_order_id == order.id, Booking.active.is_(True))
+                                     )).scalar_one_or_none()
+    tech = await session.get(User, order.technician_id) if order.technician_id else None
+    promise = await open_promise(session, order_id=order.id)
+    summary = RequestSummary.model_validate(request, from_attributes=True)
+    return WorkOrderDetail.model_validate({
+        **WorkOrderRead.model_validate(order).model_dump(),
+        "unit_label": chinese_unit_label(unit, building), "urgency": request.urgency, "description": request.description,
+        "allowed_actions": order.allowed_actions(), "request": summary, "technician_name": tech.full_name if tech else None,
+        "booking": booking_read(booking) if booking else None,
+        "reply_promise": promise_read(promise, now=utcnow()) if promise else None,
+    })
+
+
+async def get_order(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> WorkOrderDetail:
+    return await order_detail(session, order=await load_order(session, actor=actor, order_id=order_id))
+
+
+async def list_orders(
+    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
+    status: list[WorkOrderStatus] | None = None, technician_id: uuid.UUID | None = None, unit_id: uuid.UUID | None = None,
+    category: str | None = None, created_from: datetime | None = None, created_to: datetime | None = None,
+    scheduled_from: datetime | None = None, scheduled_to: datetime | None = None,
+) -> tuple[list[WorkOrderRead], int]:
+    await registry.check_estate(session, actor=actor, estate_id=estate_id)
+    stmt: Select = (select(WorkOrder, ServiceRequest, Unit, Building)
+                    .join(ServiceRequest, ServiceRequest.id == WorkOrder.request_id)
+                    .outerjoin(Unit, Unit.id == WorkOrder.unit_id)
+                    .outerjoin(Building, Building.id == Unit.building_id)
+                    .where(WorkOrder.estate_id == estate_id))
+    if only_technician(actor):
+        stmt = stmt.where(WorkOrder.technician_id == actor.id)
+    if status:
+        stmt = stmt.where(WorkOrder.status.in_([s.value for s in status]))
+    for column, value in [(WorkOrder.technician_id, technician_id), (WorkOrder.unit_id, unit_id), (WorkOrder.category, category)]:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    for column, low, high in [(WorkOrder.created_at, created_from, created_to), (WorkOrder.scheduled_start, scheduled_from, scheduled_to)]:
+        if low is not None:
+            stmt = stmt.where(column >= low)
+        if high is not None:
+            stmt = stmt.where(column < high)
+    sortable = {"created_at": WorkOrder.created_at, "scheduled_start": WorkOrder.scheduled_start, "status": WorkOrder.status,
+                "category": WorkOrder.category, "completed_at": WorkOrder.completed_at}
+    rows, total = await _paginate_rows(session, stmt, page, sortable=sortable,
+                                       default=[WorkOrder.created_at.desc(), WorkOrder.id])
+    items = [WorkOrderRead.model_validate({**WorkOrderRead.model_validate(o).model_dump(), "unit_label": chinese_unit_label(u, b),
+                                           "urgency": r.urgency, "description": r.description}) for o, r, u, b in rows]
+    return items, total
+
+
+async def _paginate_rows(session: AsyncSession, stmt: Select, page: PageRequest, *, sortable: dict, default: list):
+    # paginate() returns scalars; here each row carries the request, unit and building too.
+    order = list(default)
+    if page.sort:
+        key = page.sort.lstrip("-")
+        if key not in sortable:
+            raise UnknownSortKey(f"sort must be one of: {', '.join(sorted(sortable))}", field="sort")
+        column = sortable[key]
+        order = [column.desc().nulls_last() if page.sort.startswith("-") else column.asc().nulls_last(), *default]
+    total = (await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))).scalar_one()
+    rows = (await session.execute(stmt.order_by(*order).limit(page.limit).offset(page.offset))).all()
+    return list(rows), int(total)
+
+
+def _local(value: datetime | None, tz: ZoneInfo) -> str | None:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else None
+
+
+async def task_sheet(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> TaskSheet:
+    order = await load_order(session, actor=actor, order_id=order_id)
+    estate = await session.get(Estate, order.estate_id)
+    request = await session.get(ServiceRequest, order.request_id)
+    assert estate is not None and request is not None
+    unit, building = await _unit_and_building(session, order)
+    tech = await session.get(User, order.technician_id) if order.technician_id else None
+    tz = ZoneInfo(estate.time_zone)
+    start, end = _local(order.scheduled_start, tz), _local(order.scheduled_end, tz)
+    window = None
+    if start and end:
+        window = f"{start}–{end[11:]}" if start[:10] == end[:10] else f"{start}–{end}"
+    return TaskSheet(
+        office_name=estate.office_name, order_id=order.id, status=order.status, issued_at=order.dispatched_at or order.created_at,
+        description=request.description, category=order.category, urgency=request.urgency,
+        unit_label=chinese_unit_label(unit, building), location=request.location or (building.name if building else ""),
+        contact_name=request.contact_name, contact_phone=request.contact_phone, time_zone=estate.time_zone,
+        scheduled_start_local=start, scheduled_end_local=end, scheduled_window=window,
+        technician_name=tech.full_name if tech else None, materials=[MaterialLine() for _ in range(MATERIAL_LINES)],
+    )
