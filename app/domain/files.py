@@ -1,0 +1,181 @@
+"""Storing uploads (photos, signatures, scans) under the data directory.
+
+The type is read from the file's first bytes; the client's filename and content type are
+never trusted. Files are written to a temporary name and renamed, so a reader never sees
+half a file, and a service writes them only after its rows were flushed (see
+`remove_on_rollback`) so that a refused request leaves nothing on disk.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.errors import Invalid, NotFound
+
+
+@dataclass(frozen=True)
+class FileType:
+    content_type: str
+    ext: str
+
+
+JPEG = FileType("image/jpeg", "jpg")
+PNG = FileType("image/png", "png")
+WEBP = FileType("image/webp", "webp")
+PDF = FileType("application/pdf", "pdf")
+IMAGES = frozenset({JPEG, PNG, WEBP})
+SCANS = IMAGES | {PDF}
+
+
+class UnsupportedFileType(Invalid):
+    title = "The file is not of an accepted type (JPEG, PNG, WebP; PDF for a scanned signature)"
+
+
+class FileTooLarge(Invalid):
+    title = "The file is larger than the upload limit"
+
+
+class EmptyFile(Invalid):
+    title = "The file is empty"
+
+
+class StoredFileMissing(NotFound):
+    title = "The stored file is missing"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What the client sent: the bytes and the name its device gave them (display only)."""
+
+    data: bytes
+    filename: str = ""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    data: bytes
+    type: FileType
+    sha256: str
+    original_filename: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def sniff(data: bytes) -> FileType | None:
+    """The file's real type from its magic bytes; None for anything else."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return WEBP
+    if data.startswith(b"%PDF-"):
+        return PDF
+    return None
+
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
+
+
+def clean_filename(name: str) -> str:
+    """The last path part, without control characters, at most 200 characters: for display."""
+    base = re.split(r"[/\\]", name or "")[-1]
+    return _UNSAFE.sub("", base).strip()[:200]
+
+
+def check(upload: Upload, *, max_bytes: int, accepted: frozenset[FileType], field: str) -> CheckedFile:
+    if not upload.data:
+        raise EmptyFile(field=field)
+    if len(upload.data) > max_bytes:
+        raise FileTooLarge(f"the file is larger than {max_bytes} bytes", field=field, max_bytes=max_bytes)
+    kind = sniff(upload.data)
+    if kind is None or kind not in accepted:
+        accepted_types = sorted(t.content_type for t in accepted)
+        raise UnsupportedFileType(f"accepted: {', '.join(accepted_types)}", field=field, accepted=accepted_types)
+    return CheckedFile(data=upload.data, type=kind, sha256=hashlib.sha256(upload.data).hexdigest(),
+                       original_filename=clean_filename(upload.filename))
+
+
+def new_relative_path(*, estate_id: uuid.UUID, day: date, ext: str) -> str:
+    """<estate_id>/<yyyy>/<mm>/<uuid>.<ext>, relative to the upload directory."""
+    return f"{estate_id}/{day:%Y}/{day:%m}/{uuid.uuid4()}.{ext}"
+
+
+def resolve(upload_dir: Path, relative: str) -> Path:
+    """The absolute path of a stored file; refuses anything that would leave the upload directory."""
+    root = upload_dir.resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents:
+        raise StoredFileMissing()
+    return path
+
+
+def write(upload_dir: Path, relative: str, data: bytes) -> Path:
+    path = resolve(upload_dir, relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.part")
+    try:
+        with open(temp, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def remove(paths: Iterable[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def write_all(upload_dir: Path, files: Iterable[tuple[str, bytes]]) -> list[Path]:
+    """Write every file or none: on a failure the ones already written are removed."""
+    written: list[Path] = []
+    try:
+        for relative, data in files:
+            written.append(write(upload_dir, relative, data))
+    except BaseException:
+        remove(written)
+        raise
+    return written
+
+
+_PENDING = "files_pending_commit"
+
+
+def remove_on_rollback(session: AsyncSession, paths: list[Path]) -> None:
+    """Delete `paths` if the session's transaction is rolled back instead of committed.
+
+    The service returns before the request's session commits; should anything later fail,
+    the rows vanish with the rollback and these files must vanish with them.
+    """
+    sync = session.sync_session
+    if _PENDING not in sync.info:
+        sync.info[_PENDING] = []
+        event.listen(sync, "after_commit", _forget)
+        event.listen(sync, "after_rollback", _remove_pending)
+    sync.info[_PENDING].extend(paths)
+
+
+def _forget(sync: object) -> None:
+    sync.info[_PENDING].clear()  # type: ignore[attr-defined]
+
+
+def _remove_pending(sync: object) -> None:
+    pending = sync.info[_PENDING]  # type: ignore[attr-defined]
+    remove(pending)
+    pending.clear()

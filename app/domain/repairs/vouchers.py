@@ -1,0 +1,287 @@
+"""Completion vouchers (維修憑證): posting one IS the completion of the work order.
+
+The technician posts from the field in one call: what was done, the materials, the time,
+the charge, the owner's confirmation (a signature, or the code the desk gave the owner) and
+photos. The order is completed through transition.apply and its callback is scheduled in
+the same transaction; the files are written last, so a refused post leaves nothing on disk.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain import files
+from app.domain.audit import service as audit
+from app.domain.auth.principal import Actor
+from app.domain.base import snapshot, utcnow
+from app.domain.callbacks.model import Callback
+from app.domain.errors import Conflict, Invalid, NotFound
+from app.domain.pagination import PageRequest, paginate
+from app.domain.registry import service as registry
+from app.domain.registry.estates import Estate
+from app.domain.repairs import transition
+from app.domain.repairs.model import ORDER_TRANSITIONS, WorkOrder, WorkOrderStatus
+from app.domain.repairs.orders import load_order, load_own_order, only_technician
+from app.domain.repairs.voucher_model import ConfirmedBy, FileKind, Voucher, VoucherFile, VoucherMaterial
+from app.domain.repairs.voucher_schemas import (
+    MAX_PHOTOS, MaterialRead, OwnerCodeRead, OwnerConfirmationIn, VoucherCreate, VoucherFileRead, VoucherPosted, VoucherRead,
+)
+
+PHOTOS_WITHIN = timedelta(hours=24)
+
+
+class VoucherNotFound(NotFound):
+    title = "Voucher not found"
+
+
+class VoucherFileNotFound(NotFound):
+    title = "Voucher file not found"
+
+
+class OwnerConfirmationRequired(Invalid):
+    title = "An in-unit repair needs the owner's confirmation: a signature or the owner's code"
+
+
+class WrongOwnerCode(Invalid):
+    title = "The owner's confirmation code is not the one given for this order"
+
+
+class ChargeableNeedsAmount(Invalid):
+    title = "A chargeable repair needs an amount above zero"
+
+
+class FreeRepairHasAmount(Invalid):
+    title = "A repair that is not chargeable has the amount 0"
+
+
+class TooManyPhotos(Invalid):
+    title = f"A voucher holds at most {MAX_PHOTOS} photos"
+
+
+class PhotosWindowClosed(Conflict):
+    title = "Photos can be added only within 24 hours of posting the voucher"
+
+
+# --- the owner's confirmation code ------------------------------------------------------
+
+def owner_code(order_id: uuid.UUID, secret: str) -> str:
+    """Six digits derived from the order: the desk can give it, the server can check it, nobody stores it."""
+    digest = hmac.new(secret.encode(), order_id.bytes, hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
+
+
+def owner_code_matches(order_id: uuid.UUID, secret: str, code: str) -> bool:
+    return hmac.compare_digest(owner_code(order_id, secret), code)
+
+
+async def get_owner_code(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, secret: str) -> OwnerCodeRead:
+    order = await load_order(session, actor=actor, order_id=order_id)
+    return OwnerCodeRead(work_order_id=order.id, code=owner_code(order.id, secret))
+
+
+def confirmation(*, order_id: uuid.UUID, public_area: bool, given: OwnerConfirmationIn | None, signed: bool,
+                 secret: str) -> tuple[ConfirmedBy, str, str]:
+    """(how, name, code) of the owner's confirmation; an in-unit repair must have one."""
+    if given is not None and given.code is not None and not owner_code_matches(order_id, secret, given.code):
+        raise WrongOwnerCode(field="owner_confirmation.code")
+    name = given.name if given else ""
+    if given is not None and signed:
+        return ConfirmedBy.signature, name, given.code or ""
+    if given is not None and given.code is not None:
+        return ConfirmedBy.code, name, given.code
+    if public_area:  # nobody's home to sign for a stairwell light
+        return (ConfirmedBy.signature if signed else ConfirmedBy.none), name, ""
+    raise OwnerConfirmationRequired(field="owner_confirmation")
+
+
+def check_charge(data: VoucherCreate) -> None:
+    if data.chargeable and data.amount <= 0:
+        raise ChargeableNeedsAmount(field="amount")
+    if not data.chargeable and data.amount != 0:
+        raise FreeRepairHasAmount(field="amount")
+
+
+# --- posting ----------------------------------------------------------------------------
+
+def _check_can_complete(order: WorkOrder) -> None:
+    # Ask the transition table first, so a second voucher is a 409 before anything is read or written.
+    status = WorkOrderStatus(order.status)
+    if status == WorkOrderStatus.dispatched:
+        status = ORDER_TRANSITIONS.next_state(status, "start")
+    ORDER_TRANSITIONS.next_state(status, "complete")
+
+
+def _check_files(signature: files.Upload | None, photos: list[files.Upload], *,
+                 max_bytes: int) -> tuple[files.CheckedFile | None, list[files.CheckedFile]]:
+    if len(photos) > MAX_PHOTOS:
+        raise TooManyPhotos(field="photos", max_photos=MAX_PHOTOS)
+    sig = files.check(signature, max_bytes=max_bytes, accepted=files.SCANS, field="signature") if signature else None
+    checked = [files.check(p, max_bytes=max_bytes, accepted=files.IMAGES, field=f"photos.{i}") for i, p in enumerate(photos)]
+    return sig, checked
+
+
+def _file_rows(voucher: Voucher, checked: list[tuple[FileKind, files.CheckedFile]], *, local_now: datetime
+               ) -> list[tuple[VoucherFile, bytes]]:
+    rows = []
+    for kind, f in checked:
+        path = files.new_relative_path(estate_id=voucher.estate_id, day=local_now.date(), ext=f.type.ext)
+        rows.append((VoucherFile(estate_id=voucher.estate_id, voucher_id=voucher.id, kind=kind, content_type=f.type.content_type,
+                                 size_bytes=f.size, sha256=f.sha256, path=path, original_filename=f.original_filename), f.data))
+    return rows
+
+
+async def _store(session: AsyncSession, rows: list[tuple[VoucherFile, bytes]], *, actor: Actor, upload_dir: Path) -> None:
+    """Flush the file rows, then write the bytes; the files go again if the transaction is rolled back."""
+    session.add_all([row for row, _ in rows])
+    await session.flush()
+    for row, _ in rows:
+        await audit.record(session, actor=actor, action="create", entity="voucher_file", entity_id=row.id,
+                           estate_id=row.estate_id, after=snapshot(row))
+    await session.flush()
+    written = files.write_all(upload_dir, [(row.path, data) for row, data in rows])
+    files.remove_on_rollback(session, written)
+
+
+async def post_voucher(
+    session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, data: VoucherCreate, signature: files.Upload | None,
+    photos: list[files.Upload], upload_dir: Path, max_upload_bytes: int, secret: str,
+) -> VoucherPosted:
+    order = await load_own_order(session, actor=actor, order_id=order_id)
+    _check_can_complete(order)
+    check_charge(data)
+    public = order.is_public_area if data.is_public_area is None else data.is_public_area
+    sig, checked_photos = _check_files(signature, photos, max_bytes=max_upload_bytes)
+    how, name, code = confirmation(order_id=order.id, public_area=public, given=data.owner_confirmation,
+                                   signed=sig is not None, secret=secret)
+    estate = await session.get(Estate, order.estate_id)
+    assert estate is not None
+    tz, now = ZoneInfo(estate.time_zone), utcnow()
+    if WorkOrderStatus(order.status) == WorkOrderStatus.dispatched:
+        await transition.apply(session, actor=actor, order=order, action="start", at=now)
+    voucher = Voucher(estate_id=order.estate_id, work_order_id=order.id, round=order.reopen_count + 1, technician_id=actor.id,
+                      work_done=data.work_done, minutes_spent=data.minutes_spent, chargeable=data.chargeable,
+                      amount=data.amount, is_public_area=public, owner_confirmed_name=name, owner_confirmed_by=how,
+                      confirmation_code=code, posted_at=now)
+    session.add(voucher)
+    await session.flush()
+    session.add_all([VoucherMaterial(estate_id=voucher.estate_id, voucher_id=voucher.id, line_no=i, item=m.item,
+                                     quantity=m.quantity, unit=m.unit) for i, m in enumerate(data.materials, start=1)])
+    await audit.record(session, actor=actor, action="create", entity="voucher", entity_id=voucher.id, estate_id=voucher.estate_id,
+                       after={**snapshot(voucher), "materials": [m.model_dump() for m in data.materials]})
+    await transition.apply(session, actor=actor, order=order, action="complete", at=now)
+    callback = Callback.for_completed_order(order, tz=tz, round=voucher.round)
+    session.add(callback)
+    await session.flush()
+    await audit.record(session, actor=actor, action="create", entity="callback", entity_id=callback.id,
+                       estate_id=callback.estate_id, after=snapshot(callback))
+    kinds = ([(FileKind.signature, sig)] if sig else []) + [(FileKind.photo, p) for p in checked_photos]
+    await _store(session, _file_rows(voucher, kinds, local_now=now.astimezone(tz)), actor=actor, upload_dir=upload_dir)
+    read = (await _reads(session, [voucher]))[0]
+    return VoucherPosted(**read.model_dump(), order_status=order.status, callback_id=callback.id, callback_due_at=callback.due_at)
+
+
+async def add_photos(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UUID, photos: list[files.Upload],
+                     upload_dir: Path, max_upload_bytes: int) -> VoucherRead:
+    """The technician adds photos he could not send from the field, within 24 hours of posting."""
+    voucher = await _load(session, actor=actor, voucher_id=voucher_id, lock=True)
+    if voucher.technician_id != actor.id:
+        raise VoucherNotFound()
+    now = utcnow()
+    if now - voucher.posted_at > PHOTOS_WITHIN:
+        raise PhotosWindowClosed(posted_at=voucher.posted_at.isoformat())
+    existing = len((await session.execute(select(VoucherFile.id).where(
+        VoucherFile.voucher_id == voucher.id, VoucherFile.kind == FileKind.photo))).all())
+    if existing + len(photos) > MAX_PHOTOS:
+        raise TooManyPhotos(field="photos", max_photos=MAX_PHOTOS, already=existing)
+    _, checked = _check_files(None, photos, max_bytes=max_upload_bytes)
+    estate = await session.get(Estate, voucher.estate_id)
+    assert estate is not None
+    local_now = now.astimezone(ZoneInfo(estate.time_zone))
+    await _store(session, _file_rows(voucher, [(FileKind.photo, p) for p in checked], local_now=local_now),
+                 actor=actor, upload_dir=upload_dir)
+    return (await _reads(session, [voucher]))[0]
+
+
+# --- reading ----------------------------------------------------------------------------
+
+async def _load(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UUID, lock: bool = False) -> Voucher:
+    """The voucher when the actor may see it; a technician only his own. Others: 404."""
+    stmt = select(Voucher).where(Voucher.id == voucher_id)
+    voucher = (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
+    if voucher is None or not actor.sees(voucher.estate_id):
+        raise VoucherNotFound()
+    if only_technician(actor) and voucher.technician_id != actor.id:
+        raise VoucherNotFound()
+    return voucher
+
+
+async def _reads(session: AsyncSession, vouchers: list[Voucher]) -> list[VoucherRead]:
+    """Vouchers with their material lines and file metadata, in two queries for the whole page."""
+    ids = [v.id for v in vouchers]
+    materials = (await session.execute(select(VoucherMaterial).where(VoucherMaterial.voucher_id.in_(ids))
+                                       .order_by(VoucherMaterial.line_no))).scalars().all()
+    stored = (await session.execute(select(VoucherFile).where(VoucherFile.voucher_id.in_(ids))
+                                    .order_by(VoucherFile.created_at, VoucherFile.id))).scalars().all()
+    return [VoucherRead.model_validate({
+        **VoucherRead.model_validate(v).model_dump(exclude={"materials", "files"}),
+        "materials": [MaterialRead.model_validate(m) for m in materials if m.voucher_id == v.id],
+        "files": [VoucherFileRead.model_validate(f) for f in stored if f.voucher_id == v.id],
+    }) for v in vouchers]
+
+
+async def get_voucher(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UUID) -> VoucherRead:
+    return (await _reads(session, [await _load(session, actor=actor, voucher_id=voucher_id)]))[0]
+
+
+async def list_order_vouchers(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID,
+                              page: PageRequest) -> tuple[list[VoucherRead], int]:
+    """Every round's voucher of one order, first round first."""
+    order = await load_order(session, actor=actor, order_id=order_id)
+    stmt = select(Voucher).where(Voucher.work_order_id == order.id)
+    rows, total = await paginate(session, stmt, page, sortable={"round": Voucher.round, "posted_at": Voucher.posted_at},
+                                 default=[Voucher.round, Voucher.id])
+    return await _reads(session, rows), total
+
+
+async def list_estate_vouchers(
+    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
+    posted_from: datetime | None = None, posted_to: datetime | None = None, is_public_area: bool | None = None,
+    technician_id: uuid.UUID | None = None, building_id: uuid.UUID | None = None, chargeable: bool | None = None,
+) -> tuple[list[VoucherRead], int]:
+    await registry.check_estate(session, actor=actor, estate_id=estate_id)
+    stmt: Select = select(Voucher).where(Voucher.estate_id == estate_id)
+    if only_technician(actor):
+        stmt = stmt.where(Voucher.technician_id == actor.id)
+    if building_id is not None:
+        stmt = stmt.join(WorkOrder, WorkOrder.id == Voucher.work_order_id).where(WorkOrder.building_id == building_id)
+    for column, value in [(Voucher.is_public_area, is_public_area), (Voucher.technician_id, technician_id),
+                          (Voucher.chargeable, chargeable)]:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if posted_from is not None:
+        stmt = stmt.where(Voucher.posted_at >= posted_from)
+    if posted_to is not None:
+        stmt = stmt.where(Voucher.posted_at < posted_to)
+    sortable = {"posted_at": Voucher.posted_at, "amount": Voucher.amount, "minutes_spent": Voucher.minutes_spent}
+    rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Voucher.posted_at.desc(), Voucher.id])
+    return await _reads(session, rows), total
+
+
+async def open_file(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UUID, file_id: uuid.UUID,
+                    upload_dir: Path) -> tuple[Path, str, str]:
+    """(path on disk, content type, a download name of our own) of one of the voucher's files."""
+    voucher = await _load(session, actor=actor, voucher_id=voucher_id)
+    row = await session.get(VoucherFile, file_id)
+    if row is None or row.voucher_id != voucher.id:
+        raise VoucherFileNotFound()
+    path = files.resolve(upload_dir, row.path)
+    if not path.is_file():
+        raise files.StoredFileMissing()
+    return path, row.content_type, f"voucher-{voucher.id}-{row.kind}-{row.id}{path.suffix}"

@@ -1,0 +1,312 @@
+"""Completion vouchers: posting one completes the order and schedules its callback."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from app.domain.audit.model import AuditEntry
+from app.domain.auth.roles import Role
+from app.domain.callbacks.model import Callback
+from app.domain.registry.estates import Estate
+from app.domain.registry.model import Building, Unit
+from app.domain.repairs.model import WorkOrder, WorkOrderStatus
+from app.domain.repairs.voucher_model import Voucher, VoucherFile, VoucherMaterial
+from app.domain.repairs.vouchers import owner_code, owner_code_matches
+from tests.factories import Staff, make_staff
+from tests.registry_factories import count_rows, make_building, make_unit, two_estates
+from tests.repairs_factories import make_order
+
+API = "/api/v1"
+S = WorkOrderStatus
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 200
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x22" * 200
+PDF = b"%PDF-1.4\n" + b"%" * 100
+
+
+@dataclass
+class Scene:
+    estate: Estate
+    other: Estate
+    building: Building
+    unit: Unit
+    tech: Staff
+    desk: Staff
+
+
+async def scene(session) -> Scene:  # noqa: ANN001
+    estate, other = await two_estates(session)
+    building = await make_building(session, estate=estate, number=8)
+    unit = await make_unit(session, building=building, entrance="2", number="301")
+    tech = await make_staff(session, estates=[estate], roles=[Role.technician], full_name="張師傅")
+    desk = await make_staff(session, estates=[estate], roles=[Role.receptionist])
+    return Scene(estate, other, building, unit, tech, desk)
+
+
+def body(**kw) -> dict:  # noqa: ANN003
+    return {"work_done": "更換水龍頭閥芯", "materials": [{"item": "閥芯", "quantity": "1", "unit": "個"}],
+            "minutes_spent": 40, "chargeable": False, "amount": "0", **kw}
+
+
+async def post(client, order, staff, data: dict | str, files=None):  # noqa: ANN001, ANN201
+    raw = data if isinstance(data, str) else json.dumps(data)
+    return await client.post(f"{API}/work-orders/{order.id}/voucher", data={"voucher": raw}, files=files or {"_": ("", b"")},
+                             headers=staff.headers)
+
+
+def stored_files(settings) -> list:  # noqa: ANN001
+    return sorted(p for p in settings.upload_dir.rglob("*") if p.is_file()) if settings.upload_dir.exists() else []
+
+
+async def nothing_written(session, order_id, settings, *, status: S) -> None:  # noqa: ANN001
+    session.expire_all()
+    assert await count_rows(session, Voucher) == 0
+    assert await count_rows(session, VoucherMaterial) == 0
+    assert await count_rows(session, VoucherFile) == 0
+    assert await count_rows(session, Callback) == 0
+    assert (await session.get(WorkOrder, order_id)).status == status
+    assert stored_files(settings) == []
+
+
+class TestOwnerCodePure:
+    def test_six_digits_stable_per_order_and_secret(self):
+        a, b = uuid.uuid4(), uuid.uuid4()
+        code = owner_code(a, "s3cret")
+        assert len(code) == 6 and code.isdigit()
+        assert owner_code(a, "s3cret") == code
+        assert owner_code(b, "s3cret") != code or owner_code(a, "other") != code
+        assert owner_code_matches(a, "s3cret", code)
+        assert not owner_code_matches(a, "s3cret", f"{(int(code) + 1) % 1_000_000:06d}")
+        assert not owner_code_matches(a, "another-secret", code) or owner_code(a, "another-secret") == code
+
+    def test_codes_spread_over_the_range(self):
+        codes = {owner_code(uuid.UUID(int=i), "k") for i in range(500)}
+        assert len(codes) > 490
+        assert any(c.startswith("0") for c in codes)  # zero-padded, not shortened
+
+
+class TestPostVoucherPermissions:
+    async def test_anonymous_401_desk_403(self, client, session, settings):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.dispatched)
+        r = await client.post(f"{API}/work-orders/{order.id}/voucher", data={"voucher": json.dumps(body())})
+        assert r.status_code == 401
+        assert (await post(client, order, sc.desk, body())).status_code == 403
+        await nothing_written(session, order.id, settings, status=S.dispatched)
+
+    async def test_another_technicians_order_404(self, client, session, settings):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.in_progress)
+        someone = await make_staff(session, estates=[sc.estate], roles=[Role.technician])
+        outsider = await make_staff(session, estates=[sc.other], roles=[Role.technician])
+        code = owner_code(order.id, settings.secret)
+        for staff in (someone, outsider):
+            r = await post(client, order, staff, body(owner_confirmation={"name": "王建國", "code": code}), {"photos": ("a.jpg", JPEG)})
+            assert r.status_code == 404, r.text
+        await nothing_written(session, order.id, settings, status=S.in_progress)
+
+
+class TestPostVoucher:
+    async def test_dispatched_order_with_code_is_started_completed_and_called_back(self, client, session, settings):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.dispatched)
+        r = await client.get(f"{API}/work-orders/{order.id}/owner-code", headers=sc.desk.headers)
+        assert r.status_code == 200, r.text
+        code = r.json()["code"]
+        materials = [{"item": "閥芯", "quantity": "1", "unit": "個"}, {"item": "生料帶", "quantity": "0.5", "unit": "卷"}]
+        r = await post(client, order, sc.tech, body(materials=materials, chargeable=True, amount="35.00",
+                                                   owner_confirmation={"name": "王建國", "code": code}))
+        assert r.status_code == 201, r.text
+        v = r.json()
+        assert (v["order_status"], v["round"], v["owner_confirmed_by"], v["owner_confirmed_name"]) == ("completed", 1, "code", "王建國")
+        assert (v["amount"], v["chargeable"], v["is_public_area"], v["technician_id"]) == ("35.00", True, False, str(sc.tech.id))
+        assert [(m["line_no"], m["item"], m["quantity"], m["unit"]) for m in v["materials"]] == [
+            (1, "閥芯", "1.00", "個"), (2, "生料帶", "0.50", "卷")]
+        assert v["files"] == []
+        done = (await session.execute(select(WorkOrder).where(WorkOrder.id == order.id)
+                                      .execution_options(populate_existing=True))).scalar_one()
+        assert done.status == S.completed and done.started_at == done.completed_at
+        # The trail shows both moves: started, then completed.
+        actions = (await session.execute(select(AuditEntry.action).where(AuditEntry.entity_id == str(order.id))
+                                         .order_by(AuditEntry.id))).scalars().all()
+        assert actions == ["work_order.start", "work_order.complete"]
+        callback = (await session.execute(select(Callback).where(Callback.work_order_id == order.id))).scalar_one()
+        assert str(callback.id) == v["callback_id"] and callback.round == 1 and callback.technician_id == sc.tech.id
+        local = done.completed_at.astimezone(ZoneInfo("Asia/Shanghai"))
+        due = callback.due_at.astimezone(ZoneInfo("Asia/Shanghai"))
+        assert due.date() == (local + timedelta(days=7)).date() and (due.hour, due.minute, due.second) == (23, 59, 59)
+        assert await count_rows(session, AuditEntry, AuditEntry.entity.in_(["voucher", "callback"])) == 2
+
+    async def test_signature_instead_of_code_with_photos(self, client, session, settings):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.in_progress)
+        files = [("signature", ("sig.png", PNG, "image/png")), ("photos", ("before.jpg", JPEG, "image/jpeg")),
+                 ("photos", ("after.jpg", JPEG + b"x", "image/jpeg"))]
+        r = await post(client, order, sc.tech, body(owner_confirmation={"name": "王建國"}), files)
+        assert r.status_code == 201, r.text
+        v = r.json()
+        assert v["owner_confirmed_by"] == "signature"
+        assert [(f["kind"], f["content_type"], f["original_filename"]) for f in v["files"]] == [
+            ("signature", "image/png", "sig.png"), ("photo", "image/jpeg", "before.jpg"), ("photo", "image/jpeg", "after.jpg")]
+        on_disk = stored_files(settings)
+        assert len(on_disk) == 3
+        now = datetime.now(ZoneInfo("Asia/Shanghai"))
+        for path in on_disk:
+            rel = path.relative_to(settings.upload_dir).parts
+            assert rel[0] == str(sc.estate.id) and rel[1] in (f"{now:%Y}", f"{now - timedelta(days=1):%Y}") and len(rel) == 4
+        assert sorted(p.read_bytes() for p in on_disk) == sorted([PNG, JPEG, JPEG + b"x"])
+
+    async def test_wrong_code_422_nothing_written(self, client, session, settings):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.dispatched)
+        wrong = f"{(int(owner_code(order.id, settings.secret)) + 1) % 1_000_000:06d}"
+        r = await post(client, order, sc.tech, body(owner_confirmation={"name": "王建國", "code": wrong}), {"photos": ("a.jpg", JPEG)})
+        assert r.status_code == 422 and r.json()["type"] == "/problems/wrong-owner-code", r.text
+        await nothing_written(session, order.id, settings, status=S.dispatched)
+
+    async def test_in_unit_needs_confirmation(self, client, session, settings):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.in_progress)
+        for data, files in [(body(), None), (body(owner_confirmation={"name": "王建國"}), {"photos": ("a.jpg", JPEG)}),
+                            (body(), {"signature": ("s.png", PNG)})]:
+            r = await post(client, order, sc.tech, data, files)
+            assert r.status_code == 422 and r.json()["type"] == "/problems/owner-confirmation-required", r.text
+        await nothing_written(session, order.id, settings, status=S.in_progress)
+
+    async def test_public_area_needs_no_confirmation(self, client, session, settings):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, technician=sc.tech.user, status=S.in_progress, is_public_area=True)
+        r = await post(client, order, sc.tech, body(work_done="更換樓道燈"))
+        assert r.status_code == 201, r.text
+        assert (r.json()["is_public_area"], r.json()["owner_confirmed_by"]) == (True, "none")
+
+    async def test_second_voucher_on_completed_order_409(self, client, session, settings):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, technician=sc.tech.user, status=S.in_progress, is_public_area=True)
+        assert (await post(client, order, sc.tech, body())).status_code == 201
+        r = await post(client, order, sc.tech, body(), {"photos": ("a.jpg", JPEG)})
+        assert r.status_code == 409 and r.json()["current_state"] == "completed", r.text
+        assert await count_rows(session, Voucher) == 1 and await count_rows(session, Callback) == 1
+        assert stored_files(settings) == []
+
+    async def test_reopened_order_gets_round_two(self, client, session, settings):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, technician=sc.tech.user, status=S.in_progress, is_public_area=True)
+        order.reopen_count = 1
+        await session.commit()
+        r = await post(client, order, sc.tech, body())
+        assert r.status_code == 201, r.text
+        assert r.json()["round"] == 2
+        assert (await session.execute(select(Callback.round))).scalar_one() == 2
+
+    async def test_bad_input_422_nothing_written(self, client, session, settings):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.dispatched)
+        ok = {"name": "王建國", "code": owner_code(order.id, settings.secret)}
+        bad = [
+            body(minutes_spent=1441), body(minutes_spent=-1), body(amount="-1"), body(amount="1.005"), body(amount="NaN"),
+            body(chargeable=True, amount="0"), body(chargeable=False, amount="5"), body(work_done=""), body(work_done="x\x00"),
+            body(materials=[{"item": "閥芯", "quantity": "0"}]), body(materials=[{"item": "", "quantity": "1"}]),
+            body(materials=[{"item": "x", "quantity": "1", "unit": "u" * 21}]), body(status="completed"),
+            body(owner_confirmation={"name": "王", "code": "12345"}), body(owner_confirmation={"code": "123456"}),
+            {"work_done": "x"},
+        ]
+        for data in bad:
+            data.setdefault("owner_confirmation", ok)
+            r = await post(client, order, sc.tech, data, {"photos": ("a.jpg", JPEG)})
+            assert r.status_code == 422, (data, r.text)
+        for raw in ("not json", "[]", "", "{\"work_done\": 1}"):
+            r = await post(client, order, sc.tech, raw, {"photos": ("a.jpg", JPEG)})
+            assert r.status_code == 422, (raw, r.text)
+        r = await post(client, order, sc.tech, body(owner_confirmation=ok), [("photos", (f"{i}.jpg", JPEG)) for i in range(11)])
+        assert r.status_code == 422 and r.json()["type"] == "/problems/too-many-photos"
+        await nothing_written(session, order.id, settings, status=S.dispatched)
+
+
+class TestOwnerCodeEndpoint:
+    async def test_permissions_and_scope(self, client, session, settings):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.dispatched)
+        url = f"{API}/work-orders/{order.id}/owner-code"
+        assert (await client.get(url)).status_code == 401
+        assert (await client.get(url, headers=sc.tech.headers)).status_code == 403
+        outsider = await make_staff(session, estates=[sc.other])
+        assert (await client.get(url, headers=outsider.headers)).status_code == 404
+        assert (await client.get(f"{API}/work-orders/{uuid.uuid4()}/owner-code", headers=sc.desk.headers)).status_code == 404
+        r = await client.get(url, headers=sc.desk.headers)
+        assert r.json() == {"work_order_id": str(order.id), "code": owner_code(order.id, settings.secret)}
+
+
+async def posted(client, session, sc: Scene, **kw):  # noqa: ANN001, ANN003, ANN201
+    """An order completed through the API, with a photo; returns (order, voucher json)."""
+    order = await make_order(session, estate=sc.estate, unit=kw.pop("unit", sc.unit), technician=kw.pop("tech", sc.tech).user,
+                             status=S.in_progress, is_public_area=kw.pop("public", None))
+    tech = kw.pop("as_tech", sc.tech)
+    r = await post(client, order, tech, body(owner_confirmation={"name": "王建國", "code": owner_code(order.id, "change-me-in-production")}, **kw),
+                   {"photos": ("a.jpg", JPEG)})
+    assert r.status_code == 201, r.text
+    return order, r.json()
+
+
+class TestReadVouchers:
+    async def test_get_one_scoped(self, client, session):
+        sc = await scene(session)
+        _, v = await posted(client, session, sc)
+        url = f"{API}/vouchers/{v['id']}"
+        assert (await client.get(url)).status_code == 401
+        finance = await make_staff(session, estates=[sc.estate], roles=[Role.finance])
+        assert (await client.get(url, headers=finance.headers)).status_code == 403
+        outsider = await make_staff(session, estates=[sc.other], roles=[Role.supervisor])
+        assert (await client.get(url, headers=outsider.headers)).status_code == 404
+        another_tech = await make_staff(session, estates=[sc.estate], roles=[Role.technician])
+        assert (await client.get(url, headers=another_tech.headers)).status_code == 404
+        for staff in (sc.desk, sc.tech):
+            r = await client.get(url, headers=staff.headers)
+            assert r.status_code == 200 and r.json()["materials"][0]["item"] == "閥芯" and len(r.json()["files"]) == 1
+        assert (await client.get(f"{API}/vouchers/{uuid.uuid4()}", headers=sc.desk.headers)).status_code == 404
+
+    async def test_order_vouchers(self, client, session):
+        sc = await scene(session)
+        order, v = await posted(client, session, sc)
+        url = f"{API}/work-orders/{order.id}/vouchers"
+        assert (await client.get(url)).status_code == 401
+        r = await client.get(url, headers=sc.desk.headers)
+        assert r.status_code == 200 and [x["id"] for x in r.json()["items"]] == [v["id"]] and r.json()["total"] == 1
+        outsider = await make_staff(session, estates=[sc.other])
+        assert (await client.get(url, headers=outsider.headers)).status_code == 404
+        assert (await client.get(url, params={"sort": "amount"}, headers=sc.desk.headers)).status_code == 422
+
+    async def test_estate_list_filters_and_sort(self, client, session):
+        sc = await scene(session)
+        b9 = await make_building(session, estate=sc.estate, number=9)
+        u9 = await make_unit(session, building=b9, number="101")
+        tech2 = await make_staff(session, estates=[sc.estate], roles=[Role.technician])
+        _, a = await posted(client, session, sc, chargeable=True, amount="80", minutes_spent=30)
+        _, b = await posted(client, session, sc, unit=u9, tech=tech2, as_tech=tech2, minutes_spent=90)
+        _, c = await posted(client, session, sc, unit=None, public=True, minutes_spent=10)
+        url = f"{API}/estates/{sc.estate.id}/vouchers"
+
+        async def ids(staff=sc.desk, **params) -> list[str]:  # noqa: ANN001, ANN003
+            r = await client.get(url, params=params, headers=staff.headers)
+            assert r.status_code == 200, r.text
+            return [x["id"] for x in r.json()["items"]]
+
+        assert await ids() == [c["id"], b["id"], a["id"]]
+        assert await ids(chargeable="true") == [a["id"]]
+        assert await ids(is_public_area="true") == [c["id"]]
+        assert await ids(technician_id=str(tech2.id)) == [b["id"]]
+        assert await ids(building_id=str(b9.id)) == [b["id"]]
+        assert await ids(sort="minutes_spent") == [c["id"], a["id"], b["id"]]
+        assert await ids(sort="-amount", limit=1) == [a["id"]]
+        assert await ids(posted_from=a["posted_at"], posted_to=c["posted_at"]) == [b["id"], a["id"]]
+        assert await ids(staff=tech2) == [b["id"]]  # a technician sees his own
+        assert (await client.get(url)).status_code == 401
+        outsider = await make_staff(session, estates=[sc.other])
+        assert (await client.get(url, headers=outsider.headers)).status_code == 404
+        for params in ({"posted_from": "2026-01-01T00:00:00"}, {"chargeable": "maybe"}, {"sort": "work_done"},
+                       {"technician_id": "x"}):
+            assert (await client.get(url, params=params, headers=sc.desk.headers)).status_code == 422, params

@@ -1,0 +1,78 @@
+"""Storing uploads: the type from the bytes, the size cap, atomic writes, no escape from the directory."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+
+from app.domain import files
+from app.domain.files import IMAGES, JPEG, PDF, PNG, SCANS, WEBP, Upload
+
+JPEG_BYTES = b"\xff\xd8\xff\xdb" + b"\x00" * 20
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 20
+WEBP_BYTES = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 20
+PDF_BYTES = b"%PDF-1.7\n" + b"\x00" * 20
+
+
+class TestSniff:
+    @pytest.mark.parametrize(("data", "kind"), [
+        (JPEG_BYTES, JPEG), (PNG_BYTES, PNG), (WEBP_BYTES, WEBP), (PDF_BYTES, PDF),
+        (b"hello, this is text pretending to be a jpg", None), (b"", None), (b"\xff\xd8", None),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt ", None),  # a RIFF that is sound, not WebP
+        (b"GIF89a" + b"\x00" * 10, None), (b"<svg xmlns='http://www.w3.org/2000/svg'/>", None),
+        (b"PK\x03\x04", None), (b" %PDF-1.4", None),
+    ])
+    def test_magic_bytes(self, data, kind):
+        assert files.sniff(data) == kind
+
+
+class TestCheck:
+    def test_ok_with_hash_and_clean_name(self):
+        got = files.check(Upload(PNG_BYTES, "C:\\Users\\王\\..\\簽名\x00.png"), max_bytes=100, accepted=SCANS, field="signature")
+        assert got.type == PNG and got.size == len(PNG_BYTES) and len(got.sha256) == 64
+        assert got.original_filename == "簽名.png"
+
+    def test_client_name_and_type_do_not_matter(self):
+        with pytest.raises(files.UnsupportedFileType) as err:
+            files.check(Upload(b"plain text", "photo.jpg"), max_bytes=100, accepted=IMAGES, field="photos.0")
+        assert err.value.extra["field"] == "photos.0"
+
+    def test_pdf_only_where_scans_are_accepted(self):
+        assert files.check(Upload(PDF_BYTES), max_bytes=100, accepted=SCANS, field="s").type == PDF
+        with pytest.raises(files.UnsupportedFileType):
+            files.check(Upload(PDF_BYTES), max_bytes=100, accepted=IMAGES, field="p")
+
+    def test_size_cap_is_inclusive(self):
+        exact = JPEG_BYTES.ljust(50, b"\x00")
+        assert files.check(Upload(exact), max_bytes=50, accepted=IMAGES, field="p").size == 50
+        with pytest.raises(files.FileTooLarge):
+            files.check(Upload(exact + b"\x00"), max_bytes=50, accepted=IMAGES, field="p")
+        with pytest.raises(files.EmptyFile):
+            files.check(Upload(b""), max_bytes=50, accepted=IMAGES, field="p")
+
+
+class TestStore:
+    def test_path_layout(self):
+        estate = uuid.uuid4()
+        rel = files.new_relative_path(estate_id=estate, day=date(2026, 3, 7), ext="jpg")
+        parts = rel.split("/")
+        assert parts[:3] == [str(estate), "2026", "03"] and parts[3].endswith(".jpg")
+        uuid.UUID(parts[3].removesuffix(".jpg"))
+
+    def test_write_all_leaves_no_temp_files(self, tmp_path):
+        written = files.write_all(tmp_path, [("e/2026/03/a.jpg", JPEG_BYTES), ("e/2026/03/b.png", PNG_BYTES)])
+        assert [p.read_bytes() for p in written] == [JPEG_BYTES, PNG_BYTES]
+        assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["a.jpg", "b.png"]
+
+    def test_write_all_is_all_or_nothing(self, tmp_path):
+        (tmp_path / "e").mkdir()
+        (tmp_path / "e" / "taken").write_bytes(b"a file where a directory must go")
+        with pytest.raises(OSError):
+            files.write_all(tmp_path, [("e/ok.jpg", JPEG_BYTES), ("e/taken/x.jpg", JPEG_BYTES)])
+        assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["taken"]
+
+    @pytest.mark.parametrize("rel", ["../outside.jpg", "/etc/passwd", "a/../../x.jpg"])
+    def test_resolve_refuses_escape(self, tmp_path, rel):
+        with pytest.raises(files.StoredFileMissing):
+            files.resolve(tmp_path / "uploads", rel)
