@@ -21,7 +21,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     max_page_size: int = 200
-    max_upload_bytes: int = 10 * 1024 * 1024
+    max_upload_bytes: int = 10 * 1024 * 1024  # one file
+    # A whole request: a voucher carries a signature and up to 10 photos.
+    max_request_bytes: int = 11 * 10 * 1024 * 1024 + 64 * 1024
     scheduler_enabled: bool = True
     log_json: bool = True
 

@@ -2,8 +2,8 @@
 from fastapi import APIRouter
 
 from app.api import (
-    audit, auth, callbacks, estates, jobs, registry, repair_reports, repair_requests, roster, technicians, users,
-    vouchers, work_orders,
+    audit, auth, callbacks, cash, estates, fee_reports, fees, jobs, payments, registry, repair_reports,
+    repair_requests, roster, technicians, users, vouchers, work_orders,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -18,6 +18,10 @@ ROUTERS: list[APIRouter] = [
     vouchers.router,
     callbacks.router,
     repair_reports.router,
+    fees.router,
+    payments.router,
+    cash.router,
+    fee_reports.router,
     audit.router,
     jobs.router,
 ]

@@ -42,7 +42,7 @@ async def _read(upload: UploadFile, limit: int) -> files.Upload:
 @router.post(
     "/work-orders/{order_id}/voucher", response_model=VoucherPosted, status_code=status.HTTP_201_CREATED,
     responses={**problems(WorkOrderNotFound, IllegalTransition, service.OwnerConfirmationRequired,
-                          service.WrongOwnerCode, service.ChargeableNeedsAmount, service.FreeRepairHasAmount, *FILE_ERRORS),
+                          service.WrongOwnerCode, service.InUnitRepairIsNotPublic, service.ChargeableNeedsAmount, service.FreeRepairHasAmount, *FILE_ERRORS),
                **TOO_LARGE},
 )
 async def post_voucher(

@@ -6,6 +6,11 @@ from app.db import metadata
 from app.domain.audit import model as _audit  # noqa: F401
 from app.domain.auth import model as _auth  # noqa: F401
 from app.domain.callbacks import model as _callbacks  # noqa: F401
+from app.domain.fees import cash_model as _cash  # noqa: F401
+from app.domain.fees import model as _fees  # noqa: F401
+from app.domain.fees import payments_model as _payments  # noqa: F401
+from app.domain.fees import reports_model as _fee_reports  # noqa: F401
+from app.domain.idempotency import model as _idempotency  # noqa: F401
 from app.domain.registry import estates as _estates  # noqa: F401
 from app.domain.registry import model as _registry  # noqa: F401
 from app.domain.repairs import model as _repairs  # noqa: F401

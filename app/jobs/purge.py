@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth import service as auth_service
 from app.domain.base import utcnow
+from app.domain.idempotency import service as idempotency_service
 
 Purger = Callable[..., Awaitable[int]]
 
@@ -41,6 +42,11 @@ def purges(name: str) -> Callable[[Purger], Purger]:
 @purges("auth_tokens")
 async def _purge_tokens(session: AsyncSession, *, now: datetime) -> int:
     return await auth_service.purge_expired_tokens(session, older_than=now - TOKEN_GRACE)
+
+
+@purges("idempotency_records")
+async def _purge_idempotency(session: AsyncSession, *, now: datetime) -> int:
+    return await idempotency_service.purge_expired(session, now=now)
 
 
 async def purge_expired(session: AsyncSession, *, estate: Any, period: str) -> dict[str, Any]:

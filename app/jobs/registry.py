@@ -14,7 +14,7 @@ own transaction, flushes but never commits, and returns a JSON-able summary.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -137,19 +137,43 @@ class JobSpec:
 
 def _area_specs() -> list[JobSpec]:
     # Each area declares its jobs as SPECS in its own module under app/jobs/.
-    from app.jobs import callbacks, repairs
+    from app.jobs import callbacks, cash, fee_reports, fees, repairs
 
-    return [*repairs.SPECS, *callbacks.SPECS]
+    return [*repairs.SPECS, *callbacks.SPECS, *fees.SPECS, *cash.SPECS, *fee_reports.SPECS]
 
 
-JOBS: dict[str, JobSpec] = {
-    spec.name: spec
-    for spec in [
-        JobSpec(name="purge_expired", cron="17 * * * *", period_of=HOURLY, per_estate=False,
-                func=purge.purge_expired, description="Delete sign-in tokens expired or revoked over a day ago, and other expired records"),
-        *_area_specs(),
-    ]
-}
+class _Jobs(MutableMapping[str, JobSpec]):
+    """Every job by name, collected on first use: the area modules import this module for
+    JobSpec, so collecting them at import time would be circular."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, JobSpec] | None = None
+
+    def _all(self) -> dict[str, JobSpec]:
+        if self._specs is None:
+            purge_spec = JobSpec(name="purge_expired", cron="17 * * * *", period_of=HOURLY, per_estate=False,
+                                 func=purge.purge_expired,
+                                 description="Delete sign-in tokens expired or revoked over a day ago, and other expired records")
+            self._specs = {spec.name: spec for spec in [purge_spec, *_area_specs()]}
+        return self._specs
+
+    def __getitem__(self, name: str) -> JobSpec:
+        return self._all()[name]
+
+    def __setitem__(self, name: str, spec: JobSpec) -> None:
+        self._all()[name] = spec  # tests register jobs of their own
+
+    def __delitem__(self, name: str) -> None:
+        del self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+JOBS: MutableMapping[str, JobSpec] = _Jobs()
 
 
 def get_job(name: str) -> JobSpec:

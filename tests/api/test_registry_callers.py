@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from app.domain.auth import secrets
 from app.domain.auth.model import ApiKey
 from app.domain.auth.roles import Role
-from app.domain.registry.model import Title
+from app.domain.registry.model import Title, Unit
+from app.domain.repairs.model import WorkOrderStatus
 from tests.factories import make_staff
 from tests.registry_factories import make_building, make_owner, make_unit, two_estates
+from tests.repairs_factories import make_order
 
 API = "/api/v1"
 
@@ -97,3 +100,31 @@ class TestCallerLookup:
             r = await client.get(url, params=params, headers=desk["staff"].headers)
             assert r.status_code == 422, (url, params)
             assert r.headers["content-type"].startswith("application/problem+json")
+
+
+class TestCallerOpenRequests:
+    async def test_open_requests_and_orders_of_the_callers_units(self, client, session, desk):
+        estate, staff = desk["estate"], desk["staff"]
+        units = (await session.execute(select(Unit).where(Unit.estate_id == estate.id))).scalars().all()
+        u301, u502 = (next(u for u in units if u.number == n) for n in ("301", "502"))
+        tech = await make_staff(session, estates=[estate], roles=[Role.technician])
+        waiting = await make_order(session, estate=estate, unit=u301, description="水龍頭漏水")
+        await make_order(session, estate=estate, unit=u502, technician=tech.user,
+                         status=WorkOrderStatus.completed, description="已修好")
+        r = await client.post(f"{API}/estates/{estate.id}/service-requests", headers=staff.headers, json={
+            "channel": "phone", "kind": "enquiry", "description": "物業費怎麼算", "contact_phone": "13351737459", "location": "前臺"})
+        assert r.status_code == 201, r.text
+        enquiry = r.json()["id"]
+
+        body = (await client.get(f"{API}/estates/{estate.id}/callers", params={"phone": "133 5173 7459"}, headers=staff.headers)).json()
+        [wang] = body["owners"]
+        assert [(x["id"], x["status"], x["work_order_status"]) for x in wang["open_requests"]] == [
+            (enquiry, "open", None), (str(waiting.request_id), "ordered", "pending_dispatch"),
+        ]
+        # The co-owner of 8-2-301 sees the repair of that unit, not 王先生's own enquiry.
+        body = (await client.get(f"{API}/estates/{estate.id}/callers", params={"phone": "0392-6540615"}, headers=staff.headers)).json()
+        assert [x["description"] for x in body["owners"][0]["open_requests"]] == ["水龍頭漏水"]
+        # Closed at the desk: no longer open.
+        await client.post(f"{API}/service-requests/{enquiry}/close", json={"note": "已解釋"}, headers=staff.headers)
+        body = (await client.get(f"{API}/estates/{estate.id}/callers", params={"phone": "133 5173 7459"}, headers=staff.headers)).json()
+        assert [x["description"] for x in body["owners"][0]["open_requests"]] == ["水龍頭漏水"]

@@ -32,7 +32,7 @@ async def test_purge_deletes_only_long_expired_or_revoked_tokens(app, session): 
     [result] = await run_job(app.state.sessionmaker, "purge_expired")
 
     assert result.status == "succeeded", result.error
-    assert result.estate_id is None and result.summary == {"deleted": {"auth_tokens": 2}}
+    assert result.estate_id is None and result.summary == {"deleted": {"auth_tokens": 2, "idempotency_records": 0}}
     async with app.state.sessionmaker() as s:
         left = set((await s.execute(select(AuthToken.token_hash))).scalars())
     kept = {secrets.token_hash(k) for k in ("expired_1h", "revoked_1h", "valid")}

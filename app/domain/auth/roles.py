@@ -40,6 +40,16 @@ class Perm(str, Enum):
     orders_approve = "orders:approve"
     repairs_configure = "repairs:configure"
     vouchers_receive = "vouchers:receive"
+    # Fees and cash (issue 4).
+    fees_read = "fees:read"
+    fees_configure = "fees:configure"
+    billing_run = "billing:run"
+    meter_readings_write = "meter_readings:write"
+    payments_take = "payments:take"
+    receipts_void = "receipts:void"
+    refunds_make = "refunds:make"
+    cash_hand_over = "cash:hand_over"
+    cash_acknowledge = "cash:acknowledge"
 
 
 R = Role
@@ -76,6 +86,17 @@ GRANTS: dict[Perm, set[Role]] = {
     # Month-end voucher hand-over: managers take their jurisdiction's, the records clerk the
     # public-area ones; the service checks that the acknowledger is the manifest's recipient.
     Perm.vouchers_receive: {R.manager, R.records_clerk, R.supervisor, R.admin},
+    # The desk explains bills (§7.3.13); managers chase their jurisdiction's arrears.
+    Perm.fees_read: {R.receptionist, R.night_duty, R.manager, R.supervisor, R.cs_director, R.finance, R.admin},
+    Perm.fees_configure: {R.finance, R.admin},
+    Perm.billing_run: {R.finance, R.admin},
+    Perm.meter_readings_write: {R.receptionist, R.finance, R.admin},
+    # Money is taken by those who answer for a cash drawer; the administrator has none.
+    Perm.payments_take: {R.receptionist, R.supervisor, R.finance},
+    Perm.receipts_void: {R.supervisor},
+    Perm.refunds_make: {R.supervisor, R.finance},
+    Perm.cash_hand_over: {R.receptionist, R.supervisor, R.finance},
+    Perm.cash_acknowledge: {R.finance},
 }
 
 # What an integration's read-only API key may do.

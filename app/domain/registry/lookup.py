@@ -15,6 +15,7 @@ from app.domain.registry.names import UnitRef, parse_unit_ref
 from app.domain.registry.phones import normalize_phone
 from app.domain.registry.schemas import CallerLookup, CallerOwner, OwnerRead
 from app.domain.registry.service import check_estate
+from app.domain.repairs import requests as repair_requests
 
 # More than this many owners behind one number is a switchboard, not a caller.
 MAX_CALLER_MATCHES = 50
@@ -85,4 +86,7 @@ async def find_callers(session: AsyncSession, *, actor: Actor, phone: str, estat
     )
     owners = list((await session.execute(stmt)).scalars())
     reads = await owner_service.to_reads(session, owners)
-    return CallerLookup(phone=normalized, owners=[CallerOwner.model_validate(r.model_dump()) for r in reads])
+    open_requests = await repair_requests.open_for_owners(session, units_by_owner={r.id: {u.unit_id for u in r.units} for r in reads})
+    return CallerLookup(phone=normalized, owners=[
+        CallerOwner.model_validate({**r.model_dump(), "open_requests": open_requests[r.id]}) for r in reads
+    ])

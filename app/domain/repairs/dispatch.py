@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,6 +56,18 @@ async def release_bookings(session: AsyncSession, *, order_id: uuid.UUID) -> int
         update(Booking).where(Booking.work_order_id == order_id, Booking.active.is_(True))
         .values(active=False, released_at=utcnow()).execution_options(synchronize_session="fetch"))
     return result.rowcount or 0
+
+
+async def end_bookings(session: AsyncSession, *, order_id: uuid.UUID, at: datetime) -> None:
+    """The work is done: the rest of the booked window is free again, the part worked stays on record."""
+    await session.execute(text(
+        "UPDATE booking SET during = tstzrange(lower(during), :at, '[)') "
+        "WHERE work_order_id = :order_id AND active AND lower(during) < :at AND upper(during) > :at"),
+        {"order_id": order_id, "at": at})
+    await session.execute(text(
+        "UPDATE booking SET active = false, released_at = :at "
+        "WHERE work_order_id = :order_id AND active AND lower(during) >= :at"),
+        {"order_id": order_id, "at": at})
 
 
 async def _clashing_order(session: AsyncSession, *, technician_id: uuid.UUID, during: Range) -> uuid.UUID | None:

@@ -26,7 +26,8 @@ from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.estates import Estate
-from app.domain.repairs import transition
+from app.domain.fees import charges as fee_charges
+from app.domain.repairs import dispatch, transition
 from app.domain.repairs.model import ORDER_TRANSITIONS, WorkOrder, WorkOrderStatus
 from app.domain.repairs.orders import load_order, load_own_order, only_technician
 from app.domain.repairs.voucher_model import ConfirmedBy, FileKind, Voucher, VoucherFile, VoucherMaterial
@@ -47,6 +48,10 @@ class VoucherFileNotFound(NotFound):
 
 class OwnerConfirmationRequired(Invalid):
     title = "An in-unit repair needs the owner's confirmation: a signature or the owner's code"
+
+
+class InUnitRepairIsNotPublic(Invalid):
+    title = "A repair in an owner's unit cannot be recorded as a public-area repair"
 
 
 class WrongOwnerCode(Invalid):
@@ -157,6 +162,9 @@ async def post_voucher(
     _check_can_complete(order)
     check_charge(data)
     public = order.is_public_area if data.is_public_area is None else data.is_public_area
+    if public and order.unit_id is not None and not order.is_public_area:
+        # Otherwise marking an owner's flat "public" would skip the owner's confirmation.
+        raise InUnitRepairIsNotPublic(field="is_public_area")
     sig, checked_photos = _check_files(signature, photos, max_bytes=max_upload_bytes)
     how, name, code = confirmation(order_id=order.id, public_area=public, given=data.owner_confirmation,
                                    signed=sig is not None, secret=secret)
@@ -175,7 +183,10 @@ async def post_voucher(
                                      quantity=m.quantity, unit=m.unit) for i, m in enumerate(data.materials, start=1)])
     await audit.record(session, actor=actor, action="create", entity="voucher", entity_id=voucher.id, estate_id=voucher.estate_id,
                        after={**snapshot(voucher), "materials": [m.model_dump() for m in data.materials]})
+    # A chargeable repair becomes a one-off charge on the unit's account at once.
+    await fee_charges.charge_for_voucher(session, actor=actor, voucher=voucher)
     await transition.apply(session, actor=actor, order=order, action="complete", at=now)
+    await dispatch.end_bookings(session, order_id=order.id, at=now)
     callback = Callback.for_completed_order(order, tz=tz, round=voucher.round)
     session.add(callback)
     await session.flush()

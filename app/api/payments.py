@@ -1,0 +1,115 @@
+"""Payments at the desk, receipts (收据) and refunds of overpayments (§5.2, §5.4)."""
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import AwareDatetime
+from starlette.status import HTTP_201_CREATED
+
+from app.api.deps import PageDep, SessionDep, SettingsDep, require
+from app.api.errors import problems
+from app.api.idempotency import IdempotencyKey, idempotent_responses, run_once
+from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm
+from app.domain.errors import IllegalTransition
+from app.domain.fees import payments, receipts, refunds
+from app.domain.fees.cash import SessionHandedOver
+from app.domain.fees.payment_schemas import PaymentCreate, PaymentRead, ReceiptRead, ReceiptVoid, RefundCreate, RefundRead, UnitCredit
+from app.domain.fees.payments_model import PaymentMethod, ReceiptSeries, ReceiptStatus, VoidNeedsReason
+from app.domain.pagination import Page, UnknownSortKey
+from app.domain.registry.errors import EstateNotFound, UnitNotFound
+
+router = APIRouter(tags=["payments"])
+
+Read = Annotated[Actor, Depends(require(Perm.fees_read))]
+Take = Annotated[Actor, Depends(require(Perm.payments_take))]
+Void = Annotated[Actor, Depends(require(Perm.receipts_void))]
+RefundPerm = Annotated[Actor, Depends(require(Perm.refunds_make))]
+CREATED = HTTP_201_CREATED
+
+
+@router.post("/units/{unit_id}/payments", response_model=PaymentRead, status_code=CREATED,
+             responses=idempotent_responses(CREATED, UnitNotFound, payments.ReferenceRequired, payments.TenderedOnlyForCash,
+                                            payments.TenderedTooLittle, payments.ChargeNotOnUnit, payments.ChargeAlreadySettled,
+                                            payments.ChargeNotReached, payments.NoCashierForPayment, SessionHandedOver))
+async def take_payment(unit_id: uuid.UUID, body: PaymentCreate, actor: Take, session: SessionDep, settings: SettingsDep,
+                       request: Request, idempotency_key: IdempotencyKey) -> JSONResponse:
+    """Take a payment for a unit in one call and issue its numbered receipt.
+
+    Settle the `charge_ids` in the order given, or `settle: "oldest_first"`. A payment short of
+    the charges pays the last one in part; money beyond them is kept on account as credit. Cash
+    may give `tendered` (change = tendered - amount); other methods need the `reference`.
+    The payment joins the cashier's session of the day (409 once it is handed over).
+
+    Send an `Idempotency-Key` header (required; missing: 422). Retrying with the same key and
+    body returns the first answer with `Idempotent-Replayed: true` and takes nothing again;
+    the same key with another body is a 409 `idempotency-key-reused`.
+    """
+    return await run_once(session, actor=actor, key=idempotency_key, request=request, body=body, settings=settings,
+                          status_code=CREATED,
+                          run=lambda: payments.take_payment(session, actor=actor, unit_id=unit_id, data=body))
+
+
+@router.get("/receipts/{receipt_id}", response_model=ReceiptRead, responses=problems(receipts.ReceiptNotFound))
+async def get_receipt(receipt_id: uuid.UUID, actor: Read, session: SessionDep) -> ReceiptRead:
+    """One receipt: number, amount in figures and in capital numerals, what it settled, its status."""
+    return await receipts.get_receipt(session, actor=actor, receipt_id=receipt_id)
+
+
+@router.get("/receipts/{receipt_id}/pdf", response_class=Response, responses={
+    200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+          "description": "The printable receipt"},
+    **problems(receipts.ReceiptNotFound)})
+async def print_receipt(receipt_id: uuid.UUID, actor: Read, session: SessionDep) -> Response:
+    """The printable receipt (PDF, Chinese). Every fetch after the first counts as a reprint and shows 补打 N."""
+    number, pdf = await receipts.print_pdf(session, actor=actor, receipt_id=receipt_id)
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{number}.pdf"'})
+
+
+@router.get("/estates/{estate_id}/receipts", response_model=Page[ReceiptRead], responses=problems(EstateNotFound, UnknownSortKey))
+async def list_receipts(
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+    number: Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00]*$", description="A fragment of the number")] = None,
+    unit_id: uuid.UUID | None = None, cashier_id: uuid.UUID | None = None, method: PaymentMethod | None = None,
+    status: ReceiptStatus | None = None, series: ReceiptSeries | None = None,
+    since: Annotated[AwareDatetime | None, Query(alias="from", description="Issued at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(alias="to", description="Issued before")] = None,
+) -> Page[ReceiptRead]:
+    """The estate's receipts and refund documents, newest first; filter by number, unit, cashier, method, status, time."""
+    rows, total = await receipts.list_receipts(session, actor=actor, estate_id=estate_id, page=page, number=number,
+                                               unit_id=unit_id, cashier_id=cashier_id, method=method, status=status,
+                                               series=series, since=since, until=until)
+    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post("/receipts/{receipt_id}/void", response_model=ReceiptRead,
+             responses=problems(receipts.ReceiptNotFound, IllegalTransition, VoidNeedsReason, receipts.CreditAlreadyRefunded,
+                                SessionHandedOver))
+async def void_receipt(receipt_id: uuid.UUID, body: ReceiptVoid, actor: Void, session: SessionDep) -> ReceiptRead:
+    """Void a receipt with a reason. The number stays, marked void; its charges are open again and
+    any credit is removed. If its cashier session was already handed over, the void is booked as an
+    adjustment in your current session. Voiding twice is a 409 naming the current state."""
+    return await receipts.void_receipt(session, actor=actor, receipt_id=receipt_id, reason=body.reason)
+
+
+@router.post("/units/{unit_id}/refunds", response_model=RefundRead, status_code=CREATED,
+             responses=idempotent_responses(CREATED, UnitNotFound, payments.ReferenceRequired, refunds.RefundExceedsCredit,
+                                            payments.NoCashierForPayment, SessionHandedOver))
+async def make_refund(unit_id: uuid.UUID, body: RefundCreate, actor: RefundPerm, session: SessionDep, settings: SettingsDep,
+                      request: Request, idempotency_key: IdempotencyKey) -> JSONResponse:
+    """Pay back part or all of a unit's credit (overpayments), with its own numbered document (QS-R-2026-000001).
+
+    Requires an `Idempotency-Key` header, as payments do.
+    """
+    return await run_once(session, actor=actor, key=idempotency_key, request=request, body=body, settings=settings,
+                          status_code=CREATED,
+                          run=lambda: refunds.make_refund(session, actor=actor, unit_id=unit_id, data=body))
+
+
+@router.get("/units/{unit_id}/credit", response_model=UnitCredit, responses=problems(UnitNotFound))
+async def unit_credit(unit_id: uuid.UUID, actor: Read, session: SessionDep) -> UnitCredit:
+    """What the unit has on account: overpayments kept, refunds paid, and what may still be refunded."""
+    return await refunds.unit_credit(session, actor=actor, unit_id=unit_id)

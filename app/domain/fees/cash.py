@@ -1,0 +1,335 @@
+"""Cashier sessions (交款, §5.4): the day's takings against the receipts, handed to finance.
+
+Expected takings are computed from the session's receipts: a payment's amount is what the
+office keeps (change already given back), a refund paid out counts against its method, a
+receipt voided before hand-over counts for nothing. Once handed over the figures are fixed
+in the session; a later void is booked as an adjustment in the void-er's current session,
+so the receipt voided after hand-over still counts where it was taken.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.audit import service as audit
+from app.domain.auth.model import User, UserEstate
+from app.domain.auth.principal import Actor, system_actor
+from app.domain.auth.roles import Role
+from app.domain.base import snapshot, utcnow
+from app.domain.errors import Conflict, Forbidden, NotFound
+from app.domain.fees.cash_model import CashierSession, SessionAdjustment, SessionStatus, SESSION_TRANSITIONS
+from app.domain.fees.cash_schemas import (
+    CENT, Acknowledge, AdjustmentRead, CashHandoverSheet, CashierSessionDetail, CashierSessionRead, HandOver, MethodLine,
+    SessionReceiptLine,
+)
+from app.domain.fees.payments_model import Payment, PaymentMethod, Receipt, ReceiptSeries, ReceiptStatus, Refund
+from app.domain.pagination import PageRequest, paginate
+from app.domain.registry import service as registry_service
+from app.domain.registry.estates import Estate
+
+ZERO = Decimal("0.00")
+METHODS = list(PaymentMethod)
+# Those who answer for the money of the whole office see every drawer; the rest their own.
+OVERSEERS = frozenset({Role.supervisor, Role.finance, Role.cs_director, Role.admin})
+NOT_HANDED_OVER = "cashier_session.not_handed_over"
+
+
+class CashierSessionNotFound(NotFound):
+    title = "Cashier session not found"
+
+
+class NotYourSession(Forbidden):
+    title = "Only the session's own cashier, or a supervisor on their behalf, hands it over"
+
+
+class OwnHandOverAcknowledged(Forbidden):
+    title = "Finance may not acknowledge its own hand-over; another member of finance takes it"
+
+
+class SessionHandedOver(Conflict):
+    title = "The cashier session is already handed over; no payment joins it"
+
+
+def sees_all(actor: Actor) -> bool:
+    return actor.is_system or any(actor.has_role(r) for r in OVERSEERS)
+
+
+def estate_day(estate: Estate, *, now: datetime | None = None) -> date:
+    """The estate-local day `now` falls in."""
+    try:
+        tz = ZoneInfo(estate.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("Asia/Shanghai")
+    return (now or utcnow()).astimezone(tz).date()
+
+
+# --- the figures -------------------------------------------------------------------------
+
+@dataclass
+class Totals:
+    expected: dict[PaymentMethod, Decimal] = field(default_factory=lambda: {m: ZERO for m in METHODS})
+    receipts: dict[PaymentMethod, int] = field(default_factory=lambda: {m: 0 for m in METHODS})
+    adjustments: dict[PaymentMethod, int] = field(default_factory=lambda: {m: 0 for m in METHODS})
+    voids: int = 0
+
+
+_METHOD = func.coalesce(Payment.method, Refund.method)
+_SIGNED = case((Receipt.series == ReceiptSeries.refund.value, -Refund.amount), else_=Payment.amount)
+# Issued, or voided after hand-over (that void is an adjustment elsewhere, not a change here).
+_COUNTED = or_(Receipt.status == ReceiptStatus.issued.value,
+               and_(CashierSession.handed_over_at.is_not(None), Receipt.voided_at > CashierSession.handed_over_at))
+
+
+def _receipts_of(*where: Any) -> Any:
+    return (Receipt.__table__.join(CashierSession, CashierSession.id == Receipt.cashier_session_id)
+            .outerjoin(Payment, Payment.id == Receipt.payment_id).outerjoin(Refund, Refund.id == Receipt.refund_id))
+
+
+async def live_totals(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Totals]:
+    """Each session's takings per method from its receipts and adjustments: two grouped queries."""
+    out = {i: Totals() for i in ids}
+    if not ids:
+        return out
+    counted = _COUNTED.label("counted")
+    stmt = (select(Receipt.cashier_session_id, _METHOD, counted, func.sum(_SIGNED), func.count())
+            .select_from(_receipts_of()).where(Receipt.cashier_session_id.in_(ids))
+            .group_by(Receipt.cashier_session_id, _METHOD, counted))
+    for sid, method, is_counted, amount, n in (await session.execute(stmt)).all():
+        t = out[sid]
+        if not is_counted:
+            t.voids += n
+        elif method is not None:
+            t.expected[PaymentMethod(method)] += amount or ZERO
+            t.receipts[PaymentMethod(method)] += n
+    adj = (select(SessionAdjustment.cashier_session_id, SessionAdjustment.method, func.sum(SessionAdjustment.amount), func.count())
+           .where(SessionAdjustment.cashier_session_id.in_(ids))
+           .group_by(SessionAdjustment.cashier_session_id, SessionAdjustment.method))
+    for sid, method, amount, n in (await session.execute(adj)).all():
+        out[sid].expected[PaymentMethod(method)] += amount
+        out[sid].adjustments[PaymentMethod(method)] += n
+    return out
+
+
+def _expected_of(row: CashierSession, totals: Totals) -> dict[PaymentMethod, Decimal]:
+    if row.is_locked:  # fixed at hand-over: the past is not rewritten
+        return {m: Decimal(str(row.expected.get(m.value, "0"))).quantize(CENT) for m in METHODS}
+    return {m: v.quantize(CENT) for m, v in totals.expected.items()}
+
+
+async def _names(session: AsyncSession, ids: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return dict((await session.execute(select(User.id, User.full_name).where(User.id.in_(wanted)))).all())
+
+
+async def reads(session: AsyncSession, rows: Sequence[CashierSession]) -> list[CashierSessionRead]:
+    totals = await live_totals(session, [r.id for r in rows])
+    names = await _names(session, {r.cashier_id for r in rows} | {r.acknowledged_by for r in rows})
+    out = []
+    for row in rows:
+        t = totals[row.id]
+        expected = _expected_of(row, t)
+        out.append(CashierSessionRead(
+            id=row.id, estate_id=row.estate_id, cashier_id=row.cashier_id, cashier_name=names.get(row.cashier_id, ""),
+            day=row.day, status=row.status, expected=expected, expected_total=sum(expected.values(), ZERO),
+            by_method=[MethodLine(method=m, expected=expected[m], receipts=t.receipts[m], adjustments=t.adjustments[m])
+                       for m in METHODS],
+            receipt_count=sum(t.receipts.values()), void_count=t.voids, counted_cash=row.counted_cash,
+            difference=row.difference, note=row.note, handed_over_at=row.handed_over_at,
+            acknowledged_at=row.acknowledged_at, acknowledged_by=row.acknowledged_by,
+            acknowledged_by_name=names.get(row.acknowledged_by) if row.acknowledged_by else None,
+            acknowledge_note=row.acknowledge_note, flagged_late_at=row.flagged_late_at,
+            allowed_actions=SESSION_TRANSITIONS.allowed_actions(SessionStatus(row.status)),
+        ))
+    return out
+
+
+async def detail(session: AsyncSession, row: CashierSession) -> CashierSessionDetail:
+    [head] = await reads(session, [row])
+    stmt = (select(Receipt, _METHOD, _SIGNED, _COUNTED).select_from(_receipts_of())
+            .where(Receipt.cashier_session_id == row.id).order_by(Receipt.issued_at, Receipt.number))
+    lines = [SessionReceiptLine(id=r.id, number=r.number, series=r.series, unit_id=r.unit_id, method=method,
+                                amount=amount if amount is not None else ZERO, status=r.status, issued_at=r.issued_at,
+                                voided_at=r.voided_at, counted=bool(counted))
+             for r, method, amount, counted in (await session.execute(stmt)).all()]
+    adj = (select(SessionAdjustment, Receipt.number).join(Receipt, Receipt.id == SessionAdjustment.receipt_id)
+           .where(SessionAdjustment.cashier_session_id == row.id).order_by(SessionAdjustment.at, SessionAdjustment.id))
+    adjustments = [AdjustmentRead(id=a.id, receipt_id=a.receipt_id, receipt_number=number, method=a.method, amount=a.amount,
+                                  reason=a.reason, at=a.at)
+                   for a, number in (await session.execute(adj)).all()]
+    return CashierSessionDetail(**head.model_dump(), receipts=lines, adjustments=adjustments)
+
+
+# --- loading and opening -----------------------------------------------------------------
+
+def _visible(actor: Actor, row: CashierSession) -> bool:
+    return actor.sees(row.estate_id) and (sees_all(actor) or row.cashier_id == actor.id)
+
+
+async def _load(session: AsyncSession, *, actor: Actor, session_id: uuid.UUID, for_update: bool = False) -> CashierSession:
+    stmt = select(CashierSession).where(CashierSession.id == session_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None or not _visible(actor, row):
+        raise CashierSessionNotFound(session_id=str(session_id))
+    return row
+
+
+async def ensure_session(session: AsyncSession, *, estate: Estate, cashier_id: uuid.UUID, day: date,
+                         actor: Actor | None = None) -> CashierSession:
+    """The cashier's session of the day, opened on first use; safe against a concurrent opener."""
+    new_id = uuid.uuid4()
+    inserted = (await session.execute(
+        insert(CashierSession).values(
+            id=new_id, created_at=utcnow(), estate_id=estate.id, cashier_id=cashier_id, day=day,
+            status=SessionStatus.open.value, expected={}, note="", acknowledge_note="")
+        .on_conflict_do_nothing(index_elements=["estate_id", "cashier_id", "day"]).returning(CashierSession.id)
+    )).scalar()
+    row = (await session.execute(
+        select(CashierSession).where(CashierSession.estate_id == estate.id, CashierSession.cashier_id == cashier_id,
+                                     CashierSession.day == day).execution_options(populate_existing=True)
+    )).scalar_one()
+    if inserted is not None:
+        await audit.record(session, actor=actor or system_actor(), action="cashier_session.open", entity="cashier_session",
+                           entity_id=row.id, estate_id=estate.id, after=snapshot(row))
+    return row
+
+
+async def session_for_payment(session: AsyncSession, *, estate: Estate, cashier_id: uuid.UUID, actor: Actor,
+                              now: datetime | None = None) -> CashierSession:
+    """Today's session of the cashier for a new payment, row-locked so a hand-over cannot slip
+    in between; SessionHandedOver once it is handed over."""
+    row = await ensure_session(session, estate=estate, cashier_id=cashier_id, day=estate_day(estate, now=now), actor=actor)
+    stmt = select(CashierSession).where(CashierSession.id == row.id).with_for_update()
+    row = (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one()
+    if row.is_locked:
+        raise SessionHandedOver(session_id=str(row.id), current_state=row.status)
+    return row
+
+
+# --- the endpoints' services ---------------------------------------------------------------
+
+async def list_sessions(
+    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, day: date | None = None,
+    cashier_id: uuid.UUID | None = None, status: SessionStatus | None = None,
+) -> tuple[list[CashierSessionRead], int]:
+    await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
+    stmt = select(CashierSession).where(CashierSession.estate_id == estate_id)
+    if not sees_all(actor):
+        stmt = stmt.where(CashierSession.cashier_id == actor.id)
+    for column, value in ((CashierSession.day, day), (CashierSession.cashier_id, cashier_id),
+                          (CashierSession.status, status.value if status else None)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    sortable = {"day": CashierSession.day, "status": CashierSession.status, "handed_over_at": CashierSession.handed_over_at,
+                "created_at": CashierSession.created_at}
+    rows, total = await paginate(session, stmt, page, sortable=sortable,
+                                 default=[CashierSession.day.desc(), CashierSession.created_at, CashierSession.id])
+    return await reads(session, rows), total
+
+
+async def get_session(session: AsyncSession, *, actor: Actor, session_id: uuid.UUID) -> CashierSessionDetail:
+    return await detail(session, await _load(session, actor=actor, session_id=session_id))
+
+
+async def current_session(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID,
+                          now: datetime | None = None) -> CashierSessionDetail:
+    estate = await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
+    assert actor.id is not None  # a person: only people hold cash:hand_over
+    row = await ensure_session(session, estate=estate, cashier_id=actor.id, day=estate_day(estate, now=now), actor=actor)
+    await session.flush()
+    return await detail(session, row)
+
+
+async def hand_over(session: AsyncSession, *, actor: Actor, session_id: uuid.UUID, data: HandOver,
+                    now: datetime | None = None) -> CashierSessionDetail:
+    row = await _load(session, actor=actor, session_id=session_id, for_update=True)
+    if row.cashier_id != actor.id and not (actor.is_system or actor.has_role(Role.supervisor)):
+        raise NotYourSession(session_id=str(row.id))
+    totals = (await live_totals(session, [row.id]))[row.id]
+    before = snapshot(row)
+    row.hand_over(expected={m.value: v.quantize(CENT) for m, v in totals.expected.items()},
+                  counted_cash=data.counted_cash, note=data.note, at=now or utcnow())
+    session.add(row)
+    await session.flush()
+    await audit.record(session, actor=actor, action="cashier_session.hand_over", entity="cashier_session",
+                       entity_id=row.id, estate_id=row.estate_id, before=before, after=snapshot(row))
+    return await detail(session, row)
+
+
+async def acknowledge(session: AsyncSession, *, actor: Actor, session_id: uuid.UUID, data: Acknowledge,
+                      now: datetime | None = None) -> CashierSessionDetail:
+    row = await _load(session, actor=actor, session_id=session_id, for_update=True)
+    if row.cashier_id == actor.id:
+        raise OwnHandOverAcknowledged(session_id=str(row.id))
+    before = snapshot(row)
+    row.acknowledge(by=actor.id, at=now or utcnow(), note=data.note)
+    session.add(row)
+    await session.flush()
+    await audit.record(session, actor=actor, action="cashier_session.acknowledge", entity="cashier_session",
+                       entity_id=row.id, estate_id=row.estate_id, before=before, after=snapshot(row))
+    return await detail(session, row)
+
+
+async def handover_sheet(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, day: date | None = None,
+                         now: datetime | None = None) -> CashHandoverSheet:
+    estate = await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
+    day = day or estate_day(estate, now=now)
+    stmt = select(CashierSession).where(CashierSession.estate_id == estate.id, CashierSession.day == day)
+    if not sees_all(actor):
+        stmt = stmt.where(CashierSession.cashier_id == actor.id)
+    rows = list((await session.execute(stmt.order_by(CashierSession.created_at, CashierSession.id))).scalars())
+    sessions = await reads(session, rows)
+    status = [SessionStatus(s.status) for s in sessions]
+    return CashHandoverSheet(
+        estate_id=estate.id, day=day, sessions=sessions,
+        expected={m: sum((s.expected[m] for s in sessions), ZERO) for m in METHODS},
+        counted_cash=sum((s.counted_cash for s in sessions if s.counted_cash is not None), ZERO),
+        difference=sum((s.difference for s in sessions if s.difference is not None), ZERO),
+        open_count=status.count(SessionStatus.open), handed_over_count=status.count(SessionStatus.handed_over),
+        acknowledged_count=status.count(SessionStatus.acknowledged),
+    )
+
+
+# --- the 17:00 job ---------------------------------------------------------------------------
+
+async def _supervisors(session: AsyncSession, *, estate_id: uuid.UUID) -> list[dict[str, str]]:
+    stmt = (select(User.id, User.full_name).join(UserEstate, UserEstate.user_id == User.id)
+            .where(UserEstate.estate_id == estate_id, User.is_active.is_(True), User.roles.any(Role.supervisor.value))
+            .order_by(User.full_name, User.id))
+    return [{"id": str(i), "name": n} for i, n in (await session.execute(stmt)).all()]
+
+
+async def flag_not_handed_over(session: AsyncSession, *, estate: Estate, day: date, now: datetime | None = None) -> dict[str, Any]:
+    """Flag every session of `day` still open with takings in it, and name the supervisor alert."""
+    now = now or utcnow()
+    took_money = or_(exists().where(Receipt.cashier_session_id == CashierSession.id),
+                     exists().where(SessionAdjustment.cashier_session_id == CashierSession.id))
+    stmt = (select(CashierSession)
+            .where(CashierSession.estate_id == estate.id, CashierSession.day == day,
+                   CashierSession.status == SessionStatus.open.value, CashierSession.flagged_late_at.is_(None), took_money)
+            .order_by(CashierSession.created_at, CashierSession.id).with_for_update())
+    rows = list((await session.execute(stmt)).scalars())
+    alert = {"to": "supervisor", "supervisors": await _supervisors(session, estate_id=estate.id)}
+    flagged = []
+    for row, read in zip(rows, await reads(session, rows)):
+        before = snapshot(row)
+        row.flagged_late_at = now
+        session.add(row)
+        await audit.record(session, actor=system_actor(), action=NOT_HANDED_OVER, entity="cashier_session",
+                           entity_id=row.id, estate_id=estate.id, before=before, after={**snapshot(row), "alert": alert})
+        flagged.append({"session_id": str(row.id), "cashier_id": str(row.cashier_id), "cashier_name": read.cashier_name,
+                        "receipts": read.receipt_count, "expected_cash": str(read.expected[PaymentMethod.cash])})
+    await session.flush()
+    return {"day": day.isoformat(), "flagged": flagged, "count": len(flagged), "alert": alert}

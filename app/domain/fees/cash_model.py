@@ -1,0 +1,95 @@
+"""The cashier's day (交款, §5.4): takings counted against receipts and handed to finance.
+
+A session is one receptionist's day at one estate. The difference between counted and
+expected cash is recorded with a note, never forced to match. Once handed over, the
+session's receipts are locked: a later void lands in the void-er's current session as an
+adjustment.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Column, Date, DateTime, Numeric, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field
+
+from app.domain.base import EstateScoped
+from app.domain.errors import Invalid
+from app.domain.transitions import TransitionTable
+
+
+class SessionStatus(str, Enum):
+    open = "open"
+    handed_over = "handed_over"
+    acknowledged = "acknowledged"  # finance has taken it
+
+
+SESSION_TRANSITIONS: TransitionTable[SessionStatus] = TransitionTable("cashier_session", {
+    (SessionStatus.open, "hand_over"): SessionStatus.handed_over,
+    (SessionStatus.handed_over, "acknowledge"): SessionStatus.acknowledged,
+})
+
+
+class DifferenceNeedsNote(Invalid):
+    title = "Counted cash differs from the expected cash; say why in the note"
+
+
+class CashierSession(EstateScoped, table=True):
+    __tablename__ = "cashier_session"
+    __table_args__ = (UniqueConstraint("estate_id", "cashier_id", "day"),)
+
+    cashier_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    day: date = Field(sa_type=Date)  # the estate-local day
+    status: SessionStatus = Field(default=SessionStatus.open, sa_type=String(20))
+    # Fixed at hand-over: expected takings per method (net of voids and change), as strings.
+    expected: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    counted_cash: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))
+    difference: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))  # counted - expected cash
+    note: str = Field(default="", max_length=1000)
+    handed_over_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    acknowledged_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    acknowledged_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    flagged_late_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # the 17:00 job
+    acknowledge_note: str = Field(default="", max_length=1000)  # finance's remark on taking it
+
+    def _move(self, action: str) -> None:
+        self.status = SESSION_TRANSITIONS.next_state(SessionStatus(self.status), action)
+
+    def hand_over(self, *, expected: dict[str, Decimal], counted_cash: Decimal, note: str, at: datetime) -> None:
+        after = SESSION_TRANSITIONS.next_state(SessionStatus(self.status), "hand_over")
+        difference = counted_cash - expected.get("cash", Decimal("0.00"))
+        # A shortfall or surplus is recorded as it is, never forced to match -- but explained.
+        if difference != 0 and not note.strip():
+            raise DifferenceNeedsNote(f"counted {counted_cash} against {expected.get('cash', Decimal('0.00'))} expected",
+                                      field="note", difference=str(difference))
+        self.status = after
+        self.expected = {k: str(v) for k, v in expected.items()}
+        self.counted_cash = counted_cash
+        self.difference = difference
+        self.note, self.handed_over_at = note, at
+
+    def acknowledge(self, *, by: uuid.UUID | None, at: datetime, note: str = "") -> None:
+        self._move("acknowledge")
+        self.acknowledged_by, self.acknowledged_at, self.acknowledge_note = by, at, note
+
+    @property
+    def is_locked(self) -> bool:
+        """Handed over: no payment joins it and its figures no longer move."""
+        return SessionStatus(self.status) is not SessionStatus.open
+
+
+class SessionAdjustment(EstateScoped, table=True):
+    """A void of a receipt from a session already handed over, booked in the current one."""
+
+    __tablename__ = "session_adjustment"
+
+    cashier_session_id: uuid.UUID = Field(foreign_key="cashier_session.id", index=True)
+    receipt_id: uuid.UUID = Field(foreign_key="receipt.id", index=True)
+    method: str = Field(max_length=20)
+    amount: Decimal = Field(sa_type=Numeric(12, 2))  # negative: money the session no longer holds
+    reason: str = Field(max_length=500)
+    at: datetime = Field(sa_type=DateTime(timezone=True))

@@ -1,0 +1,159 @@
+"""Fee items, their prices, and the charges on a unit's account (§5.2, §5.8, §7.3.13).
+
+A charge is money a unit owes for one item and one month (or once). It is never rewritten:
+its amount and the basis it was computed from stay as they were billed; payments settle
+it through allocations, and `amount_paid` is kept in step with them by the payments service.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, Index, Numeric, String, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field
+
+from app.domain.base import EstateScoped
+
+
+class FeeKind(str, Enum):
+    per_area = "per_area"  # rate × m² × months: the property management fee
+    fixed = "fixed"  # per unit per month: garbage, a parking space
+    metered = "metered"  # reading × price: water, electricity
+    one_off = "one_off"  # repair charges from chargeable vouchers, deposits
+
+
+class VacantRule(str, Enum):
+    charge = "charge"
+    discount = "discount"  # FeeItem.vacant_discount off the amount
+    skip = "skip"
+
+
+class FeeItem(EstateScoped, table=True):
+    __tablename__ = "fee_item"
+    __table_args__ = (
+        UniqueConstraint("estate_id", "code"),
+        CheckConstraint("vacant_discount >= 0 AND vacant_discount <= 1", name="vacant_discount_share"),
+        CheckConstraint("due_day BETWEEN 1 AND 28", name="due_day_in_month"),
+        CheckConstraint("late_fee_daily_rate IS NULL OR late_fee_daily_rate >= 0", name="late_fee_rate_not_negative"),
+    )
+
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=100)  # 物业管理费, 垃圾清运费, 车位管理费, 水费
+    kind: FeeKind = Field(sa_type=String(20))
+    unit_label: str = Field(default="", max_length=20)  # 元/㎡·月, 元/月, 元/吨, 元/度
+    # per_area and fixed items bill every private unit; others only units subscribed to them.
+    applies_to_all: bool = True
+    vacant_rule: VacantRule = Field(default=VacantRule.charge, sa_type=String(20))
+    vacant_discount: Decimal = Field(default=Decimal("0"), sa_type=Numeric(5, 4))
+    due_day: int = 1  # a month's charge falls due on this day of that month
+    # Late fee: daily rate on the unpaid amount after the grace days, capped at a share of it.
+    late_fee_daily_rate: Decimal | None = Field(default=None, sa_type=Numeric(8, 6))
+    late_fee_grace_days: int = 0
+    late_fee_cap_share: Decimal | None = Field(default=None, sa_type=Numeric(5, 4))
+    active: bool = True
+
+
+class FeePrice(EstateScoped, table=True):
+    """A price applies from its date on; a change never rewrites charges already billed."""
+
+    __tablename__ = "fee_price"
+    __table_args__ = (
+        UniqueConstraint("fee_item_id", "effective_from"),
+        CheckConstraint("unit_price >= 0", name="price_not_negative"),
+    )
+
+    fee_item_id: uuid.UUID = Field(foreign_key="fee_item.id", index=True)
+    effective_from: date = Field(sa_type=Date)
+    unit_price: Decimal = Field(sa_type=Numeric(12, 4))
+
+
+class ChargeSource(str, Enum):
+    billing = "billing"  # the monthly billing run
+    meter = "meter"  # a meter reading
+    voucher = "voucher"  # a chargeable repair voucher
+    manual = "manual"  # a deposit or other one-off entered at the desk
+
+
+class Charge(EstateScoped, table=True):
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("amount_paid >= 0 AND amount_paid <= amount", name="paid_within_amount"),
+        # A month is billed once per unit and item, however often the run is repeated.
+        Index("uq_charge_unit_item_period", "unit_id", "fee_item_id", "period", unique=True,
+              postgresql_where=text("source IN ('billing', 'meter')")),
+        Index("uq_charge_source", "source", "source_id", unique=True, postgresql_where=text("source_id IS NOT NULL")),
+        Index("ix_charge_estate_open", "estate_id", "due_date", postgresql_where=text("amount_paid < amount")),
+        Index("ix_charge_unit_due", "unit_id", "due_date"),
+    )
+
+    unit_id: uuid.UUID = Field(foreign_key="unit.id")
+    fee_item_id: uuid.UUID = Field(foreign_key="fee_item.id", index=True)
+    period: str | None = Field(default=None, max_length=7)  # 'YYYY-MM'; null for a one-off
+    description: str = Field(max_length=200)  # 2026年11月物业管理费
+    amount: Decimal = Field(sa_type=Numeric(12, 2))
+    amount_paid: Decimal = Field(default=Decimal("0.00"), sa_type=Numeric(12, 2))
+    due_date: date = Field(sa_type=Date)
+    # How the amount was computed, for the bill explanation: rate, area, months, readings, discount.
+    basis: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    source: ChargeSource = Field(sa_type=String(20))
+    source_id: uuid.UUID | None = Field(default=None)  # the voucher, reading or billing run
+    billing_run_id: uuid.UUID | None = Field(default=None, index=True)
+    paid_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # when it was settled in full
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.amount - self.amount_paid
+
+
+class UnitFeeItem(EstateScoped, table=True):
+    """A unit's subscription to an item that does not bill every unit (a parking space, a meter)."""
+
+    __tablename__ = "unit_fee_item"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "fee_item_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("to_month IS NULL OR to_month >= from_month", name="months_in_order"),
+    )
+
+    unit_id: uuid.UUID = Field(foreign_key="unit.id", index=True)
+    fee_item_id: uuid.UUID = Field(foreign_key="fee_item.id", index=True)
+    quantity: Decimal = Field(default=Decimal("1"), sa_type=Numeric(10, 2))  # two parking spaces: 2
+    from_month: str = Field(max_length=7)  # 'YYYY-MM', first month billed
+    to_month: str | None = Field(default=None, max_length=7)  # last month billed; null: until cancelled
+
+
+class MeterReading(EstateScoped, table=True):
+    """One month's reading of a unit's meter; the metered charge is (current - previous) × price."""
+
+    __tablename__ = "meter_reading"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "fee_item_id", "period"),
+        CheckConstraint("current >= previous", name="reading_not_backwards"),
+        CheckConstraint("previous >= 0", name="reading_not_negative"),
+    )
+
+    unit_id: uuid.UUID = Field(foreign_key="unit.id", index=True)
+    fee_item_id: uuid.UUID = Field(foreign_key="fee_item.id", index=True)
+    period: str = Field(max_length=7)  # 'YYYY-MM'
+    previous: Decimal = Field(sa_type=Numeric(12, 2))
+    current: Decimal = Field(sa_type=Numeric(12, 2))
+    read_at: datetime = Field(sa_type=DateTime(timezone=True))
+    read_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    charge_id: uuid.UUID | None = Field(default=None)  # null when nothing was used
+
+
+class BillingRun(EstateScoped, table=True):
+    """An estate's month, billed once: its charges carry billing_run_id."""
+
+    __tablename__ = "billing_run"
+    __table_args__ = (UniqueConstraint("estate_id", "month"),)
+
+    month: str = Field(max_length=7)  # 'YYYY-MM'
+    created_by: str = Field(max_length=100)  # a user's name or the job clock
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    charges_created: int = 0
+    total: Decimal = Field(default=Decimal("0.00"), sa_type=Numeric(14, 2))

@@ -1,0 +1,154 @@
+"""Payments, their allocations to charges, numbered receipts and refunds (§5.2, §5.4).
+
+Receipt numbers are gapless per estate, series and year: the counter row is incremented in
+the same transaction as the payment, so a rolled-back payment gives its number back and
+concurrent payments queue on the counter's row lock instead of skipping or repeating.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+
+from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from app.domain.base import EstateScoped
+from app.domain.errors import Invalid
+from app.domain.transitions import TransitionTable
+
+
+class PaymentMethod(str, Enum):
+    cash = "cash"
+    bank_card = "bank_card"
+    wechat = "wechat"
+    alipay = "alipay"
+    bank_transfer = "bank_transfer"
+
+
+class Payment(EstateScoped, table=True):
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("credit >= 0 AND credit <= amount", name="credit_within_amount"),
+        CheckConstraint("method = 'cash' OR reference <> ''", name="reference_for_non_cash"),
+        CheckConstraint("method = 'cash' OR (tendered IS NULL AND change_given IS NULL)", name="change_only_for_cash"),
+        Index("ix_payment_estate_received", "estate_id", "received_at"),
+    )
+
+    unit_id: uuid.UUID = Field(foreign_key="unit.id", index=True)
+    method: PaymentMethod = Field(sa_type=String(20))
+    reference: str = Field(default="", max_length=100)  # the bank's or the wallet's transaction number
+    amount: Decimal = Field(sa_type=Numeric(12, 2))  # kept by the office: settled charges + credit
+    tendered: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))  # cash handed over by the owner
+    change_given: Decimal | None = Field(default=None, sa_type=Numeric(12, 2))
+    credit: Decimal = Field(default=Decimal("0.00"), sa_type=Numeric(12, 2))  # overpayment kept on account
+    payer_name: str = Field(default="", max_length=100)
+    cashier_id: uuid.UUID = Field(foreign_key="user.id", index=True)
+    cashier_session_id: uuid.UUID | None = Field(default=None, index=True)
+    received_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class Allocation(EstateScoped, table=True):
+    """The part of a payment that settled one charge; a void reverses it, never deletes it."""
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    payment_id: uuid.UUID = Field(foreign_key="payment.id", index=True)
+    charge_id: uuid.UUID = Field(foreign_key="charge.id", index=True)
+    amount: Decimal = Field(sa_type=Numeric(12, 2))
+    reversed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class ReceiptSeries(str, Enum):
+    receipt = "receipt"  # QS-2026-000123
+    refund = "refund"  # QS-R-2026-000007: a refund is its own numbered document
+
+
+class ReceiptStatus(str, Enum):
+    issued = "issued"
+    void = "void"
+
+
+RECEIPT_TRANSITIONS: TransitionTable[ReceiptStatus] = TransitionTable("receipt", {
+    (ReceiptStatus.issued, "void"): ReceiptStatus.void,
+})
+
+
+class VoidNeedsReason(Invalid):
+    title = "Voiding a receipt needs a reason"
+
+
+class Receipt(EstateScoped, table=True):
+    __table_args__ = (
+        UniqueConstraint("estate_id", "number"),
+        UniqueConstraint("estate_id", "series", "year", "seq"),
+        CheckConstraint("status <> 'void' OR void_reason <> ''", name="void_has_reason"),
+    )
+
+    series: ReceiptSeries = Field(default=ReceiptSeries.receipt, sa_type=String(20))
+    year: int
+    seq: int
+    number: str = Field(max_length=40)
+    payment_id: uuid.UUID | None = Field(default=None, foreign_key="payment.id", unique=True)
+    refund_id: uuid.UUID | None = Field(default=None, foreign_key="refund.id", unique=True)
+    unit_id: uuid.UUID = Field(foreign_key="unit.id", index=True)
+    amount: Decimal = Field(sa_type=Numeric(12, 2))
+    status: ReceiptStatus = Field(default=ReceiptStatus.issued, sa_type=String(20))
+    issued_at: datetime = Field(sa_type=DateTime(timezone=True))
+    issued_by: uuid.UUID = Field(foreign_key="user.id")
+    cashier_session_id: uuid.UUID | None = Field(default=None, index=True)
+    void_reason: str = Field(default="", max_length=500)
+    voided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    voided_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
+    reprint_count: int = 0
+
+    def void(self, *, reason: str, by: uuid.UUID | None, at: datetime) -> None:
+        if not reason.strip():
+            raise VoidNeedsReason(field="reason")
+        self.status = RECEIPT_TRANSITIONS.next_state(ReceiptStatus(self.status), "void")
+        self.void_reason, self.voided_by, self.voided_at = reason, by, at
+
+
+class Refund(EstateScoped, table=True):
+    """Money paid back from a unit's credit (an overpayment), with its own numbered document."""
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    unit_id: uuid.UUID = Field(foreign_key="unit.id", index=True)
+    amount: Decimal = Field(sa_type=Numeric(12, 2))
+    method: PaymentMethod = Field(sa_type=String(20))
+    reference: str = Field(default="", max_length=100)
+    reason: str = Field(max_length=500)
+    cashier_id: uuid.UUID = Field(foreign_key="user.id")
+    cashier_session_id: uuid.UUID | None = Field(default=None, index=True)
+    refunded_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class DocumentCounter(SQLModel, table=True):
+    """The last number used per estate, series and year."""
+
+    __tablename__ = "document_counter"
+    estate_id: uuid.UUID = Field(foreign_key="estate.id", primary_key=True)
+    series: str = Field(max_length=20, primary_key=True)
+    year: int = Field(primary_key=True)
+    last_seq: int = 0
+
+
+_NEXT = text(
+    "INSERT INTO document_counter (estate_id, series, year, last_seq) VALUES (:estate_id, :series, :year, 1) "
+    "ON CONFLICT (estate_id, series, year) DO UPDATE SET last_seq = document_counter.last_seq + 1 "
+    "RETURNING last_seq"
+)
+
+
+async def next_seq(session: AsyncSession, *, estate_id: uuid.UUID, series: ReceiptSeries, year: int) -> int:
+    """The next number of the series; the row stays locked until the transaction ends."""
+    result = await session.execute(_NEXT, {"estate_id": estate_id, "series": series.value, "year": year})
+    return int(result.scalar_one())
+
+
+def format_number(*, estate_code: str, series: ReceiptSeries, year: int, seq: int) -> str:
+    middle = "-R" if series is ReceiptSeries.refund else ""
+    return f"{estate_code}{middle}-{year}-{seq:06d}"
