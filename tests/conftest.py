@@ -38,9 +38,21 @@ def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
     return Settings(database_url=database_url, data_dir=tmp_path, scheduler_enabled=False, log_json=False)
 
 
+_shared_apps: dict[int, object] = {}
+
+
 @pytest.fixture
 async def app(settings: Settings):  # noqa: ANN201
-    application = create_app(settings)
+    """One app per test worker, started per test on this test's database and settings.
+
+    Building the app (every route's models) costs over half a second; the lifespan reads
+    app.state.settings, so a started app sees nothing of the previous test.
+    """
+    # The body-size middleware takes its cap when the app is built: one app per cap.
+    application = _shared_apps.get(settings.max_request_bytes)
+    if application is None:
+        application = _shared_apps[settings.max_request_bytes] = create_app(settings)
+    application.state.settings = settings
     async with application.router.lifespan_context(application):
         yield application
 
