@@ -2,8 +2,8 @@
 from fastapi import APIRouter
 
 from app.api import (
-    audit, auth, callbacks, cash, estates, fee_reports, fees, jobs, payments, registry, repair_reports,
-    repair_requests, roster, technicians, users, vouchers, work_orders,
+    attendance, audit, auth, bills, callbacks, cash, complaints, desk, estates, fee_reports, fees, jobs, payments, registry,
+    rentals, repair_reports, repair_requests, roster, stock, technicians, users, vouchers, work_orders,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -21,7 +21,13 @@ ROUTERS: list[APIRouter] = [
     fees.router,
     payments.router,
     cash.router,
+    bills.router,
     fee_reports.router,
+    complaints.router,
+    desk.router,
+    attendance.router,
+    rentals.router,
+    stock.router,
     audit.router,
     jobs.router,
 ]

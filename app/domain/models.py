@@ -5,7 +5,10 @@ Each area adds its model modules here.
 from app.db import metadata
 from app.domain.audit import model as _audit  # noqa: F401
 from app.domain.auth import model as _auth  # noqa: F401
+from app.domain.attendance import model as _attendance  # noqa: F401
 from app.domain.callbacks import model as _callbacks  # noqa: F401
+from app.domain.complaints import model as _complaints  # noqa: F401
+from app.domain.desk import model as _desk  # noqa: F401
 from app.domain.fees import cash_model as _cash  # noqa: F401
 from app.domain.fees import model as _fees  # noqa: F401
 from app.domain.fees import payments_model as _payments  # noqa: F401
@@ -13,11 +16,13 @@ from app.domain.fees import reports_model as _fee_reports  # noqa: F401
 from app.domain.idempotency import model as _idempotency  # noqa: F401
 from app.domain.registry import estates as _estates  # noqa: F401
 from app.domain.registry import model as _registry  # noqa: F401
+from app.domain.rentals import model as _rentals  # noqa: F401
 from app.domain.repairs import model as _repairs  # noqa: F401
 from app.domain.repairs import paperwork_model as _paperwork  # noqa: F401
 from app.domain.repairs import schedule_model as _schedule  # noqa: F401
 from app.domain.repairs import settings_model as _repair_settings  # noqa: F401
 from app.domain.repairs import voucher_model as _vouchers  # noqa: F401
+from app.domain.stock import model as _stock  # noqa: F401
 from app.jobs import model as _jobs  # noqa: F401
 
 __all__ = ["metadata"]

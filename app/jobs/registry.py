@@ -137,9 +137,10 @@ class JobSpec:
 
 def _area_specs() -> list[JobSpec]:
     # Each area declares its jobs as SPECS in its own module under app/jobs/.
-    from app.jobs import callbacks, cash, fee_reports, fees, repairs
+    from app.jobs import attendance, callbacks, cash, complaints, fee_reports, fees, repairs, stock
 
-    return [*repairs.SPECS, *callbacks.SPECS, *fees.SPECS, *cash.SPECS, *fee_reports.SPECS]
+    return [*repairs.SPECS, *callbacks.SPECS, *fees.SPECS, *cash.SPECS, *fee_reports.SPECS,
+            *complaints.SPECS, *stock.SPECS, *attendance.SPECS]
 
 
 class _Jobs(MutableMapping[str, JobSpec]):

@@ -6,7 +6,7 @@ Every operation under /api/v1 must have a row; tests/api/test_permission_matrix.
 for an operation missing here, so a new route cannot skip the question.
 
 Principals: every Role by value, plus ANON (no credential) and API_KEY (an integration's
-key with the read-only scopes registry:read and reports:read).
+key with the read-only scopes registry:read, reports:read and fee_reports:read).
 """
 from __future__ import annotations
 

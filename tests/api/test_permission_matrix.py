@@ -64,7 +64,7 @@ async def build_world(session) -> World:  # noqa: ANN001
     world.login_username = (await make_staff(session, estates=[estate], username="matrix.login")).user.username
     key = secrets.new_token(secrets.API_KEY_PREFIX)
     session.add(ApiKey(company_id=estate.company_id, name="integration", prefix=key[:12], key_hash=secrets.token_hash(key),
-                       estate_ids=[estate.id], scopes=["registry:read", "reports:read"]))
+                       estate_ids=[estate.id], scopes=["registry:read", "reports:read", "fee_reports:read"]))
     victim = ApiKey(company_id=estate.company_id, name="to-revoke", prefix="pdk_victim", key_hash="0" * 64,
                     estate_ids=[estate.id], scopes=["reports:read"])
     session.add(victim)

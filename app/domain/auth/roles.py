@@ -50,6 +50,27 @@ class Perm(str, Enum):
     refunds_make = "refunds:make"
     cash_hand_over = "cash:hand_over"
     cash_acknowledge = "cash:acknowledge"
+    fee_reports_read = "fee_reports:read"  # Saturday register, month-end fee report (finance)
+    # The rest of the desk (issue 5).
+    complaints_read = "complaints:read"
+    complaints_write = "complaints:write"  # register, disposition steps, owner's feedback
+    complaints_manage = "complaints:manage"  # assign handler, close, deadlines per estate
+    visitors_write = "visitors:write"
+    desk_read = "desk:read"  # visitors, night log, hand-overs, duty log, the day's diary
+    night_log_write = "night_log:write"
+    shift_hand_over = "shift:hand_over"  # hand over and take over a shift
+    duty_log_write = "duty_log:write"
+    attendance_sign = "attendance:sign"
+    attendance_read = "attendance:read"  # everyone's attendance, not just one's own
+    duty_roster_read = "duty_roster:read"
+    duty_roster_manage = "duty_roster:manage"
+    rentals_read = "rentals:read"
+    rentals_write = "rentals:write"
+    stock_read = "stock:read"
+    stock_write = "stock:write"  # receive, issue, return
+    stock_configure = "stock:configure"  # stock items and their cost
+    stocktake_count = "stocktake:count"  # open a count, enter counted quantities
+    stocktake_post = "stocktake:post"
 
 
 R = Role
@@ -97,10 +118,33 @@ GRANTS: dict[Perm, set[Role]] = {
     Perm.refunds_make: {R.supervisor, R.finance},
     Perm.cash_hand_over: {R.receptionist, R.supervisor, R.finance},
     Perm.cash_acknowledge: {R.finance},
+    Perm.fee_reports_read: {R.supervisor, R.cs_director, R.finance, R.admin},
+    # Complaints are taken by whoever talks to owners; handlers are assigned by the supervisor
+    # and the CS director, who answers for them (§7.3.10).
+    Perm.complaints_read: {R.receptionist, R.night_duty, R.manager, R.supervisor, R.cs_director, R.admin},
+    Perm.complaints_write: {R.receptionist, R.night_duty, R.manager, R.supervisor, R.cs_director, R.admin},
+    Perm.complaints_manage: {R.supervisor, R.cs_director, R.admin},
+    Perm.visitors_write: {R.receptionist, R.night_duty, R.supervisor, R.admin},
+    Perm.desk_read: _OFFICE,
+    Perm.night_log_write: {R.night_duty, R.receptionist, R.supervisor, R.admin},
+    Perm.shift_hand_over: {R.receptionist, R.night_duty, R.supervisor},
+    Perm.duty_log_write: _ALL - {R.agency},
+    Perm.attendance_sign: _ALL - {R.admin},
+    Perm.attendance_read: {R.supervisor, R.cs_director, R.admin},
+    Perm.duty_roster_read: _ALL,
+    Perm.duty_roster_manage: {R.supervisor, R.admin},
+    # Rental entrustments are the agency desk's; the front desk takes them in from owners.
+    Perm.rentals_read: {R.agency, R.receptionist, R.supervisor, R.cs_director, R.admin},
+    Perm.rentals_write: {R.agency, R.receptionist, R.supervisor, R.admin},
+    Perm.stock_read: {R.receptionist, R.technician, R.manager, R.supervisor, R.finance, R.admin},
+    Perm.stock_write: {R.receptionist, R.supervisor, R.admin},
+    Perm.stock_configure: {R.supervisor, R.finance, R.admin},
+    Perm.stocktake_count: {R.receptionist, R.supervisor, R.finance, R.admin},
+    Perm.stocktake_post: {R.supervisor, R.finance, R.admin},
 }
 
 # What an integration's read-only API key may do.
-API_KEY_PERMS: frozenset[Perm] = frozenset({Perm.reports_read, Perm.registry_read})
+API_KEY_PERMS: frozenset[Perm] = frozenset({Perm.reports_read, Perm.registry_read, Perm.fee_reports_read})
 
 
 def allowed(roles: set[Role] | frozenset[Role], perm: Perm) -> bool:
