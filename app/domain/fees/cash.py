@@ -21,6 +21,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
+from app.domain.events import outbox
+from app.domain.events.model import EventType
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.auth.roles import Role
@@ -41,6 +43,7 @@ METHODS = list(PaymentMethod)
 # Those who answer for the money of the whole office see every drawer; the rest their own.
 OVERSEERS = frozenset({Role.supervisor, Role.finance, Role.cs_director, Role.admin})
 NOT_HANDED_OVER = "cashier_session.not_handed_over"
+SUPERVISOR_ALERT = "cash.handover_alert"
 
 
 class CashierSessionNotFound(NotFound):
@@ -57,6 +60,10 @@ class OwnHandOverAcknowledged(Forbidden):
 
 class SessionHandedOver(Conflict):
     title = "The cashier session is already handed over; no payment joins it"
+
+
+class NoCashDrawer(Forbidden):
+    title = "Only a person with a cash drawer has a cashier session"
 
 
 def sees_all(actor: Actor) -> bool:
@@ -89,7 +96,7 @@ _COUNTED = or_(Receipt.status == ReceiptStatus.issued.value,
                and_(CashierSession.handed_over_at.is_not(None), Receipt.voided_at > CashierSession.handed_over_at))
 
 
-def _receipts_of(*where: Any) -> Any:
+def _receipts_of() -> Any:
     return (Receipt.__table__.join(CashierSession, CashierSession.id == Receipt.cashier_session_id)
             .outerjoin(Payment, Payment.id == Receipt.payment_id).outerjoin(Refund, Refund.id == Receipt.refund_id))
 
@@ -218,6 +225,26 @@ async def session_for_payment(session: AsyncSession, *, estate: Estate, cashier_
     return row
 
 
+async def adjustment_session(session: AsyncSession, *, estate: Estate, receipt_session_id: uuid.UUID | None,
+                             actor: Actor, now: datetime | None = None) -> CashierSession | None:
+    """Where a void's money is booked: None while the receipt's own session is open (the void
+    simply stops counting there), else the voider's current session.
+
+    The receipt's session is row-locked first: a hand-over running at the same moment either
+    waits for the void (and then no longer counts the receipt) or finishes first (and the void
+    becomes an adjustment). Without the lock the void could land in neither.
+    """
+    if receipt_session_id is None:
+        return None
+    own = (await session.execute(select(CashierSession).where(CashierSession.id == receipt_session_id)
+                                 .with_for_update().execution_options(populate_existing=True))).scalar_one_or_none()
+    if own is None or not own.is_locked:
+        return None
+    if actor.id is None:
+        raise NoCashDrawer()
+    return await session_for_payment(session, estate=estate, cashier_id=actor.id, actor=actor, now=now)
+
+
 # --- the endpoints' services ---------------------------------------------------------------
 
 async def list_sessions(
@@ -246,7 +273,8 @@ async def get_session(session: AsyncSession, *, actor: Actor, session_id: uuid.U
 async def current_session(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID,
                           now: datetime | None = None) -> CashierSessionDetail:
     estate = await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
-    assert actor.id is not None  # a person: only people hold cash:hand_over
+    if actor.id is None or actor.is_api_key:  # a key or the clock holds no drawer
+        raise NoCashDrawer()
     row = await ensure_session(session, estate=estate, cashier_id=actor.id, day=estate_day(estate, now=now), actor=actor)
     await session.flush()
     return await detail(session, row)
@@ -265,6 +293,9 @@ async def hand_over(session: AsyncSession, *, actor: Actor, session_id: uuid.UUI
     await session.flush()
     await audit.record(session, actor=actor, action="cashier_session.hand_over", entity="cashier_session",
                        entity_id=row.id, estate_id=row.estate_id, before=before, after=snapshot(row))
+    await outbox.emit(session, estate_id=row.estate_id, type=EventType.cash_handed_over, entity="cashier_session",
+                      entity_id=row.id, data={"cashier_id": row.cashier_id, "day": row.day, "expected": row.expected,
+                                              "counted_cash": row.counted_cash, "difference": row.difference})
     return await detail(session, row)
 
 
@@ -311,25 +342,39 @@ async def _supervisors(session: AsyncSession, *, estate_id: uuid.UUID) -> list[d
     return [{"id": str(i), "name": n} for i, n in (await session.execute(stmt)).all()]
 
 
-async def flag_not_handed_over(session: AsyncSession, *, estate: Estate, day: date, now: datetime | None = None) -> dict[str, Any]:
-    """Flag every session of `day` still open with takings in it, and name the supervisor alert."""
-    now = now or utcnow()
+async def flag_not_handed_over(session: AsyncSession, *, estate: Estate, day: date, now: datetime | None = None,
+                               actor: Actor | None = None) -> dict[str, Any]:
+    """Flag every session of `day` (or an earlier day, not flagged yet) still open with takings
+    in it, each once, and record the supervisor alert naming them.
+
+    Earlier days are included because a drawer opened after that day's 17:00 run would
+    otherwise never be flagged; `flagged_late_at` keeps a re-run from flagging twice.
+    """
+    now, actor = now or utcnow(), actor or system_actor()
     took_money = or_(exists().where(Receipt.cashier_session_id == CashierSession.id),
                      exists().where(SessionAdjustment.cashier_session_id == CashierSession.id))
     stmt = (select(CashierSession)
-            .where(CashierSession.estate_id == estate.id, CashierSession.day == day,
+            .where(CashierSession.estate_id == estate.id, CashierSession.day <= day,
                    CashierSession.status == SessionStatus.open.value, CashierSession.flagged_late_at.is_(None), took_money)
-            .order_by(CashierSession.created_at, CashierSession.id).with_for_update())
+            .order_by(CashierSession.day, CashierSession.created_at, CashierSession.id).with_for_update())
     rows = list((await session.execute(stmt)).scalars())
-    alert = {"to": "supervisor", "supervisors": await _supervisors(session, estate_id=estate.id)}
     flagged = []
     for row, read in zip(rows, await reads(session, rows)):
         before = snapshot(row)
         row.flagged_late_at = now
         session.add(row)
-        await audit.record(session, actor=system_actor(), action=NOT_HANDED_OVER, entity="cashier_session",
-                           entity_id=row.id, estate_id=estate.id, before=before, after={**snapshot(row), "alert": alert})
-        flagged.append({"session_id": str(row.id), "cashier_id": str(row.cashier_id), "cashier_name": read.cashier_name,
-                        "receipts": read.receipt_count, "expected_cash": str(read.expected[PaymentMethod.cash])})
+        await audit.record(session, actor=actor, action=NOT_HANDED_OVER, entity="cashier_session",
+                           entity_id=row.id, estate_id=estate.id, before=before, after=snapshot(row))
+        await outbox.emit(session, estate_id=estate.id, type=EventType.deadline_missed, entity="cashier_session",
+                          entity_id=row.id, data={"deadline": "cash_handover", "day": row.day, "cashier_id": row.cashier_id},
+                          at=now)
+        flagged.append({"session_id": str(row.id), "day": row.day.isoformat(), "cashier_id": str(row.cashier_id),
+                        "cashier_name": read.cashier_name, "receipts": read.receipt_count,
+                        "expected_cash": str(read.expected[PaymentMethod.cash])})
+    alert = {"to": "supervisor", "supervisors": await _supervisors(session, estate_id=estate.id), "sessions": flagged}
+    if flagged:
+        # One entry per run for the supervisor; a later issue turns these into notifications.
+        await audit.record(session, actor=actor, action=SUPERVISOR_ALERT, entity="estate", entity_id=estate.id,
+                           estate_id=estate.id, after={"day": day.isoformat(), **alert})
     await session.flush()
     return {"day": day.isoformat(), "flagged": flagged, "count": len(flagged), "alert": alert}

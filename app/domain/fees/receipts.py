@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
+from app.domain.events import outbox
+from app.domain.events.model import EventType
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
@@ -205,14 +207,9 @@ async def print_pdf(session: AsyncSession, *, actor: Actor, receipt_id: uuid.UUI
 
 async def _adjustment_session(session: AsyncSession, *, actor: Actor, row: Receipt, now: datetime) -> CashierSession | None:
     """The voider's current session when the receipt's own session is already handed over."""
-    if row.cashier_session_id is None:
-        return None
-    own = await session.get(CashierSession, row.cashier_session_id)
-    if own is None or not own.is_locked:
-        return None
     estate = await session.get(Estate, row.estate_id)
-    assert estate is not None and actor.id is not None
-    return await cash.session_for_payment(session, estate=estate, cashier_id=actor.id, actor=actor, now=now)
+    assert estate is not None
+    return await cash.adjustment_session(session, estate=estate, receipt_session_id=row.cashier_session_id, actor=actor, now=now)
 
 
 async def _reverse_payment(session: AsyncSession, *, actor: Actor, payment: Payment, now: datetime) -> None:
@@ -269,4 +266,6 @@ async def void_receipt(session: AsyncSession, *, actor: Actor, receipt_id: uuid.
     await session.flush()
     await audit.record(session, actor=actor, action="receipt.void", entity="receipt", entity_id=row.id,
                        estate_id=row.estate_id, before=before, after=snapshot(row))
+    await outbox.emit(session, estate_id=row.estate_id, type=EventType.receipt_voided, entity="receipt", entity_id=row.id,
+                      data={"number": row.number, "unit_id": row.unit_id, "reason": reason}, at=now)
     return await read(session, row)
