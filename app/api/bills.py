@@ -1,4 +1,65 @@
-"""(being written)"""
-from fastapi import APIRouter
+"""The bill explained line by line (§7.3.13) and arrears by age."""
+from __future__ import annotations
 
-router = APIRouter()
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from app.api.deps import PageDep, SessionDep, require
+from app.api.errors import problems
+from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm
+from app.domain.fees import arrears, statements
+from app.domain.fees.billing import MONTH_PATTERN
+from app.domain.fees.statement_schemas import EstateArrears, UnitArrears, UnitBill
+from app.domain.pagination import UnknownSortKey
+from app.domain.registry.errors import EstateNotFound, UnitNotFound
+
+router = APIRouter(tags=["bills"])
+
+Read = Annotated[Actor, Depends(require(Perm.fees_read))]
+
+
+@router.get("/units/{unit_id}/bill", response_model=UnitBill, responses=problems(UnitNotFound, statements.MonthsOutOfOrder))
+async def unit_bill(
+    unit_id: uuid.UUID, actor: Read, session: SessionDep,
+    from_month: Annotated[str | None, Query(alias="from", pattern=MONTH_PATTERN, description="First month (YYYY-MM) of the charges shown")] = None,
+    to_month: Annotated[str | None, Query(alias="to", pattern=MONTH_PATTERN, description="Last month (YYYY-MM) of the charges shown")] = None,
+) -> UnitBill:
+    """The unit's bill as the desk reads it to an owner who doubts it (§7.3.13).
+
+    Each charge with how it was computed (structured, and one sentence such as
+    物业管理费 2.50元/㎡·月 × 89.20㎡ × 1个月 = 223.00元), its late fee as of the estate-local
+    today, the receipts that paid it (voided ones shown, not counted) and its balance; then the
+    totals. Without `from`/`to`: every open charge and the last 12 months. A one-off charge
+    belongs to the month it fell due. `balance_due` covers every open charge of the unit, less
+    the credit on account.
+    """
+    return await statements.unit_bill(session, actor=actor, unit_id=unit_id, from_month=from_month, to_month=to_month)
+
+
+@router.get("/units/{unit_id}/arrears", response_model=UnitArrears, responses=problems(UnitNotFound))
+async def unit_arrears(unit_id: uuid.UUID, actor: Read, session: SessionDep) -> UnitArrears:
+    """What the unit owes, by days past each charge's due date (0–30, 31–90, 91–365, over 365).
+
+    Ages count from the due date to the estate-local today; charges not yet due and late fees
+    are not arrears.
+    """
+    return await arrears.unit_arrears(session, actor=actor, unit_id=unit_id)
+
+
+@router.get("/estates/{estate_id}/arrears", response_model=EstateArrears,
+            responses=problems(EstateNotFound, UnknownSortKey))
+async def estate_arrears(
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, building_id: uuid.UUID | None = None,
+    min_age_days: Annotated[int, Query(ge=0, le=100_000, description="Only units whose oldest unpaid charge is at least this many days past due")] = 0,
+) -> EstateArrears:
+    """The estate's arrears by age: one line per owing unit, the largest debt first, and the
+    estate's totals per bucket (over every unit matching the filters, not only the page).
+
+    Ages count from each charge's due date to the estate-local today (due today: 0 days).
+    Sort by `total`, `oldest_due_date` or `unit`; prefix `-` for descending.
+    """
+    return await arrears.estate_arrears(session, actor=actor, estate_id=estate_id, page=page, building_id=building_id,
+                                        min_age_days=min_age_days)

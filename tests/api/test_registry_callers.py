@@ -60,7 +60,8 @@ class TestCallerLookup:
         assert [(u["label"], u["building_name"], u["entrance"], u["number"]) for u in owner["units"]] == [
             ("8-2-301", "8号楼", "2", "301"), ("9-1-502", "9号楼", "1", "502"),
         ]
-        assert owner["open_requests"] == [] and owner["arrears"] is None
+        assert owner["open_requests"] == []
+        assert owner["arrears"] == {"total": "0.00", "oldest_due_date": None, "units": []}
 
     async def test_co_owner_found_by_landline_with_or_without_area_code(self, client, desk):
         for typed in ("0392-6540615", "(0392) 654 0615", "6540615"):

@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm
+from app.domain.fees import arrears
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import owners as owner_service
 from app.domain.registry.errors import UnreadablePhone, UnreadableUnitRef
 from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwner
 from app.domain.registry.names import UnitRef, parse_unit_ref
 from app.domain.registry.phones import normalize_phone
-from app.domain.registry.schemas import CallerLookup, CallerOwner, OwnerRead
+from app.domain.registry.schemas import CallerArrears, CallerLookup, CallerOwner, OwnerRead, UnitArrearsBrief
 from app.domain.registry.service import check_estate
 from app.domain.repairs import requests as repair_requests
 
@@ -86,7 +90,20 @@ async def find_callers(session: AsyncSession, *, actor: Actor, phone: str, estat
     )
     owners = list((await session.execute(stmt)).scalars())
     reads = await owner_service.to_reads(session, owners)
-    open_requests = await repair_requests.open_for_owners(session, units_by_owner={r.id: {u.unit_id for u in r.units} for r in reads})
+    units_by_owner = {r.id: {u.unit_id for u in r.units} for r in reads}
+    open_requests = await repair_requests.open_for_owners(session, units_by_owner=units_by_owner)
+    owed = await arrears.by_unit(session, unit_ids=set().union(*units_by_owner.values())) if actor.can(Perm.fees_read) else None
     return CallerLookup(phone=normalized, owners=[
-        CallerOwner.model_validate({**r.model_dump(), "open_requests": open_requests[r.id]}) for r in reads
+        CallerOwner.model_validate({**r.model_dump(), "open_requests": open_requests[r.id], "arrears": _arrears(r, owed)})
+        for r in reads
     ])
+
+
+def _arrears(owner: OwnerRead, owed: dict[uuid.UUID, tuple[Decimal, date]] | None) -> CallerArrears | None:
+    """The owner's share of `owed` (per unit: outstanding, oldest due date); None for a role without fees."""
+    if owed is None:
+        return None
+    units = [UnitArrearsBrief(unit_id=u.unit_id, label=u.label, outstanding=owed[u.unit_id][0],
+                              oldest_due_date=owed[u.unit_id][1]) for u in owner.units if u.unit_id in owed]
+    return CallerArrears(total=sum((u.outstanding for u in units), Decimal("0.00")), units=units,
+                         oldest_due_date=min((u.oldest_due_date for u in units), default=None))

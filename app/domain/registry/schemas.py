@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -250,14 +250,32 @@ class OwnerRead(BaseModel):
     units: list[OwnerUnitRead]
 
 
+_Yuan = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(Decimal("0.01"))), return_type=str, when_used="json")]
+
+
+class UnitArrearsBrief(BaseModel):
+    unit_id: uuid.UUID
+    label: str = Field(description="building-entrance-room, e.g. 8-2-301")
+    outstanding: _Yuan
+    oldest_due_date: date
+
+
+class CallerArrears(BaseModel):
+    """What the owner's units owe now: charges past or at their due date, late fees not included."""
+
+    total: _Yuan
+    oldest_due_date: date | None = Field(description="The earliest unpaid due date; null: nothing owed")
+    units: list[UnitArrearsBrief] = Field(description="Only the units that owe anything")
+
+
 class CallerOwner(OwnerRead):
     open_requests: list[dict[str, Any]] = Field(
         default_factory=list,
-        description="The owner's open service requests. Placeholder: always [] until the repairs area fills it.",
+        description="The owner's open service requests.",
     )
-    arrears: Decimal | None = Field(
+    arrears: CallerArrears | None = Field(
         default=None,
-        description="What the owner's units owe. Placeholder: always null until the fees area fills it.",
+        description="What the owner's units owe (total 0.00 when nothing); null when your role may not read fees.",
     )
 
 

@@ -1,0 +1,10 @@
+"""Who may read a unit's bill explained and the arrears by age (§7.3.13): whoever reads fees."""
+from __future__ import annotations
+
+from tests.api.permissions.fees import READ
+
+EXPECTED = {
+    "GET /api/v1/units/{unit_id}/bill": READ,
+    "GET /api/v1/units/{unit_id}/arrears": READ,
+    "GET /api/v1/estates/{estate_id}/arrears": READ,
+}
