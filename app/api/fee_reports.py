@@ -1,4 +1,100 @@
-"""(being written)"""
-from fastapi import APIRouter
+"""Fee reports for the supervisor and finance: the Saturday register (§5.5) and the month-end
+fee report (§5.8), live or as the jobs stored them, as JSON, CSV or XLSX."""
+from __future__ import annotations
 
-router = APIRouter()
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from app.api.deps import PageDep, SessionDep, require
+from app.api.errors import problems
+from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm
+from app.domain.fees import month_report, register, report_export
+from app.domain.fees.report_schemas import (
+    FeeReportDetail, FeeReportKind, FeeReportRead, MonthFeeReport, Month, ReportFormat, SaturdayRegister, Week,
+)
+from app.domain.fees.reports_model import FeeReportNotFound, get_report, list_reports
+from app.domain.pagination import Page, UnknownSortKey
+from app.domain.registry.errors import EstateNotFound
+
+router = APIRouter(tags=["fee reports"])
+
+Reader = Annotated[Actor, Depends(require(Perm.fee_reports_read))]
+Format = Annotated[ReportFormat, Query(description="json (default), csv (UTF-8 with a BOM, for Excel) or xlsx")]
+FILES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                      report_export.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}},
+          "description": "The report as JSON, or with format=csv / format=xlsx as a file with Chinese headers"},
+}
+
+
+def _download(file: report_export.ReportFile) -> Response:
+    return Response(file.body, media_type=file.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
+
+
+@router.get("/estates/{estate_id}/fee-reports/saturday-register", response_model=SaturdayRegister,
+            responses={**FILES, **problems(EstateNotFound, register.InvalidWeek)})
+async def get_saturday_register(
+    estate_id: uuid.UUID, actor: Reader, session: SessionDep, format: Format = "json",
+    week: Annotated[Week | None, Query(description="An ISO week: 2026-W48; the current one when left out")] = None,
+) -> Any:
+    """The Saturday register (§5.5): every receipt and refund issued in the week, line by line (number, time,
+    unit, payer, fee items settled, method, amount, cashier, status), with totals by fee item, by method and
+    by receptionist, the grand total and counts. A voided receipt is listed as void and counts 0; a refund
+    counts negative.
+
+    The register's week runs Saturday 00:00 to Friday 24:00, estate-local, because it is handed over on
+    Saturday; it is named by the ISO week of its Friday (2026-W48 = Saturday 21 to Friday 27 November 2026).
+    Left out, `week` is the week today falls in. The job stores each finished week's register on Saturday at
+    12:00 (see the stored reports)."""
+    if format != "json":
+        return _download(await report_export.saturday_register_file(session, actor=actor, estate_id=estate_id,
+                                                                     week=week, fmt=format))
+    _, report = await register.saturday_register(session, actor=actor, estate_id=estate_id, week=week)
+    return report
+
+
+@router.get("/estates/{estate_id}/fee-reports/month-end", response_model=MonthFeeReport,
+            responses={**FILES, **problems(EstateNotFound, month_report.InvalidMonth)})
+async def get_month_fee_report(
+    estate_id: uuid.UUID, actor: Reader, session: SessionDep, format: Format = "json",
+    month: Annotated[Month | None, Query(description="A month: 2026-11; the current one when left out")] = None,
+) -> Any:
+    """The month-end fee report for finance (§5.8), per fee item and per building with estate totals: billed,
+    collected for the month, arrears of earlier months recovered, outstanding at the month's end, collection
+    rate (collected for the month / billed, four decimals) and households billed, paid in full, partly paid
+    and unpaid. Receipts count by their issue date, estate-local; voided ones count nowhere; refunds reduce
+    the money collected. `totals.collected_in_month` equals `totals.receipts_total`, the sum of the month's
+    receipts. Left out, `month` is the current one. The job stores each month's report on its last day."""
+    if format != "json":
+        return _download(await report_export.month_fee_report_file(session, actor=actor, estate_id=estate_id,
+                                                                   month=month, fmt=format))
+    _, report = await month_report.month_fee_report(session, actor=actor, estate_id=estate_id, month=month)
+    return report
+
+
+@router.get("/estates/{estate_id}/fee-reports", response_model=Page[FeeReportRead],
+            responses=problems(EstateNotFound, UnknownSortKey))
+async def list_fee_reports(
+    estate_id: uuid.UUID, actor: Reader, session: SessionDep, page: PageDep, kind: FeeReportKind | None = None,
+    period: Annotated[str | None, Query(pattern=r"^20\d{2}-(W\d{2}|\d{2})$", max_length=8,
+                                        description="2026-W48 or 2026-11")] = None,
+) -> Page[FeeReportRead]:
+    """The reports the jobs produced for the estate (Saturday registers, month-end fee reports), latest first,
+    with their grand total. One per period: a re-run replaces it."""
+    rows, total = await list_reports(session, actor=actor, estate_id=estate_id, page=page, kind=kind, period=period)
+    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/fee-reports/{report_id}", response_model=FeeReportDetail, responses={**FILES, **problems(FeeReportNotFound)})
+async def get_fee_report(report_id: uuid.UUID, actor: Reader, session: SessionDep, format: Format = "json") -> Any:
+    """A stored report exactly as produced: `saturday_register` or `month_report` by its kind; with format=csv
+    or format=xlsx, the same file the live endpoint gives."""
+    if format != "json":
+        return _download(await report_export.stored_file(session, actor=actor, report_id=report_id, fmt=format))
+    _, detail = await get_report(session, actor=actor, report_id=report_id)
+    return detail

@@ -1,0 +1,212 @@
+"""The Saturday register (§5.5): the week's receipts line by line, with totals by fee item,
+method and receptionist, handed to the supervisor every Saturday.
+
+The register's week runs Saturday 00:00 to Friday 24:00, estate-local, not ISO's Monday to
+Sunday: it is handed over on Saturday, so a Monday-to-Sunday week would either be handed
+over unfinished (Saturday afternoon and Sunday missing) or six days late. A week is named by
+the ISO week of its Friday (five of its seven days): 2026-W48 is Saturday 21 to Friday 27
+November 2026, and the job firing on Saturday 28 November produces it.
+
+Which receipts: those issued in the week (issue time, estate-local), payment receipts and
+refund documents alike. A voided receipt is listed as void and counts 0; a refund counts
+negative. Status is as of when the register is read: a stored register keeps what it showed.
+"""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.auth.model import User
+from app.domain.auth.principal import Actor
+from app.domain.base import utcnow
+from app.domain.errors import Invalid
+from app.domain.fees.model import Charge, FeeItem
+from app.domain.fees.payments_model import Allocation, Payment, PaymentMethod, Receipt, ReceiptSeries, ReceiptStatus, Refund
+from app.domain.fees.report_schemas import (
+    CashierTotal, ItemTotal, MethodTotal, RegisterCounts, RegisterLine, SaturdayRegister, SettledPart, real_week,
+)
+from app.domain.fees.reports_model import FeeReport, FeeReportKind, store
+from app.domain.registry import service as registry_service
+from app.domain.registry.estates import Estate
+from app.domain.registry.model import Building, Owner, Unit, UnitOwner
+from app.domain.registry.names import unit_label
+
+ZERO = Decimal("0.00")
+METHOD_NAMES = {
+    PaymentMethod.cash: "现金", PaymentMethod.bank_card: "银行卡", PaymentMethod.wechat: "微信支付",
+    PaymentMethod.alipay: "支付宝", PaymentMethod.bank_transfer: "银行转账",
+}
+CREDIT_NAME = "预收款（存入账户）"
+REFUND_NAME = "退还预收款"
+
+
+class InvalidWeek(Invalid):
+    title = "Not an ISO week (2026-W48)"
+
+
+def estate_zone(estate: Estate) -> ZoneInfo:
+    try:
+        return ZoneInfo(estate.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Shanghai")
+
+
+def week_of(day: date) -> str:
+    """The register week (Saturday to Friday) that `day` falls in, named by its Friday's ISO week."""
+    friday = day + timedelta(days=(4 - day.weekday()) % 7)
+    return friday.strftime("%G-W%V")
+
+
+def last_ended_week(day: date) -> str:
+    """The latest week that ended before `day`: on a Saturday, the week that ended last night."""
+    return week_of(day - timedelta(days=7))
+
+
+def first_day(week: str) -> date:
+    """The Saturday the week starts on; InvalidWeek for a name that is no ISO week."""
+    try:
+        real_week(week)
+    except ValueError as exc:
+        raise InvalidWeek(f"{week!r} is not an ISO week", field="week") from exc
+    return datetime.strptime(week + "-1", "%G-W%V-%u").date() - timedelta(days=2)
+
+
+def week_bounds(week: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    start = first_day(week)
+    return datetime.combine(start, time(0), tzinfo=tz), datetime.combine(start + timedelta(days=7), time(0), tzinfo=tz)
+
+
+async def _settled(session: AsyncSession, payment_ids: object) -> dict[uuid.UUID, list[SettledPart]]:
+    stmt = (select(Allocation.payment_id, Charge.fee_item_id, FeeItem.name, Charge.period, Allocation.amount)
+            .join(Charge, Charge.id == Allocation.charge_id).join(FeeItem, FeeItem.id == Charge.fee_item_id)
+            .where(Allocation.payment_id.in_(payment_ids)).order_by(Allocation.created_at, Allocation.id))
+    out: dict[uuid.UUID, list[SettledPart]] = defaultdict(list)
+    for payment_id, item_id, name, period, amount in (await session.execute(stmt)).all():
+        out[payment_id].append(SettledPart(fee_item_id=item_id, fee_item_name=name, period=period, amount=amount))
+    return out
+
+
+async def _owners(session: AsyncSession, unit_ids: object) -> dict[uuid.UUID, str]:
+    stmt = (select(UnitOwner.unit_id, Owner.full_name).join(Owner, Owner.id == UnitOwner.owner_id)
+            .where(UnitOwner.unit_id.in_(unit_ids)).order_by(UnitOwner.unit_id, UnitOwner.is_primary.desc(), UnitOwner.created_at))
+    out: dict[uuid.UUID, str] = {}
+    for unit_id, name in (await session.execute(stmt)).all():
+        out.setdefault(unit_id, name)
+    return out
+
+
+async def lines(session: AsyncSession, *, estate_id: uuid.UUID, start: datetime, end: datetime) -> list[RegisterLine]:
+    """Every receipt issued in [start, end): four queries, whatever the number of receipts."""
+    in_week = (Receipt.estate_id == estate_id, Receipt.issued_at >= start, Receipt.issued_at < end)
+    stmt = (select(Receipt, Payment, Refund, User.full_name, Building.number, Building.name, Unit.entrance, Unit.number)
+            .outerjoin(Payment, Payment.id == Receipt.payment_id).outerjoin(Refund, Refund.id == Receipt.refund_id)
+            .join(User, User.id == Receipt.issued_by).join(Unit, Unit.id == Receipt.unit_id)
+            .join(Building, Building.id == Unit.building_id)
+            .where(*in_week).order_by(Receipt.issued_at, Receipt.number))
+    rows = (await session.execute(stmt)).all()
+    settled = await _settled(session, select(Receipt.payment_id).where(*in_week, Receipt.payment_id.is_not(None)))
+    owners = await _owners(session, select(Receipt.unit_id).where(*in_week))
+    out = []
+    for r, pay, ref, cashier, b_number, b_name, entrance, number in rows:
+        source = pay or ref
+        sign = -1 if r.series == ReceiptSeries.refund.value else 1
+        amount = sign * r.amount
+        out.append(RegisterLine(
+            receipt_id=r.id, number=r.number, series=r.series, status=r.status, issued_at=r.issued_at, unit_id=r.unit_id,
+            unit_label=unit_label(building_number=b_number, building_name=b_name, entrance=entrance, number=number),
+            payer=(pay.payer_name if pay else "") or owners.get(r.unit_id, ""), settled=settled.get(r.payment_id, []),
+            credit=pay.credit if pay else ZERO, method=PaymentMethod(source.method), amount=amount,
+            counted=ZERO if r.status == ReceiptStatus.void.value else amount, cashier_id=r.issued_by,
+            cashier_name=cashier, voided_at=r.voided_at, void_reason=r.void_reason,
+        ))
+    return out
+
+
+def _by_fee_item(rows: list[RegisterLine]) -> list[ItemTotal]:
+    """Allocations per fee item, then money kept on account and refunds: together the grand total."""
+    totals: dict[tuple[int, str], ItemTotal] = {}
+    seen: set[tuple[tuple[int, str], uuid.UUID]] = set()
+
+    def add(key: tuple[int, str], item_id: uuid.UUID | None, name: str, amount: Decimal, receipt_id: uuid.UUID) -> None:
+        total = totals.setdefault(key, ItemTotal(fee_item_id=item_id, name=name, amount=ZERO, receipts=0))
+        total.amount += amount
+        if (key, receipt_id) not in seen:
+            seen.add((key, receipt_id))
+            total.receipts += 1
+
+    for line in rows:
+        if line.status is ReceiptStatus.void:
+            continue
+        for part in line.settled:
+            add((0, part.fee_item_name + str(part.fee_item_id)), part.fee_item_id, part.fee_item_name, part.amount, line.receipt_id)
+        if line.credit:
+            add((1, "credit"), None, CREDIT_NAME, line.credit, line.receipt_id)
+        if line.series is ReceiptSeries.refund:
+            add((2, "refund"), None, REFUND_NAME, line.amount, line.receipt_id)
+    return [totals[k] for k in sorted(totals)]
+
+
+def _by_method(rows: list[RegisterLine]) -> list[MethodTotal]:
+    out = {m: MethodTotal(method=m, name=METHOD_NAMES[m], amount=ZERO, receipts=0) for m in PaymentMethod}
+    for line in rows:
+        if line.status is not ReceiptStatus.void:
+            out[line.method].amount += line.counted
+            out[line.method].receipts += 1
+    return list(out.values())
+
+
+def _by_cashier(rows: list[RegisterLine]) -> list[CashierTotal]:
+    out: dict[uuid.UUID, CashierTotal] = {}
+    for line in rows:
+        total = out.setdefault(line.cashier_id, CashierTotal(cashier_id=line.cashier_id, name=line.cashier_name,
+                                                              amount=ZERO, receipts=0, voided=0))
+        if line.status is ReceiptStatus.void:
+            total.voided += 1
+        else:
+            total.amount += line.counted
+            total.receipts += 1
+    return sorted(out.values(), key=lambda t: (t.name, str(t.cashier_id)))
+
+
+def _counts(rows: list[RegisterLine]) -> RegisterCounts:
+    live = [r for r in rows if r.status is not ReceiptStatus.void]
+    return RegisterCounts(lines=len(rows), receipts=sum(r.series is ReceiptSeries.receipt for r in live),
+                          refunds=sum(r.series is ReceiptSeries.refund for r in live), voided=len(rows) - len(live))
+
+
+async def compute(session: AsyncSession, *, estate: Estate, week: str) -> SaturdayRegister:
+    tz = estate_zone(estate)
+    start, end = week_bounds(week, tz)
+    rows = await lines(session, estate_id=estate.id, start=start, end=end)
+    return SaturdayRegister(
+        estate_id=estate.id, estate_name=estate.name, week=week, first_day=start.date(),
+        last_day=start.date() + timedelta(days=6), starts_at=start, ends_at=end, as_of=utcnow(), lines=rows,
+        by_fee_item=_by_fee_item(rows), by_method=_by_method(rows), by_cashier=_by_cashier(rows),
+        grand_total=sum((r.counted for r in rows), ZERO), counts=_counts(rows),
+    )
+
+
+def current_week(estate: Estate, *, now: datetime | None = None) -> str:
+    return week_of((now or utcnow()).astimezone(estate_zone(estate)).date())
+
+
+
+async def saturday_register(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID,
+                            week: str | None = None) -> tuple[Estate, SaturdayRegister]:
+    """The week's register as it stands now; the current week (estate-local) by default."""
+    estate = await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
+    return estate, await compute(session, estate=estate, week=week or current_week(estate))
+
+
+async def produce(session: AsyncSession, *, estate: Estate, week: str, produced_by: str,
+                  produced_by_id: uuid.UUID | None = None) -> FeeReport:
+    """Compute the week's register and store it, replacing the one stored for that week before."""
+    report = await compute(session, estate=estate, week=week)
+    return await store(session, estate_id=estate.id, kind=FeeReportKind.saturday_register, period=week, report=report,
+                       total=report.grand_total, produced_by=produced_by, produced_by_id=produced_by_id)
