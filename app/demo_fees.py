@@ -1,0 +1,500 @@
+"""A year of fees for the demo: items and prices, twelve billing runs, monthly water readings,
+and the payments, receipts and cashier days that settled most of it.
+
+A year is tens of thousands of rows, so they are built in memory and inserted in bulk, as the
+repair history is. The amounts still come from the services' own rules: each month's charges
+from the billing plan (`billing_runs.plan_month`), water from `billing.metered`, every split of
+a payment from `payments.allocate`. What the services enforce is kept by construction and
+checked in tests/test_demo_fees.py: receipt numbers gapless per estate, series and year in
+issue order (the counters left at the last number), allocations adding up to the payment less
+its credit, `amount_paid` equal to the allocations not reversed, one session per cashier and
+day, handed over and acknowledged by finance -- all but today's, which stays open for the desk.
+Seeded: two loads on the same day give the same shape.
+"""
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import JSONB
+
+from app.domain.auth.model import User
+from app.domain.base import utcnow
+from app.domain.fees import billing, billing_runs, payments
+from app.domain.fees.cash_model import CashierSession, SessionStatus
+from app.domain.fees.model import (
+    BillingRun, Charge, ChargeSource, FeeItem, FeeKind, FeePrice, MeterReading, UnitFeeItem, VacantRule,
+)
+from app.domain.fees.payments_model import (
+    Allocation, DocumentCounter, Payment, PaymentMethod, Receipt, ReceiptSeries, ReceiptStatus, Refund, format_number,
+)
+from app.domain.registry.estates import Estate
+from app.domain.registry.model import Owner, Unit, UnitOwner
+
+ZERO = Decimal("0.00")
+M = PaymentMethod
+MONTHS = 12
+PRICE_CHANGE_AT = 6  # the seventh of the twelve months is billed at the new rate
+# (code, name, kind, unit label, bills every unit, vacant rule, vacant discount)
+ITEMS = [
+    ("mgmt", "物业管理费", FeeKind.per_area, "元/㎡·月", True, VacantRule.discount, "0.30"),
+    ("garbage", "垃圾清运费", FeeKind.fixed, "元/户·月", True, VacantRule.skip, "0"),
+    ("parking", "车位管理费", FeeKind.fixed, "元/个·月", False, VacantRule.charge, "0"),
+    ("water", "水费", FeeKind.metered, "元/吨", False, VacantRule.charge, "0"),
+    ("carryover", "往年欠费", FeeKind.one_off, "元", False, VacantRule.charge, "0"),
+]
+# Per estate: item -> (price of the year's start, price after the change or None).
+PRICES = {
+    "QS": {"mgmt": ("1.80", "1.95"), "garbage": ("10.00", None), "parking": ("80.00", None), "water": ("3.45", None)},
+    "XR": {"mgmt": ("2.20", "2.50"), "garbage": ("12.00", None), "parking": ("100.00", None), "water": ("3.65", None)},
+}
+PARKING_SHARE = 0.22
+LATER_PARKING = (3, 8)  # the months (of the twelve) in which a few owners bought a space
+NEVER_PAY = 3  # units per estate whose old debt was carried over, and who have paid nothing since
+VOIDS = 3  # per estate
+# How owners pay: every month, every quarter, a month behind, fallen 2-3 months behind, stopped.
+PROFILES = {"monthly": 50, "quarterly": 22, "late": 16, "behind": 8, "stopped": 4}
+METHOD_WEIGHTS = {M.cash: 44, M.wechat: 26, M.alipay: 14, M.bank_card: 10, M.bank_transfer: 6}
+METHOD_NAMES = {M.cash: "现金", M.wechat: "微信", M.alipay: "支付宝", M.bank_card: "刷卡", M.bank_transfer: "转账"}
+DIFFERENCES = [(Decimal("-10.00"), "找零多找给业主10元，短款已登记"), (Decimal("5.00"), "长款5元，未查到对应收据，随款上交")]
+ACK_NOTES = ["", "", "已核对", "款项已入账"]
+
+
+@dataclass(slots=True)
+class _Charge:
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    amount: Decimal
+    due_date: date
+    created_at: datetime
+    columns: dict[str, Any]
+    amount_paid: Decimal = ZERO
+    paid_at: datetime | None = None
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.amount - self.amount_paid
+
+    def key(self) -> tuple:
+        # The order the payments service settles a unit's charges in (oldest first).
+        return self.due_date, self.columns["period"] or "", self.created_at, self.id
+
+
+@dataclass(slots=True)
+class _Payment:
+    unit_id: uuid.UUID
+    at: datetime
+    method: PaymentMethod
+    reference: str
+    amount: Decimal
+    tendered: Decimal | None
+    change: Decimal | None
+    credit: Decimal
+    payer: str
+    cashier_id: uuid.UUID
+    parts: list[tuple[_Charge, Decimal]]
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    void: tuple[datetime, str, uuid.UUID] | None = None  # (at, reason, by)
+    session_id: uuid.UUID | None = None
+
+
+@dataclass
+class _Estate:
+    estate: Estate
+    tz: ZoneInfo
+    now: datetime
+    months: list[str]
+    units: list[Unit]  # private units only: the public ones are billed nothing
+    users: dict[str, User]
+    payers: dict[uuid.UUID, str]
+    items: dict[str, FeeItem] = field(default_factory=dict)
+    parking_starts: set[str] = field(default_factory=set)
+    charges: dict[uuid.UUID, list[_Charge]] = field(default_factory=dict)
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.tz).date()
+
+    def at(self, day: date, hour: int, minute: int, second: int = 0) -> datetime:
+        return datetime.combine(day, time(hour, minute, second), tzinfo=self.tz)
+
+    def day_of(self, moment: datetime) -> date:
+        return moment.astimezone(self.tz).date()
+
+    def price(self, code: str) -> Decimal:
+        return Decimal(PRICES.get(self.estate.code, PRICES["QS"])[code][0])
+
+    def charge(self, unit_id: uuid.UUID, *, item: FeeItem, period: str | None, amount: Decimal, basis: dict[str, Any],
+               due: date, at: datetime, source: ChargeSource, description: str | None = None,
+               source_id: uuid.UUID | None = None, run_id: uuid.UUID | None = None) -> _Charge:
+        columns = dict(estate_id=self.estate.id, unit_id=unit_id, fee_item_id=item.id, period=period,
+                       description=description or billing.describe(period or "", item.name), basis=basis,
+                       source=source.value, source_id=source_id, billing_run_id=run_id)
+        row = _Charge(id=uuid.uuid4(), unit_id=unit_id, amount=amount, due_date=due, created_at=at, columns=columns)
+        self.charges.setdefault(unit_id, []).append(row)
+        return row
+
+    def add(self, kind: str, row: dict[str, Any]) -> None:
+        self.rows.setdefault(kind, []).append(row)
+
+
+def _add_months(first: date, n: int) -> date:
+    years, month = divmod(first.month - 1 + n, 12)
+    return date(first.year + years, month + 1, 1)
+
+
+def _weekday(day: date) -> date:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+async def fee_history(ctx) -> None:  # noqa: ANN001 -- app.demo.DemoContext (import cycle)
+    now = utcnow()
+    rng = random.Random(ctx.rng.random())
+    for estate in ctx.estates:
+        e = await _estate_view(ctx, estate, now)
+        await _items(ctx, e, rng)
+        await _billing(ctx, e)
+        _readings(rng, e)
+        never = _carry_over(rng, e)
+        pays = _payments(rng, e, never)
+        refund = _refund(rng, e, pays)
+        _sessions(rng, e, pays, refund)
+        _documents(e, pays, refund)
+        await _write(ctx, e)
+
+
+async def _estate_view(ctx, estate: Estate, now: datetime) -> _Estate:  # noqa: ANN001
+    users = {u.username: u for u in ctx.users}
+    code = estate.code.lower()
+    tz = ZoneInfo(estate.time_zone)
+    this_month = now.astimezone(tz).date().replace(day=1)
+    rows = await ctx.session.execute(
+        select(UnitOwner.unit_id, Owner.full_name).join(Owner, Owner.id == UnitOwner.owner_id)
+        .where(UnitOwner.estate_id == estate.id, UnitOwner.is_primary))
+    return _Estate(
+        estate=estate, tz=tz, now=now,
+        months=[billing.month_of(_add_months(this_month, i - MONTHS + 1)) for i in range(MONTHS)],
+        units=[u for u in ctx.units if u.estate_id == estate.id and not u.is_public],
+        users={k: users[f"{code}.{k}"] for k in ("reception", "supervisor", "finance", "tech1")},
+        payers=dict(rows.all()),
+    )
+
+
+async def _items(ctx, e: _Estate, rng: random.Random) -> None:  # noqa: ANN001
+    """The price list; the management fee went up once, from a month not yet billed at the time."""
+    first = billing.month_start(e.months[0])
+    for code, name, kind, label, to_all, rule, discount in ITEMS:
+        e.items[code] = FeeItem(estate_id=e.estate.id, code=code, name=name, kind=kind, unit_label=label,
+                                applies_to_all=to_all, vacant_rule=rule, vacant_discount=Decimal(discount), due_day=1,
+                                created_at=e.at(date(first.year - 2, 1, 1), 9, 0))
+    # 万分之三 a day after a month's grace, at most 30% of the charge: what the contracts say.
+    mgmt = e.items["mgmt"]
+    mgmt.late_fee_daily_rate, mgmt.late_fee_grace_days, mgmt.late_fee_cap_share = Decimal("0.0003"), 30, Decimal("0.3")
+    ctx.add("fee_items", list(e.items.values()))
+    await ctx.session.flush()
+    prices = []
+    for code, (old, new) in PRICES.get(e.estate.code, PRICES["QS"]).items():
+        item_id = e.items[code].id
+        prices.append(FeePrice(estate_id=e.estate.id, fee_item_id=item_id, effective_from=date(first.year - 2, 1, 1),
+                               unit_price=Decimal(old)))
+        if new is not None:
+            prices.append(FeePrice(estate_id=e.estate.id, fee_item_id=item_id, unit_price=Decimal(new),
+                                   effective_from=billing.month_start(e.months[PRICE_CHANGE_AT])))
+    subs = [UnitFeeItem(estate_id=e.estate.id, unit_id=u.id, fee_item_id=e.items["water"].id, from_month=e.months[0])
+            for u in e.units]
+    for unit in e.units:
+        if not unit.is_vacant and rng.random() < PARKING_SHARE:
+            start = e.months[0] if rng.random() < 0.8 else e.months[rng.choice(LATER_PARKING)]
+            e.parking_starts.add(start)
+            subs.append(UnitFeeItem(estate_id=e.estate.id, unit_id=unit.id, fee_item_id=e.items["parking"].id,
+                                    from_month=start, quantity=Decimal(2 if rng.random() < 0.08 else 1)))
+    ctx.add("fee_prices", prices)
+    ctx.add("unit_fee_items", subs)
+    await ctx.session.flush()
+
+
+async def _billing(ctx, e: _Estate) -> None:  # noqa: ANN001
+    """Twelve runs, as the job clock makes them on the 1st at 06:00, from the billing service's plan."""
+    runs, plan, planned_for = [], None, None
+    for month in e.months:
+        at = min(e.at(billing.month_start(month), 6, 0), e.now)
+        run = BillingRun(estate_id=e.estate.id, month=month, created_by="billing_run", created_at=at)
+        # A month bills what the last one did unless a price or a subscription changed: plan only then.
+        state = (month >= e.months[PRICE_CHANGE_AT], sorted(m for m in e.parking_starts if m <= month))
+        if state != planned_for:
+            plan, planned_for = await billing_runs.plan_month(ctx.session, estate=e.estate, month=month), state
+        for i, line in enumerate(plan.lines):
+            # A microsecond apart, in the plan's order, so settling oldest first is the same every load.
+            e.charge(line.unit.id, item=line.item, period=month, amount=line.amount, basis=line.basis,
+                     due=billing.due_date(month, line.item.due_day), at=at + timedelta(microseconds=i),
+                     source=ChargeSource.billing, run_id=run.id)
+        run.charges_created, run.total = len(plan.lines), plan.total
+        runs.append(run)
+    ctx.add("billing_runs", runs)
+
+
+def _readings(rng: random.Random, e: _Estate) -> None:
+    """Every meter read on the 2nd-4th of the next month, billed at once (due the day it is read)."""
+    item, price, reader = e.items["water"], e.price("water"), e.users["tech1"]
+    for unit in e.units:
+        current = Decimal(rng.randint(80, 900))
+        for i, month in enumerate(e.months[:-1]):
+            read_day = billing.month_start(e.months[i + 1]) + timedelta(days=rng.randint(1, 3))
+            read_at = e.at(read_day, rng.randint(9, 11), rng.randrange(60))
+            if read_at > e.now:
+                break
+            used = ZERO if unit.is_vacant else Decimal(rng.randint(40, 180)) / 10
+            previous, current = current, current + used
+            reading_id = uuid.uuid4()
+            line = billing.metered(price=price, previous=previous, current=current)
+            charge = line and e.charge(unit.id, item=item, period=month, amount=line.amount, basis=line.basis,
+                                       due=max(billing.due_date(month, item.due_day), read_day), at=read_at,
+                                       source=ChargeSource.meter, source_id=reading_id)
+            e.add("meter_readings", dict(
+                id=reading_id, created_at=read_at, estate_id=e.estate.id, unit_id=unit.id, fee_item_id=item.id,
+                period=month, previous=previous.quantize(billing.CENT), current=current.quantize(billing.CENT),
+                read_at=read_at, read_by=reader.id, charge_id=charge.id if charge else None))
+
+
+def _carry_over(rng: random.Random, e: _Estate) -> set[uuid.UUID]:
+    """A few owners owed a year's fee before this one; finance carried it over, they never paid."""
+    never = rng.sample([u for u in e.units if not u.is_vacant], NEVER_PAY)
+    first = billing.month_start(e.months[0])
+    for unit in never:
+        entered = _weekday(first - timedelta(days=rng.randint(90, 200)))
+        amount = billing.round_money(unit.area * e.price("mgmt") * 12)
+        e.charge(unit.id, item=e.items["carryover"], period=None, amount=amount, due=entered,
+                 at=e.at(entered, 10, rng.randrange(60)), source=ChargeSource.manual,
+                 description=f"{entered.year - 1}年度物业管理费欠款（结转）",
+                 basis={"amount": str(amount), "entered_by": e.users["finance"].username})
+    return {u.id for u in never}
+
+
+# --- payments ----------------------------------------------------------------------------
+
+def _pay_months(rng: random.Random, profile: str) -> list[tuple[int, bool]]:
+    """(month index, pays only what fell due before that month) of a unit's visits to the desk."""
+    if profile == "monthly":
+        return [(i, False) for i in range(MONTHS)]
+    if profile == "quarterly":
+        return [(i, False) for i in range(2, MONTHS, 3)]
+    if profile == "late":
+        return [(i, True) for i in range(1, MONTHS) if rng.random() > 0.15]
+    if profile == "behind":
+        return [(i, False) for i in range(MONTHS - rng.choice([2, 3]))]
+    return [(i, False) for i in range(rng.randint(2, 6))]  # stopped: months of arrears since
+
+
+def _visit(rng: random.Random, e: _Estate, month: str, *, late: bool) -> datetime | None:
+    """A weekday in office hours; paid before 16:40 so the drawer is counted by 17:00."""
+    day = _weekday(billing.month_start(month) + timedelta(days=rng.randint(4, 27) if late else rng.randint(0, 24)))
+    hour = rng.choice([8, 9, 9, 10, 10, 11, 14, 15, 15, 16])
+    minute = rng.randint(15, 59) if hour == 8 else rng.randint(0, 40) if hour == 16 else rng.randrange(60)
+    at = e.at(day, hour, minute, rng.randrange(60))
+    return at if at <= e.now else None
+
+
+def _reference(rng: random.Random, method: PaymentMethod, at: datetime) -> str:
+    day = at.strftime("%Y%m%d")
+    if method is M.wechat:
+        return f"4200{rng.randrange(10**6):06d}{day}{rng.randrange(10**10):010d}"
+    if method is M.alipay:
+        return f"{day}2200{rng.randrange(10**16):016d}"
+    if method is M.bank_card:
+        return f"POS{rng.randrange(10**12):012d}"
+    return f"TR{day}{rng.randrange(10**8):08d}" if method is M.bank_transfer else ""
+
+
+def _tender(rng: random.Random, amount: Decimal) -> tuple[Decimal, Decimal]:
+    step = rng.choice([None, None, Decimal(10), Decimal(50), Decimal(100)])
+    if step is None:
+        return amount, ZERO
+    tendered = (amount / step).to_integral_value(ROUND_CEILING) * step
+    return tendered, tendered - amount
+
+
+def _pay(rng: random.Random, e: _Estate, unit: Unit, at: datetime, *, late: bool) -> _Payment | None:
+    """Everything due by the visit (by the month before, for late payers); now and then a part, or ahead."""
+    cutoff = e.day_of(at)
+    if late:
+        cutoff = cutoff.replace(day=1) - timedelta(days=1)
+    open_ = sorted((c for c in e.charges.get(unit.id, []) if c.created_at <= at and c.outstanding > 0), key=_Charge.key)
+    due = sum((c.outstanding for c in open_ if c.due_date <= cutoff), ZERO)
+    if due <= 0:
+        return None
+    amount, roll = due, rng.random()
+    if roll < 0.03 and due > 100:
+        amount = (due / 2).to_integral_value(ROUND_DOWN)  # the rest next time
+    elif roll < 0.05:
+        amount = (due / 100).to_integral_value(ROUND_CEILING) * 100 + 100  # ahead: kept on account
+    method = rng.choices(list(METHOD_WEIGHTS), weights=list(METHOD_WEIGHTS.values()))[0]
+    parts, credit = payments.allocate(amount, open_, selected=False)  # type: ignore[arg-type]
+    for charge, part in parts:
+        charge.amount_paid += part
+        if charge.amount_paid == charge.amount:
+            charge.paid_at = at
+    tendered, change = _tender(rng, amount) if method is M.cash else (None, None)
+    return _Payment(unit_id=unit.id, at=at, method=method, reference=_reference(rng, method, at), amount=amount,
+                    tendered=tendered, change=change, credit=credit, cashier_id=e.users["reception"].id,
+                    payer=e.payers.get(unit.id, "") if rng.random() < 0.8 else "", parts=parts)
+
+
+def _payments(rng: random.Random, e: _Estate, never: set[uuid.UUID]) -> list[_Payment]:
+    out: list[_Payment] = []
+    for unit in e.units:
+        if unit.id in never:
+            continue
+        profile = "quarterly" if unit.is_vacant else rng.choices(list(PROFILES), weights=list(PROFILES.values()))[0]
+        for index, late in _pay_months(rng, profile):
+            at = _visit(rng, e, e.months[index], late=late)
+            payment = _pay(rng, e, unit, at, late=late) if at is not None else None
+            if payment is not None:
+                out.append(payment)
+    _mistakes(rng, e, out)
+    return out
+
+
+def _mistakes(rng: random.Random, e: _Estate, out: list[_Payment]) -> None:
+    """A few receipts keyed with the wrong method, voided by the supervisor minutes later and issued again."""
+    candidates = [p for p in out if p.credit == 0 and e.day_of(p.at) < e.today]
+    for right in rng.sample(candidates, min(VOIDS, len(candidates))):
+        method = M.wechat if right.method is M.cash else M.cash
+        at = right.at - timedelta(minutes=6)
+        reason = f"收款方式录错（业主实为{METHOD_NAMES[right.method]}支付），作废重开"
+        out.append(_Payment(
+            unit_id=right.unit_id, at=at, method=method, reference=_reference(rng, method, at), amount=right.amount,
+            tendered=right.amount if method is M.cash else None, change=ZERO if method is M.cash else None, credit=ZERO,
+            payer=right.payer, cashier_id=right.cashier_id, parts=list(right.parts),
+            void=(right.at - timedelta(minutes=2), reason, e.users["supervisor"].id)))
+
+
+def _refund(rng: random.Random, e: _Estate, pays: list[_Payment]) -> dict[str, Any] | None:
+    """One owner who paid ahead asked for the money back: the supervisor transfers it."""
+    paid_ahead = [p for p in pays if p.credit > 0 and (e.today - e.day_of(p.at)).days >= 10]
+    if not paid_ahead:
+        return None
+    pay = rng.choice(paid_ahead)
+    day = _weekday(e.day_of(pay.at) + timedelta(days=rng.randint(3, 6)))
+    at = e.at(day, 10, rng.randrange(60), rng.randrange(60))
+    return dict(id=uuid.uuid4(), created_at=at, estate_id=e.estate.id, unit_id=pay.unit_id, amount=pay.credit,
+                method=M.bank_transfer.value, reference=_reference(rng, M.bank_transfer, at),
+                reason="业主多缴，申请退回账上余额", cashier_id=e.users["supervisor"].id, cashier_session_id=None,
+                refunded_at=at)
+
+
+# --- the cashier's days and the numbered documents ----------------------------------------
+
+def _sessions(rng: random.Random, e: _Estate, pays: list[_Payment], refund: dict[str, Any] | None) -> None:
+    """One session per cashier and day; the past ones handed over at 16:45 and taken by finance."""
+    sessions: dict[tuple[uuid.UUID, date], dict[str, Any]] = {}
+
+    def of(cashier_id: uuid.UUID, at: datetime, method: PaymentMethod, amount: Decimal) -> uuid.UUID:
+        row = sessions.setdefault((cashier_id, e.day_of(at)), {
+            "id": uuid.uuid4(), "created_at": at, "takings": {m: ZERO for m in M}})
+        row["created_at"] = min(row["created_at"], at)
+        row["takings"][method] += amount
+        return row["id"]
+
+    for p in pays:
+        # A receipt voided before the hand-over counts for nothing in it.
+        p.session_id = of(p.cashier_id, p.at, p.method, ZERO if p.void else p.amount)
+    if refund is not None:
+        refund["cashier_session_id"] = of(refund["cashier_id"], refund["created_at"], M(refund["method"]), -refund["amount"])
+    of(e.users["reception"].id, min(e.now, e.at(e.today, 8, 0)), M.cash, ZERO)  # today's drawer, open
+    past = [k for k in sessions if k[1] < e.today]
+    cash_days = [k for k in past if k[0] == e.users["reception"].id and sessions[k]["takings"][M.cash] > 20]
+    short = dict(zip(rng.sample(cash_days, min(rng.randint(1, 2), len(cash_days))), DIFFERENCES))
+    for (cashier_id, day), row in sorted(sessions.items(), key=lambda kv: (kv[0][1], str(kv[0][0]))):
+        e.add("cashier_sessions", _session_row(rng, e, cashier_id, day, row, short.get((cashier_id, day))))
+
+
+def _session_row(rng: random.Random, e: _Estate, cashier_id: uuid.UUID, day: date, row: dict[str, Any],
+                 difference: tuple[Decimal, str] | None) -> dict[str, Any]:
+    out = dict(id=row["id"], created_at=row["created_at"], estate_id=e.estate.id, cashier_id=cashier_id, day=day,
+               status=SessionStatus.open.value, expected={}, counted_cash=None, difference=None, note="",
+               handed_over_at=None, acknowledged_at=None, acknowledged_by=None, flagged_late_at=None, acknowledge_note="")
+    if day >= e.today:
+        return out
+    diff, note = difference or (ZERO, "")
+    handed = e.at(day, 16, rng.randint(45, 58), rng.randrange(60))
+    out.update(status=SessionStatus.acknowledged.value, expected={m.value: str(v) for m, v in row["takings"].items()},
+               counted_cash=row["takings"][M.cash] + diff, difference=diff, note=note, handed_over_at=handed,
+               acknowledged_at=handed + timedelta(minutes=rng.randint(8, 50)), acknowledged_by=e.users["finance"].id,
+               acknowledge_note="差额已登记" if diff else rng.choice(ACK_NOTES))
+    return out
+
+
+def _documents(e: _Estate, pays: list[_Payment], refund: dict[str, Any] | None) -> None:
+    """Payments, allocations, the refund and the receipts, numbered in issue order."""
+    docs: list[tuple[datetime, ReceiptSeries, Any]] = [(p.at, ReceiptSeries.receipt, p) for p in pays]
+    if refund is not None:
+        docs.append((refund["created_at"], ReceiptSeries.refund, refund))
+        e.add("refunds", refund)
+    last: dict[tuple[ReceiptSeries, int], int] = {}
+    for at, series, doc in sorted(docs, key=lambda d: d[0]):
+        year = e.day_of(at).year
+        seq = last[(series, year)] = last.get((series, year), 0) + 1
+        receipt = dict(id=uuid.uuid4(), created_at=at, estate_id=e.estate.id, series=series.value, year=year, seq=seq,
+                       number=format_number(estate_code=e.estate.code, series=series, year=year, seq=seq),
+                       payment_id=None, refund_id=None, amount=None, issued_at=at, reprint_count=0,
+                       status=ReceiptStatus.issued.value, void_reason="", voided_at=None, voided_by=None)
+        if isinstance(doc, _Payment):
+            receipt.update(payment_id=doc.id, unit_id=doc.unit_id, amount=doc.amount, issued_by=doc.cashier_id,
+                           cashier_session_id=doc.session_id)
+            if doc.void is not None:
+                receipt.update(status=ReceiptStatus.void.value, voided_at=doc.void[0], void_reason=doc.void[1],
+                               voided_by=doc.void[2])
+            _payment_rows(e, doc)
+        else:
+            receipt.update(refund_id=doc["id"], unit_id=doc["unit_id"], amount=doc["amount"], issued_by=doc["cashier_id"],
+                           cashier_session_id=doc["cashier_session_id"])
+        e.add("receipts", receipt)
+    for (series, year), seq in last.items():
+        e.add("document_counters", dict(estate_id=e.estate.id, series=series.value, year=year, last_seq=seq))
+
+
+def _payment_rows(e: _Estate, p: _Payment) -> None:
+    e.add("payments", dict(
+        id=p.id, created_at=p.at, estate_id=e.estate.id, unit_id=p.unit_id, method=p.method.value, reference=p.reference,
+        amount=p.amount, tendered=p.tendered, change_given=p.change, credit=p.credit, payer_name=p.payer,
+        cashier_id=p.cashier_id, cashier_session_id=p.session_id, received_at=p.at))
+    for charge, part in p.parts:
+        e.add("allocations", dict(id=uuid.uuid4(), created_at=p.at, estate_id=e.estate.id, payment_id=p.id,
+                                  charge_id=charge.id, amount=part, reversed_at=p.void[0] if p.void else None))
+
+
+# --- writing -------------------------------------------------------------------------------
+
+TABLES = [("charges", Charge), ("meter_readings", MeterReading), ("cashier_sessions", CashierSession),
+          ("payments", Payment), ("allocations", Allocation), ("refunds", Refund), ("receipts", Receipt),
+          ("document_counters", DocumentCounter)]
+
+
+async def _write(ctx, e: _Estate) -> None:  # noqa: ANN001
+    # The ORM rows first (items, prices, subscriptions, runs): the bulk rows refer to them.
+    await ctx.session.flush()
+    e.rows["charges"] = [
+        {**c.columns, "id": c.id, "created_at": c.created_at, "amount": c.amount, "amount_paid": c.amount_paid,
+         "due_date": c.due_date, "paid_at": c.paid_at}
+        for unit_charges in e.charges.values() for c in unit_charges]
+    # COPY, in the session's transaction: a year of rows in a second or two, where row-by-row
+    # inserts take ten times as long. Constraints and foreign keys are checked all the same.
+    connection = await ctx.session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    for kind, model in TABLES:
+        rows = e.rows.get(kind, [])
+        columns = [c.name for c in model.__table__.columns]
+        jsonb = {c.name for c in model.__table__.columns if isinstance(c.type, JSONB)}
+        records = [tuple(json.dumps(r[c]) if c in jsonb else r[c] for c in columns) for r in rows]
+        await driver.copy_records_to_table(model.__tablename__, records=records, columns=columns)
+        ctx.counts[kind] = ctx.counts.get(kind, 0) + len(rows)
