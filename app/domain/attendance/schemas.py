@@ -1,0 +1,113 @@
+"""What clients send to and get from attendance and the duty roster."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.domain.attendance.model import AttendanceStatus, Shift
+from app.domain.attendance.rules import DayType
+
+_Strict = ConfigDict(extra="forbid")
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_nul)]
+MONTH_PATTERN = r"^(20\d{2})-(0[1-9]|1[0-2])$"
+# Dates the API takes: the calendar library covers 2004 on; beyond is flagged `unknown`.
+Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
+
+
+class SignIn(BaseModel):
+    model_config = _Strict
+    shift: Shift | None = Field(default=None, description="Default: the morning until it closes, then the afternoon")
+    note: Note = ""
+
+
+class SignOut(BaseModel):
+    model_config = _Strict
+    shift: Shift | None = Field(default=None, description="Default: today's latest shift still signed in")
+    note: Note = ""
+
+
+class AttendanceRead(BaseModel):
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    user_id: uuid.UUID
+    full_name: str
+    day: date
+    shift: Shift
+    status: AttendanceStatus
+    due_by: datetime = Field(description="Signing in after this instant is late (7:50 for an 8:00 morning)")
+    shift_end: datetime
+    signed_in_at: datetime
+    signed_out_at: datetime | None
+    late: bool
+    late_minutes: int
+    left_early: bool
+    early_minutes: int
+    note: str
+
+
+class AttendanceSummary(BaseModel):
+    """One person's month at one estate."""
+
+    user_id: uuid.UUID
+    full_name: str
+    shifts: int = Field(description="Shifts signed in")
+    late: int
+    late_minutes: int
+    left_early: int
+    early_minutes: int
+    not_signed_out: int = Field(description="Shifts signed in and never signed out")
+
+
+class MonthSummary(BaseModel):
+    estate_id: uuid.UUID
+    month: str
+    workdays: int | None = Field(description="Working days of the month by the public-holiday calendar; "
+                                             "null when the calendar does not cover the year")
+    people: list[AttendanceSummary]
+
+
+class DutyAssignmentIn(BaseModel):
+    model_config = _Strict
+    user_id: uuid.UUID
+    note: Note = ""
+
+
+class DutyDayIn(BaseModel):
+    """The full list of who is on duty on the day; an empty list clears it."""
+
+    model_config = _Strict
+    assignments: list[DutyAssignmentIn] = Field(max_length=50)
+
+
+class OnDuty(BaseModel):
+    user_id: uuid.UUID
+    full_name: str
+    note: str
+
+
+class DutyDayRead(BaseModel):
+    day: date
+    day_type: DayType
+    holiday_name: str | None = Field(description="The public holiday (or the one an adjusted workday is worked for)")
+    on_duty: list[OnDuty]
+    uncovered: bool = Field(description="A public holiday with nobody on duty")
+
+
+class DutyRosterRead(BaseModel):
+    estate_id: uuid.UUID
+    date_from: date
+    date_to: date
+    days: list[DutyDayRead]
+    uncovered_days: list[date]
+    calendar_unknown_days: list[date] = Field(description="Days of years the holiday calendar does not cover yet")

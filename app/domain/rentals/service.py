@@ -1,0 +1,245 @@
+"""Rental entrustments (委托租賃, §7.3.14): taking them in, keeping them current, the agency's search."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain import files
+from app.domain.audit import service as audit
+from app.domain.auth.principal import Actor
+from app.domain.base import snapshot, utcnow
+from app.domain.errors import AlreadyExists, Invalid, NotFound
+from app.domain.pagination import PageRequest, paginate
+from app.domain.registry import service as registry_service
+from app.domain.registry.model import Building, Owner, Unit, UnitOwner
+from app.domain.registry.names import unit_label
+from app.domain.registry.phones import normalize_phone
+from app.domain.rentals.model import Furnishing, RentalEntrustment, RentalPhoto, RentalStatus
+from app.domain.rentals.schemas import (
+    MAX_PHOTOS, EntrustmentCreate, EntrustmentRead, EntrustmentUpdate, Let, Release, RentalPhotoRead, Reserve, Withdraw,
+)
+
+
+class EntrustmentNotFound(NotFound):
+    title = "Rental entrustment not found"
+
+
+class RentalPhotoNotFound(NotFound):
+    title = "Photo not found"
+
+
+class UnitNotInEstate(Invalid):
+    title = "unit_id names no private unit of this estate"
+
+
+class OwnerNotOfUnit(Invalid):
+    title = "owner_id must be an owner of the unit in the roster"
+
+
+class UnreadablePhone(Invalid):
+    title = "The contact phone is not a Chinese mobile or landline number"
+
+
+class UnitAlreadyOnOffer(AlreadyExists):
+    title = "The unit is already entrusted for rent (open or reserved)"
+
+
+class TooManyPhotos(Invalid):
+    title = f"An entrustment holds at most {MAX_PHOTOS} photos"
+
+
+class RentRangeReversed(Invalid):
+    title = "rent_min is above rent_max"
+
+
+# --- reading ---------------------------------------------------------------------------
+
+async def _reads(session: AsyncSession, rows: Sequence[RentalEntrustment]) -> list[EntrustmentRead]:
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    extra = {x.id: x for x in (await session.execute(
+        select(RentalEntrustment.id, Unit.entrance, Unit.number, Unit.area, Building.number.label("building_number"),
+               Building.name.label("building_name"), Owner.full_name)
+        .join(Unit, Unit.id == RentalEntrustment.unit_id).join(Building, Building.id == Unit.building_id)
+        .join(Owner, Owner.id == RentalEntrustment.owner_id).where(RentalEntrustment.id.in_(ids))
+    )).all()}
+    photos = (await session.execute(select(RentalPhoto).where(RentalPhoto.entrustment_id.in_(ids))
+                                    .order_by(RentalPhoto.created_at, RentalPhoto.id))).scalars().all()
+    own = [k for k in EntrustmentRead.model_fields if k in RentalEntrustment.model_fields]
+    out = []
+    for r in rows:
+        x = extra[r.id]
+        out.append(EntrustmentRead.model_validate({
+            **{k: getattr(r, k) for k in own},
+            "unit_label": unit_label(building_number=x.building_number, building_name=x.building_name, entrance=x.entrance,
+                                     number=x.number),
+            "area": x.area, "owner_name": x.full_name, "layout": f"{r.bedrooms}室{r.living_rooms}廳{r.bathrooms}衛",
+            "photos": [RentalPhotoRead.model_validate(p, from_attributes=True) for p in photos if p.entrustment_id == r.id],
+            "allowed_actions": [a for a in r.allowed_actions() if a != "edit"],
+        }))
+    return out
+
+
+async def _load(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID, lock: bool = False) -> RentalEntrustment:
+    stmt = select(RentalEntrustment).where(RentalEntrustment.id == entrustment_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None or not actor.sees(row.estate_id):
+        raise EntrustmentNotFound()
+    return row
+
+
+async def get(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID) -> EntrustmentRead:
+    [read] = await _reads(session, [await _load(session, actor=actor, entrustment_id=entrustment_id)])
+    return read
+
+
+async def search(
+    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, status: RentalStatus | None = None,
+    rent_min: Decimal | None = None, rent_max: Decimal | None = None, bedrooms: int | None = None,
+    bedrooms_min: int | None = None, available_by: date | None = None, furnishing: Furnishing | None = None,
+    unit_id: uuid.UUID | None = None, building_id: uuid.UUID | None = None,
+) -> tuple[list[EntrustmentRead], int]:
+    """The agency's search: cheapest first by default."""
+    await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
+    if rent_min is not None and rent_max is not None and rent_min > rent_max:
+        raise RentRangeReversed(field="rent_min")
+    r = RentalEntrustment
+    stmt = select(r).where(r.estate_id == estate_id)
+    filters = [(status, lambda v: r.status == v), (rent_min, lambda v: r.asking_rent >= v),
+               (rent_max, lambda v: r.asking_rent <= v), (bedrooms, lambda v: r.bedrooms == v),
+               (bedrooms_min, lambda v: r.bedrooms >= v), (available_by, lambda v: r.available_from <= v),
+               (furnishing, lambda v: r.furnishing == v), (unit_id, lambda v: r.unit_id == v),
+               (building_id, lambda v: r.unit_id.in_(select(Unit.id).where(Unit.building_id == v)))]
+    for value, where in filters:
+        if value is not None:
+            stmt = stmt.where(where(value))
+    sortable = {"asking_rent": r.asking_rent, "available_from": r.available_from, "created_at": r.created_at,
+                "bedrooms": r.bedrooms, "status": r.status}
+    rows, total = await paginate(session, stmt, page, sortable=sortable, default=[r.asking_rent, r.created_at, r.id])
+    return await _reads(session, rows), total
+
+
+# --- changing --------------------------------------------------------------------------
+
+def _phone(raw: str) -> str:
+    if not raw:
+        return ""
+    phone = normalize_phone(raw)
+    if phone is None:
+        raise UnreadablePhone(field="contact_phone")
+    return phone
+
+
+async def _check_unit_owner(session: AsyncSession, *, estate_id: uuid.UUID, unit_id: uuid.UUID, owner_id: uuid.UUID) -> None:
+    unit = await session.get(Unit, unit_id)
+    if unit is None or unit.estate_id != estate_id or unit.is_public:
+        raise UnitNotInEstate(field="unit_id")
+    link = await session.execute(select(UnitOwner.id).where(UnitOwner.unit_id == unit_id, UnitOwner.owner_id == owner_id))
+    if link.first() is None:
+        raise OwnerNotOfUnit(field="owner_id")
+
+
+async def _audit(session: AsyncSession, *, actor: Actor, row: RentalEntrustment, action: str,
+                 before: dict[str, Any] | None) -> None:
+    await audit.record(session, actor=actor, action=f"rental_entrustment.{action}", entity="rental_entrustment",
+                       entity_id=row.id, estate_id=row.estate_id, before=before, after=snapshot(row))
+
+
+async def create(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: EntrustmentCreate) -> EntrustmentRead:
+    """Take in an owner's entrustment; the unit must not be on offer already."""
+    await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
+    await _check_unit_owner(session, estate_id=estate_id, unit_id=data.unit_id, owner_id=data.owner_id)
+    fields = data.model_dump()
+    fields["contact_phone"] = _phone(data.contact_phone)
+    row = RentalEntrustment(estate_id=estate_id, taken_by=actor.id, **fields)
+    session.add(row)
+    await registry_service.flush_unique(session, UnitAlreadyOnOffer(field="unit_id"))
+    await _audit(session, actor=actor, row=row, action="create", before=None)
+    return await get(session, actor=actor, entrustment_id=row.id)
+
+
+async def update(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID, data: EntrustmentUpdate) -> EntrustmentRead:
+    row = await _load(session, actor=actor, entrustment_id=entrustment_id, lock=True)
+    # A null sent for a field means "leave it": every column here is required.
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
+    if "contact_phone" in changes:
+        changes["contact_phone"] = _phone(changes["contact_phone"])
+    before = snapshot(row)
+    row.edit(changes, at=utcnow())
+    await session.flush()
+    await _audit(session, actor=actor, row=row, action="update", before=before)
+    return await get(session, actor=actor, entrustment_id=row.id)
+
+
+async def transition(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID,
+                     data: Reserve | Release | Let | Withdraw, now: datetime | None = None) -> EntrustmentRead:
+    """reserve, release (the reservation fell through), let, withdraw: each checked against the table and audited."""
+    row = await _load(session, actor=actor, entrustment_id=entrustment_id, lock=True)
+    before, at = snapshot(row), now or utcnow()
+    if isinstance(data, Reserve):
+        row.reserve(reserved_for=data.reserved_for, at=at)
+        action = "reserve"
+    elif isinstance(data, Release):
+        row.release(reason=data.reason, at=at)
+        action = "release"
+    elif isinstance(data, Let):
+        row.let(agreed_rent=data.agreed_rent, at=at)
+        action = "let"
+    else:
+        row.withdraw(reason=data.reason, at=at)
+        action = "withdraw"
+    # Releasing puts the unit back on offer: the partial unique index has the last word.
+    await registry_service.flush_unique(session, UnitAlreadyOnOffer(field="unit_id"))
+    await _audit(session, actor=actor, row=row, action=action, before=before)
+    return await get(session, actor=actor, entrustment_id=row.id)
+
+
+# --- photos ----------------------------------------------------------------------------
+
+async def add_photos(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID, photos: list[files.Upload],
+                     upload_dir: Path, max_upload_bytes: int) -> EntrustmentRead:
+    """Store photos of the unit (JPEG, PNG, WebP by their bytes); the files go again if the request fails."""
+    row = await _load(session, actor=actor, entrustment_id=entrustment_id, lock=True)
+    row.edit({}, at=utcnow())  # photos of a let or withdrawn unit are history; refuse them like any edit
+    existing = (await session.execute(select(func.count()).select_from(RentalPhoto)
+                                      .where(RentalPhoto.entrustment_id == row.id))).scalar_one()
+    if not photos or existing + len(photos) > MAX_PHOTOS:
+        raise TooManyPhotos(field="photos", max_photos=MAX_PHOTOS, already=existing)
+    checked = [files.check(p, max_bytes=max_upload_bytes, accepted=files.IMAGES, field=f"photos.{i}") for i, p in enumerate(photos)]
+    today = utcnow().date()
+    stored = [(RentalPhoto(estate_id=row.estate_id, entrustment_id=row.id, content_type=f.type.content_type, size_bytes=f.size,
+                           sha256=f.sha256, original_filename=f.original_filename,
+                           path=files.new_relative_path(estate_id=row.estate_id, day=today, ext=f.type.ext)), f.data)
+              for f in checked]
+    session.add_all([p for p, _ in stored])
+    await session.flush()
+    for photo, _ in stored:
+        await audit.record(session, actor=actor, action="create", entity="rental_photo", entity_id=photo.id,
+                           estate_id=row.estate_id, after=snapshot(photo))
+    await session.flush()
+    written = files.write_all(upload_dir, [(p.path, data) for p, data in stored])
+    files.remove_on_rollback(session, written)
+    return await get(session, actor=actor, entrustment_id=row.id)
+
+
+async def open_photo(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID, photo_id: uuid.UUID,
+                     upload_dir: Path) -> tuple[Path, str, str]:
+    """(path on disk, content type, a download name of our own) of one of the entrustment's photos."""
+    row = await _load(session, actor=actor, entrustment_id=entrustment_id)
+    photo = await session.get(RentalPhoto, photo_id)
+    if photo is None or photo.entrustment_id != row.id:
+        raise RentalPhotoNotFound()
+    path = files.resolve(upload_dir, photo.path)
+    if not path.is_file():
+        raise files.StoredFileMissing()
+    return path, photo.content_type, f"rental-{row.id}-{photo.id}{path.suffix}"

@@ -1,0 +1,58 @@
+"""The demo's attendance book, holiday roster and rental listings: enough of each for the screens to show content."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app import demo, demo_staff
+from app.domain.attendance import roster, rules
+from app.domain.attendance.model import AttendanceRecord, DutyAssignment
+from app.domain.base import utcnow
+from app.domain.rentals.model import RentalEntrustment, RentalStatus
+
+STEPS = [demo._company_and_estates, demo._staff, demo._buildings_and_units, demo._owners,
+         demo_staff.attendance_history, demo_staff.rental_listings]
+
+
+async def _count(session, *where) -> int:  # noqa: ANN001
+    return (await session.execute(select(func.count()).select_from(AttendanceRecord).where(*where))).scalar_one()
+
+
+async def test_weeks_of_sign_ins_some_late_some_early(session):
+    logins = await demo.load_demo(session, steps=STEPS)
+    await session.commit()
+    total = await _count(session)
+    assert total > 300 and logins.counts["attendance_records"] == total
+    late = await _count(session, AttendanceRecord.late)
+    assert 0 < late < total * 0.2
+    assert await _count(session, AttendanceRecord.left_early) > 0
+    assert await _count(session, AttendanceRecord.status == "signed_in") > 0  # forgot to sign out
+    oldest, newest = (await session.execute(select(func.min(AttendanceRecord.day), func.max(AttendanceRecord.day)))).one()
+    today = utcnow().date()
+    assert oldest <= today - timedelta(days=14) and newest < today + timedelta(days=1)
+    # Late flags agree with the rule they were made by.
+    for row in (await session.execute(select(AttendanceRecord).limit(50))).scalars():
+        assert row.late == (row.signed_in_at > row.due_by)
+
+
+async def test_rentals_in_every_state_and_one_on_offer_per_unit(session):
+    await demo.load_demo(session, steps=STEPS)
+    await session.commit()
+    states = dict((await session.execute(select(RentalEntrustment.status, func.count()).group_by(RentalEntrustment.status))).all())
+    assert sum(states.values()) == 12
+    assert {s.value for s in RentalStatus} == set(states)
+
+
+async def test_roster_has_covered_and_uncovered_holidays_when_the_calendar_knows_any(session):
+    logins = await demo.load_demo(session, steps=STEPS)
+    await session.commit()
+    today = utcnow().date()
+    coming = [today + timedelta(days=i) for i in range(demo_staff.ROSTER_AHEAD_DAYS)]
+    holidays = [d for d in coming if rules.calendar_day(d).needs_duty_roster]
+    assigned = (await session.execute(select(func.count()).select_from(DutyAssignment))).scalar_one()
+    assert assigned == logins.counts.get("duty_assignments", 0)
+    if len(holidays) >= 3:  # depends on the season of the run
+        estate_id = (await session.execute(select(DutyAssignment.estate_id).limit(1))).scalar_one()
+        found = await roster.roster(session, estate_id=estate_id, date_from=today, date_to=today + timedelta(days=91))
+        assert found.uncovered_days and any(d.on_duty for d in found.days)
