@@ -1,4 +1,202 @@
-"""(being written)"""
-from fastapi import APIRouter
+"""An estate's stock and the month-end stocktake (庫存盤存, §5.7)."""
+from __future__ import annotations
 
-router = APIRouter()
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import AwareDatetime
+from starlette import status
+
+from app.api.deps import PageDep, SessionDep, require
+from app.api.errors import problems
+from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm
+from app.domain.errors import IllegalTransition
+from app.domain.fees.billing import MONTH_PATTERN
+from app.domain.pagination import Page, UnknownSortKey
+from app.domain.registry.errors import EstateNotFound
+from app.domain.repairs.orders import WorkOrderNotFound
+from app.domain.stock import items, movements, report, stocktake
+from app.domain.stock.model import MovementKind, StockCategory, StocktakeStatus
+from app.domain.stock.schemas import (
+    AdjustIn, CancelIn, CountsIn, IssueIn, MovementRead, ReceiveIn, ReturnIn, StockItemCreate, StockItemRead,
+    StockItemUpdate, StocktakeCreate, StocktakeDetail, StocktakeRead, StocktakeReport,
+)
+
+router = APIRouter(tags=["stock"])
+
+Read = Annotated[Actor, Depends(require(Perm.stock_read))]
+Write = Annotated[Actor, Depends(require(Perm.stock_write))]
+Configure = Annotated[Actor, Depends(require(Perm.stock_configure))]
+Count = Annotated[Actor, Depends(require(Perm.stocktake_count))]
+Post = Annotated[Actor, Depends(require(Perm.stocktake_post))]
+Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", examples=["2026-11"])]
+Format = Annotated[Literal["json", "csv"], Query(description="json, or csv for Excel")]
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+          "description": "The report as JSON, or with format=csv as UTF-8 CSV with a BOM and Chinese headers"},
+}
+ITEM_MOVE = (items.StockItemNotFound, movements.StockItemInactive)
+
+
+# --- items ---------------------------------------------------------------------------------
+
+@router.get("/estates/{estate_id}/stock-items", response_model=Page[StockItemRead], responses=problems(EstateNotFound, UnknownSortKey))
+async def list_stock_items(
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, category: StockCategory | None = None,
+    active: bool | None = None, in_stock: Annotated[bool | None, Query(description="true: book above zero; false: at zero")] = None,
+    q: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="Part of the code or name")] = None,
+) -> Page[StockItemRead]:
+    """The estate's stock items with their book quantity and value, by code."""
+    rows, total = await items.list_items(session, actor=actor, estate_id=estate_id, page=page, category=category,
+                                         active=active, q=q, in_stock=in_stock)
+    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post("/estates/{estate_id}/stock-items", response_model=StockItemRead, status_code=status.HTTP_201_CREATED,
+             responses=problems(EstateNotFound, items.StockItemTaken))
+async def create_stock_item(estate_id: uuid.UUID, body: StockItemCreate, actor: Configure, session: SessionDep) -> StockItemRead:
+    """A new stock item at zero; stock comes in by receiving it. Code and name are unique in the estate."""
+    return await items.create_item(session, actor=actor, estate_id=estate_id, data=body)
+
+
+@router.get("/stock-items/{item_id}", response_model=StockItemRead, responses=problems(items.StockItemNotFound))
+async def get_stock_item(item_id: uuid.UUID, actor: Read, session: SessionDep) -> StockItemRead:
+    """One stock item with its book quantity."""
+    return await items.get_item(session, actor=actor, item_id=item_id)
+
+
+@router.patch("/stock-items/{item_id}", response_model=StockItemRead, responses=problems(items.StockItemNotFound, items.StockItemTaken))
+async def update_stock_item(item_id: uuid.UUID, body: StockItemUpdate, actor: Configure, session: SessionDep) -> StockItemRead:
+    """Change the name, unit, cost, category or note, or take the item out of use. The quantity moves only by movements."""
+    return await items.update_item(session, actor=actor, item_id=item_id, data=body)
+
+
+# --- movements -----------------------------------------------------------------------------
+
+@router.get("/stock-items/{item_id}/movements", response_model=Page[MovementRead],
+            responses=problems(items.StockItemNotFound, UnknownSortKey))
+async def list_item_movements(item_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep) -> Page[MovementRead]:
+    """The item's ledger, latest first; each line carries the book after it."""
+    rows, total = await movements.list_item_movements(session, actor=actor, item_id=item_id, page=page)
+    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post("/stock-items/{item_id}/receive", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
+             responses=problems(*ITEM_MOVE))
+async def receive(item_id: uuid.UUID, body: ReceiveIn, actor: Write, session: SessionDep) -> MovementRead:
+    """Stock received into the store (入庫)."""
+    return await movements.receive(session, actor=actor, item_id=item_id, data=body)
+
+
+@router.post("/stock-items/{item_id}/issue", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
+             responses=problems(*ITEM_MOVE, movements.InsufficientStock, WorkOrderNotFound, movements.WorkOrderNotInEstate,
+                                movements.WorkOrderCancelled))
+async def issue(item_id: uuid.UUID, body: IssueIn, actor: Write, session: SessionDep) -> MovementRead:
+    """Stock issued to a work order (領用). More than the book holds is 409 insufficient-stock.
+
+    Materials on a posted completion voucher are issued automatically; this is for the rest."""
+    return await movements.issue(session, actor=actor, item_id=item_id, data=body)
+
+
+@router.post("/stock-items/{item_id}/return", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
+             responses=problems(*ITEM_MOVE, WorkOrderNotFound, movements.WorkOrderNotInEstate, movements.WorkOrderCancelled,
+                                movements.ReturnExceedsIssued))
+async def return_stock(item_id: uuid.UUID, body: ReturnIn, actor: Write, session: SessionDep) -> MovementRead:
+    """Stock returned to the store (退庫), from a work order (no more than was issued to it) or otherwise."""
+    return await movements.return_(session, actor=actor, item_id=item_id, data=body)
+
+
+@router.post("/stock-items/{item_id}/adjust", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
+             responses=problems(items.StockItemNotFound, movements.AdjustmentBelowZero))
+async def adjust(item_id: uuid.UUID, body: AdjustIn, actor: Configure, session: SessionDep) -> MovementRead:
+    """An explicit correction of the book with its reason; it never takes the book below zero."""
+    return await movements.adjust(session, actor=actor, item_id=item_id, data=body)
+
+
+@router.get("/estates/{estate_id}/stock-movements", response_model=Page[MovementRead],
+            responses=problems(EstateNotFound, UnknownSortKey))
+async def list_estate_movements(
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, kind: MovementKind | None = None,
+    work_order_id: uuid.UUID | None = None, stocktake_id: uuid.UUID | None = None, stock_item_id: uuid.UUID | None = None,
+    at_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    at_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+) -> Page[MovementRead]:
+    """The estate's stock ledger, latest first: by kind, work order, stocktake, item and time [from, to)."""
+    rows, total = await movements.list_estate_movements(
+        session, actor=actor, estate_id=estate_id, page=page, kind=kind, work_order_id=work_order_id,
+        stocktake_id=stocktake_id, stock_item_id=stock_item_id, at_from=at_from, at_to=at_to)
+    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+
+
+# --- stocktakes ----------------------------------------------------------------------------
+
+@router.post("/estates/{estate_id}/stocktakes", response_model=StocktakeDetail, status_code=status.HTTP_201_CREATED,
+             responses=problems(EstateNotFound, stocktake.StocktakeAlreadyOpen, stocktake.NothingToCount))
+async def open_stocktake(estate_id: uuid.UUID, body: StocktakeCreate, actor: Count, session: SessionDep) -> StocktakeDetail:
+    """Open a count: the book of every active item is snapshot now. One count at a time per estate."""
+    return await stocktake.open_count(session, actor=actor, estate_id=estate_id, data=body)
+
+
+@router.get("/estates/{estate_id}/stocktakes", response_model=Page[StocktakeRead], responses=problems(EstateNotFound, UnknownSortKey))
+async def list_stocktakes(
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, status_: Annotated[
+        StocktakeStatus | None, Query(alias="status")] = None, month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+) -> Page[StocktakeRead]:
+    """The estate's stocktakes, latest first."""
+    rows, total = await stocktake.list_stocktakes(session, actor=actor, estate_id=estate_id, page=page, status=status_, month=month)
+    return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/stocktakes/{stocktake_id}", response_model=StocktakeDetail, responses=problems(stocktake.StocktakeNotFound))
+async def get_stocktake(stocktake_id: uuid.UUID, actor: Read, session: SessionDep) -> StocktakeDetail:
+    """One stocktake with its lines: snapshot, book when counted, counted, difference."""
+    return await stocktake.get_stocktake(session, actor=actor, stocktake_id=stocktake_id)
+
+
+@router.put("/stocktakes/{stocktake_id}/counts", response_model=StocktakeDetail,
+            responses=problems(stocktake.StocktakeNotFound, IllegalTransition, stocktake.ItemNotInStocktake,
+                               stocktake.DuplicateCountLine))
+async def enter_counts(stocktake_id: uuid.UUID, body: CountsIn, actor: Count, session: SessionDep) -> StocktakeDetail:
+    """Enter counted quantities (again, to correct one). Each line is compared with the book at this moment:
+    the snapshot plus whatever moved since the count was opened."""
+    return await stocktake.enter_counts(session, actor=actor, stocktake_id=stocktake_id, data=body)
+
+
+@router.post("/stocktakes/{stocktake_id}/post", response_model=StocktakeDetail,
+             responses=problems(stocktake.StocktakeNotFound, IllegalTransition, stocktake.StocktakeIncomplete,
+                                movements.AdjustmentBelowZero))
+async def post_stocktake(stocktake_id: uuid.UUID, actor: Post, session: SessionDep) -> StocktakeDetail:
+    """Post the count: each difference becomes an adjustment with the count's reference. A posted count is immutable."""
+    return await stocktake.post(session, actor=actor, stocktake_id=stocktake_id)
+
+
+@router.post("/stocktakes/{stocktake_id}/cancel", response_model=StocktakeDetail,
+             responses=problems(stocktake.StocktakeNotFound, IllegalTransition))
+async def cancel_stocktake(stocktake_id: uuid.UUID, body: CancelIn, actor: Post, session: SessionDep) -> StocktakeDetail:
+    """Abandon a count not yet posted; nothing is booked."""
+    return await stocktake.cancel(session, actor=actor, stocktake_id=stocktake_id, data=body)
+
+
+def _respond(body: StocktakeReport, format: str) -> Any:
+    if format == "csv":
+        return Response(report.to_csv(body), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{report.csv_filename(body)}"'})
+    return body
+
+
+@router.get("/stocktakes/{stocktake_id}/report", response_model=StocktakeReport,
+            responses={**CSV_RESPONSE, **problems(stocktake.StocktakeNotFound)})
+async def stocktake_report(stocktake_id: uuid.UUID, actor: Read, session: SessionDep, format: Format = "json") -> Any:
+    """The stocktake report for finance: per item book, counted and difference in quantity and money, with totals."""
+    return _respond(await report.stocktake_report(session, actor=actor, stocktake_id=stocktake_id), format)
+
+
+@router.get("/estates/{estate_id}/stocktake-report", response_model=StocktakeReport,
+            responses={**CSV_RESPONSE, **problems(EstateNotFound, stocktake.StocktakeNotFound)})
+async def month_stocktake_report(estate_id: uuid.UUID, month: Month, actor: Read, session: SessionDep,
+                                 format: Format = "json") -> Any:
+    """The month-end stocktake report (§5.7): the month's posted count, or the one still in progress."""
+    return _respond(await report.month_report(session, actor=actor, estate_id=estate_id, month=month), format)

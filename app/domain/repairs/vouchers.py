@@ -34,6 +34,7 @@ from app.domain.repairs.voucher_model import ConfirmedBy, FileKind, Voucher, Vou
 from app.domain.repairs.voucher_schemas import (
     MAX_PHOTOS, MaterialRead, OwnerCodeRead, OwnerConfirmationIn, VoucherCreate, VoucherFileRead, VoucherPosted, VoucherRead,
 )
+from app.domain.stock import movements as stock_movements
 
 PHOTOS_WITHIN = timedelta(hours=24)
 
@@ -179,10 +180,13 @@ async def post_voucher(
                       confirmation_code=code, posted_at=now)
     session.add(voucher)
     await session.flush()
-    session.add_all([VoucherMaterial(estate_id=voucher.estate_id, voucher_id=voucher.id, line_no=i, item=m.item,
-                                     quantity=m.quantity, unit=m.unit) for i, m in enumerate(data.materials, start=1)])
+    materials = [VoucherMaterial(estate_id=voucher.estate_id, voucher_id=voucher.id, line_no=i, item=m.item,
+                                 quantity=m.quantity, unit=m.unit) for i, m in enumerate(data.materials, start=1)]
+    session.add_all(materials)
     await audit.record(session, actor=actor, action="create", entity="voucher", entity_id=voucher.id, estate_id=voucher.estate_id,
                        after={**snapshot(voucher), "materials": [m.model_dump() for m in data.materials]})
+    # Lines named exactly as one of the estate's stock items leave the store with the voucher.
+    await stock_movements.issue_voucher_materials(session, actor=actor, voucher=voucher, lines=materials)
     # A chargeable repair becomes a one-off charge on the unit's account at once.
     await fee_charges.charge_for_voucher(session, actor=actor, voucher=voucher)
     await transition.apply(session, actor=actor, order=order, action="complete", at=now)
@@ -236,8 +240,9 @@ async def _load(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UUID, l
 async def _reads(session: AsyncSession, vouchers: list[Voucher]) -> list[VoucherRead]:
     """Vouchers with their material lines and file metadata, in two queries for the whole page."""
     ids = [v.id for v in vouchers]
+    # As stored (Numeric(10, 2): "1.00"), not as the lines were typed a moment ago.
     materials = (await session.execute(select(VoucherMaterial).where(VoucherMaterial.voucher_id.in_(ids))
-                                       .order_by(VoucherMaterial.line_no))).scalars().all()
+                                       .order_by(VoucherMaterial.line_no).execution_options(populate_existing=True))).scalars().all()
     stored = (await session.execute(select(VoucherFile).where(VoucherFile.voucher_id.in_(ids))
                                     .order_by(VoucherFile.created_at, VoucherFile.id))).scalars().all()
     return [VoucherRead.model_validate({
