@@ -1,6 +1,7 @@
 """Settings, from PROPDESK_* environment variables or a .env file."""
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,14 @@ class Settings(BaseSettings):
     # A whole request: a voucher carries a signature and up to 10 photos.
     max_request_bytes: int = 11 * 10 * 1024 * 1024 + 64 * 1024
     scheduler_enabled: bool = True
+    # Owner notifications: "log" keeps them on this machine; "webhook" posts them, signed, to an
+    # SMS / WeChat bridge at notify_webhook_url.
+    notify_gateway: Literal["log", "webhook"] = "log"
+    notify_webhook_url: str = ""
+    notify_webhook_secret: str = ""
+    # A server-sent event stream ends after this long; clients reconnect with Last-Event-ID.
+    stream_max_seconds: float = 300.0
+    stream_poll_seconds: float = 1.0
     log_json: bool = True
 
     @property

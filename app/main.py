@@ -1,6 +1,7 @@
 """create_app(): the API, its lifespan (database, scheduler), routers and error handlers."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -41,14 +42,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.database_url = url
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    scheduler = None
+    scheduler = dispatcher = None
+    stop = asyncio.Event()
     if settings.scheduler_enabled:
+        from app.domain.events import dispatcher as webhooks
         from app.jobs import clock
 
         scheduler = await clock.start(app.state.sessionmaker, settings=settings)
+        # Every process dispatches: SKIP LOCKED keeps them from sending the same delivery.
+        from app.domain.notifications.gateway import from_settings
+
+        dispatcher = asyncio.create_task(webhooks.run_forever(app.state.sessionmaker, stop=stop,
+                                                              gateway=from_settings(settings)))
     try:
         yield
     finally:
+        stop.set()
+        if dispatcher is not None:
+            await dispatcher
         if scheduler is not None:
             from app.jobs import clock
 

@@ -35,7 +35,9 @@ async def database_url(pg_server: str, template_db: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
-    return Settings(database_url=database_url, data_dir=tmp_path, scheduler_enabled=False, log_json=False)
+    # Streams end at once here: a test (or schemathesis) reading /stream must not wait minutes.
+    return Settings(database_url=database_url, data_dir=tmp_path, scheduler_enabled=False, log_json=False,
+                    stream_max_seconds=0.2, stream_poll_seconds=0.05)
 
 
 _shared_apps: dict[int, object] = {}

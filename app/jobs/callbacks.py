@@ -38,6 +38,6 @@ async def callback_rate_weekly(session: AsyncSession, *, estate: Estate, period:
 SPECS: list[JobSpec] = [
     JobSpec(name="callbacks_overdue", cron="30 8 * * *", period_of=DAILY, func=callbacks_overdue,
             description="Flag callbacks past their 7 days (§7.3.9) for the morning's worklist"),
-    JobSpec(name="callback_rate_weekly", cron="0 8 * * 1", period_of=LAST_WEEK, func=callback_rate_weekly,
+    JobSpec(name="callback_rate_weekly", cron="0 8 * * 1", period_of=LAST_WEEK, func=callback_rate_weekly, report="callback_rate",
             description="Record last ISO week's callback rate (§6.4); flag it when under 60%"),
 ]

@@ -111,6 +111,8 @@ class JobSpec:
     description: str = ""
     # How many of the most recent due periods start-up makes up when they never succeeded.
     catch_up: int = 1
+    # The report the job produces, if any: its success is announced as a report.ready event.
+    report: str | None = None
 
     def __post_init__(self) -> None:
         cron_trigger(self.cron, "UTC")  # a typo fails at import, not at 17:00

@@ -28,6 +28,8 @@ from app.config import get_settings
 from app.db import session_scope
 from app.domain.base import jsonable, utcnow
 from app.domain.registry.estates import Estate
+from app.domain.events import outbox
+from app.domain.events.model import EventType
 from app.jobs.model import JobRun, RunStatus, RunTrigger
 from app.jobs.registry import JOBS, CompanyWideJob, JobEstateNotFound, JobSpec, get_job
 
@@ -179,6 +181,10 @@ async def _execute(
         # A failing job undoes its own writes but not the record that it failed.
         async with session.begin_nested():
             summary = jsonable(await spec.func(session, estate=estate, period=period) or {})
+            if spec.report and estate is not None:
+                # Integrations fetch the report when told it is ready, in the run's own transaction.
+                await outbox.emit(session, estate_id=estate.id, type=EventType.report_ready, entity="job_run",
+                                  entity_id=run_id, data={"report": spec.report, "job": job, "period": period})
     except Exception as exc:  # noqa: BLE001 - a job's failure is an outcome, recorded below
         log.exception("job %s for %s %s failed", job, estate_id, period)
         error = _describe(exc)

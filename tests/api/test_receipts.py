@@ -174,3 +174,17 @@ class TestVoid:
         rid = (await pay(client, d, amount="100.00")).json()["receipt"]["id"]
         assert (await client.post(f"{API}/receipts/{rid}/void", json={"reason": "x"}, headers=supervisor.headers)).status_code == 200
         assert await count_rows(session, SessionAdjustment) == 0
+
+
+async def test_payments_and_voids_are_events(client, session):
+    from app.domain.events.model import OutboxEvent
+
+    d = await desk(session)
+    paid = (await pay(client, d, amount="160.56")).json()
+    supervisor = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
+    r = await client.post(f"{API}/receipts/{paid['receipt']['id']}/void", headers=supervisor.headers, json={"reason": "錯收"})
+    assert r.status_code == 200, r.text
+    rows = (await session.execute(select(OutboxEvent).order_by(OutboxEvent.seq))).scalars().all()
+    assert [e.type for e in rows] == ["payment.received", "receipt.voided"]
+    assert rows[0].data["receipt_number"] == paid["receipt"]["number"] and rows[0].data["amount"] == "160.56"
+    assert rows[1].data == {"number": paid["receipt"]["number"], "unit_id": paid["unit_id"], "reason": "錯收"}

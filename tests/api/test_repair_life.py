@@ -6,7 +6,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.domain.auth.roles import Role
+from app.domain.events.model import OutboxEvent
 from app.domain.fees.model import Charge
+from app.domain.notifications.model import OwnerNotification
 from tests.factories import make_estate, make_staff
 from tests.registry_factories import make_building, make_owner, make_unit
 
@@ -59,3 +61,16 @@ async def test_a_repair_from_the_phone_call_to_the_callback_rate(client, session
 
     rate = (await client.get(f"{API}/estates/{estate.id}/callback-rate", headers=supervisor.headers)).json()
     assert (rate["completed"], rate["done_within_7_days"]) == (1, 1)
+
+    # Each step told the outbox, in order, for webhooks and the desk's stream.
+    events = (await session.execute(select(OutboxEvent.type, OutboxEvent.entity_id).where(OutboxEvent.estate_id == estate.id)
+                                    .order_by(OutboxEvent.seq))).all()
+    assert [t for t, _ in events] == ["request.registered", "order.dispatched", "order.completed", "callback.done"]
+    assert events[1].entity_id == order_id
+
+    # The owner was told the appointment and the completion, by surname, on his mobile.
+    told = (await session.execute(select(OwnerNotification.event_type, OwnerNotification.text, OwnerNotification.phone)
+                                  .order_by(OwnerNotification.created_at))).all()
+    assert [t.event_type for t in told] == ["order.dispatched", "order.completed"]
+    assert all(t.phone == "13351737459" and t.text.startswith("王") for t in told)
+    assert f"{day.month}月{day.day}日上午9:00-10:00" in told[0].text

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
+from app.domain.events import outbox
+from app.domain.events.model import EventType
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
 from app.domain.callbacks.model import Callback, CallbackAttempt, CallbackStatus
@@ -130,6 +132,9 @@ async def _audit(session: AsyncSession, *, actor: Actor, callback: Callback, act
     await session.flush()
     await audit.record(session, actor=actor, action=f"callback.{action}", entity="callback", entity_id=callback.id,
                        estate_id=callback.estate_id, before=before, after=snapshot(callback))
+    if callback.status == CallbackStatus.done and before.get("status") != CallbackStatus.done.value:
+        await outbox.emit(session, estate_id=callback.estate_id, type=EventType.callback_done, entity="callback",
+                          entity_id=callback.id, data={"work_order_id": callback.work_order_id, "done_at": callback.done_at})
 
 
 async def _order(session: AsyncSession, callback: Callback) -> WorkOrder:
@@ -196,4 +201,7 @@ async def mark_overdue(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
         if callback.mark_overdue(at=at):
             marked += 1
             await _audit(session, actor=actor, callback=callback, action="overdue", before=before)
+            await outbox.emit(session, estate_id=estate_id, type=EventType.deadline_missed, entity="callback",
+                              entity_id=callback.id, data={"deadline": "callback", "due_at": callback.due_at,
+                                                           "work_order_id": callback.work_order_id}, at=at)
     return {"marked": marked, "open_overdue": len(callbacks)}

@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
+from app.domain.events import outbox
+from app.domain.events.model import EventType
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.base import snapshot, utcnow
 from app.domain.errors import Conflict, Forbidden, Invalid
@@ -157,4 +159,7 @@ async def take_payment(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
                        estate_id=estate.id, after=snapshot(payment))
     await audit.record(session, actor=actor, action="receipt.issue", entity="receipt", entity_id=receipt.id,
                        estate_id=estate.id, after=snapshot(receipt))
+    await outbox.emit(session, estate_id=estate.id, type=EventType.payment_received, entity="payment", entity_id=payment.id,
+                      data={"unit_id": unit.id, "amount": payment.amount, "method": payment.method,
+                            "receipt_id": receipt.id, "receipt_number": receipt.number, "cashier_id": actor.id}, at=now)
     return PaymentRead(**payment.model_dump(exclude={"estate_id", "created_at"}), receipt=await receipts.read(session, receipt))

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import DateTime, String, UniqueConstraint
+from sqlalchemy import DateTime, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
@@ -52,7 +52,11 @@ class ApprovalBatch(EstateScoped, table=True):
 
 class ApprovalLine(EstateScoped, table=True):
     __tablename__ = "approval_line"
-    __table_args__ = (UniqueConstraint("batch_id", "work_order_id"),)
+    __table_args__ = (
+        UniqueConstraint("batch_id", "work_order_id"),
+        # The attention queue's "batches waiting for the supervisor": only the undecided lines.
+        Index("ix_approval_line_pending", "batch_id", postgresql_where=text("decision = 'pending'")),
+    )
 
     batch_id: uuid.UUID = Field(foreign_key="approval_batch.id", index=True)
     work_order_id: uuid.UUID = Field(foreign_key="work_order.id", index=True)

@@ -11,6 +11,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
+from app.domain.events import outbox
+from app.domain.events.model import EventType
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.base import jsonable, snapshot, utcnow
@@ -221,6 +223,9 @@ async def create_request(session: AsyncSession, *, actor: Actor, estate_id: uuid
     if order is not None:
         await audit.record(session, actor=actor, action="create", entity="work_order", entity_id=order.id,
                            estate_id=estate_id, after=snapshot(order))
+    await outbox.emit(session, estate_id=estate_id, type=EventType.request_registered, entity="service_request",
+                      entity_id=request.id, data={"kind": request.kind, "channel": request.channel, "unit_id": request.unit_id,
+                                                  "order_id": order.id if order else None, "category": category})
     return (await to_reads(session, estate=estate, requests=[request]))[0]
 
 

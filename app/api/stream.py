@@ -1,0 +1,40 @@
+"""Server-sent events: new requests, confirmations and payments as they happen, for the desk's screens."""
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+
+from app.api.deps import SessionDep, SettingsDep, require
+from app.api.errors import problems
+from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm
+from app.domain.events import stream
+from app.domain.events.model import EventType
+from app.domain.registry.errors import EstateNotFound
+
+router = APIRouter(tags=["events"])
+
+Follow = Annotated[Actor, Depends(require(Perm.events_stream))]
+
+
+@router.get("/stream", response_class=StreamingResponse, responses={
+    200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+          "description": "`id:` the event's sequence number, `event:` its type, `data:` the event as JSON"},
+    **problems(EstateNotFound)})
+async def follow(
+    request: Request, actor: Follow, session: SessionDep, settings: SettingsDep,
+    estate_id: Annotated[uuid.UUID | None, Query(description="One estate; default all of the user's")] = None,
+    types: Annotated[list[EventType] | None, Query(description="Only these event types")] = None,
+    last_event_id: Annotated[int | None, Header(ge=0, le=2**62, description="Resume after this event")] = None,
+) -> StreamingResponse:
+    """Follow the estate's events live (text/event-stream). The stream closes after a few minutes;
+    reconnect with `Last-Event-ID` (EventSource does) to miss nothing."""
+    estates, after = await stream.scope(session, actor=actor, estate_id=estate_id, last_event_id=last_event_id)
+    frames = stream.follow(request.app.state.sessionmaker, estates=estates, after=after, types=types or [],
+                           max_seconds=settings.stream_max_seconds, poll_seconds=settings.stream_poll_seconds,
+                           disconnected=request.is_disconnected)
+    return StreamingResponse(frames, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,42 @@
+"""What the attention queue answers: items to act on, most urgent first, and counts for a wall board."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+
+from pydantic import BaseModel, Field
+
+
+class Urgency(str, Enum):
+    overdue = "overdue"
+    due_soon = "due_soon"  # within the next 24 hours
+    later = "later"
+
+
+class AttentionItem(BaseModel):
+    kind: str = Field(description="What it is: reply_promise, callback_due, cash_handover …")
+    rule: str = Field(description="Why it is here, as the procedure says it")
+    estate_id: uuid.UUID
+    title: str
+    deadline: datetime | None
+    urgency: Urgency
+    entity: str
+    entity_id: str
+    link: str = Field(description="The API path of the record to act on")
+
+
+class AttentionQueue(BaseModel):
+    generated_at: datetime
+    items: list[AttentionItem]
+    counts: dict[str, int] = Field(description="Per kind, all of them (items may be capped per kind)")
+    overdue: int
+
+
+class WallBoard(BaseModel):
+    """An estate's open items of every kind, whoever must act: for the screen on the office wall."""
+
+    estate_id: uuid.UUID
+    generated_at: datetime
+    counts: dict[str, int]
+    overdue: dict[str, int]

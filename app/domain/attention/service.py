@@ -1,0 +1,52 @@
+"""What needs me now (the signed-in user), and what an estate has open (the wall board)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.attention import desk_rules
+from app.domain.attention.rules import RULES as REPAIR_AND_CASH_RULES
+from app.domain.attention.rules import Context
+from app.domain.attention.schemas import AttentionItem, AttentionQueue, Urgency, WallBoard
+from app.domain.auth.principal import Actor
+from app.domain.base import utcnow
+from app.domain.registry.estates import Estate
+from app.domain.registry.service import check_estate
+from app.domain.stock import attention as stock_attention
+
+_ORDER = {Urgency.overdue: 0, Urgency.due_soon: 1, Urgency.later: 2}
+RULES = [*REPAIR_AND_CASH_RULES, *desk_rules.RULES, *stock_attention.RULES]
+
+
+async def queue(session: AsyncSession, *, actor: Actor, now: datetime | None = None) -> AttentionQueue:
+    now = now or utcnow()
+    estates = list((await session.execute(select(Estate).where(Estate.id.in_(actor.estate_ids))
+                                          .order_by(Estate.name))).scalars()) if actor.estate_ids else []
+    ctx = Context(actor=actor, estates=estates, now=now)
+    items: list[AttentionItem] = []
+    counts: dict[str, int] = {}
+    for rule in RULES:
+        if not estates or not rule.applies(actor):
+            continue
+        found, total = await rule.find(session, ctx)
+        items.extend(found)
+        counts[rule.kind] = total
+    items.sort(key=lambda i: (_ORDER[i.urgency], i.deadline is None, i.deadline.timestamp() if i.deadline else 0, i.kind))
+    return AttentionQueue(generated_at=now, items=items, counts=counts,
+                          overdue=sum(1 for i in items if i.urgency is Urgency.overdue))
+
+
+async def wall_board(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, now: datetime | None = None) -> WallBoard:
+    """Every rule over the whole estate, whoever must act on it."""
+    estate = await check_estate(session, actor=actor, estate_id=estate_id)
+    now = now or utcnow()
+    ctx = Context(actor=actor, estates=[estate], now=now, person=False)
+    counts, overdue = {}, {}
+    for rule in RULES:
+        found, total = await rule.find(session, ctx)
+        counts[rule.kind] = total
+        overdue[rule.kind] = sum(1 for i in found if i.urgency is Urgency.overdue)
+    return WallBoard(estate_id=estate.id, generated_at=now, counts=counts, overdue=overdue)

@@ -1,0 +1,117 @@
+"""Domain events in an outbox, and the webhooks that carry them to integrations.
+
+An event is written in the same transaction as the change that caused it, together with one
+delivery row per subscribed endpoint: a rolled-back change leaves neither, a committed one
+leaves both, and a crash after the commit leaves the delivery pending for the next
+dispatcher. Deliveries are at-least-once; the event id lets the receiver de-duplicate.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlmodel import Field
+
+from app.domain.base import Entity, EstateScoped
+from app.domain.transitions import TransitionTable
+
+
+class EventType(str, Enum):
+    request_registered = "request.registered"
+    order_dispatched = "order.dispatched"
+    order_time_confirmed = "order.time_confirmed"
+    order_completed = "order.completed"
+    callback_done = "callback.done"
+    payment_received = "payment.received"
+    receipt_voided = "receipt.voided"
+    cash_handed_over = "cash.handed_over"
+    report_ready = "report.ready"
+    deadline_missed = "deadline.missed"
+
+
+class OutboxEvent(EstateScoped, table=True):
+    __tablename__ = "outbox_event"
+    __table_args__ = (Index("ix_outbox_event_estate_seq", "estate_id", "seq"),)
+
+    # A total order for readers that resume ("everything after 1234"): the stream's Last-Event-ID.
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False, unique=True))
+    type: str = Field(max_length=40)
+    entity: str = Field(max_length=40)
+    entity_id: str = Field(max_length=64)
+    occurred_at: datetime = Field(sa_type=DateTime(timezone=True))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+
+
+class WebhookEndpoint(EstateScoped, table=True):
+    __tablename__ = "webhook_endpoint"
+
+    url: str = Field(max_length=500)
+    description: str = Field(default="", max_length=200)
+    # Empty: every event type.
+    event_types: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(40)), nullable=False))
+    secret: str = Field(max_length=100)  # kept in clear: the server signs with it
+    active: bool = True
+    disabled_reason: str = Field(default="", max_length=200)
+    disabled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # Consecutive failed attempts, and since when; a success resets both.
+    failure_streak: int = 0
+    failing_since: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    def wants(self, event_type: str) -> bool:
+        return self.active and (not self.event_types or event_type in self.event_types)
+
+
+class DeliveryStatus(str, Enum):
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"  # gave up after the retry window; a manual redelivery revives it
+
+
+DELIVERY_TRANSITIONS: TransitionTable[DeliveryStatus] = TransitionTable("webhook_delivery", {
+    (DeliveryStatus.pending, "succeed"): DeliveryStatus.delivered,
+    (DeliveryStatus.pending, "retry"): DeliveryStatus.pending,
+    (DeliveryStatus.pending, "give_up"): DeliveryStatus.failed,
+    (DeliveryStatus.pending, "redeliver"): DeliveryStatus.pending,
+    (DeliveryStatus.delivered, "redeliver"): DeliveryStatus.pending,
+    (DeliveryStatus.failed, "redeliver"): DeliveryStatus.pending,
+})
+
+
+class WebhookDelivery(Entity, table=True):
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint_id"),
+        # The dispatcher's scan: only pending rows, by when they are due.
+        Index("ix_webhook_delivery_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    )
+
+    estate_id: uuid.UUID = Field(foreign_key="estate.id", index=True)
+    event_id: uuid.UUID = Field(foreign_key="outbox_event.id", index=True)
+    endpoint_id: uuid.UUID = Field(foreign_key="webhook_endpoint.id", index=True)
+    status: DeliveryStatus = Field(default=DeliveryStatus.pending, sa_type=String(20))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=DateTime(timezone=True))
+    # Retries stop RETRY_WINDOW after this: the event's time, or a manual redelivery's.
+    retry_from: datetime = Field(sa_type=DateTime(timezone=True))
+    last_status_code: int | None = None
+    last_error: str = Field(default="", max_length=500)
+    delivered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    def move(self, action: str) -> None:
+        self.status = DELIVERY_TRANSITIONS.next_state(DeliveryStatus(self.status), action)
+
+
+class WebhookAttempt(Entity, table=True):
+    """One HTTP attempt of a delivery: the delivery log."""
+
+    __tablename__ = "webhook_attempt"
+
+    delivery_id: uuid.UUID = Field(foreign_key="webhook_delivery.id", index=True)
+    at: datetime = Field(sa_type=DateTime(timezone=True))
+    status_code: int | None = None
+    error: str = Field(default="", max_length=500)
+    duration_ms: int = 0

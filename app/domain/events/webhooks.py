@@ -1,0 +1,150 @@
+"""Subscribing integrations to events, and looking after their deliveries."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.audit import service as audit
+from app.domain.auth.principal import Actor
+from app.domain.base import snapshot, utcnow
+from app.domain.errors import Conflict, NotFound
+from app.domain.events import signing
+from app.domain.events.model import DeliveryStatus, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.domain.events.schemas import AttemptRead, DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate, WebhookWithSecret
+from app.domain.pagination import PageRequest, paginate
+from app.domain.registry.service import check_estate
+
+NO_SECRET = {"secret"}
+
+
+class WebhookNotFound(NotFound):
+    title = "Webhook endpoint not found"
+
+
+class DeliveryNotFound(NotFound):
+    title = "Webhook delivery not found"
+
+
+class WebhookDisabled(Conflict):
+    title = "The endpoint is switched off; re-enable it before redelivering"
+
+
+def to_read(row: WebhookEndpoint) -> WebhookRead:
+    return WebhookRead.model_validate(row, from_attributes=True)
+
+
+def with_secret(row: WebhookEndpoint) -> WebhookWithSecret:
+    return WebhookWithSecret.model_validate(row, from_attributes=True)
+
+
+async def _load(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID) -> WebhookEndpoint:
+    row = await session.get(WebhookEndpoint, webhook_id)
+    if row is None or not actor.sees(row.estate_id):
+        raise WebhookNotFound(webhook_id=str(webhook_id))
+    return row
+
+
+async def _audit(session: AsyncSession, actor: Actor, action: str, row: WebhookEndpoint, before: dict | None) -> None:
+    await audit.record(session, actor=actor, action=action, entity="webhook_endpoint", entity_id=row.id,
+                       estate_id=row.estate_id, before=before, after=snapshot(row, exclude=NO_SECRET))
+
+
+async def create(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: WebhookCreate) -> WebhookWithSecret:
+    await check_estate(session, actor=actor, estate_id=estate_id)
+    row = WebhookEndpoint(estate_id=estate_id, url=str(data.url), description=data.description,
+                          event_types=sorted({t.value for t in data.event_types}), secret=signing.new_secret())
+    session.add(row)
+    await session.flush()
+    await _audit(session, actor, "webhook.create", row, None)
+    return with_secret(row)
+
+
+async def list_for_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID) -> list[WebhookRead]:
+    await check_estate(session, actor=actor, estate_id=estate_id)
+    rows = (await session.execute(select(WebhookEndpoint).where(WebhookEndpoint.estate_id == estate_id)
+                                  .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id))).scalars()
+    return [to_read(r) for r in rows]
+
+
+async def get(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID) -> WebhookRead:
+    return to_read(await _load(session, actor=actor, webhook_id=webhook_id))
+
+
+async def update(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID, data: WebhookUpdate) -> WebhookRead:
+    row = await _load(session, actor=actor, webhook_id=webhook_id)
+    before = snapshot(row, exclude=NO_SECRET)
+    if data.url is not None:
+        row.url = str(data.url)
+    if data.description is not None:
+        row.description = data.description
+    if data.event_types is not None:
+        row.event_types = sorted({t.value for t in data.event_types})
+    if data.active is True and not row.active:
+        # A fresh start: the streak that switched it off is history (kept in the audit).
+        row.active, row.disabled_at, row.disabled_reason = True, None, ""
+        row.failure_streak, row.failing_since = 0, None
+    elif data.active is False:
+        row.active, row.disabled_at, row.disabled_reason = False, utcnow(), "switched off by a user"
+    session.add(row)
+    await session.flush()
+    await _audit(session, actor, "webhook.update", row, before)
+    return to_read(row)
+
+
+async def rotate_secret(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID) -> WebhookWithSecret:
+    row = await _load(session, actor=actor, webhook_id=webhook_id)
+    before = snapshot(row, exclude=NO_SECRET)
+    row.secret = signing.new_secret()
+    session.add(row)
+    await session.flush()
+    await _audit(session, actor, "webhook.rotate_secret", row, before)
+    return with_secret(row)
+
+
+async def _delivery_reads(session: AsyncSession, rows: Sequence[tuple[WebhookDelivery, str]]) -> list[DeliveryRead]:
+    ids = [d.id for d, _ in rows]
+    logs: dict[uuid.UUID, list[AttemptRead]] = {i: [] for i in ids}
+    if ids:
+        attempts = await session.execute(select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids))
+                                         .order_by(WebhookAttempt.at, WebhookAttempt.id))
+        for a in attempts.scalars():
+            logs[a.delivery_id].append(AttemptRead.model_validate(a, from_attributes=True))
+    columns = [c.key for c in WebhookDelivery.__table__.columns]
+    return [DeliveryRead.model_validate({**{k: getattr(d, k) for k in columns}, "event_type": event_type, "log": logs[d.id]})
+            for d, event_type in rows]
+
+
+async def deliveries(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID, page: PageRequest,
+                     status: DeliveryStatus | None = None) -> tuple[list[DeliveryRead], int]:
+    await _load(session, actor=actor, webhook_id=webhook_id)
+    stmt = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == webhook_id)
+    if status is not None:
+        stmt = stmt.where(WebhookDelivery.status == status.value)
+    rows, total = await paginate(session, stmt, page, sortable={"created_at": WebhookDelivery.created_at},
+                                 default=[WebhookDelivery.created_at.desc(), WebhookDelivery.id])
+    types = dict((await session.execute(select(OutboxEvent.id, OutboxEvent.type)
+                                        .where(OutboxEvent.id.in_([d.event_id for d in rows])))).all())
+    return await _delivery_reads(session, [(d, types[d.event_id]) for d in rows]), total
+
+
+async def redeliver(session: AsyncSession, *, actor: Actor, delivery_id: uuid.UUID) -> DeliveryRead:
+    stmt = select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update()
+    delivery = (await session.execute(stmt)).scalar_one_or_none()
+    if delivery is None or not actor.sees(delivery.estate_id):
+        raise DeliveryNotFound(delivery_id=str(delivery_id))
+    endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
+    if endpoint is None or not endpoint.active:
+        raise WebhookDisabled(webhook_id=str(delivery.endpoint_id))
+    before = snapshot(delivery)
+    delivery.move("redeliver")
+    # A revived delivery gets a fresh retry window from now.
+    delivery.next_attempt_at = delivery.retry_from = utcnow()
+    session.add(delivery)
+    await session.flush()
+    await audit.record(session, actor=actor, action="webhook_delivery.redeliver", entity="webhook_delivery",
+                       entity_id=delivery.id, estate_id=delivery.estate_id, before=before, after=snapshot(delivery))
+    event_type = (await session.execute(select(OutboxEvent.type).where(OutboxEvent.id == delivery.event_id))).scalar_one()
+    return (await _delivery_reads(session, [(delivery, event_type)]))[0]

@@ -1,0 +1,133 @@
+"""Which owners hear about an event, in which words; and the templates an estate sets."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.audit import service as audit
+from app.domain.auth.principal import Actor
+from app.domain.base import snapshot
+from app.domain.events.model import EventType, OutboxEvent
+from app.domain.notifications import templates
+from app.domain.notifications.model import NotificationStatus, NotificationTemplate, OwnerNotification
+from app.domain.notifications.schemas import NotificationRead, TemplateRead
+from app.domain.pagination import PageRequest, paginate
+from app.domain.registry.estates import Estate
+from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwner
+from app.domain.registry.names import addressed_as
+from app.domain.registry.service import check_estate
+from app.domain.repairs.scripts import address_of, appointment_phrase
+
+
+async def _owners_to_tell(session: AsyncSession, unit_id: uuid.UUID) -> list[tuple[Owner, str]]:
+    """The unit's primary owners with a mobile number (a landline cannot take an SMS)."""
+    stmt = (select(Owner, OwnerPhone.phone).join(UnitOwner, UnitOwner.owner_id == Owner.id)
+            .join(OwnerPhone, OwnerPhone.owner_id == Owner.id)
+            .where(UnitOwner.unit_id == unit_id, UnitOwner.is_primary.is_(True), OwnerPhone.phone.regexp_match(r"^1\d{10}$"))
+            .order_by(Owner.full_name, Owner.id, OwnerPhone.phone))
+    first: dict[uuid.UUID, tuple[Owner, str]] = {}
+    for owner, phone in (await session.execute(stmt)).all():
+        first.setdefault(owner.id, (owner, phone))
+    return list(first.values())
+
+
+async def _address(session: AsyncSession, unit_id: uuid.UUID) -> str:
+    row = (await session.execute(select(Building.name, Unit.entrance, Unit.number).join(Building, Building.id == Unit.building_id)
+                                 .where(Unit.id == unit_id))).one_or_none()
+    if row is None:
+        return ""
+    return address_of(building_name=row.name, entrance=row.entrance, number=row.number, location="")
+
+
+def _when(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+async def on_event(session: AsyncSession, event: OutboxEvent) -> int:
+    """Write the notifications an event calls for; returns how many."""
+    try:
+        kind = EventType(event.type)
+    except ValueError:
+        return 0
+    unit = event.data.get("unit_id")
+    if kind not in templates.DEFAULTS or not unit:
+        return 0
+    unit_id = uuid.UUID(unit)
+    owners = await _owners_to_tell(session, unit_id)
+    if not owners:
+        return 0
+    estate = await session.get(Estate, event.estate_id)
+    custom = (await session.execute(select(NotificationTemplate.text).where(
+        NotificationTemplate.estate_id == event.estate_id, NotificationTemplate.event_type == kind.value))).scalar()
+    amount = event.data.get("amount")
+    values = {"office": estate.office_name if estate else "", "address": await _address(session, unit_id),
+              "receipt_number": event.data.get("receipt_number"),
+              "amount": f"{Decimal(amount):.2f}" if amount else None,
+              "appointment": appointment_phrase(_when(event.data.get("start")), _when(event.data.get("end")),
+                                                tz=ZoneInfo(estate.time_zone if estate else "Asia/Shanghai"))}
+    for owner, phone in owners:
+        words = {**values, "owner": addressed_as(full_name=owner.full_name, surname=owner.surname, title=owner.title)}
+        session.add(OwnerNotification(
+            estate_id=event.estate_id, event_id=event.id, event_type=kind.value, owner_id=owner.id, unit_id=unit_id,
+            phone=phone, text=templates.render(kind, custom or templates.DEFAULTS[kind], words),
+            next_attempt_at=event.occurred_at))
+    await session.flush()
+    return len(owners)
+
+
+# --- the estate's templates and the log -------------------------------------------------------
+
+async def list_templates(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID) -> list[TemplateRead]:
+    await check_estate(session, actor=actor, estate_id=estate_id)
+    custom = dict((await session.execute(select(NotificationTemplate.event_type, NotificationTemplate.text)
+                                         .where(NotificationTemplate.estate_id == estate_id))).all())
+    return [TemplateRead(event_type=k, text=custom.get(k.value, text), is_default=k.value not in custom,
+                         placeholders=sorted(templates.PLACEHOLDERS[k])) for k, text in templates.DEFAULTS.items()]
+
+
+async def set_template(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, event_type: EventType,
+                       text: str | None) -> TemplateRead:
+    """Save an estate's wording, or (text None) go back to the default."""
+    await check_estate(session, actor=actor, estate_id=estate_id)
+    if event_type not in templates.DEFAULTS:
+        raise templates.UnknownPlaceholder(f"{event_type.value} sends no owner notification", field="event_type")
+    if text is not None:
+        templates.check(event_type, text)
+    row = (await session.execute(select(NotificationTemplate).where(
+        NotificationTemplate.estate_id == estate_id, NotificationTemplate.event_type == event_type.value))).scalar_one_or_none()
+    before = snapshot(row) if row else None
+    if text is None:
+        if row is not None:
+            await session.delete(row)
+    elif row is None:
+        row = NotificationTemplate(estate_id=estate_id, event_type=event_type.value, text=text)
+        session.add(row)
+    else:
+        row.text = text
+    await session.flush()
+    await audit.record(session, actor=actor, action="notification_template.set", entity="notification_template",
+                       entity_id=f"{estate_id}:{event_type.value}", estate_id=estate_id, before=before,
+                       after=snapshot(row) if text is not None else None)
+    return TemplateRead(event_type=event_type, text=text or templates.DEFAULTS[event_type], is_default=text is None,
+                        placeholders=sorted(templates.PLACEHOLDERS[event_type]))
+
+
+async def list_sent(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
+                    owner_id: uuid.UUID | None = None, status: NotificationStatus | None = None,
+                    ) -> tuple[list[NotificationRead], int]:
+    await check_estate(session, actor=actor, estate_id=estate_id)
+    stmt = select(OwnerNotification).where(OwnerNotification.estate_id == estate_id)
+    if owner_id is not None:
+        stmt = stmt.where(OwnerNotification.owner_id == owner_id)
+    if status is not None:
+        stmt = stmt.where(OwnerNotification.status == status.value)
+    rows, total = await paginate(session, stmt, page, sortable={"created_at": OwnerNotification.created_at},
+                                 default=[OwnerNotification.created_at.desc(), OwnerNotification.id])
+    columns = [c.key for c in OwnerNotification.__table__.columns]
+    return [NotificationRead.model_validate({k: getattr(r, k) for k in columns}) for r in rows], total

@@ -1,0 +1,47 @@
+"""The default wording of owner notifications, and rendering with the owner's surname and title.
+
+Pure functions. An estate may replace any text; a replacement may use only the placeholders
+of its event, checked when it is saved, so a message never goes out with "{unknown}" in it.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from app.domain.errors import Invalid
+from app.domain.events.model import EventType
+from app.domain.repairs.scripts import MalformedTemplate, placeholders_in
+
+__all__ = ["DEFAULTS", "PLACEHOLDERS", "MalformedTemplate", "UnknownPlaceholder", "check", "render"]
+
+_COMMON = {"owner", "office", "address"}
+PLACEHOLDERS: dict[EventType, set[str]] = {
+    EventType.order_dispatched: _COMMON | {"appointment"},
+    EventType.order_time_confirmed: _COMMON | {"appointment"},
+    EventType.order_completed: _COMMON,
+    EventType.payment_received: _COMMON | {"amount", "receipt_number"},
+}
+# A dispatch names the time when the desk booked it; a technician's confirmation when he set it.
+DEFAULTS: dict[EventType, str] = {
+    EventType.order_dispatched: "{owner}您好，{office}已安排维修人员于{appointment}到{address}上门维修，请保持电话畅通。",
+    EventType.order_time_confirmed: "{owner}您好，{office}已安排维修人员于{appointment}到{address}上门维修，请保持电话畅通。",
+    EventType.order_completed: "{owner}您好，您报修的{address}维修已完成。如仍有问题，请致电{office}。",
+    EventType.payment_received: "{owner}您好，您为{address}缴纳的{amount}元已收到，收据号{receipt_number}。{office}",
+}
+FALLBACKS = {"owner": "业主", "office": "管理处", "address": "您的房屋", "appointment": "约定时间"}
+
+
+class UnknownPlaceholder(Invalid):
+    title = "The template uses a placeholder this notification does not have"
+
+
+def check(event_type: EventType, text: str) -> None:
+    allowed = PLACEHOLDERS[event_type]
+    for name in placeholders_in(text):
+        if name not in allowed:
+            raise UnknownPlaceholder(f"{{{name}}} is not a placeholder of {event_type.value}", field="text",
+                                     placeholder=name, allowed=sorted(allowed))
+
+
+def render(event_type: EventType, text: str, values: Mapping[str, str | None]) -> str:
+    check(event_type, text)
+    return text.format_map({n: values.get(n) or FALLBACKS.get(n, "") for n in PLACEHOLDERS[event_type]})
