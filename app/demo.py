@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import demo_names as names
-from app import demo_repairs
+from app import demo_complaints, demo_desk, demo_fees, demo_repairs, demo_staff, demo_stock
 from app.domain.audit import service as audit
 from app.domain.auth import secrets
 from app.domain.auth.model import User, UserEstate
@@ -241,7 +241,9 @@ async def _owners(ctx: DemoContext) -> None:
 
 
 # Later areas append their steps here (repair history, a year of billing, ...).
-STEPS: list[Step] = [_company_and_estates, _staff, _buildings_and_units, _owners, demo_repairs.repair_history]
+STEPS: list[Step] = [_company_and_estates, _staff, _buildings_and_units, _owners, demo_repairs.repair_history,
+                     demo_fees.fee_history, demo_staff.attendance_history, demo_staff.rental_listings,
+                     demo_complaints.complaint_history, demo_stock.stock_history, demo_desk.desk_history]
 
 
 async def load_demo(session: AsyncSession, *, steps: list[Step] | None = None) -> DemoLogins:

@@ -2,8 +2,9 @@
 from fastapi import APIRouter
 
 from app.api import (
-    attendance, audit, auth, bills, callbacks, cash, complaints, desk, estates, fee_reports, fees, jobs, payments, registry,
-    rentals, repair_reports, repair_requests, roster, stock, technicians, users, vouchers, work_orders,
+    attendance, attention, audit, auth, bills, callbacks, cash, complaints, desk, estates, fee_reports, fees, jobs,
+    notifications, payments, registry, rentals, repair_reports, repair_requests, roster, stock, stream, technicians,
+    users, vouchers, webhooks, work_orders,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -28,6 +29,10 @@ ROUTERS: list[APIRouter] = [
     attendance.router,
     rentals.router,
     stock.router,
+    attention.router,
+    stream.router,
+    notifications.router,
+    webhooks.router,
     audit.router,
     jobs.router,
 ]

@@ -9,11 +9,13 @@ from app.domain.attendance import model as _attendance  # noqa: F401
 from app.domain.callbacks import model as _callbacks  # noqa: F401
 from app.domain.complaints import model as _complaints  # noqa: F401
 from app.domain.desk import model as _desk  # noqa: F401
+from app.domain.events import model as _events  # noqa: F401
 from app.domain.fees import cash_model as _cash  # noqa: F401
 from app.domain.fees import model as _fees  # noqa: F401
 from app.domain.fees import payments_model as _payments  # noqa: F401
 from app.domain.fees import reports_model as _fee_reports  # noqa: F401
 from app.domain.idempotency import model as _idempotency  # noqa: F401
+from app.domain.notifications import model as _notifications  # noqa: F401
 from app.domain.registry import estates as _estates  # noqa: F401
 from app.domain.registry import model as _registry  # noqa: F401
 from app.domain.rentals import model as _rentals  # noqa: F401

@@ -71,6 +71,11 @@ class Perm(str, Enum):
     stock_configure = "stock:configure"  # stock items and their cost
     stocktake_count = "stocktake:count"  # open a count, enter counted quantities
     stocktake_post = "stocktake:post"
+    # What needs me now, and the events that tell integrations (issue 6).
+    webhooks_manage = "webhooks:manage"
+    attention_read = "attention:read"
+    events_stream = "events:stream"
+    notifications_manage = "notifications:manage"  # the wording of owner notifications
 
 
 R = Role
@@ -141,6 +146,11 @@ GRANTS: dict[Perm, set[Role]] = {
     Perm.stock_configure: {R.supervisor, R.finance, R.admin},
     Perm.stocktake_count: {R.receptionist, R.supervisor, R.finance, R.admin},
     Perm.stocktake_post: {R.supervisor, R.finance, R.admin},
+    # Integrations are wired up by the administrator, who holds their secrets.
+    Perm.webhooks_manage: {R.admin},
+    Perm.attention_read: _ALL,
+    Perm.events_stream: _ALL,
+    Perm.notifications_manage: {R.supervisor, R.admin},
 }
 
 # What an integration's read-only API key may do.
