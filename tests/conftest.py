@@ -25,9 +25,21 @@ async def template_db(pg_server: str) -> AsyncIterator[str]:
     await db.drop(pg_server, name)
 
 
+@pytest.fixture(scope="session")
+async def worker_db(pg_server: str, template_db: str) -> AsyncIterator[str]:
+    """This test worker's database, emptied before each test."""
+    name = await db.clone(pg_server, template_db)
+    yield name
+    await db.drop(pg_server, name)
+
+
 @pytest.fixture
-async def database_url(pg_server: str, template_db: str) -> AsyncIterator[str]:
-    """A fresh database for this test, copied from the template."""
+async def database_url(request: pytest.FixtureRequest, pg_server: str, template_db: str, worker_db: str) -> AsyncIterator[str]:
+    """An empty database for this test: the worker's, wiped; or a fresh copy of the template when
+    the test is marked `fresh_database` or the server will not let us wipe."""
+    if request.node.get_closest_marker("fresh_database") is None and await db.wipe(pg_server, worker_db):
+        yield with_database(pg_server, worker_db)
+        return
     name = await db.clone(pg_server, template_db)
     yield with_database(pg_server, name)
     await db.drop(pg_server, name)

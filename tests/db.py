@@ -1,4 +1,4 @@
-"""Test databases: one server per run, a template per run, a fresh copy per test."""
+"""Test databases: one server per run, a template per run, one database per worker emptied before each test."""
 from __future__ import annotations
 
 import os
@@ -63,6 +63,29 @@ async def clone(server: str, template: str) -> str:
     name = f"pd_t_{uuid.uuid4().hex[:12]}"
     await admin_execute(server, f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
     return name
+
+
+_WIPE: dict[str, str] = {}
+
+
+async def wipe(server: str, name: str) -> bool:
+    """Empty every table of a database: about 10 ms, where a fresh copy costs 300 ms or more.
+
+    With triggers off for the session (session_replication_role), so neither foreign keys nor
+    the audit trail's append-only trigger stand in the way. That needs a superuser, which the
+    embedded server's is; False where it is not, and the caller copies the template instead.
+    """
+    conn = await asyncpg.connect(dsn(with_database(server, name)))
+    try:
+        if name not in _WIPE:
+            tables = await conn.fetch("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public'")
+            _WIPE[name] = "".join(f"DELETE FROM {t[0]};" for t in tables)
+        await conn.execute(f"SET session_replication_role = replica; {_WIPE[name]} RESET session_replication_role;")
+        return True
+    except asyncpg.InsufficientPrivilegeError:
+        return False
+    finally:
+        await conn.close()
 
 
 async def drop(server: str, name: str) -> None:
