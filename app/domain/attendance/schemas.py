@@ -9,14 +9,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from app.domain.attendance.model import AttendanceStatus, Shift
 from app.domain.attendance.rules import DayType
+from app.domain.types import no_nul as _no_nul
 
 _Strict = ConfigDict(extra="forbid")
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
 
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_nul)]

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.domain.complaints.model import Category, Channel, ComplaintStatus, Severity, StepKind, WindowUnit
-from app.domain.types import LongText, OptionalText, _text
+from app.domain.types import LongText, OptionalText, text as _text
 
 _Strict = ConfigDict(extra="forbid")
 OptionalName = _text(100, min_length=0)

@@ -6,24 +6,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 from app.domain.desk.model import LinkKind, ShiftKind, ShiftStatus
 from app.domain.repairs.request_schemas import ServiceRequestCreate
-from app.domain.types import LongText, Name, OptionalText, ShortText
+from app.domain.types import LongText, Name, OptionalText, ShortText, text
 
 _Strict = ConfigDict(extra="forbid")
 CENT = Decimal("0.01")
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
 def _text(max_length: int):  # noqa: ANN202
-    return Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length), AfterValidator(_no_nul)]
+    return text(max_length, min_length=0)
 
 
 Place = _text(200)

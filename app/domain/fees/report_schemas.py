@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, PlainSerializer
 
 from app.domain.fees.payments_model import PaymentMethod, ReceiptSeries, ReceiptStatus
+from app.domain.types import MONTH_PATTERN, WEEK_PATTERN, real_week
 
 CENT = Decimal("0.01")
 RATE_PLACES = Decimal("0.0001")
@@ -22,22 +23,6 @@ ReportFormat = Literal["json", "csv", "xlsx"]
 class FeeReportKind(str, Enum):
     saturday_register = "saturday_register"  # 'YYYY-Www': the Saturday-to-Friday week (§5.5)
     month_end = "month_end"  # 'YYYY-MM' (§5.8)
-
-# Years the office's paper can be about; keeps local-midnight arithmetic far from datetime's edges.
-WEEK_PATTERN = r"^20\d{2}-W\d{2}$"
-MONTH_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"
-
-
-def real_week(week: str) -> str:
-    """2026-W60 matches the pattern but names no week; 2025-W53 would silently become 2026-W01."""
-    try:
-        monday = datetime.strptime(week + "-1", "%G-W%V-%u")
-    except ValueError:
-        raise ValueError("not an ISO week") from None
-    if monday.strftime("%G-W%V") != week:
-        raise ValueError("not an ISO week of that year")
-    return week
-
 
 Week = Annotated[str, Field(pattern=WEEK_PATTERN, max_length=8, description="An ISO week: 2026-W48"), AfterValidator(real_week)]
 Month = Annotated[str, Field(pattern=MONTH_PATTERN, max_length=7, description="A month: 2026-11")]

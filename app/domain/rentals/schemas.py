@@ -6,24 +6,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from app.domain.rentals.model import ContactPreference, Furnishing, RentalStatus
+from app.domain.types import text
 
 CENT = Decimal("0.01")
 MAX_PHOTOS = 12
 _Strict = ConfigDict(extra="forbid")
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
 def _text(max_length: int, min_length: int = 0):  # noqa: ANN202
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     AfterValidator(_no_nul)]
+    return text(max_length, min_length)
 
 
 Rent = Annotated[Decimal, Field(gt=0, le=Decimal("9999999.99"), max_digits=9, decimal_places=2, allow_inf_nan=False,

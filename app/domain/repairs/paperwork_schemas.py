@@ -10,23 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.domain.repairs.model import Channel, RequestKind, Urgency, WorkOrderStatus
 from app.domain.repairs.paperwork_model import LineDecision, ManifestKind
-from app.domain.types import ShortText
-
-# Years the office's paper can be about; keeps local-midnight arithmetic far from datetime's edges.
-WEEK_PATTERN = r"^20\d{2}-W\d{2}$"
-MONTH_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"
-
-
-def _real_week(week: str) -> str:
-    # 2026-W60 matches the pattern but names no week; 2025-W53 would silently become 2026-W01.
-    try:
-        monday = datetime.strptime(week + "-1", "%G-W%V-%u")
-    except ValueError:
-        raise ValueError("not an ISO week") from None
-    if monday.strftime("%G-W%V") != week:
-        raise ValueError("not an ISO week of that year")
-    return week
-
+from app.domain.types import MONTH_PATTERN, WEEK_PATTERN, ShortText, real_week
 
 def _sane_day(day: date) -> date:
     if not 2000 <= day.year <= 2099:
@@ -34,7 +18,7 @@ def _sane_day(day: date) -> date:
     return day
 
 
-IsoWeek = Annotated[str, Field(pattern=WEEK_PATTERN, max_length=8, description="An ISO week: 2026-W48"), AfterValidator(_real_week)]
+IsoWeek = Annotated[str, Field(pattern=WEEK_PATTERN, max_length=8, description="An ISO week: 2026-W48"), AfterValidator(real_week)]
 Month = Annotated[str, Field(pattern=MONTH_PATTERN, max_length=7, description="A month: 2026-11")]
 ReportDay = Annotated[date, AfterValidator(_sane_day)]
 

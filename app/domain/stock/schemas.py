@@ -9,15 +9,9 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from app.domain.stock.model import CENT, QTY, MovementKind, StockCategory, StocktakeStatus
-from app.domain.types import Code, Name
+from app.domain.types import Code, Name, no_nul as _no_nul, text
 
 _Strict = ConfigDict(extra="forbid")
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
 
 
 def _not_zero(value: Decimal) -> Decimal:
@@ -27,7 +21,7 @@ def _not_zero(value: Decimal) -> Decimal:
 
 
 def _text(max_length: int) -> object:
-    return Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length), AfterValidator(_no_nul)]
+    return text(max_length, min_length=0)
 
 
 Note = _text(500)
