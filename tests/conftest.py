@@ -4,10 +4,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from app.config import Settings
 from app.db import with_database
+from app.demo import DemoLogins, load_demo
 from app.main import create_app
 from tests import db
 
@@ -22,6 +23,8 @@ async def template_db(pg_server: str) -> AsyncIterator[str]:
     await db.make_disposable(pg_server)
     name = await db.create_template(pg_server)
     yield name
+    if name in _demo_templates:
+        await db.drop(pg_server, _demo_templates.pop(name)[0])
     await db.drop(pg_server, name)
 
 
@@ -33,10 +36,45 @@ async def worker_db(pg_server: str, template_db: str) -> AsyncIterator[str]:
     await db.drop(pg_server, name)
 
 
+_demo_templates: dict[str, tuple[str, DemoLogins]] = {}
+
+
+async def _demo_template(pg_server: str, template_db: str) -> tuple[str, DemoLogins]:
+    """The demo company, loaded once per test worker (about 15 s) and copied for each `demo` test."""
+    if template_db not in _demo_templates:
+        name = await db.clone(pg_server, template_db)
+        engine = create_async_engine(with_database(pg_server, name))
+        async with AsyncSession(engine, expire_on_commit=False) as s:
+            logins = await load_demo(s)
+            await s.commit()
+        await engine.dispose()
+        _demo_templates[template_db] = (name, logins)
+    return _demo_templates[template_db]
+
+
+@pytest.fixture
+async def demo_template(pg_server: str, template_db: str) -> tuple[str, DemoLogins]:
+    return await _demo_template(pg_server, template_db)
+
+
+@pytest.fixture
+async def demo_logins(request: pytest.FixtureRequest, demo_template: tuple[str, DemoLogins]) -> DemoLogins:
+    """What load_demo returned for the database of a test marked `demo`."""
+    assert request.node.get_closest_marker("demo"), "mark the test with @pytest.mark.demo"
+    return demo_template[1]
+
+
 @pytest.fixture
 async def database_url(request: pytest.FixtureRequest, pg_server: str, template_db: str, worker_db: str) -> AsyncIterator[str]:
     """An empty database for this test: the worker's, wiped; or a fresh copy of the template when
-    the test is marked `fresh_database` or the server will not let us wipe."""
+    the test is marked `fresh_database` or the server will not let us wipe; or a copy of the
+    demo company when it is marked `demo`."""
+    if request.node.get_closest_marker("demo") is not None:
+        template, _ = await _demo_template(pg_server, template_db)
+        name = await db.clone(pg_server, template)
+        yield with_database(pg_server, name)
+        await db.drop(pg_server, name)
+        return
     if request.node.get_closest_marker("fresh_database") is None and await db.wipe(pg_server, worker_db):
         yield with_database(pg_server, worker_db)
         return

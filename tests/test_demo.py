@@ -1,8 +1,9 @@
 """The demo company: sizes, every role, clean phones, and a login that works."""
-import time
-
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from app.db import with_database
 from app.demo import DEMO_PASSWORD, has_company, load_demo
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.model import User, UserEstate
@@ -15,17 +16,9 @@ async def _count(session, model, *where) -> int:
     return (await session.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
 
 
-async def _load(session):
-    started = time.perf_counter()
-    logins = await load_demo(session)
-    await session.commit()
-    return logins, time.perf_counter() - started
-
-
-async def test_demo_sizes_and_timing(session):
-    assert not await has_company(session)
-    logins, _seconds = await _load(session)  # its speed is measured in bench/, not asserted here
-    assert await has_company(session)
+@pytest.mark.demo
+async def test_demo_sizes(session, demo_logins):
+    logins = demo_logins
     assert await _count(session, Estate) == 2
     assert 9 <= await _count(session, Building) <= 11
     units = await _count(session, Unit)
@@ -39,8 +32,8 @@ async def test_demo_sizes_and_timing(session):
     assert logins.password == DEMO_PASSWORD
 
 
+@pytest.mark.demo
 async def test_demo_roster_shape(session):
-    await _load(session)
     private_units = await _count(session, Unit, Unit.is_public.is_(False))
     owned = (await session.execute(select(func.count(func.distinct(UnitOwner.unit_id))))).scalar_one()
     assert owned == private_units  # every flat has an owner, public parts none
@@ -57,8 +50,9 @@ async def test_demo_roster_shape(session):
     assert sum(1 for _, s, _ in owners if s in "王李张刘陈") > len(owners) * 0.2
 
 
-async def test_demo_staff_every_role(session):
-    logins, _ = await _load(session)
+@pytest.mark.demo
+async def test_demo_staff_every_role(session, demo_logins):
+    logins = demo_logins
     users = (await session.execute(select(User))).scalars().all()
     roles = {r for u in users for r in u.roles}
     assert roles == {r.value for r in Role}
@@ -68,18 +62,23 @@ async def test_demo_staff_every_role(session):
     assert "qs.reception" in {u.username for u in users}
 
 
-async def test_demo_is_reproducible(session):
-    first = await load_demo(session)
-    names = (await session.execute(select(Owner.full_name).order_by(Owner.full_name))).scalars().all()
-    await session.rollback()
+async def test_demo_loads_into_an_empty_database_the_same_every_time(session, demo_template, pg_server):
+    # The worker's demo template was loaded by another call of load_demo; this one must agree.
+    assert not await has_company(session)
     second = await load_demo(session)
+    assert await has_company(session)
     again = (await session.execute(select(Owner.full_name).order_by(Owner.full_name))).scalars().all()
+    name, first = demo_template
+    engine = create_async_engine(with_database(pg_server, name))
+    async with AsyncSession(engine) as other:
+        names = (await other.execute(select(Owner.full_name).order_by(Owner.full_name))).scalars().all()
+    await engine.dispose()
     assert names == again
     assert first.counts == second.counts
 
 
-async def test_demo_login_over_http(client, session):
-    await _load(session)
+@pytest.mark.demo
+async def test_demo_login_over_http(client):
     r = await client.post("/api/v1/auth/login", json={"username": "qs.reception", "password": DEMO_PASSWORD})
     assert r.status_code == 200, r.text
     token = r.json()["access_token"]

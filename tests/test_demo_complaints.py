@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from app import demo
@@ -18,11 +19,10 @@ from app.domain.registry.estates import Estate
 S = ComplaintStatus
 
 
-async def test_weeks_of_complaints(session):
-    # The lead appends the step to demo.STEPS; until then (and after) it runs exactly once.
-    steps = demo.STEPS if complaint_history in demo.STEPS else [*demo.STEPS, complaint_history]
-    logins = await demo.load_demo(session, steps=steps)
-    await session.commit()
+@pytest.mark.demo
+async def test_weeks_of_complaints(session, demo_logins):
+    assert complaint_history in demo.STEPS
+    logins = demo_logins
     assert logins.counts["complaints"] == (await session.execute(select(func.count()).select_from(Complaint))).scalar_one() > 20
     # Plain values: the rollback after each estate expires loaded rows.
     estates = (await session.execute(select(Estate.id, Estate.time_zone))).all()

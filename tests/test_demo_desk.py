@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from app import demo
@@ -22,11 +23,10 @@ async def _count(session, model, *where) -> int:  # noqa: ANN001
     return (await session.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
 
 
-async def test_weeks_of_desk_books(session):
-    # The lead appends the step to demo.STEPS; until then (and after) it runs exactly once.
-    steps = demo.STEPS if desk_history in demo.STEPS else [*demo.STEPS, desk_history]
-    logins = await demo.load_demo(session, steps=steps)
-    await session.commit()
+@pytest.mark.demo
+async def test_weeks_of_desk_books(session, demo_logins):
+    assert desk_history in demo.STEPS
+    logins = demo_logins
     estates = list((await session.execute(select(Estate).order_by(Estate.code))).scalars())
     assert logins.counts["visitors"] == await _count(session, Visitor) > 50
     # Every walk-in request of the period was a visit, linked to its request.

@@ -1,18 +1,17 @@
 """The demo's repair history: enough of every state for the repair reports to show content."""
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from app.demo import load_demo
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.voucher_model import Voucher
 
 
+@pytest.mark.demo
 async def test_demo_has_weeks_of_repairs_in_every_state(session):
-    await load_demo(session)
-    await session.commit()
     states = dict((await session.execute(select(WorkOrder.status, func.count()).group_by(WorkOrder.status))).all())
     assert sum(states.values()) > 300
     for state in (WorkOrderStatus.pending_dispatch, WorkOrderStatus.completed, WorkOrderStatus.callback_done):

@@ -3,25 +3,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
-from app import demo, demo_staff
+from app import demo_staff
 from app.domain.attendance import roster, rules
 from app.domain.attendance.model import AttendanceRecord, DutyAssignment
 from app.domain.base import utcnow
 from app.domain.rentals.model import RentalEntrustment, RentalStatus
 
-STEPS = [demo._company_and_estates, demo._staff, demo._buildings_and_units, demo._owners,
-         demo_staff.attendance_history, demo_staff.rental_listings]
 
 
 async def _count(session, *where) -> int:  # noqa: ANN001
     return (await session.execute(select(func.count()).select_from(AttendanceRecord).where(*where))).scalar_one()
 
 
-async def test_weeks_of_sign_ins_some_late_some_early(session):
-    logins = await demo.load_demo(session, steps=STEPS)
-    await session.commit()
+@pytest.mark.demo
+async def test_weeks_of_sign_ins_some_late_some_early(session, demo_logins):
+    logins = demo_logins
     total = await _count(session)
     assert total > 300 and logins.counts["attendance_records"] == total
     late = await _count(session, AttendanceRecord.late)
@@ -36,17 +35,16 @@ async def test_weeks_of_sign_ins_some_late_some_early(session):
         assert row.late == (row.signed_in_at > row.due_by)
 
 
+@pytest.mark.demo
 async def test_rentals_in_every_state_and_one_on_offer_per_unit(session):
-    await demo.load_demo(session, steps=STEPS)
-    await session.commit()
     states = dict((await session.execute(select(RentalEntrustment.status, func.count()).group_by(RentalEntrustment.status))).all())
     assert sum(states.values()) == 12
     assert {s.value for s in RentalStatus} == set(states)
 
 
-async def test_roster_has_covered_and_uncovered_holidays_when_the_calendar_knows_any(session):
-    logins = await demo.load_demo(session, steps=STEPS)
-    await session.commit()
+@pytest.mark.demo
+async def test_roster_has_covered_and_uncovered_holidays_when_the_calendar_knows_any(session, demo_logins):
+    logins = demo_logins
     today = utcnow().date()
     coming = [today + timedelta(days=i) for i in range(demo_staff.ROSTER_AHEAD_DAYS)]
     holidays = [d for d in coming if rules.calendar_day(d).needs_duty_roster]
