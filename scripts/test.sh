@@ -6,4 +6,7 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# Tests start many Python processes (servers, schedulers, crash tests); with PYTHONDONTWRITEBYTECODE
+# set, as on CI, each would compile the app from source again.
+.venv/bin/python -m compileall -q app tests bench >/dev/null
 exec .venv/bin/python -m pytest -n 2 -q "$@"

@@ -1,6 +1,7 @@
 """Password hashing (argon2) and opaque tokens (only their SHA-256 is stored)."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -24,12 +25,15 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# A real hash to verify against for unknown usernames, so timing does not reveal them.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+@functools.cache
+def _dummy_hash() -> str:
+    # Made on first use, not at import: every process (CLI, workers, test subprocesses) imports this.
+    return _hasher.hash("not-a-real-password")
 
 
 def burn_time(password: str) -> None:
-    verify_password(_DUMMY_HASH, password)
+    """Verify against a real hash for unknown usernames, so timing does not reveal them."""
+    verify_password(_dummy_hash(), password)
 
 
 def new_token(prefix: str = TOKEN_PREFIX) -> str:
