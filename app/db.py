@@ -89,13 +89,22 @@ async def resolve_database_url(database_url: str, data_dir: Path) -> str:
     return with_database(server, EMBEDDED_DB_NAME)
 
 
+# PostgreSQL notices a dead client only when it next talks to it; a session blocked on a lock
+# would outlive a killed process, keeping its locks (a job's advisory lock: the restarted
+# scheduler would skip the period as "running in another process"). Check every second.
+SERVER_SETTINGS = {"application_name": "propdesk", "timezone": "UTC", "client_connection_check_interval": "1s"}
+# A server that does not answer (host down, packets dropped) fails a request with 503 within
+# this bound instead of asyncpg's default minute.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=10,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": "propdesk", "timezone": "UTC"}},
+        connect_args={"server_settings": SERVER_SETTINGS, "timeout": CONNECT_TIMEOUT_SECONDS},
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -16,6 +17,8 @@ from app.domain.errors import DomainError, ErrorKind
 log = logging.getLogger("propdesk.errors")
 
 PROBLEM = "application/problem+json"
+CONNECTION_FAILURES: tuple[type[Exception], ...] = (
+    OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)
 STATUS = {
     ErrorKind.not_found: 404,
     ErrorKind.conflict: 409,
@@ -93,9 +96,9 @@ async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
     # The last line of defence: input the schemas let through but PostgreSQL refused.
     if isinstance(exc, IntegrityError):
         return problem_response(status=409, code="constraint-violated", title="The change conflicts with existing records", detail=_pg_message(exc), request=request)
-    if isinstance(exc, (OperationalError, InterfaceError)) or _is_connection_error(exc):
+    if isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated or _is_connection_error(exc):
         log.warning("database unavailable: %s", exc.__class__.__name__)
-        return problem_response(status=503, code="database-unavailable", title="The database is not reachable; try again shortly", detail=None, request=request, headers={"Retry-After": "5"})
+        return _unavailable(request)
     sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", "") or ""
     if sqlstate.startswith("22"):
         return problem_response(status=422, code="invalid-value", title="A value is out of range or malformed", detail=_pg_message(exc), request=request)
@@ -109,17 +112,26 @@ def _pg_message(exc: DBAPIError) -> str:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
-    import asyncpg
-
     orig = getattr(exc, "orig", None)
     cause = getattr(orig, "__cause__", None)
-    return isinstance(cause, (OSError, asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.CannotConnectNowError))
+    # InternalClientError: the connection was cut mid-operation (a server shutdown) and is unusable.
+    return isinstance(cause, (OSError, asyncpg.exceptions.ConnectionDoesNotExistError, asyncpg.exceptions.CannotConnectNowError,
+                              asyncpg.exceptions.InternalClientError))
+
+
+def _unavailable(request: Request) -> JSONResponse:
+    return problem_response(status=503, code="database-unavailable", title="The database is not reachable; try again shortly",
+                            detail=None, request=request, headers={"Retry-After": "5"})
+
+
+async def _connection_failed(request: Request, exc: Exception) -> JSONResponse:
+    # Opening a connection fails outside SQLAlchemy's error wrapping: the socket is gone
+    # (OSError), the server is starting or stopping (asyncpg's own errors), or it timed out.
+    log.warning("database unavailable: %r", exc)
+    return _unavailable(request)
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, OSError) or exc.__class__.__module__.startswith("asyncpg"):
-        log.warning("database unavailable: %r", exc)
-        return problem_response(status=503, code="database-unavailable", title="The database is not reachable; try again shortly", detail=None, request=request, headers={"Retry-After": "5"})
     log.exception("unhandled error")
     return problem_response(status=500, code="internal-error", title="Internal error", detail=None, request=request)
 
@@ -148,4 +160,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, _db_error)  # type: ignore[arg-type]
+    # Handlers for these classes, not the catch-all below: Starlette re-raises what the
+    # catch-all handled, and uvicorn then drops the client's keep-alive connection.
+    for lost in CONNECTION_FAILURES:
+        app.add_exception_handler(lost, _connection_failed)
     app.add_exception_handler(Exception, _unhandled)
