@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10 * 1024 * 1024  # one file
     # A whole request: a voucher carries a signature and up to 10 photos.
     max_request_bytes: int = 11 * 10 * 1024 * 1024 + 64 * 1024
+    # Requests per minute, counted in PostgreSQL so that every worker shares them; 0 turns one off.
+    login_rate_per_minute: int = 10  # sign-in attempts per username, before the password is hashed
+    login_ip_rate_per_minute: int = 60  # sign-in attempts per client address (an office shares one)
+    report_rate_per_minute: int = 30  # expensive reports and exports, per signed-in user or API key
     scheduler_enabled: bool = True
     # Owner notifications: "log" keeps them on this machine; "webhook" posts them, signed, to an
     # SMS / WeChat bridge at notify_webhook_url.

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from app import migrations
-from app.api import errors, routes
+from app.api import errors, openapi_links, routes
 from app.api.middleware import BodySizeLimit, RequestContext
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
+    openapi_links.install(app)
     api = APIRouter(prefix="/api/v1", responses=COMMON_PROBLEMS)
     for router in routes.ROUTERS:
         api.include_router(router)

@@ -9,6 +9,7 @@ from starlette import status
 
 from app.api.deps import ActorDep, SessionDep, SettingsDep
 from app.api.errors import problems
+from app.api.ratelimit import LOGIN_LIMIT, RateLimited
 from app.domain.auth import service
 from app.domain.auth import users as users_service
 from app.domain.auth.schemas import LoginRequest, TokenRead, UserRead
@@ -16,7 +17,8 @@ from app.domain.auth.schemas import LoginRequest, TokenRead, UserRead
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/login", response_model=TokenRead, responses=problems(service.InvalidCredentials, service.AccountLocked))
+@router.post("/login", response_model=TokenRead, dependencies=[LOGIN_LIMIT],
+             responses=problems(service.InvalidCredentials, service.AccountLocked, RateLimited))
 async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenRead:
     """Exchange a username and password for a bearer token.
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.api.deps import PageDep, SessionDep, require
 from app.api.errors import problems
+from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.fees import arrears, statements
@@ -49,8 +50,8 @@ async def unit_arrears(unit_id: uuid.UUID, actor: Read, session: SessionDep) -> 
     return await arrears.unit_arrears(session, actor=actor, unit_id=unit_id)
 
 
-@router.get("/estates/{estate_id}/arrears", response_model=EstateArrears,
-            responses=problems(EstateNotFound, UnknownSortKey))
+@router.get("/estates/{estate_id}/arrears", response_model=EstateArrears, dependencies=[REPORT_LIMIT],
+            responses=problems(EstateNotFound, UnknownSortKey, RateLimited))
 async def estate_arrears(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, building_id: uuid.UUID | None = None,
     min_age_days: Annotated[int, Query(ge=0, le=100_000, description="Only units whose oldest unpaid charge is at least this many days past due")] = 0,

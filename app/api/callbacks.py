@@ -11,6 +11,7 @@ from starlette import status
 
 from app.api.deps import PageDep, SessionDep, require
 from app.api.errors import problems
+from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.callbacks import rates, service
@@ -82,7 +83,8 @@ async def resolve(callback_id: uuid.UUID, body: ResolutionCreate, actor: Resolve
     return await service.resolve(session, actor=actor, callback_id=callback_id, data=body)
 
 
-@router.get("/estates/{estate_id}/callback-rate", response_model=CallbackRate, responses=problems(EstateNotFound))
+@router.get("/estates/{estate_id}/callback-rate", response_model=CallbackRate, dependencies=[REPORT_LIMIT],
+            responses=problems(EstateNotFound, RateLimited))
 async def callback_rate(
     estate_id: uuid.UUID, actor: Reports, session: SessionDep, period: RatePeriod = RatePeriod.week,
     date_: Annotated[date | None, Query(alias="date", ge=date(2000, 1, 1), le=date(2999, 12, 31), description="A day in the period; default today in the estate's time zone")] = None,

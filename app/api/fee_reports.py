@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from app.api.deps import PageDep, SessionDep, require
 from app.api.errors import problems
+from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.fees import month_report, register, report_export
@@ -36,8 +37,8 @@ def _download(file: report_export.ReportFile) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
 
 
-@router.get("/estates/{estate_id}/fee-reports/saturday-register", response_model=SaturdayRegister,
-            responses={**FILES, **problems(EstateNotFound, register.InvalidWeek)})
+@router.get("/estates/{estate_id}/fee-reports/saturday-register", response_model=SaturdayRegister, dependencies=[REPORT_LIMIT],
+            responses={**FILES, **problems(EstateNotFound, register.InvalidWeek, RateLimited)})
 async def get_saturday_register(
     estate_id: uuid.UUID, actor: Reader, session: SessionDep, format: Format = "json",
     week: Annotated[Week | None, Query(description="An ISO week: 2026-W48; the current one when left out")] = None,
@@ -58,8 +59,8 @@ async def get_saturday_register(
     return report
 
 
-@router.get("/estates/{estate_id}/fee-reports/month-end", response_model=MonthFeeReport,
-            responses={**FILES, **problems(EstateNotFound, month_report.InvalidMonth)})
+@router.get("/estates/{estate_id}/fee-reports/month-end", response_model=MonthFeeReport, dependencies=[REPORT_LIMIT],
+            responses={**FILES, **problems(EstateNotFound, month_report.InvalidMonth, RateLimited)})
 async def get_month_fee_report(
     estate_id: uuid.UUID, actor: Reader, session: SessionDep, format: Format = "json",
     month: Annotated[Month | None, Query(description="A month: 2026-11; the current one when left out")] = None,
@@ -90,7 +91,8 @@ async def list_fee_reports(
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/fee-reports/{report_id}", response_model=FeeReportDetail, responses={**FILES, **problems(FeeReportNotFound)})
+@router.get("/fee-reports/{report_id}", response_model=FeeReportDetail, dependencies=[REPORT_LIMIT],
+            responses={**FILES, **problems(FeeReportNotFound, RateLimited)})
 async def get_fee_report(report_id: uuid.UUID, actor: Reader, session: SessionDep, format: Format = "json") -> Any:
     """A stored report exactly as produced: `saturday_register` or `month_report` by its kind; with format=csv
     or format=xlsx, the same file the live endpoint gives."""

@@ -11,6 +11,7 @@ from starlette import status
 
 from app.api.deps import PageDep, SessionDep, require
 from app.api.errors import problems
+from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
@@ -36,15 +37,16 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/estates/{estate_id}/repairs/morning", response_model=MorningReport, responses=problems(EstateNotFound))
+@router.get("/estates/{estate_id}/repairs/morning", response_model=MorningReport, dependencies=[REPORT_LIMIT],
+            responses=problems(EstateNotFound, RateLimited))
 async def get_morning(estate_id: uuid.UUID, actor: Reader, session: SessionDep, date: Day = None) -> MorningReport:
     """Yesterday's (and older) unfinished business as of the start of `date` (§7.3.1): open service
     requests, work orders not finished (with their age), and open callbacks by due date, overdue first."""
     return await morning.morning(session, actor=actor, estate_id=estate_id, day=date)
 
 
-@router.get("/estates/{estate_id}/repairs/daily-log", response_model=DailyLog,
-            responses={**CSV_RESPONSE, **problems(EstateNotFound)})
+@router.get("/estates/{estate_id}/repairs/daily-log", response_model=DailyLog, dependencies=[REPORT_LIMIT],
+            responses={**CSV_RESPONSE, **problems(EstateNotFound, RateLimited)})
 async def get_daily_log(
     estate_id: uuid.UUID, actor: Reader, session: SessionDep, date: Day = None,
     format: Annotated[Literal["json", "csv"], Query(description="json, or csv for Excel")] = "json",

@@ -11,6 +11,7 @@ from starlette import status
 
 from app.api.deps import PageDep, SessionDep, require
 from app.api.errors import problems
+from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
@@ -187,15 +188,15 @@ def _respond(body: StocktakeReport, format: str) -> Any:
     return body
 
 
-@router.get("/stocktakes/{stocktake_id}/report", response_model=StocktakeReport,
-            responses={**CSV_RESPONSE, **problems(stocktake.StocktakeNotFound)})
+@router.get("/stocktakes/{stocktake_id}/report", response_model=StocktakeReport, dependencies=[REPORT_LIMIT],
+            responses={**CSV_RESPONSE, **problems(stocktake.StocktakeNotFound, RateLimited)})
 async def stocktake_report(stocktake_id: uuid.UUID, actor: Read, session: SessionDep, format: Format = "json") -> Any:
     """The stocktake report for finance: per item book, counted and difference in quantity and money, with totals."""
     return _respond(await report.stocktake_report(session, actor=actor, stocktake_id=stocktake_id), format)
 
 
-@router.get("/estates/{estate_id}/stocktake-report", response_model=StocktakeReport,
-            responses={**CSV_RESPONSE, **problems(EstateNotFound, stocktake.StocktakeNotFound)})
+@router.get("/estates/{estate_id}/stocktake-report", response_model=StocktakeReport, dependencies=[REPORT_LIMIT],
+            responses={**CSV_RESPONSE, **problems(EstateNotFound, stocktake.StocktakeNotFound, RateLimited)})
 async def month_stocktake_report(estate_id: uuid.UUID, month: Month, actor: Read, session: SessionDep,
                                  format: Format = "json") -> Any:
     """The month-end stocktake report (§5.7): the month's posted count, or the one still in progress."""

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth import service as auth_service
 from app.domain.base import utcnow
 from app.domain.idempotency import service as idempotency_service
+from app.domain.ratelimit import service as ratelimit_service
 
 Purger = Callable[..., Awaitable[int]]
 
@@ -47,6 +48,11 @@ async def _purge_tokens(session: AsyncSession, *, now: datetime) -> int:
 @purges("idempotency_records")
 async def _purge_idempotency(session: AsyncSession, *, now: datetime) -> int:
     return await idempotency_service.purge_expired(session, now=now)
+
+
+@purges("rate_limit_hits")
+async def _purge_rate_limits(session: AsyncSession, *, now: datetime) -> int:
+    return await ratelimit_service.purge_expired(session, now=now)
 
 
 async def purge_expired(session: AsyncSession, *, estate: Any, period: str) -> dict[str, Any]:

@@ -88,6 +88,9 @@ class Charge(EstateScoped, table=True):
         Index("uq_charge_source", "source", "source_id", unique=True, postgresql_where=text("source_id IS NOT NULL")),
         Index("ix_charge_estate_open", "estate_id", "due_date", postgresql_where=text("amount_paid < amount")),
         Index("ix_charge_unit_due", "unit_id", "due_date"),
+        # The month-end report's charges of a month: by period, and one-offs (no period) by due date.
+        Index("ix_charge_estate_period", "estate_id", "period"),
+        Index("ix_charge_estate_one_off_due", "estate_id", "due_date", postgresql_where=text("period IS NULL")),
     )
 
     unit_id: uuid.UUID = Field(foreign_key="unit.id")

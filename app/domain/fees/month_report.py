@@ -34,11 +34,11 @@ import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
@@ -56,6 +56,20 @@ from app.domain.registry.model import Building, Unit
 ZERO = Decimal("0.00")
 ISSUED = Receipt.status == ReceiptStatus.issued.value
 CHARGE_MONTH = func.coalesce(Charge.period, func.to_char(Charge.due_date, "YYYY-MM"))
+
+
+def of_month(month: str) -> ColumnElement[bool]:
+    """CHARGE_MONTH == month, written so that the indexes on (estate_id, period) and, for one-offs,
+    (estate_id, due_date) find the month's charges instead of reading every charge of the estate."""
+    first = date(int(month[:4]), int(month[5:7]), 1)
+    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return or_(Charge.period == month, and_(Charge.period.is_(None), Charge.due_date >= first, Charge.due_date < after))
+
+
+def unit_of(estate_id: uuid.UUID, unit_id: Any) -> ColumnElement[bool]:
+    """The join to the unit, saying also "of this estate" (always true): the planner then reads the
+    estate's units instead of hashing every unit of the company."""
+    return (Unit.id == unit_id) & (Unit.estate_id == estate_id)
 
 
 @dataclass
@@ -100,17 +114,21 @@ def month_bounds(month: str, estate: Estate) -> tuple[datetime, datetime]:
 
 
 async def _charges(session: AsyncSession, *, estate_id: uuid.UUID, month: str, start: datetime, end: datetime) -> list[Any]:
-    """Per (unit, building, item): the month's charges and what was paid on them before and during it."""
+    """Per (unit, building, item): the month's charges and what was paid on them before and during it.
+
+    The payments are found from the month's charges (by allocation.charge_id), not from the estate's
+    receipts up to the month's end: a month has a few allocations, the history behind it many."""
     paid = (select(Allocation.charge_id,
                    func.sum(Allocation.amount).filter(Receipt.issued_at < start).label("before"),
                    func.sum(Allocation.amount).filter(Receipt.issued_at >= start).label("during"))
             .join(Receipt, Receipt.payment_id == Allocation.payment_id).join(Charge, Charge.id == Allocation.charge_id)
-            .where(Receipt.estate_id == estate_id, ISSUED, Receipt.issued_at < end, CHARGE_MONTH == month)
+            .where(Charge.estate_id == estate_id, of_month(month), Receipt.estate_id == estate_id, ISSUED,
+                   Receipt.issued_at < end)
             .group_by(Allocation.charge_id).subquery())
     stmt = (select(Charge.unit_id, Unit.building_id, Charge.fee_item_id, func.sum(Charge.amount),
                    func.coalesce(func.sum(paid.c.before), 0), func.coalesce(func.sum(paid.c.during), 0))
-            .join(Unit, Unit.id == Charge.unit_id).outerjoin(paid, paid.c.charge_id == Charge.id)
-            .where(Charge.estate_id == estate_id, CHARGE_MONTH == month)
+            .join(Unit, unit_of(estate_id, Charge.unit_id)).outerjoin(paid, paid.c.charge_id == Charge.id)
+            .where(Charge.estate_id == estate_id, of_month(month))
             .group_by(Charge.unit_id, Unit.building_id, Charge.fee_item_id))
     return list((await session.execute(stmt)).all())
 
@@ -120,7 +138,7 @@ async def _collected(session: AsyncSession, *, estate_id: uuid.UUID, month: str,
     bucket = case((CHARGE_MONTH < month, -1), (CHARGE_MONTH == month, 0), else_=1).label("bucket")
     stmt = (select(Unit.building_id, Charge.fee_item_id, bucket, func.sum(Allocation.amount))
             .select_from(Allocation).join(Receipt, Receipt.payment_id == Allocation.payment_id)
-            .join(Charge, Charge.id == Allocation.charge_id).join(Unit, Unit.id == Charge.unit_id)
+            .join(Charge, Charge.id == Allocation.charge_id).join(Unit, unit_of(estate_id, Charge.unit_id))
             .where(Receipt.estate_id == estate_id, ISSUED, Receipt.issued_at >= start, Receipt.issued_at < end)
             .group_by(Unit.building_id, Charge.fee_item_id, bucket))
     return list((await session.execute(stmt)).all())
@@ -130,7 +148,8 @@ async def _receipts(session: AsyncSession, *, estate_id: uuid.UUID, start: datet
     """Per (building, series, status): the month's receipts, their amounts and the credit they kept."""
     stmt = (select(Unit.building_id, Receipt.series, Receipt.status, func.count(), func.sum(Receipt.amount),
                    func.coalesce(func.sum(Payment.credit), 0))
-            .select_from(Receipt).join(Unit, Unit.id == Receipt.unit_id).outerjoin(Payment, Payment.id == Receipt.payment_id)
+            .select_from(Receipt).join(Unit, unit_of(estate_id, Receipt.unit_id))
+            .outerjoin(Payment, Payment.id == Receipt.payment_id)
             .where(Receipt.estate_id == estate_id, Receipt.issued_at >= start, Receipt.issued_at < end)
             .group_by(Unit.building_id, Receipt.series, Receipt.status))
     return list((await session.execute(stmt)).all())

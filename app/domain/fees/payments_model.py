@@ -85,6 +85,8 @@ class Receipt(EstateScoped, table=True):
         UniqueConstraint("estate_id", "number"),
         UniqueConstraint("estate_id", "series", "year", "seq"),
         CheckConstraint("status <> 'void' OR void_reason <> ''", name="void_has_reason"),
+        # The registers and the month-end report read an estate's receipts of a week or a month.
+        Index("ix_receipt_estate_issued", "estate_id", "issued_at"),
     )
 
     series: ReceiptSeries = Field(default=ReceiptSeries.receipt, sa_type=String(20))

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts run by hand (see bench/README.md), never timed tests."""

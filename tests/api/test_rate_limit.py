@@ -1,0 +1,177 @@
+"""Per-user rate limits on sign-in and on the expensive reports, counted in PostgreSQL.
+
+The limits are small here; the clock the limiter reads is replaced (app.dependency_overrides)
+so that a test crosses a minute's window without sleeping.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from app.api import ratelimit, routes
+from app.config import Settings
+from app.domain.auth.model import User
+from app.domain.auth.roles import Role
+from app.domain.ratelimit.model import RateLimitHit
+from tests.factories import PASSWORD, make_estate, make_staff
+
+API = "/api/v1"
+LOGIN = f"{API}/auth/login"
+PROBLEM = "application/problem+json"
+PER_USER, PER_ADDRESS, REPORTS = 3, 5, 4
+# 20 s into a minute: the window ends in 40 s.
+T0 = datetime(2026, 11, 30, 9, 15, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
+    return Settings(database_url=database_url, data_dir=tmp_path, scheduler_enabled=False, log_json=False,
+                    login_rate_per_minute=PER_USER, login_ip_rate_per_minute=PER_ADDRESS, report_rate_per_minute=REPORTS)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(app):  # noqa: ANN001, ANN201
+    c = Clock()
+    app.dependency_overrides[ratelimit.clock] = lambda: c.now
+    yield c
+    app.dependency_overrides.pop(ratelimit.clock, None)
+
+
+def client_from(app, host: str) -> httpx.AsyncClient:  # noqa: ANN001
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(host, 40000)), base_url="http://test")
+
+
+def login(c: httpx.AsyncClient, username: str, password: str = PASSWORD):  # noqa: ANN201
+    return c.post(LOGIN, json={"username": username, "password": password})
+
+
+def assert_429(r: httpx.Response, *, retry_after: int) -> None:
+    assert r.status_code == 429, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    body = r.json()
+    assert body["type"] == "/problems/rate-limited" and body["status"] == 429
+    assert r.headers["retry-after"] == str(retry_after) == str(body["retry_after_seconds"])
+
+
+async def failed_logins(app, username: str) -> int:  # noqa: ANN001
+    async with app.state.sessionmaker() as s:
+        return (await s.execute(select(User.failed_logins).where(User.username == username))).scalar_one()
+
+
+class TestLoginLimit:
+    async def test_per_username_then_429_with_retry_after_and_the_window_resets(self, client, session, clock):
+        estate = await make_estate(session)
+        await make_staff(session, estates=[estate], username="wang.fang")
+        for _ in range(PER_USER):
+            assert (await login(client, "wang.fang")).status_code == 200
+        assert_429(await login(client, "wang.fang"), retry_after=40)
+        clock.advance(30)
+        assert_429(await login(client, "Wang.Fang "), retry_after=10)  # the same name, however typed
+        clock.advance(10)
+        assert (await login(client, "wang.fang")).status_code == 200
+
+    async def test_refused_before_the_password_is_checked(self, app, client, session, clock):
+        estate = await make_estate(session)
+        await make_staff(session, estates=[estate], username="li.na")
+        for bad in ({"username": "li.na"}, {"username": "li.na\x00", "password": "x"}):  # malformed: not counted
+            assert (await client.post(LOGIN, json=bad)).status_code == 422
+        for _ in range(PER_USER - 1):
+            assert (await login(client, "li.na", "wrong-password")).status_code == 401
+        assert await failed_logins(app, "li.na") == PER_USER - 1
+        assert (await login(client, "li.na")).status_code == 200  # resets the failure count
+        # Over the limit: a wrong password is neither checked nor counted as a failure.
+        assert_429(await login(client, "li.na", "wrong-password"), retry_after=40)
+        assert await failed_logins(app, "li.na") == 0
+
+    async def test_another_user_is_not_affected(self, client, session, clock):
+        estate = await make_estate(session)
+        await make_staff(session, estates=[estate], username="zhang.wei")
+        await make_staff(session, estates=[estate], username="chen.jing")
+        for _ in range(PER_USER):
+            await login(client, "zhang.wei", "wrong-password")
+        assert (await login(client, "zhang.wei")).status_code == 429
+        assert PER_USER + 2 <= PER_ADDRESS  # this address is still under its own limit
+        assert (await login(client, "chen.jing")).status_code == 200
+
+    async def test_per_client_address_across_usernames(self, app, session, clock):
+        estate = await make_estate(session)
+        await make_staff(session, estates=[estate], username="zhao.lei")
+        async with client_from(app, "203.0.113.7") as guesser, client_from(app, "198.51.100.2") as office:
+            for n in range(PER_ADDRESS):
+                assert (await login(guesser, f"nobody{n}")).status_code == 401
+            assert_429(await login(guesser, "zhao.lei"), retry_after=40)
+            assert (await login(office, "zhao.lei")).status_code == 200
+
+
+def month_end(estate) -> str:  # noqa: ANN001
+    return f"{API}/estates/{estate.id}/fee-reports/month-end"
+
+
+class TestReportLimit:
+    async def test_per_user_budget_across_reports_then_429_and_reset(self, client, session, clock):
+        estate = await make_estate(session)
+        boss = await make_staff(session, estates=[estate], roles=[Role.supervisor])
+        other = await make_staff(session, estates=[estate], roles=[Role.supervisor])
+        urls = [month_end(estate), f"{API}/estates/{estate.id}/repairs/daily-log",
+                f"{API}/estates/{estate.id}/arrears", f"{API}/estates/{estate.id}/callback-rate"]
+        for url in urls[:REPORTS]:
+            assert (await client.get(url, headers=boss.headers)).status_code == 200, url
+        for url in urls:
+            assert_429(await client.get(url, headers=boss.headers), retry_after=40)
+        assert (await client.get(month_end(estate), headers=other.headers)).status_code == 200
+        clock.advance(40)
+        assert (await client.get(month_end(estate), headers=boss.headers)).status_code == 200
+
+    async def test_a_malformed_request_is_422_and_not_counted(self, client, session, clock):
+        estate = await make_estate(session)
+        boss = await make_staff(session, estates=[estate], roles=[Role.supervisor])
+        for _ in range(REPORTS + 2):
+            r = await client.get(month_end(estate), params={"month": "2026-13"}, headers=boss.headers)
+            assert r.status_code == 422, r.text
+        for _ in range(REPORTS):
+            assert (await client.get(month_end(estate), headers=boss.headers)).status_code == 200
+        assert_429(await client.get(month_end(estate), headers=boss.headers), retry_after=40)
+
+    async def test_anonymous_is_401_and_not_counted(self, app, client, session, clock):
+        estate = await make_estate(session)
+        for _ in range(REPORTS + 2):
+            assert (await client.get(month_end(estate))).status_code == 401
+            assert (await client.get(month_end(estate), headers={"Authorization": "Bearer nonsense"})).status_code == 401
+        async with app.state.sessionmaker() as s:
+            assert (await s.execute(select(RateLimitHit))).all() == []
+
+    async def test_zero_turns_the_limit_off(self, client, session, settings, clock):
+        settings.report_rate_per_minute = 0
+        estate = await make_estate(session)
+        boss = await make_staff(session, estates=[estate], roles=[Role.supervisor])
+        for _ in range(REPORTS + 2):
+            assert (await client.get(month_end(estate), headers=boss.headers)).status_code == 200
+
+
+class TestOpenApi:
+    def test_every_limited_route_declares_429(self, app):
+        schema = app.openapi()
+        limited = []
+        for route in (r for router in routes.ROUTERS for r in router.routes):
+            if {d.dependency for d in getattr(route, "dependencies", [])} & {ratelimit.limit_login, ratelimit.limit_reports}:
+                path = API + route.path
+                limited.append(path)
+                for method in route.methods:
+                    responses = schema["paths"][path][method.lower()]["responses"]
+                    assert "RateLimited" in responses["429"]["description"], path
+                    assert PROBLEM in responses["429"]["content"], path
+        assert f"{LOGIN}" in limited
+        assert {f"{API}/estates/{{estate_id}}/fee-reports/month-end", f"{API}/estates/{{estate_id}}/fee-reports/saturday-register",
+                f"{API}/estates/{{estate_id}}/repairs/daily-log", f"{API}/estates/{{estate_id}}/callback-rate",
+                f"{API}/estates/{{estate_id}}/arrears", f"{API}/estates/{{estate_id}}/stocktake-report"} <= set(limited)
