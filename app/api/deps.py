@@ -13,7 +13,7 @@ from app.domain.auth import service as auth_service
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import DomainError
-from app.domain.pagination import PageRequest
+from app.domain.pagination import MAX_PAGE_SIZE, PageRequest
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -75,7 +75,7 @@ SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
 
 def page_params(
-    limit: Annotated[int, Query(ge=1, le=200, description="Rows per page (at most 200)")] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Rows per page (at most {MAX_PAGE_SIZE})")] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     sort: Annotated[str | None, Query(pattern=r"^-?[a-z_]{1,40}$", description="A field name; prefix - for descending")] = None,
 ) -> PageRequest:

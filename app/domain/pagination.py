@@ -13,6 +13,9 @@ from app.domain.errors import Invalid
 
 T = TypeVar("T")
 
+# Part of the API's contract (every list's OpenAPI says so), hence a constant and not a setting.
+MAX_PAGE_SIZE = 200
+
 
 class Page(BaseModel, Generic[T]):
     items: list[T]

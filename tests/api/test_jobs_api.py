@@ -117,7 +117,7 @@ class TestRunJob:
         r = await client.post(url, json={**body, "force": True}, headers=admin.headers)
         assert r.status_code == 200, r.text
         [forced] = r.json()
-        assert first["status"] == "succeeded" and first["summary"] == {"deleted": {"auth_tokens": 0, "idempotency_records": 0}}
+        assert first["status"] == "succeeded" and first["summary"] == {"deleted": {"auth_tokens": 0, "idempotency_records": 0, "rate_limit_hits": 0}}
         assert (again["status"], again["reason"]) == ("skipped", "already succeeded")
         assert forced["status"] == "succeeded" and forced["run_id"] == first["run_id"]
         async with app.state.sessionmaker() as s:

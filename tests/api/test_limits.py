@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from app.config import Settings
 from app.domain.auth.model import User
 from app.domain.auth.roles import Role
+from app.domain.pagination import MAX_PAGE_SIZE
 from app.domain.rentals.model import RentalPhoto
 from tests.api.test_rentals import JPEG, create, world
 from tests.factories import make_estate, make_staff
@@ -129,7 +130,7 @@ class TestPageCap:
         assert len(operations) > 30
         for path, params in operations:
             limit = next(p for p in params if p["name"] == "limit")
-            assert limit["schema"]["maximum"] == settings.max_page_size, path
+            assert limit["schema"]["maximum"] == MAX_PAGE_SIZE, path
 
     async def test_every_list_refuses_a_page_over_the_cap_and_serves_one_at_it(self, app, client, admin, settings):
         for path, params in paged_operations(app.openapi()):
@@ -137,11 +138,11 @@ class TestPageCap:
             if required:  # none today; a list with required filters would need values here
                 pytest.fail(f"{path} has required query parameters {required}")
             url = fill(path, params, admin.estate.id)
-            r = await client.get(url, params={"limit": settings.max_page_size + 1}, headers=admin.headers)
+            r = await client.get(url, params={"limit": MAX_PAGE_SIZE + 1}, headers=admin.headers)
             assert r.status_code == 422, (url, r.text)
             assert r.headers["content-type"].startswith(PROBLEM)
             assert [e["field"] for e in r.json()["errors"]] == ["limit"], (url, r.text)
-            r = await client.get(url, params={"limit": settings.max_page_size}, headers=admin.headers)
+            r = await client.get(url, params={"limit": MAX_PAGE_SIZE}, headers=admin.headers)
             assert r.status_code in (200, 404), (url, r.status_code, r.text[:300])
             if r.status_code == 200 and "items" in r.json():
-                assert r.json()["limit"] == settings.max_page_size, url
+                assert r.json()["limit"] == MAX_PAGE_SIZE, url
