@@ -25,6 +25,11 @@ log = logging.getLogger("propdesk.jobs.clock")
 
 REFRESH_ID = "clock:refresh-estates"
 REFRESH_MINUTES = 10
+# Catch-up runs at start and then every CATCH_UP_MINUTES: a tick can be lost while the process
+# runs too (the database was away at 17:00, or a killed process's session still held the
+# period's lock for its last second), and a monthly report must not wait for the next restart.
+CATCH_UP_ID = "clock:catch-up"
+CATCH_UP_MINUTES = 10
 # Shutdown waits this long for running jobs, then cancels them (their transactions roll
 # back and catch-up runs those periods at the next start).
 STOP_GRACE_SECONDS = 5.0
@@ -56,6 +61,7 @@ async def start(sessionmaker: async_sessionmaker[AsyncSession], *, settings: Any
     except Exception:  # noqa: BLE001 - the refresh job retries in ten minutes
         log.exception("could not read the estates; the clock retries in %d minutes", REFRESH_MINUTES)
     clock.add_job(refresh, IntervalTrigger(minutes=REFRESH_MINUTES), args=[clock], id=REFRESH_ID, name="refresh estates")
+    clock.add_job(_catch_up, IntervalTrigger(minutes=CATCH_UP_MINUTES), args=[clock], id=CATCH_UP_ID, name="catch up")
     # In the background, so the API answers while missed periods are made up.
     clock.catch_up_task = asyncio.create_task(_catch_up(clock), name="job-clock-catch-up")
     log.info("job clock started with %d scheduled runs", len(clock.zones))

@@ -5,9 +5,9 @@ import asyncio
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.jobs import clock
+from app.jobs import clock, runner
 from app.jobs.model import JobRun, RunTrigger
 from app.jobs.registry import DAILY, HOURLY, JOBS, MONTHLY, WEEKLY, JobSpec, cron_trigger
 from tests.factories import make_estate
@@ -90,6 +90,39 @@ async def test_a_cron_tick_runs_the_job_through_the_ledger(app, session, setting
             (estate.id, "succeeded", DAILY(datetime.now(SHANGHAI)))]
     finally:
         await clock.stop(scheduler)
+
+
+async def test_a_period_skipped_at_start_is_made_up_by_the_periodic_catch_up(app, session, settings, monkeypatch):  # noqa: ANN001
+    """A killed process's session can hold a period's lock for a moment after the restart: the
+    start-up catch-up then skips it, and the next periodic catch-up must run it."""
+    monkeypatch.setitem(JOBS, TICK.name, TICK)
+    estate = await make_estate(session)
+    await session.commit()
+    due = list(await runner._missed(app.state.sessionmaker, TICK, (await runner.targets(app.state.sessionmaker, TICK))[0],
+                                           now=datetime.now(UTC)))
+    assert due
+    async with app.state.engine.connect() as holder:  # the "dead" session holding every due period's lock
+        await holder.begin()
+        for period in due:
+            await holder.execute(select(func.pg_advisory_xact_lock(runner.lock_key(TICK.name, estate.id, period))))
+        scheduler = await clock.start(app.state.sessionmaker, settings=settings)
+        await asyncio.wait_for(scheduler.catch_up_task, 30)
+        await holder.rollback()
+    try:
+        assert not await _runs(app, TICK.name)
+        scheduler.get_job(clock.CATCH_UP_ID).modify(next_run_time=datetime.now(UTC))
+        for _ in range(100):
+            if len(runs := await _runs(app, TICK.name)) == len(due):
+                break
+            await asyncio.sleep(0.1)
+        assert sorted((r.period, r.status, r.trigger) for r in runs) == [(p, "succeeded", RunTrigger.catch_up) for p in sorted(due)]
+    finally:
+        await clock.stop(scheduler)
+
+
+async def _runs(app, name: str) -> list[JobRun]:  # noqa: ANN001
+    async with app.state.sessionmaker() as s:
+        return list((await s.execute(select(JobRun).where(JobRun.job == name))).scalars())
 
 
 async def test_stop_does_not_wait_long_for_a_running_job(app, session, settings, monkeypatch):  # noqa: ANN001
