@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -97,6 +97,7 @@ async def test_a_period_skipped_at_start_is_made_up_by_the_periodic_catch_up(app
     start-up catch-up then skips it, and the next periodic catch-up must run it."""
     monkeypatch.setitem(JOBS, TICK.name, TICK)
     estate = await make_estate(session)
+    estate.created_at = datetime.now(UTC) - timedelta(days=3)  # so that it has missed periods
     await session.commit()
     due = list(await runner._missed(app.state.sessionmaker, TICK, (await runner.targets(app.state.sessionmaker, TICK))[0],
                                            now=datetime.now(UTC)))
