@@ -9,4 +9,5 @@ PY=${PYTHON:-python3}
 # Tests start many Python processes (servers, schedulers, crash tests); with PYTHONDONTWRITEBYTECODE
 # set, as on CI, each would compile the app from source again.
 .venv/bin/python -m compileall -q app tests bench >/dev/null
-exec .venv/bin/python -m pytest -n 2 -q "$@"
+# Three workers on two CPUs: tests spend part of their time waiting on PostgreSQL and subprocesses.
+exec .venv/bin/python -m pytest -n 3 -q "$@"
