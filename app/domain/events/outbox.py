@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,15 +13,25 @@ from app.domain.base import jsonable, utcnow
 from app.domain.events.model import EventType, OutboxEvent, WebhookDelivery, WebhookEndpoint
 
 
+async def subscribers(session: AsyncSession, *, estate_id: uuid.UUID) -> list[WebhookEndpoint]:
+    """The estate's active endpoints; read ahead by a caller that is about to take a hot lock."""
+    return list((await session.execute(
+        select(WebhookEndpoint).where(WebhookEndpoint.estate_id == estate_id, WebhookEndpoint.active.is_(True))
+    )).scalars())
+
+
 async def emit(session: AsyncSession, *, estate_id: uuid.UUID, type: EventType, entity: str,  # noqa: A002
-               entity_id: uuid.UUID | str, data: dict[str, Any] | None = None, at: datetime | None = None) -> OutboxEvent:
-    """Record that something happened. Nothing is sent here: the dispatcher sends what committed."""
+               entity_id: uuid.UUID | str, data: dict[str, Any] | None = None, at: datetime | None = None,
+               endpoints: Sequence[WebhookEndpoint] | None = None) -> OutboxEvent:
+    """Record that something happened. Nothing is sent here: the dispatcher sends what committed.
+
+    `endpoints`: the estate's `subscribers`, when the caller read them earlier in the transaction.
+    """
     event = OutboxEvent(estate_id=estate_id, type=type.value, entity=entity, entity_id=str(entity_id),
                         occurred_at=at or utcnow(), data=jsonable(data or {}))
     session.add(event)
-    endpoints = (await session.execute(
-        select(WebhookEndpoint).where(WebhookEndpoint.estate_id == estate_id, WebhookEndpoint.active.is_(True))
-    )).scalars()
+    if endpoints is None:
+        endpoints = await subscribers(session, estate_id=estate_id)
     await session.flush()
     session.add_all([
         WebhookDelivery(estate_id=estate_id, event_id=event.id, endpoint_id=e.id, next_attempt_at=event.occurred_at,

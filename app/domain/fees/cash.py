@@ -194,8 +194,12 @@ async def _load(session: AsyncSession, *, actor: Actor, session_id: uuid.UUID, f
 
 
 async def ensure_session(session: AsyncSession, *, estate: Estate, cashier_id: uuid.UUID, day: date,
-                         actor: Actor | None = None) -> CashierSession:
-    """The cashier's session of the day, opened on first use; safe against a concurrent opener."""
+                         actor: Actor | None = None, lock: bool = False) -> CashierSession:
+    """The cashier's session of the day, opened on first use; safe against a concurrent opener.
+
+    With `lock`, the row is read FOR UPDATE (one round trip instead of a read and a re-read):
+    the insert above has already waited for a concurrent opener to commit, so the row is there.
+    """
     new_id = uuid.uuid4()
     inserted = (await session.execute(
         insert(CashierSession).values(
@@ -203,10 +207,11 @@ async def ensure_session(session: AsyncSession, *, estate: Estate, cashier_id: u
             status=SessionStatus.open.value, expected={}, note="", acknowledge_note="")
         .on_conflict_do_nothing(index_elements=["estate_id", "cashier_id", "day"]).returning(CashierSession.id)
     )).scalar()
-    row = (await session.execute(
-        select(CashierSession).where(CashierSession.estate_id == estate.id, CashierSession.cashier_id == cashier_id,
-                                     CashierSession.day == day).execution_options(populate_existing=True)
-    )).scalar_one()
+    stmt = select(CashierSession).where(CashierSession.estate_id == estate.id, CashierSession.cashier_id == cashier_id,
+                                        CashierSession.day == day)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one()
     if inserted is not None:
         await audit.record(session, actor=actor or system_actor(), action="cashier_session.open", entity="cashier_session",
                            entity_id=row.id, estate_id=estate.id, after=snapshot(row))
@@ -217,9 +222,8 @@ async def session_for_payment(session: AsyncSession, *, estate: Estate, cashier_
                               now: datetime | None = None) -> CashierSession:
     """Today's session of the cashier for a new payment, row-locked so a hand-over cannot slip
     in between; SessionHandedOver once it is handed over."""
-    row = await ensure_session(session, estate=estate, cashier_id=cashier_id, day=estate_day(estate, now=now), actor=actor)
-    stmt = select(CashierSession).where(CashierSession.id == row.id).with_for_update()
-    row = (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one()
+    row = await ensure_session(session, estate=estate, cashier_id=cashier_id, day=estate_day(estate, now=now), actor=actor,
+                               lock=True)
     if row.is_locked:
         raise SessionHandedOver(session_id=str(row.id), current_state=row.status)
     return row

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.audit import service as audit
 from app.domain.events import outbox
 from app.domain.events.model import EventType
+from app.domain.auth.model import User
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.base import snapshot, utcnow
 from app.domain.errors import Conflict, Forbidden, Invalid
@@ -121,28 +122,42 @@ async def _charges(session: AsyncSession, *, unit_id: uuid.UUID, estate_id: uuid
 
 
 async def _settle(session: AsyncSession, *, actor: Actor, payment: Payment, parts: list[tuple[Charge, Decimal]],
-                  at: datetime) -> None:
+                  at: datetime) -> list[tuple[Allocation, Charge]]:
+    settled = []
     for charge, part in parts:
         before = snapshot(charge)
         charge.amount_paid += part
         if charge.amount_paid == charge.amount:
             charge.paid_at = at
         session.add(charge)
-        session.add(Allocation(estate_id=payment.estate_id, payment_id=payment.id, charge_id=charge.id, amount=part))
+        allocation = Allocation(estate_id=payment.estate_id, payment_id=payment.id, charge_id=charge.id, amount=part)
+        session.add(allocation)
+        settled.append((allocation, charge))
         await audit.record(session, actor=actor, action="charge.pay", entity="charge", entity_id=charge.id,
                            estate_id=charge.estate_id, before=before, after=snapshot(charge))
+    return settled
+
+
+async def _estate_and_cashier(session: AsyncSession, *, estate_id: uuid.UUID, cashier_id: uuid.UUID) -> tuple[Estate, str]:
+    """The estate and the cashier's name for the receipt, in one round trip."""
+    name = select(User.full_name).where(User.id == cashier_id).scalar_subquery()
+    estate, full_name = (await session.execute(select(Estate, name).where(Estate.id == estate_id))).one()
+    return estate, full_name or ""
 
 
 async def take_payment(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, data: PaymentCreate,
                        now: datetime | None = None) -> PaymentRead:
-    """Allocate the payment, number its receipt and put it in the cashier's day, all or nothing."""
+    """Allocate the payment, number its receipt and put it in the cashier's day, all or nothing.
+
+    Everything that does not need the receipt's number is written before the number is taken:
+    the estate's counter row stays locked until the commit and serialises the estate's payments.
+    """
     now = now or utcnow()
     if actor.id is None or actor.is_api_key:
         raise NoCashierForPayment()
     unit = await units.get_unit(session, actor=actor, unit_id=unit_id)
     tendered, change = tender(data)
-    estate = await session.get(Estate, unit.estate_id)
-    assert estate is not None
+    estate, cashier_name = await _estate_and_cashier(session, estate_id=unit.estate_id, cashier_id=actor.id)
     drawer = await current_session(session, estate=estate, cashier_id=actor.id, at=now, actor=actor)
     charges = await _charges(session, unit_id=unit.id, estate_id=estate.id, data=data)
     parts, credit = allocate(data.amount, charges, selected=data.charge_ids is not None)
@@ -151,15 +166,21 @@ async def take_payment(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
                       payer_name=data.payer_name, cashier_id=actor.id, cashier_session_id=drawer.id, received_at=now)
     session.add(payment)
     await session.flush()
-    await _settle(session, actor=actor, payment=payment, parts=parts, at=now)
+    settled = await _settle(session, actor=actor, payment=payment, parts=parts, at=now)
+    endpoints = await outbox.subscribers(session, estate_id=estate.id)
+    await session.flush()
     receipt = await receipts.issue(session, estate=estate, series=ReceiptSeries.receipt, unit_id=unit.id,
                                    amount=data.amount, at=now, by=actor.id, cashier_session_id=drawer.id,
                                    payment_id=payment.id)
+    # Recorded here, not before the counter, so it shares one INSERT with the receipt's entry.
     await audit.record(session, actor=actor, action="payment.create", entity="payment", entity_id=payment.id,
                        estate_id=estate.id, after=snapshot(payment))
     await audit.record(session, actor=actor, action="receipt.issue", entity="receipt", entity_id=receipt.id,
                        estate_id=estate.id, after=snapshot(receipt))
     await outbox.emit(session, estate_id=estate.id, type=EventType.payment_received, entity="payment", entity_id=payment.id,
                       data={"unit_id": unit.id, "amount": payment.amount, "method": payment.method,
-                            "receipt_id": receipt.id, "receipt_number": receipt.number, "cashier_id": actor.id}, at=now)
-    return PaymentRead(**payment.model_dump(exclude={"estate_id", "created_at"}), receipt=await receipts.read(session, receipt))
+                            "receipt_id": receipt.id, "receipt_number": receipt.number, "cashier_id": actor.id}, at=now,
+                      endpoints=endpoints)
+    return PaymentRead(**payment.model_dump(exclude={"estate_id", "created_at"}),
+                       receipt=receipts.read_issued(receipt, payment=payment, allocations=settled, unit_label=unit.label,
+                                                    cashier_name=cashier_name))

@@ -119,23 +119,39 @@ async def reads(session: AsyncSession, rows: Sequence[Receipt]) -> list[ReceiptR
     allocations = await _allocations(session, set(payments))
     labels = await _labels(session, {r.unit_id for r in rows}) if rows else {}
     names = {u.id: u.full_name for u in (await _by_id(session, User, {r.issued_by for r in rows})).values()}
-    out = []
-    for r in rows:
-        pay, ref = payments.get(r.payment_id), refunds.get(r.refund_id)
-        source = pay or ref
-        assert source is not None, f"receipt {r.number} documents nothing"
-        out.append(ReceiptRead(
-            id=r.id, estate_id=r.estate_id, series=r.series, number=r.number, year=r.year, seq=r.seq, status=r.status,
-            unit_id=r.unit_id, unit_label=labels.get(r.unit_id, ""), payment_id=r.payment_id, refund_id=r.refund_id,
-            amount=r.amount, amount_in_words=capital(r.amount), method=PaymentMethod(source.method),
-            reference=source.reference, payer_name=pay.payer_name if pay else "",
-            tendered=pay.tendered if pay else None, change=pay.change_given if pay else None,
-            credit=pay.credit if pay else ZERO, allocations=allocations.get(r.payment_id, []) if pay else [],
-            issued_at=r.issued_at, issued_by=r.issued_by, cashier_name=names.get(r.issued_by, ""),
-            cashier_session_id=r.cashier_session_id, reprint_count=r.reprint_count, void_reason=r.void_reason,
-            voided_at=r.voided_at, voided_by=r.voided_by,
-        ))
-    return out
+    return [_to_read(r, pay=payments.get(r.payment_id), ref=refunds.get(r.refund_id),
+                     allocations=allocations.get(r.payment_id, []), label=labels.get(r.unit_id, ""),
+                     cashier_name=names.get(r.issued_by, "")) for r in rows]
+
+
+def _to_read(r: Receipt, *, pay: Payment | None, ref: Refund | None, allocations: list[AllocationLine], label: str,
+             cashier_name: str) -> ReceiptRead:
+    source = pay or ref
+    assert source is not None, f"receipt {r.number} documents nothing"
+    return ReceiptRead(
+        id=r.id, estate_id=r.estate_id, series=r.series, number=r.number, year=r.year, seq=r.seq, status=r.status,
+        unit_id=r.unit_id, unit_label=label, payment_id=r.payment_id, refund_id=r.refund_id,
+        amount=r.amount, amount_in_words=capital(r.amount), method=PaymentMethod(source.method),
+        reference=source.reference, payer_name=pay.payer_name if pay else "",
+        tendered=pay.tendered if pay else None, change=pay.change_given if pay else None,
+        credit=pay.credit if pay else ZERO, allocations=allocations if pay else [],
+        issued_at=r.issued_at, issued_by=r.issued_by, cashier_name=cashier_name,
+        cashier_session_id=r.cashier_session_id, reprint_count=r.reprint_count, void_reason=r.void_reason,
+        voided_at=r.voided_at, voided_by=r.voided_by,
+    )
+
+
+def read_issued(r: Receipt, *, payment: Payment, allocations: Sequence[tuple[Allocation, Charge]], unit_label: str,
+                cashier_name: str) -> ReceiptRead:
+    """What `read` returns for a receipt just issued, built from the rows the payment already holds.
+
+    Saves the re-reads while the receipt counter is locked; the lines are ordered as
+    `_allocations` orders them.
+    """
+    lines = [AllocationLine(charge_id=a.charge_id, description=c.description, period=c.period, amount=a.amount,
+                            reversed_at=a.reversed_at)
+             for a, c in sorted(allocations, key=lambda ac: (ac[0].created_at, ac[0].id))]
+    return _to_read(r, pay=payment, ref=None, allocations=lines, label=unit_label, cashier_name=cashier_name)
 
 
 async def read(session: AsyncSession, row: Receipt) -> ReceiptRead:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,11 +105,12 @@ def _answer(row: IdempotencyRecord, *, method: str, path: str, digest: str) -> R
 
 async def complete(session: AsyncSession, claim: Claim, *, status: int, body: dict[str, Any]) -> None:
     """Store the answer in the request's own transaction: it exists exactly when the work does."""
-    row = await session.get(IdempotencyRecord, claim.record_id)
-    assert row is not None
-    row.status, row.response_body = status, jsonable(body)
-    session.add(row)
     await session.flush()
+    # An UPDATE by id, not a load and a dirty flush: the claim was inserted with Core, so the
+    # record is not in the session and loading it would cost a round trip.
+    result = await session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
+                                   .values(status=status, response_body=jsonable(body)))
+    assert result.rowcount == 1
 
 
 async def purge_expired(session: AsyncSession, *, now: datetime) -> int:
