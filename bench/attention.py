@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import httpx
+from common import login  # bench/ is on sys.path when run as a script
 
 API = "/api/v1"
 
@@ -44,12 +45,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--only", choices=["attention", "board", "healthz"], action="append",
                    help="measure only these endpoints (repeatable); all three by default")
     return p.parse_args(argv)
-
-
-async def login(client: httpx.AsyncClient, username: str, password: str) -> None:
-    r = await client.post(f"{API}/auth/login", json={"username": username, "password": password})
-    r.raise_for_status()
-    client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
 
 
 async def find_estate(client: httpx.AsyncClient, code: str) -> str:

@@ -30,6 +30,7 @@ from pathlib import Path
 import asyncpg
 
 import load_ops as ops  # bench/ is on sys.path when run as a script
+from common import embedded_dsn
 
 # Usernames per role; {e} is the estate code in lower case. A role's VUs of one estate take them in turn;
 # the finance VUs rotate their reports over all of the role's users, because expensive reports are
@@ -65,13 +66,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data-dir", default=os.environ.get("PROPDESK_DATA_DIR"), help="the server's PROPDESK_DATA_DIR")
     p.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     return p.parse_args(argv)
-
-
-def embedded_dsn(data_dir: str) -> str:
-    """Read the running embedded server's socket from postmaster.pid; never start or stop it from here."""
-    lines = (Path(data_dir) / "pg" / "postmaster.pid").read_text().splitlines()
-    port, socket_dir = lines[3].strip(), lines[4].strip()
-    return f"postgresql://postgres@/propdesk?host={socket_dir}&port={port}"
 
 
 def role_logins(args: argparse.Namespace) -> dict[str, list[str]]:

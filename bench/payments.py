@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 import httpx
+from common import login  # bench/ is on sys.path when run as a script
 
 API = "/api/v1"
 PAGE = 200
@@ -47,12 +48,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--count", type=int, default=200, help="payments to post")
     p.add_argument("--seed", type=int, default=1, help="seed of the amounts and methods")
     return p.parse_args(argv)
-
-
-async def login(client: httpx.AsyncClient, username: str, password: str) -> None:
-    r = await client.post(f"{API}/auth/login", json={"username": username, "password": password})
-    r.raise_for_status()
-    client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
 
 
 async def pages(client: httpx.AsyncClient, path: str, params: dict, *, most: int = 10_000):  # noqa: ANN201

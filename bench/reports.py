@@ -49,6 +49,7 @@ from app.domain.registry import service as registry_service  # noqa: E402
 from app.domain.repairs import daily_log  # noqa: E402
 from app.domain.stock import report as stock_report  # noqa: E402
 from bench import reports_sql as hand  # noqa: E402
+from bench.common import embedded_dsn, login  # noqa: E402
 
 API = "/api/v1"
 REPORTS = ("daily_log", "callback_rate", "register", "month_report", "stocktake")
@@ -87,14 +88,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def database_url(explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    pid_file = Path(os.environ.get("PROPDESK_DATA_DIR", "data")).resolve() / "pg" / "postmaster.pid"
-    try:
-        lines = pid_file.read_text().splitlines()
-    except OSError:
-        raise SystemExit(f"no running embedded server ({pid_file}); start `propdesk serve` or pass --database-url")
-    return f"postgresql://postgres@/propdesk?host={lines[4]}&port={lines[3]}"
+    return explicit or embedded_dsn(os.environ.get("PROPDESK_DATA_DIR", "data"))
 
 
 def build_reports(args: argparse.Namespace, estate: hand.EstateInfo) -> list[Report]:
@@ -220,12 +214,6 @@ class Bench:
                  "healthz": "GET /healthz", "http": "GET /estates/{id} (auth + one select)"}
         print("floors (p50 / p99 ms): " + "; ".join(
             f"{names[w]} {pct(t, 0.5):.1f} / {pct(t, 0.99):.1f}" for w, t in times.items()), flush=True)
-
-
-async def login(client: httpx.AsyncClient, username: str, password: str) -> None:
-    r = await client.post(f"{API}/auth/login", json={"username": username, "password": password})
-    r.raise_for_status()
-    client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
 
 
 async def run(args: argparse.Namespace) -> int:
