@@ -32,10 +32,12 @@ async def world(session):  # noqa: ANN001, ANN201
     tech = await make_staff(session, estates=[d.estate], roles=[Role.technician])
     other_tech = await make_staff(session, estates=[d.estate], roles=[Role.technician])
     unit = await make_unit(session, building=await make_building(session, estate=d.estate))
-    # A promise to ring the owner back, already late; an order waiting for this technician.
+    # A promise to ring the owner back, late since yesterday, so it is the oldest deadline at any
+    # hour (a promise 5 minutes late ranked behind the drawer's 17:00 once CI ran after 17:00);
+    # an order waiting for this technician.
     waiting = await make_order(session, estate=d.estate, unit=unit, technician=tech, status=S.awaiting_technician_confirmation)
     session.add(ReplyPromise(estate_id=d.estate.id, work_order_id=waiting.id, technician_id=tech.id,
-                             due_at=utcnow() - timedelta(minutes=5)))
+                             due_at=utcnow() - timedelta(days=1, hours=2)))
     await make_order(session, estate=d.estate, unit=unit, technician=other_tech, status=S.awaiting_technician_confirmation)
     # Completed 7½ days ago: its callback fell due today or yesterday (the end of the 7th local day).
     await make_order(session, estate=d.estate, unit=unit, technician=tech, status=S.completed,
