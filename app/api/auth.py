@@ -47,7 +47,4 @@ async def logout(
 @router.get("/me", response_model=UserRead, responses=problems(service.InvalidToken))
 async def me(actor: ActorDep, session: SessionDep) -> UserRead:
     """The signed-in staff member, with roles and estates."""
-    if actor.is_api_key or actor.id is None:
-        raise service.InvalidToken("an API key has no user")
-    user = await users_service.get_user(session, actor=actor, user_id=actor.id)
-    return await users_service.to_read(session, user)
+    return await users_service.me(session, actor=actor)

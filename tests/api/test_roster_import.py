@@ -226,11 +226,12 @@ class TestRefused:
         assert r.status_code == 422
         assert r.headers["content-type"].startswith("application/problem+json")
 
-    async def test_oversized_file_is_413(self, app, client, estate, session, supervisor):
+    async def test_oversized_file_is_422_like_every_upload(self, app, client, estate, session, supervisor):
         app.state.settings.max_upload_bytes = 1000
         r = await real_run(client, estate, supervisor)
-        assert r.status_code == 413
+        assert r.status_code == 422
         assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["type"] == "/problems/file-too-large" and "1000" in r.json()["detail"]
         assert await counts(session) == EMPTY
 
     async def test_file_at_the_limit_is_read(self, app, client, estate, session, supervisor):

@@ -226,6 +226,19 @@ class TestUpdateUser:
         assert r.status_code == 200 and r.json()["is_active"] is False
         assert (await client.get("/api/v1/auth/me", headers=target.headers)).status_code == 401
 
+    async def test_me_shows_the_estates_granted_a_moment_ago(self, client, session):
+        here, _, admin = await office(session)
+        admin_too = await make_staff(session, estates=[here, await make_estate(session)], roles=[Role.admin])
+        target = await make_staff(session, estates=[here])
+        me = (await client.get("/api/v1/auth/me", headers=target.headers)).json()
+        assert me["estate_ids"] == [str(here.id)]
+        r = await client.get(f"{USERS}/{admin_too.id}", headers=admin_too.headers)
+        granted = sorted(r.json()["estate_ids"])
+        r = await client.patch(f"{USERS}/{target.id}", json={"estate_ids": granted}, headers=admin_too.headers)
+        assert r.status_code == 200, r.text
+        me = (await client.get("/api/v1/auth/me", headers=target.headers)).json()
+        assert sorted(me["estate_ids"]) == granted and len(granted) == 2
+
     async def test_invalid_update_is_422(self, client, session, app):
         here, _, admin = await office(session)
         target = await make_staff(session, estates=[here], full_name="原名")

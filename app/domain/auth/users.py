@@ -12,6 +12,7 @@ from app.domain.auth import secrets
 from app.domain.auth.model import ApiKey, User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, UserCreate, UserRead, UserUpdate
+from app.domain.auth.service import InvalidToken
 from app.domain.base import snapshot, utcnow
 from app.domain.errors import AlreadyExists, Forbidden, NotFound
 from app.domain.pagination import PageRequest, paginate
@@ -46,6 +47,15 @@ async def _estate_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UU
 
 async def to_read(session: AsyncSession, user: User) -> UserRead:
     return UserRead.model_validate({**user.model_dump(), "estate_ids": await _estate_ids(session, user.id)})
+
+
+async def me(session: AsyncSession, *, actor: Actor) -> UserRead:
+    """The signed-in user: the estates are the ones authentication just read for this request."""
+    if actor.is_api_key or actor.id is None:
+        raise InvalidToken("an API key has no user")
+    user = await session.get(User, actor.id)
+    assert user is not None  # authentication found the active user in this transaction
+    return UserRead.model_validate({**user.model_dump(), "estate_ids": sorted(actor.estate_ids)})
 
 
 async def create_user(session: AsyncSession, *, actor: Actor, data: UserCreate) -> User:
