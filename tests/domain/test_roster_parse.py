@@ -11,8 +11,9 @@ import pytest
 from app.domain.registry.model import Title
 from app.domain.registry.names import derive_surname
 from app.domain.registry.roster import (
-    RosterUnreadable, parse_area, parse_building, parse_entrance, parse_phones, parse_roster, parse_room, parse_title,
+    RosterUnreadable, parse_area, parse_building, parse_entrance, parse_phones, parse_room, parse_title,
 )
+from app.domain.registry.roster_file import parse_roster
 
 DATA = Path("/work/shared/data")
 HEADER = "楼号,单元,房号,建筑面积,业主姓名,性别,联系电话,备注"

@@ -21,7 +21,8 @@ from app.domain.auth.principal import Actor
 from app.domain.errors import Invalid, NotFound
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwner
-from app.domain.registry.roster import ParsedRoster, Phone, RosterRow, RosterUnreadable, RowError, parse_roster
+from app.domain.registry.roster import ParsedRoster, Phone, RosterRow, RosterUnreadable, RowError
+from app.domain.registry.roster_file import parse_roster
 
 __all__ = ["EstateNotFound", "RosterHasErrors", "RosterReport", "RosterUnreadable", "import_roster"]
 
