@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.domain.auth.roles import Role
 from app.domain.notifications.gateway import LogGateway, WebhookGateway
@@ -53,6 +53,30 @@ class TestWritten:
         back = await client.put(f"{API}/estates/{d.estate.id}/notification-templates/payment.received",
                                 headers=supervisor.headers, json={"text": None})
         assert back.json()["is_default"] is True and await count_rows(session, NotificationTemplate) == 0
+
+
+class TestUnderTheReceiptCounter:
+    async def test_a_payment_only_writes_once_it_holds_the_estates_counter(self, app, client, session):
+        """The counter row stays locked until the commit and queues every payment of the estate,
+        so what the payment reads (webhook subscribers, the owners to tell, the estate's wording,
+        the address) is read before it; after it, only writes."""
+        d = await desk(session)
+        await make_owner(session, estate=d.estate, full_name="王建國", title=Title.mr, phones=["13800138000"], units=[d.unit])
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+            statements.append(" ".join(statement.split()))
+
+        engine = app.state.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert (await pay(client, d, amount="160.56")).status_code == 201
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        counter = next(i for i, sql in enumerate(statements) if sql.startswith("INSERT INTO document_counter"))
+        after = [sql.split(" ")[0] for sql in statements[counter + 1:]]
+        assert after and set(after) <= {"INSERT", "UPDATE", "COMMIT"}, statements[counter + 1:]
+        assert len(await notes(session)) == 1  # the owner is still told
 
 
 class TestTemplateInput:

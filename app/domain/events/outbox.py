@@ -4,13 +4,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.base import jsonable, utcnow
 from app.domain.events.model import EventType, OutboxEvent, WebhookDelivery, WebhookEndpoint
+
+if TYPE_CHECKING:
+    from app.domain.notifications.service import Audience
 
 
 async def subscribers(session: AsyncSession, *, estate_id: uuid.UUID) -> list[WebhookEndpoint]:
@@ -22,10 +25,11 @@ async def subscribers(session: AsyncSession, *, estate_id: uuid.UUID) -> list[We
 
 async def emit(session: AsyncSession, *, estate_id: uuid.UUID, type: EventType, entity: str,  # noqa: A002
                entity_id: uuid.UUID | str, data: dict[str, Any] | None = None, at: datetime | None = None,
-               endpoints: Sequence[WebhookEndpoint] | None = None) -> OutboxEvent:
+               endpoints: Sequence[WebhookEndpoint] | None = None, told: Audience | None = None) -> OutboxEvent:
     """Record that something happened. Nothing is sent here: the dispatcher sends what committed.
 
-    `endpoints`: the estate's `subscribers`, when the caller read them earlier in the transaction.
+    `endpoints`: the estate's `subscribers`, `told`: the owners' notifications.audience, when the
+    caller read them earlier in the transaction.
     """
     event = OutboxEvent(estate_id=estate_id, type=type.value, entity=entity, entity_id=str(entity_id),
                         occurred_at=at or utcnow(), data=jsonable(data or {}))
@@ -42,7 +46,7 @@ async def emit(session: AsyncSession, *, estate_id: uuid.UUID, type: EventType, 
     # Owners hear about their repair and their payment; written now, sent after the commit.
     from app.domain.notifications import service as notifications
 
-    await notifications.on_event(session, event)
+    await notifications.on_event(session, event, told=told)
     return event
 
 

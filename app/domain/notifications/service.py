@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -49,8 +50,37 @@ def _when(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
-async def on_event(session: AsyncSession, event: OutboxEvent) -> int:
-    """Write the notifications an event calls for; returns how many."""
+@dataclass(frozen=True)
+class Audience:
+    """Who is told of an event on a unit, and the words that do not depend on the event itself.
+
+    Read ahead by a caller about to take a hot lock (a payment, before the receipt counter),
+    so that only writes happen while the lock is held.
+    """
+
+    owners: list[tuple[Owner, str]]
+    template: str | None = None
+    values: dict[str, str] = field(default_factory=dict)
+    time_zone: str = "Asia/Shanghai"
+
+
+async def audience(session: AsyncSession, *, estate_id: uuid.UUID, unit_id: uuid.UUID, kind: EventType) -> Audience:
+    if kind not in templates.DEFAULTS:
+        return Audience(owners=[])
+    owners = await _owners_to_tell(session, unit_id)
+    if not owners:
+        return Audience(owners=[])
+    estate = await session.get(Estate, estate_id)
+    custom = (await session.execute(select(NotificationTemplate.text).where(
+        NotificationTemplate.estate_id == estate_id, NotificationTemplate.event_type == kind.value))).scalar()
+    return Audience(owners=owners, template=custom or templates.DEFAULTS[kind],
+                    values={"office": estate.office_name if estate else "", "address": await _address(session, unit_id)},
+                    time_zone=estate.time_zone if estate else "Asia/Shanghai")
+
+
+async def on_event(session: AsyncSession, event: OutboxEvent, *, told: Audience | None = None) -> int:
+    """Write the notifications an event calls for; returns how many. `told`: its `audience`,
+    when the caller read it earlier in the transaction."""
     try:
         kind = EventType(event.type)
     except ValueError:
@@ -59,26 +89,23 @@ async def on_event(session: AsyncSession, event: OutboxEvent) -> int:
     if kind not in templates.DEFAULTS or not unit:
         return 0
     unit_id = uuid.UUID(unit)
-    owners = await _owners_to_tell(session, unit_id)
-    if not owners:
+    if told is None:
+        told = await audience(session, estate_id=event.estate_id, unit_id=unit_id, kind=kind)
+    if not told.owners:
         return 0
-    estate = await session.get(Estate, event.estate_id)
-    custom = (await session.execute(select(NotificationTemplate.text).where(
-        NotificationTemplate.estate_id == event.estate_id, NotificationTemplate.event_type == kind.value))).scalar()
     amount = event.data.get("amount")
-    values = {"office": estate.office_name if estate else "", "address": await _address(session, unit_id),
-              "receipt_number": event.data.get("receipt_number"),
+    values = {**told.values, "receipt_number": event.data.get("receipt_number"),
               "amount": f"{Decimal(amount):.2f}" if amount else None,
               "appointment": appointment_phrase(_when(event.data.get("start")), _when(event.data.get("end")),
-                                                tz=ZoneInfo(estate.time_zone if estate else "Asia/Shanghai"))}
-    for owner, phone in owners:
+                                                tz=ZoneInfo(told.time_zone))}
+    for owner, phone in told.owners:
         words = {**values, "owner": addressed_as(full_name=owner.full_name, surname=owner.surname, title=owner.title)}
         session.add(OwnerNotification(
             estate_id=event.estate_id, event_id=event.id, event_type=kind.value, owner_id=owner.id, unit_id=unit_id,
-            phone=phone, text=templates.render(kind, custom or templates.DEFAULTS[kind], words),
+            phone=phone, text=templates.render(kind, told.template or templates.DEFAULTS[kind], words),
             next_attempt_at=event.occurred_at))
     await session.flush()
-    return len(owners)
+    return len(told.owners)
 
 
 # --- the estate's templates and the log -------------------------------------------------------
