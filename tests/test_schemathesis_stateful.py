@@ -13,6 +13,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
+from hypothesis.errors import FlakyStrategyDefinition
 from schemathesis.checks import not_a_server_error, response_schema_conformance, status_code_conformance
 from schemathesis.python import asgi as schemathesis_asgi
 
@@ -64,10 +65,15 @@ def _run(app, headers: dict[str, str], estate_id: str, admin_id: str, stand_in_i
             max_examples=SCENARIOS, stateful_step_count=STEPS, derandomize=True, deadline=None, database=None,
             suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate],
         ))
-    except (Exception, BaseExceptionGroup):
+    except (Exception, BaseExceptionGroup) as exc:
         if failures:
             raise AssertionError("\n\n".join(failures[:5])) from None
-        raise
+        # The server's database outlives each scenario, so one choice of steps can enable other
+        # rules the next time it is drawn, and Hypothesis stops with FlakyStrategyDefinition (seen
+        # once in a full run). No call had failed (every response passes through
+        # validate_response): what ran is still a valid run; the caller checks there was enough.
+        if not isinstance(exc, FlakyStrategyDefinition):
+            raise
     finally:
         schemathesis_asgi.shutdown_lifespans()
     return calls
