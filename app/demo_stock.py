@@ -83,10 +83,14 @@ def _events(rng: random.Random, tz: ZoneInfo, now: datetime, orders: list[tuple[
     first_this = datetime.combine(local_now.date().replace(day=1), time(), tzinfo=tz)
     last_25 = datetime.combine((first_this - timedelta(days=1)).replace(day=25).date(), time(9), tzinfo=tz)
     count_last, post_last = last_25 + timedelta(days=1, hours=1), last_25 + timedelta(days=2, hours=7)
+    # This month's count opened two days ago or at 09:00 on the 1st, and half an hour before now at
+    # the latest -- but never before the month began: loaded at 00:20 on the 1st, "half an hour
+    # ago" was last month, and the demo opened a second count of last month.
     open_this = max(first_this + timedelta(hours=9), now - timedelta(days=2))
-    open_this = min(open_this, now - timedelta(minutes=30))
+    open_this = max(first_this, min(open_this, now - timedelta(minutes=30)))
+    count_this = min(max(open_this + timedelta(seconds=1), min(open_this + timedelta(hours=2), now - timedelta(minutes=5))), now)
     events = [_Event(last_25, 0, "open_last"), _Event(count_last, 0, "count_last"), _Event(post_last, 0, "post_last"),
-              _Event(open_this, 0, "open_this"), _Event(min(open_this + timedelta(hours=2), now - timedelta(minutes=5)), 0, "count_this")]
+              _Event(open_this, 0, "open_this"), _Event(count_this, 0, "count_this")]
     seq = 1
     for order_id, at in orders:
         # Nothing moves between last month's count and its posting: the posted figures stay whole.

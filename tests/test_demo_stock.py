@@ -1,14 +1,15 @@
 """The demo's store room: items, weeks of movements that add up, last month's posted count, this month's open one."""
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from app import demo
-from app.demo_stock import stock_history
+from app.demo_stock import _events, stock_history
 from app.domain.base import utcnow
 from app.domain.registry.estates import Estate
 from app.domain.stock.model import MovementKind, StockItem, StockMovement, Stocktake, StocktakeLine, StocktakeStatus
@@ -41,3 +42,19 @@ async def test_demo_store_room(session):  # noqa: ANN001
         uncounted = (await session.execute(select(func.count()).select_from(StocktakeLine).where(
             StocktakeLine.stocktake_id == counts[1].id, StocktakeLine.counted_quantity.is_(None)))).scalar_one()
         assert adjusted > 0 and uncounted > 0
+
+
+@pytest.mark.parametrize("local", [
+    "2026-12-01 00:00:40", "2026-12-01 00:20", "2026-12-01 09:10", "2026-12-01 10:00", "2026-12-15 12:00",
+    "2026-12-31 23:50", "2027-03-01 00:05",
+])
+def test_this_months_count_is_of_this_month_at_any_hour(local: str) -> None:
+    """Loaded in the first minutes of a month, the count in progress is still this month's, opened
+    before it is counted, and nothing happens after now."""
+    tz = ZoneInfo("Asia/Shanghai")
+    now = datetime.fromisoformat(local).replace(tzinfo=tz).astimezone(timezone.utc)
+    events = {e.kind: e.at for e in _events(random.Random(1), tz, now, []) if e.kind.endswith(("_this", "_last"))}
+    month = now.astimezone(tz).strftime("%Y-%m")
+    assert events["open_this"].astimezone(tz).strftime("%Y-%m") == month
+    assert events["open_last"].astimezone(tz).strftime("%Y-%m") < month
+    assert events["open_last"] < events["count_last"] < events["post_last"] < events["open_this"] < events["count_this"] <= now
