@@ -68,11 +68,14 @@ async def compute_rows(session: AsyncSession, *, estate: Estate, day: date) -> l
     # Orders that may still have been open at the close; state_at settles it below.
     maybe_open = [WorkOrder.status.in_([s.value for s in OPEN_ORDER_STATES]), WorkOrder.completed_at > close,
                   WorkOrder.cancelled_at > close]
+    # The unit and building joins name the estate and the technician is read per row: otherwise the planner
+    # hashed every unit and every user of the company to place a handful of orders.
+    technician = select(User.full_name).where(User.id == WorkOrder.technician_id).scalar_subquery()
     stmt = (
-        select(WorkOrder, ServiceRequest, Unit, Building, User.full_name)
+        select(WorkOrder, ServiceRequest, Unit, Building, technician)
         .join(ServiceRequest, ServiceRequest.id == WorkOrder.request_id)
-        .outerjoin(Unit, Unit.id == WorkOrder.unit_id).outerjoin(Building, Building.id == Unit.building_id)
-        .outerjoin(User, User.id == WorkOrder.technician_id)
+        .outerjoin(Unit, (Unit.id == WorkOrder.unit_id) & (Unit.estate_id == estate.id))
+        .outerjoin(Building, (Building.id == Unit.building_id) & (Building.estate_id == estate.id))
         .where(WorkOrder.estate_id == estate.id, WorkOrder.created_at < end, or_(*touched, *maybe_open))
         .order_by(WorkOrder.created_at, WorkOrder.id)
     )
