@@ -1,12 +1,15 @@
 """Technicians' working hours and who is free when, with where each is working now (§7.3.7)."""
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
+
+from sqlalchemy.dialects.postgresql import Range
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.repairs.model import WorkOrderStatus
-from app.domain.repairs.schedule_model import TechnicianHours
+from app.domain.base import utcnow
+from app.domain.repairs.schedule_model import Booking, TechnicianHours
 from tests.api.test_dispatch import API, desk_world, dispatch, local
 from tests.factories import make_staff
 from tests.registry_factories import count_rows, make_building, make_unit
@@ -107,6 +110,23 @@ class TestAvailability:
         r = await self.ask(client, w, local(9), local(10))
         now_at = r.json()["technicians"][0]["now_at"]
         assert (now_at["building_name"], now_at["building_id"]) == ("3号楼", str(b3.id))
+
+    async def test_where_he_is_booked_now_and_not_another_estates_order(self, client, session):
+        """Not started yet, but his booking covers this moment: he is placed at that order."""
+        w = await desk_world(session)
+        b5 = await make_building(session, estate=w.estate, number=5)
+        booked = await make_order(session, estate=w.estate, unit=await make_unit(session, building=b5), technician=w.tech.user,
+                                  status=S.dispatched)
+        now = utcnow()
+        session.add(Booking(estate_id=w.estate.id, technician_id=w.tech.id, work_order_id=booked.id,
+                            during=Range(now - timedelta(minutes=20), now + timedelta(minutes=40))))
+        # An order of the other estate in progress under the same id space must not place anyone here.
+        there = await make_unit(session, building=await make_building(session, estate=w.other, number=9))
+        await make_order(session, estate=w.other, unit=there, technician=w.tech.user, status=S.in_progress)
+        await session.commit()
+        r = await self.ask(client, w, local(9), local(10))
+        now_at = r.json()["technicians"][0]["now_at"]
+        assert (now_at["building_name"], now_at["work_order_id"]) == ("5号楼", str(booked.id))
 
     async def test_bad_window_and_permissions(self, client, session):
         w = await desk_world(session)
