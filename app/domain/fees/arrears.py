@@ -125,11 +125,13 @@ def _line(row: Any, owners: dict[uuid.UUID, list[str]]) -> UnitArrears:
     )
 
 
-def _with_unit(aged: Any) -> Any:
-    """The aged sums with the unit and building they belong to."""
+def _with_unit(aged: Any, estate_id: uuid.UUID) -> Any:
+    """The aged sums with the unit and building they belong to. The joins name the estate: by id
+    alone the planner hashed every unit of the company (200,000 at full scale)."""
     return (select(aged, Unit.entrance, Unit.number, Building.id.label("building_id"), Building.name.label("building_name"),
                    Building.number.label("building_number"))
-            .join(Unit, Unit.id == aged.c.unit_id).join(Building, Building.id == Unit.building_id))
+            .join(Unit, (Unit.id == aged.c.unit_id) & (Unit.estate_id == estate_id))
+            .join(Building, (Building.id == Unit.building_id) & (Building.estate_id == estate_id)))
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -139,7 +141,7 @@ async def unit_arrears(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
     estate = await session.get(Estate, unit.estate_id)
     assert estate is not None
     today = estate_today(estate, now=now or utcnow())
-    row = (await session.execute(_with_unit(_aged(today, Charge.unit_id == unit.id)))).one_or_none()
+    row = (await session.execute(_with_unit(_aged(today, Charge.unit_id == unit.id), unit.estate_id))).one_or_none()
     if row is None:
         # Nothing owed: the unit's line with zeros.
         building = await session.get(Building, unit.building_id)
@@ -179,7 +181,7 @@ async def estate_arrears(
     aged = _aged(today, *where, min_age_days=min_age_days)
     # The estate's totals ride along as window sums over every matching unit, before LIMIT.
     overall = [func.count().over().label("units"), *[func.sum(aged.c[n]).over().label(f"all_{n}") for n in (*BUCKETS, "total")]]
-    query = _with_unit(aged).add_columns(*overall).order_by(*_order(page, aged)).limit(page.limit).offset(page.offset)
+    query = _with_unit(aged, estate.id).add_columns(*overall).order_by(*_order(page, aged)).limit(page.limit).offset(page.offset)
     rows = (await session.execute(query)).all()
     if rows:
         units, sums = rows[0].units, {n: _money(getattr(rows[0], f"all_{n}")) for n in (*BUCKETS, "total")}
