@@ -130,6 +130,8 @@ class WorkOrder(EstateScoped, table=True):
     __table_args__ = (
         Index("ix_work_order_estate_status", "estate_id", "status"),
         Index("ix_work_order_estate_completed", "estate_id", "completed_at"),
+        # The order list's default page (newest first) reads the newest orders in index order.
+        Index("ix_work_order_estate_created", "estate_id", "created_at"),
         CheckConstraint("scheduled_end IS NULL OR scheduled_start < scheduled_end", name="schedule_in_order"),
     )
 

@@ -113,10 +113,13 @@ async def list_orders(
     scheduled_from: datetime | None = None, scheduled_to: datetime | None = None,
 ) -> tuple[list[WorkOrderRead], int]:
     await registry.check_estate(session, actor=actor, estate_id=estate_id)
+    # The unit and building joins name the estate (by id alone the planner hashed every unit of the
+    # company); the request joins by its unique id only, which keeps the row estimate right, so the
+    # newest-first page walks ix_work_order_estate_created and decorates just that page.
     stmt: Select = (select(WorkOrder, ServiceRequest, Unit, Building)
                     .join(ServiceRequest, ServiceRequest.id == WorkOrder.request_id)
-                    .outerjoin(Unit, Unit.id == WorkOrder.unit_id)
-                    .outerjoin(Building, Building.id == Unit.building_id)
+                    .outerjoin(Unit, (Unit.id == WorkOrder.unit_id) & (Unit.estate_id == estate_id))
+                    .outerjoin(Building, (Building.id == Unit.building_id) & (Building.estate_id == estate_id))
                     .where(WorkOrder.estate_id == estate_id))
     if only_technician(actor):
         stmt = stmt.where(WorkOrder.technician_id == actor.id)
