@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -81,7 +82,9 @@ class TestApprovalPermissions:
         boss = await make_staff(session, estates=[estate], roles=[Role.supervisor])
         for week in ("2026-W60", "2026-W00", "2025-W53", "2026-10", "1999-W10", "2026-W1", "\x00", "", None, 202610):
             assert (await build(client, estate, boss, week)).status_code == 422, week
-        r = await build(client, estate, boss, datetime.now(UTC).strftime("%G-W%V"))  # this week has not ended
+        # This week in the estate's zone: at 00:30 on a Monday in Shanghai it is still last week in UTC.
+        this_week = datetime.now(ZoneInfo(estate.time_zone)).strftime("%G-W%V")
+        r = await build(client, estate, boss, this_week)  # this week has not ended
         assert r.status_code == 422 and r.json()["type"] == "/problems/week-not-over"
         assert await count_rows(session, ApprovalBatch) == 0 and await count_rows(session, ApprovalLine) == 0
 
