@@ -67,14 +67,16 @@ async def to_reads(session: AsyncSession, complaints: Sequence[Complaint], *, no
     """Complaints with the owner's and handler's names and the unit's label, in one query."""
     if not complaints:
         return []
+    # The joins name the page's estates: by id alone the planner hashed every unit of the company.
+    estates = {c.estate_id for c in complaints}
     stmt = (
         select(Complaint.id, Owner.full_name, User.full_name.label("handler_name"), Unit.entrance, Unit.number,
                Building.number.label("building_number"), Building.name.label("building_name"))
         .select_from(Complaint)
-        .outerjoin(Owner, Owner.id == Complaint.owner_id)
+        .outerjoin(Owner, (Owner.id == Complaint.owner_id) & Owner.estate_id.in_(estates))
         .outerjoin(User, User.id == Complaint.handler_id)
-        .outerjoin(Unit, Unit.id == Complaint.unit_id)
-        .outerjoin(Building, Building.id == Unit.building_id)
+        .outerjoin(Unit, (Unit.id == Complaint.unit_id) & Unit.estate_id.in_(estates))
+        .outerjoin(Building, (Building.id == Unit.building_id) & Building.estate_id.in_(estates))
         .where(Complaint.id.in_([c.id for c in complaints]))
     )
     extra = {row.id: row for row in (await session.execute(stmt)).all()}

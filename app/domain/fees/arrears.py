@@ -103,11 +103,13 @@ def _money(value: Any) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
-async def _owner_names(session: AsyncSession, unit_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+async def _owner_names(session: AsyncSession, unit_ids: list[uuid.UUID], estate_id: uuid.UUID) -> dict[uuid.UUID, list[str]]:
     out: dict[uuid.UUID, list[str]] = {u: [] for u in unit_ids}
     if not unit_ids:
         return out
-    stmt = (select(UnitOwner.unit_id, Owner.full_name).join(Owner, Owner.id == UnitOwner.owner_id)
+    # The owner join names the estate: for a page of units the planner hashed every owner of the company.
+    stmt = (select(UnitOwner.unit_id, Owner.full_name)
+            .join(Owner, (Owner.id == UnitOwner.owner_id) & (Owner.estate_id == estate_id))
             .where(UnitOwner.unit_id.in_(unit_ids))
             .order_by(UnitOwner.unit_id, UnitOwner.is_primary.desc(), Owner.full_name, Owner.id))
     for unit_id, name in (await session.execute(stmt)).all():
@@ -149,7 +151,7 @@ async def unit_arrears(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
         row = SimpleNamespace(unit_id=unit.id, entrance=unit.entrance, number=unit.number, building_id=building.id,
                               building_name=building.name, building_number=building.number, total=ZERO,
                               oldest_due_date=None, **{name: ZERO for name in BUCKETS})
-    return _line(row, await _owner_names(session, [unit.id]))
+    return _line(row, await _owner_names(session, [unit.id], unit.estate_id))
 
 
 def _order(page: PageRequest, aged: Any) -> list[Any]:
@@ -189,7 +191,7 @@ async def estate_arrears(
         summed = select(func.count(), *[func.sum(aged.c[n]) for n in (*BUCKETS, "total")])
         units, *values = (await session.execute(summed)).one()
         sums = {n: _money(v) for n, v in zip((*BUCKETS, "total"), values)}
-    owners = await _owner_names(session, [r.unit_id for r in rows])
+    owners = await _owner_names(session, [r.unit_id for r in rows], estate.id)
     return EstateArrears(estate_id=estate.id, as_of=today, totals=EstateArrearsTotals(units=units, **sums),
                          items=[_line(r, owners) for r in rows], total=units, limit=page.limit, offset=page.offset)
 
