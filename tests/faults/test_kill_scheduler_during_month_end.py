@@ -11,10 +11,12 @@ is released and two processes are started together: one runs the job, the other 
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 from pathlib import Path
 
 import asyncpg
+import pytest
 from sqlalchemy import func, select
 
 from app.domain.events.model import EventType, OutboxEvent
@@ -39,6 +41,9 @@ async def finished(proc: subprocess.Popen) -> int:
     return await asyncio.to_thread(proc.wait, 60)
 
 
+# libfaketime (scripts/test-at.sh) upsets PostgreSQL's client_connection_check_interval timer, so
+# the killed run's session outlives it there (with offsets tried from 60 s to 32 days; not with +0).
+@pytest.mark.skipif("FAKETIME" in os.environ, reason="the moved clock stops PostgreSQL noticing the dead client")
 async def test_a_killed_month_end_run_completes_exactly_once_after_restart(session, database_url, tmp_path):  # noqa: ANN001
     estate = await make_estate(session)
     unit = await make_unit(session, building=await make_building(session, estate=estate))
