@@ -17,7 +17,8 @@ from app.domain.registry import roster_import as service
 router = APIRouter(tags=["roster"])
 
 Importer = Annotated[Actor, Depends(require(Perm.roster_import))]
-TOO_LARGE = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}}, "description": "The request body is larger than the request cap"}}
+TOO_LARGE = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
+                                                 "description": "The request body is larger than the request cap"}}
 
 
 async def _read_capped(file: UploadFile, limit: int) -> bytes:
