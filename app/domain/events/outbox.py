@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,26 +16,41 @@ if TYPE_CHECKING:
     from app.domain.notifications.service import Audience
 
 
-async def subscribers(session: AsyncSession, *, estate_id: uuid.UUID) -> list[WebhookEndpoint]:
-    """The estate's active endpoints; read ahead by a caller that is about to take a hot lock."""
+@dataclass(frozen=True)
+class ReadAhead:
+    """What emitting an event on a unit reads: the estate's webhook subscribers and the owners to
+    tell. Read by a caller about to take a hot lock (a payment, before the receipt counter), so
+    that emitting under the lock only writes."""
+
+    endpoints: list[WebhookEndpoint]
+    told: Audience
+
+
+async def _subscribers(session: AsyncSession, *, estate_id: uuid.UUID) -> list[WebhookEndpoint]:
     return list((await session.execute(
         select(WebhookEndpoint).where(WebhookEndpoint.estate_id == estate_id, WebhookEndpoint.active.is_(True))
     )).scalars())
 
 
+async def read_ahead(session: AsyncSession, *, estate_id: uuid.UUID, type: EventType,  # noqa: A002
+                     unit_id: uuid.UUID) -> ReadAhead:
+    from app.domain.notifications import service as notifications
+
+    return ReadAhead(endpoints=await _subscribers(session, estate_id=estate_id),
+                     told=await notifications.audience(session, estate_id=estate_id, unit_id=unit_id, kind=type))
+
+
 async def emit(session: AsyncSession, *, estate_id: uuid.UUID, type: EventType, entity: str,  # noqa: A002
                entity_id: uuid.UUID | str, data: dict[str, Any] | None = None, at: datetime | None = None,
-               endpoints: Sequence[WebhookEndpoint] | None = None, told: Audience | None = None) -> OutboxEvent:
+               ahead: ReadAhead | None = None) -> OutboxEvent:
     """Record that something happened. Nothing is sent here: the dispatcher sends what committed.
 
-    `endpoints`: the estate's `subscribers`, `told`: the owners' notifications.audience, when the
-    caller read them earlier in the transaction.
+    `ahead`: the event's `read_ahead`, when the caller read it earlier in the transaction.
     """
     event = OutboxEvent(estate_id=estate_id, type=type.value, entity=entity, entity_id=str(entity_id),
                         occurred_at=at or utcnow(), data=jsonable(data or {}))
     session.add(event)
-    if endpoints is None:
-        endpoints = await subscribers(session, estate_id=estate_id)
+    endpoints = ahead.endpoints if ahead is not None else await _subscribers(session, estate_id=estate_id)
     await session.flush()
     session.add_all([
         WebhookDelivery(estate_id=estate_id, event_id=event.id, endpoint_id=e.id, next_attempt_at=event.occurred_at,
@@ -46,7 +61,7 @@ async def emit(session: AsyncSession, *, estate_id: uuid.UUID, type: EventType, 
     # Owners hear about their repair and their payment; written now, sent after the commit.
     from app.domain.notifications import service as notifications
 
-    await notifications.on_event(session, event, told=told)
+    await notifications.on_event(session, event, told=ahead.told if ahead is not None else None)
     return event
 
 

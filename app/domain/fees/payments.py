@@ -26,7 +26,6 @@ from app.domain.fees.cash_model import CashierSession
 from app.domain.fees.model import Charge
 from app.domain.fees.payment_schemas import PaymentCreate, PaymentRead
 from app.domain.fees.payments_model import Allocation, Payment, PaymentMethod, ReceiptSeries
-from app.domain.notifications import service as notifications
 from app.domain.registry import units
 from app.domain.registry.estates import Estate
 
@@ -168,8 +167,7 @@ async def take_payment(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
     session.add(payment)
     await session.flush()
     settled = await _settle(session, actor=actor, payment=payment, parts=parts, at=now)
-    endpoints = await outbox.subscribers(session, estate_id=estate.id)
-    told = await notifications.audience(session, estate_id=estate.id, unit_id=unit.id, kind=EventType.payment_received)
+    ahead = await outbox.read_ahead(session, estate_id=estate.id, type=EventType.payment_received, unit_id=unit.id)
     await session.flush()
     receipt = await receipts.issue(session, estate=estate, series=ReceiptSeries.receipt, unit_id=unit.id,
                                    amount=data.amount, at=now, by=actor.id, cashier_session_id=drawer.id,
@@ -182,7 +180,7 @@ async def take_payment(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
     await outbox.emit(session, estate_id=estate.id, type=EventType.payment_received, entity="payment", entity_id=payment.id,
                       data={"unit_id": unit.id, "amount": payment.amount, "method": payment.method,
                             "receipt_id": receipt.id, "receipt_number": receipt.number, "cashier_id": actor.id}, at=now,
-                      endpoints=endpoints, told=told)
+                      ahead=ahead)
     return PaymentRead(**payment.model_dump(exclude={"estate_id", "created_at"}),
                        receipt=receipts.read_issued(receipt, payment=payment, allocations=settled, unit_label=unit.label,
                                                     cashier_name=cashier_name))

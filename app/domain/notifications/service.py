@@ -54,8 +54,7 @@ def _when(value: Any) -> datetime | None:
 class Audience:
     """Who is told of an event on a unit, and the words that do not depend on the event itself.
 
-    Read ahead by a caller about to take a hot lock (a payment, before the receipt counter),
-    so that only writes happen while the lock is held.
+    Part of an event's outbox.read_ahead, for a caller about to take a hot lock.
     """
 
     owners: list[tuple[Owner, str]]
