@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -26,6 +27,18 @@ class EstateScoped(Entity):
     """Operational tables carry their estate, so the schema can later be sharded by estate."""
 
     estate_id: uuid.UUID = Field(foreign_key="estate.id", index=True, nullable=False)
+
+
+def by_id_in_estate(model: type[EstateScoped], ref: Any, estate: uuid.UUID | Collection[uuid.UUID]) -> Any:
+    """The join condition `model.id == ref`, saying also which estate(s) the row is in (always true).
+
+    Joined by id alone, the planner hashes the whole company's table whenever it expects more than
+    a few rows on the other side (every unit of the company, 200,000 at full scale, to label one
+    estate's page); naming the estate bounds the join by the estate whatever plan it picks.
+    bench/plans.py finds the joins that still read a company-wide table.
+    """
+    in_estate = model.estate_id.in_(estate) if isinstance(estate, Collection) else model.estate_id == estate
+    return (model.id == ref) & in_estate
 
 
 def jsonable(value: Any) -> Any:

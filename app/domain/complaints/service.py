@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot, utcnow
+from app.domain.base import by_id_in_estate, snapshot, utcnow
 from app.domain.complaints import settings
 from app.domain.complaints.model import (
     OPEN_STATES, Category, Complaint, ComplaintStatus, ComplaintStep, Severity, deadline_for,
@@ -67,16 +67,15 @@ async def to_reads(session: AsyncSession, complaints: Sequence[Complaint], *, no
     """Complaints with the owner's and handler's names and the unit's label, in one query."""
     if not complaints:
         return []
-    # The joins name the page's estates: by id alone the planner hashed every unit of the company.
     estates = {c.estate_id for c in complaints}
     stmt = (
         select(Complaint.id, Owner.full_name, User.full_name.label("handler_name"), Unit.entrance, Unit.number,
                Building.number.label("building_number"), Building.name.label("building_name"))
         .select_from(Complaint)
-        .outerjoin(Owner, (Owner.id == Complaint.owner_id) & Owner.estate_id.in_(estates))
+        .outerjoin(Owner, by_id_in_estate(Owner, Complaint.owner_id, estates))
         .outerjoin(User, User.id == Complaint.handler_id)
-        .outerjoin(Unit, (Unit.id == Complaint.unit_id) & Unit.estate_id.in_(estates))
-        .outerjoin(Building, (Building.id == Unit.building_id) & Building.estate_id.in_(estates))
+        .outerjoin(Unit, by_id_in_estate(Unit, Complaint.unit_id, estates))
+        .outerjoin(Building, by_id_in_estate(Building, Unit.building_id, estates))
         .where(Complaint.id.in_([c.id for c in complaints]))
     )
     extra = {row.id: row for row in (await session.execute(stmt)).all()}

@@ -22,7 +22,7 @@ from sqlalchemy import Date, DateTime, bindparam, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
-from app.domain.base import utcnow
+from app.domain.base import by_id_in_estate, utcnow
 from app.domain.fees.items import estate_today, load_estate, load_unit
 from app.domain.fees.model import Charge
 from app.domain.fees.statement_schemas import EstateArrears, EstateArrearsTotals, UnitArrears
@@ -107,9 +107,7 @@ async def _owner_names(session: AsyncSession, unit_ids: list[uuid.UUID], estate_
     out: dict[uuid.UUID, list[str]] = {u: [] for u in unit_ids}
     if not unit_ids:
         return out
-    # The owner join names the estate: for a page of units the planner hashed every owner of the company.
-    stmt = (select(UnitOwner.unit_id, Owner.full_name)
-            .join(Owner, (Owner.id == UnitOwner.owner_id) & (Owner.estate_id == estate_id))
+    stmt = (select(UnitOwner.unit_id, Owner.full_name).join(Owner, by_id_in_estate(Owner, UnitOwner.owner_id, estate_id))
             .where(UnitOwner.unit_id.in_(unit_ids))
             .order_by(UnitOwner.unit_id, UnitOwner.is_primary.desc(), Owner.full_name, Owner.id))
     for unit_id, name in (await session.execute(stmt)).all():
@@ -128,12 +126,11 @@ def _line(row: Any, owners: dict[uuid.UUID, list[str]]) -> UnitArrears:
 
 
 def _with_unit(aged: Any, estate_id: uuid.UUID) -> Any:
-    """The aged sums with the unit and building they belong to. The joins name the estate: by id
-    alone the planner hashed every unit of the company (200,000 at full scale)."""
+    """The aged sums with the unit and building they belong to."""
     return (select(aged, Unit.entrance, Unit.number, Building.id.label("building_id"), Building.name.label("building_name"),
                    Building.number.label("building_number"))
-            .join(Unit, (Unit.id == aged.c.unit_id) & (Unit.estate_id == estate_id))
-            .join(Building, (Building.id == Unit.building_id) & (Building.estate_id == estate_id)))
+            .join(Unit, by_id_in_estate(Unit, aged.c.unit_id, estate_id))
+            .join(Building, by_id_in_estate(Building, Unit.building_id, estate_id)))
 
 
 # --- reading ------------------------------------------------------------------------------

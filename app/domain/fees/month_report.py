@@ -42,7 +42,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
-from app.domain.base import utcnow
+from app.domain.base import by_id_in_estate, utcnow
 from app.domain.errors import Invalid
 from app.domain.fees.model import Charge, FeeItem
 from app.domain.fees.payments_model import Allocation, Payment, Receipt, ReceiptSeries, ReceiptStatus
@@ -64,12 +64,6 @@ def of_month(month: str) -> ColumnElement[bool]:
     first = date(int(month[:4]), int(month[5:7]), 1)
     after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return or_(Charge.period == month, and_(Charge.period.is_(None), Charge.due_date >= first, Charge.due_date < after))
-
-
-def unit_of(estate_id: uuid.UUID, unit_id: Any) -> ColumnElement[bool]:
-    """The join to the unit, saying also "of this estate" (always true): the planner then reads the
-    estate's units instead of hashing every unit of the company."""
-    return (Unit.id == unit_id) & (Unit.estate_id == estate_id)
 
 
 @dataclass
@@ -127,7 +121,7 @@ async def _charges(session: AsyncSession, *, estate_id: uuid.UUID, month: str, s
             .group_by(Allocation.charge_id).subquery())
     stmt = (select(Charge.unit_id, Unit.building_id, Charge.fee_item_id, func.sum(Charge.amount),
                    func.coalesce(func.sum(paid.c.before), 0), func.coalesce(func.sum(paid.c.during), 0))
-            .join(Unit, unit_of(estate_id, Charge.unit_id)).outerjoin(paid, paid.c.charge_id == Charge.id)
+            .join(Unit, by_id_in_estate(Unit, Charge.unit_id, estate_id)).outerjoin(paid, paid.c.charge_id == Charge.id)
             .where(Charge.estate_id == estate_id, of_month(month))
             .group_by(Charge.unit_id, Unit.building_id, Charge.fee_item_id))
     return list((await session.execute(stmt)).all())
@@ -138,7 +132,7 @@ async def _collected(session: AsyncSession, *, estate_id: uuid.UUID, month: str,
     bucket = case((CHARGE_MONTH < month, -1), (CHARGE_MONTH == month, 0), else_=1).label("bucket")
     stmt = (select(Unit.building_id, Charge.fee_item_id, bucket, func.sum(Allocation.amount))
             .select_from(Allocation).join(Receipt, Receipt.payment_id == Allocation.payment_id)
-            .join(Charge, Charge.id == Allocation.charge_id).join(Unit, unit_of(estate_id, Charge.unit_id))
+            .join(Charge, Charge.id == Allocation.charge_id).join(Unit, by_id_in_estate(Unit, Charge.unit_id, estate_id))
             .where(Receipt.estate_id == estate_id, ISSUED, Receipt.issued_at >= start, Receipt.issued_at < end)
             .group_by(Unit.building_id, Charge.fee_item_id, bucket))
     return list((await session.execute(stmt)).all())
@@ -148,7 +142,7 @@ async def _receipts(session: AsyncSession, *, estate_id: uuid.UUID, start: datet
     """Per (building, series, status): the month's receipts, their amounts and the credit they kept."""
     stmt = (select(Unit.building_id, Receipt.series, Receipt.status, func.count(), func.sum(Receipt.amount),
                    func.coalesce(func.sum(Payment.credit), 0))
-            .select_from(Receipt).join(Unit, unit_of(estate_id, Receipt.unit_id))
+            .select_from(Receipt).join(Unit, by_id_in_estate(Unit, Receipt.unit_id, estate_id))
             .outerjoin(Payment, Payment.id == Receipt.payment_id)
             .where(Receipt.estate_id == estate_id, Receipt.issued_at >= start, Receipt.issued_at < end)
             .group_by(Unit.building_id, Receipt.series, Receipt.status))

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
-from app.domain.base import utcnow
+from app.domain.base import by_id_in_estate, utcnow
 from app.domain.errors import Invalid
 from app.domain.fees.model import Charge, FeeItem
 from app.domain.fees.payments_model import Allocation, Payment, PaymentMethod, Receipt, ReceiptSeries, ReceiptStatus, Refund
@@ -108,7 +108,7 @@ async def lines(session: AsyncSession, *, estate_id: uuid.UUID, start: datetime,
                    Payment.credit, func.coalesce(Payment.method, Refund.method), User.full_name, Building.number,
                    Building.name, Unit.entrance, Unit.number, _owner_name(), _settled_parts())
             .outerjoin(Payment, Payment.id == Receipt.payment_id).outerjoin(Refund, Refund.id == Receipt.refund_id)
-            .join(User, User.id == Receipt.issued_by).join(Unit, (Unit.id == Receipt.unit_id) & (Unit.estate_id == estate_id))
+            .join(User, User.id == Receipt.issued_by).join(Unit, by_id_in_estate(Unit, Receipt.unit_id, estate_id))
             .join(Building, Building.id == Unit.building_id)
             .where(Receipt.estate_id == estate_id, Receipt.issued_at >= start, Receipt.issued_at < end)
             .order_by(Receipt.issued_at, Receipt.number))

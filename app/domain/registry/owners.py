@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot
+from app.domain.base import by_id_in_estate, snapshot
 from app.domain.registry.errors import (
     OwnerNotFound, PhoneAlreadyListed, PhoneNotFound, UnitAlreadyLinked, UnitNotInEstate, UnitNotLinked, UnreadablePhone,
 )
@@ -31,12 +31,11 @@ async def to_reads(session: AsyncSession, owners: Sequence[Owner]) -> list[Owner
     for p in (await session.execute(select(OwnerPhone).where(OwnerPhone.owner_id.in_(ids)).order_by(OwnerPhone.created_at, OwnerPhone.id))).scalars():
         phones[p.owner_id].append(OwnerPhoneRead.model_validate(p))
     units: dict[uuid.UUID, list[OwnerUnitRead]] = defaultdict(list)
-    # The joins name the page's estates: by id alone the planner hashed every unit of the company.
     estates = {o.estate_id for o in owners}
     stmt = (
         select(UnitOwner, Unit, Building)
-        .join(Unit, (Unit.id == UnitOwner.unit_id) & Unit.estate_id.in_(estates))
-        .join(Building, (Building.id == Unit.building_id) & Building.estate_id.in_(estates))
+        .join(Unit, by_id_in_estate(Unit, UnitOwner.unit_id, estates))
+        .join(Building, by_id_in_estate(Building, Unit.building_id, estates))
         .where(UnitOwner.owner_id.in_(ids))
         .order_by(Building.number.asc().nulls_last(), Building.name, Unit.entrance, Unit.number)
     )

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
-from app.domain.base import jsonable, utcnow
+from app.domain.base import by_id_in_estate, jsonable, utcnow
 from app.domain.registry import service as registry
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Unit
@@ -68,14 +68,13 @@ async def compute_rows(session: AsyncSession, *, estate: Estate, day: date) -> l
     # Orders that may still have been open at the close; state_at settles it below.
     maybe_open = [WorkOrder.status.in_([s.value for s in OPEN_ORDER_STATES]), WorkOrder.completed_at > close,
                   WorkOrder.cancelled_at > close]
-    # The unit and building joins name the estate and the technician is read per row: otherwise the planner
-    # hashed every unit and every user of the company to place a handful of orders.
+    # The technician is read per row: a join by id hashed every user of the company.
     technician = select(User.full_name).where(User.id == WorkOrder.technician_id).scalar_subquery()
     stmt = (
         select(WorkOrder, ServiceRequest, Unit, Building, technician)
         .join(ServiceRequest, ServiceRequest.id == WorkOrder.request_id)
-        .outerjoin(Unit, (Unit.id == WorkOrder.unit_id) & (Unit.estate_id == estate.id))
-        .outerjoin(Building, (Building.id == Unit.building_id) & (Building.estate_id == estate.id))
+        .outerjoin(Unit, by_id_in_estate(Unit, WorkOrder.unit_id, estate.id))
+        .outerjoin(Building, by_id_in_estate(Building, Unit.building_id, estate.id))
         .where(WorkOrder.estate_id == estate.id, WorkOrder.created_at < end, or_(*touched, *maybe_open))
         .order_by(WorkOrder.created_at, WorkOrder.id)
     )

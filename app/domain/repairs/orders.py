@@ -12,7 +12,7 @@ from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.errors import NotFound
-from app.domain.base import utcnow
+from app.domain.base import by_id_in_estate, utcnow
 from app.domain.pagination import PageRequest, UnknownSortKey
 from app.domain.registry import service as registry
 from app.domain.registry.estates import Estate
@@ -113,13 +113,12 @@ async def list_orders(
     scheduled_from: datetime | None = None, scheduled_to: datetime | None = None,
 ) -> tuple[list[WorkOrderRead], int]:
     await registry.check_estate(session, actor=actor, estate_id=estate_id)
-    # The unit and building joins name the estate (by id alone the planner hashed every unit of the
-    # company); the request joins by its unique id only, which keeps the row estimate right, so the
+    # The request joins by its unique id only, which keeps the row estimate right, so the
     # newest-first page walks ix_work_order_estate_created and decorates just that page.
     stmt: Select = (select(WorkOrder, ServiceRequest, Unit, Building)
                     .join(ServiceRequest, ServiceRequest.id == WorkOrder.request_id)
-                    .outerjoin(Unit, (Unit.id == WorkOrder.unit_id) & (Unit.estate_id == estate_id))
-                    .outerjoin(Building, (Building.id == Unit.building_id) & (Building.estate_id == estate_id))
+                    .outerjoin(Unit, by_id_in_estate(Unit, WorkOrder.unit_id, estate_id))
+                    .outerjoin(Building, by_id_in_estate(Building, Unit.building_id, estate_id))
                     .where(WorkOrder.estate_id == estate_id))
     if only_technician(actor):
         stmt = stmt.where(WorkOrder.technician_id == actor.id)

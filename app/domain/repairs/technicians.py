@@ -14,7 +14,7 @@ from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
-from app.domain.base import snapshot, utcnow
+from app.domain.base import by_id_in_estate, snapshot, utcnow
 from app.domain.errors import Invalid, NotFound
 from app.domain.registry import service as registry
 from app.domain.registry.estates import Estate
@@ -152,7 +152,7 @@ async def _whereabouts(session: AsyncSession, *, estate_id: uuid.UUID, now: date
     location = select(ServiceRequest.location).where(ServiceRequest.id == WorkOrder.request_id).scalar_subquery()
     rows = (await session.execute(
         select(WorkOrder, Building, location)
-        .outerjoin(Building, (Building.id == WorkOrder.building_id) & (Building.estate_id == estate_id))
+        .outerjoin(Building, by_id_in_estate(Building, WorkOrder.building_id, estate_id))
         .where(WorkOrder.id.in_(on_it.union(covering)), WorkOrder.estate_id == estate_id,
                WorkOrder.technician_id.is_not(None))
         .order_by((WorkOrder.status == WorkOrderStatus.in_progress).desc(), WorkOrder.started_at.desc().nulls_last())
