@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     stream_max_seconds: float = 300.0
     stream_poll_seconds: float = 1.0
     log_json: bool = True
+    # Nightly backups (job nightly_backup): where the archives go (empty: data_dir/backups), how many stay.
+    backup_dir: Path | None = None
+    backup_keep: int = 7
 
     @property
     def upload_dir(self) -> Path:

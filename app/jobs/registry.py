@@ -139,10 +139,10 @@ class JobSpec:
 
 def _area_specs() -> list[JobSpec]:
     # Each area declares its jobs as SPECS in its own module under app/jobs/.
-    from app.jobs import attendance, callbacks, cash, complaints, fee_reports, fees, repairs, stock
+    from app.jobs import attendance, backup, callbacks, cash, complaints, fee_reports, fees, repairs, stock
 
     return [*repairs.SPECS, *callbacks.SPECS, *fees.SPECS, *cash.SPECS, *fee_reports.SPECS,
-            *complaints.SPECS, *stock.SPECS, *attendance.SPECS]
+            *complaints.SPECS, *stock.SPECS, *attendance.SPECS, *backup.SPECS]
 
 
 class _Jobs(MutableMapping[str, JobSpec]):
