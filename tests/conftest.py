@@ -11,6 +11,7 @@ from app.db import with_database
 from app.demo import DemoLogins, load_demo
 from app.main import create_app
 from tests import db
+from tests.upgrade_demo import upgraded_demo_template
 
 
 @pytest.fixture(scope="session")
@@ -52,9 +53,28 @@ async def _demo_template(pg_server: str, template_db: str) -> tuple[str, DemoLog
     return _demo_templates[template_db]
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # The demo's own tests run twice: on the demo loaded now, and on the demo an old release
+    # loaded and today's migrations upgraded (tests/upgrade_demo.py).
+    if metafunc.definition.get_closest_marker("demo") and metafunc.module.__name__.split(".")[-1].startswith("test_demo"):
+        metafunc.fixturenames.append("demo_source")
+        metafunc.parametrize("demo_source", ["loaded", "upgraded"])
+
+
 @pytest.fixture
-async def demo_template(pg_server: str, template_db: str) -> tuple[str, DemoLogins]:
+def demo_source() -> str:
+    return "loaded"
+
+
+async def _demo_of(request: pytest.FixtureRequest, pg_server: str, template_db: str) -> tuple[str, DemoLogins]:
+    if request.node.get_closest_marker("demo") and request.getfixturevalue("demo_source") == "upgraded":
+        return await upgraded_demo_template(pg_server)
     return await _demo_template(pg_server, template_db)
+
+
+@pytest.fixture
+async def demo_template(request: pytest.FixtureRequest, pg_server: str, template_db: str) -> tuple[str, DemoLogins]:
+    return await _demo_of(request, pg_server, template_db)
 
 
 @pytest.fixture
@@ -70,7 +90,7 @@ async def database_url(request: pytest.FixtureRequest, pg_server: str, template_
     the test is marked `fresh_database` or the server will not let us wipe; or a copy of the
     demo company when it is marked `demo`."""
     if request.node.get_closest_marker("demo") is not None:
-        template, _ = await _demo_template(pg_server, template_db)
+        template, _ = await _demo_of(request, pg_server, template_db)
         name = await db.clone(pg_server, template)
         yield with_database(pg_server, name)
         await db.drop(pg_server, name)
