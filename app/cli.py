@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+import time
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Coroutine
@@ -99,10 +100,12 @@ def _cli_actor(company_id: uuid.UUID | None):  # noqa: ANN202
 # --- serve, scheduler, migrate, demo -------------------------------------------------
 
 
-def _log_config(json_logs: bool) -> dict[str, Any]:
+def _log_config(json_logs: bool | None) -> dict[str, Any]:
     """uvicorn applies this in every worker process, so all of them log alike."""
-    formatter = {"()": "app.logging.JsonFormatter"} if json_logs else {
-        "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    from app import logging as app_logging
+
+    chosen = "JsonFormatter" if app_logging.wants_json(json_logs) else "TextFormatter"
+    formatter = {"()": f"app.logging.{chosen}"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -166,7 +169,7 @@ def serve(
         _migrate(url)
         if demo:
             _run(_demo(_settings(), only_if_empty=True))
-        typer.echo(f"PropDesk on http://{host}:{port} (API docs at /docs)", err=True)
+        typer.echo(_banner(settings, url, host=host, port=port, demo=demo), err=True)
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers if not reload else None,
                     reload=reload, log_config=_log_config(settings.log_json), server_header=False)
     except (KeyboardInterrupt, _Terminated):
@@ -174,6 +177,22 @@ def serve(
     finally:
         if embedded:
             stop_embedded(settings.data_dir)
+
+
+def _banner(settings: Settings, url: str, *, host: str, port: int, demo: bool) -> str:
+    from sqlalchemy.engine import make_url
+
+    where = make_url(url)
+    data = settings.data_dir.resolve()
+    database = (f"embedded PostgreSQL in {data / 'pg'}" if not settings.database_url
+                else f"PostgreSQL {where.host or 'socket'}:{where.port or 5432}/{where.database}")
+    sign_in = ("the demo logins above" if demo else
+               "a staff account (`propdesk init` makes the company and its first admin; "
+               "`propdesk user create` more)")
+    return (f"PropDesk on http://{host}:{port}  (API docs: http://{host}:{port}/docs)\n"
+            f"  database:  {database}\n"
+            f"  uploads:   {settings.upload_dir.resolve()}\n"
+            f"  sign in:   POST /api/v1/auth/login with {sign_in}")
 
 
 async def _scheduler(settings: Settings) -> None:
@@ -232,7 +251,13 @@ async def _demo(settings: Settings, *, only_if_empty: bool) -> None:
                 typer.echo("The database already has a company; demo data not loaded.", err=True)
                 return
             raise CliError("the database already has a company; the demo loads into an empty database only")
-        _print_logins(await demo_data.load_demo(session))
+        typer.echo("Loading the demo company (two estates, a year of fees, weeks of desk work)...", err=True)
+        started = time.monotonic()
+
+        def progress(name: str, index: int, total: int) -> None:
+            typer.echo(f"  [{index}/{total}] {name} ({time.monotonic() - started:.1f} s)", err=True)
+
+        _print_logins(await demo_data.load_demo(session, on_step=progress))
 
 
 @cli.command()

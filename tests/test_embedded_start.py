@@ -45,3 +45,20 @@ def test_processes_starting_together_on_a_fresh_directory_share_one_server(tmp_p
     assert all(p.returncode == 0 for p in procs), errors
     assert len(set(answers)) == 1, answers  # one data directory, one postmaster, started once
     assert answers[0].startswith(str((data / "pg").resolve()))
+
+
+def test_a_pid_list_torn_by_a_killed_process_does_not_stop_the_next_start(tmp_path: Path) -> None:
+    # The wheel rewrites .handle_pids.json in place; a serve killed mid-write left it empty, and
+    # from then on every start of that data directory failed with a JSONDecodeError.
+    data = tmp_path / "data"
+
+    def start() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from app.db import start_embedded;"
+                               " print(start_embedded(Path(sys.argv[1])))", str(data)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    assert start().returncode == 0  # made and stopped again
+    (data / "pg" / ".handle_pids.json").write_text("")
+    started = start()
+    assert started.returncode == 0, started.stderr[-1500:]
+    assert "postgresql+asyncpg://" in started.stdout

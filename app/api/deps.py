@@ -8,6 +8,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import logging as app_logging
 from app.config import Settings
 from app.domain.auth import service as auth_service
 from app.domain.auth.principal import Actor
@@ -49,7 +50,9 @@ async def current_actor(
 ) -> Actor:
     if credentials is None or not credentials.credentials:
         raise auth_service.InvalidToken("send Authorization: Bearer <token>")
-    return await auth_service.authenticate(session, credential=credentials.credentials)
+    actor = await auth_service.authenticate(session, credential=credentials.credentials)
+    app_logging.note_caller(f"{'key' if actor.is_api_key else 'user'}:{str(actor.id)[:8]} {actor.label}")
+    return actor
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]

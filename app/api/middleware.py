@@ -9,6 +9,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.domain.audit.service import request_id_var
+from app.logging import access_var
 
 log = logging.getLogger("propdesk.access")
 
@@ -24,6 +25,9 @@ class RequestContext:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         token = request_id_var.set(rid)
+        client = scope.get("client")
+        fields: dict[str, object] = {"client": client[0] if client else None}
+        access_token = access_var.set(fields)
         started = time.perf_counter()
         status = 500
 
@@ -39,7 +43,8 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         finally:
             log.info("request", extra={"method": scope["method"], "path": scope["path"], "status": status,
-                                       "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+                                       "duration_ms": round((time.perf_counter() - started) * 1000, 2), **fields})
+            access_var.reset(access_token)
             request_id_var.reset(token)
 
 
