@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # A server-sent event stream ends after this long; clients reconnect with Last-Event-ID.
     stream_max_seconds: float = 300.0
     stream_poll_seconds: float = 1.0
+    # Open streams each hold a connection and poll the database: a cap per user (or API key)
+    # and per process; beyond it 429 with Retry-After. 0 or less: no cap.
+    stream_max_per_user: int = 5
+    stream_max_per_process: int = 500
     log_json: bool = True
 
     @property
