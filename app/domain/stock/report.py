@@ -81,7 +81,8 @@ def to_csv(report: StocktakeReport) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     st = report.stocktake
     row = spreadsheet.csv_row
-    writer.writerow(row([f"{report.estate_name} 庫存盤點表", st.reference, st.month, STATUS_NAMES.get(st.status.value, st.status.value)]))
+    status = STATUS_NAMES.get(st.status.value, st.status.value)
+    writer.writerow(row([f"{report.estate_name} 庫存盤點表", st.reference, st.month, status]))
     writer.writerow(CSV_HEADERS)
     for n, line in enumerate(report.lines, 1):
         writer.writerow(row([n, line.code, line.name, line.unit, _q(line.snapshot_quantity), _q(line.movements_since),
