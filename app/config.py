@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     # Nightly backups (job nightly_backup): where the archives go (empty: data_dir/backups), how many stay.
     backup_dir: Path | None = None
     backup_keep: int = 7
+    # Open streams each hold a connection and poll the database: a cap per user (or API key)
+    # and per process; beyond it 429 with Retry-After. 0 or less: no cap.
+    stream_max_per_user: int = 5
+    stream_max_per_process: int = 500
 
     @property
     def upload_dir(self) -> Path:

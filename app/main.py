@@ -19,6 +19,7 @@ from app.api import errors, openapi_links, routes
 from app.api.middleware import BodySizeLimit, RequestContext
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url
+from app.domain.events.stream import StreamSlots
 
 log = logging.getLogger("propdesk")
 
@@ -42,6 +43,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.database_url = url
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.stream_slots = StreamSlots()
     scheduler = dispatcher = None
     stop = asyncio.Event()
     if settings.scheduler_enabled:

@@ -32,7 +32,8 @@ RentQuery = Annotated[Decimal | None, Query(ge=0, le=Decimal("9999999.99"), max_
                                             allow_inf_nan=False, description="Yuan per month")]
 TOO_LARGE = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
                                                  "description": "The request body is larger than the upload limit"}}
-FILE_ERRORS = (files.UnsupportedFileType, files.FileTooLarge, files.EmptyFile, service.TooManyPhotos)
+FILE_ERRORS = (files.UnsupportedFileType, files.UnreadableImage, files.ImageTooLarge, files.FileTooLarge, files.EmptyFile,
+               service.TooManyPhotos)
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 PHOTO_CONTENT = {200: {"description": "The photo's bytes, with its sniffed content type",
                        "content": {t.content_type: BINARY for t in sorted(files.IMAGES, key=lambda t: t.content_type)}}}

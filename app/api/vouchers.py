@@ -28,7 +28,8 @@ Desk = Annotated[Actor, Depends(require(Perm.orders_dispatch))]
 Work = Annotated[Actor, Depends(require(Perm.orders_work))]
 TOO_LARGE = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
                                                  "description": "The request body is larger than the upload limit"}}
-FILE_ERRORS = (files.UnsupportedFileType, files.FileTooLarge, files.EmptyFile, service.TooManyPhotos)
+FILE_ERRORS = (files.UnsupportedFileType, files.UnreadableImage, files.ImageTooLarge, files.FileTooLarge, files.EmptyFile,
+               service.TooManyPhotos)
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 FILE_CONTENT = {200: {"description": "The file's bytes, with its sniffed content type",
                       "content": {t.content_type: BINARY for t in sorted(files.SCANS, key=lambda t: t.content_type)}}}

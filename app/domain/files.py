@@ -1,13 +1,18 @@
 """Storing uploads (photos, signatures, scans) under the data directory.
 
 The type is read from the file's first bytes; the client's filename and content type are
-never trusted. Files are written to a temporary name and renamed, so a reader never sees
+never trusted. An image must then decode as that type (eight magic bytes are not a photo),
+and is stored re-encoded in its own format: upright as its EXIF orientation says, without
+its metadata (EXIF with the phone's GPS position, XMP, comments). PDFs (scanned signatures)
+are stored as they came: nothing here parses them. Files are written to a temporary name and renamed, so a reader never sees
 half a file, and a service writes them only after its rows were flushed (see
 `remove_on_rollback`) so that a refused request leaves nothing on disk.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import io
 import os
 import re
 import uuid
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,6 +52,14 @@ class FileTooLarge(Invalid):
 
 class EmptyFile(Invalid):
     title = "The file is empty"
+
+
+class UnreadableImage(Invalid):
+    title = "The file does not decode as the image it claims to be"
+
+
+class ImageTooLarge(Invalid):
+    title = "The image has more pixels than accepted"
 
 
 class StoredFileMissing(NotFound):
@@ -103,8 +117,58 @@ def check(upload: Upload, *, max_bytes: int, accepted: frozenset[FileType], fiel
     if kind is None or kind not in accepted:
         accepted_types = sorted(t.content_type for t in accepted)
         raise UnsupportedFileType(f"accepted: {', '.join(accepted_types)}", field=field, accepted=accepted_types)
-    return CheckedFile(data=upload.data, type=kind, sha256=hashlib.sha256(upload.data).hexdigest(),
+    data = clean_image(upload.data, kind=kind, field=field) if kind in IMAGES else upload.data
+    return CheckedFile(data=data, type=kind, sha256=hashlib.sha256(data).hexdigest(),
                        original_filename=clean_filename(upload.filename))
+
+
+async def check_off_loop(upload: Upload, *, max_bytes: int, accepted: frozenset[FileType], field: str) -> CheckedFile:
+    """`check` in a worker thread: decoding and re-encoding a photo takes the CPU for a while."""
+    return await asyncio.to_thread(check, upload, max_bytes=max_bytes, accepted=accepted, field=field)
+
+
+# --- images ------------------------------------------------------------------------------
+
+_PIL_FORMAT = {JPEG: "JPEG", PNG: "PNG", WEBP: "WEBP"}
+# Pillow raises all of these for a file that is not the image it claims to be.
+_UNDECODABLE = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError)
+
+
+def clean_image(data: bytes, *, kind: FileType, field: str) -> bytes:
+    """The image decoded and re-encoded in its format: upright, without metadata; refused if it
+    does not decode or has more pixels than Pillow's decompression-bomb limit."""
+    try:
+        with Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[kind]]) as im:
+            limit = Image.MAX_IMAGE_PIXELS
+            if limit is not None and im.width * im.height > limit:
+                raise ImageTooLarge(f"{im.width}×{im.height} is more than {limit} pixels", field=field, max_pixels=limit)
+            if getattr(im, "n_frames", 1) > 1:
+                raise UnsupportedFileType("an animated image is not a photo", field=field)
+            im.load()
+            return _reencode(im, kind=kind)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        limit = Image.MAX_IMAGE_PIXELS
+        raise ImageTooLarge(f"more than {limit} pixels", field=field, max_pixels=limit) from None
+    except _UNDECODABLE as exc:
+        raise UnreadableImage(f"not a readable {kind.content_type} image", field=field) from exc
+
+
+def _reencode(im: Image.Image, *, kind: FileType) -> bytes:
+    keep = {k: im.info[k] for k in ("icc_profile", "transparency") if k in im.info}  # colours, not metadata
+    turned = im.getexif().get(ExifTags.Base.Orientation, 1) not in (0, 1)
+    out_image = ImageOps.exif_transpose(im) if turned else im
+    out_image.info = {}  # EXIF, XMP, comments, text chunks: none is written again
+    out = io.BytesIO()
+    if kind is JPEG:
+        # "keep" re-uses the photo's own quantisation: no second loss of quality when it was not turned.
+        quality: int | str = 95 if turned else "keep"
+        out_image.save(out, format="JPEG", quality=quality, **({"subsampling": "keep"} if not turned else {}),
+                       icc_profile=keep.get("icc_profile"))
+    elif kind is PNG:
+        out_image.save(out, format="PNG", optimize=False, **keep)
+    else:
+        out_image.save(out, format="WEBP", quality=90, **({"icc_profile": keep["icc_profile"]} if "icc_profile" in keep else {}))
+    return out.getvalue()
 
 
 def new_relative_path(*, estate_id: uuid.UUID, day: date, ext: str) -> str:

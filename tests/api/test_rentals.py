@@ -12,12 +12,12 @@ from app.domain.auth.roles import Role
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Owner, Unit
 from app.domain.rentals.model import RentalEntrustment, RentalPhoto, RentalStatus
+from tests import images
 from tests.factories import Staff, make_staff
 from tests.registry_factories import count_rows, make_building, make_owner, make_unit, two_estates
 
 API = "/api/v1"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 200
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x22" * 200
+JPEG, PNG = images.JPEG, images.PNG
 
 
 @dataclass
@@ -224,13 +224,31 @@ class TestPhotos:
         photos = r.json()["photos"]
         assert [(p["content_type"], p["original_filename"]) for p in photos] == [("image/jpeg", "客廳.jpg"), ("image/png", "x.png")]
         r = await client.get(f"{url}/{photos[0]['id']}", headers=w.agency.headers)
-        assert r.status_code == 200 and r.content == JPEG and r.headers["content-type"] == "image/jpeg"
+        assert r.status_code == 200 and images.same_picture(r.content, JPEG) and r.headers["content-type"] == "image/jpeg"
         r = await client.post(url, files={"photos": ("fake.jpg", b"not an image", "image/jpeg")}, headers=w.agency.headers)
         assert r.status_code == 422 and r.json()["type"] == "/problems/unsupported-file-type"
         r = await client.post(url, files=[("photos", (f"{i}.jpg", JPEG)) for i in range(11)], headers=w.agency.headers)
         assert r.status_code == 422 and r.json()["type"] == "/problems/too-many-photos"
         assert await count_rows(session, RentalPhoto) == 2
         assert len([p for p in settings.upload_dir.rglob("*") if p.is_file()]) == 2
+
+    async def test_photos_are_decoded_and_stripped(self, client, session, settings):
+        w = await world(session)
+        eid = (await create(client, w)).json()["id"]
+        url = f"{API}/rental-entrustments/{eid}/photos"
+        for data, problem in ((b"\x89PNG\r\n\x1a\n", "/problems/unreadable-image"), (images.bomb_png(10_000, 10_000), "/problems/image-too-large")):
+            r = await client.post(url, files=[("photos", ("ok.jpg", JPEG)), ("photos", ("x.png", data))], headers=w.agency.headers)
+            assert r.status_code == 422 and (r.json()["type"], r.json()["field"]) == (problem, "photos.1"), r.text
+        assert await count_rows(session, RentalPhoto) == 0
+        assert not [p for p in settings.upload_dir.rglob("*") if p.is_file()]
+        sent = images.picture("WEBP", size=(40, 20), exif=images.spy_exif(orientation=8))
+        r = await client.post(url, files={"photos": ("客廳.webp", sent)}, headers=w.agency.headers)
+        assert r.status_code == 201, r.text
+        [photo] = r.json()["photos"]
+        got = (await client.get(f"{url}/{photo['id']}", headers=w.agency.headers)).content
+        stored = images.decoded(got)
+        assert (stored.format, stored.size, dict(stored.getexif())) == ("WEBP", (20, 40), {})
+        assert images.SPY.encode() not in got and photo["content_type"] == "image/webp"
 
     async def test_photo_of_another_entrustment_404_and_closed_ones_refuse_photos(self, client, session):
         w = await world(session)

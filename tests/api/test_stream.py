@@ -4,12 +4,14 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 import uvicorn
 
+from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
+from app.domain.events import stream
 from app.main import create_app
 from tests.api.test_payments import API, desk, pay
 from tests.factories import make_staff
@@ -22,10 +24,10 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def served(settings):  # noqa: ANN001, ANN201
+async def served(settings, **update):  # noqa: ANN001, ANN003, ANN201
     """The app on a real socket: ASGITransport buffers a whole response, a stream needs a wire."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings.model_copy(update={"stream_max_seconds": 4.0})),
+    server = uvicorn.Server(uvicorn.Config(create_app(settings.model_copy(update={"stream_max_seconds": 4.0, **update})),
                                            host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -80,3 +82,90 @@ async def test_permissions_and_bad_input(client, session):  # noqa: ANN001
     assert (await client.get(f"{API}/stream", params={"types": "nope"}, headers=d.staff.headers)).status_code == 422
     r = await client.get(f"{API}/stream", params={"estate_id": str(d.estate.id)}, headers=d.staff.headers)
     assert r.status_code == 200 and r.text.startswith("retry:")
+
+
+# --- how many streams one may hold ---------------------------------------------------------
+
+@asynccontextmanager
+async def opened(http: httpx.AsyncClient, staff):  # noqa: ANN001, ANN201
+    """A stream held open (its first frame read, so the server is really streaming it)."""
+    async with http.stream("GET", f"{API}/stream", headers=staff.headers) as r:
+        if r.status_code != 200:
+            await r.aread()
+            yield r
+            return
+        # Held here, not left to the garbage collector: closing the iterator would close the connection.
+        lines = r.aiter_lines()
+        assert (await anext(lines)).startswith("retry:")
+        yield r
+
+
+async def open_when_freed(http: httpx.AsyncClient, staff, stack):  # noqa: ANN001, ANN201
+    """Open a stream, retrying while the server has not yet noticed that another one went away."""
+    for _ in range(100):
+        r = await stack.enter_async_context(opened(http, staff))
+        if r.status_code != 429:
+            return r
+        await asyncio.sleep(0.05)
+    return r
+
+
+async def test_a_user_holds_at_most_the_cap_and_a_closed_stream_frees_its_slot(session, settings):  # noqa: ANN001
+    d = await desk(session)
+    colleague = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
+    async with served(settings, stream_max_seconds=60.0, stream_max_per_user=3) as base, \
+            httpx.AsyncClient(base_url=base, timeout=10) as http, AsyncExitStack() as held:
+        streams = [await held.enter_async_context(opened(http, d.staff)) for _ in range(3)]
+        assert [r.status_code for r in streams] == [200, 200, 200]
+        async with opened(http, d.staff) as refused:
+            assert refused.status_code == 429 and refused.headers["content-type"] == "application/problem+json"
+            problem = refused.json()
+            assert (problem["type"], problem["scope"], problem["limit"]) == ("/problems/too-many-streams", "user", 3)
+            assert 1 <= int(refused.headers["retry-after"]) <= 60
+        async with opened(http, colleague) as theirs:  # the cap is per user
+            assert theirs.status_code == 200
+
+        async with AsyncExitStack() as again:
+            # Closing one of the three (the client goes away mid-stream) gives its slot back ...
+            await streams[0].aclose()
+            assert (await open_when_freed(http, d.staff, again)).status_code == 200
+            # ... and only that one.
+            async with opened(http, d.staff) as refused:
+                assert refused.status_code == 429
+
+
+async def test_the_process_cap_counts_everyone(session, settings):  # noqa: ANN001
+    d = await desk(session)
+    others = [await make_staff(session, estates=[d.estate], roles=[Role.supervisor]) for _ in range(2)]
+    async with served(settings, stream_max_seconds=60.0, stream_max_per_process=2) as base, \
+            httpx.AsyncClient(base_url=base, timeout=10) as http, AsyncExitStack() as held:
+        first = await held.enter_async_context(opened(http, d.staff))
+        second = await held.enter_async_context(opened(http, others[0]))
+        assert (first.status_code, second.status_code) == (200, 200)
+        async with opened(http, others[1]) as refused:
+            assert refused.status_code == 429 and refused.json()["scope"] == "process"
+            assert refused.headers["retry-after"].isdigit()
+
+
+async def test_a_stream_that_ends_by_itself_frees_its_slot(session, settings):  # noqa: ANN001
+    d = await desk(session)
+    async with served(settings, stream_max_seconds=0.3, stream_max_per_user=2) as base, \
+            httpx.AsyncClient(base_url=base, timeout=10) as http:
+        for _ in range(3):  # more streams in a row than the cap: each ended before the next
+            ended = await asyncio.gather(*[http.get(f"{API}/stream", headers=d.staff.headers) for _ in range(2)])
+            assert [r.status_code for r in ended] == [200, 200], [r.text for r in ended]
+
+
+async def test_a_refused_stream_takes_no_slot_and_the_app_counts_per_request(app, client, session, settings):  # noqa: ANN001
+    d = await desk(session)
+    settings.stream_max_per_user = 1
+    slots = app.state.stream_slots
+    held = slots.take(stream.holder_of(Actor(id=d.staff.id, label="", company_id=None)), per_holder=1, per_process=0,
+                      max_seconds=settings.stream_max_seconds)
+    r = await client.get(f"{API}/stream", headers=d.staff.headers)
+    assert r.status_code == 429 and r.json()["type"] == "/problems/too-many-streams"
+    # Another estate's stream is 404 before any slot is looked at.
+    assert (await client.get(f"{API}/stream", params={"estate_id": str(d.other.id)}, headers=d.staff.headers)).status_code == 404
+    held.release()
+    assert (await client.get(f"{API}/stream", headers=d.staff.headers)).status_code == 200
+    assert slots.open == []

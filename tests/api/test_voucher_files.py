@@ -5,6 +5,7 @@ import hashlib
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
 from app.domain.auth.principal import Actor
@@ -16,6 +17,7 @@ from app.domain.repairs.voucher_model import Voucher, VoucherFile
 from app.domain.repairs.voucher_schemas import VoucherCreate
 from app.domain.repairs.vouchers import owner_code
 from tests.api.test_vouchers import API, JPEG, PDF, PNG, body, nothing_written, post, posted, scene, stored_files
+from tests import images
 from tests.factories import make_staff
 from tests.registry_factories import count_rows
 from tests.repairs_factories import make_order
@@ -57,10 +59,54 @@ class TestUploadChecks:
         r = await post(client, order, sc.tech, body(owner_confirmation={"name": "王建國"}), files)
         assert r.status_code == 201, r.text
         got = [(f["kind"], f["content_type"], f["original_filename"], f["sha256"]) for f in r.json()["files"]]
+        [png_on_disk] = [p for p in stored_files(settings) if p.suffix == ".png"]
+        # The PDF is kept as it came; the photo is stored re-encoded, hashed as stored.
         assert got == [("signature", "application/pdf", "簽名.pdf", hashlib.sha256(PDF).hexdigest()),
-                       ("photo", "image/png", "x.png", hashlib.sha256(PNG).hexdigest())]
+                       ("photo", "image/png", "x.png", hashlib.sha256(png_on_disk.read_bytes()).hexdigest())]
         assert sorted(p.suffix for p in stored_files(settings)) == [".pdf", ".png"]
+        assert images.same_picture(png_on_disk.read_bytes(), PNG)
         assert all(settings.upload_dir in p.parents for p in stored_files(settings))
+
+
+class TestImagesAreDecoded:
+    @pytest.mark.parametrize(("files", "field"), [
+        ({"photos": ("sig.png", b"\x89PNG\r\n\x1a\n", "image/png")}, "photos.0"),  # the eight magic bytes, nothing more
+        ([("photos", ("ok.jpg", JPEG)), ("photos", ("fake.jpg", b"\xff\xd8\xff\xe0" + b"\x11" * 200))], "photos.1"),
+        ({"signature": ("sig.png", b"\x89PNG\r\n\x1a\n" + b"<?php system($_GET[c]); ?>", "image/png")}, "signature"),
+    ])
+    async def test_what_does_not_decode_is_refused_and_nothing_written(self, client, session, settings, files, field):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.in_progress)
+        r = await post(client, order, sc.tech, body(owner_confirmation={"name": "王建國"}), files)
+        assert r.status_code == 422, r.text
+        assert (r.json()["type"], r.json()["field"]) == ("/problems/unreadable-image", field)
+        await nothing_written(session, order.id, settings, status=S.in_progress)
+
+    async def test_decompression_bomb_is_422_not_500(self, client, session, settings):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.in_progress)
+        for width in (10_000, 100_000):
+            r = await post(client, order, sc.tech, confirmed(order, settings), {"photos": ("b.png", images.bomb_png(width, width))})
+            assert r.status_code == 422, r.text
+            assert (r.json()["type"], r.json()["field"]) == ("/problems/image-too-large", "photos.0")
+        await nothing_written(session, order.id, settings, status=S.in_progress)
+
+    async def test_gps_and_camera_are_stripped_the_photo_turned_upright(self, client, session, settings):
+        sc = await scene(session)
+        order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.in_progress)
+        sent = images.picture("JPEG", size=(40, 20), exif=images.spy_exif(orientation=6))
+        signature = images.picture("PNG", size=(30, 10), exif=images.spy_exif())
+        r = await post(client, order, sc.tech, body(owner_confirmation={"name": "王建國"}),
+                       [("signature", ("s.png", signature)), ("photos", ("p.jpg", sent))])
+        assert r.status_code == 201, r.text
+        v = r.json()
+        for f, fmt, size in zip(v["files"], ("PNG", "JPEG"), ((30, 10), (20, 40)), strict=True):
+            got = await client.get(f"{API}/vouchers/{v['id']}/files/{f['id']}", headers=sc.desk.headers)
+            stored = images.decoded(got.content)
+            assert (stored.format, stored.size, dict(stored.getexif())) == (fmt, size, {})
+            assert images.SPY.encode() not in got.content and f["sha256"] == hashlib.sha256(got.content).hexdigest()
+            assert f["size_bytes"] == len(got.content)
+        assert not [p for p in stored_files(settings) if images.SPY.encode() in p.read_bytes()]
 
 
 class TestDownload:
@@ -78,7 +124,7 @@ class TestDownload:
         assert (await client.get(url, headers=other_tech.headers)).status_code == 404
         for staff in (sc.desk, sc.tech):
             r = await client.get(url, headers=staff.headers)
-            assert r.status_code == 200 and r.content == JPEG
+            assert r.status_code == 200 and images.same_picture(r.content, JPEG)
             assert r.headers["content-type"] == "image/jpeg" and r.headers["x-content-type-options"] == "nosniff"
         r = await client.get(f"{API}/vouchers/{v['id']}/files/{uuid.uuid4()}", headers=sc.desk.headers)
         assert r.status_code == 404 and r.json()["type"] == "/problems/voucher-file-not-found"

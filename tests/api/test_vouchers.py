@@ -1,6 +1,8 @@
 """Completion vouchers: posting one completes the order and schedules its callback."""
 from __future__ import annotations
 
+import hashlib
+
 import json
 import uuid
 from dataclasses import dataclass
@@ -17,14 +19,15 @@ from app.domain.registry.model import Building, Unit
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.voucher_model import Voucher, VoucherFile, VoucherMaterial
 from app.domain.repairs.vouchers import owner_code, owner_code_matches
+from tests import images
 from tests.factories import Staff, make_staff
 from tests.registry_factories import count_rows, make_building, make_unit, two_estates
 from tests.repairs_factories import make_order
 
 API = "/api/v1"
 S = WorkOrderStatus
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 200
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x22" * 200
+# Real pictures: an upload must decode as the image it claims to be.
+JPEG, PNG = images.JPEG, images.PNG
 PDF = b"%PDF-1.4\n" + b"%" * 100
 
 
@@ -158,7 +161,10 @@ class TestPostVoucher:
         for path in on_disk:
             rel = path.relative_to(settings.upload_dir).parts
             assert rel[0] == str(sc.estate.id) and rel[1] in (f"{now:%Y}", f"{now - timedelta(days=1):%Y}") and len(rel) == 4
-        assert sorted(p.read_bytes() for p in on_disk) == sorted([PNG, JPEG, JPEG + b"x"])
+        # Stored re-encoded (without metadata): the same pictures, and the hashes are of what is on disk.
+        assert sorted(p.suffix for p in on_disk) == [".jpg", ".jpg", ".png"]
+        assert all(images.same_picture(p.read_bytes(), PNG if p.suffix == ".png" else JPEG) for p in on_disk)
+        assert sorted(f["sha256"] for f in v["files"]) == sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in on_disk)
 
     async def test_wrong_code_422_nothing_written(self, client, session, settings):
         sc = await scene(session)

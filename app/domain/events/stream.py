@@ -3,25 +3,82 @@
 Each event's `id:` is its outbox sequence number, so a client that reconnects with
 Last-Event-ID misses nothing. A stream ends after a while (clients reconnect, as
 EventSource does by itself), so no connection is held forever by a vanished client.
+
+Each open stream holds a slot: a few per user (or API key) and a few hundred per process, so
+one caller cannot hold every connection and database poll of the server.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.auth.principal import Actor
+from app.domain.errors import DomainError, ErrorKind
 from app.domain.events.model import EventType, OutboxEvent
 from app.domain.events.outbox import envelope
 from app.domain.registry.service import check_estate
 
 HEARTBEAT_SECONDS = 15.0
 BATCH = 200
+# A stream ends by itself after max_seconds; a slot still held well past that was lost (its
+# response never ran) and no longer counts.
+STALE_AFTER_SECONDS = 60.0
+
+
+class TooManyStreams(DomainError):
+    kind = ErrorKind.too_many
+    title = "Too many event streams open; close one, or reconnect after Retry-After"
+
+
+def holder_of(actor: Actor) -> str:
+    return f"{'api_key' if actor.is_api_key else 'user'}:{actor.id}"
+
+
+@dataclass(eq=False)
+class StreamSlot:
+    holder: str
+    started: float
+    owner: StreamSlots
+
+    def release(self) -> None:
+        """Give the slot back; safe to call more than once (the stream's end and its response both do)."""
+        self.owner.release(self)
+
+
+@dataclass
+class StreamSlots:
+    """The event streams open in this process (one event loop: no lock needed)."""
+
+    open: list[StreamSlot] = field(default_factory=list)
+
+    def take(self, holder: str, *, per_holder: int, per_process: int, max_seconds: float) -> StreamSlot:
+        now = time.monotonic()
+        self.open = [s for s in self.open if now - s.started < max_seconds + STALE_AFTER_SECONDS]
+        mine = [s for s in self.open if s.holder == holder]
+        for held, cap, scope in ((mine, per_holder, "user"), (self.open, per_process, "process")):
+            if 0 < cap <= len(held):
+                # The oldest of these streams ends by itself within this time, freeing a slot.
+                wait = max(1, math.ceil(max_seconds - (now - min(s.started for s in held))))
+                raise TooManyStreams(f"at most {cap} open event streams per {scope}", limit=cap, scope=scope,
+                                     retry_after_seconds=wait)
+        slot = StreamSlot(holder=holder, started=now, owner=self)
+        self.open.append(slot)
+        return slot
+
+    def release(self, slot: StreamSlot) -> None:
+        if slot in self.open:
+            self.open.remove(slot)
+
+    def held_by(self, holder: str) -> int:
+        return sum(1 for s in self.open if s.holder == holder)
 
 
 async def scope(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID | None,
@@ -55,19 +112,24 @@ async def _after(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Seq
 
 async def follow(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Sequence[uuid.UUID], after: int,
                  types: Sequence[EventType], max_seconds: float, poll_seconds: float,
-                 disconnected: Callable[[], Awaitable[bool]]) -> AsyncIterator[str]:
-    """Frames for every new event, and a comment now and then to keep proxies from closing us."""
-    started = last_sent = time.monotonic()
-    yield f"retry: {int(poll_seconds * 1000) + 1000}\n\n"
-    while time.monotonic() - started < max_seconds and not await disconnected():
-        events = await _after(sessionmaker, estates=estates, after=after, types=types)
-        for event in events:
-            after = max(after, event.seq or after)
-            yield frame(event)
-        if events:
-            last_sent = time.monotonic()
-            continue
-        if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
-            last_sent = time.monotonic()
-            yield ": keep-alive\n\n"
-        await asyncio.sleep(min(poll_seconds, max(0.0, max_seconds - (time.monotonic() - started))))
+                 disconnected: Callable[[], Awaitable[bool]], slot: StreamSlot | None = None) -> AsyncIterator[str]:
+    """Frames for every new event, and a comment now and then to keep proxies from closing us.
+    The slot, if any, is given back when the stream ends, however it ends."""
+    try:
+        started = last_sent = time.monotonic()
+        yield f"retry: {int(poll_seconds * 1000) + 1000}\n\n"
+        while time.monotonic() - started < max_seconds and not await disconnected():
+            events = await _after(sessionmaker, estates=estates, after=after, types=types)
+            for event in events:
+                after = max(after, event.seq or after)
+                yield frame(event)
+            if events:
+                last_sent = time.monotonic()
+                continue
+            if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
+                last_sent = time.monotonic()
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(min(poll_seconds, max(0.0, max_seconds - (time.monotonic() - started))))
+    finally:
+        if slot is not None:
+            slot.release()

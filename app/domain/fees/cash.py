@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,9 +91,11 @@ class Totals:
 
 _METHOD = func.coalesce(Payment.method, Refund.method)
 _SIGNED = case((Receipt.series == ReceiptSeries.refund.value, -Refund.amount), else_=Payment.amount)
-# Issued, or voided after hand-over (that void is an adjustment elsewhere, not a change here).
+# Issued, or voided after hand-over: that void is an adjustment elsewhere, not a change here.
+# Told by the adjustment itself, not by comparing times: a void that queued behind the
+# hand-over's lock, or was given its time by the caller, is on the side its money went to.
 _COUNTED = or_(Receipt.status == ReceiptStatus.issued.value,
-               and_(CashierSession.handed_over_at.is_not(None), Receipt.voided_at > CashierSession.handed_over_at))
+               exists().where(SessionAdjustment.receipt_id == Receipt.id))
 
 
 def _receipts_of() -> Any:

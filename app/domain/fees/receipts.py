@@ -221,7 +221,8 @@ async def print_pdf(session: AsyncSession, *, actor: Actor, receipt_id: uuid.UUI
 
 # --- voiding ---------------------------------------------------------------------------------
 
-async def _adjustment_session(session: AsyncSession, *, actor: Actor, row: Receipt, now: datetime) -> CashierSession | None:
+async def _adjustment_session(session: AsyncSession, *, actor: Actor, row: Receipt,
+                              now: datetime | None) -> CashierSession | None:
     """The voider's current session when the receipt's own session is already handed over."""
     estate = await session.get(Estate, row.estate_id)
     assert estate is not None
@@ -257,10 +258,12 @@ async def _reverse_payment(session: AsyncSession, *, actor: Actor, payment: Paym
 
 async def void_receipt(session: AsyncSession, *, actor: Actor, receipt_id: uuid.UUID, reason: str,
                        now: datetime | None = None) -> ReceiptRead:
-    now = now or utcnow()
     row = await _load(session, actor=actor, receipt_id=receipt_id, for_update=True)
     RECEIPT_TRANSITIONS.next_state(ReceiptStatus(row.status), "void")  # twice: 409 before anything moves
     current = await _adjustment_session(session, actor=actor, row=row, now=now)
+    # Timed only now, past the lock on the receipt's session: a void that waited for a hand-over
+    # must not carry a time from before it.
+    now = now or utcnow()
     payment = await session.get(Payment, row.payment_id) if row.payment_id else None
     refund = await session.get(Refund, row.refund_id) if row.refund_id else None
     if payment is not None:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
 from app.domain.fees import month_report, register
 from app.domain.fees.payments_model import ReceiptSeries
@@ -131,7 +132,7 @@ def _csv_cell(value: Any) -> Any:
         return "" if value.value is None else str(value.value.quantize(RATE_PLACES))
     if isinstance(value, Decimal):
         return str(value.quantize(CENT))
-    return "" if value is None else value
+    return spreadsheet.csv_cell(value)
 
 
 def to_csv(sections: list[Section]) -> bytes:
@@ -140,8 +141,8 @@ def to_csv(sections: list[Section]) -> bytes:
     for n, section in enumerate(sections):
         if n:
             writer.writerow([])
-        writer.writerow([section.title])
-        writer.writerow(section.headers)
+        writer.writerow(spreadsheet.csv_row([section.title]))
+        writer.writerow(spreadsheet.csv_row(section.headers))
         writer.writerows([_csv_cell(v) for v in row] for row in section.rows)
     return "\ufeff".encode() + buf.getvalue().encode("utf-8")
 
@@ -151,11 +152,11 @@ def to_xlsx(sections: list[Section]) -> bytes:
     book.remove(book.active)
     for section in sections:
         sheet = book.create_sheet(section.sheet[:31])
-        sheet.append([section.title])
-        sheet.append(section.headers)
+        spreadsheet.append_row(sheet, [section.title])
+        spreadsheet.append_row(sheet, section.headers)
         for row in section.rows:
-            sheet.append([_xlsx_value(v) for v in row])
-            for cell, value in zip(sheet[sheet.max_row], row, strict=True):
+            cells = spreadsheet.append_row(sheet, [_xlsx_value(v) for v in row])
+            for cell, value in zip(cells, row, strict=True):
                 if isinstance(value, Rate):
                     cell.number_format = "0.0000"
                 elif isinstance(value, Decimal):

@@ -215,7 +215,8 @@ async def add_photos(session: AsyncSession, *, actor: Actor, entrustment_id: uui
                                       .where(RentalPhoto.entrustment_id == row.id))).scalar_one()
     if not photos or existing + len(photos) > MAX_PHOTOS:
         raise TooManyPhotos(field="photos", max_photos=MAX_PHOTOS, already=existing)
-    checked = [files.check(p, max_bytes=max_upload_bytes, accepted=files.IMAGES, field=f"photos.{i}") for i, p in enumerate(photos)]
+    checked = [await files.check_off_loop(p, max_bytes=max_upload_bytes, accepted=files.IMAGES, field=f"photos.{i}")
+               for i, p in enumerate(photos)]
     today = utcnow().date()
     stored = [(RentalPhoto(estate_id=row.estate_id, entrustment_id=row.id, content_type=f.type.content_type, size_bytes=f.size,
                            sha256=f.sha256, original_filename=f.original_filename,

@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import spreadsheet
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.base import by_id_in_estate, jsonable, utcnow
@@ -131,12 +132,12 @@ def to_csv(log: DailyLog, *, time_zone: str) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_HEADERS)
     for n, r in enumerate(log.rows, 1):
-        writer.writerow([
+        writer.writerow(spreadsheet.csv_row([
             n, str(r.work_order_id), _local(r.created_at, tz), r.category, r.place, r.description,
             "是" if r.is_public_area else "否", r.technician_name or "", _local(r.dispatched_at, tz),
             _local(r.started_at, tz), _local(r.completed_at, tz), "、".join(EVENT_NAMES[e] for e in r.events),
             STATE_NAMES[r.state_at_close],
-        ])
+        ]))
     return "\ufeff".encode() + buf.getvalue().encode("utf-8")
 
 

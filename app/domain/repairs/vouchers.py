@@ -124,12 +124,14 @@ def _check_can_complete(order: WorkOrder) -> None:
     ORDER_TRANSITIONS.next_state(status, "complete")
 
 
-def _check_files(signature: files.Upload | None, photos: list[files.Upload], *,
-                 max_bytes: int) -> tuple[files.CheckedFile | None, list[files.CheckedFile]]:
+async def _check_files(signature: files.Upload | None, photos: list[files.Upload], *,
+                       max_bytes: int) -> tuple[files.CheckedFile | None, list[files.CheckedFile]]:
     if len(photos) > MAX_PHOTOS:
         raise TooManyPhotos(field="photos", max_photos=MAX_PHOTOS)
-    sig = files.check(signature, max_bytes=max_bytes, accepted=files.SCANS, field="signature") if signature else None
-    checked = [files.check(p, max_bytes=max_bytes, accepted=files.IMAGES, field=f"photos.{i}") for i, p in enumerate(photos)]
+    sig = (await files.check_off_loop(signature, max_bytes=max_bytes, accepted=files.SCANS, field="signature")
+           if signature else None)
+    checked = [await files.check_off_loop(p, max_bytes=max_bytes, accepted=files.IMAGES, field=f"photos.{i}")
+               for i, p in enumerate(photos)]
     return sig, checked
 
 
@@ -166,7 +168,7 @@ async def post_voucher(
     if public and order.unit_id is not None and not order.is_public_area:
         # Otherwise marking an owner's flat "public" would skip the owner's confirmation.
         raise InUnitRepairIsNotPublic(field="is_public_area")
-    sig, checked_photos = _check_files(signature, photos, max_bytes=max_upload_bytes)
+    sig, checked_photos = await _check_files(signature, photos, max_bytes=max_upload_bytes)
     how, name, code = confirmation(order_id=order.id, public_area=public, given=data.owner_confirmation,
                                    signed=sig is not None, secret=secret)
     estate = await session.get(Estate, order.estate_id)
@@ -215,7 +217,7 @@ async def add_photos(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UU
         VoucherFile.voucher_id == voucher.id, VoucherFile.kind == FileKind.photo))).all())
     if existing + len(photos) > MAX_PHOTOS:
         raise TooManyPhotos(field="photos", max_photos=MAX_PHOTOS, already=existing)
-    _, checked = _check_files(None, photos, max_bytes=max_upload_bytes)
+    _, checked = await _check_files(None, photos, max_bytes=max_upload_bytes)
     estate = await session.get(Estate, voucher.estate_id)
     assert estate is not None
     local_now = now.astimezone(ZoneInfo(estate.time_zone))

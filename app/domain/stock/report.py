@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
 from app.domain.registry import service as registry_service
 from app.domain.registry.estates import Estate
@@ -66,17 +67,12 @@ async def month_report(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     return await build(session, estate=estate, row=row)
 
 
-def _q(value: Decimal | None) -> str:
-    return "" if value is None else str(value.quantize(QTY))
+def _q(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(QTY)
 
 
-def _m(value: Decimal | None) -> str:
-    return "" if value is None else str(value.quantize(CENT))
-
-
-def _text(value: str) -> str:
-    # A name typed as "=1+1" must stay text in Excel, not become a formula.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+def _m(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(CENT)
 
 
 def to_csv(report: StocktakeReport) -> bytes:
@@ -84,15 +80,17 @@ def to_csv(report: StocktakeReport) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     st = report.stocktake
-    writer.writerow([_text(f"{report.estate_name} 庫存盤點表"), st.reference, st.month, STATUS_NAMES.get(st.status.value, st.status.value)])
+    row = spreadsheet.csv_row
+    status = STATUS_NAMES.get(st.status.value, st.status.value)
+    writer.writerow(row([f"{report.estate_name} 庫存盤點表", st.reference, st.month, status]))
     writer.writerow(CSV_HEADERS)
     for n, line in enumerate(report.lines, 1):
-        writer.writerow([n, _text(line.code), _text(line.name), _text(line.unit), _q(line.snapshot_quantity), _q(line.movements_since),
-                         _q(line.book_quantity), _q(line.counted_quantity), _q(line.difference), _m(line.unit_cost),
-                         _m(line.book_value), _m(line.counted_value), _m(line.difference_value), _text(line.note)])
+        writer.writerow(row([n, line.code, line.name, line.unit, _q(line.snapshot_quantity), _q(line.movements_since),
+                             _q(line.book_quantity), _q(line.counted_quantity), _q(line.difference), _m(line.unit_cost),
+                             _m(line.book_value), _m(line.counted_value), _m(line.difference_value), line.note]))
     t = report.totals
-    writer.writerow(["合計", "", f"{t.counted}/{t.items} 已盤", "", "", "", "", "", "", "", _m(t.book_value),
-                     _m(t.counted_value), _m(t.difference_value), f"盤虧 {_m(t.shortage_value)} 盤盈 {_m(t.surplus_value)}"])
+    writer.writerow(row(["合計", "", f"{t.counted}/{t.items} 已盤", "", "", "", "", "", "", "", _m(t.book_value),
+                         _m(t.counted_value), _m(t.difference_value), f"盤虧 {_m(t.shortage_value)} 盤盈 {_m(t.surplus_value)}"]))
     return "\ufeff".encode() + buf.getvalue().encode("utf-8")
 
 
