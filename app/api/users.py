@@ -9,6 +9,7 @@ from starlette import status
 
 from app.api.deps import PageDep, SessionDep, require
 from app.api.errors import problems
+from app.domain.auth import secrets
 from app.domain.auth import users as service
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm, Role
@@ -57,7 +58,7 @@ async def update_user(user_id: uuid.UUID, body: UserUpdate, actor: ManageUsers, 
     return await service.to_read(session, user)
 
 
-@router.post("/users/{user_id}/reset-password", response_model=UserRead, responses=problems(service.UserNotFound))
+@router.post("/users/{user_id}/reset-password", response_model=UserRead, responses=problems(service.UserNotFound, secrets.PasswordTooWeak))
 async def reset_password(user_id: uuid.UUID, body: PasswordReset, actor: ManageUsers, session: SessionDep) -> UserRead:
     """Set a new password and lift any lock."""
     user = await service.reset_password(session, actor=actor, user_id=user_id, new_password=body.new_password)

@@ -140,7 +140,7 @@ def sample(schema: dict, node: Any, name: str, world: World) -> Any:
     if name == "username":
         return f"m{uuid.uuid4().hex[:10]}"
     if name in ("password", "new_password"):
-        return "matrix-password-1"
+        return "amber-kettle-47"
     return "8号楼" if "name" in name else "x"
 
 

@@ -213,7 +213,7 @@ class TestUpdateUser:
         theirs = await make_staff(session, estates=[there], full_name="不動")
         r = await client.patch(f"{USERS}/{theirs.id}", json={"full_name": "改了"}, headers=admin.headers)
         assert r.status_code == 404
-        r = await client.post(f"{USERS}/{theirs.id}/reset-password", json={"new_password": "whatever-123"}, headers=admin.headers)
+        r = await client.post(f"{USERS}/{theirs.id}/reset-password", json={"new_password": "amber-kettle-47"}, headers=admin.headers)
         assert r.status_code == 404
         async with app.state.sessionmaker() as s:
             assert (await s.get(User, theirs.id)).full_name == "不動"

@@ -130,6 +130,7 @@ async def update_user(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID
 
 async def reset_password(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID, new_password: str) -> User:
     user = await get_user(session, actor=actor, user_id=user_id)
+    secrets.check_password(new_password, field="new_password", user_inputs=[user.username, user.full_name])
     user.password_hash = secrets.hash_password(new_password)
     user.failed_logins = 0
     user.locked_until = None
