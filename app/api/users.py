@@ -60,7 +60,7 @@ async def update_user(user_id: uuid.UUID, body: UserUpdate, actor: ManageUsers, 
 
 @router.post("/users/{user_id}/reset-password", response_model=UserRead, responses=problems(service.UserNotFound, secrets.PasswordTooWeak))
 async def reset_password(user_id: uuid.UUID, body: PasswordReset, actor: ManageUsers, session: SessionDep) -> UserRead:
-    """Set a new password and lift any lock."""
+    """Set a new password and lift any lock; every session of the user ends."""
     user = await service.reset_password(session, actor=actor, user_id=user_id, new_password=body.new_password)
     return await service.to_read(session, user)
 

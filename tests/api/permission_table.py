@@ -51,6 +51,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/auth/login": EVERYONE,
     "POST /api/v1/auth/logout": STAFF | {API_KEY},
     "GET /api/v1/auth/me": STAFF,
+    # Anyone signed in changes their own password (a key has none: 401).
+    "POST /api/v1/auth/password": STAFF,
     # Staff accounts and integration keys.
     "GET /api/v1/users": USERS_READ,
     "POST /api/v1/users": USERS_MANAGE,

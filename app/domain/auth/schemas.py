@@ -69,6 +69,11 @@ class PasswordReset(BaseModel):
     new_password: Password
 
 
+class PasswordChange(BaseModel):
+    current_password: GivenPassword
+    new_password: Password
+
+
 class UserRead(UserBase):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID

@@ -12,7 +12,7 @@ from app.domain.auth import secrets
 from app.domain.auth.model import ApiKey, User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, UserCreate, UserRead, UserUpdate
-from app.domain.auth.service import InvalidToken
+from app.domain.auth.service import InvalidToken, revoke_tokens
 from app.domain.base import snapshot, utcnow
 from app.domain.errors import AlreadyExists, Forbidden, NotFound
 from app.domain.pagination import PageRequest, paginate
@@ -134,8 +134,11 @@ async def reset_password(session: AsyncSession, *, actor: Actor, user_id: uuid.U
     user.password_hash = secrets.hash_password(new_password)
     user.failed_logins = 0
     user.locked_until = None
+    # Whoever knew the old password may hold a token made with it.
+    revoked = await revoke_tokens(session, user_id=user.id)
     await session.flush()
-    await audit.record(session, actor=actor, action="reset_password", entity="user", entity_id=user.id, estate_id=None)
+    await audit.record(session, actor=actor, action="reset_password", entity="user", entity_id=user.id, estate_id=None,
+                       after={"tokens_revoked": revoked})
     return user
 
 
