@@ -57,12 +57,12 @@ def assert_friendly(result, text: str) -> None:  # noqa: ANN001
 
 def test_user_create(env, estates):  # noqa: ANN001
     result = invoke("user", "create", "--username", "qs.front2", "--full-name", "王芳", "--role", "receptionist",
-                    "--role", "night_duty", "--estate", "qs", "--password", "s3cret-pass")
+                    "--role", "night_duty", "--estate", "qs", "--password", "teal-ladder-orbit")
     assert result.exit_code == 0, result.output
     assert "created qs.front2" in result.output
     [user] = fetch(env, "SELECT id, roles, password_hash, full_name FROM \"user\" WHERE username = 'qs.front2'")
     assert user["roles"] == ["receptionist", "night_duty"] and user["full_name"] == "王芳"
-    assert verify_password(user["password_hash"], "s3cret-pass")
+    assert verify_password(user["password_hash"], "teal-ladder-orbit")
     estates_of = fetch(env, "SELECT e.code FROM user_estate ue JOIN estate e ON e.id = ue.estate_id WHERE ue.user_id = $1", user["id"])
     assert [r["code"] for r in estates_of] == ["QS"]
     [entry] = fetch(env, "SELECT action, actor_label FROM audit_entry WHERE entity = 'user' AND entity_id = $1", str(user["id"]))
@@ -79,7 +79,7 @@ def test_user_create_by_estate_id_and_prompted_password(env, estates):  # noqa: 
 
 
 def test_user_create_refusals(env, estates):  # noqa: ANN001
-    base = ["user", "create", "--full-name", "王芳", "--role", "receptionist", "--password", "s3cret-pass"]
+    base = ["user", "create", "--full-name", "王芳", "--role", "receptionist", "--password", "teal-ladder-orbit"]
     assert_friendly(invoke(*base, "--username", "someone", "--estate", "NOPE"), "no estate with code or id 'NOPE'")
     # Estates of two companies cannot be granted together.
     assert_friendly(invoke(*base, "--username", "someone", "--estate", "QS", "--estate", "XR"), "different companies")
@@ -88,7 +88,7 @@ def test_user_create_refusals(env, estates):  # noqa: ANN001
     assert invoke(*base, "--username", "taken", "--estate", "QS").exit_code == 0
     assert_friendly(invoke(*base, "--username", "taken", "--estate", "QS"), "taken")
     assert [r["username"] for r in fetch(env, 'SELECT username FROM "user"')] == ["taken"]
-    bad_role = invoke(*base[:3], "--role", "janitor", "--password", "s3cret-pass", "--username", "x1", "--estate", "QS")
+    bad_role = invoke(*base[:3], "--role", "janitor", "--password", "teal-ladder-orbit", "--username", "x1", "--estate", "QS")
     assert bad_role.exit_code == 2 and "Traceback" not in bad_role.output  # click names the bad choice
 
 
@@ -119,6 +119,21 @@ def test_reset_password_refusals(env, locked):  # noqa: ANN001
     assert_friendly(invoke("user", "reset-password", "--username", "ghost", "--password", "brand-new-pass"),
                     "no user named 'ghost'")
     assert_friendly(invoke("user", "reset-password", "--username", "qs.locked", "--password", "short"), "password")
+    [user] = fetch(env, "SELECT password_hash FROM \"user\" WHERE username = 'qs.locked'")
+    assert verify_password(user["password_hash"], PASSWORD)
+
+
+def test_weak_passwords_are_refused_with_the_reason(env, locked):  # noqa: ANN001
+    base = ["user", "create", "--full-name", "王芳", "--role", "receptionist", "--estate", "QS", "--username", "weak.one"]
+    for weak, reason in [("password123", "very common password"), ("1234567890", "common password"),
+                         ("          ", "Repeats like")]:
+        assert_friendly(invoke(*base, "--password", weak), reason)
+        assert_friendly(invoke("user", "reset-password", "--username", "qs.locked", "--password", weak), reason)
+    # A password built on the account's own name is too easy a guess, and the message says so.
+    assert_friendly(invoke(*base, "--password", "weak.one.2026"), "own name")
+    assert_friendly(invoke("user", "reset-password", "--username", "qs.locked", "--password", "qs.locked.2026"),
+                    "new_password: It is built on the account's own name")
+    assert fetch(env, "SELECT username FROM \"user\" WHERE username = 'weak.one'") == []
     [user] = fetch(env, "SELECT password_hash FROM \"user\" WHERE username = 'qs.locked'")
     assert verify_password(user["password_hash"], PASSWORD)
 

@@ -10,9 +10,9 @@ from starlette import status
 from app.api.deps import ActorDep, SessionDep, SettingsDep
 from app.api.errors import problems
 from app.api.ratelimit import LOGIN_LIMIT, RateLimited
-from app.domain.auth import service
+from app.domain.auth import secrets, service
 from app.domain.auth import users as users_service
-from app.domain.auth.schemas import LoginRequest, TokenRead, UserRead
+from app.domain.auth.schemas import LoginRequest, PasswordChange, TokenRead, UserRead
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -48,3 +48,22 @@ async def logout(
 async def me(actor: ActorDep, session: SessionDep) -> UserRead:
     """The signed-in staff member, with roles and estates."""
     return await users_service.me(session, actor=actor)
+
+
+@router.post("/password", response_model=TokenRead,
+             responses=problems(service.InvalidToken, service.CurrentPasswordWrong, secrets.PasswordTooWeak, service.AccountLocked))
+async def change_password(body: PasswordChange, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> TokenRead:
+    """Change your own password, giving the current one.
+
+    Every token of yours stops working, this request's too; the response carries a fresh one.
+    A wrong current password counts as a failed sign-in towards the lock."""
+    token, row, user = await service.change_password(
+        session,
+        actor=actor,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        token_minutes=settings.token_lifetime_minutes,
+        max_failures=settings.login_max_failures,
+        lockout_minutes=settings.login_lockout_minutes,
+    )
+    return TokenRead(access_token=token, expires_at=row.expires_at, user=await users_service.to_read(session, user))

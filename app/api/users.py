@@ -9,6 +9,7 @@ from starlette import status
 
 from app.api.deps import PageDep, SessionDep, require
 from app.api.errors import problems
+from app.domain.auth import rules, secrets
 from app.domain.auth import users as service
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm, Role
@@ -36,9 +37,9 @@ async def list_users(
     return Page(items=[await service.to_read(session, u) for u in rows], total=total, limit=page.limit, offset=page.offset)
 
 
-@router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED, responses=problems(service.UsernameTaken, service.EstateOutsideYourScope))
+@router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED, responses=problems(service.UsernameTaken, rules.EstateOutsideYourScope, rules.RoleOutsideYourRights))
 async def create_user(body: UserCreate, actor: ManageUsers, session: SessionDep) -> UserRead:
-    """Create a staff account with its roles and estates."""
+    """Create a staff account with its roles and estates: only estates and roles you hold yourself."""
     user = await service.create_user(session, actor=actor, data=body)
     return await service.to_read(session, user)
 
@@ -50,16 +51,23 @@ async def get_user(user_id: uuid.UUID, actor: ReadUsers, session: SessionDep) ->
     return await service.to_read(session, user)
 
 
-@router.patch("/users/{user_id}", response_model=UserRead, responses=problems(service.UserNotFound, service.EstateOutsideYourScope))
+@router.patch("/users/{user_id}", response_model=UserRead, responses=problems(
+    service.UserNotFound, rules.UserOutsideYourScope, rules.EstateOutsideYourScope, rules.RoleOutsideYourRights, rules.LastAdmin))
 async def update_user(user_id: uuid.UUID, body: UserUpdate, actor: ManageUsers, session: SessionDep) -> UserRead:
-    """Change a staff member's name, phone, roles, estates, or deactivate the account."""
+    """Change a staff member's name, phone, roles, estates, or deactivate the account.
+
+    Only for staff all of whose estates are yours. An estate's last active administrator
+    cannot be deactivated, demoted or taken off it (409); deactivating ends the user's sessions."""
     user = await service.update_user(session, actor=actor, user_id=user_id, data=body)
     return await service.to_read(session, user)
 
 
-@router.post("/users/{user_id}/reset-password", response_model=UserRead, responses=problems(service.UserNotFound))
+@router.post("/users/{user_id}/reset-password", response_model=UserRead,
+             responses=problems(service.UserNotFound, rules.UserOutsideYourScope, secrets.PasswordTooWeak))
 async def reset_password(user_id: uuid.UUID, body: PasswordReset, actor: ManageUsers, session: SessionDep) -> UserRead:
-    """Set a new password and lift any lock."""
+    """Set a new password and lift any lock; every session of the user ends.
+
+    Only for staff all of whose estates are yours."""
     user = await service.reset_password(session, actor=actor, user_id=user_id, new_password=body.new_password)
     return await service.to_read(session, user)
 
@@ -71,13 +79,13 @@ async def list_api_keys(actor: ManageKeys, session: SessionDep, page: PageDep) -
     return Page(items=[ApiKeyRead.model_validate(k) for k in rows], total=total, limit=page.limit, offset=page.offset)
 
 
-@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, responses=problems(service.EstateOutsideYourScope))
+@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, responses=problems(rules.EstateOutsideYourScope, rules.ScopeOutsideYourRights))
 async def create_api_key(body: ApiKeyCreate, actor: ManageKeys, session: SessionDep) -> ApiKeyCreated:
     """Create a key for an integration. The key is shown in this response only."""
     return await service.create_api_key(session, actor=actor, data=body)
 
 
-@router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyRead, responses=problems(service.ApiKeyNotFound))
+@router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyRead, responses=problems(service.ApiKeyNotFound, rules.ApiKeyOutsideYourScope))
 async def revoke_api_key(key_id: uuid.UUID, actor: ManageKeys, session: SessionDep) -> ApiKeyRead:
-    """Revoke a key at once; revoking it again changes nothing."""
+    """Revoke a key at once; revoking it again changes nothing. Only for keys all of whose estates are yours."""
     return ApiKeyRead.model_validate(await service.revoke_api_key(session, actor=actor, key_id=key_id))

@@ -51,6 +51,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/auth/login": EVERYONE,
     "POST /api/v1/auth/logout": STAFF | {API_KEY},
     "GET /api/v1/auth/me": STAFF,
+    # Anyone signed in changes their own password (a key has none: 401).
+    "POST /api/v1/auth/password": STAFF,
     # Staff accounts and integration keys.
     "GET /api/v1/users": USERS_READ,
     "POST /api/v1/users": USERS_MANAGE,
@@ -63,6 +65,19 @@ EXPECTED: dict[str, frozenset[str]] = {
     # The audit trail (read-only by construction).
     "GET /api/v1/audit": AUDIT_READ,
 }
+
+# Reading a staff account or a key needs one shared estate; managing it needs all of its
+# estates, and granting needs the estates granted. An admin of estate A facing an account
+# or key that also covers estate B gets this problem, for every verb that changes accounts
+# or keys; test_permission_matrix fails for such a verb without a row here.
+NARROW_ADMIN_VS_WIDE: dict[str, str] = {
+    "POST /api/v1/users": "estate-outside-your-scope",  # an account in A and B
+    "PATCH /api/v1/users/{user_id}": "user-outside-your-scope",  # rename, roles, estates, deactivate
+    "POST /api/v1/users/{user_id}/reset-password": "user-outside-your-scope",
+    "POST /api/v1/api-keys": "estate-outside-your-scope",  # a key for A and B
+    "POST /api/v1/api-keys/{key_id}/revoke": "api-key-outside-your-scope",
+}
+MANAGING = r"^/api/v1/(users|api-keys)(/.*)?$"
 
 # Families of routes being added while this table was written (registry, roster import,
 # job clock): an operation without its own row above is judged by the first family whose

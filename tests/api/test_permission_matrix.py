@@ -8,6 +8,7 @@ and never a 5xx.
 """
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -15,13 +16,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from app.domain.auth import secrets
-from app.domain.auth.model import ApiKey, AuthToken
+from app.domain.auth.model import ApiKey, AuthToken, User, UserEstate
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
+from app.domain.registry.estates import Company
 from app.domain.registry.model import Building, Jurisdiction, Owner, OwnerPhone, Unit, UnitOwner
-from tests.api.permission_table import ANON, API_KEY, EXPECTED, expected
+from tests.api.permission_table import ANON, API_KEY, EXPECTED, MANAGING, NARROW_ADMIN_VS_WIDE, expected
 from tests.factories import PASSWORD, make_estate, make_staff
 
 PRINCIPALS = [r.value for r in Role] + [API_KEY, ANON]
@@ -140,7 +143,7 @@ def sample(schema: dict, node: Any, name: str, world: World) -> Any:
     if name == "username":
         return f"m{uuid.uuid4().hex[:10]}"
     if name in ("password", "new_password"):
-        return "matrix-password-1"
+        return "amber-kettle-47"
     return "8号楼" if "name" in name else "x"
 
 
@@ -175,7 +178,7 @@ async def test_permission_matrix(app, client, session, group):  # noqa: ANN001
             url = fill_path(path, op, world)
             r = await client.request(method, url, headers=headers, **body_for(method, path, op, schema, world))
             calls += 1
-            if path == "/api/v1/auth/logout" and who not in (ANON, API_KEY):
+            if path in ("/api/v1/auth/logout", "/api/v1/auth/password") and who not in (ANON, API_KEY):
                 tokens[who] = await fresh_token(session, world.users[who])
             outcome = f"{method} {path} as {who}: {r.status_code} {r.text[:160]}"
             if r.status_code >= 500:
@@ -193,3 +196,78 @@ async def test_permission_matrix(app, client, session, group):  # noqa: ANN001
                     problems.append("not problem+json  " + outcome)
     assert calls > 0
     assert not problems, f"{len(problems)} of {calls} calls disagree with permission_table.py:\n" + "\n".join(problems)
+
+
+# --- managing needs all of the account's estates ------------------------------------------
+
+
+def test_every_managing_operation_has_a_scope_row(app):  # noqa: ANN001
+    managing = {f"{m} {p}" for m, p, _ in operations(app.openapi()) if m != "GET" and re.match(MANAGING, p)}
+    assert managing == set(NARROW_ADMIN_VS_WIDE), "add the verb to NARROW_ADMIN_VS_WIDE in tests/api/permission_table.py"
+
+
+@dataclass
+class Scoped:
+    """Estates A and B; an admin of A only; an account and a key in A only, and in A and B."""
+
+    admin: Any
+    narrow: dict[str, str]
+    wide: dict[str, str]
+    estates: tuple[str, str]
+
+
+async def build_scoped(session) -> Scoped:  # noqa: ANN001
+    a = await make_estate(session)
+    b = await make_estate(session, company=await session.get(Company, a.company_id))
+    admin = await make_staff(session, estates=[a], roles=[Role.admin])
+    company_admin = await make_staff(session, estates=[a, b], roles=[Role.admin])
+    local = await make_staff(session, estates=[a], roles=[Role.receptionist])
+    keys = {}
+    for name, estates in (("narrow", [a.id]), ("wide", [a.id, b.id])):
+        keys[name] = ApiKey(company_id=a.company_id, name=name, prefix="pdk_" + name, key_hash=name.ljust(64, "0"),
+                            estate_ids=estates, scopes=["reports:read"])
+        session.add(keys[name])
+    await session.commit()
+    return Scoped(admin=admin, estates=(str(a.id), str(b.id)),
+                  narrow={"user_id": str(local.id), "key_id": str(keys["narrow"].id), "estate_ids": [str(a.id)]},
+                  wide={"user_id": str(company_admin.id), "key_id": str(keys["wide"].id), "estate_ids": [str(a.id), str(b.id)]})
+
+
+def scoped_bodies(operation: str, target: dict[str, Any], world: Scoped) -> list[dict[str, Any] | None]:
+    if operation == "POST /api/v1/users":
+        return [{"username": f"m{uuid.uuid4().hex[:10]}", "password": "amber-kettle-47", "full_name": "王芳",
+                 "roles": ["receptionist"], "estate_ids": target["estate_ids"]}]
+    if operation == "POST /api/v1/api-keys":
+        return [{"name": "x", "estate_ids": target["estate_ids"]}]
+    if operation.endswith("/reset-password"):
+        return [{"new_password": "amber-kettle-47"}]
+    if operation.startswith("PATCH "):
+        return [{"full_name": "改了"}, {"roles": ["admin"]}, {"estate_ids": [world.estates[0]]}, {"phone": None},
+                {"is_active": False}]
+    return [None]
+
+
+async def accounts_and_keys(app) -> list[tuple]:  # noqa: ANN001
+    async with app.state.sessionmaker() as s:
+        users = (await s.execute(select(User.id, User.full_name, User.roles, User.is_active, User.password_hash))).all()
+        links = (await s.execute(select(UserEstate.user_id, UserEstate.estate_id))).all()
+        keys = (await s.execute(select(ApiKey.id, ApiKey.estate_ids, ApiKey.revoked_at))).all()
+    return sorted(map(tuple, users)) + sorted(map(tuple, links)) + sorted(map(tuple, keys), key=str)
+
+
+@pytest.mark.parametrize("operation", sorted(NARROW_ADMIN_VS_WIDE))
+async def test_narrow_admin_vs_wide_account(app, client, session, operation):  # noqa: ANN001
+    world = await build_scoped(session)
+    method, path = operation.split(" ", 1)
+    before = await accounts_and_keys(app)
+    for body in scoped_bodies(operation, world.wide, world):
+        url = re.sub(r"\{(\w+)\}", lambda m: world.wide[m.group(1)], path)
+        r = await client.request(method, url, headers=world.admin.headers, json=body)
+        assert r.status_code == 403, (operation, body, r.text)
+        assert r.json()["type"] == f"/problems/{NARROW_ADMIN_VS_WIDE[operation]}", (operation, body, r.text)
+    assert await accounts_and_keys(app) == before, f"{operation} refused but wrote"
+    # The same verb on what lies wholly within the admin's estate is allowed.
+    for body in scoped_bodies(operation, world.narrow, world):
+        url = re.sub(r"\{(\w+)\}", lambda m: world.narrow[m.group(1)], path)
+        r = await client.request(method, url, headers=world.admin.headers, json=body)
+        assert r.status_code in (200, 201), (operation, body, r.text)

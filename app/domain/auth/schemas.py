@@ -5,18 +5,35 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
+from app.domain.auth import secrets
 from app.domain.auth.roles import Perm, Role
 from app.domain.types import Name, PhoneText
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{3,60}$")]
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128, pattern=r"^[^\x00]*$")]
+
+
+def _strong(password: str) -> str:
+    # The service checks again against the account's own name, which this body may not carry.
+    reason = secrets.password_weakness(password)
+    if reason is not None:
+        raise ValueError(reason)
+    return password
+
+
+Password = Annotated[
+    str,
+    StringConstraints(min_length=secrets.MIN_PASSWORD_LENGTH, max_length=secrets.MAX_PASSWORD_LENGTH, pattern=r"^[^\x00]*$"),
+    AfterValidator(_strong),
+]
+# What is checked against a stored hash: any password once accepted, however weak by today's rule.
+GivenPassword = Annotated[str, StringConstraints(min_length=1, max_length=secrets.MAX_PASSWORD_LENGTH, pattern=r"^[^\x00]*$")]
 
 
 class LoginRequest(BaseModel):
     username: Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[^\x00]*$")]
-    password: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00]*$")]
+    password: GivenPassword
 
 
 class UserBase(BaseModel):
@@ -30,6 +47,15 @@ class UserCreate(UserBase):
     roles: list[Role] = Field(min_length=1, max_length=10)
     estate_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
 
+    @field_validator("password")
+    @classmethod
+    def _not_the_name(cls, password: str, info: ValidationInfo) -> str:
+        # full_name and username are declared before password, so they are validated by now.
+        reason = secrets.password_weakness(password, user_inputs=[str(info.data.get(k) or "") for k in ("username", "full_name")])
+        if reason is not None:
+            raise ValueError(reason)
+        return password
+
 
 class UserUpdate(BaseModel):
     full_name: Name | None = None
@@ -40,6 +66,11 @@ class UserUpdate(BaseModel):
 
 
 class PasswordReset(BaseModel):
+    new_password: Password
+
+
+class PasswordChange(BaseModel):
+    current_password: GivenPassword
     new_password: Password
 
 

@@ -1,6 +1,7 @@
 """Signing in and out, resolving a bearer credential to an Actor."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import ARRAY, DateTime, Uuid, bindparam, delete, func, literal, select, update
@@ -12,7 +13,7 @@ from app.domain.auth.model import ApiKey, AuthToken, User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm, Role
 from app.domain.base import utcnow
-from app.domain.errors import NotAuthenticated, TooManyAttempts
+from app.domain.errors import Invalid, NotAuthenticated, TooManyAttempts
 
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -30,6 +31,12 @@ class AccountLocked(TooManyAttempts):
 
 class InvalidToken(NotAuthenticated):
     title = "The credential is missing, expired or revoked"
+
+
+class CurrentPasswordWrong(Invalid):
+    title = "The current password is wrong"
+    # Counted like a failed sign-in, so a stolen token cannot be used to guess the password.
+    keeps_changes = True
 
 
 async def login(
@@ -54,10 +61,54 @@ async def login(
         raise InvalidCredentials()
     user.failed_logins = 0
     user.locked_until = None
+    token, row = await _issue_token(session, user=user, now=now, token_minutes=token_minutes)
+    return token, row, user
+
+
+async def _issue_token(session: AsyncSession, *, user: User, now: datetime, token_minutes: int) -> tuple[str, AuthToken]:
     token = secrets.new_token()
     row = AuthToken(user_id=user.id, token_hash=secrets.token_hash(token), expires_at=now + timedelta(minutes=token_minutes))
     session.add(row)
     await session.flush()
+    return token, row
+
+
+async def revoke_tokens(session: AsyncSession, *, user_id: uuid.UUID) -> int:
+    """End every session of the user (a new password, a deactivation); returns how many."""
+    result = await session.execute(
+        update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    token_minutes: int,
+    max_failures: int,
+    lockout_minutes: int,
+) -> tuple[str, AuthToken, User]:
+    """The signed-in user's own new password: every token ends, and the caller gets a fresh one."""
+    if actor.is_api_key or actor.id is None:
+        raise InvalidToken("an API key has no password")
+    user = await session.get(User, actor.id)
+    assert user is not None  # authentication found the active user in this transaction
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        raise AccountLocked(retry_after_seconds=int((user.locked_until - now).total_seconds()) + 1)
+    if not secrets.verify_password(user.password_hash, current_password):
+        await _count_failure(session, user=user, now=now, max_failures=max_failures, lockout_minutes=lockout_minutes)
+        raise CurrentPasswordWrong(field="current_password")
+    secrets.check_password(new_password, field="new_password", user_inputs=[user.username, user.full_name])
+    user.password_hash = secrets.hash_password(new_password)
+    user.failed_logins = 0
+    revoked = await revoke_tokens(session, user_id=user.id)
+    token, row = await _issue_token(session, user=user, now=now, token_minutes=token_minutes)
+    await audit.record(session, actor=actor, action="change_password", entity="user", entity_id=user.id, estate_id=None,
+                       after={"tokens_revoked": revoked})
     return token, row, user
 
 

@@ -8,13 +8,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
-from app.domain.auth import secrets
+from app.domain.auth import rules, secrets
 from app.domain.auth.model import ApiKey, User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, UserCreate, UserRead, UserUpdate
-from app.domain.auth.service import InvalidToken
+from app.domain.auth.service import InvalidToken, revoke_tokens
 from app.domain.base import snapshot, utcnow
-from app.domain.errors import AlreadyExists, Forbidden, NotFound
+from app.domain.errors import AlreadyExists, NotFound
 from app.domain.pagination import PageRequest, paginate
 
 
@@ -28,16 +28,6 @@ class UserNotFound(NotFound):
 
 class ApiKeyNotFound(NotFound):
     title = "API key not found"
-
-
-class EstateOutsideYourScope(Forbidden):
-    title = "You may only grant estates you are assigned to"
-
-
-def _check_grantable(actor: Actor, estate_ids: list[uuid.UUID]) -> None:
-    outside = [e for e in estate_ids if not actor.sees(e)]
-    if outside:
-        raise EstateOutsideYourScope(estate_ids=[str(e) for e in outside])
 
 
 async def _estate_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:
@@ -59,7 +49,8 @@ async def me(session: AsyncSession, *, actor: Actor) -> UserRead:
 
 
 async def create_user(session: AsyncSession, *, actor: Actor, data: UserCreate) -> User:
-    _check_grantable(actor, data.estate_ids)
+    rules.check_estates_grantable(actor, data.estate_ids)
+    rules.check_roles_grantable(actor, data.roles)
     user = User(
         company_id=actor.company_id,
         username=data.username,
@@ -107,21 +98,38 @@ async def list_users(
     return await paginate(session, stmt, page, sortable=sortable, default=[User.username])
 
 
-async def update_user(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID, data: UserUpdate) -> User:
+async def _managed_user(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID) -> tuple[User, list[uuid.UUID]]:
+    """A user the actor may change: seen through one shared estate, managed only with all of them."""
     user = await get_user(session, actor=actor, user_id=user_id)
-    before = {**snapshot(user), "estate_ids": await _estate_ids(session, user.id)}
-    changes = data.model_dump(exclude_unset=True, exclude={"estate_ids"})
-    if "roles" in changes:
-        changes["roles"] = [r.value for r in data.roles or []]
-    for key, value in changes.items():
-        if value is not None or key == "phone":
-            setattr(user, key, value)
+    estate_ids = await _estate_ids(session, user.id)
+    rules.check_manageable(actor, estate_ids)
+    return user, estate_ids
+
+
+async def update_user(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID, data: UserUpdate) -> User:
+    user, estates_before = await _managed_user(session, actor=actor, user_id=user_id)
+    before = {**snapshot(user), "estate_ids": estates_before}
+    # An explicit null clears the phone; for the other fields it means "leave as is".
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True, exclude={"estate_ids"}).items() if v is not None or k == "phone"}
+    if data.roles is not None:
+        changes["roles"] = [r.value for r in data.roles]
+        rules.check_roles_grantable(actor, data.roles, already=user.roles)
     if data.estate_ids is not None:
-        _check_grantable(actor, data.estate_ids)
-        # Estates outside the actor's scope are not theirs to take away.
-        kept = {e for e in before["estate_ids"] if not actor.sees(e)}
+        rules.check_estates_grantable(actor, data.estate_ids)
+    estates_after = sorted(set(data.estate_ids)) if data.estate_ids is not None else estates_before
+    await rules.check_admins_remain(
+        session, user=user, estates_before=estates_before, estates_after=estates_after,
+        roles_after=changes.get("roles", user.roles), active_after=changes.get("is_active", user.is_active),
+    )
+    deactivating = user.is_active and changes.get("is_active") is False
+    for key, value in changes.items():
+        setattr(user, key, value)
+    if data.estate_ids is not None:
         await session.execute(delete(UserEstate).where(UserEstate.user_id == user.id))
-        session.add_all([UserEstate(user_id=user.id, estate_id=e) for e in set(data.estate_ids) | kept])
+        session.add_all([UserEstate(user_id=user.id, estate_id=e) for e in estates_after])
+    if deactivating:
+        # Otherwise reactivating the account would bring its old sessions back to life.
+        await revoke_tokens(session, user_id=user.id)
     await session.flush()
     after = {**snapshot(user), "estate_ids": await _estate_ids(session, user.id)}
     await audit.record(session, actor=actor, action="update", entity="user", entity_id=user.id, estate_id=None, before=before, after=after)
@@ -129,17 +137,22 @@ async def update_user(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID
 
 
 async def reset_password(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID, new_password: str) -> User:
-    user = await get_user(session, actor=actor, user_id=user_id)
+    user, _ = await _managed_user(session, actor=actor, user_id=user_id)
+    secrets.check_password(new_password, field="new_password", user_inputs=[user.username, user.full_name])
     user.password_hash = secrets.hash_password(new_password)
     user.failed_logins = 0
     user.locked_until = None
+    # Whoever knew the old password may hold a token made with it.
+    revoked = await revoke_tokens(session, user_id=user.id)
     await session.flush()
-    await audit.record(session, actor=actor, action="reset_password", entity="user", entity_id=user.id, estate_id=None)
+    await audit.record(session, actor=actor, action="reset_password", entity="user", entity_id=user.id, estate_id=None,
+                       after={"tokens_revoked": revoked})
     return user
 
 
 async def create_api_key(session: AsyncSession, *, actor: Actor, data: ApiKeyCreate) -> ApiKeyCreated:
-    _check_grantable(actor, data.estate_ids)
+    rules.check_estates_grantable(actor, data.estate_ids)
+    rules.check_scopes_grantable(actor, [s.value for s in data.scopes])
     key = secrets.new_token(secrets.API_KEY_PREFIX)
     row = ApiKey(
         company_id=actor.company_id,
@@ -167,6 +180,7 @@ async def revoke_api_key(session: AsyncSession, *, actor: Actor, key_id: uuid.UU
     key = await session.get(ApiKey, key_id)
     if key is None or key.company_id != actor.company_id or not set(key.estate_ids) & actor.estate_ids:
         raise ApiKeyNotFound()
+    rules.check_manageable(actor, key.estate_ids, entity="api_key")
     if key.revoked_at is None:
         before = snapshot(key)
         key.revoked_at = utcnow()
