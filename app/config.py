@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     idempotency_retention_hours: int = 48
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    # The database pool; a request waits this long for a connection, then gets a 503.
+    db_pool_size: int = 10
+    db_pool_timeout_seconds: float = 30.0
     max_upload_bytes: int = 10 * 1024 * 1024  # one file
     # A whole request: a voucher carries a signature and up to 10 photos.
     max_request_bytes: int = 11 * 10 * 1024 * 1024 + 64 * 1024

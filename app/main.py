@@ -29,7 +29,7 @@ COMMON_PROBLEMS: dict[int | str, dict] = {
         401: "Missing, expired or revoked credential",
         403: "The caller's role may not do this",
         422: "The request is not valid: errors[] names each field",
-        503: "The database is not reachable; retry shortly",
+        503: "The database is not reachable or busy; retry after Retry-After",
     }.items()
 }
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
@@ -38,7 +38,7 @@ DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     url = await resolve_database_url(settings.database_url, settings.data_dir)
-    engine = make_engine(url)
+    engine = make_engine(url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout_seconds)
     app.state.database_url = url
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
