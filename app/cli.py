@@ -308,7 +308,7 @@ async def _reset_password(settings: Settings, username: str, password: str) -> s
         if user is None:
             raise CliError(f"no user named {username!r}")
         await users.reset_password(session, actor=_cli_actor(user.company_id), user_id=user.id, new_password=new)
-        return f"password of {username} reset; the account is unlocked"
+        return f"password of {username} reset"
 
 
 @user_cli.command("reset-password")
@@ -316,7 +316,7 @@ def user_reset_password(
     username: str = typer.Option(..., help="Whose password to reset."),
     password: str | None = typer.Option(None, help="New password; prompted for when left out."),
 ) -> None:
-    """Set a new password and unlock the account."""
+    """Set a new password."""
     typer.echo(_run(_reset_password(_settings(), username, _ask_password(password))))
 
 

@@ -19,6 +19,7 @@ from app.api import errors, openapi_links, routes
 from app.api.middleware import BodySizeLimit, RequestContext
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url
+from app.domain.auth import secrets
 
 log = logging.getLogger("propdesk")
 
@@ -39,6 +40,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     url = await resolve_database_url(settings.database_url, settings.data_dir)
     engine = make_engine(url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout_seconds)
+    secrets.configure_pool(threads=settings.password_hash_threads)
     app.state.database_url = url
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)

@@ -9,28 +9,27 @@ from starlette import status
 
 from app.api.deps import ActorDep, SessionDep, SettingsDep
 from app.api.errors import problems
-from app.api.ratelimit import LOGIN_LIMIT, RateLimited
+from app.api.ratelimit import LoginAdmissionDep, RateLimited, login_policy
 from app.domain.auth import service
 from app.domain.auth import users as users_service
 from app.domain.auth.schemas import LoginRequest, TokenRead, UserRead
+from app.domain.auth.throttle import SignInThrottled
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/login", response_model=TokenRead, dependencies=[LOGIN_LIMIT],
-             responses=problems(service.InvalidCredentials, service.AccountLocked, RateLimited))
-async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenRead:
+@router.post("/login", response_model=TokenRead,
+             responses=problems(service.InvalidCredentials, SignInThrottled, RateLimited))
+async def login(body: LoginRequest, admission: LoginAdmissionDep, session: SessionDep, settings: SettingsDep) -> TokenRead:
     """Exchange a username and password for a bearer token.
 
-    After repeated failures the account is locked for a while (429 with Retry-After)."""
+    After repeated failures for a username (or from an address) sign-ins are refused for a while
+    with 429 and Retry-After, whether or not the username exists; the user still gets in from an
+    address they recently signed in from."""
+    assert admission is not None  # only a malformed body has none, and validation refused it
     token, row, user = await service.login(
-        session,
-        username=body.username,
-        password=body.password,
-        token_minutes=settings.token_lifetime_minutes,
-        max_failures=settings.login_max_failures,
-        lockout_minutes=settings.login_lockout_minutes,
-    )
+        session, admission=admission, password=body.password, policy=login_policy(settings),
+        token_minutes=settings.token_lifetime_minutes)
     return TokenRead(access_token=token, expires_at=row.expires_at, user=await users_service.to_read(session, user))
 
 

@@ -6,13 +6,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import ARRAY, DateTime, Uuid, bindparam, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.audit import service as audit
-from app.domain.auth import secrets
+from app.domain.auth import secrets, throttle
 from app.domain.auth.model import ApiKey, AuthToken, User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm, Role
 from app.domain.base import utcnow
-from app.domain.errors import NotAuthenticated, TooManyAttempts
+from app.domain.errors import NotAuthenticated
 
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -20,12 +19,6 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 class InvalidCredentials(NotAuthenticated):
     title = "Wrong username or password"
-    # The failure count must survive the failed request.
-    keeps_changes = True
-
-
-class AccountLocked(TooManyAttempts):
-    title = "Too many failed sign-ins; the account is locked for a while"
 
 
 class InvalidToken(NotAuthenticated):
@@ -33,47 +26,27 @@ class InvalidToken(NotAuthenticated):
 
 
 async def login(
-    session: AsyncSession,
-    *,
-    username: str,
-    password: str,
-    token_minutes: int,
-    max_failures: int,
-    lockout_minutes: int,
+    session: AsyncSession, *, admission: throttle.Admission, password: str, policy: throttle.Policy, token_minutes: int
 ) -> tuple[str, AuthToken, User]:
-    user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
-    now = utcnow()
-    if user is None or not user.is_active:
-        secrets.burn_time(password)
+    """Check the password of an admitted attempt (throttle.admit) and issue a token.
+
+    argon2 runs first, on the hashing pool, while `session` has not yet taken a connection: a
+    storm of sign-ins waits for the pool's threads, not holding the database pool meanwhile.
+    A wrong password writes nothing: admit already counted the attempt as a failure.
+    """
+    if not await secrets.verify_in_pool(admission.password_hash, password):
         raise InvalidCredentials()
-    if user.locked_until is not None and user.locked_until > now:
-        retry = int((user.locked_until - now).total_seconds()) + 1
-        raise AccountLocked(retry_after_seconds=retry)
-    if not secrets.verify_password(user.password_hash, password):
-        await _count_failure(session, user=user, now=now, max_failures=max_failures, lockout_minutes=lockout_minutes)
+    user = (await session.execute(
+        select(User).where(User.id == admission.user_id, User.is_active.is_(True)))).scalar_one_or_none()
+    if user is None:  # deactivated while the password was being checked
         raise InvalidCredentials()
-    user.failed_logins = 0
-    user.locked_until = None
+    await throttle.signed_in(session, admission=admission, policy=policy)
     token = secrets.new_token()
-    row = AuthToken(user_id=user.id, token_hash=secrets.token_hash(token), expires_at=now + timedelta(minutes=token_minutes))
+    row = AuthToken(user_id=user.id, token_hash=secrets.token_hash(token),
+                    expires_at=utcnow() + timedelta(minutes=token_minutes))
     session.add(row)
     await session.flush()
     return token, row, user
-
-
-async def _count_failure(
-    session: AsyncSession, *, user: User, now: datetime, max_failures: int, lockout_minutes: int
-) -> None:
-    user.failed_logins += 1
-    if user.failed_logins >= max_failures:
-        user.locked_until = now + timedelta(minutes=lockout_minutes)
-        user.failed_logins = 0
-        await audit.record(
-            session, actor=Actor(id=user.id, label=user.username, company_id=user.company_id),
-            action="auth.locked", entity="user", entity_id=user.id, estate_id=None,
-            after={"locked_until": user.locked_until},
-        )
-    await session.flush()
 
 
 async def logout(session: AsyncSession, *, token: str) -> None:

@@ -66,7 +66,7 @@ async def create_user(session: AsyncSession, *, actor: Actor, data: UserCreate) 
         full_name=data.full_name,
         phone=data.phone,
         roles=[r.value for r in data.roles],
-        password_hash=secrets.hash_password(data.password),
+        password_hash=await secrets.hash_in_pool(data.password),
     )
     session.add(user)
     try:
@@ -130,9 +130,7 @@ async def update_user(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID
 
 async def reset_password(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID, new_password: str) -> User:
     user = await get_user(session, actor=actor, user_id=user_id)
-    user.password_hash = secrets.hash_password(new_password)
-    user.failed_logins = 0
-    user.locked_until = None
+    user.password_hash = await secrets.hash_in_pool(new_password)
     await session.flush()
     await audit.record(session, actor=actor, action="reset_password", entity="user", entity_id=user.id, estate_id=None)
     return user
