@@ -138,6 +138,14 @@ def _migrate(url: str, revision: str = "head") -> None:
         _fail(_describe(exc))
 
 
+def _proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise (FORWARDED_ALLOW_IPS):
+    then anyone on this machine, or a proxy passing the header on, names any client address and
+    steps around the per-address limits. Only PROPDESK_TRUSTED_PROXIES are believed; none by default."""
+    trusted = settings.trusted_proxy_list
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or ""}
+
+
 @cli.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
@@ -167,7 +175,8 @@ def serve(
             _run(_demo(_settings(), only_if_empty=True))
         typer.echo(f"PropDesk on http://{host}:{port} (API docs at /docs)", err=True)
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers if not reload else None,
-                    reload=reload, log_config=_log_config(settings.log_json), server_header=False)
+                    reload=reload, log_config=_log_config(settings.log_json), server_header=False,
+                    **_proxy_options(settings))
     except (KeyboardInterrupt, _Terminated):
         pass
     finally:

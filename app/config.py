@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     # The database pool; a request waits this long for a connection, then gets a 503.
     db_pool_size: int = 10
     db_pool_timeout_seconds: float = 30.0
+    # Addresses (comma-separated, or *) whose X-Forwarded-For / X-Forwarded-Proto are believed: the
+    # reverse proxy in front. Empty: none, the client address is the connection's peer.
+    trusted_proxies: str = ""
     max_upload_bytes: int = 10 * 1024 * 1024  # one file
     # A whole request: a voucher carries a signature and up to 10 photos.
     max_request_bytes: int = 11 * 10 * 1024 * 1024 + 64 * 1024
@@ -46,6 +49,10 @@ class Settings(BaseSettings):
     stream_max_seconds: float = 300.0
     stream_poll_seconds: float = 1.0
     log_json: bool = True
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [a.strip() for a in self.trusted_proxies.split(",") if a.strip()]
 
     @property
     def upload_dir(self) -> Path:

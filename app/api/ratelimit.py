@@ -50,7 +50,9 @@ async def _count(request: Request, limits: list[Limit], now: datetime) -> None:
 
 
 def client_address(request: Request) -> str:
-    # Behind a proxy, uvicorn's --proxy-headers / --forwarded-allow-ips put the real client here.
+    """The connection's peer. `propdesk serve` lets uvicorn replace it with X-Forwarded-For only
+    when the peer is one of PROPDESK_TRUSTED_PROXIES (none by default): anyone else could name
+    any address there and so step around the per-address sign-in limits."""
     return request.client.host if request.client else "unknown"
 
 
