@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from app.db import with_database
 from tests import db
@@ -34,7 +35,11 @@ async def served(database_url: str, tmp_path: Path, **extra: str) -> AsyncIterat
                                 cwd=Path(__file__).resolve().parents[2], env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        await wait_healthy(base, proc, timeout=90)
+        try:
+            await wait_healthy(base, proc, timeout=240)  # migrates an empty database first
+        except AssertionError:
+            print(log.read_text(errors="replace")[-3000:])
+            raise
         yield base
     finally:
         stop(proc)
@@ -51,6 +56,7 @@ async def attempts(base: str, forwarded: list[str]) -> list[int]:
         return out
 
 
+@pytest.mark.timeout(600)  # two servers start, each migrating
 async def test_forwarded_for_counts_only_from_a_trusted_proxy(pg_server, tmp_path):
     name = f"pd_proxy_{uuid.uuid4().hex[:10]}"
     await db.admin_execute(pg_server, f'CREATE DATABASE "{name}"')  # `serve` migrates it
