@@ -142,6 +142,14 @@ def _migrate(url: str, revision: str = "head") -> None:
         _fail(_describe(exc))
 
 
+def _proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise (FORWARDED_ALLOW_IPS):
+    then anyone on this machine, or a proxy passing the header on, names any client address and
+    steps around the per-address limits. Only PROPDESK_TRUSTED_PROXIES are believed; none by default."""
+    trusted = settings.trusted_proxy_list
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or ""}
+
+
 @cli.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
@@ -171,7 +179,8 @@ def serve(
             _run(_demo(_settings(), only_if_empty=True))
         typer.echo(_banner(settings, url, host=host, port=port, demo=demo), err=True)
         uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers if not reload else None,
-                    reload=reload, log_config=_log_config(settings.log_json), server_header=False)
+                    reload=reload, log_config=_log_config(settings.log_json), server_header=False,
+                    **_proxy_options(settings))
     except (KeyboardInterrupt, _Terminated):
         pass
     finally:
@@ -334,7 +343,7 @@ async def _reset_password(settings: Settings, username: str, password: str) -> s
         if user is None:
             raise CliError(f"no user named {username!r}")
         await users.reset_password(session, actor=_cli_actor(user.company_id), user_id=user.id, new_password=new)
-        return f"password of {username} reset; the account is unlocked"
+        return f"password of {username} reset"
 
 
 @user_cli.command("reset-password")
@@ -342,7 +351,7 @@ def user_reset_password(
     username: str = typer.Option(..., help="Whose password to reset."),
     password: str | None = typer.Option(None, help="New password; prompted for when left out."),
 ) -> None:
-    """Set a new password and unlock the account."""
+    """Set a new password."""
     typer.echo(_run(_reset_password(_settings(), username, _ask_password(password))))
 
 

@@ -19,13 +19,24 @@ class Settings(BaseSettings):
     default_time_zone: str = "Asia/Shanghai"
     token_lifetime_minutes: int = 12 * 60
     idempotency_retention_hours: int = 48
+    # Sign-in throttling (app/domain/auth/throttle.py): failures per username, and per username
+    # from one address, in a window; per address across usernames; a known place's lifetime.
     login_max_failures: int = 5
-    login_lockout_minutes: int = 15
+    login_throttle_minutes: int = 15
+    login_ip_max_failures: int = 50
+    login_known_place_days: int = 30
+    # argon2 runs on this many threads of its own, off the event loop (a fifth of a second each).
+    password_hash_threads: int = 2
+    # The database pool; a request waits this long for a connection, then gets a 503.
+    db_pool_size: int = 10
+    db_pool_timeout_seconds: float = 30.0
+    # Addresses (comma-separated, or *) whose X-Forwarded-For / X-Forwarded-Proto are believed: the
+    # reverse proxy in front. Empty: none, the client address is the connection's peer.
+    trusted_proxies: str = ""
     max_upload_bytes: int = 10 * 1024 * 1024  # one file
     # A whole request: a voucher carries a signature and up to 10 photos.
     max_request_bytes: int = 11 * 10 * 1024 * 1024 + 64 * 1024
     # Requests per minute, counted in PostgreSQL so that every worker shares them; 0 turns one off.
-    login_rate_per_minute: int = 10  # sign-in attempts per username, before the password is hashed
     login_ip_rate_per_minute: int = 60  # sign-in attempts per client address (an office shares one)
     report_rate_per_minute: int = 30  # expensive reports and exports, per signed-in user or API key
     scheduler_enabled: bool = True
@@ -46,6 +57,10 @@ class Settings(BaseSettings):
     # and per process; beyond it 429 with Retry-After. 0 or less: no cap.
     stream_max_per_user: int = 5
     stream_max_per_process: int = 500
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [a.strip() for a in self.trusted_proxies.split(",") if a.strip()]
 
     @property
     def upload_dir(self) -> Path:

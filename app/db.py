@@ -124,11 +124,13 @@ SERVER_SETTINGS = {"application_name": "propdesk", "timezone": "UTC", "client_co
 CONNECT_TIMEOUT_SECONDS = 5
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) -> AsyncEngine:
     return create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=10,
+        # Past it the request gets a 503 with Retry-After (app/api/errors.py), not a 500.
+        pool_timeout=pool_timeout,
         # No pre-ping: asyncpg's costs three round trips (BEGIN, ping, ROLLBACK) on every checkout,
         # a fifth of a simple request. After a database restart each stale connection fails
         # once instead (a 503, see app/api/errors.py) and SQLAlchemy then recycles the pool.

@@ -20,6 +20,7 @@ from app.api.middleware import BodySizeLimit, RequestContext
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url
 from app.domain.events.stream import StreamSlots
+from app.domain.auth import secrets
 
 log = logging.getLogger("propdesk")
 
@@ -30,7 +31,7 @@ COMMON_PROBLEMS: dict[int | str, dict] = {
         401: "Missing, expired or revoked credential",
         403: "The caller's role may not do this",
         422: "The request is not valid: errors[] names each field",
-        503: "The database is not reachable; retry shortly",
+        503: "The database is not reachable or busy; retry after Retry-After",
     }.items()
 }
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
@@ -39,7 +40,8 @@ DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     url = await resolve_database_url(settings.database_url, settings.data_dir)
-    engine = make_engine(url)
+    engine = make_engine(url, pool_size=settings.db_pool_size, pool_timeout=settings.db_pool_timeout_seconds)
+    secrets.configure_pool(threads=settings.password_hash_threads)
     app.state.database_url = url
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)

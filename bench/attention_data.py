@@ -52,10 +52,9 @@ ESTATE = [
 ]
 
 STAFF_ROWS = [
-    """INSERT INTO "user" (id, created_at, company_id, username, full_name, phone, roles, password_hash, is_active,
-                          failed_logins)
+    """INSERT INTO "user" (id, created_at, company_id, username, full_name, phone, roles, password_hash, is_active)
        SELECT s.id, bp.now - interval '2 years', bp.company_id, lower(bp.code) || '.' || s.suffix || s.label,
-              '员工' || s.suffix || s.label, NULL, ARRAY[s.role]::varchar[], s.hash, true, 0
+              '员工' || s.suffix || s.label, NULL, ARRAY[s.role]::varchar[], s.hash, true
        FROM bench_staff s, bp""",
     "INSERT INTO user_estate (user_id, estate_id) SELECT s.id, bp.estate_id FROM bench_staff s, bp",
     """CREATE TEMP TABLE bs ON COMMIT DROP AS SELECT

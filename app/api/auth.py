@@ -3,34 +3,33 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette import status
 
 from app.api.deps import ActorDep, SessionDep, SettingsDep
 from app.api.errors import problems
-from app.api.ratelimit import LOGIN_LIMIT, RateLimited
+from app.api.ratelimit import LoginAdmissionDep, RateLimited, client_address, login_policy
 from app.domain.auth import secrets, service
 from app.domain.auth import users as users_service
 from app.domain.auth.schemas import LoginRequest, PasswordChange, TokenRead, UserRead
+from app.domain.auth.throttle import SignInThrottled
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/login", response_model=TokenRead, dependencies=[LOGIN_LIMIT],
-             responses=problems(service.InvalidCredentials, service.AccountLocked, RateLimited))
-async def login(body: LoginRequest, session: SessionDep, settings: SettingsDep) -> TokenRead:
+@router.post("/login", response_model=TokenRead,
+             responses=problems(service.InvalidCredentials, SignInThrottled, RateLimited))
+async def login(body: LoginRequest, admission: LoginAdmissionDep, session: SessionDep, settings: SettingsDep) -> TokenRead:
     """Exchange a username and password for a bearer token.
 
-    After repeated failures the account is locked for a while (429 with Retry-After)."""
+    After repeated failures for a username (or from an address) sign-ins are refused for a while
+    with 429 and Retry-After, whether or not the username exists; the user still gets in from an
+    address they recently signed in from."""
+    assert admission is not None  # only a malformed body has none, and validation refused it
     token, row, user = await service.login(
-        session,
-        username=body.username,
-        password=body.password,
-        token_minutes=settings.token_lifetime_minutes,
-        max_failures=settings.login_max_failures,
-        lockout_minutes=settings.login_lockout_minutes,
-    )
+        session, admission=admission, password=body.password, policy=login_policy(settings),
+        token_minutes=settings.token_lifetime_minutes)
     return TokenRead(access_token=token, expires_at=row.expires_at, user=await users_service.to_read(session, user))
 
 
@@ -51,19 +50,16 @@ async def me(actor: ActorDep, session: SessionDep) -> UserRead:
 
 
 @router.post("/password", response_model=TokenRead,
-             responses=problems(service.InvalidToken, service.CurrentPasswordWrong, secrets.PasswordTooWeak, service.AccountLocked))
-async def change_password(body: PasswordChange, actor: ActorDep, session: SessionDep, settings: SettingsDep) -> TokenRead:
+             responses=problems(service.InvalidToken, service.CurrentPasswordWrong, secrets.PasswordTooWeak,
+                                SignInThrottled, RateLimited))
+async def change_password(body: PasswordChange, actor: ActorDep, request: Request, session: SessionDep,
+                          settings: SettingsDep) -> TokenRead:
     """Change your own password, giving the current one.
 
     Every token of yours stops working, this request's too; the response carries a fresh one.
-    A wrong current password counts as a failed sign-in towards the lock."""
+    A wrong current password counts as a failed sign-in of yours from this address (429 with
+    Retry-After past the sign-in throttle)."""
     token, row, user = await service.change_password(
-        session,
-        actor=actor,
-        current_password=body.current_password,
-        new_password=body.new_password,
-        token_minutes=settings.token_lifetime_minutes,
-        max_failures=settings.login_max_failures,
-        lockout_minutes=settings.login_lockout_minutes,
-    )
+        session, actor=actor, current_password=body.current_password, new_password=body.new_password,
+        address=client_address(request), policy=login_policy(settings), token_minutes=settings.token_lifetime_minutes)
     return TokenRead(access_token=token, expires_at=row.expires_at, user=await users_service.to_read(session, user))

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain.errors import DomainError, ErrorKind
@@ -131,6 +132,14 @@ async def _connection_failed(request: Request, exc: Exception) -> JSONResponse:
     return _unavailable(request)
 
 
+async def _pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+    # Every connection of the pool is busy and none came back within db_pool_timeout_seconds:
+    # an overload, not a fault of this request; the client may retry shortly.
+    log.warning("database pool exhausted: %s", exc)
+    return problem_response(status=503, code="database-busy", title="The database is busy; try again shortly",
+                            detail=None, request=request, headers={"Retry-After": "2"})
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error")
     return problem_response(status=500, code="internal-error", title="Internal error", detail=None, request=request)
@@ -162,6 +171,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, _db_error)  # type: ignore[arg-type]
     # Handlers for these classes, not the catch-all below: Starlette re-raises what the
     # catch-all handled, and uvicorn then drops the client's keep-alive connection.
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)  # type: ignore[arg-type]
     for lost in CONNECTION_FAILURES:
         app.add_exception_handler(lost, _connection_failed)
     app.add_exception_handler(Exception, _unhandled)

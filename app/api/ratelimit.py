@@ -1,4 +1,4 @@
-"""Rate limits as route dependencies: `dependencies=[LOGIN_LIMIT]`, `dependencies=[REPORT_LIMIT]`.
+"""Rate limits as route dependencies: `dependencies=[REPORT_LIMIT]`, and the sign-in's admission.
 
 The count runs in its own short transaction, not in the request's session: it must stand when
 the request fails (a refused sign-in still counts), and the counter row must not stay locked
@@ -7,7 +7,7 @@ while a report runs for seconds (the same user's next request would queue behind
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.deps import SettingsDep
 from app.config import Settings
 from app.domain.auth import service as auth_service
+from app.domain.auth import throttle
 from app.domain.auth.schemas import LoginRequest
 from app.domain.base import utcnow
 from app.domain.errors import NotAuthenticated
@@ -49,12 +50,24 @@ async def _count(request: Request, limits: list[Limit], now: datetime) -> None:
 
 
 def client_address(request: Request) -> str:
-    # Behind a proxy, uvicorn's --proxy-headers / --forwarded-allow-ips put the real client here.
+    """The connection's peer. `propdesk serve` lets uvicorn replace it with X-Forwarded-For only
+    when the peer is one of PROPDESK_TRUSTED_PROXIES (none by default): anyone else could name
+    any address there and so step around the per-address sign-in limits."""
     return request.client.host if request.client else "unknown"
 
 
-async def limit_login(request: Request, settings: SettingsDep, now: ClockDep) -> None:
-    """Counted before the password is checked: a guesser is stopped before argon2 spends CPU on it.
+def login_policy(settings: Settings) -> throttle.Policy:
+    return throttle.Policy(
+        max_failures=settings.login_max_failures, address_max_failures=settings.login_ip_max_failures,
+        address_attempts_per_minute=settings.login_ip_rate_per_minute,
+        window=timedelta(minutes=settings.login_throttle_minutes),
+        known_place_for=timedelta(days=settings.login_known_place_days))
+
+
+async def admit_login(request: Request, settings: SettingsDep, now: ClockDep) -> throttle.Admission | None:
+    """Counted before the password is checked, in a short transaction of its own that is given
+    back before argon2 runs (see app/domain/auth/throttle.py): a guesser over a threshold is
+    stopped before argon2 spends CPU on it, and no database connection waits on the hashing.
 
     Reads the body the route parses anyway (the framework keeps it); a malformed one is left to
     the route's validation, which answers 422 without hashing anything, and is not counted.
@@ -62,11 +75,14 @@ async def limit_login(request: Request, settings: SettingsDep, now: ClockDep) ->
     try:
         body = LoginRequest.model_validate(await request.json())
     except (ValueError, ValidationError):
-        return
-    await _count(request, [
-        Limit(f"login-user:{body.username.strip().casefold()}", settings.login_rate_per_minute),
-        Limit(f"login-ip:{client_address(request)}", settings.login_ip_rate_per_minute),
-    ], now)
+        return None
+    async with request.app.state.sessionmaker() as session:
+        # Autocommit: each count stands at once, refused or not (a client that keeps asking stays
+        # refused until the window ends), and a storm on one name holds the counter's row lock
+        # for one statement each, not until its COMMIT gets its turn on a busy event loop.
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return await throttle.admit(session, username=body.username, address=client_address(request),
+                                    policy=login_policy(settings), now=now)
 
 
 async def limit_reports(request: Request, settings: SettingsDep, now: ClockDep) -> AsyncIterator[None]:
@@ -103,6 +119,6 @@ async def _report_limit(request: Request, settings: Settings) -> Limit | None:
     return Limit(f"report:{actor.id}", settings.report_rate_per_minute)
 
 
-LOGIN_LIMIT = Depends(limit_login)
+LoginAdmissionDep = Annotated[throttle.Admission | None, Depends(admit_login)]
 REPORT_LIMIT = Depends(limit_reports)
-__all__ = ["LOGIN_LIMIT", "REPORT_LIMIT", "RateLimited", "clock"]
+__all__ = ["REPORT_LIMIT", "LoginAdmissionDep", "RateLimited", "clock"]

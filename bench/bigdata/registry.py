@@ -19,7 +19,7 @@ PER_BUILDING = 100  # private flats: 2 entrances, 2 flats a floor, 25 floors
 def company(rows: Rows, *, company_id: str, admin_id: str, password_hash: str, now: datetime) -> None:
     rows.add("company", company_id, ts(now - timedelta(days=4 * 365)), "基准物业集团")
     rows.add("user", admin_id, ts(now - timedelta(days=3 * 365)), company_id, "bench.admin", "基准管理员", NULL,
-             "{admin}", password_hash, "t", "0")
+             "{admin}", password_hash, "t")
 
 
 def estate(e: Estate, *, password_hash: str, admin_id: str, units: int) -> None:
@@ -34,7 +34,7 @@ def estate(e: Estate, *, password_hash: str, admin_id: str, units: int) -> None:
             uid = e.staff[label] = e.id_of()
             rows.add("user", uid, created, e.company_id, f"{e.code.lower()}.{label}",
                      f"{ROLE_NAMES[suffix]}{n if count > 1 else ''}（{e.code}）", NULL, "{" + role + "}", password_hash,
-                     "t", "0")
+                     "t")
             rows.add("user_estate", uid, e.id)
     for j, manager in enumerate(e.users("manager"), start=1):
         e.jurisdictions.append(e.id_of())

@@ -74,7 +74,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(v.split()) for k, v in {
     "company": "id created_at name",
     "estate": "id created_at name office_name code time_zone company_id morning_open morning_close afternoon_open "
               "afternoon_close",
-    "user": "id created_at company_id username full_name phone roles password_hash is_active failed_logins",
+    "user": "id created_at company_id username full_name phone roles password_hash is_active",
     "user_estate": "user_id estate_id",
     "jurisdiction": "id created_at estate_id name manager_id",
     "building": "id created_at estate_id name number jurisdiction_id",

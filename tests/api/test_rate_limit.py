@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.api import ratelimit, routes
 from app.config import Settings
-from app.domain.auth.model import User
+from app.domain.auth.model import AuthToken
 from app.domain.auth.roles import Role
 from app.domain.ratelimit.model import RateLimitHit
 from tests.factories import PASSWORD, make_estate, make_staff
@@ -29,7 +29,7 @@ T0 = datetime(2026, 11, 30, 9, 15, 20, tzinfo=UTC)
 @pytest.fixture
 def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
     return Settings(database_url=database_url, data_dir=tmp_path, scheduler_enabled=False, log_json=False,
-                    login_rate_per_minute=PER_USER, login_ip_rate_per_minute=PER_ADDRESS, report_rate_per_minute=REPORTS)
+                    login_max_failures=PER_USER, login_ip_rate_per_minute=PER_ADDRESS, report_rate_per_minute=REPORTS)
 
 
 class Clock:
@@ -64,45 +64,8 @@ def assert_429(r: httpx.Response, *, retry_after: int) -> None:
     assert r.headers["retry-after"] == str(retry_after) == str(body["retry_after_seconds"])
 
 
-async def failed_logins(app, username: str) -> int:  # noqa: ANN001
-    async with app.state.sessionmaker() as s:
-        return (await s.execute(select(User.failed_logins).where(User.username == username))).scalar_one()
-
-
 class TestLoginLimit:
-    async def test_per_username_then_429_with_retry_after_and_the_window_resets(self, client, session, clock):
-        estate = await make_estate(session)
-        await make_staff(session, estates=[estate], username="wang.fang")
-        for _ in range(PER_USER):
-            assert (await login(client, "wang.fang")).status_code == 200
-        assert_429(await login(client, "wang.fang"), retry_after=40)
-        clock.advance(30)
-        assert_429(await login(client, "Wang.Fang "), retry_after=10)  # the same name, however typed
-        clock.advance(10)
-        assert (await login(client, "wang.fang")).status_code == 200
-
-    async def test_refused_before_the_password_is_checked(self, app, client, session, clock):
-        estate = await make_estate(session)
-        await make_staff(session, estates=[estate], username="li.na")
-        for bad in ({"username": "li.na"}, {"username": "li.na\x00", "password": "x"}):  # malformed: not counted
-            assert (await client.post(LOGIN, json=bad)).status_code == 422
-        for _ in range(PER_USER - 1):
-            assert (await login(client, "li.na", "wrong-password")).status_code == 401
-        assert await failed_logins(app, "li.na") == PER_USER - 1
-        assert (await login(client, "li.na")).status_code == 200  # resets the failure count
-        # Over the limit: a wrong password is neither checked nor counted as a failure.
-        assert_429(await login(client, "li.na", "wrong-password"), retry_after=40)
-        assert await failed_logins(app, "li.na") == 0
-
-    async def test_another_user_is_not_affected(self, client, session, clock):
-        estate = await make_estate(session)
-        await make_staff(session, estates=[estate], username="zhang.wei")
-        await make_staff(session, estates=[estate], username="chen.jing")
-        for _ in range(PER_USER):
-            await login(client, "zhang.wei", "wrong-password")
-        assert (await login(client, "zhang.wei")).status_code == 429
-        assert PER_USER + 2 <= PER_ADDRESS  # this address is still under its own limit
-        assert (await login(client, "chen.jing")).status_code == 200
+    """Every attempt from one address, right or wrong (failures: tests/api/test_login_throttle.py)."""
 
     async def test_per_client_address_across_usernames(self, app, session, clock):
         estate = await make_estate(session)
@@ -111,7 +74,38 @@ class TestLoginLimit:
             for n in range(PER_ADDRESS):
                 assert (await login(guesser, f"nobody{n}")).status_code == 401
             assert_429(await login(guesser, "zhao.lei"), retry_after=40)
+            clock.advance(30)
+            assert_429(await login(guesser, "zhao.lei"), retry_after=10)
             assert (await login(office, "zhao.lei")).status_code == 200
+            clock.advance(10)
+            assert (await login(guesser, "zhao.lei")).status_code == 200
+        assert await tokens(app) == 3  # the factory's and two sign-ins
+
+    async def test_malformed_is_422_and_not_counted(self, client, session, clock):
+        estate = await make_estate(session)
+        await make_staff(session, estates=[estate], username="li.na")
+        for bad in ({"username": "li.na"}, {"username": "li.na\x00", "password": "x"}):
+            for _ in range(PER_ADDRESS):
+                assert (await client.post(LOGIN, json=bad)).status_code == 422
+        for _ in range(PER_ADDRESS):
+            assert (await login(client, "li.na")).status_code == 200
+        assert_429(await login(client, "li.na"), retry_after=40)
+
+    async def test_a_throttled_name_leaves_another_alone(self, client, session, clock):
+        estate = await make_estate(session)
+        await make_staff(session, estates=[estate], username="zhang.wei")
+        await make_staff(session, estates=[estate], username="chen.jing")
+        for _ in range(PER_USER):
+            assert (await login(client, "zhang.wei", "wrong-password")).status_code == 401
+        r = await login(client, "zhang.wei")
+        assert r.status_code == 429 and r.json()["type"] == "/problems/sign-in-throttled"
+        assert PER_USER + 2 <= PER_ADDRESS  # this address is still under its own limit
+        assert (await login(client, "chen.jing")).status_code == 200
+
+
+async def tokens(app) -> int:  # noqa: ANN001
+    async with app.state.sessionmaker() as s:
+        return (await s.execute(select(func.count()).select_from(AuthToken))).scalar_one()
 
 
 def month_end(estate) -> str:  # noqa: ANN001
@@ -164,7 +158,9 @@ class TestOpenApi:
         schema = app.openapi()
         limited = []
         for route in (r for router in routes.ROUTERS for r in router.routes):
-            if {d.dependency for d in getattr(route, "dependencies", [])} & {ratelimit.limit_login, ratelimit.limit_reports}:
+            dependencies = {d.dependency for d in getattr(route, "dependencies", [])}
+            dependencies |= {d.call for d in getattr(route, "dependant").dependencies}
+            if dependencies & {ratelimit.admit_login, ratelimit.limit_reports}:
                 path = API + route.path
                 limited.append(path)
                 for method in route.methods:
@@ -172,6 +168,7 @@ class TestOpenApi:
                     assert "RateLimited" in responses["429"]["description"], path
                     assert PROBLEM in responses["429"]["content"], path
         assert f"{LOGIN}" in limited
+        assert "SignInThrottled" in schema["paths"][LOGIN]["post"]["responses"]["429"]["description"]
         assert {f"{API}/estates/{{estate_id}}/fee-reports/month-end", f"{API}/estates/{{estate_id}}/fee-reports/saturday-register",
                 f"{API}/estates/{{estate_id}}/repairs/daily-log", f"{API}/estates/{{estate_id}}/callback-rate",
                 f"{API}/estates/{{estate_id}}/arrears", f"{API}/estates/{{estate_id}}/stocktake-report"} <= set(limited)

@@ -18,14 +18,21 @@ class User(Entity, table=True):
     roles: list[str] = Field(default_factory=list, sa_type=ARRAY(String(32)), nullable=False)
     password_hash: str = Field(max_length=255)
     is_active: bool = True
-    failed_logins: int = 0
-    locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class UserEstate(SQLModel, table=True):
     __tablename__ = "user_estate"
     user_id: uuid.UUID = Field(foreign_key="user.id", primary_key=True, ondelete="CASCADE")
     estate_id: uuid.UUID = Field(foreign_key="estate.id", primary_key=True, index=True)
+
+
+class SignInPlace(SQLModel, table=True):
+    """An address the user last signed in from successfully: a "known place" (see auth/throttle.py)."""
+
+    __tablename__ = "sign_in_place"
+    user_id: uuid.UUID = Field(foreign_key="user.id", primary_key=True, ondelete="CASCADE")
+    address: str = Field(primary_key=True, max_length=100)
+    last_signed_in_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
 
 
 class AuthToken(Entity, table=True):

@@ -8,12 +8,12 @@ from sqlalchemy import ARRAY, DateTime, Uuid, bindparam, delete, func, literal, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
-from app.domain.auth import secrets
+from app.domain.auth import secrets, throttle
 from app.domain.auth.model import ApiKey, AuthToken, User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm, Role
 from app.domain.base import utcnow
-from app.domain.errors import Invalid, NotAuthenticated, TooManyAttempts
+from app.domain.errors import Invalid, NotAuthenticated
 
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -21,12 +21,6 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 class InvalidCredentials(NotAuthenticated):
     title = "Wrong username or password"
-    # The failure count must survive the failed request.
-    keeps_changes = True
-
-
-class AccountLocked(TooManyAttempts):
-    title = "Too many failed sign-ins; the account is locked for a while"
 
 
 class InvalidToken(NotAuthenticated):
@@ -40,34 +34,29 @@ class CurrentPasswordWrong(Invalid):
 
 
 async def login(
-    session: AsyncSession,
-    *,
-    username: str,
-    password: str,
-    token_minutes: int,
-    max_failures: int,
-    lockout_minutes: int,
+    session: AsyncSession, *, admission: throttle.Admission, password: str, policy: throttle.Policy, token_minutes: int
 ) -> tuple[str, AuthToken, User]:
-    user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
-    now = utcnow()
-    if user is None or not user.is_active:
-        secrets.burn_time(password)
+    """Check the password of an admitted attempt (throttle.admit) and issue a token.
+
+    argon2 runs first, on the hashing pool, while `session` has not yet taken a connection: a
+    storm of sign-ins waits for the pool's threads, not holding the database pool meanwhile.
+    A wrong password writes nothing: admit already counted the attempt as a failure.
+    """
+    if not await secrets.verify_in_pool(admission.password_hash, password):
         raise InvalidCredentials()
-    if user.locked_until is not None and user.locked_until > now:
-        retry = int((user.locked_until - now).total_seconds()) + 1
-        raise AccountLocked(retry_after_seconds=retry)
-    if not secrets.verify_password(user.password_hash, password):
-        await _count_failure(session, user=user, now=now, max_failures=max_failures, lockout_minutes=lockout_minutes)
+    user = (await session.execute(
+        select(User).where(User.id == admission.user_id, User.is_active.is_(True)))).scalar_one_or_none()
+    if user is None:  # deactivated while the password was being checked
         raise InvalidCredentials()
-    user.failed_logins = 0
-    user.locked_until = None
-    token, row = await _issue_token(session, user=user, now=now, token_minutes=token_minutes)
+    await throttle.signed_in(session, admission=admission, policy=policy)
+    token, row = await _issue_token(session, user=user, token_minutes=token_minutes)
     return token, row, user
 
 
-async def _issue_token(session: AsyncSession, *, user: User, now: datetime, token_minutes: int) -> tuple[str, AuthToken]:
+async def _issue_token(session: AsyncSession, *, user: User, token_minutes: int) -> tuple[str, AuthToken]:
     token = secrets.new_token()
-    row = AuthToken(user_id=user.id, token_hash=secrets.token_hash(token), expires_at=now + timedelta(minutes=token_minutes))
+    row = AuthToken(user_id=user.id, token_hash=secrets.token_hash(token),
+                    expires_at=utcnow() + timedelta(minutes=token_minutes))
     session.add(row)
     await session.flush()
     return token, row
@@ -87,44 +76,29 @@ async def change_password(
     actor: Actor,
     current_password: str,
     new_password: str,
+    address: str,
+    policy: throttle.Policy,
     token_minutes: int,
-    max_failures: int,
-    lockout_minutes: int,
 ) -> tuple[str, AuthToken, User]:
-    """The signed-in user's own new password: every token ends, and the caller gets a fresh one."""
+    """The signed-in user's own new password: every token ends, and the caller gets a fresh one.
+
+    The current password is admitted like a sign-in of this user from this address (counted as a
+    failure first, given back when right), so a stolen token cannot guess it past the throttle."""
     if actor.is_api_key or actor.id is None:
         raise InvalidToken("an API key has no password")
     user = await session.get(User, actor.id)
     assert user is not None  # authentication found the active user in this transaction
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked(retry_after_seconds=int((user.locked_until - now).total_seconds()) + 1)
-    if not secrets.verify_password(user.password_hash, current_password):
-        await _count_failure(session, user=user, now=now, max_failures=max_failures, lockout_minutes=lockout_minutes)
+    admission = await throttle.admit(session, username=user.username, address=address, policy=policy, now=utcnow())
+    if not await secrets.verify_in_pool(user.password_hash, current_password):
         raise CurrentPasswordWrong(field="current_password")
     secrets.check_password(new_password, field="new_password", user_inputs=[user.username, user.full_name])
-    user.password_hash = secrets.hash_password(new_password)
-    user.failed_logins = 0
+    await throttle.signed_in(session, admission=admission, policy=policy)
+    user.password_hash = await secrets.hash_in_pool(new_password)
     revoked = await revoke_tokens(session, user_id=user.id)
-    token, row = await _issue_token(session, user=user, now=now, token_minutes=token_minutes)
+    token, row = await _issue_token(session, user=user, token_minutes=token_minutes)
     await audit.record(session, actor=actor, action="change_password", entity="user", entity_id=user.id, estate_id=None,
                        after={"tokens_revoked": revoked})
     return token, row, user
-
-
-async def _count_failure(
-    session: AsyncSession, *, user: User, now: datetime, max_failures: int, lockout_minutes: int
-) -> None:
-    user.failed_logins += 1
-    if user.failed_logins >= max_failures:
-        user.locked_until = now + timedelta(minutes=lockout_minutes)
-        user.failed_logins = 0
-        await audit.record(
-            session, actor=Actor(id=user.id, label=user.username, company_id=user.company_id),
-            action="auth.locked", entity="user", entity_id=user.id, estate_id=None,
-            after={"locked_until": user.locked_until},
-        )
-    await session.flush()
 
 
 async def logout(session: AsyncSession, *, token: str) -> None:

@@ -57,7 +57,7 @@ async def create_user(session: AsyncSession, *, actor: Actor, data: UserCreate) 
         full_name=data.full_name,
         phone=data.phone,
         roles=[r.value for r in data.roles],
-        password_hash=secrets.hash_password(data.password),
+        password_hash=await secrets.hash_in_pool(data.password),
     )
     session.add(user)
     try:
@@ -139,9 +139,7 @@ async def update_user(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID
 async def reset_password(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID, new_password: str) -> User:
     user, _ = await _managed_user(session, actor=actor, user_id=user_id)
     secrets.check_password(new_password, field="new_password", user_inputs=[user.username, user.full_name])
-    user.password_hash = secrets.hash_password(new_password)
-    user.failed_logins = 0
-    user.locked_until = None
+    user.password_hash = await secrets.hash_in_pool(new_password)
     # Whoever knew the old password may hold a token made with it.
     revoked = await revoke_tokens(session, user_id=user.id)
     await session.flush()

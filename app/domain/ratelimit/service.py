@@ -39,15 +39,15 @@ def window_start(now: datetime, window: timedelta) -> datetime:
     return datetime.fromtimestamp(math.floor(now.timestamp() / seconds) * seconds, UTC)
 
 
-async def hit(session: AsyncSession, limits: Sequence[Limit], *, now: datetime) -> None:
-    """Count one request against every limit; RateLimited if any of them is now over.
+async def count(session: AsyncSession, limits: Sequence[Limit], *, now: datetime) -> list[tuple[Limit, int, datetime]]:
+    """Add one hit to every limit's bucket; each limit with its count and window start after the hit.
 
-    The hit is counted even when refused, so a client that keeps hammering stays refused
-    until the window ends; the caller commits either way.
+    One `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`: the row locks make concurrent hits from
+    any number of processes count exactly. Limits of 0 or less are not counted.
     """
     active = {limit.bucket: limit for limit in limits if limit.per_window > 0}
     if not active:
-        return
+        return []
     # Sorted, so that two requests sharing buckets lock their rows in the same order.
     rows = [{"bucket": b, "window_start": window_start(now, active[b].window), "hits": 1} for b in sorted(active)]
     table = RateLimitHit.__table__
@@ -59,14 +59,35 @@ async def hit(session: AsyncSession, limits: Sequence[Limit], *, now: datetime) 
         set_={"hits": case((same_window, table.c.hits + 1), else_=1),
               "window_start": func.greatest(table.c.window_start, stmt.excluded.window_start)},
     ).returning(table.c.bucket, table.c.hits, table.c.window_start)
-    over = [(active[bucket], start) for bucket, hits, start in await session.execute(stmt)
-            if hits > active[bucket].per_window]
+    return [(active[bucket], hits, start) for bucket, hits, start in await session.execute(stmt)]
+
+
+def seconds_left(limit: Limit, start: datetime, now: datetime) -> int:
+    """The Retry-After of a window that began at `start`: at least a second."""
+    return max(1, math.ceil((start + limit.window - now).total_seconds()))
+
+
+async def hit(session: AsyncSession, limits: Sequence[Limit], *, now: datetime) -> None:
+    """Count one request against every limit; RateLimited if any of them is now over.
+
+    The hit is counted even when refused, so a client that keeps hammering stays refused
+    until the window ends; the caller commits either way.
+    """
+    over = [(limit, start) for limit, hits, start in await count(session, limits, now=now) if hits > limit.per_window]
     if over:
-        limit, start = max(over, key=lambda o: o[1] + o[0].window)
-        retry = max(1, math.ceil((start + limit.window - now).total_seconds()))
-        raise RateLimited(f"at most {limit.per_window} requests per {int(limit.window.total_seconds())} s; "
-                          f"retry in {retry} s", retry_after_seconds=retry, limit=limit.per_window,
-                          window_seconds=int(limit.window.total_seconds()))
+        raise refusal(*max(over, key=lambda o: o[1] + o[0].window), now=now)
+
+
+def refusal(limit: Limit, start: datetime, *, now: datetime) -> RateLimited:
+    """The 429 of a limit that is over in the window that began at `start`."""
+    retry = seconds_left(limit, start, now)
+    return RateLimited(f"at most {limit.per_window} requests per {int(limit.window.total_seconds())} s; "
+                       f"retry in {retry} s", retry_after_seconds=retry, limit=limit.per_window,
+                       window_seconds=int(limit.window.total_seconds()))
+
+
+async def clear(session: AsyncSession, bucket: str) -> None:
+    await session.execute(delete(RateLimitHit).where(RateLimitHit.bucket == bucket))
 
 
 async def purge_expired(session: AsyncSession, *, now: datetime, keep: timedelta = timedelta(hours=1)) -> int:
