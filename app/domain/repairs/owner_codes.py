@@ -100,12 +100,14 @@ def _read(row: OwnerCode, policy: CodePolicy, *, now: datetime) -> OwnerCodeRead
 
 async def issue(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, policy: CodePolicy) -> OwnerCodeIssued:
     """A new code for the order, replacing any earlier one; the owner gets it by SMS, the desk sees it once."""
+    code = new_code()
+    # Hashed before the order is locked: argon2 takes a while, the technician's post may be waiting.
+    code_hash = await asyncio.to_thread(hash_code, order_id, code, policy.key)
     order = await load_order(session, actor=actor, order_id=order_id, lock=True)
     if WorkOrderStatus(order.status) not in OPEN_ORDER_STATES:
         raise OrderNotOpen(current_state=order.status)
     row = await _row(session, order.id)
-    code, now = new_code(), utcnow()
-    code_hash = await asyncio.to_thread(hash_code, order.id, code, policy.key)
+    now = utcnow()
     before = _shown(row) if row is not None else None
     unlocking = row is not None and row.status == OwnerCodeStatus.locked
     if row is None:

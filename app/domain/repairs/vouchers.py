@@ -72,7 +72,7 @@ class PhotosWindowClosed(Conflict):
 # --- the owner's confirmation ---------------------------------------------------------
 
 def confirmation(*, public_area: bool, given: OwnerConfirmationIn | None, signed: bool) -> tuple[ConfirmedBy, str]:
-    """(how, name) of the owner's confirmation; an in-unit repair must have one. A code given was checked already."""
+    """(how, name) of the owner's confirmation; an in-unit repair must have one. The code itself is owner_codes.use's."""
     name = given.name if given else ""
     if given is not None and signed:
         return ConfirmedBy.signature, name
@@ -81,6 +81,15 @@ def confirmation(*, public_area: bool, given: OwnerConfirmationIn | None, signed
     if public_area:  # nobody's home to sign for a stairwell light
         return (ConfirmedBy.signature if signed else ConfirmedBy.none), name
     raise OwnerConfirmationRequired(field="owner_confirmation")
+
+
+async def _owner_confirms(session: AsyncSession, *, actor: Actor, order: WorkOrder, given: OwnerConfirmationIn | None,
+                          public_area: bool, signed: bool, policy: owner_codes.CodePolicy) -> tuple[ConfirmedBy, str]:
+    how, name = confirmation(public_area=public_area, given=given, signed=signed)
+    if given is not None and given.code is not None:
+        # Nothing is written before this: a wrong code commits only its own count (WrongOwnerCode.keeps_changes).
+        await owner_codes.use(session, actor=actor, order=order, code=given.code, policy=policy)
+    return how, name
 
 
 def check_charge(data: VoucherCreate) -> None:
@@ -143,10 +152,8 @@ async def post_voucher(
         # Otherwise marking an owner's flat "public" would skip the owner's confirmation.
         raise InUnitRepairIsNotPublic(field="is_public_area")
     sig, checked_photos = _check_files(signature, photos, max_bytes=max_upload_bytes)
-    how, name = confirmation(public_area=public, given=data.owner_confirmation, signed=sig is not None)
-    if data.owner_confirmation is not None and data.owner_confirmation.code is not None:
-        # Nothing is written before this: a wrong code commits only its own count (WrongOwnerCode.keeps_changes).
-        await owner_codes.use(session, actor=actor, order=order, code=data.owner_confirmation.code, policy=code_policy)
+    how, name = await _owner_confirms(session, actor=actor, order=order, given=data.owner_confirmation, public_area=public,
+                                      signed=sig is not None, policy=code_policy)
     estate = await session.get(Estate, order.estate_id)
     assert estate is not None
     tz, now = ZoneInfo(estate.time_zone), utcnow()
