@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # Addresses (comma-separated, or *) whose X-Forwarded-For / X-Forwarded-Proto are believed: the
     # reverse proxy in front. Empty: none, the client address is the connection's peer.
     trusted_proxies: str = ""
+    # The owner's one-time code for a voucher: the desk issues it when confirming the appointment,
+    # which may be a couple of days ahead, so three days; wrong codes per order before it locks.
+    owner_code_valid_hours: int = Field(default=72, ge=1, le=24 * 30)
+    owner_code_max_attempts: int = Field(default=5, ge=1, le=20)
     max_upload_bytes: int = 10 * 1024 * 1024  # one file
     # A whole request: a voucher carries a signature and up to 10 photos.
     max_request_bytes: int = 11 * 10 * 1024 * 1024 + 64 * 1024

@@ -23,7 +23,8 @@ from app.domain.registry.model import OwnerPhone, Unit, UnitOwner
 from app.domain.repairs.model import (
     Channel, RequestKind, RequestStatus, ServiceRequest, Urgency, WorkOrder, WorkOrderStatus,
 )
-from app.domain.repairs.voucher_model import Voucher
+from app.domain.repairs.owner_code_model import OwnerCode, OwnerCodeStatus
+from app.domain.repairs.voucher_model import ConfirmedBy, Voucher
 
 HISTORY_DAYS = 35
 S = WorkOrderStatus
@@ -51,6 +52,12 @@ PUBLIC_JOBS = [
 ENQUIRIES = ["咨询物业费缴费方式", "询问停水通知时间", "咨询装修申请手续"]
 
 
+KINDS = ("service_requests", "work_orders", "owner_codes", "vouchers", "callbacks")
+# An in-unit repair was signed off with the owner's one-time code, long used: its hash need never
+# verify again, so the demo stores a marker no code matches (hashing hundreds would take minutes).
+USED_CODE = "!demo-code-used"
+
+
 @dataclass
 class _Estate:
     estate: Estate
@@ -59,7 +66,7 @@ class _Estate:
     technicians: list[User]
     receptionist: User
     owner_of: dict[uuid.UUID, tuple[uuid.UUID, str]]  # unit -> (owner, phone)
-    rows: dict[str, list] = field(default_factory=lambda: {k: [] for k in ("service_requests", "work_orders", "vouchers", "callbacks")})
+    rows: dict[str, list] = field(default_factory=lambda: {k: [] for k in KINDS})
 
     def add(self, kind: str, rows: list) -> None:
         self.rows[kind] += rows
@@ -80,7 +87,7 @@ async def repair_history(ctx) -> None:  # noqa: ANN001 -- app.demo.DemoContext (
             for _ in range(rng.randint(4, 8)):
                 _one_request(rng, e, day=day, now=now, still_open=day >= last_day)
         # No ORM relationships, so the unit of work does not order inserts by foreign key.
-        for kind in ("service_requests", "work_orders", "vouchers", "callbacks"):
+        for kind in KINDS:
             ctx.add(kind, e.rows[kind])
             await ctx.session.flush()
 
@@ -190,7 +197,14 @@ def _progress(rng: random.Random, e: _Estate, order: WorkOrder, *, created: date
         estate_id=e.estate.id, work_order_id=order.id, technician_id=tech.id, work_done=f"已处理：{order.category}",
         minutes_spent=minutes, chargeable=amount is not None, amount=Decimal(amount or "0.00"), is_public_area=order.is_public_area,
         owner_confirmed_name="" if order.is_public_area else "业主", posted_at=order.completed_at,
+        owner_confirmed_by=ConfirmedBy.none if order.is_public_area else ConfirmedBy.code,
     )])
+    if not order.is_public_area:
+        issued = order.dispatched_at or created
+        e.add("owner_codes", [OwnerCode(
+            estate_id=e.estate.id, work_order_id=order.id, code_hash=USED_CODE, status=OwnerCodeStatus.consumed,
+            issued_at=issued, issued_by=e.receptionist.id, expires_at=issued + timedelta(hours=72),
+            consumed_at=order.completed_at)])
     callback = Callback.for_completed_order(order, tz=e.tz)
     e.add("callbacks", [callback])
     _call_back(rng, order, callback, now=now, caller=e.receptionist)

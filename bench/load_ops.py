@@ -227,7 +227,7 @@ async def desk_call(vu: VU) -> None:
     if await vu.call("dispatch", "POST", f"/work-orders/{order_id}/dispatch", json={
             "technician_id": tech, "start": start.isoformat(), "end": end.isoformat()}) is None:
         return
-    r = await vu.call("owner code", "GET", f"/work-orders/{order_id}/owner-code")
+    r = await vu.call("owner code", "POST", f"/work-orders/{order_id}/owner-code", expect=(201,))
     if r is not None and tech in e.orders:
         e.orders[tech].put_nowait((order_id, r.json()["code"]))
 

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
-from app.domain.repairs.voucher_model import Voucher
+from app.domain.repairs.owner_code_model import OwnerCode
+from app.domain.repairs.voucher_model import ConfirmedBy, Voucher
 
 
 @pytest.mark.demo
@@ -25,3 +26,13 @@ async def test_demo_has_weeks_of_repairs_in_every_state(session):
     in_time = (await session.execute(select(func.count()).select_from(Callback).where(Callback.done_at <= Callback.due_at))).scalar_one()
     late = (await session.execute(select(func.count()).select_from(Callback).where(Callback.done_at > Callback.due_at))).scalar_one()
     assert in_time > late > 0
+
+
+@pytest.mark.demo
+async def test_demo_in_unit_vouchers_were_confirmed_with_a_used_owner_code(session):
+    stmt = (select(Voucher.owner_confirmed_by, OwnerCode.status, func.count())
+            .outerjoin(OwnerCode, OwnerCode.work_order_id == Voucher.work_order_id)
+            .group_by(Voucher.owner_confirmed_by, OwnerCode.status))
+    seen = {(how, status): n for how, status, n in (await session.execute(stmt)).all()}
+    assert set(seen) <= {(ConfirmedBy.code.value, "consumed"), (ConfirmedBy.none.value, None)}, seen
+    assert seen.get((ConfirmedBy.code.value, "consumed"), 0) > 0

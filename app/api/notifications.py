@@ -31,7 +31,8 @@ async def list_templates(estate_id: uuid.UUID, actor: Read, session: SessionDep)
 
 
 @router.put("/estates/{estate_id}/notification-templates/{event_type}", response_model=TemplateRead,
-            responses=problems(EstateNotFound, templates.UnknownPlaceholder, templates.MalformedTemplate))
+            responses=problems(EstateNotFound, templates.UnknownPlaceholder, templates.MissingPlaceholder,
+                               templates.MalformedTemplate))
 async def set_template(estate_id: uuid.UUID, event_type: EventType, body: TemplateUpdate, actor: Manage,
                        session: SessionDep) -> TemplateRead:
     """Set the estate's wording (`{owner}` is 王先生 / 李女士); `text: null` restores the default."""

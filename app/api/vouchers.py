@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import AwareDatetime, Json
 from starlette import status
@@ -17,9 +18,12 @@ from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
 from app.domain.pagination import Page, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
+from app.config import Settings
+from app.domain.repairs import owner_code_model as code_errors
+from app.domain.repairs import owner_codes
 from app.domain.repairs import vouchers as service
 from app.domain.repairs.orders import WorkOrderNotFound
-from app.domain.repairs.voucher_schemas import MAX_PHOTOS, OwnerCodeRead, VoucherCreate, VoucherPosted, VoucherRead
+from app.domain.repairs.voucher_schemas import MAX_PHOTOS, OwnerCodeIssued, OwnerCodeRead, VoucherCreate, VoucherPosted, VoucherRead
 
 router = APIRouter(tags=["vouchers"])
 
@@ -35,6 +39,11 @@ FILE_CONTENT = {200: {"description": "The file's bytes, with its sniffed content
                       "content": {t.content_type: BINARY for t in sorted(files.SCANS, key=lambda t: t.content_type)}}}
 
 
+def _policy(settings: Settings) -> owner_codes.CodePolicy:
+    return owner_codes.CodePolicy(key=settings.secret, valid_for=timedelta(hours=settings.owner_code_valid_hours),
+                                  max_attempts=settings.owner_code_max_attempts)
+
+
 async def _read(upload: UploadFile, limit: int) -> files.Upload:
     # One byte over the limit is enough to know it is too large; the domain names the error.
     return files.Upload(data=await upload.read(limit + 1), filename=upload.filename or "")
@@ -43,7 +52,8 @@ async def _read(upload: UploadFile, limit: int) -> files.Upload:
 @router.post(
     "/work-orders/{order_id}/voucher", response_model=VoucherPosted, status_code=status.HTTP_201_CREATED,
     responses={**problems(WorkOrderNotFound, IllegalTransition, service.OwnerConfirmationRequired,
-                          service.WrongOwnerCode, service.InUnitRepairIsNotPublic, service.ChargeableNeedsAmount, service.FreeRepairHasAmount, *FILE_ERRORS),
+                          code_errors.WrongOwnerCode, code_errors.OwnerCodeLocked, code_errors.OwnerCodeExpired,
+                          code_errors.OwnerCodeAlreadyUsed, code_errors.NoOwnerCode, service.InUnitRepairIsNotPublic, service.ChargeableNeedsAmount, service.FreeRepairHasAmount, *FILE_ERRORS),
                **TOO_LARGE},
 )
 async def post_voucher(
@@ -57,7 +67,9 @@ async def post_voucher(
 
     Only the technician the order is assigned to, while it is dispatched (it is started
     first) or in progress. An in-unit repair needs the owner's confirmation: a `signature`
-    image, or `owner_confirmation.code`, the 6-digit code the desk gave the owner. The amount
+    image, or `owner_confirmation.code`, the owner's 6-digit one-time code (sent by SMS when the
+    desk issued it). A wrong code counts against the order: after a few the code locks, and
+    only a supervisor's new code opens it again. The amount
     is 0 for a free repair and above 0 for a chargeable one. File types are read from the
     bytes (JPEG, PNG, WebP; PDF for a scanned signature). The order's callback is scheduled
     for the end of the 7th local day.
@@ -67,16 +79,29 @@ async def post_voucher(
         session, actor=actor, order_id=order_id, data=voucher,
         signature=await _read(signature, limit) if signature is not None else None,
         photos=[await _read(p, limit) for p in photos or []],
-        upload_dir=settings.upload_dir, max_upload_bytes=limit, secret=settings.secret)
+        upload_dir=settings.upload_dir, max_upload_bytes=limit, code_policy=_policy(settings))
 
 
-@router.get("/work-orders/{order_id}/owner-code", response_model=OwnerCodeRead, responses=problems(WorkOrderNotFound))
-async def get_owner_code(order_id: uuid.UUID, actor: Desk, session: SessionDep, settings: SettingsDep) -> OwnerCodeRead:
-    """The order's 6-digit owner confirmation code, for the desk to give the owner with the appointment.
+@router.post("/work-orders/{order_id}/owner-code", response_model=OwnerCodeIssued, status_code=status.HTTP_201_CREATED,
+             responses=problems(WorkOrderNotFound, owner_codes.OrderNotOpen, code_errors.OwnerCodeLocked))
+async def issue_owner_code(order_id: uuid.UUID, actor: Desk, session: SessionDep, settings: SettingsDep,
+                           response: Response) -> OwnerCodeIssued:
+    """Issue the owner's one-time 6-digit code: sent to the unit's owners by SMS, shown here once.
 
-    On completion the owner reads it out to the technician instead of signing.
+    On completion the owner reads it out to the technician instead of signing. Issuing again
+    (the owner lost the SMS) replaces the earlier code; the count of wrong attempts stays.
+    When wrong codes have locked the order, only a supervisor (or an administrator) issues a
+    new one, which unlocks it. The code is stored only as a hash: it cannot be shown again.
     """
-    return await service.get_owner_code(session, actor=actor, order_id=order_id, secret=settings.secret)
+    response.headers["Cache-Control"] = "no-store"
+    return await owner_codes.issue(session, actor=actor, order_id=order_id, policy=_policy(settings))
+
+
+@router.get("/work-orders/{order_id}/owner-code", response_model=OwnerCodeRead,
+            responses=problems(WorkOrderNotFound, owner_codes.OwnerCodeNotIssued))
+async def get_owner_code(order_id: uuid.UUID, actor: Desk, session: SessionDep, settings: SettingsDep) -> OwnerCodeRead:
+    """Where the order's owner code stands (active, expired, consumed, locked) and the attempts left; never the code."""
+    return await owner_codes.get_status(session, actor=actor, order_id=order_id, policy=_policy(settings))
 
 
 @router.get("/work-orders/{order_id}/vouchers", response_model=Page[VoucherRead], responses=problems(WorkOrderNotFound, UnknownSortKey))

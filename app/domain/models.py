@@ -24,6 +24,7 @@ from app.domain.repairs import model as _repairs  # noqa: F401
 from app.domain.repairs import paperwork_model as _paperwork  # noqa: F401
 from app.domain.repairs import schedule_model as _schedule  # noqa: F401
 from app.domain.repairs import settings_model as _repair_settings  # noqa: F401
+from app.domain.repairs import owner_code_model as _owner_codes  # noqa: F401
 from app.domain.repairs import voucher_model as _vouchers  # noqa: F401
 from app.domain.stock import model as _stock  # noqa: F401
 from app.jobs import model as _jobs  # noqa: F401

@@ -104,7 +104,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(v.split()) for k, v in {
                   "scheduled_start scheduled_end dispatched_at accepted_at started_at completed_at callback_done_at "
                   "approved_at approved_by archived_at cancelled_at cancel_reason reopen_count last_reason",
     "voucher": "id created_at estate_id work_order_id round technician_id work_done minutes_spent chargeable amount "
-               "is_public_area owner_confirmed_name owner_confirmed_by confirmation_code posted_at",
+               "is_public_area owner_confirmed_name owner_confirmed_by posted_at",
     "stock_item": "id created_at estate_id code name category unit unit_cost quantity active note updated_at",
     "stocktake": "id created_at estate_id reference month status opened_at opened_by due_at note posted_at posted_by "
                  "cancelled_at cancelled_by cancel_reason reminded_at flagged_overdue_at",

@@ -49,7 +49,8 @@ class TestWritten:
         assert n.text.startswith("陈女士：已收款45.00元，收据")
         listed = (await client.get(f"{API}/estates/{d.estate.id}/notification-templates", headers=d.staff.headers)).json()
         assert {t["event_type"]: t["is_default"] for t in listed} == {
-            "order.dispatched": True, "order.time_confirmed": True, "order.completed": True, "payment.received": False}
+            "order.dispatched": True, "order.time_confirmed": True, "order.completed": True, "payment.received": False,
+            "owner_code.issued": True}
         back = await client.put(f"{API}/estates/{d.estate.id}/notification-templates/payment.received",
                                 headers=supervisor.headers, json={"text": None})
         assert back.json()["is_default"] is True and await count_rows(session, NotificationTemplate) == 0

@@ -37,7 +37,9 @@ async def test_a_repair_from_the_phone_call_to_the_callback_rate(client, session
     r = await client.post(f"{API}/work-orders/{order_id}/dispatch", headers=desk.headers, json={
         "technician_id": str(tech.id), "start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()})
     assert r.status_code == 200, r.text
-    code = (await client.get(f"{API}/work-orders/{order_id}/owner-code", headers=desk.headers)).json()["code"]
+    r = await client.post(f"{API}/work-orders/{order_id}/owner-code", headers=desk.headers)
+    assert r.status_code == 201, r.text
+    code = r.json()["code"]
     for step in ("accept", "start"):
         r = await client.post(f"{API}/work-orders/{order_id}/{step}", headers=tech.headers)
         assert r.status_code == 200, (step, r.text)
@@ -65,12 +67,14 @@ async def test_a_repair_from_the_phone_call_to_the_callback_rate(client, session
     # Each step told the outbox, in order, for webhooks and the desk's stream.
     events = (await session.execute(select(OutboxEvent.type, OutboxEvent.entity_id).where(OutboxEvent.estate_id == estate.id)
                                     .order_by(OutboxEvent.seq))).all()
-    assert [t for t, _ in events] == ["request.registered", "order.dispatched", "order.completed", "callback.done"]
+    assert [t for t, _ in events] == ["request.registered", "order.dispatched", "owner_code.issued", "order.completed",
+                                      "callback.done"]
     assert events[1].entity_id == order_id
 
     # The owner was told the appointment and the completion, by surname, on his mobile.
     told = (await session.execute(select(OwnerNotification.event_type, OwnerNotification.text, OwnerNotification.phone)
                                   .order_by(OwnerNotification.created_at))).all()
-    assert [t.event_type for t in told] == ["order.dispatched", "order.completed"]
+    assert [t.event_type for t in told] == ["order.dispatched", "owner_code.issued", "order.completed"]
+    assert f"完工确认码为{code}" in told[1].text  # the owner's code, by SMS
     assert all(t.phone == "13351737459" and t.text.startswith("王") for t in told)
     assert f"{day.month}月{day.day}日上午9:00-10:00" in told[0].text

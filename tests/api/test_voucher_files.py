@@ -15,7 +15,7 @@ from app.domain.repairs import vouchers as service
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.voucher_model import Voucher, VoucherFile
 from app.domain.repairs.voucher_schemas import VoucherCreate
-from app.domain.repairs.vouchers import owner_code
+from app.domain.repairs.owner_codes import CodePolicy
 from tests.api.test_vouchers import API, JPEG, PDF, PNG, body, nothing_written, post, posted, scene, stored_files
 from tests import images
 from tests.factories import make_staff
@@ -25,8 +25,9 @@ from tests.repairs_factories import make_order
 S = WorkOrderStatus
 
 
-def confirmed(order, settings) -> dict:  # noqa: ANN001
-    return body(owner_confirmation={"name": "王建國", "code": owner_code(order.id, settings.secret)})
+def confirmed() -> dict:
+    # These posts are refused for their files, before the code is looked at.
+    return body(owner_confirmation={"name": "王建國", "code": "123456"})
 
 
 class TestUploadChecks:
@@ -37,7 +38,7 @@ class TestUploadChecks:
                       {"photos": ("scan.pdf", PDF, "application/pdf")},  # a PDF is no photo
                       {"signature": ("sig.png", b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/png")},
                       {"photos": ("empty.jpg", b"", "image/jpeg")}):
-            r = await post(client, order, sc.tech, confirmed(order, settings), files)
+            r = await post(client, order, sc.tech, confirmed(), files)
             assert r.status_code == 422, (files, r.text)
             assert r.json()["type"] in ("/problems/unsupported-file-type", "/problems/empty-file"), r.text
         await nothing_written(session, order.id, settings, status=S.in_progress)
@@ -47,7 +48,7 @@ class TestUploadChecks:
         order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.in_progress)
         settings.max_upload_bytes = 1000  # the app reads its settings per request
         big = JPEG + b"\x00" * 1000
-        r = await post(client, order, sc.tech, confirmed(order, settings), [("photos", ("ok.jpg", JPEG)), ("photos", ("big.jpg", big))])
+        r = await post(client, order, sc.tech, confirmed(), [("photos", ("ok.jpg", JPEG)), ("photos", ("big.jpg", big))])
         assert r.status_code == 422 and r.json()["type"] == "/problems/file-too-large", r.text
         assert r.json()["field"] == "photos.1"
         await nothing_written(session, order.id, settings, status=S.in_progress)
@@ -187,7 +188,8 @@ class TestFilesFollowTheTransaction:
         async def post_direct():  # noqa: ANN202
             return await service.post_voucher(session, actor=actor, order_id=order_id, data=data, signature=None,
                                               photos=[Upload(JPEG, "a.jpg"), Upload(PNG, "b.png")],
-                                              upload_dir=settings.upload_dir, max_upload_bytes=10_000, secret=settings.secret)
+                                              upload_dir=settings.upload_dir, max_upload_bytes=10_000,
+                                              code_policy=CodePolicy(key=settings.secret, valid_for=timedelta(hours=1), max_attempts=5))
 
         await post_direct()
         assert len(stored_files(settings)) == 2  # written before the commit...

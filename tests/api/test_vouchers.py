@@ -18,7 +18,6 @@ from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Unit
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.voucher_model import Voucher, VoucherFile, VoucherMaterial
-from app.domain.repairs.vouchers import owner_code, owner_code_matches
 from tests import images
 from tests.factories import Staff, make_staff
 from tests.registry_factories import count_rows, make_building, make_unit, two_estates
@@ -75,21 +74,11 @@ async def nothing_written(session, order_id, settings, *, status: S) -> None:  #
     assert stored_files(settings) == []
 
 
-class TestOwnerCodePure:
-    def test_six_digits_stable_per_order_and_secret(self):
-        a, b = uuid.uuid4(), uuid.uuid4()
-        code = owner_code(a, "s3cret")
-        assert len(code) == 6 and code.isdigit()
-        assert owner_code(a, "s3cret") == code
-        assert owner_code(b, "s3cret") != code or owner_code(a, "other") != code
-        assert owner_code_matches(a, "s3cret", code)
-        assert not owner_code_matches(a, "s3cret", f"{(int(code) + 1) % 1_000_000:06d}")
-        assert not owner_code_matches(a, "another-secret", code) or owner_code(a, "another-secret") == code
-
-    def test_codes_spread_over_the_range(self):
-        codes = {owner_code(uuid.UUID(int=i), "k") for i in range(500)}
-        assert len(codes) > 490
-        assert any(c.startswith("0") for c in codes)  # zero-padded, not shortened
+async def issue_code(client, order, staff) -> str:  # noqa: ANN001
+    """The desk issues the owner's one-time code; the answer is the one time it is shown."""
+    r = await client.post(f"{API}/work-orders/{order.id}/owner-code", headers=staff.headers)
+    assert r.status_code == 201, r.text
+    return r.json()["code"]
 
 
 class TestPostVoucherPermissions:
@@ -106,7 +95,7 @@ class TestPostVoucherPermissions:
         order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.in_progress)
         someone = await make_staff(session, estates=[sc.estate], roles=[Role.technician])
         outsider = await make_staff(session, estates=[sc.other], roles=[Role.technician])
-        code = owner_code(order.id, settings.secret)
+        code = await issue_code(client, order, sc.desk)
         for staff in (someone, outsider):
             r = await post(client, order, staff, body(owner_confirmation={"name": "王建國", "code": code}), {"photos": ("a.jpg", JPEG)})
             assert r.status_code == 404, r.text
@@ -117,9 +106,7 @@ class TestPostVoucher:
     async def test_dispatched_order_with_code_is_started_completed_and_called_back(self, client, session, settings):
         sc = await scene(session)
         order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.dispatched)
-        r = await client.get(f"{API}/work-orders/{order.id}/owner-code", headers=sc.desk.headers)
-        assert r.status_code == 200, r.text
-        code = r.json()["code"]
+        code = await issue_code(client, order, sc.desk)
         materials = [{"item": "閥芯", "quantity": "1", "unit": "個"}, {"item": "生料帶", "quantity": "0.5", "unit": "卷"}]
         r = await post(client, order, sc.tech, body(materials=materials, chargeable=True, amount="35.00",
                                                    owner_confirmation={"name": "王建國", "code": code}))
@@ -169,7 +156,7 @@ class TestPostVoucher:
     async def test_wrong_code_422_nothing_written(self, client, session, settings):
         sc = await scene(session)
         order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.dispatched)
-        wrong = f"{(int(owner_code(order.id, settings.secret)) + 1) % 1_000_000:06d}"
+        wrong = f"{(int(await issue_code(client, order, sc.desk)) + 1) % 1_000_000:06d}"
         r = await post(client, order, sc.tech, body(owner_confirmation={"name": "王建國", "code": wrong}), {"photos": ("a.jpg", JPEG)})
         assert r.status_code == 422 and r.json()["type"] == "/problems/wrong-owner-code", r.text
         await nothing_written(session, order.id, settings, status=S.dispatched)
@@ -212,7 +199,7 @@ class TestPostVoucher:
     async def test_bad_input_422_nothing_written(self, client, session, settings):
         sc = await scene(session)
         order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.dispatched)
-        ok = {"name": "王建國", "code": owner_code(order.id, settings.secret)}
+        ok = {"name": "王建國", "code": await issue_code(client, order, sc.desk)}
         bad = [
             body(minutes_spent=1441), body(minutes_spent=-1), body(amount="-1"), body(amount="1.005"), body(amount="NaN"),
             body(chargeable=True, amount="0"), body(chargeable=False, amount="5"), body(work_done=""), body(work_done="x\x00"),
@@ -233,27 +220,13 @@ class TestPostVoucher:
         await nothing_written(session, order.id, settings, status=S.dispatched)
 
 
-class TestOwnerCodeEndpoint:
-    async def test_permissions_and_scope(self, client, session, settings):
-        sc = await scene(session)
-        order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.dispatched)
-        url = f"{API}/work-orders/{order.id}/owner-code"
-        assert (await client.get(url)).status_code == 401
-        assert (await client.get(url, headers=sc.tech.headers)).status_code == 403
-        outsider = await make_staff(session, estates=[sc.other])
-        assert (await client.get(url, headers=outsider.headers)).status_code == 404
-        assert (await client.get(f"{API}/work-orders/{uuid.uuid4()}/owner-code", headers=sc.desk.headers)).status_code == 404
-        r = await client.get(url, headers=sc.desk.headers)
-        assert r.json() == {"work_order_id": str(order.id), "code": owner_code(order.id, settings.secret)}
-
-
 async def posted(client, session, sc: Scene, **kw):  # noqa: ANN001, ANN003, ANN201
     """An order completed through the API, with a photo; returns (order, voucher json)."""
     order = await make_order(session, estate=sc.estate, unit=kw.pop("unit", sc.unit), technician=kw.pop("tech", sc.tech).user,
                              status=S.in_progress, is_public_area=kw.pop("public", None))
     tech = kw.pop("as_tech", sc.tech)
-    r = await post(client, order, tech, body(owner_confirmation={"name": "王建國", "code": owner_code(order.id, "change-me-in-production")}, **kw),
-                   {"photos": ("a.jpg", JPEG)})
+    code = await issue_code(client, order, sc.desk)
+    r = await post(client, order, tech, body(owner_confirmation={"name": "王建國", "code": code}, **kw), {"photos": ("a.jpg", JPEG)})
     assert r.status_code == 201, r.text
     return order, r.json()
 

@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.attention.schemas import AttentionItem, Urgency
 from app.domain.auth.principal import Actor
-from app.domain.auth.roles import Perm
+from app.domain.auth.roles import Perm, Role
 from app.domain.callbacks.model import Callback, CallbackStatus
 from app.domain.fees.cash_model import CashierSession, SessionAdjustment, SessionStatus
 from app.domain.fees.payments_model import Receipt
 from app.domain.registry.estates import Estate
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
+from app.domain.repairs.owner_code_model import OwnerCode, OwnerCodeStatus
 from app.domain.repairs.paperwork_model import ApprovalBatch, ApprovalLine, LineDecision, VoucherManifest
 from app.domain.repairs.schedule_model import ReplyPromise
 
@@ -188,6 +189,19 @@ async def _webhooks_off(session: AsyncSession, ctx: Context) -> Found:
                  link=f"/api/v1/webhooks/{w.id}", title=f"接口推送已停用：{w.url}") for (w,) in rows], total
 
 
+async def _locked_codes(session: AsyncSession, ctx: Context) -> Found:
+    stmt = select(OwnerCode).where(OwnerCode.estate_id.in_(ctx.estate_ids), OwnerCode.status == OwnerCodeStatus.locked.value)
+    rows, total = await capped(session, stmt, [OwnerCode.locked_at, OwnerCode.id])
+    return [item(ctx, CODES_LOCKED, estate_id=c.estate_id, deadline=None, entity="work_order", entity_id=c.work_order_id,
+                 link=f"/api/v1/work-orders/{c.work_order_id}/owner-code", title="完工确认码多次输错已锁定，请核实后重新发码")
+            for (c,) in rows], total
+
+
+def _supervises(actor: Actor) -> bool:
+    # Only they may unlock (owner_codes.may_unlock); the desk would only see what it cannot act on.
+    return actor.has_role(Role.supervisor) or actor.has_role(Role.admin)
+
+
 def _can(perm: Perm) -> Callable[[Actor], bool]:
     return lambda actor: actor.can(perm)
 
@@ -203,4 +217,6 @@ RATE = Rule("callback_rate_low", "§6.4 回访率不低于60%", _can(Perm.orders
 
 WEBHOOKS = Rule("webhook_disabled", "接口连续失败一天后停用，需管理员处理", _can(Perm.webhooks_manage), _webhooks_off)
 
-RULES: list[Rule] = [REPLY, CALLBACKS, ESCALATED, CONFIRM, CASH, APPROVALS, MANIFESTS, RATE, WEBHOOKS]
+CODES_LOCKED = Rule("owner_code_locked", "完工确认码输错次数超限：主管核实后重新发码", _supervises, _locked_codes)
+
+RULES: list[Rule] = [REPLY, CALLBACKS, ESCALATED, CONFIRM, CASH, APPROVALS, MANIFESTS, RATE, WEBHOOKS, CODES_LOCKED]

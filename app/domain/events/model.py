@@ -31,6 +31,9 @@ class EventType(str, Enum):
     cash_handed_over = "cash.handed_over"
     report_ready = "report.ready"
     deadline_missed = "deadline.missed"
+    # The payload names the order, never the code: the code goes to the owner's phone only.
+    owner_code_issued = "owner_code.issued"
+    owner_code_locked = "owner_code.locked"
 
 
 class OutboxEvent(EstateScoped, table=True):

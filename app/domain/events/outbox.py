@@ -42,10 +42,11 @@ async def read_ahead(session: AsyncSession, *, estate_id: uuid.UUID, type: Event
 
 async def emit(session: AsyncSession, *, estate_id: uuid.UUID, type: EventType, entity: str,  # noqa: A002
                entity_id: uuid.UUID | str, data: dict[str, Any] | None = None, at: datetime | None = None,
-               ahead: ReadAhead | None = None) -> OutboxEvent:
+               ahead: ReadAhead | None = None, private: dict[str, str] | None = None) -> OutboxEvent:
     """Record that something happened. Nothing is sent here: the dispatcher sends what committed.
 
     `ahead`: the event's `read_ahead`, when the caller read it earlier in the transaction.
+    `private`: words for the owners' message only (the owner's code), never stored in the event.
     """
     event = OutboxEvent(estate_id=estate_id, type=type.value, entity=entity, entity_id=str(entity_id),
                         occurred_at=at or utcnow(), data=jsonable(data or {}))
@@ -61,7 +62,7 @@ async def emit(session: AsyncSession, *, estate_id: uuid.UUID, type: EventType, 
     # Owners hear about their repair and their payment; written now, sent after the commit.
     from app.domain.notifications import service as notifications
 
-    await notifications.on_event(session, event, told=ahead.told if ahead is not None else None)
+    await notifications.on_event(session, event, told=ahead.told if ahead is not None else None, private=private)
     return event
 
 

@@ -49,6 +49,9 @@ class OwnerNotification(EstateScoped, table=True):
     unit_id: uuid.UUID | None = Field(default=None, foreign_key="unit.id")
     phone: str = Field(max_length=20)
     text: str = Field(max_length=1000)
+    # The text with its secret words hidden (the owner's code), for the log staff read; once the
+    # message is sent or given up, `text` becomes this too, so the code does not stay at rest.
+    text_shown: str | None = Field(default=None, max_length=1000)
     status: NotificationStatus = Field(default=NotificationStatus.pending, sa_type=String(20))
     gateway: str = Field(default="", max_length=20)
     attempts: int = 0
@@ -58,3 +61,5 @@ class OwnerNotification(EstateScoped, table=True):
 
     def move(self, action: str) -> None:
         self.status = NOTIFICATION_TRANSITIONS.next_state(NotificationStatus(self.status), action)
+        if self.status != NotificationStatus.pending and self.text_shown is not None:
+            self.text = self.text_shown

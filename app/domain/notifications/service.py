@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
@@ -50,6 +51,16 @@ def _when(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
+def _local_time(at: datetime | None, zone: str) -> str | None:
+    return f"{at.astimezone(ZoneInfo(zone)):%m月%d日%H:%M}" if at else None
+
+
+async def count_for_event(session: AsyncSession, *, event_id: uuid.UUID) -> int:
+    """How many owners an event's message goes to."""
+    return int((await session.execute(select(func.count()).select_from(OwnerNotification)
+                                      .where(OwnerNotification.event_id == event_id))).scalar_one())
+
+
 @dataclass(frozen=True)
 class Audience:
     """Who is told of an event on a unit, and the words that do not depend on the event itself.
@@ -77,9 +88,11 @@ async def audience(session: AsyncSession, *, estate_id: uuid.UUID, unit_id: uuid
                     time_zone=estate.time_zone if estate else "Asia/Shanghai")
 
 
-async def on_event(session: AsyncSession, event: OutboxEvent, *, told: Audience | None = None) -> int:
+async def on_event(session: AsyncSession, event: OutboxEvent, *, told: Audience | None = None,
+                   private: Mapping[str, str] | None = None) -> int:
     """Write the notifications an event calls for; returns how many. `told`: its `audience`,
-    when the caller read it earlier in the transaction."""
+    when the caller read it earlier in the transaction. `private`: words only the owner reads
+    (the owner's code); the log shows them hidden."""
     try:
         kind = EventType(event.type)
     except ValueError:
@@ -96,12 +109,16 @@ async def on_event(session: AsyncSession, event: OutboxEvent, *, told: Audience 
     values = {**told.values, "receipt_number": event.data.get("receipt_number"),
               "amount": f"{Decimal(amount):.2f}" if amount else None,
               "appointment": appointment_phrase(_when(event.data.get("start")), _when(event.data.get("end")),
-                                                tz=ZoneInfo(told.time_zone))}
+                                                tz=ZoneInfo(told.time_zone)),
+              "valid_until": _local_time(_when(event.data.get("expires_at")), told.time_zone)}
+    template = told.template or templates.DEFAULTS[kind]
     for owner, phone in told.owners:
         words = {**values, "owner": addressed_as(full_name=owner.full_name, surname=owner.surname, title=owner.title)}
+        hidden = {k: templates.HIDDEN for k in private} if private else None
         session.add(OwnerNotification(
             estate_id=event.estate_id, event_id=event.id, event_type=kind.value, owner_id=owner.id, unit_id=unit_id,
-            phone=phone, text=templates.render(kind, told.template or templates.DEFAULTS[kind], words),
+            phone=phone, text=templates.render(kind, template, {**words, **(private or {})}),
+            text_shown=templates.render(kind, template, {**words, **hidden}) if hidden else None,
             next_attempt_at=event.occurred_at))
     await session.flush()
     return len(told.owners)
@@ -155,5 +172,7 @@ async def list_sent(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID
         stmt = stmt.where(OwnerNotification.status == status.value)
     rows, total = await paginate(session, stmt, page, sortable={"created_at": OwnerNotification.created_at},
                                  default=[OwnerNotification.created_at.desc(), OwnerNotification.id])
-    columns = [c.key for c in OwnerNotification.__table__.columns]
-    return [NotificationRead.model_validate({k: getattr(r, k) for k in columns}) for r in rows], total
+    columns = [c.key for c in OwnerNotification.__table__.columns if c.key != "text_shown"]
+    # Staff read the log; a message with a secret in it (the owner's code) shows it hidden.
+    return [NotificationRead.model_validate({**{k: getattr(r, k) for k in columns},
+                                             "text": r.text if r.text_shown is None else r.text_shown}) for r in rows], total

@@ -11,7 +11,8 @@ from app.domain.errors import Invalid
 from app.domain.events.model import EventType
 from app.domain.repairs.scripts import MalformedTemplate, placeholders_in
 
-__all__ = ["DEFAULTS", "PLACEHOLDERS", "MalformedTemplate", "UnknownPlaceholder", "check", "render"]
+__all__ = ["DEFAULTS", "HIDDEN", "PLACEHOLDERS", "MalformedTemplate", "MissingPlaceholder", "UnknownPlaceholder", "check",
+           "render"]
 
 _COMMON = {"owner", "office", "address"}
 PLACEHOLDERS: dict[EventType, set[str]] = {
@@ -19,27 +20,40 @@ PLACEHOLDERS: dict[EventType, set[str]] = {
     EventType.order_time_confirmed: _COMMON | {"appointment"},
     EventType.order_completed: _COMMON,
     EventType.payment_received: _COMMON | {"amount", "receipt_number"},
+    EventType.owner_code_issued: _COMMON | {"code", "valid_until"},
 }
+# A message that exists to carry a word must carry it: an estate's wording cannot drop the code.
+REQUIRED: dict[EventType, set[str]] = {EventType.owner_code_issued: {"code"}}
+HIDDEN = "******"  # a private word (the owner's code) as staff see it in the log
 # A dispatch names the time when the desk booked it; a technician's confirmation when he set it.
 DEFAULTS: dict[EventType, str] = {
     EventType.order_dispatched: "{owner}您好，{office}已安排维修人员于{appointment}到{address}上门维修，请保持电话畅通。",
     EventType.order_time_confirmed: "{owner}您好，{office}已安排维修人员于{appointment}到{address}上门维修，请保持电话畅通。",
     EventType.order_completed: "{owner}您好，您报修的{address}维修已完成。如仍有问题，请致电{office}。",
     EventType.payment_received: "{owner}您好，您为{address}缴纳的{amount}元已收到，收据号{receipt_number}。{office}",
+    # The owner gives the code only once the work is done: it is the owner's sign-off, like a signature.
+    EventType.owner_code_issued: "{owner}您好，您报修的{address}完工确认码为{code}，请在维修完成、您确认无误后再告诉维修人员，"
+                                 "{valid_until}前有效，请勿提前透露。如有疑问请致电{office}。",
 }
-FALLBACKS = {"owner": "业主", "office": "管理处", "address": "您的房屋", "appointment": "约定时间"}
+FALLBACKS = {"owner": "业主", "office": "管理处", "address": "您的房屋", "appointment": "约定时间", "valid_until": "有效期"}
 
 
 class UnknownPlaceholder(Invalid):
     title = "The template uses a placeholder this notification does not have"
 
 
+class MissingPlaceholder(Invalid):
+    title = "The template leaves out a placeholder this notification must carry"
+
+
 def check(event_type: EventType, text: str) -> None:
-    allowed = PLACEHOLDERS[event_type]
-    for name in placeholders_in(text):
+    allowed, used = PLACEHOLDERS[event_type], set(placeholders_in(text))
+    for name in used:
         if name not in allowed:
             raise UnknownPlaceholder(f"{{{name}}} is not a placeholder of {event_type.value}", field="text",
                                      placeholder=name, allowed=sorted(allowed))
+    for name in sorted(REQUIRED.get(event_type, set()) - used):
+        raise MissingPlaceholder(f"{event_type.value} must say {{{name}}}", field="text", placeholder=name)
 
 
 def render(event_type: EventType, text: str, values: Mapping[str, str | None]) -> str:

@@ -14,7 +14,7 @@ from app.domain.base import EstateScoped
 
 class ConfirmedBy(str, Enum):
     signature = "signature"  # the owner signed on the technician's phone (or a scanned sheet)
-    code = "code"  # the owner read out the code the desk gave when confirming the appointment
+    code = "code"  # the owner read out the one-time code sent by SMS (owner_code.py); the code is not kept
     none = "none"  # a public-area repair: nobody to sign
 
 
@@ -44,7 +44,6 @@ class Voucher(EstateScoped, table=True):
     is_public_area: bool = False
     owner_confirmed_name: str = Field(default="", max_length=100)
     owner_confirmed_by: ConfirmedBy = Field(default=ConfirmedBy.none, sa_type=String(20))
-    confirmation_code: str = Field(default="", max_length=20)
     posted_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -94,5 +94,19 @@ class VoucherPosted(VoucherRead):
 
 
 class OwnerCodeRead(BaseModel):
+    """Where the order's owner code stands. Never the code: the desk sees it once, when issuing it."""
+
     work_order_id: uuid.UUID
-    code: str = Field(description="Give it to the owner when confirming the appointment; the owner reads it out to the technician")
+    status: Literal["active", "expired", "consumed", "locked"]
+    issued_at: datetime
+    expires_at: datetime
+    failed_attempts: int
+    attempts_left: int
+    locked_at: datetime | None
+    consumed_at: datetime | None
+
+
+class OwnerCodeIssued(OwnerCodeRead):
+    code: str = Field(description="Shown this once. Sent to the owner by SMS as well; the owner reads it out to the "
+                                  "technician when the work is done")
+    owners_texted: int = Field(description="How many owners of the unit the SMS goes to (0: tell the owner by phone)")

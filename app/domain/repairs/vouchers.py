@@ -1,14 +1,12 @@
 """Completion vouchers (維修憑證): posting one IS the completion of the work order.
 
 The technician posts from the field in one call: what was done, the materials, the time,
-the charge, the owner's confirmation (a signature, or the code the desk gave the owner) and
+the charge, the owner's confirmation (a signature, or the one-time code the owner got by SMS) and
 photos. The order is completed through transition.apply and its callback is scheduled in
 the same transaction; the files are written last, so a refused post leaves nothing on disk.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,12 +25,12 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.estates import Estate
 from app.domain.fees import charges as fee_charges
-from app.domain.repairs import dispatch, transition
+from app.domain.repairs import dispatch, owner_codes, transition
 from app.domain.repairs.model import ORDER_TRANSITIONS, WorkOrder, WorkOrderStatus
 from app.domain.repairs.orders import load_order, load_own_order, only_technician
 from app.domain.repairs.voucher_model import ConfirmedBy, FileKind, Voucher, VoucherFile, VoucherMaterial
 from app.domain.repairs.voucher_schemas import (
-    MAX_PHOTOS, MaterialRead, OwnerCodeRead, OwnerConfirmationIn, VoucherCreate, VoucherFileRead, VoucherPosted, VoucherRead,
+    MAX_PHOTOS, MaterialRead, OwnerConfirmationIn, VoucherCreate, VoucherFileRead, VoucherPosted, VoucherRead,
 )
 from app.domain.stock import movements as stock_movements
 
@@ -55,10 +53,6 @@ class InUnitRepairIsNotPublic(Invalid):
     title = "A repair in an owner's unit cannot be recorded as a public-area repair"
 
 
-class WrongOwnerCode(Invalid):
-    title = "The owner's confirmation code is not the one given for this order"
-
-
 class ChargeableNeedsAmount(Invalid):
     title = "A chargeable repair needs an amount above zero"
 
@@ -75,36 +69,27 @@ class PhotosWindowClosed(Conflict):
     title = "Photos can be added only within 24 hours of posting the voucher"
 
 
-# --- the owner's confirmation code ------------------------------------------------------
+# --- the owner's confirmation ---------------------------------------------------------
 
-def owner_code(order_id: uuid.UUID, secret: str) -> str:
-    """Six digits derived from the order: the desk can give it, the server can check it, nobody stores it."""
-    digest = hmac.new(secret.encode(), order_id.bytes, hashlib.sha256).digest()
-    return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
-
-
-def owner_code_matches(order_id: uuid.UUID, secret: str, code: str) -> bool:
-    return hmac.compare_digest(owner_code(order_id, secret), code)
-
-
-async def get_owner_code(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, secret: str) -> OwnerCodeRead:
-    order = await load_order(session, actor=actor, order_id=order_id)
-    return OwnerCodeRead(work_order_id=order.id, code=owner_code(order.id, secret))
-
-
-def confirmation(*, order_id: uuid.UUID, public_area: bool, given: OwnerConfirmationIn | None, signed: bool,
-                 secret: str) -> tuple[ConfirmedBy, str, str]:
-    """(how, name, code) of the owner's confirmation; an in-unit repair must have one."""
-    if given is not None and given.code is not None and not owner_code_matches(order_id, secret, given.code):
-        raise WrongOwnerCode(field="owner_confirmation.code")
+def confirmation(*, public_area: bool, given: OwnerConfirmationIn | None, signed: bool) -> tuple[ConfirmedBy, str]:
+    """(how, name) of the owner's confirmation; an in-unit repair must have one. The code itself is owner_codes.use's."""
     name = given.name if given else ""
     if given is not None and signed:
-        return ConfirmedBy.signature, name, given.code or ""
+        return ConfirmedBy.signature, name
     if given is not None and given.code is not None:
-        return ConfirmedBy.code, name, given.code
+        return ConfirmedBy.code, name
     if public_area:  # nobody's home to sign for a stairwell light
-        return (ConfirmedBy.signature if signed else ConfirmedBy.none), name, ""
+        return (ConfirmedBy.signature if signed else ConfirmedBy.none), name
     raise OwnerConfirmationRequired(field="owner_confirmation")
+
+
+async def _owner_confirms(session: AsyncSession, *, actor: Actor, order: WorkOrder, given: OwnerConfirmationIn | None,
+                          public_area: bool, signed: bool, policy: owner_codes.CodePolicy) -> tuple[ConfirmedBy, str]:
+    how, name = confirmation(public_area=public_area, given=given, signed=signed)
+    if given is not None and given.code is not None:
+        # Nothing is written before this: a wrong code commits only its own count (WrongOwnerCode.keeps_changes).
+        await owner_codes.use(session, actor=actor, order=order, code=given.code, policy=policy)
+    return how, name
 
 
 def check_charge(data: VoucherCreate) -> None:
@@ -159,7 +144,7 @@ async def _store(session: AsyncSession, rows: list[tuple[VoucherFile, bytes]], *
 
 async def post_voucher(
     session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, data: VoucherCreate, signature: files.Upload | None,
-    photos: list[files.Upload], upload_dir: Path, max_upload_bytes: int, secret: str,
+    photos: list[files.Upload], upload_dir: Path, max_upload_bytes: int, code_policy: owner_codes.CodePolicy,
 ) -> VoucherPosted:
     order = await load_own_order(session, actor=actor, order_id=order_id)
     _check_can_complete(order)
@@ -169,8 +154,8 @@ async def post_voucher(
         # Otherwise marking an owner's flat "public" would skip the owner's confirmation.
         raise InUnitRepairIsNotPublic(field="is_public_area")
     sig, checked_photos = await _check_files(signature, photos, max_bytes=max_upload_bytes)
-    how, name, code = confirmation(order_id=order.id, public_area=public, given=data.owner_confirmation,
-                                   signed=sig is not None, secret=secret)
+    how, name = await _owner_confirms(session, actor=actor, order=order, given=data.owner_confirmation, public_area=public,
+                                      signed=sig is not None, policy=code_policy)
     estate = await session.get(Estate, order.estate_id)
     assert estate is not None
     tz, now = ZoneInfo(estate.time_zone), utcnow()
@@ -179,7 +164,7 @@ async def post_voucher(
     voucher = Voucher(estate_id=order.estate_id, work_order_id=order.id, round=order.reopen_count + 1, technician_id=actor.id,
                       work_done=data.work_done, minutes_spent=data.minutes_spent, chargeable=data.chargeable,
                       amount=data.amount, is_public_area=public, owner_confirmed_name=name, owner_confirmed_by=how,
-                      confirmation_code=code, posted_at=now)
+                      posted_at=now)
     session.add(voucher)
     await session.flush()
     materials = [VoucherMaterial(estate_id=voucher.estate_id, voucher_id=voucher.id, line_no=i, item=m.item,

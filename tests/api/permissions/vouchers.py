@@ -9,11 +9,13 @@ from tests.api.permission_table import STAFF, R, only
 READ = STAFF - only(R.agency, R.finance)
 # Only the technician who did the work posts the voucher or adds photos to it.
 WORK = only(R.technician)
-# The desk gives the owner the confirmation code when it confirms the appointment.
+# The desk issues the owner's one-time code (texted to the owner) when it confirms the appointment;
+# the technician must never read it: it is the owner's sign-off on his work.
 DISPATCH = only(R.receptionist, R.night_duty, R.supervisor, R.admin)
 
 EXPECTED = {
     "POST /api/v1/work-orders/{order_id}/voucher": WORK,
+    "POST /api/v1/work-orders/{order_id}/owner-code": DISPATCH,
     "GET /api/v1/work-orders/{order_id}/owner-code": DISPATCH,
     "GET /api/v1/work-orders/{order_id}/vouchers": READ,
     "GET /api/v1/estates/{estate_id}/vouchers": READ,
