@@ -1,7 +1,7 @@
 """owner one-time code: owner_code table, hidden text of owner notifications, no code on vouchers
 
 Revision ID: 8ab389204514
-Revises: 3c1e9a7f5b20
+Revises: 6b87aaa862a5
 Create Date: 2026-12-03 12:45:00.000000
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '8ab389204514'
-down_revision: str | Sequence[str] | None = '3c1e9a7f5b20'
+down_revision: str | Sequence[str] | None = '6b87aaa862a5'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

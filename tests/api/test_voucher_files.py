@@ -87,7 +87,7 @@ class TestImagesAreDecoded:
         sc = await scene(session)
         order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.in_progress)
         for width in (10_000, 100_000):
-            r = await post(client, order, sc.tech, confirmed(order, settings), {"photos": ("b.png", images.bomb_png(width, width))})
+            r = await post(client, order, sc.tech, confirmed(), {"photos": ("b.png", images.bomb_png(width, width))})
             assert r.status_code == 422, r.text
             assert (r.json()["type"], r.json()["field"]) == ("/problems/image-too-large", "photos.0")
         await nothing_written(session, order.id, settings, status=S.in_progress)
