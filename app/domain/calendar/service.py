@@ -148,7 +148,8 @@ async def change_day(session: AsyncSession, *, actor: Actor, on: date, data: Hol
     if row is None:
         raise HolidayDayNotFound(day=on.isoformat())
     before = snapshot(row)
-    changed = HolidayDayCreate(day=on, kind=data.kind or row.kind, name=data.name or row.name)
+    # Not re-validated as input: a row copied from the library may carry an empty name.
+    changed = HolidayDayCreate.model_construct(day=on, kind=cal.DayKind(data.kind or row.kind), name=data.name or row.name)
     upload.check_year(on.year, [upload.Row(1, {"day": "day", "kind": "kind", "name": "name"}, changed)])
     row.kind, row.name, row.updated_by = changed.kind, changed.name, actor.id
     await session.flush()
