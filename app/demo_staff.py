@@ -16,6 +16,7 @@ from app.domain.attendance import rules
 from app.domain.attendance.model import AttendanceRecord, DutyAssignment, Shift
 from app.domain.auth.model import User
 from app.domain.auth.roles import Role
+from app.domain.calendar import days as calendar_days
 from app.domain.base import utcnow
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import UnitOwner
@@ -33,11 +34,13 @@ LAYOUTS = [(1, 1, 1), (2, 1, 1), (2, 2, 1), (3, 2, 1), (3, 2, 2), (4, 2, 2)]
 DESCRIPTIONS = ["南北通透，采光好", "近地铁口，拎包入住", "新装修未住人", "带车位，可短租", "家电齐全，小区安静", "楼层适中，视野开阔"]
 
 
+def _calendar_day(day: date) -> calendar_days.CalendarDay:
+    # The demo company is new: it has entered no calendar, so the libraries answer.
+    return calendar_days.resolve(day, None)
+
+
 def _workday(day: date) -> bool:
-    kind = rules.calendar_day(day).type
-    if kind == rules.DayType.unknown:
-        return day.weekday() < 6  # the office's own habit without a calendar: Monday to Saturday
-    return kind in (rules.DayType.workday, rules.DayType.adjusted_workday)
+    return _calendar_day(day).is_workday
 
 
 def _staff_of(ctx, estate: Estate) -> list[User]:  # noqa: ANN001 -- app.demo.DemoContext (import cycle)
@@ -80,7 +83,7 @@ def _roster(rng: random.Random, estate: Estate, staff: list[User], today: date) 
     """Past holidays were covered; of the coming ones the first few are, the rest still wait for the supervisor."""
     desk = [u for u in staff if {Role.receptionist.value, Role.night_duty.value, Role.supervisor.value} & set(u.roles)]
     holidays = [d for i in range(-HISTORY_DAYS, ROSTER_AHEAD_DAYS) for d in [today + timedelta(days=i)]
-                if rules.calendar_day(d).needs_duty_roster]
+                if _calendar_day(d).needs_duty_roster]
     supervisor = next((u.id for u in staff if Role.supervisor.value in u.roles), None)
     rows = []
     for n, day in enumerate(holidays):

@@ -7,9 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app import demo_staff
-from app.domain.attendance import roster, rules
+from app.domain.attendance import roster
+from app.domain.calendar import days as calendar_days
 from app.domain.attendance.model import AttendanceRecord, DutyAssignment
 from app.domain.base import utcnow
+from app.domain.registry.estates import Estate
 from app.domain.rentals.model import RentalEntrustment, RentalStatus
 
 
@@ -47,10 +49,11 @@ async def test_roster_has_covered_and_uncovered_holidays_when_the_calendar_knows
     logins = demo_logins
     today = utcnow().date()
     coming = [today + timedelta(days=i) for i in range(demo_staff.ROSTER_AHEAD_DAYS)]
-    holidays = [d for d in coming if rules.calendar_day(d).needs_duty_roster]
+    holidays = [d for d in coming if calendar_days.resolve(d, None).needs_duty_roster]
     assigned = (await session.execute(select(func.count()).select_from(DutyAssignment))).scalar_one()
     assert assigned == logins.counts.get("duty_assignments", 0)
     if len(holidays) >= 3:  # depends on the season of the run
         estate_id = (await session.execute(select(DutyAssignment.estate_id).limit(1))).scalar_one()
-        found = await roster.roster(session, estate_id=estate_id, date_from=today, date_to=today + timedelta(days=91))
+        estate = await session.get(Estate, estate_id)
+        found = await roster.roster(session, estate=estate, date_from=today, date_to=today + timedelta(days=91))
         assert found.uncovered_days and any(d.on_duty for d in found.days)

@@ -85,8 +85,9 @@ async def get_roster(
     """Who is on duty on each day, with the day's public-holiday status (調休 included).
 
     Default: 14 days from today (estate-local); at most 92 days. A public holiday with
-    nobody on duty is `uncovered`. Days of years the holiday calendar does not cover yet
-    are `unknown` and listed in `calendar_unknown_days`.
+    nobody on duty is `uncovered`. Each day says where its status comes from: the company's
+    holiday calendar (`entered`), the published schedule (`library`), or, for a year nobody
+    has entered yet, only the statutory holidays (`provisional`, listed in `provisional_days`).
     """
     return await roster.get_roster(session, actor=actor, estate_id=estate_id, date_from=date_from, date_to=date_to)
 

@@ -2,7 +2,8 @@
 from fastapi import APIRouter
 
 from app.api import (
-    attendance, attention, audit, auth, bills, callbacks, cash, complaints, desk, estates, fee_reports, fees, jobs,
+    attendance, attention, audit, auth, bills, callbacks, cash, complaints, desk, estates, fee_reports, fees, holiday_calendar,
+    jobs,
     notifications, payments, registry, rentals, repair_reports, repair_requests, roster, stock, stream, technicians,
     users, vouchers, webhooks, work_orders,
 )
@@ -27,6 +28,7 @@ ROUTERS: list[APIRouter] = [
     complaints.router,
     desk.router,
     attendance.router,
+    holiday_calendar.router,
     rentals.router,
     stock.router,
     attention.router,

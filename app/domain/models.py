@@ -6,6 +6,7 @@ from app.db import metadata
 from app.domain.audit import model as _audit  # noqa: F401
 from app.domain.auth import model as _auth  # noqa: F401
 from app.domain.attendance import model as _attendance  # noqa: F401
+from app.domain.calendar import model as _calendar  # noqa: F401
 from app.domain.callbacks import model as _callbacks  # noqa: F401
 from app.domain.complaints import model as _complaints  # noqa: F401
 from app.domain.desk import model as _desk  # noqa: F401

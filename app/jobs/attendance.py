@@ -19,9 +19,11 @@ LOOK_AHEAD_DAYS = 14
 async def duty_roster_gaps(session: AsyncSession, *, estate: Estate, period: str) -> dict[str, Any]:
     """The uncovered holidays from the period's day on; an audit entry names them when there are any."""
     first = datetime.strptime(period, "%Y-%m-%d").date()
-    found = await roster.roster(session, estate_id=estate.id, date_from=first, date_to=first + timedelta(days=LOOK_AHEAD_DAYS - 1))
+    found = await roster.roster(session, estate=estate, date_from=first, date_to=first + timedelta(days=LOOK_AHEAD_DAYS - 1))
+    # Provisional days count like entered ones (a statutory holiday is one whatever the notice
+    # adds); the count says how much of the fortnight may still change.
     summary = jsonable({"from": found.date_from, "to": found.date_to, "uncovered_days": found.uncovered_days,
-                        "calendar_unknown_days": len(found.calendar_unknown_days)})
+                        "provisional_days": len(found.provisional_days)})
     if found.uncovered_days:
         await audit.record(session, actor=system_actor("job:duty_roster_gaps"), action="duty_roster.uncovered",
                            entity="estate", entity_id=estate.id, estate_id=estate.id, after=summary)

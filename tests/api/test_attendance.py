@@ -242,15 +242,17 @@ class TestReading:
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["workdays"] == 19  # May 2026: Labour Day 1-5 off, Saturday 9 worked
+        assert body["calendar_source"] == "library"
         people = {p["full_name"]: p for p in body["people"]}
         assert {k: people["李娜"][k] for k in ("shifts", "late", "late_minutes", "left_early", "early_minutes", "not_signed_out")} == \
             {"shifts": 2, "late": 1, "late_minutes": 20, "left_early": 1, "early_minutes": 30, "not_signed_out": 0}
         assert (people["張師傅"]["shifts"], people["張師傅"]["late"], people["張師傅"]["not_signed_out"]) == (2, 0, 1)
 
-    async def test_summary_of_an_uncovered_year_has_no_workdays(self, client, session):
+    async def test_summary_of_a_year_nobody_entered_counts_the_statutory_days(self, client, session):
         w = await world(session)
         r = await client.get(f"{API}/estates/{w.estate.id}/attendance/summary?month=2098-05", headers=w.supervisor.headers)
-        assert r.status_code == 200 and r.json()["workdays"] is None
+        # May 2098: 21 weekdays less Labour Day's 1 May (a Thursday); 2 May is a Friday, also statutory.
+        assert r.status_code == 200 and (r.json()["workdays"], r.json()["calendar_source"]) == (20, "provisional")
 
     async def test_mine_lists_only_my_own(self, client, session, clock):
         w = await world(session)

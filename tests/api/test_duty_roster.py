@@ -96,7 +96,7 @@ class TestRoster:
         assert days["2026-09-28"]["day_type"] == "workday" and days["2026-09-28"]["uncovered"] is False
         # Golden Week 1-7 October 2026: the 3rd to the 7th nobody covers.
         assert body["uncovered_days"] == [f"2026-10-0{d}" for d in range(3, 8)]
-        assert body["calendar_unknown_days"] == []
+        assert body["provisional_days"] == [] and {d["calendar_source"] for d in body["days"]} == {"library"}
 
     async def test_adjusted_sunday_is_a_workday_not_uncovered(self, client, session):
         estate, _, supervisor, _, _ = await world(session)
@@ -105,12 +105,13 @@ class TestRoster:
         assert [d["day_type"] for d in days] == ["holiday", "holiday", "holiday", "adjusted_workday"]
         assert r.json()["uncovered_days"] == ["2026-01-01", "2026-01-02", "2026-01-03"]
 
-    async def test_years_the_calendar_does_not_cover_are_flagged(self, client, session):
+    async def test_years_nobody_entered_are_provisional_statutory_days(self, client, session):
         estate, _, supervisor, _, _ = await world(session)
-        r = await client.get(roster_url(estate, "date_from=2098-10-01&date_to=2098-10-03"), headers=supervisor.headers)
+        r = await client.get(roster_url(estate, "date_from=2098-10-01&date_to=2098-10-04"), headers=supervisor.headers)
         assert r.status_code == 200
-        assert r.json()["calendar_unknown_days"] == ["2098-10-01", "2098-10-02", "2098-10-03"]
-        assert {d["day_type"] for d in r.json()["days"]} == {"unknown"}
+        assert r.json()["provisional_days"] == ["2098-10-01", "2098-10-02", "2098-10-03", "2098-10-04"]
+        assert [(d["day_type"], d["holiday_name"]) for d in r.json()["days"]] == [("holiday", "國慶節")] * 3 + [("weekend", None)]
+        assert r.json()["uncovered_days"] == ["2098-10-01", "2098-10-02", "2098-10-03"]
 
     async def test_put_replaces_and_delete_removes_audited(self, client, session):
         estate, _, supervisor, desk, tech = await world(session)
@@ -150,5 +151,6 @@ class TestGapsJob:
         estate, *_ = await world(session)
         assert JOBS["duty_roster_gaps"].cron == "0 9 * * *"
         [run] = await run_job(app.state.sessionmaker, "duty_roster_gaps", estate_id=estate.id, period="2098-12-28")
-        # Years beyond the calendar's data are flagged as unknown, not an error.
-        assert run.status == "succeeded" and run.summary["calendar_unknown_days"] == 14
+        # Years nobody entered are answered provisionally: the statutory days, no error.
+        assert run.status == "succeeded" and run.summary["provisional_days"] == 14
+        assert run.summary["uncovered_days"] == ["2099-01-01"]

@@ -1,4 +1,4 @@
-"""The pure rules: shift times, lateness, early leave, the public-holiday calendar, the entrustment table."""
+"""The pure rules: shift times, lateness, early leave, the entrustment table."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -9,7 +9,7 @@ import pytest
 
 from app.domain.attendance import rules
 from app.domain.attendance.model import AttendanceRecord, AttendanceStatus, Shift
-from app.domain.attendance.rules import DayType, OfficeHours
+from app.domain.attendance.rules import OfficeHours
 from app.domain.errors import IllegalTransition
 from app.domain.rentals.model import ReasonRequired, RentalEntrustment, RentalStatus
 
@@ -83,32 +83,6 @@ class TestSignOut:
         with pytest.raises(IllegalTransition):
             row.sign_out(at=at(18, 5))
         assert row.allowed_actions() == []
-
-
-class TestCalendar:
-    def test_national_day_is_a_holiday(self):
-        day = rules.calendar_day(date(2026, 10, 1))
-        assert (day.type, day.holiday_name, day.needs_duty_roster) == (DayType.holiday, "國慶節", True)
-
-    def test_weekend_inside_a_holiday_is_the_holiday(self):
-        assert rules.calendar_day(date(2026, 10, 3)).type == DayType.holiday  # a Saturday of the Golden Week
-
-    def test_sunday_worked_in_exchange_is_an_adjusted_workday(self):
-        day = rules.calendar_day(date(2026, 1, 4))  # Sunday, worked for New Year's Day
-        assert day.day.weekday() == 6
-        assert (day.type, day.holiday_name, day.needs_duty_roster) == (DayType.adjusted_workday, "元旦", False)
-
-    def test_ordinary_days(self):
-        assert rules.calendar_day(DAY).type == DayType.workday
-        assert rules.calendar_day(date(2026, 5, 16)).type == DayType.weekend
-
-    def test_a_year_the_library_does_not_cover_is_unknown_not_an_error(self):
-        assert rules.calendar_day(date(2099, 10, 1)).type == DayType.unknown
-        assert rules.workdays(date(2099, 1, 1), date(2099, 1, 31)) is None
-
-    def test_workdays_of_october_2026(self):
-        # 31 days: National Day 1-7 off, six weekend days off, Saturday 10-10 worked.
-        assert rules.workdays(date(2026, 10, 1), date(2026, 10, 31)) == 18
 
 
 def _entrustment() -> RentalEntrustment:

@@ -7,7 +7,7 @@ for an 8:00 morning) is late; a sign-out before the shift closes is early leave.
     signed_in --sign_out--> signed_out
 
 The duty roster says who is on duty at which estate on which day; the days' holiday status
-comes from `chinese_calendar` (see rules.py), not from the table.
+comes from the company's holiday calendar (app/domain/calendar), not from the table.
 """
 from __future__ import annotations
 

@@ -14,8 +14,11 @@ from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
+from app.domain.calendar import service as calendar_service
+from app.domain.calendar.days import CalendarDay, Source
 from app.domain.errors import Invalid, NotFound
 from app.domain.registry import service as registry_service
+from app.domain.registry.estates import Estate
 
 MAX_RANGE_DAYS = 92  # a quarter: the holidays of the season ahead
 
@@ -52,20 +55,20 @@ async def _assignments(session: AsyncSession, estate_id: uuid.UUID, date_from: d
     return out
 
 
-def _day_read(day: date, on_duty: list[OnDuty]) -> DutyDayRead:
-    cal = rules.calendar_day(day)
-    return DutyDayRead(day=day, day_type=cal.type, holiday_name=cal.holiday_name, on_duty=on_duty,
-                       uncovered=cal.needs_duty_roster and not on_duty)
+def _day_read(cal: CalendarDay, on_duty: list[OnDuty]) -> DutyDayRead:
+    return DutyDayRead(day=cal.day, day_type=cal.type, holiday_name=cal.holiday_name, calendar_source=cal.source,
+                       on_duty=on_duty, uncovered=cal.needs_duty_roster and not on_duty)
 
 
-async def roster(session: AsyncSession, *, estate_id: uuid.UUID, date_from: date, date_to: date) -> DutyRosterRead:
+async def roster(session: AsyncSession, *, estate: Estate, date_from: date, date_to: date) -> DutyRosterRead:
     """Every day of the range with its calendar status and who is on duty (no permission check: jobs use it too)."""
     _check_range(date_from, date_to)
-    by_day = await _assignments(session, estate_id, date_from, date_to)
-    days = [_day_read(d, by_day.get(d, [])) for d in (date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1))]
-    return DutyRosterRead(estate_id=estate_id, date_from=date_from, date_to=date_to, days=days,
+    by_day = await _assignments(session, estate.id, date_from, date_to)
+    calendar = await calendar_service.days(session, company_id=estate.company_id, first=date_from, last=date_to)
+    days = [_day_read(cal, by_day.get(cal.day, [])) for cal in calendar]
+    return DutyRosterRead(estate_id=estate.id, date_from=date_from, date_to=date_to, days=days,
                           uncovered_days=[d.day for d in days if d.uncovered],
-                          calendar_unknown_days=[d.day for d in days if d.day_type == rules.DayType.unknown])
+                          provisional_days=[d.day for d in days if d.calendar_source == Source.provisional])
 
 
 async def get_roster(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, date_from: date | None,
@@ -73,7 +76,7 @@ async def get_roster(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUI
     estate = await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
     date_from = date_from or (now or utcnow()).astimezone(rules.zone(estate.time_zone)).date()
     date_to = date_to or date_from + timedelta(days=13)
-    return await roster(session, estate_id=estate_id, date_from=date_from, date_to=date_to)
+    return await roster(session, estate=estate, date_from=date_from, date_to=date_to)
 
 
 async def _check_staff(session: AsyncSession, *, estate_id: uuid.UUID, user_ids: list[uuid.UUID]) -> None:
@@ -91,7 +94,7 @@ async def _check_staff(session: AsyncSession, *, estate_id: uuid.UUID, user_ids:
 
 async def put_day(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, day: date, data: DutyDayIn) -> DutyDayRead:
     """Replace the day's roster with the given people; each change is audited."""
-    await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
+    estate = await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
     wanted = {a.user_id: a.note for a in data.assignments}
     await _check_staff(session, estate_id=estate_id, user_ids=[a.user_id for a in data.assignments])
     current = (await session.execute(select(DutyAssignment).where(
@@ -114,7 +117,8 @@ async def put_day(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, 
             await audit.record(session, actor=actor, action="duty_roster.assign", entity="duty_assignment", entity_id=row.id,
                                estate_id=estate_id, after=snapshot(row))
     await session.flush()
-    return _day_read(day, (await _assignments(session, estate_id, day, day)).get(day, []))
+    cal = await calendar_service.day(session, company_id=estate.company_id, on=day)
+    return _day_read(cal, (await _assignments(session, estate_id, day, day)).get(day, []))
 
 
 async def _remove(session: AsyncSession, *, actor: Actor, row: DutyAssignment) -> None:

@@ -1,12 +1,9 @@
-"""The pure rules of attendance and the duty roster: shift times, lateness, the calendar's days."""
+"""The pure rules of attendance and the duty roster: shift times, lateness (the calendar is app/domain/calendar)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import chinese_calendar
 
 from app.domain.attendance.model import Shift
 from app.domain.errors import Invalid
@@ -83,54 +80,3 @@ def minutes_late(times: ShiftTimes, signed_in_at: datetime) -> int:
     """Whole minutes after the deadline, counting a started minute: 7:50:30 is 1 minute late."""
     late = (signed_in_at - times.due_by).total_seconds()
     return 0 if late <= 0 else int(-(-late // 60))
-
-
-# --- the calendar ---------------------------------------------------------------------------
-
-class DayType(str, Enum):
-    workday = "workday"
-    weekend = "weekend"
-    holiday = "holiday"  # a public holiday (法定節假日 and the days taken off around it)
-    adjusted_workday = "adjusted_workday"  # a weekend day worked in exchange (調休上班)
-    unknown = "unknown"  # a year the calendar library has no data for
-
-
-@dataclass(frozen=True)
-class CalendarDay:
-    day: date
-    type: DayType
-    holiday_name: str | None = None
-
-    @property
-    def needs_duty_roster(self) -> bool:
-        # The office closes on public holidays; someone must be rostered (§5.1).
-        return self.type == DayType.holiday
-
-
-def calendar_day(day: date) -> CalendarDay:
-    """The day's status from chinese_calendar; `unknown` outside the years it covers, never an error."""
-    try:
-        on_holiday, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
-        return CalendarDay(day, DayType.unknown)
-    weekend = day.weekday() >= 5
-    if on_holiday and name is not None:
-        return CalendarDay(day, DayType.holiday, _HOLIDAY_NAMES.get(name, name))
-    if on_holiday:
-        return CalendarDay(day, DayType.weekend)
-    return CalendarDay(day, DayType.adjusted_workday if weekend else DayType.workday, _HOLIDAY_NAMES.get(name) if name else None)
-
-
-def workdays(first: date, last: date) -> int | None:
-    """Working days in [first, last] per the calendar; None when a year is not covered."""
-    days = [calendar_day(first + timedelta(days=i)) for i in range((last - first).days + 1)]
-    if any(d.type == DayType.unknown for d in days):
-        return None
-    return sum(d.type in (DayType.workday, DayType.adjusted_workday) for d in days)
-
-
-_HOLIDAY_NAMES = {
-    "New Year's Day": "元旦", "Spring Festival": "春節", "Tomb-sweeping Day": "清明節", "Labour Day": "勞動節",
-    "Dragon Boat Festival": "端午節", "National Day": "國慶節", "Mid-autumn Festival": "中秋節",
-    "Anti-Fascist 70th Day": "抗戰勝利70周年紀念日",
-}

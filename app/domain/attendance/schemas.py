@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.attendance.model import AttendanceStatus, Shift
-from app.domain.attendance.rules import DayType
+from app.domain.calendar.days import DayType, Source
 from app.domain.types import no_nul as _no_nul
 
 _Strict = ConfigDict(extra="forbid")
@@ -16,7 +16,7 @@ _Strict = ConfigDict(extra="forbid")
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_nul)]
 MONTH_PATTERN = r"^(20\d{2})-(0[1-9]|1[0-2])$"
-# Dates the API takes: the calendar library covers 2004 on; beyond is flagged `unknown`.
+# Dates the API takes; years nobody has entered or published are answered provisionally.
 Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
 
 
@@ -67,8 +67,9 @@ class AttendanceSummary(BaseModel):
 class MonthSummary(BaseModel):
     estate_id: uuid.UUID
     month: str
-    workdays: int | None = Field(description="Working days of the month by the public-holiday calendar; "
-                                             "null when the calendar does not cover the year")
+    workdays: int = Field(description="Working days of the month by the company's holiday calendar (調休 included)")
+    calendar_source: Source = Field(description="Where the month's calendar comes from: entered, library, or provisional "
+                                                "(only the statutory days, no 調休: the count may change once the year is entered)")
     people: list[AttendanceSummary]
 
 
@@ -95,6 +96,7 @@ class DutyDayRead(BaseModel):
     day: date
     day_type: DayType
     holiday_name: str | None = Field(description="The public holiday (or the one an adjusted workday is worked for)")
+    calendar_source: Source = Field(description="entered (the company's calendar), library, or provisional (statutory days only)")
     on_duty: list[OnDuty]
     uncovered: bool = Field(description="A public holiday with nobody on duty")
 
@@ -105,4 +107,5 @@ class DutyRosterRead(BaseModel):
     date_to: date
     days: list[DutyDayRead]
     uncovered_days: list[date]
-    calendar_unknown_days: list[date] = Field(description="Days of years the holiday calendar does not cover yet")
+    provisional_days: list[date] = Field(description="Days of years whose schedule is not entered yet: only the statutory "
+                                                     "holidays are known, 調休 not")

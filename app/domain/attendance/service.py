@@ -19,6 +19,7 @@ from app.domain.audit import service as audit
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
+from app.domain.calendar import service as calendar_service
 from app.domain.errors import AlreadyExists, Conflict, Forbidden
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
@@ -152,7 +153,7 @@ async def list_estate(
 
 async def month_summary(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, month: str) -> MonthSummary:
     """Per person: shifts signed, late and early counts and minutes, shifts never signed out; one query."""
-    await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
+    estate = await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
     first, last = month_bounds(month)
     r = AttendanceRecord
 
@@ -170,4 +171,6 @@ async def month_summary(session: AsyncSession, *, actor: Actor, estate_id: uuid.
         .group_by(r.user_id, User.full_name).order_by(User.full_name, r.user_id)
     )
     people = [AttendanceSummary.model_validate(row, from_attributes=True) for row in (await session.execute(stmt)).all()]
-    return MonthSummary(estate_id=estate_id, month=month, workdays=rules.workdays(first, last), people=people)
+    calendar = await calendar_service.days(session, company_id=estate.company_id, first=first, last=last)
+    return MonthSummary(estate_id=estate_id, month=month, workdays=sum(d.is_workday for d in calendar),
+                        calendar_source=calendar[0].source, people=people)

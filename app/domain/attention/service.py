@@ -12,13 +12,14 @@ from app.domain.attention.rules import RULES as REPAIR_AND_CASH_RULES
 from app.domain.attention.rules import Context
 from app.domain.attention.schemas import AttentionItem, AttentionQueue, Urgency, WallBoard
 from app.domain.auth.principal import Actor
+from app.domain.calendar import attention as calendar_attention
 from app.domain.base import utcnow
 from app.domain.registry.estates import Estate
 from app.domain.registry.service import check_estate
 from app.domain.stock import attention as stock_attention
 
 _ORDER = {Urgency.overdue: 0, Urgency.due_soon: 1, Urgency.later: 2}
-RULES = [*REPAIR_AND_CASH_RULES, *desk_rules.RULES, *stock_attention.RULES]
+RULES = [*REPAIR_AND_CASH_RULES, *desk_rules.RULES, *stock_attention.RULES, *calendar_attention.RULES]
 
 
 async def queue(session: AsyncSession, *, actor: Actor, now: datetime | None = None) -> AttentionQueue:

@@ -64,6 +64,7 @@ class Perm(str, Enum):
     attendance_read = "attendance:read"  # everyone's attendance, not just one's own
     duty_roster_read = "duty_roster:read"
     duty_roster_manage = "duty_roster:manage"
+    holiday_calendar_manage = "holiday_calendar:manage"  # the company's statutory holidays and 調休 days
     rentals_read = "rentals:read"
     rentals_write = "rentals:write"
     stock_read = "stock:read"
@@ -138,6 +139,8 @@ GRANTS: dict[Perm, set[Role]] = {
     Perm.attendance_read: {R.supervisor, R.cs_director, R.admin},
     Perm.duty_roster_read: _ALL,
     Perm.duty_roster_manage: {R.supervisor, R.admin},
+    # The State Council's schedule is entered once for the whole company, by its administrator.
+    Perm.holiday_calendar_manage: {R.admin},
     # Rental entrustments are the agency desk's; the front desk takes them in from owners.
     Perm.rentals_read: {R.agency, R.receptionist, R.supervisor, R.cs_director, R.admin},
     Perm.rentals_write: {R.agency, R.receptionist, R.supervisor, R.admin},
