@@ -1,7 +1,7 @@
 """holiday calendar: the company's statutory holidays and adjusted working days by date
 
 Revision ID: 49809337b1c0
-Revises: 3c1e9a7f5b20
+Revises: 8ab389204514
 Create Date: 2026-12-03 12:28:51.666162
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '49809337b1c0'
-down_revision: str | Sequence[str] | None = '3c1e9a7f5b20'
+down_revision: str | Sequence[str] | None = '8ab389204514'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
