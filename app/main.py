@@ -19,6 +19,7 @@ from app.api import errors, openapi_links, routes
 from app.api.middleware import BodySizeLimit, RequestContext
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url
+from app.domain import models as _models  # noqa: F401 - every table, and the session guards
 
 log = logging.getLogger("propdesk")
 
