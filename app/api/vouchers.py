@@ -66,7 +66,7 @@ async def post_voucher(
         session, actor=actor, order_id=order_id, data=voucher,
         signature=await _read(signature, limit) if signature is not None else None,
         photos=[await _read(p, limit) for p in photos or []],
-        upload_dir=settings.upload_dir, max_upload_bytes=limit, secret=settings.secret)
+        upload_dir=settings.upload_dir, max_upload_bytes=limit, secret=settings.signing_secret)
 
 
 @router.get("/work-orders/{order_id}/owner-code", response_model=OwnerCodeRead, responses=problems(WorkOrderNotFound))
@@ -75,7 +75,7 @@ async def get_owner_code(order_id: uuid.UUID, actor: Desk, session: SessionDep, 
 
     On completion the owner reads it out to the technician instead of signing.
     """
-    return await service.get_owner_code(session, actor=actor, order_id=order_id, secret=settings.secret)
+    return await service.get_owner_code(session, actor=actor, order_id=order_id, secret=settings.signing_secret)
 
 
 @router.get("/work-orders/{order_id}/vouchers", response_model=Page[VoucherRead], responses=problems(WorkOrderNotFound, UnknownSortKey))
