@@ -54,10 +54,11 @@ CreditCode = Annotated[str, AfterValidator(check_credit_code),
                        Field(min_length=18, max_length=40, examples=["91350100M000100Y43"],
                              description="统一社会信用代码, 18 characters; the last is checked (GB 32100-2015)")]
 Address = text(200)
+LegalName = text(200)
 
 
 class CompanyCreate(BaseModel):
-    legal_name: Annotated[str, text(200)] = Field(description="As registered; printed on receipts and notices")
+    legal_name: LegalName = Field(description="As registered; printed on receipts and notices")
     name: Name = Field(description="The short name the office goes by")
     address: Address
     phone: PhoneText
@@ -65,7 +66,7 @@ class CompanyCreate(BaseModel):
 
 
 class CompanyUpdate(Patch):
-    legal_name: Annotated[str, text(200)] | None = None
+    legal_name: LegalName | None = None
     name: Name | None = None
     address: Address | None = None
     phone: PhoneText | None = None

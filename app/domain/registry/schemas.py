@@ -97,7 +97,7 @@ class EstateUpdate(Patch):
 
 
 class EstateClose(BaseModel):
-    reason: Annotated[str, _text(500)] = Field(description="Why the office stops managing the estate (kept in the audit trail)")
+    reason: _text(500) = Field(description="Why the office stops managing the estate (kept in the audit trail)")
 
 
 class EstateRead(OfficeHours):
