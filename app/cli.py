@@ -21,9 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import cli_init
 from app.config import InsecureSecret, Settings, ensure_secret, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url, session_scope, stop_embedded
-# Every table, once: a command that touches only users must still know the company table its
-# foreign key names (and the closed-estate guard must be listening).
-from app.domain import models as _models  # noqa: F401
 from app.domain.auth.roles import Role
 from app.domain.errors import DomainError
 
@@ -85,6 +82,10 @@ def _settings() -> Settings:
 
 @asynccontextmanager
 async def _database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    # Every table, on every path to the database: a command that loads only users must still
+    # know the company table user.company_id names, and the closed-estate guard must listen.
+    from app.domain import models  # noqa: F401
+
     url = await resolve_database_url(settings.database_url, settings.data_dir)
     engine = make_engine(url, pool_size=2)
     try:
