@@ -18,6 +18,8 @@ from tests import db
 from tests.faults.procs import PROPDESK, ROOT, environment
 
 API = "/api/v1"
+pytestmark = pytest.mark.timeout(400)  # propdesk init is a real process: slow on a busy machine
+
 ADMIN_PW = "Correct-Horse-Battery-42"
 DESK_PW = "Staple-Orbit-Lantern-77"
 INIT = ["--legal-name", "新乡市祥瑞物业服务有限公司", "--short-name", "祥瑞物業", "--address", "河南省新乡市红旗区平原路 88 号",

@@ -17,7 +17,7 @@ from app.domain.registry.model import Building, Unit
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.voucher_model import Voucher, VoucherFile, VoucherMaterial
 from app.domain.repairs.vouchers import owner_code, owner_code_matches
-from tests.factories import Staff, make_staff
+from tests.factories import TEST_SECRET, Staff, make_staff
 from tests.registry_factories import count_rows, make_building, make_unit, two_estates
 from tests.repairs_factories import make_order
 
@@ -103,7 +103,7 @@ class TestPostVoucherPermissions:
         order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.in_progress)
         someone = await make_staff(session, estates=[sc.estate], roles=[Role.technician])
         outsider = await make_staff(session, estates=[sc.other], roles=[Role.technician])
-        code = owner_code(order.id, settings.secret)
+        code = owner_code(order.id, settings.signing_secret)
         for staff in (someone, outsider):
             r = await post(client, order, staff, body(owner_confirmation={"name": "王建國", "code": code}), {"photos": ("a.jpg", JPEG)})
             assert r.status_code == 404, r.text
@@ -163,7 +163,7 @@ class TestPostVoucher:
     async def test_wrong_code_422_nothing_written(self, client, session, settings):
         sc = await scene(session)
         order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.dispatched)
-        wrong = f"{(int(owner_code(order.id, settings.secret)) + 1) % 1_000_000:06d}"
+        wrong = f"{(int(owner_code(order.id, settings.signing_secret)) + 1) % 1_000_000:06d}"
         r = await post(client, order, sc.tech, body(owner_confirmation={"name": "王建國", "code": wrong}), {"photos": ("a.jpg", JPEG)})
         assert r.status_code == 422 and r.json()["type"] == "/problems/wrong-owner-code", r.text
         await nothing_written(session, order.id, settings, status=S.dispatched)
@@ -206,7 +206,7 @@ class TestPostVoucher:
     async def test_bad_input_422_nothing_written(self, client, session, settings):
         sc = await scene(session)
         order = await make_order(session, estate=sc.estate, unit=sc.unit, technician=sc.tech.user, status=S.dispatched)
-        ok = {"name": "王建國", "code": owner_code(order.id, settings.secret)}
+        ok = {"name": "王建國", "code": owner_code(order.id, settings.signing_secret)}
         bad = [
             body(minutes_spent=1441), body(minutes_spent=-1), body(amount="-1"), body(amount="1.005"), body(amount="NaN"),
             body(chargeable=True, amount="0"), body(chargeable=False, amount="5"), body(work_done=""), body(work_done="x\x00"),
@@ -238,7 +238,7 @@ class TestOwnerCodeEndpoint:
         assert (await client.get(url, headers=outsider.headers)).status_code == 404
         assert (await client.get(f"{API}/work-orders/{uuid.uuid4()}/owner-code", headers=sc.desk.headers)).status_code == 404
         r = await client.get(url, headers=sc.desk.headers)
-        assert r.json() == {"work_order_id": str(order.id), "code": owner_code(order.id, settings.secret)}
+        assert r.json() == {"work_order_id": str(order.id), "code": owner_code(order.id, settings.signing_secret)}
 
 
 async def posted(client, session, sc: Scene, **kw):  # noqa: ANN001, ANN003, ANN201
@@ -246,7 +246,7 @@ async def posted(client, session, sc: Scene, **kw):  # noqa: ANN001, ANN003, ANN
     order = await make_order(session, estate=sc.estate, unit=kw.pop("unit", sc.unit), technician=kw.pop("tech", sc.tech).user,
                              status=S.in_progress, is_public_area=kw.pop("public", None))
     tech = kw.pop("as_tech", sc.tech)
-    r = await post(client, order, tech, body(owner_confirmation={"name": "王建國", "code": owner_code(order.id, "change-me-in-production")}, **kw),
+    r = await post(client, order, tech, body(owner_confirmation={"name": "王建國", "code": owner_code(order.id, TEST_SECRET)}, **kw),
                    {"photos": ("a.jpg", JPEG)})
     assert r.status_code == 201, r.text
     return order, r.json()
