@@ -1,4 +1,4 @@
-"""The propdesk command: serve the API, migrate, load the demo, manage users, run jobs."""
+"""The propdesk command: serve the API, migrate, set up an office or load the demo, manage users, run jobs."""
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import Settings, get_settings
+from app import cli_init
+from app.config import InsecureSecret, Settings, ensure_secret, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url, session_scope, stop_embedded
 from app.domain.auth.roles import Role
 from app.domain.errors import DomainError
@@ -33,6 +34,7 @@ user_cli = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 jobs_cli = typer.Typer(help="The office's scheduled jobs.", no_args_is_help=True)
 cli.add_typer(user_cli, name="user")
 cli.add_typer(jobs_cli, name="jobs")
+cli.command("init")(cli_init.init)
 
 
 @cli.callback()
@@ -82,6 +84,10 @@ def _settings() -> Settings:
 
 @asynccontextmanager
 async def _database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    # Every table, on every path to the database: a command that loads only users must still
+    # know the company table user.company_id names, and the closed-estate guard must listen.
+    from app.domain import models  # noqa: F401
+
     url = await resolve_database_url(settings.database_url, settings.data_dir)
     engine = make_engine(url, pool_size=2)
     try:
@@ -133,6 +139,13 @@ async def _prepare(settings: Settings) -> str:
     return await resolve_database_url(settings.database_url, settings.data_dir)
 
 
+def _check_secret(settings: Settings, *, demo: bool) -> None:
+    try:
+        ensure_secret(settings, demo=demo)
+    except (InsecureSecret, OSError) as exc:
+        _fail(str(exc))
+
+
 def _migrate(url: str, revision: str = "head") -> None:
     from app import migrations
 
@@ -163,6 +176,7 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    _check_secret(settings, demo=demo)
     embedded = not settings.database_url
     url = _run(_prepare(settings))
     # Workers are separate processes: they find the same server through the environment.
@@ -221,12 +235,15 @@ async def _scheduler(settings: Settings) -> None:
 
 
 @cli.command()
-def scheduler() -> None:
+def scheduler(
+    demo: bool = typer.Option(False, "--demo", help="Accept the published example secret (a demo installation)."),
+) -> None:
     """Run only the job clock (when the API runs with --no-scheduler elsewhere)."""
     from app import logging as app_logging
 
     settings = _settings()
     app_logging.configure(json_logs=settings.log_json)
+    _check_secret(settings, demo=demo)
     try:
         _run(_scheduler(settings))
     finally:

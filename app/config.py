@@ -1,4 +1,7 @@
 """Settings, from PROPDESK_* environment variables or a .env file."""
+import logging
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -15,7 +18,9 @@ class Settings(BaseSettings):
         default="", validation_alias=AliasChoices("PROPDESK_DATABASE_URL", "DATABASE_URL")
     )
     data_dir: Path = Path("./data")
-    secret: str = "change-me-in-production"
+    # Signs what the office hands out (owner confirmation codes). Empty: generated once into
+    # data_dir/secret.key; read it only through signing_secret.
+    secret: str = ""
     default_time_zone: str = "Asia/Shanghai"
     token_lifetime_minutes: int = 12 * 60
     idempotency_retention_hours: int = 48
@@ -69,6 +74,63 @@ class Settings(BaseSettings):
     @property
     def upload_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def secret_file(self) -> Path:
+        return self.data_dir / SECRET_FILE
+
+    @property
+    def signing_secret(self) -> str:
+        """The secret everything that signs uses: PROPDESK_SECRET, or the data directory's own."""
+        return self.secret or _stored_secret(self.secret_file.resolve())[0]
+
+
+# The value older releases and copied .env files carry: public, so never a real secret.
+KNOWN_DEFAULT_SECRET = "change-me-in-production"
+SECRET_FILE = "secret.key"
+log = logging.getLogger("propdesk.config")
+
+
+class InsecureSecret(Exception):
+    """PROPDESK_SECRET is the published example value."""
+
+
+@lru_cache
+def _stored_secret(path: Path) -> tuple[str, bool]:
+    """The secret in `path`, made there first if missing (mode 0600); True when made now."""
+    if path.exists():
+        return path.read_text().strip(), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, (secrets.token_urlsafe(48) + "\n").encode())
+    finally:
+        os.close(fd)
+    try:
+        # A hard link appears whole or not at all: two processes starting at once agree on one secret.
+        os.link(draft, path)
+        made = True
+    except FileExistsError:
+        made = False
+    finally:
+        draft.unlink()
+    return path.read_text().strip(), made
+
+
+def ensure_secret(settings: Settings, *, demo: bool = False) -> None:
+    """Before serving: refuse the published default, or make sure the generated secret exists."""
+    if settings.secret == KNOWN_DEFAULT_SECRET and not demo:
+        raise InsecureSecret(
+            f"PROPDESK_SECRET is the published example {KNOWN_DEFAULT_SECRET!r}; unset it (a secret is then "
+            f"generated into {settings.secret_file}) or set a long random value")
+    if settings.secret:
+        return
+    _, made = _stored_secret(settings.secret_file.resolve())
+    if made:
+        log.warning("generated a signing secret in %s (mode 0600); keep it with the data directory's backups",
+                    settings.secret_file)
 
 
 @lru_cache

@@ -105,7 +105,8 @@ async def has_company(session: AsyncSession) -> bool:
 
 
 async def _company_and_estates(ctx: DemoContext) -> None:
-    ctx.company = Company(name="祥瑞物業")
+    ctx.company = Company(name="祥瑞物業", legal_name="新乡市祥瑞物业服务有限公司", address="河南省新乡市红旗区平原路 88 号",
+                          phone="0373-5551234", credit_code="91410700MA3X4B2K1P")
     ctx.session.add(ctx.company)
     await ctx.session.flush()
     ctx.estates = [

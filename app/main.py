@@ -19,8 +19,9 @@ from app.api import errors, openapi_links, routes
 from app.api.middleware import BodySizeLimit, RequestContext
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url
-from app.domain.events.stream import StreamSlots
+from app.domain import models as _models  # noqa: F401 - every table, and the session guards
 from app.domain.auth import secrets
+from app.domain.events.stream import StreamSlots
 
 log = logging.getLogger("propdesk")
 

@@ -11,6 +11,7 @@ from app.db import with_database
 from app.demo import DemoLogins, load_demo
 from app.main import create_app
 from tests import db
+from tests.factories import TEST_SECRET
 from tests.upgrade_demo import upgraded_demo_template
 
 
@@ -108,7 +109,8 @@ def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
     # Streams end at once here: a test (or schemathesis) reading /stream must not wait minutes.
     # Sweeps of bad input call one report many times a minute: the limiter counts, but higher up
     # (tests/api/test_rate_limit.py tests the real limits).
-    return Settings(database_url=database_url, data_dir=tmp_path, scheduler_enabled=False, log_json=False,
+    # An explicit secret, so tests can compute what is signed; the generated one: tests/test_secret.py.
+    return Settings(database_url=database_url, data_dir=tmp_path, secret=TEST_SECRET, scheduler_enabled=False, log_json=False,
                     stream_max_seconds=0.2, stream_poll_seconds=0.05, report_rate_per_minute=1000)
 
 

@@ -17,6 +17,7 @@ from app.domain.registry.estates import Company, Estate
 _seq = itertools.count(1)
 # Hashing with argon2 costs ~50 ms; tests share one hash of this password.
 PASSWORD = "correct-horse-battery"
+TEST_SECRET = "propdesk-test-signing-secret-4f1c9a"
 _PASSWORD_HASH = secrets.hash_password(PASSWORD)
 
 

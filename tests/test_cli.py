@@ -251,3 +251,27 @@ def test_dockerfile():
     assert lines[-1] == 'CMD ["propdesk", "serve", "--host", "0.0.0.0", "--port", "8000"]'
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".test-data", "data", ".git"} <= set(ignored)
+
+
+# --- init, in-process: its refusals and the prompted password (the process run: test_cli_processes.py)
+
+STRONG = "Correct-Horse-Battery-42"
+OFFICE = ["--legal-name", "新乡市祥瑞物业服务有限公司", "--short-name", "祥瑞物業", "--address", "河南省新乡市平原路 88 号",
+          "--phone", "0373-5551234", "--credit-code", "91410700MA3X4B2K1P", "--estate-name", "淇水春天",
+          "--office-name", "淇水春天管理處", "--estate-code", "QS", "--admin-full-name", "王经理"]
+
+
+def test_init_refusals_and_password_typed_twice(empty_database):  # noqa: ANN001
+    no_code = invoke("init", *OFFICE[:14], *OFFICE[16:], "--password-stdin", input=STRONG)
+    assert no_code.exit_code == 2 and "--estate-code" in no_code.output
+    bad_code = [*OFFICE[:9], "91410700MA3X4B2K1Q", *OFFICE[10:]]
+    assert_friendly(invoke("init", *bad_code, "--password-stdin", input=STRONG), "check character of 91410700MA3X4B2K1 is P")
+    assert_friendly(invoke("init", *OFFICE[:15], "", *OFFICE[16:], "--password-stdin", input=STRONG), "code")
+    assert_friendly(invoke("init", *OFFICE, "--password-stdin", input="short\n"), "password")
+    # Nothing was written, so the next run is still a first run.
+    mismatch = invoke("init", *OFFICE, input=f"{STRONG}\nsomething-else\n")
+    assert mismatch.exit_code != 0 and "do not match" in mismatch.output
+    result = invoke("init", *OFFICE, input=f"{STRONG}\n{STRONG}\n")
+    assert result.exit_code == 0, result.output
+    [admin] = fetch(empty_database, 'SELECT password_hash FROM "user"')
+    assert verify_password(admin["password_hash"], STRONG)

@@ -156,12 +156,30 @@ def problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+# Writes that never add a row to an estate, so never meet a closed one.
+_NO_ESTATE_WRITES = ("/api/v1/auth/", "/api/v1/company", "/api/v1/users", "/api/v1/api-keys")
+
+
+def document_estate_closed(schema: dict[str, Any]) -> dict[str, Any]:
+    """Any write may add a row to a closed estate, refused centrally (registry/closing.py): say so."""
+    for path, item in schema.get("paths", {}).items():
+        if not path.startswith("/api/v1/") or path.startswith(_NO_ESTATE_WRITES) or path == "/api/v1/estates":
+            continue
+        for method, operation in item.items():
+            if method not in ("post", "put", "patch"):
+                continue
+            entry = operation.setdefault("responses", {}).setdefault(
+                "409", {"description": "", "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+            entry["description"] = ", ".join(filter(None, [entry.get("description"), "EstateClosed"]))
+    return schema
+
+
 def install(app: FastAPI) -> None:
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = problem_media_types(original())
+            app.openapi_schema = document_estate_closed(problem_media_types(original()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -1,4 +1,4 @@
-"""Estates (小區 / 管理處): name, office name for the phone greeting, time zone, office hours."""
+"""The company and its estates (小區 / 管理處): name, office name for the phone greeting, time zone, office hours."""
 from __future__ import annotations
 
 import uuid
@@ -13,8 +13,10 @@ from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.pagination import Page, UnknownSortKey
 from app.domain.registry import service
-from app.domain.registry.errors import EstateCodeTaken, EstateNotFound, OfficeHoursOutOfOrder
-from app.domain.registry.schemas import EstateCreate, EstateRead, EstateUpdate
+from app.domain.registry import company as company_service
+from app.domain.registry.company import CompanyNotFound, CompanyRead, CompanyUpdate, CreditCodeTaken
+from app.domain.registry.errors import EstateClosed, EstateCodeTaken, EstateNotFound, OfficeHoursOutOfOrder
+from app.domain.registry.schemas import EstateClose, EstateCreate, EstateRead, EstateUpdate
 
 router = APIRouter(tags=["estates"])
 
@@ -48,3 +50,23 @@ async def get_estate(estate_id: uuid.UUID, actor: ReadRegistry, session: Session
 async def update_estate(estate_id: uuid.UUID, body: EstateUpdate, actor: ManageEstates, session: SessionDep) -> EstateRead:
     """Change the name, office name, code, time zone (an IANA name) or office hours."""
     return EstateRead.model_validate(await service.update_estate(session, actor=actor, estate_id=estate_id, data=body))
+
+
+@router.post("/estates/{estate_id}/close", response_model=EstateRead, responses=problems(EstateNotFound, EstateClosed))
+async def close_estate(estate_id: uuid.UUID, body: EstateClose, actor: ManageEstates, session: SessionDep) -> EstateRead:
+    """Close an estate the office no longer manages. Nothing is deleted: its records and reports stay
+    readable, but from now on anything new in it (requests, payments, charges, units...) answers 409
+    estate-closed. There is no reopening."""
+    return EstateRead.model_validate(await service.close_estate(session, actor=actor, estate_id=estate_id, data=body))
+
+
+@router.get("/company", response_model=CompanyRead, responses=problems(CompanyNotFound))
+async def get_company(actor: ReadRegistry, session: SessionDep) -> CompanyRead:
+    """The caller's company: the legal name, address, phone and credit code its receipts print."""
+    return CompanyRead.model_validate(await company_service.get_company(session, actor=actor))
+
+
+@router.patch("/company", response_model=CompanyRead, responses=problems(CompanyNotFound, CreditCodeTaken))
+async def update_company(body: CompanyUpdate, actor: ManageEstates, session: SessionDep) -> CompanyRead:
+    """Change the company's details (administrators); the unified social credit code's check character is verified."""
+    return CompanyRead.model_validate(await company_service.update_company(session, actor=actor, data=body))

@@ -40,7 +40,7 @@ FILE_CONTENT = {200: {"description": "The file's bytes, with its sniffed content
 
 
 def _policy(settings: Settings) -> owner_codes.CodePolicy:
-    return owner_codes.CodePolicy(key=settings.secret, valid_for=timedelta(hours=settings.owner_code_valid_hours),
+    return owner_codes.CodePolicy(key=settings.signing_secret, valid_for=timedelta(hours=settings.owner_code_valid_hours),
                                   max_attempts=settings.owner_code_max_attempts)
 
 

@@ -18,6 +18,7 @@ from app.domain.fees import reports_model as _fee_reports  # noqa: F401
 from app.domain.idempotency import model as _idempotency  # noqa: F401
 from app.domain.notifications import model as _notifications  # noqa: F401
 from app.domain.ratelimit import model as _ratelimit  # noqa: F401
+from app.domain.registry import closing as _closing  # noqa: F401 - the closed-estate guard
 from app.domain.registry import estates as _estates  # noqa: F401
 from app.domain.registry import model as _registry  # noqa: F401
 from app.domain.rentals import model as _rentals  # noqa: F401

@@ -71,7 +71,7 @@ async def start(sessionmaker: async_sessionmaker[AsyncSession], *, settings: Any
 async def refresh(clock: JobClock) -> None:
     """Schedule every job for every estate, in the estate's time zone; drop vanished ones."""
     async with clock.sessionmaker() as session:
-        estates = (await session.execute(select(Estate.id, Estate.time_zone))).all()
+        estates = (await session.execute(select(Estate.id, Estate.time_zone).where(Estate.closed_at.is_(None)))).all()
     wanted: dict[str, tuple[str, uuid.UUID | None, str]] = {}
     for spec in JOBS.values():
         if spec.per_estate:

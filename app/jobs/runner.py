@@ -94,6 +94,8 @@ async def targets(
     stmt = select(Estate.id, Estate.time_zone, Estate.created_at).order_by(Estate.code, Estate.id)
     if estate_id is not None:
         stmt = stmt.where(Estate.id == estate_id)
+    else:
+        stmt = stmt.where(Estate.closed_at.is_(None))  # a closed estate records nothing new
     if estate_ids is not None:
         stmt = stmt.where(Estate.id.in_(list(estate_ids)))
     async with sessionmaker() as session:

@@ -64,6 +64,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/api-keys/{key_id}/revoke": USERS_MANAGE,
     # The audit trail (read-only by construction).
     "GET /api/v1/audit": AUDIT_READ,
+    # The company's details (printed on receipts) are read by all, changed by the administrator,
+    # who also closes an estate the office stops managing.
+    "GET /api/v1/company": REGISTRY_READ,
+    "PATCH /api/v1/company": ESTATES_MANAGE,
+    "POST /api/v1/estates/{estate_id}/close": ESTATES_MANAGE,
 }
 
 # Reading a staff account or a key needs one shared estate; managing it needs all of its

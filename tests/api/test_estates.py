@@ -169,3 +169,111 @@ class TestUpdateEstate:
         got = (await client.get(f"{API}/estates/{estate.id}", headers=admin.headers)).json()
         assert got["time_zone"] == "Asia/Shanghai" and got["name"] == estate.name
         assert await _count(session, AuditEntry) == 0
+
+
+class TestCloseEstate:
+    """Closing keeps everything and refuses anything new, wherever it is written from."""
+
+    async def test_anonymous_401(self, client, session):
+        estate = await make_estate(session)
+        assert (await client.post(f"{API}/estates/{estate.id}/close", json={"reason": "x"})).status_code == 401
+
+    async def test_supervisor_403_and_still_open(self, client, session):
+        estate = await make_estate(session)
+        staff = await make_staff(session, estates=[estate], roles=[Role.supervisor])
+        r = await client.post(f"{API}/estates/{estate.id}/close", json={"reason": "合同到期"}, headers=staff.headers)
+        assert r.status_code == 403
+        assert (await session.execute(select(Estate.closed_at).where(Estate.id == estate.id))).scalar_one() is None
+
+    async def test_other_estate_404(self, client, session):
+        company = await make_company(session)
+        mine, other = await make_estate(session, company=company), await make_estate(session, company=company)
+        admin = await make_staff(session, estates=[mine], roles=[Role.admin])
+        r = await client.post(f"{API}/estates/{other.id}/close", json={"reason": "合同到期"}, headers=admin.headers)
+        assert r.status_code == 404 and r.json()["type"] == "/problems/estate-not-found"
+
+    async def test_reason_required_422(self, client, session):
+        estate = await make_estate(session)
+        admin = await make_staff(session, estates=[estate], roles=[Role.admin])
+        for body in ({}, {"reason": ""}, {"reason": "x" * 501}):
+            r = await client.post(f"{API}/estates/{estate.id}/close", json=body, headers=admin.headers)
+            assert r.status_code == 422, r.text
+            assert [e["field"] for e in r.json()["errors"]] == ["reason"]
+        assert await _count(session, AuditEntry) == 0
+
+    async def test_close_is_audited_and_once(self, client, session):
+        estate = await make_estate(session)
+        admin = await make_staff(session, estates=[estate], roles=[Role.admin])
+        r = await client.post(f"{API}/estates/{estate.id}/close", json={"reason": "物业合同到期"}, headers=admin.headers)
+        assert r.status_code == 200, r.text
+        assert r.json()["closed_at"] is not None and r.json()["closed_reason"] == "物业合同到期"
+        entry = (await session.execute(select(AuditEntry).where(AuditEntry.action == "close"))).scalar_one()
+        assert (entry.entity, entry.estate_id, entry.before["closed_at"]) == ("estate", estate.id, None)
+        assert entry.after["closed_reason"] == "物业合同到期"
+        again = await client.post(f"{API}/estates/{estate.id}/close", json={"reason": "again"}, headers=admin.headers)
+        assert again.status_code == 409 and again.json()["type"] == "/problems/estate-closed"
+        assert await _count(session, AuditEntry, AuditEntry.action == "close") == 1
+
+    async def test_writes_409_reads_and_reports_200(self, client, session):
+        from decimal import Decimal
+
+        from app.domain.fees.model import Charge, FeeKind
+        from app.domain.registry.model import Building, Unit
+        from app.domain.repairs.model import ServiceRequest
+        from tests.fees_factories import make_charge, make_fee_item
+        from tests.registry_factories import make_building, make_unit
+
+        estate = await make_estate(session)
+        building = await make_building(session, estate=estate, number=8)
+        unit = await make_unit(session, building=building, number="301")
+        deposit = await make_fee_item(session, estate=estate, code="deposit", kind=FeeKind.one_off, applies_to_all=False)
+        await make_charge(session, unit=unit, item=deposit, amount="100.00", period="2026-01")
+        admin = await make_staff(session, estates=[estate], roles=[Role.admin])
+        desk = await make_staff(session, estates=[estate], roles=[Role.receptionist])
+        r = await client.post(f"{API}/estates/{estate.id}/close", json={"reason": "合同到期"}, headers=admin.headers)
+        assert r.status_code == 200, r.text
+
+        writes = [
+            (admin, f"/estates/{estate.id}/buildings", {"name": "9号楼", "number": 9}),
+            (admin, f"/estates/{estate.id}/units", {"building_id": str(building.id), "number": "302", "area": "89.20"}),
+            (admin, f"/estates/{estate.id}/owners", {"full_name": "王建國", "title": "先生"}),
+            (admin, f"/units/{unit.id}/charges", {"fee_item_id": str(deposit.id), "amount": "50.00", "description": "押金"}),
+            (desk, f"/estates/{estate.id}/service-requests",
+             {"channel": "phone", "category": "plumbing", "description": "水龍頭漏水", "unit_id": str(unit.id)}),
+            (desk, f"/units/{unit.id}/payments", {"amount": "100.00", "method": "cash", "settle": "oldest_first"}),
+        ]
+        for staff, path, body in writes:
+            headers = {**staff.headers, "Idempotency-Key": f"k-{path}"}
+            r = await client.post(f"{API}{path}", json=body, headers=headers)
+            assert r.status_code == 409, (path, r.text)
+            assert r.json()["type"] == "/problems/estate-closed", (path, r.text)
+        assert await _count(session, Building, Building.estate_id == estate.id) == 1
+        assert await _count(session, Unit, Unit.estate_id == estate.id) == 1
+        assert await _count(session, Charge, Charge.estate_id == estate.id) == 1
+        assert await _count(session, ServiceRequest) == 0
+        charge = (await session.execute(select(Charge.amount_paid).where(Charge.estate_id == estate.id))).scalar_one()
+        assert charge == Decimal("0.00")
+
+        for path in (f"/estates/{estate.id}", f"/estates/{estate.id}/buildings", f"/estates/{estate.id}/units",
+                     f"/estates/{estate.id}/charges", f"/units/{unit.id}/charges", "/estates"):
+            r = await client.get(f"{API}{path}", headers=admin.headers)
+            assert r.status_code == 200, (path, r.text)
+        listed = (await client.get(f"{API}/estates", headers=admin.headers)).json()["items"]
+        assert listed[0]["closed_reason"] == "合同到期"
+        # Changing what exists (here the estate's own details) is still allowed: history is not frozen.
+        r = await client.patch(f"{API}/estates/{estate.id}", json={"office_name": "淇水春天管理處（已撤场）"}, headers=admin.headers)
+        assert r.status_code == 200, r.text
+
+    async def test_other_estates_unaffected(self, client, session):
+        company = await make_company(session)
+        closed, open_ = await make_estate(session, company=company), await make_estate(session, company=company)
+        admin = await make_staff(session, estates=[closed, open_], roles=[Role.admin])
+        assert (await client.post(f"{API}/estates/{closed.id}/close", json={"reason": "x"}, headers=admin.headers)).status_code == 200
+        r = await client.post(f"{API}/estates/{open_.id}/buildings", json={"name": "1号楼", "number": 1}, headers=admin.headers)
+        assert r.status_code == 201, r.text
+
+    async def test_documented_on_writes(self, app):
+        schema = app.openapi()
+        assert "EstateClosed" in schema["paths"]["/api/v1/units/{unit_id}/payments"]["post"]["responses"]["409"]["description"]
+        assert "409" not in schema["paths"]["/api/v1/estates/{estate_id}"]["get"]["responses"]
+        assert "EstateClosed" in schema["paths"]["/api/v1/estates/{estate_id}/close"]["post"]["responses"]["409"]["description"]

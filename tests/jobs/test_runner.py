@@ -223,3 +223,15 @@ async def test_company_wide_runs_collide_although_their_estate_is_null(app):  # 
         s.add_all([JobRun(job="purge_expired", estate_id=None, period="2026-11-28T17") for _ in range(2)])
         with pytest.raises(IntegrityError):
             await s.flush()
+
+
+async def test_a_closed_estate_is_left_out_of_every_estate_runs(app, session, tick_job):  # noqa: ANN001
+    from app.domain.base import utcnow
+    from tests.factories import make_company
+
+    company = await make_company(session)
+    open_, closed = await make_estate(session, company=company, code="A"), await make_estate(session, company=company, code="B")
+    closed.closed_at, closed.closed_reason = utcnow(), "合同到期"
+    await session.commit()
+    results = await run_job(app.state.sessionmaker, TICK.name, period="2026-11-28")
+    assert [r.estate_id for r in results] == [open_.id]

@@ -1,7 +1,7 @@
 """Named errors of the registry (業主名冊)."""
 from __future__ import annotations
 
-from app.domain.errors import AlreadyExists, Forbidden, Invalid, NotFound
+from app.domain.errors import AlreadyExists, Conflict, Forbidden, Invalid, NotFound
 
 
 class EstateNotFound(NotFound):
@@ -10,6 +10,10 @@ class EstateNotFound(NotFound):
 
 class EstateCodeTaken(AlreadyExists):
     title = "Another estate of the company uses this code"
+
+
+class EstateClosed(Conflict):
+    title = "The estate is closed: its history can be read, but nothing new is recorded in it"
 
 
 class OfficeHoursOutOfOrder(Invalid):

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import time
+from datetime import datetime, time
 
+from sqlalchemy import DateTime
 from sqlmodel import Field, SQLModel
 
 from app.domain.base import Entity
@@ -11,7 +12,14 @@ from app.domain.types import Code, Name
 
 
 class Company(Entity, table=True):
+    # The short name the office goes by (祥瑞物業); receipts and notices print the legal name.
     name: str = Field(max_length=100)
+    # Empty only for companies made before the office details were kept.
+    legal_name: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=60)
+    # 统一社会信用代码 (GB 32100-2015): 18 characters, the last a check character.
+    credit_code: str | None = Field(default=None, max_length=18, unique=True)
 
 
 class EstateBase(SQLModel):
@@ -30,3 +38,6 @@ class Estate(EstateBase, Entity, table=True):
     morning_close: time = Field(default=time(12, 0))
     afternoon_open: time = Field(default=time(14, 0))
     afternoon_close: time = Field(default=time(18, 0))
+    # A closed estate keeps its history and reports but takes no new records (see closing.py).
+    closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    closed_reason: str | None = Field(default=None, max_length=500)

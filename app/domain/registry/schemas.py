@@ -96,6 +96,10 @@ class EstateUpdate(Patch):
     afternoon_close: OfficeTime | None = None
 
 
+class EstateClose(BaseModel):
+    reason: _text(500) = Field(description="Why the office stops managing the estate (kept in the audit trail)")
+
+
 class EstateRead(OfficeHours):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
@@ -105,6 +109,8 @@ class EstateRead(OfficeHours):
     code: str
     time_zone: str
     created_at: datetime
+    closed_at: datetime | None = Field(default=None, description="Set once the estate is closed: read-only from then on")
+    closed_reason: str | None = None
 
 
 # --- jurisdictions and buildings -------------------------------------------------------

@@ -12,18 +12,19 @@ from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm, Role
-from app.domain.base import snapshot
+from app.domain.base import snapshot, utcnow
 from app.domain.errors import DomainError
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.errors import (
-    BuildingNameTaken, BuildingNotFound, EstateCodeTaken, EstateNotFound, JurisdictionNameTaken,
+    BuildingNameTaken, BuildingNotFound, EstateClosed, EstateCodeTaken, EstateNotFound, JurisdictionNameTaken,
     JurisdictionNotFound, JurisdictionNotInEstate, JurisdictionsNeedSupervisor, NotAManagerOfEstate,
     OfficeHoursOutOfOrder,
 )
+from app.domain.registry import closing
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Jurisdiction
 from app.domain.registry.schemas import (
-    BuildingCreate, BuildingUpdate, EstateCreate, EstateUpdate, JurisdictionCreate, JurisdictionUpdate,
+    BuildingCreate, BuildingUpdate, EstateClose, EstateCreate, EstateUpdate, JurisdictionCreate, JurisdictionUpdate,
 )
 
 async def flush_unique(session: AsyncSession, error: DomainError) -> None:
@@ -95,6 +96,20 @@ async def update_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.
         await _check_code_free(session, company_id=estate.company_id, code=estate.code, exclude=estate.id)
     await session.flush()
     await audit.record(session, actor=actor, action="update", entity="estate", entity_id=estate.id, estate_id=estate.id, before=before, after=snapshot(estate))
+    return estate
+
+
+async def close_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: EstateClose) -> Estate:
+    """Close for good: nothing is deleted, the history stays readable, nothing new is recorded."""
+    estate = await check_estate(session, actor=actor, estate_id=estate_id)
+    if estate.closed_at is not None:
+        raise EstateClosed(f"estate {estate.code} was closed on {estate.closed_at:%Y-%m-%d}")
+    before = snapshot(estate)
+    estate.closed_at, estate.closed_reason = utcnow(), data.reason
+    await session.flush()
+    closing.forget(session.sync_session, estate.id)
+    await audit.record(session, actor=actor, action="close", entity="estate", entity_id=estate.id, estate_id=estate.id,
+                       before=before, after=snapshot(estate))
     return estate
 
 

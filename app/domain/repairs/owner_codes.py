@@ -44,7 +44,7 @@ _hasher = PasswordHasher()  # argon2id with the library's defaults (RFC 9106's l
 
 @dataclass(frozen=True)
 class CodePolicy:
-    key: str  # the pepper: settings.secret
+    key: str  # the pepper: settings.signing_secret
     valid_for: timedelta
     max_attempts: int
 
