@@ -38,7 +38,7 @@ VOLUME ["/data"]
 EXPOSE 8000
 
 # No curl in the slim image: the standard library asks /readyz (database up, schema at head).
-# The scheduler has no HTTP port; compose gives it no healthcheck of this kind.
+# The scheduler and migrate serve no HTTP: docker-compose.yml turns it off for them.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=4 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=3)"]
 

@@ -114,6 +114,8 @@ def test_roles_and_their_order():
     assert api["command"][:2] == ["propdesk", "serve"] and {"--no-scheduler", "--no-migrate"} <= set(api["command"])
     assert api["environment"]["PROPDESK_SCHEDULER_ENABLED"] == "false"
     assert clock["command"] == ["propdesk", "scheduler"] and "deploy" not in clock
+    # The image's HEALTHCHECK asks /readyz on port 8000, which only the API serves.
+    assert clock["healthcheck"] == migrate["healthcheck"] == {"disable": True}
     assert "/readyz" in " ".join(api["healthcheck"]["test"])
 
 
