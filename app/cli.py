@@ -168,11 +168,12 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, help="Worker processes."),
-    no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Do not run the job clock in this process."),
+    no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Do not run the job clock and dispatcher in this process."),
+    no_migrate: bool = typer.Option(False, "--no-migrate", help="Do not migrate (a `propdesk migrate` did, once)."),
     demo: bool = typer.Option(False, "--demo", help="Load the demo company if the database is empty."),
     reload: bool = typer.Option(False, "--reload", help="Restart on code changes (development)."),
 ) -> None:
-    """Run the API (and, by default, the job clock), migrating the database first."""
+    """Run the API (and, by default, the job clock and dispatcher), migrating the database first."""
     import uvicorn
 
     settings = _settings()
@@ -188,7 +189,8 @@ def serve(
     # the finally below still stops the embedded server.
     signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        _migrate(url)
+        if not no_migrate:
+            _migrate(url)
         if demo:
             _run(_demo(_settings(), only_if_empty=True))
         typer.echo(_banner(settings, url, host=host, port=port, demo=demo), err=True)
@@ -218,37 +220,37 @@ def _banner(settings: Settings, url: str, *, host: str, port: int, demo: bool) -
             f"  sign in:   POST /api/v1/auth/login with {sign_in}")
 
 
-async def _scheduler(settings: Settings) -> None:
-    from app.jobs import clock
-
-    async with _database(settings) as sessionmaker:
-        scheduler = await clock.start(sessionmaker, settings=settings.model_copy(update={"scheduler_enabled": True}))
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        typer.echo("job clock running; stop with Ctrl-C or SIGTERM", err=True)
-        try:
-            await stop.wait()
-        finally:
-            await clock.stop(scheduler)
-
-
-@cli.command()
-def scheduler(
-    demo: bool = typer.Option(False, "--demo", help="Accept the published example secret (a demo installation)."),
-) -> None:
-    """Run only the job clock (when the API runs with --no-scheduler elsewhere)."""
+def _background(*, clock: bool, dispatch: bool, demo: bool = False) -> None:
+    from app import background
     from app import logging as app_logging
 
     settings = _settings()
     app_logging.configure(json_logs=settings.log_json)
     _check_secret(settings, demo=demo)
     try:
-        _run(_scheduler(settings))
+        _run(background.run_until_signalled(settings, clock=clock, dispatch=dispatch))
     finally:
         if not settings.database_url:
             stop_embedded(settings.data_dir)
+
+
+_DEMO_SECRET = typer.Option(False, "--demo", help="Accept the published example secret (a demo installation).")
+
+
+@cli.command()
+def scheduler(
+    no_dispatcher: bool = typer.Option(False, "--no-dispatcher", help="Leave webhooks and owner notifications "
+                                       "to `propdesk dispatcher` processes."),
+    demo: bool = _DEMO_SECRET,
+) -> None:
+    """Run the job clock and the dispatcher (webhooks, owner notifications), for APIs run with --no-scheduler."""
+    _background(clock=True, dispatch=not no_dispatcher, demo=demo)
+
+
+@cli.command()
+def dispatcher(demo: bool = _DEMO_SECRET) -> None:
+    """Run only the dispatcher: webhooks and owner notifications. Any number may run at once."""
+    _background(clock=False, dispatch=True, demo=demo)
 
 
 @cli.command()

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     login_ip_rate_per_minute: int = 60  # sign-in attempts per client address (an office shares one)
     report_rate_per_minute: int = 30  # expensive reports and exports, per signed-in user or API key
     scheduler_enabled: bool = True
+    # How long an idle dispatcher waits before it looks for due webhooks and notifications again.
+    dispatch_interval_seconds: float = Field(default=2.0, gt=0)
     # Owner notifications: "log" keeps them on this machine; "webhook" posts them, signed, to an
     # SMS / WeChat bridge at notify_webhook_url.
     notify_gateway: Literal["log", "webhook"] = "log"

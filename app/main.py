@@ -1,7 +1,6 @@
 """create_app(): the API, its lifespan (database, scheduler), routers and error handlers."""
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
-from app import migrations
+from app import background, migrations
 from app.api import errors, openapi_links, routes
 from app.api.middleware import BodySizeLimit, RequestContext
 from app.config import Settings, get_settings
@@ -47,28 +46,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.stream_slots = StreamSlots()
-    scheduler = dispatcher = None
-    stop = asyncio.Event()
-    if settings.scheduler_enabled:
-        from app.domain.events import dispatcher as webhooks
-        from app.jobs import clock
-
-        scheduler = await clock.start(app.state.sessionmaker, settings=settings)
-        # Every process dispatches: SKIP LOCKED keeps them from sending the same delivery.
-        from app.domain.notifications.gateway import from_settings
-
-        dispatcher = asyncio.create_task(webhooks.run_forever(app.state.sessionmaker, stop=stop,
-                                                              gateway=from_settings(settings)))
+    # The API alone when the clock runs elsewhere (`propdesk scheduler`): the dispatcher goes with the clock.
     try:
-        yield
+        async with background.roles(app.state.sessionmaker, settings=settings, clock=settings.scheduler_enabled,
+                                    dispatch=settings.scheduler_enabled):
+            yield
     finally:
-        stop.set()
-        if dispatcher is not None:
-            await dispatcher
-        if scheduler is not None:
-            from app.jobs import clock
-
-            await clock.stop(scheduler)
         await engine.dispose()
 
 

@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
+# The locked versions first (the image's, with their hashes); then the project, whose own
+# requirements they already satisfy.
+.venv/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 .venv/bin/python -m pip install --quiet -e ".[test]"
 # Tests start many Python processes (servers, schedulers, crash tests); with PYTHONDONTWRITEBYTECODE
 # set, as on CI, each would compile the app from source again.

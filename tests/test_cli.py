@@ -170,7 +170,7 @@ def test_jobs_run_company_wide_job(env, estates):  # noqa: ANN001
 def test_help_lists_every_command():
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("serve", "scheduler", "migrate", "demo", "user", "jobs"):
+    for command in ("serve", "scheduler", "dispatcher", "migrate", "demo", "user", "jobs"):
         assert command in result.output
 
 
@@ -206,51 +206,6 @@ def test_migrate_then_demo(empty_database):  # noqa: ANN001
     # A second load is refused and changes nothing.
     assert_friendly(invoke("demo"), "already has a company")
     assert fetch(empty_database, "SELECT count(*) AS n FROM company")[0]["n"] == 1
-
-
-# --- deployment files: no Docker engine here, so check their structure -------------------
-
-ROOT = db.ROOT
-
-
-def _compose() -> dict:
-    import yaml
-
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-
-
-def test_compose_services():
-    compose = _compose()
-    services = compose["services"]
-    assert {"db", "api", "scheduler"} <= set(services)
-    database = services["db"]
-    assert database["image"].startswith("postgres:16")
-    assert "pg_isready" in " ".join(database["healthcheck"]["test"])
-    assert any(v.startswith("pgdata:") for v in database["volumes"]) and "pgdata" in compose["volumes"]
-    api, clock = services["api"], services["scheduler"]
-    assert "--no-scheduler" in api["command"] and api["command"][:2] == ["propdesk", "serve"]
-    assert clock["command"] == ["propdesk", "scheduler"]
-    for service in (api, clock):
-        assert service["environment"]["DATABASE_URL"].startswith("postgresql://")
-        assert "@db:5432/" in service["environment"]["DATABASE_URL"]
-        assert service["depends_on"]["db"]["condition"] == "service_healthy"
-        assert service["image"] == api["image"]
-    assert "/readyz" in " ".join(api["healthcheck"]["test"])
-    assert clock["depends_on"]["api"]["condition"] == "service_healthy"
-    # The single-process variant runs the clock inside the API and only on request.
-    standalone = services["api-standalone"]
-    assert standalone["profiles"] == ["standalone"] and "--no-scheduler" not in standalone["command"]
-
-
-def test_dockerfile():
-    text = (ROOT / "Dockerfile").read_text()
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
-    assert lines[0] == "FROM python:3.11-slim"
-    assert any(line.startswith("USER ") and "root" not in line for line in lines)
-    assert "pip install" in text and "COPY alembic ./alembic" in text
-    assert lines[-1] == 'CMD ["propdesk", "serve", "--host", "0.0.0.0", "--port", "8000"]'
-    ignored = (ROOT / ".dockerignore").read_text().split()
-    assert {".venv", ".test-data", "data", ".git"} <= set(ignored)
 
 
 # --- init, in-process: its refusals and the prompted password (the process run: test_cli_processes.py)

@@ -1,7 +1,8 @@
 """A real webhook receiver on a local port, as an integration would run one.
 
 It verifies every signature with the endpoint's secret, answers with the codes it is told
-to (500 for the first N posts, say), and keeps what arrived, de-duplicated by event id.
+to (500 for the first N posts, say), and keeps what arrived, de-duplicated by event id (or by
+what `key` reads from the body: an owner notification's id, for the notification gateway).
 """
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from app.domain.events import signing
 
 
 class Receiver:
-    def __init__(self, *, secret: str = "", fail_first: int = 0, delay: float = 0.0) -> None:
+    def __init__(self, *, secret: str = "", fail_first: int = 0, delay: float = 0.0,
+                 key: Callable[[bytes], str] | None = None) -> None:
         self.secret = secret
+        self.key = key
         self.fail_first = fail_first
         self.delay = delay
         self.posts: list[dict] = []  # every POST: event id, signature valid, status answered
@@ -40,7 +44,7 @@ class Receiver:
                 time.sleep(receiver.delay)
                 with receiver.lock:
                     code = 500 if len(receiver.posts) < receiver.fail_first else (200 if valid else 401)
-                    event_id = self.headers.get(signing.EVENT_ID_HEADER, "")
+                    event_id = receiver.key(body) if receiver.key else self.headers.get(signing.EVENT_ID_HEADER, "")
                     receiver.posts.append({"event_id": event_id, "valid": valid, "code": code})
                     if code == 200:
                         receiver.events.setdefault(event_id, json.loads(body))

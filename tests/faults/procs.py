@@ -39,9 +39,9 @@ def start_api(database_url: str, *, port: int, log: Path, **extra: str) -> subpr
                                 stdout=out, stderr=subprocess.STDOUT)
 
 
-def start_cli(database_url: str, *args: str, log: Path) -> subprocess.Popen:
+def start_cli(database_url: str, *args: str, log: Path, **extra: str) -> subprocess.Popen:
     with log.open("ab") as out:
-        return subprocess.Popen([str(PROPDESK), *args], cwd=ROOT, env=environment(database_url, log.parent),
+        return subprocess.Popen([str(PROPDESK), *args], cwd=ROOT, env=environment(database_url, log.parent, **extra),
                                 stdout=out, stderr=subprocess.STDOUT)
 
 

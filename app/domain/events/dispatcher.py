@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +35,8 @@ DISABLE_AFTER = timedelta(hours=24)
 DISABLE_MIN_STREAK = 10
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 WEBHOOK_DISABLED = "webhook.disabled"
+
+log = logging.getLogger("propdesk.webhooks")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -125,22 +128,22 @@ async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], *, client:
 
 async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], *, stop: asyncio.Event, gateway: Any,
                       interval: float = 2.0) -> None:
-    """The dispatcher loop an app process runs beside its scheduler: webhooks, then owner messages."""
-    import logging
-
+    """The dispatcher loop (`propdesk scheduler`, `propdesk dispatcher`, or `serve` with its clock):
+    webhooks, then owner messages. Any number may run at once: each pass claims with SKIP LOCKED."""
     from app.domain.notifications.sender import send_due
 
-    log = logging.getLogger("propdesk.webhooks")
     async with httpx.AsyncClient() as client:
         while not stop.is_set():
             try:
-                tried = await deliver_due(sessionmaker, client=client)
-                tried += await send_due(sessionmaker, gateway=gateway, client=client)
+                hooks = await deliver_due(sessionmaker, client=client)
+                messages = await send_due(sessionmaker, gateway=gateway, client=client)
             except Exception:  # noqa: BLE001 - the loop outlives a failed pass (the database may be away)
                 log.exception("webhook dispatch pass failed")
-                tried = 0
-            if tried == 0:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=interval)
-                except TimeoutError:
-                    pass
+                hooks = messages = 0
+            if hooks or messages:
+                log.info("dispatch pass tried %d webhook deliveries, %d owner notifications", hooks, messages)
+                continue
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass

@@ -16,11 +16,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, all_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.auth.principal import Actor
+from app.domain.base import utcnow
 from app.domain.errors import DomainError, ErrorKind
 from app.domain.events.model import EventType, OutboxEvent
 from app.domain.events.outbox import envelope
@@ -79,6 +82,8 @@ class StreamSlots:
 
     def held_by(self, holder: str) -> int:
         return sum(1 for s in self.open if s.holder == holder)
+# How long after an event a transaction holding an earlier number may still commit and be streamed.
+SETTLE_SECONDS = 60.0
 
 
 async def scope(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID | None,
@@ -100,10 +105,45 @@ def frame(event: OutboxEvent) -> str:
     return f"id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n"
 
 
-async def _after(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Sequence[uuid.UUID], after: int,
-                 types: Sequence[EventType]) -> list[OutboxEvent]:
-    stmt = (select(OutboxEvent).where(OutboxEvent.estate_id.in_(estates), OutboxEvent.seq > after)
+@dataclass
+class Cursor:
+    """Where a stream is. Sequence numbers are taken at insert and transactions commit in any
+    order, so an event may become visible after a later-numbered one was sent (two desks paying
+    at once, on two API processes). Every poll reads what lies above `floor` less what was sent;
+    the floor passes an event only SETTLE_SECONDS after it was sent."""
+
+    floor: int
+    sent: dict[int, float] = field(default_factory=dict)  # seq -> when sent (monotonic), all above floor
+
+    def mark(self, seq: int, now: float) -> None:
+        self.sent[seq] = now
+
+    def settle(self, now: float) -> None:
+        settled = [seq for seq, at in self.sent.items() if now - at >= SETTLE_SECONDS]
+        if settled:
+            self.floor = max(self.floor, *settled)
+            self.sent = {seq: at for seq, at in self.sent.items() if seq > self.floor}
+
+
+async def _cursor(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Sequence[uuid.UUID], after: int) -> Cursor:
+    """Start after `after`: what is already there up to it counts as sent, and what commits
+    there later (an open transaction's event) is still to come."""
+    mine = OutboxEvent.estate_id.in_(estates)
+    async with sessionmaker() as session:
+        floor = (await session.execute(select(func.max(OutboxEvent.seq)).where(
+            mine, OutboxEvent.seq <= after, OutboxEvent.occurred_at < utcnow() - timedelta(seconds=SETTLE_SECONDS)))).scalar()
+        floor = int(floor or 0)
+        there = (await session.execute(select(OutboxEvent.seq).where(mine, OutboxEvent.seq > floor, OutboxEvent.seq <= after))).scalars()
+        now = time.monotonic()
+        return Cursor(floor=floor, sent={int(seq): now for seq in there})
+
+
+async def _unsent(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Sequence[uuid.UUID], cursor: Cursor,
+                  types: Sequence[EventType]) -> list[OutboxEvent]:
+    stmt = (select(OutboxEvent).where(OutboxEvent.estate_id.in_(estates), OutboxEvent.seq > cursor.floor)
             .order_by(OutboxEvent.seq).limit(BATCH))
+    if cursor.sent:
+        stmt = stmt.where(OutboxEvent.seq != all_(bindparam("sent", list(cursor.sent), type_=ARRAY(BigInteger))))
     if types:
         stmt = stmt.where(OutboxEvent.type.in_([t.value for t in types]))
     async with sessionmaker() as session:
@@ -117,12 +157,14 @@ async def follow(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Seq
     The slot, if any, is given back when the stream ends, however it ends."""
     try:
         started = last_sent = time.monotonic()
+        cursor = await _cursor(sessionmaker, estates=estates, after=after)
         yield f"retry: {int(poll_seconds * 1000) + 1000}\n\n"
         while time.monotonic() - started < max_seconds and not await disconnected():
-            events = await _after(sessionmaker, estates=estates, after=after, types=types)
+            events = await _unsent(sessionmaker, estates=estates, cursor=cursor, types=types)
             for event in events:
-                after = max(after, event.seq or after)
+                cursor.mark(int(event.seq or 0), time.monotonic())
                 yield frame(event)
+            cursor.settle(time.monotonic())
             if events:
                 last_sent = time.monotonic()
                 continue
