@@ -25,7 +25,7 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.errors import Invalid, NotFound
+from app.domain.errors import DomainError, Invalid, NotFound
 
 
 @dataclass(frozen=True)
@@ -130,8 +130,9 @@ async def check_off_loop(upload: Upload, *, max_bytes: int, accepted: frozenset[
 # --- images ------------------------------------------------------------------------------
 
 _PIL_FORMAT = {JPEG: "JPEG", PNG: "PNG", WEBP: "WEBP"}
-# Pillow raises all of these for a file that is not the image it claims to be.
-_UNDECODABLE = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError)
+# Pillow raises any of these (and more: struct.error, ZeroDivisionError...) for a file that is not
+# the image it claims to be; whatever it trips over, the upload is unreadable, never a 500.
+_UNDECODABLE = (UnidentifiedImageError, Exception)
 
 
 def clean_image(data: bytes, *, kind: FileType, field: str) -> bytes:
@@ -149,7 +150,9 @@ def clean_image(data: bytes, *, kind: FileType, field: str) -> bytes:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         limit = Image.MAX_IMAGE_PIXELS
         raise ImageTooLarge(f"more than {limit} pixels", field=field, max_pixels=limit) from None
-    except _UNDECODABLE as exc:
+    except DomainError:
+        raise
+    except _UNDECODABLE as exc:  # noqa: BLE001
         raise UnreadableImage(f"not a readable {kind.content_type} image", field=field) from exc
 
 
