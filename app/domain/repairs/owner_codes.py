@@ -98,14 +98,19 @@ def _read(row: OwnerCode, policy: CodePolicy, *, now: datetime) -> OwnerCodeRead
                          consumed_at=row.consumed_at)
 
 
-async def issue(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, policy: CodePolicy) -> OwnerCodeIssued:
-    """A new code for the order, replacing any earlier one; the owner gets it by SMS, the desk sees it once."""
-    code = new_code()
-    # Hashed before the order is locked: argon2 takes a while, the technician's post may be waiting.
-    code_hash = await asyncio.to_thread(hash_code, order_id, code, policy.key)
-    order = await load_order(session, actor=actor, order_id=order_id, lock=True)
+def _check_open(order: WorkOrder) -> None:
     if WorkOrderStatus(order.status) not in OPEN_ORDER_STATES:
         raise OrderNotOpen(current_state=order.status)
+
+
+async def issue(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, policy: CodePolicy) -> OwnerCodeIssued:
+    """A new code for the order, replacing any earlier one; the owner gets it by SMS, the desk sees it once."""
+    _check_open(await load_order(session, actor=actor, order_id=order_id))
+    # Hashed once the order is known, before it is locked: argon2 takes a while, a technician's post may wait.
+    code = new_code()
+    code_hash = await asyncio.to_thread(hash_code, order_id, code, policy.key)
+    order = await load_order(session, actor=actor, order_id=order_id, lock=True)
+    _check_open(order)
     row = await _row(session, order.id)
     now = utcnow()
     before = _shown(row) if row is not None else None
