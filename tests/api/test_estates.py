@@ -277,3 +277,13 @@ class TestCloseEstate:
         assert "EstateClosed" in schema["paths"]["/api/v1/units/{unit_id}/payments"]["post"]["responses"]["409"]["description"]
         assert "409" not in schema["paths"]["/api/v1/estates/{estate_id}"]["get"]["responses"]
         assert "EstateClosed" in schema["paths"]["/api/v1/estates/{estate_id}/close"]["post"]["responses"]["409"]["description"]
+
+
+async def test_reading_a_closed_estates_repair_categories_seeds_nothing(client, session):
+    """Found by the stateful run: the first read of the categories seeds the defaults, a write."""
+    estate = await make_estate(session)
+    admin = await make_staff(session, estates=[estate], roles=[Role.admin])
+    assert (await client.post(f"{API}/estates/{estate.id}/close", json={"reason": "x"}, headers=admin.headers)).status_code == 200
+    r = await client.get(f"{API}/estates/{estate.id}/repair-categories", headers=admin.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["items"] == []

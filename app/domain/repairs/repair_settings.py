@@ -65,8 +65,9 @@ async def ensure_categories(session: AsyncSession, *, estate_id: uuid.UUID) -> N
 async def list_categories(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, active: bool | None,
 ) -> tuple[list[RepairCategory], int]:
-    await check_estate(session, actor=actor, estate_id=estate_id)
-    await ensure_categories(session, estate_id=estate_id)
+    estate = await check_estate(session, actor=actor, estate_id=estate_id)
+    if estate.closed_at is None:  # reading a closed estate's categories must not seed any
+        await ensure_categories(session, estate_id=estate_id)
     stmt = select(RepairCategory).where(RepairCategory.estate_id == estate_id)
     if active is not None:
         stmt = stmt.where(RepairCategory.active == active)
