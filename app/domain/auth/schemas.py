@@ -8,13 +8,13 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.auth.roles import Perm, Role
-from app.domain.types import Name, PhoneText
+from app.domain.types import InputModel, Name, PhoneText
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{3,60}$")]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128, pattern=r"^[^\x00]*$")]
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(InputModel):
     username: Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[^\x00]*$")]
     password: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00]*$")]
 
@@ -24,14 +24,14 @@ class UserBase(BaseModel):
     phone: PhoneText | None = None
 
 
-class UserCreate(UserBase):
+class UserCreate(UserBase, InputModel):
     username: Username
     password: Password
     roles: list[Role] = Field(min_length=1, max_length=10)
     estate_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(InputModel):
     full_name: Name | None = None
     phone: PhoneText | None = None
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=10)
@@ -39,7 +39,7 @@ class UserUpdate(BaseModel):
     is_active: bool | None = None
 
 
-class PasswordReset(BaseModel):
+class PasswordReset(InputModel):
     new_password: Password
 
 
@@ -67,7 +67,7 @@ class ApiKeyScope(str, Enum):
     registry_read = Perm.registry_read.value
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(InputModel):
     name: Name
     estate_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
     scopes: list[ApiKeyScope] = Field(default=[ApiKeyScope.reports_read], min_length=1, max_length=5)
