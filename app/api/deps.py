@@ -14,6 +14,7 @@ from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import DomainError
 from app.domain.pagination import MAX_PAGE_SIZE, PageRequest
+from app.domain.types import EXACT_INT
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -75,8 +76,8 @@ SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
 
 def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Rows per page (at most {MAX_PAGE_SIZE})")] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Rows per page (at most {MAX_PAGE_SIZE})"), EXACT_INT] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000), EXACT_INT] = 0,
     sort: Annotated[str | None, Query(pattern=r"^-?[a-z_]{1,40}$", description="A field name; prefix - for descending")] = None,
 ) -> PageRequest:
     return PageRequest(limit=limit, offset=offset, sort=sort)

@@ -23,13 +23,14 @@ from app.domain.rentals.model import Furnishing, ReasonRequired, RentalStatus
 from app.domain.rentals.schemas import (
     MAX_PHOTOS, EntrustmentCreate, EntrustmentRead, EntrustmentUpdate, Let, Release, Reserve, Withdraw,
 )
+from app.domain.types import EXACT_DAY, EXACT_DECIMAL, EXACT_INT
 
 router = APIRouter(tags=["rentals"])
 
 Read = Annotated[Actor, Depends(require(Perm.rentals_read))]
 Write = Annotated[Actor, Depends(require(Perm.rentals_write))]
 RentQuery = Annotated[Decimal | None, Query(ge=0, le=Decimal("9999999.99"), max_digits=9, decimal_places=2,
-                                            allow_inf_nan=False, description="Yuan per month")]
+                                            allow_inf_nan=False, description="Yuan per month"), EXACT_DECIMAL]
 TOO_LARGE = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
                                                  "description": "The request body is larger than the upload limit"}}
 FILE_ERRORS = (files.UnsupportedFileType, files.FileTooLarge, files.EmptyFile, service.TooManyPhotos)
@@ -45,10 +46,10 @@ async def search_entrustments(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
     status_: Annotated[RentalStatus | None, Query(alias="status")] = None,
     rent_min: RentQuery = None, rent_max: RentQuery = None,
-    bedrooms: Annotated[int | None, Query(ge=0, le=20, description="Exactly this many bedrooms (室)")] = None,
-    bedrooms_min: Annotated[int | None, Query(ge=0, le=20, description="At least this many bedrooms")] = None,
+    bedrooms: Annotated[int | None, Query(ge=0, le=20, description="Exactly this many bedrooms (室)"), EXACT_INT] = None,
+    bedrooms_min: Annotated[int | None, Query(ge=0, le=20, description="At least this many bedrooms"), EXACT_INT] = None,
     available_by: Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2099, 12, 31),
-                                               description="Available on or before this day")] = None,
+                                               description="Available on or before this day"), EXACT_DAY] = None,
     furnishing: Furnishing | None = None, unit_id: uuid.UUID | None = None, building_id: uuid.UUID | None = None,
 ) -> Page[EntrustmentRead]:
     """The agency's search of the estate's entrustments: status, rent range, layout, availability; cheapest first.

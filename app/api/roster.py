@@ -13,6 +13,7 @@ from app.domain.auth.principal import Actor
 from app.domain import files
 from app.domain.auth.roles import Perm
 from app.domain.registry import roster_import as service
+from app.domain.types import QueryFlag
 
 router = APIRouter(tags=["roster"])
 
@@ -41,7 +42,7 @@ async def import_roster(
     actor: Importer,
     session: SessionDep,
     settings: SettingsDep,
-    dry_run: Annotated[bool, Query(description="true: only check the file and report what would change")] = True,
+    dry_run: Annotated[QueryFlag, Query(description="true: only check the file and report what would change")] = True,
 ) -> service.RosterReport:
     """Import the office's roster (CSV in GB18030 or UTF-8, or XLSX) into the estate's registry.
 

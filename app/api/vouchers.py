@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import AwareDatetime, Json
+from pydantic import Json
 from starlette import status
 
 from app.api.deps import PageDep, SessionDep, SettingsDep, require
@@ -20,6 +20,7 @@ from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs import vouchers as service
 from app.domain.repairs.orders import WorkOrderNotFound
 from app.domain.repairs.voucher_schemas import MAX_PHOTOS, OwnerCodeRead, VoucherCreate, VoucherPosted, VoucherRead
+from app.domain.types import Instant, QueryFlag
 
 router = APIRouter(tags=["vouchers"])
 
@@ -88,9 +89,9 @@ async def list_order_vouchers(order_id: uuid.UUID, actor: Read, session: Session
 @router.get("/estates/{estate_id}/vouchers", response_model=Page[VoucherRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_estate_vouchers(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
-    posted_from: AwareDatetime | None = None, posted_to: AwareDatetime | None = None,
-    is_public_area: bool | None = None, technician_id: uuid.UUID | None = None, building_id: uuid.UUID | None = None,
-    chargeable: bool | None = None,
+    posted_from: Instant | None = None, posted_to: Instant | None = None,
+    is_public_area: QueryFlag | None = None, technician_id: uuid.UUID | None = None, building_id: uuid.UUID | None = None,
+    chargeable: QueryFlag | None = None,
 ) -> Page[VoucherRead]:
     """The estate's vouchers, newest first; a technician sees only his own.
 
