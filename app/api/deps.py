@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,6 +67,23 @@ def require(perm: Perm) -> Callable[..., object]:
     dependency.__name__ = f"require_{perm.name}"
     dependency.permission = perm  # type: ignore[attr-defined]
     return dependency
+
+
+async def known_form_fields(request: Request) -> None:
+    """Multipart bodies refuse parts the route does not declare, as JSON bodies refuse unknown fields.
+
+    A route dependency placed after the caller's, so that 401/403 still come first."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return
+    declared = {param.alias for param in request.scope["route"].dependant.body_params}
+    form = await request.form()  # FastAPI has parsed it already; Starlette keeps it on the request
+    unknown = sorted(set(form.keys()) - declared)
+    if unknown:
+        raise RequestValidationError([{"type": "extra_forbidden", "loc": ("body", name), "msg": "Extra inputs are not permitted",
+                                       "input": None} for name in unknown])
+
+
+KnownFormFields = Annotated[None, Depends(known_form_fields)]
 
 
 def settings_dep(request: Request) -> Settings:

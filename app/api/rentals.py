@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import FileResponse
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, SettingsDep, require
+from app.api.deps import KnownFormFields, PageDep, SessionDep, SettingsDep, require
 from app.api.errors import PROBLEM, Problem, problems
 from app.domain import files
 from app.domain.auth.principal import Actor
@@ -118,7 +118,7 @@ async def withdraw(entrustment_id: uuid.UUID, body: Withdraw, actor: Write, sess
 @router.post("/rental-entrustments/{entrustment_id}/photos", response_model=EntrustmentRead, status_code=status.HTTP_201_CREATED,
              responses={**problems(service.EntrustmentNotFound, IllegalTransition, *FILE_ERRORS), **TOO_LARGE})
 async def add_photos(
-    entrustment_id: uuid.UUID, actor: Write, session: SessionDep, settings: SettingsDep,
+    entrustment_id: uuid.UUID, actor: Write, _parts: KnownFormFields, session: SessionDep, settings: SettingsDep,
     photos: Annotated[list[UploadFile], File(description=f"JPEG, PNG or WebP photos of the unit (at most {MAX_PHOTOS} in all)")],
 ) -> EntrustmentRead:
     """Add photos of the unit while it is open or reserved; the type is read from the bytes."""

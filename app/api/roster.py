@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, UploadFile
 from starlette import status
 
-from app.api.deps import SessionDep, SettingsDep, require
+from app.api.deps import KnownFormFields, SessionDep, SettingsDep, require
 from app.api.errors import PROBLEM, Problem, problems
 from app.domain.auth.principal import Actor
 from app.domain import files
@@ -40,6 +40,7 @@ async def import_roster(
     estate_id: uuid.UUID,
     file: UploadFile,
     actor: Importer,
+    _parts: KnownFormFields,
     session: SessionDep,
     settings: SettingsDep,
     dry_run: Annotated[QueryFlag, Query(description="true: only check the file and report what would change")] = True,

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from pydantic import Json
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, SettingsDep, require
+from app.api.deps import KnownFormFields, PageDep, SessionDep, SettingsDep, require
 from app.api.errors import PROBLEM, Problem, problems
 from app.domain import files
 from app.domain.auth.principal import Actor
@@ -47,7 +47,7 @@ async def _read(upload: UploadFile, limit: int) -> files.Upload:
                **TOO_LARGE},
 )
 async def post_voucher(
-    order_id: uuid.UUID, actor: Work, session: SessionDep, settings: SettingsDep,
+    order_id: uuid.UUID, actor: Work, _parts: KnownFormFields, session: SessionDep, settings: SettingsDep,
     voucher: Annotated[Json[VoucherCreate], Form(description="JSON: work_done, materials, minutes_spent, chargeable, amount, "
                                                              "is_public_area, owner_confirmation {name, code}")],
     signature: Annotated[UploadFile | None, File(description="The owner's signature: JPEG, PNG, WebP or a scanned PDF")] = None,
@@ -115,7 +115,7 @@ async def get_voucher(voucher_id: uuid.UUID, actor: Read, session: SessionDep) -
     responses={**problems(service.VoucherNotFound, service.PhotosWindowClosed, *FILE_ERRORS), **TOO_LARGE},
 )
 async def add_voucher_photos(
-    voucher_id: uuid.UUID, actor: Work, session: SessionDep, settings: SettingsDep,
+    voucher_id: uuid.UUID, actor: Work, _parts: KnownFormFields, session: SessionDep, settings: SettingsDep,
     photos: Annotated[list[UploadFile], File(description="JPEG, PNG or WebP photos")],
 ) -> VoucherRead:
     """Add photos to one's own voucher within 24 hours of posting it (at most 10 photos in all)."""
