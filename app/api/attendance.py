@@ -20,6 +20,7 @@ from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
 from app.domain.pagination import Page, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
+from app.domain.types import EXACT_DAY, QueryFlag
 
 router = APIRouter(tags=["attendance"])
 
@@ -28,7 +29,7 @@ ReadAll = Annotated[Actor, Depends(require(Perm.attendance_read))]
 RosterRead = Annotated[Actor, Depends(require(Perm.duty_roster_read))]
 RosterManage = Annotated[Actor, Depends(require(Perm.duty_roster_manage))]
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", examples=["2026-05"])]
-DayPath = Annotated[date, Path(ge=date(2000, 1, 1), le=date(2099, 12, 31), description="The estate-local day")]
+DayPath = Annotated[date, Path(ge=date(2000, 1, 1), le=date(2099, 12, 31), description="The estate-local day"), EXACT_DAY]
 
 
 @router.post("/estates/{estate_id}/attendance/sign-in", response_model=AttendanceRead, status_code=status.HTTP_201_CREATED,
@@ -64,7 +65,7 @@ async def my_attendance(
 async def estate_attendance(
     estate_id: uuid.UUID, actor: ReadAll, session: SessionDep, page: PageDep, day: Day | None = None,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")] = None,
-    user_id: uuid.UUID | None = None, shift: Shift | None = None, late: bool | None = None, left_early: bool | None = None,
+    user_id: uuid.UUID | None = None, shift: Shift | None = None, late: QueryFlag | None = None, left_early: QueryFlag | None = None,
 ) -> Page[AttendanceRead]:
     """The estate's attendance book for a day or a month, with the late and early-leave flags."""
     rows, total = await service.list_estate(session, actor=actor, estate_id=estate_id, page=page, day=day, month=month,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -14,6 +13,7 @@ from app.domain.audit.schemas import AuditEntryRead
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.pagination import Page, UnknownSortKey
+from app.domain.types import Instant
 
 router = APIRouter(tags=["audit"])
 
@@ -30,8 +30,8 @@ async def list_audit(
     estate_id: uuid.UUID | None = None,
     actor_id: uuid.UUID | None = None,
     action: Slug = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
 ) -> Page[AuditEntryRead]:
     """Who changed what, when, with before and after; newest first."""
     rows, total = await service.list_entries(

@@ -16,6 +16,7 @@ from app.domain.fees.billing import MONTH_PATTERN
 from app.domain.fees.statement_schemas import EstateArrears, UnitArrears, UnitBill
 from app.domain.pagination import UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotFound
+from app.domain.types import EXACT_INT
 
 router = APIRouter(tags=["bills"])
 
@@ -54,7 +55,7 @@ async def unit_arrears(unit_id: uuid.UUID, actor: Read, session: SessionDep) -> 
             responses=problems(EstateNotFound, UnknownSortKey, RateLimited))
 async def estate_arrears(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, building_id: uuid.UUID | None = None,
-    min_age_days: Annotated[int, Query(ge=0, le=100_000, description="Only units whose oldest unpaid charge is at least this many days past due")] = 0,
+    min_age_days: Annotated[int, Query(ge=0, le=100_000, description="Only units whose oldest unpaid charge is at least this many days past due"), EXACT_INT] = 0,
 ) -> EstateArrears:
     """The estate's arrears by age: one line per owing unit, the largest debt first, and the
     estate's totals per bucket (over every unit matching the filters, not only the page).

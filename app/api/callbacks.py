@@ -6,7 +6,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
-from pydantic import AwareDatetime
 from starlette import status
 
 from app.api.deps import PageDep, SessionDep, require
@@ -24,6 +23,7 @@ from app.domain.errors import IllegalTransition
 from app.domain.pagination import Page, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs.model import ReasonRequired
+from app.domain.types import EXACT_DAY, Instant, QueryFlag
 
 router = APIRouter(tags=["callbacks"])
 
@@ -37,8 +37,8 @@ Reports = Annotated[Actor, Depends(require(Perm.reports_read))]
 async def list_callbacks(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
     status_: Annotated[CallbackStatus | None, Query(alias="status")] = None,
-    overdue: Annotated[bool | None, Query(description="true: open and past due; false: the others")] = None,
-    due_before: Annotated[AwareDatetime | None, Query(description="Due before this instant")] = None,
+    overdue: Annotated[QueryFlag | None, Query(description="true: open and past due; false: the others")] = None,
+    due_before: Annotated[Instant | None, Query(description="Due before this instant")] = None,
     technician_id: uuid.UUID | None = None, unit_id: uuid.UUID | None = None,
 ) -> Page[CallbackRead]:
     """The desk's callback worklist: whom to ring about which repair, by when (soonest due first).
@@ -87,7 +87,7 @@ async def resolve(callback_id: uuid.UUID, body: ResolutionCreate, actor: Resolve
             responses=problems(EstateNotFound, RateLimited))
 async def callback_rate(
     estate_id: uuid.UUID, actor: Reports, session: SessionDep, period: RatePeriod = RatePeriod.week,
-    date_: Annotated[date | None, Query(alias="date", ge=date(2000, 1, 1), le=date(2999, 12, 31), description="A day in the period; default today in the estate's time zone")] = None,
+    date_: Annotated[date | None, Query(alias="date", ge=date(2000, 1, 1), le=date(2999, 12, 31), description="A day in the period; default today in the estate's time zone"), EXACT_DAY] = None,
     technician_id: uuid.UUID | None = None,
 ) -> CallbackRate:
     """The callback rate of an estate's week (ISO, from Monday) or month, optionally for one technician.
@@ -102,7 +102,7 @@ async def callback_rate(
 @router.get("/estates/{estate_id}/callback-rate/weeks", response_model=Page[CallbackRateRecordRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_rate_weeks(
-    estate_id: uuid.UUID, actor: Reports, session: SessionDep, page: PageDep, below_target: bool | None = None,
+    estate_id: uuid.UUID, actor: Reports, session: SessionDep, page: PageDep, below_target: QueryFlag | None = None,
 ) -> Page[CallbackRateRecordRead]:
     """The weekly callback rates recorded every Monday, latest week first."""
     rows, total = await rates.list_weeks(session, actor=actor, estate_id=estate_id, page=page, below_target=below_target)

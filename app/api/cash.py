@@ -17,6 +17,7 @@ from app.domain.fees.cash_model import DifferenceNeedsNote, SessionStatus
 from app.domain.fees.cash_schemas import Acknowledge, CashHandoverSheet, CashierSessionDetail, CashierSessionRead, HandOver
 from app.domain.pagination import Page, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
+from app.domain.types import EXACT_DAY
 
 router = APIRouter(tags=["cash"])
 
@@ -24,7 +25,7 @@ router = APIRouter(tags=["cash"])
 Read = Annotated[Actor, Depends(require(Perm.fees_read))]
 HandOverPerm = Annotated[Actor, Depends(require(Perm.cash_hand_over))]
 AcknowledgePerm = Annotated[Actor, Depends(require(Perm.cash_acknowledge))]
-Day = Annotated[date | None, Query(description="An estate-local day (YYYY-MM-DD)")]
+Day = Annotated[date | None, Query(description="An estate-local day (YYYY-MM-DD)"), EXACT_DAY]
 
 
 @router.get("/estates/{estate_id}/cashier-sessions", response_model=Page[CashierSessionRead],

@@ -21,13 +21,14 @@ from app.domain.complaints.schemas import (
 from app.domain.errors import IllegalTransition
 from app.domain.pagination import Page, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
+from app.domain.types import EXACT_DAY, QueryFlag
 
 router = APIRouter(tags=["complaints"])
 
 Read = Annotated[Actor, Depends(require(Perm.complaints_read))]
 Write = Annotated[Actor, Depends(require(Perm.complaints_write))]
 Manage = Annotated[Actor, Depends(require(Perm.complaints_manage))]
-Day = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2999, 12, 31), description="Estate-local day, inclusive")]
+Day = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2999, 12, 31), description="Estate-local day, inclusive"), EXACT_DAY]
 NotFound = service.ComplaintNotFound
 
 
@@ -47,7 +48,7 @@ async def list_complaints(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
     status_: Annotated[ComplaintStatus | None, Query(alias="status")] = None,
     category: Category | None = None, severity: Severity | None = None,
-    overdue: Annotated[bool | None, Query(description="true: unresolved and past the deadline; false: the others")] = None,
+    overdue: Annotated[QueryFlag | None, Query(description="true: unresolved and past the deadline; false: the others")] = None,
     handler_id: uuid.UUID | None = None, received_from: Day = None, received_to: Day = None,
 ) -> Page[ComplaintRead]:
     """The complaint record book, latest received first (sort by received_at, deadline, number, status, severity, category)."""

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,7 @@ from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import DomainError
 from app.domain.pagination import MAX_PAGE_SIZE, PageRequest
+from app.domain.types import EXACT_INT
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -70,6 +72,23 @@ def require(perm: Perm) -> Callable[..., object]:
     return dependency
 
 
+async def known_form_fields(request: Request) -> None:
+    """Multipart bodies refuse parts the route does not declare, as JSON bodies refuse unknown fields.
+
+    A route dependency placed after the caller's, so that 401/403 still come first."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return
+    declared = {param.alias for param in request.scope["route"].dependant.body_params}
+    form = await request.form()  # FastAPI has parsed it already; Starlette keeps it on the request
+    unknown = sorted(set(form.keys()) - declared)
+    if unknown:
+        raise RequestValidationError([{"type": "extra_forbidden", "loc": ("body", name), "msg": "Extra inputs are not permitted",
+                                       "input": None} for name in unknown])
+
+
+KnownFormFields = Annotated[None, Depends(known_form_fields)]
+
+
 def settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
@@ -78,8 +97,8 @@ SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
 
 def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Rows per page (at most {MAX_PAGE_SIZE})")] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Rows per page (at most {MAX_PAGE_SIZE})"), EXACT_INT] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000), EXACT_INT] = 0,
     sort: Annotated[str | None, Query(pattern=r"^-?[a-z_]{1,40}$", description="A field name; prefix - for descending")] = None,
 ) -> PageRequest:
     return PageRequest(limit=limit, offset=offset, sort=sort)

@@ -27,6 +27,7 @@ from app.domain.pagination import Page, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotInEstate, UnreadablePhone
 from app.domain.repairs import repair_settings
 from app.domain.repairs import requests as intake
+from app.domain.types import EXACT_DAY, QueryFlag
 
 router = APIRouter()
 
@@ -36,7 +37,7 @@ LogWrite = Annotated[Actor, Depends(require(Perm.night_log_write))]
 HandOver = Annotated[Actor, Depends(require(Perm.shift_hand_over))]
 DutyWrite = Annotated[Actor, Depends(require(Perm.duty_log_write))]
 Day = Annotated[date | None, Query(alias="date", ge=date(2000, 1, 1), le=date(2999, 12, 31),
-                                   description="An estate-local day; default today in the estate's time zone")]
+                                   description="An estate-local day; default today in the estate's time zone"), EXACT_DAY]
 # A follow-up made a service request can fail the way intake fails.
 INTAKE_ERRORS = (repair_settings.UnknownRepairCategory, intake.CategoryRequired, intake.NeedUnitOrLocation, UnitNotInEstate,
                  UnreadablePhone, Forbidden)
@@ -111,8 +112,8 @@ async def log_entry(estate_id: uuid.UUID, body: LogEntryCreate, actor: LogWrite,
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_log_entries(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, day: Day = None, shift_id: uuid.UUID | None = None,
-    needs_follow_up: bool | None = None,
-    unhandled: Annotated[bool | None, Query(description="true: needs follow-up, neither assigned nor made a request")] = None,
+    needs_follow_up: QueryFlag | None = None,
+    unhandled: Annotated[QueryFlag | None, Query(description="true: needs follow-up, neither assigned nor made a request")] = None,
 ) -> Page[LogEntryRead]:
     """The estate's log entries, latest first; `date` is the day their shift began."""
     rows, total = await night_log.list_entries(session, actor=actor, estate_id=estate_id, page=page, shift_date=day,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from app.domain.errors import DomainError, ErrorKind
 
@@ -90,7 +91,25 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
         return problem_response(status=422, code="validation-failed", title="The request body could not be read",
                                 detail=str(exc.detail), request=request)
     code = {404: "not-found", 405: "method-not-allowed", 401: "not-authenticated", 413: "too-large"}.get(exc.status_code, "http-error")
-    return problem_response(status=exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail), request=request, headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        headers = {**(headers or {}), **_allow(request)}
+    return problem_response(status=exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail), request=request, headers=headers)
+
+
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+
+def _allow(request: Request) -> dict[str, str]:
+    """Every method the path answers. Starlette's 405 names the methods of the first route whose
+    path matched, and GET /x and PATCH /x are two routes; the OpenAPI document knows them all."""
+    table = getattr(request.app.state, "allowed_methods", None)
+    if table is None:
+        table = [(compile_path(path)[0], {m.upper() for m in operations})
+                 for path, operations in request.app.openapi().get("paths", {}).items()]
+        request.app.state.allowed_methods = table
+    methods = set().union(*(allowed for regex, allowed in table if regex.match(request.url.path)))
+    return {"Allow": ", ".join(m for m in METHOD_ORDER if m in methods)} if methods else {}
 
 
 async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:

@@ -23,6 +23,7 @@ from app.domain.fees.item_schemas import (
 from app.domain.fees.model import FeeKind
 from app.domain.pagination import Page, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotFound
+from app.domain.types import QueryFlag
 
 router = APIRouter(tags=["fees"])
 
@@ -38,7 +39,7 @@ CREATED = status.HTTP_201_CREATED
 
 @router.get("/estates/{estate_id}/fee-items", response_model=Page[FeeItemRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_fee_items(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, kind: FeeKind | None = None, active: bool | None = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, kind: FeeKind | None = None, active: QueryFlag | None = None,
 ) -> Page[FeeItemRead]:
     """The estate's fee items (收費項目) by code, each with the price in force today."""
     rows, total = await items.list_items(session, actor=actor, estate_id=estate_id, page=page, kind=kind, active=active)

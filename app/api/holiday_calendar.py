@@ -10,6 +10,7 @@ from starlette import status
 from app.api.deps import SessionDep, SettingsDep, require
 from app.api.errors import problems
 from app.api.roster import TOO_LARGE, _read_capped
+from app.domain.types import EXACT_DAY, EXACT_INT
 from app.domain import files
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -22,8 +23,8 @@ from app.domain.calendar.upload import CalendarHasErrors, CalendarUnreadable
 router = APIRouter(tags=["holiday calendar"])
 
 Manage = Annotated[Actor, Depends(require(Perm.holiday_calendar_manage))]
-YearPath = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR, description="The calendar year", examples=[2027])]
-DayPath = Annotated[date, Path(ge=date(FIRST_YEAR, 1, 1), le=date(LAST_YEAR, 12, 31), description="The date")]
+YearPath = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR, description="The calendar year", examples=[2027]), EXACT_INT]
+DayPath = Annotated[date, Path(ge=date(FIRST_YEAR, 1, 1), le=date(LAST_YEAR, 12, 31), description="The date"), EXACT_DAY]
 
 
 @router.get("/holiday-calendar/{year}", response_model=HolidayYearRead)

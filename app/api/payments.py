@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime
 from starlette.status import HTTP_201_CREATED
 
 from app.api.deps import PageDep, SessionDep, SettingsDep, require
@@ -21,6 +20,7 @@ from app.domain.fees.payment_schemas import PaymentCreate, PaymentRead, ReceiptR
 from app.domain.fees.payments_model import PaymentMethod, ReceiptSeries, ReceiptStatus, VoidNeedsReason
 from app.domain.pagination import Page, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotFound
+from app.domain.types import Instant
 
 router = APIRouter(tags=["payments"])
 
@@ -75,8 +75,8 @@ async def list_receipts(
     number: Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00]*$", description="A fragment of the number")] = None,
     unit_id: uuid.UUID | None = None, cashier_id: uuid.UUID | None = None, method: PaymentMethod | None = None,
     status: ReceiptStatus | None = None, series: ReceiptSeries | None = None,
-    since: Annotated[AwareDatetime | None, Query(alias="from", description="Issued at or after")] = None,
-    until: Annotated[AwareDatetime | None, Query(alias="to", description="Issued before")] = None,
+    since: Annotated[Instant | None, Query(alias="from", description="Issued at or after")] = None,
+    until: Annotated[Instant | None, Query(alias="to", description="Issued before")] = None,
 ) -> Page[ReceiptRead]:
     """The estate's receipts and refund documents, newest first; filter by number, unit, cashier, method, status, time."""
     rows, total = await receipts.list_receipts(session, actor=actor, estate_id=estate_id, page=page, number=number,

@@ -18,6 +18,7 @@ from app.domain.registry.schemas import (
     BuildingCreate, BuildingRead, BuildingUpdate, CallerLookup, JurisdictionCreate, JurisdictionRead, JurisdictionUpdate,
     OwnerCreate, OwnerRead, OwnerUpdate, PhoneCreate, UnitCreate, UnitLink, UnitRead, UnitUpdate,
 )
+from app.domain.types import EXACT_INT, QueryFlag
 
 router = APIRouter(tags=["registry"])
 
@@ -95,8 +96,8 @@ async def update_building(building_id: uuid.UUID, body: BuildingUpdate, actor: W
 @router.get("/estates/{estate_id}/units", response_model=Page[UnitRead], responses=problems(e.EstateNotFound, UnknownSortKey))
 async def list_units(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
-    building_id: uuid.UUID | None = None, is_vacant: bool | None = None, is_public: bool | None = None,
-    floor: Annotated[int | None, Query(ge=-20, le=300)] = None,
+    building_id: uuid.UUID | None = None, is_vacant: QueryFlag | None = None, is_public: QueryFlag | None = None,
+    floor: Annotated[int | None, Query(ge=-20, le=300), EXACT_INT] = None,
     q: Annotated[str | None, Query(max_length=20, pattern=r"^[^\x00]*$", description="A fragment of the room number")] = None,
 ) -> Page[UnitRead]:
     """The estate's units by building, entrance and room; filter by building, floor, vacancy, common parts or room."""

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import FileResponse
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, SettingsDep, require
+from app.api.deps import KnownFormFields, PageDep, SessionDep, SettingsDep, require
 from app.api.errors import PROBLEM, Problem, problems
 from app.domain import files
 from app.domain.auth.principal import Actor
@@ -23,13 +23,14 @@ from app.domain.rentals.model import Furnishing, ReasonRequired, RentalStatus
 from app.domain.rentals.schemas import (
     MAX_PHOTOS, EntrustmentCreate, EntrustmentRead, EntrustmentUpdate, Let, Release, Reserve, Withdraw,
 )
+from app.domain.types import EXACT_DAY, EXACT_DECIMAL, EXACT_INT
 
 router = APIRouter(tags=["rentals"])
 
 Read = Annotated[Actor, Depends(require(Perm.rentals_read))]
 Write = Annotated[Actor, Depends(require(Perm.rentals_write))]
 RentQuery = Annotated[Decimal | None, Query(ge=0, le=Decimal("9999999.99"), max_digits=9, decimal_places=2,
-                                            allow_inf_nan=False, description="Yuan per month")]
+                                            allow_inf_nan=False, description="Yuan per month"), EXACT_DECIMAL]
 TOO_LARGE = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
                                                  "description": "The request body is larger than the upload limit"}}
 FILE_ERRORS = (files.UnsupportedFileType, files.UnreadableImage, files.ImageTooLarge, files.FileTooLarge, files.EmptyFile,
@@ -46,10 +47,10 @@ async def search_entrustments(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
     status_: Annotated[RentalStatus | None, Query(alias="status")] = None,
     rent_min: RentQuery = None, rent_max: RentQuery = None,
-    bedrooms: Annotated[int | None, Query(ge=0, le=20, description="Exactly this many bedrooms (室)")] = None,
-    bedrooms_min: Annotated[int | None, Query(ge=0, le=20, description="At least this many bedrooms")] = None,
+    bedrooms: Annotated[int | None, Query(ge=0, le=20, description="Exactly this many bedrooms (室)"), EXACT_INT] = None,
+    bedrooms_min: Annotated[int | None, Query(ge=0, le=20, description="At least this many bedrooms"), EXACT_INT] = None,
     available_by: Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2099, 12, 31),
-                                               description="Available on or before this day")] = None,
+                                               description="Available on or before this day"), EXACT_DAY] = None,
     furnishing: Furnishing | None = None, unit_id: uuid.UUID | None = None, building_id: uuid.UUID | None = None,
 ) -> Page[EntrustmentRead]:
     """The agency's search of the estate's entrustments: status, rent range, layout, availability; cheapest first.
@@ -118,7 +119,7 @@ async def withdraw(entrustment_id: uuid.UUID, body: Withdraw, actor: Write, sess
 @router.post("/rental-entrustments/{entrustment_id}/photos", response_model=EntrustmentRead, status_code=status.HTTP_201_CREATED,
              responses={**problems(service.EntrustmentNotFound, IllegalTransition, *FILE_ERRORS), **TOO_LARGE})
 async def add_photos(
-    entrustment_id: uuid.UUID, actor: Write, session: SessionDep, settings: SettingsDep,
+    entrustment_id: uuid.UUID, actor: Write, _parts: KnownFormFields, session: SessionDep, settings: SettingsDep,
     photos: Annotated[list[UploadFile], File(description=f"JPEG, PNG or WebP photos of the unit (at most {MAX_PHOTOS} in all)")],
 ) -> EntrustmentRead:
     """Add photos of the unit while it is open or reserved; the type is read from the bytes."""

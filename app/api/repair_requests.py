@@ -5,7 +5,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import AwareDatetime
 from starlette import status
 
 from app.api.deps import PageDep, SessionDep, require
@@ -21,6 +20,7 @@ from app.domain.repairs.request_schemas import (
     RepairCategoryWrite, ServiceRequestClose, ServiceRequestCreate, ServiceRequestRead,
 )
 from app.domain.repairs.settings_model import ScriptKey
+from app.domain.types import Instant, QueryFlag
 
 router = APIRouter(tags=["service requests"])
 
@@ -51,7 +51,7 @@ async def list_service_requests(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
     status: RequestStatus | None = None, kind: RequestKind | None = None, channel: Channel | None = None, category: Code = None,
     unit_id: uuid.UUID | None = None, owner_id: uuid.UUID | None = None,
-    created_from: AwareDatetime | None = None, created_to: AwareDatetime | None = None,
+    created_from: Instant | None = None, created_to: Instant | None = None,
     q: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="A fragment of the description")] = None,
 ) -> Page[ServiceRequestRead]:
     """The estate's service register, newest first; technicians see the requests they reported or work on."""
@@ -81,7 +81,7 @@ async def close_service_request(request_id: uuid.UUID, body: ServiceRequestClose
 @router.get("/estates/{estate_id}/repair-categories", response_model=Page[RepairCategoryRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_repair_categories(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, active: bool | None = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, active: QueryFlag | None = None,
 ) -> Page[RepairCategoryRead]:
     """The estate's repair categories in the desk's order; an estate that set none has 水暖, 電氣, 門窗, 公共區域, 其他."""
     rows, total = await repair_settings.list_categories(session, actor=actor, estate_id=estate_id, page=page, active=active)

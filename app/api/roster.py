@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, UploadFile
 from starlette import status
 
-from app.api.deps import SessionDep, SettingsDep, require
+from app.api.deps import KnownFormFields, SessionDep, SettingsDep, require
 from app.api.errors import PROBLEM, Problem, problems
 from app.domain.auth.principal import Actor
 from app.domain import files
 from app.domain.auth.roles import Perm
 from app.domain.registry import roster_import as service
+from app.domain.types import QueryFlag
 
 router = APIRouter(tags=["roster"])
 
@@ -39,9 +40,10 @@ async def import_roster(
     estate_id: uuid.UUID,
     file: UploadFile,
     actor: Importer,
+    _parts: KnownFormFields,
     session: SessionDep,
     settings: SettingsDep,
-    dry_run: Annotated[bool, Query(description="true: only check the file and report what would change")] = True,
+    dry_run: Annotated[QueryFlag, Query(description="true: only check the file and report what would change")] = True,
 ) -> service.RosterReport:
     """Import the office's roster (CSV in GB18030 or UTF-8, or XLSX) into the estate's registry.
 

@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 from starlette import status
 
 from app.api.deps import PageDep, SessionDep, require
@@ -25,6 +24,7 @@ from app.domain.stock.schemas import (
     AdjustIn, CancelIn, CountsIn, IssueIn, MovementRead, ReceiveIn, ReturnIn, StockItemCreate, StockItemRead,
     StockItemUpdate, StocktakeCreate, StocktakeDetail, StocktakeRead, StocktakeReport,
 )
+from app.domain.types import Instant, QueryFlag
 
 router = APIRouter(tags=["stock"])
 
@@ -47,7 +47,7 @@ ITEM_MOVE = (items.StockItemNotFound, movements.StockItemInactive)
 @router.get("/estates/{estate_id}/stock-items", response_model=Page[StockItemRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_stock_items(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, category: StockCategory | None = None,
-    active: bool | None = None, in_stock: Annotated[bool | None, Query(description="true: book above zero; false: at zero")] = None,
+    active: QueryFlag | None = None, in_stock: Annotated[QueryFlag | None, Query(description="true: book above zero; false: at zero")] = None,
     q: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="Part of the code or name")] = None,
 ) -> Page[StockItemRead]:
     """The estate's stock items with their book quantity and value, by code."""
@@ -122,8 +122,8 @@ async def adjust(item_id: uuid.UUID, body: AdjustIn, actor: Configure, session: 
 async def list_estate_movements(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, kind: MovementKind | None = None,
     work_order_id: uuid.UUID | None = None, stocktake_id: uuid.UUID | None = None, stock_item_id: uuid.UUID | None = None,
-    at_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    at_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    at_from: Annotated[Instant | None, Query(alias="from")] = None,
+    at_to: Annotated[Instant | None, Query(alias="to")] = None,
 ) -> Page[MovementRead]:
     """The estate's stock ledger, latest first: by kind, work order, stocktake, item and time [from, to)."""
     rows, total = await movements.list_estate_movements(

@@ -5,7 +5,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from app.api.deps import SessionDep, require
 from app.api.errors import problems
@@ -15,6 +14,7 @@ from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs import technicians
 from app.domain.repairs.order_schemas import AvailabilityRead, WorkingHours, WorkingHoursRead
 from app.domain.repairs.technicians import TechnicianNotFound, WindowOutOfOrder
+from app.domain.types import Instant
 
 router = APIRouter(tags=["technicians"])
 
@@ -27,7 +27,7 @@ EstateQuery = Annotated[uuid.UUID, Query(description="The estate whose hours are
 @router.get("/estates/{estate_id}/technicians/availability", response_model=AvailabilityRead,
             responses=problems(EstateNotFound, WindowOutOfOrder))
 async def technician_availability(
-    estate_id: uuid.UUID, actor: Desk, session: SessionDep, start: AwareDatetime, end: AwareDatetime,
+    estate_id: uuid.UUID, actor: Desk, session: SessionDep, start: Instant, end: Instant,
 ) -> AvailabilityRead:
     """Every technician of the estate for the window [start, end): free or not (outside hours, booked),
     where he is working now and his next booking. Free technicians first."""

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from fastapi.responses import FileResponse
-from pydantic import AwareDatetime, Json
+from pydantic import Json
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, SettingsDep, require
+from app.api.deps import KnownFormFields, PageDep, SessionDep, SettingsDep, require
 from app.api.errors import PROBLEM, Problem, problems
 from app.domain import files
 from app.domain.auth.principal import Actor
@@ -24,6 +24,7 @@ from app.domain.repairs import owner_codes
 from app.domain.repairs import vouchers as service
 from app.domain.repairs.orders import WorkOrderNotFound
 from app.domain.repairs.voucher_schemas import MAX_PHOTOS, OwnerCodeIssued, OwnerCodeRead, VoucherCreate, VoucherPosted, VoucherRead
+from app.domain.types import Instant, QueryFlag
 
 router = APIRouter(tags=["vouchers"])
 
@@ -57,7 +58,7 @@ async def _read(upload: UploadFile, limit: int) -> files.Upload:
                **TOO_LARGE},
 )
 async def post_voucher(
-    order_id: uuid.UUID, actor: Work, session: SessionDep, settings: SettingsDep,
+    order_id: uuid.UUID, actor: Work, _parts: KnownFormFields, session: SessionDep, settings: SettingsDep,
     voucher: Annotated[Json[VoucherCreate], Form(description="JSON: work_done, materials, minutes_spent, chargeable, amount, "
                                                              "is_public_area, owner_confirmation {name, code}")],
     signature: Annotated[UploadFile | None, File(description="The owner's signature: JPEG, PNG, WebP or a scanned PDF")] = None,
@@ -114,9 +115,9 @@ async def list_order_vouchers(order_id: uuid.UUID, actor: Read, session: Session
 @router.get("/estates/{estate_id}/vouchers", response_model=Page[VoucherRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_estate_vouchers(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
-    posted_from: AwareDatetime | None = None, posted_to: AwareDatetime | None = None,
-    is_public_area: bool | None = None, technician_id: uuid.UUID | None = None, building_id: uuid.UUID | None = None,
-    chargeable: bool | None = None,
+    posted_from: Instant | None = None, posted_to: Instant | None = None,
+    is_public_area: QueryFlag | None = None, technician_id: uuid.UUID | None = None, building_id: uuid.UUID | None = None,
+    chargeable: QueryFlag | None = None,
 ) -> Page[VoucherRead]:
     """The estate's vouchers, newest first; a technician sees only his own.
 
@@ -140,7 +141,7 @@ async def get_voucher(voucher_id: uuid.UUID, actor: Read, session: SessionDep) -
     responses={**problems(service.VoucherNotFound, service.PhotosWindowClosed, *FILE_ERRORS), **TOO_LARGE},
 )
 async def add_voucher_photos(
-    voucher_id: uuid.UUID, actor: Work, session: SessionDep, settings: SettingsDep,
+    voucher_id: uuid.UUID, actor: Work, _parts: KnownFormFields, session: SessionDep, settings: SettingsDep,
     photos: Annotated[list[UploadFile], File(description="JPEG, PNG or WebP photos")],
 ) -> VoucherRead:
     """Add photos to one's own voucher within 24 hours of posting it (at most 10 photos in all)."""

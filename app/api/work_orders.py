@@ -5,7 +5,6 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from app.api.deps import PageDep, SessionDep, require
 from app.api.errors import problems
@@ -23,6 +22,7 @@ from app.domain.repairs.order_schemas import (
 )
 from app.domain.repairs.orders import WorkOrderNotFound
 from app.domain.repairs.technicians import NotATechnicianOfEstate, OutsideWorkingHours
+from app.domain.types import Instant
 
 router = APIRouter(tags=["work orders"])
 
@@ -37,8 +37,8 @@ async def list_work_orders(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
     status: Annotated[list[WorkOrderStatus] | None, Query(description="Repeat for several states")] = None,
     technician_id: uuid.UUID | None = None, unit_id: uuid.UUID | None = None, category: Category = None,
-    created_from: AwareDatetime | None = None, created_to: AwareDatetime | None = None,
-    scheduled_from: AwareDatetime | None = None, scheduled_to: AwareDatetime | None = None,
+    created_from: Instant | None = None, created_to: Instant | None = None,
+    scheduled_from: Instant | None = None, scheduled_to: Instant | None = None,
 ) -> Page[WorkOrderRead]:
     """The estate's work orders, newest first; a technician sees only the orders given to him.
 

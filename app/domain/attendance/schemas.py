@@ -5,29 +5,25 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from app.domain.attendance.model import AttendanceStatus, Shift
 from app.domain.calendar.days import DayType, Source
-from app.domain.types import no_nul as _no_nul
-
-_Strict = ConfigDict(extra="forbid")
+from app.domain.types import EXACT_DAY, InputModel, no_nul as _no_nul
 
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_nul)]
 MONTH_PATTERN = r"^(20\d{2})-(0[1-9]|1[0-2])$"
 # Dates the API takes; years nobody has entered or published are answered provisionally.
-Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
+Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31)), EXACT_DAY]
 
 
-class SignIn(BaseModel):
-    model_config = _Strict
+class SignIn(InputModel):
     shift: Shift | None = Field(default=None, description="Default: the morning until it closes, then the afternoon")
     note: Note = ""
 
 
-class SignOut(BaseModel):
-    model_config = _Strict
+class SignOut(InputModel):
     shift: Shift | None = Field(default=None, description="Default: today's latest shift still signed in")
     note: Note = ""
 
@@ -73,16 +69,14 @@ class MonthSummary(BaseModel):
     people: list[AttendanceSummary]
 
 
-class DutyAssignmentIn(BaseModel):
-    model_config = _Strict
+class DutyAssignmentIn(InputModel):
     user_id: uuid.UUID
     note: Note = ""
 
 
-class DutyDayIn(BaseModel):
+class DutyDayIn(InputModel):
     """The full list of who is on duty on the day; an empty list clears it."""
 
-    model_config = _Strict
     assignments: list[DutyAssignmentIn] = Field(max_length=50)
 
 

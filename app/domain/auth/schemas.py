@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from app.domain.auth import secrets
 from app.domain.auth.roles import Perm, Role
-from app.domain.types import Name, PhoneText
+from app.domain.types import InputModel, Name, PhoneText
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{3,60}$")]
 
@@ -31,7 +31,7 @@ Password = Annotated[
 GivenPassword = Annotated[str, StringConstraints(min_length=1, max_length=secrets.MAX_PASSWORD_LENGTH, pattern=r"^[^\x00]*$")]
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(InputModel):
     username: Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=r"^[^\x00]*$")]
     password: GivenPassword
 
@@ -41,7 +41,7 @@ class UserBase(BaseModel):
     phone: PhoneText | None = None
 
 
-class UserCreate(UserBase):
+class UserCreate(UserBase, InputModel):
     username: Username
     password: Password
     roles: list[Role] = Field(min_length=1, max_length=10)
@@ -57,7 +57,7 @@ class UserCreate(UserBase):
         return password
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(InputModel):
     full_name: Name | None = None
     phone: PhoneText | None = None
     roles: list[Role] | None = Field(default=None, min_length=1, max_length=10)
@@ -65,11 +65,11 @@ class UserUpdate(BaseModel):
     is_active: bool | None = None
 
 
-class PasswordReset(BaseModel):
+class PasswordReset(InputModel):
     new_password: Password
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(InputModel):
     current_password: GivenPassword
     new_password: Password
 
@@ -98,7 +98,7 @@ class ApiKeyScope(str, Enum):
     registry_read = Perm.registry_read.value
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(InputModel):
     name: Name
     estate_ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
     scopes: list[ApiKeyScope] = Field(default=[ApiKeyScope.reports_read], min_length=1, max_length=5)

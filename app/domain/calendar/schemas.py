@@ -4,38 +4,34 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.domain.calendar.days import DayKind, Source
-from app.domain.types import text
+from app.domain.types import EXACT_DAY, InputModel, text
 
-_Strict = ConfigDict(extra="forbid")
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 MAX_DAYS_A_YEAR = 100  # a real notice names about 40
 Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
-Day = Annotated[date, Field(ge=date(FIRST_YEAR, 1, 1), le=date(LAST_YEAR, 12, 31))]
+Day = Annotated[date, Field(ge=date(FIRST_YEAR, 1, 1), le=date(LAST_YEAR, 12, 31)), EXACT_DAY]
 HolidayName = text(40)
 
 
-class HolidayDayCreate(BaseModel):
+class HolidayDayCreate(InputModel):
     """One date of the notice: a day off, or a Saturday/Sunday worked in exchange (調休上班)."""
 
-    model_config = _Strict
     day: Day
     kind: DayKind
     name: HolidayName = Field(description="The holiday, e.g. 春节, 国庆节 (for a workday: the one it is worked for)")
 
 
-class HolidayDayUpdate(BaseModel):
-    model_config = _Strict
+class HolidayDayUpdate(InputModel):
     kind: DayKind | None = None
     name: HolidayName | None = None
 
 
-class HolidayYearIn(BaseModel):
+class HolidayYearIn(InputModel):
     """The whole year's schedule; it replaces every day entered for the year."""
 
-    model_config = _Strict
     days: list[HolidayDayCreate] = Field(min_length=1, max_length=MAX_DAYS_A_YEAR)
 
 

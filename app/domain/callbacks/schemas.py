@@ -11,18 +11,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.domain.callbacks.model import AttemptResult, CallbackOutcome, CallbackStatus
 from app.domain.repairs.model import WorkOrderStatus
-from app.domain.types import LongText, OptionalText
+from app.domain.types import InputModel, LongText, OptionalText
 
 
-class AttemptCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AttemptCreate(InputModel):
     result: AttemptResult
     note: OptionalText = ""
     call_again_at: AwareDatetime | None = None
 
 
-class SatisfiedOutcome(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SatisfiedOutcome(InputModel):
     outcome: Literal["satisfied"]
     score: Annotated[int, Field(ge=1, le=5, description="1 (poor) to 5 (very satisfied)")]
     note: OptionalText = ""
@@ -33,8 +31,7 @@ class ProblemAction(str, Enum):
     escalate = "escalate"  # the CS director must record a resolution
 
 
-class ProblemOutcome(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ProblemOutcome(InputModel):
     outcome: Literal["problem"]
     action: ProblemAction
     note: LongText = Field(description="What the owner reported")
@@ -43,8 +40,7 @@ class ProblemOutcome(BaseModel):
 OutcomeCreate = Annotated[SatisfiedOutcome | ProblemOutcome, Field(discriminator="outcome")]
 
 
-class ResolutionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ResolutionCreate(InputModel):
     resolution: LongText
     reopen: bool = Field(description="true: the order is reopened for another visit; false: its callback is closed")
 

@@ -9,15 +9,13 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.domain.complaints.model import Category, Channel, ComplaintStatus, Severity, StepKind, WindowUnit
-from app.domain.types import LongText, OptionalText, text as _text
+from app.domain.types import InputModel, LongText, OptionalText, text as _text
 
-_Strict = ConfigDict(extra="forbid")
 OptionalName = _text(100, min_length=0)
 OptionalPhone = _text(60, min_length=0)
 
 
-class ComplaintCreate(BaseModel):
-    model_config = _Strict
+class ComplaintCreate(InputModel):
     owner_id: uuid.UUID | None = Field(default=None, description="An owner of the estate, when the complainant is one")
     unit_id: uuid.UUID | None = Field(default=None, description="A unit of the estate the complaint concerns")
     complainant_name: OptionalName = ""
@@ -31,32 +29,27 @@ class ComplaintCreate(BaseModel):
     service_request_id: uuid.UUID | None = Field(default=None, description="The repair request the complaint is about")
 
 
-class AssignCreate(BaseModel):
-    model_config = _Strict
+class AssignCreate(InputModel):
     handler_id: uuid.UUID = Field(description="An active staff member of the estate")
     note: OptionalText = ""
 
 
-class StepCreate(BaseModel):
-    model_config = _Strict
+class StepCreate(InputModel):
     note: LongText = Field(description="What was done")
     done_at: AwareDatetime | None = Field(default=None, description="When it was done; default now")
     done_by: uuid.UUID | None = Field(default=None, description="Who did it (a staff member of the estate); default you")
 
 
-class ResolveCreate(BaseModel):
-    model_config = _Strict
+class ResolveCreate(InputModel):
     resolution: LongText
 
 
-class FeedbackCreate(BaseModel):
-    model_config = _Strict
+class FeedbackCreate(InputModel):
     satisfied: bool = Field(description="true closes the complaint; false reopens it with a new deadline")
     note: OptionalText = Field(default="", description="What the owner said; required when not satisfied")
 
 
-class ReasonCreate(BaseModel):
-    model_config = _Strict
+class ReasonCreate(InputModel):
     reason: LongText
 
 
@@ -123,16 +116,14 @@ class ComplaintDetail(ComplaintRead):
 Amount = Annotated[int, Field(ge=1, le=2160)]
 
 
-class WindowWrite(BaseModel):
-    model_config = _Strict
+class WindowWrite(InputModel):
     amount: Amount = Field(description="1 to 2160 (90 days in hours)")
     unit: WindowUnit = Field(description="hours: from the instant of receipt; days: by the end of the n-th local day after it")
 
 
-class DeadlinesWrite(BaseModel):
+class DeadlinesWrite(InputModel):
     """All four severities at once; each must allow no more time than the next less severe one."""
 
-    model_config = _Strict
     urgent: WindowWrite
     high: WindowWrite
     normal: WindowWrite

@@ -6,13 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, PlainSerializer, model_validator
 
 from app.domain.desk.model import LinkKind, ShiftKind, ShiftStatus
 from app.domain.repairs.request_schemas import ServiceRequestCreate
-from app.domain.types import LongText, Name, OptionalText, ShortText, text
+from app.domain.types import InputModel, LongText, Name, OptionalText, ShortText, text
 
-_Strict = ConfigDict(extra="forbid")
 CENT = Decimal("0.01")
 
 
@@ -31,8 +30,7 @@ Amount = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), ret
 
 # --- visitors ---------------------------------------------------------------------------------
 
-class LinkRef(BaseModel):
-    model_config = _Strict
+class LinkRef(InputModel):
     kind: LinkKind
     id: uuid.UUID = Field(description="The linked record's id, in the visitor's estate")
 
@@ -43,8 +41,7 @@ def _distinct_links(links: list[LinkRef]) -> list[LinkRef]:
     return links
 
 
-class VisitorCreate(BaseModel):
-    model_config = _Strict
+class VisitorCreate(InputModel):
     visitor_name: Name = Field(description="Who came: 王先生")
     contact_phone: Phone = ""
     unit_id: uuid.UUID | None = Field(default=None, description="The unit the visit concerns")
@@ -81,14 +78,12 @@ class VisitorRead(BaseModel):
 
 # --- the shift log and hand-over --------------------------------------------------------------
 
-class ShiftOpen(BaseModel):
-    model_config = _Strict
+class ShiftOpen(InputModel):
     shift: ShiftKind
     shift_date: Day | None = Field(default=None, description="The estate-local day the shift began; default today")
 
 
-class LogEntryCreate(BaseModel):
-    model_config = _Strict
+class LogEntryCreate(InputModel):
     occurred_at: AwareDatetime | None = Field(default=None, description="When it happened; default now")
     place: Place = Field(default="", description="Where: 3号楼地下车库")
     what: LongText = Field(description="What happened")
@@ -96,16 +91,14 @@ class LogEntryCreate(BaseModel):
     needs_follow_up: bool = Field(default=False, description="true: the incoming shift must assign it or make it a request")
 
 
-class HandOverCreate(BaseModel):
-    model_config = _Strict
+class HandOverCreate(InputModel):
     note: HandOverNote = ""
     next_shift: ShiftKind | None = Field(default=None, description="The incoming shift; default the next of the day")
 
 
-class FollowUpCreate(BaseModel):
+class FollowUpCreate(InputModel):
     """One item's disposition: assigned to a staff member of the estate, or made a service request."""
 
-    model_config = _Strict
     assign_to: uuid.UUID | None = Field(default=None, description="A staff member of the estate")
     request: ServiceRequestCreate | None = Field(default=None, description="Register a service request for it")
     note: Note = ""
@@ -127,8 +120,7 @@ def _distinct_entries(items: list[FollowUpItem]) -> list[FollowUpItem]:
     return items
 
 
-class AcceptCreate(BaseModel):
-    model_config = _Strict
+class AcceptCreate(InputModel):
     note: HandOverNote = ""
     follow_ups: Annotated[list[FollowUpItem], Field(max_length=200), AfterValidator(_distinct_entries)] = Field(
         default_factory=list, description="Dispositions of the items still unhandled, made in the same transaction")
@@ -185,8 +177,7 @@ class ShiftDetail(ShiftRead):
 
 # --- duty log and diary -----------------------------------------------------------------------
 
-class DutyLogCreate(BaseModel):
-    model_config = _Strict
+class DutyLogCreate(InputModel):
     shift: ShiftKind
     shift_date: Day | None = Field(default=None, description="The estate-local day of the shift; default today")
     text: LongText

@@ -5,11 +5,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, HttpUrl, StringConstraints
 
 from app.domain.events.model import DeliveryStatus, EventType
-
-_Strict = ConfigDict(extra="forbid")
+from app.domain.types import InputModel
 
 
 def _plain_url(value: HttpUrl) -> HttpUrl:
@@ -24,16 +23,14 @@ Url = Annotated[HttpUrl, AfterValidator(_plain_url)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=r"^[^\x00]*$")]
 
 
-class WebhookCreate(BaseModel):
-    model_config = _Strict
+class WebhookCreate(InputModel):
     url: Url
     description: Description = ""
     event_types: list[EventType] = Field(default_factory=list, max_length=len(EventType),
                                          description="The events to send; empty means every event")
 
 
-class WebhookUpdate(BaseModel):
-    model_config = _Strict
+class WebhookUpdate(InputModel):
     url: Url | None = None
     description: Description | None = None
     event_types: list[EventType] | None = Field(default=None, max_length=len(EventType))

@@ -6,13 +6,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, StringConstraints
 
 from app.domain.fees.cash_model import SessionStatus
 from app.domain.fees.payments_model import PaymentMethod, ReceiptSeries, ReceiptStatus
+from app.domain.types import InputModel
 
 CENT = Decimal("0.01")
-_Strict = ConfigDict(extra="forbid")
 
 
 def _no_nul(value: str) -> str:
@@ -31,14 +31,12 @@ CountedCash = Annotated[
 Amount = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), return_type=str, when_used="json")]
 
 
-class HandOver(BaseModel):
-    model_config = _Strict
+class HandOver(InputModel):
     counted_cash: CountedCash
     note: Note = Field(default="", description="Required when the counted cash differs from the expected cash")
 
 
-class Acknowledge(BaseModel):
-    model_config = _Strict
+class Acknowledge(InputModel):
     note: Note = ""
 
 

@@ -10,9 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_valida
 
 from app.domain.fees.billing import CENT, MONTH_PATTERN
 from app.domain.fees.model import ChargeSource, FeeKind, VacantRule
-from app.domain.types import Code, Money, Name, ShortText
-
-_Strict = ConfigDict(extra="forbid")
+from app.domain.types import Code, InputModel, Money, Name, ShortText
 
 Month = Annotated[str, Field(pattern=MONTH_PATTERN, min_length=7, max_length=7, examples=["2026-11"])]
 UnitPrice = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4, allow_inf_nan=False, description="Up to 4 places")]
@@ -26,8 +24,7 @@ DueDay = Annotated[int, Field(ge=1, le=28)]
 Amount = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), return_type=str, when_used="json")]
 
 
-class FeeItemCreate(BaseModel):
-    model_config = _Strict
+class FeeItemCreate(InputModel):
     code: Code = Field(max_length=40, examples=["mgmt"])
     name: Name = Field(examples=["物业管理费"])
     kind: FeeKind
@@ -43,10 +40,9 @@ class FeeItemCreate(BaseModel):
     effective_from: date = Field(description="The first price applies from this day")
 
 
-class FeeItemUpdate(BaseModel):
+class FeeItemUpdate(InputModel):
     """Name, rules and active; the price changes only through a new price from a date."""
 
-    model_config = _Strict
     nullable: ClassVar[frozenset[str]] = frozenset({"late_fee_daily_rate", "late_fee_cap_share"})
     name: Name | None = None
     unit_label: Annotated[str | None, Field(max_length=20, pattern=r"^[^\x00]*$")] = None
@@ -67,8 +63,7 @@ class FeeItemUpdate(BaseModel):
         return self
 
 
-class FeePriceCreate(BaseModel):
-    model_config = _Strict
+class FeePriceCreate(InputModel):
     unit_price: UnitPrice
     effective_from: date
 
@@ -104,8 +99,7 @@ class FeeItemDetail(FeeItemRead):
     prices: list[FeePriceRead] = Field(description="The price history, oldest first")
 
 
-class SubscriptionPut(BaseModel):
-    model_config = _Strict
+class SubscriptionPut(InputModel):
     quantity: Quantity = Decimal("1")
     from_month: Month
     to_month: Month | None = None
@@ -130,8 +124,7 @@ class SubscriptionRead(BaseModel):
     to_month: str | None
 
 
-class MeterReadingCreate(BaseModel):
-    model_config = _Strict
+class MeterReadingCreate(InputModel):
     unit_id: uuid.UUID
     fee_item_id: uuid.UUID
     period: Month
@@ -174,8 +167,7 @@ class MeterReadingRead(BaseModel):
     charge: ChargeRead | None = Field(description="The metered charge; null when nothing was used")
 
 
-class ManualChargeCreate(BaseModel):
-    model_config = _Strict
+class ManualChargeCreate(InputModel):
     fee_item_id: uuid.UUID = Field(description="A one_off item (a deposit)")
     amount: Money
     description: ShortText
@@ -187,8 +179,7 @@ class ManualChargeCreate(BaseModel):
         return self
 
 
-class BillingMonth(BaseModel):
-    model_config = _Strict
+class BillingMonth(InputModel):
     month: Month
 
 

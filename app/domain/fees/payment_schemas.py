@@ -6,13 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, StringConstraints, model_validator
 
 from app.domain.fees.payments_model import PaymentMethod, ReceiptSeries, ReceiptStatus
-from app.domain.types import Money
+from app.domain.types import InputModel, Money
 
 CENT = Decimal("0.01")
-_Strict = ConfigDict(extra="forbid")
 
 
 def _no_nul(value: str) -> str:
@@ -37,10 +36,9 @@ PositiveMoney = Annotated[
 Amount = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), return_type=str, when_used="json")]
 
 
-class PaymentCreate(BaseModel):
+class PaymentCreate(InputModel):
     """Either the charges to settle (in this order) or `settle: oldest_first`."""
 
-    model_config = _Strict
     charge_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=100)
     settle: Literal["oldest_first"] | None = None
     amount: PositiveMoney = Field(description="What the office keeps: settled charges plus any credit")
@@ -58,13 +56,11 @@ class PaymentCreate(BaseModel):
         return self
 
 
-class ReceiptVoid(BaseModel):
-    model_config = _Strict
+class ReceiptVoid(InputModel):
     reason: Reason
 
 
-class RefundCreate(BaseModel):
-    model_config = _Strict
+class RefundCreate(InputModel):
     amount: PositiveMoney
     method: PaymentMethod
     reference: Reference = Field(default="", description="Required unless cash")

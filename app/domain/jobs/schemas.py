@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from app.domain.types import InputModel
 
 JobName = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$")]
 PeriodText = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z\-]+$",
@@ -45,8 +46,7 @@ class JobRead(BaseModel):
     recent_runs: list[JobRunRead] = Field(description="The latest runs the caller may see, newest first")
 
 
-class JobRunRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class JobRunRequest(InputModel):
     estate_id: uuid.UUID | None = Field(default=None, description="One estate; default: every estate of the caller")
     period: PeriodText | None = Field(default=None, description="Default: the current period in the estate's time zone")
     force: bool = Field(default=False, description="Run again although the period already succeeded")

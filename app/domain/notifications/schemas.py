@@ -5,14 +5,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, StringConstraints
 
 from app.domain.events.model import EventType
 from app.domain.notifications.model import NotificationStatus
+from app.domain.types import InputModel
 
 
-class TemplateUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TemplateUpdate(InputModel):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=r"^[^\x00]*$")] | None = None
 
 

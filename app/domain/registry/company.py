@@ -15,7 +15,7 @@ from app.domain.errors import AlreadyExists, NotFound
 from app.domain.registry.estates import Company
 from app.domain.registry.schemas import Patch
 from app.domain.registry.service import flush_unique
-from app.domain.types import Name, PhoneText, text
+from app.domain.types import InputModel, Name, PhoneText, text
 
 # GB 32100-2015: the code's alphabet (no I, O, S, V, Z) and the weights 3^i mod 31 of its
 # first 17 characters; the 18th makes the weighted sum a multiple of 31.
@@ -57,7 +57,7 @@ Address = text(200)
 LegalName = text(200)
 
 
-class CompanyCreate(BaseModel):
+class CompanyCreate(InputModel):
     legal_name: LegalName = Field(description="As registered; printed on receipts and notices")
     name: Name = Field(description="The short name the office goes by")
     address: Address

@@ -12,7 +12,7 @@ from pydantic import (
 )
 
 from app.domain.registry.model import Title
-from app.domain.types import Area, Code, Name, PhoneText
+from app.domain.types import Area, Code, InputModel, Name, PhoneText
 
 
 def _no_nul(value: str) -> str:
@@ -56,7 +56,7 @@ Floor = Annotated[int, Field(ge=-20, le=300)]
 BuildingNumber = Annotated[int, Field(ge=0, le=100_000)]
 
 
-class Patch(BaseModel):
+class Patch(InputModel):
     """A partial update: only the fields sent change; null only where the column may be empty."""
 
     nullable: ClassVar[frozenset[str]] = frozenset()
@@ -78,7 +78,7 @@ class OfficeHours(BaseModel):
     afternoon_close: OfficeTime = time(18, 0)
 
 
-class EstateCreate(OfficeHours):
+class EstateCreate(OfficeHours, InputModel):
     name: Name
     office_name: Name = Field(description="Used in the phone greeting (§7.3.3): 您好！淇水春天管理處，請講")
     code: Code = Field(description="Prefix of receipt numbers and other estate documents, e.g. QS")
@@ -96,7 +96,7 @@ class EstateUpdate(Patch):
     afternoon_close: OfficeTime | None = None
 
 
-class EstateClose(BaseModel):
+class EstateClose(InputModel):
     reason: _text(500) = Field(description="Why the office stops managing the estate (kept in the audit trail)")
 
 
@@ -115,7 +115,7 @@ class EstateRead(OfficeHours):
 
 # --- jurisdictions and buildings -------------------------------------------------------
 
-class JurisdictionCreate(BaseModel):
+class JurisdictionCreate(InputModel):
     name: Name
     manager_id: uuid.UUID | None = Field(default=None, description="A user with the manager role in this estate")
 
@@ -135,7 +135,7 @@ class JurisdictionRead(BaseModel):
     created_at: datetime
 
 
-class BuildingCreate(BaseModel):
+class BuildingCreate(InputModel):
     name: BuildingName = Field(description="As the office writes it: 8号楼")
     number: BuildingNumber | None = Field(default=None, description="8, for sorting and labels like 8-2-301")
     jurisdiction_id: uuid.UUID | None = None
@@ -160,7 +160,7 @@ class BuildingRead(BaseModel):
 
 # --- units -----------------------------------------------------------------------------
 
-class UnitCreate(BaseModel):
+class UnitCreate(InputModel):
     building_id: uuid.UUID
     entrance: Entrance = Field(default="", description='单元: "2"; empty when the building has one entrance')
     number: RoomNumber = Field(description="Room: 301")
@@ -200,16 +200,16 @@ class UnitRead(BaseModel):
 
 # --- owners ----------------------------------------------------------------------------
 
-class UnitLink(BaseModel):
+class UnitLink(InputModel):
     unit_id: uuid.UUID
     is_primary: bool = Field(default=True, description="False for a co-owner listed after the main owner")
 
 
-class PhoneCreate(BaseModel):
+class PhoneCreate(InputModel):
     phone: PhoneText = Field(description="As typed: spaces, dashes, +86 and full-width digits are fine")
 
 
-class OwnerCreate(BaseModel):
+class OwnerCreate(InputModel):
     full_name: Name
     surname: Surname | None = Field(default=None, description="Derived from full_name when left out (欧阳 and other compound surnames kept whole)")
     title: Title | None = Field(default=None, description="先生 or 女士, for the scripts: 王先生")

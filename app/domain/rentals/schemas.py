@@ -6,14 +6,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, Field, PlainSerializer
 
 from app.domain.rentals.model import ContactPreference, Furnishing, RentalStatus
-from app.domain.types import text
+from app.domain.types import InputModel, text
 
 CENT = Decimal("0.01")
 MAX_PHOTOS = 12
-_Strict = ConfigDict(extra="forbid")
 
 
 def _text(max_length: int, min_length: int = 0):  # noqa: ANN202
@@ -28,8 +27,7 @@ Rooms = Annotated[int, Field(ge=0, le=10)]
 Available = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
 
 
-class _Details(BaseModel):
-    model_config = _Strict
+class _Details(InputModel):
     asking_rent: Rent
     bedrooms: Bedrooms
     living_rooms: Rooms = Field(default=1, description="廳")
@@ -48,10 +46,9 @@ class EntrustmentCreate(_Details):
     owner_id: uuid.UUID = Field(description="An owner of the unit in the roster")
 
 
-class EntrustmentUpdate(BaseModel):
+class EntrustmentUpdate(InputModel):
     """Only the fields sent change; allowed while the unit is on offer (open or reserved)."""
 
-    model_config = _Strict
     asking_rent: Rent | None = None
     bedrooms: Bedrooms | None = None
     living_rooms: Rooms | None = None
@@ -65,23 +62,19 @@ class EntrustmentUpdate(BaseModel):
     description: _text(2000) | None = None
 
 
-class Reserve(BaseModel):
-    model_config = _Strict
+class Reserve(InputModel):
     reserved_for: _text(200, 1) = Field(description="The prospective tenant, as the agency notes them")
 
 
-class Release(BaseModel):
-    model_config = _Strict
+class Release(InputModel):
     reason: _text(500, 1) = Field(description="Why the reservation fell through")
 
 
-class Let(BaseModel):
-    model_config = _Strict
+class Let(InputModel):
     agreed_rent: Rent | None = Field(default=None, description="Default: the asking rent")
 
 
-class Withdraw(BaseModel):
-    model_config = _Strict
+class Withdraw(InputModel):
     reason: _text(500, 1)
 
 

@@ -7,14 +7,14 @@ from datetime import datetime, time, timedelta
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.domain.repairs.model import Channel, RequestKind, Urgency, WorkOrderStatus
-from app.domain.types import ShortText
+from app.domain.types import InputModel, ShortText
 
 
 # A booking holds one visit; a longer job is booked day by day.
 _MAX_WINDOW = timedelta(hours=24)
 
 
-class _Window(BaseModel):
+class _Window(InputModel):
     start: AwareDatetime
     end: AwareDatetime
 
@@ -35,16 +35,16 @@ class ConfirmIn(_Window):
     pass
 
 
-class AwaitConfirmationIn(BaseModel):
+class AwaitConfirmationIn(InputModel):
     technician_id: uuid.UUID | None = None
     reply_within_minutes: int = Field(default=30, ge=1, le=240, description="When the desk must ring the owner back")
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(InputModel):
     reason: ShortText
 
 
-class OwnerToldIn(BaseModel):
+class OwnerToldIn(InputModel):
     told_at: AwareDatetime | None = Field(default=None, description="When the owner was told; now when left out")
 
 
@@ -153,7 +153,7 @@ class TaskSheet(BaseModel):
     materials: list[MaterialLine]
 
 
-class WorkingHours(BaseModel):
+class WorkingHours(InputModel):
     morning_open: time
     morning_close: time
     afternoon_open: time

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.domain.repairs.model import Channel, RequestKind, Urgency, WorkOrderStatus
 from app.domain.repairs.paperwork_model import LineDecision, ManifestKind
-from app.domain.types import MONTH_PATTERN, WEEK_PATTERN, ShortText, real_week
+from app.domain.types import EXACT_DAY, MONTH_PATTERN, WEEK_PATTERN, InputModel, real_week, ShortText
 
 def _sane_day(day: date) -> date:
     if not 2000 <= day.year <= 2099:
@@ -20,7 +20,7 @@ def _sane_day(day: date) -> date:
 
 IsoWeek = Annotated[str, Field(pattern=WEEK_PATTERN, max_length=8, description="An ISO week: 2026-W48"), AfterValidator(real_week)]
 Month = Annotated[str, Field(pattern=MONTH_PATTERN, max_length=7, description="A month: 2026-11")]
-ReportDay = Annotated[date, AfterValidator(_sane_day)]
+ReportDay = Annotated[date, EXACT_DAY, AfterValidator(_sane_day)]
 
 
 # --- morning (§7.3.1) ------------------------------------------------------------------
@@ -107,7 +107,7 @@ class DailyLog(BaseModel):
 
 # --- approval batches (§7.3.10) --------------------------------------------------------
 
-class ApprovalBatchCreate(BaseModel):
+class ApprovalBatchCreate(InputModel):
     week: IsoWeek
 
 
@@ -147,13 +147,13 @@ class ApprovalBatchDetail(ApprovalBatchRead):
     items: list[ApprovalLineRead]
 
 
-class ReturnLine(BaseModel):
+class ReturnLine(InputModel):
     reason: ShortText
 
 
 # --- voucher manifests (§7.3.10) -------------------------------------------------------
 
-class ManifestBuild(BaseModel):
+class ManifestBuild(InputModel):
     month: Month
 
 

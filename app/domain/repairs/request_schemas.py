@@ -9,7 +9,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.domain.repairs.model import Channel, RequestKind, RequestStatus, Urgency, WorkOrderStatus
 from app.domain.repairs.settings_model import ScriptKey
-from app.domain.types import Code, LongText, Name, PhoneText
+from app.domain.types import Code, InputModel, LongText, Name, PhoneText
 
 
 def _no_nul(value: str) -> str:
@@ -34,7 +34,7 @@ CategoryCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$
 
 # --- service requests ------------------------------------------------------------------
 
-class ServiceRequestCreate(BaseModel):
+class ServiceRequestCreate(InputModel):
     kind: RequestKind = RequestKind.repair
     channel: Channel = Field(description="phone, walk_in, or a patrol (§7.3.11): then the signed-in staff member is the reporter")
     urgency: Urgency = Urgency.normal
@@ -56,7 +56,7 @@ class ServiceRequestCreate(BaseModel):
         return self
 
 
-class ServiceRequestClose(BaseModel):
+class ServiceRequestClose(InputModel):
     note: CloseNote = Field(description="What the desk told the caller, or why the request is closed")
 
 
@@ -90,7 +90,7 @@ class ServiceRequestRead(BaseModel):
 
 # --- repair categories -----------------------------------------------------------------
 
-class RepairCategoryWrite(BaseModel):
+class RepairCategoryWrite(InputModel):
     name: Name = Field(description="As the desk says it: 水暖")
     active: bool = True
     sort: int = Field(default=0, ge=0, le=10_000)
@@ -108,7 +108,7 @@ class RepairCategoryRead(BaseModel):
 
 # --- phone scripts ---------------------------------------------------------------------
 
-class PhoneScriptUpdate(BaseModel):
+class PhoneScriptUpdate(InputModel):
     text: ScriptText = Field(description="The wording, with placeholders such as {caller} and {office_name}")
 
 
@@ -120,7 +120,7 @@ class PhoneScriptRead(BaseModel):
     updated_at: datetime | None = None
 
 
-class PhoneScriptRenderRequest(BaseModel):
+class PhoneScriptRenderRequest(InputModel):
     phone: PhoneText | None = Field(default=None, description="The caller's number; an owner's number names the caller")
     owner_id: uuid.UUID | None = None
     request_id: uuid.UUID | None = Field(default=None, description="The request being read back: caller, address, appointment")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.domain.repairs.model import WorkOrderStatus
 from app.domain.repairs.voucher_model import ConfirmedBy, FileKind
-from app.domain.types import LongText, Money, Name, ShortText
+from app.domain.types import InputModel, LongText, Money, Name, ShortText
 
 MAX_PHOTOS = 10
 MAX_MATERIALS = 50
@@ -20,23 +20,20 @@ UnitText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20
 OwnerCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
 
 
-class MaterialIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MaterialIn(InputModel):
     item: ShortText
     quantity: Quantity
     unit: UnitText = ""
 
 
-class OwnerConfirmationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class OwnerConfirmationIn(InputModel):
     name: Name = Field(description="The owner (or whoever was home) who confirmed the work")
     code: OwnerCode | None = Field(default=None, description="The 6-digit code the owner reads out, instead of signing")
 
 
-class VoucherCreate(BaseModel):
+class VoucherCreate(InputModel):
     """The `voucher` form field: JSON of what was done."""
 
-    model_config = ConfigDict(extra="forbid")
     work_done: LongText
     materials: list[MaterialIn] = Field(default_factory=list, max_length=MAX_MATERIALS)
     minutes_spent: int = Field(ge=0, le=1440)

@@ -9,9 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
 from app.domain.stock.model import CENT, QTY, MovementKind, StockCategory, StocktakeStatus
-from app.domain.types import Code, Name, no_nul as _no_nul, text
-
-_Strict = ConfigDict(extra="forbid")
+from app.domain.types import Code, InputModel, Name, no_nul as _no_nul, text
 
 
 def _not_zero(value: Decimal) -> Decimal:
@@ -44,8 +42,7 @@ Amount = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), ret
 
 # --- items -------------------------------------------------------------------------------
 
-class StockItemCreate(BaseModel):
-    model_config = _Strict
+class StockItemCreate(InputModel):
     code: Code = Field(examples=["PVC-20"])
     name: Name = Field(description="Unique in the estate; a voucher's material line of this exact name is issued from it",
                        examples=["PVC水管20mm"])
@@ -55,8 +52,7 @@ class StockItemCreate(BaseModel):
     note: Note = ""
 
 
-class StockItemUpdate(BaseModel):
-    model_config = _Strict
+class StockItemUpdate(InputModel):
     code: Code | None = None
     name: Name | None = None
     category: StockCategory | None = None
@@ -85,29 +81,25 @@ class StockItemRead(BaseModel):
 
 # --- movements -----------------------------------------------------------------------------
 
-class ReceiveIn(BaseModel):
-    model_config = _Strict
+class ReceiveIn(InputModel):
     quantity: Quantity
     reference: Reference = Field(default="", description="The supplier's delivery note or the requisition number")
     note: Note = ""
 
 
-class IssueIn(BaseModel):
-    model_config = _Strict
+class IssueIn(InputModel):
     quantity: Quantity
     work_order_id: uuid.UUID = Field(description="The work order the material goes to")
     note: Note = ""
 
 
-class ReturnIn(BaseModel):
-    model_config = _Strict
+class ReturnIn(InputModel):
     quantity: Quantity
     work_order_id: uuid.UUID | None = Field(default=None, description="The order it was issued to, if it comes back from one")
     note: Note = ""
 
 
-class AdjustIn(BaseModel):
-    model_config = _Strict
+class AdjustIn(InputModel):
     quantity: Delta
     reason: Reason
 
@@ -132,27 +124,23 @@ class MovementRead(BaseModel):
 
 # --- stocktakes ----------------------------------------------------------------------------
 
-class StocktakeCreate(BaseModel):
-    model_config = _Strict
+class StocktakeCreate(InputModel):
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_no_nul)] = ""
 
 
-class CountIn(BaseModel):
-    model_config = _Strict
+class CountIn(InputModel):
     stock_item_id: uuid.UUID
     counted_quantity: Counted
     note: Note = ""
 
 
-class CountsIn(BaseModel):
+class CountsIn(InputModel):
     """Counted quantities; a line counted before is counted again (the later figure stands)."""
 
-    model_config = _Strict
     lines: list[CountIn] = Field(min_length=1, max_length=500)
 
 
-class CancelIn(BaseModel):
-    model_config = _Strict
+class CancelIn(InputModel):
     reason: Reason
 
 
