@@ -21,6 +21,7 @@ from app.db import make_engine, make_sessionmaker, resolve_database_url
 # (owner, unit) through the metadata. A process running only the dispatcher imported no registry
 # model, so each pass failed after sending, rolled back, and sent the same messages again.
 from app.domain import models as _models  # noqa: F401
+from app.domain.events import egress
 
 log = logging.getLogger("propdesk.background")
 
@@ -38,7 +39,8 @@ async def roles(sessionmaker: async_sessionmaker[AsyncSession], *, settings: Set
     sending = None
     if dispatch:
         sending = asyncio.create_task(dispatcher.run_forever(sessionmaker, stop=stop, gateway=from_settings(settings),
-                                                             interval=settings.dispatch_interval_seconds),
+                                                             interval=settings.dispatch_interval_seconds,
+                                                             webhook_networks=egress.parse_networks(settings.webhook_allowed_networks)),
                                       name="dispatcher")
     try:
         yield

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # Addresses (comma-separated, or *) whose X-Forwarded-For / X-Forwarded-Proto are believed: the
     # reverse proxy in front. Empty: none, the client address is the connection's peer.
     trusted_proxies: str = ""
+    # Webhooks reach public addresses only, plus these networks (comma-separated CIDRs, e.g. an
+    # integration on the office LAN): a webhook URL must not make the server call its own services.
+    webhook_allowed_networks: str = ""
     # The owner's one-time code for a voucher: the desk issues it when confirming the appointment,
     # which may be a couple of days ahead, so three days; wrong codes per order before it locks.
     owner_code_valid_hours: int = Field(default=72, ge=1, le=24 * 30)

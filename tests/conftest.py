@@ -110,7 +110,7 @@ def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
     # Sweeps of bad input call one report many times a minute: the limiter counts, but higher up
     # (tests/api/test_rate_limit.py tests the real limits).
     # An explicit secret, so tests can compute what is signed; the generated one: tests/test_secret.py.
-    return Settings(database_url=database_url, data_dir=tmp_path, secret=TEST_SECRET, scheduler_enabled=False, log_json=False,
+    return Settings(database_url=database_url, data_dir=tmp_path, secret=TEST_SECRET, webhook_allowed_networks="127.0.0.0/8", scheduler_enabled=False, log_json=False,
                     stream_max_seconds=0.2, stream_poll_seconds=0.05, report_rate_per_minute=1000)
 
 

@@ -5,6 +5,7 @@ too few models: user reset-password crashed with NoReferencedTableError on a dem
 These run the installed `propdesk` the way an office does, and a parametrized test fails for a
 command that has no test here.
 """
+import importlib
 import os
 import signal
 import stat
@@ -194,7 +195,7 @@ def _scheduler_once(env: dict[str, str], *args: str) -> str:
             line = proc.stderr.readline()
             assert line or proc.poll() is None, "".join(lines)
             lines.append(line)
-            if "job clock running" in line:
+            if "running: job clock" in line:
                 break
         proc.send_signal(signal.SIGTERM)
         _, rest = proc.communicate(timeout=60)
@@ -232,10 +233,16 @@ PROCESS_TESTS = {
     "demo": "test_process_demo", "init": "test_process_init", "user create": "test_process_user_create",
     "user reset-password": "test_process_user_reset_password", "jobs list": "test_process_jobs_list",
     "jobs run": "test_process_jobs_run",
+    # Run as processes by the tests of their own area.
+    "backup": "tests.test_backup::test_backup_restore_into_a_new_data_directory_and_serve_it",
+    "restore": "tests.test_backup::test_move_from_embedded_to_another_server",
+    "dispatcher": "tests.deploy.test_scaled_deployment::test_two_apis_a_scheduler_and_extra_dispatchers",
 }
 
 
 @pytest.mark.parametrize("command", sorted(_command_paths(typer.main.get_command(cli))))
 def test_every_command_runs_as_a_process_somewhere(command):
     assert command in PROCESS_TESTS, f"`propdesk {command}` has no subprocess test: add one and list it in PROCESS_TESTS"
-    assert callable(globals().get(PROCESS_TESTS[command]))
+    module, _, name = PROCESS_TESTS[command].rpartition("::")
+    where = vars(importlib.import_module(module)) if module else globals()
+    assert callable(where.get(name)), f"{PROCESS_TESTS[command]} is not a test"

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.status import HTTP_201_CREATED
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import PageDep, SessionDep, SettingsDep, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -24,16 +24,19 @@ Manage = Annotated[Actor, Depends(require(Perm.webhooks_manage))]
 
 
 @router.post("/estates/{estate_id}/webhooks", response_model=WebhookWithSecret, status_code=HTTP_201_CREATED,
-             responses=problems(EstateNotFound))
-async def create_webhook(estate_id: uuid.UUID, body: WebhookCreate, actor: Manage, session: SessionDep) -> WebhookWithSecret:
+             responses=problems(EstateNotFound, webhooks.WebhookUrlRefused))
+async def create_webhook(estate_id: uuid.UUID, body: WebhookCreate, actor: Manage, session: SessionDep,
+                         settings: SettingsDep) -> WebhookWithSecret:
     """Subscribe a URL to the estate's events. The answer carries the signing secret, once.
 
     Each delivery is a POST of the event as JSON with `PropDesk-Signature: t=<unix>,v1=<hex>`
     (HMAC-SHA256 of `<t>.<body>` with the secret), `PropDesk-Event-Id` (de-duplicate on it:
     delivery is at-least-once) and `PropDesk-Event-Type`. A non-2xx answer is retried with
     growing delays for at least 24 hours; an endpoint failing for a day is switched off.
+    Only public addresses are reached, and the private networks the operator allows.
     """
-    return await webhooks.create(session, actor=actor, estate_id=estate_id, data=body)
+    return await webhooks.create(session, actor=actor, estate_id=estate_id, data=body,
+                                 allowed_networks=settings.webhook_allowed_networks)
 
 
 @router.get("/estates/{estate_id}/webhooks", response_model=list[WebhookRead], responses=problems(EstateNotFound))
@@ -48,10 +51,13 @@ async def get_webhook(webhook_id: uuid.UUID, actor: Manage, session: SessionDep)
     return await webhooks.get(session, actor=actor, webhook_id=webhook_id)
 
 
-@router.patch("/webhooks/{webhook_id}", response_model=WebhookRead, responses=problems(webhooks.WebhookNotFound))
-async def update_webhook(webhook_id: uuid.UUID, body: WebhookUpdate, actor: Manage, session: SessionDep) -> WebhookRead:
+@router.patch("/webhooks/{webhook_id}", response_model=WebhookRead,
+              responses=problems(webhooks.WebhookNotFound, webhooks.WebhookUrlRefused))
+async def update_webhook(webhook_id: uuid.UUID, body: WebhookUpdate, actor: Manage, session: SessionDep,
+                         settings: SettingsDep) -> WebhookRead:
     """Change the URL or the events, switch it off, or back on (which clears its failure streak)."""
-    return await webhooks.update(session, actor=actor, webhook_id=webhook_id, data=body)
+    return await webhooks.update(session, actor=actor, webhook_id=webhook_id, data=body,
+                                 allowed_networks=settings.webhook_allowed_networks)
 
 
 @router.post("/webhooks/{webhook_id}/rotate-secret", response_model=WebhookWithSecret,

@@ -130,3 +130,35 @@ class TestLogAndRedeliver:
         stranger = await admin_of(session, other)
         r = await client.post(f"{API}/webhook-deliveries/{delivery_id}/redeliver", headers=stranger.headers)
         assert r.status_code == 404
+
+
+class TestDestinations:
+    """A webhook URL must not make the server call itself or the office network (SSRF)."""
+
+    @pytest.mark.parametrize("url", ["http://127.0.0.1:5432/", "http://localhost:8000/api/v1/units",
+                                     "http://169.254.169.254/latest/meta-data/", "http://[::1]/x", "http://10.0.0.8/hook"])
+    async def test_an_address_of_this_machine_or_a_private_network_is_422(self, client, app, session, settings, url):
+        app.state.settings = settings.model_copy(update={"webhook_allowed_networks": ""})
+        estate, _ = await two_estates(session)
+        admin = await admin_of(session, estate)
+        r = await client.post(f"{API}/estates/{estate.id}/webhooks", headers=admin.headers, json={"url": url})
+        assert r.status_code == 422, r.text
+        assert (r.json()["type"], r.json()["field"]) == ("/problems/webhook-url-refused", "url")
+        assert await count_rows(session, WebhookEndpoint) == 0
+        hook = await create(client, estate, admin)
+        r = await client.patch(f"{API}/webhooks/{hook['id']}", headers=admin.headers, json={"url": url})
+        assert r.status_code == 422 and r.json()["type"] == "/problems/webhook-url-refused"
+
+    async def test_a_name_resolving_here_is_refused_when_sending_and_nothing_arrives(self, client, app, session):
+        estate, _ = await two_estates(session)
+        admin = await admin_of(session, estate)
+        with Receiver() as receiver:
+            # "localhost" passes no literal check on the way in when allowed, but the sender resolves it.
+            hook = await create(client, estate, admin, url=receiver.url.replace("127.0.0.1", "localhost"))
+            await outbox.emit(session, estate_id=estate.id, type=EventType.receipt_voided, entity="receipt", entity_id="r1")
+            await session.commit()
+            async with dispatcher.egress.guarded_client([]) as guarded:
+                await dispatcher.deliver_due(app.state.sessionmaker, client=guarded)
+        assert receiver.posts == []
+        [d] = (await client.get(f"{API}/webhooks/{hook['id']}/deliveries", headers=admin.headers)).json()["items"]
+        assert d["status"] == "pending" and "may not reach" in d["log"][0]["error"]

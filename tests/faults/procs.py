@@ -26,7 +26,9 @@ def free_port() -> int:
 def environment(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROPDESK_") and k != "DATABASE_URL"}
     return {**env, "PROPDESK_DATABASE_URL": database_url, "PROPDESK_DATA_DIR": str(data_dir),
-            "PROPDESK_SCHEDULER_ENABLED": "false", "PROPDESK_LOG_JSON": "false", **extra}
+            "PROPDESK_SCHEDULER_ENABLED": "false", "PROPDESK_LOG_JSON": "false",
+            # The tests' webhook receivers listen on this machine.
+            "PROPDESK_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8", **extra}
 
 
 def start_api(database_url: str, *, port: int, log: Path, **extra: str) -> subprocess.Popen:

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.domain.audit import service as audit
 from app.domain.auth.principal import system_actor
 from app.domain.base import snapshot, utcnow
-from app.domain.events import signing
+from app.domain.events import egress, signing
 from app.domain.events.model import DeliveryStatus, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.domain.events.outbox import envelope
 
@@ -127,15 +128,17 @@ async def deliver_due(sessionmaker: async_sessionmaker[AsyncSession], *, client:
 
 
 async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], *, stop: asyncio.Event, gateway: Any,
-                      interval: float = 2.0) -> None:
+                      interval: float = 2.0, webhook_networks: Sequence[egress.IPNetwork] = ()) -> None:
     """The dispatcher loop (`propdesk scheduler`, `propdesk dispatcher`, or `serve` with its clock):
     webhooks, then owner messages. Any number may run at once: each pass claims with SKIP LOCKED."""
     from app.domain.notifications.sender import send_due
 
-    async with httpx.AsyncClient() as client:
+    # Webhook URLs are typed by estate admins: their client reaches only allowed addresses. The
+    # notification bridge is the operator's own setting and may well live on this machine.
+    async with egress.guarded_client(webhook_networks) as hooks_client, httpx.AsyncClient() as client:
         while not stop.is_set():
             try:
-                hooks = await deliver_due(sessionmaker, client=client)
+                hooks = await deliver_due(sessionmaker, client=hooks_client)
                 messages = await send_due(sessionmaker, gateway=gateway, client=client)
             except Exception:  # noqa: BLE001 - the loop outlives a failed pass (the database may be away)
                 log.exception("webhook dispatch pass failed")

@@ -41,7 +41,7 @@ def literal_refusal(host: str, networks: Iterable[IPNetwork]) -> str | None:
     """Why a URL's host is refused before any lookup (an address or localhost), or None."""
     name = host.strip("[]").lower()
     if name == "localhost" or name.endswith(".localhost"):
-        return "is this machine"
+        name = "127.0.0.1"  # what it always resolves to (RFC 6761)
     try:
         address = ipaddress.ip_address(name)
     except ValueError:

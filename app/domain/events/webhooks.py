@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
-from app.domain.errors import Conflict, NotFound
-from app.domain.events import signing
+from app.domain.errors import Conflict, Invalid, NotFound
+from app.domain.events import egress, signing
 from app.domain.events.model import DeliveryStatus, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.domain.events.schemas import AttemptRead, DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate, WebhookWithSecret
 from app.domain.pagination import PageRequest, paginate
@@ -52,8 +53,23 @@ async def _audit(session: AsyncSession, actor: Actor, action: str, row: WebhookE
                        estate_id=row.estate_id, before=before, after=snapshot(row, exclude=NO_SECRET))
 
 
-async def create(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: WebhookCreate) -> WebhookWithSecret:
+class WebhookUrlRefused(Invalid):
+    title = "Webhooks may not be sent to this address"
+
+
+def _check_destination(url: str, allowed_networks: str) -> None:
+    # The dispatcher checks every address again when it sends; this answers a plain mistake at once.
+    host = urlsplit(url).hostname or ""
+    why = egress.literal_refusal(host, egress.parse_networks(allowed_networks))
+    if why is not None:
+        raise WebhookUrlRefused(f"{host} {why}: webhooks go to public addresses, or networks the operator "
+                                "allows (PROPDESK_WEBHOOK_ALLOWED_NETWORKS)", field="url")
+
+
+async def create(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: WebhookCreate,
+                 allowed_networks: str = "") -> WebhookWithSecret:
     await check_estate(session, actor=actor, estate_id=estate_id)
+    _check_destination(str(data.url), allowed_networks)
     row = WebhookEndpoint(estate_id=estate_id, url=str(data.url), description=data.description,
                           event_types=sorted({t.value for t in data.event_types}), secret=signing.new_secret())
     session.add(row)
@@ -73,10 +89,12 @@ async def get(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID) -> 
     return to_read(await _load(session, actor=actor, webhook_id=webhook_id))
 
 
-async def update(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID, data: WebhookUpdate) -> WebhookRead:
+async def update(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID, data: WebhookUpdate,
+                 allowed_networks: str = "") -> WebhookRead:
     row = await _load(session, actor=actor, webhook_id=webhook_id)
     before = snapshot(row, exclude=NO_SECRET)
     if data.url is not None:
+        _check_destination(str(data.url), allowed_networks)
         row.url = str(data.url)
     if data.description is not None:
         row.description = data.description
