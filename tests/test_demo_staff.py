@@ -45,6 +45,9 @@ async def test_rentals_in_every_state_and_one_on_offer_per_unit(session):
 
 
 @pytest.mark.demo
+# Not on the upgraded old demo: its loader rostered only the days its calendar knew (2027 was
+# unknown then), while the test asks today's calendar, which answers 2027 provisionally.
+@pytest.mark.demo_loaded_only
 async def test_roster_has_covered_and_uncovered_holidays_when_the_calendar_knows_any(session, demo_logins):
     logins = demo_logins
     today = utcnow().date()

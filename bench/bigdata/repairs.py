@@ -169,7 +169,7 @@ def _voucher(e: Estate, o: dict, completed: datetime) -> str:
     by = "none" if o["public"] else ("signature" if rng.random() < 0.7 else "code")
     e.rows.add("voucher", vid, ts(completed), e.id, o["id"], "1", o["tech"], f"已处理：{o['text']}",
                str(max(15, o["minutes"])), flag(chargeable), money(fen), flag(o["public"]),
-               owner[3] if owner else "", by, f"{rng.randrange(10**6):06d}" if by == "code" else "", ts(completed))
+               owner[3] if owner else "", by, ts(completed))
     if chargeable:
         e.extra_charges.append((o["unit_id"], completed.date(), completed, fen, vid, f"维修费：{o['text']}"))
     if rng.random() < 0.35:

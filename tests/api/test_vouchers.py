@@ -56,7 +56,8 @@ def body(**kw) -> dict:  # noqa: ANN003
 
 async def post(client, order, staff, data: dict | str, files=None):  # noqa: ANN001, ANN201
     raw = data if isinstance(data, str) else json.dumps(data)
-    return await client.post(f"{API}/work-orders/{order.id}/voucher", data={"voucher": raw}, files=files or {"_": ("", b"")},
+    # Without files the form goes urlencoded: a dummy file part would be an undeclared part (422).
+    return await client.post(f"{API}/work-orders/{order.id}/voucher", data={"voucher": raw}, files=files or None,
                              headers=staff.headers)
 
 

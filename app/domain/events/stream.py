@@ -157,9 +157,11 @@ async def follow(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Seq
     The slot, if any, is given back when the stream ends, however it ends."""
     try:
         started = last_sent = time.monotonic()
-        cursor = await _cursor(sessionmaker, estates=estates, after=after)
+        cursor: Cursor | None = None
         yield f"retry: {int(poll_seconds * 1000) + 1000}\n\n"
         while time.monotonic() - started < max_seconds and not await disconnected():
+            # Read on the first poll: a client gone at once costs no query.
+            cursor = cursor or await _cursor(sessionmaker, estates=estates, after=after)
             events = await _unsent(sessionmaker, estates=estates, cursor=cursor, types=types)
             for event in events:
                 cursor.mark(int(event.seq or 0), time.monotonic())
