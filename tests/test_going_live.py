@@ -113,3 +113,36 @@ async def test_a_real_office_from_nothing(client, database_url, tmp_path):  # no
     # Nothing of the demo anywhere.
     users = (await client.get(f"{API}/users", headers=admin, params={"limit": 100})).json()
     assert sorted(u["username"] for u in users["items"]) == ["admin", "qs.reception", "xr.supervisor"]
+
+    # 7. The office's data survives a backup and a restore into another server.
+    await _backup_and_restore(database_url, tmp_path, receipt=paid["receipt"]["number"])
+
+
+async def _backup_and_restore(database_url: str, tmp_path, *, receipt: str) -> None:  # noqa: ANN001
+    from app import backup
+    from tests.faults.private_pg import PrivatePostgres
+
+    archive = tmp_path / "office.tar"
+    done = await asyncio.create_subprocess_exec(str(PROPDESK), "backup", str(archive), cwd=ROOT,
+                                                env=environment(database_url, tmp_path), stderr=asyncio.subprocess.PIPE)
+    assert await asyncio.wait_for(done.wait(), timeout=120) == 0, (await done.stderr.read()).decode()  # type: ignore[union-attr]
+    other = PrivatePostgres()
+    try:
+        await db.admin_execute(other.url, "CREATE DATABASE office")
+        target = with_database(other.url, "office")
+        back = await asyncio.create_subprocess_exec(str(PROPDESK), "restore", str(archive), cwd=ROOT,
+                                                    env=environment(target, tmp_path / "restored"), stderr=asyncio.subprocess.PIPE)
+        assert await asyncio.wait_for(back.wait(), timeout=120) == 0, (await back.stderr.read()).decode()  # type: ignore[union-attr]
+        import asyncpg
+
+        conns = [await asyncpg.connect(db.dsn(url)) for url in (database_url, target)]
+        try:
+            counts = [await backup.row_counts(c) for c in conns]
+            numbers = [await c.fetchval("SELECT array_agg(number ORDER BY number) FROM receipt") for c in conns]
+        finally:
+            for c in conns:
+                await c.close()
+        assert counts[0] == counts[1] and counts[0]["company"] == 1 and counts[0]["estate"] == 2
+        assert numbers[0] == numbers[1] == [receipt]
+    finally:
+        other.close()
