@@ -11,7 +11,6 @@ import uuid
 import warnings
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -20,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app import cli_init
+from app import cli_backup, cli_init
 from app.config import InsecureSecret, Settings, ensure_secret, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url, session_scope, stop_embedded
 from app.domain.auth.roles import Role
@@ -35,6 +34,8 @@ jobs_cli = typer.Typer(help="The office's scheduled jobs.", no_args_is_help=True
 cli.add_typer(user_cli, name="user")
 cli.add_typer(jobs_cli, name="jobs")
 cli.command("init")(cli_init.init)
+cli.command("backup")(cli_backup.backup)
+cli.command("restore")(cli_backup.restore)
 
 
 @cli.callback()
@@ -442,58 +443,6 @@ def jobs_run(
     typer.echo(f"{name}: {len(results or [])} run(s)" + (f", {len(failed)} failed" if failed else ""))
     if failed:
         raise typer.Exit(1)
-
-
-# --- backup and restore ------------------------------------------------------------
-
-
-async def _backup(settings: Settings, target: Path) -> str:
-    from app import backup as backups
-
-    url = await resolve_database_url(settings.database_url, settings.data_dir)
-    with backups.as_cli_errors(CliError):
-        result = await backups.backup(url=url, upload_dir=settings.upload_dir, target=target)
-    rows = sum(result.manifest["row_counts"].values())
-    return (f"backup written to {result.path}: {result.bytes / 1e6:.1f} MB, {rows} rows in "
-            f"{len(result.manifest['row_counts'])} tables, {result.manifest['files']} files, "
-            f"migration {result.manifest['revision']}, {result.seconds:.1f} s")
-
-
-@cli.command()
-def backup(file: Path = typer.Argument(..., help="The archive to write, e.g. propdesk-2026-12-03.tar.")) -> None:
-    """Write one archive of the database and the uploaded files, with a manifest."""
-    settings = _settings()
-    try:
-        typer.echo(_run(_backup(settings, file)))
-    finally:
-        if not settings.database_url:
-            stop_embedded(settings.data_dir)
-
-
-async def _restore(settings: Settings, archive: Path, force: bool) -> str:
-    from app import backup as backups
-
-    with backups.as_cli_errors(CliError):
-        backups.read_manifest(archive)  # a wrong file fails before an embedded server is made for it
-        url = await resolve_database_url(settings.database_url, settings.data_dir)
-        manifest = await backups.restore(archive=archive, url=url, upload_dir=settings.upload_dir, force=force)
-    rows = sum(manifest["row_counts"].values())
-    return (f"restored the backup of {manifest['created_at']}: {rows} rows in {len(manifest['row_counts'])} "
-            f"tables, {manifest['files']} files, migration {manifest['revision']}; row counts checked")
-
-
-@cli.command()
-def restore(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="An archive written by `propdesk backup`."),
-    force: bool = typer.Option(False, "--force", help="Replace the data of a database that is not empty."),
-) -> None:
-    """Restore a backup into an empty data directory or database (PROPDESK_DATA_DIR / DATABASE_URL)."""
-    settings = _settings()
-    try:
-        typer.echo(_run(_restore(settings, file, force)))
-    finally:
-        if not settings.database_url:
-            stop_embedded(settings.data_dir)
 
 
 def main() -> None:

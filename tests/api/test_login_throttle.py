@@ -6,16 +6,16 @@ without sleeping; each client comes from an address of its own (ASGITransport's 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.api import ratelimit
 from app.config import Settings
 from app.domain.auth.model import AuthToken, SignInPlace, User
-from tests.factories import PASSWORD, make_estate, make_staff
+from tests.factories import make_estate, make_staff
+from tests.ratelimit_helpers import client_from, login, override_clock
 
 LOGIN = "/api/v1/auth/login"
 PROBLEM = "application/problem+json"
@@ -33,28 +33,9 @@ def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
                     login_known_place_days=KNOWN_DAYS, login_ip_rate_per_minute=1000)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock(app):  # noqa: ANN001, ANN201
-    c = Clock()
-    app.dependency_overrides[ratelimit.clock] = lambda: c.now
-    yield c
-    app.dependency_overrides.pop(ratelimit.clock, None)
-
-
-def client_from(app, host: str) -> httpx.AsyncClient:  # noqa: ANN001
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(host, 40000)), base_url="http://test")
-
-
-def login(c: httpx.AsyncClient, username: str, password: str = PASSWORD):  # noqa: ANN201
-    return c.post(LOGIN, json={"username": username, "password": password})
+    yield from override_clock(app, T0)
 
 
 def assert_throttled(r: httpx.Response, *, retry_after: int = WINDOW_LEFT) -> None:

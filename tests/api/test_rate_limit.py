@@ -5,7 +5,7 @@ so that a test crosses a minute's window without sleeping.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -16,7 +16,8 @@ from app.config import Settings
 from app.domain.auth.model import AuthToken
 from app.domain.auth.roles import Role
 from app.domain.ratelimit.model import RateLimitHit
-from tests.factories import PASSWORD, make_estate, make_staff
+from tests.factories import make_estate, make_staff
+from tests.ratelimit_helpers import client_from, login, override_clock
 
 API = "/api/v1"
 LOGIN = f"{API}/auth/login"
@@ -32,28 +33,9 @@ def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
                     login_max_failures=PER_USER, login_ip_rate_per_minute=PER_ADDRESS, report_rate_per_minute=REPORTS)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def clock(app):  # noqa: ANN001, ANN201
-    c = Clock()
-    app.dependency_overrides[ratelimit.clock] = lambda: c.now
-    yield c
-    app.dependency_overrides.pop(ratelimit.clock, None)
-
-
-def client_from(app, host: str) -> httpx.AsyncClient:  # noqa: ANN001
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(host, 40000)), base_url="http://test")
-
-
-def login(c: httpx.AsyncClient, username: str, password: str = PASSWORD):  # noqa: ANN201
-    return c.post(LOGIN, json={"username": username, "password": password})
+    yield from override_clock(app, T0)
 
 
 def assert_429(r: httpx.Response, *, retry_after: int) -> None:

@@ -139,7 +139,8 @@ async def add_day(session: AsyncSession, *, actor: Actor, data: HolidayDayCreate
     return _read(row)
 
 
-async def change_day(session: AsyncSession, *, actor: Actor, on: date, data: HolidayDayUpdate) -> HolidayDayRead:
+async def _entered_day(session: AsyncSession, *, actor: Actor, on: date) -> HolidayCalendarDay:
+    """The entered row of `on`, under the company's lock; a library year is copied in first."""
     company_id = _company(actor)
     await _lock(session, company_id)
     if cal.library_year(on.year) is not None:
@@ -147,6 +148,11 @@ async def change_day(session: AsyncSession, *, actor: Actor, on: date, data: Hol
     row = await _one(session, company_id, on)
     if row is None:
         raise HolidayDayNotFound(day=on.isoformat())
+    return row
+
+
+async def change_day(session: AsyncSession, *, actor: Actor, on: date, data: HolidayDayUpdate) -> HolidayDayRead:
+    row = await _entered_day(session, actor=actor, on=on)
     before = snapshot(row)
     # Not re-validated as input: a row copied from the library may carry an empty name.
     changed = HolidayDayCreate.model_construct(day=on, kind=cal.DayKind(data.kind or row.kind), name=data.name or row.name)
@@ -159,13 +165,7 @@ async def change_day(session: AsyncSession, *, actor: Actor, on: date, data: Hol
 
 
 async def delete_day(session: AsyncSession, *, actor: Actor, on: date) -> None:
-    company_id = _company(actor)
-    await _lock(session, company_id)
-    if cal.library_year(on.year) is not None:
-        await _ensure_entered(session, actor=actor, company_id=company_id, year=on.year)
-    row = await _one(session, company_id, on)
-    if row is None:
-        raise HolidayDayNotFound(day=on.isoformat())
+    row = await _entered_day(session, actor=actor, on=on)
     await audit.record(session, actor=actor, action="holiday_calendar.delete", entity="holiday_calendar_day", entity_id=row.id,
                        estate_id=None, before=snapshot(row))
     await session.delete(row)
