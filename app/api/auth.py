@@ -9,7 +9,7 @@ from starlette import status
 
 from app.api.deps import ActorDep, SessionDep, SettingsDep
 from app.api.errors import problems
-from app.api.ratelimit import LoginAdmissionDep, RateLimited, client_address, login_policy
+from app.api.ratelimit import ClockDep, LoginAdmissionDep, RateLimited, client_address, login_policy
 from app.domain.auth import secrets, service
 from app.domain.auth import users as users_service
 from app.domain.auth.schemas import LoginRequest, PasswordChange, TokenRead, UserRead
@@ -53,7 +53,7 @@ async def me(actor: ActorDep, session: SessionDep) -> UserRead:
              responses=problems(service.InvalidToken, service.CurrentPasswordWrong, secrets.PasswordTooWeak,
                                 SignInThrottled, RateLimited))
 async def change_password(body: PasswordChange, actor: ActorDep, request: Request, session: SessionDep,
-                          settings: SettingsDep) -> TokenRead:
+                          settings: SettingsDep, now: ClockDep) -> TokenRead:
     """Change your own password, giving the current one.
 
     Every token of yours stops working, this request's too; the response carries a fresh one.
@@ -61,5 +61,6 @@ async def change_password(body: PasswordChange, actor: ActorDep, request: Reques
     Retry-After past the sign-in throttle)."""
     token, row, user = await service.change_password(
         session, actor=actor, current_password=body.current_password, new_password=body.new_password,
-        address=client_address(request), policy=login_policy(settings), token_minutes=settings.token_lifetime_minutes)
+        address=client_address(request), policy=login_policy(settings), token_minutes=settings.token_lifetime_minutes,
+        now=now)
     return TokenRead(access_token=token, expires_at=row.expires_at, user=await users_service.to_read(session, user))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -11,12 +12,15 @@ from app.domain.auth import secrets
 from app.domain.auth.model import ApiKey, User
 from app.domain.auth.roles import Role
 from tests.factories import PASSWORD, make_estate, make_staff
+from tests.ratelimit_helpers import override_clock
 
 USERS = "/api/v1/users"
 LOGIN = "/api/v1/auth/login"
 ME = "/api/v1/auth/me"
 CHANGE = "/api/v1/auth/password"
 STRONG = "amber-kettle-47"
+# Mid-way through a throttle window: the guesses below must not straddle two windows.
+T0 = datetime(2026, 11, 30, 9, 20, 20, tzinfo=UTC)
 # Each one the old rule (eight characters) let through.
 WEAK = ["12345678", "password", " " * 8, "password123", "1234567890", "qwertyuiop", " " * 10, "Password2026"]
 
@@ -128,7 +132,11 @@ class TestChangeOwnPassword:
         assert entry.entity_id == str(me.id) and entry.after == {"tokens_revoked": 2}
         assert STRONG not in str(entry.after) and PASSWORD not in str(entry.after)
 
-    async def test_wrong_current_password_is_refused_and_counted(self, client, session, app, settings):
+    @pytest.fixture
+    def clock(self, app):  # noqa: ANN001, ANN201
+        yield from override_clock(app, T0)
+
+    async def test_wrong_current_password_is_refused_and_counted(self, client, session, app, settings, clock):
         estate = await make_estate(session)
         me = await make_staff(session, estates=[estate], username="sun.li")
         before = await hash_of(app, me.id)

@@ -79,6 +79,7 @@ async def change_password(
     address: str,
     policy: throttle.Policy,
     token_minutes: int,
+    now: datetime,
 ) -> tuple[str, AuthToken, User]:
     """The signed-in user's own new password: every token ends, and the caller gets a fresh one.
 
@@ -88,7 +89,7 @@ async def change_password(
         raise InvalidToken("an API key has no password")
     user = await session.get(User, actor.id)
     assert user is not None  # authentication found the active user in this transaction
-    admission = await throttle.admit(session, username=user.username, address=address, policy=policy, now=utcnow())
+    admission = await throttle.admit(session, username=user.username, address=address, policy=policy, now=now)
     if not await secrets.verify_in_pool(user.password_hash, current_password):
         raise CurrentPasswordWrong(field="current_password")
     secrets.check_password(new_password, field="new_password", user_inputs=[user.username, user.full_name])
