@@ -1,7 +1,7 @@
 """The duty-roster job: every morning, flag the public holidays of the coming 14 days nobody is rostered for (§5.1)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,14 +11,15 @@ from app.domain.audit import service as audit
 from app.domain.auth.principal import system_actor
 from app.domain.base import jsonable
 from app.domain.registry.estates import Estate
-from app.jobs.registry import DAILY, JobSpec
+from app.domain.calendar.estate_time import DAILY
+from app.jobs.registry import JobSpec
 
 LOOK_AHEAD_DAYS = 14
 
 
 async def duty_roster_gaps(session: AsyncSession, *, estate: Estate, period: str) -> dict[str, Any]:
     """The uncovered holidays from the period's day on; an audit entry names them when there are any."""
-    first = datetime.strptime(period, "%Y-%m-%d").date()
+    first = DAILY.parse(period).date()
     found = await roster.roster(session, estate=estate, date_from=first, date_to=first + timedelta(days=LOOK_AHEAD_DAYS - 1))
     # Provisional days count like entered ones (a statutory holiday is one whatever the notice
     # adds); the count says how much of the fortnight may still change.

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import backup
 from app.config import get_settings
-from app.jobs.registry import DAILY, JobSpec
+from app.domain.calendar.estate_time import DAILY
+from app.jobs.registry import JobSpec
 
 PREFIX = "propdesk-nightly-"
 

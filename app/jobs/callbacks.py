@@ -1,9 +1,7 @@
 """The callback jobs: flag overdue callbacks every morning; record last week's callback rate on Mondays."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,18 +10,12 @@ from app.domain.base import jsonable, utcnow
 from app.domain.callbacks import rates
 from app.domain.callbacks import service as callbacks_service
 from app.domain.registry.estates import Estate
-from app.jobs.registry import DAILY, WEEKLY, JobSpec, PeriodKind
-
-# A Monday run is for the ISO week that just ended.
-LAST_WEEK = PeriodKind(
-    "week", WEEKLY.pattern, lambda d: WEEKLY(d - timedelta(days=7)),
-    lambda p: datetime.strptime(p + "-1", "%G-W%V-%u"), lambda d: d + timedelta(days=7),
-)
-
+from app.domain.calendar.estate_time import DAILY, PREVIOUS_WEEK, estate_zone
+from app.jobs.registry import JobSpec
 
 async def callbacks_overdue(session: AsyncSession, *, estate: Estate, period: str) -> dict[str, Any]:
     """Flag the open callbacks whose 7 days ended before the period's day began (each once, audited)."""
-    day_start, _ = DAILY.bounds(period, ZoneInfo(estate.time_zone))
+    day_start, _ = DAILY.bounds(period, estate_zone(estate))
     return await callbacks_service.mark_overdue(session, actor=system_actor("job:callbacks_overdue"), estate_id=estate.id,
                                                 due_before=day_start, at=utcnow())
 
@@ -38,6 +30,6 @@ async def callback_rate_weekly(session: AsyncSession, *, estate: Estate, period:
 SPECS: list[JobSpec] = [
     JobSpec(name="callbacks_overdue", cron="30 8 * * *", period_of=DAILY, func=callbacks_overdue,
             description="Flag callbacks past their 7 days (§7.3.9) for the morning's worklist"),
-    JobSpec(name="callback_rate_weekly", cron="0 8 * * 1", period_of=LAST_WEEK, func=callback_rate_weekly, report="callback_rate",
+    JobSpec(name="callback_rate_weekly", cron="0 8 * * 1", period_of=PREVIOUS_WEEK, func=callback_rate_weekly, report="callback_rate",
             description="Record last ISO week's callback rate (§6.4); flag it when under 60%"),
 ]

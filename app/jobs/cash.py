@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.principal import system_actor
 from app.domain.fees import cash
 from app.domain.registry.estates import Estate
-from app.jobs.registry import DAILY, JobSpec
+from app.domain.calendar.estate_time import DAILY
+from app.jobs.registry import JobSpec
 
 
 async def cash_handover_check(session: AsyncSession, *, estate: Estate, period: str) -> dict[str, Any]:

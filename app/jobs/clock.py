@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.domain.calendar import estate_time
 from app.domain.registry.estates import Estate
 from app.jobs import runner
 from app.jobs.model import RunTrigger
@@ -85,7 +86,7 @@ async def refresh(clock: JobClock) -> None:
     for id_, (name, estate_id, tz_name) in wanted.items():
         if clock.zones.get(id_) == tz_name:
             continue
-        tz = runner.zone(tz_name, clock.default_time_zone)
+        tz = estate_time.zone(tz_name, clock.default_time_zone)
         clock.add_job(fire, JOBS[name].trigger(tz), args=[clock, name, estate_id], id=id_,
                       name=f"{name} ({estate_id or 'company'})", replace_existing=True)
         clock.zones[id_] = tz_name

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,7 +9,8 @@ from app.domain.auth.principal import system_actor
 from app.domain.base import utcnow
 from app.domain.complaints import service as complaints_service
 from app.domain.registry.estates import Estate
-from app.jobs.registry import DAILY, JobSpec
+from app.domain.calendar.estate_time import DAILY, estate_zone
+from app.jobs.registry import JobSpec
 
 
 async def complaint_overdue(session: AsyncSession, *, estate: Estate, period: str) -> dict[str, Any]:
@@ -19,7 +19,7 @@ async def complaint_overdue(session: AsyncSession, *, estate: Estate, period: st
     The cut-off is now, or the end of the period's day for a run made up for a past day, so a
     late catch-up run judges that day as it was and the next day's run does the rest.
     """
-    _, day_end = DAILY.bounds(period, ZoneInfo(estate.time_zone))
+    _, day_end = DAILY.bounds(period, estate_zone(estate))
     now = utcnow()
     return await complaints_service.escalate_overdue(session, actor=system_actor("job:complaint_overdue"),
                                                      estate_id=estate.id, cutoff=min(now, day_end), at=now)

@@ -10,28 +10,14 @@ replaces the stored report, so a receipt taken after the run can still reach fin
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.calendar.estate_time import LAST_REGISTER_WEEK, MONTHLY
 from app.domain.fees import month_report, register
 from app.domain.registry.estates import Estate
-from app.jobs.registry import MONTHLY, WEEKLY, JobSpec, PeriodKind
-
-def _saturday_of(week: str) -> datetime:
-    try:
-        return datetime.combine(register.first_day(week), datetime.min.time())
-    except register.InvalidWeek as exc:
-        raise ValueError(str(exc)) from None  # the registry's check_period answers InvalidPeriod
-
-
-# The register week ending on the latest Friday before the run's day: on Saturday, the week
-# that ended last night; a run by hand mid-week produces the last finished week, never a partial one.
-LAST_REGISTER_WEEK = PeriodKind(
-    "week", WEEKLY.pattern, lambda d: register.last_ended_week(d.date()),
-    _saturday_of, lambda d: d + timedelta(days=7),
-)
+from app.jobs.registry import JobSpec
 
 
 async def saturday_register(session: AsyncSession, *, estate: Estate, period: str) -> dict[str, Any]:
@@ -47,6 +33,8 @@ async def month_end_fee_report(session: AsyncSession, *, estate: Estate, period:
 
 
 SPECS: list[JobSpec] = [
+    # The register week ending on the latest Friday before the run's day: on Saturday, the week that
+    # ended last night; a run by hand mid-week produces the last finished week, never a partial one.
     JobSpec(name="saturday_register", cron="0 12 * * 6", period_of=LAST_REGISTER_WEEK, func=saturday_register,
             report="saturday_register",
             description="The week's receipts line by line with totals by item, method and receptionist (§5.5)"),

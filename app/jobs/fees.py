@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.principal import system_actor
 from app.domain.fees import billing_runs
 from app.domain.registry.estates import Estate
-from app.jobs.registry import MONTHLY, JobSpec
+from app.domain.calendar.estate_time import MONTHLY
+from app.jobs.registry import JobSpec
 
 
 async def billing_run(session: AsyncSession, *, estate: Estate, period: str) -> dict[str, Any]:

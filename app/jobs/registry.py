@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
+from app.domain.calendar.estate_time import DAILY, HOURLY, InvalidPeriod
+# Re-exported: the period kinds used to live here, and callers still name them from the registry.
+from app.domain.calendar.estate_time import MONTHLY as MONTHLY, WEEKLY as WEEKLY
 from app.domain.errors import Invalid, NotFound
 from app.jobs import purge
 
@@ -31,10 +34,6 @@ class UnknownJob(NotFound):
     title = "No job of that name"
 
 
-class InvalidPeriod(Invalid):
-    title = "The period does not have the job's period format"
-
-
 class JobEstateNotFound(NotFound):
     title = "Estate not found"
 
@@ -42,47 +41,6 @@ class JobEstateNotFound(NotFound):
 class CompanyWideJob(Invalid):
     title = "This job runs for the whole company; it takes no estate"
 
-
-@dataclass(frozen=True)
-class PeriodKind:
-    """A job's period: the name of the day, ISO week, month or hour a run is for.
-
-    Called with a local datetime it gives the period's name; `bounds` turns a name back
-    into the [start, end) instants a job's queries need.
-    """
-
-    name: str
-    pattern: str
-    _format: Callable[[datetime], str] = field(repr=False)
-    _parse: Callable[[str], datetime] = field(repr=False)
-    _next: Callable[[datetime], datetime] = field(repr=False)
-
-    def __call__(self, local_dt: datetime) -> str:
-        return self._format(local_dt)
-
-    def parse(self, period: str) -> datetime:
-        """The period's first local wall-clock instant (naive); ValueError if malformed."""
-        if not re.fullmatch(self.pattern, period):
-            raise ValueError(f"{period!r} is not a {self.name} period")
-        return self._parse(period)
-
-    def bounds(self, period: str, tz: tzinfo) -> tuple[datetime, datetime]:
-        start = self.parse(period)
-        return start.replace(tzinfo=tz), self._next(start).replace(tzinfo=tz)
-
-
-def _next_month(d: datetime) -> datetime:
-    return d.replace(year=d.year + d.month // 12, month=d.month % 12 + 1, day=1)
-
-
-HOURLY = PeriodKind("hour", r"\d{4}-\d{2}-\d{2}T\d{2}", lambda d: d.strftime("%Y-%m-%dT%H"),
-                    lambda p: datetime.strptime(p, "%Y-%m-%dT%H"), lambda d: d + timedelta(hours=1))
-DAILY = PeriodKind("day", r"\d{4}-\d{2}-\d{2}", lambda d: d.strftime("%Y-%m-%d"),
-                   lambda p: datetime.strptime(p, "%Y-%m-%d"), lambda d: d + timedelta(days=1))
-WEEKLY = PeriodKind("week", r"\d{4}-W\d{2}", lambda d: d.strftime("%G-W%V"),
-                    lambda p: datetime.strptime(p + "-1", "%G-W%V-%u"), lambda d: d + timedelta(days=7))
-MONTHLY = PeriodKind("month", r"\d{4}-\d{2}", lambda d: d.strftime("%Y-%m"),
-                     lambda p: datetime.strptime(p, "%Y-%m"), _next_month)
 
 _CRONTAB_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 

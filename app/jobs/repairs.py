@@ -6,7 +6,6 @@
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,14 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.principal import system_actor
 from app.domain.registry.estates import Estate
 from app.domain.repairs import approvals, daily_log, manifests
-from app.jobs.registry import DAILY, MONTHLY, WEEKLY, JobSpec, PeriodKind
-
-# Monday's run is about the week that just ended, not the one it fires in.
-PREVIOUS_WEEK = PeriodKind(
-    "week", WEEKLY.pattern, lambda d: (d - timedelta(days=7)).strftime("%G-W%V"),
-    lambda p: datetime.strptime(p + "-1", "%G-W%V-%u"), lambda d: d + timedelta(days=7),
-)
-
+from app.domain.calendar.estate_time import DAILY, MONTHLY, PREVIOUS_WEEK
+from app.jobs.registry import JobSpec
 
 async def compile_daily_log(session: AsyncSession, *, estate: Estate, period: str) -> dict[str, Any]:
     """Store the day's repair log as it stands at the close; a re-run replaces it."""

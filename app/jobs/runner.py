@@ -17,16 +17,15 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.config import get_settings
 from app.db import session_scope
 from app.domain.base import jsonable, utcnow
+from app.domain.calendar.estate_time import zone
 from app.domain.registry.estates import Estate
 from app.domain.events import outbox
 from app.domain.events.model import EventType
@@ -66,15 +65,6 @@ class Target:
     estate_id: uuid.UUID | None
     tz: tzinfo
     since: datetime | None  # nothing before this is "missed": the estate did not exist
-
-
-def zone(name: str | None, default: str | None = None) -> tzinfo:
-    fallback = default or get_settings().default_time_zone
-    try:
-        return ZoneInfo(name or fallback)
-    except (ZoneInfoNotFoundError, ValueError):
-        log.warning("unknown time zone %r; using %s", name, fallback)
-        return ZoneInfo(fallback)
 
 
 def lock_key(job: str, estate_id: uuid.UUID | None, period: str) -> int:

@@ -7,20 +7,14 @@
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.calendar.estate_time import MONTHLY, PREVIOUS_MONTH
 from app.domain.registry.estates import Estate
 from app.domain.stock import stocktake
-from app.jobs.registry import MONTHLY, JobSpec, PeriodKind
-
-# A run on the 1st is for the month that just ended; by hand mid-month, the last finished month.
-LAST_MONTH = PeriodKind(
-    "month", MONTHLY.pattern, lambda d: MONTHLY(d.replace(day=1) - timedelta(days=1)),
-    lambda p: datetime.strptime(p, "%Y-%m"), MONTHLY._next,
-)
+from app.jobs.registry import JobSpec
 
 
 def _check_month(period: str) -> None:
@@ -42,6 +36,7 @@ async def stocktake_overdue(session: AsyncSession, *, estate: Estate, period: st
 SPECS: list[JobSpec] = [
     JobSpec(name="stocktake_open", cron="0 9 25 * *", period_of=MONTHLY, func=stocktake_open,
             description="Open the month-end stocktake and remind the desk to count (§5.7)"),
-    JobSpec(name="stocktake_overdue", cron="5 0 1 * *", period_of=LAST_MONTH, func=stocktake_overdue,
+    # A run on the 1st is for the month that just ended; by hand mid-month, the last finished month.
+    JobSpec(name="stocktake_overdue", cron="5 0 1 * *", period_of=PREVIOUS_MONTH, func=stocktake_overdue,
             description="Flag last month's stocktake not posted by month end (§5.7)"),
 ]

@@ -12,7 +12,7 @@ from app.domain.registry.estates import Estate
 from app.domain.stock.model import STOCKTAKE_TRANSITIONS, Stocktake, StocktakeLine, StocktakeStatus, money
 from app.domain.stock.report import totals
 from app.domain.stock.stocktake import line_read, month_end, month_of
-from app.jobs.stock import LAST_MONTH
+from app.domain.calendar.estate_time import PREVIOUS_MONTH
 
 S = StocktakeStatus
 
@@ -76,6 +76,6 @@ class TestMonths:
         assert month_of(estate, datetime.fromisoformat("2026-11-30T16:30:00+00:00")) == "2026-12"
 
     def test_overdue_job_is_for_the_month_that_ended(self):
-        assert LAST_MONTH(datetime(2026, 12, 1, 0, 5)) == "2026-11"
-        assert LAST_MONTH(datetime(2027, 1, 1, 0, 5)) == "2026-12"
-        assert LAST_MONTH(datetime(2026, 12, 15, 10)) == "2026-11"
+        assert PREVIOUS_MONTH(datetime(2026, 12, 1, 0, 5)) == "2026-11"
+        assert PREVIOUS_MONTH(datetime(2027, 1, 1, 0, 5)) == "2026-12"
+        assert PREVIOUS_MONTH(datetime(2026, 12, 15, 10)) == "2026-11"

@@ -16,6 +16,7 @@ from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
+from app.domain.calendar import estate_time
 from app.domain.jobs.schemas import JobRead, JobRunRead, NextRun
 from app.domain.pagination import PageRequest, UnknownSortKey, paginate
 from app.domain.registry.estates import Estate
@@ -69,7 +70,7 @@ async def _describe(
 
 
 def _next_run(spec: JobSpec, estate_id: uuid.UUID | None, tz_name: str, now: datetime) -> NextRun:
-    tz = runner.zone(tz_name)
+    tz = estate_time.zone(tz_name)
     at = spec.trigger(tz).get_next_fire_time(None, now)
     return NextRun(estate_id=estate_id, time_zone=str(tz), at=at, period=spec.period_of(at) if at else None)
 

@@ -17,6 +17,7 @@ from app.domain.audit import service as audit
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
+from app.domain.calendar import estate_time
 from app.domain.callbacks.model import Callback
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate
@@ -25,7 +26,7 @@ from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Unit
 from app.domain.repairs import transition
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
-from app.domain.repairs.morning import estate_zone, place
+from app.domain.repairs.morning import place
 from app.domain.repairs.paperwork_model import ApprovalBatch, ApprovalLine, LineDecision, ManifestLine, VoucherManifest
 from app.domain.repairs.paperwork_schemas import ApprovalBatchDetail, ApprovalBatchRead, ApprovalLineRead
 
@@ -46,19 +47,13 @@ class WeekNotOver(Invalid):
     title = "That week has not ended yet; its batch is built from the following Monday"
 
 
-def week_bounds(week: str, estate: Estate) -> tuple[datetime, datetime]:
-    from app.jobs.registry import WEEKLY  # the job clock's own reading of an ISO week
-
-    return WEEKLY.bounds(week, estate_zone(estate))
-
-
 async def build_batch(session: AsyncSession, *, actor: Actor, estate: Estate, week: str) -> tuple[ApprovalBatch, bool]:
     """The week's batch and whether it was built now (False: it existed already)."""
     existing = (await session.execute(
         select(ApprovalBatch).where(ApprovalBatch.estate_id == estate.id, ApprovalBatch.week == week))).scalar_one_or_none()
     if existing is not None:
         return existing, False
-    start, end = week_bounds(week, estate)
+    start, end = estate_time.week_bounds(week, estate_time.estate_zone(estate))
     if end > utcnow():
         raise WeekNotOver(field="week", week=week)
     batch = ApprovalBatch(estate_id=estate.id, week=week, built_at=utcnow(), built_by=actor.id)

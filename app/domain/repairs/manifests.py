@@ -22,6 +22,7 @@ from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.base import snapshot, utcnow
+from app.domain.calendar import estate_time
 from app.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
@@ -29,7 +30,7 @@ from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Jurisdiction, Unit
 from app.domain.repairs import transition
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
-from app.domain.repairs.morning import estate_zone, place
+from app.domain.repairs.morning import place
 from app.domain.repairs.paperwork_model import ManifestKind, ManifestLine, VoucherManifest
 from app.domain.repairs.paperwork_schemas import ManifestLineRead, VoucherManifestDetail, VoucherManifestRead
 from app.domain.repairs.voucher_model import Voucher
@@ -51,17 +52,6 @@ class NotTheRecipient(Forbidden):
     title = "Only the manifest's recipient (or a supervisor on their behalf) acknowledges it"
 
 
-def month_bounds(month: str, estate: Estate) -> tuple[datetime, datetime]:
-    from app.jobs.registry import MONTHLY  # the job clock's own reading of a month
-
-    return MONTHLY.bounds(month, estate_zone(estate))
-
-
-def _previous_month(month: str) -> str:
-    year, mon = int(month[:4]), int(month[5:])
-    return f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
-
-
 async def build_manifests(session: AsyncSession, *, actor: Actor, estate: Estate, month: str) -> tuple[list[VoucherManifest], bool]:
     """The month's manifests and whether they were built now (False: they existed already)."""
     existing = list((await session.execute(
@@ -69,11 +59,12 @@ async def build_manifests(session: AsyncSession, *, actor: Actor, estate: Estate
         .order_by(VoucherManifest.kind, VoucherManifest.id))).scalars())
     if existing:
         return existing, False
-    start, end = month_bounds(month, estate)
+    tz = estate_time.estate_zone(estate)
+    start, end = estate_time.month_bounds(month, tz)
     now = utcnow()
     if start > now:
         raise MonthNotStarted(field="month", month=month)
-    since, _ = month_bounds(_previous_month(month), estate)
+    since, _ = estate_time.month_bounds(estate_time.previous_month(start.date()), tz)
     vouchers = (await session.execute(
         select(Voucher.id, Voucher.work_order_id, Voucher.is_public_area, Building.jurisdiction_id)
         .join(WorkOrder, WorkOrder.id == Voucher.work_order_id)
