@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from app.domain.auth.model import User
 from app.domain.base import utcnow
+from app.domain.calendar import estate_time
 from app.domain.complaints.model import (
     DEFAULT_WINDOWS, OPEN_STATES, Category, Channel, Complaint, ComplaintStatus, ComplaintStep, Severity, deadline_for,
 )
@@ -107,7 +108,7 @@ async def _view(ctx: DemoContext, estate: Estate) -> _Desk:
     rows = (await ctx.session.execute(
         select(UnitOwner.unit_id, UnitOwner.owner_id).where(UnitOwner.estate_id == estate.id, UnitOwner.is_primary)
         .order_by(UnitOwner.unit_id))).all()
-    return _Desk(estate=estate, tz=ZoneInfo(estate.time_zone),
+    return _Desk(estate=estate, tz=estate_time.estate_zone(estate),
                  desk=[users[f"{code}.reception"], users[f"{code}.night"]],
                  handlers=[users[f"{code}.{s}"] for s in ("manager", "manager2", "supervisor", "reception")],
                  director=users[f"{code}.director"], owner_units=[(u, o) for u, o in rows])

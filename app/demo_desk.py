@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app.domain.auth.model import User
 from app.domain.base import utcnow
+from app.domain.calendar import estate_time
 from app.domain.desk.model import (
     DutyLogEntry, LinkKind, ShiftHandover, ShiftKind, ShiftLogEntry, ShiftStatus, Visitor, VisitorLink,
 )
@@ -64,7 +65,7 @@ async def desk_history(ctx: DemoContext) -> None:
     rng = random.Random(ctx.rng.random())
     for estate in ctx.estates:
         d = _view(ctx, estate)
-        today = now.astimezone(d.tz).date()
+        today = estate_time.today(d.tz, now=now)
         await _visitors(ctx, rng, d, since=today - timedelta(days=HISTORY_DAYS), now=now)
         for days_ago in range(HISTORY_DAYS, 0, -1):
             _night(rng, d, day=today - timedelta(days=days_ago), now=now, latest=days_ago == 1)
@@ -79,7 +80,7 @@ def _view(ctx: DemoContext, estate: Estate) -> _Desk:
     code = estate.code.lower()
     users = {u.username: u for u in ctx.users}
     others = [users[f"{code}.{n}"] for n in ("tech1", "tech2", "tech3", "manager", "manager2")]
-    return _Desk(estate=estate, tz=ZoneInfo(estate.time_zone), reception=users[f"{code}.reception"], night=users[f"{code}.night"],
+    return _Desk(estate=estate, tz=estate_time.estate_zone(estate), reception=users[f"{code}.reception"], night=users[f"{code}.night"],
                  others=others, units=[u for u in ctx.units if u.estate_id == estate.id and not u.is_public])
 
 
@@ -102,7 +103,7 @@ async def _visitors(ctx: DemoContext, rng: random.Random, d: _Desk, *, since: da
             _visit(d, at=receipt.issued_at - timedelta(minutes=3), unit_id=receipt.unit_id, owner_id=owners.get(receipt.unit_id),
                    purpose="缴纳物业费", action=f"收款并开具收据 {receipt.number}",
                    links=[(LinkKind.payment, payment.id), (LinkKind.receipt, receipt.id)])
-    for offset in range((now.astimezone(d.tz).date() - since).days + 1):
+    for offset in range((estate_time.today(d.tz, now=now) - since).days + 1):
         day = since + timedelta(days=offset)
         for _ in range(rng.randint(0, 3)):
             at = d.local(day, rng.choice([8, 9, 10, 11, 14, 15, 16, 17]), rng.randrange(60))

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from app.domain.auth.model import User
 from app.domain.base import utcnow
+from app.domain.calendar import estate_time
 from app.domain.fees import billing, billing_runs
 from app.domain.fees.cash_model import CashierSession
 from app.domain.fees.model import (
@@ -121,13 +122,13 @@ class _Estate:
 
     @property
     def today(self) -> date:
-        return self.now.astimezone(self.tz).date()
+        return estate_time.today(self.tz, now=self.now)
 
     def at(self, day: date, hour: int, minute: int, second: int = 0) -> datetime:
         return datetime.combine(day, time(hour, minute, second), tzinfo=self.tz)
 
     def day_of(self, moment: datetime) -> date:
-        return moment.astimezone(self.tz).date()
+        return estate_time.today(self.tz, now=moment)
 
     def price(self, code: str) -> Decimal:
         return Decimal(PRICES.get(self.estate.code, PRICES["QS"])[code][0])
@@ -144,11 +145,6 @@ class _Estate:
 
     def add(self, kind: str, row: dict[str, Any]) -> None:
         self.rows.setdefault(kind, []).append(row)
-
-
-def _add_months(first: date, n: int) -> date:
-    years, month = divmod(first.month - 1 + n, 12)
-    return date(first.year + years, month + 1, 1)
 
 
 def _weekday(day: date) -> date:
@@ -178,14 +174,14 @@ async def fee_history(ctx) -> None:  # noqa: ANN001 -- app.demo.DemoContext (imp
 async def _estate_view(ctx, estate: Estate, now: datetime) -> _Estate:  # noqa: ANN001
     users = {u.username: u for u in ctx.users}
     code = estate.code.lower()
-    tz = ZoneInfo(estate.time_zone)
-    this_month = now.astimezone(tz).date().replace(day=1)
+    tz = estate_time.estate_zone(estate)
+    this_month = estate_time.first_of_month(estate_time.today(tz, now=now))
     rows = await ctx.session.execute(
         select(UnitOwner.unit_id, Owner.full_name).join(Owner, Owner.id == UnitOwner.owner_id)
         .where(UnitOwner.estate_id == estate.id, UnitOwner.is_primary))
     return _Estate(
         estate=estate, tz=tz, now=now,
-        months=[billing.month_of(_add_months(this_month, i - MONTHS + 1)) for i in range(MONTHS)],
+        months=[estate_time.month_key(estate_time.add_months(this_month, i - MONTHS + 1)) for i in range(MONTHS)],
         units=[u for u in ctx.units if u.estate_id == estate.id and not u.is_public],
         users={k: users[f"{code}.{k}"] for k in ("reception", "supervisor", "finance", "tech1")},
         payers=dict(rows.all()),
@@ -194,7 +190,7 @@ async def _estate_view(ctx, estate: Estate, now: datetime) -> _Estate:  # noqa: 
 
 async def _items(ctx, e: _Estate, rng: random.Random) -> None:  # noqa: ANN001
     """The price list; the management fee went up once, from a month not yet billed at the time."""
-    first = billing.month_start(e.months[0])
+    first = estate_time.month_first(e.months[0])
     for code, name, kind, label, to_all, rule, discount in ITEMS:
         e.items[code] = FeeItem(estate_id=e.estate.id, code=code, name=name, kind=kind, unit_label=label,
                                 applies_to_all=to_all, vacant_rule=rule, vacant_discount=Decimal(discount), due_day=1,
@@ -211,7 +207,7 @@ async def _items(ctx, e: _Estate, rng: random.Random) -> None:  # noqa: ANN001
                                unit_price=Decimal(old)))
         if new is not None:
             prices.append(FeePrice(estate_id=e.estate.id, fee_item_id=item_id, unit_price=Decimal(new),
-                                   effective_from=billing.month_start(e.months[PRICE_CHANGE_AT])))
+                                   effective_from=estate_time.month_first(e.months[PRICE_CHANGE_AT])))
     subs = [UnitFeeItem(estate_id=e.estate.id, unit_id=u.id, fee_item_id=e.items["water"].id, from_month=e.months[0])
             for u in e.units]
     for unit in e.units:
@@ -229,7 +225,7 @@ async def _billing(ctx, e: _Estate) -> None:  # noqa: ANN001
     """Twelve runs, as the job clock makes them on the 1st at 06:00, from the billing service's plan."""
     runs, plan, planned_for = [], None, None
     for month in e.months:
-        at = min(e.at(billing.month_start(month), 6, 0), e.now)
+        at = min(e.at(estate_time.month_first(month), 6, 0), e.now)
         run = BillingRun(estate_id=e.estate.id, month=month, created_by="billing_run", created_at=at)
         # A month bills what the last one did unless a price or a subscription changed: plan only then.
         state = (month >= e.months[PRICE_CHANGE_AT], sorted(m for m in e.parking_starts if m <= month))
@@ -251,7 +247,7 @@ def _readings(rng: random.Random, e: _Estate) -> None:
     for unit in e.units:
         current = Decimal(rng.randint(80, 900))
         for i, month in enumerate(e.months[:-1]):
-            read_day = billing.month_start(e.months[i + 1]) + timedelta(days=rng.randint(1, 3))
+            read_day = estate_time.month_first(e.months[i + 1]) + timedelta(days=rng.randint(1, 3))
             read_at = e.at(read_day, rng.randint(9, 11), rng.randrange(60))
             if read_at > e.now:
                 break
@@ -271,7 +267,7 @@ def _readings(rng: random.Random, e: _Estate) -> None:
 def _carry_over(rng: random.Random, e: _Estate) -> set[uuid.UUID]:
     """A few owners owed a year's fee before this one; finance carried it over, they never paid."""
     never = rng.sample([u for u in e.units if not u.is_vacant], NEVER_PAY)
-    first = billing.month_start(e.months[0])
+    first = estate_time.month_first(e.months[0])
     for unit in never:
         entered = _weekday(first - timedelta(days=rng.randint(90, 200)))
         amount = billing.round_money(unit.area * e.price("mgmt") * 12)

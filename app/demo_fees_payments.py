@@ -16,7 +16,8 @@ from app.demo_fees import (
     ACK_NOTES, DIFFERENCES, METHOD_NAMES, METHOD_WEIGHTS, MONTHS, PROFILES, VOIDS, ZERO, M, _Charge, _Estate, _Payment,
     _weekday,
 )
-from app.domain.fees import billing, payments
+from app.domain.calendar import estate_time
+from app.domain.fees import payments
 from app.domain.fees.cash_model import SessionStatus
 from app.domain.fees.payments_model import PaymentMethod, ReceiptSeries, ReceiptStatus, format_number
 from app.domain.registry.model import Unit
@@ -39,7 +40,7 @@ def _pay_months(rng: random.Random, profile: str) -> list[tuple[int, bool]]:
 
 def _visit(rng: random.Random, e: _Estate, month: str, *, late: bool) -> datetime | None:
     """A weekday in office hours; paid before 16:40 so the drawer is counted by 17:00."""
-    day = _weekday(billing.month_start(month) + timedelta(days=rng.randint(4, 27) if late else rng.randint(0, 24)))
+    day = _weekday(estate_time.month_first(month) + timedelta(days=rng.randint(4, 27) if late else rng.randint(0, 24)))
     hour = rng.choice([8, 9, 9, 10, 10, 11, 14, 15, 15, 16])
     minute = rng.randint(15, 59) if hour == 8 else rng.randint(0, 40) if hour == 16 else rng.randrange(60)
     at = e.at(day, hour, minute, rng.randrange(60))
@@ -69,7 +70,7 @@ def _pay(rng: random.Random, e: _Estate, unit: Unit, at: datetime, *, late: bool
     """Everything due by the visit (by the month before, for late payers); now and then a part, or ahead."""
     cutoff = e.day_of(at)
     if late:
-        cutoff = cutoff.replace(day=1) - timedelta(days=1)
+        cutoff = estate_time.first_of_month(cutoff) - timedelta(days=1)
     open_ = sorted((c for c in e.charges.get(unit.id, []) if c.created_at <= at and c.outstanding > 0), key=_Charge.key)
     due = sum((c.outstanding for c in open_ if c.due_date <= cutoff), ZERO)
     if due <= 0:

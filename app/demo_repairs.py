@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app.domain.auth.model import User
 from app.domain.base import utcnow
+from app.domain.calendar import estate_time
 from app.domain.callbacks.model import Callback, CallbackStatus
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import OwnerPhone, Unit, UnitOwner
@@ -102,7 +103,7 @@ async def _estate_view(ctx, estate: Estate) -> _Estate:  # noqa: ANN001
     )).all()
     owner_of = {unit_id: (owner_id, phone) for unit_id, owner_id, phone in rows}
     return _Estate(
-        estate=estate, tz=ZoneInfo(estate.time_zone),
+        estate=estate, tz=estate_time.estate_zone(estate),
         units=[u for u in ctx.units if u.estate_id == estate.id],
         technicians=[users[f"{code}.tech{i}"] for i in (1, 2, 3)],
         receptionist=users[f"{code}.reception"], owner_of=owner_of,
@@ -160,7 +161,7 @@ def _open(rng: random.Random, e: _Estate, order: WorkOrder, *, now: datetime) ->
         order.status, order.started_at = S.in_progress, now - timedelta(minutes=20)
         order.scheduled_start, order.scheduled_end = now - timedelta(minutes=20), now + timedelta(minutes=40)
         return
-    slot = datetime.combine(now.astimezone(e.tz).date() + timedelta(days=1), time(rng.choice([8, 9, 10, 14, 15, 16])), tzinfo=e.tz)
+    slot = datetime.combine(estate_time.today(e.tz, now=now) + timedelta(days=1), time(rng.choice([8, 9, 10, 14, 15, 16])), tzinfo=e.tz)
     order.status, order.scheduled_start, order.scheduled_end = S.dispatched, slot, slot + timedelta(hours=1)
 
 

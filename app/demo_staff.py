@@ -17,6 +17,7 @@ from app.domain.attendance.model import AttendanceRecord, DutyAssignment, Shift
 from app.domain.auth.model import User
 from app.domain.auth.roles import Role
 from app.domain.calendar import days as calendar_days
+from app.domain.calendar import estate_time
 from app.domain.base import utcnow
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import UnitOwner
@@ -48,7 +49,7 @@ def _staff_of(ctx, estate: Estate) -> list[User]:  # noqa: ANN001 -- app.demo.De
 
 
 def _shift(rng: random.Random, estate: Estate, user: User, shift: Shift, day: date) -> AttendanceRecord | None:
-    tz = rules.zone(estate.time_zone)
+    tz = estate_time.estate_zone(estate)
     times = rules.shift_times(rules.OfficeHours.of(estate), shift, day, tz)
     if rng.random() < ABSENT_SHARE:
         return None
@@ -70,7 +71,7 @@ async def attendance_history(ctx) -> None:  # noqa: ANN001 -- app.demo.DemoConte
     rng = random.Random(ctx.rng.random())
     now = utcnow()
     for estate in ctx.estates:
-        today = now.astimezone(rules.zone(estate.time_zone)).date()
+        today = estate_time.today(estate, now=now)
         staff = _staff_of(ctx, estate)
         rows = [row for days_ago in range(HISTORY_DAYS, 0, -1) for day in [today - timedelta(days=days_ago)] if _workday(day)
                 for user in staff for shift in Shift if (row := _shift(rng, estate, user, shift, day)) is not None]

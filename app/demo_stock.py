@@ -19,6 +19,7 @@ from sqlalchemy import select
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
+from app.domain.calendar import estate_time
 from app.domain.registry.estates import Estate
 from app.domain.repairs.model import WorkOrder
 from app.domain.stock import movements, stocktake
@@ -80,8 +81,8 @@ async def _items(ctx, estate: Estate, actor: Actor, start: datetime) -> list[Sto
 
 def _events(rng: random.Random, tz: ZoneInfo, now: datetime, orders: list[tuple[uuid.UUID, datetime]]) -> list[_Event]:
     local_now = now.astimezone(tz)
-    first_this = datetime.combine(local_now.date().replace(day=1), time(), tzinfo=tz)
-    last_25 = datetime.combine((first_this - timedelta(days=1)).replace(day=25).date(), time(9), tzinfo=tz)
+    first_this, _ = estate_time.month_bounds(estate_time.month_key(local_now.date()), tz)
+    last_25 = datetime.combine(estate_time.add_months(first_this.date(), -1).replace(day=25), time(9), tzinfo=tz)
     count_last, post_last = last_25 + timedelta(days=1, hours=1), last_25 + timedelta(days=2, hours=7)
     # This month's count opened two days ago or at 09:00 on the 1st, and half an hour before now at
     # the latest -- but never before the month began: loaded at 00:20 on the 1st, "half an hour
@@ -98,7 +99,7 @@ def _events(rng: random.Random, tz: ZoneInfo, now: datetime, orders: list[tuple[
             for item in rng.sample(range(len(CATALOGUE)), rng.randint(1, 2)):
                 events.append(_Event(at, seq, "issue", item, _draw(rng, *CATALOGUE[item][6]), order_id))
                 seq += 1
-    day = (now - timedelta(days=HISTORY_DAYS)).astimezone(tz).date()
+    day = estate_time.today(tz, now=now - timedelta(days=HISTORY_DAYS))
     while day < local_now.date():
         at = datetime.combine(day, time(10, 30), tzinfo=tz)
         if day.weekday() == 0 and not (count_last <= at <= post_last):  # Monday deliveries
@@ -128,10 +129,10 @@ async def _count_all(ctx, rng: random.Random, st, actor: Actor, at: datetime, *,
 
 async def _replay(ctx, rng: random.Random, estate: Estate, items: list[StockItem], events: list[_Event]) -> None:  # noqa: ANN001
     desk, boss = _actor(ctx, estate, "reception"), _actor(ctx, estate, "supervisor")
-    tz, current = ZoneInfo(estate.time_zone), None
+    tz, current = estate_time.estate_zone(estate), None
     for ev in events:
         if ev.kind in ("open_last", "open_this"):
-            current = await stocktake.open_for(ctx.session, estate=estate, actor=desk, month=ev.at.astimezone(tz).strftime("%Y-%m"),
+            current = await stocktake.open_for(ctx.session, estate=estate, actor=desk, month=estate_time.month_key(estate_time.today(tz, now=ev.at)),
                                                now=ev.at)
         elif ev.kind in ("count_last", "count_this"):
             await _count_all(ctx, rng, current, desk, ev.at, share=1.0 if ev.kind == "count_last" else 0.6)
@@ -158,5 +159,5 @@ async def stock_history(ctx) -> None:  # noqa: ANN001 -- app.demo.DemoContext (i
             select(WorkOrder.id, WorkOrder.completed_at).where(
                 WorkOrder.estate_id == estate.id, WorkOrder.completed_at > start, WorkOrder.completed_at < now)
             .order_by(WorkOrder.completed_at, WorkOrder.id))).all()]
-        await _replay(ctx, rng, estate, items, _events(rng, ZoneInfo(estate.time_zone), now, orders))
+        await _replay(ctx, rng, estate, items, _events(rng, estate_time.estate_zone(estate), now, orders))
     await ctx.session.flush()
