@@ -35,8 +35,8 @@ BOUNDARIES = [
 
 
 @pytest.fixture(autouse=True)
-def frozen_now(monkeypatch):  # noqa: ANN001, ANN201
-    monkeypatch.setattr(arrears, "utcnow", lambda: NOW)
+def frozen_now(time_machine):  # noqa: ANN001, ANN201
+    time_machine.move_to(NOW, tick=False)
 
 
 @dataclass

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from app.domain.attendance import service as attendance_service
 from app.domain.attendance.model import AttendanceRecord
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
@@ -37,12 +36,12 @@ async def world(session) -> World:  # noqa: ANN001
 
 
 @pytest.fixture
-def clock(monkeypatch):  # noqa: ANN001, ANN201
+def clock(time_machine):  # noqa: ANN001, ANN201
     """Set the server's clock to an Asia/Shanghai wall-clock time: clock(2026, 5, 12, 7, 45)."""
 
     def set_to(*parts: int) -> datetime:
         now = datetime(*parts, tzinfo=SH)
-        monkeypatch.setattr(attendance_service, "utcnow", lambda: now)
+        time_machine.move_to(now, tick=False)
         return now
 
     return set_to

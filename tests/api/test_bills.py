@@ -10,7 +10,7 @@ import pytest
 
 from app.domain.auth.principal import system_actor
 from app.domain.auth.roles import Role
-from app.domain.fees import billing, charges, statements
+from app.domain.fees import billing, charges
 from app.domain.fees.model import Charge, ChargeSource, FeeKind
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Unit
@@ -28,8 +28,8 @@ NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def frozen_today(monkeypatch):  # noqa: ANN001, ANN201
-    monkeypatch.setattr(statements, "utcnow", lambda: NOW)
+def frozen_today(time_machine):  # noqa: ANN001, ANN201
+    time_machine.move_to(NOW, tick=False)
 
 
 @dataclass

@@ -8,10 +8,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from app.domain.attention import service as attention_service
 from app.domain.audit.model import AuditEntry
+from app.domain.auth.model import AuthToken
 from app.domain.auth.roles import Role
 from app.domain.calendar.model import HolidayCalendarDay
 from app.jobs.attendance import duty_roster_gaps
@@ -221,13 +221,13 @@ class TestDecemberToFebruary:
             out[month] = (body["workdays"], body["calendar_source"])
         return out
 
-    async def _queue_kinds(self, client, who, monkeypatch, now: datetime) -> list[dict]:  # noqa: ANN001
-        monkeypatch.setattr(attention_service, "utcnow", lambda: now)
+    async def _queue_kinds(self, client, who, time_machine, now: datetime) -> list[dict]:  # noqa: ANN001
+        time_machine.move_to(now, tick=False)
         r = await client.get(f"{API}/attention", headers=who.headers)
         assert r.status_code == 200, r.text
         return [i for i in r.json()["items"] if i["kind"] == "holiday_calendar_unconfirmed"]
 
-    async def test_provisional_before_the_upload(self, client, session, monkeypatch):
+    async def test_provisional_before_the_upload(self, client, session, time_machine):
         estate, admin, desk, supervisor = await world(session)
         body = await self._roster(client, estate, supervisor)
         days = {d["day"]: d for d in body["days"]}
@@ -241,22 +241,25 @@ class TestDecemberToFebruary:
             "2026-12": (23, "library"), "2027-01": (20, "provisional"), "2027-02": (18, "provisional")}
         summary = await duty_roster_gaps(session, estate=estate, period="2026-12-28")
         assert (summary["uncovered_days"], summary["provisional_days"]) == (["2027-01-01"], 10)
-        [item] = await self._queue_kinds(client, admin, monkeypatch, at(2026, 12, 3, 9))
+        [item] = await self._queue_kinds(client, admin, time_machine, at(2026, 12, 3, 9))
         assert "2027" in item["title"] and item["link"] == "/api/v1/holiday-calendar/2027"
         assert item["deadline"].startswith("2026-12-31T16:00:00") and item["urgency"] == "later"
-        assert await self._queue_kinds(client, desk, monkeypatch, at(2026, 12, 3, 9)) == []
+        assert await self._queue_kinds(client, desk, time_machine, at(2026, 12, 3, 9)) == []
 
-    async def test_the_attention_item_runs_from_1_november_until_entered(self, client, session, monkeypatch):
+    async def test_the_attention_item_runs_from_1_november_until_entered(self, client, session, time_machine):
         _, admin, _, _ = await world(session)
-        assert await self._queue_kinds(client, admin, monkeypatch, at(2026, 10, 31, 23, 59)) == []
-        assert len(await self._queue_kinds(client, admin, monkeypatch, at(2026, 11, 1, 0, 1))) == 1
-        [late] = await self._queue_kinds(client, admin, monkeypatch, at(2027, 3, 1, 9))
+        # The clock travels to March 2027, past the sign-in's hour: the token must still be good then.
+        await session.execute(update(AuthToken).where(AuthToken.user_id == admin.id).values(expires_at=at(2100, 1, 1, 0)))
+        await session.commit()
+        assert await self._queue_kinds(client, admin, time_machine, at(2026, 10, 31, 23, 59)) == []
+        assert len(await self._queue_kinds(client, admin, time_machine, at(2026, 11, 1, 0, 1))) == 1
+        [late] = await self._queue_kinds(client, admin, time_machine, at(2027, 3, 1, 9))
         assert late["urgency"] == "overdue"
         await upload(client, admin)
-        assert await self._queue_kinds(client, admin, monkeypatch, at(2027, 3, 1, 9)) == []
-        assert await self._queue_kinds(client, admin, monkeypatch, at(2026, 12, 3, 9)) == []
+        assert await self._queue_kinds(client, admin, time_machine, at(2027, 3, 1, 9)) == []
+        assert await self._queue_kinds(client, admin, time_machine, at(2026, 12, 3, 9)) == []
 
-    async def test_entered_days_after_the_upload(self, client, session, monkeypatch):
+    async def test_entered_days_after_the_upload(self, client, session, time_machine):
         estate, admin, _, supervisor = await world(session)
         r = await client.post(f"{API}/holiday-calendar/2027/upload", files={"file": ("2027.csv", CSV.encode())}, headers=admin.headers)
         assert r.status_code == 200, r.text
@@ -270,13 +273,13 @@ class TestDecemberToFebruary:
             "2026-12": (23, "library"), "2027-01": (21, "entered"), "2027-02": (15, "entered")}
         summary = await duty_roster_gaps(session, estate=estate, period="2026-12-28")
         assert (summary["uncovered_days"], summary["provisional_days"]) == (HOLIDAYS["元旦"], 0)
-        assert await self._queue_kinds(client, admin, monkeypatch, at(2026, 12, 3, 9)) == []
+        assert await self._queue_kinds(client, admin, time_machine, at(2026, 12, 3, 9)) == []
 
 
 class TestWallBoard:
-    async def test_the_board_counts_the_unconfirmed_year_until_entered(self, client, session, monkeypatch):
+    async def test_the_board_counts_the_unconfirmed_year_until_entered(self, client, session, time_machine):
         estate, admin, desk, _ = await world(session)
-        monkeypatch.setattr(attention_service, "utcnow", lambda: at(2026, 12, 3, 9))
+        time_machine.move_to(at(2026, 12, 3, 9), tick=False)
         board = (await client.get(f"{API}/estates/{estate.id}/attention", headers=desk.headers)).json()
         assert board["counts"]["holiday_calendar_unconfirmed"] == 1
         await upload(client, admin)
