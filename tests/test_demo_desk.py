@@ -16,7 +16,7 @@ from app.domain.desk.model import DutyLogEntry, LinkKind, ShiftHandover, ShiftLo
 from app.domain.fees.payments_model import Receipt
 from app.domain.registry.estates import Estate
 from app.domain.repairs.model import Channel, ServiceRequest
-from app.domain.repairs.morning import day_bounds
+from app.domain.calendar.estate_time import day_bounds
 
 
 async def _count(session, model, *where) -> int:  # noqa: ANN001

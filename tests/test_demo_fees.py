@@ -15,6 +15,7 @@ from app import demo
 from app.demo_fees import fee_history
 from app.domain.auth.model import User
 from app.domain.base import utcnow
+from app.domain.calendar import estate_time
 from app.domain.fees import billing, cash
 from app.domain.fees.cash_model import CashierSession, SessionStatus
 from app.domain.fees.model import BillingRun, Charge, FeeItem, FeePrice, MeterReading
@@ -46,7 +47,7 @@ async def test_a_year_is_billed_with_arrears_of_every_age(session):  # noqa: ANN
         today = _today(estate)
         months = list((await session.execute(select(BillingRun.month).where(
             BillingRun.estate_id == estate.id).order_by(BillingRun.month))).scalars())
-        assert len(months) == 12 and months[-1] == billing.month_of(today)
+        assert len(months) == 12 and months[-1] == estate_time.month_key(today)
         assert months == sorted(set(months))
         mgmt = (await session.execute(select(FeeItem).where(FeeItem.estate_id == estate.id, FeeItem.code == "mgmt"))).scalar_one()
         prices = (await session.execute(select(FeePrice.effective_from, FeePrice.unit_price).where(
@@ -54,7 +55,7 @@ async def test_a_year_is_billed_with_arrears_of_every_age(session):  # noqa: ANN
         assert len(prices) == 2 and prices[1][1] > prices[0][1]
         rates = dict((await session.execute(select(Charge.period, func.min(Charge.basis["rate"].astext)).where(
             Charge.fee_item_id == mgmt.id).group_by(Charge.period))).all())
-        changed = billing.month_of(prices[1][0])
+        changed = estate_time.month_key(prices[1][0])
         assert {r for m, r in rates.items() if m < changed} == {billing.show_rate(prices[0][1])}
         assert {r for m, r in rates.items() if m >= changed} == {billing.show_rate(prices[1][1])}
         readings = (await session.execute(select(func.count()).select_from(MeterReading).where(

@@ -14,6 +14,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from app.domain.calendar import estate_time
+
 INT32_MAX = 2**31 - 1
 
 
@@ -40,12 +42,7 @@ MONTH_PATTERN = r"^20\d{2}-(0[1-9]|1[0-2])$"
 
 def real_week(week: str) -> str:
     """2026-W60 matches the pattern but names no week; 2025-W53 would silently become 2026-W01."""
-    try:
-        monday = datetime.strptime(week + "-1", "%G-W%V-%u")
-    except ValueError:
-        raise ValueError("not an ISO week") from None
-    if monday.strftime("%G-W%V") != week:
-        raise ValueError("not an ISO week of that year")
+    estate_time.week_monday(week)
     return week
 
 

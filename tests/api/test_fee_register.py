@@ -20,6 +20,7 @@ import openpyxl
 import pytest
 
 from app.domain.auth.roles import Role
+from app.domain.calendar import estate_time
 from app.domain.fees import register
 from app.domain.fees.report_export import REGISTER_HEADERS
 from app.domain.fees.reports_model import FeeReport
@@ -57,15 +58,15 @@ async def get_register(client, b: Books, week: str | None = "2026-W48", **params
 
 
 def test_the_register_week_runs_saturday_to_friday():
-    assert register.first_day("2026-W48").isoformat() == "2026-11-21"
-    assert register.week_of(local(2026, 11, 21).date()) == register.week_of(local(2026, 11, 27).date()) == "2026-W48"
-    assert register.week_of(local(2026, 11, 28).date()) == "2026-W49"
+    assert estate_time.register_week_saturday("2026-W48").isoformat() == "2026-11-21"
+    assert estate_time.register_week_of(local(2026, 11, 21).date()) == estate_time.register_week_of(local(2026, 11, 27).date()) == "2026-W48"
+    assert estate_time.register_week_of(local(2026, 11, 28).date()) == "2026-W49"
     # On Saturday the week handed over is the one that ended last night; mid-week, the last finished one.
-    assert register.last_ended_week(local(2026, 11, 28).date()) == "2026-W48"
-    assert register.last_ended_week(local(2026, 11, 27).date()) == "2026-W47"
+    assert estate_time.last_ended_register_week(local(2026, 11, 28).date()) == "2026-W48"
+    assert estate_time.last_ended_register_week(local(2026, 11, 27).date()) == "2026-W47"
     # Across the year's end: W01 of 2027 starts on Saturday 2 January 2027.
-    assert register.first_day("2027-W01").isoformat() == "2027-01-02"
-    assert register.week_of(local(2027, 1, 1).date()) == "2026-W53"
+    assert estate_time.register_week_saturday("2027-W01").isoformat() == "2027-01-02"
+    assert estate_time.register_week_of(local(2027, 1, 1).date()) == "2026-W53"
 
 
 class TestRegister:

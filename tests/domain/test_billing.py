@@ -6,6 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from app.domain.calendar import estate_time
 from app.domain.fees import billing
 from app.domain.fees.model import FeeKind, VacantRule
 
@@ -82,15 +83,15 @@ class TestPrices:
 
 class TestMonths:
     def test_month_helpers(self):
-        assert billing.month_start("2026-11") == date(2026, 11, 1)
+        assert estate_time.month_first("2026-11") == date(2026, 11, 1)
         assert billing.due_date("2026-02", 28) == date(2026, 2, 28)
-        assert billing.month_of(date(2026, 1, 31)) == "2026-01"
+        assert estate_time.month_key(date(2026, 1, 31)) == "2026-01"
         assert billing.describe("2026-11", "物业管理费") == "2026年11月物业管理费"
 
     @pytest.mark.parametrize("bad", ["2026-13", "2026-00", "2026-1", "26-11", "2026-11-01", ""])
     def test_not_a_month(self, bad):
         with pytest.raises(ValueError):
-            billing.month_start(bad)
+            estate_time.month_first(bad)
 
 
 class TestMetered:

@@ -11,7 +11,8 @@ import pytest
 from app.domain.callbacks.model import (
     CALLBACK_TRANSITIONS, AttemptResult, Callback, CallbackOutcome, CallbackStatus, ProblemNeedsNote, ScoreOutOfRange,
 )
-from app.domain.callbacks.rates import Counts, period_of, week_start
+from app.domain.calendar.estate_time import week_monday
+from app.domain.callbacks.rates import Counts, period_of
 from app.domain.callbacks.schemas import RatePeriod
 from app.domain.errors import IllegalTransition
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
@@ -125,7 +126,7 @@ class TestPeriods:
     def test_iso_week_from_monday(self):
         assert period_of(RatePeriod.week, date(2026, 11, 29)) == ("2026-W48", date(2026, 11, 23), date(2026, 11, 30))
         assert period_of(RatePeriod.week, date(2026, 11, 30))[0] == "2026-W49"
-        assert week_start("2026-W48") == date(2026, 11, 23)
+        assert week_monday("2026-W48") == date(2026, 11, 23)
 
     def test_iso_week_across_the_year(self):
         assert period_of(RatePeriod.week, date(2027, 1, 1)) == ("2026-W53", date(2026, 12, 28), date(2027, 1, 4))

@@ -7,13 +7,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.attendance import rules
 from app.domain.attendance.model import DutyAssignment
 from app.domain.attendance.schemas import DutyDayIn, DutyDayRead, DutyRosterRead, OnDuty
 from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot, utcnow
+from app.domain.base import snapshot
+from app.domain.calendar import estate_time
 from app.domain.calendar import service as calendar_service
 from app.domain.calendar.days import CalendarDay, Source
 from app.domain.errors import Invalid, NotFound
@@ -74,7 +74,7 @@ async def roster(session: AsyncSession, *, estate: Estate, date_from: date, date
 async def get_roster(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, date_from: date | None,
                      date_to: date | None, now: datetime | None = None) -> DutyRosterRead:
     estate = await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
-    date_from = date_from or (now or utcnow()).astimezone(rules.zone(estate.time_zone)).date()
+    date_from = date_from or estate_time.today(estate, now=now)
     date_to = date_to or date_from + timedelta(days=13)
     return await roster(session, estate=estate, date_from=date_from, date_to=date_to)
 

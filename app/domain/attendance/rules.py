@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from app.domain.attendance.model import Shift
 from app.domain.errors import Invalid
@@ -50,14 +49,7 @@ class ShiftTimes:
     closes: datetime
 
 
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Shanghai")
-
-
-def shift_times(hours: OfficeHours, shift: Shift, day: date, tz: ZoneInfo) -> ShiftTimes:
+def shift_times(hours: OfficeHours, shift: Shift, day: date, tz: tzinfo) -> ShiftTimes:
     opens, closes = hours.bounds(shift)
     start = datetime.combine(day, opens, tzinfo=tz)
     return ShiftTimes(day=day, shift=shift, opens=start, due_by=start - SIGN_IN_LEAD,

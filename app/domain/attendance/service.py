@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Integer, case, func, select
@@ -19,6 +19,7 @@ from app.domain.audit import service as audit
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
+from app.domain.calendar import estate_time
 from app.domain.calendar import service as calendar_service
 from app.domain.errors import AlreadyExists, Conflict, Forbidden
 from app.domain.pagination import PageRequest, paginate
@@ -39,7 +40,7 @@ class PersonOnly(Forbidden):
 
 
 def _local(estate: Estate, now: datetime) -> datetime:
-    return now.astimezone(rules.zone(estate.time_zone))
+    return estate_time.local_now(estate, now=now)
 
 
 async def _to_reads(session: AsyncSession, rows: Sequence[AttendanceRecord]) -> list[AttendanceRead]:
@@ -124,12 +125,6 @@ def _between(stmt: Any, date_from: date | None, date_to: date | None) -> Any:
     return stmt
 
 
-def month_bounds(month: str) -> tuple[date, date]:
-    """'2026-05' -> (first day, last day); the API's pattern already checked the shape."""
-    first = date(int(month[:4]), int(month[5:7]), 1)
-    return first, (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-
-
 async def list_estate(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, day: date | None = None,
     month: str | None = None, user_id: uuid.UUID | None = None, shift: Shift | None = None, late: bool | None = None,
@@ -140,7 +135,7 @@ async def list_estate(
     if day is not None:
         stmt = stmt.where(AttendanceRecord.day == day)
     if month is not None:
-        stmt = _between(stmt, *month_bounds(month))
+        stmt = _between(stmt, *estate_time.month_days(month))  # the API's pattern checked the shape
     for column, value in ((AttendanceRecord.user_id, user_id), (AttendanceRecord.shift, shift),
                           (AttendanceRecord.late, late), (AttendanceRecord.left_early, left_early)):
         if value is not None:
@@ -154,7 +149,7 @@ async def list_estate(
 async def month_summary(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, month: str) -> MonthSummary:
     """Per person: shifts signed, late and early counts and minutes, shifts never signed out; one query."""
     estate = await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
-    first, last = month_bounds(month)
+    first, last = estate_time.month_days(month)
     r = AttendanceRecord
 
     def count(cond: Any) -> Any:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.attention.schemas import AttentionItem, Urgency
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm, Role
+from app.domain.calendar import estate_time
 from app.domain.callbacks.model import Callback, CallbackStatus
 from app.domain.fees.cash_model import CashierSession, SessionAdjustment, SessionStatus
 from app.domain.fees.payments_model import Receipt
@@ -45,7 +46,7 @@ class Context:
         return [e.id for e in self.estates]
 
     def tz(self, estate_id: uuid.UUID) -> ZoneInfo:
-        return ZoneInfo(next(e.time_zone for e in self.estates if e.id == estate_id))
+        return estate_time.estate_zone(next(e for e in self.estates if e.id == estate_id))
 
 
 def urgency(deadline: datetime | None, now: datetime) -> Urgency:
@@ -144,8 +145,8 @@ async def _approvals(session: AsyncSession, ctx: Context) -> Found:
     out = []
     for batch, n in rows:
         # The Monday batch is for that Monday: decided by the end of the day it was built.
-        built = batch.built_at.astimezone(ctx.tz(batch.estate_id))
-        deadline = datetime.combine(built.date() + timedelta(days=1), time(), tzinfo=built.tzinfo)
+        tz = ctx.tz(batch.estate_id)
+        _, deadline = estate_time.day_bounds(estate_time.today(tz, now=batch.built_at), tz)
         out.append(item(ctx, APPROVALS, estate_id=batch.estate_id, deadline=deadline, entity="approval_batch",
                         entity_id=batch.id, link=f"/api/v1/approval-batches/{batch.id}", title=f"{batch.week} 维修单审批（{n}张待批）"))
     return out, total
@@ -166,10 +167,8 @@ async def _callback_rate(session: AsyncSession, ctx: Context) -> Found:
 
     out = []
     for estate in ctx.estates:
-        tz = ZoneInfo(estate.time_zone)
-        today = ctx.now.astimezone(tz).date()
-        monday = today - timedelta(days=today.weekday())
-        start, end = (datetime.combine(d, time(), tzinfo=tz) for d in (monday, monday + timedelta(days=7)))
+        tz = estate_time.estate_zone(estate)
+        start, end = estate_time.week_bounds(estate_time.week_key(estate_time.today(tz, now=ctx.now)), tz)
         counts = await count(session, estate_id=estate.id, start=start, end=end, now=ctx.now)
         if counts.rate is not None and counts.rate < RATE_TARGET:
             out.append(item(ctx, RATE, estate_id=estate.id, deadline=end, entity="estate", entity_id=estate.id,

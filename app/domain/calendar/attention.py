@@ -6,13 +6,13 @@ the roster knows only the statutory days (no 調休), so holiday duty cannot be 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.attention.rules import Context, Found, Rule, _can, item
 from app.domain.auth.roles import Perm
+from app.domain.calendar import estate_time
 from app.domain.calendar import service as calendar_service
 from app.domain.registry.estates import Estate
 
@@ -31,10 +31,10 @@ async def _unconfirmed(session: AsyncSession, ctx: Context) -> Found:
         firsts.setdefault(estate.company_id, estate)
     out = []
     for company_id, estate in firsts.items():
-        tz = ZoneInfo(estate.time_zone)
-        today = ctx.now.astimezone(tz).date()
+        tz = estate_time.estate_zone(estate)
+        today = estate_time.today(tz, now=ctx.now)
         for year in await calendar_service.unconfirmed_years(session, company_id=company_id, years=years_to_confirm(today)):
-            out.append(item(ctx, UNCONFIRMED, estate_id=estate.id, deadline=datetime.combine(date(year, 1, 1), time(), tzinfo=tz),
+            out.append(item(ctx, UNCONFIRMED, estate_id=estate.id, deadline=estate_time.year_bounds(year, tz)[0],
                             entity="holiday_calendar", entity_id=str(year), link=f"/api/v1/holiday-calendar/{year}",
                             title=f"{year}年节假日安排未确认（暂按法定节日，无调休），请录入国务院通知"))
     return out, len(out)

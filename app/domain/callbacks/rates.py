@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
+from app.domain.calendar import estate_time
 from app.domain.callbacks.model import RATE_TARGET, REACHED_STATES, Callback, CallbackRateRecord, CallbackStatus
 from app.domain.callbacks.schemas import CallbackRate, RatePeriod
 from app.domain.pagination import PageRequest, paginate
@@ -52,16 +52,10 @@ class Counts:
 def period_of(kind: RatePeriod, day: date) -> tuple[str, date, date]:
     """(label, first day, day after the last) of the ISO week or month containing `day`."""
     if kind == RatePeriod.week:
-        start = day - timedelta(days=day.isoweekday() - 1)
-        year, week, _ = day.isocalendar()
-        return f"{year}-W{week:02d}", start, start + timedelta(days=7)
-    start = day.replace(day=1)
-    end = start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
-    return f"{start:%Y-%m}", start, end
-
-
-def week_start(week: str) -> date:
-    return datetime.strptime(week + "-1", "%G-W%V-%u").date()
+        label = estate_time.week_key(day)
+        return label, *estate_time.week_span(label)
+    label = estate_time.month_key(day)
+    return label, *estate_time.month_span(label)
 
 
 async def count(
@@ -82,19 +76,15 @@ async def count(
     return Counts(completed, in_time, late, pending)
 
 
-def _local_bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    return datetime.combine(start, time(), tzinfo=tz), datetime.combine(end, time(), tzinfo=tz)
-
-
 async def callback_rate(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, period: RatePeriod, day: date | None = None,
-    technician_id: uuid.UUID | None = None,
+    technician_id: uuid.UUID | None = None, now: datetime | None = None,
 ) -> CallbackRate:
     estate = await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
-    tz, now = ZoneInfo(estate.time_zone), utcnow()
-    today = now.astimezone(tz).date()
+    tz, now = estate_time.estate_zone(estate), now or utcnow()
+    today = estate_time.today(tz, now=now)
     label, start, end = period_of(period, day or today)
-    lo, hi = _local_bounds(start, end, tz)
+    lo, hi = estate_time.day_start(start, tz), estate_time.day_start(end, tz)
     counts = await count(session, estate_id=estate_id, start=lo, end=hi, now=now, technician_id=technician_id)
     rate = counts.rate
     current_week = period == RatePeriod.week and start <= today < end
@@ -108,9 +98,7 @@ async def callback_rate(
 
 async def record_week(session: AsyncSession, *, actor: Actor, estate: Estate, week: str) -> CallbackRateRecord:
     """Write (or, on a forced re-run, rewrite) the week's record; below target, an audit entry says so."""
-    tz = ZoneInfo(estate.time_zone)
-    start = week_start(week)
-    lo, hi = _local_bounds(start, start + timedelta(days=7), tz)
+    lo, hi = estate_time.week_bounds(week, estate_time.estate_zone(estate))
     counts = await count(session, estate_id=estate.id, start=lo, end=hi, now=utcnow())
     rate = counts.rate
     values = dict(completed=counts.completed, done_within_7_days=counts.done_within_7_days, pending=counts.pending,

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +13,7 @@ from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.base import by_id_in_estate, snapshot, utcnow
+from app.domain.calendar import estate_time
 from app.domain.complaints import settings
 from app.domain.complaints.model import (
     OPEN_STATES, Category, Complaint, ComplaintStatus, ComplaintStep, Severity, deadline_for,
@@ -54,13 +54,6 @@ class ComplaintTimeOutOfRange(Invalid):
     title = "The time given is in the future or before the complaint was received"
 
 
-def estate_tz(estate: Estate) -> ZoneInfo:
-    try:
-        return ZoneInfo(estate.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Shanghai")
-
-
 # --- reading ---------------------------------------------------------------------------
 
 async def to_reads(session: AsyncSession, complaints: Sequence[Complaint], *, now: datetime) -> list[ComplaintRead]:
@@ -93,10 +86,6 @@ def _read(c: Complaint, x: Any, *, now: datetime) -> ComplaintRead:
                                          "allowed_actions": c.allowed_actions()})
 
 
-def local_day_start(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz)
-
-
 async def list_complaints(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
     status: ComplaintStatus | None = None, category: Category | None = None, severity: Severity | None = None,
@@ -104,7 +93,7 @@ async def list_complaints(
     received_to: date | None = None,
 ) -> tuple[list[ComplaintRead], int]:
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
-    tz, now = estate_tz(estate), utcnow()
+    tz, now = estate_time.estate_zone(estate), utcnow()
     stmt = select(Complaint).where(Complaint.estate_id == estate_id)
     for column, value in ((Complaint.status, status), (Complaint.category, category), (Complaint.severity, severity),
                           (Complaint.handler_id, handler_id)):
@@ -114,9 +103,9 @@ async def list_complaints(
     if overdue is not None:
         stmt = stmt.where(is_overdue if overdue else ~is_overdue)
     if received_from is not None:
-        stmt = stmt.where(Complaint.received_at >= local_day_start(received_from, tz))
+        stmt = stmt.where(Complaint.received_at >= estate_time.day_start(received_from, tz))
     if received_to is not None:  # inclusive: the whole local day
-        stmt = stmt.where(Complaint.received_at < local_day_start(received_to + timedelta(days=1), tz))
+        stmt = stmt.where(Complaint.received_at < estate_time.day_start(received_to + timedelta(days=1), tz))
     sortable = {"received_at": Complaint.received_at, "deadline": Complaint.deadline, "number": Complaint.number,
                 "status": Complaint.status, "severity": Complaint.severity, "category": Complaint.category}
     rows, total = await paginate(session, stmt, page, sortable=sortable,
@@ -195,7 +184,7 @@ async def _audit(session: AsyncSession, *, actor: Actor, complaint: Complaint, a
 
 async def register(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: ComplaintCreate) -> ComplaintDetail:
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
-    now, tz = utcnow(), estate_tz(estate)
+    now, tz = utcnow(), estate_time.estate_zone(estate)
     received_at = data.received_at or now
     _check_time(received_at, now=now, earliest=now - BACKDATE_LIMIT, field="received_at")
     await _check_refs(session, estate_id=estate_id, data=data)
@@ -249,7 +238,7 @@ async def feedback(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UU
     estate = await session.get(Estate, complaint.estate_id)
     now = utcnow()
     window = (await settings.windows(session, estate_id=complaint.estate_id))[Severity(complaint.severity)]
-    new_deadline = deadline_for(now, window, estate_tz(estate))
+    new_deadline = deadline_for(now, window, estate_time.estate_zone(estate))
     action = "close" if data.satisfied else "reopen"
     return await _change(session, actor=actor, complaint=complaint, action=action, verb=lambda: complaint.record_feedback(
         satisfied=data.satisfied, note=data.note, by=actor.id, at=now, new_deadline=new_deadline))

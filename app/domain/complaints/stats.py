@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, func, select
@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
 from app.domain.base import utcnow
+from app.domain.calendar import estate_time
 from app.domain.complaints.model import OPEN_STATES, Category, Complaint, ComplaintStatus, ComplaintStep, Severity, StepKind
 from app.domain.complaints.schemas import CategoryLine, ComplaintStats, StatsLine
-from app.domain.complaints.service import local_day_start, estate_tz
 from app.domain.errors import Invalid
 from app.domain.registry.service import check_estate
 
@@ -58,15 +58,6 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_UP) if whole else None
 
 
-def month_bounds(month: str) -> tuple[date, date]:
-    try:
-        first = datetime.strptime(month, "%Y-%m").date()
-    except ValueError:
-        raise InvalidMonth(field="month") from None
-    nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return first, nxt
-
-
 def _query(estate_id: uuid.UUID, start: datetime, end: datetime, now: datetime):  # noqa: ANN202
     fb = (select(ComplaintStep.complaint_id,
                  func.count().filter(ComplaintStep.satisfied.is_(True)).label("yes"),
@@ -91,11 +82,14 @@ def _query(estate_id: uuid.UUID, start: datetime, end: datetime, now: datetime):
     )
 
 
-async def monthly(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, month: str | None) -> ComplaintStats:
+async def monthly(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, month: str | None,
+                  now: datetime | None = None) -> ComplaintStats:
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
-    tz, now = estate_tz(estate), utcnow()
-    first, nxt = month_bounds(month or now.astimezone(tz).strftime("%Y-%m"))
-    rows = (await session.execute(_query(estate_id, local_day_start(first, tz), local_day_start(nxt, tz), now))).all()
+    tz, now = estate_time.estate_zone(estate), now or utcnow()
+    month = month or estate_time.month_key(estate_time.today(tz, now=now))
+    first = estate_time.parse(month, estate_time.month_first, error=InvalidMonth, field="month")
+    start, end = estate_time.month_bounds(month, tz)
+    rows = (await session.execute(_query(estate_id, start, end, now))).all()
     per_category = {c: Counts() for c in Category}
     by_severity = {s: 0 for s in Severity}
     total = Counts()
@@ -105,7 +99,7 @@ async def monthly(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, 
         by_severity[Severity(row.severity)] += counts.received
         total.add(counts)
     return ComplaintStats(
-        estate_id=estate_id, month=first.strftime("%Y-%m"), start=first, end=nxt - timedelta(days=1), as_of=now,
+        estate_id=estate_id, month=estate_time.month_key(first), start=first, end=estate_time.month_days(month)[1], as_of=now,
         total=StatsLine(**total.line()),
         by_category=[CategoryLine(category=c, **per_category[c].line()) for c in Category],
         by_severity=by_severity,

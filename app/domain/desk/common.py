@@ -14,9 +14,7 @@ from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
 from app.domain.errors import Forbidden, Invalid
 from app.domain.registry.estates import Estate
-from app.domain.repairs.morning import day_bounds, estate_zone, local_today
-
-__all__ = ["day_bounds", "estate_zone", "local_today"]
+from app.domain.calendar import estate_time
 
 # Clocks of phones and PCs at the desk drift; a minute or two ahead is not "the future".
 CLOCK_SKEW = timedelta(minutes=5)
@@ -66,7 +64,7 @@ def past_instant(at: datetime | None, *, field: str) -> datetime:
 
 
 def past_day(estate: Estate, day: date | None, *, field: str) -> date:
-    today = local_today(estate)
+    today = estate_time.today(estate)
     if day is None:
         return today
     if day > today:

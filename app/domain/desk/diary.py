@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.principal import Actor
 from app.domain.callbacks.model import Callback
 from app.domain.desk import duty_log
-from app.domain.desk.common import day_bounds, estate_zone, local_today
+from app.domain.calendar import estate_time
 from app.domain.desk.handover import shift_reads
 from app.domain.desk.model import ShiftHandover, ShiftLogEntry, Visitor
 from app.domain.desk.schemas import Diary, DiaryCounts
@@ -49,8 +49,8 @@ async def day_counts(session: AsyncSession, *, estate_id: uuid.UUID, start: date
 
 async def diary(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, day: date | None) -> Diary:
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
-    day = day or local_today(estate)
-    start, end = day_bounds(day, estate_zone(estate))
+    day = day or estate_time.today(estate)
+    start, end = estate_time.day_bounds(day, estate_time.estate_zone(estate))
     shifts = (await session.execute(
         select(ShiftHandover).where(ShiftHandover.estate_id == estate_id, ShiftHandover.shift_date == day)
         .order_by(ShiftHandover.created_at, ShiftHandover.id)

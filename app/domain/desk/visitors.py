@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
-from app.domain.desk.common import audited, day_bounds, estate_zone, local_today, past_instant, person, user_names
+from app.domain.calendar import estate_time
+from app.domain.desk.common import audited, past_instant, person, user_names
 from app.domain.desk.model import LinkKind, Visitor, VisitorLink
 from app.domain.desk.schemas import LinkRead, LinkRef, VisitorCreate, VisitorRead
 from app.domain.errors import AlreadyExists, Invalid, NotFound
@@ -143,7 +144,7 @@ async def list_visitors(
 ) -> tuple[list[VisitorRead], int]:
     """The day's visitors (estate-local day, default today), in the order they came."""
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
-    start, end = day_bounds(day or local_today(estate), estate_zone(estate))
+    start, end = estate_time.day_bounds(day or estate_time.today(estate), estate_time.estate_zone(estate))
     stmt = select(Visitor).where(Visitor.estate_id == estate_id, Visitor.visited_at >= start, Visitor.visited_at < end)
     if unit_id is not None:
         stmt = stmt.where(Visitor.unit_id == unit_id)

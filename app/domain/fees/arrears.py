@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
 from app.domain.base import by_id_in_estate, utcnow
-from app.domain.fees.items import estate_today, load_estate, load_unit
+from app.domain.calendar import estate_time
+from app.domain.fees.items import load_estate, load_unit
 from app.domain.fees.model import Charge
 from app.domain.fees.statement_schemas import EstateArrears, EstateArrearsTotals, UnitArrears
 from app.domain.pagination import PageRequest, UnknownSortKey
@@ -139,7 +140,7 @@ async def unit_arrears(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
     unit = await load_unit(session, actor=actor, unit_id=unit_id)
     estate = await session.get(Estate, unit.estate_id)
     assert estate is not None
-    today = estate_today(estate, now=now or utcnow())
+    today = estate_time.today(estate, now=now)
     row = (await session.execute(_with_unit(_aged(today, Charge.unit_id == unit.id), unit.estate_id))).one_or_none()
     if row is None:
         # Nothing owed: the unit's line with zeros.
@@ -173,7 +174,7 @@ async def estate_arrears(
     """Units owing anything, largest debt first; `min_age_days` keeps units whose oldest unpaid
     charge is at least that many days past due."""
     estate = await load_estate(session, actor=actor, estate_id=estate_id)
-    today = estate_today(estate, now=now or utcnow())
+    today = estate_time.today(estate, now=now)
     where = [Charge.estate_id == estate.id]
     if building_id is not None:
         where.append(Charge.unit_id.in_(select(Unit.id).where(Unit.building_id == building_id)))

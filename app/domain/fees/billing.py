@@ -6,13 +6,13 @@ factor so the desk can read the computation back to a doubting owner.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from app.domain.calendar import estate_time
 from app.domain.fees.model import FeeKind, VacantRule
 
 CENT = Decimal("0.01")
@@ -31,19 +31,8 @@ def show_rate(value: Decimal) -> str:
     return format(value, "f")
 
 
-def month_start(month: str) -> date:
-    """'2026-11' -> 2026-11-01; ValueError when it is no month."""
-    if not re.match(MONTH_PATTERN, month):
-        raise ValueError(f"{month!r} is not a month (YYYY-MM)")
-    return date(int(month[:4]), int(month[5:]), 1)
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 def due_date(month: str, due_day: int) -> date:
-    return month_start(month).replace(day=due_day)
+    return estate_time.month_first(month).replace(day=due_day)
 
 
 def price_on(prices: Iterable[tuple[date, Decimal]], day: date) -> Decimal | None:
@@ -104,5 +93,5 @@ def metered(*, price: Decimal, previous: Decimal, current: Decimal) -> Line | No
 
 def describe(month: str, item_name: str) -> str:
     """2026年11月物业管理费"""
-    start = month_start(month)
+    start = estate_time.month_first(month)
     return f"{start.year}年{start.month}月{item_name}"[:200]

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
+from app.domain.calendar import estate_time
 from app.domain.fees import billing
 from app.domain.fees.items import load_estate, price_in_force, prices_of
 from app.domain.fees.model import BillingRun, Charge, ChargeSource, FeeItem, FeeKind, UnitFeeItem, VacantRule
@@ -91,7 +92,7 @@ async def plan_month(session: AsyncSession, *, estate: Estate, month: str) -> Pl
     units = await _units(session, estate.id)
     subscribed = await _subscriptions(session, estate.id, month)
     existing = await _existing(session, estate.id, month)
-    first_day = billing.month_start(month)
+    first_day = estate_time.month_first(month)
     for item in items:
         price = price_in_force(prices[item.id], first_day)
         if price is None:
@@ -176,7 +177,7 @@ async def _insert_charges(session: AsyncSession, *, run: BillingRun, plan: Plan)
 
 async def run_month(session: AsyncSession, *, actor: Actor, estate: Estate, month: str) -> tuple[BillingRun, int]:
     """Bill the month; a month billed already answers with its run and 0 created."""
-    billing.month_start(month)
+    estate_time.month_first(month)
     run = await _claim_run(session, actor=actor, estate_id=estate.id, month=month)
     if run is None:
         return await _run_of(session, estate.id, month), 0  # type: ignore[return-value]

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
+from app.domain.calendar import estate_time
 from app.domain.events import outbox
 from app.domain.events.model import EventType
 from app.domain.auth.model import User, UserEstate
@@ -68,15 +68,6 @@ class NoCashDrawer(Forbidden):
 
 def sees_all(actor: Actor) -> bool:
     return actor.is_system or any(actor.has_role(r) for r in OVERSEERS)
-
-
-def estate_day(estate: Estate, *, now: datetime | None = None) -> date:
-    """The estate-local day `now` falls in."""
-    try:
-        tz = ZoneInfo(estate.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("Asia/Shanghai")
-    return (now or utcnow()).astimezone(tz).date()
 
 
 # --- the figures -------------------------------------------------------------------------
@@ -226,7 +217,7 @@ async def session_for_payment(session: AsyncSession, *, estate: Estate, cashier_
                               now: datetime | None = None) -> CashierSession:
     """Today's session of the cashier for a new payment, row-locked so a hand-over cannot slip
     in between; SessionHandedOver once it is handed over."""
-    row = await ensure_session(session, estate=estate, cashier_id=cashier_id, day=estate_day(estate, now=now), actor=actor,
+    row = await ensure_session(session, estate=estate, cashier_id=cashier_id, day=estate_time.today(estate, now=now), actor=actor,
                                lock=True)
     if row.is_locked:
         raise SessionHandedOver(session_id=str(row.id), current_state=row.status)
@@ -283,7 +274,7 @@ async def current_session(session: AsyncSession, *, actor: Actor, estate_id: uui
     estate = await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
     if actor.id is None or actor.is_api_key:  # a key or the clock holds no drawer
         raise NoCashDrawer()
-    row = await ensure_session(session, estate=estate, cashier_id=actor.id, day=estate_day(estate, now=now), actor=actor)
+    row = await ensure_session(session, estate=estate, cashier_id=actor.id, day=estate_time.today(estate, now=now), actor=actor)
     await session.flush()
     return await detail(session, row)
 
@@ -324,7 +315,7 @@ async def acknowledge(session: AsyncSession, *, actor: Actor, session_id: uuid.U
 async def handover_sheet(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, day: date | None = None,
                          now: datetime | None = None) -> CashHandoverSheet:
     estate = await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
-    day = day or estate_day(estate, now=now)
+    day = day or estate_time.today(estate, now=now)
     stmt = select(CashierSession).where(CashierSession.estate_id == estate.id, CashierSession.day == day)
     if not sees_all(actor):
         stmt = stmt.where(CashierSession.cashier_id == actor.id)

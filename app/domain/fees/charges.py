@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot
+from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
 from app.domain.fees import late_fees
 from app.domain.fees.item_schemas import ManualChargeCreate
-from app.domain.fees.items import FeeItemInactive, estate_today, load_estate, load_unit
+from app.domain.fees.items import FeeItemInactive, load_estate, load_unit
 from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.estates import Estate
@@ -56,7 +57,7 @@ async def _page_with_late_fees(
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Charge.due_date, Charge.created_at, Charge.id])
     items = {i.id: i for i in (await session.execute(
         select(FeeItem).where(FeeItem.id.in_({r.fee_item_id for r in rows})))).scalars()}
-    today = estate_today(estate)
+    today = estate_time.today(estate)
     return [with_late_fee(r, items[r.fee_item_id], as_of=today) for r in rows], total
 
 
@@ -95,7 +96,7 @@ async def create_manual_charge(
         raise FeeItemInactive(field="fee_item_id")
     estate = await session.get(Estate, unit.estate_id)
     charge = Charge(estate_id=unit.estate_id, unit_id=unit.id, fee_item_id=item.id, period=None,
-                    description=data.description, amount=data.amount, due_date=estate_today(estate),
+                    description=data.description, amount=data.amount, due_date=estate_time.today(estate),
                     basis={"amount": str(data.amount), "entered_by": actor.label[:100]}, source=ChargeSource.manual)
     session.add(charge)
     await session.flush()
@@ -141,7 +142,7 @@ async def charge_for_voucher(session: AsyncSession, *, actor: Actor, voucher: Vo
     estate = await session.get(Estate, voucher.estate_id)
     charge = Charge(estate_id=voucher.estate_id, unit_id=order.unit_id, fee_item_id=item.id, period=None,
                     description=f"{item.name}（{voucher.work_done[:80]}）", amount=Decimal(voucher.amount),
-                    due_date=estate_today(estate, now=voucher.posted_at), source=ChargeSource.voucher,
+                    due_date=estate_time.today(estate, now=voucher.posted_at), source=ChargeSource.voucher,
                     source_id=voucher.id, basis={"voucher_id": str(voucher.id), "work_order_id": str(order.id),
                                                  "amount": str(voucher.amount)})
     session.add(charge)

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
+from app.domain.calendar import estate_time
 from app.domain.errors import AlreadyExists, Conflict, DomainError, Invalid, NotFound
 from app.domain.fees import billing, late_fees
 from app.domain.fees.item_schemas import FeeItemCreate, FeeItemUpdate, FeePriceCreate, MeterReadingCreate, SubscriptionPut
@@ -64,14 +64,6 @@ async def flush_unique(session: AsyncSession, error: DomainError) -> None:
         raise error from None
 
 
-def estate_today(estate: Estate, *, now: datetime | None = None) -> date:
-    try:
-        tz = ZoneInfo(estate.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("Asia/Shanghai")
-    return (now or utcnow()).astimezone(tz).date()
-
-
 async def load_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID) -> Estate:
     return await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
 
@@ -119,7 +111,7 @@ async def list_items(
     sortable = {"code": FeeItem.code, "name": FeeItem.name, "kind": FeeItem.kind, "created_at": FeeItem.created_at}
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[FeeItem.code, FeeItem.id])
     prices = await prices_of(session, [r.id for r in rows])
-    today = estate_today(estate)
+    today = estate_time.today(estate)
     return [{**late_fees.columns(r), "current_price": price_in_force(prices[r.id], today)} for r in rows], total
 
 
@@ -127,7 +119,7 @@ async def item_detail(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID
     item = await get_item(session, actor=actor, item_id=item_id)
     estate = await session.get(Estate, item.estate_id)
     prices = (await prices_of(session, [item.id]))[item.id]
-    return {**late_fees.columns(item), "current_price": price_in_force(prices, estate_today(estate)), "prices": prices}
+    return {**late_fees.columns(item), "current_price": price_in_force(prices, estate_time.today(estate)), "prices": prices}
 
 
 async def create_item(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: FeeItemCreate) -> dict[str, Any]:
@@ -169,7 +161,7 @@ async def add_price(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID, 
         FeePrice.fee_item_id == item.id, FeePrice.effective_from == data.effective_from)
     if (await session.execute(same_day)).scalar_one():
         raise PriceDateTaken(field="effective_from")
-    month = billing.month_of(data.effective_from)
+    month = estate_time.month_key(data.effective_from)
     if await _month_billed(session, item=item, month=month):
         raise PriceWouldRewriteBilledCharges(
             f"{month} or a later month is already billed; its charges keep the price they were billed at",
@@ -300,7 +292,7 @@ async def record_reading(
     previous = await _previous(session, data=data)
     if data.current < previous:
         raise ReadingBelowPrevious(field="current", previous=str(previous))
-    price = price_in_force((await prices_of(session, [item.id]))[item.id], billing.month_start(data.period))
+    price = price_in_force((await prices_of(session, [item.id]))[item.id], estate_time.month_first(data.period))
     if price is None:
         raise NoPriceInForce(field="period")
     reading = MeterReading(estate_id=estate_id, unit_id=unit.id, fee_item_id=item.id, period=data.period,
@@ -312,7 +304,7 @@ async def record_reading(
     line = billing.metered(price=price, previous=previous, current=data.current)
     if line is not None:
         # Not due before it is billed: a late reading is due on the day it is read.
-        due = max(billing.due_date(data.period, item.due_day), estate_today(estate))
+        due = max(billing.due_date(data.period, item.due_day), estate_time.today(estate))
         charge = Charge(estate_id=estate_id, unit_id=unit.id, fee_item_id=item.id, period=data.period,
                         description=billing.describe(data.period, item.name), amount=line.amount, due_date=due,
                         basis=line.basis, source=ChargeSource.meter, source_id=reading.id)

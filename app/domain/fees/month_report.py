@@ -34,7 +34,7 @@ import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -43,10 +43,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
 from app.domain.base import by_id_in_estate, utcnow
+from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
 from app.domain.fees.model import Charge, FeeItem
 from app.domain.fees.payments_model import Allocation, Payment, Receipt, ReceiptSeries, ReceiptStatus
-from app.domain.fees.register import estate_zone
 from app.domain.fees.report_schemas import MONTH_PATTERN, RATE_PLACES, MonthBuildingLine, MonthFeeReport, MonthItemLine, MonthTotals
 from app.domain.fees.reports_model import FeeReport, FeeReportKind, store
 from app.domain.registry import service as registry_service
@@ -61,8 +61,7 @@ CHARGE_MONTH = func.coalesce(Charge.period, func.to_char(Charge.due_date, "YYYY-
 def of_month(month: str) -> ColumnElement[bool]:
     """CHARGE_MONTH == month, written so that the indexes on (estate_id, period) and, for one-offs,
     (estate_id, due_date) find the month's charges instead of reading every charge of the estate."""
-    first = date(int(month[:4]), int(month[5:7]), 1)
-    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    first, after = estate_time.month_span(month)
     return or_(Charge.period == month, and_(Charge.period.is_(None), Charge.due_date >= first, Charge.due_date < after))
 
 
@@ -95,16 +94,6 @@ class Acc:
 
 class InvalidMonth(Invalid):
     title = "Not a month (2026-11)"
-
-
-def month_bounds(month: str, estate: Estate) -> tuple[datetime, datetime]:
-    """[first instant, first instant of the next month) in the estate's time zone."""
-    if not re.fullmatch(MONTH_PATTERN, month):
-        raise InvalidMonth(f"{month!r} is not a month", field="month")
-    tz = estate_zone(estate)
-    year, mon = int(month[:4]), int(month[5:7])
-    start = datetime(year, mon, 1, tzinfo=tz)
-    return start, datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=tz)
 
 
 async def _charges(session: AsyncSession, *, estate_id: uuid.UUID, month: str, start: datetime, end: datetime) -> list[Any]:
@@ -189,7 +178,9 @@ def _add_receipts(rows: list[Any], buildings: dict, total: Acc) -> dict[str, Any
 
 
 async def compute(session: AsyncSession, *, estate: Estate, month: str) -> MonthFeeReport:
-    start, end = month_bounds(month, estate)
+    if not re.fullmatch(MONTH_PATTERN, month):  # the office's years only, as the API's pattern
+        raise InvalidMonth(f"{month!r} is not a month", field="month")
+    start, end = estate_time.month_bounds(month, estate_time.estate_zone(estate))
     items: dict[uuid.UUID, Acc] = defaultdict(Acc)
     buildings: dict[uuid.UUID, Acc] = defaultdict(Acc)
     total = Acc()
@@ -212,7 +203,7 @@ async def compute(session: AsyncSession, *, estate: Estate, month: str) -> Month
 
 
 def current_month(estate: Estate, *, now: datetime | None = None) -> str:
-    return (now or utcnow()).astimezone(estate_zone(estate)).strftime("%Y-%m")
+    return estate_time.month_key(estate_time.today(estate, now=now))
 
 
 async def month_fee_report(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID,

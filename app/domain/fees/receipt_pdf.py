@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from io import BytesIO
-from zoneinfo import ZoneInfo
 
 from reportlab.lib.pagesizes import A5, landscape
 from reportlab.lib.units import mm
@@ -16,6 +15,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
+from app.domain.calendar import estate_time
 from app.domain.fees.payment_schemas import ReceiptRead
 from app.domain.fees.payments_model import PaymentMethod, ReceiptSeries, ReceiptStatus
 
@@ -81,7 +81,7 @@ def render(receipt: ReceiptRead, *, office_name: str, reprint: int = 0, time_zon
     c.setSubject(receipt.number)
     top = height - 18 * mm
     _header(c, receipt, office_name=office_name, reprint=reprint, width=width, top=top)
-    issued = receipt.issued_at.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M")
+    issued = estate_time.local_time(receipt.issued_at, time_zone).strftime("%Y-%m-%d %H:%M")
     c.setFont(CJK, 10)
     y = top - 18 * mm
     c.drawString(15 * mm, y, f"房号：{receipt.unit_label}    交款人：{receipt.payer_name}    日期：{issued}")

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
+from app.domain.calendar import estate_time
 from app.domain.events import outbox
 from app.domain.events.model import EventType
 from app.domain.audit.model import AuditEntry
@@ -56,7 +57,7 @@ async def issue(
     refund_id: uuid.UUID | None = None,
 ) -> Receipt:
     """Number and store the receipt; the counter row stays locked until the transaction ends."""
-    year = cash.estate_day(estate, now=at).year
+    year = estate_time.today(estate, now=at).year
     seq = await next_seq(session, estate_id=estate.id, series=series, year=year)
     receipt = Receipt(estate_id=estate.id, series=series, year=year, seq=seq,
                       number=format_number(estate_code=estate.code, series=series, year=year, seq=seq),

@@ -14,10 +14,9 @@ negative. Status is as of when the register is read: a stored register keeps wha
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import JSON, String, cast, func, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -26,11 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.base import by_id_in_estate, utcnow
+from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
 from app.domain.fees.model import Charge, FeeItem
 from app.domain.fees.payments_model import Allocation, Payment, PaymentMethod, Receipt, ReceiptSeries, ReceiptStatus, Refund
 from app.domain.fees.report_schemas import (
-    CashierTotal, ItemTotal, MethodTotal, RegisterCounts, RegisterLine, SaturdayRegister, SettledPart, real_week,
+    CashierTotal, ItemTotal, MethodTotal, RegisterCounts, RegisterLine, SaturdayRegister, SettledPart,
 )
 from app.domain.fees.reports_model import FeeReport, FeeReportKind, store
 from app.domain.registry import service as registry_service
@@ -49,38 +49,6 @@ REFUND_NAME = "退还预收款"
 
 class InvalidWeek(Invalid):
     title = "Not an ISO week (2026-W48)"
-
-
-def estate_zone(estate: Estate) -> ZoneInfo:
-    try:
-        return ZoneInfo(estate.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Shanghai")
-
-
-def week_of(day: date) -> str:
-    """The register week (Saturday to Friday) that `day` falls in, named by its Friday's ISO week."""
-    friday = day + timedelta(days=(4 - day.weekday()) % 7)
-    return friday.strftime("%G-W%V")
-
-
-def last_ended_week(day: date) -> str:
-    """The latest week that ended before `day`: on a Saturday, the week that ended last night."""
-    return week_of(day - timedelta(days=7))
-
-
-def first_day(week: str) -> date:
-    """The Saturday the week starts on; InvalidWeek for a name that is no ISO week."""
-    try:
-        real_week(week)
-    except ValueError as exc:
-        raise InvalidWeek(f"{week!r} is not an ISO week", field="week") from exc
-    return datetime.strptime(week + "-1", "%G-W%V-%u").date() - timedelta(days=2)
-
-
-def week_bounds(week: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    start = first_day(week)
-    return datetime.combine(start, time(0), tzinfo=tz), datetime.combine(start + timedelta(days=7), time(0), tzinfo=tz)
 
 
 def _settled_parts() -> Any:
@@ -186,8 +154,8 @@ def _counts(rows: list[RegisterLine]) -> RegisterCounts:
 
 
 async def compute(session: AsyncSession, *, estate: Estate, week: str) -> SaturdayRegister:
-    tz = estate_zone(estate)
-    start, end = week_bounds(week, tz)
+    estate_time.parse(week, estate_time.week_monday, error=InvalidWeek, field="week")
+    start, end = estate_time.register_week_bounds(week, estate_time.estate_zone(estate))
     rows = await lines(session, estate_id=estate.id, start=start, end=end)
     return SaturdayRegister(
         estate_id=estate.id, estate_name=estate.name, week=week, first_day=start.date(),
@@ -198,7 +166,7 @@ async def compute(session: AsyncSession, *, estate: Estate, week: str) -> Saturd
 
 
 def current_week(estate: Estate, *, now: datetime | None = None) -> str:
-    return week_of((now or utcnow()).astimezone(estate_zone(estate)).date())
+    return estate_time.register_week_of(estate_time.today(estate, now=now))
 
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
+from app.domain.calendar import estate_time
 from app.domain.fees import month_report, register
 from app.domain.fees.payments_model import ReceiptSeries
 from app.domain.fees.report_schemas import RATE_PLACES, MonthFeeReport, MonthFigures, RegisterLine, SaturdayRegister
@@ -189,7 +190,7 @@ def _stem(kind: FeeReportKind, estate: Estate, period: str) -> str:
 
 
 def register_file(report: SaturdayRegister, *, estate: Estate, fmt: str) -> ReportFile:
-    sections = register_sections(report, register.estate_zone(estate))
+    sections = register_sections(report, estate_time.estate_zone(estate))
     return _file(sections, fmt, _stem(FeeReportKind.saturday_register, estate, report.week))
 
 

@@ -17,11 +17,11 @@ from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
-from app.domain.base import utcnow
+from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
 from app.domain.fees import late_fees, receipts
-from app.domain.fees.billing import CENT, month_of, round_money
-from app.domain.fees.items import estate_today, load_unit
+from app.domain.fees.billing import CENT, round_money
+from app.domain.fees.items import load_unit
 from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind
 from app.domain.fees.payments_model import Allocation, Payment, PaymentMethod, Receipt, ReceiptStatus
 from app.domain.fees.statement_schemas import BillLine, BillTotals, Computation, LateFeeRead, PaymentOfLine, UnitBill
@@ -153,13 +153,12 @@ def late_fee_read(charge: Charge, item: FeeItem, *, today: date) -> LateFeeRead:
 
 def month_key(charge: Charge) -> str:
     """The month a charge belongs to: its period, or for a one-off the month it fell due."""
-    return charge.period or month_of(charge.due_date)
+    return charge.period or estate_time.month_key(charge.due_date)
 
 
 def default_first_month(today: date) -> str:
     """The first of the last DEFAULT_MONTHS months, this one included: 2026-11 -> 2025-12."""
-    index = today.year * 12 + today.month - 1 - (DEFAULT_MONTHS - 1)
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return estate_time.month_key(estate_time.add_months(today, 1 - DEFAULT_MONTHS))
 
 
 def in_window(charge: Charge, *, from_month: str | None, to_month: str | None, today: date) -> bool:
@@ -186,7 +185,7 @@ async def _vouchers(session: AsyncSession, charges: list[Charge], estate: Estate
         return {}
     rows = (await session.execute(select(Voucher).where(Voucher.id.in_(ids)))).scalars()
     return {v.id: VoucherInfo(work_order_id=v.work_order_id, work_done=v.work_done,
-                              posted_on=estate_today(estate, now=v.posted_at)) for v in rows}
+                              posted_on=estate_time.today(estate, now=v.posted_at)) for v in rows}
 
 
 async def _payments(session: AsyncSession, charge_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PaymentOfLine]]:
@@ -238,7 +237,7 @@ async def unit_bill(
     estate = await session.get(Estate, unit.estate_id)
     building = await session.get(Building, unit.building_id)
     assert estate is not None and building is not None
-    today = estate_today(estate, now=now or utcnow())
+    today = estate_time.today(estate, now=now)
     first = default_first_month(today) if from_month is None and to_month is None else from_month
     charges = await _charges(session, unit_id=unit.id, first=first, last=to_month)
     items = {i.id: i for i in (await session.execute(

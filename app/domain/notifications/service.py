@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot
+from app.domain.calendar import estate_time
 from app.domain.events.model import EventType, OutboxEvent
 from app.domain.notifications import templates
 from app.domain.notifications.model import NotificationStatus, NotificationTemplate, OwnerNotification
@@ -52,7 +52,7 @@ def _when(value: Any) -> datetime | None:
 
 
 def _local_time(at: datetime | None, zone: str) -> str | None:
-    return f"{at.astimezone(ZoneInfo(zone)):%m月%d日%H:%M}" if at else None
+    return f"{estate_time.local_time(at, zone):%m月%d日%H:%M}" if at else None
 
 
 async def count_for_event(session: AsyncSession, *, event_id: uuid.UUID) -> int:
@@ -109,7 +109,7 @@ async def on_event(session: AsyncSession, event: OutboxEvent, *, told: Audience 
     values = {**told.values, "receipt_number": event.data.get("receipt_number"),
               "amount": f"{Decimal(amount):.2f}" if amount else None,
               "appointment": appointment_phrase(_when(event.data.get("start")), _when(event.data.get("end")),
-                                                tz=ZoneInfo(told.time_zone)),
+                                                tz=estate_time.zone(told.time_zone)),
               "valid_until": _local_time(_when(event.data.get("expires_at")), told.time_zone)}
     template = told.template or templates.DEFAULTS[kind]
     for owner, phone in told.owners:

@@ -5,12 +5,12 @@ import uuid
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, WithJsonSchema, model_validator,
 )
 
+from app.domain.calendar import estate_time
 from app.domain.registry.model import Title
 from app.domain.types import Area, Code, InputModel, Name, PhoneText
 
@@ -28,10 +28,8 @@ def _text(max_length: int, min_length: int = 1) -> Any:
 
 
 def _zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+    if not estate_time.is_zone(value):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai")
     return value
 
 

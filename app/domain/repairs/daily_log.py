@@ -8,7 +8,6 @@ import io
 import uuid
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -18,11 +17,12 @@ from app.domain import spreadsheet
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.base import by_id_in_estate, jsonable, utcnow
+from app.domain.calendar import estate_time
 from app.domain.registry import service as registry
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Unit
 from app.domain.repairs.model import OPEN_ORDER_STATES, ServiceRequest, WorkOrder, WorkOrderStatus
-from app.domain.repairs.morning import day_bounds, estate_zone, local_today, place
+from app.domain.repairs.morning import place
 from app.domain.repairs.paperwork_model import DailyRepairLog
 from app.domain.repairs.paperwork_schemas import DailyLog, DailyLogRow
 
@@ -59,11 +59,11 @@ def state_at(order: WorkOrder, close: datetime, now: datetime) -> WorkOrderStatu
 
 
 def close_of(estate: Estate, day: date) -> datetime:
-    return datetime.combine(day, estate.afternoon_close, tzinfo=estate_zone(estate))
+    return datetime.combine(day, estate.afternoon_close, tzinfo=estate_time.estate_zone(estate))
 
 
 async def compute_rows(session: AsyncSession, *, estate: Estate, day: date) -> list[DailyLogRow]:
-    start, end = day_bounds(day, estate_zone(estate))
+    start, end = estate_time.day_bounds(day, estate_time.estate_zone(estate))
     close, now = close_of(estate, day), utcnow()
     touched = [(getattr(WorkOrder, attr) >= start) & (getattr(WorkOrder, attr) < end) for attr, _ in _EVENTS]
     # Orders that may still have been open at the close; state_at settles it below.
@@ -110,7 +110,7 @@ async def compile_log(session: AsyncSession, *, estate: Estate, day: date) -> Da
 
 async def daily_log(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, day: date | None) -> DailyLog:
     estate = await registry.check_estate(session, actor=actor, estate_id=estate_id)
-    day = day or local_today(estate)
+    day = day or estate_time.today(estate)
     stored = (await session.execute(
         select(DailyRepairLog).where(DailyRepairLog.estate_id == estate.id, DailyRepairLog.day == day))).scalar_one_or_none()
     close = close_of(estate, day)
@@ -127,7 +127,7 @@ def _local(at: datetime | None, estate_tz: Any) -> str:
 
 def to_csv(log: DailyLog, *, time_zone: str) -> bytes:
     """UTF-8 with a BOM, so Excel on a Chinese office PC opens it without mojibake."""
-    tz = ZoneInfo(time_zone)
+    tz = estate_time.zone(time_zone)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CSV_HEADERS)

@@ -6,8 +6,7 @@ still unfinished", which is what the desk acts on at 8:00.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,29 +14,12 @@ from sqlalchemy.orm import aliased
 
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
-from app.domain.base import utcnow
+from app.domain.calendar import estate_time
 from app.domain.callbacks.model import Callback, CallbackStatus
 from app.domain.registry import service as registry
-from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Unit
 from app.domain.repairs.model import OPEN_ORDER_STATES, RequestStatus, ServiceRequest, WorkOrder
 from app.domain.repairs.paperwork_schemas import MorningCallback, MorningOrder, MorningReport, MorningRequest
-
-
-def estate_zone(estate: Estate) -> ZoneInfo:
-    return ZoneInfo(estate.time_zone)
-
-
-def local_today(estate: Estate) -> date:
-    return utcnow().astimezone(estate_zone(estate)).date()
-
-
-def day_start(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz)
-
-
-def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    return day_start(day, tz), day_start(day + timedelta(days=1), tz)
 
 
 def place(unit: Unit | None, building: Building | None, location: str = "") -> str:
@@ -54,8 +36,8 @@ def _hours(since: datetime, until: datetime) -> int:
 
 async def morning(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, day: date | None) -> MorningReport:
     estate = await registry.check_estate(session, actor=actor, estate_id=estate_id)
-    day = day or local_today(estate)
-    as_of = day_start(day, estate_zone(estate))
+    day = day or estate_time.today(estate)
+    as_of = estate_time.day_start(day, estate_time.estate_zone(estate))
     return MorningReport(
         estate_id=estate.id, date=day, as_of=as_of,
         requests=await _open_requests(session, estate_id=estate.id, as_of=as_of),

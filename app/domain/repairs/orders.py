@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
+from app.domain.calendar import estate_time
 from app.domain.errors import NotFound
 from app.domain.base import by_id_in_estate, utcnow
 from app.domain.pagination import PageRequest, UnknownSortKey
@@ -166,7 +167,7 @@ async def task_sheet(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID
     assert estate is not None and request is not None
     unit, building = await _unit_and_building(session, order)
     tech = await session.get(User, order.technician_id) if order.technician_id else None
-    tz = ZoneInfo(estate.time_zone)
+    tz = estate_time.estate_zone(estate)
     start, end = _local(order.scheduled_start, tz), _local(order.scheduled_end, tz)
     window = None
     if start and end:

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -17,6 +16,7 @@ from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.base import snapshot, utcnow
+from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.errors import UnreadablePhone
@@ -167,7 +167,7 @@ async def request_values(
         rows = await session.execute(select(Unit, Building).join(Building, Building.id == Unit.building_id).where(Unit.id.in_(unit_ids)))
         units = {u.id: (u, b) for u, b in rows.all()}
     owners = {o.id: o for o in (await session.execute(select(Owner).where(Owner.id.in_(owner_ids)))).scalars()} if owner_ids else {}
-    tz = ZoneInfo(estate.time_zone)
+    tz = estate_time.estate_zone(estate)
     out = {}
     for r in requests:
         unit, building = units.get(r.unit_id, (None, None)) if r.unit_id else (None, None)

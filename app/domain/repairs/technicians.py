@@ -15,6 +15,7 @@ from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.base import by_id_in_estate, snapshot, utcnow
+from app.domain.calendar import estate_time
 from app.domain.errors import Invalid, NotFound
 from app.domain.registry import service as registry
 from app.domain.registry.estates import Estate
@@ -91,7 +92,7 @@ async def hours_of(session: AsyncSession, *, estate: Estate, technician_id: uuid
 async def check_within_hours(session: AsyncSession, *, estate: Estate, technician_id: uuid.UUID,
                              start: datetime, end: datetime) -> None:
     hours, _ = await hours_of(session, estate=estate, technician_id=technician_id)
-    if not hours.covers(start, end, ZoneInfo(estate.time_zone)):
+    if not hours.covers(start, end, estate_time.estate_zone(estate)):
         raise OutsideWorkingHours(
             f"working hours are {hours.morning_open:%H:%M}-{hours.morning_close:%H:%M} and "
             f"{hours.afternoon_open:%H:%M}-{hours.afternoon_close:%H:%M} ({estate.time_zone})", field="start")
@@ -177,7 +178,7 @@ async def availability(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     estate = await registry.check_estate(session, actor=actor, estate_id=estate_id)
     if not start < end:
         raise WindowOutOfOrder(field="end")
-    tz, now = ZoneInfo(estate.time_zone), utcnow()
+    tz, now = estate_time.estate_zone(estate), utcnow()
     techs = await _technicians(session, estate_id)
     ids = [t.id for t in techs]
     active = select(Booking).where(Booking.technician_id.in_(ids), Booking.active.is_(True))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +18,7 @@ from app.domain import files
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
+from app.domain.calendar import estate_time
 from app.domain.callbacks.model import Callback
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate
@@ -158,7 +158,7 @@ async def post_voucher(
                                       signed=sig is not None, policy=code_policy)
     estate = await session.get(Estate, order.estate_id)
     assert estate is not None
-    tz, now = ZoneInfo(estate.time_zone), utcnow()
+    tz, now = estate_time.estate_zone(estate), utcnow()
     if WorkOrderStatus(order.status) == WorkOrderStatus.dispatched:
         await transition.apply(session, actor=actor, order=order, action="start", at=now)
     voucher = Voucher(estate_id=order.estate_id, work_order_id=order.id, round=order.reopen_count + 1, technician_id=actor.id,
@@ -205,7 +205,7 @@ async def add_photos(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UU
     _, checked = await _check_files(None, photos, max_bytes=max_upload_bytes)
     estate = await session.get(Estate, voucher.estate_id)
     assert estate is not None
-    local_now = now.astimezone(ZoneInfo(estate.time_zone))
+    local_now = now.astimezone(estate_time.estate_zone(estate))
     await _store(session, _file_rows(voucher, [(FileKind.photo, p) for p in checked], local_now=local_now),
                  actor=actor, upload_dir=upload_dir)
     return (await _reads(session, [voucher]))[0]

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +23,7 @@ from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.auth.roles import Role
 from app.domain.base import snapshot, utcnow
+from app.domain.calendar import estate_time
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
@@ -64,14 +64,12 @@ class StocktakeIncomplete(Conflict):
 
 
 def month_of(estate: Estate, at: datetime) -> str:
-    return at.astimezone(ZoneInfo(estate.time_zone)).strftime("%Y-%m")
+    return estate_time.month_key(estate_time.today(estate, now=at))
 
 
 def month_end(estate: Estate, month: str) -> datetime:
     """The first instant of the next month, estate-local: when the count is due."""
-    year, mon = int(month[:4]), int(month[5:7])
-    first = datetime(year + mon // 12, mon % 12 + 1, 1).date()
-    return datetime.combine(first, time(), tzinfo=ZoneInfo(estate.time_zone))
+    return estate_time.month_bounds(month, estate_time.estate_zone(estate))[1]
 
 
 # --- reading -------------------------------------------------------------------------------
