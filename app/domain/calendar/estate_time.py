@@ -15,10 +15,11 @@ Periods and their keys:
 - month: "2026-12"; year: 2026.
 
 The clock, one rule: a service that needs the moment takes a keyword `now: datetime | None`
-and reads `utcnow()` once when it is None; it never reads the clock twice or keeps it in a
-module global. Tests that need a moment pass `now=` when they call the domain, and move the
-process clock with `time_machine.travel` when they go through HTTP or a job; they never
-monkeypatch a module's `utcnow`. Why: a patched name only moves the one module that was
+and reads `utcnow()` once, at the top, when it is None (the helpers here do the same), and
+hands that one moment down. Tests that need a moment pass `now=` when they call the domain,
+and move the process clock with time-machine (`time_machine.travel`, or the `time_machine`
+fixture's `move_to`) when they go through HTTP or a job; they never monkeypatch a module's
+`utcnow` (the lint test refuses it). Why: a patched name only moves the one module that was
 patched (a helper reading the clock elsewhere still sees the real hour, which is how nine
 hour-of-day failures got in), while time-machine moves every reader in the process, and a
 `now` keyword keeps the pure rules testable without any patching.
