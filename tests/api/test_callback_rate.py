@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback, CallbackRateRecord, CallbackStatus
-from tests.api.test_callbacks import API, Desk, completed, desk_world, fresh
 from tests.factories import Staff, make_staff
+from tests.helpers.callbacks import API, Desk, completed, desk_world, fresh
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEK = "2026-W46"  # Monday 9 to Sunday 15 November 2026, Shanghai time

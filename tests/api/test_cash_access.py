@@ -9,9 +9,9 @@ from sqlalchemy import select
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.fees.cash_model import CashierSession
-from tests.api.test_cash import current, hand_over
-from tests.api.test_payments import API, desk, pay
 from tests.factories import make_staff
+from tests.helpers.cash import current, hand_over
+from tests.helpers.payments import API, desk, pay
 from tests.registry_factories import count_rows
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from app.domain.auth.roles import Role
-from tests.api.test_cash import acknowledge, current, hand_over
-from tests.api.test_payments import API, desk, pay
 from tests.factories import make_staff
+from tests.helpers.cash import acknowledge, current, hand_over
+from tests.helpers.payments import API, desk, pay
 
 
 async def two_drawers(client, session):  # noqa: ANN001, ANN201

@@ -8,8 +8,8 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.complaints.model import Complaint, ComplaintDeadline, ComplaintStep
-from tests.api.test_complaints import API, body, post, register, world
 from tests.factories import make_staff
+from tests.helpers.complaints import API, body, post, register, world
 from tests.registry_factories import count_rows, make_building, make_owner, make_unit
 from tests.repairs_factories import make_order
 

@@ -1,60 +1,21 @@
 """Dispatching work orders over HTTP: the life of an order, the reply promise (§7.3.7), cancel, bad input."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
-from app.domain.registry.estates import Estate
 from app.domain.repairs.model import RequestStatus, ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.schedule_model import Booking, ReplyPromise
-from tests.factories import Staff, make_staff
-from tests.registry_factories import count_rows, make_building, make_unit, two_estates
+from tests.factories import make_staff
+from tests.helpers.dispatch import API, desk_world, dispatch, local, window
+from tests.registry_factories import count_rows
 from tests.repairs_factories import make_order
 
-API = "/api/v1"
 S = WorkOrderStatus
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def local(hour: int, minute: int = 0, *, days: int = 1) -> datetime:
-    """A time on a coming day in the estate's zone (Asia/Shanghai), so office hours apply."""
-    day = datetime.now(TZ).date() + timedelta(days=days)
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ)
-
-
-def window(start: datetime, end: datetime, **extra: object) -> dict:
-    return {"start": start.isoformat(), "end": end.isoformat(), **extra}
-
-
-@dataclass
-class Desk:
-    estate: Estate
-    other: Estate
-    desk: Staff
-    tech: Staff
-    order: WorkOrder
-
-
-async def desk_world(session, **order_kw) -> Desk:  # noqa: ANN001
-    estate, other = await two_estates(session)
-    building = await make_building(session, estate=estate, number=8)
-    unit = await make_unit(session, building=building, entrance="2", number="301")
-    desk = await make_staff(session, estates=[estate], roles=[Role.receptionist])
-    tech = await make_staff(session, estates=[estate], roles=[Role.technician], full_name="張師傅")
-    order = await make_order(session, estate=estate, unit=unit, **order_kw)
-    return Desk(estate, other, desk, tech, order)
-
-
-async def dispatch(client, w: Desk, start: datetime, end: datetime, *, tech: Staff | None = None, order=None):  # noqa: ANN001
-    order = order or w.order
-    body = window(start, end, technician_id=str((tech or w.tech).id))
-    return await client.post(f"{API}/work-orders/{order.id}/dispatch", json=body, headers=w.desk.headers)
 
 
 class TestLifeOfAnOrder:

@@ -12,8 +12,8 @@ from app.domain.auth.roles import Role
 
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.schedule_model import Booking
-from tests.api.test_dispatch import API, desk_world, dispatch, local
 from tests.factories import make_staff
+from tests.helpers.dispatch import API, desk_world, dispatch, local
 from tests.registry_factories import count_rows
 from tests.repairs_factories import make_order
 

@@ -12,8 +12,8 @@ from app.domain.fees.payments_model import Allocation, Payment, Receipt
 from app.domain.idempotency import service as idempotency
 from app.domain.idempotency.model import IdempotencyRecord
 from app.jobs.runner import run_job
-from tests.api.test_payments import desk, pay
 from tests.factories import make_staff
+from tests.helpers.payments import desk, pay
 from tests.registry_factories import count_rows, make_building, make_unit
 
 

@@ -11,7 +11,7 @@ from app.domain.auth.roles import Role
 from app.jobs.model import JobRun
 from app.jobs.registry import JOBS
 from tests.factories import make_company, make_estate, make_staff
-from tests.jobs.test_runner import TICK
+from tests.helpers.jobs import TICK
 
 JOBS_URL = "/api/v1/jobs"
 RUNS_URL = "/api/v1/jobs/runs"

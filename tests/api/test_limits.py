@@ -17,8 +17,9 @@ from app.domain.auth.model import User
 from app.domain.auth.roles import Role
 from app.domain.pagination import MAX_PAGE_SIZE
 from app.domain.rentals.model import RentalPhoto
-from tests.api.test_rentals import JPEG, create, world
 from tests.factories import make_estate, make_staff
+from tests.helpers.rentals import create, world
+from tests.images import JPEG
 from tests.registry_factories import count_rows
 
 API = "/api/v1"

@@ -11,8 +11,8 @@ from app.domain.auth.roles import Role
 from app.domain.fees.cash_model import CashierSession, SessionAdjustment, SessionStatus
 from app.domain.fees.payments_model import Allocation, Receipt
 from app.domain.fees.receipt_pdf import CJK
-from tests.api.test_payments import API, charge_state, desk, pay
 from tests.factories import make_staff
+from tests.helpers.payments import API, charge_state, desk, pay
 from tests.registry_factories import count_rows
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from app.domain.auth.roles import Role
 from app.domain.fees.payments_model import Receipt, Refund
-from tests.api.test_payments import API, Desk, desk, pay
 from tests.factories import Staff, make_staff
+from tests.helpers.payments import API, Desk, desk, pay
 from tests.registry_factories import count_rows, make_building, make_unit
 
 

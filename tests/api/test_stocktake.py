@@ -6,7 +6,6 @@ import csv
 import io
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -14,13 +13,9 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.stock.model import MovementKind, StockMovement, Stocktake, StocktakeLine
-from tests.api.test_stock import API, Store, book, ledger_sum, new_item, store
 from tests.factories import make_staff
+from tests.helpers.stock import API, Store, book, count, ledger_sum, new_item, open_count, store, this_month
 from tests.registry_factories import count_rows
-
-
-def this_month() -> str:
-    return utcnow().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
 
 async def three_items(client, s: Store) -> tuple[dict, dict, dict]:  # noqa: ANN001
@@ -28,19 +23,6 @@ async def three_items(client, s: Store) -> tuple[dict, dict, dict]:  # noqa: ANN
     b = await new_item(client, s, code="B", name="燈泡", unit="個", cost="12.00", stock="5")
     c = await new_item(client, s, code="C", name="膠布", unit="卷", cost="1.00")
     return a, b, c
-
-
-async def open_count(client, s: Store) -> dict:  # noqa: ANN001
-    r = await client.post(f"{API}/estates/{s.estate.id}/stocktakes", json={"note": "十一月盤存"}, headers=s.desk.headers)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def count(client, s: Store, st: dict, lines: dict) -> dict:  # noqa: ANN001
-    body = {"lines": [{"stock_item_id": item["id"], "counted_quantity": q} for item, q in lines]}
-    r = await client.put(f"{API}/stocktakes/{st['id']}/counts", json=body, headers=s.desk.headers)
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 async def issue(client, s: Store, item: dict, quantity: str) -> None:  # noqa: ANN001

@@ -13,8 +13,8 @@ from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.events import stream
 from app.main import create_app
-from tests.api.test_payments import API, desk, pay
 from tests.factories import make_staff
+from tests.helpers.payments import API, desk, pay
 
 
 def free_port() -> int:

@@ -10,8 +10,8 @@ from app.domain.auth.roles import Role
 from app.domain.repairs.model import WorkOrderStatus
 from app.domain.base import utcnow
 from app.domain.repairs.schedule_model import Booking, TechnicianHours
-from tests.api.test_dispatch import API, desk_world, dispatch, local
 from tests.factories import make_staff
+from tests.helpers.dispatch import API, desk_world, dispatch, local
 from tests.registry_factories import count_rows, make_building, make_unit
 from tests.repairs_factories import make_order
 

@@ -14,9 +14,8 @@ from app.domain.auth.roles import Role
 from app.domain.fees.reports_model import FeeReport
 from app.jobs.registry import JOBS, InvalidPeriod
 from app.jobs.runner import recent_fire_times, run_job
-from tests.api.test_fee_register import week48
-from tests.api.test_month_report import API, api_key_headers, local, november
 from tests.factories import make_staff
+from tests.helpers.fee_reports import API, api_key_headers, local, november, week48
 from tests.registry_factories import count_rows
 
 SHANGHAI = "Asia/Shanghai"
