@@ -114,6 +114,7 @@ class TestCallbackRate:
         for params in [{"period": "year"}, {"date": "2026-13-01"}, {"date": "1999-12-31"}, {"technician_id": "x"}]:
             r = await client.get(f"{API}/estates/{w.estate.id}/callback-rate", params=params, headers=w.desk.headers)
             assert r.status_code == 422, params
+            assert r.json()["type"] == "/problems/validation-failed"
 
 
 class TestRatePermissions:

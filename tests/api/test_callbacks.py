@@ -14,6 +14,7 @@ from app.domain.callbacks.model import Callback, CallbackAttempt, CallbackStatus
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from tests.factories import make_staff
 from tests.helpers.callbacks import API, completed, desk_world, fresh
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows, make_building, make_unit
 
 
@@ -107,6 +108,7 @@ class TestWorklist:
         for params in [{"status": "lost"}, {"due_before": "2026-11-01T00:00:00"}, {"sort": "owner"}]:
             r = await client.get(base, params=params, headers=w.desk.headers)
             assert r.status_code == 422, params
+            assert_422(r, next(iter(params)))
 
 
 class TestAttempts:
@@ -135,6 +137,7 @@ class TestAttempts:
         _, cb = await completed(session, w)
         r = await client.post(f"{API}/callbacks/{cb.id}/attempts", json=body, headers=w.desk.headers)
         assert r.status_code == 422, r.text
+        assert r.json()["type"] == "/problems/validation-failed"
         assert await count_rows(session, CallbackAttempt) == 0
         assert (await fresh(session, Callback, cb.id)).attempts == 0
 
@@ -159,6 +162,7 @@ class TestOutcomes:
         order, cb = await completed(session, w)
         r = await client.post(f"{API}/callbacks/{cb.id}/outcome", json={"outcome": "satisfied", "score": score}, headers=w.desk.headers)
         assert r.status_code == 422, r.text
+        assert_422(r, "satisfied.score")
         assert (await fresh(session, Callback, cb.id)).status == CallbackStatus.open
         assert (await fresh(session, WorkOrder, order.id)).status == WorkOrderStatus.completed
         assert await count_rows(session, AuditEntry) == 0
@@ -172,6 +176,7 @@ class TestOutcomes:
         order, cb = await completed(session, w)
         r = await client.post(f"{API}/callbacks/{cb.id}/outcome", json=body, headers=w.desk.headers)
         assert r.status_code == 422, r.text
+        assert r.json()["type"] == "/problems/validation-failed"
         assert (await fresh(session, Callback, cb.id)).status == CallbackStatus.open
         assert (await fresh(session, WorkOrder, order.id)).status == WorkOrderStatus.completed
 
@@ -214,6 +219,7 @@ class TestOutcomes:
         for body in [{"resolution": "", "reopen": True}, {"resolution": "x"}, {"resolution": "x", "reopen": "maybe"}]:
             r = await client.post(f"{API}/callbacks/{cb.id}/resolution", json=body, headers=director.headers)
             assert r.status_code == 422, body
+            assert r.json()["type"] == "/problems/validation-failed"
         assert (await fresh(session, Callback, cb.id)).status == CallbackStatus.escalated
 
 
@@ -227,6 +233,7 @@ class TestIllegal:
                            ("attempts", {"result": "no_answer"})]:
             r = await client.post(f"{API}/callbacks/{cb.id}/{path}", json=body, headers=w.desk.headers)
             assert r.status_code == 409, r.text
+            assert r.json()["type"] == "/problems/illegal-transition"
             assert (r.json()["current_state"], r.json()["entity"]) == ("done", "callback")
 
     async def test_resolution_of_an_open_callback_409(self, client, session):
@@ -235,6 +242,7 @@ class TestIllegal:
         director = await make_staff(session, estates=[w.estate], roles=[Role.cs_director])
         r = await client.post(f"{API}/callbacks/{cb.id}/resolution", json={"resolution": "x", "reopen": False}, headers=director.headers)
         assert r.status_code == 409 and r.json()["current_state"] == "open"
+        assert r.json()["type"] == "/problems/illegal-transition"
 
     async def test_order_in_the_wrong_state_409_and_callback_untouched(self, client, session):
         w = await desk_world(session)
@@ -244,6 +252,7 @@ class TestIllegal:
         await session.commit()
         r = await client.post(f"{API}/callbacks/{cb.id}/outcome", json={"outcome": "satisfied", "score": 5}, headers=w.desk.headers)
         assert r.status_code == 409, r.text
+        assert r.json()["type"] == "/problems/illegal-transition"
         assert (r.json()["entity"], r.json()["current_state"]) == ("work_order", "approved")
         assert (await fresh(session, Callback, cb.id)).status == CallbackStatus.open
         assert await count_rows(session, AuditEntry) == 0

@@ -211,6 +211,7 @@ class TestAcknowledge:
         assert s["acknowledged_at"] and s["allowed_actions"] == []
         r = await acknowledge(client, sid, finance)
         assert r.status_code == 409 and r.json()["current_state"] == "acknowledged"
+        assert r.json()["type"] == "/problems/illegal-transition"
 
     async def test_an_open_session_is_409(self, client, session):
         d = await desk(session)

@@ -57,6 +57,7 @@ class TestList:
         assert (r.json()["total"], len(r.json()["items"]), r.json()["limit"]) == (2, 1, 1)
         r = await client.get(url, params={"sort": "amount"}, headers=boss.headers)
         assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["type"] == "/problems/unknown-sort-key"
 
 
 class TestSheet:

@@ -58,7 +58,7 @@ class TestLife:
         new_deadline = datetime.fromisoformat(c["deadline"])
         assert new_deadline > first_deadline and before + timedelta(hours=24) <= new_deadline <= utcnow() + timedelta(hours=24)
         # Reopened: it must be given to someone again before work goes on.
-        await post(client, c["id"], "steps", {"note": "x"}, w.desk, 409)
+        assert (await post(client, c["id"], "steps", {"note": "x"}, w.desk, 409))["type"] == "/problems/illegal-transition"
         c = await post(client, c["id"], "assign", {"handler_id": str(w.director.id)}, w.director)
         assert c["status"] == "assigned"
         await post(client, c["id"], "resolve", {"resolution": "主任出面協調，賠償一天"}, w.director)
@@ -103,7 +103,7 @@ class TestIllegal:
         await post(client, c["id"], "withdraw", {"reason": "撤回"}, w.director)
         for verb, payload in [("assign", {"handler_id": str(w.handler.id)}), ("escalate", {"reason": "x"}),
                               ("withdraw", {"reason": "x"})]:
-            await post(client, c["id"], verb, payload, w.director, 409)
+            assert (await post(client, c["id"], verb, payload, w.director, 409))["type"] == "/problems/illegal-transition"
 
 
 class TestDeadlines:

@@ -73,6 +73,7 @@ class TestDailyLogPermissions:
         for params in ({"format": "xlsx"}, {"format": "CSV"}, {"date": "2026-02-30"}, {"date": "0001-01-01"}):
             r = await client.get(f"{API}/estates/{estate.id}/repairs/daily-log", params=params, headers=desk.headers)
             assert r.status_code == 422, params
+            assert r.json()["type"] == "/problems/validation-failed"
         assert await count_rows(session, DailyRepairLog) == 0
 
 

@@ -12,6 +12,7 @@ from app.domain.repairs.model import RequestStatus, ServiceRequest, WorkOrder, W
 from app.domain.repairs.schedule_model import Booking, ReplyPromise
 from tests.factories import make_staff
 from tests.helpers.dispatch import API, desk_world, dispatch, local, window
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows
 from tests.repairs_factories import make_order
 
@@ -99,9 +100,11 @@ class TestIllegalTransitions:
         done = await make_order(session, estate=w.estate, technician=w.tech.user, status=S.completed)
         r = await dispatch(client, w, local(9), local(10), order=done)
         assert r.status_code == 409 and r.json()["current_state"] == "completed"
+        assert r.json()["type"] == "/problems/illegal-transition"
         await client.post(f"{API}/work-orders/{w.order.id}/cancel", json={"reason": "重複登記"}, headers=w.desk.headers)
         r = await client.post(f"{API}/work-orders/{w.order.id}/cancel", json={"reason": "再取消"}, headers=w.desk.headers)
         assert r.status_code == 409 and r.json()["current_state"] == "cancelled"
+        assert r.json()["type"] == "/problems/illegal-transition"
         assert await count_rows(session, Booking) == 0
 
     async def test_confirm_when_not_awaiting(self, client, session):
@@ -109,6 +112,7 @@ class TestIllegalTransitions:
         await dispatch(client, w, local(9), local(10))
         r = await client.post(f"{API}/work-orders/{w.order.id}/confirm", json=window(local(14), local(15)), headers=w.tech.headers)
         assert r.status_code == 409 and r.json()["current_state"] == "dispatched"
+        assert r.json()["type"] == "/problems/illegal-transition"
         assert await count_rows(session, Booking) == 1
 
 
@@ -160,6 +164,7 @@ class TestReplyPromise:
             r = await client.post(f"{API}/work-orders/{w.order.id}/await-confirmation", json={"reply_within_minutes": minutes},
                                   headers=w.desk.headers)
             assert r.status_code == 422
+            assert_422(r, "reply_within_minutes")
         assert await count_rows(session, ReplyPromise) == 0
 
 
@@ -190,6 +195,7 @@ class TestBadInput:
         for body in ({}, {"reason": ""}, {"reason": "\x00"}, {"reason": "x" * 201}):
             r = await client.post(f"{API}/work-orders/{w.order.id}/cancel", json=body, headers=w.desk.headers)
             assert r.status_code == 422
+            assert_422(r, "reason")
         assert (await session.get(WorkOrder, w.order.id, populate_existing=True)).status == S.pending_dispatch
 
 

@@ -42,6 +42,7 @@ class TestDoubleBooking:
         assert (await dispatch(client, w, local(9), local(10))).status_code == 200
         r = await dispatch(client, w, local(8), local(9, 1), order=second)
         assert r.status_code == 409 and r.json()["clashing_order_id"] == str(w.order.id), r.text
+        assert r.json()["type"] == "/problems/technician-already-booked"
         assert (await session.get(WorkOrder, second.id)).status == WorkOrderStatus.pending_dispatch
         assert await count_rows(session, Booking) == 1
 

@@ -74,8 +74,10 @@ class TestHandPicked:
         before = await counts(app)
         r = await client.post("/api/v1/users", content=b"{not json", headers={**admin.headers, "content-type": "application/json"})
         assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
+        assert r.json()["type"] == "/problems/validation-failed"
         r = await client.post("/api/v1/users", json=[1, 2], headers=admin.headers)
         assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
+        assert r.json()["type"] == "/problems/validation-failed"
         # Bytes that are not text at all: the framework answers 400; still a problem, never a 500.
         r = await client.post("/api/v1/users", content=b"\xff\xfe\x00", headers={**admin.headers, "content-type": "application/json"})
         assert r.status_code in (400, 422) and r.headers["content-type"].startswith(PROBLEM)

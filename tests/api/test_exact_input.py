@@ -123,6 +123,7 @@ class TestLaxBodies:
         r = await client.post(f"{API}/estates/{w.estate.id}/owners", headers=w.h,
                               json={"full_name": "李四", "units": [{"unit_id": str(w.unit.id), "is_primary": 1}]})
         assert r.status_code == 422 and "is_primary" in r.text, r.text
+        assert_422(r, "units.0.is_primary")
 
 
 async def make_fee_item_one_off(client, w) -> str:  # noqa: ANN001

@@ -25,6 +25,7 @@ from app.domain.fees.report_export import REGISTER_HEADERS
 from app.domain.fees.reports_model import FeeReport
 from tests.factories import make_staff
 from tests.helpers.fee_reports import API, Books, api_key_headers, books, local, week48
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows
 
 D = Decimal
@@ -170,5 +171,6 @@ class TestAccess:
         r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/saturday-register", params={"week": week},
                              headers=b.reader.headers)
         assert r.status_code == 422, week
+        assert_422(r, "week")
         assert r.headers["content-type"] == "application/problem+json"
         assert await count_rows(session, FeeReport) == 0

@@ -63,6 +63,7 @@ class TestReplay:
         d = await desk(session)
         r = await pay(client, d, key="pay-5", amount="10.00", method="bank_card")
         assert r.status_code == 422
+        assert r.json()["type"] == "/problems/reference-required"
         assert await count_rows(session, IdempotencyRecord) == 0
         r = await pay(client, d, key="pay-5", amount="10.00", method="bank_card", reference="6222-1")
         assert r.status_code == 201 and "Idempotent-Replayed" not in r.headers
@@ -90,6 +91,7 @@ class TestConcurrentRetries:
         d = await desk(session)
         results = await asyncio.gather(pay(client, d, key="k", amount="10.00"), pay(client, d, key="k", amount="20.00"))
         assert sorted(r.status_code for r in results) == [201, 409]
+        assert max(results, key=lambda r: r.status_code).json()["type"] == "/problems/idempotency-key-reused"
         assert await count_rows(session, Payment) == 1
 
 

@@ -28,6 +28,7 @@ from app.domain.auth.roles import Role
 from app.domain.fees.reports_model import FeeReport
 from tests.factories import make_staff
 from tests.helpers.fee_reports import API, D, TZ, Books, api_key_headers, books, local, november
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows
 
 
@@ -180,6 +181,7 @@ class TestAccess:
         r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/month-end", params={"month": month},
                              headers=b.reader.headers)
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+        assert_422(r, "month")
         assert await count_rows(session, FeeReport) == 0
 
     async def test_bad_format_422(self, client, session):

@@ -102,6 +102,7 @@ class TestTemplateInput:
         r = await client.put(f"{API}/estates/{d.estate.id}/notification-templates/receipt.voided",
                              headers=supervisor.headers, json={"text": "x"})
         assert r.status_code == 422
+        assert r.json()["type"] == "/problems/unknown-placeholder"
 
     async def test_permissions(self, client, session):
         d = await desk(session)

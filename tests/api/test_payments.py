@@ -14,6 +14,7 @@ from app.domain.idempotency.model import IdempotencyRecord
 from tests.factories import make_staff
 from tests.fees_factories import make_charge, make_fee_item
 from tests.helpers.payments import API, charge_state, desk, pay
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows, make_building, make_unit
 
 
@@ -141,6 +142,7 @@ class TestRefusedPayments:
         r = await client.post(f"{API}/units/{d.unit.id}/payments", headers=headers,
                               content=b'{"amount": 1e309, "method": "cash", "settle": "oldest_first"}')
         assert r.status_code == 422, r.text
+        assert_422(r, "amount")
         assert await count_rows(session, Payment) == 0
 
     async def test_exact_decimal_from_a_json_number(self, client, session):
@@ -163,6 +165,7 @@ class TestRefusedPayments:
         headers = {**d.staff.headers, "Idempotency-Key": str(uuid.uuid4())}
         r = await client.post(f"{API}/units/{d.unit.id}/payments", json=body, headers=headers)
         assert r.status_code == 422, r.text
+        assert r.json()["type"] == "/problems/validation-failed"
         assert await count_rows(session, Payment) == 0
 
     async def test_missing_key_422_names_the_header(self, client, session):
@@ -206,5 +209,6 @@ class TestRefusedPayments:
             pay(client, d, staff=second, charge_ids=[str(d.charges[0].id)], amount="160.56"),
         )
         assert sorted(r.status_code for r in results) == [201, 409]
+        assert max(results, key=lambda r: r.status_code).json()["type"] == "/problems/charge-already-settled"
         assert await charge_state(session, d.charges[0]) == ("160.56", True)
         assert await count_rows(session, Receipt) == 1

@@ -11,6 +11,7 @@ from app.domain.auth.roles import Role
 from app.domain.rentals.model import RentalEntrustment, RentalPhoto, RentalStatus
 from tests import images
 from tests.factories import make_staff
+from tests.helpers.problems import assert_422, assert_problem
 from tests.helpers.rentals import API, World, create, payload, world
 from tests.registry_factories import count_rows, make_building, make_owner, make_unit
 
@@ -83,6 +84,7 @@ class TestCreate:
         w = await world(session)
         r = await create(client, w, **over)
         assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+        assert_422(r, next(iter(over)))
         assert await count_rows(session, RentalEntrustment) == 0
 
     async def test_owner_must_own_the_unit_and_phone_be_readable(self, client, session):
@@ -135,7 +137,7 @@ class TestLife:
     async def test_transition_bodies_422(self, client, session, action, body):
         w = await world(session)
         eid = (await create(client, w)).json()["id"]
-        assert (await move(client, w, eid, action, body)).status_code == 422
+        assert_422(await move(client, w, eid, action, body), {"withdraw": "reason", "reserve": "reserved_for", "let": "agreed_rent"}[action])
         assert (await session.get(RentalEntrustment, eid)).status == RentalStatus.open
 
     async def test_update_details(self, client, session):
@@ -148,6 +150,7 @@ class TestLife:
         assert r.json()["updated_at"] is not None
         r = await client.patch(f"{API}/rental-entrustments/{eid}", json={"bedrooms": 99}, headers=w.agency.headers)
         assert r.status_code == 422
+        assert_422(r, "bedrooms")
 
 
 class TestSearch:
@@ -228,5 +231,5 @@ class TestPhotos:
         other = (await create(client, w, unit_id=str(unit.id), owner_id=str(owner.id))).json()["id"]
         assert (await client.get(f"{API}/rental-entrustments/{other}/photos/{photo_id}", headers=w.agency.headers)).status_code == 404
         await move(client, w, eid, "withdraw", {"reason": "x"})
-        assert (await client.post(url, files={"photos": ("b.jpg", JPEG)}, headers=w.agency.headers)).status_code == 409
+        assert_problem(await client.post(url, files={"photos": ("b.jpg", JPEG)}, headers=w.agency.headers), 409, "illegal-transition")
         assert await count_rows(session, RentalPhoto) == 1

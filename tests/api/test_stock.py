@@ -13,6 +13,7 @@ from app.domain.auth.roles import Role
 from app.domain.repairs.model import WorkOrderStatus
 from app.domain.stock.model import StockItem, StockMovement
 from tests.factories import make_staff
+from tests.helpers.problems import assert_invalid, assert_problem
 from tests.helpers.stock import API, book, ledger_sum, new_item, store
 from tests.registry_factories import count_rows
 from tests.repairs_factories import make_order
@@ -50,15 +51,19 @@ class TestItems:
     async def test_bad_input_422_nothing_written(self, client, session):
         s = await store(session)
         base = f"{API}/estates/{s.estate.id}/stock-items"
+        refusals = iter([("validation-failed", "unit"), ("validation-failed", "unit_cost"), ("validation-failed", "unit_cost"),
+                         ("validation-failed", "name"), ("validation-failed", "quantity"), ("validation-failed", "code"),
+                         ("validation-failed", "category"), ("validation-failed", "code")])
         for body in [{"code": "A", "name": "n"}, {"code": "A", "name": "n", "unit": "米", "unit_cost": "1.234"},
                      {"code": "A", "name": "n", "unit": "米", "unit_cost": "-1"}, {"code": "A", "name": "n\x00", "unit": "米"},
                      {"code": "A", "name": "n", "unit": "米", "quantity": "5"}, {"code": "", "name": "n", "unit": "米"},
                      {"code": "A", "name": "n", "unit": "米", "category": "food"}, {"code": "A" * 41, "name": "n", "unit": "米"}]:
             r = await client.post(base, json=body, headers=s.boss.headers)
             assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", body
+            assert_invalid(r, *next(refusals))
         assert await count_rows(session, StockItem) == 0
         r = await client.get(base, params={"sort": "owner"}, headers=s.boss.headers)
-        assert r.status_code == 422
+        assert_problem(r, 422, "unknown-sort-key")
 
 
 class TestMovements:
@@ -137,6 +142,7 @@ class TestMovements:
         ]:
             r = await client.post(f"{url}/{path}", json=body, headers=who.headers)
             assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", (path, body, r.text)
+            assert r.json()["type"] == "/problems/validation-failed"
         assert await count_rows(session, StockMovement) == 1 and await book(session, item["id"]) == Decimal("5")
 
 

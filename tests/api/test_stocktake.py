@@ -14,6 +14,7 @@ from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.stock.model import MovementKind, StockMovement, Stocktake, StocktakeLine
 from tests.factories import make_staff
+from tests.helpers.problems import assert_422, assert_invalid
 from tests.helpers.stock import API, Store, book, count, ledger_sum, new_item, open_count, store, this_month
 from tests.registry_factories import count_rows
 
@@ -127,6 +128,10 @@ class TestCount:
         st = await open_count(client, s)
         late = await new_item(client, s, code="L", name="開盤後新增", unit="個")
         url = f"{API}/stocktakes/{st['id']}/counts"
+        refusals = iter([("validation-failed", "lines"), ("validation-failed", "lines.0.counted_quantity"),
+                         ("validation-failed", "lines.0.counted_quantity"), ("validation-failed", "lines.0.counted_quantity"),
+                         ("validation-failed", "lines.0.stock_item_id"), ("validation-failed", "lines.0.book"),
+                         ("item-not-in-stocktake", "lines.0.stock_item_id"), ("duplicate-count-line", "lines")])
         for body in [{"lines": []}, {"lines": [{"stock_item_id": a["id"], "counted_quantity": "-1"}]},
                      {"lines": [{"stock_item_id": a["id"], "counted_quantity": "1.0001"}]},
                      {"lines": [{"stock_item_id": a["id"]}]}, {"lines": [{"stock_item_id": "x", "counted_quantity": "1"}]},
@@ -135,13 +140,14 @@ class TestCount:
                      {"lines": [{"stock_item_id": a["id"], "counted_quantity": "1"}, {"stock_item_id": a["id"], "counted_quantity": "2"}]}]:
             r = await client.put(url, json=body, headers=s.desk.headers)
             assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", (body, r.text)
+            assert_invalid(r, *next(refusals))
         d = (await client.get(f"{API}/stocktakes/{st['id']}", headers=s.desk.headers)).json()
         assert d["status"] == "open" and d["counted_count"] == 0 and {x["code"] for x in d["lines"]} == {a["code"], other["code"]}
         r = await client.post(f"{API}/stocktakes/{st['id']}/cancel", json={"reason": ""}, headers=s.boss.headers)
-        assert r.status_code == 422
+        assert_422(r, "reason")
         for params in [{"month": "2026-13"}, {"status": "lost"}]:
             r = await client.get(f"{API}/estates/{s.estate.id}/stocktakes", params=params, headers=s.desk.headers)
-            assert r.status_code == 422
+            assert_422(r, next(iter(params)))
 
 
 class TestReport:

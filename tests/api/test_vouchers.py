@@ -17,6 +17,7 @@ from app.domain.repairs.model import WorkOrder
 from app.domain.repairs.voucher_model import Voucher
 from tests import images
 from tests.factories import make_staff
+from tests.helpers.problems import assert_422, assert_problem
 from tests.helpers.vouchers import API, S, body, issue_code, nothing_written, post, posted, scene, stored_files
 from tests.registry_factories import count_rows, make_building, make_unit
 from tests.repairs_factories import make_order
@@ -127,6 +128,7 @@ class TestPostVoucher:
         assert (await post(client, order, sc.tech, body())).status_code == 201
         r = await post(client, order, sc.tech, body(), {"photos": ("a.jpg", JPEG)})
         assert r.status_code == 409 and r.json()["current_state"] == "completed", r.text
+        assert r.json()["type"] == "/problems/illegal-transition"
         assert await count_rows(session, Voucher) == 1 and await count_rows(session, Callback) == 1
         assert stored_files(settings) == []
 
@@ -190,7 +192,7 @@ class TestReadVouchers:
         assert r.status_code == 200 and [x["id"] for x in r.json()["items"]] == [v["id"]] and r.json()["total"] == 1
         outsider = await make_staff(session, estates=[sc.other])
         assert (await client.get(url, headers=outsider.headers)).status_code == 404
-        assert (await client.get(url, params={"sort": "amount"}, headers=sc.desk.headers)).status_code == 422
+        assert_problem(await client.get(url, params={"sort": "amount"}, headers=sc.desk.headers), 422, "unknown-sort-key")
 
     async def test_estate_list_filters_and_sort(self, client, session):
         sc = await scene(session)
@@ -221,4 +223,4 @@ class TestReadVouchers:
         assert (await client.get(url, headers=outsider.headers)).status_code == 404
         for params in ({"posted_from": "2026-01-01T00:00:00"}, {"chargeable": "maybe"}, {"sort": "work_done"},
                        {"technician_id": "x"}):
-            assert (await client.get(url, params=params, headers=sc.desk.headers)).status_code == 422, params
+            assert_422(await client.get(url, params=params, headers=sc.desk.headers), next(iter(params)))
