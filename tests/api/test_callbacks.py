@@ -216,10 +216,11 @@ class TestOutcomes:
         _, cb = await completed(session, w)
         director = await make_staff(session, estates=[w.estate], roles=[Role.cs_director])
         await client.post(f"{API}/callbacks/{cb.id}/outcome", json={"outcome": "problem", "action": "escalate", "note": "x"}, headers=w.desk.headers)
+        named = iter(["resolution", "reopen", "reopen"])
         for body in [{"resolution": "", "reopen": True}, {"resolution": "x"}, {"resolution": "x", "reopen": "maybe"}]:
             r = await client.post(f"{API}/callbacks/{cb.id}/resolution", json=body, headers=director.headers)
             assert r.status_code == 422, body
-            assert r.json()["type"] == "/problems/validation-failed"
+            assert_422(r, next(named))
         assert (await fresh(session, Callback, cb.id)).status == CallbackStatus.escalated
 
 
