@@ -14,6 +14,9 @@ from tests import db
 from tests.factories import TEST_SECRET
 from tests.upgrade_demo import upgraded_demo_template
 
+# Moved out of the test modules, the shared builders keep pytest's detailed assertion messages.
+pytest.register_assert_rewrite("tests.helpers")
+
 
 @pytest.fixture(scope="session")
 def pg_server() -> str:

@@ -5,7 +5,6 @@ inside a running one. Async fixtures (the estate) are arranged before the test b
 """
 import asyncio
 
-import asyncpg
 import pytest
 from typer.testing import CliRunner
 
@@ -13,6 +12,7 @@ from app.cli import cli
 from app.domain.auth.secrets import verify_password
 from tests import db
 from tests.factories import PASSWORD, make_estate, make_staff
+from tests.helpers.cli import OFFICE, STRONG, fetch
 
 runner = CliRunner()
 
@@ -30,18 +30,6 @@ async def estates(session):  # noqa: ANN001, ANN201
     qs = await make_estate(session, code="QS", name="淇水春天")
     xr = await make_estate(session, code="XR", name="祥瑞花园", company=None)
     return qs, xr
-
-
-def fetch(url: str, sql: str, *args):  # noqa: ANN201
-    async def go():  # noqa: ANN202
-        conn = await asyncpg.connect(db.dsn(url))
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
-
-    with asyncio.Runner(loop_factory=asyncio.new_event_loop) as r:
-        return r.run(go())
 
 
 def invoke(*args: str, input: str | None = None):  # noqa: A002, ANN201
@@ -209,11 +197,6 @@ def test_migrate_then_demo(empty_database):  # noqa: ANN001
 
 
 # --- init, in-process: its refusals and the prompted password (the process run: test_cli_processes.py)
-
-STRONG = "Correct-Horse-Battery-42"
-OFFICE = ["--legal-name", "新乡市祥瑞物业服务有限公司", "--short-name", "祥瑞物業", "--address", "河南省新乡市平原路 88 号",
-          "--phone", "0373-5551234", "--credit-code", "91410700MA3X4B2K1P", "--estate-name", "淇水春天",
-          "--office-name", "淇水春天管理處", "--estate-code", "QS", "--admin-full-name", "王经理"]
 
 
 def test_init_refusals_and_password_typed_twice(empty_database):  # noqa: ANN001

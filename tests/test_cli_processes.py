@@ -24,7 +24,7 @@ from app.db import with_database
 from app.domain.auth.secrets import verify_password
 from tests import db
 from tests.faults.procs import PROPDESK, environment, free_port
-from tests.test_cli import OFFICE, STRONG, fetch
+from tests.helpers.cli import OFFICE, STRONG, fetch
 
 ROOT = db.ROOT
 # Processes start slowly on a busy machine; the run's default (120 s) is for in-process tests.

@@ -16,6 +16,7 @@ from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Title, Unit
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_charge, make_fee_item
+from tests.helpers.problems import assert_422
 from tests.registry_factories import make_building, make_owner, make_unit, two_estates
 
 API = "/api/v1"
@@ -107,6 +108,7 @@ class TestPermissions:
         d = await ledger(session)
         r = await client.get(f"{API}/estates/{d.estate.id}/arrears", params=params, headers=d.desk.headers)
         assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), params
+        assert_422(r, next(iter(params)))
 
     async def test_unknown_unit_or_estate_404(self, client, session):
         d = await ledger(session)

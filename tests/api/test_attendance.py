@@ -13,6 +13,7 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.registry.estates import Estate
 from tests.factories import Staff, make_staff
+from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows, two_estates
 
 API = "/api/v1"
@@ -88,6 +89,7 @@ class TestPermissions:
         clock(2026, 5, 12, 7, 40)
         r = await sign(client, w.desk, w.estate, **body)
         assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+        assert_422(r, next(iter(body)))
         assert await count_rows(session, AttendanceRecord) == 0
 
     @pytest.mark.parametrize("query", ["month=2026-13", "month=26-05", "day=2026-02-30", "sort=password", "limit=0"])
@@ -95,6 +97,7 @@ class TestPermissions:
         w = await world(session)
         r = await client.get(f"{API}/estates/{w.estate.id}/attendance?{query}", headers=w.supervisor.headers)
         assert r.status_code == 422, r.text
+        assert_422(r, query.split("=")[0])
 
 
 class TestSignIn:
@@ -149,7 +152,7 @@ class TestSignIn:
         both = await make_staff(session, estates=[w.estate, w.other])
         clock(2026, 5, 12, 7, 45)
         assert (await sign(client, both, w.estate)).status_code == 201
-        assert (await sign(client, both, w.other)).status_code == 409
+        assert_problem(await sign(client, both, w.other), 409, "already-signed-in")
 
     async def test_shift_over_and_too_early_422(self, client, session, clock):
         w = await world(session)

@@ -13,8 +13,8 @@ from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback
 from app.domain.repairs.model import WorkOrderStatus as S
 from app.domain.repairs.schedule_model import ReplyPromise
-from tests.api.test_payments import API, desk, pay
 from tests.factories import make_staff
+from tests.helpers.payments import API, desk, pay
 from tests.registry_factories import make_building, make_unit
 from tests.repairs_factories import make_order
 

@@ -11,6 +11,7 @@ from app.domain.auth.roles import Role
 from app.domain.fees.model import BillingRun, Charge, FeeKind, UnitFeeItem, VacantRule
 from tests.factories import make_staff
 from tests.fees_factories import make_charge, make_fee_item
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows, make_building, make_unit, two_estates
 
 API = "/api/v1"
@@ -65,8 +66,10 @@ class TestBillingRunPermissions:
         for body in ({"month": "2026-13"}, {"month": "2026-1"}, {"month": "2026-11-01"}, {"month": "\x00"}, {}, {"month": 202611}):
             r = await client.post(f"{API}/estates/{estate.id}/billing-runs", json=body, headers=finance.headers)
             assert r.status_code == 422, body
+            assert_422(r, "month")
             r = await client.post(f"{API}/estates/{estate.id}/billing-runs/preview", json=body, headers=finance.headers)
             assert r.status_code == 422, body
+            assert_422(r, "month")
         assert await count_rows(session, Charge) == 0 and await count_rows(session, BillingRun) == 0
 
 

@@ -18,6 +18,7 @@ from app.domain.repairs.model import WorkOrderStatus
 from app.domain.repairs.voucher_model import Voucher
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_charge, make_fee_item
+from tests.helpers.problems import assert_422
 from tests.registry_factories import make_building, make_unit, two_estates
 from tests.repairs_factories import make_order
 
@@ -126,6 +127,7 @@ class TestBadInput:
         b = await bill(session)
         r = await get_bill(client, b, **params)
         assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+        assert_422(r, next(iter(params)))
 
     async def test_from_after_to_422(self, client, session):
         b = await bill(session)
@@ -135,7 +137,7 @@ class TestBadInput:
     async def test_unknown_unit_404_and_bad_id_422(self, client, session):
         b = await bill(session)
         assert (await client.get(f"{API}/units/{uuid.uuid4()}/bill", headers=b.desk.headers)).status_code == 404
-        assert (await client.get(f"{API}/units/not-a-unit/bill", headers=b.desk.headers)).status_code == 422
+        assert_422(await client.get(f"{API}/units/not-a-unit/bill", headers=b.desk.headers), "unit_id")
 
     async def test_year_zero_is_just_an_empty_range(self, client, session):
         b = await bill(session)

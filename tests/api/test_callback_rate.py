@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback, CallbackRateRecord, CallbackStatus
-from tests.api.test_callbacks import API, Desk, completed, desk_world, fresh
 from tests.factories import Staff, make_staff
+from tests.helpers.callbacks import API, Desk, completed, desk_world, fresh
+from tests.helpers.problems import assert_422
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEK = "2026-W46"  # Monday 9 to Sunday 15 November 2026, Shanghai time
@@ -111,9 +112,11 @@ class TestCallbackRate:
 
     async def test_bad_input_422(self, client, session):
         w = await desk_world(session)
+        named = iter(["period", "date", "date", "technician_id"])
         for params in [{"period": "year"}, {"date": "2026-13-01"}, {"date": "1999-12-31"}, {"technician_id": "x"}]:
             r = await client.get(f"{API}/estates/{w.estate.id}/callback-rate", params=params, headers=w.desk.headers)
             assert r.status_code == 422, params
+            assert_422(r, next(named))
 
 
 class TestRatePermissions:

@@ -1,7 +1,6 @@
 """Callbacks (回訪, §7.3.9): the worklist, failed attempts, every outcome path and the CS director's resolution."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,46 +11,11 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback, CallbackAttempt, CallbackStatus
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Unit
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
-from tests.factories import Staff, make_staff
-from tests.registry_factories import count_rows, make_building, make_owner, make_unit, two_estates
-from tests.repairs_factories import make_order
-
-API = "/api/v1"
-
-
-@dataclass
-class Desk:
-    estate: Estate
-    other: Estate
-    unit: Unit
-    tech: Staff
-    desk: Staff
-
-
-async def desk_world(session) -> Desk:  # noqa: ANN001
-    estate, other = await two_estates(session)
-    building = await make_building(session, estate=estate, number=8)
-    unit = await make_unit(session, building=building, entrance="2", number="301")
-    await make_owner(session, estate=estate, full_name="王建國", phones=["138 0013 8000"], units=[unit])
-    tech = await make_staff(session, estates=[estate], roles=[Role.technician], full_name="張師傅")
-    desk = await make_staff(session, estates=[estate], roles=[Role.receptionist])
-    return Desk(estate, other, unit, tech, desk)
-
-
-async def completed(session, w: Desk, *, completed_at: datetime | None = None, unit: Unit | None = None,  # noqa: ANN001
-                    tech: Staff | None = None, estate: Estate | None = None) -> tuple[WorkOrder, Callback]:
-    order = await make_order(session, estate=estate or w.estate, unit=unit if unit is not None else w.unit,
-                             technician=(tech or w.tech).user, status=WorkOrderStatus.completed,
-                             completed_at=completed_at or utcnow() - timedelta(days=1), with_callback=True)
-    cb = (await session.execute(select(Callback).where(Callback.work_order_id == order.id))).scalar_one()
-    return order, cb
-
-
-async def fresh(session, model: type, id_: Any) -> Any:  # noqa: ANN001
-    return await session.get(model, id_, populate_existing=True)
+from tests.factories import make_staff
+from tests.helpers.callbacks import API, completed, desk_world, fresh
+from tests.helpers.problems import assert_422
+from tests.registry_factories import count_rows, make_building, make_unit
 
 
 class TestPermissions:
@@ -144,6 +108,7 @@ class TestWorklist:
         for params in [{"status": "lost"}, {"due_before": "2026-11-01T00:00:00"}, {"sort": "owner"}]:
             r = await client.get(base, params=params, headers=w.desk.headers)
             assert r.status_code == 422, params
+            assert_422(r, next(iter(params)))
 
 
 class TestAttempts:
@@ -172,6 +137,7 @@ class TestAttempts:
         _, cb = await completed(session, w)
         r = await client.post(f"{API}/callbacks/{cb.id}/attempts", json=body, headers=w.desk.headers)
         assert r.status_code == 422, r.text
+        assert r.json()["type"] == "/problems/validation-failed"
         assert await count_rows(session, CallbackAttempt) == 0
         assert (await fresh(session, Callback, cb.id)).attempts == 0
 
@@ -196,6 +162,7 @@ class TestOutcomes:
         order, cb = await completed(session, w)
         r = await client.post(f"{API}/callbacks/{cb.id}/outcome", json={"outcome": "satisfied", "score": score}, headers=w.desk.headers)
         assert r.status_code == 422, r.text
+        assert_422(r, "satisfied.score")
         assert (await fresh(session, Callback, cb.id)).status == CallbackStatus.open
         assert (await fresh(session, WorkOrder, order.id)).status == WorkOrderStatus.completed
         assert await count_rows(session, AuditEntry) == 0
@@ -209,6 +176,7 @@ class TestOutcomes:
         order, cb = await completed(session, w)
         r = await client.post(f"{API}/callbacks/{cb.id}/outcome", json=body, headers=w.desk.headers)
         assert r.status_code == 422, r.text
+        assert r.json()["type"] == "/problems/validation-failed"
         assert (await fresh(session, Callback, cb.id)).status == CallbackStatus.open
         assert (await fresh(session, WorkOrder, order.id)).status == WorkOrderStatus.completed
 
@@ -248,9 +216,11 @@ class TestOutcomes:
         _, cb = await completed(session, w)
         director = await make_staff(session, estates=[w.estate], roles=[Role.cs_director])
         await client.post(f"{API}/callbacks/{cb.id}/outcome", json={"outcome": "problem", "action": "escalate", "note": "x"}, headers=w.desk.headers)
+        named = iter(["resolution", "reopen", "reopen"])
         for body in [{"resolution": "", "reopen": True}, {"resolution": "x"}, {"resolution": "x", "reopen": "maybe"}]:
             r = await client.post(f"{API}/callbacks/{cb.id}/resolution", json=body, headers=director.headers)
             assert r.status_code == 422, body
+            assert_422(r, next(named))
         assert (await fresh(session, Callback, cb.id)).status == CallbackStatus.escalated
 
 
@@ -264,6 +234,7 @@ class TestIllegal:
                            ("attempts", {"result": "no_answer"})]:
             r = await client.post(f"{API}/callbacks/{cb.id}/{path}", json=body, headers=w.desk.headers)
             assert r.status_code == 409, r.text
+            assert r.json()["type"] == "/problems/illegal-transition"
             assert (r.json()["current_state"], r.json()["entity"]) == ("done", "callback")
 
     async def test_resolution_of_an_open_callback_409(self, client, session):
@@ -272,6 +243,7 @@ class TestIllegal:
         director = await make_staff(session, estates=[w.estate], roles=[Role.cs_director])
         r = await client.post(f"{API}/callbacks/{cb.id}/resolution", json={"resolution": "x", "reopen": False}, headers=director.headers)
         assert r.status_code == 409 and r.json()["current_state"] == "open"
+        assert r.json()["type"] == "/problems/illegal-transition"
 
     async def test_order_in_the_wrong_state_409_and_callback_untouched(self, client, session):
         w = await desk_world(session)
@@ -281,6 +253,7 @@ class TestIllegal:
         await session.commit()
         r = await client.post(f"{API}/callbacks/{cb.id}/outcome", json={"outcome": "satisfied", "score": 5}, headers=w.desk.headers)
         assert r.status_code == 409, r.text
+        assert r.json()["type"] == "/problems/illegal-transition"
         assert (r.json()["entity"], r.json()["current_state"]) == ("work_order", "approved")
         assert (await fresh(session, Callback, cb.id)).status == CallbackStatus.open
         assert await count_rows(session, AuditEntry) == 0

@@ -12,35 +12,16 @@ from app.domain.fees import cash
 from app.domain.fees.cash_model import CashierSession, SessionAdjustment
 from app.domain.fees.payments_model import Payment
 from app.domain.registry.estates import Estate
-from tests.api.test_payments import API, Desk, desk, pay
 from tests.factories import Staff, make_staff
+from tests.helpers.cash import acknowledge, current, get, hand_over
+from tests.helpers.payments import API, desk, pay
 from tests.registry_factories import count_rows
-
-
-async def current(client, d: Desk, staff: Staff | None = None) -> dict:  # noqa: ANN001
-    r = await client.get(f"{API}/estates/{d.estate.id}/cashier-sessions/current", headers=(staff or d.staff).headers)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-async def hand_over(client, sid: str, staff: Staff, **body):  # noqa: ANN001, ANN003, ANN201
-    return await client.post(f"{API}/cashier-sessions/{sid}/hand-over", json=body, headers=staff.headers)
-
-
-async def acknowledge(client, sid: str, staff: Staff, **body):  # noqa: ANN001, ANN003, ANN201
-    return await client.post(f"{API}/cashier-sessions/{sid}/acknowledge", json=body, headers=staff.headers)
 
 
 async def void(client, receipt_id: str, staff: Staff):  # noqa: ANN001, ANN201
     r = await client.post(f"{API}/receipts/{receipt_id}/void", json={"reason": "收错户"}, headers=staff.headers)
     assert r.status_code == 200, r.text
     return r
-
-
-async def get(client, sid: str, staff: Staff) -> dict:  # noqa: ANN001
-    r = await client.get(f"{API}/cashier-sessions/{sid}", headers=staff.headers)
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def figures(s: dict) -> tuple:
@@ -230,6 +211,7 @@ class TestAcknowledge:
         assert s["acknowledged_at"] and s["allowed_actions"] == []
         r = await acknowledge(client, sid, finance)
         assert r.status_code == 409 and r.json()["current_state"] == "acknowledged"
+        assert r.json()["type"] == "/problems/illegal-transition"
 
     async def test_an_open_session_is_409(self, client, session):
         d = await desk(session)

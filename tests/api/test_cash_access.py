@@ -9,9 +9,10 @@ from sqlalchemy import select
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.fees.cash_model import CashierSession
-from tests.api.test_cash import current, hand_over
-from tests.api.test_payments import API, desk, pay
 from tests.factories import make_staff
+from tests.helpers.cash import current, hand_over
+from tests.helpers.payments import API, desk, pay
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows
 
 
@@ -93,6 +94,7 @@ class TestBadInput:
         sid = (await current(client, d))["id"]
         r = await hand_over(client, sid, d.staff, counted_cash=counted)
         assert r.status_code == 422, r.text
+        assert_422(r, "counted_cash")
         assert r.headers["content-type"].startswith("application/problem+json")
         assert await unchanged(session, sid)
 
@@ -103,6 +105,7 @@ class TestBadInput:
             r = await client.post(f"{API}/cashier-sessions/{sid}/hand-over", content=raw,
                                   headers={**d.staff.headers, "Content-Type": "application/json"})
             assert r.status_code == 422, (raw, r.text)
+            assert_422(r, "counted_cash")
         assert await unchanged(session, sid)
 
     @pytest.mark.parametrize("body", [{}, {"counted_cash": "10.00", "note": "x" * 1001}, {"counted_cash": "10.00", "note": "a\x00b"},
@@ -113,6 +116,7 @@ class TestBadInput:
         sid = (await current(client, d))["id"]
         r = await client.post(f"{API}/cashier-sessions/{sid}/hand-over", json=body, headers=d.staff.headers)
         assert r.status_code == 422, r.text
+        assert r.json()["type"] == "/problems/validation-failed"
         assert await unchanged(session, sid)
         assert await count_rows(session, AuditEntry, AuditEntry.action == "cashier_session.hand_over") == 0
 
@@ -121,9 +125,11 @@ class TestBadInput:
         finance = await make_staff(session, estates=[d.estate], roles=[Role.finance])
         sid = (await current(client, d))["id"]
         await hand_over(client, sid, d.staff, counted_cash="0")
+        named = iter(["note", "note", "acknowledged_by"])
         for body in ({"note": "x" * 1001}, {"note": "\x00"}, {"acknowledged_by": str(finance.id)}):
             r = await client.post(f"{API}/cashier-sessions/{sid}/acknowledge", json=body, headers=finance.headers)
             assert r.status_code == 422, r.text
+            assert_422(r, next(named))
         row = (await session.execute(select(CashierSession).execution_options(populate_existing=True))).scalar_one()
         assert row.status == "handed_over" and row.acknowledged_by is None
 
@@ -133,15 +139,19 @@ class TestBadInput:
         d = await desk(session)
         r = await client.get(f"{API}/estates/{d.estate.id}/cashier-sessions", params=params, headers=d.staff.headers)
         assert r.status_code == 422, r.text
+        assert_422(r, next(iter(params)))
         if "day" in params:
             r = await client.get(f"{API}/estates/{d.estate.id}/cash-handover-sheet", params=params, headers=d.staff.headers)
             assert r.status_code == 422, r.text
+            assert_422(r, next(iter(params)))
 
     async def test_bad_ids_422(self, client, session):
         d = await desk(session)
+        named = iter(["session_id", "session_id", "estate_id"])
         for method, url in (("GET", "/cashier-sessions/nope"), ("POST", "/cashier-sessions/nope/hand-over"),
                             ("GET", "/estates/nope/cashier-sessions/current")):
             r = await client.request(method, API + url, json={"counted_cash": "1"} if method == "POST" else None,
                                      headers=d.staff.headers)
             assert r.status_code == 422, url
+            assert_422(r, next(named))
         assert await count_rows(session, CashierSession) == 0

@@ -11,9 +11,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from app.domain.auth.roles import Role
-from tests.api.test_cash import current, get, hand_over
-from tests.api.test_payments import API, desk, pay
 from tests.factories import make_staff
+from tests.helpers.cash import current, get, hand_over
+from tests.helpers.payments import API, desk, pay
 
 ROUNDS = 6
 VOIDS = 4

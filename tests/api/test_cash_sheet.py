@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from app.domain.auth.roles import Role
-from tests.api.test_cash import acknowledge, current, hand_over
-from tests.api.test_payments import API, desk, pay
 from tests.factories import make_staff
+from tests.helpers.cash import acknowledge, current, hand_over
+from tests.helpers.payments import API, desk, pay
 
 
 async def two_drawers(client, session):  # noqa: ANN001, ANN201
@@ -57,6 +57,7 @@ class TestList:
         assert (r.json()["total"], len(r.json()["items"]), r.json()["limit"]) == (2, 1, 1)
         r = await client.get(url, params={"sort": "amount"}, headers=boss.headers)
         assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["type"] == "/problems/unknown-sort-key"
 
 
 class TestSheet:

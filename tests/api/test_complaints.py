@@ -1,7 +1,6 @@
 """Owners' complaints over HTTP: the whole life, reopening, illegal moves, deadlines, the record book."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,51 +11,9 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.complaints.model import Complaint, ComplaintStep
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Owner, Unit
-from tests.factories import Staff, make_staff
-from tests.registry_factories import count_rows, make_building, make_owner, make_unit, two_estates
-
-API = "/api/v1"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@dataclass
-class World:
-    estate: Estate
-    other: Estate
-    unit: Unit
-    owner: Owner
-    desk: Staff
-    director: Staff
-    handler: Staff
-
-
-async def world(session) -> World:  # noqa: ANN001
-    estate, other = await two_estates(session)
-    unit = await make_unit(session, building=await make_building(session, estate=estate, number=8), entrance="2", number="301")
-    owner = await make_owner(session, estate=estate, full_name="王建國", units=[unit])
-    desk = await make_staff(session, estates=[estate], roles=[Role.receptionist])
-    director = await make_staff(session, estates=[estate], roles=[Role.cs_director], full_name="趙主任")
-    handler = await make_staff(session, estates=[estate], roles=[Role.manager], full_name="陳管理員")
-    return World(estate, other, unit, owner, desk, director, handler)
-
-
-def body(w: World, **over: Any) -> dict[str, Any]:
-    return {"owner_id": str(w.owner.id), "unit_id": str(w.unit.id), "channel": "phone", "category": "noise",
-            "severity": "normal", "description": "樓上每晚十二點後還在裝修", **over}
-
-
-async def register(client, w: World, **over: Any) -> dict[str, Any]:  # noqa: ANN001
-    r = await client.post(f"{API}/estates/{w.estate.id}/complaints", json=body(w, **over), headers=w.desk.headers)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def post(client, cid: str, verb: str, json: dict, who: Staff, expect: int = 200) -> dict[str, Any]:  # noqa: ANN001
-    r = await client.post(f"{API}/complaints/{cid}/{verb}", json=json, headers=who.headers)
-    assert r.status_code == expect, r.text
-    return r.json()
+from tests.factories import make_staff
+from tests.helpers.complaints import API, SHANGHAI, post, register, world
+from tests.registry_factories import count_rows
 
 
 class TestLife:
@@ -101,7 +58,7 @@ class TestLife:
         new_deadline = datetime.fromisoformat(c["deadline"])
         assert new_deadline > first_deadline and before + timedelta(hours=24) <= new_deadline <= utcnow() + timedelta(hours=24)
         # Reopened: it must be given to someone again before work goes on.
-        await post(client, c["id"], "steps", {"note": "x"}, w.desk, 409)
+        assert (await post(client, c["id"], "steps", {"note": "x"}, w.desk, 409))["type"] == "/problems/illegal-transition"
         c = await post(client, c["id"], "assign", {"handler_id": str(w.director.id)}, w.director)
         assert c["status"] == "assigned"
         await post(client, c["id"], "resolve", {"resolution": "主任出面協調，賠償一天"}, w.director)
@@ -146,7 +103,7 @@ class TestIllegal:
         await post(client, c["id"], "withdraw", {"reason": "撤回"}, w.director)
         for verb, payload in [("assign", {"handler_id": str(w.handler.id)}), ("escalate", {"reason": "x"}),
                               ("withdraw", {"reason": "x"})]:
-            await post(client, c["id"], verb, payload, w.director, 409)
+            assert (await post(client, c["id"], verb, payload, w.director, 409))["type"] == "/problems/illegal-transition"
 
 
 class TestDeadlines:

@@ -8,8 +8,9 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.complaints.model import Complaint, ComplaintDeadline, ComplaintStep
-from tests.api.test_complaints import API, body, post, register, world
 from tests.factories import make_staff
+from tests.helpers.complaints import API, body, post, register, world
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows, make_building, make_owner, make_unit
 from tests.repairs_factories import make_order
 
@@ -141,8 +142,10 @@ class TestBadInput:
                              ("/complaint-stats", {"month": "11-2026"}), ("/complaints", {"limit": 0})]:
             r = await client.get(base + path, params=params, headers=w.desk.headers)
             assert r.status_code == 422, (path, params, r.text)
+            assert_422(r, next(iter(params)))
         for payload in [{"urgent": {"amount": 0, "unit": "hours"}}, {}, {"urgent": {"amount": 1, "unit": "weeks"}}]:
             full = {s: {"amount": 1, "unit": "days"} for s in ("urgent", "high", "normal", "low")} | payload
             r = await client.put(f"{base}/complaint-deadlines", json=full if payload else {}, headers=w.director.headers)
             assert r.status_code == 422, payload
+            assert_422(r, next(iter(payload), "urgent"))
         assert await count_rows(session, ComplaintDeadline) == 0

@@ -1,32 +1,16 @@
 """Monthly complaint statistics, checked by hand against a month of known complaints."""
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.domain.base import utcnow
-from app.domain.complaints.model import Complaint, ComplaintStatus, ComplaintStep, Severity, StepKind
-from tests.api.test_complaints import API, SHANGHAI, register, world
-
-S = ComplaintStatus
-_n = itertools.count(1)
+from app.domain.complaints.model import Severity
+from tests.helpers.complaints import API, S, SHANGHAI, register, seed, world
 
 
 def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI).astimezone(UTC)
-
-
-async def seed(session, estate_id, *, category: str, status: S, received: datetime, deadline: datetime,  # noqa: ANN001
-               severity: Severity = Severity.normal, resolved: datetime | None = None, answers: tuple[bool, ...] = ()) -> Complaint:
-    c = Complaint(estate_id=estate_id, number=f"TS-2026-9{next(_n):03d}", channel="phone", category=category, severity=severity,
-                  description="x", received_at=received, deadline=deadline, status=status, resolved_at=resolved)
-    session.add(c)
-    await session.flush()
-    session.add_all([ComplaintStep(estate_id=estate_id, complaint_id=c.id, kind=StepKind.feedback, note="", satisfied=yes,
-                                   done_at=received + timedelta(days=i + 1)) for i, yes in enumerate(answers)])
-    await session.commit()
-    return c
 
 
 def zeros(**over: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from app.domain.repairs.paperwork_model import DailyRepairLog
 from app.jobs.registry import JOBS  # noqa: F401 - the registry first, then the job modules it imports
 from app.jobs.runner import run_job
 from tests.factories import make_staff
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows, make_building, make_unit, two_estates
 from tests.repairs_factories import make_order
 
@@ -70,9 +71,11 @@ class TestDailyLogPermissions:
     async def test_bad_input_422(self, client, session):
         estate, _ = await two_estates(session)
         desk = await make_staff(session, estates=[estate])
+        named = iter(["format", "format", "date", "date"])
         for params in ({"format": "xlsx"}, {"format": "CSV"}, {"date": "2026-02-30"}, {"date": "0001-01-01"}):
             r = await client.get(f"{API}/estates/{estate.id}/repairs/daily-log", params=params, headers=desk.headers)
             assert r.status_code == 422, params
+            assert_422(r, next(named))
         assert await count_rows(session, DailyRepairLog) == 0
 
 

@@ -1,60 +1,22 @@
 """Dispatching work orders over HTTP: the life of an order, the reply promise (§7.3.7), cancel, bad input."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
-from app.domain.registry.estates import Estate
 from app.domain.repairs.model import RequestStatus, ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.schedule_model import Booking, ReplyPromise
-from tests.factories import Staff, make_staff
-from tests.registry_factories import count_rows, make_building, make_unit, two_estates
+from tests.factories import make_staff
+from tests.helpers.dispatch import API, desk_world, dispatch, local, window
+from tests.helpers.problems import assert_422
+from tests.registry_factories import count_rows
 from tests.repairs_factories import make_order
 
-API = "/api/v1"
 S = WorkOrderStatus
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def local(hour: int, minute: int = 0, *, days: int = 1) -> datetime:
-    """A time on a coming day in the estate's zone (Asia/Shanghai), so office hours apply."""
-    day = datetime.now(TZ).date() + timedelta(days=days)
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ)
-
-
-def window(start: datetime, end: datetime, **extra: object) -> dict:
-    return {"start": start.isoformat(), "end": end.isoformat(), **extra}
-
-
-@dataclass
-class Desk:
-    estate: Estate
-    other: Estate
-    desk: Staff
-    tech: Staff
-    order: WorkOrder
-
-
-async def desk_world(session, **order_kw) -> Desk:  # noqa: ANN001
-    estate, other = await two_estates(session)
-    building = await make_building(session, estate=estate, number=8)
-    unit = await make_unit(session, building=building, entrance="2", number="301")
-    desk = await make_staff(session, estates=[estate], roles=[Role.receptionist])
-    tech = await make_staff(session, estates=[estate], roles=[Role.technician], full_name="張師傅")
-    order = await make_order(session, estate=estate, unit=unit, **order_kw)
-    return Desk(estate, other, desk, tech, order)
-
-
-async def dispatch(client, w: Desk, start: datetime, end: datetime, *, tech: Staff | None = None, order=None):  # noqa: ANN001
-    order = order or w.order
-    body = window(start, end, technician_id=str((tech or w.tech).id))
-    return await client.post(f"{API}/work-orders/{order.id}/dispatch", json=body, headers=w.desk.headers)
 
 
 class TestLifeOfAnOrder:
@@ -138,9 +100,11 @@ class TestIllegalTransitions:
         done = await make_order(session, estate=w.estate, technician=w.tech.user, status=S.completed)
         r = await dispatch(client, w, local(9), local(10), order=done)
         assert r.status_code == 409 and r.json()["current_state"] == "completed"
+        assert r.json()["type"] == "/problems/illegal-transition"
         await client.post(f"{API}/work-orders/{w.order.id}/cancel", json={"reason": "重複登記"}, headers=w.desk.headers)
         r = await client.post(f"{API}/work-orders/{w.order.id}/cancel", json={"reason": "再取消"}, headers=w.desk.headers)
         assert r.status_code == 409 and r.json()["current_state"] == "cancelled"
+        assert r.json()["type"] == "/problems/illegal-transition"
         assert await count_rows(session, Booking) == 0
 
     async def test_confirm_when_not_awaiting(self, client, session):
@@ -148,6 +112,7 @@ class TestIllegalTransitions:
         await dispatch(client, w, local(9), local(10))
         r = await client.post(f"{API}/work-orders/{w.order.id}/confirm", json=window(local(14), local(15)), headers=w.tech.headers)
         assert r.status_code == 409 and r.json()["current_state"] == "dispatched"
+        assert r.json()["type"] == "/problems/illegal-transition"
         assert await count_rows(session, Booking) == 1
 
 
@@ -199,6 +164,7 @@ class TestReplyPromise:
             r = await client.post(f"{API}/work-orders/{w.order.id}/await-confirmation", json={"reply_within_minutes": minutes},
                                   headers=w.desk.headers)
             assert r.status_code == 422
+            assert_422(r, "reply_within_minutes")
         assert await count_rows(session, ReplyPromise) == 0
 
 
@@ -229,6 +195,7 @@ class TestBadInput:
         for body in ({}, {"reason": ""}, {"reason": "\x00"}, {"reason": "x" * 201}):
             r = await client.post(f"{API}/work-orders/{w.order.id}/cancel", json=body, headers=w.desk.headers)
             assert r.status_code == 422
+            assert_422(r, "reason")
         assert (await session.get(WorkOrder, w.order.id, populate_existing=True)).status == S.pending_dispatch
 
 

@@ -12,8 +12,8 @@ from app.domain.auth.roles import Role
 
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.schedule_model import Booking
-from tests.api.test_dispatch import API, desk_world, dispatch, local
 from tests.factories import make_staff
+from tests.helpers.dispatch import API, desk_world, dispatch, local
 from tests.registry_factories import count_rows
 from tests.repairs_factories import make_order
 
@@ -42,6 +42,7 @@ class TestDoubleBooking:
         assert (await dispatch(client, w, local(9), local(10))).status_code == 200
         r = await dispatch(client, w, local(8), local(9, 1), order=second)
         assert r.status_code == 409 and r.json()["clashing_order_id"] == str(w.order.id), r.text
+        assert r.json()["type"] == "/problems/technician-already-booked"
         assert (await session.get(WorkOrder, second.id)).status == WorkOrderStatus.pending_dispatch
         assert await count_rows(session, Booking) == 1
 

@@ -18,6 +18,7 @@ from app.domain.registry.model import Unit
 from app.domain.repairs.model import Channel, RequestKind, RequestStatus, ServiceRequest, WorkOrderStatus
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_receipt
+from tests.helpers.problems import assert_422, assert_invalid
 from tests.registry_factories import count_rows, make_building, make_unit, two_estates
 from tests.repairs_factories import make_order
 
@@ -106,16 +107,20 @@ class TestDutyLog:
     async def test_bad_input_422_and_nothing_written(self, client, session):
         w = await world(session)
         future = (utcnow() + timedelta(days=2)).date().isoformat()
+        refusals = iter([("validation-failed", "text"), ("validation-failed", "shift"), ("validation-failed", "shift"),
+                         ("in-the-future", "shift_date"), ("validation-failed", "text"), ("validation-failed", "text"),
+                         ("validation-failed", "staff_id"), ("validation-failed", "shift_date")])
         for body in ({"shift": "morning", "text": ""}, {"shift": "evening", "text": "x"}, {"text": "x"},
                      {"shift": "morning", "text": "x", "shift_date": future}, {"shift": "morning", "text": "x\x00"},
                      {"shift": "morning", "text": "x" * 4001}, {"shift": "morning", "text": "x", "staff_id": str(w.night.id)},
                      {"shift": "morning", "text": "x", "shift_date": "3000-01-01"}):
             r = await client.post(f"{API}/estates/{w.estate.id}/duty-log", json=body, headers=w.desk.headers)
             assert r.status_code == 422, (body, r.text)
+            assert_invalid(r, *next(refusals))
             assert r.headers["content-type"].startswith("application/problem+json")
         assert await count_rows(session, DutyLogEntry) == 0
         for params in ({"date": "10/03/2025"}, {"shift": "evening"}, {"staff_id": "me"}):
-            assert (await client.get(f"{API}/estates/{w.estate.id}/duty-log", params=params, headers=w.desk.headers)).status_code == 422
+            assert_422(await client.get(f"{API}/estates/{w.estate.id}/duty-log", params=params, headers=w.desk.headers), next(iter(params)))
 
 
 def _request(estate: Estate, at: datetime, channel: Channel = Channel.phone, kind: RequestKind = RequestKind.repair) -> ServiceRequest:
@@ -182,4 +187,4 @@ class TestDiary:
         assert r.json()["counts"] == {"calls": 0, "visitors": 0, "requests": 0, "payments": 0, "payments_total": "0.00",
                                       "callbacks": 0, "log_entries": 0}
         for params in ({"date": "2025-02-30"}, {"date": "0001-01-01"}):
-            assert (await client.get(f"{API}/estates/{w.estate.id}/diary", params=params, headers=w.desk.headers)).status_code == 422
+            assert_422(await client.get(f"{API}/estates/{w.estate.id}/diary", params=params, headers=w.desk.headers), "date")

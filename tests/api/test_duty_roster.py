@@ -13,6 +13,7 @@ from app.jobs.attendance import duty_roster_gaps
 from app.jobs.registry import JOBS
 from app.jobs.runner import run_job
 from tests.factories import make_staff
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows, two_estates
 
 API = "/api/v1"
@@ -64,6 +65,7 @@ class TestPermissions:
         estate, _, supervisor, _, _ = await world(session)
         r = await client.put(f"{API}/estates/{estate.id}/duty-roster/2026-10-01", json=body, headers=supervisor.headers)
         assert r.status_code == 422
+        assert r.json()["type"] == "/problems/validation-failed"
         assert await count_rows(session, DutyAssignment) == 0
 
     async def test_duplicate_person_422(self, client, session):
@@ -76,7 +78,8 @@ class TestPermissions:
                                        "date_from=x", "date_to=3000-01-01"])
     async def test_bad_range_422(self, client, session, query):
         estate, _, supervisor, _, _ = await world(session)
-        assert (await client.get(roster_url(estate, query), headers=supervisor.headers)).status_code == 422
+        # the last bound in the query is the one refused
+        assert_422(await client.get(roster_url(estate, query), headers=supervisor.headers), query.split("&")[-1].split("=")[0])
 
 
 class TestRoster:

@@ -8,17 +8,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import func, select
 
 from app.config import Settings
-from app.domain.audit.model import AuditEntry
-from app.domain.auth.model import ApiKey, User
 from app.domain.auth.roles import Role
 from tests.factories import make_estate, make_staff
+from tests.helpers.bad_input import api_operations, counts, fill_path, resolve_ref, schema_variants, user_body
+from tests.helpers.problems import PROBLEM, assert_422
 
-PROBLEM = "application/problem+json"
 BODY_CAP = 2048 + 64 * 1024  # this module's max_request_bytes
 NUL = "a\x00b"
 
@@ -34,26 +31,6 @@ async def admin(session):  # noqa: ANN001, ANN201
     estate = await make_estate(session)
     # Every role, so that no route answers 403 before it reads its input.
     return await make_staff(session, estates=[estate], roles=list(Role), username="admin.err")
-
-
-async def counts(app) -> tuple[int, int, int]:  # noqa: ANN001
-    async with app.state.sessionmaker() as s:
-        return tuple([(await s.execute(select(func.count()).select_from(t))).scalar_one()
-                      for t in (User, ApiKey, AuditEntry)])
-
-
-def assert_422(r: httpx.Response, field: str) -> None:
-    assert r.status_code == 422, (r.request.method, r.request.url, r.status_code, r.text[:300])
-    assert r.headers["content-type"].startswith(PROBLEM)
-    body = r.json()
-    named = [e["field"] for e in body.get("errors", [])] + [body.get("field")]
-    assert any(n == field or (n or "").startswith(field + ".") for n in named), (field, body)
-    assert "Traceback" not in r.text
-
-
-def user_body(**over: Any) -> dict[str, Any]:
-    return {"username": f"u{uuid.uuid4().hex[:8]}", "password": "a-long-password", "full_name": "王芳",
-            "roles": ["receptionist"], "estate_ids": [str(uuid.uuid4())], **over}
 
 
 BIG_INTS = [2**31, 2**63, 10**30, -(2**63) - 1]
@@ -97,8 +74,10 @@ class TestHandPicked:
         before = await counts(app)
         r = await client.post("/api/v1/users", content=b"{not json", headers={**admin.headers, "content-type": "application/json"})
         assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
+        assert r.json()["type"] == "/problems/validation-failed"
         r = await client.post("/api/v1/users", json=[1, 2], headers=admin.headers)
         assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
+        assert r.json()["type"] == "/problems/validation-failed"
         # Bytes that are not text at all: the framework answers 400; still a problem, never a 500.
         r = await client.post("/api/v1/users", content=b"\xff\xfe\x00", headers={**admin.headers, "content-type": "application/json"})
         assert r.status_code in (400, 422) and r.headers["content-type"].startswith(PROBLEM)
@@ -191,23 +170,10 @@ class TestHttpErrors:
 # --- the sweep: every route in the schema -------------------------------------------------
 
 
-def _resolve(schema: dict, node: Any) -> Any:
-    if isinstance(node, dict) and "$ref" in node:
-        name = node["$ref"].rsplit("/", 1)[-1]
-        return _resolve(schema, schema["components"]["schemas"][name])
-    return node
-
-
-def _variants(schema: dict, prop: dict) -> list[dict]:
-    """The alternatives of anyOf (Optional fields), resolved."""
-    prop = _resolve(schema, prop)
-    return [_resolve(schema, p) for p in prop.get("anyOf", [prop])]
-
-
 def _bad_values(schema: dict, prop: dict) -> list[Any]:
     """Values that must be refused for this property, whatever its type."""
     out: list[Any] = []
-    for v in _variants(schema, prop):
+    for v in schema_variants(schema, prop):
         kind = v.get("type")
         if kind == "string" and v.get("format") in ("uuid", "date", "date-time"):
             out += ["not-a-" + v["format"], NUL]
@@ -220,32 +186,18 @@ def _bad_values(schema: dict, prop: dict) -> list[Any]:
     return out
 
 
-def _operations(app) -> list[tuple[str, str, dict]]:  # noqa: ANN001
-    schema = app.openapi()
-    return [(m.upper(), p, op) for p, ops in schema["paths"].items() if p.startswith("/api/v1/")
-            for m, op in ops.items()]
-
-
-def _fill(path: str, op: dict) -> str:
-    for param in op.get("parameters", []):
-        if param["in"] == "path":
-            fmt = param.get("schema", {}).get("format")
-            path = path.replace("{" + param["name"] + "}", str(uuid.uuid4()) if fmt == "uuid" else "x")
-    return path
-
-
 async def test_every_json_body_field_refuses_malformed_values(client, app, admin):
     schema = app.openapi()
     before = await counts(app)
     checked = 0
-    for method, path, op in _operations(app):
+    for method, path, op in api_operations(app):
         content = op.get("requestBody", {}).get("content", {})
         if "application/json" not in content:
             continue
-        body_schema = _resolve(schema, content["application/json"]["schema"])
+        body_schema = resolve_ref(schema, content["application/json"]["schema"])
         for name, prop in body_schema.get("properties", {}).items():
             for bad in _bad_values(schema, prop):
-                r = await client.request(method, _fill(path, op), json={name: bad}, headers=admin.headers)
+                r = await client.request(method, fill_path(path, op), json={name: bad}, headers=admin.headers)
                 assert_422(r, name)
                 checked += 1
     assert checked > 15
@@ -256,19 +208,19 @@ async def test_every_parameter_refuses_malformed_values(client, app, admin):
     schema = app.openapi()
     before = await counts(app)
     checked = 0
-    for method, path, op in _operations(app):
+    for method, path, op in api_operations(app):
         for param in op.get("parameters", []):
             if param["in"] not in ("path", "query"):
                 continue
             for bad in _bad_values(schema, param.get("schema", {})):
-                url = _fill(path, op)
+                url = fill_path(path, op)
                 params = {}
                 if param["in"] == "path":
                     # NUL cannot travel in a URL path; a malformed value can.
                     if bad == NUL:
                         continue
                     url = path.replace("{" + param["name"] + "}", str(bad))
-                    url = _fill(url, op)
+                    url = fill_path(url, op)
                 else:
                     params = {param["name"]: bad}
                 r = await client.request(method, url, params=params, headers=admin.headers,

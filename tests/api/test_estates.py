@@ -8,6 +8,7 @@ from app.domain.auth.model import UserEstate
 from app.domain.auth.roles import Role
 from app.domain.registry.estates import Estate
 from tests.factories import make_company, make_estate, make_staff
+from tests.helpers.problems import assert_422, assert_invalid
 
 API = "/api/v1"
 
@@ -72,7 +73,7 @@ class TestGetEstate:
 
     async def test_malformed_id_422(self, client, session):
         staff = await make_staff(session, estates=[await make_estate(session)])
-        assert (await client.get(f"{API}/estates/not-a-uuid", headers=staff.headers)).status_code == 422
+        assert_422(await client.get(f"{API}/estates/not-a-uuid", headers=staff.headers), "estate_id")
 
 
 NEW = {"name": "祥瑞花園", "office_name": "祥瑞物業", "code": "XR", "time_zone": "Asia/Urumqi"}
@@ -162,10 +163,13 @@ class TestUpdateEstate:
     async def test_bad_input_422_nothing_written(self, client, session):
         estate = await make_estate(session, time_zone="Asia/Shanghai")
         admin = await make_staff(session, estates=[estate], roles=[Role.admin])
+        refusals = iter([("validation-failed", "time_zone"), ("validation-failed",), ("validation-failed", "code"),
+                         ("office-hours-out-of-order",), ("office-hours-out-of-order",)])
         for body in ({"time_zone": "Nowhere/Land"}, {"name": None}, {"code": ""}, {"afternoon_close": "11:00"},
                      {"name": "新名", "morning_close": "07:00"}):
             r = await client.patch(f"{API}/estates/{estate.id}", json=body, headers=admin.headers)
             assert r.status_code == 422, (body, r.text)
+            assert_invalid(r, *next(refusals))
         got = (await client.get(f"{API}/estates/{estate.id}", headers=admin.headers)).json()
         assert got["time_zone"] == "Asia/Shanghai" and got["name"] == estate.name
         assert await _count(session, AuditEntry) == 0

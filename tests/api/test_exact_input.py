@@ -24,9 +24,10 @@ from app.domain.auth.roles import Role
 from app.domain.fees.model import Charge, FeeItem
 from app.domain.fees.payments_model import Payment
 from app.domain.registry.model import Owner
-from tests.api.test_errors import PROBLEM, _fill, _operations, _resolve, _variants, assert_422, counts, user_body
 from tests.factories import make_estate, make_staff
 from tests.fees_factories import make_fee_item
+from tests.helpers.bad_input import api_operations, counts, fill_path, resolve_ref, schema_variants, user_body
+from tests.helpers.problems import PROBLEM, assert_422
 from tests.registry_factories import make_building, make_owner, make_unit
 
 API = "/api/v1"
@@ -122,6 +123,7 @@ class TestLaxBodies:
         r = await client.post(f"{API}/estates/{w.estate.id}/owners", headers=w.h,
                               json={"full_name": "李四", "units": [{"unit_id": str(w.unit.id), "is_primary": 1}]})
         assert r.status_code == 422 and "is_primary" in r.text, r.text
+        assert_422(r, "units.0.is_primary")
 
 
 async def make_fee_item_one_off(client, w) -> str:  # noqa: ANN001
@@ -211,11 +213,11 @@ class TestUnknownFields:
             for value in node.values():
                 walk(value, where)
 
-        for method, path, op in _operations(app):
+        for method, path, op in api_operations(app):
             for media_type, content in op.get("requestBody", {}).get("content", {}).items():
                 if media_type == "multipart/form-data":
                     # FastAPI's own Body_… form schemas; their JSON parts (a voucher) are walked below.
-                    walk(_resolve(schema, content["schema"]).get("properties", {}), f"{method} {path}")
+                    walk(resolve_ref(schema, content["schema"]).get("properties", {}), f"{method} {path}")
                 else:
                     walk(content["schema"], f"{method} {path}")
         assert len(seen) > 80
@@ -291,7 +293,7 @@ class TestMethodNotAllowed:
             if not path.startswith(API) or "delete" in operations and "put" in operations:
                 continue
             missing = "DELETE" if "delete" not in operations else "PUT"
-            r = await client.request(missing, _fill(path, next(iter(operations.values()))), headers=w.h)
+            r = await client.request(missing, fill_path(path, next(iter(operations.values()))), headers=w.h)
             if r.status_code != 405:
                 continue  # a sibling template (/estates/lookup vs /estates/{id}) took the path
             assert set(r.headers["allow"].split(", ")) >= {m.upper() for m in operations}, (path, r.headers["allow"])
@@ -306,7 +308,7 @@ QUERY_LAX = {"boolean": ["0", "1", "yes", "0.5", "2"], "integer": ["1.0", "1_0",
 
 
 def _kind(schema: dict, prop: dict) -> str | None:
-    variants = [v for v in _variants(schema, prop) if v.get("type") != "null"]
+    variants = [v for v in schema_variants(schema, prop) if v.get("type") != "null"]
     types = {v.get("type") for v in variants}
     if types == {"number", "string"}:
         return "decimal"  # pydantic's Decimal: a JSON number or a numeric string
@@ -322,14 +324,14 @@ async def test_every_json_body_field_refuses_lax_spellings(client, app, w):
     schema = app.openapi()
     before = await counts(app)
     checked = 0
-    for method, path, op in _operations(app):
+    for method, path, op in api_operations(app):
         content = op.get("requestBody", {}).get("content", {})
         if "application/json" not in content:
             continue
-        body_schema = _resolve(schema, content["application/json"]["schema"])
+        body_schema = resolve_ref(schema, content["application/json"]["schema"])
         for name, prop in body_schema.get("properties", {}).items():
             for bad in BODY_LAX.get(_kind(schema, prop) or "", []):
-                r = await client.request(method, _fill(path, op), json={name: bad}, headers=w.h)
+                r = await client.request(method, fill_path(path, op), json={name: bad}, headers=w.h)
                 assert_422(r, name)
                 checked += 1
     assert checked > 100
@@ -340,14 +342,14 @@ async def test_every_parameter_refuses_lax_spellings(client, app, w):
     schema = app.openapi()
     before = await counts(app)
     checked, accepted = 0, []
-    for method, path, op in _operations(app):
+    for method, path, op in api_operations(app):
         for param in op.get("parameters", []):
             if param["in"] not in ("path", "query"):
                 continue
             for bad in QUERY_LAX.get(_kind(schema, param.get("schema", {})) or "", []):
-                url, params = _fill(path, op), {}
+                url, params = fill_path(path, op), {}
                 if param["in"] == "path":
-                    url = _fill(path.replace("{" + param["name"] + "}", bad), op)
+                    url = fill_path(path.replace("{" + param["name"] + "}", bad), op)
                 else:
                     params = {param["name"]: bad}
                 r = await client.request(method, url, params=params, headers=w.h,

@@ -19,11 +19,10 @@ from app.domain.auth.roles import Role
 from app.domain.fees import receipts
 from app.domain.fees.model import FeeKind
 from app.jobs.runner import run_job
-from tests.api.test_month_report import API, Books, books, local
-from tests.api.test_stock import store
-from tests.api.test_stocktake import count, new_item, open_count
 from tests.factories import make_staff
 from tests.fees_factories import make_fee_item
+from tests.helpers.fee_reports import API, Books, books, local
+from tests.helpers.stock import count, new_item, open_count, store
 from tests.registry_factories import make_building, make_unit, two_estates
 from tests.repairs_factories import make_order
 

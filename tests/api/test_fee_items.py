@@ -9,6 +9,7 @@ from app.domain.auth.roles import Role
 from app.domain.fees.model import BillingRun, FeeItem, FeeKind, FeePrice, UnitFeeItem
 from tests.factories import make_staff
 from tests.fees_factories import make_charge, make_fee_item
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows, make_building, make_unit, two_estates
 
 API = "/api/v1"
@@ -92,6 +93,7 @@ class TestFeeItems:
         for body in ({"unit_price": "9"}, {"name": None}, {"kind": "fixed"}, {"vacant_discount": "1.5"}, {"due_day": 29}):
             r = await client.patch(f"{API}/fee-items/{item.id}", json=body, headers=finance.headers)
             assert r.status_code == 422, body
+            assert r.json()["type"] == "/problems/validation-failed"
         r = await client.get(f"{API}/fee-items/{item.id}", headers=finance.headers)
         assert Decimal(r.json()["current_price"]) == Decimal("1.80") and r.json()["kind"] == "per_area"
 
@@ -113,6 +115,7 @@ class TestFeeItems:
         for params in ({"kind": "gas"}, {"sort": "price"}, {"active": "perhaps"}):
             r = await client.get(f"{API}/estates/{estate.id}/fee-items", params=params, headers=desk.headers)
             assert r.status_code == 422, params
+            assert_422(r, next(iter(params)))
 
     async def test_bad_input_422_nothing_written(self, client, session):
         estate, _ = await two_estates(session)
@@ -124,9 +127,13 @@ class TestFeeItems:
             new_item(late_fee_daily_rate="-0.1"), new_item(late_fee_grace_days=10**10), new_item(extra="x"),
             {"code": "x", "name": "x", "kind": "fixed"},
         ]
+        named = iter(["unit_price", "unit_price", "unit_price", "unit_price", "unit_price", "kind", "code", "name",
+                      "vacant_discount", "due_day", "due_day", "effective_from", "late_fee_daily_rate", "late_fee_grace_days",
+                      "extra", "unit_price"])
         for body in bad:
             r = await client.post(f"{API}/estates/{estate.id}/fee-items", json=body, headers=finance.headers)
             assert r.status_code == 422, (body, r.text)
+            assert_422(r, next(named))
         assert await count_rows(session, FeeItem) == 0 and await count_rows(session, FeePrice) == 0
 
     async def test_code_taken_409(self, client, session):
@@ -177,16 +184,19 @@ class TestPrices:
         r = await client.post(f"{API}/fee-items/{item.id}/prices", json={"unit_price": "2", "effective_from": "2027-01-20"},
                               headers=finance.headers)
         assert r.status_code == 409
+        assert r.json()["type"] == "/problems/price-would-rewrite-billed-charges"
 
     async def test_bad_price_422(self, client, session):
         estate, _ = await two_estates(session)
         item = await make_fee_item(session, estate=estate)
         finance = await make_staff(session, estates=[estate], roles=[Role.finance])
+        named = iter(["unit_price", "unit_price", "unit_price", "effective_from", "effective_from"])
         for body in ({"unit_price": "1.00005", "effective_from": "2027-01-01"}, {"unit_price": -1, "effective_from": "2027-01-01"},
                      {"unit_price": "NaN", "effective_from": "2027-01-01"}, {"unit_price": "2"},
                      {"unit_price": "2", "effective_from": "soon"}):
             r = await client.post(f"{API}/fee-items/{item.id}/prices", json=body, headers=finance.headers)
             assert r.status_code == 422, body
+            assert_422(r, next(named))
         assert await count_rows(session, FeePrice) == 1
 
 
@@ -245,4 +255,5 @@ class TestSubscriptions:
                     {"from_month": "2026-11", "quantity": "1.005"}, {}):
             r = await client.put(f"{API}/units/{unit.id}/fee-items/{parking.id}", json=bad, headers=finance.headers)
             assert r.status_code == 422, bad
+            assert r.json()["type"] == "/problems/validation-failed"
         assert await count_rows(session, UnitFeeItem) == 0

@@ -24,30 +24,12 @@ from app.domain.calendar import estate_time
 from app.domain.fees import register
 from app.domain.fees.report_export import REGISTER_HEADERS
 from app.domain.fees.reports_model import FeeReport
-from tests.api.test_month_report import API, Books, api_key_headers, books, local
 from tests.factories import make_staff
+from tests.helpers.fee_reports import API, Books, api_key_headers, books, local, week48
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows
 
 D = Decimal
-
-
-async def week48(session) -> Books:  # noqa: ANN001
-    b = await books(session)
-    for key, unit, item, amount, period in [
-        ("A-mgmt", "A", "mgmt", "160.56", "2026-11"), ("A-water", "A", "water", "30.00", "2026-11"),
-        ("B-mgmt", "B", "mgmt", "150.00", "2026-11"), ("B-water", "B", "water", "20.00", "2026-11"),
-        ("B-mgmt-oct", "B", "mgmt", "150.00", "2026-10"), ("A-mgmt-dec", "A", "mgmt", "160.56", "2026-12"),
-    ]:
-        await b.charge(session, key, unit, item, amount, period)
-    await b.pay(session, "A", "190.56", local(2026, 11, 21, 0, 0), "A-mgmt", "A-water", payer="王建國")
-    await b.pay(session, "B", "150.00", local(2026, 11, 23, 10), "B-mgmt-oct", method="wechat", by=b.colleague)
-    wrong = await b.pay(session, "B", "100.00", local(2026, 11, 24, 10), "B-mgmt")
-    await b.void(session, wrong, local(2026, 11, 25, 9))
-    await b.pay(session, "B", "200.00", local(2026, 11, 25, 14), "B-mgmt", "B-water", method="alipay", by=b.colleague)
-    await b.refund(session, "B", "10.00", local(2026, 11, 26, 10))
-    await b.pay(session, "A", "160.56", local(2026, 11, 27, 23, 30), "A-mgmt-dec", method="wechat")
-    await b.pay(session, "B", "50.00", local(2026, 11, 28, 0, 10))
-    return b
 
 
 async def get_register(client, b: Books, week: str | None = "2026-W48", **params) -> dict:  # noqa: ANN001, ANN003
@@ -190,5 +172,6 @@ class TestAccess:
         r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/saturday-register", params={"week": week},
                              headers=b.reader.headers)
         assert r.status_code == 422, week
+        assert_422(r, "week")
         assert r.headers["content-type"] == "application/problem+json"
         assert await count_rows(session, FeeReport) == 0

@@ -12,8 +12,8 @@ from app.domain.fees.payments_model import Allocation, Payment, Receipt
 from app.domain.idempotency import service as idempotency
 from app.domain.idempotency.model import IdempotencyRecord
 from app.jobs.runner import run_job
-from tests.api.test_payments import desk, pay
 from tests.factories import make_staff
+from tests.helpers.payments import desk, pay
 from tests.registry_factories import count_rows, make_building, make_unit
 
 
@@ -63,6 +63,7 @@ class TestReplay:
         d = await desk(session)
         r = await pay(client, d, key="pay-5", amount="10.00", method="bank_card")
         assert r.status_code == 422
+        assert r.json()["type"] == "/problems/reference-required"
         assert await count_rows(session, IdempotencyRecord) == 0
         r = await pay(client, d, key="pay-5", amount="10.00", method="bank_card", reference="6222-1")
         assert r.status_code == 201 and "Idempotent-Replayed" not in r.headers
@@ -90,6 +91,7 @@ class TestConcurrentRetries:
         d = await desk(session)
         results = await asyncio.gather(pay(client, d, key="k", amount="10.00"), pay(client, d, key="k", amount="20.00"))
         assert sorted(r.status_code for r in results) == [201, 409]
+        assert max(results, key=lambda r: r.status_code).json()["type"] == "/problems/idempotency-key-reused"
         assert await count_rows(session, Payment) == 1
 
 

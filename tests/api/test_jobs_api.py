@@ -11,7 +11,8 @@ from app.domain.auth.roles import Role
 from app.jobs.model import JobRun
 from app.jobs.registry import JOBS
 from tests.factories import make_company, make_estate, make_staff
-from tests.jobs.test_runner import TICK
+from tests.helpers.jobs import TICK
+from tests.helpers.problems import assert_422
 
 JOBS_URL = "/api/v1/jobs"
 RUNS_URL = "/api/v1/jobs/runs"
@@ -201,6 +202,7 @@ class TestListRuns:
     async def test_bad_filters_are_422(self, client, office, params):  # noqa: ANN001
         r = await client.get(RUNS_URL, params=params, headers=office[2][Role.admin].headers)
         assert r.status_code == 422, r.text
+        assert_422(r, next(iter(params)))
         assert r.headers["content-type"].startswith(PROBLEM)
 
 

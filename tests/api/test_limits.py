@@ -17,8 +17,10 @@ from app.domain.auth.model import User
 from app.domain.auth.roles import Role
 from app.domain.pagination import MAX_PAGE_SIZE
 from app.domain.rentals.model import RentalPhoto
-from tests.api.test_rentals import JPEG, create, world
 from tests.factories import make_estate, make_staff
+from tests.helpers.problems import assert_422
+from tests.helpers.rentals import create, world
+from tests.images import JPEG
 from tests.registry_factories import count_rows
 
 API = "/api/v1"
@@ -81,6 +83,7 @@ class TestRequestBodyCap:
         r = await client.post(f"{API}/users", content=content, headers={**admin.headers, "content-type": "application/json"})
         # Read and parsed: refused by the rules (no estate), not by the cap.
         assert r.status_code == 422, r.text
+        assert_422(r, "estate_ids")
 
     async def test_an_upload_over_the_request_cap_is_413_and_stores_nothing(self, app, client, session, settings):
         w = await world(session)

@@ -11,6 +11,7 @@ from app.domain.auth.roles import Role
 from app.domain.fees.model import Charge, FeeKind, MeterReading
 from tests.factories import make_staff
 from tests.fees_factories import make_fee_item
+from tests.helpers.problems import assert_invalid
 from tests.registry_factories import count_rows, make_building, make_unit, two_estates
 
 API = "/api/v1"
@@ -106,6 +107,7 @@ class TestMeterReadings:
         r = await client.post(f"{API}/fee-items/{water.id}/prices", json={"unit_price": "5", "effective_from": "2026-10-15"},
                               headers=finance.headers)
         assert r.status_code == 409
+        assert r.json()["type"] == "/problems/price-would-rewrite-billed-charges"
 
     async def test_bad_input_422_nothing_written(self, client, session):
         estate, other, unit, water, desk = await metered_estate(session)
@@ -118,8 +120,14 @@ class TestMeterReadings:
             reading(unit, water, unit_id="nope"), reading(unit, water, extra=1), reading(unit, mgmt), reading(their_unit, water),
             reading(unit, water, period="2019-01"),  # no price in force yet
         ]
+        refusals = iter([("reading-below-previous", "current"), ("validation-failed", "current"),
+                         ("validation-failed", "current"), ("validation-failed", "current"), ("validation-failed", "current"),
+                         ("validation-failed", "period"), ("validation-failed", "unit_id"), ("validation-failed", "extra"),
+                         ("not-a-metered-item", "fee_item_id"), ("meter-unit-not-in-estate", "unit_id"),
+                         ("no-price-in-force", "period")])
         for body in bad:
             r = await client.post(url, json=body, headers=desk.headers)
             assert r.status_code == 422, (body, r.text)
+            assert_invalid(r, *next(refusals))
         assert await count_rows(session, MeterReading) == 0 and await count_rows(session, Charge) == 0
         assert (await session.execute(select(AuditEntry).where(AuditEntry.entity == "meter_reading"))).first() is None

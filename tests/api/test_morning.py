@@ -7,6 +7,7 @@ from app.domain.auth.roles import Role
 from app.domain.callbacks.model import Callback, CallbackStatus
 from app.domain.repairs.model import Channel, RequestStatus, ServiceRequest, WorkOrderStatus
 from tests.factories import make_staff
+from tests.helpers.problems import assert_422
 from tests.registry_factories import make_building, make_unit, two_estates
 from tests.repairs_factories import make_order
 
@@ -50,6 +51,7 @@ class TestMorningPermissions:
         for bad in ("2026-13-01", "yesterday", "1999-12-31", "2100-01-01", "\x00"):
             r = await client.get(f"{API}/estates/{estate.id}/repairs/morning", params={"date": bad}, headers=desk.headers)
             assert r.status_code == 422, bad
+            assert_422(r, "date")
 
 
 class TestMorning:

@@ -12,6 +12,7 @@ from app.domain.base import utcnow
 from app.domain.desk.model import ShiftHandover, ShiftLogEntry
 from app.domain.registry.estates import Estate
 from tests.factories import Staff, make_staff
+from tests.helpers.problems import assert_422, assert_invalid
 from tests.registry_factories import count_rows, two_estates
 
 API = "/api/v1"
@@ -133,17 +134,24 @@ class TestTheLog:
     async def test_bad_input_422_and_nothing_written(self, client, session):
         w = await world(session)
         tomorrow = (utcnow() + timedelta(days=2)).date().isoformat()
+        refusals = iter([("validation-failed", "shift"), ("in-the-future", "shift_date"), ("validation-failed", "shift_date"),
+                         ("validation-failed", "extra"), ("validation-failed", "shift")])
         for body in ({"shift": "evening"}, {"shift": "night", "shift_date": tomorrow}, {"shift": "night", "shift_date": "1999-01-01"},
                      {"shift": "night", "extra": 1}, {}):
             r = await client.post(f"{API}/estates/{w.estate.id}/shifts", json=body, headers=w.night.headers)
             assert r.status_code == 422, (body, r.text)
+            assert_invalid(r, *next(refusals))
         assert await count_rows(session, ShiftHandover) == 0
         await open_night(client, w)
         future = (utcnow() + timedelta(hours=1)).isoformat()
+        refusals = iter([("in-the-future", "occurred_at"), ("validation-failed", "what"), ("validation-failed", "what"),
+                         ("validation-failed", "occurred_at"), ("validation-failed", "place"),
+                         ("validation-failed", "needs_follow_up"), ("validation-failed", "what")])
         for body in (event(occurred_at=future), event(what=""), event(what="a\x00"), event(occurred_at="2026-01-01T01:00:00"),
                      event(place="x" * 201), event(needs_follow_up="perhaps"), {"place": "x"}):
             r = await client.post(f"{API}/estates/{w.estate.id}/shift-log", json=body, headers=w.night.headers)
             assert r.status_code == 422, (body, r.text)
+            assert_invalid(r, *next(refusals))
             assert r.headers["content-type"].startswith("application/problem+json")
         assert await count_rows(session, ShiftLogEntry) == 0
 
@@ -175,3 +183,4 @@ class TestReading:
         assert (shifts["items"][0]["next_shift"], shifts["items"][0]["handed_over_by_name"]) == ("morning", "夜班老張")
         r = await client.get(f"{API}/estates/{w.estate.id}/shifts", params={"status": "closed"}, headers=w.desk.headers)
         assert r.status_code == 422
+        assert_422(r, "status")

@@ -10,9 +10,9 @@ from app.domain.notifications.gateway import LogGateway, WebhookGateway
 from app.domain.notifications.model import NotificationTemplate, OwnerNotification
 from app.domain.notifications.sender import send_due
 from app.domain.registry.model import Title
-from tests.api.test_payments import API, desk, pay
 from tests.events.receiver import Receiver
 from tests.factories import make_staff
+from tests.helpers.payments import API, desk, pay
 from tests.registry_factories import count_rows, make_owner
 
 
@@ -102,6 +102,7 @@ class TestTemplateInput:
         r = await client.put(f"{API}/estates/{d.estate.id}/notification-templates/receipt.voided",
                              headers=supervisor.headers, json={"text": "x"})
         assert r.status_code == 422
+        assert r.json()["type"] == "/problems/unknown-placeholder"
 
     async def test_permissions(self, client, session):
         d = await desk(session)

@@ -28,8 +28,9 @@ from app.domain.registry.model import Title
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.owner_code_model import OwnerCode
 from app.domain.repairs.voucher_model import Voucher
-from tests.api.test_vouchers import API, JPEG, body, issue_code, nothing_written, post, scene
 from tests.factories import Staff, make_staff
+from tests.helpers.vouchers import API, body, issue_code, nothing_written, post, scene
+from tests.images import JPEG
 from tests.registry_factories import count_rows, make_owner
 from tests.repairs_factories import make_order
 

@@ -11,8 +11,9 @@ from app.domain.auth.roles import Role
 from app.domain.fees.cash_model import CashierSession, SessionAdjustment, SessionStatus
 from app.domain.fees.payments_model import Allocation, Receipt
 from app.domain.fees.receipt_pdf import CJK
-from tests.api.test_payments import API, charge_state, desk, pay
 from tests.factories import make_staff
+from tests.helpers.payments import API, charge_state, desk, pay
+from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows
 
 
@@ -88,8 +89,9 @@ class TestReadAndList:
         assert await amounts(**{"from": "2000-01-01T00:00:00+08:00", "to": "2000-01-02T00:00:00+08:00"}) == []
         r = await client.get(f"{API}/estates/{d.estate.id}/receipts", params={"from": "2026-01-01T00:00:00"}, headers=d.staff.headers)
         assert r.status_code == 422  # a time without its zone
+        assert_422(r, "from")
         r = await client.get(f"{API}/estates/{d.estate.id}/receipts", params={"sort": "nope"}, headers=d.staff.headers)
-        assert r.status_code == 422
+        assert_problem(r, 422, "unknown-sort-key")
 
 
 class TestPdf:
@@ -141,6 +143,7 @@ class TestVoid:
         assert (await client.post(f"{API}/receipts/{rid}/void", json={"reason": "x"}, headers=supervisor.headers)).status_code == 200
         r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "y"}, headers=supervisor.headers)
         assert r.status_code == 409 and r.json()["current_state"] == "void"
+        assert r.json()["type"] == "/problems/illegal-transition"
         assert await charge_state(session, d.charges[0]) == ("0.00", False)
 
     @pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": "   "}, {"reason": "x" * 501}, {"reason": "a\x00"}])
@@ -150,6 +153,7 @@ class TestVoid:
         rid = (await pay(client, d, amount="100.00")).json()["receipt"]["id"]
         r = await client.post(f"{API}/receipts/{rid}/void", json=body, headers=supervisor.headers)
         assert r.status_code == 422
+        assert_422(r, "reason")
         assert (await session.execute(select(Receipt.status))).scalar_one() == "issued"
 
     async def test_void_after_hand_over_is_an_adjustment_in_the_current_session(self, client, session):

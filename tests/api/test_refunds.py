@@ -9,8 +9,9 @@ import pytest
 
 from app.domain.auth.roles import Role
 from app.domain.fees.payments_model import Receipt, Refund
-from tests.api.test_payments import API, Desk, desk, pay
 from tests.factories import Staff, make_staff
+from tests.helpers.payments import API, Desk, desk, pay
+from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows, make_building, make_unit
 
 
@@ -76,6 +77,7 @@ class TestRefunds:
         finance = await make_staff(session, estates=[d.estate], roles=[Role.finance])
         r = await refund(client, d, finance, amount="0.01")
         assert r.status_code == 409
+        assert r.json()["type"] == "/problems/refund-exceeds-credit"
         assert await count_rows(session, Refund) == 0 and await count_rows(session, Receipt) == 0
 
     @pytest.mark.parametrize(("body", "status"), [
@@ -85,7 +87,9 @@ class TestRefunds:
     ])
     async def test_bad_input_422(self, client, session, body, status):
         d, finance = await overpaid(client, session)
-        assert (await refund(client, d, finance, **body)).status_code == status
+        r = await refund(client, d, finance, **body)
+        assert r.status_code == status
+        assert_422(r, "reference" if "method" in body else next(iter(body.keys() - {"amount"}), "amount"))
         assert await count_rows(session, Refund) == 0
 
     async def test_idempotent(self, client, session):
@@ -93,7 +97,7 @@ class TestRefunds:
         first = await refund(client, d, finance, key="r1", amount="10.00")
         again = await refund(client, d, finance, key="r1", amount="10.00")
         assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == first.json()
-        assert (await refund(client, d, finance, key="r1", amount="11.00")).status_code == 409
+        assert_problem(await refund(client, d, finance, key="r1", amount="11.00"), 409, "idempotency-key-reused")
         assert await count_rows(session, Refund) == 1
 
     async def test_two_refunds_at_once_cannot_spend_the_credit_twice(self, client, session):
@@ -101,6 +105,7 @@ class TestRefunds:
         supervisor = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
         results = await asyncio.gather(refund(client, d, finance, amount="40.00"), refund(client, d, supervisor, amount="40.00"))
         assert sorted(r.status_code for r in results) == [201, 409]
+        assert max(results, key=lambda r: r.status_code).json()["type"] == "/problems/refund-exceeds-credit"
         assert await credit_of(client, d) == "10.00"
 
     async def test_credit_is_per_unit(self, client, session):
@@ -108,6 +113,7 @@ class TestRefunds:
         neighbour = await make_unit(session, building=await make_building(session, estate=d.estate))
         r = await refund(client, d, finance, amount="1.00", unit_id=neighbour.id)
         assert r.status_code == 409
+        assert r.json()["type"] == "/problems/refund-exceeds-credit"
 
 
 class TestVoidAndCredit:

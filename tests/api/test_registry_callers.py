@@ -10,6 +10,7 @@ from app.domain.auth.roles import Role
 from app.domain.registry.model import Title, Unit
 from app.domain.repairs.model import WorkOrderStatus
 from tests.factories import make_staff
+from tests.helpers.problems import assert_422
 from tests.registry_factories import make_building, make_owner, make_unit, two_estates
 from tests.repairs_factories import make_order
 
@@ -100,6 +101,7 @@ class TestCallerLookup:
         for url in (f"{API}/estates/{desk['estate'].id}/callers", f"{API}/callers"):
             r = await client.get(url, params=params, headers=desk["staff"].headers)
             assert r.status_code == 422, (url, params)
+            assert_422(r, "phone")
             assert r.headers["content-type"].startswith("application/problem+json")
 
 

@@ -115,6 +115,7 @@ class TestUnits:
         for body in ({"area": None}, {"number": None}, {"area": "0"}, {"is_vacant": "perhaps"}):
             r = await client.patch(f"{API}/units/{u.id}", json=body, headers=staff.headers)
             assert r.status_code == 422, body
+            assert r.json()["type"] == "/problems/validation-failed"
         assert (await client.get(f"{API}/units/{u.id}", headers=staff.headers)).json()["area"] == "80.00"
 
     async def test_same_number_in_building_entrance_409(self, client, session):

@@ -1,7 +1,6 @@
 """Rental entrustments (委托租賃, §7.3.14): take in, keep current, reserve, let or withdraw, search, photos."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -9,44 +8,14 @@ from sqlalchemy import select
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Owner, Unit
 from app.domain.rentals.model import RentalEntrustment, RentalPhoto, RentalStatus
 from tests import images
-from tests.factories import Staff, make_staff
-from tests.registry_factories import count_rows, make_building, make_owner, make_unit, two_estates
+from tests.factories import make_staff
+from tests.helpers.problems import assert_422, assert_problem
+from tests.helpers.rentals import API, World, create, payload, world
+from tests.registry_factories import count_rows, make_building, make_owner, make_unit
 
-API = "/api/v1"
 JPEG, PNG = images.JPEG, images.PNG
-
-
-@dataclass
-class World:
-    estate: Estate
-    other: Estate
-    unit: Unit
-    owner: Owner
-    agency: Staff
-    tech: Staff
-
-
-async def world(session) -> World:  # noqa: ANN001
-    estate, other = await two_estates(session)
-    building = await make_building(session, estate=estate, number=8)
-    unit = await make_unit(session, building=building, entrance="2", number="301")
-    owner = await make_owner(session, estate=estate, full_name="王建國", phones=["138 0013 8000"], units=[unit])
-    return World(estate, other, unit, owner, await make_staff(session, estates=[estate], roles=[Role.agency]),
-                 await make_staff(session, estates=[estate], roles=[Role.technician]))
-
-
-def payload(w: World, **over) -> dict:  # noqa: ANN003
-    return {"unit_id": str(w.unit.id), "owner_id": str(w.owner.id), "asking_rent": "3200.00", "bedrooms": 3, "living_rooms": 2,
-            "bathrooms": 1, "furnishing": "full", "available_from": "2026-06-01", "contact_phone": "+86 139-0000-1111",
-            "contact_preference": "wechat", "contact_note": "工作日晚上", "description": "南北通透", **over}
-
-
-async def create(client, w: World, **over):  # noqa: ANN001, ANN003, ANN201
-    return await client.post(f"{API}/estates/{w.estate.id}/rental-entrustments", json=payload(w, **over), headers=w.agency.headers)
 
 
 async def move(client, w: World, eid: str, action: str, body: dict | None = None):  # noqa: ANN001, ANN201
@@ -115,6 +84,7 @@ class TestCreate:
         w = await world(session)
         r = await create(client, w, **over)
         assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+        assert_422(r, next(iter(over)))
         assert await count_rows(session, RentalEntrustment) == 0
 
     async def test_owner_must_own_the_unit_and_phone_be_readable(self, client, session):
@@ -167,7 +137,7 @@ class TestLife:
     async def test_transition_bodies_422(self, client, session, action, body):
         w = await world(session)
         eid = (await create(client, w)).json()["id"]
-        assert (await move(client, w, eid, action, body)).status_code == 422
+        assert_422(await move(client, w, eid, action, body), {"withdraw": "reason", "reserve": "reserved_for", "let": "agreed_rent"}[action])
         assert (await session.get(RentalEntrustment, eid)).status == RentalStatus.open
 
     async def test_update_details(self, client, session):
@@ -180,6 +150,7 @@ class TestLife:
         assert r.json()["updated_at"] is not None
         r = await client.patch(f"{API}/rental-entrustments/{eid}", json={"bedrooms": 99}, headers=w.agency.headers)
         assert r.status_code == 422
+        assert_422(r, "bedrooms")
 
 
 class TestSearch:
@@ -260,5 +231,5 @@ class TestPhotos:
         other = (await create(client, w, unit_id=str(unit.id), owner_id=str(owner.id))).json()["id"]
         assert (await client.get(f"{API}/rental-entrustments/{other}/photos/{photo_id}", headers=w.agency.headers)).status_code == 404
         await move(client, w, eid, "withdraw", {"reason": "x"})
-        assert (await client.post(url, files={"photos": ("b.jpg", JPEG)}, headers=w.agency.headers)).status_code == 409
+        assert_problem(await client.post(url, files={"photos": ("b.jpg", JPEG)}, headers=w.agency.headers), 409, "illegal-transition")
         assert await count_rows(session, RentalPhoto) == 1

@@ -60,6 +60,7 @@ async def test_a_repair_from_the_phone_call_to_the_callback_rate(client, session
     assert order["status"] == "callback_done"
     r = await client.post(f"{API}/work-orders/{order_id}/cancel", headers=desk.headers, json={"reason": "mistake"})
     assert r.status_code == 409 and r.json()["current_state"] == "callback_done"
+    assert r.json()["type"] == "/problems/illegal-transition"
 
     rate = (await client.get(f"{API}/estates/{estate.id}/callback-rate", headers=supervisor.headers)).json()
     assert (rate["completed"], rate["done_within_7_days"]) == (1, 1)

@@ -9,6 +9,7 @@ from app.domain.auth.roles import Role
 from app.domain.registry.model import Title
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from tests.factories import make_staff
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows, make_building, make_owner, make_unit, two_estates
 from tests.repairs_factories import make_order
 
@@ -206,6 +207,7 @@ class TestClose:
         for body in ({}, {"note": ""}, {"note": "  "}, {"note": "x" * 501}, {"note": "\x00"}):
             r = await client.post(f"{API}/service-requests/{order.request_id}/close", json=body, headers=desk["staff"].headers)
             assert r.status_code == 422, body
+            assert_422(r, "note")
         order_id = order.id
         session.expire_all()
         assert (await session.get(WorkOrder, order_id)).status == "pending_dispatch"
@@ -255,3 +257,4 @@ class TestList:
     async def test_bad_query_422(self, client, desk, params):
         r = await client.get(f"{API}/estates/{desk['estate'].id}/service-requests", params=params, headers=desk["staff"].headers)
         assert r.status_code == 422, params
+        assert_422(r, next(iter(params)))

@@ -101,6 +101,7 @@ class TestCategories:
     async def test_bad_input_422_nothing_written(self, client, session, office, code, body):
         r = await client.put(url(office["estate"], code), json=body, headers=office["boss"].headers)
         assert r.status_code == 422, r.text
+        assert r.json()["type"] == "/problems/validation-failed"
         assert r.headers["content-type"].startswith("application/problem+json")
         assert await count_rows(session, RepairCategory, RepairCategory.code.notin_([c for c, _ in DEFAULTS])) == 0
         assert await count_rows(session, AuditEntry, AuditEntry.entity == "repair_category") == 0

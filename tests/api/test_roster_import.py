@@ -12,6 +12,7 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwner
 from tests.factories import make_estate, make_staff
+from tests.helpers.problems import assert_422
 
 DATA = Path("/work/shared/data")
 CSV = (DATA / "roster-sample.csv").read_bytes()
@@ -224,6 +225,7 @@ class TestRefused:
     async def test_missing_file_is_422(self, client, estate, supervisor):
         r = await client.post(url(estate), params={"dry_run": "false"}, headers=supervisor.headers, data={"x": "1"})
         assert r.status_code == 422
+        assert_422(r, "file")
         assert r.headers["content-type"].startswith("application/problem+json")
 
     async def test_oversized_file_is_422_like_every_upload(self, app, client, estate, session, supervisor):

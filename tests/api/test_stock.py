@@ -5,63 +5,18 @@ write nothing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
-from app.domain.registry.estates import Estate
-from app.domain.repairs.model import WorkOrder, WorkOrderStatus
+from app.domain.repairs.model import WorkOrderStatus
 from app.domain.stock.model import StockItem, StockMovement
-from tests.factories import Staff, make_staff
-from tests.registry_factories import count_rows, two_estates
+from tests.factories import make_staff
+from tests.helpers.problems import assert_422, assert_invalid, assert_problem
+from tests.helpers.stock import API, book, ledger_sum, new_item, store
+from tests.registry_factories import count_rows
 from tests.repairs_factories import make_order
-
-API = "/api/v1"
-
-
-@dataclass
-class Store:
-    estate: Estate
-    other: Estate
-    desk: Staff  # receptionist: receives, issues, returns, counts
-    boss: Staff  # supervisor: configures, adjusts, posts
-    tech: Staff
-    order: WorkOrder
-
-
-async def store(session) -> Store:  # noqa: ANN001
-    estate, other = await two_estates(session)
-    desk = await make_staff(session, estates=[estate], roles=[Role.receptionist])
-    boss = await make_staff(session, estates=[estate], roles=[Role.supervisor])
-    tech = await make_staff(session, estates=[estate], roles=[Role.technician])
-    order = await make_order(session, estate=estate, technician=tech.user, status=WorkOrderStatus.in_progress)
-    return Store(estate, other, desk, boss, tech, order)
-
-
-async def new_item(client, s: Store, *, code: str = "PVC-20", name: str = "PVC水管20mm", unit: str = "米",  # noqa: ANN001
-                   cost: str = "6.50", stock: str | None = None, estate: Estate | None = None, staff: Staff | None = None) -> dict:
-    r = await client.post(f"{API}/estates/{(estate or s.estate).id}/stock-items", headers=(staff or s.boss).headers,
-                          json={"code": code, "name": name, "unit": unit, "unit_cost": cost, "category": "material"})
-    assert r.status_code == 201, r.text
-    item = r.json()
-    if stock is not None:
-        r = await client.post(f"{API}/stock-items/{item['id']}/receive", json={"quantity": stock}, headers=s.desk.headers)
-        assert r.status_code == 201, r.text
-        item["quantity"] = r.json()["balance_after"]
-    return item
-
-
-async def book(session, item_id) -> Decimal:  # noqa: ANN001
-    return (await session.execute(select(StockItem.quantity).where(StockItem.id == item_id)
-                                  .execution_options(populate_existing=True))).scalar_one()
-
-
-async def ledger_sum(session, item_id) -> Decimal:  # noqa: ANN001
-    return (await session.execute(select(func.coalesce(func.sum(StockMovement.quantity), 0))
-                                  .where(StockMovement.stock_item_id == item_id))).scalar_one()
 
 
 class TestItems:
@@ -96,15 +51,19 @@ class TestItems:
     async def test_bad_input_422_nothing_written(self, client, session):
         s = await store(session)
         base = f"{API}/estates/{s.estate.id}/stock-items"
+        refusals = iter([("validation-failed", "unit"), ("validation-failed", "unit_cost"), ("validation-failed", "unit_cost"),
+                         ("validation-failed", "name"), ("validation-failed", "quantity"), ("validation-failed", "code"),
+                         ("validation-failed", "category"), ("validation-failed", "code")])
         for body in [{"code": "A", "name": "n"}, {"code": "A", "name": "n", "unit": "米", "unit_cost": "1.234"},
                      {"code": "A", "name": "n", "unit": "米", "unit_cost": "-1"}, {"code": "A", "name": "n\x00", "unit": "米"},
                      {"code": "A", "name": "n", "unit": "米", "quantity": "5"}, {"code": "", "name": "n", "unit": "米"},
                      {"code": "A", "name": "n", "unit": "米", "category": "food"}, {"code": "A" * 41, "name": "n", "unit": "米"}]:
             r = await client.post(base, json=body, headers=s.boss.headers)
             assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", body
+            assert_invalid(r, *next(refusals))
         assert await count_rows(session, StockItem) == 0
         r = await client.get(base, params={"sort": "owner"}, headers=s.boss.headers)
-        assert r.status_code == 422
+        assert_problem(r, 422, "unknown-sort-key")
 
 
 class TestMovements:
@@ -173,6 +132,8 @@ class TestMovements:
         item = await new_item(client, s, stock="5")
         url = f"{API}/stock-items/{item['id']}"
         order = str(s.order.id)
+        named = iter(["quantity", "quantity", "quantity", "quantity", "quantity", "x", "work_order_id", "work_order_id", "note",
+                      "quantity", "reason", "reason", "unit_cost"])
         for path, body, who in [
             ("receive", {"quantity": "0"}, s.desk), ("receive", {"quantity": "-1"}, s.desk), ("receive", {"quantity": "1.0001"}, s.desk),
             ("receive", {"quantity": "NaN"}, s.desk), ("receive", {"quantity": "1e12"}, s.desk), ("receive", {"quantity": 1, "x": 1}, s.desk),
@@ -183,6 +144,7 @@ class TestMovements:
         ]:
             r = await client.post(f"{url}/{path}", json=body, headers=who.headers)
             assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", (path, body, r.text)
+            assert_422(r, next(named))
         assert await count_rows(session, StockMovement) == 1 and await book(session, item["id"]) == Decimal("5")
 
 

@@ -20,8 +20,8 @@ from app.domain.stock import stocktake
 from app.domain.stock.model import StockItem, StockMovement
 from app.main import create_app
 from tests.factories import make_estate, make_staff
+from tests.helpers.fuzz import CHECKS
 from tests.registry_factories import count_rows
-from tests.test_schemathesis import CHECKS
 
 MAX_EXAMPLES = 8
 

@@ -10,10 +10,9 @@ from app.domain.auth.roles import Role
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.voucher_model import Voucher, VoucherMaterial
 from app.domain.stock.model import MovementKind, StockMovement
-from tests.api.test_stock import API, book, ledger_sum, new_item, store
-from tests.api.test_vouchers import body as voucher_body
-from tests.api.test_vouchers import post as post_voucher
 from tests.factories import make_staff
+from tests.helpers.stock import API, book, ledger_sum, new_item, store
+from tests.helpers.vouchers import body as voucher_body, post as post_voucher
 from tests.registry_factories import count_rows
 from tests.repairs_factories import make_order
 
@@ -30,6 +29,7 @@ class TestConcurrency:
         for n, item in enumerate(stock):
             pair = results[2 * n: 2 * n + 2]
             assert sorted(r.status_code for r in pair) == [201, 409], [r.text for r in pair]
+            assert max(pair, key=lambda r: r.status_code).json()["type"] == "/problems/insufficient-stock"
             assert await book(session, item["id"]) == Decimal("0") == await ledger_sum(session, item["id"])
 
     async def test_many_concurrent_movements_add_up(self, client, session):
@@ -42,6 +42,7 @@ class TestConcurrency:
         results = await asyncio.gather(*calls)
         issued = [r for r in results[:6] if r.status_code == 201]
         assert all(r.status_code in (201, 409) for r in results[:6]) and all(r.status_code == 201 for r in results[6:])
+        assert {r.json()["type"] for r in results[:6] if r.status_code == 409} <= {"/problems/insufficient-stock"}
         # However the requests interleaved, the book is the sum of what was booked and never below zero.
         assert 3 <= len(issued) <= 4
         expected = Decimal("3") + Decimal("1.0") - len(issued)

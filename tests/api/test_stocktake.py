@@ -6,7 +6,6 @@ import csv
 import io
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -14,13 +13,10 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.stock.model import MovementKind, StockMovement, Stocktake, StocktakeLine
-from tests.api.test_stock import API, Store, book, ledger_sum, new_item, store
 from tests.factories import make_staff
+from tests.helpers.problems import assert_422, assert_invalid
+from tests.helpers.stock import API, Store, book, count, ledger_sum, new_item, open_count, store, this_month
 from tests.registry_factories import count_rows
-
-
-def this_month() -> str:
-    return utcnow().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
 
 async def three_items(client, s: Store) -> tuple[dict, dict, dict]:  # noqa: ANN001
@@ -28,19 +24,6 @@ async def three_items(client, s: Store) -> tuple[dict, dict, dict]:  # noqa: ANN
     b = await new_item(client, s, code="B", name="燈泡", unit="個", cost="12.00", stock="5")
     c = await new_item(client, s, code="C", name="膠布", unit="卷", cost="1.00")
     return a, b, c
-
-
-async def open_count(client, s: Store) -> dict:  # noqa: ANN001
-    r = await client.post(f"{API}/estates/{s.estate.id}/stocktakes", json={"note": "十一月盤存"}, headers=s.desk.headers)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-async def count(client, s: Store, st: dict, lines: dict) -> dict:  # noqa: ANN001
-    body = {"lines": [{"stock_item_id": item["id"], "counted_quantity": q} for item, q in lines]}
-    r = await client.put(f"{API}/stocktakes/{st['id']}/counts", json=body, headers=s.desk.headers)
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 async def issue(client, s: Store, item: dict, quantity: str) -> None:  # noqa: ANN001
@@ -145,6 +128,10 @@ class TestCount:
         st = await open_count(client, s)
         late = await new_item(client, s, code="L", name="開盤後新增", unit="個")
         url = f"{API}/stocktakes/{st['id']}/counts"
+        refusals = iter([("validation-failed", "lines"), ("validation-failed", "lines.0.counted_quantity"),
+                         ("validation-failed", "lines.0.counted_quantity"), ("validation-failed", "lines.0.counted_quantity"),
+                         ("validation-failed", "lines.0.stock_item_id"), ("validation-failed", "lines.0.book"),
+                         ("item-not-in-stocktake", "lines.0.stock_item_id"), ("duplicate-count-line", "lines")])
         for body in [{"lines": []}, {"lines": [{"stock_item_id": a["id"], "counted_quantity": "-1"}]},
                      {"lines": [{"stock_item_id": a["id"], "counted_quantity": "1.0001"}]},
                      {"lines": [{"stock_item_id": a["id"]}]}, {"lines": [{"stock_item_id": "x", "counted_quantity": "1"}]},
@@ -153,13 +140,14 @@ class TestCount:
                      {"lines": [{"stock_item_id": a["id"], "counted_quantity": "1"}, {"stock_item_id": a["id"], "counted_quantity": "2"}]}]:
             r = await client.put(url, json=body, headers=s.desk.headers)
             assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", (body, r.text)
+            assert_invalid(r, *next(refusals))
         d = (await client.get(f"{API}/stocktakes/{st['id']}", headers=s.desk.headers)).json()
         assert d["status"] == "open" and d["counted_count"] == 0 and {x["code"] for x in d["lines"]} == {a["code"], other["code"]}
         r = await client.post(f"{API}/stocktakes/{st['id']}/cancel", json={"reason": ""}, headers=s.boss.headers)
-        assert r.status_code == 422
+        assert_422(r, "reason")
         for params in [{"month": "2026-13"}, {"status": "lost"}]:
             r = await client.get(f"{API}/estates/{s.estate.id}/stocktakes", params=params, headers=s.desk.headers)
-            assert r.status_code == 422
+            assert_422(r, next(iter(params)))
 
 
 class TestReport:

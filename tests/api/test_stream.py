@@ -13,8 +13,9 @@ from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.events import stream
 from app.main import create_app
-from tests.api.test_payments import API, desk, pay
 from tests.factories import make_staff
+from tests.helpers.payments import API, desk, pay
+from tests.helpers.problems import assert_422
 
 
 def free_port() -> int:
@@ -78,8 +79,8 @@ async def test_permissions_and_bad_input(client, session):  # noqa: ANN001
     d = await desk(session)
     assert (await client.get(f"{API}/stream")).status_code == 401
     assert (await client.get(f"{API}/stream", params={"estate_id": str(d.other.id)}, headers=d.staff.headers)).status_code == 404
-    assert (await client.get(f"{API}/stream", headers={**d.staff.headers, "Last-Event-ID": "abc"})).status_code == 422
-    assert (await client.get(f"{API}/stream", params={"types": "nope"}, headers=d.staff.headers)).status_code == 422
+    assert_422(await client.get(f"{API}/stream", headers={**d.staff.headers, "Last-Event-ID": "abc"}), "last-event-id")
+    assert_422(await client.get(f"{API}/stream", params={"types": "nope"}, headers=d.staff.headers), "types")
     r = await client.get(f"{API}/stream", params={"estate_id": str(d.estate.id)}, headers=d.staff.headers)
     assert r.status_code == 200 and r.text.startswith("retry:")
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from app.domain.auth.roles import Role
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.schedule_model import Booking
-from tests.api.test_dispatch import API, desk_world, dispatch, local, window
 from tests.factories import make_staff
+from tests.helpers.dispatch import API, desk_world, dispatch, local, window
+from tests.helpers.problems import assert_422, assert_invalid
 from tests.registry_factories import count_rows
 from tests.repairs_factories import make_order
 
@@ -61,6 +62,7 @@ class TestOwnOrdersOnly:
                           headers=w.desk.headers)
         r = await client.post(f"{API}/work-orders/{w.order.id}/confirm", json=window(local(15), local(17)), headers=w.tech.headers)
         assert r.status_code == 409 and r.json()["clashing_order_id"] == str(first.id)
+        assert r.json()["type"] == "/problems/technician-already-booked"
         assert (await session.get(WorkOrder, w.order.id, populate_existing=True)).status == S.awaiting_technician_confirmation
 
     async def test_bad_confirm_input_writes_nothing(self, client, session):
@@ -68,9 +70,11 @@ class TestOwnOrdersOnly:
         await client.post(f"{API}/work-orders/{w.order.id}/await-confirmation", json={"technician_id": str(w.tech.id)},
                           headers=w.desk.headers)
         url = f"{API}/work-orders/{w.order.id}/confirm"
+        refusals = iter([("validation-failed", "start"), ("validation-failed",), ("validation-failed",),
+                         ("validation-failed", "start")])
         for body in ({"start": "2030-01-07T09:00:00", "end": "2030-01-07T10:00:00"}, window(local(15), local(14)),
                      window(local(9), local(9, days=3)), {"start": "x"}):
-            assert (await client.post(url, json=body, headers=w.tech.headers)).status_code == 422
+            assert_invalid(await client.post(url, json=body, headers=w.tech.headers), *next(refusals))
         assert await count_rows(session, Booking) == 0
 
     async def test_release_without_reason_is_422(self, client, session):
@@ -78,4 +82,5 @@ class TestOwnOrdersOnly:
         await dispatch(client, w, local(9), local(10))
         r = await client.post(f"{API}/work-orders/{w.order.id}/release", json={"reason": "  "}, headers=w.tech.headers)
         assert r.status_code == 422
+        assert_422(r, "reason")
         assert await count_rows(session, Booking, Booking.active.is_(True)) == 1

@@ -10,8 +10,9 @@ from app.domain.auth.roles import Role
 from app.domain.repairs.model import WorkOrderStatus
 from app.domain.base import utcnow
 from app.domain.repairs.schedule_model import Booking, TechnicianHours
-from tests.api.test_dispatch import API, desk_world, dispatch, local
 from tests.factories import make_staff
+from tests.helpers.dispatch import API, desk_world, dispatch, local
+from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows, make_building, make_unit
 from tests.repairs_factories import make_order
 
@@ -39,7 +40,7 @@ class TestWorkingHours:
         assert r.status_code == 200
         assert await count_rows(session, TechnicianHours) == 1
         assert await count_rows(session, AuditEntry, AuditEntry.entity == "technician_hours") == 2
-        assert (await dispatch(client, w, local(8), local(9))).status_code == 422
+        assert_problem(await dispatch(client, w, local(8), local(9)), 422, "outside-working-hours")
         assert (await dispatch(client, w, local(19), local(20))).status_code == 200
 
     async def test_bad_hours_422_nothing_written(self, client, session):
@@ -49,6 +50,7 @@ class TestWorkingHours:
                      {**LATE_SHIFT, "morning_open": "25:00"}, {"morning_open": "08:00"}, {**LATE_SHIFT, "morning_open": "08:00+08:00"}):
             r = await client.put(hours_url(w.tech.id, w.estate.id), json=body, headers=boss.headers)
             assert r.status_code == 422, body
+            assert r.json()["type"] == "/problems/validation-failed"
         assert await count_rows(session, TechnicianHours) == 0
 
     async def test_not_a_technician_or_other_estate_is_404(self, client, session):
@@ -58,7 +60,7 @@ class TestWorkingHours:
         assert (await client.put(hours_url(w.desk.id, w.estate.id), json=LATE_SHIFT, headers=boss.headers)).status_code == 404
         assert (await client.get(hours_url(w.tech.id, w.other.id), headers=boss.headers)).status_code == 404
         assert (await client.put(hours_url(w.tech.id, w.other.id), json=LATE_SHIFT, headers=boss.headers)).status_code == 404
-        assert (await client.get(f"{API}/technicians/{w.tech.id}/working-hours", headers=boss.headers)).status_code == 422
+        assert_422(await client.get(f"{API}/technicians/{w.tech.id}/working-hours", headers=boss.headers), "estate_id")
         assert await count_rows(session, TechnicianHours) == 0
 
     async def test_permissions(self, client, session):
@@ -130,7 +132,7 @@ class TestAvailability:
 
     async def test_bad_window_and_permissions(self, client, session):
         w = await desk_world(session)
-        assert (await self.ask(client, w, local(10), local(9))).status_code == 422
+        assert_problem(await self.ask(client, w, local(10), local(9)), 422, "window-out-of-order")
         url = f"{API}/estates/{w.estate.id}/technicians/availability"
         assert (await client.get(url, params={"start": "2030-01-07T09:00:00", "end": "2030-01-07T10:00:00"},
                                  headers=w.desk.headers)).status_code == 422

@@ -103,6 +103,7 @@ class TestLastAdmin:
         assert r.status_code == 200, r.text
         r = await client.patch(f"{USERS}/{boss.id}", json={"is_active": False}, headers=boss.headers)
         assert r.status_code == 409
+        assert r.json()["type"] == "/problems/last-admin"
         assert (await fresh(app, User, boss.id)).is_active
 
     async def test_an_estate_keeps_an_admin_when_another_covers_it(self, client, session):
@@ -122,6 +123,7 @@ class TestLastAdmin:
             )
             codes = sorted(r.status_code for r in results)
             assert codes in ([200, 409], [200, 401]), [r.text for r in results]
+            assert {r.json()["type"] for r in results if r.status_code == 409} <= {"/problems/last-admin"}
             async with app.state.sessionmaker() as s:
                 active = (await s.execute(select(User).where(User.is_active.is_(True), User.roles.any("admin")))).scalars().all()
             assert len(active) == 1

@@ -14,6 +14,7 @@ from app.domain.registry.estates import Estate
 from app.domain.registry.model import Owner, Unit
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_receipt
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows, make_building, make_owner, make_unit, two_estates
 from tests.repairs_factories import make_order
 
@@ -147,6 +148,7 @@ class TestComplaintLinks:
         r = await client.post(f"{API}/estates/{w.estate.id}/visitors", json=visit(w, links=[{"kind": "complaint", "id": str(theirs.id)}]),
                               headers=w.desk.headers)
         assert r.status_code == 422 and r.json()["missing"] == [{"kind": "complaint", "id": str(theirs.id)}]
+        assert r.json()["type"] == "/problems/linked-record-not-found"
         r = await client.post(f"{API}/estates/{w.estate.id}/visitors", json=visit(w, links=[{"kind": "complaint", "id": str(ours.id)}]),
                               headers=w.desk.headers)
         assert r.status_code == 201, r.text
@@ -190,6 +192,7 @@ class TestBadInput:
         assert r.status_code == 404
         r = await client.post(f"{API}/visitors/{v['id']}/links", json={"kind": "payment", "id": str(w.unit.id)}, headers=w.desk.headers)
         assert r.status_code == 422 and r.json()["missing"] == [{"kind": "payment", "id": str(w.unit.id)}]
+        assert r.json()["type"] == "/problems/linked-record-not-found"
         assert await count_rows(session, VisitorLink) == 0
 
 
@@ -222,3 +225,4 @@ class TestDailyList:
         for params in ({"date": "yesterday"}, {"date": "1999-12-31"}, {"sort": "colour"}, {"limit": 0}):
             r = await client.get(f"{API}/estates/{w.estate.id}/visitors", params=params, headers=w.desk.headers)
             assert r.status_code == 422, params
+            assert_422(r, next(iter(params)))

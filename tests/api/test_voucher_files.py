@@ -16,9 +16,10 @@ from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.voucher_model import Voucher, VoucherFile
 from app.domain.repairs.voucher_schemas import VoucherCreate
 from app.domain.repairs.owner_codes import CodePolicy
-from tests.api.test_vouchers import API, JPEG, PDF, PNG, body, nothing_written, post, posted, scene, stored_files
 from tests import images
 from tests.factories import make_staff
+from tests.helpers.vouchers import API, PDF, body, nothing_written, post, posted, scene, stored_files
+from tests.images import JPEG, PNG
 from tests.registry_factories import count_rows
 from tests.repairs_factories import make_order
 

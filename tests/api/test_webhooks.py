@@ -78,6 +78,7 @@ class TestSubscribe:
         estate, _ = await two_estates(session)
         r = await client.post(f"{API}/estates/{estate.id}/webhooks", headers=(await admin_of(session, estate)).headers, json=body)
         assert r.status_code == 422, r.text
+        assert r.json()["type"] == "/problems/validation-failed"
         assert r.headers["content-type"].startswith("application/problem+json")
         assert await count_rows(session, WebhookEndpoint) == 0
 

@@ -31,11 +31,11 @@ from app.domain.registry.estates import Estate
 from app.jobs import runner
 from app.jobs.model import JobRun, RunStatus
 from app.jobs.registry import JOBS
-from tests.api.test_dispatch import local, window
 from tests.events.receiver import Receiver
 from tests.factories import make_estate, make_staff
 from tests.faults import procs
 from tests.fees_factories import make_charge, make_fee_item
+from tests.helpers.dispatch import local, window
 from tests.registry_factories import make_building, make_owner, make_unit
 from tests.repairs_factories import make_order
 

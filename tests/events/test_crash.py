@@ -18,7 +18,7 @@ import httpx
 
 from app.domain.events import dispatcher
 from tests.events.receiver import Receiver
-from tests.events.test_dispatch import SECRET, subscribed
+from tests.helpers.events import SECRET, subscribed
 
 ROOT = Path(__file__).resolve().parents[2]
 

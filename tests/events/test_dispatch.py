@@ -1,42 +1,17 @@
 """Delivering webhooks to a real local receiver: signatures, retries, giving up, switching off."""
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
 
 from app.domain.audit.model import AuditEntry
 from app.domain.base import utcnow
-from app.domain.events import dispatcher, outbox
-from app.domain.events.model import DeliveryStatus, EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.domain.events import dispatcher
+from app.domain.events.model import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.events.receiver import Receiver
-from tests.factories import make_estate
-
-SECRET = "whsec_test-secret"
-
-
-async def subscribed(session, url: str):  # noqa: ANN001, ANN201
-    estate = await make_estate(session)
-    hook = WebhookEndpoint(estate_id=estate.id, url=url, secret=SECRET, event_types=[])
-    session.add(hook)
-    await session.commit()
-    return estate, hook
-
-
-@dataclass(frozen=True)
-class Emitted:
-    id: uuid.UUID
-    occurred_at: datetime
-
-
-async def emit(session, estate, n: int = 1) -> list[Emitted]:  # noqa: ANN001
-    events = [await outbox.emit(session, estate_id=estate.id, type=EventType.payment_received, entity="payment",
-                                entity_id=f"p{i}", data={"amount": "10.00"}) for i in range(n)]
-    await session.commit()
-    return [Emitted(e.id, e.occurred_at) for e in events]
+from tests.helpers.events import SECRET, Emitted, emit, subscribed
 
 
 async def delivery(session, event: Emitted) -> WebhookDelivery:  # noqa: ANN001

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from app.domain.events.model import DeliveryStatus, WebhookDelivery
 from tests.events.receiver import Receiver
-from tests.events.test_dispatch import SECRET, emit, subscribed
+from tests.helpers.events import SECRET, emit, subscribed
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = 60

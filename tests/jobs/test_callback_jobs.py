@@ -11,8 +11,8 @@ from app.domain.auth.roles import Role
 from app.domain.callbacks.model import Callback, CallbackRateRecord, CallbackStatus
 from app.jobs.registry import JOBS
 from app.jobs.runner import run_job
-from tests.api.test_callbacks import completed, desk_world, fresh
 from tests.factories import make_staff
+from tests.helpers.callbacks import completed, desk_world, fresh
 from tests.registry_factories import count_rows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

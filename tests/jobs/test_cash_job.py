@@ -12,9 +12,9 @@ from app.domain.fees.cash import NOT_HANDED_OVER, SUPERVISOR_ALERT
 from app.domain.fees.cash_model import CashierSession
 from app.jobs.registry import JOBS
 from app.jobs.runner import recent_fire_times, run_job
-from tests.api.test_cash import current, hand_over
-from tests.api.test_payments import desk, pay
 from tests.factories import make_staff
+from tests.helpers.cash import current, hand_over
+from tests.helpers.payments import desk, pay
 from tests.registry_factories import count_rows, make_building, make_unit
 
 

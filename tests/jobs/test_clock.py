@@ -11,7 +11,7 @@ from app.jobs import clock, runner
 from app.jobs.model import JobRun, RunTrigger
 from app.jobs.registry import DAILY, HOURLY, JOBS, MONTHLY, WEEKLY, JobSpec, cron_trigger
 from tests.factories import make_estate
-from tests.jobs.test_runner import TICK
+from tests.helpers.jobs import TICK
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

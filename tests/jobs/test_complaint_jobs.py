@@ -11,8 +11,7 @@ from app.domain.complaints.model import Complaint, ComplaintStatus, ComplaintSte
 from app.domain.events.model import OutboxEvent
 from app.jobs.registry import JOBS
 from app.jobs.runner import run_job
-from tests.api.test_complaints import SHANGHAI, world
-from tests.api.test_complaints_stats import seed
+from tests.helpers.complaints import SHANGHAI, seed, world
 from tests.registry_factories import count_rows
 
 S = ComplaintStatus

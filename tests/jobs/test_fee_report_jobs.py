@@ -14,9 +14,9 @@ from app.domain.auth.roles import Role
 from app.domain.fees.reports_model import FeeReport
 from app.jobs.registry import JOBS, InvalidPeriod
 from app.jobs.runner import recent_fire_times, run_job
-from tests.api.test_fee_register import week48
-from tests.api.test_month_report import API, api_key_headers, local, november
 from tests.factories import make_staff
+from tests.helpers.fee_reports import API, api_key_headers, local, november, week48
+from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows
 
 SHANGHAI = "Asia/Shanghai"
@@ -121,6 +121,7 @@ async def test_listing_filters_and_access(app, client, session):
     for bad in ({"period": "2026-13x"}, {"kind": "weekly"}, {"sort": "body"}, {"limit": "0"}):
         r = await client.get(url, params=bad, headers=b.reader.headers)
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", bad
+        assert_422(r, next(iter(bad)))
     key = api_key_headers(session, b.estate, ["fee_reports:read"])
     await session.commit()
     r = await client.get(url, headers=key)

@@ -19,20 +19,12 @@ from app.domain.audit import service as audit
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.principal import system_actor
 from app.jobs.model import JobRun, RunStatus
-from app.jobs.registry import DAILY, JOBS, CompanyWideJob, InvalidPeriod, JobEstateNotFound, JobSpec, UnknownJob
+from app.jobs.registry import JOBS, CompanyWideJob, InvalidPeriod, JobEstateNotFound, JobSpec, UnknownJob
 from app.jobs.runner import catch_up, run_job
 from tests.factories import make_estate
+from tests.helpers.jobs import TICK, tick
 
 ROOT = Path(__file__).resolve().parents[2]
-TICK_SECONDS = float(os.environ.get("PROPDESK_TEST_TICK_SECONDS", "0.3"))
-
-
-async def tick(session, *, estate, period):  # noqa: ANN001, ANN201
-    """A test job: writes one audit entry per body run, so the body's runs can be counted."""
-    await asyncio.sleep(TICK_SECONDS)
-    await audit.record(session, actor=system_actor("test"), action="test.tick", entity="job",
-                       entity_id=period, estate_id=estate.id if estate else None)
-    return {"estate": estate.code if estate else None}
 
 
 async def broken(session, *, estate, period):  # noqa: ANN001, ANN201
@@ -40,9 +32,6 @@ async def broken(session, *, estate, period):  # noqa: ANN001, ANN201
                        entity_id=period, estate_id=estate.id)
     await session.flush()
     raise RuntimeError("the printer is out of paper")
-
-
-TICK = JobSpec(name="test_tick", cron="0 17 * * *", period_of=DAILY, func=tick, description="counts its runs")
 
 
 @pytest.fixture
@@ -84,7 +73,6 @@ import asyncio, sys, time, uuid
 from app.db import make_engine, make_sessionmaker
 from app.jobs.registry import JOBS
 from app.jobs.runner import run_job
-from tests.jobs.test_runner import TICK
 
 async def main(url, estate_id, start_at):
     JOBS[TICK.name] = TICK

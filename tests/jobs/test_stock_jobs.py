@@ -10,9 +10,8 @@ from app.domain.auth.roles import Role
 from app.jobs.registry import JOBS
 from app.jobs.runner import recent_fire_times, run_job
 from app.domain.stock.model import Stocktake
-from tests.api.test_stock import API, new_item, store
-from tests.api.test_stocktake import count, open_count, this_month
 from tests.factories import make_staff
+from tests.helpers.stock import API, count, new_item, open_count, store, this_month
 from tests.registry_factories import count_rows
 
 
