@@ -26,10 +26,14 @@ from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwn
 from app.domain.registry.names import unit_label
 from app.domain.repairs import transition
 from app.domain.repairs.model import ServiceRequest, WorkOrder
+from app.domain.visibility import Visible, load_visible
 
 
 class CallbackNotFound(NotFound):
     title = "Callback not found"
+
+
+CALLBACK = Visible(model=Callback, missing=CallbackNotFound)
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -102,19 +106,8 @@ async def list_callbacks(
     return await to_reads(session, rows, now=now), total
 
 
-async def _load(session: AsyncSession, *, actor: Actor, callback_id: uuid.UUID, lock: bool = False) -> Callback:
-    stmt = select(Callback).where(Callback.id == callback_id)
-    if lock:
-        # Two receptionists recording the outcome at once: the second sees the first's state.
-        stmt = stmt.with_for_update()
-    callback = (await session.execute(stmt)).scalar_one_or_none()
-    if callback is None or not actor.sees(callback.estate_id):
-        raise CallbackNotFound()
-    return callback
-
-
 async def get_callback(session: AsyncSession, *, actor: Actor, callback_id: uuid.UUID) -> CallbackDetail:
-    callback = await _load(session, actor=actor, callback_id=callback_id)
+    callback = await load_visible(session, CALLBACK, callback_id, actor=actor)
     return await _detail(session, callback)
 
 
@@ -143,7 +136,7 @@ async def _order(session: AsyncSession, callback: Callback) -> WorkOrder:
 
 
 async def log_attempt(session: AsyncSession, *, actor: Actor, callback_id: uuid.UUID, data: AttemptCreate) -> CallbackDetail:
-    callback = await _load(session, actor=actor, callback_id=callback_id, lock=True)
+    callback = await load_visible(session, CALLBACK, callback_id, actor=actor, lock=True)
     before = snapshot(callback)
     attempt = callback.log_attempt(result=data.result, note=data.note, call_again_at=data.call_again_at, by=actor.id, at=utcnow())
     session.add(attempt)
@@ -155,7 +148,7 @@ async def record_outcome(
     session: AsyncSession, *, actor: Actor, callback_id: uuid.UUID, data: SatisfiedOutcome | ProblemOutcome,
 ) -> CallbackDetail:
     """Satisfied: the order's callback closes. Problem: the order is reopened, or the CS director decides."""
-    callback = await _load(session, actor=actor, callback_id=callback_id, lock=True)
+    callback = await load_visible(session, CALLBACK, callback_id, actor=actor, lock=True)
     order = await _order(session, callback)
     before, now = snapshot(callback), utcnow()
     if isinstance(data, SatisfiedOutcome):
@@ -174,7 +167,7 @@ async def record_outcome(
 
 async def resolve(session: AsyncSession, *, actor: Actor, callback_id: uuid.UUID, data: ResolutionCreate) -> CallbackDetail:
     """The CS director's resolution of an escalated callback."""
-    callback = await _load(session, actor=actor, callback_id=callback_id, lock=True)
+    callback = await load_visible(session, CALLBACK, callback_id, actor=actor, lock=True)
     order = await _order(session, callback)
     before, now = snapshot(callback), utcnow()
     callback.resolve(resolution=data.resolution, reopen=data.reopen, by=actor.id, at=now)

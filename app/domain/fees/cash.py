@@ -37,6 +37,7 @@ from app.domain.fees.payments_model import Payment, PaymentMethod, Receipt, Rece
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
 from app.domain.registry.estates import Estate
+from app.domain.visibility import Visible, load_visible, own
 
 ZERO = Decimal("0.00")
 METHODS = list(PaymentMethod)
@@ -68,6 +69,11 @@ class NoCashDrawer(Forbidden):
 
 def sees_all(actor: Actor) -> bool:
     return actor.is_system or any(actor.has_role(r) for r in OVERSEERS)
+
+
+# A cashier sees only their own sessions; the overseers see every session of their estates.
+CASHIER_SESSION = Visible(model=CashierSession, missing=CashierSessionNotFound, id_field="session_id",
+                          narrow=lambda actor: None if sees_all(actor) else own(CashierSession.cashier_id, actor))
 
 
 def estate_day(estate: Estate, *, now: datetime | None = None) -> date:
@@ -183,20 +189,6 @@ async def detail(session: AsyncSession, row: CashierSession) -> CashierSessionDe
 
 # --- loading and opening -----------------------------------------------------------------
 
-def _visible(actor: Actor, row: CashierSession) -> bool:
-    return actor.sees(row.estate_id) and (sees_all(actor) or row.cashier_id == actor.id)
-
-
-async def _load(session: AsyncSession, *, actor: Actor, session_id: uuid.UUID, for_update: bool = False) -> CashierSession:
-    stmt = select(CashierSession).where(CashierSession.id == session_id)
-    if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    row = (await session.execute(stmt)).scalar_one_or_none()
-    if row is None or not _visible(actor, row):
-        raise CashierSessionNotFound(session_id=str(session_id))
-    return row
-
-
 async def ensure_session(session: AsyncSession, *, estate: Estate, cashier_id: uuid.UUID, day: date,
                          actor: Actor | None = None, lock: bool = False) -> CashierSession:
     """The cashier's session of the day, opened on first use; safe against a concurrent opener.
@@ -275,7 +267,7 @@ async def list_sessions(
 
 
 async def get_session(session: AsyncSession, *, actor: Actor, session_id: uuid.UUID) -> CashierSessionDetail:
-    return await detail(session, await _load(session, actor=actor, session_id=session_id))
+    return await detail(session, await load_visible(session, CASHIER_SESSION, session_id, actor=actor))
 
 
 async def current_session(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID,
@@ -290,7 +282,7 @@ async def current_session(session: AsyncSession, *, actor: Actor, estate_id: uui
 
 async def hand_over(session: AsyncSession, *, actor: Actor, session_id: uuid.UUID, data: HandOver,
                     now: datetime | None = None) -> CashierSessionDetail:
-    row = await _load(session, actor=actor, session_id=session_id, for_update=True)
+    row = await load_visible(session, CASHIER_SESSION, session_id, actor=actor, lock=True)
     if row.cashier_id != actor.id and not (actor.is_system or actor.has_role(Role.supervisor)):
         raise NotYourSession(session_id=str(row.id))
     totals = (await live_totals(session, [row.id]))[row.id]
@@ -309,7 +301,7 @@ async def hand_over(session: AsyncSession, *, actor: Actor, session_id: uuid.UUI
 
 async def acknowledge(session: AsyncSession, *, actor: Actor, session_id: uuid.UUID, data: Acknowledge,
                       now: datetime | None = None) -> CashierSessionDetail:
-    row = await _load(session, actor=actor, session_id=session_id, for_update=True)
+    row = await load_visible(session, CASHIER_SESSION, session_id, actor=actor, lock=True)
     if row.cashier_id == actor.id:
         raise OwnHandOverAcknowledged(session_id=str(row.id))
     before = snapshot(row)

@@ -20,13 +20,16 @@ from app.domain.fees.item_schemas import FeeItemCreate, FeeItemUpdate, FeePriceC
 from app.domain.fees.model import BillingRun, Charge, ChargeSource, FeeItem, FeeKind, FeePrice, MeterReading, UnitFeeItem
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
-from app.domain.registry.errors import UnitNotFound
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Unit
+from app.domain.visibility import Visible, load_visible
 
 
 class FeeItemNotFound(NotFound):
     title = "Fee item not found"
+
+
+FEE_ITEM = Visible(model=FeeItem, missing=FeeItemNotFound)
 
 
 class FeeItemCodeTaken(AlreadyExists):
@@ -77,15 +80,12 @@ async def load_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.UU
 
 
 async def load_unit(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID) -> Unit:
-    unit = await session.get(Unit, unit_id)
-    if unit is None or not actor.sees(unit.estate_id):
-        raise UnitNotFound()
-    return unit
+    return await load_visible(session, registry_service.UNIT, unit_id, actor=actor)
 
 
 async def get_item(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID, estate_id: uuid.UUID | None = None) -> FeeItem:
-    item = await session.get(FeeItem, item_id)
-    if item is None or not actor.sees(item.estate_id) or (estate_id is not None and item.estate_id != estate_id):
+    item = await load_visible(session, FEE_ITEM, item_id, actor=actor)
+    if estate_id is not None and item.estate_id != estate_id:
         raise FeeItemNotFound()
     return item
 

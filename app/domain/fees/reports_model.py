@@ -23,6 +23,7 @@ from app.domain.errors import NotFound
 from app.domain.fees.report_schemas import FeeReportDetail, FeeReportKind, FeeReportRead, MonthFeeReport, SaturdayRegister
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
+from app.domain.visibility import Visible, load_visible
 
 __all__ = ["FeeReport", "FeeReportKind", "FeeReportNotFound", "get_report", "list_reports", "store"]
 
@@ -43,6 +44,9 @@ class FeeReport(EstateScoped, table=True):
 
 class FeeReportNotFound(NotFound):
     title = "Fee report not found"
+
+
+FEE_REPORT = Visible(model=FeeReport, missing=FeeReportNotFound, id_field="report_id")
 
 
 async def store(session: AsyncSession, *, estate_id: uuid.UUID, kind: FeeReportKind, period: str,
@@ -86,7 +90,5 @@ async def list_reports(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
 
 
 async def get_report(session: AsyncSession, *, actor: Actor, report_id: uuid.UUID) -> tuple[FeeReport, FeeReportDetail]:
-    row = await session.get(FeeReport, report_id)
-    if row is None or not actor.sees(row.estate_id):
-        raise FeeReportNotFound(report_id=str(report_id))
+    row = await load_visible(session, FEE_REPORT, report_id, actor=actor)
     return row, detail(row)

@@ -11,11 +11,12 @@ from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot
 from app.domain.pagination import PageRequest, paginate
-from app.domain.registry.errors import BuildingNotInEstate, UnitNotFound, UnitNumberTaken
+from app.domain.registry.errors import BuildingNotInEstate, UnitNumberTaken
 from app.domain.registry.model import Building, Unit
 from app.domain.registry.names import unit_label
 from app.domain.registry.schemas import UnitCreate, UnitRead, UnitUpdate
-from app.domain.registry.service import apply, check_estate, flush_unique
+from app.domain.registry.service import UNIT, apply, check_estate, flush_unique
+from app.domain.visibility import load_visible
 
 
 def to_read(unit: Unit, building: Building) -> UnitRead:
@@ -30,12 +31,10 @@ async def to_reads(session: AsyncSession, units: Sequence[Unit]) -> list[UnitRea
 
 
 async def _unit_and_building(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID) -> tuple[Unit, Building]:
-    row = (await session.execute(
-        select(Unit, Building).join(Building, Building.id == Unit.building_id).where(Unit.id == unit_id)
-    )).first()
-    if row is None or not actor.sees(row[0].estate_id):
-        raise UnitNotFound()
-    return row[0], row[1]
+    unit = await load_visible(session, UNIT, unit_id, actor=actor)
+    building = await session.get(Building, unit.building_id)
+    assert building is not None  # a unit's building is a foreign key
+    return unit, building
 
 
 async def get_unit(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID) -> UnitRead:

@@ -28,10 +28,14 @@ from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.morning import estate_zone, place
 from app.domain.repairs.paperwork_model import ApprovalBatch, ApprovalLine, LineDecision, ManifestLine, VoucherManifest
 from app.domain.repairs.paperwork_schemas import ApprovalBatchDetail, ApprovalBatchRead, ApprovalLineRead
+from app.domain.visibility import Visible, load_visible
 
 
 class ApprovalBatchNotFound(NotFound):
     title = "Approval batch not found"
+
+
+APPROVAL_BATCH = Visible(model=ApprovalBatch, missing=ApprovalBatchNotFound)
 
 
 class ApprovalLineNotFound(NotFound):
@@ -106,15 +110,8 @@ async def list_batches(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     return [_read(b, counts.get(b.id)) for b in rows], total
 
 
-async def _load_batch(session: AsyncSession, *, actor: Actor, batch_id: uuid.UUID) -> ApprovalBatch:
-    batch = await session.get(ApprovalBatch, batch_id)
-    if batch is None or not actor.sees(batch.estate_id):
-        raise ApprovalBatchNotFound()
-    return batch
-
-
 async def get_batch(session: AsyncSession, *, actor: Actor, batch_id: uuid.UUID) -> ApprovalBatchDetail:
-    return await _detail(session, await _load_batch(session, actor=actor, batch_id=batch_id))
+    return await _detail(session, await load_visible(session, APPROVAL_BATCH, batch_id, actor=actor))
 
 
 async def _line_reads(session: AsyncSession, *, batch_id: uuid.UUID, line_id: uuid.UUID | None = None) -> list[ApprovalLineRead]:
@@ -152,7 +149,7 @@ async def decide_line(
     session: AsyncSession, *, actor: Actor, batch_id: uuid.UUID, line_id: uuid.UUID, approve: bool, reason: str = "",
 ) -> ApprovalLineRead:
     """Approve the line's order, or return it to the desk with a reason."""
-    batch = await _load_batch(session, actor=actor, batch_id=batch_id)
+    batch = await load_visible(session, APPROVAL_BATCH, batch_id, actor=actor)
     line = (await session.execute(
         select(ApprovalLine).where(ApprovalLine.id == line_id, ApprovalLine.batch_id == batch.id))).scalar_one_or_none()
     if line is None:

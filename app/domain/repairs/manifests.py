@@ -33,10 +33,14 @@ from app.domain.repairs.morning import estate_zone, place
 from app.domain.repairs.paperwork_model import ManifestKind, ManifestLine, VoucherManifest
 from app.domain.repairs.paperwork_schemas import ManifestLineRead, VoucherManifestDetail, VoucherManifestRead
 from app.domain.repairs.voucher_model import Voucher
+from app.domain.visibility import Visible, load_visible
 
 
 class ManifestNotFound(NotFound):
     title = "Voucher manifest not found"
+
+
+MANIFEST = Visible(model=VoucherManifest, missing=ManifestNotFound)
 
 
 class ManifestsAlreadyBuilt(Conflict):
@@ -152,13 +156,6 @@ async def list_manifests(
     return [reads[m.id] for m in rows], total
 
 
-async def _load(session: AsyncSession, *, actor: Actor, manifest_id: uuid.UUID, lock: bool = False) -> VoucherManifest:
-    manifest = await session.get(VoucherManifest, manifest_id, with_for_update=lock)
-    if manifest is None or not actor.sees(manifest.estate_id):
-        raise ManifestNotFound()
-    return manifest
-
-
 async def _detail(session: AsyncSession, manifest: VoucherManifest) -> VoucherManifestDetail:
     [read] = await _reads(session, select(VoucherManifest).where(VoucherManifest.id == manifest.id))
     stmt = (
@@ -176,7 +173,7 @@ async def _detail(session: AsyncSession, manifest: VoucherManifest) -> VoucherMa
 
 
 async def get_manifest(session: AsyncSession, *, actor: Actor, manifest_id: uuid.UUID) -> VoucherManifestDetail:
-    return await _detail(session, await _load(session, actor=actor, manifest_id=manifest_id))
+    return await _detail(session, await load_visible(session, MANIFEST, manifest_id, actor=actor))
 
 
 def _check_recipient(actor: Actor, manifest: VoucherManifest) -> None:
@@ -192,7 +189,7 @@ def _check_recipient(actor: Actor, manifest: VoucherManifest) -> None:
 
 async def acknowledge(session: AsyncSession, *, actor: Actor, manifest_id: uuid.UUID) -> VoucherManifestDetail:
     """Record receipt; the approved orders among its vouchers are archived."""
-    manifest = await _load(session, actor=actor, manifest_id=manifest_id, lock=True)
+    manifest = await load_visible(session, MANIFEST, manifest_id, actor=actor, lock=True)
     _check_recipient(actor, manifest)
     before, now = snapshot(manifest), utcnow()
     manifest.acknowledge(by=actor.id, at=now)

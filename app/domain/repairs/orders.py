@@ -23,6 +23,7 @@ from app.domain.repairs.order_schemas import (
 )
 from app.domain.repairs.schedule_model import Booking, ReplyPromise
 from app.domain.repairs.technicians import booking_read
+from app.domain.visibility import Visible, load_visible, own
 
 MATERIAL_LINES = 5
 
@@ -34,6 +35,10 @@ class WorkOrderNotFound(NotFound):
 def only_technician(actor: Actor) -> bool:
     """A technician and nothing more sees only the orders given to him."""
     return not actor.is_system and actor.roles == frozenset({Role.technician})
+
+
+WORK_ORDER = Visible(model=WorkOrder, missing=WorkOrderNotFound,
+                     narrow=lambda actor: own(WorkOrder.technician_id, actor) if only_technician(actor) else None)
 
 
 def chinese_unit_label(unit: Unit | None, building: Building | None) -> str | None:
@@ -48,15 +53,7 @@ def chinese_unit_label(unit: Unit | None, building: Building | None) -> str | No
 
 async def load_order(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, lock: bool = False) -> WorkOrder:
     """The order when the actor may see it; a technician only his own. Others: 404."""
-    stmt = select(WorkOrder).where(WorkOrder.id == order_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    order = (await session.execute(stmt)).scalar_one_or_none()
-    if order is None or not actor.sees(order.estate_id):
-        raise WorkOrderNotFound()
-    if only_technician(actor) and order.technician_id != actor.id:
-        raise WorkOrderNotFound()
-    return order
+    return await load_visible(session, WORK_ORDER, order_id, actor=actor, lock=lock)
 
 
 async def load_own_order(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> WorkOrder:

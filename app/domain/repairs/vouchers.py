@@ -33,12 +33,18 @@ from app.domain.repairs.voucher_schemas import (
     MAX_PHOTOS, MaterialRead, OwnerConfirmationIn, VoucherCreate, VoucherFileRead, VoucherPosted, VoucherRead,
 )
 from app.domain.stock import movements as stock_movements
+from app.domain.visibility import Visible, load_visible, own
 
 PHOTOS_WITHIN = timedelta(hours=24)
 
 
 class VoucherNotFound(NotFound):
     title = "Voucher not found"
+
+
+# A technician sees only his own vouchers, as he does his orders.
+VOUCHER = Visible(model=Voucher, missing=VoucherNotFound,
+                  narrow=lambda actor: own(Voucher.technician_id, actor) if only_technician(actor) else None)
 
 
 class VoucherFileNotFound(NotFound):
@@ -192,7 +198,7 @@ async def post_voucher(
 async def add_photos(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UUID, photos: list[files.Upload],
                      upload_dir: Path, max_upload_bytes: int) -> VoucherRead:
     """The technician adds photos he could not send from the field, within 24 hours of posting."""
-    voucher = await _load(session, actor=actor, voucher_id=voucher_id, lock=True)
+    voucher = await load_visible(session, VOUCHER, voucher_id, actor=actor, lock=True)
     if voucher.technician_id != actor.id:
         raise VoucherNotFound()
     now = utcnow()
@@ -213,17 +219,6 @@ async def add_photos(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UU
 
 # --- reading ----------------------------------------------------------------------------
 
-async def _load(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UUID, lock: bool = False) -> Voucher:
-    """The voucher when the actor may see it; a technician only his own. Others: 404."""
-    stmt = select(Voucher).where(Voucher.id == voucher_id)
-    voucher = (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
-    if voucher is None or not actor.sees(voucher.estate_id):
-        raise VoucherNotFound()
-    if only_technician(actor) and voucher.technician_id != actor.id:
-        raise VoucherNotFound()
-    return voucher
-
-
 async def _reads(session: AsyncSession, vouchers: list[Voucher]) -> list[VoucherRead]:
     """Vouchers with their material lines and file metadata, in two queries for the whole page."""
     ids = [v.id for v in vouchers]
@@ -240,7 +235,7 @@ async def _reads(session: AsyncSession, vouchers: list[Voucher]) -> list[Voucher
 
 
 async def get_voucher(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UUID) -> VoucherRead:
-    return (await _reads(session, [await _load(session, actor=actor, voucher_id=voucher_id)]))[0]
+    return (await _reads(session, [await load_visible(session, VOUCHER, voucher_id, actor=actor)]))[0]
 
 
 async def list_order_vouchers(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID,
@@ -280,7 +275,7 @@ async def list_estate_vouchers(
 async def open_file(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UUID, file_id: uuid.UUID,
                     upload_dir: Path) -> tuple[Path, str, str]:
     """(path on disk, content type, a download name of our own) of one of the voucher's files."""
-    voucher = await _load(session, actor=actor, voucher_id=voucher_id)
+    voucher = await load_visible(session, VOUCHER, voucher_id, actor=actor)
     row = await session.get(VoucherFile, file_id)
     if row is None or row.voucher_id != voucher.id:
         raise VoucherFileNotFound()

@@ -16,10 +16,14 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
 from app.domain.stock.model import StockCategory, StockItem, money
 from app.domain.stock.schemas import StockItemCreate, StockItemRead, StockItemUpdate
+from app.domain.visibility import Visible, load_visible
 
 
 class StockItemNotFound(NotFound):
     title = "Stock item not found"
+
+
+STOCK_ITEM = Visible(model=StockItem, missing=StockItemNotFound, id_field="stock_item_id")
 
 
 class StockItemTaken(AlreadyExists):
@@ -34,14 +38,7 @@ def read(item: StockItem) -> StockItemRead:
 
 async def load_item(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID, lock: bool = False) -> StockItem:
     """The item when the actor sees its estate; another estate's item is not acknowledged (404)."""
-    stmt = select(StockItem).where(StockItem.id == item_id)
-    if lock:
-        # populate_existing: the book read under the lock, not a stale copy from the session.
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    item = (await session.execute(stmt)).scalar_one_or_none()
-    if item is None or not actor.sees(item.estate_id):
-        raise StockItemNotFound(stock_item_id=str(item_id))
-    return item
+    return await load_visible(session, STOCK_ITEM, item_id, actor=actor, lock=lock)
 
 
 async def _flush_unique(session: AsyncSession, new: StockItem | None = None) -> None:

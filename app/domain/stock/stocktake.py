@@ -35,12 +35,16 @@ from app.domain.stock.model import (
 from app.domain.stock.schemas import (
     CancelIn, CountsIn, StocktakeCreate, StocktakeDetail, StocktakeLineRead, StocktakeRead,
 )
+from app.domain.visibility import Visible, load_visible
 
 OPEN_VALUES = [s.value for s in OPEN_STATES]
 
 
 class StocktakeNotFound(NotFound):
     title = "Stocktake not found"
+
+
+STOCKTAKE = Visible(model=Stocktake, missing=StocktakeNotFound, id_field="stocktake_id")
 
 
 class StocktakeAlreadyOpen(Conflict):
@@ -75,16 +79,6 @@ def month_end(estate: Estate, month: str) -> datetime:
 
 
 # --- reading -------------------------------------------------------------------------------
-
-async def load(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, lock: bool = False) -> Stocktake:
-    stmt = select(Stocktake).where(Stocktake.id == stocktake_id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    row = (await session.execute(stmt)).scalar_one_or_none()
-    if row is None or not actor.sees(row.estate_id):
-        raise StocktakeNotFound(stocktake_id=str(stocktake_id))
-    return row
-
 
 async def lines_of(session: AsyncSession, stocktake: Stocktake) -> list[tuple[StocktakeLine, Decimal]]:
     """The lines with the cost to value them at: fixed at posting, the item's current cost before."""
@@ -125,7 +119,7 @@ async def detail(session: AsyncSession, row: Stocktake) -> StocktakeDetail:
 
 
 async def get_stocktake(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID) -> StocktakeDetail:
-    return await detail(session, await load(session, actor=actor, stocktake_id=stocktake_id))
+    return await detail(session, await load_visible(session, STOCKTAKE, stocktake_id, actor=actor))
 
 
 async def list_stocktakes(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
@@ -190,7 +184,7 @@ async def open_count(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUI
 
 async def enter_counts(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, data: CountsIn,
                        now: datetime | None = None) -> StocktakeDetail:
-    row = await load(session, actor=actor, stocktake_id=stocktake_id, lock=True)
+    row = await load_visible(session, STOCKTAKE, stocktake_id, actor=actor, lock=True)
     row.check("count")
     ids = [c.stock_item_id for c in data.lines]
     if len(set(ids)) != len(ids):
@@ -220,7 +214,7 @@ async def enter_counts(session: AsyncSession, *, actor: Actor, stocktake_id: uui
 
 async def post(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, now: datetime | None = None) -> StocktakeDetail:
     """Book every difference as an adjustment with the count's reference; the count is then immutable."""
-    row = await load(session, actor=actor, stocktake_id=stocktake_id, lock=True)
+    row = await load_visible(session, STOCKTAKE, stocktake_id, actor=actor, lock=True)
     row.check("post")
     lines = [line for line, _ in await lines_of(session, row)]
     missing = [line.name for line in lines if line.counted_quantity is None]
@@ -251,7 +245,7 @@ async def post(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, 
 
 async def cancel(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, data: CancelIn,
                  now: datetime | None = None) -> StocktakeDetail:
-    row = await load(session, actor=actor, stocktake_id=stocktake_id, lock=True)
+    row = await load_visible(session, STOCKTAKE, stocktake_id, actor=actor, lock=True)
     before = snapshot(row)
     row.move("cancel")
     row.cancelled_at, row.cancelled_by, row.cancel_reason = now or utcnow(), None if actor.is_system else actor.id, data.reason
