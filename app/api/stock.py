@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
 from app.domain.fees.billing import MONTH_PATTERN
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs.orders import WorkOrderNotFound
 from app.domain.stock import items, movements, report, stocktake
@@ -46,7 +46,7 @@ ITEM_MOVE = (items.StockItemNotFound, movements.StockItemInactive)
 
 @router.get("/estates/{estate_id}/stock-items", response_model=Page[StockItemRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_stock_items(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, category: StockCategory | None = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(items.StockItemSort))], category: StockCategory | None = None,
     active: QueryFlag | None = None, in_stock: Annotated[QueryFlag | None, Query(description="true: book above zero; false: at zero")] = None,
     q: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="Part of the code or name")] = None,
 ) -> Page[StockItemRead]:
@@ -79,7 +79,7 @@ async def update_stock_item(item_id: uuid.UUID, body: StockItemUpdate, actor: Co
 
 @router.get("/stock-items/{item_id}/movements", response_model=Page[MovementRead],
             responses=problems(items.StockItemNotFound, UnknownSortKey))
-async def list_item_movements(item_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep) -> Page[MovementRead]:
+async def list_item_movements(item_id: uuid.UUID, actor: Read, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(movements.MovementSort))]) -> Page[MovementRead]:
     """The item's ledger, latest first; each line carries the book after it."""
     rows, total = await movements.list_item_movements(session, actor=actor, item_id=item_id, page=page)
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
@@ -120,7 +120,7 @@ async def adjust(item_id: uuid.UUID, body: AdjustIn, actor: Configure, session: 
 @router.get("/estates/{estate_id}/stock-movements", response_model=Page[MovementRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_estate_movements(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, kind: MovementKind | None = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(movements.MovementSort))], kind: MovementKind | None = None,
     work_order_id: uuid.UUID | None = None, stocktake_id: uuid.UUID | None = None, stock_item_id: uuid.UUID | None = None,
     at_from: Annotated[Instant | None, Query(alias="from")] = None,
     at_to: Annotated[Instant | None, Query(alias="to")] = None,
@@ -143,7 +143,7 @@ async def open_stocktake(estate_id: uuid.UUID, body: StocktakeCreate, actor: Cou
 
 @router.get("/estates/{estate_id}/stocktakes", response_model=Page[StocktakeRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_stocktakes(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, status_: Annotated[
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(stocktake.StocktakeSort))], status_: Annotated[
         StocktakeStatus | None, Query(alias="status")] = None, month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
 ) -> Page[StocktakeRead]:
     """The estate's stocktakes, latest first."""

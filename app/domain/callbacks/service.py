@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
@@ -81,6 +82,16 @@ def _read(c: Callback, x: Any, *, now: datetime) -> CallbackRead:
     })
 
 
+class CallbackSort(StrEnum):
+    """The keys callbacks sort by."""
+
+    due_at = "due_at"
+    completed_at = "completed_at"
+    status = "status"
+    attempts = "attempts"
+    done_at = "done_at"
+
+
 async def list_callbacks(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, status: CallbackStatus | None = None,
     overdue: bool | None = None, due_before: datetime | None = None, technician_id: uuid.UUID | None = None,
@@ -100,8 +111,8 @@ async def list_callbacks(
         stmt = stmt.where(Callback.technician_id == technician_id)
     if unit_id is not None:
         stmt = stmt.where(Callback.work_order_id.in_(select(WorkOrder.id).where(WorkOrder.unit_id == unit_id)))
-    sortable = {"due_at": Callback.due_at, "completed_at": Callback.completed_at, "status": Callback.status,
-                "attempts": Callback.attempts, "done_at": Callback.done_at}
+    sortable = {CallbackSort.due_at: Callback.due_at, CallbackSort.completed_at: Callback.completed_at, CallbackSort.status: Callback.status,
+                CallbackSort.attempts: Callback.attempts, CallbackSort.done_at: Callback.done_at}
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Callback.due_at, Callback.id])
     return await to_reads(session, rows, now=now), total
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -101,6 +102,17 @@ def local_day_start(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz)
 
 
+class ComplaintSort(StrEnum):
+    """The keys complaints sort by."""
+
+    received_at = "received_at"
+    deadline = "deadline"
+    number = "number"
+    status = "status"
+    severity = "severity"
+    category = "category"
+
+
 async def list_complaints(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
     status: ComplaintStatus | None = None, category: Category | None = None, severity: Severity | None = None,
@@ -121,8 +133,8 @@ async def list_complaints(
         stmt = stmt.where(Complaint.received_at >= local_day_start(received_from, tz))
     if received_to is not None:  # inclusive: the whole local day
         stmt = stmt.where(Complaint.received_at < local_day_start(received_to + timedelta(days=1), tz))
-    sortable = {"received_at": Complaint.received_at, "deadline": Complaint.deadline, "number": Complaint.number,
-                "status": Complaint.status, "severity": Complaint.severity, "category": Complaint.category}
+    sortable = {ComplaintSort.received_at: Complaint.received_at, ComplaintSort.deadline: Complaint.deadline, ComplaintSort.number: Complaint.number,
+                ComplaintSort.status: Complaint.status, ComplaintSort.severity: Complaint.severity, ComplaintSort.category: Complaint.category}
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[Complaint.received_at.desc(), Complaint.id])
     return await to_reads(session, rows, now=now), total

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -134,6 +135,13 @@ async def add_link(session: AsyncSession, *, actor: Actor, visitor_id: uuid.UUID
     return (await to_reads(session, [visitor]))[0]
 
 
+class VisitorSort(StrEnum):
+    """The keys visitors sort by."""
+
+    visited_at = "visited_at"
+    visitor_name = "visitor_name"
+
+
 async def list_visitors(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, day: date | None = None,
     unit_id: uuid.UUID | None = None,
@@ -144,6 +152,6 @@ async def list_visitors(
     stmt = select(Visitor).where(Visitor.estate_id == estate_id, Visitor.visited_at >= start, Visitor.visited_at < end)
     if unit_id is not None:
         stmt = stmt.where(Visitor.unit_id == unit_id)
-    sortable = {"visited_at": Visitor.visited_at, "visitor_name": Visitor.visitor_name}
+    sortable = {VisitorSort.visited_at: Visitor.visited_at, VisitorSort.visitor_name: Visitor.visitor_name}
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Visitor.visited_at, Visitor.id])
     return await to_reads(session, rows), total

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -135,13 +136,19 @@ async def _delivery_reads(session: AsyncSession, rows: Sequence[tuple[WebhookDel
             for d, event_type in rows]
 
 
+class DeliverySort(StrEnum):
+    """The keys webhook deliveries sort by."""
+
+    created_at = "created_at"
+
+
 async def deliveries(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID, page: PageRequest,
                      status: DeliveryStatus | None = None) -> tuple[list[DeliveryRead], int]:
     await load_visible(session, WEBHOOK, webhook_id, actor=actor)
     stmt = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == webhook_id)
     if status is not None:
         stmt = stmt.where(WebhookDelivery.status == status.value)
-    rows, total = await paginate(session, stmt, page, sortable={"created_at": WebhookDelivery.created_at},
+    rows, total = await paginate(session, stmt, page, sortable={DeliverySort.created_at: WebhookDelivery.created_at},
                                  default=[WebhookDelivery.created_at.desc(), WebhookDelivery.id])
     types = dict((await session.execute(select(OutboxEvent.id, OutboxEvent.type)
                                         .where(OutboxEvent.id.in_([d.event_id for d in rows])))).all())

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -247,6 +248,15 @@ async def adjustment_session(session: AsyncSession, *, estate: Estate, receipt_s
 
 # --- the endpoints' services ---------------------------------------------------------------
 
+class CashierSessionSort(StrEnum):
+    """The keys cashier sessions sort by."""
+
+    day = "day"
+    status = "status"
+    handed_over_at = "handed_over_at"
+    created_at = "created_at"
+
+
 async def list_sessions(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, day: date | None = None,
     cashier_id: uuid.UUID | None = None, status: SessionStatus | None = None,
@@ -259,8 +269,8 @@ async def list_sessions(
                           (CashierSession.status, status.value if status else None)):
         if value is not None:
             stmt = stmt.where(column == value)
-    sortable = {"day": CashierSession.day, "status": CashierSession.status, "handed_over_at": CashierSession.handed_over_at,
-                "created_at": CashierSession.created_at}
+    sortable = {CashierSessionSort.day: CashierSession.day, CashierSessionSort.status: CashierSession.status, CashierSessionSort.handed_over_at: CashierSession.handed_over_at,
+                CashierSessionSort.created_at: CashierSession.created_at}
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[CashierSession.day.desc(), CashierSession.created_at, CashierSession.id])
     return await reads(session, rows), total

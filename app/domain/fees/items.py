@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -106,6 +107,15 @@ def price_in_force(prices: list[FeePrice], day: date):  # noqa: ANN201
 
 # --- items and prices ------------------------------------------------------------------
 
+class FeeItemSort(StrEnum):
+    """The keys fee items sort by."""
+
+    code = "code"
+    name = "name"
+    kind = "kind"
+    created_at = "created_at"
+
+
 async def list_items(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
     kind: FeeKind | None, active: bool | None,
@@ -116,7 +126,7 @@ async def list_items(
         stmt = stmt.where(FeeItem.kind == kind.value)
     if active is not None:
         stmt = stmt.where(FeeItem.active == active)
-    sortable = {"code": FeeItem.code, "name": FeeItem.name, "kind": FeeItem.kind, "created_at": FeeItem.created_at}
+    sortable = {FeeItemSort.code: FeeItem.code, FeeItemSort.name: FeeItem.name, FeeItemSort.kind: FeeItem.kind, FeeItemSort.created_at: FeeItem.created_at}
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[FeeItem.code, FeeItem.id])
     prices = await prices_of(session, [r.id for r in rows])
     today = estate_today(estate)
@@ -188,12 +198,19 @@ def _subscription_read(sub: UnitFeeItem, item: FeeItem) -> dict[str, Any]:
     return {**late_fees.columns(sub), "fee_item_code": item.code, "fee_item_name": item.name, "kind": item.kind}
 
 
+class SubscriptionSort(StrEnum):
+    """The keys a unit's subscriptions sort by."""
+
+    from_month = "from_month"
+    created_at = "created_at"
+
+
 async def list_subscriptions(
     session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, page: PageRequest,
 ) -> tuple[list[dict[str, Any]], int]:
     await load_unit(session, actor=actor, unit_id=unit_id)
     stmt = select(UnitFeeItem).where(UnitFeeItem.unit_id == unit_id)
-    sortable = {"from_month": UnitFeeItem.from_month, "created_at": UnitFeeItem.created_at}
+    sortable = {SubscriptionSort.from_month: UnitFeeItem.from_month, SubscriptionSort.created_at: UnitFeeItem.created_at}
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[UnitFeeItem.from_month, UnitFeeItem.id])
     items = {i.id: i for i in (await session.execute(
         select(FeeItem).where(FeeItem.id.in_([r.fee_item_id for r in rows])))).scalars()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Numeric, String, UniqueConstraint, select
@@ -75,6 +76,14 @@ def detail(row: FeeReport) -> FeeReportDetail:
     return FeeReportDetail(**read(row).model_dump(), saturday_register=weekly, month_report=month)
 
 
+class FeeReportSort(StrEnum):
+    """The keys fee reports sort by."""
+
+    period = "period"
+    produced_at = "produced_at"
+    kind = "kind"
+
+
 async def list_reports(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
                        kind: FeeReportKind | None = None, period: str | None = None) -> tuple[list[FeeReportRead], int]:
     await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
@@ -83,7 +92,7 @@ async def list_reports(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
         stmt = stmt.where(FeeReport.kind == kind.value)
     if period is not None:
         stmt = stmt.where(FeeReport.period == period)
-    sortable = {"period": FeeReport.period, "produced_at": FeeReport.produced_at, "kind": FeeReport.kind}
+    sortable = {FeeReportSort.period: FeeReport.period, FeeReportSort.produced_at: FeeReport.produced_at, FeeReportSort.kind: FeeReport.kind}
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[FeeReport.produced_at.desc(), FeeReport.id])
     return [read(r) for r in rows], total

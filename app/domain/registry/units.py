@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +42,16 @@ async def get_unit(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID) -
     return to_read(*await _unit_and_building(session, actor=actor, unit_id=unit_id))
 
 
+class UnitSort(StrEnum):
+    """The keys units sort by."""
+
+    number = "number"
+    floor = "floor"
+    area = "area"
+    entrance = "entrance"
+    created_at = "created_at"
+
+
 async def list_units(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, building_id: uuid.UUID | None,
     is_vacant: bool | None, is_public: bool | None, floor: int | None, q: str | None,
@@ -53,7 +64,7 @@ async def list_units(
             stmt = stmt.where(column == value)
     if q:
         stmt = stmt.where(Unit.number.ilike(f"%{q}%"))
-    sortable = {"number": Unit.number, "floor": Unit.floor, "area": Unit.area, "entrance": Unit.entrance, "created_at": Unit.created_at}
+    sortable = {UnitSort.number: Unit.number, UnitSort.floor: Unit.floor, UnitSort.area: Unit.area, UnitSort.entrance: Unit.entrance, UnitSort.created_at: Unit.created_at}
     # Rooms are text ("301", "1201"): shorter first keeps them in numeric order.
     default = [Building.number.asc().nulls_last(), Building.name, Unit.entrance, func.length(Unit.number), Unit.number, Unit.id]
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=default)

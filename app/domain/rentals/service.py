@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,16 @@ async def get(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID)
     return read
 
 
+class EntrustmentSort(StrEnum):
+    """The keys rental entrustments sort by."""
+
+    asking_rent = "asking_rent"
+    available_from = "available_from"
+    created_at = "created_at"
+    bedrooms = "bedrooms"
+    status = "status"
+
+
 async def search(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, status: RentalStatus | None = None,
     rent_min: Decimal | None = None, rent_max: Decimal | None = None, bedrooms: int | None = None,
@@ -117,8 +128,8 @@ async def search(
     for value, where in filters:
         if value is not None:
             stmt = stmt.where(where(value))
-    sortable = {"asking_rent": r.asking_rent, "available_from": r.available_from, "created_at": r.created_at,
-                "bedrooms": r.bedrooms, "status": r.status}
+    sortable = {EntrustmentSort.asking_rent: r.asking_rent, EntrustmentSort.available_from: r.available_from, EntrustmentSort.created_at: r.created_at,
+                EntrustmentSort.bedrooms: r.bedrooms, EntrustmentSort.status: r.status}
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[r.asking_rent, r.created_at, r.id])
     return await _reads(session, rows), total
 

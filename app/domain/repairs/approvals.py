@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,10 +102,17 @@ def _read(batch: ApprovalBatch, counts: dict[str, int] | None) -> ApprovalBatchR
                              built_by=batch.built_by, **(counts or {}))
 
 
+class ApprovalBatchSort(StrEnum):
+    """The keys approval batches sort by."""
+
+    week = "week"
+    built_at = "built_at"
+
+
 async def list_batches(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest) -> tuple[list[ApprovalBatchRead], int]:
     estate = await registry.check_estate(session, actor=actor, estate_id=estate_id)
     stmt = select(ApprovalBatch).where(ApprovalBatch.estate_id == estate.id)
-    sortable = {"week": ApprovalBatch.week, "built_at": ApprovalBatch.built_at}
+    sortable = {ApprovalBatchSort.week: ApprovalBatch.week, ApprovalBatchSort.built_at: ApprovalBatch.built_at}
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[ApprovalBatch.week.desc(), ApprovalBatch.id])
     counts = await _counts(session, [b.id for b in rows])
     return [_read(b, counts.get(b.id)) for b in rows], total

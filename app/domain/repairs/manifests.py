@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -141,6 +142,15 @@ async def _reads(session: AsyncSession, stmt) -> list[VoucherManifestRead]:  # n
     return [_read(m, name, n) for m, name, n in rows]
 
 
+class ManifestSort(StrEnum):
+    """The keys voucher manifests sort by."""
+
+    month = "month"
+    kind = "kind"
+    built_at = "built_at"
+    acknowledged_at = "acknowledged_at"
+
+
 async def list_manifests(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, month: str | None, page: PageRequest,
 ) -> tuple[list[VoucherManifestRead], int]:
@@ -148,8 +158,8 @@ async def list_manifests(
     stmt = select(VoucherManifest).where(VoucherManifest.estate_id == estate.id)
     if month is not None:
         stmt = stmt.where(VoucherManifest.month == month)
-    sortable = {"month": VoucherManifest.month, "kind": VoucherManifest.kind, "built_at": VoucherManifest.built_at,
-                "acknowledged_at": VoucherManifest.acknowledged_at}
+    sortable = {ManifestSort.month: VoucherManifest.month, ManifestSort.kind: VoucherManifest.kind, ManifestSort.built_at: VoucherManifest.built_at,
+                ManifestSort.acknowledged_at: VoucherManifest.acknowledged_at}
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[VoucherManifest.month.desc(), VoucherManifest.kind, VoucherManifest.id])
     reads = {r.id: r for r in await _reads(session, select(VoucherManifest).where(VoucherManifest.id.in_([m.id for m in rows])))}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -99,6 +100,16 @@ async def get_request(session: AsyncSession, *, actor: Actor, request_id: uuid.U
     return (await to_reads(session, estate=estate, requests=[request]))[0]
 
 
+class ServiceRequestSort(StrEnum):
+    """The keys service requests sort by."""
+
+    created_at = "created_at"
+    window_start = "window_start"
+    urgency = "urgency"
+    status = "status"
+    category = "category"
+
+
 async def list_requests(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, status: RequestStatus | None = None,
     kind: RequestKind | None = None, channel: Channel | None = None, category: str | None = None, unit_id: uuid.UUID | None = None,
@@ -119,8 +130,8 @@ async def list_requests(
         stmt = stmt.where(ServiceRequest.created_at < created_to)
     if q:
         stmt = stmt.where(ServiceRequest.description.ilike(f"%{q}%"))
-    sortable = {"created_at": ServiceRequest.created_at, "window_start": ServiceRequest.window_start,
-                "urgency": ServiceRequest.urgency, "status": ServiceRequest.status, "category": ServiceRequest.category}
+    sortable = {ServiceRequestSort.created_at: ServiceRequest.created_at, ServiceRequestSort.window_start: ServiceRequest.window_start,
+                ServiceRequestSort.urgency: ServiceRequest.urgency, ServiceRequestSort.status: ServiceRequest.status, ServiceRequestSort.category: ServiceRequest.category}
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[ServiceRequest.created_at.desc(), ServiceRequest.id])
     return await to_reads(session, estate=estate, requests=rows), total

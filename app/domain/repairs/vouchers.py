@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -238,14 +239,29 @@ async def get_voucher(session: AsyncSession, *, actor: Actor, voucher_id: uuid.U
     return (await _reads(session, [await load_visible(session, VOUCHER, voucher_id, actor=actor)]))[0]
 
 
+class OrderVoucherSort(StrEnum):
+    """The keys an order's vouchers sort by."""
+
+    round = "round"
+    posted_at = "posted_at"
+
+
 async def list_order_vouchers(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID,
                               page: PageRequest) -> tuple[list[VoucherRead], int]:
     """Every round's voucher of one order, first round first."""
     order = await load_order(session, actor=actor, order_id=order_id)
     stmt = select(Voucher).where(Voucher.work_order_id == order.id)
-    rows, total = await paginate(session, stmt, page, sortable={"round": Voucher.round, "posted_at": Voucher.posted_at},
+    rows, total = await paginate(session, stmt, page, sortable={OrderVoucherSort.round: Voucher.round, OrderVoucherSort.posted_at: Voucher.posted_at},
                                  default=[Voucher.round, Voucher.id])
     return await _reads(session, rows), total
+
+
+class VoucherSort(StrEnum):
+    """The keys an estate's vouchers sort by."""
+
+    posted_at = "posted_at"
+    amount = "amount"
+    minutes_spent = "minutes_spent"
 
 
 async def list_estate_vouchers(
@@ -267,7 +283,7 @@ async def list_estate_vouchers(
         stmt = stmt.where(Voucher.posted_at >= posted_from)
     if posted_to is not None:
         stmt = stmt.where(Voucher.posted_at < posted_to)
-    sortable = {"posted_at": Voucher.posted_at, "amount": Voucher.amount, "minutes_spent": Voucher.minutes_spent}
+    sortable = {VoucherSort.posted_at: Voucher.posted_at, VoucherSort.amount: Voucher.amount, VoucherSort.minutes_spent: Voucher.minutes_spent}
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Voucher.posted_at.desc(), Voucher.id])
     return await _reads(session, rows), total
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -81,6 +82,16 @@ async def get_item(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID) -
     return read(await load_item(session, actor=actor, item_id=item_id))
 
 
+class StockItemSort(StrEnum):
+    """The keys stock items sort by."""
+
+    code = "code"
+    name = "name"
+    quantity = "quantity"
+    unit_cost = "unit_cost"
+    created_at = "created_at"
+
+
 async def list_items(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, category: StockCategory | None = None,
     active: bool | None = None, q: str | None = None, in_stock: bool | None = None,
@@ -96,7 +107,7 @@ async def list_items(
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(StockItem.name.ilike(pattern, escape="\\") | StockItem.code.ilike(pattern, escape="\\"))
-    sortable = {"code": StockItem.code, "name": StockItem.name, "quantity": StockItem.quantity,
-                "unit_cost": StockItem.unit_cost, "created_at": StockItem.created_at}
+    sortable = {StockItemSort.code: StockItem.code, StockItemSort.name: StockItem.name, StockItemSort.quantity: StockItem.quantity,
+                StockItemSort.unit_cost: StockItem.unit_cost, StockItemSort.created_at: StockItem.created_at}
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[StockItem.code, StockItem.id])
     return [read(r) for r in rows], total

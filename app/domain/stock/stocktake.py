@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, time
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -122,6 +123,14 @@ async def get_stocktake(session: AsyncSession, *, actor: Actor, stocktake_id: uu
     return await detail(session, await load_visible(session, STOCKTAKE, stocktake_id, actor=actor))
 
 
+class StocktakeSort(StrEnum):
+    """The keys stocktakes sort by."""
+
+    opened_at = "opened_at"
+    month = "month"
+    status = "status"
+
+
 async def list_stocktakes(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
                           status: StocktakeStatus | None = None, month: str | None = None) -> tuple[list[StocktakeRead], int]:
     await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
@@ -130,7 +139,7 @@ async def list_stocktakes(session: AsyncSession, *, actor: Actor, estate_id: uui
         stmt = stmt.where(Stocktake.status == status.value)
     if month is not None:
         stmt = stmt.where(Stocktake.month == month)
-    sortable = {"opened_at": Stocktake.opened_at, "month": Stocktake.month, "status": Stocktake.status}
+    sortable = {StocktakeSort.opened_at: Stocktake.opened_at, StocktakeSort.month: Stocktake.month, StocktakeSort.status: Stocktake.status}
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Stocktake.opened_at.desc(), Stocktake.id])
     lines = (await session.execute(select(StocktakeLine).where(StocktakeLine.stocktake_id.in_([r.id for r in rows])))).scalars()
     by_count: dict[uuid.UUID, list[StocktakeLine]] = {r.id: [] for r in rows}
