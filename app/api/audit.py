@@ -18,13 +18,15 @@ from app.domain.types import Instant
 router = APIRouter(tags=["audit"])
 
 Slug = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:\-]*$")]
+AuditPage = Annotated[PageRequest, Depends(page_of(service.AuditSort))]
+AuditPage = AuditPage
 
 
 @router.get("/audit", response_model=Page[AuditEntryRead], responses=problems(UnknownSortKey))
 async def list_audit(
     actor: Annotated[Actor, Depends(require(Perm.audit_read))],
     session: SessionDep,
-    page: Annotated[PageRequest, Depends(page_of(service.AuditSort))],
+    page: AuditPage,
     entity: Slug = None,
     entity_id: Slug = None,
     estate_id: uuid.UUID | None = None,

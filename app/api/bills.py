@@ -21,6 +21,8 @@ from app.domain.types import EXACT_INT
 router = APIRouter(tags=["bills"])
 
 Read = Annotated[Actor, Depends(require(Perm.fees_read))]
+ArrearsPage = Annotated[PageRequest, Depends(page_of(arrears.ArrearsSort))]
+ArrearsPage = ArrearsPage
 
 
 @router.get("/units/{unit_id}/bill", response_model=UnitBill, responses=problems(UnitNotFound, statements.MonthsOutOfOrder))
@@ -54,7 +56,7 @@ async def unit_arrears(unit_id: uuid.UUID, actor: Read, session: SessionDep) -> 
 @router.get("/estates/{estate_id}/arrears", response_model=EstateArrears, dependencies=[REPORT_LIMIT],
             responses=problems(EstateNotFound, UnknownSortKey, RateLimited))
 async def estate_arrears(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(arrears.ArrearsSort))], building_id: uuid.UUID | None = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: ArrearsPage, building_id: uuid.UUID | None = None,
     min_age_days: Annotated[int, Query(ge=0, le=100_000, description="Only units whose oldest unpaid charge is at least this many days past due"), EXACT_INT] = 0,
 ) -> EstateArrears:
     """The estate's arrears by age: one line per owing unit, the largest debt first, and the

@@ -31,11 +31,15 @@ Read = Annotated[Actor, Depends(require(Perm.requests_read))]
 Write = Annotated[Actor, Depends(require(Perm.callbacks_write))]
 Resolve = Annotated[Actor, Depends(require(Perm.callbacks_resolve))]
 Reports = Annotated[Actor, Depends(require(Perm.reports_read))]
+RateWeekPage = Annotated[PageRequest, Depends(page_of(rates.RateWeekSort))]
+CallbackPage = Annotated[PageRequest, Depends(page_of(service.CallbackSort))]
+RateWeekPage = RateWeekPage
+CallbackPage = CallbackPage
 
 
 @router.get("/estates/{estate_id}/callbacks", response_model=Page[CallbackRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_callbacks(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(service.CallbackSort))],
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: CallbackPage,
     status_: Annotated[CallbackStatus | None, Query(alias="status")] = None,
     overdue: Annotated[QueryFlag | None, Query(description="true: open and past due; false: the others")] = None,
     due_before: Annotated[Instant | None, Query(description="Due before this instant")] = None,
@@ -102,7 +106,7 @@ async def callback_rate(
 @router.get("/estates/{estate_id}/callback-rate/weeks", response_model=Page[CallbackRateRecordRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_rate_weeks(
-    estate_id: uuid.UUID, actor: Reports, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(rates.RateWeekSort))], below_target: QueryFlag | None = None,
+    estate_id: uuid.UUID, actor: Reports, session: SessionDep, page: RateWeekPage, below_target: QueryFlag | None = None,
 ) -> Page[CallbackRateRecordRead]:
     """The weekly callback rates recorded every Monday, latest week first."""
     rows, total = await rates.list_weeks(session, actor=actor, estate_id=estate_id, page=page, below_target=below_target)

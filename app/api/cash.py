@@ -26,12 +26,14 @@ Read = Annotated[Actor, Depends(require(Perm.fees_read))]
 HandOverPerm = Annotated[Actor, Depends(require(Perm.cash_hand_over))]
 AcknowledgePerm = Annotated[Actor, Depends(require(Perm.cash_acknowledge))]
 Day = Annotated[date | None, Query(description="An estate-local day (YYYY-MM-DD)"), EXACT_DAY]
+CashierSessionPage = Annotated[PageRequest, Depends(page_of(cash.CashierSessionSort))]
+CashierSessionPage = CashierSessionPage
 
 
 @router.get("/estates/{estate_id}/cashier-sessions", response_model=Page[CashierSessionRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_sessions(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(cash.CashierSessionSort))], day: Day = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: CashierSessionPage, day: Day = None,
     cashier_id: uuid.UUID | None = None, status: Annotated[SessionStatus | None, Query()] = None,
 ) -> Page[CashierSessionRead]:
     """The estate's cashier sessions, newest day first. A receptionist sees only her own; the

@@ -25,6 +25,7 @@ router = APIRouter(tags=["fee reports"])
 
 Reader = Annotated[Actor, Depends(require(Perm.fee_reports_read))]
 Format = Annotated[ReportFormat, Query(description="json (default), csv (UTF-8 with a BOM, for Excel) or xlsx")]
+FeeReportPage = Annotated[PageRequest, Depends(page_of(FeeReportSort))]
 FILES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}},
                       report_export.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}},
@@ -81,7 +82,7 @@ async def get_month_fee_report(
 @router.get("/estates/{estate_id}/fee-reports", response_model=Page[FeeReportRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_fee_reports(
-    estate_id: uuid.UUID, actor: Reader, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(FeeReportSort))], kind: FeeReportKind | None = None,
+    estate_id: uuid.UUID, actor: Reader, session: SessionDep, page: FeeReportPage, kind: FeeReportKind | None = None,
     period: Annotated[str | None, Query(pattern=r"^20\d{2}-(W\d{2}|\d{2})$", max_length=8,
                                         description="2026-W48 or 2026-11")] = None,
 ) -> Page[FeeReportRead]:

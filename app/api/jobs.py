@@ -21,6 +21,8 @@ router = APIRouter(tags=["jobs"])
 ReadJobs = Annotated[Actor, Depends(require(Perm.jobs_read))]
 RunJobs = Annotated[Actor, Depends(require(Perm.jobs_run))]
 JobNamePath = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$", description="e.g. purge_expired")]
+JobPage = Annotated[PageRequest, Depends(page_of(service.JobSort))]
+JobRunPage = Annotated[PageRequest, Depends(page_of(service.JobRunSort))]
 
 
 def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -29,7 +31,7 @@ def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
 
 
 @router.get("/jobs", response_model=Page[JobRead], responses=problems(UnknownSortKey))
-async def list_jobs(actor: ReadJobs, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(service.JobSort))], settings: SettingsDep) -> Page[JobRead]:
+async def list_jobs(actor: ReadJobs, session: SessionDep, page: JobPage, settings: SettingsDep) -> Page[JobRead]:
     """The jobs of the office's clock: schedule, the next run in each of the caller's estates, and recent runs."""
     items, total = await service.list_jobs(session, actor=actor, page=page, default_time_zone=settings.default_time_zone)
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
@@ -39,7 +41,7 @@ async def list_jobs(actor: ReadJobs, session: SessionDep, page: Annotated[PageRe
 async def list_runs(
     actor: ReadJobs,
     session: SessionDep,
-    page: Annotated[PageRequest, Depends(page_of(service.JobRunSort))],
+    page: JobRunPage,
     job: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z][a-z0-9_]*$")] = None,
     estate_id: uuid.UUID | None = None,
     status: Literal["running", "succeeded", "failed"] | None = None,

@@ -21,6 +21,7 @@ router = APIRouter(tags=["notifications"])
 
 Read = Annotated[Actor, Depends(require(Perm.desk_read))]
 Manage = Annotated[Actor, Depends(require(Perm.notifications_manage))]
+NotificationPage = Annotated[PageRequest, Depends(page_of(service.NotificationSort))]
 
 
 @router.get("/estates/{estate_id}/notification-templates", response_model=list[TemplateRead],
@@ -41,7 +42,7 @@ async def set_template(estate_id: uuid.UUID, event_type: EventType, body: Templa
 
 @router.get("/estates/{estate_id}/owner-notifications", response_model=Page[NotificationRead],
             responses=problems(EstateNotFound, UnknownSortKey))
-async def list_notifications(estate_id: uuid.UUID, actor: Read, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(service.NotificationSort))],
+async def list_notifications(estate_id: uuid.UUID, actor: Read, session: SessionDep, page: NotificationPage,
                              owner_id: uuid.UUID | None = None,
                              status: NotificationStatus | None = None) -> Page[NotificationRead]:
     """What was sent to owners (or is waiting to be), newest first."""

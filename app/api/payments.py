@@ -28,6 +28,7 @@ Read = Annotated[Actor, Depends(require(Perm.fees_read))]
 Take = Annotated[Actor, Depends(require(Perm.payments_take))]
 Void = Annotated[Actor, Depends(require(Perm.receipts_void))]
 RefundPerm = Annotated[Actor, Depends(require(Perm.refunds_make))]
+ReceiptPage = Annotated[PageRequest, Depends(page_of(receipts.ReceiptSort))]
 CREATED = HTTP_201_CREATED
 
 
@@ -71,7 +72,7 @@ async def print_receipt(receipt_id: uuid.UUID, actor: Read, session: SessionDep)
 
 @router.get("/estates/{estate_id}/receipts", response_model=Page[ReceiptRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_receipts(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(receipts.ReceiptSort))],
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: ReceiptPage,
     number: Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00]*$", description="A fragment of the number")] = None,
     unit_id: uuid.UUID | None = None, cashier_id: uuid.UUID | None = None, method: PaymentMethod | None = None,
     status: ReceiptStatus | None = None, series: ReceiptSeries | None = None,

@@ -31,6 +31,7 @@ Read = Annotated[Actor, Depends(require(Perm.rentals_read))]
 Write = Annotated[Actor, Depends(require(Perm.rentals_write))]
 RentQuery = Annotated[Decimal | None, Query(ge=0, le=Decimal("9999999.99"), max_digits=9, decimal_places=2,
                                             allow_inf_nan=False, description="Yuan per month"), EXACT_DECIMAL]
+EntrustmentPage = Annotated[PageRequest, Depends(page_of(service.EntrustmentSort))]
 TOO_LARGE = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
                                                  "description": "The request body is larger than the upload limit"}}
 FILE_ERRORS = (files.UnsupportedFileType, files.UnreadableImage, files.ImageTooLarge, files.FileTooLarge, files.EmptyFile,
@@ -44,7 +45,7 @@ NOT_FOUND = problems(service.EntrustmentNotFound)
 @router.get("/estates/{estate_id}/rental-entrustments", response_model=Page[EntrustmentRead],
             responses=problems(EstateNotFound, UnknownSortKey, service.RentRangeReversed))
 async def search_entrustments(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(service.EntrustmentSort))],
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: EntrustmentPage,
     status_: Annotated[RentalStatus | None, Query(alias="status")] = None,
     rent_min: RentQuery = None, rent_max: RentQuery = None,
     bedrooms: Annotated[int | None, Query(ge=0, le=20, description="Exactly this many bedrooms (室)"), EXACT_INT] = None,

@@ -21,6 +21,7 @@ from app.domain.registry.errors import EstateNotFound
 router = APIRouter(tags=["webhooks"])
 
 Manage = Annotated[Actor, Depends(require(Perm.webhooks_manage))]
+DeliveryPage = Annotated[PageRequest, Depends(page_of(webhooks.DeliverySort))]
 
 
 @router.post("/estates/{estate_id}/webhooks", response_model=WebhookWithSecret, status_code=HTTP_201_CREATED,
@@ -69,7 +70,7 @@ async def rotate_secret(webhook_id: uuid.UUID, actor: Manage, session: SessionDe
 
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=Page[DeliveryRead],
             responses=problems(webhooks.WebhookNotFound, UnknownSortKey))
-async def list_deliveries(webhook_id: uuid.UUID, actor: Manage, session: SessionDep, page: Annotated[PageRequest, Depends(page_of(webhooks.DeliverySort))],
+async def list_deliveries(webhook_id: uuid.UUID, actor: Manage, session: SessionDep, page: DeliveryPage,
                           status: DeliveryStatus | None = None) -> Page[DeliveryRead]:
     """The delivery log: each delivery with every attempt's status code, error and duration."""
     items, total = await webhooks.deliveries(session, actor=actor, webhook_id=webhook_id, page=page, status=status)

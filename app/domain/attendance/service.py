@@ -112,8 +112,11 @@ class AttendanceSort(StrEnum):
     early_minutes = "early_minutes"
 
 
-_SORTABLE = {AttendanceSort.day: AttendanceRecord.day, AttendanceSort.signed_in_at: AttendanceRecord.signed_in_at,
-             AttendanceSort.late_minutes: AttendanceRecord.late_minutes, AttendanceSort.early_minutes: AttendanceRecord.early_minutes}
+_SORTABLE = {
+    AttendanceSort.day: AttendanceRecord.day, AttendanceSort.signed_in_at: AttendanceRecord.signed_in_at,
+    AttendanceSort.late_minutes: AttendanceRecord.late_minutes,
+    AttendanceSort.early_minutes: AttendanceRecord.early_minutes,
+}
 
 
 async def list_mine(session: AsyncSession, *, actor: Actor, page: PageRequest, date_from: date | None,

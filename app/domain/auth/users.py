@@ -103,7 +103,9 @@ async def list_users(
     if q:
         like = f"%{q}%"
         stmt = stmt.where(User.full_name.ilike(like) | User.username.ilike(like))
-    sortable = {UserSort.username: User.username, UserSort.full_name: User.full_name, UserSort.created_at: User.created_at}
+    sortable = {
+        UserSort.username: User.username, UserSort.full_name: User.full_name, UserSort.created_at: User.created_at,
+    }
     return await paginate(session, stmt, page, sortable=sortable, default=[User.username])
 
 
@@ -187,7 +189,9 @@ async def list_api_keys(session: AsyncSession, *, actor: Actor, page: PageReques
     # The column is a generic ARRAY (no .overlap()); && is PostgreSQL's overlap.
     mine = bindparam("actor_estates", sorted(actor.estate_ids), type_=ARRAY(Uuid))
     stmt = select(ApiKey).where(ApiKey.company_id == actor.company_id, ApiKey.estate_ids.op("&&")(mine))
-    return await paginate(session, stmt, page, sortable={ApiKeySort.name: ApiKey.name, ApiKeySort.created_at: ApiKey.created_at}, default=[ApiKey.created_at.desc()])
+    return await paginate(session, stmt, page, sortable={
+        ApiKeySort.name: ApiKey.name, ApiKeySort.created_at: ApiKey.created_at,
+    }, default=[ApiKey.created_at.desc()])
 
 
 async def revoke_api_key(session: AsyncSession, *, actor: Actor, key_id: uuid.UUID) -> ApiKey:

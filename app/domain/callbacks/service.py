@@ -111,8 +111,11 @@ async def list_callbacks(
         stmt = stmt.where(Callback.technician_id == technician_id)
     if unit_id is not None:
         stmt = stmt.where(Callback.work_order_id.in_(select(WorkOrder.id).where(WorkOrder.unit_id == unit_id)))
-    sortable = {CallbackSort.due_at: Callback.due_at, CallbackSort.completed_at: Callback.completed_at, CallbackSort.status: Callback.status,
-                CallbackSort.attempts: Callback.attempts, CallbackSort.done_at: Callback.done_at}
+    sortable = {
+        CallbackSort.due_at: Callback.due_at, CallbackSort.completed_at: Callback.completed_at,
+        CallbackSort.status: Callback.status, CallbackSort.attempts: Callback.attempts,
+        CallbackSort.done_at: Callback.done_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Callback.due_at, Callback.id])
     return await to_reads(session, rows, now=now), total
 

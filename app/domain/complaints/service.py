@@ -133,8 +133,11 @@ async def list_complaints(
         stmt = stmt.where(Complaint.received_at >= local_day_start(received_from, tz))
     if received_to is not None:  # inclusive: the whole local day
         stmt = stmt.where(Complaint.received_at < local_day_start(received_to + timedelta(days=1), tz))
-    sortable = {ComplaintSort.received_at: Complaint.received_at, ComplaintSort.deadline: Complaint.deadline, ComplaintSort.number: Complaint.number,
-                ComplaintSort.status: Complaint.status, ComplaintSort.severity: Complaint.severity, ComplaintSort.category: Complaint.category}
+    sortable = {
+        ComplaintSort.received_at: Complaint.received_at, ComplaintSort.deadline: Complaint.deadline,
+        ComplaintSort.number: Complaint.number, ComplaintSort.status: Complaint.status,
+        ComplaintSort.severity: Complaint.severity, ComplaintSort.category: Complaint.category,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[Complaint.received_at.desc(), Complaint.id])
     return await to_reads(session, rows, now=now), total

@@ -110,7 +110,10 @@ async def list_shifts(
         stmt = stmt.where(ShiftHandover.status == status)
     if shift_date is not None:
         stmt = stmt.where(ShiftHandover.shift_date == shift_date)
-    sortable = {ShiftSort.shift_date: ShiftHandover.shift_date, ShiftSort.status: ShiftHandover.status, ShiftSort.created_at: ShiftHandover.created_at}
+    sortable = {
+        ShiftSort.shift_date: ShiftHandover.shift_date, ShiftSort.status: ShiftHandover.status,
+        ShiftSort.created_at: ShiftHandover.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[ShiftHandover.shift_date.desc(), ShiftHandover.created_at.desc(), ShiftHandover.id])
     return await shift_reads(session, rows), total

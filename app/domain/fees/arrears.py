@@ -163,7 +163,10 @@ class ArrearsSort(StrEnum):
 def _order(page: PageRequest, aged: Any) -> list[Any]:
     unit_columns = [Building.number, Building.name, Unit.entrance, Unit.number, Unit.id]
     by_unit = [c.asc().nulls_last() for c in unit_columns]
-    sortable = {ArrearsSort.total: aged.c.total, ArrearsSort.oldest_due_date: aged.c.oldest_due_date, ArrearsSort.unit: unit_columns}
+    sortable = {
+        ArrearsSort.total: aged.c.total, ArrearsSort.oldest_due_date: aged.c.oldest_due_date,
+        ArrearsSort.unit: unit_columns,
+    }
     return ordering(page, sortable=sortable, default=[aged.c.total.desc(), *by_unit] if page.sort is None else by_unit)
 
 

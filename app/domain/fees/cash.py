@@ -269,8 +269,11 @@ async def list_sessions(
                           (CashierSession.status, status.value if status else None)):
         if value is not None:
             stmt = stmt.where(column == value)
-    sortable = {CashierSessionSort.day: CashierSession.day, CashierSessionSort.status: CashierSession.status, CashierSessionSort.handed_over_at: CashierSession.handed_over_at,
-                CashierSessionSort.created_at: CashierSession.created_at}
+    sortable = {
+        CashierSessionSort.day: CashierSession.day, CashierSessionSort.status: CashierSession.status,
+        CashierSessionSort.handed_over_at: CashierSession.handed_over_at,
+        CashierSessionSort.created_at: CashierSession.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[CashierSession.day.desc(), CashierSession.created_at, CashierSession.id])
     return await reads(session, rows), total

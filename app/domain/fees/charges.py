@@ -61,7 +61,10 @@ async def _page_with_late_fees(
         stmt = stmt.where(Charge.amount_paid >= Charge.amount)
     if period is not None:
         stmt = stmt.where(Charge.period == period)
-    sortable = {ChargeSort.due_date: Charge.due_date, ChargeSort.period: Charge.period, ChargeSort.amount: Charge.amount, ChargeSort.created_at: Charge.created_at}
+    sortable = {
+        ChargeSort.due_date: Charge.due_date, ChargeSort.period: Charge.period, ChargeSort.amount: Charge.amount,
+        ChargeSort.created_at: Charge.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Charge.due_date, Charge.created_at, Charge.id])
     items = {i.id: i for i in (await session.execute(
         select(FeeItem).where(FeeItem.id.in_({r.fee_item_id for r in rows})))).scalars()}

@@ -126,7 +126,10 @@ async def list_items(
         stmt = stmt.where(FeeItem.kind == kind.value)
     if active is not None:
         stmt = stmt.where(FeeItem.active == active)
-    sortable = {FeeItemSort.code: FeeItem.code, FeeItemSort.name: FeeItem.name, FeeItemSort.kind: FeeItem.kind, FeeItemSort.created_at: FeeItem.created_at}
+    sortable = {
+        FeeItemSort.code: FeeItem.code, FeeItemSort.name: FeeItem.name, FeeItemSort.kind: FeeItem.kind,
+        FeeItemSort.created_at: FeeItem.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[FeeItem.code, FeeItem.id])
     prices = await prices_of(session, [r.id for r in rows])
     today = estate_today(estate)
@@ -210,7 +213,9 @@ async def list_subscriptions(
 ) -> tuple[list[dict[str, Any]], int]:
     await load_unit(session, actor=actor, unit_id=unit_id)
     stmt = select(UnitFeeItem).where(UnitFeeItem.unit_id == unit_id)
-    sortable = {SubscriptionSort.from_month: UnitFeeItem.from_month, SubscriptionSort.created_at: UnitFeeItem.created_at}
+    sortable = {
+        SubscriptionSort.from_month: UnitFeeItem.from_month, SubscriptionSort.created_at: UnitFeeItem.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[UnitFeeItem.from_month, UnitFeeItem.id])
     items = {i.id: i for i in (await session.execute(
         select(FeeItem).where(FeeItem.id.in_([r.fee_item_id for r in rows])))).scalars()}

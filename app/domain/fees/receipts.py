@@ -198,7 +198,10 @@ async def list_receipts(
         stmt = stmt.where(Receipt.issued_at >= since)
     if until is not None:
         stmt = stmt.where(Receipt.issued_at < until)
-    sortable = {ReceiptSort.number: Receipt.number, ReceiptSort.issued_at: Receipt.issued_at, ReceiptSort.amount: Receipt.amount, ReceiptSort.status: Receipt.status}
+    sortable = {
+        ReceiptSort.number: Receipt.number, ReceiptSort.issued_at: Receipt.issued_at,
+        ReceiptSort.amount: Receipt.amount, ReceiptSort.status: Receipt.status,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Receipt.issued_at.desc(), Receipt.number.desc()])
     return await reads(session, rows), total
 

@@ -92,7 +92,10 @@ async def list_reports(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
         stmt = stmt.where(FeeReport.kind == kind.value)
     if period is not None:
         stmt = stmt.where(FeeReport.period == period)
-    sortable = {FeeReportSort.period: FeeReport.period, FeeReportSort.produced_at: FeeReport.produced_at, FeeReportSort.kind: FeeReport.kind}
+    sortable = {
+        FeeReportSort.period: FeeReport.period, FeeReportSort.produced_at: FeeReport.produced_at,
+        FeeReportSort.kind: FeeReport.kind,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[FeeReport.produced_at.desc(), FeeReport.id])
     return [read(r) for r in rows], total

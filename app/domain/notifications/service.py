@@ -177,7 +177,9 @@ async def list_sent(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID
         stmt = stmt.where(OwnerNotification.owner_id == owner_id)
     if status is not None:
         stmt = stmt.where(OwnerNotification.status == status.value)
-    rows, total = await paginate(session, stmt, page, sortable={NotificationSort.created_at: OwnerNotification.created_at},
+    rows, total = await paginate(session, stmt, page, sortable={
+        NotificationSort.created_at: OwnerNotification.created_at,
+    },
                                  default=[OwnerNotification.created_at.desc(), OwnerNotification.id])
     columns = [c.key for c in OwnerNotification.__table__.columns if c.key != "text_shown"]
     # Staff read the log; a message with a secret in it (the owner's code) shows it hidden.

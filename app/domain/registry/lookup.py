@@ -67,7 +67,9 @@ async def list_owners(
     if building_id is not None:
         in_building = select(UnitOwner.owner_id).join(Unit, Unit.id == UnitOwner.unit_id).where(Unit.building_id == building_id)
         stmt = stmt.where(Owner.id.in_(in_building))
-    sortable = {OwnerSort.full_name: Owner.full_name, OwnerSort.surname: Owner.surname, OwnerSort.created_at: Owner.created_at}
+    sortable = {
+        OwnerSort.full_name: Owner.full_name, OwnerSort.surname: Owner.surname, OwnerSort.created_at: Owner.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Owner.full_name, Owner.id])
     return await owner_service.to_reads(session, rows), total
 

@@ -226,7 +226,10 @@ async def list_buildings(
         stmt = stmt.where(Building.jurisdiction_id == jurisdiction_id)
     if q:
         stmt = stmt.where(Building.name.ilike(f"%{q}%"))
-    sortable = {BuildingSort.name: Building.name, BuildingSort.number: Building.number, BuildingSort.created_at: Building.created_at}
+    sortable = {
+        BuildingSort.name: Building.name, BuildingSort.number: Building.number,
+        BuildingSort.created_at: Building.created_at,
+    }
     return await paginate(session, stmt, page, sortable=sortable, default=[Building.number.asc().nulls_last(), Building.name, Building.id])
 
 

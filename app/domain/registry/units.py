@@ -64,7 +64,10 @@ async def list_units(
             stmt = stmt.where(column == value)
     if q:
         stmt = stmt.where(Unit.number.ilike(f"%{q}%"))
-    sortable = {UnitSort.number: Unit.number, UnitSort.floor: Unit.floor, UnitSort.area: Unit.area, UnitSort.entrance: Unit.entrance, UnitSort.created_at: Unit.created_at}
+    sortable = {
+        UnitSort.number: Unit.number, UnitSort.floor: Unit.floor, UnitSort.area: Unit.area,
+        UnitSort.entrance: Unit.entrance, UnitSort.created_at: Unit.created_at,
+    }
     # Rooms are text ("301", "1201"): shorter first keeps them in numeric order.
     default = [Building.number.asc().nulls_last(), Building.name, Unit.entrance, func.length(Unit.number), Unit.number, Unit.id]
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=default)

@@ -128,8 +128,11 @@ async def search(
     for value, where in filters:
         if value is not None:
             stmt = stmt.where(where(value))
-    sortable = {EntrustmentSort.asking_rent: r.asking_rent, EntrustmentSort.available_from: r.available_from, EntrustmentSort.created_at: r.created_at,
-                EntrustmentSort.bedrooms: r.bedrooms, EntrustmentSort.status: r.status}
+    sortable = {
+        EntrustmentSort.asking_rent: r.asking_rent, EntrustmentSort.available_from: r.available_from,
+        EntrustmentSort.created_at: r.created_at, EntrustmentSort.bedrooms: r.bedrooms,
+        EntrustmentSort.status: r.status,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[r.asking_rent, r.created_at, r.id])
     return await _reads(session, rows), total
 

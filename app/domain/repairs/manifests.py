@@ -158,8 +158,10 @@ async def list_manifests(
     stmt = select(VoucherManifest).where(VoucherManifest.estate_id == estate.id)
     if month is not None:
         stmt = stmt.where(VoucherManifest.month == month)
-    sortable = {ManifestSort.month: VoucherManifest.month, ManifestSort.kind: VoucherManifest.kind, ManifestSort.built_at: VoucherManifest.built_at,
-                ManifestSort.acknowledged_at: VoucherManifest.acknowledged_at}
+    sortable = {
+        ManifestSort.month: VoucherManifest.month, ManifestSort.kind: VoucherManifest.kind,
+        ManifestSort.built_at: VoucherManifest.built_at, ManifestSort.acknowledged_at: VoucherManifest.acknowledged_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[VoucherManifest.month.desc(), VoucherManifest.kind, VoucherManifest.id])
     reads = {r.id: r for r in await _reads(session, select(VoucherManifest).where(VoucherManifest.id.in_([m.id for m in rows])))}

@@ -140,8 +140,11 @@ async def list_orders(
             stmt = stmt.where(column >= low)
         if high is not None:
             stmt = stmt.where(column < high)
-    sortable = {WorkOrderSort.created_at: WorkOrder.created_at, WorkOrderSort.scheduled_start: WorkOrder.scheduled_start, WorkOrderSort.status: WorkOrder.status,
-                WorkOrderSort.category: WorkOrder.category, WorkOrderSort.completed_at: WorkOrder.completed_at}
+    sortable = {
+        WorkOrderSort.created_at: WorkOrder.created_at, WorkOrderSort.scheduled_start: WorkOrder.scheduled_start,
+        WorkOrderSort.status: WorkOrder.status, WorkOrderSort.category: WorkOrder.category,
+        WorkOrderSort.completed_at: WorkOrder.completed_at,
+    }
     # Each row carries the request, unit and building too.
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[WorkOrder.created_at.desc(), WorkOrder.id], scalars=False)

@@ -80,7 +80,10 @@ async def list_categories(
     stmt = select(RepairCategory).where(RepairCategory.estate_id == estate_id)
     if active is not None:
         stmt = stmt.where(RepairCategory.active == active)
-    sortable = {RepairCategorySort.sort: RepairCategory.sort, RepairCategorySort.code: RepairCategory.code, RepairCategorySort.name: RepairCategory.name}
+    sortable = {
+        RepairCategorySort.sort: RepairCategory.sort, RepairCategorySort.code: RepairCategory.code,
+        RepairCategorySort.name: RepairCategory.name,
+    }
     return await paginate(session, stmt, page, sortable=sortable, default=[RepairCategory.sort, RepairCategory.code])
 
 

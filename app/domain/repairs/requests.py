@@ -130,8 +130,12 @@ async def list_requests(
         stmt = stmt.where(ServiceRequest.created_at < created_to)
     if q:
         stmt = stmt.where(ServiceRequest.description.ilike(f"%{q}%"))
-    sortable = {ServiceRequestSort.created_at: ServiceRequest.created_at, ServiceRequestSort.window_start: ServiceRequest.window_start,
-                ServiceRequestSort.urgency: ServiceRequest.urgency, ServiceRequestSort.status: ServiceRequest.status, ServiceRequestSort.category: ServiceRequest.category}
+    sortable = {
+        ServiceRequestSort.created_at: ServiceRequest.created_at,
+        ServiceRequestSort.window_start: ServiceRequest.window_start,
+        ServiceRequestSort.urgency: ServiceRequest.urgency, ServiceRequestSort.status: ServiceRequest.status,
+        ServiceRequestSort.category: ServiceRequest.category,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[ServiceRequest.created_at.desc(), ServiceRequest.id])
     return await to_reads(session, estate=estate, requests=rows), total

@@ -251,7 +251,9 @@ async def list_order_vouchers(session: AsyncSession, *, actor: Actor, order_id: 
     """Every round's voucher of one order, first round first."""
     order = await load_order(session, actor=actor, order_id=order_id)
     stmt = select(Voucher).where(Voucher.work_order_id == order.id)
-    rows, total = await paginate(session, stmt, page, sortable={OrderVoucherSort.round: Voucher.round, OrderVoucherSort.posted_at: Voucher.posted_at},
+    rows, total = await paginate(session, stmt, page, sortable={
+        OrderVoucherSort.round: Voucher.round, OrderVoucherSort.posted_at: Voucher.posted_at,
+    },
                                  default=[Voucher.round, Voucher.id])
     return await _reads(session, rows), total
 
@@ -283,7 +285,10 @@ async def list_estate_vouchers(
         stmt = stmt.where(Voucher.posted_at >= posted_from)
     if posted_to is not None:
         stmt = stmt.where(Voucher.posted_at < posted_to)
-    sortable = {VoucherSort.posted_at: Voucher.posted_at, VoucherSort.amount: Voucher.amount, VoucherSort.minutes_spent: Voucher.minutes_spent}
+    sortable = {
+        VoucherSort.posted_at: Voucher.posted_at, VoucherSort.amount: Voucher.amount,
+        VoucherSort.minutes_spent: Voucher.minutes_spent,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Voucher.posted_at.desc(), Voucher.id])
     return await _reads(session, rows), total
 

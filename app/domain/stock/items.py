@@ -107,7 +107,10 @@ async def list_items(
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(StockItem.name.ilike(pattern, escape="\\") | StockItem.code.ilike(pattern, escape="\\"))
-    sortable = {StockItemSort.code: StockItem.code, StockItemSort.name: StockItem.name, StockItemSort.quantity: StockItem.quantity,
-                StockItemSort.unit_cost: StockItem.unit_cost, StockItemSort.created_at: StockItem.created_at}
+    sortable = {
+        StockItemSort.code: StockItem.code, StockItemSort.name: StockItem.name,
+        StockItemSort.quantity: StockItem.quantity, StockItemSort.unit_cost: StockItem.unit_cost,
+        StockItemSort.created_at: StockItem.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[StockItem.code, StockItem.id])
     return [read(r) for r in rows], total

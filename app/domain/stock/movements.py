@@ -199,7 +199,10 @@ class MovementSort(StrEnum):
     quantity = "quantity"
 
 
-_SORTABLE = {MovementSort.at: StockMovement.at, MovementSort.kind: StockMovement.kind, MovementSort.quantity: StockMovement.quantity}
+_SORTABLE = {
+    MovementSort.at: StockMovement.at, MovementSort.kind: StockMovement.kind,
+    MovementSort.quantity: StockMovement.quantity,
+}
 
 
 async def list_item_movements(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID,

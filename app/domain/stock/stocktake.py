@@ -139,7 +139,10 @@ async def list_stocktakes(session: AsyncSession, *, actor: Actor, estate_id: uui
         stmt = stmt.where(Stocktake.status == status.value)
     if month is not None:
         stmt = stmt.where(Stocktake.month == month)
-    sortable = {StocktakeSort.opened_at: Stocktake.opened_at, StocktakeSort.month: Stocktake.month, StocktakeSort.status: Stocktake.status}
+    sortable = {
+        StocktakeSort.opened_at: Stocktake.opened_at, StocktakeSort.month: Stocktake.month,
+        StocktakeSort.status: Stocktake.status,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Stocktake.opened_at.desc(), Stocktake.id])
     lines = (await session.execute(select(StocktakeLine).where(StocktakeLine.stocktake_id.in_([r.id for r in rows])))).scalars()
     by_count: dict[uuid.UUID, list[StocktakeLine]] = {r.id: [] for r in rows}
