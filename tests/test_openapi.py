@@ -63,6 +63,16 @@ def test_list_operations_bound_the_page_size(schema):
                 assert param["schema"].get("maximum", 10**9) <= 1000, f"{method} {path}"
 
 
+def test_every_sortable_list_lists_its_sort_keys(schema):
+    # A free-text sort would leave clients guessing; each key comes with its -descending form.
+    sorts = [(f"{m} {p}", param["schema"]) for m, p, op in api_operations(schema)
+             for param in op.get("parameters", []) if param["name"] == "sort" and param["in"] == "query"]
+    assert len(sorts) >= 40
+    for where, sort in sorts:
+        keys = [v for v in sort.get("enum", []) if not v.startswith("-")]
+        assert keys and sort["enum"] == [v for k in keys for v in (k, f"-{k}")], where
+
+
 async def test_docs_are_served_without_a_cdn(client):
     r = await client.get("/docs")
     assert r.status_code == 200

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.attendance import roster, rules, service
 from app.domain.attendance.model import Shift
@@ -18,7 +18,7 @@ from app.domain.attendance.schemas import (
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.types import EXACT_DAY, QueryFlag
 
@@ -30,6 +30,8 @@ RosterRead = Annotated[Actor, Depends(require(Perm.duty_roster_read))]
 RosterManage = Annotated[Actor, Depends(require(Perm.duty_roster_manage))]
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", examples=["2026-05"])]
 DayPath = Annotated[date, Path(ge=date(2000, 1, 1), le=date(2099, 12, 31), description="The estate-local day"), EXACT_DAY]
+AttendancePage = Annotated[PageRequest, Depends(page_of(service.AttendanceSort))]
+AttendancePage = AttendancePage
 
 
 @router.post("/estates/{estate_id}/attendance/sign-in", response_model=AttendanceRead, status_code=status.HTTP_201_CREATED,
@@ -54,7 +56,7 @@ async def sign_out(estate_id: uuid.UUID, body: SignOut, actor: Sign, session: Se
 
 @router.get("/attendance/mine", response_model=Page[AttendanceRead], responses=problems(UnknownSortKey))
 async def my_attendance(
-    actor: Sign, session: SessionDep, page: PageDep, date_from: Day | None = None, date_to: Day | None = None,
+    actor: Sign, session: SessionDep, page: AttendancePage, date_from: Day | None = None, date_to: Day | None = None,
 ) -> Page[AttendanceRead]:
     """One's own sign-ins at every estate, latest first; sort by day, signed_in_at, late_minutes or early_minutes."""
     rows, total = await service.list_mine(session, actor=actor, page=page, date_from=date_from, date_to=date_to)
@@ -63,7 +65,7 @@ async def my_attendance(
 
 @router.get("/estates/{estate_id}/attendance", response_model=Page[AttendanceRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def estate_attendance(
-    estate_id: uuid.UUID, actor: ReadAll, session: SessionDep, page: PageDep, day: Day | None = None,
+    estate_id: uuid.UUID, actor: ReadAll, session: SessionDep, page: AttendancePage, day: Day | None = None,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM")] = None,
     user_id: uuid.UUID | None = None, shift: Shift | None = None, late: QueryFlag | None = None, left_early: QueryFlag | None = None,
 ) -> Page[AttendanceRead]:

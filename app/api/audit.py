@@ -6,25 +6,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.audit import service
 from app.domain.audit.schemas import AuditEntryRead
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.types import Instant
 
 router = APIRouter(tags=["audit"])
 
 Slug = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.:\-]*$")]
+AuditPage = Annotated[PageRequest, Depends(page_of(service.AuditSort))]
+AuditPage = AuditPage
 
 
 @router.get("/audit", response_model=Page[AuditEntryRead], responses=problems(UnknownSortKey))
 async def list_audit(
     actor: Annotated[Actor, Depends(require(Perm.audit_read))],
     session: SessionDep,
-    page: PageDep,
+    page: AuditPage,
     entity: Slug = None,
     entity_id: Slug = None,
     estate_id: uuid.UUID | None = None,

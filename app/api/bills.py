@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
@@ -14,13 +14,15 @@ from app.domain.auth.roles import Perm
 from app.domain.fees import arrears, statements
 from app.domain.fees.billing import MONTH_PATTERN
 from app.domain.fees.statement_schemas import EstateArrears, UnitArrears, UnitBill
-from app.domain.pagination import UnknownSortKey
+from app.domain.pagination import PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotFound
 from app.domain.types import EXACT_INT
 
 router = APIRouter(tags=["bills"])
 
 Read = Annotated[Actor, Depends(require(Perm.fees_read))]
+ArrearsPage = Annotated[PageRequest, Depends(page_of(arrears.ArrearsSort))]
+ArrearsPage = ArrearsPage
 
 
 @router.get("/units/{unit_id}/bill", response_model=UnitBill, responses=problems(UnitNotFound, statements.MonthsOutOfOrder))
@@ -54,7 +56,7 @@ async def unit_arrears(unit_id: uuid.UUID, actor: Read, session: SessionDep) -> 
 @router.get("/estates/{estate_id}/arrears", response_model=EstateArrears, dependencies=[REPORT_LIMIT],
             responses=problems(EstateNotFound, UnknownSortKey, RateLimited))
 async def estate_arrears(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, building_id: uuid.UUID | None = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: ArrearsPage, building_id: uuid.UUID | None = None,
     min_age_days: Annotated[int, Query(ge=0, le=100_000, description="Only units whose oldest unpaid charge is at least this many days past due"), EXACT_INT] = 0,
 ) -> EstateArrears:
     """The estate's arrears by age: one line per owing unit, the largest debt first, and the

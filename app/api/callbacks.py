@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
@@ -20,7 +20,7 @@ from app.domain.callbacks.schemas import (
     ResolutionCreate,
 )
 from app.domain.errors import IllegalTransition
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs.model import ReasonRequired
 from app.domain.types import EXACT_DAY, Instant, QueryFlag
@@ -31,11 +31,15 @@ Read = Annotated[Actor, Depends(require(Perm.requests_read))]
 Write = Annotated[Actor, Depends(require(Perm.callbacks_write))]
 Resolve = Annotated[Actor, Depends(require(Perm.callbacks_resolve))]
 Reports = Annotated[Actor, Depends(require(Perm.reports_read))]
+RateWeekPage = Annotated[PageRequest, Depends(page_of(rates.RateWeekSort))]
+CallbackPage = Annotated[PageRequest, Depends(page_of(service.CallbackSort))]
+RateWeekPage = RateWeekPage
+CallbackPage = CallbackPage
 
 
 @router.get("/estates/{estate_id}/callbacks", response_model=Page[CallbackRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_callbacks(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: CallbackPage,
     status_: Annotated[CallbackStatus | None, Query(alias="status")] = None,
     overdue: Annotated[QueryFlag | None, Query(description="true: open and past due; false: the others")] = None,
     due_before: Annotated[Instant | None, Query(description="Due before this instant")] = None,
@@ -102,7 +106,7 @@ async def callback_rate(
 @router.get("/estates/{estate_id}/callback-rate/weeks", response_model=Page[CallbackRateRecordRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_rate_weeks(
-    estate_id: uuid.UUID, actor: Reports, session: SessionDep, page: PageDep, below_target: QueryFlag | None = None,
+    estate_id: uuid.UUID, actor: Reports, session: SessionDep, page: RateWeekPage, below_target: QueryFlag | None = None,
 ) -> Page[CallbackRateRecordRead]:
     """The weekly callback rates recorded every Monday, latest week first."""
     rows, total = await rates.list_weeks(session, actor=actor, estate_id=estate_id, page=page, below_target=below_target)

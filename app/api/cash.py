@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -15,7 +15,7 @@ from app.domain.errors import IllegalTransition
 from app.domain.fees import cash
 from app.domain.fees.cash_model import DifferenceNeedsNote, SessionStatus
 from app.domain.fees.cash_schemas import Acknowledge, CashHandoverSheet, CashierSessionDetail, CashierSessionRead, HandOver
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.types import EXACT_DAY
 
@@ -26,12 +26,14 @@ Read = Annotated[Actor, Depends(require(Perm.fees_read))]
 HandOverPerm = Annotated[Actor, Depends(require(Perm.cash_hand_over))]
 AcknowledgePerm = Annotated[Actor, Depends(require(Perm.cash_acknowledge))]
 Day = Annotated[date | None, Query(description="An estate-local day (YYYY-MM-DD)"), EXACT_DAY]
+CashierSessionPage = Annotated[PageRequest, Depends(page_of(cash.CashierSessionSort))]
+CashierSessionPage = CashierSessionPage
 
 
 @router.get("/estates/{estate_id}/cashier-sessions", response_model=Page[CashierSessionRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_sessions(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, day: Day = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: CashierSessionPage, day: Day = None,
     cashier_id: uuid.UUID | None = None, status: Annotated[SessionStatus | None, Query()] = None,
 ) -> Page[CashierSessionRead]:
     """The estate's cashier sessions, newest day first. A receptionist sees only her own; the

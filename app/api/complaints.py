@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -19,7 +19,7 @@ from app.domain.complaints.schemas import (
     FeedbackCreate, ReasonCreate, ResolveCreate, StepCreate,
 )
 from app.domain.errors import IllegalTransition
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.types import EXACT_DAY, QueryFlag
 
@@ -29,6 +29,8 @@ Read = Annotated[Actor, Depends(require(Perm.complaints_read))]
 Write = Annotated[Actor, Depends(require(Perm.complaints_write))]
 Manage = Annotated[Actor, Depends(require(Perm.complaints_manage))]
 Day = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2999, 12, 31), description="Estate-local day, inclusive"), EXACT_DAY]
+ComplaintPage = Annotated[PageRequest, Depends(page_of(service.ComplaintSort))]
+ComplaintPage = ComplaintPage
 NotFound = service.ComplaintNotFound
 
 
@@ -45,7 +47,7 @@ async def register_complaint(estate_id: uuid.UUID, body: ComplaintCreate, actor:
 
 @router.get("/estates/{estate_id}/complaints", response_model=Page[ComplaintRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_complaints(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: ComplaintPage,
     status_: Annotated[ComplaintStatus | None, Query(alias="status")] = None,
     category: Category | None = None, severity: Severity | None = None,
     overdue: Annotated[QueryFlag | None, Query(description="true: unresolved and past the deadline; false: the others")] = None,

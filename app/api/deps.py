@@ -1,12 +1,15 @@
 """Dependencies every route uses: the session that commits, the caller, their permission."""
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import WithJsonSchema
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import logging as app_logging
@@ -15,7 +18,7 @@ from app.domain.auth import service as auth_service
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import DomainError
-from app.domain.pagination import MAX_PAGE_SIZE, PageRequest
+from app.domain.pagination import MAX_PAGE_SIZE, PageRequest, check_sort, sort_values
 from app.domain.types import EXACT_INT
 
 
@@ -96,12 +99,26 @@ def settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(settings_dep)]
 
 
-def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Rows per page (at most {MAX_PAGE_SIZE})"), EXACT_INT] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000), EXACT_INT] = 0,
-    sort: Annotated[str | None, Query(pattern=r"^-?[a-z_]{1,40}$", description="A field name; prefix - for descending")] = None,
-) -> PageRequest:
-    return PageRequest(limit=limit, offset=offset, sort=sort)
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Rows per page (at most {MAX_PAGE_SIZE})"), EXACT_INT]
+Offset = Annotated[int, Query(ge=0, le=1_000_000), EXACT_INT]
 
 
-PageDep = Annotated[PageRequest, Depends(page_params)]
+def page_of(keys: type[StrEnum]) -> Callable[..., PageRequest]:
+    """The page parameters of a list that sorts by `keys`: `sort=` takes a key, or -key for
+    descending, and OpenAPI lists them. Use: `page: Annotated[PageRequest, Depends(page_of(XSort))]`."""
+    # The list's own check, so an unknown key stays the unknown-sort-key problem naming the field.
+    sort = Annotated[str | None, Query(description="One of the listed keys; prefix - for descending"),
+                     WithJsonSchema({"type": "string", "enum": sort_values(keys)})]
+
+    def page_params(limit: int = 50, offset: int = 0, sort: str | None = None) -> PageRequest:
+        check_sort(keys, sort)
+        return PageRequest(limit=limit, offset=offset, sort=sort)
+
+    # Annotations of a function made here cannot be strings for FastAPI to resolve (this module
+    # postpones annotations), so its signature is given with the types themselves.
+    page_params.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+         for name, annotation, default in (("limit", Limit, 50), ("offset", Offset, 0), ("sort", sort, None))],
+        return_annotation=PageRequest,
+    )
+    return page_params

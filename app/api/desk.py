@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -23,7 +23,7 @@ from app.domain.desk.schemas import (
     ShiftDetail, ShiftOpen, ShiftRead, VisitorCreate, VisitorRead,
 )
 from app.domain.errors import Forbidden, IllegalTransition
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotInEstate, UnreadablePhone
 from app.domain.repairs import repair_settings
 from app.domain.repairs import requests as intake
@@ -38,6 +38,10 @@ HandOver = Annotated[Actor, Depends(require(Perm.shift_hand_over))]
 DutyWrite = Annotated[Actor, Depends(require(Perm.duty_log_write))]
 Day = Annotated[date | None, Query(alias="date", ge=date(2000, 1, 1), le=date(2999, 12, 31),
                                    description="An estate-local day; default today in the estate's time zone"), EXACT_DAY]
+VisitorPage = Annotated[PageRequest, Depends(page_of(visitors.VisitorSort))]
+ShiftPage = Annotated[PageRequest, Depends(page_of(handover.ShiftSort))]
+NightLogPage = Annotated[PageRequest, Depends(page_of(night_log.NightLogSort))]
+DutyLogPage = Annotated[PageRequest, Depends(page_of(duty_log.DutyLogSort))]
 # A follow-up made a service request can fail the way intake fails.
 INTAKE_ERRORS = (repair_settings.UnknownRepairCategory, intake.CategoryRequired, intake.NeedUnitOrLocation, UnitNotInEstate,
                  UnreadablePhone, Forbidden)
@@ -55,7 +59,7 @@ async def create_visitor(estate_id: uuid.UUID, body: VisitorCreate, actor: Visit
 
 @router.get("/estates/{estate_id}/visitors", response_model=Page[VisitorRead], tags=["visitors"],
             responses=problems(EstateNotFound, UnknownSortKey))
-async def list_visitors(estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, day: Day = None,
+async def list_visitors(estate_id: uuid.UUID, actor: Read, session: SessionDep, page: VisitorPage, day: Day = None,
                         unit_id: uuid.UUID | None = None) -> Page[VisitorRead]:
     """The day's visitors (estate-local day, default today) in the order they came."""
     rows, total = await visitors.list_visitors(session, actor=actor, estate_id=estate_id, page=page, day=day, unit_id=unit_id)
@@ -87,7 +91,7 @@ async def open_shift(estate_id: uuid.UUID, body: ShiftOpen, actor: LogWrite, ses
 
 @router.get("/estates/{estate_id}/shifts", response_model=Page[ShiftRead], tags=["shift log"],
             responses=problems(EstateNotFound, UnknownSortKey))
-async def list_shifts(estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+async def list_shifts(estate_id: uuid.UUID, actor: Read, session: SessionDep, page: ShiftPage,
                       status_: Annotated[ShiftStatus | None, Query(alias="status")] = None,
                       day: Day = None) -> Page[ShiftRead]:
     """The estate's shifts, latest first: who handed over, who took over and when."""
@@ -111,7 +115,7 @@ async def log_entry(estate_id: uuid.UUID, body: LogEntryCreate, actor: LogWrite,
 @router.get("/estates/{estate_id}/shift-log", response_model=Page[LogEntryRead], tags=["shift log"],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_log_entries(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, day: Day = None, shift_id: uuid.UUID | None = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: NightLogPage, day: Day = None, shift_id: uuid.UUID | None = None,
     needs_follow_up: QueryFlag | None = None,
     unhandled: Annotated[QueryFlag | None, Query(description="true: needs follow-up, neither assigned nor made a request")] = None,
 ) -> Page[LogEntryRead]:
@@ -161,7 +165,7 @@ async def create_duty_log_entry(estate_id: uuid.UUID, body: DutyLogCreate, actor
 
 @router.get("/estates/{estate_id}/duty-log", response_model=Page[DutyLogRead], tags=["duty log"],
             responses=problems(EstateNotFound, UnknownSortKey))
-async def list_duty_log(estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, day: Day = None,
+async def list_duty_log(estate_id: uuid.UUID, actor: Read, session: SessionDep, page: DutyLogPage, day: Day = None,
                         shift: ShiftKind | None = None, staff_id: uuid.UUID | None = None) -> Page[DutyLogRead]:
     """Duty log entries, latest day first, by shift within a day."""
     rows, total = await duty_log.list_entries(session, actor=actor, estate_id=estate_id, page=page, shift_date=day, shift=shift,

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry import service
 from app.domain.registry import company as company_service
 from app.domain.registry.company import CompanyNotFound, CompanyRead, CompanyUpdate, CreditCodeTaken
@@ -23,10 +23,11 @@ router = APIRouter(tags=["estates"])
 ReadRegistry = Annotated[Actor, Depends(require(Perm.registry_read))]
 ManageEstates = Annotated[Actor, Depends(require(Perm.estates_manage))]
 Fragment = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="A fragment of the name or office name")]
+EstatePage = Annotated[PageRequest, Depends(page_of(service.EstateSort))]
 
 
 @router.get("/estates", response_model=Page[EstateRead], responses=problems(UnknownSortKey))
-async def list_estates(actor: ReadRegistry, session: SessionDep, page: PageDep, q: Fragment = None) -> Page[EstateRead]:
+async def list_estates(actor: ReadRegistry, session: SessionDep, page: EstatePage, q: Fragment = None) -> Page[EstateRead]:
     """The estates the caller is assigned to."""
     rows, total = await service.list_estates(session, actor=actor, page=page, q=q)
     return Page(items=[EstateRead.model_validate(e) for e in rows], total=total, limit=page.limit, offset=page.offset)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
@@ -17,14 +17,15 @@ from app.domain.fees import month_report, register, report_export
 from app.domain.fees.report_schemas import (
     FeeReportDetail, FeeReportKind, FeeReportRead, MonthFeeReport, Month, ReportFormat, SaturdayRegister, Week,
 )
-from app.domain.fees.reports_model import FeeReportNotFound, get_report, list_reports
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.fees.reports_model import FeeReportNotFound, FeeReportSort, get_report, list_reports
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 
 router = APIRouter(tags=["fee reports"])
 
 Reader = Annotated[Actor, Depends(require(Perm.fee_reports_read))]
 Format = Annotated[ReportFormat, Query(description="json (default), csv (UTF-8 with a BOM, for Excel) or xlsx")]
+FeeReportPage = Annotated[PageRequest, Depends(page_of(FeeReportSort))]
 FILES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}},
                       report_export.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}},
@@ -81,7 +82,7 @@ async def get_month_fee_report(
 @router.get("/estates/{estate_id}/fee-reports", response_model=Page[FeeReportRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_fee_reports(
-    estate_id: uuid.UUID, actor: Reader, session: SessionDep, page: PageDep, kind: FeeReportKind | None = None,
+    estate_id: uuid.UUID, actor: Reader, session: SessionDep, page: FeeReportPage, kind: FeeReportKind | None = None,
     period: Annotated[str | None, Query(pattern=r"^20\d{2}-(W\d{2}|\d{2})$", max_length=8,
                                         description="2026-W48 or 2026-11")] = None,
 ) -> Page[FeeReportRead]:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -21,7 +21,7 @@ from app.domain.fees.item_schemas import (
     SubscriptionRead,
 )
 from app.domain.fees.model import FeeKind
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotFound
 from app.domain.types import QueryFlag
 
@@ -32,6 +32,10 @@ Configure = Annotated[Actor, Depends(require(Perm.fees_configure))]
 Bill = Annotated[Actor, Depends(require(Perm.billing_run))]
 ReadMeters = Annotated[Actor, Depends(require(Perm.meter_readings_write))]
 Period = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="A month: 2026-11")]
+FeeItemPage = Annotated[PageRequest, Depends(page_of(items.FeeItemSort))]
+SubscriptionPage = Annotated[PageRequest, Depends(page_of(items.SubscriptionSort))]
+BillingRunPage = Annotated[PageRequest, Depends(page_of(billing_runs.BillingRunSort))]
+ChargePage = Annotated[PageRequest, Depends(page_of(charges.ChargeSort))]
 CREATED = status.HTTP_201_CREATED
 
 
@@ -39,7 +43,7 @@ CREATED = status.HTTP_201_CREATED
 
 @router.get("/estates/{estate_id}/fee-items", response_model=Page[FeeItemRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_fee_items(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, kind: FeeKind | None = None, active: QueryFlag | None = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: FeeItemPage, kind: FeeKind | None = None, active: QueryFlag | None = None,
 ) -> Page[FeeItemRead]:
     """The estate's fee items (收費項目) by code, each with the price in force today."""
     rows, total = await items.list_items(session, actor=actor, estate_id=estate_id, page=page, kind=kind, active=active)
@@ -77,7 +81,7 @@ async def add_fee_price(item_id: uuid.UUID, body: FeePriceCreate, actor: Configu
 # --- subscriptions ---------------------------------------------------------------------
 
 @router.get("/units/{unit_id}/fee-items", response_model=Page[SubscriptionRead], responses=problems(UnitNotFound, UnknownSortKey))
-async def list_unit_fee_items(unit_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep) -> Page[SubscriptionRead]:
+async def list_unit_fee_items(unit_id: uuid.UUID, actor: Read, session: SessionDep, page: SubscriptionPage) -> Page[SubscriptionRead]:
     """The items the unit is subscribed to besides those every unit pays (parking spaces, meters)."""
     rows, total = await items.list_subscriptions(session, actor=actor, unit_id=unit_id, page=page)
     return Page(items=[SubscriptionRead.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
@@ -128,7 +132,7 @@ async def create_billing_run(estate_id: uuid.UUID, body: BillingMonth, actor: Bi
 
 
 @router.get("/estates/{estate_id}/billing-runs", response_model=Page[BillingRunRead], responses=problems(EstateNotFound, UnknownSortKey))
-async def list_billing_runs(estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep) -> Page[BillingRunRead]:
+async def list_billing_runs(estate_id: uuid.UUID, actor: Read, session: SessionDep, page: BillingRunPage) -> Page[BillingRunRead]:
     """The estate's billing runs, latest month first."""
     rows, total = await billing_runs.list_runs(session, actor=actor, estate_id=estate_id, page=page)
     return Page(items=[BillingRunRead.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
@@ -138,7 +142,7 @@ async def list_billing_runs(estate_id: uuid.UUID, actor: Read, session: SessionD
 
 @router.get("/units/{unit_id}/charges", response_model=Page[ChargeRead], responses=problems(UnitNotFound, UnknownSortKey))
 async def list_unit_charges(
-    unit_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, status: ChargeStatus | None = None, period: Period = None,
+    unit_id: uuid.UUID, actor: Read, session: SessionDep, page: ChargePage, status: ChargeStatus | None = None, period: Period = None,
 ) -> Page[ChargeRead]:
     """The unit's charges by due date, each with what is outstanding and the late fee as of today (estate time)."""
     rows, total = await charges.list_unit_charges(session, actor=actor, unit_id=unit_id, page=page, status=status, period=period)
@@ -147,7 +151,7 @@ async def list_unit_charges(
 
 @router.get("/estates/{estate_id}/charges", response_model=Page[ChargeRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_estate_charges(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, status: ChargeStatus | None = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: ChargePage, status: ChargeStatus | None = None,
     period: Period = None, fee_item_id: uuid.UUID | None = None,
 ) -> Page[ChargeRead]:
     """The estate's charges by due date; filter by open/paid, month or item. Late fees as of today."""

@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.api.deps import PageDep, SessionDep, SettingsDep, require
+from app.api.deps import SessionDep, SettingsDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.jobs import service
 from app.domain.jobs.schemas import JobRead, JobRunOutcome, JobRunRead, JobRunRequest, PeriodText
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.jobs.registry import CompanyWideJob, InvalidPeriod, JobEstateNotFound, UnknownJob
 
 router = APIRouter(tags=["jobs"])
@@ -21,6 +21,8 @@ router = APIRouter(tags=["jobs"])
 ReadJobs = Annotated[Actor, Depends(require(Perm.jobs_read))]
 RunJobs = Annotated[Actor, Depends(require(Perm.jobs_run))]
 JobNamePath = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$", description="e.g. purge_expired")]
+JobPage = Annotated[PageRequest, Depends(page_of(service.JobSort))]
+JobRunPage = Annotated[PageRequest, Depends(page_of(service.JobRunSort))]
 
 
 def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -29,7 +31,7 @@ def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
 
 
 @router.get("/jobs", response_model=Page[JobRead], responses=problems(UnknownSortKey))
-async def list_jobs(actor: ReadJobs, session: SessionDep, page: PageDep, settings: SettingsDep) -> Page[JobRead]:
+async def list_jobs(actor: ReadJobs, session: SessionDep, page: JobPage, settings: SettingsDep) -> Page[JobRead]:
     """The jobs of the office's clock: schedule, the next run in each of the caller's estates, and recent runs."""
     items, total = await service.list_jobs(session, actor=actor, page=page, default_time_zone=settings.default_time_zone)
     return Page(items=items, total=total, limit=page.limit, offset=page.offset)
@@ -39,7 +41,7 @@ async def list_jobs(actor: ReadJobs, session: SessionDep, page: PageDep, setting
 async def list_runs(
     actor: ReadJobs,
     session: SessionDep,
-    page: PageDep,
+    page: JobRunPage,
     job: Annotated[str | None, Query(max_length=60, pattern=r"^[a-z][a-z0-9_]*$")] = None,
     estate_id: uuid.UUID | None = None,
     status: Literal["running", "succeeded", "failed"] | None = None,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -14,13 +14,14 @@ from app.domain.events.model import EventType
 from app.domain.notifications import service, templates
 from app.domain.notifications.model import NotificationStatus
 from app.domain.notifications.schemas import NotificationRead, TemplateRead, TemplateUpdate
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 
 router = APIRouter(tags=["notifications"])
 
 Read = Annotated[Actor, Depends(require(Perm.desk_read))]
 Manage = Annotated[Actor, Depends(require(Perm.notifications_manage))]
+NotificationPage = Annotated[PageRequest, Depends(page_of(service.NotificationSort))]
 
 
 @router.get("/estates/{estate_id}/notification-templates", response_model=list[TemplateRead],
@@ -41,7 +42,7 @@ async def set_template(estate_id: uuid.UUID, event_type: EventType, body: Templa
 
 @router.get("/estates/{estate_id}/owner-notifications", response_model=Page[NotificationRead],
             responses=problems(EstateNotFound, UnknownSortKey))
-async def list_notifications(estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+async def list_notifications(estate_id: uuid.UUID, actor: Read, session: SessionDep, page: NotificationPage,
                              owner_id: uuid.UUID | None = None,
                              status: NotificationStatus | None = None) -> Page[NotificationRead]:
     """What was sent to owners (or is waiting to be), newest first."""

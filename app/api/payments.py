@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.status import HTTP_201_CREATED
 
-from app.api.deps import PageDep, SessionDep, SettingsDep, require
+from app.api.deps import SessionDep, SettingsDep, page_of, require
 from app.api.errors import problems
 from app.api.idempotency import IdempotencyKey, idempotent_responses, run_once
 from app.domain.auth.principal import Actor
@@ -18,7 +18,7 @@ from app.domain.fees import payments, receipts, refunds
 from app.domain.fees.cash import SessionHandedOver
 from app.domain.fees.payment_schemas import PaymentCreate, PaymentRead, ReceiptRead, ReceiptVoid, RefundCreate, RefundRead, UnitCredit
 from app.domain.fees.payments_model import PaymentMethod, ReceiptSeries, ReceiptStatus, VoidNeedsReason
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotFound
 from app.domain.types import Instant
 
@@ -28,6 +28,7 @@ Read = Annotated[Actor, Depends(require(Perm.fees_read))]
 Take = Annotated[Actor, Depends(require(Perm.payments_take))]
 Void = Annotated[Actor, Depends(require(Perm.receipts_void))]
 RefundPerm = Annotated[Actor, Depends(require(Perm.refunds_make))]
+ReceiptPage = Annotated[PageRequest, Depends(page_of(receipts.ReceiptSort))]
 CREATED = HTTP_201_CREATED
 
 
@@ -71,7 +72,7 @@ async def print_receipt(receipt_id: uuid.UUID, actor: Read, session: SessionDep)
 
 @router.get("/estates/{estate_id}/receipts", response_model=Page[ReceiptRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_receipts(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: ReceiptPage,
     number: Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00]*$", description="A fragment of the number")] = None,
     unit_id: uuid.UUID | None = None, cashier_id: uuid.UUID | None = None, method: PaymentMethod | None = None,
     status: ReceiptStatus | None = None, series: ReceiptSeries | None = None,

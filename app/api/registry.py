@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry import errors as e
 from app.domain.registry import lookup, owners, service, units
 from app.domain.registry.schemas import (
@@ -25,6 +25,10 @@ router = APIRouter(tags=["registry"])
 Read = Annotated[Actor, Depends(require(Perm.registry_read))]
 Write = Annotated[Actor, Depends(require(Perm.registry_write))]
 Fragment = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="A fragment of the name")]
+JurisdictionPage = Annotated[PageRequest, Depends(page_of(service.JurisdictionSort))]
+BuildingPage = Annotated[PageRequest, Depends(page_of(service.BuildingSort))]
+UnitPage = Annotated[PageRequest, Depends(page_of(units.UnitSort))]
+OwnerPage = Annotated[PageRequest, Depends(page_of(lookup.OwnerSort))]
 CREATED = status.HTTP_201_CREATED
 
 
@@ -32,7 +36,7 @@ CREATED = status.HTTP_201_CREATED
 
 @router.get("/estates/{estate_id}/jurisdictions", response_model=Page[JurisdictionRead], responses=problems(e.EstateNotFound, UnknownSortKey))
 async def list_jurisdictions(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, manager_id: uuid.UUID | None = None, q: Fragment = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: JurisdictionPage, manager_id: uuid.UUID | None = None, q: Fragment = None,
 ) -> Page[JurisdictionRead]:
     """The estate's jurisdictions (轄區); filter by manager or a name fragment."""
     rows, total = await service.list_jurisdictions(session, actor=actor, estate_id=estate_id, page=page, manager_id=manager_id, q=q)
@@ -64,7 +68,7 @@ async def update_jurisdiction(jurisdiction_id: uuid.UUID, body: JurisdictionUpda
 
 @router.get("/estates/{estate_id}/buildings", response_model=Page[BuildingRead], responses=problems(e.EstateNotFound, UnknownSortKey))
 async def list_buildings(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, jurisdiction_id: uuid.UUID | None = None, q: Fragment = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: BuildingPage, jurisdiction_id: uuid.UUID | None = None, q: Fragment = None,
 ) -> Page[BuildingRead]:
     """The estate's buildings (樓號), by number; filter by jurisdiction or a name fragment."""
     rows, total = await service.list_buildings(session, actor=actor, estate_id=estate_id, page=page, jurisdiction_id=jurisdiction_id, q=q)
@@ -95,7 +99,7 @@ async def update_building(building_id: uuid.UUID, body: BuildingUpdate, actor: W
 
 @router.get("/estates/{estate_id}/units", response_model=Page[UnitRead], responses=problems(e.EstateNotFound, UnknownSortKey))
 async def list_units(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: UnitPage,
     building_id: uuid.UUID | None = None, is_vacant: QueryFlag | None = None, is_public: QueryFlag | None = None,
     floor: Annotated[int | None, Query(ge=-20, le=300), EXACT_INT] = None,
     q: Annotated[str | None, Query(max_length=20, pattern=r"^[^\x00]*$", description="A fragment of the room number")] = None,
@@ -130,7 +134,7 @@ async def update_unit(unit_id: uuid.UUID, body: UnitUpdate, actor: Write, sessio
 @router.get("/estates/{estate_id}/owners", response_model=Page[OwnerRead],
             responses=problems(e.EstateNotFound, e.UnreadableUnitRef, UnknownSortKey))
 async def list_owners(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, q: Fragment = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: OwnerPage, q: Fragment = None,
     unit: Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00]*$", description="8-2-301, 8-301 or 8号楼2单元301")] = None,
     building_id: uuid.UUID | None = None,
 ) -> Page[OwnerRead]:

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import FileResponse
 from starlette import status
 
-from app.api.deps import KnownFormFields, PageDep, SessionDep, SettingsDep, require
+from app.api.deps import KnownFormFields, SessionDep, SettingsDep, page_of, require
 from app.api.errors import PROBLEM, Problem, problems
 from app.domain import files
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.rentals import service
 from app.domain.rentals.model import Furnishing, ReasonRequired, RentalStatus
@@ -31,6 +31,7 @@ Read = Annotated[Actor, Depends(require(Perm.rentals_read))]
 Write = Annotated[Actor, Depends(require(Perm.rentals_write))]
 RentQuery = Annotated[Decimal | None, Query(ge=0, le=Decimal("9999999.99"), max_digits=9, decimal_places=2,
                                             allow_inf_nan=False, description="Yuan per month"), EXACT_DECIMAL]
+EntrustmentPage = Annotated[PageRequest, Depends(page_of(service.EntrustmentSort))]
 TOO_LARGE = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
                                                  "description": "The request body is larger than the upload limit"}}
 FILE_ERRORS = (files.UnsupportedFileType, files.UnreadableImage, files.ImageTooLarge, files.FileTooLarge, files.EmptyFile,
@@ -44,7 +45,7 @@ NOT_FOUND = problems(service.EntrustmentNotFound)
 @router.get("/estates/{estate_id}/rental-entrustments", response_model=Page[EntrustmentRead],
             responses=problems(EstateNotFound, UnknownSortKey, service.RentRangeReversed))
 async def search_entrustments(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: EntrustmentPage,
     status_: Annotated[RentalStatus | None, Query(alias="status")] = None,
     rent_min: RentQuery = None, rent_max: RentQuery = None,
     bedrooms: Annotated[int | None, Query(ge=0, le=20, description="Exactly this many bedrooms (室)"), EXACT_INT] = None,

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs import approvals, daily_log, manifests, morning
 from app.domain.repairs.model import ReasonRequired
@@ -31,6 +31,8 @@ Reader = Annotated[Actor, Depends(require(Perm.reports_read))]
 Approver = Annotated[Actor, Depends(require(Perm.orders_approve))]
 Receiver = Annotated[Actor, Depends(require(Perm.vouchers_receive))]
 Day = Annotated[ReportDay | None, Query(description="A local day, YYYY-MM-DD; today in the estate's time zone when left out")]
+ApprovalBatchPage = Annotated[PageRequest, Depends(page_of(approvals.ApprovalBatchSort))]
+ManifestPage = Annotated[PageRequest, Depends(page_of(manifests.ManifestSort))]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}},
           "description": "The log as JSON, or with format=csv as UTF-8 CSV with a BOM and Chinese headers"},
@@ -74,7 +76,7 @@ async def create_approval_batch(estate_id: uuid.UUID, body: ApprovalBatchCreate,
 
 @router.get("/estates/{estate_id}/approval-batches", response_model=Page[ApprovalBatchRead],
             responses=problems(EstateNotFound, UnknownSortKey))
-async def list_approval_batches(estate_id: uuid.UUID, actor: Reader, session: SessionDep, page: PageDep) -> Page[ApprovalBatchRead]:
+async def list_approval_batches(estate_id: uuid.UUID, actor: Reader, session: SessionDep, page: ApprovalBatchPage) -> Page[ApprovalBatchRead]:
     """The estate's approval batches, latest week first, with how many lines are pending, approved, returned."""
     rows, total = await approvals.list_batches(session, actor=actor, estate_id=estate_id, page=page)
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
@@ -116,7 +118,7 @@ async def create_voucher_manifests(estate_id: uuid.UUID, body: ManifestBuild, ac
 @router.get("/estates/{estate_id}/voucher-manifests", response_model=Page[VoucherManifestRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_voucher_manifests(
-    estate_id: uuid.UUID, actor: Reader, session: SessionDep, page: PageDep,
+    estate_id: uuid.UUID, actor: Reader, session: SessionDep, page: ManifestPage,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN, max_length=7, description="A month: 2026-11")] = None,
 ) -> Page[VoucherManifestRead]:
     """The estate's voucher manifests, latest month first; filter by month."""

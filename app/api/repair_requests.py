@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotInEstate, UnreadablePhone
 from app.domain.repairs import repair_settings, requests, scripts
 from app.domain.repairs.model import Channel, RequestKind, RequestStatus
@@ -28,6 +28,8 @@ Read = Annotated[Actor, Depends(require(Perm.requests_read))]
 Write = Annotated[Actor, Depends(require(Perm.requests_write))]
 Configure = Annotated[Actor, Depends(require(Perm.repairs_configure))]
 Code = Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00]*$")]
+ServiceRequestPage = Annotated[PageRequest, Depends(page_of(requests.ServiceRequestSort))]
+RepairCategoryPage = Annotated[PageRequest, Depends(page_of(repair_settings.RepairCategorySort))]
 
 
 # --- service requests ------------------------------------------------------------------
@@ -48,7 +50,7 @@ async def create_service_request(estate_id: uuid.UUID, body: ServiceRequestCreat
 @router.get("/estates/{estate_id}/service-requests", response_model=Page[ServiceRequestRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_service_requests(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: ServiceRequestPage,
     status: RequestStatus | None = None, kind: RequestKind | None = None, channel: Channel | None = None, category: Code = None,
     unit_id: uuid.UUID | None = None, owner_id: uuid.UUID | None = None,
     created_from: Instant | None = None, created_to: Instant | None = None,
@@ -81,7 +83,7 @@ async def close_service_request(request_id: uuid.UUID, body: ServiceRequestClose
 @router.get("/estates/{estate_id}/repair-categories", response_model=Page[RepairCategoryRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_repair_categories(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, active: QueryFlag | None = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: RepairCategoryPage, active: QueryFlag | None = None,
 ) -> Page[RepairCategoryRead]:
     """The estate's repair categories in the desk's order; an estate that set none has 水暖, 電氣, 門窗, 公共區域, 其他."""
     rows, total = await repair_settings.list_categories(session, actor=actor, estate_id=estate_id, page=page, active=active)

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
 from app.domain.fees.billing import MONTH_PATTERN
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs.orders import WorkOrderNotFound
 from app.domain.stock import items, movements, report, stocktake
@@ -35,6 +35,9 @@ Count = Annotated[Actor, Depends(require(Perm.stocktake_count))]
 Post = Annotated[Actor, Depends(require(Perm.stocktake_post))]
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", examples=["2026-11"])]
 Format = Annotated[Literal["json", "csv"], Query(description="json, or csv for Excel")]
+StockItemPage = Annotated[PageRequest, Depends(page_of(items.StockItemSort))]
+MovementPage = Annotated[PageRequest, Depends(page_of(movements.MovementSort))]
+StocktakePage = Annotated[PageRequest, Depends(page_of(stocktake.StocktakeSort))]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}},
           "description": "The report as JSON, or with format=csv as UTF-8 CSV with a BOM and Chinese headers"},
@@ -46,7 +49,7 @@ ITEM_MOVE = (items.StockItemNotFound, movements.StockItemInactive)
 
 @router.get("/estates/{estate_id}/stock-items", response_model=Page[StockItemRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_stock_items(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, category: StockCategory | None = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: StockItemPage, category: StockCategory | None = None,
     active: QueryFlag | None = None, in_stock: Annotated[QueryFlag | None, Query(description="true: book above zero; false: at zero")] = None,
     q: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="Part of the code or name")] = None,
 ) -> Page[StockItemRead]:
@@ -79,7 +82,7 @@ async def update_stock_item(item_id: uuid.UUID, body: StockItemUpdate, actor: Co
 
 @router.get("/stock-items/{item_id}/movements", response_model=Page[MovementRead],
             responses=problems(items.StockItemNotFound, UnknownSortKey))
-async def list_item_movements(item_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep) -> Page[MovementRead]:
+async def list_item_movements(item_id: uuid.UUID, actor: Read, session: SessionDep, page: MovementPage) -> Page[MovementRead]:
     """The item's ledger, latest first; each line carries the book after it."""
     rows, total = await movements.list_item_movements(session, actor=actor, item_id=item_id, page=page)
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
@@ -120,7 +123,7 @@ async def adjust(item_id: uuid.UUID, body: AdjustIn, actor: Configure, session: 
 @router.get("/estates/{estate_id}/stock-movements", response_model=Page[MovementRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_estate_movements(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, kind: MovementKind | None = None,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: MovementPage, kind: MovementKind | None = None,
     work_order_id: uuid.UUID | None = None, stocktake_id: uuid.UUID | None = None, stock_item_id: uuid.UUID | None = None,
     at_from: Annotated[Instant | None, Query(alias="from")] = None,
     at_to: Annotated[Instant | None, Query(alias="to")] = None,
@@ -143,7 +146,7 @@ async def open_stocktake(estate_id: uuid.UUID, body: StocktakeCreate, actor: Cou
 
 @router.get("/estates/{estate_id}/stocktakes", response_model=Page[StocktakeRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_stocktakes(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep, status_: Annotated[
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: StocktakePage, status_: Annotated[
         StocktakeStatus | None, Query(alias="status")] = None, month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
 ) -> Page[StocktakeRead]:
     """The estate's stocktakes, latest first."""

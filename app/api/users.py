@@ -7,27 +7,29 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette import status
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth import rules, secrets
 from app.domain.auth import users as service
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm, Role
 from app.domain.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, PasswordReset, UserCreate, UserRead, UserUpdate
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 
 router = APIRouter(tags=["users"])
 
 ReadUsers = Annotated[Actor, Depends(require(Perm.users_read))]
 ManageUsers = Annotated[Actor, Depends(require(Perm.users_manage))]
 ManageKeys = Annotated[Actor, Depends(require(Perm.api_keys_manage))]
+UserPage = Annotated[PageRequest, Depends(page_of(service.UserSort))]
+ApiKeyPage = Annotated[PageRequest, Depends(page_of(service.ApiKeySort))]
 
 
 @router.get("/users", response_model=Page[UserRead], responses=problems(UnknownSortKey))
 async def list_users(
     actor: ReadUsers,
     session: SessionDep,
-    page: PageDep,
+    page: UserPage,
     estate_id: uuid.UUID | None = None,
     role: Role | None = None,
     q: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")] = None,
@@ -73,7 +75,7 @@ async def reset_password(user_id: uuid.UUID, body: PasswordReset, actor: ManageU
 
 
 @router.get("/api-keys", response_model=Page[ApiKeyRead], responses=problems(UnknownSortKey))
-async def list_api_keys(actor: ManageKeys, session: SessionDep, page: PageDep) -> Page[ApiKeyRead]:
+async def list_api_keys(actor: ManageKeys, session: SessionDep, page: ApiKeyPage) -> Page[ApiKeyRead]:
     """Integration keys covering the caller's estates, newest first. The keys themselves are never shown again."""
     rows, total = await service.list_api_keys(session, actor=actor, page=page)
     return Page(items=[ApiKeyRead.model_validate(k) for k in rows], total=total, limit=page.limit, offset=page.offset)

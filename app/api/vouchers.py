@@ -10,13 +10,13 @@ from fastapi.responses import FileResponse
 from pydantic import Json
 from starlette import status
 
-from app.api.deps import KnownFormFields, PageDep, SessionDep, SettingsDep, require
+from app.api.deps import KnownFormFields, SessionDep, SettingsDep, page_of, require
 from app.api.errors import PROBLEM, Problem, problems
 from app.domain import files
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.config import Settings
 from app.domain.repairs import owner_code_model as code_errors
@@ -31,6 +31,8 @@ router = APIRouter(tags=["vouchers"])
 Read = Annotated[Actor, Depends(require(Perm.requests_read))]
 Desk = Annotated[Actor, Depends(require(Perm.orders_dispatch))]
 Work = Annotated[Actor, Depends(require(Perm.orders_work))]
+OrderVoucherPage = Annotated[PageRequest, Depends(page_of(service.OrderVoucherSort))]
+VoucherPage = Annotated[PageRequest, Depends(page_of(service.VoucherSort))]
 TOO_LARGE = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
                                                  "description": "The request body is larger than the upload limit"}}
 FILE_ERRORS = (files.UnsupportedFileType, files.UnreadableImage, files.ImageTooLarge, files.FileTooLarge, files.EmptyFile,
@@ -106,7 +108,7 @@ async def get_owner_code(order_id: uuid.UUID, actor: Desk, session: SessionDep, 
 
 
 @router.get("/work-orders/{order_id}/vouchers", response_model=Page[VoucherRead], responses=problems(WorkOrderNotFound, UnknownSortKey))
-async def list_order_vouchers(order_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep) -> Page[VoucherRead]:
+async def list_order_vouchers(order_id: uuid.UUID, actor: Read, session: SessionDep, page: OrderVoucherPage) -> Page[VoucherRead]:
     """The order's vouchers, one per completion round (a reopened order has more); sort by round or posted_at."""
     rows, total = await service.list_order_vouchers(session, actor=actor, order_id=order_id, page=page)
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
@@ -114,7 +116,7 @@ async def list_order_vouchers(order_id: uuid.UUID, actor: Read, session: Session
 
 @router.get("/estates/{estate_id}/vouchers", response_model=Page[VoucherRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_estate_vouchers(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: VoucherPage,
     posted_from: Instant | None = None, posted_to: Instant | None = None,
     is_public_area: QueryFlag | None = None, technician_id: uuid.UUID | None = None, building_id: uuid.UUID | None = None,
     chargeable: QueryFlag | None = None,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.status import HTTP_201_CREATED
 
-from app.api.deps import PageDep, SessionDep, SettingsDep, require
+from app.api.deps import SessionDep, SettingsDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -15,12 +15,13 @@ from app.domain.errors import IllegalTransition
 from app.domain.events import webhooks
 from app.domain.events.model import DeliveryStatus
 from app.domain.events.schemas import DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate, WebhookWithSecret
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 
 router = APIRouter(tags=["webhooks"])
 
 Manage = Annotated[Actor, Depends(require(Perm.webhooks_manage))]
+DeliveryPage = Annotated[PageRequest, Depends(page_of(webhooks.DeliverySort))]
 
 
 @router.post("/estates/{estate_id}/webhooks", response_model=WebhookWithSecret, status_code=HTTP_201_CREATED,
@@ -69,7 +70,7 @@ async def rotate_secret(webhook_id: uuid.UUID, actor: Manage, session: SessionDe
 
 @router.get("/webhooks/{webhook_id}/deliveries", response_model=Page[DeliveryRead],
             responses=problems(webhooks.WebhookNotFound, UnknownSortKey))
-async def list_deliveries(webhook_id: uuid.UUID, actor: Manage, session: SessionDep, page: PageDep,
+async def list_deliveries(webhook_id: uuid.UUID, actor: Manage, session: SessionDep, page: DeliveryPage,
                           status: DeliveryStatus | None = None) -> Page[DeliveryRead]:
     """The delivery log: each delivery with every attempt's status code, error and duration."""
     items, total = await webhooks.deliveries(session, actor=actor, webhook_id=webhook_id, page=page, status=status)

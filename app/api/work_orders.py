@@ -6,12 +6,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from app.api.deps import PageDep, SessionDep, require
+from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
-from app.domain.pagination import Page, UnknownSortKey
+from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs import dispatch as d
 from app.domain.repairs import orders
@@ -30,11 +30,13 @@ Read = Annotated[Actor, Depends(require(Perm.requests_read))]
 Desk = Annotated[Actor, Depends(require(Perm.orders_dispatch))]
 Work = Annotated[Actor, Depends(require(Perm.orders_work))]
 Category = Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00]*$")]
+WorkOrderPage = Annotated[PageRequest, Depends(page_of(orders.WorkOrderSort))]
+ReplyPromisePage = Annotated[PageRequest, Depends(page_of(d.ReplyPromiseSort))]
 
 
 @router.get("/estates/{estate_id}/work-orders", response_model=Page[WorkOrderRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_work_orders(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: WorkOrderPage,
     status: Annotated[list[WorkOrderStatus] | None, Query(description="Repeat for several states")] = None,
     technician_id: uuid.UUID | None = None, unit_id: uuid.UUID | None = None, category: Category = None,
     created_from: Instant | None = None, created_to: Instant | None = None,
@@ -99,7 +101,7 @@ async def owner_told(order_id: uuid.UUID, body: OwnerToldIn, actor: Desk, sessio
 @router.get("/estates/{estate_id}/reply-promises", response_model=Page[ReplyPromiseRead],
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_reply_promises(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: PageDep,
+    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: ReplyPromisePage,
     state: Annotated[Literal["open", "overdue", "all"], Query(description="open (default), overdue, or all")] = "open",
 ) -> Page[ReplyPromiseRead]:
     """Replies the desk owes owners (§7.3.7), most urgent first, with their deadline and whether it has passed."""

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import re
 import types
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Union, get_args, get_origin
 
+from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, FutureDate, FutureDatetime,
     NaiveDatetime, PastDate, PastDatetime, StringConstraints, ValidationError, model_validator,
@@ -26,13 +29,24 @@ def no_nul(value: str) -> str:
     return value
 
 
-def text(max_length: int, min_length: int = 1):  # noqa: ANN201 - an Annotated type
-    """Stripped text of at most max_length characters, without NUL."""
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(no_nul),
-    ]
+@dataclass(frozen=True, slots=True)
+class TextConstraints(GroupedMetadata):
+    """Stripped, min_length..max_length characters, without NUL: the metadata of `text()`."""
+
+    max_length: int
+    min_length: int = 1
+
+    def __iter__(self) -> Iterator[object]:
+        yield StringConstraints(strip_whitespace=True, min_length=self.min_length, max_length=self.max_length)
+        yield AfterValidator(no_nul)
+
+
+def text(max_length: int, min_length: int = 1) -> TextConstraints:
+    """Input text as the database can hold it: `Note = Annotated[str, text(2000, min_length=0)]`.
+
+    Metadata rather than a type made at run time, so that type checkers read the alias as str.
+    """
+    return TextConstraints(max_length=max_length, min_length=min_length)
 
 
 # Years the office's paper can be about; keeps local-midnight arithmetic far from datetime's edges.
@@ -46,12 +60,12 @@ def real_week(week: str) -> str:
     return week
 
 
-Code = text(40)
-Name = text(100)
-ShortText = text(200)
-LongText = text(4000)
-OptionalText = text(4000, min_length=0)
-PhoneText = text(60)
+Code = Annotated[str, text(40)]
+Name = Annotated[str, text(100)]
+ShortText = Annotated[str, text(200)]
+LongText = Annotated[str, text(4000)]
+OptionalText = Annotated[str, text(4000, min_length=0)]
+PhoneText = Annotated[str, text(60)]
 Int32 = Annotated[int, Field(ge=0, le=INT32_MAX)]
 Money = Annotated[
     Decimal, Field(ge=0, max_digits=12, decimal_places=2, allow_inf_nan=False)

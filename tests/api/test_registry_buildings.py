@@ -141,6 +141,18 @@ class TestBuildings:
         assert (await client.get(f"{API}/buildings/{bid}", headers=staff.headers)).json()["name"] == "二号楼"
         assert await count_rows(session, AuditEntry, AuditEntry.entity == "building") == 4
 
+    async def test_a_building_without_a_number_sorts_last_either_way(self, client, session):
+        # Descending used to put it first: PostgreSQL's NULLs are "largest" unless told.
+        estate, _ = await two_estates(session)
+        staff = await make_staff(session, estates=[estate])
+        await make_building(session, estate=estate, name="10号楼", number=10)
+        session.add(Building(estate_id=estate.id, name="會所", number=None))
+        await make_building(session, estate=estate, name="2号楼", number=2)
+        url = f"{API}/estates/{estate.id}/buildings"
+        for sort, expected in (("number", ["2号楼", "10号楼", "會所"]), ("-number", ["10号楼", "2号楼", "會所"])):
+            r = await client.get(url, params={"sort": sort}, headers=staff.headers)
+            assert [b["name"] for b in r.json()["items"]] == expected, sort
+
     async def test_bad_input_422_nothing_written(self, client, session):
         estate, other = await two_estates(session)
         foreign = await make_jurisdiction(session, estate=other)

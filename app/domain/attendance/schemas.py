@@ -5,14 +5,14 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
 from app.domain.attendance.model import AttendanceStatus, Shift
 from app.domain.calendar.days import DayType, Source
-from app.domain.types import EXACT_DAY, InputModel, no_nul as _no_nul
+from app.domain.types import EXACT_DAY, InputModel, text
 
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_nul)]
+Note = Annotated[str, text(200, min_length=0)]
 MONTH_PATTERN = r"^(20\d{2})-(0[1-9]|1[0-2])$"
 # Dates the API takes; years nobody has entered or published are answered provisionally.
 Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2099, 12, 31)), EXACT_DAY]

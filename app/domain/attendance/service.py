@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Integer, case, func, select
@@ -103,8 +104,20 @@ async def sign_out(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID,
     return read
 
 
-_SORTABLE = {"day": AttendanceRecord.day, "signed_in_at": AttendanceRecord.signed_in_at,
-             "late_minutes": AttendanceRecord.late_minutes, "early_minutes": AttendanceRecord.early_minutes}
+class AttendanceSort(StrEnum):
+    """The keys attendance records sort by."""
+
+    day = "day"
+    signed_in_at = "signed_in_at"
+    late_minutes = "late_minutes"
+    early_minutes = "early_minutes"
+
+
+_SORTABLE = {
+    AttendanceSort.day: AttendanceRecord.day, AttendanceSort.signed_in_at: AttendanceRecord.signed_in_at,
+    AttendanceSort.late_minutes: AttendanceRecord.late_minutes,
+    AttendanceSort.early_minutes: AttendanceRecord.early_minutes,
+}
 
 
 async def list_mine(session: AsyncSession, *, actor: Actor, page: PageRequest, date_from: date | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextvars
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -45,6 +46,14 @@ async def record(
     )
 
 
+class AuditSort(StrEnum):
+    """The keys the audit trail sort by."""
+
+    at = "at"
+    entity = "entity"
+    action = "action"
+
+
 async def list_entries(
     session: AsyncSession,
     *,
@@ -77,5 +86,5 @@ async def list_entries(
         stmt = stmt.where(AuditEntry.at >= since)
     if until is not None:
         stmt = stmt.where(AuditEntry.at < until)
-    sortable = {"at": AuditEntry.at, "entity": AuditEntry.entity, "action": AuditEntry.action}
+    sortable = {AuditSort.at: AuditEntry.at, AuditSort.entity: AuditEntry.entity, AuditSort.action: AuditEntry.action}
     return await paginate(session, stmt, page, sortable=sortable, default=[AuditEntry.id.desc()])

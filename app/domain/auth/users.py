@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 
 from sqlalchemy import ARRAY, Uuid, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -82,6 +83,14 @@ async def get_user(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID) -
     return user
 
 
+class UserSort(StrEnum):
+    """The keys users sort by."""
+
+    username = "username"
+    full_name = "full_name"
+    created_at = "created_at"
+
+
 async def list_users(
     session: AsyncSession, *, actor: Actor, page: PageRequest, estate_id: uuid.UUID | None, role: str | None, q: str | None
 ) -> tuple[list[User], int]:
@@ -94,7 +103,9 @@ async def list_users(
     if q:
         like = f"%{q}%"
         stmt = stmt.where(User.full_name.ilike(like) | User.username.ilike(like))
-    sortable = {"username": User.username, "full_name": User.full_name, "created_at": User.created_at}
+    sortable = {
+        UserSort.username: User.username, UserSort.full_name: User.full_name, UserSort.created_at: User.created_at,
+    }
     return await paginate(session, stmt, page, sortable=sortable, default=[User.username])
 
 
@@ -167,11 +178,20 @@ async def create_api_key(session: AsyncSession, *, actor: Actor, data: ApiKeyCre
     return ApiKeyCreated.model_validate({**ApiKeyRead.model_validate(row).model_dump(), "key": key})
 
 
+class ApiKeySort(StrEnum):
+    """The keys API keys sort by."""
+
+    name = "name"
+    created_at = "created_at"
+
+
 async def list_api_keys(session: AsyncSession, *, actor: Actor, page: PageRequest) -> tuple[list[ApiKey], int]:
     # The column is a generic ARRAY (no .overlap()); && is PostgreSQL's overlap.
     mine = bindparam("actor_estates", sorted(actor.estate_ids), type_=ARRAY(Uuid))
     stmt = select(ApiKey).where(ApiKey.company_id == actor.company_id, ApiKey.estate_ids.op("&&")(mine))
-    return await paginate(session, stmt, page, sortable={"name": ApiKey.name, "created_at": ApiKey.created_at}, default=[ApiKey.created_at.desc()])
+    return await paginate(session, stmt, page, sortable={
+        ApiKeySort.name: ApiKey.name, ApiKeySort.created_at: ApiKey.created_at,
+    }, default=[ApiKey.created_at.desc()])
 
 
 async def revoke_api_key(session: AsyncSession, *, actor: Actor, key_id: uuid.UUID) -> ApiKey:

@@ -13,7 +13,7 @@ FIRST_YEAR, LAST_YEAR = 2000, 2099
 MAX_DAYS_A_YEAR = 100  # a real notice names about 40
 Year = Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)]
 Day = Annotated[date, Field(ge=date(FIRST_YEAR, 1, 1), le=date(LAST_YEAR, 12, 31)), EXACT_DAY]
-HolidayName = text(40)
+HolidayName = Annotated[str, text(40)]
 
 
 class HolidayDayCreate(InputModel):

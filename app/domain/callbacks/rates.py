@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -121,6 +122,13 @@ async def record_week(session: AsyncSession, *, actor: Actor, estate: Estate, we
     return record
 
 
+class RateWeekSort(StrEnum):
+    """The keys weekly callback rates sort by."""
+
+    week = "week"
+    rate = "rate"
+
+
 async def list_weeks(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, below_target: bool | None = None,
 ) -> tuple[list[CallbackRateRecord], int]:
@@ -128,5 +136,5 @@ async def list_weeks(
     stmt = select(CallbackRateRecord).where(CallbackRateRecord.estate_id == estate_id)
     if below_target is not None:
         stmt = stmt.where(CallbackRateRecord.below_target == below_target)
-    sortable = {"week": CallbackRateRecord.week, "rate": CallbackRateRecord.rate}
+    sortable = {RateWeekSort.week: CallbackRateRecord.week, RateWeekSort.rate: CallbackRateRecord.rate}
     return await paginate(session, stmt, page, sortable=sortable, default=[CallbackRateRecord.week.desc()])

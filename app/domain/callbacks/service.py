@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,10 +27,14 @@ from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwn
 from app.domain.registry.names import unit_label
 from app.domain.repairs import transition
 from app.domain.repairs.model import ServiceRequest, WorkOrder
+from app.domain.visibility import Visible, load_visible
 
 
 class CallbackNotFound(NotFound):
     title = "Callback not found"
+
+
+CALLBACK = Visible(model=Callback, missing=CallbackNotFound)
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -77,6 +82,16 @@ def _read(c: Callback, x: Any, *, now: datetime) -> CallbackRead:
     })
 
 
+class CallbackSort(StrEnum):
+    """The keys callbacks sort by."""
+
+    due_at = "due_at"
+    completed_at = "completed_at"
+    status = "status"
+    attempts = "attempts"
+    done_at = "done_at"
+
+
 async def list_callbacks(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, status: CallbackStatus | None = None,
     overdue: bool | None = None, due_before: datetime | None = None, technician_id: uuid.UUID | None = None,
@@ -96,25 +111,17 @@ async def list_callbacks(
         stmt = stmt.where(Callback.technician_id == technician_id)
     if unit_id is not None:
         stmt = stmt.where(Callback.work_order_id.in_(select(WorkOrder.id).where(WorkOrder.unit_id == unit_id)))
-    sortable = {"due_at": Callback.due_at, "completed_at": Callback.completed_at, "status": Callback.status,
-                "attempts": Callback.attempts, "done_at": Callback.done_at}
+    sortable = {
+        CallbackSort.due_at: Callback.due_at, CallbackSort.completed_at: Callback.completed_at,
+        CallbackSort.status: Callback.status, CallbackSort.attempts: Callback.attempts,
+        CallbackSort.done_at: Callback.done_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Callback.due_at, Callback.id])
     return await to_reads(session, rows, now=now), total
 
 
-async def _load(session: AsyncSession, *, actor: Actor, callback_id: uuid.UUID, lock: bool = False) -> Callback:
-    stmt = select(Callback).where(Callback.id == callback_id)
-    if lock:
-        # Two receptionists recording the outcome at once: the second sees the first's state.
-        stmt = stmt.with_for_update()
-    callback = (await session.execute(stmt)).scalar_one_or_none()
-    if callback is None or not actor.sees(callback.estate_id):
-        raise CallbackNotFound()
-    return callback
-
-
 async def get_callback(session: AsyncSession, *, actor: Actor, callback_id: uuid.UUID) -> CallbackDetail:
-    callback = await _load(session, actor=actor, callback_id=callback_id)
+    callback = await load_visible(session, CALLBACK, callback_id, actor=actor)
     return await _detail(session, callback)
 
 
@@ -143,7 +150,7 @@ async def _order(session: AsyncSession, callback: Callback) -> WorkOrder:
 
 
 async def log_attempt(session: AsyncSession, *, actor: Actor, callback_id: uuid.UUID, data: AttemptCreate) -> CallbackDetail:
-    callback = await _load(session, actor=actor, callback_id=callback_id, lock=True)
+    callback = await load_visible(session, CALLBACK, callback_id, actor=actor, lock=True)
     before = snapshot(callback)
     attempt = callback.log_attempt(result=data.result, note=data.note, call_again_at=data.call_again_at, by=actor.id, at=utcnow())
     session.add(attempt)
@@ -155,7 +162,7 @@ async def record_outcome(
     session: AsyncSession, *, actor: Actor, callback_id: uuid.UUID, data: SatisfiedOutcome | ProblemOutcome,
 ) -> CallbackDetail:
     """Satisfied: the order's callback closes. Problem: the order is reopened, or the CS director decides."""
-    callback = await _load(session, actor=actor, callback_id=callback_id, lock=True)
+    callback = await load_visible(session, CALLBACK, callback_id, actor=actor, lock=True)
     order = await _order(session, callback)
     before, now = snapshot(callback), utcnow()
     if isinstance(data, SatisfiedOutcome):
@@ -174,7 +181,7 @@ async def record_outcome(
 
 async def resolve(session: AsyncSession, *, actor: Actor, callback_id: uuid.UUID, data: ResolutionCreate) -> CallbackDetail:
     """The CS director's resolution of an escalated callback."""
-    callback = await _load(session, actor=actor, callback_id=callback_id, lock=True)
+    callback = await load_visible(session, CALLBACK, callback_id, actor=actor, lock=True)
     order = await _order(session, callback)
     before, now = snapshot(callback), utcnow()
     callback.resolve(resolution=data.resolution, reopen=data.reopen, by=actor.id, at=now)

@@ -9,10 +9,10 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.domain.complaints.model import Category, Channel, ComplaintStatus, Severity, StepKind, WindowUnit
-from app.domain.types import InputModel, LongText, OptionalText, text as _text
+from app.domain.types import InputModel, LongText, OptionalText, text
 
-OptionalName = _text(100, min_length=0)
-OptionalPhone = _text(60, min_length=0)
+OptionalName = Annotated[str, text(100, min_length=0)]
+OptionalPhone = Annotated[str, text(60, min_length=0)]
 
 
 class ComplaintCreate(InputModel):

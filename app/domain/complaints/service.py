@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, text
@@ -31,6 +32,7 @@ from app.domain.registry.model import Building, Owner, Unit
 from app.domain.registry.names import unit_label
 from app.domain.registry.service import check_estate
 from app.domain.repairs.model import ServiceRequest
+from app.domain.visibility import Visible, load_visible
 
 # A clock a few minutes fast on a phone must not refuse "now".
 CLOCK_SLACK = timedelta(minutes=5)
@@ -40,6 +42,9 @@ BACKDATE_LIMIT = timedelta(days=90)
 
 class ComplaintNotFound(NotFound):
     title = "Complaint not found"
+
+
+COMPLAINT = Visible(model=Complaint, missing=ComplaintNotFound)
 
 
 class ComplaintRefNotInEstate(Invalid):
@@ -86,6 +91,17 @@ def _read(c: Complaint, x: Any, *, now: datetime) -> ComplaintRead:
                                          "allowed_actions": c.allowed_actions()})
 
 
+class ComplaintSort(StrEnum):
+    """The keys complaints sort by."""
+
+    received_at = "received_at"
+    deadline = "deadline"
+    number = "number"
+    status = "status"
+    severity = "severity"
+    category = "category"
+
+
 async def list_complaints(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
     status: ComplaintStatus | None = None, category: Category | None = None, severity: Severity | None = None,
@@ -106,26 +122,18 @@ async def list_complaints(
         stmt = stmt.where(Complaint.received_at >= estate_time.day_start(received_from, tz))
     if received_to is not None:  # inclusive: the whole local day
         stmt = stmt.where(Complaint.received_at < estate_time.day_start(received_to + timedelta(days=1), tz))
-    sortable = {"received_at": Complaint.received_at, "deadline": Complaint.deadline, "number": Complaint.number,
-                "status": Complaint.status, "severity": Complaint.severity, "category": Complaint.category}
+    sortable = {
+        ComplaintSort.received_at: Complaint.received_at, ComplaintSort.deadline: Complaint.deadline,
+        ComplaintSort.number: Complaint.number, ComplaintSort.status: Complaint.status,
+        ComplaintSort.severity: Complaint.severity, ComplaintSort.category: Complaint.category,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[Complaint.received_at.desc(), Complaint.id])
     return await to_reads(session, rows, now=now), total
 
 
-async def _load(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, lock: bool = False) -> Complaint:
-    stmt = select(Complaint).where(Complaint.id == complaint_id)
-    if lock:
-        # Two people acting on one complaint at once: the second sees the first's state.
-        stmt = stmt.with_for_update()
-    complaint = (await session.execute(stmt)).scalar_one_or_none()
-    if complaint is None or not actor.sees(complaint.estate_id):
-        raise ComplaintNotFound()
-    return complaint
-
-
 async def get_complaint(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID) -> ComplaintDetail:
-    return await _detail(session, await _load(session, actor=actor, complaint_id=complaint_id))
+    return await _detail(session, await load_visible(session, COMPLAINT, complaint_id, actor=actor))
 
 
 async def _detail(session: AsyncSession, complaint: Complaint) -> ComplaintDetail:
@@ -209,14 +217,14 @@ async def _change(session: AsyncSession, *, actor: Actor, complaint: Complaint, 
 
 
 async def assign(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, data: AssignCreate) -> ComplaintDetail:
-    complaint = await _load(session, actor=actor, complaint_id=complaint_id, lock=True)
+    complaint = await load_visible(session, COMPLAINT, complaint_id, actor=actor, lock=True)
     await _check_staff(session, estate_id=complaint.estate_id, user_id=data.handler_id, field="handler_id")
     return await _change(session, actor=actor, complaint=complaint, action="assign", verb=lambda: complaint.assign(
         handler_id=data.handler_id, note=data.note, by=actor.id, at=utcnow()))
 
 
 async def add_step(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, data: StepCreate) -> ComplaintDetail:
-    complaint = await _load(session, actor=actor, complaint_id=complaint_id, lock=True)
+    complaint = await load_visible(session, COMPLAINT, complaint_id, actor=actor, lock=True)
     now = utcnow()
     done_at = data.done_at or now
     _check_time(done_at, now=now, earliest=complaint.received_at, field="done_at")
@@ -227,14 +235,14 @@ async def add_step(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UU
 
 
 async def resolve(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, data: ResolveCreate) -> ComplaintDetail:
-    complaint = await _load(session, actor=actor, complaint_id=complaint_id, lock=True)
+    complaint = await load_visible(session, COMPLAINT, complaint_id, actor=actor, lock=True)
     return await _change(session, actor=actor, complaint=complaint, action="resolve", verb=lambda: complaint.resolve(
         resolution=data.resolution, by=actor.id, at=utcnow()))
 
 
 async def feedback(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, data: FeedbackCreate) -> ComplaintDetail:
     """Satisfied: closed. Not satisfied: reopened, with a fresh deadline of its severity from now."""
-    complaint = await _load(session, actor=actor, complaint_id=complaint_id, lock=True)
+    complaint = await load_visible(session, COMPLAINT, complaint_id, actor=actor, lock=True)
     estate = await session.get(Estate, complaint.estate_id)
     now = utcnow()
     window = (await settings.windows(session, estate_id=complaint.estate_id))[Severity(complaint.severity)]
@@ -245,13 +253,13 @@ async def feedback(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UU
 
 
 async def escalate(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, data: ReasonCreate) -> ComplaintDetail:
-    complaint = await _load(session, actor=actor, complaint_id=complaint_id, lock=True)
+    complaint = await load_visible(session, COMPLAINT, complaint_id, actor=actor, lock=True)
     return await _change(session, actor=actor, complaint=complaint, action="escalate", verb=lambda: complaint.escalate(
         reason=data.reason, by=actor.id, at=utcnow()))
 
 
 async def withdraw(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, data: ReasonCreate) -> ComplaintDetail:
-    complaint = await _load(session, actor=actor, complaint_id=complaint_id, lock=True)
+    complaint = await load_visible(session, COMPLAINT, complaint_id, actor=actor, lock=True)
     return await _change(session, actor=actor, complaint=complaint, action="withdraw", verb=lambda: complaint.withdraw(
         reason=data.reason, by=actor.id, at=utcnow()))
 

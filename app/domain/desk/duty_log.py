@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import case, select
@@ -42,6 +43,13 @@ def day_order() -> list[Any]:
     return [DutyLogEntry.shift_date, SHIFT_ORDER, DutyLogEntry.created_at, DutyLogEntry.id]
 
 
+class DutyLogSort(StrEnum):
+    """The keys duty-log entries sort by."""
+
+    shift_date = "shift_date"
+    created_at = "created_at"
+
+
 async def list_entries(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, shift_date: date | None = None,
     shift: ShiftKind | None = None, staff_id: uuid.UUID | None = None,
@@ -51,7 +59,7 @@ async def list_entries(
     for column, value in ((DutyLogEntry.shift_date, shift_date), (DutyLogEntry.shift, shift), (DutyLogEntry.staff_id, staff_id)):
         if value is not None:
             stmt = stmt.where(column == value)
-    sortable = {"shift_date": DutyLogEntry.shift_date, "created_at": DutyLogEntry.created_at}
+    sortable = {DutyLogSort.shift_date: DutyLogEntry.shift_date, DutyLogSort.created_at: DutyLogEntry.created_at}
     # Latest day first; within a day, in the order the shifts are worked.
     default = [DutyLogEntry.shift_date.desc(), *day_order()[1:]]
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=default)

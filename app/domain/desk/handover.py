@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,14 +24,21 @@ from app.domain.errors import AlreadyExists, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.service import check_estate
 from app.domain.repairs import requests as intake
+from app.domain.visibility import Visible, load_visible
 
 
 class ShiftNotFound(NotFound):
     title = "Shift not found"
 
 
+SHIFT = Visible(model=ShiftHandover, missing=ShiftNotFound)
+
+
 class LogEntryNotFound(NotFound):
     title = "Shift log entry not found"
+
+
+LOG_ENTRY = Visible(model=ShiftLogEntry, missing=LogEntryNotFound)
 
 
 class ShiftAlreadyOpen(AlreadyExists):
@@ -80,16 +88,16 @@ async def _detail(session: AsyncSession, shift: ShiftHandover) -> ShiftDetail:
     return ShiftDetail(**read.model_dump(), entries=await entry_reads(session, await _entries(session, shift)))
 
 
-async def _load(session: AsyncSession, *, actor: Actor, shift_id: uuid.UUID, lock: bool = False) -> ShiftHandover:
-    stmt = select(ShiftHandover).where(ShiftHandover.id == shift_id)
-    shift = (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
-    if shift is None or not actor.sees(shift.estate_id):
-        raise ShiftNotFound()
-    return shift
-
-
 async def get_shift(session: AsyncSession, *, actor: Actor, shift_id: uuid.UUID) -> ShiftDetail:
-    return await _detail(session, await _load(session, actor=actor, shift_id=shift_id))
+    return await _detail(session, await load_visible(session, SHIFT, shift_id, actor=actor))
+
+
+class ShiftSort(StrEnum):
+    """The keys shifts sort by."""
+
+    shift_date = "shift_date"
+    status = "status"
+    created_at = "created_at"
 
 
 async def list_shifts(
@@ -102,7 +110,10 @@ async def list_shifts(
         stmt = stmt.where(ShiftHandover.status == status)
     if shift_date is not None:
         stmt = stmt.where(ShiftHandover.shift_date == shift_date)
-    sortable = {"shift_date": ShiftHandover.shift_date, "status": ShiftHandover.status, "created_at": ShiftHandover.created_at}
+    sortable = {
+        ShiftSort.shift_date: ShiftHandover.shift_date, ShiftSort.status: ShiftHandover.status,
+        ShiftSort.created_at: ShiftHandover.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[ShiftHandover.shift_date.desc(), ShiftHandover.created_at.desc(), ShiftHandover.id])
     return await shift_reads(session, rows), total
@@ -129,7 +140,7 @@ async def open_shift(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUI
 async def hand_over(session: AsyncSession, *, actor: Actor, shift_id: uuid.UUID, data: HandOverCreate) -> ShiftDetail:
     """The outgoing staff member closes the book; nothing more is logged into it."""
     me = person(actor)
-    shift = await _load(session, actor=actor, shift_id=shift_id, lock=True)
+    shift = await load_visible(session, SHIFT, shift_id, actor=actor, lock=True)
     before = snapshot(shift)
     shift.hand_over(by=me, at=utcnow(), note=data.note, next_shift=data.next_shift)
     await audited(session, actor=actor, entity="shift", row=shift, action="hand_over", before=before)
@@ -158,13 +169,10 @@ async def _dispose(session: AsyncSession, *, actor: Actor, shift: ShiftHandover,
 async def dispose_follow_up(session: AsyncSession, *, actor: Actor, entry_id: uuid.UUID, data: FollowUpCreate) -> LogEntryRead:
     """Assign one item to a staff member, or make it a service request, before taking the shift over."""
     person(actor)
-    entry = await session.get(ShiftLogEntry, entry_id)
-    if entry is None or not actor.sees(entry.estate_id):
-        raise LogEntryNotFound()
-    shift = await _load(session, actor=actor, shift_id=entry.shift_id, lock=True)
+    entry = await load_visible(session, LOG_ENTRY, entry_id, actor=actor)
+    shift = await load_visible(session, SHIFT, entry.shift_id, actor=actor, lock=True)
     # Read again under the shift's lock: a disposal committed meanwhile must be seen, not overwritten.
-    fresh = select(ShiftLogEntry).where(ShiftLogEntry.id == entry_id).with_for_update().execution_options(populate_existing=True)
-    entry = (await session.execute(fresh)).scalar_one()
+    entry = await load_visible(session, LOG_ENTRY, entry_id, actor=actor, lock=True)
     await _dispose(session, actor=actor, shift=shift, entry=entry, data=data)
     return (await entry_reads(session, [entry]))[0]
 
@@ -172,7 +180,7 @@ async def dispose_follow_up(session: AsyncSession, *, actor: Actor, entry_id: uu
 async def accept(session: AsyncSession, *, actor: Actor, shift_id: uuid.UUID, data: AcceptCreate) -> ShiftDetail:
     """The incoming staff member takes over, disposing of the items still unhandled in the same transaction."""
     me = person(actor)
-    shift = await _load(session, actor=actor, shift_id=shift_id, lock=True)
+    shift = await load_visible(session, SHIFT, shift_id, actor=actor, lock=True)
     shift.check_can_accept(by=me)  # before any item is disposed of
     entries = await _entries(session, shift, lock=True)
     by_id = {e.id: e for e in entries}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +51,12 @@ async def log_entry(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID
     return (await entry_reads(session, [entry]))[0]
 
 
+class NightLogSort(StrEnum):
+    """The keys night-log entries sort by."""
+
+    occurred_at = "occurred_at"
+
+
 async def list_entries(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, shift_date: date | None = None,
     shift_id: uuid.UUID | None = None, needs_follow_up: bool | None = None, unhandled: bool | None = None,
@@ -68,7 +75,7 @@ async def list_entries(
         is_unhandled = (ShiftLogEntry.needs_follow_up & ShiftLogEntry.follow_up_assignee_id.is_(None)
                         & ShiftLogEntry.follow_up_request_id.is_(None))
         stmt = stmt.where(is_unhandled if unhandled else ~is_unhandled)
-    sortable = {"occurred_at": ShiftLogEntry.occurred_at}
+    sortable = {NightLogSort.occurred_at: ShiftLogEntry.occurred_at}
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[ShiftLogEntry.occurred_at.desc(), ShiftLogEntry.id])
     return await entry_reads(session, rows), total

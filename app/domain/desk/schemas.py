@@ -15,14 +15,10 @@ from app.domain.types import InputModel, LongText, Name, OptionalText, ShortText
 CENT = Decimal("0.01")
 
 
-def _text(max_length: int):  # noqa: ANN202
-    return text(max_length, min_length=0)
-
-
-Place = _text(200)
-Note = _text(1000)
-HandOverNote = _text(2000)
-Phone = _text(60)
+Place = Annotated[str, text(200, min_length=0)]
+Note = Annotated[str, text(1000, min_length=0)]
+HandOverNote = Annotated[str, text(2000, min_length=0)]
+Phone = Annotated[str, text(60, min_length=0)]
 # A log book's day: bounded so that a wild year is a 422, not a database error.
 Day = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2999, 12, 31))]
 Amount = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), return_type=str, when_used="json")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -22,10 +23,14 @@ from app.domain.registry.errors import UnitNotInEstate
 from app.domain.registry.model import Owner, Unit
 from app.domain.registry.service import check_estate
 from app.domain.repairs.model import ServiceRequest
+from app.domain.visibility import Visible, load_visible
 
 
 class VisitorNotFound(NotFound):
     title = "Visitor record not found"
+
+
+VISITOR = Visible(model=Visitor, missing=VisitorNotFound)
 
 
 class LinkedRecordNotFound(Invalid):
@@ -114,21 +119,14 @@ async def _add_link(session: AsyncSession, *, actor: Actor, visitor: Visitor, li
     await audited(session, actor=actor, entity="visitor_link", row=row, action="create")
 
 
-async def _load(session: AsyncSession, *, actor: Actor, visitor_id: uuid.UUID) -> Visitor:
-    visitor = await session.get(Visitor, visitor_id)
-    if visitor is None or not actor.sees(visitor.estate_id):
-        raise VisitorNotFound()
-    return visitor
-
-
 async def get_visitor(session: AsyncSession, *, actor: Actor, visitor_id: uuid.UUID) -> VisitorRead:
-    return (await to_reads(session, [await _load(session, actor=actor, visitor_id=visitor_id)]))[0]
+    return (await to_reads(session, [await load_visible(session, VISITOR, visitor_id, actor=actor)]))[0]
 
 
 async def add_link(session: AsyncSession, *, actor: Actor, visitor_id: uuid.UUID, link: LinkRef) -> VisitorRead:
     """Link a record made after the visit was logged (the request registered a minute later)."""
     person(actor)
-    visitor = await _load(session, actor=actor, visitor_id=visitor_id)
+    visitor = await load_visible(session, VISITOR, visitor_id, actor=actor)
     await _check_links(session, estate_id=visitor.estate_id, links=[link])
     taken = select(VisitorLink.id).where(VisitorLink.visitor_id == visitor.id, VisitorLink.kind == link.kind,
                                          VisitorLink.target_id == link.id)
@@ -136,6 +134,13 @@ async def add_link(session: AsyncSession, *, actor: Actor, visitor_id: uuid.UUID
         raise LinkAlreadyExists(kind=link.kind.value, id=str(link.id))
     await _add_link(session, actor=actor, visitor=visitor, link=link)
     return (await to_reads(session, [visitor]))[0]
+
+
+class VisitorSort(StrEnum):
+    """The keys visitors sort by."""
+
+    visited_at = "visited_at"
+    visitor_name = "visitor_name"
 
 
 async def list_visitors(
@@ -148,6 +153,6 @@ async def list_visitors(
     stmt = select(Visitor).where(Visitor.estate_id == estate_id, Visitor.visited_at >= start, Visitor.visited_at < end)
     if unit_id is not None:
         stmt = stmt.where(Visitor.unit_id == unit_id)
-    sortable = {"visited_at": Visitor.visited_at, "visitor_name": Visitor.visitor_name}
+    sortable = {VisitorSort.visited_at: Visitor.visited_at, VisitorSort.visitor_name: Visitor.visitor_name}
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Visitor.visited_at, Visitor.id])
     return await to_reads(session, rows), total

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from app.domain.events.model import DeliveryStatus, OutboxEvent, WebhookAttempt,
 from app.domain.events.schemas import AttemptRead, DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate, WebhookWithSecret
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.service import check_estate
+from app.domain.visibility import Visible, load_visible
 
 NO_SECRET = {"secret"}
 
@@ -25,8 +27,14 @@ class WebhookNotFound(NotFound):
     title = "Webhook endpoint not found"
 
 
+WEBHOOK = Visible(model=WebhookEndpoint, missing=WebhookNotFound, id_field="webhook_id")
+
+
 class DeliveryNotFound(NotFound):
     title = "Webhook delivery not found"
+
+
+DELIVERY = Visible(model=WebhookDelivery, missing=DeliveryNotFound, id_field="delivery_id")
 
 
 class WebhookDisabled(Conflict):
@@ -39,13 +47,6 @@ def to_read(row: WebhookEndpoint) -> WebhookRead:
 
 def with_secret(row: WebhookEndpoint) -> WebhookWithSecret:
     return WebhookWithSecret.model_validate(row, from_attributes=True)
-
-
-async def _load(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID) -> WebhookEndpoint:
-    row = await session.get(WebhookEndpoint, webhook_id)
-    if row is None or not actor.sees(row.estate_id):
-        raise WebhookNotFound(webhook_id=str(webhook_id))
-    return row
 
 
 async def _audit(session: AsyncSession, actor: Actor, action: str, row: WebhookEndpoint, before: dict | None) -> None:
@@ -86,12 +87,12 @@ async def list_for_estate(session: AsyncSession, *, actor: Actor, estate_id: uui
 
 
 async def get(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID) -> WebhookRead:
-    return to_read(await _load(session, actor=actor, webhook_id=webhook_id))
+    return to_read(await load_visible(session, WEBHOOK, webhook_id, actor=actor))
 
 
 async def update(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID, data: WebhookUpdate,
                  allowed_networks: str = "") -> WebhookRead:
-    row = await _load(session, actor=actor, webhook_id=webhook_id)
+    row = await load_visible(session, WEBHOOK, webhook_id, actor=actor)
     before = snapshot(row, exclude=NO_SECRET)
     if data.url is not None:
         _check_destination(str(data.url), allowed_networks)
@@ -113,7 +114,7 @@ async def update(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID, 
 
 
 async def rotate_secret(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID) -> WebhookWithSecret:
-    row = await _load(session, actor=actor, webhook_id=webhook_id)
+    row = await load_visible(session, WEBHOOK, webhook_id, actor=actor)
     before = snapshot(row, exclude=NO_SECRET)
     row.secret = signing.new_secret()
     session.add(row)
@@ -135,13 +136,19 @@ async def _delivery_reads(session: AsyncSession, rows: Sequence[tuple[WebhookDel
             for d, event_type in rows]
 
 
+class DeliverySort(StrEnum):
+    """The keys webhook deliveries sort by."""
+
+    created_at = "created_at"
+
+
 async def deliveries(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID, page: PageRequest,
                      status: DeliveryStatus | None = None) -> tuple[list[DeliveryRead], int]:
-    await _load(session, actor=actor, webhook_id=webhook_id)
+    await load_visible(session, WEBHOOK, webhook_id, actor=actor)
     stmt = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == webhook_id)
     if status is not None:
         stmt = stmt.where(WebhookDelivery.status == status.value)
-    rows, total = await paginate(session, stmt, page, sortable={"created_at": WebhookDelivery.created_at},
+    rows, total = await paginate(session, stmt, page, sortable={DeliverySort.created_at: WebhookDelivery.created_at},
                                  default=[WebhookDelivery.created_at.desc(), WebhookDelivery.id])
     types = dict((await session.execute(select(OutboxEvent.id, OutboxEvent.type)
                                         .where(OutboxEvent.id.in_([d.event_id for d in rows])))).all())
@@ -149,10 +156,7 @@ async def deliveries(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UU
 
 
 async def redeliver(session: AsyncSession, *, actor: Actor, delivery_id: uuid.UUID) -> DeliveryRead:
-    stmt = select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).with_for_update()
-    delivery = (await session.execute(stmt)).scalar_one_or_none()
-    if delivery is None or not actor.sees(delivery.estate_id):
-        raise DeliveryNotFound(delivery_id=str(delivery_id))
+    delivery = await load_visible(session, DELIVERY, delivery_id, actor=actor, lock=True)
     endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None or not endpoint.active:
         raise WebhookDisabled(webhook_id=str(delivery.endpoint_id))

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,7 +28,7 @@ from app.domain.calendar import estate_time
 from app.domain.fees.items import load_estate, load_unit
 from app.domain.fees.model import Charge
 from app.domain.fees.statement_schemas import EstateArrears, EstateArrearsTotals, UnitArrears
-from app.domain.pagination import PageRequest, UnknownSortKey
+from app.domain.pagination import PageRequest, ordering
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Owner, Unit, UnitOwner
 from app.domain.registry.names import unit_label
@@ -152,19 +153,22 @@ async def unit_arrears(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
     return _line(row, await _owner_names(session, [unit.id], unit.estate_id))
 
 
+class ArrearsSort(StrEnum):
+    """The keys the arrears list sorts by (unit: building, entrance, room)."""
+
+    total = "total"
+    oldest_due_date = "oldest_due_date"
+    unit = "unit"
+
+
 def _order(page: PageRequest, aged: Any) -> list[Any]:
     unit_columns = [Building.number, Building.name, Unit.entrance, Unit.number, Unit.id]
     by_unit = [c.asc().nulls_last() for c in unit_columns]
-    sortable = {"total": aged.c.total, "oldest_due_date": aged.c.oldest_due_date}
-    if page.sort is None:
-        return [aged.c.total.desc(), *by_unit]
-    key, descending = page.sort.lstrip("-"), page.sort.startswith("-")
-    if key == "unit":
-        return [c.desc().nulls_last() for c in unit_columns] if descending else by_unit
-    if key not in sortable:
-        raise UnknownSortKey(f"sort must be one of: {', '.join(sorted([*sortable, 'unit']))}", field="sort")
-    column = sortable[key]
-    return [column.desc().nulls_last() if descending else column.asc().nulls_last(), *by_unit]
+    sortable = {
+        ArrearsSort.total: aged.c.total, ArrearsSort.oldest_due_date: aged.c.oldest_due_date,
+        ArrearsSort.unit: unit_columns,
+    }
+    return ordering(page, sortable=sortable, default=[aged.c.total.desc(), *by_unit] if page.sort is None else by_unit)
 
 
 async def estate_arrears(

@@ -11,6 +11,7 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, text
@@ -196,10 +197,17 @@ async def run(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, mont
     return await run_month(session, actor=actor, estate=estate, month=month)
 
 
+class BillingRunSort(StrEnum):
+    """The keys billing runs sort by."""
+
+    month = "month"
+    created_at = "created_at"
+
+
 async def list_runs(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest) -> tuple[list[BillingRun], int]:
     await load_estate(session, actor=actor, estate_id=estate_id)
     stmt = select(BillingRun).where(BillingRun.estate_id == estate_id)
-    sortable = {"month": BillingRun.month, "created_at": BillingRun.created_at}
+    sortable = {BillingRunSort.month: BillingRun.month, BillingRunSort.created_at: BillingRun.created_at}
     return await paginate(session, stmt, page, sortable=sortable, default=[BillingRun.month.desc(), BillingRun.id])
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import case, exists, func, or_, select
@@ -37,6 +38,7 @@ from app.domain.fees.payments_model import Payment, PaymentMethod, Receipt, Rece
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
 from app.domain.registry.estates import Estate
+from app.domain.visibility import Visible, load_visible, own
 
 ZERO = Decimal("0.00")
 METHODS = list(PaymentMethod)
@@ -68,6 +70,11 @@ class NoCashDrawer(Forbidden):
 
 def sees_all(actor: Actor) -> bool:
     return actor.is_system or any(actor.has_role(r) for r in OVERSEERS)
+
+
+# A cashier sees only their own sessions; the overseers see every session of their estates.
+CASHIER_SESSION = Visible(model=CashierSession, missing=CashierSessionNotFound, id_field="session_id",
+                          narrow=lambda actor: None if sees_all(actor) else own(CashierSession.cashier_id, actor))
 
 
 # --- the figures -------------------------------------------------------------------------
@@ -174,20 +181,6 @@ async def detail(session: AsyncSession, row: CashierSession) -> CashierSessionDe
 
 # --- loading and opening -----------------------------------------------------------------
 
-def _visible(actor: Actor, row: CashierSession) -> bool:
-    return actor.sees(row.estate_id) and (sees_all(actor) or row.cashier_id == actor.id)
-
-
-async def _load(session: AsyncSession, *, actor: Actor, session_id: uuid.UUID, for_update: bool = False) -> CashierSession:
-    stmt = select(CashierSession).where(CashierSession.id == session_id)
-    if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    row = (await session.execute(stmt)).scalar_one_or_none()
-    if row is None or not _visible(actor, row):
-        raise CashierSessionNotFound(session_id=str(session_id))
-    return row
-
-
 async def ensure_session(session: AsyncSession, *, estate: Estate, cashier_id: uuid.UUID, day: date,
                          actor: Actor | None = None, lock: bool = False) -> CashierSession:
     """The cashier's session of the day, opened on first use; safe against a concurrent opener.
@@ -246,6 +239,15 @@ async def adjustment_session(session: AsyncSession, *, estate: Estate, receipt_s
 
 # --- the endpoints' services ---------------------------------------------------------------
 
+class CashierSessionSort(StrEnum):
+    """The keys cashier sessions sort by."""
+
+    day = "day"
+    status = "status"
+    handed_over_at = "handed_over_at"
+    created_at = "created_at"
+
+
 async def list_sessions(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, day: date | None = None,
     cashier_id: uuid.UUID | None = None, status: SessionStatus | None = None,
@@ -258,15 +260,18 @@ async def list_sessions(
                           (CashierSession.status, status.value if status else None)):
         if value is not None:
             stmt = stmt.where(column == value)
-    sortable = {"day": CashierSession.day, "status": CashierSession.status, "handed_over_at": CashierSession.handed_over_at,
-                "created_at": CashierSession.created_at}
+    sortable = {
+        CashierSessionSort.day: CashierSession.day, CashierSessionSort.status: CashierSession.status,
+        CashierSessionSort.handed_over_at: CashierSession.handed_over_at,
+        CashierSessionSort.created_at: CashierSession.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[CashierSession.day.desc(), CashierSession.created_at, CashierSession.id])
     return await reads(session, rows), total
 
 
 async def get_session(session: AsyncSession, *, actor: Actor, session_id: uuid.UUID) -> CashierSessionDetail:
-    return await detail(session, await _load(session, actor=actor, session_id=session_id))
+    return await detail(session, await load_visible(session, CASHIER_SESSION, session_id, actor=actor))
 
 
 async def current_session(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID,
@@ -281,7 +286,7 @@ async def current_session(session: AsyncSession, *, actor: Actor, estate_id: uui
 
 async def hand_over(session: AsyncSession, *, actor: Actor, session_id: uuid.UUID, data: HandOver,
                     now: datetime | None = None) -> CashierSessionDetail:
-    row = await _load(session, actor=actor, session_id=session_id, for_update=True)
+    row = await load_visible(session, CASHIER_SESSION, session_id, actor=actor, lock=True)
     if row.cashier_id != actor.id and not (actor.is_system or actor.has_role(Role.supervisor)):
         raise NotYourSession(session_id=str(row.id))
     totals = (await live_totals(session, [row.id]))[row.id]
@@ -300,7 +305,7 @@ async def hand_over(session: AsyncSession, *, actor: Actor, session_id: uuid.UUI
 
 async def acknowledge(session: AsyncSession, *, actor: Actor, session_id: uuid.UUID, data: Acknowledge,
                       now: datetime | None = None) -> CashierSessionDetail:
-    row = await _load(session, actor=actor, session_id=session_id, for_update=True)
+    row = await load_visible(session, CASHIER_SESSION, session_id, actor=actor, lock=True)
     if row.cashier_id == actor.id:
         raise OwnHandOverAcknowledged(session_id=str(row.id))
     before = snapshot(row)

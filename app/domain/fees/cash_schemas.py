@@ -6,22 +6,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, Field, PlainSerializer
 
 from app.domain.fees.cash_model import SessionStatus
 from app.domain.fees.payments_model import PaymentMethod, ReceiptSeries, ReceiptStatus
-from app.domain.types import InputModel
+from app.domain.types import InputModel, text
 
 CENT = Decimal("0.01")
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_no_nul)]
+Note = Annotated[str, text(1000, min_length=0)]
 # A drawer never holds a hundred million; the bound keeps counted - expected inside Numeric(12, 2).
 CountedCash = Annotated[
     Decimal, Field(ge=0, le=Decimal("99999999.99"), max_digits=12, decimal_places=2, allow_inf_nan=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -44,6 +44,15 @@ class NotAOneOffItem(Invalid):
 with_late_fee = late_fees.charge_view
 
 
+class ChargeSort(StrEnum):
+    """The keys charges sort by."""
+
+    due_date = "due_date"
+    period = "period"
+    amount = "amount"
+    created_at = "created_at"
+
+
 async def _page_with_late_fees(
     session: AsyncSession, stmt: Any, *, estate: Estate, page: PageRequest, status: ChargeStatus | None, period: str | None,
 ) -> tuple[list[dict[str, Any]], int]:
@@ -53,7 +62,10 @@ async def _page_with_late_fees(
         stmt = stmt.where(Charge.amount_paid >= Charge.amount)
     if period is not None:
         stmt = stmt.where(Charge.period == period)
-    sortable = {"due_date": Charge.due_date, "period": Charge.period, "amount": Charge.amount, "created_at": Charge.created_at}
+    sortable = {
+        ChargeSort.due_date: Charge.due_date, ChargeSort.period: Charge.period, ChargeSort.amount: Charge.amount,
+        ChargeSort.created_at: Charge.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Charge.due_date, Charge.created_at, Charge.id])
     items = {i.id: i for i in (await session.execute(
         select(FeeItem).where(FeeItem.id.in_({r.fee_item_id for r in rows})))).scalars()}

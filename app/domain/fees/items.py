@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,13 +21,16 @@ from app.domain.fees.item_schemas import FeeItemCreate, FeeItemUpdate, FeePriceC
 from app.domain.fees.model import BillingRun, Charge, ChargeSource, FeeItem, FeeKind, FeePrice, MeterReading, UnitFeeItem
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
-from app.domain.registry.errors import UnitNotFound
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Unit
+from app.domain.visibility import Visible, load_visible
 
 
 class FeeItemNotFound(NotFound):
     title = "Fee item not found"
+
+
+FEE_ITEM = Visible(model=FeeItem, missing=FeeItemNotFound)
 
 
 class FeeItemCodeTaken(AlreadyExists):
@@ -69,15 +73,12 @@ async def load_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.UU
 
 
 async def load_unit(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID) -> Unit:
-    unit = await session.get(Unit, unit_id)
-    if unit is None or not actor.sees(unit.estate_id):
-        raise UnitNotFound()
-    return unit
+    return await load_visible(session, registry_service.UNIT, unit_id, actor=actor)
 
 
 async def get_item(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID, estate_id: uuid.UUID | None = None) -> FeeItem:
-    item = await session.get(FeeItem, item_id)
-    if item is None or not actor.sees(item.estate_id) or (estate_id is not None and item.estate_id != estate_id):
+    item = await load_visible(session, FEE_ITEM, item_id, actor=actor)
+    if estate_id is not None and item.estate_id != estate_id:
         raise FeeItemNotFound()
     return item
 
@@ -98,6 +99,15 @@ def price_in_force(prices: list[FeePrice], day: date):  # noqa: ANN201
 
 # --- items and prices ------------------------------------------------------------------
 
+class FeeItemSort(StrEnum):
+    """The keys fee items sort by."""
+
+    code = "code"
+    name = "name"
+    kind = "kind"
+    created_at = "created_at"
+
+
 async def list_items(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
     kind: FeeKind | None, active: bool | None,
@@ -108,7 +118,10 @@ async def list_items(
         stmt = stmt.where(FeeItem.kind == kind.value)
     if active is not None:
         stmt = stmt.where(FeeItem.active == active)
-    sortable = {"code": FeeItem.code, "name": FeeItem.name, "kind": FeeItem.kind, "created_at": FeeItem.created_at}
+    sortable = {
+        FeeItemSort.code: FeeItem.code, FeeItemSort.name: FeeItem.name, FeeItemSort.kind: FeeItem.kind,
+        FeeItemSort.created_at: FeeItem.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[FeeItem.code, FeeItem.id])
     prices = await prices_of(session, [r.id for r in rows])
     today = estate_time.today(estate)
@@ -180,12 +193,21 @@ def _subscription_read(sub: UnitFeeItem, item: FeeItem) -> dict[str, Any]:
     return {**late_fees.columns(sub), "fee_item_code": item.code, "fee_item_name": item.name, "kind": item.kind}
 
 
+class SubscriptionSort(StrEnum):
+    """The keys a unit's subscriptions sort by."""
+
+    from_month = "from_month"
+    created_at = "created_at"
+
+
 async def list_subscriptions(
     session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, page: PageRequest,
 ) -> tuple[list[dict[str, Any]], int]:
     await load_unit(session, actor=actor, unit_id=unit_id)
     stmt = select(UnitFeeItem).where(UnitFeeItem.unit_id == unit_id)
-    sortable = {"from_month": UnitFeeItem.from_month, "created_at": UnitFeeItem.created_at}
+    sortable = {
+        SubscriptionSort.from_month: UnitFeeItem.from_month, SubscriptionSort.created_at: UnitFeeItem.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[UnitFeeItem.from_month, UnitFeeItem.id])
     items = {i.id: i for i in (await session.execute(
         select(FeeItem).where(FeeItem.id.in_([r.fee_item_id for r in rows])))).scalars()}

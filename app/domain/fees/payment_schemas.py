@@ -6,28 +6,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, StringConstraints, model_validator
+from pydantic import BaseModel, Field, PlainSerializer, model_validator
 
 from app.domain.fees.payments_model import PaymentMethod, ReceiptSeries, ReceiptStatus
-from app.domain.types import InputModel, Money
+from app.domain.types import InputModel, Money, text
 
 CENT = Decimal("0.01")
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-def _text(max_length: int, min_length: int = 0):  # noqa: ANN202
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     AfterValidator(_no_nul)]
-
-
-Reference = _text(100)
-PayerName = _text(100)
-Reason = _text(500, min_length=1)
+Reference = Annotated[str, text(100, min_length=0)]
+PayerName = Annotated[str, text(100, min_length=0)]
+Reason = Annotated[str, text(500)]
 PositiveMoney = Annotated[
     Decimal, Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False,
                    description="Yuan, at most two decimals; a string keeps it exact", examples=["160.56"])

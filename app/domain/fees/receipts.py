@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +39,7 @@ from app.domain.registry import service as registry_service
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Unit
 from app.domain.registry.names import unit_label
+from app.domain.visibility import Visible, load_visible
 
 ZERO = Decimal("0.00")
 PRINT = "receipt.print"
@@ -45,6 +47,9 @@ PRINT = "receipt.print"
 
 class ReceiptNotFound(NotFound):
     title = "Receipt not found"
+
+
+RECEIPT = Visible(model=Receipt, missing=ReceiptNotFound)
 
 
 class CreditAlreadyRefunded(Conflict):
@@ -159,18 +164,17 @@ async def read(session: AsyncSession, row: Receipt) -> ReceiptRead:
     return (await reads(session, [row]))[0]
 
 
-async def _load(session: AsyncSession, *, actor: Actor, receipt_id: uuid.UUID, for_update: bool = False) -> Receipt:
-    stmt = select(Receipt).where(Receipt.id == receipt_id)
-    if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    row = (await session.execute(stmt)).scalar_one_or_none()
-    if row is None or not actor.sees(row.estate_id):
-        raise ReceiptNotFound()
-    return row
-
-
 async def get_receipt(session: AsyncSession, *, actor: Actor, receipt_id: uuid.UUID) -> ReceiptRead:
-    return await read(session, await _load(session, actor=actor, receipt_id=receipt_id))
+    return await read(session, await load_visible(session, RECEIPT, receipt_id, actor=actor))
+
+
+class ReceiptSort(StrEnum):
+    """The keys receipts sort by."""
+
+    number = "number"
+    issued_at = "issued_at"
+    amount = "amount"
+    status = "status"
 
 
 async def list_receipts(
@@ -195,7 +199,10 @@ async def list_receipts(
         stmt = stmt.where(Receipt.issued_at >= since)
     if until is not None:
         stmt = stmt.where(Receipt.issued_at < until)
-    sortable = {"number": Receipt.number, "issued_at": Receipt.issued_at, "amount": Receipt.amount, "status": Receipt.status}
+    sortable = {
+        ReceiptSort.number: Receipt.number, ReceiptSort.issued_at: Receipt.issued_at,
+        ReceiptSort.amount: Receipt.amount, ReceiptSort.status: Receipt.status,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Receipt.issued_at.desc(), Receipt.number.desc()])
     return await reads(session, rows), total
 
@@ -204,7 +211,7 @@ async def list_receipts(
 
 async def print_pdf(session: AsyncSession, *, actor: Actor, receipt_id: uuid.UUID) -> tuple[str, bytes]:
     """The printable receipt; every print after the first counts as a reprint (补打 N)."""
-    row = await _load(session, actor=actor, receipt_id=receipt_id, for_update=True)
+    row = await load_visible(session, RECEIPT, receipt_id, actor=actor, lock=True)
     printed = (await session.execute(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.entity == "receipt", AuditEntry.entity_id == str(row.id), AuditEntry.action == PRINT))).scalar_one()
     before = snapshot(row)
@@ -259,7 +266,7 @@ async def _reverse_payment(session: AsyncSession, *, actor: Actor, payment: Paym
 
 async def void_receipt(session: AsyncSession, *, actor: Actor, receipt_id: uuid.UUID, reason: str,
                        now: datetime | None = None) -> ReceiptRead:
-    row = await _load(session, actor=actor, receipt_id=receipt_id, for_update=True)
+    row = await load_visible(session, RECEIPT, receipt_id, actor=actor, lock=True)
     RECEIPT_TRANSITIONS.next_state(ReceiptStatus(row.status), "void")  # twice: 409 before anything moves
     current = await _adjustment_session(session, actor=actor, row=row, now=now)
     # Timed only now, past the lock on the receipt's session: a void that waited for a hand-over

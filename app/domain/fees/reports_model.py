@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Numeric, String, UniqueConstraint, select
@@ -23,6 +24,7 @@ from app.domain.errors import NotFound
 from app.domain.fees.report_schemas import FeeReportDetail, FeeReportKind, FeeReportRead, MonthFeeReport, SaturdayRegister
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
+from app.domain.visibility import Visible, load_visible
 
 __all__ = ["FeeReport", "FeeReportKind", "FeeReportNotFound", "get_report", "list_reports", "store"]
 
@@ -43,6 +45,9 @@ class FeeReport(EstateScoped, table=True):
 
 class FeeReportNotFound(NotFound):
     title = "Fee report not found"
+
+
+FEE_REPORT = Visible(model=FeeReport, missing=FeeReportNotFound, id_field="report_id")
 
 
 async def store(session: AsyncSession, *, estate_id: uuid.UUID, kind: FeeReportKind, period: str,
@@ -71,6 +76,14 @@ def detail(row: FeeReport) -> FeeReportDetail:
     return FeeReportDetail(**read(row).model_dump(), saturday_register=weekly, month_report=month)
 
 
+class FeeReportSort(StrEnum):
+    """The keys fee reports sort by."""
+
+    period = "period"
+    produced_at = "produced_at"
+    kind = "kind"
+
+
 async def list_reports(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
                        kind: FeeReportKind | None = None, period: str | None = None) -> tuple[list[FeeReportRead], int]:
     await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
@@ -79,14 +92,15 @@ async def list_reports(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
         stmt = stmt.where(FeeReport.kind == kind.value)
     if period is not None:
         stmt = stmt.where(FeeReport.period == period)
-    sortable = {"period": FeeReport.period, "produced_at": FeeReport.produced_at, "kind": FeeReport.kind}
+    sortable = {
+        FeeReportSort.period: FeeReport.period, FeeReportSort.produced_at: FeeReport.produced_at,
+        FeeReportSort.kind: FeeReport.kind,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[FeeReport.produced_at.desc(), FeeReport.id])
     return [read(r) for r in rows], total
 
 
 async def get_report(session: AsyncSession, *, actor: Actor, report_id: uuid.UUID) -> tuple[FeeReport, FeeReportDetail]:
-    row = await session.get(FeeReport, report_id)
-    if row is None or not actor.sees(row.estate_id):
-        raise FeeReportNotFound(report_id=str(report_id))
+    row = await load_visible(session, FEE_REPORT, report_id, actor=actor)
     return row, detail(row)

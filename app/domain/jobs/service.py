@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,7 +19,7 @@ from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.calendar import estate_time
 from app.domain.jobs.schemas import JobRead, JobRunRead, NextRun
-from app.domain.pagination import PageRequest, UnknownSortKey, paginate
+from app.domain.pagination import PageRequest, check_sort, paginate
 from app.domain.registry.estates import Estate
 from app.jobs import runner
 from app.jobs.model import JobRun, RunTrigger
@@ -35,11 +36,16 @@ def _visible(actor: Actor):  # noqa: ANN202 - a SQL condition
     return visible
 
 
+class JobSort(StrEnum):
+    """The key the list of jobs sorts by."""
+
+    name = "name"
+
+
 async def list_jobs(
     session: AsyncSession, *, actor: Actor, page: PageRequest, default_time_zone: str, now: datetime | None = None,
 ) -> tuple[list[JobRead], int]:
-    if page.sort not in (None, "name", "-name"):
-        raise UnknownSortKey("sort must be one of: name", field="sort")
+    check_sort(JobSort, page.sort)
     specs = sorted(JOBS.values(), key=lambda s: s.name, reverse=page.sort == "-name")
     chosen = specs[page.offset: page.offset + page.limit]
     return await _describe(session, actor=actor, specs=chosen, default_time_zone=default_time_zone, now=now), len(specs)
@@ -90,6 +96,16 @@ async def _recent_runs(session: AsyncSession, *, actor: Actor, names: list[str])
     return out
 
 
+class JobRunSort(StrEnum):
+    """The keys job runs sort by."""
+
+    started_at = "started_at"
+    job = "job"
+    period = "period"
+    status = "status"
+    duration_ms = "duration_ms"
+
+
 async def list_runs(
     session: AsyncSession, *, actor: Actor, page: PageRequest, job: str | None = None,
     estate_id: uuid.UUID | None = None, status: str | None = None, period: str | None = None,
@@ -98,8 +114,8 @@ async def list_runs(
     for column, value in ((JobRun.job, job), (JobRun.estate_id, estate_id), (JobRun.status, status), (JobRun.period, period)):
         if value is not None:
             stmt = stmt.where(column == value)
-    sortable = {"started_at": JobRun.started_at, "job": JobRun.job, "period": JobRun.period,
-                "status": JobRun.status, "duration_ms": JobRun.duration_ms}
+    sortable = {JobRunSort.started_at: JobRun.started_at, JobRunSort.job: JobRun.job, JobRunSort.period: JobRun.period,
+                JobRunSort.status: JobRun.status, JobRunSort.duration_ms: JobRun.duration_ms}
     return await paginate(session, stmt, page, sortable=sortable, default=[JobRun.started_at.desc(), JobRun.id])
 
 

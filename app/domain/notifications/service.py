@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
@@ -161,6 +162,12 @@ async def set_template(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
                         placeholders=sorted(templates.PLACEHOLDERS[event_type]))
 
 
+class NotificationSort(StrEnum):
+    """The keys sent notifications sort by."""
+
+    created_at = "created_at"
+
+
 async def list_sent(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
                     owner_id: uuid.UUID | None = None, status: NotificationStatus | None = None,
                     ) -> tuple[list[NotificationRead], int]:
@@ -170,7 +177,9 @@ async def list_sent(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID
         stmt = stmt.where(OwnerNotification.owner_id == owner_id)
     if status is not None:
         stmt = stmt.where(OwnerNotification.status == status.value)
-    rows, total = await paginate(session, stmt, page, sortable={"created_at": OwnerNotification.created_at},
+    rows, total = await paginate(session, stmt, page, sortable={
+        NotificationSort.created_at: OwnerNotification.created_at,
+    },
                                  default=[OwnerNotification.created_at.desc(), OwnerNotification.id])
     columns = [c.key for c in OwnerNotification.__table__.columns if c.key != "text_shown"]
     # Staff read the log; a message with a secret in it (the owner's code) shows it hidden.

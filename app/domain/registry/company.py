@@ -53,8 +53,8 @@ def check_credit_code(value: str) -> str:
 CreditCode = Annotated[str, AfterValidator(check_credit_code),
                        Field(min_length=18, max_length=40, examples=["91350100M000100Y43"],
                              description="统一社会信用代码, 18 characters; the last is checked (GB 32100-2015)")]
-Address = text(200)
-LegalName = text(200)
+Address = Annotated[str, text(200)]
+LegalName = Annotated[str, text(200)]
 
 
 class CompanyCreate(InputModel):

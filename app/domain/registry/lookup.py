@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +43,14 @@ def _owners_of_unit(ref: UnitRef) -> ColumnElement[bool]:
     return Owner.id.in_(units)
 
 
+class OwnerSort(StrEnum):
+    """The keys owners sort by."""
+
+    full_name = "full_name"
+    surname = "surname"
+    created_at = "created_at"
+
+
 async def list_owners(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, q: str | None, unit: str | None,
     building_id: uuid.UUID | None,
@@ -58,7 +67,9 @@ async def list_owners(
     if building_id is not None:
         in_building = select(UnitOwner.owner_id).join(Unit, Unit.id == UnitOwner.unit_id).where(Unit.building_id == building_id)
         stmt = stmt.where(Owner.id.in_(in_building))
-    sortable = {"full_name": Owner.full_name, "surname": Owner.surname, "created_at": Owner.created_at}
+    sortable = {
+        OwnerSort.full_name: Owner.full_name, OwnerSort.surname: Owner.surname, OwnerSort.created_at: Owner.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Owner.full_name, Owner.id])
     return await owner_service.to_reads(session, rows), total
 

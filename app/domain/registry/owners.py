@@ -13,13 +13,14 @@ from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import by_id_in_estate, snapshot
 from app.domain.registry.errors import (
-    OwnerNotFound, PhoneAlreadyListed, PhoneNotFound, UnitAlreadyLinked, UnitNotInEstate, UnitNotLinked, UnreadablePhone,
+    PhoneAlreadyListed, PhoneNotFound, UnitAlreadyLinked, UnitNotInEstate, UnitNotLinked, UnreadablePhone,
 )
 from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwner
 from app.domain.registry.names import addressed_as, derive_surname, unit_label
 from app.domain.registry.phones import normalize_phone
 from app.domain.registry.schemas import OwnerCreate, OwnerPhoneRead, OwnerRead, OwnerUnitRead, OwnerUpdate, UnitLink
-from app.domain.registry.service import apply, check_estate, flush_unique
+from app.domain.registry.service import OWNER, apply, check_estate, flush_unique
+from app.domain.visibility import load_visible
 
 
 async def to_reads(session: AsyncSession, owners: Sequence[Owner]) -> list[OwnerRead]:
@@ -59,15 +60,8 @@ async def to_read(session: AsyncSession, owner: Owner) -> OwnerRead:
     return (await to_reads(session, [owner]))[0]
 
 
-async def _owner(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID) -> Owner:
-    owner = await session.get(Owner, owner_id)
-    if owner is None or not actor.sees(owner.estate_id):
-        raise OwnerNotFound()
-    return owner
-
-
 async def get_owner(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID) -> OwnerRead:
-    return await to_read(session, await _owner(session, actor=actor, owner_id=owner_id))
+    return await to_read(session, await load_visible(session, OWNER, owner_id, actor=actor))
 
 
 def _normalized(raw: str, *, field: str) -> str:
@@ -113,7 +107,7 @@ async def create_owner(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
 
 
 async def update_owner(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID, data: OwnerUpdate) -> OwnerRead:
-    owner = await _owner(session, actor=actor, owner_id=owner_id)
+    owner = await load_visible(session, OWNER, owner_id, actor=actor)
     before = snapshot(owner)
     changes = data.model_dump(exclude_unset=True)
     if "title" in changes:
@@ -127,7 +121,7 @@ async def update_owner(session: AsyncSession, *, actor: Actor, owner_id: uuid.UU
 
 
 async def link_unit(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID, data: UnitLink) -> OwnerRead:
-    owner = await _owner(session, actor=actor, owner_id=owner_id)
+    owner = await load_visible(session, OWNER, owner_id, actor=actor)
     await _check_units(session, estate_id=owner.estate_id, unit_ids={data.unit_id})
     link = UnitOwner(estate_id=owner.estate_id, owner_id=owner.id, unit_id=data.unit_id, is_primary=data.is_primary)
     session.add(link)
@@ -137,7 +131,7 @@ async def link_unit(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID,
 
 
 async def unlink_unit(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID, unit_id: uuid.UUID) -> OwnerRead:
-    owner = await _owner(session, actor=actor, owner_id=owner_id)
+    owner = await load_visible(session, OWNER, owner_id, actor=actor)
     link = (await session.execute(select(UnitOwner).where(UnitOwner.owner_id == owner.id, UnitOwner.unit_id == unit_id))).scalar_one_or_none()
     if link is None:
         raise UnitNotLinked()
@@ -148,7 +142,7 @@ async def unlink_unit(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUI
 
 
 async def add_phone(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID, raw: str) -> OwnerRead:
-    owner = await _owner(session, actor=actor, owner_id=owner_id)
+    owner = await load_visible(session, OWNER, owner_id, actor=actor)
     row = OwnerPhone(estate_id=owner.estate_id, owner_id=owner.id, phone=_normalized(raw, field="phone"), raw=raw)
     session.add(row)
     await flush_unique(session, PhoneAlreadyListed(field="phone"))
@@ -157,7 +151,7 @@ async def add_phone(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID,
 
 
 async def remove_phone(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID, phone_id: uuid.UUID) -> OwnerRead:
-    owner = await _owner(session, actor=actor, owner_id=owner_id)
+    owner = await load_visible(session, OWNER, owner_id, actor=actor)
     row = await session.get(OwnerPhone, phone_id)
     if row is None or row.owner_id != owner.id:
         raise PhoneNotFound()

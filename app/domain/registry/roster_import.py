@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit.service import record
 from app.domain.auth.principal import Actor
-from app.domain.errors import Invalid, NotFound
-from app.domain.registry.estates import Estate
+from app.domain.errors import Invalid
+from app.domain.registry import service as registry_service
+from app.domain.registry.errors import EstateNotFound
 from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwner
 from app.domain.registry.roster import ParsedRoster, Phone, RosterRow, RosterUnreadable, RowError
 from app.domain.registry.roster_file import parse_roster
@@ -28,10 +29,6 @@ __all__ = ["EstateNotFound", "RosterHasErrors", "RosterReport", "RosterUnreadabl
 
 MAX_ERRORS_SHOWN = 1000
 NOTE_SEPARATOR = "；"
-
-
-class EstateNotFound(NotFound):
-    title = "Estate not found"
 
 
 class RosterHasErrors(Invalid):
@@ -211,16 +208,11 @@ def _refuse(errors: list[RowError]) -> RosterHasErrors:
     return RosterHasErrors(f"{len(errors)} problem(s) in the roster; nothing was imported", errors=shown, error_count=len(errors))
 
 
-async def _check_estate(session: AsyncSession, actor: Actor, estate_id: uuid.UUID) -> None:
-    if not actor.sees(estate_id) or await session.get(Estate, estate_id) is None:
-        raise EstateNotFound("estate not found")
-
-
 async def import_roster(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: bytes, filename: str, dry_run: bool,
 ) -> RosterReport:
     """Read the roster and compare it with the estate's registry; unless dry_run, write it in full or not at all."""
-    await _check_estate(session, actor, estate_id)
+    await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
     parsed = await asyncio.to_thread(parse_roster, data, filename)
     if parsed.errors and not dry_run:
         raise _refuse(parsed.errors)

@@ -12,19 +12,7 @@ from pydantic import (
 
 from app.domain.calendar import estate_time
 from app.domain.registry.model import Title
-from app.domain.types import Area, Code, InputModel, Name, PhoneText
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-def _text(max_length: int, min_length: int = 1) -> Any:
-    return Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length), AfterValidator(_no_nul)
-    ]
+from app.domain.types import Area, Code, InputModel, Name, PhoneText, no_nul, text
 
 
 def _zone(value: str) -> str:
@@ -40,16 +28,16 @@ def _naive(value: time) -> time:
     return value
 
 
-TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_no_nul), AfterValidator(_zone)]
+TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(no_nul), AfterValidator(_zone)]
 # JSON Schema's "time" format demands a UTC offset; office hours are wall-clock times, so
 # they travel as "08:00" and are described by a pattern instead.
 _WALL_CLOCK = WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "examples": ["08:00"]})
 OfficeTime = Annotated[time, AfterValidator(_naive), PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"), _WALL_CLOCK]
-BuildingName = _text(40)
-RoomNumber = _text(20)
-Entrance = _text(20, min_length=0)
-Note = _text(200, min_length=0)
-Surname = _text(20)
+BuildingName = Annotated[str, text(40)]
+RoomNumber = Annotated[str, text(20)]
+Entrance = Annotated[str, text(20, min_length=0)]
+Note = Annotated[str, text(200, min_length=0)]
+Surname = Annotated[str, text(20)]
 Floor = Annotated[int, Field(ge=-20, le=300)]
 BuildingNumber = Annotated[int, Field(ge=0, le=100_000)]
 
@@ -95,7 +83,7 @@ class EstateUpdate(Patch):
 
 
 class EstateClose(InputModel):
-    reason: _text(500) = Field(description="Why the office stops managing the estate (kept in the audit trail)")
+    reason: Annotated[str, text(500)] = Field(description="Why the office stops managing the estate (kept in the audit trail)")
 
 
 class EstateRead(OfficeHours):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,14 +19,22 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.errors import (
     BuildingNameTaken, BuildingNotFound, EstateClosed, EstateCodeTaken, EstateNotFound, JurisdictionNameTaken,
     JurisdictionNotFound, JurisdictionNotInEstate, JurisdictionsNeedSupervisor, NotAManagerOfEstate,
-    OfficeHoursOutOfOrder,
+    OfficeHoursOutOfOrder, OwnerNotFound, UnitNotFound,
 )
 from app.domain.registry import closing
 from app.domain.registry.estates import Estate
-from app.domain.registry.model import Building, Jurisdiction
+from app.domain.registry.model import Building, Jurisdiction, Owner, Unit
 from app.domain.registry.schemas import (
     BuildingCreate, BuildingUpdate, EstateClose, EstateCreate, EstateUpdate, JurisdictionCreate, JurisdictionUpdate,
 )
+from app.domain.visibility import Visible, load_visible
+
+# The roster's records, as the caller may see them (an estate is its own estate).
+ESTATE = Visible(model=Estate, missing=EstateNotFound, estate=Estate.id)
+JURISDICTION = Visible(model=Jurisdiction, missing=JurisdictionNotFound)
+BUILDING = Visible(model=Building, missing=BuildingNotFound)
+UNIT = Visible(model=Unit, missing=UnitNotFound)
+OWNER = Visible(model=Owner, missing=OwnerNotFound)
 
 async def flush_unique(session: AsyncSession, error: DomainError) -> None:
     """Flush inside a savepoint; a unique violation becomes the named error."""
@@ -42,10 +51,7 @@ def apply(row: Any, changes: dict[str, Any]) -> None:
 
 
 async def check_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID) -> Estate:
-    estate = await session.get(Estate, estate_id)
-    if estate is None or not actor.sees(estate.id):
-        raise EstateNotFound()
-    return estate
+    return await load_visible(session, ESTATE, estate_id, actor=actor)
 
 
 # --- estates ---------------------------------------------------------------------------
@@ -64,11 +70,19 @@ async def _check_code_free(session: AsyncSession, *, company_id: uuid.UUID, code
         raise EstateCodeTaken(field="code")
 
 
+class EstateSort(StrEnum):
+    """The keys estates sort by."""
+
+    name = "name"
+    code = "code"
+    created_at = "created_at"
+
+
 async def list_estates(session: AsyncSession, *, actor: Actor, page: PageRequest, q: str | None) -> tuple[list[Estate], int]:
     stmt = select(Estate).where(Estate.id.in_(actor.estate_ids))
     if q:
         stmt = stmt.where(Estate.name.ilike(f"%{q}%") | Estate.office_name.ilike(f"%{q}%"))
-    sortable = {"name": Estate.name, "code": Estate.code, "created_at": Estate.created_at}
+    sortable = {EstateSort.name: Estate.name, EstateSort.code: Estate.code, EstateSort.created_at: Estate.created_at}
     return await paginate(session, stmt, page, sortable=sortable, default=[Estate.name, Estate.id])
 
 
@@ -133,10 +147,14 @@ async def _check_manager(session: AsyncSession, *, estate_id: uuid.UUID, manager
 
 
 async def get_jurisdiction(session: AsyncSession, *, actor: Actor, jurisdiction_id: uuid.UUID) -> Jurisdiction:
-    row = await session.get(Jurisdiction, jurisdiction_id)
-    if row is None or not actor.sees(row.estate_id):
-        raise JurisdictionNotFound()
-    return row
+    return await load_visible(session, JURISDICTION, jurisdiction_id, actor=actor)
+
+
+class JurisdictionSort(StrEnum):
+    """The keys jurisdictions sort by."""
+
+    name = "name"
+    created_at = "created_at"
 
 
 async def list_jurisdictions(
@@ -148,7 +166,7 @@ async def list_jurisdictions(
         stmt = stmt.where(Jurisdiction.manager_id == manager_id)
     if q:
         stmt = stmt.where(Jurisdiction.name.ilike(f"%{q}%"))
-    sortable = {"name": Jurisdiction.name, "created_at": Jurisdiction.created_at}
+    sortable = {JurisdictionSort.name: Jurisdiction.name, JurisdictionSort.created_at: Jurisdiction.created_at}
     return await paginate(session, stmt, page, sortable=sortable, default=[Jurisdiction.name, Jurisdiction.id])
 
 
@@ -187,10 +205,15 @@ async def _check_jurisdiction(session: AsyncSession, *, estate_id: uuid.UUID, ju
 
 
 async def get_building(session: AsyncSession, *, actor: Actor, building_id: uuid.UUID) -> Building:
-    row = await session.get(Building, building_id)
-    if row is None or not actor.sees(row.estate_id):
-        raise BuildingNotFound()
-    return row
+    return await load_visible(session, BUILDING, building_id, actor=actor)
+
+
+class BuildingSort(StrEnum):
+    """The keys buildings sort by."""
+
+    name = "name"
+    number = "number"
+    created_at = "created_at"
 
 
 async def list_buildings(
@@ -203,7 +226,10 @@ async def list_buildings(
         stmt = stmt.where(Building.jurisdiction_id == jurisdiction_id)
     if q:
         stmt = stmt.where(Building.name.ilike(f"%{q}%"))
-    sortable = {"name": Building.name, "number": Building.number, "created_at": Building.created_at}
+    sortable = {
+        BuildingSort.name: Building.name, BuildingSort.number: Building.number,
+        BuildingSort.created_at: Building.created_at,
+    }
     return await paginate(session, stmt, page, sortable=sortable, default=[Building.number.asc().nulls_last(), Building.name, Building.id])
 
 

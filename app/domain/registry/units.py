@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,11 +12,12 @@ from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot
 from app.domain.pagination import PageRequest, paginate
-from app.domain.registry.errors import BuildingNotInEstate, UnitNotFound, UnitNumberTaken
+from app.domain.registry.errors import BuildingNotInEstate, UnitNumberTaken
 from app.domain.registry.model import Building, Unit
 from app.domain.registry.names import unit_label
 from app.domain.registry.schemas import UnitCreate, UnitRead, UnitUpdate
-from app.domain.registry.service import apply, check_estate, flush_unique
+from app.domain.registry.service import UNIT, apply, check_estate, flush_unique
+from app.domain.visibility import load_visible
 
 
 def to_read(unit: Unit, building: Building) -> UnitRead:
@@ -30,16 +32,24 @@ async def to_reads(session: AsyncSession, units: Sequence[Unit]) -> list[UnitRea
 
 
 async def _unit_and_building(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID) -> tuple[Unit, Building]:
-    row = (await session.execute(
-        select(Unit, Building).join(Building, Building.id == Unit.building_id).where(Unit.id == unit_id)
-    )).first()
-    if row is None or not actor.sees(row[0].estate_id):
-        raise UnitNotFound()
-    return row[0], row[1]
+    unit = await load_visible(session, UNIT, unit_id, actor=actor)
+    building = await session.get(Building, unit.building_id)
+    assert building is not None  # a unit's building is a foreign key
+    return unit, building
 
 
 async def get_unit(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID) -> UnitRead:
     return to_read(*await _unit_and_building(session, actor=actor, unit_id=unit_id))
+
+
+class UnitSort(StrEnum):
+    """The keys units sort by."""
+
+    number = "number"
+    floor = "floor"
+    area = "area"
+    entrance = "entrance"
+    created_at = "created_at"
 
 
 async def list_units(
@@ -54,7 +64,10 @@ async def list_units(
             stmt = stmt.where(column == value)
     if q:
         stmt = stmt.where(Unit.number.ilike(f"%{q}%"))
-    sortable = {"number": Unit.number, "floor": Unit.floor, "area": Unit.area, "entrance": Unit.entrance, "created_at": Unit.created_at}
+    sortable = {
+        UnitSort.number: Unit.number, UnitSort.floor: Unit.floor, UnitSort.area: Unit.area,
+        UnitSort.entrance: Unit.entrance, UnitSort.created_at: Unit.created_at,
+    }
     # Rooms are text ("301", "1201"): shorter first keeps them in numeric order.
     default = [Building.number.asc().nulls_last(), Building.name, Unit.entrance, func.length(Unit.number), Unit.number, Unit.id]
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=default)

@@ -15,10 +15,6 @@ CENT = Decimal("0.01")
 MAX_PHOTOS = 12
 
 
-def _text(max_length: int, min_length: int = 0):  # noqa: ANN202
-    return text(max_length, min_length)
-
-
 Rent = Annotated[Decimal, Field(gt=0, le=Decimal("9999999.99"), max_digits=9, decimal_places=2, allow_inf_nan=False,
                                 description="Yuan per month, at most two decimals", examples=["3200.00"])]
 Amount = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), return_type=str, when_used="json")]
@@ -34,11 +30,11 @@ class _Details(InputModel):
     bathrooms: Rooms = Field(default=1, description="衛")
     furnishing: Furnishing = Furnishing.basic
     available_from: Available
-    contact_name: _text(100) = Field(default="", description="Empty: the owner")
-    contact_phone: _text(60) = Field(default="", description="As typed; empty: the owner's number in the roster")
+    contact_name: Annotated[str, text(100, min_length=0)] = Field(default="", description="Empty: the owner")
+    contact_phone: Annotated[str, text(60, min_length=0)] = Field(default="", description="As typed; empty: the owner's number in the roster")
     contact_preference: ContactPreference = ContactPreference.phone
-    contact_note: _text(200) = Field(default="", description="When and how the owner wants to be reached")
-    description: _text(2000) = ""
+    contact_note: Annotated[str, text(200, min_length=0)] = Field(default="", description="When and how the owner wants to be reached")
+    description: Annotated[str, text(2000, min_length=0)] = ""
 
 
 class EntrustmentCreate(_Details):
@@ -55,19 +51,19 @@ class EntrustmentUpdate(InputModel):
     bathrooms: Rooms | None = None
     furnishing: Furnishing | None = None
     available_from: Available | None = None
-    contact_name: _text(100) | None = None
-    contact_phone: _text(60) | None = None
+    contact_name: Annotated[str, text(100, min_length=0)] | None = None
+    contact_phone: Annotated[str, text(60, min_length=0)] | None = None
     contact_preference: ContactPreference | None = None
-    contact_note: _text(200) | None = None
-    description: _text(2000) | None = None
+    contact_note: Annotated[str, text(200, min_length=0)] | None = None
+    description: Annotated[str, text(2000, min_length=0)] | None = None
 
 
 class Reserve(InputModel):
-    reserved_for: _text(200, 1) = Field(description="The prospective tenant, as the agency notes them")
+    reserved_for: Annotated[str, text(200)] = Field(description="The prospective tenant, as the agency notes them")
 
 
 class Release(InputModel):
-    reason: _text(500, 1) = Field(description="Why the reservation fell through")
+    reason: Annotated[str, text(500)] = Field(description="Why the reservation fell through")
 
 
 class Let(InputModel):
@@ -75,7 +71,7 @@ class Let(InputModel):
 
 
 class Withdraw(InputModel):
-    reason: _text(500, 1)
+    reason: Annotated[str, text(500)]
 
 
 class RentalPhotoRead(BaseModel):

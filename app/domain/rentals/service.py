@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,14 @@ from app.domain.rentals.model import Furnishing, RentalEntrustment, RentalPhoto,
 from app.domain.rentals.schemas import (
     MAX_PHOTOS, EntrustmentCreate, EntrustmentRead, EntrustmentUpdate, Let, Release, RentalPhotoRead, Reserve, Withdraw,
 )
+from app.domain.visibility import Visible, load_visible
 
 
 class EntrustmentNotFound(NotFound):
     title = "Rental entrustment not found"
+
+
+ENTRUSTMENT = Visible(model=RentalEntrustment, missing=EntrustmentNotFound)
 
 
 class RentalPhotoNotFound(NotFound):
@@ -88,19 +93,19 @@ async def _reads(session: AsyncSession, rows: Sequence[RentalEntrustment]) -> li
     return out
 
 
-async def _load(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID, lock: bool = False) -> RentalEntrustment:
-    stmt = select(RentalEntrustment).where(RentalEntrustment.id == entrustment_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    row = (await session.execute(stmt)).scalar_one_or_none()
-    if row is None or not actor.sees(row.estate_id):
-        raise EntrustmentNotFound()
-    return row
-
-
 async def get(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID) -> EntrustmentRead:
-    [read] = await _reads(session, [await _load(session, actor=actor, entrustment_id=entrustment_id)])
+    [read] = await _reads(session, [await load_visible(session, ENTRUSTMENT, entrustment_id, actor=actor)])
     return read
+
+
+class EntrustmentSort(StrEnum):
+    """The keys rental entrustments sort by."""
+
+    asking_rent = "asking_rent"
+    available_from = "available_from"
+    created_at = "created_at"
+    bedrooms = "bedrooms"
+    status = "status"
 
 
 async def search(
@@ -123,8 +128,11 @@ async def search(
     for value, where in filters:
         if value is not None:
             stmt = stmt.where(where(value))
-    sortable = {"asking_rent": r.asking_rent, "available_from": r.available_from, "created_at": r.created_at,
-                "bedrooms": r.bedrooms, "status": r.status}
+    sortable = {
+        EntrustmentSort.asking_rent: r.asking_rent, EntrustmentSort.available_from: r.available_from,
+        EntrustmentSort.created_at: r.created_at, EntrustmentSort.bedrooms: r.bedrooms,
+        EntrustmentSort.status: r.status,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[r.asking_rent, r.created_at, r.id])
     return await _reads(session, rows), total
 
@@ -169,7 +177,7 @@ async def create(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, d
 
 
 async def update(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID, data: EntrustmentUpdate) -> EntrustmentRead:
-    row = await _load(session, actor=actor, entrustment_id=entrustment_id, lock=True)
+    row = await load_visible(session, ENTRUSTMENT, entrustment_id, actor=actor, lock=True)
     # A null sent for a field means "leave it": every column here is required.
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
     if "contact_phone" in changes:
@@ -184,7 +192,7 @@ async def update(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UU
 async def transition(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID,
                      data: Reserve | Release | Let | Withdraw, now: datetime | None = None) -> EntrustmentRead:
     """reserve, release (the reservation fell through), let, withdraw: each checked against the table and audited."""
-    row = await _load(session, actor=actor, entrustment_id=entrustment_id, lock=True)
+    row = await load_visible(session, ENTRUSTMENT, entrustment_id, actor=actor, lock=True)
     before, at = snapshot(row), now or utcnow()
     if isinstance(data, Reserve):
         row.reserve(reserved_for=data.reserved_for, at=at)
@@ -209,7 +217,7 @@ async def transition(session: AsyncSession, *, actor: Actor, entrustment_id: uui
 async def add_photos(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID, photos: list[files.Upload],
                      upload_dir: Path, max_upload_bytes: int) -> EntrustmentRead:
     """Store photos of the unit (JPEG, PNG, WebP by their bytes); the files go again if the request fails."""
-    row = await _load(session, actor=actor, entrustment_id=entrustment_id, lock=True)
+    row = await load_visible(session, ENTRUSTMENT, entrustment_id, actor=actor, lock=True)
     row.edit({}, at=utcnow())  # photos of a let or withdrawn unit are history; refuse them like any edit
     existing = (await session.execute(select(func.count()).select_from(RentalPhoto)
                                       .where(RentalPhoto.entrustment_id == row.id))).scalar_one()
@@ -236,7 +244,7 @@ async def add_photos(session: AsyncSession, *, actor: Actor, entrustment_id: uui
 async def open_photo(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID, photo_id: uuid.UUID,
                      upload_dir: Path) -> tuple[Path, str, str]:
     """(path on disk, content type, a download name of our own) of one of the entrustment's photos."""
-    row = await _load(session, actor=actor, entrustment_id=entrustment_id)
+    row = await load_visible(session, ENTRUSTMENT, entrustment_id, actor=actor)
     photo = await session.get(RentalPhoto, photo_id)
     if photo is None or photo.entrustment_id != row.id:
         raise RentalPhotoNotFound()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,10 +30,14 @@ from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.morning import place
 from app.domain.repairs.paperwork_model import ApprovalBatch, ApprovalLine, LineDecision, ManifestLine, VoucherManifest
 from app.domain.repairs.paperwork_schemas import ApprovalBatchDetail, ApprovalBatchRead, ApprovalLineRead
+from app.domain.visibility import Visible, load_visible
 
 
 class ApprovalBatchNotFound(NotFound):
     title = "Approval batch not found"
+
+
+APPROVAL_BATCH = Visible(model=ApprovalBatch, missing=ApprovalBatchNotFound)
 
 
 class ApprovalLineNotFound(NotFound):
@@ -92,24 +97,24 @@ def _read(batch: ApprovalBatch, counts: dict[str, int] | None) -> ApprovalBatchR
                              built_by=batch.built_by, **(counts or {}))
 
 
+class ApprovalBatchSort(StrEnum):
+    """The keys approval batches sort by."""
+
+    week = "week"
+    built_at = "built_at"
+
+
 async def list_batches(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest) -> tuple[list[ApprovalBatchRead], int]:
     estate = await registry.check_estate(session, actor=actor, estate_id=estate_id)
     stmt = select(ApprovalBatch).where(ApprovalBatch.estate_id == estate.id)
-    sortable = {"week": ApprovalBatch.week, "built_at": ApprovalBatch.built_at}
+    sortable = {ApprovalBatchSort.week: ApprovalBatch.week, ApprovalBatchSort.built_at: ApprovalBatch.built_at}
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[ApprovalBatch.week.desc(), ApprovalBatch.id])
     counts = await _counts(session, [b.id for b in rows])
     return [_read(b, counts.get(b.id)) for b in rows], total
 
 
-async def _load_batch(session: AsyncSession, *, actor: Actor, batch_id: uuid.UUID) -> ApprovalBatch:
-    batch = await session.get(ApprovalBatch, batch_id)
-    if batch is None or not actor.sees(batch.estate_id):
-        raise ApprovalBatchNotFound()
-    return batch
-
-
 async def get_batch(session: AsyncSession, *, actor: Actor, batch_id: uuid.UUID) -> ApprovalBatchDetail:
-    return await _detail(session, await _load_batch(session, actor=actor, batch_id=batch_id))
+    return await _detail(session, await load_visible(session, APPROVAL_BATCH, batch_id, actor=actor))
 
 
 async def _line_reads(session: AsyncSession, *, batch_id: uuid.UUID, line_id: uuid.UUID | None = None) -> list[ApprovalLineRead]:
@@ -147,7 +152,7 @@ async def decide_line(
     session: AsyncSession, *, actor: Actor, batch_id: uuid.UUID, line_id: uuid.UUID, approve: bool, reason: str = "",
 ) -> ApprovalLineRead:
     """Approve the line's order, or return it to the desk with a reason."""
-    batch = await _load_batch(session, actor=actor, batch_id=batch_id)
+    batch = await load_visible(session, APPROVAL_BATCH, batch_id, actor=actor)
     line = (await session.execute(
         select(ApprovalLine).where(ApprovalLine.id == line_id, ApprovalLine.batch_id == batch.id))).scalar_one_or_none()
     if line is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import Range
@@ -208,6 +209,13 @@ async def cancel(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, da
     return await order_detail(session, order=order)
 
 
+class ReplyPromiseSort(StrEnum):
+    """The keys reply promises sort by."""
+
+    due_at = "due_at"
+    created_at = "created_at"
+
+
 async def list_promises(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
                         state: str = "open") -> tuple[list[ReplyPromiseRead], int]:
     """Open promises, most urgent first; `overdue` narrows to those past their deadline."""
@@ -218,7 +226,7 @@ async def list_promises(session: AsyncSession, *, actor: Actor, estate_id: uuid.
         stmt = stmt.where(ReplyPromise.closed_at.is_(None))
     if state == "overdue":
         stmt = stmt.where(ReplyPromise.due_at < now)
-    sortable = {"due_at": ReplyPromise.due_at, "created_at": ReplyPromise.created_at}
+    sortable = {ReplyPromiseSort.due_at: ReplyPromise.due_at, ReplyPromiseSort.created_at: ReplyPromise.created_at}
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[ReplyPromise.due_at, ReplyPromise.id])
     contacts = await _contacts(session, [p.work_order_id for p in rows])
     return [promise_read(p, now=now, **contacts.get(p.work_order_id, {})) for p in rows], total

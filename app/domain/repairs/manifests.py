@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,10 +35,14 @@ from app.domain.repairs.morning import place
 from app.domain.repairs.paperwork_model import ManifestKind, ManifestLine, VoucherManifest
 from app.domain.repairs.paperwork_schemas import ManifestLineRead, VoucherManifestDetail, VoucherManifestRead
 from app.domain.repairs.voucher_model import Voucher
+from app.domain.visibility import Visible, load_visible
 
 
 class ManifestNotFound(NotFound):
     title = "Voucher manifest not found"
+
+
+MANIFEST = Visible(model=VoucherManifest, missing=ManifestNotFound)
 
 
 class ManifestsAlreadyBuilt(Conflict):
@@ -128,6 +133,15 @@ async def _reads(session: AsyncSession, stmt) -> list[VoucherManifestRead]:  # n
     return [_read(m, name, n) for m, name, n in rows]
 
 
+class ManifestSort(StrEnum):
+    """The keys voucher manifests sort by."""
+
+    month = "month"
+    kind = "kind"
+    built_at = "built_at"
+    acknowledged_at = "acknowledged_at"
+
+
 async def list_manifests(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, month: str | None, page: PageRequest,
 ) -> tuple[list[VoucherManifestRead], int]:
@@ -135,19 +149,14 @@ async def list_manifests(
     stmt = select(VoucherManifest).where(VoucherManifest.estate_id == estate.id)
     if month is not None:
         stmt = stmt.where(VoucherManifest.month == month)
-    sortable = {"month": VoucherManifest.month, "kind": VoucherManifest.kind, "built_at": VoucherManifest.built_at,
-                "acknowledged_at": VoucherManifest.acknowledged_at}
+    sortable = {
+        ManifestSort.month: VoucherManifest.month, ManifestSort.kind: VoucherManifest.kind,
+        ManifestSort.built_at: VoucherManifest.built_at, ManifestSort.acknowledged_at: VoucherManifest.acknowledged_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[VoucherManifest.month.desc(), VoucherManifest.kind, VoucherManifest.id])
     reads = {r.id: r for r in await _reads(session, select(VoucherManifest).where(VoucherManifest.id.in_([m.id for m in rows])))}
     return [reads[m.id] for m in rows], total
-
-
-async def _load(session: AsyncSession, *, actor: Actor, manifest_id: uuid.UUID, lock: bool = False) -> VoucherManifest:
-    manifest = await session.get(VoucherManifest, manifest_id, with_for_update=lock)
-    if manifest is None or not actor.sees(manifest.estate_id):
-        raise ManifestNotFound()
-    return manifest
 
 
 async def _detail(session: AsyncSession, manifest: VoucherManifest) -> VoucherManifestDetail:
@@ -167,7 +176,7 @@ async def _detail(session: AsyncSession, manifest: VoucherManifest) -> VoucherMa
 
 
 async def get_manifest(session: AsyncSession, *, actor: Actor, manifest_id: uuid.UUID) -> VoucherManifestDetail:
-    return await _detail(session, await _load(session, actor=actor, manifest_id=manifest_id))
+    return await _detail(session, await load_visible(session, MANIFEST, manifest_id, actor=actor))
 
 
 def _check_recipient(actor: Actor, manifest: VoucherManifest) -> None:
@@ -183,7 +192,7 @@ def _check_recipient(actor: Actor, manifest: VoucherManifest) -> None:
 
 async def acknowledge(session: AsyncSession, *, actor: Actor, manifest_id: uuid.UUID) -> VoucherManifestDetail:
     """Record receipt; the approved orders among its vouchers are archived."""
-    manifest = await _load(session, actor=actor, manifest_id=manifest_id, lock=True)
+    manifest = await load_visible(session, MANIFEST, manifest_id, actor=actor, lock=True)
     _check_recipient(actor, manifest)
     before, now = snapshot(manifest), utcnow()
     manifest.acknowledge(by=actor.id, at=now)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.model import User
@@ -14,7 +15,7 @@ from app.domain.auth.roles import Role
 from app.domain.calendar import estate_time
 from app.domain.errors import NotFound
 from app.domain.base import by_id_in_estate, utcnow
-from app.domain.pagination import PageRequest, UnknownSortKey
+from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Unit
@@ -24,6 +25,7 @@ from app.domain.repairs.order_schemas import (
 )
 from app.domain.repairs.schedule_model import Booking, ReplyPromise
 from app.domain.repairs.technicians import booking_read
+from app.domain.visibility import Visible, load_visible, own
 
 MATERIAL_LINES = 5
 
@@ -35,6 +37,10 @@ class WorkOrderNotFound(NotFound):
 def only_technician(actor: Actor) -> bool:
     """A technician and nothing more sees only the orders given to him."""
     return not actor.is_system and actor.roles == frozenset({Role.technician})
+
+
+WORK_ORDER = Visible(model=WorkOrder, missing=WorkOrderNotFound,
+                     narrow=lambda actor: own(WorkOrder.technician_id, actor) if only_technician(actor) else None)
 
 
 def chinese_unit_label(unit: Unit | None, building: Building | None) -> str | None:
@@ -49,15 +55,7 @@ def chinese_unit_label(unit: Unit | None, building: Building | None) -> str | No
 
 async def load_order(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, lock: bool = False) -> WorkOrder:
     """The order when the actor may see it; a technician only his own. Others: 404."""
-    stmt = select(WorkOrder).where(WorkOrder.id == order_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    order = (await session.execute(stmt)).scalar_one_or_none()
-    if order is None or not actor.sees(order.estate_id):
-        raise WorkOrderNotFound()
-    if only_technician(actor) and order.technician_id != actor.id:
-        raise WorkOrderNotFound()
-    return order
+    return await load_visible(session, WORK_ORDER, order_id, actor=actor, lock=lock)
 
 
 async def load_own_order(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> WorkOrder:
@@ -107,6 +105,16 @@ async def get_order(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID)
     return await order_detail(session, order=await load_order(session, actor=actor, order_id=order_id))
 
 
+class WorkOrderSort(StrEnum):
+    """The keys work orders sort by."""
+
+    created_at = "created_at"
+    scheduled_start = "scheduled_start"
+    status = "status"
+    category = "category"
+    completed_at = "completed_at"
+
+
 async def list_orders(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
     status: list[WorkOrderStatus] | None = None, technician_id: uuid.UUID | None = None, unit_id: uuid.UUID | None = None,
@@ -133,27 +141,17 @@ async def list_orders(
             stmt = stmt.where(column >= low)
         if high is not None:
             stmt = stmt.where(column < high)
-    sortable = {"created_at": WorkOrder.created_at, "scheduled_start": WorkOrder.scheduled_start, "status": WorkOrder.status,
-                "category": WorkOrder.category, "completed_at": WorkOrder.completed_at}
-    rows, total = await _paginate_rows(session, stmt, page, sortable=sortable,
-                                       default=[WorkOrder.created_at.desc(), WorkOrder.id])
+    sortable = {
+        WorkOrderSort.created_at: WorkOrder.created_at, WorkOrderSort.scheduled_start: WorkOrder.scheduled_start,
+        WorkOrderSort.status: WorkOrder.status, WorkOrderSort.category: WorkOrder.category,
+        WorkOrderSort.completed_at: WorkOrder.completed_at,
+    }
+    # Each row carries the request, unit and building too.
+    rows, total = await paginate(session, stmt, page, sortable=sortable,
+                                 default=[WorkOrder.created_at.desc(), WorkOrder.id], scalars=False)
     items = [WorkOrderRead.model_validate({**WorkOrderRead.model_validate(o).model_dump(), "unit_label": chinese_unit_label(u, b),
                                            "urgency": r.urgency, "description": r.description}) for o, r, u, b in rows]
     return items, total
-
-
-async def _paginate_rows(session: AsyncSession, stmt: Select, page: PageRequest, *, sortable: dict, default: list):
-    # paginate() returns scalars; here each row carries the request, unit and building too.
-    order = list(default)
-    if page.sort:
-        key = page.sort.lstrip("-")
-        if key not in sortable:
-            raise UnknownSortKey(f"sort must be one of: {', '.join(sorted(sortable))}", field="sort")
-        column = sortable[key]
-        order = [column.desc().nulls_last() if page.sort.startswith("-") else column.asc().nulls_last(), *default]
-    total = (await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))).scalar_one()
-    rows = (await session.execute(stmt.order_by(*order).limit(page.limit).offset(page.offset))).all()
-    return list(rows), int(total)
 
 
 def _local(value: datetime | None, tz: ZoneInfo) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -62,6 +63,14 @@ async def ensure_categories(session: AsyncSession, *, estate_id: uuid.UUID) -> N
     await session.execute(pg_insert(RepairCategory).values(rows).on_conflict_do_nothing(index_elements=["estate_id", "code"]))
 
 
+class RepairCategorySort(StrEnum):
+    """The keys repair categories sort by."""
+
+    sort = "sort"
+    code = "code"
+    name = "name"
+
+
 async def list_categories(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, active: bool | None,
 ) -> tuple[list[RepairCategory], int]:
@@ -71,7 +80,10 @@ async def list_categories(
     stmt = select(RepairCategory).where(RepairCategory.estate_id == estate_id)
     if active is not None:
         stmt = stmt.where(RepairCategory.active == active)
-    sortable = {"sort": RepairCategory.sort, "code": RepairCategory.code, "name": RepairCategory.name}
+    sortable = {
+        RepairCategorySort.sort: RepairCategory.sort, RepairCategorySort.code: RepairCategory.code,
+        RepairCategorySort.name: RepairCategory.name,
+    }
     return await paginate(session, stmt, page, sortable=sortable, default=[RepairCategory.sort, RepairCategory.code])
 
 

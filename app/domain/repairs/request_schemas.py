@@ -5,30 +5,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.domain.repairs.model import Channel, RequestKind, RequestStatus, Urgency, WorkOrderStatus
 from app.domain.repairs.settings_model import ScriptKey
-from app.domain.types import Code, InputModel, LongText, Name, PhoneText
+from app.domain.types import Code, InputModel, LongText, Name, PhoneText, text
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-def _text(max_length: int, min_length: int = 0):  # noqa: ANN202
-    return Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length), AfterValidator(_no_nul)
-    ]
-
-
-Location = _text(200)
-ContactName = _text(100)
+Location = Annotated[str, text(200, min_length=0)]
+ContactName = Annotated[str, text(100, min_length=0)]
 # The note also becomes the cancelled order's reason, which holds 500 characters.
-CloseNote = _text(500, min_length=1)
-ScriptText = _text(1000, min_length=1)
+CloseNote = Annotated[str, text(500)]
+ScriptText = Annotated[str, text(1000)]
 CategoryCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -23,6 +24,7 @@ from app.domain.registry.estates import Estate
 from app.domain.registry.model import Owner, Unit, UnitOwner
 from app.domain.registry.phones import normalize_phone
 from app.domain.registry.service import check_estate
+from app.domain.visibility import Visible, load_visible
 from app.domain.repairs import repair_settings, scripts, transition
 from app.domain.repairs.model import (
     OPEN_ORDER_STATES, Channel, RequestKind, RequestStatus, ServiceRequest, WorkOrder, WorkOrderStatus,
@@ -73,12 +75,8 @@ def _visible_to(actor: Actor) -> Any:
     return or_(ServiceRequest.reporter_id == actor.id, ServiceRequest.id.in_(mine))
 
 
-async def _visible_request(session: AsyncSession, *, actor: Actor, request_id: uuid.UUID, lock: bool = False) -> ServiceRequest | None:
-    stmt = select(ServiceRequest).where(ServiceRequest.id == request_id)
-    if _technician_only(actor):
-        stmt = stmt.where(_visible_to(actor))
-    request = (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
-    return request if request is not None and actor.sees(request.estate_id) else None
+SERVICE_REQUEST = Visible(model=ServiceRequest, missing=ServiceRequestNotFound,
+                          narrow=lambda actor: _visible_to(actor) if _technician_only(actor) else None)
 
 
 async def to_reads(session: AsyncSession, *, estate: Estate, requests: Sequence[ServiceRequest]) -> list[ServiceRequestRead]:
@@ -97,11 +95,19 @@ async def to_reads(session: AsyncSession, *, estate: Estate, requests: Sequence[
 
 
 async def get_request(session: AsyncSession, *, actor: Actor, request_id: uuid.UUID) -> ServiceRequestRead:
-    request = await _visible_request(session, actor=actor, request_id=request_id)
-    if request is None:
-        raise ServiceRequestNotFound()
+    request = await load_visible(session, SERVICE_REQUEST, request_id, actor=actor)
     estate = await session.get(Estate, request.estate_id)
     return (await to_reads(session, estate=estate, requests=[request]))[0]
+
+
+class ServiceRequestSort(StrEnum):
+    """The keys service requests sort by."""
+
+    created_at = "created_at"
+    window_start = "window_start"
+    urgency = "urgency"
+    status = "status"
+    category = "category"
 
 
 async def list_requests(
@@ -124,8 +130,12 @@ async def list_requests(
         stmt = stmt.where(ServiceRequest.created_at < created_to)
     if q:
         stmt = stmt.where(ServiceRequest.description.ilike(f"%{q}%"))
-    sortable = {"created_at": ServiceRequest.created_at, "window_start": ServiceRequest.window_start,
-                "urgency": ServiceRequest.urgency, "status": ServiceRequest.status, "category": ServiceRequest.category}
+    sortable = {
+        ServiceRequestSort.created_at: ServiceRequest.created_at,
+        ServiceRequestSort.window_start: ServiceRequest.window_start,
+        ServiceRequestSort.urgency: ServiceRequest.urgency, ServiceRequestSort.status: ServiceRequest.status,
+        ServiceRequestSort.category: ServiceRequest.category,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[ServiceRequest.created_at.desc(), ServiceRequest.id])
     return await to_reads(session, estate=estate, requests=rows), total
@@ -231,9 +241,7 @@ async def create_request(session: AsyncSession, *, actor: Actor, estate_id: uuid
 
 async def close_request(session: AsyncSession, *, actor: Actor, request_id: uuid.UUID, note: str) -> ServiceRequestRead:
     """Close at the desk: an enquiry answered, or a repair withdrawn before its order left the desk."""
-    request = await _visible_request(session, actor=actor, request_id=request_id, lock=True)
-    if request is None:
-        raise ServiceRequestNotFound()
+    request = await load_visible(session, SERVICE_REQUEST, request_id, actor=actor, lock=True)
     if request.status in CLOSED:
         raise RequestAlreadyClosed(current_state=RequestStatus(request.status).value)
     now = utcnow()
@@ -259,8 +267,11 @@ async def render_script(
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
     values: dict[str, str | None] = {"office_name": estate.office_name}
     if data.request_id is not None:
-        request = await _visible_request(session, actor=actor, request_id=data.request_id)
-        if request is None or request.estate_id != estate_id:
+        try:
+            request = await load_visible(session, SERVICE_REQUEST, data.request_id, actor=actor)
+        except ServiceRequestNotFound:
+            raise RequestNotInEstate(field="request_id") from None
+        if request.estate_id != estate_id:
             raise RequestNotInEstate(field="request_id")
         values |= (await repair_settings.request_values(session, estate=estate, requests=[request]))[request.id]
     values |= {k: v for k, v in (await repair_settings.caller_values(session, estate_id=estate_id, data=data)).items() if v}

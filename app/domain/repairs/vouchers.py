@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import Select, select
@@ -33,12 +34,18 @@ from app.domain.repairs.voucher_schemas import (
     MAX_PHOTOS, MaterialRead, OwnerConfirmationIn, VoucherCreate, VoucherFileRead, VoucherPosted, VoucherRead,
 )
 from app.domain.stock import movements as stock_movements
+from app.domain.visibility import Visible, load_visible, own
 
 PHOTOS_WITHIN = timedelta(hours=24)
 
 
 class VoucherNotFound(NotFound):
     title = "Voucher not found"
+
+
+# A technician sees only his own vouchers, as he does his orders.
+VOUCHER = Visible(model=Voucher, missing=VoucherNotFound,
+                  narrow=lambda actor: own(Voucher.technician_id, actor) if only_technician(actor) else None)
 
 
 class VoucherFileNotFound(NotFound):
@@ -192,7 +199,7 @@ async def post_voucher(
 async def add_photos(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UUID, photos: list[files.Upload],
                      upload_dir: Path, max_upload_bytes: int) -> VoucherRead:
     """The technician adds photos he could not send from the field, within 24 hours of posting."""
-    voucher = await _load(session, actor=actor, voucher_id=voucher_id, lock=True)
+    voucher = await load_visible(session, VOUCHER, voucher_id, actor=actor, lock=True)
     if voucher.technician_id != actor.id:
         raise VoucherNotFound()
     now = utcnow()
@@ -213,17 +220,6 @@ async def add_photos(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UU
 
 # --- reading ----------------------------------------------------------------------------
 
-async def _load(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UUID, lock: bool = False) -> Voucher:
-    """The voucher when the actor may see it; a technician only his own. Others: 404."""
-    stmt = select(Voucher).where(Voucher.id == voucher_id)
-    voucher = (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
-    if voucher is None or not actor.sees(voucher.estate_id):
-        raise VoucherNotFound()
-    if only_technician(actor) and voucher.technician_id != actor.id:
-        raise VoucherNotFound()
-    return voucher
-
-
 async def _reads(session: AsyncSession, vouchers: list[Voucher]) -> list[VoucherRead]:
     """Vouchers with their material lines and file metadata, in two queries for the whole page."""
     ids = [v.id for v in vouchers]
@@ -240,7 +236,14 @@ async def _reads(session: AsyncSession, vouchers: list[Voucher]) -> list[Voucher
 
 
 async def get_voucher(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UUID) -> VoucherRead:
-    return (await _reads(session, [await _load(session, actor=actor, voucher_id=voucher_id)]))[0]
+    return (await _reads(session, [await load_visible(session, VOUCHER, voucher_id, actor=actor)]))[0]
+
+
+class OrderVoucherSort(StrEnum):
+    """The keys an order's vouchers sort by."""
+
+    round = "round"
+    posted_at = "posted_at"
 
 
 async def list_order_vouchers(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID,
@@ -248,9 +251,19 @@ async def list_order_vouchers(session: AsyncSession, *, actor: Actor, order_id: 
     """Every round's voucher of one order, first round first."""
     order = await load_order(session, actor=actor, order_id=order_id)
     stmt = select(Voucher).where(Voucher.work_order_id == order.id)
-    rows, total = await paginate(session, stmt, page, sortable={"round": Voucher.round, "posted_at": Voucher.posted_at},
+    rows, total = await paginate(session, stmt, page, sortable={
+        OrderVoucherSort.round: Voucher.round, OrderVoucherSort.posted_at: Voucher.posted_at,
+    },
                                  default=[Voucher.round, Voucher.id])
     return await _reads(session, rows), total
+
+
+class VoucherSort(StrEnum):
+    """The keys an estate's vouchers sort by."""
+
+    posted_at = "posted_at"
+    amount = "amount"
+    minutes_spent = "minutes_spent"
 
 
 async def list_estate_vouchers(
@@ -272,7 +285,10 @@ async def list_estate_vouchers(
         stmt = stmt.where(Voucher.posted_at >= posted_from)
     if posted_to is not None:
         stmt = stmt.where(Voucher.posted_at < posted_to)
-    sortable = {"posted_at": Voucher.posted_at, "amount": Voucher.amount, "minutes_spent": Voucher.minutes_spent}
+    sortable = {
+        VoucherSort.posted_at: Voucher.posted_at, VoucherSort.amount: Voucher.amount,
+        VoucherSort.minutes_spent: Voucher.minutes_spent,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Voucher.posted_at.desc(), Voucher.id])
     return await _reads(session, rows), total
 
@@ -280,7 +296,7 @@ async def list_estate_vouchers(
 async def open_file(session: AsyncSession, *, actor: Actor, voucher_id: uuid.UUID, file_id: uuid.UUID,
                     upload_dir: Path) -> tuple[Path, str, str]:
     """(path on disk, content type, a download name of our own) of one of the voucher's files."""
-    voucher = await _load(session, actor=actor, voucher_id=voucher_id)
+    voucher = await load_visible(session, VOUCHER, voucher_id, actor=actor)
     row = await session.get(VoucherFile, file_id)
     if row is None or row.voucher_id != voucher.id:
         raise VoucherFileNotFound()

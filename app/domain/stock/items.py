@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -16,10 +17,14 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
 from app.domain.stock.model import StockCategory, StockItem, money
 from app.domain.stock.schemas import StockItemCreate, StockItemRead, StockItemUpdate
+from app.domain.visibility import Visible, load_visible
 
 
 class StockItemNotFound(NotFound):
     title = "Stock item not found"
+
+
+STOCK_ITEM = Visible(model=StockItem, missing=StockItemNotFound, id_field="stock_item_id")
 
 
 class StockItemTaken(AlreadyExists):
@@ -34,14 +39,7 @@ def read(item: StockItem) -> StockItemRead:
 
 async def load_item(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID, lock: bool = False) -> StockItem:
     """The item when the actor sees its estate; another estate's item is not acknowledged (404)."""
-    stmt = select(StockItem).where(StockItem.id == item_id)
-    if lock:
-        # populate_existing: the book read under the lock, not a stale copy from the session.
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    item = (await session.execute(stmt)).scalar_one_or_none()
-    if item is None or not actor.sees(item.estate_id):
-        raise StockItemNotFound(stock_item_id=str(item_id))
-    return item
+    return await load_visible(session, STOCK_ITEM, item_id, actor=actor, lock=lock)
 
 
 async def _flush_unique(session: AsyncSession, new: StockItem | None = None) -> None:
@@ -84,6 +82,16 @@ async def get_item(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID) -
     return read(await load_item(session, actor=actor, item_id=item_id))
 
 
+class StockItemSort(StrEnum):
+    """The keys stock items sort by."""
+
+    code = "code"
+    name = "name"
+    quantity = "quantity"
+    unit_cost = "unit_cost"
+    created_at = "created_at"
+
+
 async def list_items(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, category: StockCategory | None = None,
     active: bool | None = None, q: str | None = None, in_stock: bool | None = None,
@@ -99,7 +107,10 @@ async def list_items(
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(StockItem.name.ilike(pattern, escape="\\") | StockItem.code.ilike(pattern, escape="\\"))
-    sortable = {"code": StockItem.code, "name": StockItem.name, "quantity": StockItem.quantity,
-                "unit_cost": StockItem.unit_cost, "created_at": StockItem.created_at}
+    sortable = {
+        StockItemSort.code: StockItem.code, StockItemSort.name: StockItem.name,
+        StockItemSort.quantity: StockItem.quantity, StockItemSort.unit_cost: StockItem.unit_cost,
+        StockItemSort.created_at: StockItem.created_at,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[StockItem.code, StockItem.id])
     return [read(r) for r in rows], total

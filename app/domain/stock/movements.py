@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -190,7 +191,18 @@ async def issue_voucher_materials(session: AsyncSession, *, actor: Actor, vouche
 
 # --- the ledger ----------------------------------------------------------------------------
 
-_SORTABLE = {"at": StockMovement.at, "kind": StockMovement.kind, "quantity": StockMovement.quantity}
+class MovementSort(StrEnum):
+    """The keys stock movements sort by."""
+
+    at = "at"
+    kind = "kind"
+    quantity = "quantity"
+
+
+_SORTABLE = {
+    MovementSort.at: StockMovement.at, MovementSort.kind: StockMovement.kind,
+    MovementSort.quantity: StockMovement.quantity,
+}
 
 
 async def list_item_movements(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
 from app.domain.registry import service as registry_service
+from app.domain.visibility import load_visible
 from app.domain.registry.estates import Estate
 from app.domain.stock import stocktake as counts
 from app.domain.stock.model import CENT, QTY, Stocktake, StocktakeStatus
@@ -49,7 +50,7 @@ async def build(session: AsyncSession, *, estate: Estate, row: Stocktake) -> Sto
 
 
 async def stocktake_report(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID) -> StocktakeReport:
-    row = await counts.load(session, actor=actor, stocktake_id=stocktake_id)
+    row = await load_visible(session, counts.STOCKTAKE, stocktake_id, actor=actor)
     estate = await session.get(Estate, row.estate_id)
     assert estate is not None
     return await build(session, estate=estate, row=row)

@@ -6,10 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 from app.domain.stock.model import CENT, QTY, MovementKind, StockCategory, StocktakeStatus
-from app.domain.types import Code, InputModel, Name, no_nul as _no_nul, text
+from app.domain.types import Code, InputModel, Name, text
 
 
 def _not_zero(value: Decimal) -> Decimal:
@@ -18,14 +18,10 @@ def _not_zero(value: Decimal) -> Decimal:
     return value
 
 
-def _text(max_length: int) -> object:
-    return text(max_length, min_length=0)
-
-
-Note = _text(500)
-Reference = _text(100)
-UnitLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), AfterValidator(_no_nul)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(_no_nul)]
+Note = Annotated[str, text(500, min_length=0)]
+Reference = Annotated[str, text(100, min_length=0)]
+UnitLabel = Annotated[str, text(20)]
+Reason = Annotated[str, text(500)]
 # In: at most three places (metres of cable to the millimetre), nine digits before the point.
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3, allow_inf_nan=False,
                                     description="Up to 3 decimal places", examples=["12.5"])]
@@ -125,7 +121,7 @@ class MovementRead(BaseModel):
 # --- stocktakes ----------------------------------------------------------------------------
 
 class StocktakeCreate(InputModel):
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_no_nul)] = ""
+    note: Annotated[str, text(1000, min_length=0)] = ""
 
 
 class CountIn(InputModel):

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -35,12 +36,16 @@ from app.domain.stock.model import (
 from app.domain.stock.schemas import (
     CancelIn, CountsIn, StocktakeCreate, StocktakeDetail, StocktakeLineRead, StocktakeRead,
 )
+from app.domain.visibility import Visible, load_visible
 
 OPEN_VALUES = [s.value for s in OPEN_STATES]
 
 
 class StocktakeNotFound(NotFound):
     title = "Stocktake not found"
+
+
+STOCKTAKE = Visible(model=Stocktake, missing=StocktakeNotFound, id_field="stocktake_id")
 
 
 class StocktakeAlreadyOpen(Conflict):
@@ -73,16 +78,6 @@ def month_end(estate: Estate, month: str) -> datetime:
 
 
 # --- reading -------------------------------------------------------------------------------
-
-async def load(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, lock: bool = False) -> Stocktake:
-    stmt = select(Stocktake).where(Stocktake.id == stocktake_id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    row = (await session.execute(stmt)).scalar_one_or_none()
-    if row is None or not actor.sees(row.estate_id):
-        raise StocktakeNotFound(stocktake_id=str(stocktake_id))
-    return row
-
 
 async def lines_of(session: AsyncSession, stocktake: Stocktake) -> list[tuple[StocktakeLine, Decimal]]:
     """The lines with the cost to value them at: fixed at posting, the item's current cost before."""
@@ -123,7 +118,15 @@ async def detail(session: AsyncSession, row: Stocktake) -> StocktakeDetail:
 
 
 async def get_stocktake(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID) -> StocktakeDetail:
-    return await detail(session, await load(session, actor=actor, stocktake_id=stocktake_id))
+    return await detail(session, await load_visible(session, STOCKTAKE, stocktake_id, actor=actor))
+
+
+class StocktakeSort(StrEnum):
+    """The keys stocktakes sort by."""
+
+    opened_at = "opened_at"
+    month = "month"
+    status = "status"
 
 
 async def list_stocktakes(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
@@ -134,7 +137,10 @@ async def list_stocktakes(session: AsyncSession, *, actor: Actor, estate_id: uui
         stmt = stmt.where(Stocktake.status == status.value)
     if month is not None:
         stmt = stmt.where(Stocktake.month == month)
-    sortable = {"opened_at": Stocktake.opened_at, "month": Stocktake.month, "status": Stocktake.status}
+    sortable = {
+        StocktakeSort.opened_at: Stocktake.opened_at, StocktakeSort.month: Stocktake.month,
+        StocktakeSort.status: Stocktake.status,
+    }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Stocktake.opened_at.desc(), Stocktake.id])
     lines = (await session.execute(select(StocktakeLine).where(StocktakeLine.stocktake_id.in_([r.id for r in rows])))).scalars()
     by_count: dict[uuid.UUID, list[StocktakeLine]] = {r.id: [] for r in rows}
@@ -188,7 +194,7 @@ async def open_count(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUI
 
 async def enter_counts(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, data: CountsIn,
                        now: datetime | None = None) -> StocktakeDetail:
-    row = await load(session, actor=actor, stocktake_id=stocktake_id, lock=True)
+    row = await load_visible(session, STOCKTAKE, stocktake_id, actor=actor, lock=True)
     row.check("count")
     ids = [c.stock_item_id for c in data.lines]
     if len(set(ids)) != len(ids):
@@ -218,7 +224,7 @@ async def enter_counts(session: AsyncSession, *, actor: Actor, stocktake_id: uui
 
 async def post(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, now: datetime | None = None) -> StocktakeDetail:
     """Book every difference as an adjustment with the count's reference; the count is then immutable."""
-    row = await load(session, actor=actor, stocktake_id=stocktake_id, lock=True)
+    row = await load_visible(session, STOCKTAKE, stocktake_id, actor=actor, lock=True)
     row.check("post")
     lines = [line for line, _ in await lines_of(session, row)]
     missing = [line.name for line in lines if line.counted_quantity is None]
@@ -249,7 +255,7 @@ async def post(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, 
 
 async def cancel(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, data: CancelIn,
                  now: datetime | None = None) -> StocktakeDetail:
-    row = await load(session, actor=actor, stocktake_id=stocktake_id, lock=True)
+    row = await load_visible(session, STOCKTAKE, stocktake_id, actor=actor, lock=True)
     before = snapshot(row)
     row.move("cancel")
     row.cancelled_at, row.cancelled_by, row.cancel_reason = now or utcnow(), None if actor.is_system else actor.id, data.reason
