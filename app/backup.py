@@ -110,7 +110,8 @@ async def row_counts(conn: asyncpg.Connection) -> dict[str, int]:
 async def _revision(conn: asyncpg.Connection) -> str | None:
     if not await conn.fetchval("SELECT to_regclass('public.alembic_version') IS NOT NULL"):
         return None
-    return await conn.fetchval("SELECT version_num FROM alembic_version")
+    revision: str = await conn.fetchval("SELECT version_num FROM alembic_version")
+    return revision
 
 
 def _upload_files(upload_dir: Path) -> list[Path]:
@@ -182,7 +183,7 @@ def read_manifest(archive: Path) -> dict[str, Any]:
             member = tar.extractfile(MANIFEST)
             if member is None:
                 raise KeyError(MANIFEST)
-            manifest = json.loads(member.read())
+            manifest: dict[str, Any] = json.loads(member.read())
     except (OSError, tarfile.TarError, KeyError, ValueError) as exc:
         raise BackupError(f"{archive} is not a PropDesk backup ({exc})") from None
     if manifest.get("format") != FORMAT:

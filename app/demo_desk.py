@@ -11,7 +11,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -52,7 +52,7 @@ class _Desk:
     night: User
     others: list[User]  # technicians and managers, to be given follow-ups
     units: list[Unit]
-    rows: dict[str, list] = field(default_factory=lambda: {k: [] for k in ("visitors", "visitor_links", "shift_handovers",
+    rows: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("visitors", "visitor_links", "shift_handovers",
                                                                                "shift_log_entries", "duty_log_entries")})
 
     def local(self, day: date, hour: int, minute: int = 0) -> datetime:
@@ -148,7 +148,8 @@ def _night(rng: random.Random, d: _Desk, *, day: date, now: datetime, latest: bo
 
 
 def _duty(rng: random.Random, d: _Desk, *, day: date) -> None:
-    for staff, shift, hour in ((d.reception, ShiftKind.morning, 11), (d.reception, ShiftKind.afternoon, 17), (d.night, ShiftKind.night, 23)):
+    shifts = ((d.reception, ShiftKind.morning, 11), (d.reception, ShiftKind.afternoon, 17), (d.night, ShiftKind.night, 23))
+    for staff, shift, hour in shifts:
         at = d.local(day, hour, rng.randrange(60))
         d.rows["duty_log_entries"].append(DutyLogEntry(estate_id=d.estate.id, created_at=at, staff_id=staff.id, shift_date=day,
                                                        shift=shift, text=rng.choice(DUTY_NOTES[shift])))

@@ -80,7 +80,7 @@ def _pay(rng: random.Random, e: _Estate, unit: Unit, at: datetime, *, late: bool
     elif roll < 0.05:
         amount = (due / 100).to_integral_value(ROUND_CEILING) * 100 + 100  # ahead: kept on account
     method = rng.choices(list(METHOD_WEIGHTS), weights=list(METHOD_WEIGHTS.values()))[0]
-    parts, credit = payments.allocate(amount, open_, selected=False)  # type: ignore[arg-type]
+    parts, credit = payments.allocate(amount, open_, selected=False)
     for charge, part in parts:
         charge.amount_paid += part
         if charge.amount_paid == charge.amount:
@@ -145,7 +145,8 @@ def sessions_of(rng: random.Random, e: _Estate, pays: list[_Payment], refund: di
             "id": uuid.uuid4(), "created_at": at, "takings": {m: ZERO for m in M}})
         row["created_at"] = min(row["created_at"], at)
         row["takings"][method] += amount
-        return row["id"]
+        session_id: uuid.UUID = row["id"]
+        return session_id
 
     for p in pays:
         # A receipt voided before the hand-over counts for nothing in it.

@@ -25,7 +25,7 @@ from app.domain.events.stream import StreamSlots
 log = logging.getLogger("propdesk")
 
 # Answers any /api/v1 route may give, whatever it does; each route adds its own named errors.
-COMMON_PROBLEMS: dict[int | str, dict] = {
+COMMON_PROBLEMS: errors.Responses = {
     status: {"model": errors.Problem, "content": {errors.PROBLEM: {}}, "description": text}
     for status, text in {
         401: "Missing, expired or revoked credential",

@@ -90,7 +90,8 @@ KnownFormFields = Annotated[None, Depends(known_form_fields)]
 
 
 def settings_dep(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 SettingsDep = Annotated[Settings, Depends(settings_dep)]

@@ -43,9 +43,13 @@ class Problem(BaseModel):
     instance: str | None = None
 
 
-def problems(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+# What FastAPI takes as an endpoint's `responses=`.
+Responses = dict[int | str, dict[str, Any]]
+
+
+def problems(*errors: type[DomainError]) -> Responses:
     """The `responses=` of an endpoint: each status it may answer with, and the error names."""
-    out: dict[int | str, dict[str, Any]] = {}
+    out: Responses = {}
     for err in errors:
         status = STATUS[err.kind]
         entry = out.setdefault(status, {"model": Problem, "content": {PROBLEM: {}}, "description": ""})

@@ -25,7 +25,8 @@ JobNamePath = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z][
 
 def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     # Jobs run in sessions of their own, never in the request's.
-    return request.app.state.sessionmaker
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessionmaker
 
 
 @router.get("/jobs", response_model=Page[JobRead], responses=problems(UnknownSortKey))

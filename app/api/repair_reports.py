@@ -21,9 +21,10 @@ from app.domain.repairs import approvals, daily_log, manifests, morning
 from app.domain.repairs.model import ReasonRequired
 from app.domain.repairs.paperwork_model import LineAlreadyDecided, ManifestAlreadyAcknowledged
 from app.domain.repairs.paperwork_schemas import (
-    MONTH_PATTERN, ApprovalBatchCreate, ApprovalBatchDetail, ApprovalBatchRead, ApprovalLineRead, DailyLog, ManifestBuild,
+    ApprovalBatchCreate, ApprovalBatchDetail, ApprovalBatchRead, ApprovalLineRead, DailyLog, ManifestBuild,
     MorningReport, ReportDay, ReturnLine, VoucherManifestDetail, VoucherManifestRead,
 )
+from app.domain.types import MONTH_PATTERN
 
 router = APIRouter(tags=["repair reports"])
 

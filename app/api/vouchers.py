@@ -11,7 +11,7 @@ from pydantic import Json
 from starlette import status
 
 from app.api.deps import KnownFormFields, PageDep, SessionDep, SettingsDep, require
-from app.api.errors import PROBLEM, Problem, problems
+from app.api.errors import PROBLEM, Problem, Responses, problems
 from app.domain import files
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -31,12 +31,12 @@ router = APIRouter(tags=["vouchers"])
 Read = Annotated[Actor, Depends(require(Perm.requests_read))]
 Desk = Annotated[Actor, Depends(require(Perm.orders_dispatch))]
 Work = Annotated[Actor, Depends(require(Perm.orders_work))]
-TOO_LARGE = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
+TOO_LARGE: Responses = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
                                                  "description": "The request body is larger than the upload limit"}}
 FILE_ERRORS = (files.UnsupportedFileType, files.UnreadableImage, files.ImageTooLarge, files.FileTooLarge, files.EmptyFile,
                service.TooManyPhotos)
 BINARY = {"schema": {"type": "string", "format": "binary"}}
-FILE_CONTENT = {200: {"description": "The file's bytes, with its sniffed content type",
+FILE_CONTENT: Responses = {200: {"description": "The file's bytes, with its sniffed content type",
                       "content": {t.content_type: BINARY for t in sorted(files.SCANS, key=lambda t: t.content_type)}}}
 
 

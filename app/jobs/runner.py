@@ -131,7 +131,7 @@ async def run_once(
     sessionmaker: async_sessionmaker[AsyncSession], spec: JobSpec, *, estate_id: uuid.UUID | None,
     period: str, force: bool = False, trigger: RunTrigger = RunTrigger.manual,
 ) -> JobRunResult:
-    key = dict(job=spec.name, estate_id=estate_id, period=period)
+    key: dict[str, Any] = dict(job=spec.name, estate_id=estate_id, period=period)
     try:
         async with session_scope(sessionmaker) as session:
             if not (await session.execute(select(func.pg_try_advisory_xact_lock(lock_key(spec.name, estate_id, period))))).scalar():

@@ -112,7 +112,7 @@ _STATUTORY_NAMES = {
 @lru_cache(maxsize=256)
 def provisional_year(year: int) -> YearEntries:
     """The fixed statutory days of the year, nothing else (no observed days, no 調休)."""
-    found = holidays.China(years=year, observed=False, language="en_US")
+    found = holidays.country_holidays("CN", years=year, observed=False, language="en_US")
     out: dict[date, Entry] = {}
     for day in sorted(found):
         names = [_STATUTORY_NAMES[n] for n in found.get_list(day) if n in _STATUTORY_NAMES]

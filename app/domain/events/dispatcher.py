@@ -42,7 +42,8 @@ log = logging.getLogger("propdesk.webhooks")
 
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min … capped at an hour: about 30 attempts in the first day."""
-    return min(BASE_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
+    doublings: int = 2 ** max(attempts - 1, 0)
+    return min(BASE_DELAY * doublings, MAX_DELAY)
 
 
 @dataclass(frozen=True)

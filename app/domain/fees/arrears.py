@@ -140,7 +140,8 @@ async def unit_arrears(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
     estate = await session.get(Estate, unit.estate_id)
     assert estate is not None
     today = estate_today(estate, now=now or utcnow())
-    row = (await session.execute(_with_unit(_aged(today, Charge.unit_id == unit.id), unit.estate_id))).one_or_none()
+    # A row of the query, or a stand-in with the same attributes when the unit owes nothing.
+    row: Any = (await session.execute(_with_unit(_aged(today, Charge.unit_id == unit.id), unit.estate_id))).one_or_none()
     if row is None:
         # Nothing owed: the unit's line with zeros.
         building = await session.get(Building, unit.building_id)

@@ -72,7 +72,7 @@ def compute(
     if vacant and vacant_rule is VacantRule.skip:
         return None
     subscribed = quantity is not None
-    if subscribed:
+    if quantity is not None:
         factor = quantity
     elif kind is FeeKind.per_area:
         factor = area

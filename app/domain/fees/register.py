@@ -30,13 +30,14 @@ from app.domain.errors import Invalid
 from app.domain.fees.model import Charge, FeeItem
 from app.domain.fees.payments_model import Allocation, Payment, PaymentMethod, Receipt, ReceiptSeries, ReceiptStatus, Refund
 from app.domain.fees.report_schemas import (
-    CashierTotal, ItemTotal, MethodTotal, RegisterCounts, RegisterLine, SaturdayRegister, SettledPart, real_week,
+    CashierTotal, ItemTotal, MethodTotal, RegisterCounts, RegisterLine, SaturdayRegister, SettledPart,
 )
 from app.domain.fees.reports_model import FeeReport, FeeReportKind, store
 from app.domain.registry import service as registry_service
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Owner, Unit, UnitOwner
 from app.domain.registry.names import unit_label
+from app.domain.types import real_week
 
 ZERO = Decimal("0.00")
 METHOD_NAMES = {

@@ -46,7 +46,8 @@ TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterV
 # JSON Schema's "time" format demands a UTC offset; office hours are wall-clock times, so
 # they travel as "08:00" and are described by a pattern instead.
 _WALL_CLOCK = WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "examples": ["08:00"]})
-OfficeTime = Annotated[time, AfterValidator(_naive), PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"), _WALL_CLOCK]
+OfficeTime = Annotated[time, AfterValidator(_naive), PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"),
+                       _WALL_CLOCK]
 BuildingName = _text(40)
 RoomNumber = _text(20)
 Entrance = _text(20, min_length=0)
@@ -211,7 +212,8 @@ class PhoneCreate(InputModel):
 
 class OwnerCreate(InputModel):
     full_name: Name
-    surname: Surname | None = Field(default=None, description="Derived from full_name when left out (欧阳 and other compound surnames kept whole)")
+    surname: Surname | None = Field(default=None,
+                                    description="Derived from full_name when left out (欧阳 and other compound surnames kept whole)")
     title: Title | None = Field(default=None, description="先生 or 女士, for the scripts: 王先生")
     note: Note = ""
     phones: list[PhoneText] = Field(default_factory=list, max_length=10)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
@@ -84,7 +84,7 @@ async def create_batch(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
 
 
 async def _counts(session: AsyncSession, batch_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
-    def n(decision: LineDecision):  # noqa: ANN202
+    def n(decision: LineDecision) -> ColumnElement[int]:
         return func.count(case((ApprovalLine.decision == decision.value, 1)))
 
     stmt = (select(ApprovalLine.batch_id, func.count(), n(LineDecision.pending), n(LineDecision.approved), n(LineDecision.returned))

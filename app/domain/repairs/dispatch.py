@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot, utcnow
+from app.domain.base import rows_affected, snapshot, utcnow
 from app.domain.errors import Conflict, Invalid
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
@@ -55,7 +55,7 @@ async def release_bookings(session: AsyncSession, *, order_id: uuid.UUID) -> int
     result = await session.execute(
         update(Booking).where(Booking.work_order_id == order_id, Booking.active.is_(True))
         .values(active=False, released_at=utcnow()).execution_options(synchronize_session="fetch"))
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def end_bookings(session: AsyncSession, *, order_id: uuid.UUID, at: datetime) -> None:
@@ -70,7 +70,7 @@ async def end_bookings(session: AsyncSession, *, order_id: uuid.UUID, at: dateti
         {"order_id": order_id, "at": at})
 
 
-async def _clashing_order(session: AsyncSession, *, technician_id: uuid.UUID, during: Range) -> uuid.UUID | None:
+async def _clashing_order(session: AsyncSession, *, technician_id: uuid.UUID, during: Range[datetime]) -> uuid.UUID | None:
     return (await session.execute(
         select(Booking.work_order_id).where(Booking.technician_id == technician_id, Booking.active.is_(True),
                                             Booking.during.overlaps(during)).limit(1))).scalar_one_or_none()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
@@ -115,7 +116,7 @@ async def list_orders(
     await registry.check_estate(session, actor=actor, estate_id=estate_id)
     # The request joins by its unique id only, which keeps the row estimate right, so the
     # newest-first page walks ix_work_order_estate_created and decorates just that page.
-    stmt: Select = (select(WorkOrder, ServiceRequest, Unit, Building)
+    stmt = (select(WorkOrder, ServiceRequest, Unit, Building)
                     .join(ServiceRequest, ServiceRequest.id == WorkOrder.request_id)
                     .outerjoin(Unit, by_id_in_estate(Unit, WorkOrder.unit_id, estate_id))
                     .outerjoin(Building, by_id_in_estate(Building, Unit.building_id, estate_id))
@@ -127,11 +128,11 @@ async def list_orders(
     for column, value in [(WorkOrder.technician_id, technician_id), (WorkOrder.unit_id, unit_id), (WorkOrder.category, category)]:
         if value is not None:
             stmt = stmt.where(column == value)
-    for column, low, high in [(WorkOrder.created_at, created_from, created_to), (WorkOrder.scheduled_start, scheduled_from, scheduled_to)]:
+    for moment, low, high in [(WorkOrder.created_at, created_from, created_to), (WorkOrder.scheduled_start, scheduled_from, scheduled_to)]:
         if low is not None:
-            stmt = stmt.where(column >= low)
+            stmt = stmt.where(moment >= low)
         if high is not None:
-            stmt = stmt.where(column < high)
+            stmt = stmt.where(moment < high)
     sortable = {"created_at": WorkOrder.created_at, "scheduled_start": WorkOrder.scheduled_start, "status": WorkOrder.status,
                 "category": WorkOrder.category, "completed_at": WorkOrder.completed_at}
     rows, total = await _paginate_rows(session, stmt, page, sortable=sortable,
@@ -141,7 +142,8 @@ async def list_orders(
     return items, total
 
 
-async def _paginate_rows(session: AsyncSession, stmt: Select, page: PageRequest, *, sortable: dict, default: list):
+async def _paginate_rows(session: AsyncSession, stmt: Select[*tuple[Any, ...]], page: PageRequest, *,
+                         sortable: dict[str, Any], default: list[Any]) -> tuple[list[Any], int]:
     # paginate() returns scalars; here each row carries the request, unit and building too.
     order = list(default)
     if page.sort:

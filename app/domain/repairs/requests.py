@@ -100,7 +100,7 @@ async def get_request(session: AsyncSession, *, actor: Actor, request_id: uuid.U
     request = await _visible_request(session, actor=actor, request_id=request_id)
     if request is None:
         raise ServiceRequestNotFound()
-    estate = await session.get(Estate, request.estate_id)
+    estate = await session.get_one(Estate, request.estate_id)
     return (await to_reads(session, estate=estate, requests=[request]))[0]
 
 
@@ -247,7 +247,7 @@ async def close_request(session: AsyncSession, *, actor: Actor, request_id: uuid
     await session.flush()
     await audit.record(session, actor=actor, action="close", entity="service_request", entity_id=request.id,
                        estate_id=request.estate_id, before=before, after=snapshot(request))
-    estate = await session.get(Estate, request.estate_id)
+    estate = await session.get_one(Estate, request.estate_id)
     return (await to_reads(session, estate=estate, requests=[request]))[0]
 
 
@@ -289,7 +289,9 @@ async def open_for_owners(session: AsyncSession, *, units_by_owner: dict[uuid.UU
                    and_(ServiceRequest.status == RequestStatus.ordered.value, WorkOrder.status.in_(live))))
         .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id).limit(500)
     )
-    for request, order in (await session.execute(stmt)).all():
+    # Outer-joined: a request not yet ordered comes with no work order.
+    rows: Sequence[tuple[ServiceRequest, WorkOrder | None]] = (await session.execute(stmt)).tuples().all()
+    for request, order in rows:
         item = jsonable({
             "id": request.id, "kind": request.kind, "category": request.category, "description": request.description,
             "status": request.status, "unit_id": request.unit_id, "created_at": request.created_at,
