@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -29,7 +29,7 @@ REPAIR_ITEM_CODE = "repair"
 REPAIR_ITEM_NAME = "维修费"
 
 
-class ChargeStatus(str, Enum):
+class ChargeStatus(StrEnum):
     open = "open"
     paid = "paid"
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
+from typing import Literal
 
 from sqlalchemy import CheckConstraint, DateTime, String
 from sqlmodel import Field
@@ -19,7 +20,7 @@ from app.domain.transitions import TransitionTable
 FIELD = "owner_confirmation.code"
 
 
-class OwnerCodeStatus(str, Enum):
+class OwnerCodeStatus(StrEnum):
     active = "active"  # issued, not used yet (it may have expired: see expires_at)
     consumed = "consumed"  # a voucher was confirmed with it
     locked = "locked"  # too many wrong attempts: only a supervisor's new code opens it again
