@@ -133,8 +133,8 @@ async def backup(*, url: str, upload_dir: Path, target: Path) -> BackupResult:
     """Write one archive of the database at `url` and the files under `upload_dir` to `target`."""
     started = datetime.now(UTC)
     dsn = libpq_url(url)
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = await asyncio.to_thread(target.resolve)
+    await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".backup-") as work:
         dump = Path(work) / DUMP
         conn = await asyncpg.connect(dsn)
@@ -252,9 +252,10 @@ async def restore(*, archive: Path, url: str, upload_dir: Path, force: bool) -> 
     try:
         await _check_empty(conn, upload_dir, force=force)
         major = int(await conn.fetchval("SHOW server_version_num")) // 10000
-        if force and upload_dir.exists():
+        # Restore runs alone on the CLI's loop: nothing else waits while it blocks on the disk.
+        if force and upload_dir.exists():  # noqa: ASYNC240
             shutil.rmtree(upload_dir)
-        upload_dir.mkdir(parents=True, exist_ok=True)
+        upload_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
         with tempfile.TemporaryDirectory(prefix="propdesk-restore-") as work:
             dump = _extract(archive, Path(work), upload_dir)
             # pg_restore must also read the archive: as new as the pg_dump that wrote it.

@@ -156,7 +156,7 @@ def sessions_of(rng: random.Random, e: _Estate, pays: list[_Payment], refund: di
     of(e.users["reception"].id, min(e.now, e.at(e.today, 8, 0)), M.cash, ZERO)  # today's drawer, open
     past = [k for k in sessions if k[1] < e.today]
     cash_days = [k for k in past if k[0] == e.users["reception"].id and sessions[k]["takings"][M.cash] > 20]
-    short = dict(zip(rng.sample(cash_days, min(rng.randint(1, 2), len(cash_days))), DIFFERENCES))
+    short = dict(zip(rng.sample(cash_days, min(rng.randint(1, 2), len(cash_days))), DIFFERENCES, strict=False))
     for (cashier_id, day), row in sorted(sessions.items(), key=lambda kv: (kv[0][1], str(kv[0][0]))):
         e.add("cashier_sessions", _session_row(rng, e, cashier_id, day, row, short.get((cashier_id, day))))
 

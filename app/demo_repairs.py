@@ -140,7 +140,8 @@ def _one_request(rng: random.Random, e: _Estate, *, day: date, now: datetime, st
         estate_id=e.estate.id, created_at=created, channel=channel, category=category, description=text,
         unit_id=unit.id, owner_id=owner_id, is_public_area=public, contact_phone=phone,
         urgency=Urgency.urgent if rng.random() < 0.1 else Urgency.normal,
-        registered_by=e.receptionist.id, reporter_id=e.receptionist.id if channel in (Channel.phone, Channel.walk_in) else rng.choice(e.technicians).id,
+        registered_by=e.receptionist.id,
+        reporter_id=e.receptionist.id if channel in (Channel.phone, Channel.walk_in) else rng.choice(e.technicians).id,
         status=RequestStatus.ordered,
     )
     e.add("service_requests", [request])

@@ -76,7 +76,7 @@ async def _items(ctx: DemoContext, estate: Estate, actor: Actor, start: datetime
             for code, name, cat, unit, cost, _, _ in CATALOGUE]
     ctx.add("stock_items", rows)
     await ctx.session.flush()
-    for row, spec in zip(rows, CATALOGUE):
+    for row, spec in zip(rows, CATALOGUE, strict=True):
         await movements.apply(ctx.session, actor=actor, item=row, kind=MovementKind.received, quantity=Decimal(spec[5]),
                               at=start, reference="期初库存")
     return rows

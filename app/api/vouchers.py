@@ -54,7 +54,8 @@ async def _read(upload: UploadFile, limit: int) -> files.Upload:
     "/work-orders/{order_id}/voucher", response_model=VoucherPosted, status_code=status.HTTP_201_CREATED,
     responses={**problems(WorkOrderNotFound, IllegalTransition, service.OwnerConfirmationRequired,
                           code_errors.WrongOwnerCode, code_errors.OwnerCodeLocked, code_errors.OwnerCodeExpired,
-                          code_errors.OwnerCodeAlreadyUsed, code_errors.NoOwnerCode, service.InUnitRepairIsNotPublic, service.ChargeableNeedsAmount, service.FreeRepairHasAmount, *FILE_ERRORS),
+                          code_errors.OwnerCodeAlreadyUsed, code_errors.NoOwnerCode, service.InUnitRepairIsNotPublic,
+                          service.ChargeableNeedsAmount, service.FreeRepairHasAmount, *FILE_ERRORS),
                **TOO_LARGE},
 )
 async def post_voucher(

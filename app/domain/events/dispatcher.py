@@ -8,6 +8,7 @@ claim back and the delivery is simply due again (at-least-once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -147,7 +148,5 @@ async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], *, stop: a
             if hooks or messages:
                 log.info("dispatch pass tried %d webhook deliveries, %d owner notifications", hooks, messages)
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-            except TimeoutError:
-                pass

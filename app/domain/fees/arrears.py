@@ -47,7 +47,7 @@ def bucket_of(days: int) -> str | None:
     """The bucket of a charge `days` past its due date; None when it is not yet due."""
     if days < 0:
         return None
-    for name, limit in zip(BUCKETS, BUCKET_LIMITS):
+    for name, limit in zip(BUCKETS, BUCKET_LIMITS, strict=False):  # the last bucket has no limit
         if days <= limit:
             return name
     return BUCKETS[-1]
@@ -188,7 +188,7 @@ async def estate_arrears(
     else:  # past the last page, or nothing owed: the totals on their own
         summed = select(func.count(), *[func.sum(aged.c[n]) for n in (*BUCKETS, "total")])
         units, *values = (await session.execute(summed)).one()
-        sums = {n: _money(v) for n, v in zip((*BUCKETS, "total"), values)}
+        sums = {n: _money(v) for n, v in zip((*BUCKETS, "total"), values, strict=True)}
     owners = await _owner_names(session, [r.unit_id for r in rows], estate.id)
     return EstateArrears(estate_id=estate.id, as_of=today, totals=EstateArrearsTotals(units=units, **sums),
                          items=[_line(r, owners) for r in rows], total=units, limit=page.limit, offset=page.offset)

@@ -367,7 +367,7 @@ async def flag_not_handed_over(session: AsyncSession, *, estate: Estate, day: da
             .order_by(CashierSession.day, CashierSession.created_at, CashierSession.id).with_for_update())
     rows = list((await session.execute(stmt)).scalars())
     flagged = []
-    for row, read in zip(rows, await reads(session, rows)):
+    for row, read in zip(rows, await reads(session, rows), strict=True):
         before = snapshot(row)
         row.flagged_late_at = now
         session.add(row)

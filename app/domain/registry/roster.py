@@ -294,7 +294,7 @@ def check_units(rows: list[RosterRow], columns: dict[str, tuple[int, str]]) -> t
         elif r.area is not None and seen.area is not None and r.area != seen.area:
             errors.append(RowError(r.row, area_header, f"the area {r.area} differs from {seen.area} on row {seen.row} for the same unit"))
         out.append(r)
-    for key, r in first.items():
+    for r in first.values():
         if r.area is None:
             errors.append(RowError(r.row, area_header, "the area is empty"))
     areas = {key: r.area for key, r in first.items()}

@@ -97,7 +97,8 @@ def _read(batch: ApprovalBatch, counts: dict[str, int] | None) -> ApprovalBatchR
                              built_by=batch.built_by, **(counts or {}))
 
 
-async def list_batches(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest) -> tuple[list[ApprovalBatchRead], int]:
+async def list_batches(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID,
+                       page: PageRequest) -> tuple[list[ApprovalBatchRead], int]:
     estate = await registry.check_estate(session, actor=actor, estate_id=estate_id)
     stmt = select(ApprovalBatch).where(ApprovalBatch.estate_id == estate.id)
     sortable = {"week": ApprovalBatch.week, "built_at": ApprovalBatch.built_at}

@@ -102,7 +102,8 @@ async def _new_manifests(
                                                               jurisdiction_id=j.id, recipient_id=j.manager_id, built_at=at)
            for j in jurisdictions}
     if unassigned:
-        out[(ManifestKind.jurisdiction, None)] = VoucherManifest(estate_id=estate.id, month=month, kind=ManifestKind.jurisdiction, built_at=at)
+        out[(ManifestKind.jurisdiction, None)] = VoucherManifest(estate_id=estate.id, month=month, kind=ManifestKind.jurisdiction,
+                                                                 built_at=at)
     out[(ManifestKind.public_area, None)] = VoucherManifest(estate_id=estate.id, month=month, kind=ManifestKind.public_area, built_at=at)
     session.add_all(out.values())
     await session.flush()

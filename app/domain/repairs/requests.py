@@ -275,7 +275,8 @@ async def render_script(
 
 # --- for the caller lookup -------------------------------------------------------------
 
-async def open_for_owners(session: AsyncSession, *, units_by_owner: dict[uuid.UUID, set[uuid.UUID]]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+async def open_for_owners(session: AsyncSession, *, units_by_owner: dict[uuid.UUID, set[uuid.UUID]]
+                          ) -> dict[uuid.UUID, list[dict[str, Any]]]:
     """Per owner, the open requests they reported or that concern their units, newest first."""
     out: dict[uuid.UUID, list[dict[str, Any]]] = {o: [] for o in units_by_owner}
     if not units_by_owner:
