@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 import asyncpg
 
@@ -223,18 +223,24 @@ def _safe_member(name: str) -> PurePosixPath | None:
     return PurePosixPath(*path.parts[1:])
 
 
+def _member_file(tar: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    src = tar.extractfile(member)
+    assert src is not None  # a regular file (checked by the caller) always has one
+    return src
+
+
 def _extract(archive: Path, work: Path, upload_dir: Path) -> Path:
     dump = work / DUMP
     with tarfile.open(archive, "r") as tar:
         for member in tar:
             if member.name == DUMP and member.isfile():
-                with tar.extractfile(member) as src, open(dump, "wb") as dst:  # type: ignore[union-attr]
+                with _member_file(tar, member) as src, open(dump, "wb") as dst:
                     shutil.copyfileobj(src, dst)
             elif member.isfile() and (relative := _safe_member(member.name)) is not None:
                 # Each path is checked: an archive is input, and a crafted one must not write outside uploads/.
                 out = upload_dir / relative
                 out.parent.mkdir(parents=True, exist_ok=True)
-                with tar.extractfile(member) as src, open(out, "wb") as dst:  # type: ignore[union-attr]
+                with _member_file(tar, member) as src, open(out, "wb") as dst:
                     shutil.copyfileobj(src, dst)
     if not dump.exists():
         raise BackupError(f"{archive} holds no {DUMP}")

@@ -210,6 +210,8 @@ def install(app: FastAPI) -> None:
             app.openapi_schema = document_estate_closed(problem_media_types(original()))
         return app.openapi_schema
 
+    # FastAPI's documented way to post-process the schema is to replace the method; and Starlette
+    # types a handler as taking any Exception, where ours name the class they are registered for.
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

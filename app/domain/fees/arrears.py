@@ -55,7 +55,8 @@ def bucket_of(days: int) -> str | None:
 
 def bucket_edges(today: date) -> tuple[date, date, date]:
     """The oldest due date still in 0–30, 31–90 and 91–365 days: today - 30, - 90, - 365."""
-    return tuple(today - timedelta(days=limit) for limit in BUCKET_LIMITS)  # type: ignore[return-value]
+    first, second, third = (today - timedelta(days=limit) for limit in BUCKET_LIMITS)
+    return first, second, third
 
 
 def age(items: Iterable[tuple[date, Decimal]], *, today: date) -> dict[str, Decimal]:

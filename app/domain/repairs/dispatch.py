@@ -145,7 +145,8 @@ async def confirm(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, d
     """The technician names the time (§7.3.7). His own choice, so his office hours are not imposed."""
     order = await load_own_order(session, actor=actor, order_id=order_id)
     _check(order, "confirm")
-    await book(session, actor=actor, order=order, technician_id=actor.id, start=data.start, end=data.end)  # type: ignore[arg-type]
+    assert actor.id is not None  # load_own_order lets only the order's technician through
+    await book(session, actor=actor, order=order, technician_id=actor.id, start=data.start, end=data.end)
     await transition.apply(session, actor=actor, order=order, action="confirm", start=data.start, end=data.end, at=utcnow())
     await _confirm_promise(session, order=order, start=data.start, end=data.end)
     return await order_detail(session, order=order)
