@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 import asyncpg
 
@@ -110,7 +110,8 @@ async def row_counts(conn: asyncpg.Connection) -> dict[str, int]:
 async def _revision(conn: asyncpg.Connection) -> str | None:
     if not await conn.fetchval("SELECT to_regclass('public.alembic_version') IS NOT NULL"):
         return None
-    return await conn.fetchval("SELECT version_num FROM alembic_version")
+    revision: str = await conn.fetchval("SELECT version_num FROM alembic_version")
+    return revision
 
 
 def _upload_files(upload_dir: Path) -> list[Path]:
@@ -132,8 +133,8 @@ async def backup(*, url: str, upload_dir: Path, target: Path) -> BackupResult:
     """Write one archive of the database at `url` and the files under `upload_dir` to `target`."""
     started = datetime.now(UTC)
     dsn = libpq_url(url)
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = await asyncio.to_thread(target.resolve)
+    await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".backup-") as work:
         dump = Path(work) / DUMP
         conn = await asyncpg.connect(dsn)
@@ -182,7 +183,7 @@ def read_manifest(archive: Path) -> dict[str, Any]:
             member = tar.extractfile(MANIFEST)
             if member is None:
                 raise KeyError(MANIFEST)
-            manifest = json.loads(member.read())
+            manifest: dict[str, Any] = json.loads(member.read())
     except (OSError, tarfile.TarError, KeyError, ValueError) as exc:
         raise BackupError(f"{archive} is not a PropDesk backup ({exc})") from None
     if manifest.get("format") != FORMAT:
@@ -222,18 +223,24 @@ def _safe_member(name: str) -> PurePosixPath | None:
     return PurePosixPath(*path.parts[1:])
 
 
+def _member_file(tar: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
+    src = tar.extractfile(member)
+    assert src is not None  # a regular file (checked by the caller) always has one
+    return src
+
+
 def _extract(archive: Path, work: Path, upload_dir: Path) -> Path:
     dump = work / DUMP
     with tarfile.open(archive, "r") as tar:
         for member in tar:
             if member.name == DUMP and member.isfile():
-                with tar.extractfile(member) as src, open(dump, "wb") as dst:  # type: ignore[union-attr]
+                with _member_file(tar, member) as src, open(dump, "wb") as dst:
                     shutil.copyfileobj(src, dst)
             elif member.isfile() and (relative := _safe_member(member.name)) is not None:
                 # Each path is checked: an archive is input, and a crafted one must not write outside uploads/.
                 out = upload_dir / relative
                 out.parent.mkdir(parents=True, exist_ok=True)
-                with tar.extractfile(member) as src, open(out, "wb") as dst:  # type: ignore[union-attr]
+                with _member_file(tar, member) as src, open(out, "wb") as dst:
                     shutil.copyfileobj(src, dst)
     if not dump.exists():
         raise BackupError(f"{archive} holds no {DUMP}")
@@ -251,9 +258,10 @@ async def restore(*, archive: Path, url: str, upload_dir: Path, force: bool) -> 
     try:
         await _check_empty(conn, upload_dir, force=force)
         major = int(await conn.fetchval("SHOW server_version_num")) // 10000
-        if force and upload_dir.exists():
+        # Restore runs alone on the CLI's loop: nothing else waits while it blocks on the disk.
+        if force and upload_dir.exists():  # noqa: ASYNC240
             shutil.rmtree(upload_dir)
-        upload_dir.mkdir(parents=True, exist_ok=True)
+        upload_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
         with tempfile.TemporaryDirectory(prefix="propdesk-restore-") as work:
             dump = _extract(archive, Path(work), upload_dir)
             # pg_restore must also read the archive: as new as the pg_dump that wrote it.

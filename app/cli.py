@@ -5,13 +5,12 @@ import asyncio
 import logging
 import os
 import signal
-import sys
 import time
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, MutableMapping
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -24,6 +23,10 @@ from app.config import InsecureSecret, Settings, ensure_secret, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url, session_scope, stop_embedded
 from app.domain.auth.roles import Role
 from app.domain.errors import DomainError
+
+if TYPE_CHECKING:
+    from app.domain.auth.principal import Actor
+    from app.jobs.registry import JobSpec
 
 T = TypeVar("T")
 
@@ -97,7 +100,7 @@ async def _database(settings: Settings) -> AsyncIterator[async_sessionmaker[Asyn
         await engine.dispose()
 
 
-def _cli_actor(company_id: uuid.UUID | None):  # noqa: ANN202
+def _cli_actor(company_id: uuid.UUID | None) -> Actor:
     from app.domain.auth.principal import Actor
 
     who = os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
@@ -334,7 +337,8 @@ async def _create_user(settings: Settings, fields: dict[str, Any], estate_refs: 
 def _ask_password(password: str | None) -> str:
     if password is not None:
         return password
-    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    typed: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return typed
 
 
 @user_cli.command("create")
@@ -378,7 +382,7 @@ def user_reset_password(
 # --- jobs ------------------------------------------------------------------------------
 
 
-def _jobs() -> dict[str, Any]:
+def _jobs() -> MutableMapping[str, JobSpec]:
     try:
         from app.jobs.registry import JOBS
     except ImportError as exc:
@@ -452,4 +456,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

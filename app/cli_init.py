@@ -19,7 +19,8 @@ def _password(from_stdin: bool) -> str:
     if from_stdin:
         # The first line: `printf '%s\n' "$PW" | propdesk init ... --password-stdin`.
         return sys.stdin.readline().rstrip("\r\n")
-    return typer.prompt("Password of the first administrator", hide_input=True, confirmation_prompt=True)
+    password: str = typer.prompt("Password of the first administrator", hide_input=True, confirmation_prompt=True)
+    return password
 
 
 def _parse_time(value: str) -> time:

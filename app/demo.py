@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,7 +93,7 @@ class DemoContext:
     owners: list[Owner] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
 
-    def add(self, kind: str, rows: list) -> None:
+    def add(self, kind: str, rows: list[Any]) -> None:
         self.session.add_all(rows)
         self.counts[kind] = self.counts.get(kind, 0) + len(rows)
 
@@ -118,6 +119,7 @@ async def _company_and_estates(ctx: DemoContext) -> None:
 
 
 def _staff_user(ctx: DemoContext, *, username: str, full_name: str, roles: list[Role]) -> User:
+    assert ctx.company is not None  # the first step made it
     return User(
         company_id=ctx.company.id,
         username=username,
@@ -205,14 +207,16 @@ def _owner(ctx: DemoContext, estate_id: uuid.UUID, *, female: bool | None = None
 
 def _phones(ctx: DemoContext, owner: Owner, taken: set[str]) -> list[OwnerPhone]:
     count = 2 if ctx.rng.random() < SECOND_PHONE_SHARE else 1
-    phones = []
+    phones: list[OwnerPhone] = []
     while len(phones) < count:
         digits = names.landline(ctx.rng) if ctx.rng.random() < LANDLINE_SHARE else names.mobile(ctx.rng)
         if digits in taken:
             continue
         taken.add(digits)
         raw = names.as_typed(ctx.rng, digits)
-        phones.append(OwnerPhone(estate_id=owner.estate_id, owner_id=owner.id, phone=normalize_phone(raw), raw=raw))
+        phone = normalize_phone(raw)
+        assert phone is not None  # typed from a valid number
+        phones.append(OwnerPhone(estate_id=owner.estate_id, owner_id=owner.id, phone=phone, raw=raw))
     return phones
 
 
@@ -262,6 +266,7 @@ async def load_demo(session: AsyncSession, *, steps: list[Step] | None = None,
         if on_step is not None:
             on_step(_step_name(step), index, len(chosen))
         await step(ctx)
+    assert ctx.company is not None
     actor = Actor(id=None, label="demo", company_id=ctx.company.id, is_system=True)
     await audit.record(session, actor=actor, action="demo.load", entity="company", entity_id=ctx.company.id,
                        estate_id=None, after={"name": ctx.company.name, "counts": ctx.counts})

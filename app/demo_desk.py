@@ -11,7 +11,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -36,7 +36,8 @@ PURPOSES = [("咨询装修申请手续", "给了装修申请表和须知"), ("�
 NIGHT_EVENTS = [
     ("地下车库", "排水沟积水，有漫出迹象", "放置警示牌", True), ("2号楼电梯", "电梯困人，5分钟后救出", "通知维保单位", True),
     ("东门岗亭", "外来车辆强行进入", "登记车牌后放行", False), ("3号楼楼道", "声控灯不亮", "已拍照", True),
-    ("小区花园", "巡查正常", "", False), ("会所", "空调未关", "已关闭", False), ("5号楼", "业主来电反映楼上漏水", "上门查看，已关总阀", True),
+    ("小区花园", "巡查正常", "", False), ("会所", "空调未关", "已关闭", False),
+    ("5号楼", "业主来电反映楼上漏水", "上门查看，已关总阀", True),
 ]
 DUTY_NOTES = {
     ShiftKind.morning: ["上午接待来访业主，登记报修", "上午处理报修登记，电话回访", "上午收取物业费，整理报修单"],
@@ -53,7 +54,7 @@ class _Desk:
     night: User
     others: list[User]  # technicians and managers, to be given follow-ups
     units: list[Unit]
-    rows: dict[str, list] = field(default_factory=lambda: {k: [] for k in ("visitors", "visitor_links", "shift_handovers",
+    rows: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in ("visitors", "visitor_links", "shift_handovers",
                                                                                "shift_log_entries", "duty_log_entries")})
 
     def local(self, day: date, hour: int, minute: int = 0) -> datetime:
@@ -149,7 +150,8 @@ def _night(rng: random.Random, d: _Desk, *, day: date, now: datetime, latest: bo
 
 
 def _duty(rng: random.Random, d: _Desk, *, day: date) -> None:
-    for staff, shift, hour in ((d.reception, ShiftKind.morning, 11), (d.reception, ShiftKind.afternoon, 17), (d.night, ShiftKind.night, 23)):
+    shifts = ((d.reception, ShiftKind.morning, 11), (d.reception, ShiftKind.afternoon, 17), (d.night, ShiftKind.night, 23))
+    for staff, shift, hour in shifts:
         at = d.local(day, hour, rng.randrange(60))
         d.rows["duty_log_entries"].append(DutyLogEntry(estate_id=d.estate.id, created_at=at, staff_id=staff.id, shift_date=day,
                                                        shift=shift, text=rng.choice(DUTY_NOTES[shift])))

@@ -19,10 +19,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from app.domain.auth.model import User
@@ -38,6 +38,9 @@ from app.domain.fees.payments_model import (
 )
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Owner, Unit, UnitOwner
+
+if TYPE_CHECKING:
+    from app.demo import DemoContext
 
 ZERO = Decimal("0.00")
 M = PaymentMethod
@@ -83,7 +86,7 @@ class _Charge:
     def outstanding(self) -> Decimal:
         return self.amount - self.amount_paid
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[date, str, datetime, uuid.UUID]:
         # The order the payments service settles a unit's charges in (oldest first).
         return self.due_date, self.columns["period"] or "", self.created_at, self.id
 
@@ -153,7 +156,7 @@ def _weekday(day: date) -> date:
     return day
 
 
-async def fee_history(ctx) -> None:  # noqa: ANN001 -- app.demo.DemoContext (import cycle)
+async def fee_history(ctx: DemoContext) -> None:
     from app import demo_fees_payments as desk  # it builds on this module's rows and constants
 
     now = utcnow()
@@ -171,7 +174,7 @@ async def fee_history(ctx) -> None:  # noqa: ANN001 -- app.demo.DemoContext (imp
         await _write(ctx, e)
 
 
-async def _estate_view(ctx, estate: Estate, now: datetime) -> _Estate:  # noqa: ANN001
+async def _estate_view(ctx: DemoContext, estate: Estate, now: datetime) -> _Estate:
     users = {u.username: u for u in ctx.users}
     code = estate.code.lower()
     tz = estate_time.estate_zone(estate)
@@ -188,7 +191,7 @@ async def _estate_view(ctx, estate: Estate, now: datetime) -> _Estate:  # noqa: 
     )
 
 
-async def _items(ctx, e: _Estate, rng: random.Random) -> None:  # noqa: ANN001
+async def _items(ctx: DemoContext, e: _Estate, rng: random.Random) -> None:
     """The price list; the management fee went up once, from a month not yet billed at the time."""
     first = estate_time.month_first(e.months[0])
     for code, name, kind, label, to_all, rule, discount in ITEMS:
@@ -221,7 +224,7 @@ async def _items(ctx, e: _Estate, rng: random.Random) -> None:  # noqa: ANN001
     await ctx.session.flush()
 
 
-async def _billing(ctx, e: _Estate) -> None:  # noqa: ANN001
+async def _billing(ctx: DemoContext, e: _Estate) -> None:
     """Twelve runs, as the job clock makes them on the 1st at 06:00, from the billing service's plan."""
     runs, plan, planned_for = [], None, None
     for month in e.months:
@@ -231,6 +234,7 @@ async def _billing(ctx, e: _Estate) -> None:  # noqa: ANN001
         state = (month >= e.months[PRICE_CHANGE_AT], sorted(m for m in e.parking_starts if m <= month))
         if state != planned_for:
             plan, planned_for = await billing_runs.plan_month(ctx.session, estate=e.estate, month=month), state
+        assert plan is not None  # the first month always plans
         for i, line in enumerate(plan.lines):
             # A microsecond apart, in the plan's order, so settling oldest first is the same every load.
             e.charge(line.unit.id, item=line.item, period=month, amount=line.amount, basis=line.basis,
@@ -280,12 +284,13 @@ def _carry_over(rng: random.Random, e: _Estate) -> set[uuid.UUID]:
 
 # --- writing -------------------------------------------------------------------------------
 
-TABLES = [("charges", Charge), ("meter_readings", MeterReading), ("cashier_sessions", CashierSession),
-          ("payments", Payment), ("allocations", Allocation), ("refunds", Refund), ("receipts", Receipt),
-          ("document_counters", DocumentCounter)]
+TABLES: list[tuple[str, Table]] = [
+    ("charges", Charge.__table__), ("meter_readings", MeterReading.__table__), ("cashier_sessions", CashierSession.__table__),
+    ("payments", Payment.__table__), ("allocations", Allocation.__table__), ("refunds", Refund.__table__),
+    ("receipts", Receipt.__table__), ("document_counters", DocumentCounter.__table__)]
 
 
-async def _write(ctx, e: _Estate) -> None:  # noqa: ANN001
+async def _write(ctx: DemoContext, e: _Estate) -> None:
     # The ORM rows first (items, prices, subscriptions, runs): the bulk rows refer to them.
     await ctx.session.flush()
     e.rows["charges"] = [
@@ -296,10 +301,11 @@ async def _write(ctx, e: _Estate) -> None:  # noqa: ANN001
     # inserts take ten times as long. Constraints and foreign keys are checked all the same.
     connection = await ctx.session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
-    for kind, model in TABLES:
+    assert driver is not None  # asyncpg's connection, for COPY
+    for kind, table in TABLES:
         rows = e.rows.get(kind, [])
-        columns = [c.name for c in model.__table__.columns]
-        jsonb = {c.name for c in model.__table__.columns if isinstance(c.type, JSONB)}
+        columns = [c.name for c in table.columns]
+        jsonb = {c.name for c in table.columns if isinstance(c.type, JSONB)}
         records = [tuple(json.dumps(r[c]) if c in jsonb else r[c] for c in columns) for r in rows]
-        await driver.copy_records_to_table(model.__tablename__, records=records, columns=columns)
+        await driver.copy_records_to_table(table.name, records=records, columns=columns)
         ctx.counts[kind] = ctx.counts.get(kind, 0) + len(rows)

@@ -81,7 +81,7 @@ def _pay(rng: random.Random, e: _Estate, unit: Unit, at: datetime, *, late: bool
     elif roll < 0.05:
         amount = (due / 100).to_integral_value(ROUND_CEILING) * 100 + 100  # ahead: kept on account
     method = rng.choices(list(METHOD_WEIGHTS), weights=list(METHOD_WEIGHTS.values()))[0]
-    parts, credit = payments.allocate(amount, open_, selected=False)  # type: ignore[arg-type]
+    parts, credit = payments.allocate(amount, open_, selected=False)
     for charge, part in parts:
         charge.amount_paid += part
         if charge.amount_paid == charge.amount:
@@ -146,7 +146,8 @@ def sessions_of(rng: random.Random, e: _Estate, pays: list[_Payment], refund: di
             "id": uuid.uuid4(), "created_at": at, "takings": {m: ZERO for m in M}})
         row["created_at"] = min(row["created_at"], at)
         row["takings"][method] += amount
-        return row["id"]
+        session_id: uuid.UUID = row["id"]
+        return session_id
 
     for p in pays:
         # A receipt voided before the hand-over counts for nothing in it.
@@ -156,7 +157,7 @@ def sessions_of(rng: random.Random, e: _Estate, pays: list[_Payment], refund: di
     of(e.users["reception"].id, min(e.now, e.at(e.today, 8, 0)), M.cash, ZERO)  # today's drawer, open
     past = [k for k in sessions if k[1] < e.today]
     cash_days = [k for k in past if k[0] == e.users["reception"].id and sessions[k]["takings"][M.cash] > 20]
-    short = dict(zip(rng.sample(cash_days, min(rng.randint(1, 2), len(cash_days))), DIFFERENCES))
+    short = dict(zip(rng.sample(cash_days, min(rng.randint(1, 2), len(cash_days))), DIFFERENCES, strict=False))
     for (cashier_id, day), row in sorted(sessions.items(), key=lambda kv: (kv[0][1], str(kv[0][0]))):
         e.add("cashier_sessions", _session_row(rng, e, cashier_id, day, row, short.get((cashier_id, day))))
 

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -26,6 +27,9 @@ from app.domain.repairs.model import (
 )
 from app.domain.repairs.owner_code_model import OwnerCode, OwnerCodeStatus
 from app.domain.repairs.voucher_model import ConfirmedBy, Voucher
+
+if TYPE_CHECKING:
+    from app.demo import DemoContext
 
 HISTORY_DAYS = 35
 S = WorkOrderStatus
@@ -67,13 +71,13 @@ class _Estate:
     technicians: list[User]
     receptionist: User
     owner_of: dict[uuid.UUID, tuple[uuid.UUID, str]]  # unit -> (owner, phone)
-    rows: dict[str, list] = field(default_factory=lambda: {k: [] for k in KINDS})
+    rows: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in KINDS})
 
-    def add(self, kind: str, rows: list) -> None:
+    def add(self, kind: str, rows: list[Any]) -> None:
         self.rows[kind] += rows
 
 
-async def repair_history(ctx) -> None:  # noqa: ANN001 -- app.demo.DemoContext (import cycle)
+async def repair_history(ctx: DemoContext) -> None:
     now = utcnow()
     rng = random.Random(ctx.rng.random())
     for estate in ctx.estates:
@@ -93,7 +97,7 @@ async def repair_history(ctx) -> None:  # noqa: ANN001 -- app.demo.DemoContext (
             await ctx.session.flush()
 
 
-async def _estate_view(ctx, estate: Estate) -> _Estate:  # noqa: ANN001
+async def _estate_view(ctx: DemoContext, estate: Estate) -> _Estate:
     code = estate.code.lower()
     users = {u.username: u for u in ctx.users}
     rows = (await ctx.session.execute(
@@ -137,7 +141,8 @@ def _one_request(rng: random.Random, e: _Estate, *, day: date, now: datetime, st
         estate_id=e.estate.id, created_at=created, channel=channel, category=category, description=text,
         unit_id=unit.id, owner_id=owner_id, is_public_area=public, contact_phone=phone,
         urgency=Urgency.urgent if rng.random() < 0.1 else Urgency.normal,
-        registered_by=e.receptionist.id, reporter_id=e.receptionist.id if channel in (Channel.phone, Channel.walk_in) else rng.choice(e.technicians).id,
+        registered_by=e.receptionist.id,
+        reporter_id=e.receptionist.id if channel in (Channel.phone, Channel.walk_in) else rng.choice(e.technicians).id,
         status=RequestStatus.ordered,
     )
     e.add("service_requests", [request])
@@ -201,7 +206,7 @@ def _progress(rng: random.Random, e: _Estate, order: WorkOrder, *, created: date
         owner_confirmed_by=ConfirmedBy.none if order.is_public_area else ConfirmedBy.code,
     )])
     if not order.is_public_area:
-        issued = order.dispatched_at or created
+        issued = order.dispatched_at  # stamped when the order was dispatched, above
         e.add("owner_codes", [OwnerCode(
             estate_id=e.estate.id, work_order_id=order.id, code_hash=USED_CODE, status=OwnerCodeStatus.consumed,
             issued_at=issued, issued_by=e.receptionist.id, expires_at=issued + timedelta(hours=72),
@@ -213,6 +218,7 @@ def _progress(rng: random.Random, e: _Estate, order: WorkOrder, *, created: date
 
 def _call_back(rng: random.Random, order: WorkOrder, callback: Callback, *, now: datetime, caller: User) -> None:
     """Most owners are rung within the week; some late, some never (the rate hovers near 60-75%)."""
+    assert order.completed_at is not None  # called back once completed
     roll = rng.random()
     if roll < 0.7:
         done = order.completed_at + timedelta(days=rng.uniform(0.5, 6.5))

@@ -9,6 +9,7 @@ import random
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -22,6 +23,9 @@ from app.domain.base import utcnow
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import UnitOwner
 from app.domain.rentals.model import ContactPreference, Furnishing, RentalEntrustment, RentalStatus
+
+if TYPE_CHECKING:
+    from app.demo import DemoContext
 
 HISTORY_DAYS = 21
 ROSTER_AHEAD_DAYS = 92
@@ -44,7 +48,7 @@ def _workday(day: date) -> bool:
     return _calendar_day(day).is_workday
 
 
-def _staff_of(ctx, estate: Estate) -> list[User]:  # noqa: ANN001 -- app.demo.DemoContext (import cycle)
+def _staff_of(ctx: DemoContext, estate: Estate) -> list[User]:
     return [u for u in ctx.users if ctx.user_estates.get(u.id) == [estate.code] and Role.admin.value not in u.roles]
 
 
@@ -66,7 +70,7 @@ def _shift(rng: random.Random, estate: Estate, user: User, shift: Shift, day: da
     return row
 
 
-async def attendance_history(ctx) -> None:  # noqa: ANN001 -- app.demo.DemoContext (import cycle)
+async def attendance_history(ctx: DemoContext) -> None:
     """Three weeks of sign-ins for every estate's staff, and the holiday roster around them."""
     rng = random.Random(ctx.rng.random())
     now = utcnow()
@@ -96,7 +100,7 @@ def _roster(rng: random.Random, estate: Estate, staff: list[User], today: date) 
     return rows
 
 
-async def rental_listings(ctx) -> None:  # noqa: ANN001 -- app.demo.DemoContext (import cycle)
+async def rental_listings(ctx: DemoContext) -> None:
     """A dozen entrustments over the two estates, in every state, taken in over the last weeks."""
     rng = random.Random(ctx.rng.random())
     now = utcnow()

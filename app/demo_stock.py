@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -23,8 +24,11 @@ from app.domain.calendar import estate_time
 from app.domain.registry.estates import Estate
 from app.domain.repairs.model import WorkOrder
 from app.domain.stock import movements, stocktake
-from app.domain.stock.model import MovementKind, StockCategory, StockItem
+from app.domain.stock.model import MovementKind, StockCategory, StockItem, Stocktake
 from app.domain.stock.schemas import CountIn, CountsIn
+
+if TYPE_CHECKING:
+    from app.demo import DemoContext
 
 HISTORY_DAYS = 35
 C = StockCategory
@@ -54,7 +58,7 @@ class _Event:
     order_id: uuid.UUID | None = None
 
 
-def _actor(ctx, estate: Estate, suffix: str) -> Actor:  # noqa: ANN001 -- app.demo.DemoContext (import cycle)
+def _actor(ctx: DemoContext, estate: Estate, suffix: str) -> Actor:
     """The estate's demo user (qs.reception, qs.supervisor) acting through the services."""
     user = next(u for u in ctx.users if u.username == f"{estate.code.lower()}.{suffix}")
     return Actor(id=user.id, label=user.full_name, company_id=user.company_id, roles=frozenset(Role(r) for r in user.roles),
@@ -68,12 +72,12 @@ def _draw(rng: random.Random, low: str, high: str) -> Decimal:
     return (lo + (hi - lo) * Decimal(rng.randint(0, 10)) / 10).quantize(Decimal("0.1"))
 
 
-async def _items(ctx, estate: Estate, actor: Actor, start: datetime) -> list[StockItem]:  # noqa: ANN001
+async def _items(ctx: DemoContext, estate: Estate, actor: Actor, start: datetime) -> list[StockItem]:
     rows = [StockItem(estate_id=estate.id, code=code, name=name, category=cat, unit=unit, unit_cost=Decimal(cost), created_at=start)
             for code, name, cat, unit, cost, _, _ in CATALOGUE]
     ctx.add("stock_items", rows)
     await ctx.session.flush()
-    for row, spec in zip(rows, CATALOGUE):
+    for row, spec in zip(rows, CATALOGUE, strict=True):
         await movements.apply(ctx.session, actor=actor, item=row, kind=MovementKind.received, quantity=Decimal(spec[5]),
                               at=start, reference="期初库存")
     return rows
@@ -109,7 +113,7 @@ def _events(rng: random.Random, tz: ZoneInfo, now: datetime, orders: list[tuple[
     return sorted(events)
 
 
-async def _count_all(ctx, rng: random.Random, st, actor: Actor, at: datetime, *, share: float) -> None:  # noqa: ANN001
+async def _count_all(ctx: DemoContext, rng: random.Random, st: Stocktake, actor: Actor, at: datetime, *, share: float) -> None:
     lines = [line for line, _ in await stocktake.lines_of(ctx.session, st)]
     books = {i.id: i.quantity for i in (await ctx.session.execute(select(StockItem).where(
         StockItem.id.in_([line.stock_item_id for line in lines])))).scalars()}
@@ -127,7 +131,8 @@ async def _count_all(ctx, rng: random.Random, st, actor: Actor, at: datetime, *,
         await stocktake.enter_counts(ctx.session, actor=actor, stocktake_id=st.id, data=CountsIn(lines=counts), now=at)
 
 
-async def _replay(ctx, rng: random.Random, estate: Estate, items: list[StockItem], events: list[_Event]) -> None:  # noqa: ANN001
+async def _replay(ctx: DemoContext, rng: random.Random, estate: Estate, items: list[StockItem],
+                  events: list[_Event]) -> None:
     desk, boss = _actor(ctx, estate, "reception"), _actor(ctx, estate, "supervisor")
     tz, current = estate_time.estate_zone(estate), None
     for ev in events:
@@ -135,8 +140,10 @@ async def _replay(ctx, rng: random.Random, estate: Estate, items: list[StockItem
             current = await stocktake.open_for(ctx.session, estate=estate, actor=desk, month=estate_time.month_key(estate_time.today(tz, now=ev.at)),
                                                now=ev.at)
         elif ev.kind in ("count_last", "count_this"):
+            assert current is not None  # the events open a count before they count it
             await _count_all(ctx, rng, current, desk, ev.at, share=1.0 if ev.kind == "count_last" else 0.6)
         elif ev.kind == "post_last":
+            assert current is not None
             await stocktake.post(ctx.session, actor=boss, stocktake_id=current.id, now=ev.at)
         elif ev.kind == "receive":
             item = items[ev.item]
@@ -149,7 +156,7 @@ async def _replay(ctx, rng: random.Random, estate: Estate, items: list[StockItem
                                   at=ev.at, work_order_id=ev.order_id)
 
 
-async def stock_history(ctx) -> None:  # noqa: ANN001 -- app.demo.DemoContext (import cycle)
+async def stock_history(ctx: DemoContext) -> None:
     now = utcnow()
     rng = random.Random(ctx.rng.random())
     for estate in ctx.estates:
@@ -158,6 +165,6 @@ async def stock_history(ctx) -> None:  # noqa: ANN001 -- app.demo.DemoContext (i
         orders = [(i, at) for i, at in (await ctx.session.execute(
             select(WorkOrder.id, WorkOrder.completed_at).where(
                 WorkOrder.estate_id == estate.id, WorkOrder.completed_at > start, WorkOrder.completed_at < now)
-            .order_by(WorkOrder.completed_at, WorkOrder.id))).all()]
+            .order_by(WorkOrder.completed_at, WorkOrder.id))).all() if at is not None]
         await _replay(ctx, rng, estate, items, _events(rng, estate_time.estate_zone(estate), now, orders))
     await ctx.session.flush()

@@ -60,6 +60,7 @@ class TextFormatter(logging.Formatter):
         rid = request_id_var.get()
         line = f"{when} {record.levelname:<7} " + (f"[{rid[:8]}] " if rid else "")
         if record.name == "propdesk.access" and hasattr(record, "status"):
+            # The access log passes these as `extra=`: attributes a LogRecord does not declare.
             line += f"{record.method} {record.path} {record.status} {record.duration_ms} ms"  # type: ignore[attr-defined]
             extra = [f"{k}={getattr(record, k)}" for k in ("caller", "client") if getattr(record, k, None)]
         else:

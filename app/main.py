@@ -25,7 +25,7 @@ from app.domain.events.stream import StreamSlots
 log = logging.getLogger("propdesk")
 
 # Answers any /api/v1 route may give, whatever it does; each route adds its own named errors.
-COMMON_PROBLEMS: dict[int | str, dict] = {
+COMMON_PROBLEMS: errors.Responses = {
     status: {"model": errors.Problem, "content": {errors.PROBLEM: {}}, "description": text}
     for status, text in {
         401: "Missing, expired or revoked credential",
@@ -115,7 +115,8 @@ def _add_health(app: FastAPI) -> None:
                 await conn.execute(text("SELECT 1"))
                 current = await migrations.current_revision(conn)
         except Exception:  # noqa: BLE001 - any failure here means "not ready"
-            return errors.problem_response(status=503, code="database-unavailable", title="Database not reachable", detail=None, request=request)
+            return errors.problem_response(status=503, code="database-unavailable", title="Database not reachable", detail=None,
+                                           request=request)
         if current != head:
             return errors.problem_response(status=503, code="migrations-pending", title="Database schema is not at head",
                                            detail=f"database at {current}, code at {head}", request=request)

@@ -22,14 +22,15 @@ router = APIRouter(tags=["bills"])
 
 Read = Annotated[Actor, Depends(require(Perm.fees_read))]
 ArrearsPage = Annotated[PageRequest, Depends(page_of(arrears.ArrearsSort))]
-ArrearsPage = ArrearsPage
 
 
 @router.get("/units/{unit_id}/bill", response_model=UnitBill, responses=problems(UnitNotFound, statements.MonthsOutOfOrder))
 async def unit_bill(
     unit_id: uuid.UUID, actor: Read, session: SessionDep,
-    from_month: Annotated[str | None, Query(alias="from", pattern=MONTH_PATTERN, description="First month (YYYY-MM) of the charges shown")] = None,
-    to_month: Annotated[str | None, Query(alias="to", pattern=MONTH_PATTERN, description="Last month (YYYY-MM) of the charges shown")] = None,
+    from_month: Annotated[str | None, Query(alias="from", pattern=MONTH_PATTERN,
+                                            description="First month (YYYY-MM) of the charges shown")] = None,
+    to_month: Annotated[str | None, Query(alias="to", pattern=MONTH_PATTERN,
+                                          description="Last month (YYYY-MM) of the charges shown")] = None,
 ) -> UnitBill:
     """The unit's bill as the desk reads it to an owner who doubts it (§7.3.13).
 
@@ -57,7 +58,9 @@ async def unit_arrears(unit_id: uuid.UUID, actor: Read, session: SessionDep) -> 
             responses=problems(EstateNotFound, UnknownSortKey, RateLimited))
 async def estate_arrears(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: ArrearsPage, building_id: uuid.UUID | None = None,
-    min_age_days: Annotated[int, Query(ge=0, le=100_000, description="Only units whose oldest unpaid charge is at least this many days past due"), EXACT_INT] = 0,
+    min_age_days: Annotated[int, Query(ge=0, le=100_000,
+                                       description="Only units whose oldest unpaid charge is at least this many days past due"),
+                            EXACT_INT] = 0,
 ) -> EstateArrears:
     """The estate's arrears by age: one line per owing unit, the largest debt first, and the
     estate's totals per bucket (over every unit matching the filters, not only the page).

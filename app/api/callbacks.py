@@ -70,7 +70,8 @@ async def log_attempt(callback_id: uuid.UUID, body: AttemptCreate, actor: Write,
 
 @router.post("/callbacks/{callback_id}/outcome", response_model=CallbackDetail,
              responses=problems(service.CallbackNotFound, IllegalTransition, ScoreOutOfRange, ProblemNeedsNote, ReasonRequired))
-async def record_outcome(callback_id: uuid.UUID, body: Annotated[OutcomeCreate, Body()], actor: Write, session: SessionDep) -> CallbackDetail:
+async def record_outcome(callback_id: uuid.UUID, body: Annotated[OutcomeCreate, Body()], actor: Write,
+                         session: SessionDep) -> CallbackDetail:
     """Record what the owner said.
 
     `{outcome: satisfied, score 1-5}` closes the order's callback. `{outcome: problem,
@@ -91,7 +92,8 @@ async def resolve(callback_id: uuid.UUID, body: ResolutionCreate, actor: Resolve
             responses=problems(EstateNotFound, RateLimited))
 async def callback_rate(
     estate_id: uuid.UUID, actor: Reports, session: SessionDep, period: RatePeriod = RatePeriod.week,
-    date_: Annotated[date | None, Query(alias="date", ge=date(2000, 1, 1), le=date(2999, 12, 31), description="A day in the period; default today in the estate's time zone"), EXACT_DAY] = None,
+    date_: Annotated[date | None, Query(alias="date", ge=date(2000, 1, 1), le=date(2999, 12, 31),
+                                        description="A day in the period; default today in the estate's time zone"), EXACT_DAY] = None,
     technician_id: uuid.UUID | None = None,
 ) -> CallbackRate:
     """The callback rate of an estate's week (ISO, from Monday) or month, optionally for one technician.

@@ -71,7 +71,7 @@ def require(perm: Perm) -> Callable[..., object]:
         return actor
 
     dependency.__name__ = f"require_{perm.name}"
-    dependency.permission = perm  # type: ignore[attr-defined]
+    dependency.permission = perm  # type: ignore[attr-defined]  # tagged for tests that find routes by permission
     return dependency
 
 
@@ -93,7 +93,8 @@ KnownFormFields = Annotated[None, Depends(known_form_fields)]
 
 
 def settings_dep(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 SettingsDep = Annotated[Settings, Depends(settings_dep)]

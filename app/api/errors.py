@@ -43,9 +43,13 @@ class Problem(BaseModel):
     instance: str | None = None
 
 
-def problems(*errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+# What FastAPI takes as an endpoint's `responses=`.
+Responses = dict[int | str, dict[str, Any]]
+
+
+def problems(*errors: type[DomainError]) -> Responses:
     """The `responses=` of an endpoint: each status it may answer with, and the error names."""
-    out: dict[int | str, dict[str, Any]] = {}
+    out: Responses = {}
     for err in errors:
         status = STATUS[err.kind]
         entry = out.setdefault(status, {"model": Problem, "content": {PROBLEM: {}}, "description": ""})
@@ -67,7 +71,8 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"Retry-After": str(exc.extra["retry_after_seconds"])}
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    return problem_response(status=status, code=exc.code(), title=exc.title, detail=exc.detail, request=request, headers=headers, **exc.extra)
+    return problem_response(status=status, code=exc.code(), title=exc.title, detail=exc.detail, request=request, headers=headers,
+                            **exc.extra)
 
 
 def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -81,7 +86,8 @@ def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = _field_errors(list(exc.errors()))
     fields = ", ".join(e["field"] for e in errors[:5])
-    return problem_response(status=422, code="validation-failed", title="The request is not valid", detail=f"check: {fields}", request=request, errors=errors)
+    return problem_response(status=422, code="validation-failed", title="The request is not valid", detail=f"check: {fields}",
+                            request=request, errors=errors)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -94,7 +100,8 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     headers = getattr(exc, "headers", None)
     if exc.status_code == 405:
         headers = {**(headers or {}), **_allow(request)}
-    return problem_response(status=exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail), request=request, headers=headers)
+    return problem_response(status=exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail), request=request,
+                            headers=headers)
 
 
 METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
@@ -115,13 +122,15 @@ def _allow(request: Request) -> dict[str, str]:
 async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
     # The last line of defence: input the schemas let through but PostgreSQL refused.
     if isinstance(exc, IntegrityError):
-        return problem_response(status=409, code="constraint-violated", title="The change conflicts with existing records", detail=_pg_message(exc), request=request)
+        return problem_response(status=409, code="constraint-violated", title="The change conflicts with existing records",
+                                detail=_pg_message(exc), request=request)
     if isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated or _is_connection_error(exc):
         log.warning("database unavailable: %s", exc.__class__.__name__)
         return _unavailable(request)
     sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", "") or ""
     if sqlstate.startswith("22"):
-        return problem_response(status=422, code="invalid-value", title="A value is out of range or malformed", detail=_pg_message(exc), request=request)
+        return problem_response(status=422, code="invalid-value", title="A value is out of range or malformed",
+                                detail=_pg_message(exc), request=request)
     log.exception("database error")
     return problem_response(status=500, code="internal-error", title="Internal error", detail=None, request=request)
 
@@ -201,6 +210,8 @@ def install(app: FastAPI) -> None:
             app.openapi_schema = document_estate_closed(problem_media_types(original()))
         return app.openapi_schema
 
+    # FastAPI's documented way to post-process the schema is to replace the method; and Starlette
+    # types a handler as taking any Exception, where ours name the class they are registered for.
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]

@@ -89,7 +89,8 @@ async def list_unit_fee_items(unit_id: uuid.UUID, actor: Read, session: SessionD
 
 @router.put("/units/{unit_id}/fee-items/{item_id}", response_model=SubscriptionRead,
             responses=problems(UnitNotFound, items.FeeItemNotFound, items.NotSubscribable, AlreadyExists))
-async def put_unit_fee_item(unit_id: uuid.UUID, item_id: uuid.UUID, body: SubscriptionPut, actor: Configure, session: SessionDep) -> SubscriptionRead:
+async def put_unit_fee_item(unit_id: uuid.UUID, item_id: uuid.UUID, body: SubscriptionPut, actor: Configure,
+                            session: SessionDep) -> SubscriptionRead:
     """Subscribe the unit to an item (or change the quantity and months of its subscription)."""
     return SubscriptionRead.model_validate(
         await items.put_subscription(session, actor=actor, unit_id=unit_id, item_id=item_id, data=body))

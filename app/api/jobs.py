@@ -27,7 +27,8 @@ JobRunPage = Annotated[PageRequest, Depends(page_of(service.JobRunSort))]
 
 def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     # Jobs run in sessions of their own, never in the request's.
-    return request.app.state.sessionmaker
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessionmaker
 
 
 @router.get("/jobs", response_model=Page[JobRead], responses=problems(UnknownSortKey))

@@ -50,8 +50,8 @@ def _targets(schema: dict[str, Any], collection: str) -> Iterator[tuple[str, str
     for path, ops in schema["paths"].items():
         parts = path.strip("/").split("/")
         for i in range(len(parts) - 1):
-            if parts[i] == collection and _PARAM.match(parts[i + 1]) and (i == 0 or not _PARAM.match(parts[i - 1])):
-                param = _PARAM.match(parts[i + 1]).group(1)  # type: ignore[union-attr]
+            if parts[i] == collection and (found := _PARAM.match(parts[i + 1])) and (i == 0 or not _PARAM.match(parts[i - 1])):
+                param = found.group(1)
                 if all(not _PARAM.match(p) or p == parts[i + 1] for p in parts):  # nothing else to fill
                     yield from ((op["operationId"], param) for op in ops.values() if "operationId" in op)
                 break
@@ -95,4 +95,4 @@ def install(app: FastAPI) -> None:
             done = True
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's way to post-process the schema

@@ -34,7 +34,8 @@ CREATED = status.HTTP_201_CREATED
 
 # --- jurisdictions ---------------------------------------------------------------------
 
-@router.get("/estates/{estate_id}/jurisdictions", response_model=Page[JurisdictionRead], responses=problems(e.EstateNotFound, UnknownSortKey))
+@router.get("/estates/{estate_id}/jurisdictions", response_model=Page[JurisdictionRead],
+            responses=problems(e.EstateNotFound, UnknownSortKey))
 async def list_jurisdictions(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: JurisdictionPage, manager_id: uuid.UUID | None = None, q: Fragment = None,
 ) -> Page[JurisdictionRead]:
@@ -190,7 +191,8 @@ async def remove_phone(owner_id: uuid.UUID, phone_id: uuid.UUID, actor: Write, s
 
 # --- caller lookup ---------------------------------------------------------------------
 
-Phone = Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[^\x00]*$", description="As typed: 133 5173 7459, +86 133-5173-7459, full-width digits")]
+Phone = Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[^\x00]*$",
+                             description="As typed: 133 5173 7459, +86 133-5173-7459, full-width digits")]
 
 
 @router.get("/estates/{estate_id}/callers", response_model=CallerLookup, responses=problems(e.EstateNotFound, e.UnreadablePhone))

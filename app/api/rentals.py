@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from starlette import status
 
 from app.api.deps import KnownFormFields, SessionDep, SettingsDep, page_of, require
-from app.api.errors import PROBLEM, Problem, problems
+from app.api.errors import PROBLEM, Problem, Responses, problems
 from app.domain import files
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -32,12 +32,12 @@ Write = Annotated[Actor, Depends(require(Perm.rentals_write))]
 RentQuery = Annotated[Decimal | None, Query(ge=0, le=Decimal("9999999.99"), max_digits=9, decimal_places=2,
                                             allow_inf_nan=False, description="Yuan per month"), EXACT_DECIMAL]
 EntrustmentPage = Annotated[PageRequest, Depends(page_of(service.EntrustmentSort))]
-TOO_LARGE = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
+TOO_LARGE: Responses = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
                                                  "description": "The request body is larger than the upload limit"}}
 FILE_ERRORS = (files.UnsupportedFileType, files.UnreadableImage, files.ImageTooLarge, files.FileTooLarge, files.EmptyFile,
                service.TooManyPhotos)
 BINARY = {"schema": {"type": "string", "format": "binary"}}
-PHOTO_CONTENT = {200: {"description": "The photo's bytes, with its sniffed content type",
+PHOTO_CONTENT: Responses = {200: {"description": "The photo's bytes, with its sniffed content type",
                        "content": {t.content_type: BINARY for t in sorted(files.IMAGES, key=lambda t: t.content_type)}}}
 NOT_FOUND = problems(service.EntrustmentNotFound)
 

@@ -21,9 +21,10 @@ from app.domain.repairs import approvals, daily_log, manifests, morning
 from app.domain.repairs.model import ReasonRequired
 from app.domain.repairs.paperwork_model import LineAlreadyDecided, ManifestAlreadyAcknowledged
 from app.domain.repairs.paperwork_schemas import (
-    MONTH_PATTERN, ApprovalBatchCreate, ApprovalBatchDetail, ApprovalBatchRead, ApprovalLineRead, DailyLog, ManifestBuild,
+    ApprovalBatchCreate, ApprovalBatchDetail, ApprovalBatchRead, ApprovalLineRead, DailyLog, ManifestBuild,
     MorningReport, ReportDay, ReturnLine, VoucherManifestDetail, VoucherManifestRead,
 )
+from app.domain.types import MONTH_PATTERN
 
 router = APIRouter(tags=["repair reports"])
 
@@ -67,7 +68,8 @@ async def get_daily_log(
 
 @router.post("/estates/{estate_id}/approval-batches", response_model=ApprovalBatchDetail, status_code=status.HTTP_201_CREATED,
              responses=problems(EstateNotFound, approvals.WeekNotOver, approvals.ApprovalBatchAlreadyBuilt))
-async def create_approval_batch(estate_id: uuid.UUID, body: ApprovalBatchCreate, actor: Approver, session: SessionDep) -> ApprovalBatchDetail:
+async def create_approval_batch(estate_id: uuid.UUID, body: ApprovalBatchCreate, actor: Approver,
+                                session: SessionDep) -> ApprovalBatchDetail:
     """Build an ended ISO week's approval batch now (the job builds last week's on Monday at 8:00): the orders
     whose callback was done that week. A week is batched once: a second build answers 409
     approval-batch-already-built with the existing `batch_id`."""
@@ -108,7 +110,8 @@ async def return_line(batch_id: uuid.UUID, line_id: uuid.UUID, body: ReturnLine,
 
 @router.post("/estates/{estate_id}/voucher-manifests", response_model=list[VoucherManifestRead], status_code=status.HTTP_201_CREATED,
              responses=problems(EstateNotFound, manifests.MonthNotStarted, manifests.ManifestsAlreadyBuilt))
-async def create_voucher_manifests(estate_id: uuid.UUID, body: ManifestBuild, actor: Approver, session: SessionDep) -> list[VoucherManifestRead]:
+async def create_voucher_manifests(estate_id: uuid.UUID, body: ManifestBuild, actor: Approver,
+                                   session: SessionDep) -> list[VoucherManifestRead]:
     """Build a month's voucher hand-over manifests now (the job builds them at 17:00 on the month's last day):
     one per jurisdiction for its manager, one of public-area vouchers for the records clerk. A month is built
     once: a second build answers 409 manifests-already-built with the existing `manifest_ids`."""

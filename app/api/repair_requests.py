@@ -110,7 +110,8 @@ async def list_phone_scripts(estate_id: uuid.UUID, actor: Read, session: Session
 
 @router.put("/estates/{estate_id}/phone-scripts/{key}", response_model=PhoneScriptRead,
             responses=problems(EstateNotFound, scripts.UnknownPlaceholder, scripts.MalformedTemplate))
-async def put_phone_script(estate_id: uuid.UUID, key: ScriptKey, body: PhoneScriptUpdate, actor: Configure, session: SessionDep) -> PhoneScriptRead:
+async def put_phone_script(estate_id: uuid.UUID, key: ScriptKey, body: PhoneScriptUpdate, actor: Configure,
+                           session: SessionDep) -> PhoneScriptRead:
     """Reword one script for the estate; placeholders must be ones the script knows ({caller}, {office_name} ...)."""
     return await repair_settings.put_script(session, actor=actor, estate_id=estate_id, key=key, text=body.text)
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, UploadFile
 from starlette import status
 
 from app.api.deps import KnownFormFields, SessionDep, SettingsDep, require
-from app.api.errors import PROBLEM, Problem, problems
+from app.api.errors import PROBLEM, Problem, Responses, problems
 from app.domain.auth.principal import Actor
 from app.domain import files
 from app.domain.auth.roles import Perm
@@ -18,7 +18,7 @@ from app.domain.types import QueryFlag
 router = APIRouter(tags=["roster"])
 
 Importer = Annotated[Actor, Depends(require(Perm.roster_import))]
-TOO_LARGE = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
+TOO_LARGE: Responses = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
                                                  "description": "The request body is larger than the request cap"}}
 
 

@@ -50,7 +50,8 @@ ITEM_MOVE = (items.StockItemNotFound, movements.StockItemInactive)
 @router.get("/estates/{estate_id}/stock-items", response_model=Page[StockItemRead], responses=problems(EstateNotFound, UnknownSortKey))
 async def list_stock_items(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: StockItemPage, category: StockCategory | None = None,
-    active: QueryFlag | None = None, in_stock: Annotated[QueryFlag | None, Query(description="true: book above zero; false: at zero")] = None,
+    active: QueryFlag | None = None,
+    in_stock: Annotated[QueryFlag | None, Query(description="true: book above zero; false: at zero")] = None,
     q: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="Part of the code or name")] = None,
 ) -> Page[StockItemRead]:
     """The estate's stock items with their book quantity and value, by code."""

@@ -39,7 +39,8 @@ async def list_users(
     return Page(items=[await service.to_read(session, u) for u in rows], total=total, limit=page.limit, offset=page.offset)
 
 
-@router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED, responses=problems(service.UsernameTaken, rules.EstateOutsideYourScope, rules.RoleOutsideYourRights))
+@router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED,
+             responses=problems(service.UsernameTaken, rules.EstateOutsideYourScope, rules.RoleOutsideYourRights))
 async def create_user(body: UserCreate, actor: ManageUsers, session: SessionDep) -> UserRead:
     """Create a staff account with its roles and estates: only estates and roles you hold yourself."""
     user = await service.create_user(session, actor=actor, data=body)
@@ -81,13 +82,15 @@ async def list_api_keys(actor: ManageKeys, session: SessionDep, page: ApiKeyPage
     return Page(items=[ApiKeyRead.model_validate(k) for k in rows], total=total, limit=page.limit, offset=page.offset)
 
 
-@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED, responses=problems(rules.EstateOutsideYourScope, rules.ScopeOutsideYourRights))
+@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED,
+             responses=problems(rules.EstateOutsideYourScope, rules.ScopeOutsideYourRights))
 async def create_api_key(body: ApiKeyCreate, actor: ManageKeys, session: SessionDep) -> ApiKeyCreated:
     """Create a key for an integration. The key is shown in this response only."""
     return await service.create_api_key(session, actor=actor, data=body)
 
 
-@router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyRead, responses=problems(service.ApiKeyNotFound, rules.ApiKeyOutsideYourScope))
+@router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyRead,
+             responses=problems(service.ApiKeyNotFound, rules.ApiKeyOutsideYourScope))
 async def revoke_api_key(key_id: uuid.UUID, actor: ManageKeys, session: SessionDep) -> ApiKeyRead:
     """Revoke a key at once; revoking it again changes nothing. Only for keys all of whose estates are yours."""
     return ApiKeyRead.model_validate(await service.revoke_api_key(session, actor=actor, key_id=key_id))

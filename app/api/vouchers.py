@@ -11,7 +11,7 @@ from pydantic import Json
 from starlette import status
 
 from app.api.deps import KnownFormFields, SessionDep, SettingsDep, page_of, require
-from app.api.errors import PROBLEM, Problem, problems
+from app.api.errors import PROBLEM, Problem, Responses, problems
 from app.domain import files
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -33,12 +33,12 @@ Desk = Annotated[Actor, Depends(require(Perm.orders_dispatch))]
 Work = Annotated[Actor, Depends(require(Perm.orders_work))]
 OrderVoucherPage = Annotated[PageRequest, Depends(page_of(service.OrderVoucherSort))]
 VoucherPage = Annotated[PageRequest, Depends(page_of(service.VoucherSort))]
-TOO_LARGE = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
+TOO_LARGE: Responses = {status.HTTP_413_CONTENT_TOO_LARGE: {"model": Problem, "content": {PROBLEM: {}},
                                                  "description": "The request body is larger than the upload limit"}}
 FILE_ERRORS = (files.UnsupportedFileType, files.UnreadableImage, files.ImageTooLarge, files.FileTooLarge, files.EmptyFile,
                service.TooManyPhotos)
 BINARY = {"schema": {"type": "string", "format": "binary"}}
-FILE_CONTENT = {200: {"description": "The file's bytes, with its sniffed content type",
+FILE_CONTENT: Responses = {200: {"description": "The file's bytes, with its sniffed content type",
                       "content": {t.content_type: BINARY for t in sorted(files.SCANS, key=lambda t: t.content_type)}}}
 
 
@@ -56,7 +56,8 @@ async def _read(upload: UploadFile, limit: int) -> files.Upload:
     "/work-orders/{order_id}/voucher", response_model=VoucherPosted, status_code=status.HTTP_201_CREATED,
     responses={**problems(WorkOrderNotFound, IllegalTransition, service.OwnerConfirmationRequired,
                           code_errors.WrongOwnerCode, code_errors.OwnerCodeLocked, code_errors.OwnerCodeExpired,
-                          code_errors.OwnerCodeAlreadyUsed, code_errors.NoOwnerCode, service.InUnitRepairIsNotPublic, service.ChargeableNeedsAmount, service.FreeRepairHasAmount, *FILE_ERRORS),
+                          code_errors.OwnerCodeAlreadyUsed, code_errors.NoOwnerCode, service.InUnitRepairIsNotPublic,
+                          service.ChargeableNeedsAmount, service.FreeRepairHasAmount, *FILE_ERRORS),
                **TOO_LARGE},
 )
 async def post_voucher(

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from collections.abc import Collection
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime
+from sqlalchemy import CursorResult, DateTime, Result
 from sqlmodel import Field, SQLModel
 
 
@@ -41,6 +41,15 @@ def by_id_in_estate(model: type[EstateScoped], ref: Any, estate: uuid.UUID | Col
     return (model.id == ref) & in_estate
 
 
+def rows_affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE touched.
+
+    Such a statement's result is a CursorResult at run time, but AsyncSession.execute is typed
+    to return the base Result, which has no rowcount: the cast says so once, here.
+    """
+    return cast(CursorResult[Any], result).rowcount
+
+
 def jsonable(value: Any) -> Any:
     """What the audit trail stores: plain JSON with Decimal and UUID as strings."""
     if isinstance(value, dict):
@@ -56,7 +65,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def snapshot(obj: SQLModel, *, exclude: set[str] = frozenset()) -> dict[str, Any]:
+def snapshot(obj: SQLModel, *, exclude: Collection[str] = frozenset()) -> dict[str, Any]:
     """The column values of a row, for the before/after of an audit entry."""
     secret = {"password_hash", "token_hash", "key_hash"}
     # Read the mapped columns, not model_dump: a column may hold a value its annotation

@@ -5,11 +5,11 @@ it to a status without the domain knowing about HTTP.
 """
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 
-class ErrorKind(str, Enum):
+class ErrorKind(StrEnum):
     not_found = "not_found"
     conflict = "conflict"  # state or uniqueness conflict
     invalid = "invalid"  # well-formed input that the rules refuse

@@ -24,6 +24,7 @@ from pathlib import Path
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from app.domain.errors import DomainError, Invalid, NotFound
 
@@ -238,11 +239,11 @@ def remove_on_rollback(session: AsyncSession, paths: list[Path]) -> None:
     sync.info[_PENDING].extend(paths)
 
 
-def _forget(sync: object) -> None:
-    sync.info[_PENDING].clear()  # type: ignore[attr-defined]
+def _forget(sync: Session) -> None:
+    sync.info[_PENDING].clear()
 
 
-def _remove_pending(sync: object) -> None:
-    pending = sync.info[_PENDING]  # type: ignore[attr-defined]
+def _remove_pending(sync: Session) -> None:
+    pending = sync.info[_PENDING]
     remove(pending)
     pending.clear()

@@ -122,7 +122,9 @@ def _json_bool(value: Any) -> str | None:
 
 
 def _json_int(value: Any) -> str | None:
-    return None if isinstance(value, int) and not isinstance(value, bool) else "must be a whole number (a JSON integer, not a string or 8.0)"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None
+    return "must be a whole number (a JSON integer, not a string or 8.0)"
 
 
 def refusal(annotation: Any, value: Any) -> str | None:

@@ -23,7 +23,7 @@ async def duty_roster_gaps(session: AsyncSession, *, estate: Estate, period: str
     found = await roster.roster(session, estate=estate, date_from=first, date_to=first + timedelta(days=LOOK_AHEAD_DAYS - 1))
     # Provisional days count like entered ones (a statutory holiday is one whatever the notice
     # adds); the count says how much of the fortnight may still change.
-    summary = jsonable({"from": found.date_from, "to": found.date_to, "uncovered_days": found.uncovered_days,
+    summary: dict[str, Any] = jsonable({"from": found.date_from, "to": found.date_to, "uncovered_days": found.uncovered_days,
                         "provisional_days": len(found.provisional_days)})
     if found.uncovered_days:
         await audit.record(session, actor=system_actor("job:duty_roster_gaps"), action="duty_roster.uncovered",

@@ -23,8 +23,9 @@ async def callbacks_overdue(session: AsyncSession, *, estate: Estate, period: st
 async def callback_rate_weekly(session: AsyncSession, *, estate: Estate, period: str) -> dict[str, Any]:
     """Record the ISO week's callback rate; below 60% the record and an audit entry say so."""
     record = await rates.record_week(session, actor=system_actor("job:callback_rate_weekly"), estate=estate, week=period)
-    return jsonable({"week": record.week, "completed": record.completed, "done_within_7_days": record.done_within_7_days,
+    summary: dict[str, Any] = jsonable({"week": record.week, "completed": record.completed, "done_within_7_days": record.done_within_7_days,
                      "pending": record.pending, "rate": record.rate, "below_target": record.below_target})
+    return summary
 
 
 SPECS: list[JobSpec] = [

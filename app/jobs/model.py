@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, Index, String, UniqueConstraint
@@ -13,13 +13,13 @@ from sqlmodel import Field
 from app.domain.base import Entity, utcnow
 
 
-class RunStatus(str, Enum):
+class RunStatus(StrEnum):
     running = "running"
     succeeded = "succeeded"
     failed = "failed"
 
 
-class RunTrigger(str, Enum):
+class RunTrigger(StrEnum):
     clock = "clock"  # the scheduler's cron fire
     catch_up = "catch_up"  # a period missed while the service was down
     manual = "manual"  # the API or the CLI

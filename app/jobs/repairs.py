@@ -39,6 +39,7 @@ SPECS: list[JobSpec] = [
             description="The day's repair log with each order's state at the close (§5.6)"),
     JobSpec(name="repair_approval_batch", cron="0 8 * * 1", period_of=PREVIOUS_WEEK, func=build_approval_batch, report="approval_batch",
             description="Last week's called-back orders batched for the supervisor's approval (§7.3.10)"),
-    JobSpec(name="repair_voucher_manifests", cron="0 17 last * *", period_of=MONTHLY, func=build_voucher_manifests, report="voucher_manifests",
+    JobSpec(name="repair_voucher_manifests", cron="0 17 last * *", period_of=MONTHLY, func=build_voucher_manifests,
+            report="voucher_manifests",
             description="Month-end voucher hand-over: per jurisdiction to its manager, public areas to the records clerk (§7.3.10)"),
 ]

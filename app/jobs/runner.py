@@ -82,10 +82,8 @@ async def targets(
             raise CompanyWideJob(f"{spec.name} runs for the whole company; leave the estate out", field="estate_id")
         return [Target(None, zone(default_time_zone), None)]
     stmt = select(Estate.id, Estate.time_zone, Estate.created_at).order_by(Estate.code, Estate.id)
-    if estate_id is not None:
-        stmt = stmt.where(Estate.id == estate_id)
-    else:
-        stmt = stmt.where(Estate.closed_at.is_(None))  # a closed estate records nothing new
+    # Unless named, a closed estate is left out: it records nothing new.
+    stmt = stmt.where(Estate.id == estate_id) if estate_id is not None else stmt.where(Estate.closed_at.is_(None))
     if estate_ids is not None:
         stmt = stmt.where(Estate.id.in_(list(estate_ids)))
     async with sessionmaker() as session:
@@ -121,7 +119,7 @@ async def run_once(
     sessionmaker: async_sessionmaker[AsyncSession], spec: JobSpec, *, estate_id: uuid.UUID | None,
     period: str, force: bool = False, trigger: RunTrigger = RunTrigger.manual,
 ) -> JobRunResult:
-    key = dict(job=spec.name, estate_id=estate_id, period=period)
+    key: dict[str, Any] = dict(job=spec.name, estate_id=estate_id, period=period)
     try:
         async with session_scope(sessionmaker) as session:
             if not (await session.execute(select(func.pg_try_advisory_xact_lock(lock_key(spec.name, estate_id, period))))).scalar():

@@ -30,12 +30,12 @@ async def _fire(database_url: str, url: str, headers: dict[str, str], barrier) -
                             report_rate_per_minute=LIMIT)
         app = create_app(settings)
         app.dependency_overrides[ratelimit.clock] = lambda: NOW  # both processes in the same window
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-                assert (await client.get("/healthz")).status_code == 200
-                await asyncio.to_thread(barrier.wait, 60)
-                answers = await asyncio.wait_for(
-                    asyncio.gather(*[client.get(url, headers=headers) for _ in range(EACH)]), timeout=60)
+        async with (app.router.lifespan_context(app),
+                    httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client):
+            assert (await client.get("/healthz")).status_code == 200
+            await asyncio.to_thread(barrier.wait, 60)
+            answers = await asyncio.wait_for(
+                asyncio.gather(*[client.get(url, headers=headers) for _ in range(EACH)]), timeout=60)
     return [r.status_code for r in answers]
 
 

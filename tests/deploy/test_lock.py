@@ -57,9 +57,9 @@ def test_extras_are_locked_too():
     for r in wanted():
         for extra in r.extras:
             for dep in map(Requirement, requires(r.name) or []):
-                if dep.marker and dep.marker.evaluate({**linux, "extra": extra}) and not dep.marker.evaluate({**linux, "extra": ""}):
-                    if canonicalize_name(dep.name) not in pins:
-                        gaps.append(f"{r.name}[{extra}] -> {dep}")
+                if (dep.marker and dep.marker.evaluate({**linux, "extra": extra}) and not dep.marker.evaluate({**linux, "extra": ""})
+                        and canonicalize_name(dep.name) not in pins):
+                    gaps.append(f"{r.name}[{extra}] -> {dep}")
     assert gaps == []
 
 

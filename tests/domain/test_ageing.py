@@ -34,7 +34,7 @@ class TestBuckets:
         items = [(TODAY, D("1.00")), (date(2026, 3, 2), D("2.00")), (date(2026, 3, 1), D("4.00")),
                  (date(2026, 1, 1), D("8.00")), (date(2025, 12, 31), D("16.00")), (date(2025, 4, 1), D("32.00")),
                  (date(2025, 3, 31), D("64.00")), (TODAY + timedelta(days=1), D("128.00")), (date(2020, 1, 1), D("0.00"))]
-        assert age(items, today=TODAY) == dict(zip(BUCKETS, [D("3.00"), D("12.00"), D("48.00"), D("64.00")]))
+        assert age(items, today=TODAY) == dict(zip(BUCKETS, [D("3.00"), D("12.00"), D("48.00"), D("64.00")], strict=True))
 
 
 class TestSentences:

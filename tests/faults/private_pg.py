@@ -2,6 +2,7 @@
 may stop and start at will without touching the shared test server."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -33,14 +34,10 @@ class PrivatePostgres:
         self._pg_ctl("-o", '-h ""', "-o", f"-k {self.socket_dir} -p {self.port}", "-l", str(self.pgdata / "log"), "start")
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already stopped
             self.stop("immediate")
-        except Exception:  # noqa: BLE001 - already stopped
-            pass
-        try:
+        # The wheel's cleanup may still take the first postmaster (gone since the test restarted
+        # the server) for a live one and try to kill it: seen once, with the clock moved ahead.
+        with contextlib.suppress(psutil.NoSuchProcess):
             self.server.cleanup()
-        except psutil.NoSuchProcess:
-            # The wheel's cleanup may still take the first postmaster (gone since the test restarted
-            # the server) for a live one and try to kill it: seen once, with the clock moved ahead.
-            pass
         shutil.rmtree(self.root, ignore_errors=True)

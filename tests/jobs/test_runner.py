@@ -98,7 +98,7 @@ async def test_two_processes_racing_run_the_period_once(app, session, settings, 
         for _ in range(2)
     ]
     outputs = [await asyncio.wait_for(p.communicate(), timeout=60) for p in procs]
-    for p, (_, err) in zip(procs, outputs):
+    for p, (_, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err.decode()[-2000:]
     assert sorted(out.decode().strip().splitlines()[-1] for out, _ in outputs) == ["skipped", "succeeded"]
     assert await _count(app.state.sessionmaker, JobRun, JobRun.job == TICK.name) == 1
@@ -187,7 +187,7 @@ async def test_catch_up_runs_the_period_missed_while_down(app, session, tick_job
 async def test_catch_up_makes_up_several_periods_but_not_before_the_estate_existed(app, session, monkeypatch):  # noqa: ANN001
     monkeypatch.setitem(JOBS, TICK.name, JobSpec(name=TICK.name, cron=TICK.cron, func=tick, catch_up=3))
     old = await _estate_since(session, datetime(2026, 11, 1, tzinfo=UTC))
-    new = await _estate_since(session, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+    await _estate_since(session, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
     sm = app.state.sessionmaker
     await run_job(sm, TICK.name, estate_id=old.id, period="2026-11-27")
     results = await catch_up(sm, now=datetime(2026, 11, 28, 10, 0, tzinfo=UTC), names=[TICK.name])

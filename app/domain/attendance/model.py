@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Index, String, UniqueConstraint
 from sqlmodel import Field
@@ -22,12 +22,12 @@ from app.domain.base import EstateScoped
 from app.domain.transitions import TransitionTable
 
 
-class Shift(str, Enum):
+class Shift(StrEnum):
     morning = "morning"
     afternoon = "afternoon"
 
 
-class AttendanceStatus(str, Enum):
+class AttendanceStatus(StrEnum):
     signed_in = "signed_in"
     signed_out = "signed_out"
 

@@ -68,7 +68,7 @@ async def sign_in(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, 
     local = _local(estate, now)
     hours = rules.OfficeHours.of(estate)
     shift = data.shift or rules.current_shift(hours, local)
-    times = rules.shift_times(hours, shift, local.date(), local.tzinfo)  # type: ignore[arg-type]
+    times = rules.shift_times(hours, shift, local.date(), local.tzinfo)  # type: ignore[arg-type]  # aware: the estate's zone
     rules.check_sign_in(times, now)
     late = rules.minutes_late(times, now)
     row = AttendanceRecord(estate_id=estate.id, user_id=actor.id, day=times.day, shift=shift, due_by=times.due_by,

@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnExpressionArgument, Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.attention.schemas import AttentionItem, Urgency
@@ -75,7 +76,8 @@ def item(ctx: Context, rule: Rule, *, estate_id: uuid.UUID, title: str, deadline
                          urgency=urgency(deadline, ctx.now), entity=entity, entity_id=str(entity_id), link=link)
 
 
-async def capped(session: AsyncSession, stmt, order: Sequence[ColumnElement]) -> tuple[list, int]:  # noqa: ANN001
+async def capped(session: AsyncSession, stmt: Select[*tuple[Any, ...]], order: Sequence[ColumnExpressionArgument[Any]]
+                 ) -> tuple[list[tuple[Any, ...]], int]:
     """The first CAP rows and how many there are in all, in one round trip (a window count)."""
     rows = (await session.execute(stmt.add_columns(func.count().over()).order_by(*order).limit(CAP))).all()
     return [tuple(r)[:-1] for r in rows], int(rows[0][-1]) if rows else 0
@@ -120,7 +122,7 @@ async def _to_confirm(session: AsyncSession, ctx: Context) -> Found:
                  link=f"/api/v1/work-orders/{o.id}", title="确认上门维修时间") for o, due in rows], total
 
 
-def _cash_deadline(ctx: Context, estate_id: uuid.UUID, day) -> datetime:  # noqa: ANN001
+def _cash_deadline(ctx: Context, estate_id: uuid.UUID, day: date) -> datetime:
     return datetime.combine(day, CASH_DEADLINE, tzinfo=ctx.tz(estate_id))
 
 
@@ -163,7 +165,8 @@ async def _manifests(session: AsyncSession, ctx: Context) -> Found:
 
 
 async def _callback_rate(session: AsyncSession, ctx: Context) -> Found:
-    from app.domain.callbacks.rates import RATE_TARGET, count
+    from app.domain.callbacks.model import RATE_TARGET
+    from app.domain.callbacks.rates import count
 
     out = []
     for estate in ctx.estates:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 
-class Urgency(str, Enum):
+class Urgency(StrEnum):
     overdue = "overdue"
     due_soon = "due_soon"  # within the next 24 hours
     later = "later"

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit.model import AuditEntry
@@ -67,7 +67,7 @@ async def list_entries(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> tuple[list[AuditEntry], int]:
-    visible = AuditEntry.estate_id.in_(actor.estate_ids)
+    visible: ColumnElement[bool] = AuditEntry.estate_id.in_(actor.estate_ids)
     if actor.has_role(Role.admin):
         # Company-wide entries (users, API keys) carry no estate; admins see them.
         visible = visible | AuditEntry.estate_id.is_(None)

@@ -1,10 +1,10 @@
 """Roles of the office and what each may do. One table; routes ask for a permission."""
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     receptionist = "receptionist"
     technician = "technician"
     manager = "manager"
@@ -17,7 +17,7 @@ class Role(str, Enum):
     admin = "admin"
 
 
-class Perm(str, Enum):
+class Perm(StrEnum):
     registry_read = "registry:read"
     registry_write = "registry:write"
     roster_import = "roster:import"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import any_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.model import User, UserEstate
@@ -94,7 +94,7 @@ async def check_admins_remain(
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"propdesk.admins:{user.company_id}", 0))))
     covered = await session.execute(
         select(UserEstate.estate_id).join(User, User.id == UserEstate.user_id).where(
-            UserEstate.estate_id.in_(losing), User.id != user.id, User.is_active.is_(True), User.roles.any(Role.admin.value),
+            UserEstate.estate_id.in_(losing), User.id != user.id, User.is_active.is_(True), any_(User.roles) == Role.admin.value,
         ).distinct()
     )
     orphaned = losing - set(covered.scalars())

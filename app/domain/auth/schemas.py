@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
@@ -91,7 +91,7 @@ class TokenRead(BaseModel):
     user: UserRead
 
 
-class ApiKeyScope(str, Enum):
+class ApiKeyScope(StrEnum):
     """What a key may be granted: read-only access (roles.API_KEY_PERMS), nothing else."""
 
     reports_read = Perm.reports_read.value

@@ -10,6 +10,7 @@ plain functions remain for the CLI, the demo and tests, where nothing else waits
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import os
@@ -57,10 +58,8 @@ def _lower_priority() -> None:
     # Linux niceness is per thread, and argon2's lane threads inherit it from this one: under a
     # storm of sign-ins the event loop and PostgreSQL run first, argon2 takes the CPU left over.
     if sys.platform == "linux":
-        try:
+        with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
-        except OSError:
-            pass
 
 
 def hash_password(password: str) -> str:

@@ -12,7 +12,7 @@ from app.domain.auth import secrets, throttle
 from app.domain.auth.model import ApiKey, AuthToken, User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm, Role
-from app.domain.base import utcnow
+from app.domain.base import rows_affected, utcnow
 from app.domain.errors import Invalid, NotAuthenticated
 
 
@@ -67,7 +67,7 @@ async def revoke_tokens(session: AsyncSession, *, user_id: uuid.UUID) -> int:
     result = await session.execute(
         update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None)).values(revoked_at=utcnow())
     )
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def change_password(
@@ -181,4 +181,4 @@ async def purge_expired_tokens(session: AsyncSession, *, older_than: datetime) -
     result = await session.execute(
         delete(AuthToken).where((AuthToken.expires_at < older_than) | (AuthToken.revoked_at < older_than))
     )
-    return result.rowcount or 0
+    return rows_affected(result)

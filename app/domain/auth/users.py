@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import ARRAY, Uuid, bindparam, delete, select
+from sqlalchemy import ARRAY, Uuid, any_, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +52,7 @@ async def me(session: AsyncSession, *, actor: Actor) -> UserRead:
 async def create_user(session: AsyncSession, *, actor: Actor, data: UserCreate) -> User:
     rules.check_estates_grantable(actor, data.estate_ids)
     rules.check_roles_grantable(actor, data.roles)
+    assert actor.company_id is not None, "users are created by a company's staff"
     user = User(
         company_id=actor.company_id,
         username=data.username,
@@ -99,7 +100,7 @@ async def list_users(
         visible = visible.where(UserEstate.estate_id == estate_id)
     stmt = select(User).where(User.id.in_(visible), User.company_id == actor.company_id)
     if role:
-        stmt = stmt.where(User.roles.any(role))
+        stmt = stmt.where(any_(User.roles) == role)
     if q:
         like = f"%{q}%"
         stmt = stmt.where(User.full_name.ilike(like) | User.username.ilike(like))
@@ -163,6 +164,7 @@ async def create_api_key(session: AsyncSession, *, actor: Actor, data: ApiKeyCre
     rules.check_estates_grantable(actor, data.estate_ids)
     rules.check_scopes_grantable(actor, [s.value for s in data.scopes])
     key = secrets.new_token(secrets.API_KEY_PREFIX)
+    assert actor.company_id is not None, "API keys are created by a company's staff"
     row = ApiKey(
         company_id=actor.company_id,
         name=data.name,

@@ -14,28 +14,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 
 import chinese_calendar
 import holidays
 
 
-class DayKind(str, Enum):
+class DayKind(StrEnum):
     """What the table (and an upload) may say of a date."""
 
     holiday = "holiday"  # a day off: the statutory day or a day taken off around it
     workday = "workday"  # a Saturday or Sunday worked in exchange (調休上班)
 
 
-class DayType(str, Enum):
+class DayType(StrEnum):
     workday = "workday"
     weekend = "weekend"
     holiday = "holiday"  # a public holiday (法定節假日 and the days taken off around it)
     adjusted_workday = "adjusted_workday"  # a weekend day worked in exchange (調休上班)
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     entered = "entered"
     library = "library"
     provisional = "provisional"
@@ -112,7 +112,7 @@ _STATUTORY_NAMES = {
 @lru_cache(maxsize=256)
 def provisional_year(year: int) -> YearEntries:
     """The fixed statutory days of the year, nothing else (no observed days, no 調休)."""
-    found = holidays.China(years=year, observed=False, language="en_US")
+    found = holidays.country_holidays("CN", years=year, observed=False, language="en_US")
     out: dict[date, Entry] = {}
     for day in sorted(found):
         names = [_STATUTORY_NAMES[n] for n in found.get_list(day) if n in _STATUTORY_NAMES]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint
@@ -35,7 +35,7 @@ CALLBACK_WITHIN = timedelta(days=7)
 RATE_TARGET = Decimal("0.60")  # §6.4: callback rate >= 60%
 
 
-class CallbackStatus(str, Enum):
+class CallbackStatus(StrEnum):
     open = "open"
     done = "done"  # the owner was reached and the outcome recorded
     escalated = "escalated"  # waiting for the CS director's resolution
@@ -47,12 +47,12 @@ class CallbackStatus(str, Enum):
 REACHED_STATES = (CallbackStatus.done, CallbackStatus.escalated, CallbackStatus.resolved)
 
 
-class CallbackOutcome(str, Enum):
+class CallbackOutcome(StrEnum):
     satisfied = "satisfied"
     problem = "problem"
 
 
-class AttemptResult(str, Enum):
+class AttemptResult(StrEnum):
     no_answer = "no_answer"
     wrong_number = "wrong_number"
     owner_busy = "owner_busy"  # call later

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -26,7 +26,7 @@ class SatisfiedOutcome(InputModel):
     note: OptionalText = ""
 
 
-class ProblemAction(str, Enum):
+class ProblemAction(StrEnum):
     reopen = "reopen"  # the desk dispatches the order again
     escalate = "escalate"  # the CS director must record a resolution
 
@@ -97,7 +97,7 @@ class CallbackDetail(CallbackRead):
     attempt_log: list[AttemptRead]
 
 
-class RatePeriod(str, Enum):
+class RatePeriod(StrEnum):
     week = "week"
     month = "month"
 

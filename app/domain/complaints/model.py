@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from enum import Enum
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Boolean, CheckConstraint, DateTime, Index, String, UniqueConstraint
@@ -29,7 +29,7 @@ from app.domain.errors import Invalid
 from app.domain.transitions import TransitionTable
 
 
-class ComplaintStatus(str, Enum):
+class ComplaintStatus(StrEnum):
     registered = "registered"
     assigned = "assigned"
     in_progress = "in_progress"
@@ -45,7 +45,7 @@ S = ComplaintStatus
 OPEN_STATES = (S.registered, S.assigned, S.in_progress, S.escalated, S.reopened)
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     phone = "phone"
     walk_in = "walk_in"
     letter = "letter"
@@ -53,7 +53,7 @@ class Channel(str, Enum):
     other = "other"
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     service_attitude = "service_attitude"
     repair_quality = "repair_quality"
     repair_delay = "repair_delay"
@@ -66,19 +66,19 @@ class Category(str, Enum):
     other = "other"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     low = "low"
     normal = "normal"
     high = "high"
     urgent = "urgent"
 
 
-class WindowUnit(str, Enum):
+class WindowUnit(StrEnum):
     hours = "hours"  # so many hours after receipt
     days = "days"  # by the end of the n-th estate-local day after the day of receipt
 
 
-class StepKind(str, Enum):
+class StepKind(StrEnum):
     step = "step"  # what the handler did
     assigned = "assigned"
     escalated = "escalated"

@@ -243,7 +243,7 @@ async def resolve(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUI
 async def feedback(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, data: FeedbackCreate) -> ComplaintDetail:
     """Satisfied: closed. Not satisfied: reopened, with a fresh deadline of its severity from now."""
     complaint = await load_visible(session, COMPLAINT, complaint_id, actor=actor, lock=True)
-    estate = await session.get(Estate, complaint.estate_id)
+    estate = await session.get_one(Estate, complaint.estate_id)
     now = utcnow()
     window = (await settings.windows(session, estate_id=complaint.estate_id))[Severity(complaint.severity)]
     new_deadline = deadline_for(now, window, estate_time.estate_zone(estate))

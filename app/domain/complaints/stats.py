@@ -12,8 +12,9 @@ import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
@@ -47,7 +48,7 @@ class Counts:
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
-    def line(self) -> dict[str, object]:
+    def line(self) -> dict[str, Any]:
         answered = self.satisfied + self.not_satisfied
         judged = self.resolved_in_time + self.resolved_late + self.overdue
         return {**{f.name: getattr(self, f.name) for f in fields(self)},
@@ -58,7 +59,7 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_UP) if whole else None
 
 
-def _query(estate_id: uuid.UUID, start: datetime, end: datetime, now: datetime):  # noqa: ANN202
+def _query(estate_id: uuid.UUID, start: datetime, end: datetime, now: datetime) -> Select[*tuple[Any, ...]]:
     fb = (select(ComplaintStep.complaint_id,
                  func.count().filter(ComplaintStep.satisfied.is_(True)).label("yes"),
                  func.count().filter(ComplaintStep.satisfied.is_(False)).label("no"))

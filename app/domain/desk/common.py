@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot, utcnow
+from app.domain.base import EstateScoped, snapshot, utcnow
 from app.domain.errors import Forbidden, Invalid
 from app.domain.registry.estates import Estate
 from app.domain.calendar import estate_time
@@ -39,7 +40,7 @@ def person(actor: Actor) -> uuid.UUID:
     return actor.id
 
 
-async def user_names(session: AsyncSession, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+async def user_names(session: AsyncSession, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID | None, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
@@ -72,8 +73,8 @@ def past_day(estate: Estate, day: date | None, *, field: str) -> date:
     return day
 
 
-async def audited(session: AsyncSession, *, actor: Actor, entity: str, row: object, action: str,
-                  before: dict | None = None) -> None:
+async def audited(session: AsyncSession, *, actor: Actor, entity: str, row: EstateScoped, action: str,
+                  before: dict[str, Any] | None = None) -> None:
     await session.flush()
-    await audit.record(session, actor=actor, action=f"{entity}.{action}", entity=entity, entity_id=row.id,  # type: ignore[attr-defined]
-                       estate_id=row.estate_id, before=before, after=snapshot(row))  # type: ignore[attr-defined]
+    await audit.record(session, actor=actor, action=f"{entity}.{action}", entity=entity, entity_id=row.id,
+                       estate_id=row.estate_id, before=before, after=snapshot(row))

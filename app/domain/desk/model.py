@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Index, String, UniqueConstraint
 from sqlalchemy import text as sql_text
@@ -28,7 +28,7 @@ from app.domain.errors import Conflict, Invalid
 from app.domain.transitions import TransitionTable
 
 
-class ShiftKind(str, Enum):
+class ShiftKind(StrEnum):
     morning = "morning"
     afternoon = "afternoon"
     night = "night"
@@ -39,7 +39,7 @@ NEXT_SHIFT = {ShiftKind.night: ShiftKind.morning, ShiftKind.morning: ShiftKind.a
               ShiftKind.afternoon: ShiftKind.night}
 
 
-class ShiftStatus(str, Enum):
+class ShiftStatus(StrEnum):
     open = "open"
     handed_over = "handed_over"
     accepted = "accepted"
@@ -54,7 +54,7 @@ SHIFT_TRANSITIONS: TransitionTable[ShiftStatus] = TransitionTable("shift", {
 })
 
 
-class LinkKind(str, Enum):
+class LinkKind(StrEnum):
     """What a visit led to: a record made at the desk while the visitor was there."""
 
     service_request = "service_request"

@@ -8,6 +8,7 @@ claim back and the delivery is simply due again (at-least-once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -42,7 +43,8 @@ log = logging.getLogger("propdesk.webhooks")
 
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min … capped at an hour: about 30 attempts in the first day."""
-    return min(BASE_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
+    doublings: int = 2 ** max(attempts - 1, 0)
+    return min(BASE_DELAY * doublings, MAX_DELAY)
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,5 @@ async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], *, stop: a
             if hooks or messages:
                 log.info("dispatch pass tried %d webhook deliveries, %d owner notifications", hooks, messages)
                 continue
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-            except TimeoutError:
-                pass

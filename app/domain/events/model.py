@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, UniqueConstraint, text
@@ -20,7 +20,7 @@ from app.domain.base import Entity, EstateScoped
 from app.domain.transitions import TransitionTable
 
 
-class EventType(str, Enum):
+class EventType(StrEnum):
     request_registered = "request.registered"
     order_dispatched = "order.dispatched"
     order_time_confirmed = "order.time_confirmed"
@@ -68,7 +68,7 @@ class WebhookEndpoint(EstateScoped, table=True):
         return self.active and (not self.event_types or event_type in self.event_types)
 
 
-class DeliveryStatus(str, Enum):
+class DeliveryStatus(StrEnum):
     pending = "pending"
     delivered = "delivered"
     failed = "failed"  # gave up after the retry window; a manual redelivery revives it

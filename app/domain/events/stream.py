@@ -135,7 +135,7 @@ async def _cursor(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Se
         floor = int(floor or 0)
         there = (await session.execute(select(OutboxEvent.seq).where(mine, OutboxEvent.seq > floor, OutboxEvent.seq <= after))).scalars()
         now = time.monotonic()
-        return Cursor(floor=floor, sent={int(seq): now for seq in there})
+        return Cursor(floor=floor, sent={seq: now for seq in there if seq is not None})
 
 
 async def _unsent(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Sequence[uuid.UUID], cursor: Cursor,

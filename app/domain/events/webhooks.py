@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -49,7 +50,7 @@ def with_secret(row: WebhookEndpoint) -> WebhookWithSecret:
     return WebhookWithSecret.model_validate(row, from_attributes=True)
 
 
-async def _audit(session: AsyncSession, actor: Actor, action: str, row: WebhookEndpoint, before: dict | None) -> None:
+async def _audit(session: AsyncSession, actor: Actor, action: str, row: WebhookEndpoint, before: dict[str, Any] | None) -> None:
     await audit.record(session, actor=actor, action=action, entity="webhook_endpoint", entity_id=row.id,
                        estate_id=row.estate_id, before=before, after=snapshot(row, exclude=NO_SECRET))
 

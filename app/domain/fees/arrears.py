@@ -49,7 +49,7 @@ def bucket_of(days: int) -> str | None:
     """The bucket of a charge `days` past its due date; None when it is not yet due."""
     if days < 0:
         return None
-    for name, limit in zip(BUCKETS, BUCKET_LIMITS):
+    for name, limit in zip(BUCKETS, BUCKET_LIMITS, strict=False):  # the last bucket has no limit
         if days <= limit:
             return name
     return BUCKETS[-1]
@@ -57,7 +57,8 @@ def bucket_of(days: int) -> str | None:
 
 def bucket_edges(today: date) -> tuple[date, date, date]:
     """The oldest due date still in 0–30, 31–90 and 91–365 days: today - 30, - 90, - 365."""
-    return tuple(today - timedelta(days=limit) for limit in BUCKET_LIMITS)  # type: ignore[return-value]
+    first, second, third = (today - timedelta(days=limit) for limit in BUCKET_LIMITS)
+    return first, second, third
 
 
 def age(items: Iterable[tuple[date, Decimal]], *, today: date) -> dict[str, Decimal]:
@@ -142,7 +143,8 @@ async def unit_arrears(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
     estate = await session.get(Estate, unit.estate_id)
     assert estate is not None
     today = estate_time.today(estate, now=now)
-    row = (await session.execute(_with_unit(_aged(today, Charge.unit_id == unit.id), unit.estate_id))).one_or_none()
+    # A row of the query, or a stand-in with the same attributes when the unit owes nothing.
+    row: Any = (await session.execute(_with_unit(_aged(today, Charge.unit_id == unit.id), unit.estate_id))).one_or_none()
     if row is None:
         # Nothing owed: the unit's line with zeros.
         building = await session.get(Building, unit.building_id)
@@ -192,7 +194,7 @@ async def estate_arrears(
     else:  # past the last page, or nothing owed: the totals on their own
         summed = select(func.count(), *[func.sum(aged.c[n]) for n in (*BUCKETS, "total")])
         units, *values = (await session.execute(summed)).one()
-        sums = {n: _money(v) for n, v in zip((*BUCKETS, "total"), values)}
+        sums = {n: _money(v) for n, v in zip((*BUCKETS, "total"), values, strict=True)}
     owners = await _owner_names(session, [r.unit_id for r in rows], estate.id)
     return EstateArrears(estate_id=estate.id, as_of=today, totals=EstateArrearsTotals(units=units, **sums),
                          items=[_line(r, owners) for r in rows], total=units, limit=page.limit, offset=page.offset)

@@ -26,7 +26,8 @@ def round_money(value: Decimal) -> Decimal:
 def show_rate(value: Decimal) -> str:
     """A rate as the price list prints it: at least two places, no trailing zeros beyond (1.80, 0.5283)."""
     value = value.normalize()
-    if value.as_tuple().exponent > -2:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent  # an int for a finite number; a letter for NaN and infinity
+    if isinstance(exponent, int) and exponent > -2:
         value = value.quantize(CENT)
     return format(value, "f")
 
@@ -61,7 +62,7 @@ def compute(
     if vacant and vacant_rule is VacantRule.skip:
         return None
     subscribed = quantity is not None
-    if subscribed:
+    if quantity is not None:
         factor = quantity
     elif kind is FeeKind.per_area:
         factor = area

@@ -181,7 +181,9 @@ async def run_month(session: AsyncSession, *, actor: Actor, estate: Estate, mont
     estate_time.month_first(month)
     run = await _claim_run(session, actor=actor, estate_id=estate.id, month=month)
     if run is None:
-        return await _run_of(session, estate.id, month), 0  # type: ignore[return-value]
+        existing = await _run_of(session, estate.id, month)
+        assert existing is not None  # the run whose row made the claim conflict
+        return existing, 0
     plan = await plan_month(session, estate=estate, month=month)
     amounts = await _insert_charges(session, run=run, plan=plan)
     run.charges_created, run.total = len(amounts), sum(amounts, Decimal("0.00"))

@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import any_, case, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -143,7 +143,7 @@ async def _names(session: AsyncSession, ids: set[uuid.UUID | None]) -> dict[uuid
 
 async def reads(session: AsyncSession, rows: Sequence[CashierSession]) -> list[CashierSessionRead]:
     totals = await live_totals(session, [r.id for r in rows])
-    names = await _names(session, {r.cashier_id for r in rows} | {r.acknowledged_by for r in rows})
+    names = await _names(session, {i for r in rows for i in (r.cashier_id, r.acknowledged_by)})
     out = []
     for row in rows:
         t = totals[row.id]
@@ -341,7 +341,7 @@ async def handover_sheet(session: AsyncSession, *, actor: Actor, estate_id: uuid
 
 async def _supervisors(session: AsyncSession, *, estate_id: uuid.UUID) -> list[dict[str, str]]:
     stmt = (select(User.id, User.full_name).join(UserEstate, UserEstate.user_id == User.id)
-            .where(UserEstate.estate_id == estate_id, User.is_active.is_(True), User.roles.any(Role.supervisor.value))
+            .where(UserEstate.estate_id == estate_id, User.is_active.is_(True), any_(User.roles) == Role.supervisor.value)
             .order_by(User.full_name, User.id))
     return [{"id": str(i), "name": n} for i, n in (await session.execute(stmt)).all()]
 
@@ -363,7 +363,7 @@ async def flag_not_handed_over(session: AsyncSession, *, estate: Estate, day: da
             .order_by(CashierSession.day, CashierSession.created_at, CashierSession.id).with_for_update())
     rows = list((await session.execute(stmt)).scalars())
     flagged = []
-    for row, read in zip(rows, await reads(session, rows)):
+    for row, read in zip(rows, await reads(session, rows), strict=True):
         before = snapshot(row)
         row.flagged_late_at = now
         session.add(row)

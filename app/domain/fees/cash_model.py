@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Column, Date, DateTime, Index, Numeric, String, UniqueConstraint, text
@@ -22,7 +22,7 @@ from app.domain.errors import Invalid
 from app.domain.transitions import TransitionTable
 
 
-class SessionStatus(str, Enum):
+class SessionStatus(StrEnum):
     open = "open"
     handed_over = "handed_over"
     acknowledged = "acknowledged"  # finance has taken it

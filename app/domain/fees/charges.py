@@ -30,7 +30,7 @@ REPAIR_ITEM_CODE = "repair"
 REPAIR_ITEM_NAME = "维修费"
 
 
-class ChargeStatus(str, Enum):
+class ChargeStatus(StrEnum):
     open = "open"
     paid = "paid"
 
@@ -78,7 +78,7 @@ async def list_unit_charges(
     status: ChargeStatus | None = None, period: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     unit = await load_unit(session, actor=actor, unit_id=unit_id)
-    estate = await session.get(Estate, unit.estate_id)
+    estate = await session.get_one(Estate, unit.estate_id)
     stmt = select(Charge).where(Charge.unit_id == unit.id)
     return await _page_with_late_fees(session, stmt, estate=estate, page=page, status=status, period=period)
 
@@ -106,7 +106,7 @@ async def create_manual_charge(
         raise NotAOneOffItem(field="fee_item_id")
     if not item.active:
         raise FeeItemInactive(field="fee_item_id")
-    estate = await session.get(Estate, unit.estate_id)
+    estate = await session.get_one(Estate, unit.estate_id)
     charge = Charge(estate_id=unit.estate_id, unit_id=unit.id, fee_item_id=item.id, period=None,
                     description=data.description, amount=data.amount, due_date=estate_time.today(estate),
                     basis={"amount": str(data.amount), "entered_by": actor.label[:100]}, source=ChargeSource.manual)
@@ -151,7 +151,7 @@ async def charge_for_voucher(session: AsyncSession, *, actor: Actor, voucher: Vo
     if order is None or order.unit_id is None:
         return None
     item = await _repair_item(session, actor=actor, estate_id=voucher.estate_id)
-    estate = await session.get(Estate, voucher.estate_id)
+    estate = await session.get_one(Estate, voucher.estate_id)
     charge = Charge(estate_id=voucher.estate_id, unit_id=order.unit_id, fee_item_id=item.id, period=None,
                     description=f"{item.name}（{voucher.work_done[:80]}）", amount=Decimal(voucher.amount),
                     due_date=estate_time.today(estate, now=voucher.posted_at), source=ChargeSource.voucher,

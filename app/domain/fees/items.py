@@ -93,7 +93,7 @@ async def prices_of(session: AsyncSession, item_ids: list[uuid.UUID]) -> dict[uu
     return out
 
 
-def price_in_force(prices: list[FeePrice], day: date):  # noqa: ANN201
+def price_in_force(prices: list[FeePrice], day: date) -> Decimal | None:
     return billing.price_on(((p.effective_from, p.unit_price) for p in prices), day)
 
 
@@ -130,7 +130,7 @@ async def list_items(
 
 async def item_detail(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID) -> dict[str, Any]:
     item = await get_item(session, actor=actor, item_id=item_id)
-    estate = await session.get(Estate, item.estate_id)
+    estate = await session.get_one(Estate, item.estate_id)
     prices = (await prices_of(session, [item.id]))[item.id]
     return {**late_fees.columns(item), "current_price": price_in_force(prices, estate_time.today(estate)), "prices": prices}
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from app.domain.fees.billing import round_money
+from app.domain.fees.model import Charge, FeeItem
 
 ZERO = Decimal("0.00")
 
@@ -36,18 +38,18 @@ def late_fee(
     return LateFee(amount=fee, days=days)
 
 
-def for_charge(charge, item, *, as_of: date) -> LateFee:  # noqa: ANN001 - Charge, FeeItem
+def for_charge(charge: Charge, item: FeeItem, *, as_of: date) -> LateFee:
     return late_fee(amount=charge.amount, outstanding=charge.amount - charge.amount_paid, due_date=charge.due_date,
                     as_of=as_of, daily_rate=item.late_fee_daily_rate, grace_days=item.late_fee_grace_days,
                     cap_share=item.late_fee_cap_share)
 
 
-def columns(row) -> dict:  # noqa: ANN001 - any table row
+def columns(row: Any) -> dict[str, Any]:  # any table row
     """A row's column values as stored (model_dump would warn about enums kept as text)."""
     return {c.key: getattr(row, c.key) for c in row.__table__.columns}
 
 
-def charge_view(charge, item, *, as_of: date) -> dict:  # noqa: ANN001 - Charge, FeeItem
+def charge_view(charge: Charge, item: FeeItem, *, as_of: date) -> dict[str, Any]:
     """A charge as the desk reads it: with what is outstanding and the late fee as of `as_of`."""
     fee = for_charge(charge, item, as_of=as_of)
     return {**columns(charge), "outstanding": charge.amount - charge.amount_paid, "late_fee": fee.amount,

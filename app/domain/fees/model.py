@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Column, Date, DateTime, Index, Numeric, String, UniqueConstraint, text
@@ -19,14 +19,14 @@ from sqlmodel import Field
 from app.domain.base import EstateScoped
 
 
-class FeeKind(str, Enum):
+class FeeKind(StrEnum):
     per_area = "per_area"  # rate × m² × months: the property management fee
     fixed = "fixed"  # per unit per month: garbage, a parking space
     metered = "metered"  # reading × price: water, electricity
     one_off = "one_off"  # repair charges from chargeable vouchers, deposits
 
 
-class VacantRule(str, Enum):
+class VacantRule(StrEnum):
     charge = "charge"
     discount = "discount"  # FeeItem.vacant_discount off the amount
     skip = "skip"
@@ -71,7 +71,7 @@ class FeePrice(EstateScoped, table=True):
     unit_price: Decimal = Field(sa_type=Numeric(12, 4))
 
 
-class ChargeSource(str, Enum):
+class ChargeSource(StrEnum):
     billing = "billing"  # the monthly billing run
     meter = "meter"  # a meter reading
     voucher = "voucher"  # a chargeable repair voucher

@@ -47,11 +47,12 @@ from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
 from app.domain.fees.model import Charge, FeeItem
 from app.domain.fees.payments_model import Allocation, Payment, Receipt, ReceiptSeries, ReceiptStatus
-from app.domain.fees.report_schemas import MONTH_PATTERN, RATE_PLACES, MonthBuildingLine, MonthFeeReport, MonthItemLine, MonthTotals
+from app.domain.fees.report_schemas import RATE_PLACES, MonthBuildingLine, MonthFeeReport, MonthItemLine, MonthTotals
 from app.domain.fees.reports_model import FeeReport, FeeReportKind, store
 from app.domain.registry import service as registry_service
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Unit
+from app.domain.types import MONTH_PATTERN
 
 ZERO = Decimal("0.00")
 ISSUED = Receipt.status == ReceiptStatus.issued.value
@@ -138,7 +139,7 @@ async def _receipts(session: AsyncSession, *, estate_id: uuid.UUID, start: datet
     return list((await session.execute(stmt)).all())
 
 
-def _add_charges(rows: list[Any], items: dict, buildings: dict, total: Acc) -> None:
+def _add_charges(rows: list[Any], items: dict[uuid.UUID, Acc], buildings: dict[uuid.UUID, Acc], total: Acc) -> None:
     for unit_id, building_id, item_id, billed, before, during in rows:
         for acc in (items[item_id], buildings[building_id], total):
             acc.billed += billed
@@ -148,7 +149,7 @@ def _add_charges(rows: list[Any], items: dict, buildings: dict, total: Acc) -> N
             acc.units[unit_id][1] += before + during
 
 
-def _add_collected(rows: list[Any], items: dict, buildings: dict, total: Acc) -> None:
+def _add_collected(rows: list[Any], items: dict[uuid.UUID, Acc], buildings: dict[uuid.UUID, Acc], total: Acc) -> None:
     for building_id, item_id, bucket, amount in rows:
         if bucket == 0:
             continue  # the month's own charges: counted with them, from the same allocations
@@ -159,7 +160,7 @@ def _add_collected(rows: list[Any], items: dict, buildings: dict, total: Acc) ->
                 acc.later += amount
 
 
-def _add_receipts(rows: list[Any], buildings: dict, total: Acc) -> dict[str, Any]:
+def _add_receipts(rows: list[Any], buildings: dict[uuid.UUID, Acc], total: Acc) -> dict[str, Any]:
     counts = {"receipts_total": ZERO, "receipts": 0, "refund_documents": 0, "voided": 0}
     for building_id, series, status, n, amount, credit in rows:
         if status == ReceiptStatus.void.value:

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,13 +79,25 @@ def tender(data: PaymentCreate) -> tuple[Decimal | None, Decimal | None]:
     return tendered, tendered - data.amount
 
 
-def allocate(amount: Decimal, charges: Sequence[Charge], *, selected: bool) -> tuple[list[tuple[Charge, Decimal]], Decimal]:
+class Owed(Protocol):
+    """What allocate reads of a charge (the demo loader splits its own rows the same way)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def outstanding(self) -> Decimal: ...
+
+
+OwedT = TypeVar("OwedT", bound=Owed)
+
+
+def allocate(amount: Decimal, charges: Sequence[OwedT], *, selected: bool) -> tuple[list[tuple[OwedT, Decimal]], Decimal]:
     """Split `amount` over the charges in order; what is left over is credit.
 
     Selected charges must each get something: a charge the money never reaches was chosen by
     mistake. Oldest-first simply stops when the money runs out.
     """
-    parts: list[tuple[Charge, Decimal]] = []
+    parts: list[tuple[OwedT, Decimal]] = []
     left = amount
     for charge in charges:
         if left <= 0:

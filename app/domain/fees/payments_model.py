@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +20,7 @@ from app.domain.errors import Invalid
 from app.domain.transitions import TransitionTable
 
 
-class PaymentMethod(str, Enum):
+class PaymentMethod(StrEnum):
     cash = "cash"
     bank_card = "bank_card"
     wechat = "wechat"
@@ -61,12 +61,12 @@ class Allocation(EstateScoped, table=True):
     reversed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
-class ReceiptSeries(str, Enum):
+class ReceiptSeries(StrEnum):
     receipt = "receipt"  # QS-2026-000123
     refund = "refund"  # QS-R-2026-000007: a refund is its own numbered document
 
 
-class ReceiptStatus(str, Enum):
+class ReceiptStatus(StrEnum):
     issued = "issued"
     void = "void"
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +24,7 @@ from app.domain.events.model import EventType
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot, utcnow
+from app.domain.base import Entity, snapshot, utcnow
 from app.domain.errors import Conflict, NotFound
 from app.domain.fees import cash, receipt_pdf
 from app.domain.fees.cash_model import CashierSession, SessionAdjustment
@@ -92,15 +93,19 @@ async def credit_of(session: AsyncSession, *, unit_id: uuid.UUID, lock: bool = F
 
 # --- reading ---------------------------------------------------------------------------------
 
-async def _by_id(session: AsyncSession, model: type, ids: set[uuid.UUID | None]) -> dict:
+Row = TypeVar("Row", bound=Entity)
+
+
+async def _by_id(session: AsyncSession, model: type[Row], ids: set[uuid.UUID | None]) -> dict[uuid.UUID | None, Row]:
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
     return {r.id: r for r in (await session.execute(select(model).where(model.id.in_(wanted)))).scalars()}
 
 
-async def _allocations(session: AsyncSession, payment_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[AllocationLine]]:
-    out: dict[uuid.UUID, list[AllocationLine]] = {p: [] for p in payment_ids}
+async def _allocations(session: AsyncSession, payment_ids: set[uuid.UUID | None]
+                       ) -> dict[uuid.UUID | None, list[AllocationLine]]:
+    out: dict[uuid.UUID | None, list[AllocationLine]] = {p: [] for p in payment_ids}
     if not payment_ids:
         return out
     stmt = (select(Allocation, Charge.description, Charge.period).join(Charge, Charge.id == Allocation.charge_id)

@@ -37,6 +37,7 @@ from app.domain.registry import service as registry_service
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Owner, Unit, UnitOwner
 from app.domain.registry.names import unit_label
+from app.domain.types import real_week
 
 ZERO = Decimal("0.00")
 METHOD_NAMES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, PlainSerializer
@@ -20,7 +20,7 @@ Rate = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(RATE_PLACES))
 ReportFormat = Literal["json", "csv", "xlsx"]
 
 
-class FeeReportKind(str, Enum):
+class FeeReportKind(StrEnum):
     saturday_register = "saturday_register"  # 'YYYY-Www': the Saturday-to-Friday week (§5.5)
     month_end = "month_end"  # 'YYYY-MM' (§5.8)
 

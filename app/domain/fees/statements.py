@@ -179,7 +179,7 @@ async def _charges(session: AsyncSession, *, unit_id: uuid.UUID, first: str | No
     return list((await session.execute(stmt)).scalars())
 
 
-async def _vouchers(session: AsyncSession, charges: list[Charge], estate: Estate) -> dict[uuid.UUID, VoucherInfo]:
+async def _vouchers(session: AsyncSession, charges: list[Charge], estate: Estate) -> dict[uuid.UUID | None, VoucherInfo]:
     ids = [c.source_id for c in charges if ChargeSource(c.source) is ChargeSource.voucher and c.source_id is not None]
     if not ids:
         return {}

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.base import jsonable, utcnow
+from app.domain.base import jsonable, rows_affected, utcnow
 from app.domain.errors import Conflict
 from app.domain.idempotency.model import IdempotencyRecord
 
@@ -110,9 +110,9 @@ async def complete(session: AsyncSession, claim: Claim, *, status: int, body: di
     # record is not in the session and loading it would cost a round trip.
     result = await session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
                                    .values(status=status, response_body=jsonable(body)))
-    assert result.rowcount == 1
+    assert rows_affected(result) == 1
 
 
 async def purge_expired(session: AsyncSession, *, now: datetime) -> int:
     result = await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now))
-    return int(result.rowcount or 0)
+    return rows_affected(result)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.audit import service as audit
@@ -28,8 +28,8 @@ from app.jobs.registry import JOBS, JobEstateNotFound, JobSpec, get_job
 RECENT_RUNS = 5
 
 
-def _visible(actor: Actor):  # noqa: ANN202 - a SQL condition
-    visible = JobRun.estate_id.in_(list(actor.estate_ids))
+def _visible(actor: Actor) -> ColumnElement[bool]:
+    visible: ColumnElement[bool] = JobRun.estate_id.in_(list(actor.estate_ids))
     if actor.has_role(Role.admin):
         # Company-wide runs (purges) belong to no estate; admins answer for them, as in the audit trail.
         visible = visible | JobRun.estate_id.is_(None)

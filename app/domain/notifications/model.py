@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import DateTime, Index, String, UniqueConstraint, text
 from sqlmodel import Field
@@ -16,7 +16,7 @@ from app.domain.base import EstateScoped
 from app.domain.transitions import TransitionTable
 
 
-class NotificationStatus(str, Enum):
+class NotificationStatus(StrEnum):
     pending = "pending"
     sent = "sent"
     failed = "failed"  # gave up after the retry window

@@ -157,7 +157,7 @@ async def set_template(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     await session.flush()
     await audit.record(session, actor=actor, action="notification_template.set", entity="notification_template",
                        entity_id=f"{estate_id}:{event_type.value}", estate_id=estate_id, before=before,
-                       after=snapshot(row) if text is not None else None)
+                       after=None if text is None or row is None else snapshot(row))
     return TemplateRead(event_type=event_type, text=text or templates.DEFAULTS[event_type], is_default=text is None,
                         placeholders=sorted(templates.PLACEHOLDERS[event_type]))
 

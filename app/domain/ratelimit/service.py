@@ -16,6 +16,7 @@ from sqlalchemy import case, delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.base import rows_affected
 from app.domain.errors import DomainError, ErrorKind
 from app.domain.ratelimit.model import RateLimitHit
 
@@ -54,12 +55,12 @@ async def count(session: AsyncSession, limits: Sequence[Limit], *, now: datetime
     stmt = insert(table).values(rows)
     # A process whose clock is behind must not reset a newer window: keep the later one.
     same_window = table.c.window_start >= stmt.excluded.window_start
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=[table.c.bucket],
         set_={"hits": case((same_window, table.c.hits + 1), else_=1),
               "window_start": func.greatest(table.c.window_start, stmt.excluded.window_start)},
     ).returning(table.c.bucket, table.c.hits, table.c.window_start)
-    return [(active[bucket], hits, start) for bucket, hits, start in await session.execute(stmt)]
+    return [(active[bucket], hits, start) for bucket, hits, start in await session.execute(upsert)]
 
 
 def seconds_left(limit: Limit, start: datetime, now: datetime) -> int:
@@ -93,7 +94,7 @@ async def clear(session: AsyncSession, bucket: str) -> None:
 async def purge_expired(session: AsyncSession, *, now: datetime, keep: timedelta = timedelta(hours=1)) -> int:
     """Forget buckets whose window ended long ago (a sign-in spray leaves one per guessed name)."""
     result = await session.execute(delete(RateLimitHit).where(RateLimitHit.window_start < now - keep))
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def refund(session: AsyncSession, limit: Limit, *, now: datetime) -> None:

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
@@ -26,7 +26,7 @@ from app.domain.repairs import requests as repair_requests
 MAX_CALLER_MATCHES = 50
 
 
-def _digits_of(column: ColumnElement[str]) -> ColumnElement[str]:
+def _digits_of(column: ColumnExpressionArgument[str]) -> ColumnElement[str]:
     return func.ltrim(func.regexp_replace(column, r"\D", "", "g"), "0")
 
 
@@ -79,7 +79,7 @@ def _phone_matches(phone: str) -> ColumnElement[bool]:
     if phone.startswith("0") and len(phone) >= 10:
         # Typed with the area code, kept in the roster without it.
         candidates |= {phone[-8:], phone[-7:]}
-    match = OwnerPhone.phone.in_(candidates)
+    match: ColumnElement[bool] = OwnerPhone.phone.in_(candidates)
     if len(phone) <= 8:
         # Typed without the area code, kept with it.
         match = match | (OwnerPhone.phone.like(f"0%{phone}") & (func.length(OwnerPhone.phone) <= len(phone) + 4))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import Numeric, String, UniqueConstraint
 from sqlmodel import Field
@@ -11,7 +11,7 @@ from sqlmodel import Field
 from app.domain.base import EstateScoped
 
 
-class Title(str, Enum):
+class Title(StrEnum):
     """How the scripts address an owner: 「王先生」, 「李女士」."""
 
     mr = "先生"

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from app.domain.errors import Invalid
@@ -237,11 +238,12 @@ class _Cells:
     """One row's cells by column key, collecting the problems of the cells it parses."""
 
     def __init__(self, row: int, cells: list[str], columns: dict[str, tuple[int, str]]) -> None:
-        self.row, self.errors = row, []
+        self.row = row
+        self.errors: list[RowError] = []
         self.text = {key: cells[i] if i < len(cells) else "" for key, (i, _) in columns.items()}
         self.header = {key: header for key, (_, header) in columns.items()}
 
-    def get(self, key: str, parse, default=None):  # noqa: ANN001, ANN201
+    def get(self, key: str, parse: Callable[[str], Any], default: Any = None) -> Any:
         try:
             return parse(self.text.get(key, ""))
         except ValueError as exc:
@@ -292,7 +294,7 @@ def check_units(rows: list[RosterRow], columns: dict[str, tuple[int, str]]) -> t
         elif r.area is not None and seen.area is not None and r.area != seen.area:
             errors.append(RowError(r.row, area_header, f"the area {r.area} differs from {seen.area} on row {seen.row} for the same unit"))
         out.append(r)
-    for key, r in first.items():
+    for r in first.values():
         if r.area is None:
             errors.append(RowError(r.row, area_header, "the area is empty"))
     areas = {key: r.area for key, r in first.items()}

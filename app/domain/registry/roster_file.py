@@ -9,6 +9,7 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 
 from app.domain.registry.roster import (
     HEADER_SEARCH_ROWS, HEADERS, MAX_COLUMNS, MAX_ROWS, MAX_UNPACKED_BYTES, REQUIRED, ParsedRoster, RosterUnreadable,
@@ -18,7 +19,7 @@ from app.domain.registry.roster import (
 
 def _decode(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
-        encodings = ("utf-8-sig",)
+        encodings: tuple[str, ...] = ("utf-8-sig",)
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encodings = ("utf-16",)
     else:
@@ -65,7 +66,7 @@ def _check_unpacked_size(data: bytes) -> None:
         raise RosterUnreadable("the XLSX workbook unpacks to more than a roster can hold")
 
 
-def _sheet_rows(sheet) -> Iterator[tuple[int, list[str]]]:  # noqa: ANN001
+def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[str]]]:
     try:
         for i, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
             yield i, [cell_text(v) for v in values]
@@ -77,7 +78,7 @@ def _is_xlsx(data: bytes, filename: str) -> bool:
     return data.startswith(b"PK\x03\x04") or filename.lower().endswith((".xlsx", ".xlsm"))
 
 
-def _with_header(sources: list[Iterator[tuple[int, list[str]]]]) -> tuple[dict[str, tuple[int, str]], Iterator]:
+def _with_header(sources: list[Iterator[tuple[int, list[str]]]]) -> tuple[dict[str, tuple[int, str]], Iterator[tuple[int, list[str]]]]:
     """The first sheet with a roster header, and the rows under it."""
     for rows in sources:
         for i, cells in rows:

@@ -124,7 +124,7 @@ class _Plan:
 
     def unit(self, building: Building, rows: list[RosterRow]) -> Unit:
         first = rows[0]
-        wanted = {"area": first.area, "floor": first.floor, "is_vacant": any(r.vacant for r in rows), "note": _notes(rows)}
+        wanted: dict[str, Any] = {"area": first.area, "floor": first.floor, "is_vacant": any(r.vacant for r in rows), "note": _notes(rows)}
         found = self.existing.units.get((building.id, first.entrance, first.room))
         if found is None:
             found = Unit(estate_id=self.estate_id, building_id=building.id, entrance=first.entrance, number=first.room, **wanted)

@@ -197,7 +197,8 @@ class PhoneCreate(InputModel):
 
 class OwnerCreate(InputModel):
     full_name: Name
-    surname: Surname | None = Field(default=None, description="Derived from full_name when left out (欧阳 and other compound surnames kept whole)")
+    surname: Surname | None = Field(default=None,
+                                    description="Derived from full_name when left out (欧阳 and other compound surnames kept whole)")
     title: Title | None = Field(default=None, description="先生 or 女士, for the scripts: 王先生")
     note: Note = ""
     phones: list[PhoneText] = Field(default_factory=list, max_length=10)

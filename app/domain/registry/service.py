@@ -5,7 +5,7 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import any_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,6 +87,7 @@ async def list_estates(session: AsyncSession, *, actor: Actor, page: PageRequest
 
 
 async def create_estate(session: AsyncSession, *, actor: Actor, data: EstateCreate) -> Estate:
+    assert actor.company_id is not None, "estates are created by a company's staff"
     estate = Estate(company_id=actor.company_id, **data.model_dump())
     _check_hours(estate)
     await _check_code_free(session, company_id=estate.company_id, code=estate.code)
@@ -140,7 +141,7 @@ async def _check_manager(session: AsyncSession, *, estate_id: uuid.UUID, manager
     stmt = (
         select(User.id)
         .join(UserEstate, UserEstate.user_id == User.id)
-        .where(User.id == manager_id, UserEstate.estate_id == estate_id, User.roles.any(Role.manager.value))
+        .where(User.id == manager_id, UserEstate.estate_id == estate_id, any_(User.roles) == Role.manager.value)
     )
     if (await session.execute(stmt)).first() is None:
         raise NotAManagerOfEstate(field="manager_id")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Index, Numeric, String, text
 from sqlmodel import Field
@@ -23,20 +23,20 @@ from app.domain.errors import Invalid
 from app.domain.transitions import TransitionTable
 
 
-class RentalStatus(str, Enum):
+class RentalStatus(StrEnum):
     open = "open"
     reserved = "reserved"
     let = "let"
     withdrawn = "withdrawn"
 
 
-class Furnishing(str, Enum):
+class Furnishing(StrEnum):
     unfurnished = "unfurnished"  # 清水/毛坯
     basic = "basic"  # 簡裝
     full = "full"  # 精裝, furnished and with appliances
 
 
-class ContactPreference(str, Enum):
+class ContactPreference(StrEnum):
     phone = "phone"
     sms = "sms"
     wechat = "wechat"

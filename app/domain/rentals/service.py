@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import files
@@ -120,7 +120,8 @@ async def search(
         raise RentRangeReversed(field="rent_min")
     r = RentalEntrustment
     stmt = select(r).where(r.estate_id == estate_id)
-    filters = [(status, lambda v: r.status == v), (rent_min, lambda v: r.asking_rent >= v),
+    filters: list[tuple[Any, Callable[[Any], ColumnElement[bool]]]] = [
+               (status, lambda v: r.status == v), (rent_min, lambda v: r.asking_rent >= v),
                (rent_max, lambda v: r.asking_rent <= v), (bedrooms, lambda v: r.bedrooms == v),
                (bedrooms_min, lambda v: r.bedrooms >= v), (available_by, lambda v: r.available_from <= v),
                (furnishing, lambda v: r.furnishing == v), (unit_id, lambda v: r.unit_id == v),

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
@@ -84,7 +84,7 @@ async def create_batch(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
 
 
 async def _counts(session: AsyncSession, batch_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
-    def n(decision: LineDecision):  # noqa: ANN202
+    def n(decision: LineDecision) -> ColumnElement[int]:
         return func.count(case((ApprovalLine.decision == decision.value, 1)))
 
     stmt = (select(ApprovalLine.batch_id, func.count(), n(LineDecision.pending), n(LineDecision.approved), n(LineDecision.returned))
@@ -104,7 +104,8 @@ class ApprovalBatchSort(StrEnum):
     built_at = "built_at"
 
 
-async def list_batches(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest) -> tuple[list[ApprovalBatchRead], int]:
+async def list_batches(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID,
+                       page: PageRequest) -> tuple[list[ApprovalBatchRead], int]:
     estate = await registry.check_estate(session, actor=actor, estate_id=estate_id)
     stmt = select(ApprovalBatch).where(ApprovalBatch.estate_id == estate.id)
     sortable = {ApprovalBatchSort.week: ApprovalBatch.week, ApprovalBatchSort.built_at: ApprovalBatch.built_at}

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot, utcnow
+from app.domain.base import rows_affected, snapshot, utcnow
 from app.domain.errors import Conflict, Invalid
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
@@ -56,7 +56,7 @@ async def release_bookings(session: AsyncSession, *, order_id: uuid.UUID) -> int
     result = await session.execute(
         update(Booking).where(Booking.work_order_id == order_id, Booking.active.is_(True))
         .values(active=False, released_at=utcnow()).execution_options(synchronize_session="fetch"))
-    return result.rowcount or 0
+    return rows_affected(result)
 
 
 async def end_bookings(session: AsyncSession, *, order_id: uuid.UUID, at: datetime) -> None:
@@ -71,7 +71,7 @@ async def end_bookings(session: AsyncSession, *, order_id: uuid.UUID, at: dateti
         {"order_id": order_id, "at": at})
 
 
-async def _clashing_order(session: AsyncSession, *, technician_id: uuid.UUID, during: Range) -> uuid.UUID | None:
+async def _clashing_order(session: AsyncSession, *, technician_id: uuid.UUID, during: Range[datetime]) -> uuid.UUID | None:
     return (await session.execute(
         select(Booking.work_order_id).where(Booking.technician_id == technician_id, Booking.active.is_(True),
                                             Booking.during.overlaps(during)).limit(1))).scalar_one_or_none()
@@ -146,7 +146,8 @@ async def confirm(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, d
     """The technician names the time (§7.3.7). His own choice, so his office hours are not imposed."""
     order = await load_own_order(session, actor=actor, order_id=order_id)
     _check(order, "confirm")
-    await book(session, actor=actor, order=order, technician_id=actor.id, start=data.start, end=data.end)  # type: ignore[arg-type]
+    assert actor.id is not None  # load_own_order lets only the order's technician through
+    await book(session, actor=actor, order=order, technician_id=actor.id, start=data.start, end=data.end)
     await transition.apply(session, actor=actor, order=order, action="confirm", start=data.start, end=data.end, at=utcnow())
     await _confirm_promise(session, order=order, start=data.start, end=data.end)
     return await order_detail(session, order=order)

@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
@@ -98,7 +98,8 @@ async def _new_manifests(
                                                               jurisdiction_id=j.id, recipient_id=j.manager_id, built_at=at)
            for j in jurisdictions}
     if unassigned:
-        out[(ManifestKind.jurisdiction, None)] = VoucherManifest(estate_id=estate.id, month=month, kind=ManifestKind.jurisdiction, built_at=at)
+        out[(ManifestKind.jurisdiction, None)] = VoucherManifest(estate_id=estate.id, month=month, kind=ManifestKind.jurisdiction,
+                                                                 built_at=at)
     out[(ManifestKind.public_area, None)] = VoucherManifest(estate_id=estate.id, month=month, kind=ManifestKind.public_area, built_at=at)
     session.add_all(out.values())
     await session.flush()
@@ -114,7 +115,7 @@ async def create_manifests(session: AsyncSession, *, actor: Actor, estate_id: uu
                         .order_by(VoucherManifest.kind, VoucherManifest.id))
 
 
-def _read_stmt():  # noqa: ANN202
+def _read_stmt() -> Select[VoucherManifest, str, int]:
     vouchers = select(func.count()).where(ManifestLine.manifest_id == VoucherManifest.id).correlate(VoucherManifest).scalar_subquery()
     return (select(VoucherManifest, Jurisdiction.name, vouchers)
             .outerjoin(Jurisdiction, Jurisdiction.id == VoucherManifest.jurisdiction_id))
@@ -126,7 +127,7 @@ def _read(m: VoucherManifest, jurisdiction_name: str | None, vouchers: int) -> V
                                acknowledged_at=m.acknowledged_at, acknowledged_by=m.acknowledged_by, vouchers=vouchers)
 
 
-async def _reads(session: AsyncSession, stmt) -> list[VoucherManifestRead]:  # noqa: ANN001
+async def _reads(session: AsyncSession, stmt: Select[VoucherManifest]) -> list[VoucherManifestRead]:
     ids = select(stmt.subquery().c.id)
     rows = (await session.execute(_read_stmt().where(VoucherManifest.id.in_(ids))
                                   .order_by(VoucherManifest.kind, Jurisdiction.name, VoucherManifest.id))).all()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, DateTime, Index, String
 from sqlmodel import Field
@@ -18,25 +18,25 @@ from app.domain.errors import Conflict, Invalid
 from app.domain.transitions import TransitionTable
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     phone = "phone"
     walk_in = "walk_in"
     manager_patrol = "manager_patrol"
     technician_patrol = "technician_patrol"  # §7.3.11: the relaying staff member is the reporter
 
 
-class Urgency(str, Enum):
+class Urgency(StrEnum):
     normal = "normal"
     urgent = "urgent"
     emergency = "emergency"
 
 
-class RequestKind(str, Enum):
+class RequestKind(StrEnum):
     repair = "repair"
     enquiry = "enquiry"  # a question or a fee query: closed at the desk with a note
 
 
-class RequestStatus(str, Enum):
+class RequestStatus(StrEnum):
     open = "open"  # registered, no order yet (or an enquiry not yet answered)
     ordered = "ordered"  # a work order answers it
     closed_at_desk = "closed_at_desk"
@@ -70,7 +70,7 @@ class ServiceRequest(EstateScoped, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
-class WorkOrderStatus(str, Enum):
+class WorkOrderStatus(StrEnum):
     pending_dispatch = "pending_dispatch"
     awaiting_technician_confirmation = "awaiting_technician_confirmation"  # §7.3.7
     dispatched = "dispatched"

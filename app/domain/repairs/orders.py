@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
@@ -124,7 +125,7 @@ async def list_orders(
     await registry.check_estate(session, actor=actor, estate_id=estate_id)
     # The request joins by its unique id only, which keeps the row estimate right, so the
     # newest-first page walks ix_work_order_estate_created and decorates just that page.
-    stmt: Select = (select(WorkOrder, ServiceRequest, Unit, Building)
+    stmt = (select(WorkOrder, ServiceRequest, Unit, Building)
                     .join(ServiceRequest, ServiceRequest.id == WorkOrder.request_id)
                     .outerjoin(Unit, by_id_in_estate(Unit, WorkOrder.unit_id, estate_id))
                     .outerjoin(Building, by_id_in_estate(Building, Unit.building_id, estate_id))
@@ -136,11 +137,11 @@ async def list_orders(
     for column, value in [(WorkOrder.technician_id, technician_id), (WorkOrder.unit_id, unit_id), (WorkOrder.category, category)]:
         if value is not None:
             stmt = stmt.where(column == value)
-    for column, low, high in [(WorkOrder.created_at, created_from, created_to), (WorkOrder.scheduled_start, scheduled_from, scheduled_to)]:
+    for moment, low, high in [(WorkOrder.created_at, created_from, created_to), (WorkOrder.scheduled_start, scheduled_from, scheduled_to)]:
         if low is not None:
-            stmt = stmt.where(column >= low)
+            stmt = stmt.where(moment >= low)
         if high is not None:
-            stmt = stmt.where(column < high)
+            stmt = stmt.where(moment < high)
     sortable = {
         WorkOrderSort.created_at: WorkOrder.created_at, WorkOrderSort.scheduled_start: WorkOrder.scheduled_start,
         WorkOrderSort.status: WorkOrder.status, WorkOrderSort.category: WorkOrder.category,

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
+from typing import Literal
 
 from sqlalchemy import CheckConstraint, DateTime, String
 from sqlmodel import Field
@@ -19,13 +20,16 @@ from app.domain.transitions import TransitionTable
 FIELD = "owner_confirmation.code"
 
 
-class OwnerCodeStatus(str, Enum):
+class OwnerCodeStatus(StrEnum):
     active = "active"  # issued, not used yet (it may have expired: see expires_at)
     consumed = "consumed"  # a voucher was confirmed with it
     locked = "locked"  # too many wrong attempts: only a supervisor's new code opens it again
 
 
 C = OwnerCodeStatus
+# What the desk is shown: the stored status, or "expired" for an active code past its time.
+ShownStatus = Literal["active", "expired", "consumed", "locked"]
+SHOWN: dict[OwnerCodeStatus, ShownStatus] = {C.active: "active", C.consumed: "consumed", C.locked: "locked"}
 OWNER_CODE_TRANSITIONS: TransitionTable[OwnerCodeStatus] = TransitionTable("owner_code", {
     (C.active, "issue"): C.active,  # re-issued (the owner lost the SMS): the old code stops working
     (C.consumed, "issue"): C.active,  # a reopened order's next round
@@ -114,5 +118,7 @@ class OwnerCode(EstateScoped, table=True):
     def attempts_left(self, max_attempts: int) -> int:
         return 0 if self.status == C.locked else max(max_attempts - self.failed_attempts, 0)
 
-    def shown_status(self, *, now: datetime) -> str:
-        return "expired" if self.status == C.active and now >= self.expires_at else OwnerCodeStatus(self.status).value
+    def shown_status(self, *, now: datetime) -> ShownStatus:
+        if self.status == C.active and now >= self.expires_at:
+            return "expired"
+        return SHOWN[OwnerCodeStatus(self.status)]

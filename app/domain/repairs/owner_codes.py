@@ -19,10 +19,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import any_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
@@ -87,7 +88,7 @@ async def _row(session: AsyncSession, order_id: uuid.UUID) -> OwnerCode | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def _shown(row: OwnerCode) -> dict:
+def _shown(row: OwnerCode) -> dict[str, Any]:
     return snapshot(row, exclude={"code_hash"})
 
 
@@ -167,7 +168,7 @@ async def use(session: AsyncSession, *, actor: Actor, order: WorkOrder, code: st
 
 async def _supervisors(session: AsyncSession, *, estate_id: uuid.UUID) -> list[dict[str, str]]:
     stmt = (select(User.id, User.full_name).join(UserEstate, UserEstate.user_id == User.id)
-            .where(UserEstate.estate_id == estate_id, User.is_active.is_(True), User.roles.any(Role.supervisor.value))
+            .where(UserEstate.estate_id == estate_id, User.is_active.is_(True), any_(User.roles) == Role.supervisor.value)
             .order_by(User.full_name, User.id))
     return [{"id": str(i), "name": n} for i, n in (await session.execute(stmt)).all()]
 

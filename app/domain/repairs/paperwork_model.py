@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, Index, String, UniqueConstraint, text
@@ -20,13 +20,13 @@ from app.domain.base import EstateScoped, utcnow
 from app.domain.errors import Conflict
 
 
-class LineDecision(str, Enum):
+class LineDecision(StrEnum):
     pending = "pending"
     approved = "approved"
     returned = "returned"
 
 
-class ManifestKind(str, Enum):
+class ManifestKind(StrEnum):
     jurisdiction = "jurisdiction"  # in-unit vouchers of one manager's buildings
     public_area = "public_area"  # filed by the records clerk
 

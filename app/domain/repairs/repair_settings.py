@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, any_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -178,7 +178,8 @@ async def request_values(
     if unit_ids:
         rows = await session.execute(select(Unit, Building).join(Building, Building.id == Unit.building_id).where(Unit.id.in_(unit_ids)))
         units = {u.id: (u, b) for u, b in rows.all()}
-    owners = {o.id: o for o in (await session.execute(select(Owner).where(Owner.id.in_(owner_ids)))).scalars()} if owner_ids else {}
+    owners: dict[uuid.UUID | None, Owner] = {
+        o.id: o for o in (await session.execute(select(Owner).where(Owner.id.in_(owner_ids)))).scalars()} if owner_ids else {}
     tz = estate_time.estate_zone(estate)
     out = {}
     for r in requests:
@@ -212,7 +213,7 @@ async def technician_whereabouts(session: AsyncSession, *, estate_id: uuid.UUID,
 
 async def check_technician(session: AsyncSession, *, estate_id: uuid.UUID, technician_id: uuid.UUID) -> None:
     stmt = (select(User.id).join(UserEstate, UserEstate.user_id == User.id)
-            .where(User.id == technician_id, UserEstate.estate_id == estate_id, User.roles.any(Role.technician.value)))
+            .where(User.id == technician_id, UserEstate.estate_id == estate_id, any_(User.roles) == Role.technician.value))
     if (await session.execute(stmt)).first() is None:
         raise TechnicianNotInEstate(field="technician_id")
 

@@ -28,7 +28,8 @@ class ServiceRequestCreate(InputModel):
     urgency: Urgency = Urgency.normal
     category: Code | None = Field(default=None, description="One of the estate's active repair category codes; required for a repair")
     description: LongText = Field(description="What is wanted: 水龍頭漏水")
-    unit_id: uuid.UUID | None = Field(default=None, description="The unit; left out, the caller's only unit is taken when the phone matches an owner")
+    unit_id: uuid.UUID | None = Field(
+        default=None, description="The unit; left out, the caller's only unit is taken when the phone matches an owner")
     location: Location = Field(default="", description="A public location when there is no unit: 3号楼电梯厅")
     contact_name: ContactName = ""
     contact_phone: PhoneText | None = Field(default=None, description="As typed; an owner's number links the owner (and their only unit)")

@@ -96,7 +96,7 @@ async def to_reads(session: AsyncSession, *, estate: Estate, requests: Sequence[
 
 async def get_request(session: AsyncSession, *, actor: Actor, request_id: uuid.UUID) -> ServiceRequestRead:
     request = await load_visible(session, SERVICE_REQUEST, request_id, actor=actor)
-    estate = await session.get(Estate, request.estate_id)
+    estate = await session.get_one(Estate, request.estate_id)
     return (await to_reads(session, estate=estate, requests=[request]))[0]
 
 
@@ -255,7 +255,7 @@ async def close_request(session: AsyncSession, *, actor: Actor, request_id: uuid
     await session.flush()
     await audit.record(session, actor=actor, action="close", entity="service_request", entity_id=request.id,
                        estate_id=request.estate_id, before=before, after=snapshot(request))
-    estate = await session.get(Estate, request.estate_id)
+    estate = await session.get_one(Estate, request.estate_id)
     return (await to_reads(session, estate=estate, requests=[request]))[0]
 
 
@@ -286,7 +286,8 @@ async def render_script(
 
 # --- for the caller lookup -------------------------------------------------------------
 
-async def open_for_owners(session: AsyncSession, *, units_by_owner: dict[uuid.UUID, set[uuid.UUID]]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+async def open_for_owners(session: AsyncSession, *, units_by_owner: dict[uuid.UUID, set[uuid.UUID]]
+                          ) -> dict[uuid.UUID, list[dict[str, Any]]]:
     """Per owner, the open requests they reported or that concern their units, newest first."""
     out: dict[uuid.UUID, list[dict[str, Any]]] = {o: [] for o in units_by_owner}
     if not units_by_owner:
@@ -300,7 +301,9 @@ async def open_for_owners(session: AsyncSession, *, units_by_owner: dict[uuid.UU
                    and_(ServiceRequest.status == RequestStatus.ordered.value, WorkOrder.status.in_(live))))
         .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id).limit(500)
     )
-    for request, order in (await session.execute(stmt)).all():
+    # Outer-joined: a request not yet ordered comes with no work order.
+    rows: Sequence[tuple[ServiceRequest, WorkOrder | None]] = (await session.execute(stmt)).tuples().all()
+    for request, order in rows:
         item = jsonable({
             "id": request.id, "kind": request.kind, "category": request.category, "description": request.description,
             "status": request.status, "unit_id": request.unit_id, "created_at": request.created_at,

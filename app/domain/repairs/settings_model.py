@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import DateTime, String, UniqueConstraint
 from sqlmodel import Field
@@ -22,7 +22,7 @@ class RepairCategory(EstateScoped, table=True):
     sort: int = 0
 
 
-class ScriptKey(str, Enum):
+class ScriptKey(StrEnum):
     greeting = "greeting"  # §7.3.3
     confirmation = "confirmation"  # §7.3.5, the read-back
     closing = "closing"  # §7.3.6

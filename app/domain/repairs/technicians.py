@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import any_, select
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,7 +69,7 @@ async def technician_of_estate(session: AsyncSession, *, estate_id: uuid.UUID, u
     row = (await session.execute(
         select(User).join(UserEstate, UserEstate.user_id == User.id)
         .where(User.id == user_id, UserEstate.estate_id == estate_id, User.is_active.is_(True),
-               User.roles.any(Role.technician.value))
+               any_(User.roles) == Role.technician.value)
     )).scalar_one_or_none()
     return row
 
@@ -137,7 +137,7 @@ async def set_hours(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID
 async def _technicians(session: AsyncSession, estate_id: uuid.UUID) -> list[User]:
     return list((await session.execute(
         select(User).join(UserEstate, UserEstate.user_id == User.id)
-        .where(UserEstate.estate_id == estate_id, User.is_active.is_(True), User.roles.any(Role.technician.value))
+        .where(UserEstate.estate_id == estate_id, User.is_active.is_(True), any_(User.roles) == Role.technician.value)
         .order_by(User.full_name, User.id)
     )).scalars())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint
 from sqlmodel import Field
@@ -12,13 +12,13 @@ from sqlmodel import Field
 from app.domain.base import EstateScoped
 
 
-class ConfirmedBy(str, Enum):
+class ConfirmedBy(StrEnum):
     signature = "signature"  # the owner signed on the technician's phone (or a scanned sheet)
     code = "code"  # the owner read out the one-time code sent by SMS (owner_code.py); the code is not kept
     none = "none"  # a public-area repair: nobody to sign
 
 
-class FileKind(str, Enum):
+class FileKind(StrEnum):
     photo = "photo"
     signature = "signature"
 

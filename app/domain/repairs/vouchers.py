@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import files
@@ -168,6 +168,7 @@ async def post_voucher(
     tz, now = estate_time.estate_zone(estate), utcnow()
     if WorkOrderStatus(order.status) == WorkOrderStatus.dispatched:
         await transition.apply(session, actor=actor, order=order, action="start", at=now)
+    assert actor.id is not None  # a technician (a person) posts the voucher
     voucher = Voucher(estate_id=order.estate_id, work_order_id=order.id, round=order.reopen_count + 1, technician_id=actor.id,
                       work_done=data.work_done, minutes_spent=data.minutes_spent, chargeable=data.chargeable,
                       amount=data.amount, is_public_area=public, owner_confirmed_name=name, owner_confirmed_by=how,
@@ -272,7 +273,7 @@ async def list_estate_vouchers(
     technician_id: uuid.UUID | None = None, building_id: uuid.UUID | None = None, chargeable: bool | None = None,
 ) -> tuple[list[VoucherRead], int]:
     await registry.check_estate(session, actor=actor, estate_id=estate_id)
-    stmt: Select = select(Voucher).where(Voucher.estate_id == estate_id)
+    stmt = select(Voucher).where(Voucher.estate_id == estate_id)
     if only_technician(actor):
         stmt = stmt.where(Voucher.technician_id == actor.id)
     if building_id is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint, text
 from sqlmodel import Field
@@ -34,13 +34,13 @@ def money(quantity: Decimal, unit_cost: Decimal) -> Decimal:
     return (quantity * unit_cost).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-class StockCategory(str, Enum):
+class StockCategory(StrEnum):
     material = "material"  # 材料: pipe, cable, cement
     spare_part = "spare_part"  # 配件: valves, switches, bulbs
     consumable = "consumable"  # 易耗品: tape, gloves, cleaning
 
 
-class MovementKind(str, Enum):
+class MovementKind(StrEnum):
     received = "received"  # 入庫: quantity > 0
     issued = "issued"  # 領用: quantity < 0, to a work order
     returned = "returned"  # 退庫: quantity > 0
@@ -96,7 +96,7 @@ class StockMovement(EstateScoped, table=True):
     actor_id: uuid.UUID | None = Field(default=None, foreign_key="user.id")
 
 
-class StocktakeStatus(str, Enum):
+class StocktakeStatus(StrEnum):
     open = "open"  # snapshot taken, nothing counted yet
     counting = "counting"
     posted = "posted"  # differences booked; immutable

@@ -20,7 +20,7 @@ from app.domain.visibility import load_visible
 from app.domain.registry.estates import Estate
 from app.domain.stock import stocktake as counts
 from app.domain.stock.model import CENT, QTY, Stocktake, StocktakeStatus
-from app.domain.stock.schemas import StocktakeLineRead, StocktakeReport, StocktakeTotals
+from app.domain.stock.schemas import StocktakeLineRead, StocktakeRead, StocktakeReport, StocktakeTotals
 
 ZERO = Decimal("0.00")
 CSV_HEADERS = ["序號", "編碼", "名稱", "單位", "開盤帳存", "期間變動", "帳面數量", "實盤數量", "差異數量", "單價",
@@ -33,8 +33,8 @@ def totals(lines: list[StocktakeLineRead]) -> StocktakeTotals:
     diffs = [line.difference_value or ZERO for line in counted]
     return StocktakeTotals(
         items=len(lines), counted=len(counted),
-        shortages=sum(1 for line in counted if line.difference < 0),
-        surpluses=sum(1 for line in counted if line.difference > 0),
+        shortages=sum(1 for line in counted if line.difference is not None and line.difference < 0),
+        surpluses=sum(1 for line in counted if line.difference is not None and line.difference > 0),
         book_value=sum((line.book_value or ZERO for line in counted), ZERO),
         counted_value=sum((line.counted_value or ZERO for line in counted), ZERO),
         difference_value=sum(diffs, ZERO),
@@ -44,7 +44,7 @@ def totals(lines: list[StocktakeLineRead]) -> StocktakeTotals:
 
 async def build(session: AsyncSession, *, estate: Estate, row: Stocktake) -> StocktakeReport:
     full = await counts.detail(session, row)
-    head = counts.StocktakeRead(**full.model_dump(exclude={"lines"}))
+    head = StocktakeRead(**full.model_dump(exclude={"lines"}))
     return StocktakeReport(estate_id=estate.id, estate_name=estate.name, stocktake=head, lines=full.lines,
                            totals=totals(full.lines))
 

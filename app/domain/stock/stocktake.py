@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, any_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -270,7 +270,7 @@ async def cancel(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID
 
 async def staff_with(session: AsyncSession, *, estate_id: uuid.UUID, roles: Sequence[Role]) -> list[dict[str, str]]:
     stmt = (select(User.id, User.full_name).join(UserEstate, UserEstate.user_id == User.id)
-            .where(UserEstate.estate_id == estate_id, User.is_active.is_(True), or_(*[User.roles.any(r.value) for r in roles]))
+            .where(UserEstate.estate_id == estate_id, User.is_active.is_(True), or_(*[any_(User.roles) == r.value for r in roles]))
             .order_by(User.full_name, User.id))
     return [{"id": str(i), "name": n} for i, n in (await session.execute(stmt)).all()]
 
