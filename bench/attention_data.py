@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from app.cli import _migrate, _prepare, _settings
+from app.cli.common import _migrate, _prepare, _settings
 from app.domain.auth.secrets import hash_password
 from app.domain.models import metadata
 

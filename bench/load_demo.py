@@ -15,7 +15,7 @@ import time
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app import demo
-from app.cli import _database, _migrate, _prepare, _settings
+from app.cli.common import _database, _migrate, _prepare, _settings
 from app.db import session_scope
 from app.demo_fees import fee_history
 from app.domain.models import metadata

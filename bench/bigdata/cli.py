@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         ddl_file = Path("/tmp") / f"bigdata-indexes-{time.strftime('%Y%m%d-%H%M%S')}.sql"
         summary = asyncio.run(load(url, args, ddl_file))
     else:
-        from app.cli import _migrate, _prepare, _settings
+        from app.cli.common import _migrate, _prepare, _settings
 
         settings = _settings()
         url = asyncio.run(_prepare(settings))

@@ -1,7 +1,6 @@
 """`propdesk init`: a real office's company, first estate and first administrator, on an empty database.
 
-Kept apart from app/cli.py (which registers it) for size; the shared helpers are imported when
-the command runs, so the two modules do not import each other at load time.
+app/cli/__init__.py registers it; the helpers every command shares are in app/cli/common.py.
 """
 from __future__ import annotations
 
@@ -31,7 +30,7 @@ def _parse_time(value: str) -> time:
 
 
 async def _init(settings: Any, company: Any, estate: Any, admin: Any) -> str:
-    from app.cli import _cli_actor, _database
+    from app.cli.common import _cli_actor, _database
     from app.db import session_scope
     from app.domain.registry import setup
 
@@ -43,7 +42,7 @@ async def _init(settings: Any, company: Any, estate: Any, admin: Any) -> str:
 
 
 def _validated(fields: dict[str, Any]) -> tuple[Any, Any, Any]:
-    from app.cli import _describe, _fail
+    from app.cli.common import _describe, _fail
     from app.domain.registry.company import CompanyCreate
     from app.domain.registry.schemas import EstateCreate
     from app.domain.registry.setup import FirstAdmin
@@ -75,7 +74,7 @@ def init(  # noqa: PLR0913 - one option per detail the office must give
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
 ) -> None:
     """Set up a real office on an empty database: company, first estate, first administrator."""
-    from app.cli import _fail, _migrate, _prepare, _run, _settings
+    from app.cli.common import _fail, _migrate, _prepare, _run, _settings
 
     hours = {k: _parse_time(v) for k, v in (("morning_open", morning_open), ("morning_close", morning_close),
                                               ("afternoon_open", afternoon_open), ("afternoon_close", afternoon_close))}

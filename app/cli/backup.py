@@ -1,7 +1,6 @@
 """propdesk backup / restore: the commands around app/backup.py.
 
-Kept apart from app/cli.py (which registers them) for size; the CLI's shared helpers are imported
-when a command runs, so the two modules do not import each other at load time.
+app/cli/__init__.py registers them; the helpers every command shares are in app/cli/common.py.
 """
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from app.db import resolve_database_url, stop_embedded
 
 
 async def _backup(settings: Settings, target: Path) -> str:
-    from app.cli import CliError
+    from app.cli.common import CliError
 
     url = await resolve_database_url(settings.database_url, settings.data_dir)
     with backups.as_cli_errors(CliError):
@@ -28,7 +27,7 @@ async def _backup(settings: Settings, target: Path) -> str:
 
 def backup(file: Path = typer.Argument(..., help="The archive to write, e.g. propdesk-2026-12-03.tar.")) -> None:
     """Write one archive of the database and the uploaded files, with a manifest."""
-    from app.cli import _run, _settings
+    from app.cli.common import _run, _settings
 
     settings = _settings()
     try:
@@ -39,7 +38,7 @@ def backup(file: Path = typer.Argument(..., help="The archive to write, e.g. pro
 
 
 async def _restore(settings: Settings, archive: Path, force: bool) -> str:
-    from app.cli import CliError
+    from app.cli.common import CliError
 
     with backups.as_cli_errors(CliError):
         backups.read_manifest(archive)  # a wrong file fails before an embedded server is made for it
@@ -55,7 +54,7 @@ def restore(
     force: bool = typer.Option(False, "--force", help="Replace the data of a database that is not empty."),
 ) -> None:
     """Restore a backup into an empty data directory or database (PROPDESK_DATA_DIR / DATABASE_URL)."""
-    from app.cli import _run, _settings
+    from app.cli.common import _run, _settings
 
     settings = _settings()
     try:
