@@ -1,7 +1,7 @@
 """Demo data: a company with two estates, their roster and staff in every role.
 
-Loading is a list of steps over one shared context, so later areas (a few weeks of repair
-history, a year of billing) add a step that reads what the earlier ones made. A fixed seed
+Loading is a list of steps over one shared context: each area (a few weeks of repair history,
+a year of billing) is a step that reads what the earlier ones made. A fixed seed
 makes every load identical, which keeps screenshots and the guide's examples stable.
 """
 from __future__ import annotations
@@ -245,7 +245,7 @@ async def _owners(ctx: DemoContext) -> None:
     await ctx.session.flush()
 
 
-# Later areas append their steps here (repair history, a year of billing, ...).
+# In order: a step reads what the steps before it made (repairs need owners, fees the units).
 STEPS: list[Step] = [_company_and_estates, _staff, _buildings_and_units, _owners, demo_repairs.repair_history,
                      demo_fees.fee_history, demo_staff.attendance_history, demo_staff.rental_listings,
                      demo_complaints.complaint_history, demo_stock.stock_history, demo_desk.desk_history]

@@ -1,7 +1,7 @@
 """purge_expired: the housekeeping job. Deletes what has outlived its use.
 
-Other areas add their own expired records with `@purges("name")`, e.g. the idempotency
-store (a later issue):
+Other areas add their own expired records with `@purges("name")`, as the idempotency store
+does below:
 
     @purges("idempotency_records")
     async def _purge_idempotency(session, *, now):

@@ -30,7 +30,7 @@ class Perm(StrEnum):
     jobs_run = "jobs:run"
     reports_read = "reports:read"
     jurisdictions_manage = "jurisdictions:manage"
-    # Repairs (issue 3).
+    # Repairs.
     requests_read = "requests:read"
     requests_write = "requests:write"
     orders_dispatch = "orders:dispatch"
@@ -40,7 +40,7 @@ class Perm(StrEnum):
     orders_approve = "orders:approve"
     repairs_configure = "repairs:configure"
     vouchers_receive = "vouchers:receive"
-    # Fees and cash (issue 4).
+    # Fees and cash.
     fees_read = "fees:read"
     fees_configure = "fees:configure"
     billing_run = "billing:run"
@@ -51,7 +51,7 @@ class Perm(StrEnum):
     cash_hand_over = "cash:hand_over"
     cash_acknowledge = "cash:acknowledge"
     fee_reports_read = "fee_reports:read"  # Saturday register, month-end fee report (finance)
-    # The rest of the desk (issue 5).
+    # The rest of the desk.
     complaints_read = "complaints:read"
     complaints_write = "complaints:write"  # register, disposition steps, owner's feedback
     complaints_manage = "complaints:manage"  # assign handler, close, deadlines per estate
@@ -72,7 +72,7 @@ class Perm(StrEnum):
     stock_configure = "stock:configure"  # stock items and their cost
     stocktake_count = "stocktake:count"  # open a count, enter counted quantities
     stocktake_post = "stocktake:post"
-    # What needs me now, and the events that tell integrations (issue 6).
+    # What needs me now, and the events that tell integrations.
     webhooks_manage = "webhooks:manage"
     attention_read = "attention:read"
     events_stream = "events:stream"

@@ -116,7 +116,8 @@ async def record_week(session: AsyncSession, *, actor: Actor, estate: Estate, we
     await audit.record(session, actor=actor, action="callback_rate.recorded", entity="callback_rate_record",
                        entity_id=record.id, estate_id=estate.id, after=snapshot(record))
     if record.below_target:
-        # A later issue turns this entry into an alert to the CS director.
+        # The entry records the week the target was missed; the CS director sees the live rate
+        # on the attention list (its callback_rate rule).
         await audit.record(session, actor=actor, action="callback_rate.below_target", entity="callback_rate_record",
                            entity_id=record.id, estate_id=estate.id, after=snapshot(record))
     return record

@@ -377,7 +377,8 @@ async def flag_not_handed_over(session: AsyncSession, *, estate: Estate, day: da
                         "expected_cash": str(read.expected[PaymentMethod.cash])})
     alert = {"to": "supervisor", "supervisors": await _supervisors(session, estate_id=estate.id), "sessions": flagged}
     if flagged:
-        # One entry per run for the supervisor; a later issue turns these into notifications.
+        # One audit entry per run records what the supervisor was told; the attention list
+        # (its cash_handover rule) is where they see the sessions still to hand over.
         await audit.record(session, actor=actor, action=SUPERVISOR_ALERT, entity="estate", entity_id=estate.id,
                            estate_id=estate.id, after={"day": day.isoformat(), **alert})
     await session.flush()

@@ -17,7 +17,8 @@ from app.domain.base import jsonable, rows_affected, utcnow
 from app.domain.errors import Conflict
 from app.domain.idempotency.model import IdempotencyRecord
 
-# A key is kept at least a day, whatever the settings say (issue 4).
+# A key is kept at least a day, whatever the settings say: a client retrying after hours of
+# outage must still get the first answer back, not take the payment a second time.
 MIN_RETENTION = timedelta(hours=24)
 
 

@@ -48,7 +48,7 @@ class Voucher(EstateScoped, table=True):
 
 
 class VoucherMaterial(EstateScoped, table=True):
-    """One material line; kept structured so a later stock issue can deduct it."""
+    """One material line, kept structured (item, quantity, unit) so stock can be issued against it."""
 
     __tablename__ = "voucher_material"
     __table_args__ = (
