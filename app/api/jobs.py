@@ -14,7 +14,8 @@ from app.domain.auth.roles import Perm
 from app.domain.jobs import service
 from app.domain.jobs.schemas import JobRead, JobRunOutcome, JobRunRead, JobRunRequest, PeriodText
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
-from app.jobs.registry import CompanyWideJob, InvalidPeriod, JobEstateNotFound, UnknownJob
+from app.domain.calendar.estate_time import InvalidPeriod
+from app.jobs.registry import CompanyWideJob, JobEstateNotFound, UnknownJob
 
 router = APIRouter(tags=["jobs"])
 

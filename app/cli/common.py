@@ -7,7 +7,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.config import InsecureSecret, Settings, ensure_secret
 from app.db import make_engine, make_sessionmaker, resolve_database_url
 from app.domain.errors import DomainError
+
+if TYPE_CHECKING:
+    from app.domain.auth.principal import Actor
 
 T = TypeVar("T")
 
@@ -74,7 +77,7 @@ async def _database(settings: Settings) -> AsyncIterator[async_sessionmaker[Asyn
         await engine.dispose()
 
 
-def _cli_actor(company_id: uuid.UUID | None):  # noqa: ANN202
+def _cli_actor(company_id: uuid.UUID | None) -> Actor:
     from app.domain.auth.principal import Actor
 
     who = os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"

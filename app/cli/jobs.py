@@ -1,17 +1,21 @@
 """`propdesk jobs`: the office's scheduled jobs, listed or run now outside their schedule."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from app.cli.common import _database, _fail, _find_estates, _run, _settings
 from app.config import Settings
 
+if TYPE_CHECKING:
+    from app.jobs.registry import JobSpec
+
 jobs_cli = typer.Typer(help="The office's scheduled jobs.", no_args_is_help=True)
 
 
-def _jobs() -> dict[str, Any]:
+def _jobs() -> MutableMapping[str, JobSpec]:
     try:
         from app.jobs.registry import JOBS
     except ImportError as exc:

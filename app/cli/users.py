@@ -28,7 +28,8 @@ async def _create_user(settings: Settings, fields: dict[str, Any], estate_refs: 
 def _ask_password(password: str | None) -> str:
     if password is not None:
         return password
-    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    typed: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return typed
 
 
 @user_cli.command("create")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.errors import Invalid
 
 T = TypeVar("T")
+K = TypeVar("K", bound=StrEnum)
 
 # Part of the API's contract (every list's OpenAPI says so), hence a constant and not a setting.
 MAX_PAGE_SIZE = 200
@@ -51,7 +52,7 @@ def check_sort(keys: type[StrEnum], sort: str | None) -> None:
         raise UnknownSortKey(f"sort must be one of: {', '.join(sorted(k.value for k in keys))}", field="sort")
 
 
-def ordering(page: PageRequest, *, sortable: Mapping[StrEnum, Any], default: Sequence[Any]) -> list[Any]:
+def ordering(page: PageRequest, *, sortable: Mapping[K, Any], default: Sequence[Any]) -> list[Any]:
     """The ORDER BY of a page: the chosen key, then `default` to break ties.
 
     A key maps to a column or to a list of columns. Rows without a value come last in either
@@ -73,10 +74,10 @@ def ordering(page: PageRequest, *, sortable: Mapping[StrEnum, Any], default: Seq
 
 async def paginate(
     session: AsyncSession,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     page: PageRequest,
     *,
-    sortable: Mapping[StrEnum, Any],
+    sortable: Mapping[K, Any],
     default: Sequence[Any],
     scalars: bool = True,
 ) -> tuple[list[Any], int]:

@@ -70,7 +70,7 @@ async def load_visible(session: AsyncSession, rule: Visible[M], row_id: uuid.UUI
     stmt = select(model).where(model.id == row_id, rule.condition(actor))
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    row = (await session.execute(stmt)).scalar_one_or_none()
+    row: M | None = (await session.execute(stmt)).scalar_one_or_none()
     if row is None:
         raise rule.not_found(row_id)
     return row

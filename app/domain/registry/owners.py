@@ -15,7 +15,7 @@ from app.domain.base import by_id_in_estate, snapshot
 from app.domain.registry.errors import (
     PhoneAlreadyListed, PhoneNotFound, UnitAlreadyLinked, UnitNotInEstate, UnitNotLinked, UnreadablePhone,
 )
-from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwner
+from app.domain.registry.model import Building, Owner, OwnerPhone, Title, Unit, UnitOwner
 from app.domain.registry.names import addressed_as, derive_surname, unit_label
 from app.domain.registry.phones import normalize_phone
 from app.domain.registry.schemas import OwnerCreate, OwnerPhoneRead, OwnerRead, OwnerUnitRead, OwnerUpdate, UnitLink
@@ -80,8 +80,8 @@ async def _check_units(session: AsyncSession, *, estate_id: uuid.UUID, unit_ids:
         raise UnitNotInEstate(field="unit_id", unit_ids=sorted(str(u) for u in missing))
 
 
-def _title(value: Any) -> str | None:
-    return value.value if value is not None else None
+def _title(value: Title | str | None) -> Title | None:
+    return Title(value) if value is not None else None
 
 
 async def create_owner(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: OwnerCreate) -> OwnerRead:
