@@ -73,6 +73,7 @@ import asyncio, sys, time, uuid
 from app.db import make_engine, make_sessionmaker
 from app.jobs.registry import JOBS
 from app.jobs.runner import run_job
+from tests.helpers.jobs import TICK
 
 async def main(url, estate_id, start_at):
     JOBS[TICK.name] = TICK
