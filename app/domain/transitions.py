@@ -1,19 +1,35 @@
-"""One transition table per aggregate: (state, action) -> new state."""
+"""One transition table per aggregate: (state, action) -> new state.
+
+Every table registers itself in TABLES as it is built, so the test that walks every
+(state, action) of every table, and `audit.apply` (the one audited way to call a verb),
+know them all without a list kept by hand.
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from app.domain.errors import IllegalTransition
 
 S = TypeVar("S", bound=Enum)
 
+# Every transition table of the domain, by the entity it belongs to.
+TABLES: dict[str, TransitionTable[Any]] = {}
+
 
 class TransitionTable(Generic[S]):
     def __init__(self, entity: str, table: Mapping[tuple[S, str], S]) -> None:
+        if entity in TABLES:
+            raise ValueError(f"a second transition table for {entity!r}")
         self.entity = entity
         self.table = dict(table)
+        self.states: type[S] = type(next(iter(self.table))[0])
+        TABLES[entity] = self
+
+    @property
+    def actions(self) -> list[str]:
+        return sorted({action for (_, action) in self.table})
 
     def next_state(self, current: S, action: str) -> S:
         try:

@@ -3,7 +3,7 @@
 One callback per completion round of a work order: a reopened and re-completed order
 gets a second one. The callback's life is its own transition table; the work order's
 resulting move (close_callback or reopen) is made by the service through
-`app.domain.repairs.transition.apply`.
+`app.domain.audit.service.apply`.
 
     open --log_attempt--> open              (no answer, wrong number, owner busy)
     open --mark_overdue--> open             (the daily job flags it once)

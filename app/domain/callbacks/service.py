@@ -24,7 +24,6 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
 from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwner
 from app.domain.registry.names import unit_label
-from app.domain.repairs import transition
 from app.domain.repairs.model import ServiceRequest, WorkOrder
 
 
@@ -161,11 +160,11 @@ async def record_outcome(
     if isinstance(data, SatisfiedOutcome):
         callback.record_satisfied(score=data.score, note=data.note, by=actor.id, at=now)
         await _audit(session, actor=actor, callback=callback, action="record_satisfied", before=before)
-        await transition.apply(session, actor=actor, order=order, action="close_callback", at=now)
+        await audit.apply(session, actor=actor, row=order, action="close_callback", at=now)
     elif data.action == ProblemAction.reopen:
         callback.record_problem_reopen(note=data.note, by=actor.id, at=now)
         await _audit(session, actor=actor, callback=callback, action="record_problem_reopen", before=before)
-        await transition.apply(session, actor=actor, order=order, action="reopen", reason=data.note[:500])
+        await audit.apply(session, actor=actor, row=order, action="reopen", reason=data.note[:500])
     else:
         callback.escalate(note=data.note, by=actor.id, at=now)
         await _audit(session, actor=actor, callback=callback, action="escalate", before=before)
@@ -180,9 +179,9 @@ async def resolve(session: AsyncSession, *, actor: Actor, callback_id: uuid.UUID
     callback.resolve(resolution=data.resolution, reopen=data.reopen, by=actor.id, at=now)
     await _audit(session, actor=actor, callback=callback, action="resolve", before=before)
     if data.reopen:
-        await transition.apply(session, actor=actor, order=order, action="reopen", reason=data.resolution[:500])
+        await audit.apply(session, actor=actor, row=order, action="reopen", reason=data.resolution[:500])
     else:
-        await transition.apply(session, actor=actor, order=order, action="close_callback", at=now)
+        await audit.apply(session, actor=actor, row=order, action="close_callback", at=now)
     return await _detail(session, callback)
 
 

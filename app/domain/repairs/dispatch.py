@@ -1,5 +1,5 @@
 """Dispatching work orders: booking a technician, the reply owed to the owner, and the
-technician's own verbs. Every state change goes through transition.apply."""
+technician's own verbs. Every state change goes through audit.apply."""
 from __future__ import annotations
 
 import uuid
@@ -17,7 +17,6 @@ from app.domain.errors import Conflict, Invalid
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.estates import Estate
-from app.domain.repairs import transition
 from app.domain.repairs.model import ORDER_TRANSITIONS, RequestStatus, ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.order_schemas import (
     AwaitConfirmationIn, ConfirmIn, DispatchIn, OwnerToldIn, ReasonIn, ReplyPromiseRead, WorkOrderDetail,
@@ -117,7 +116,7 @@ async def dispatch(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, 
     await check_within_hours(session, estate=estate, technician_id=data.technician_id, start=data.start, end=data.end)
     await release_bookings(session, order_id=order.id)
     await book(session, actor=actor, order=order, technician_id=data.technician_id, start=data.start, end=data.end)
-    await transition.apply(session, actor=actor, order=order, action="dispatch", technician_id=data.technician_id,
+    await audit.apply(session, actor=actor, row=order, action="dispatch", technician_id=data.technician_id,
                            start=data.start, end=data.end, at=utcnow())
     # The desk found someone free after all: that is the time to tell the owner.
     await _confirm_promise(session, order=order, start=data.start, end=data.end)
@@ -131,7 +130,7 @@ async def await_confirmation(session: AsyncSession, *, actor: Actor, order_id: u
     if data.technician_id is not None:
         await require_technician(session, estate_id=order.estate_id, user_id=data.technician_id)
     await release_bookings(session, order_id=order.id)
-    await transition.apply(session, actor=actor, order=order, action="await_confirmation", technician_id=data.technician_id)
+    await audit.apply(session, actor=actor, row=order, action="await_confirmation", technician_id=data.technician_id)
     promise = ReplyPromise(estate_id=order.estate_id, work_order_id=order.id, technician_id=data.technician_id,
                            promised_by=actor.id, due_at=utcnow() + timedelta(minutes=data.reply_within_minutes))
     session.add(promise)
@@ -146,7 +145,7 @@ async def confirm(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, d
     order = await load_own_order(session, actor=actor, order_id=order_id)
     _check(order, "confirm")
     await book(session, actor=actor, order=order, technician_id=actor.id, start=data.start, end=data.end)  # type: ignore[arg-type]
-    await transition.apply(session, actor=actor, order=order, action="confirm", start=data.start, end=data.end, at=utcnow())
+    await audit.apply(session, actor=actor, row=order, action="confirm", start=data.start, end=data.end, at=utcnow())
     await _confirm_promise(session, order=order, start=data.start, end=data.end)
     return await order_detail(session, order=order)
 
@@ -172,20 +171,20 @@ async def owner_told(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID
 
 async def accept(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> WorkOrderDetail:
     order = await load_own_order(session, actor=actor, order_id=order_id)
-    await transition.apply(session, actor=actor, order=order, action="accept", at=utcnow())
+    await audit.apply(session, actor=actor, row=order, action="accept", at=utcnow())
     return await order_detail(session, order=order)
 
 
 async def start(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> WorkOrderDetail:
     order = await load_own_order(session, actor=actor, order_id=order_id)
-    await transition.apply(session, actor=actor, order=order, action="start", at=utcnow())
+    await audit.apply(session, actor=actor, row=order, action="start", at=utcnow())
     return await order_detail(session, order=order)
 
 
 async def release(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, data: ReasonIn) -> WorkOrderDetail:
     """The technician cannot come: the order goes back to the desk and his time is freed."""
     order = await load_own_order(session, actor=actor, order_id=order_id)
-    await transition.apply(session, actor=actor, order=order, action="release", reason=data.reason)
+    await audit.apply(session, actor=actor, row=order, action="release", reason=data.reason)
     await release_bookings(session, order_id=order.id)
     return await order_detail(session, order=order)
 
@@ -193,7 +192,7 @@ async def release(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, d
 async def cancel(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, data: ReasonIn) -> WorkOrderDetail:
     order = await load_order(session, actor=actor, order_id=order_id, lock=True)
     now = utcnow()
-    await transition.apply(session, actor=actor, order=order, action="cancel", reason=data.reason, at=now)
+    await audit.apply(session, actor=actor, row=order, action="cancel", reason=data.reason, at=now)
     await release_bookings(session, order_id=order.id)
     request = await session.get(ServiceRequest, order.request_id)
     assert request is not None

@@ -2,19 +2,21 @@
 
 A request is what the owner (or a patrol) reported; a work order is the job that answers a
 repair request. The order's life is one transition table; every verb is a method here, and
-`app.domain.repairs.transition.apply` is the one audited way to call them.
+`app.domain.audit.service.apply` is the one audited way to call them.
 """
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 from enum import Enum
+from typing import Any, ClassVar
 
 from sqlalchemy import CheckConstraint, DateTime, Index, String
 from sqlmodel import Field
 
 from app.domain.base import EstateScoped
 from app.domain.errors import Conflict, Invalid
+from app.domain.events.model import EventType
 from app.domain.transitions import TransitionTable
 
 
@@ -157,6 +159,17 @@ class WorkOrder(EstateScoped, table=True):
     cancel_reason: str = Field(default="", max_length=500)
     reopen_count: int = 0
     last_reason: str = Field(default="", max_length=500)  # why it was last reopened, released or returned
+
+    transitions: ClassVar[TransitionTable[WorkOrderStatus]] = ORDER_TRANSITIONS
+    # The verbs integrations and the desk's screens hear about.
+    verb_events: ClassVar[dict[str, EventType]] = {
+        "dispatch": EventType.order_dispatched, "confirm": EventType.order_time_confirmed,
+        "complete": EventType.order_completed}
+
+    def event_data(self, action: str) -> dict[str, Any]:
+        return {"request_id": self.request_id, "unit_id": self.unit_id, "status": self.status,
+                "technician_id": self.technician_id, "start": self.scheduled_start,
+                "end": self.scheduled_end, "completed_at": self.completed_at}
 
     # --- the verbs -----------------------------------------------------------------------
 

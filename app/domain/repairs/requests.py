@@ -23,7 +23,7 @@ from app.domain.registry.estates import Estate
 from app.domain.registry.model import Owner, Unit, UnitOwner
 from app.domain.registry.phones import normalize_phone
 from app.domain.registry.service import check_estate
-from app.domain.repairs import repair_settings, scripts, transition
+from app.domain.repairs import repair_settings, scripts
 from app.domain.repairs.model import (
     OPEN_ORDER_STATES, Channel, RequestKind, RequestStatus, ServiceRequest, WorkOrder, WorkOrderStatus,
 )
@@ -241,7 +241,7 @@ async def close_request(session: AsyncSession, *, actor: Actor, request_id: uuid
     if order is not None:
         if order.status != WorkOrderStatus.pending_dispatch:
             raise OrderAlreadyUnderway(work_order_id=str(order.id), current_state=WorkOrderStatus(order.status).value)
-        await transition.apply(session, actor=actor, order=order, action="cancel", reason=note, at=now)
+        await audit.apply(session, actor=actor, row=order, action="cancel", reason=note, at=now)
     before = snapshot(request)
     request.status, request.closed_note, request.closed_at = RequestStatus.closed_at_desk, note, now
     await session.flush()
