@@ -242,18 +242,13 @@ async def _reverse_payment(session: AsyncSession, *, actor: Actor, payment: Paym
         .execution_options(populate_existing=True))).scalars()}
     for alloc in allocs:
         charge = charges[alloc.charge_id]
-        before = snapshot(charge)
-        charge.amount_paid -= alloc.amount
-        charge.paid_at = None
+        await audit.apply(session, actor=actor, row=charge, action="reverse_payment", amount=alloc.amount)
         alloc.reversed_at = now
-        session.add_all([charge, alloc])
-        await audit.record(session, actor=actor, action="charge.reopen", entity="charge", entity_id=charge.id,
-                           estate_id=charge.estate_id, before=before, after=snapshot(charge))
+        session.add(alloc)
     before = snapshot(payment)
     payment.credit = ZERO
     session.add(payment)
-    await audit.record(session, actor=actor, action="payment.void", entity="payment", entity_id=payment.id,
-                       estate_id=payment.estate_id, before=before, after=snapshot(payment))
+    await audit.record(session, actor=actor, action="payment.void", row=payment, before=before)
 
 
 async def void_receipt(session: AsyncSession, *, actor: Actor, receipt_id: uuid.UUID, reason: str,
