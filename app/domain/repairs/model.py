@@ -45,6 +45,15 @@ class RequestStatus(str, Enum):
     cancelled = "cancelled"
 
 
+R = RequestStatus
+REQUEST_TRANSITIONS: TransitionTable[RequestStatus] = TransitionTable("service_request", {
+    (R.open, "order"): R.ordered,  # a repair: its work order is opened with it
+    (R.open, "close_at_desk"): R.closed_at_desk,  # an enquiry answered
+    (R.ordered, "close_at_desk"): R.closed_at_desk,  # withdrawn before its order left the desk
+    (R.ordered, "cancel"): R.cancelled,  # its work order was cancelled
+})
+
+
 class ServiceRequest(EstateScoped, table=True):
     __tablename__ = "service_request"
     __table_args__ = (
@@ -70,6 +79,24 @@ class ServiceRequest(EstateScoped, table=True):
     status: RequestStatus = Field(default=RequestStatus.open, sa_type=String(20), index=True)
     closed_note: str = Field(default="", max_length=2000)
     closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    transitions: ClassVar[TransitionTable[RequestStatus]] = REQUEST_TRANSITIONS
+    # The trail's names, as the desk's and the dispatch services first wrote them.
+    audit_actions: ClassVar[dict[str, str]] = {"close_at_desk": "close", "cancel": "cancel"}
+
+    def _move(self, action: str) -> None:
+        self.status = REQUEST_TRANSITIONS.next_state(RequestStatus(self.status), action)
+
+    def order(self) -> None:
+        self._move("order")
+
+    def close_at_desk(self, *, note: str, at: datetime) -> None:
+        self._move("close_at_desk")
+        self.closed_note, self.closed_at = note, at
+
+    def cancel(self, *, reason: str, at: datetime) -> None:
+        self._move("cancel")
+        self.closed_note, self.closed_at = reason, at
 
 
 class WorkOrderStatus(str, Enum):

@@ -177,7 +177,7 @@ async def post_voucher(
     # A chargeable repair becomes a one-off charge on the unit's account at once.
     await fee_charges.charge_for_voucher(session, actor=actor, voucher=voucher)
     await audit.apply(session, actor=actor, row=order, action="complete", at=now)
-    await dispatch.end_bookings(session, order_id=order.id, at=now)
+    await dispatch.end_bookings(session, actor=actor, order_id=order.id, at=now)
     callback = Callback.for_completed_order(order, tz=tz, round=voucher.round)
     session.add(callback)
     await session.flush()
