@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import Enum
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Index, String, UniqueConstraint
 from sqlmodel import Field
@@ -62,6 +63,8 @@ class AttendanceRecord(EstateScoped, table=True):
     left_early: bool = False
     early_minutes: int = 0
     note: str = Field(default="", max_length=500)
+
+    transitions: ClassVar[TransitionTable[AttendanceStatus]] = ATTENDANCE_TRANSITIONS
 
     def allowed_actions(self) -> list[str]:
         return ATTENDANCE_TRANSITIONS.allowed_actions(AttendanceStatus(self.status))

@@ -21,6 +21,7 @@ import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint
@@ -108,6 +109,8 @@ class Callback(EstateScoped, table=True):
     last_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     last_attempt_result: AttemptResult | None = Field(default=None, sa_type=String(20))
     call_again_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    transitions: ClassVar[TransitionTable[CallbackStatus]] = CALLBACK_TRANSITIONS
 
     @classmethod
     def for_completed_order(cls, order: WorkOrder, *, tz: ZoneInfo, round: int = 1) -> Callback:

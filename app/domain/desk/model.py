@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from enum import Enum
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Index, String, UniqueConstraint
 from sqlalchemy import text as sql_text
@@ -181,6 +182,8 @@ class ShiftHandover(EstateScoped, table=True):
     accepted_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     accepted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     accept_note: str = Field(default="", max_length=2000)
+
+    transitions: ClassVar[TransitionTable[ShiftStatus]] = SHIFT_TRANSITIONS
 
     def _move(self, action: str) -> None:
         self.status = SHIFT_TRANSITIONS.next_state(ShiftStatus(self.status), action)

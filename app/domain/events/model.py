@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -103,6 +103,8 @@ class WebhookDelivery(Entity, table=True):
     last_status_code: int | None = None
     last_error: str = Field(default="", max_length=500)
     delivered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    transitions: ClassVar[TransitionTable[DeliveryStatus]] = DELIVERY_TRANSITIONS
 
     def move(self, action: str) -> None:
         self.status = DELIVERY_TRANSITIONS.next_state(DeliveryStatus(self.status), action)

@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -105,6 +106,8 @@ class Receipt(EstateScoped, table=True):
     voided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     voided_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     reprint_count: int = 0
+
+    transitions: ClassVar[TransitionTable[ReceiptStatus]] = RECEIPT_TRANSITIONS
 
     def void(self, *, reason: str, by: uuid.UUID | None, at: datetime) -> None:
         if not reason.strip():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, DateTime, String
 from sqlmodel import Field
@@ -72,6 +73,8 @@ class OwnerCode(EstateScoped, table=True):
     failed_attempts: int = 0
     locked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     consumed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    transitions: ClassVar[TransitionTable[OwnerCodeStatus]] = OWNER_CODE_TRANSITIONS
 
     def _move(self, action: str) -> None:
         self.status = OWNER_CODE_TRANSITIONS.next_state(OwnerCodeStatus(self.status), action)
