@@ -85,24 +85,28 @@ def audit_snapshot(row: SQLModel) -> dict[str, Any]:
     return snapshot(row, exclude=_excluded(row))
 
 
-async def apply(session: AsyncSession, *, actor: Actor, row: SQLModel, action: str,
+async def apply(session: AsyncSession, *, actor: Actor, row: SQLModel, action: str, audit_action: str | None = None,
                 audit_extra: dict[str, Any] | None = None, event_at: datetime | None = None, **kwargs: Any) -> Any:
     """Call the aggregate's verb `action`, flush, record before/after, and emit its event.
 
     The verb asks the aggregate's transition table and raises IllegalTransition (409) itself,
     so nothing is written for a refused move. A verb that returns False changed nothing
-    ("flag once": flagged already) and leaves no entry. The aggregate names its entries
+    ("flag once": flagged already) and leaves no entry; a new row it returns (a line of the
+    form, a logged attempt) is added with it. The aggregate names its entries
     (`audit_entity`, `audit_actions`: verb -> action where the trail's name is not
-    `<entity>.<verb>`) and the events its verbs raise (`verb_events`, `event_data(verb)`).
+    `<entity>.<verb>`; `audit_action` when the outcome names it) and the events its verbs
+    raise (`verb_events`, `event_data(verb)`).
     """
     before = audit_snapshot(row)
     result = getattr(row, action)(**kwargs)
     if result is False:
         return result
+    if isinstance(result, SQLModel):
+        session.add(result)
     session.add(row)
     await session.flush()
     entity = audit_entity(row)
-    name = getattr(row, "audit_actions", {}).get(action, f"{entity}.{action}")
+    name = audit_action or getattr(row, "audit_actions", {}).get(action, f"{entity}.{action}")
     await record(session, actor=actor, action=name, row=row, entity=entity, before=before,
                  after={**audit_snapshot(row), **(audit_extra or {})})
     event = getattr(row, "verb_events", {}).get(action)

@@ -21,7 +21,7 @@ import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import ClassVar
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint
@@ -29,6 +29,7 @@ from sqlmodel import Field
 
 from app.domain.base import EstateScoped
 from app.domain.errors import Invalid
+from app.domain.events.model import EventType
 from app.domain.repairs.model import WorkOrder
 from app.domain.transitions import TransitionTable
 
@@ -111,6 +112,15 @@ class Callback(EstateScoped, table=True):
     call_again_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
     transitions: ClassVar[TransitionTable[CallbackStatus]] = CALLBACK_TRANSITIONS
+    audit_actions: ClassVar[dict[str, str]] = {"mark_overdue": "callback.overdue"}
+    verb_events: ClassVar[dict[str, EventType]] = {
+        "record_satisfied": EventType.callback_done, "record_problem_reopen": EventType.callback_done,
+        "mark_overdue": EventType.deadline_missed}
+
+    def event_data(self, action: str) -> dict[str, Any]:
+        if action == "mark_overdue":
+            return {"deadline": "callback", "due_at": self.due_at, "work_order_id": self.work_order_id}
+        return {"work_order_id": self.work_order_id, "done_at": self.done_at}
 
     @classmethod
     def for_completed_order(cls, order: WorkOrder, *, tz: ZoneInfo, round: int = 1) -> Callback:
