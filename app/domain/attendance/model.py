@@ -65,6 +65,7 @@ class AttendanceRecord(EstateScoped, table=True):
     note: str = Field(default="", max_length=500)
 
     transitions: ClassVar[TransitionTable[AttendanceStatus]] = ATTENDANCE_TRANSITIONS
+    audit_actions: ClassVar[dict[str, str]] = {"sign_out": "attendance.sign_out"}
 
     def allowed_actions(self) -> list[str]:
         return ATTENDANCE_TRANSITIONS.allowed_actions(AttendanceStatus(self.status))

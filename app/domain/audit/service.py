@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -14,6 +15,7 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.base import jsonable, snapshot
+from app.domain.errors import DomainError
 from app.domain.events import outbox
 from app.domain.pagination import PageRequest, paginate
 
@@ -85,8 +87,20 @@ def audit_snapshot(row: SQLModel) -> dict[str, Any]:
     return snapshot(row, exclude=_excluded(row))
 
 
+async def _flush(session: AsyncSession, unique_error: DomainError | None) -> None:
+    if unique_error is None:
+        await session.flush()
+        return
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise unique_error from None
+
+
 async def apply(session: AsyncSession, *, actor: Actor, row: SQLModel, action: str, audit_action: str | None = None,
-                audit_extra: dict[str, Any] | None = None, event_at: datetime | None = None, **kwargs: Any) -> Any:
+                audit_extra: dict[str, Any] | None = None, event_at: datetime | None = None,
+                unique_error: DomainError | None = None, **kwargs: Any) -> Any:
     """Call the aggregate's verb `action`, flush, record before/after, and emit its event.
 
     The verb asks the aggregate's transition table and raises IllegalTransition (409) itself,
@@ -95,7 +109,8 @@ async def apply(session: AsyncSession, *, actor: Actor, row: SQLModel, action: s
     form, a logged attempt) is added with it. The aggregate names its entries
     (`audit_entity`, `audit_actions`: verb -> action where the trail's name is not
     `<entity>.<verb>`; `audit_action` when the outcome names it) and the events its verbs
-    raise (`verb_events`, `event_data(verb)`).
+    raise (`verb_events`, `event_data(verb)`). With `unique_error`, the flush runs in a
+    savepoint and a unique index's refusal becomes that error (a unit on offer twice).
     """
     before = audit_snapshot(row)
     result = getattr(row, action)(**kwargs)
@@ -104,7 +119,7 @@ async def apply(session: AsyncSession, *, actor: Actor, row: SQLModel, action: s
     if isinstance(result, SQLModel):
         session.add(result)
     session.add(row)
-    await session.flush()
+    await _flush(session, unique_error)
     entity = audit_entity(row)
     name = audit_action or getattr(row, "audit_actions", {}).get(action, f"{entity}.{action}")
     await record(session, actor=actor, action=name, row=row, entity=entity, before=before,
