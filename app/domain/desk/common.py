@@ -8,10 +8,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot, utcnow
+from app.domain.base import utcnow
 from app.domain.errors import Forbidden, Invalid
 from app.domain.registry.estates import Estate
 from app.domain.repairs.morning import day_bounds, estate_zone, local_today
@@ -73,9 +72,3 @@ def past_day(estate: Estate, day: date | None, *, field: str) -> date:
         raise InTheFuture(field=field)
     return day
 
-
-async def audited(session: AsyncSession, *, actor: Actor, entity: str, row: object, action: str,
-                  before: dict | None = None) -> None:
-    await session.flush()
-    await audit.record(session, actor=actor, action=f"{entity}.{action}", entity=entity, entity_id=row.id,  # type: ignore[attr-defined]
-                       estate_id=row.estate_id, before=before, after=snapshot(row))  # type: ignore[attr-defined]

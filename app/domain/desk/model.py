@@ -148,6 +148,8 @@ class ShiftLogEntry(EstateScoped, table=True):
         if not self.is_unhandled:
             raise FollowUpAlreadyHandled(entry_id=str(self.id))
 
+    audit_actions: ClassVar[dict[str, str]] = {"convert": "shift_log_entry.make_request"}
+
     def assign(self, *, assignee_id: uuid.UUID, note: str, by: uuid.UUID | None, at: datetime) -> None:
         self.check_open_follow_up()
         self.follow_up_assignee_id = assignee_id
@@ -184,6 +186,7 @@ class ShiftHandover(EstateScoped, table=True):
     accept_note: str = Field(default="", max_length=2000)
 
     transitions: ClassVar[TransitionTable[ShiftStatus]] = SHIFT_TRANSITIONS
+    audit_entity: ClassVar[str] = "shift"
 
     def _move(self, action: str) -> None:
         self.status = SHIFT_TRANSITIONS.next_state(ShiftStatus(self.status), action)
