@@ -57,6 +57,7 @@ class WebhookEndpoint(EstateScoped, table=True):
     # Empty: every event type.
     event_types: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(40)), nullable=False))
     secret: str = Field(max_length=100)  # kept in clear: the server signs with it
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"secret"})  # never in the audit trail
     active: bool = True
     disabled_reason: str = Field(default="", max_length=200)
     disabled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
@@ -108,6 +109,11 @@ class WebhookDelivery(Entity, table=True):
 
     def move(self, action: str) -> None:
         self.status = DELIVERY_TRANSITIONS.next_state(DeliveryStatus(self.status), action)
+
+    def redeliver(self, *, at: datetime) -> None:
+        """Sent again by hand: a fresh retry window from now."""
+        self.move("redeliver")
+        self.next_attempt_at = self.retry_from = at
 
 
 class WebhookAttempt(Entity, table=True):
