@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from sqlmodel import Field, SQLModel
 
 from app.domain.base import EstateScoped
 from app.domain.errors import Invalid
+from app.domain.events.model import EventType
 from app.domain.transitions import TransitionTable
 
 
@@ -108,6 +109,10 @@ class Receipt(EstateScoped, table=True):
     reprint_count: int = 0
 
     transitions: ClassVar[TransitionTable[ReceiptStatus]] = RECEIPT_TRANSITIONS
+    verb_events: ClassVar[dict[str, EventType]] = {"void": EventType.receipt_voided}
+
+    def event_data(self, action: str) -> dict[str, Any]:
+        return {"number": self.number, "unit_id": self.unit_id, "reason": self.void_reason}
 
     def void(self, *, reason: str, by: uuid.UUID | None, at: datetime) -> None:
         if not reason.strip():
