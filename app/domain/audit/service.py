@@ -104,8 +104,8 @@ async def apply(session: AsyncSession, *, actor: Actor, row: SQLModel, action: s
     """Call the aggregate's verb `action`, flush, record before/after, and emit its event.
 
     The verb asks the aggregate's transition table and raises IllegalTransition (409) itself,
-    so nothing is written for a refused move. A verb that returns False changed nothing
-    ("flag once": flagged already) and leaves no entry; a new row it returns (a line of the
+    so nothing is written for a refused move. A verb that returns False and changed nothing
+    ("flag once": flagged already) leaves no entry; a new row it returns (a line of the
     form, a logged attempt) is added with it. The aggregate names its entries
     (`audit_entity`, `audit_actions`: verb -> action where the trail's name is not
     `<entity>.<verb>`; `audit_action` when the outcome names it) and the events its verbs
@@ -114,7 +114,7 @@ async def apply(session: AsyncSession, *, actor: Actor, row: SQLModel, action: s
     """
     before = audit_snapshot(row)
     result = getattr(row, action)(**kwargs)
-    if result is False:
+    if result is False and audit_snapshot(row) == before:
         return result
     if isinstance(result, SQLModel):
         session.add(result)

@@ -75,6 +75,8 @@ class OwnerCode(EstateScoped, table=True):
     consumed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
     transitions: ClassVar[TransitionTable[OwnerCodeStatus]] = OWNER_CODE_TRANSITIONS
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"code_hash"})
+    audit_actions: ClassVar[dict[str, str]] = {"attempt_failed": "owner_code.wrong"}
 
     def _move(self, action: str) -> None:
         self.status = OWNER_CODE_TRANSITIONS.next_state(OwnerCodeStatus(self.status), action)
