@@ -168,6 +168,39 @@ class TestReplyPromise:
         assert await count_rows(session, ReplyPromise) == 0
 
 
+class TestAuditedByConstruction:
+    """The promise's and the booking's changes leave entries, as the order's always did."""
+
+    async def _trail(self, session, entity: str) -> list[str]:  # noqa: ANN001
+        return list((await session.execute(select(AuditEntry.action).where(AuditEntry.entity == entity)
+                                           .order_by(AuditEntry.id))).scalars())
+
+    async def test_promise_confirmed_then_withdrawn_and_booking_released(self, client, session):
+        w = await desk_world(session)
+        r = await client.post(f"{API}/work-orders/{w.order.id}/await-confirmation",
+                              json={"technician_id": str(w.tech.id), "reply_within_minutes": 20}, headers=w.desk.headers)
+        assert r.status_code == 200, r.text
+        r = await client.post(f"{API}/work-orders/{w.order.id}/confirm", json=window(local(19), local(20)), headers=w.tech.headers)
+        assert r.status_code == 200, r.text
+        r = await client.post(f"{API}/work-orders/{w.order.id}/cancel", json={"reason": "業主自行修好"}, headers=w.desk.headers)
+        assert r.status_code == 200, r.text
+        assert await self._trail(session, "reply_promise") == ["create", "reply_promise.confirm", "reply_promise.withdraw"]
+        assert await self._trail(session, "booking") == ["create", "booking.release"]
+        assert await self._trail(session, "service_request") == ["cancel"]  # the factory made it unaudited
+        promise = (await session.execute(select(ReplyPromise))).scalar_one()
+        assert (promise.status, promise.withdrawn_reason) == ("withdrawn", "業主自行修好")
+
+    async def test_owner_told_closes_the_promise_in_its_state(self, client, session):
+        w = await desk_world(session)
+        await client.post(f"{API}/work-orders/{w.order.id}/await-confirmation",
+                          json={"technician_id": str(w.tech.id), "reply_within_minutes": 20}, headers=w.desk.headers)
+        await client.post(f"{API}/work-orders/{w.order.id}/confirm", json=window(local(19), local(20)), headers=w.tech.headers)
+        r = await client.post(f"{API}/work-orders/{w.order.id}/owner-told", json={}, headers=w.desk.headers)
+        assert r.status_code == 200, r.text
+        assert (await session.execute(select(ReplyPromise.status))).scalar_one() == "told"
+        assert (await self._trail(session, "reply_promise"))[-1] == "owner_told"
+
+
 class TestBadInput:
     async def test_naive_backwards_and_unknown_technician(self, client, session):
         w = await desk_world(session)

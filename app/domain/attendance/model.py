@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Index, String, UniqueConstraint
 from sqlmodel import Field
@@ -62,6 +63,9 @@ class AttendanceRecord(EstateScoped, table=True):
     left_early: bool = False
     early_minutes: int = 0
     note: str = Field(default="", max_length=500)
+
+    transitions: ClassVar[TransitionTable[AttendanceStatus]] = ATTENDANCE_TRANSITIONS
+    audit_actions: ClassVar[dict[str, str]] = {"sign_out": "attendance.sign_out"}
 
     def allowed_actions(self) -> list[str]:
         return ATTENDANCE_TRANSITIONS.allowed_actions(AttendanceStatus(self.status))

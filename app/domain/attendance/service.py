@@ -52,12 +52,6 @@ async def _to_reads(session: AsyncSession, rows: Sequence[AttendanceRecord]) -> 
             for r in rows]
 
 
-async def _audit(session: AsyncSession, *, actor: Actor, row: AttendanceRecord, action: str,
-                 before: dict[str, Any] | None) -> None:
-    await audit.record(session, actor=actor, action=f"attendance.{action}", entity="attendance_record", entity_id=row.id,
-                       estate_id=row.estate_id, before=before, after=snapshot(row))
-
-
 async def sign_in(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: SignIn,
                   now: datetime | None = None) -> AttendanceRead:
     """Sign the caller in for a shift of today (estate-local); late after the deadline."""
@@ -75,7 +69,7 @@ async def sign_in(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, 
                            shift_end=times.closes, signed_in_at=now, late=late > 0, late_minutes=late, note=data.note)
     session.add(row)
     await registry_service.flush_unique(session, AlreadySignedIn(field="shift", shift=shift.value, day=times.day.isoformat()))
-    await _audit(session, actor=actor, row=row, action="sign_in", before=None)
+    await audit.record(session, actor=actor, action="attendance.sign_in", row=row)
     [read] = await _to_reads(session, [row])
     return read
 
@@ -96,10 +90,7 @@ async def sign_out(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID,
     row = (await session.execute(stmt.limit(1))).scalar_one_or_none()
     if row is None:
         raise NotSignedIn(field="shift")
-    before = snapshot(row)
-    row.sign_out(at=now, note=data.note)
-    await session.flush()
-    await _audit(session, actor=actor, row=row, action="sign_out", before=before)
+    await audit.apply(session, actor=actor, row=row, action="sign_out", at=now, note=data.note)
     [read] = await _to_reads(session, [row])
     return read
 

@@ -8,16 +8,27 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
-from app.domain.base import jsonable
+from app.domain.base import jsonable, snapshot
+from app.domain.errors import DomainError
+from app.domain.events import outbox
 from app.domain.pagination import PageRequest, paginate
 
 # Set by the request-id middleware so entries can be tied to a log line.
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+
+class _FromRow:
+    """`after` left out: the row as it is now."""
+
+
+FROM_ROW: Any = _FromRow()
 
 
 async def record(
@@ -25,12 +36,29 @@ async def record(
     *,
     actor: Actor,
     action: str,
-    entity: str,
-    entity_id: uuid.UUID | str,
-    estate_id: uuid.UUID | None,
+    row: SQLModel | None = None,
+    entity: str | None = None,
+    entity_id: uuid.UUID | str | None = None,
+    estate_id: uuid.UUID | None | _FromRow = FROM_ROW,
     before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
+    after: dict[str, Any] | None | _FromRow = FROM_ROW,
 ) -> None:
+    """The one way to write an entry by hand, where no transition table applies (creation,
+    settings, deletions, a job's summary). State changes go through `apply` instead.
+
+    Given a `row`, the entity, its id, its estate and the after-image are read from it
+    (`after=None` for a deletion); without one, they are said explicitly.
+    """
+    if row is not None:
+        entity = entity or audit_entity(row)
+        entity_id = entity_id if entity_id is not None else row.id  # type: ignore[attr-defined]
+        if isinstance(estate_id, _FromRow):
+            estate_id = getattr(row, "estate_id", None)
+        if isinstance(after, _FromRow):
+            after = snapshot(row, exclude=_excluded(row))
+    assert entity is not None and entity_id is not None and not isinstance(estate_id, _FromRow)
+    if isinstance(after, _FromRow):
+        after = None
     session.add(
         AuditEntry(
             estate_id=estate_id,
@@ -52,6 +80,62 @@ class AuditSort(StrEnum):
     at = "at"
     entity = "entity"
     action = "action"
+def audit_entity(row: SQLModel) -> str:
+    """The trail's name for a row's kind: the aggregate's `audit_entity`, else its table's name."""
+    return getattr(row, "audit_entity", None) or row.__tablename__  # type: ignore[return-value]
+
+
+def _excluded(row: SQLModel) -> frozenset[str]:
+    return frozenset(getattr(row, "audit_exclude", ()))
+
+
+def audit_snapshot(row: SQLModel) -> dict[str, Any]:
+    """The row's before/after image as the trail keeps it (secrets and unstorable columns left out)."""
+    return snapshot(row, exclude=_excluded(row))
+
+
+async def _flush(session: AsyncSession, unique_error: DomainError | None) -> None:
+    if unique_error is None:
+        await session.flush()
+        return
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise unique_error from None
+
+
+async def apply(session: AsyncSession, *, actor: Actor, row: SQLModel, action: str, audit_action: str | None = None,
+                audit_extra: dict[str, Any] | None = None, event_at: datetime | None = None,
+                unique_error: DomainError | None = None, **kwargs: Any) -> Any:
+    """Call the aggregate's verb `action`, flush, record before/after, and emit its event.
+
+    The verb asks the aggregate's transition table and raises IllegalTransition (409) itself,
+    so nothing is written for a refused move. A verb that returns False and changed nothing
+    ("flag once": flagged already) leaves no entry; a new row it returns (a line of the
+    form, a logged attempt) is added with it. The aggregate names its entries
+    (`audit_entity`, `audit_actions`: verb -> action where the trail's name is not
+    `<entity>.<verb>`; `audit_action` when the outcome names it) and the events its verbs
+    raise (`verb_events`, `event_data(verb)`). With `unique_error`, the flush runs in a
+    savepoint and a unique index's refusal becomes that error (a unit on offer twice).
+    """
+    before = audit_snapshot(row)
+    result = getattr(row, action)(**kwargs)
+    if result is False and audit_snapshot(row) == before:
+        return result
+    if isinstance(result, SQLModel):
+        session.add(result)
+    session.add(row)
+    await _flush(session, unique_error)
+    entity = audit_entity(row)
+    name = audit_action or getattr(row, "audit_actions", {}).get(action, f"{entity}.{action}")
+    await record(session, actor=actor, action=name, row=row, entity=entity, before=before,
+                 after={**audit_snapshot(row), **(audit_extra or {})})
+    event = getattr(row, "verb_events", {}).get(action)
+    if event is not None:
+        await outbox.emit(session, estate_id=row.estate_id, type=event, entity=entity,  # type: ignore[attr-defined]
+                          entity_id=row.id, data=row.event_data(action), at=event_at)  # type: ignore[attr-defined]
+    return result
 
 
 async def list_entries(

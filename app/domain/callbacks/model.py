@@ -3,7 +3,7 @@
 One callback per completion round of a work order: a reopened and re-completed order
 gets a second one. The callback's life is its own transition table; the work order's
 resulting move (close_callback or reopen) is made by the service through
-`app.domain.repairs.transition.apply`.
+`app.domain.audit.service.apply`.
 
     open --log_attempt--> open              (no answer, wrong number, owner busy)
     open --mark_overdue--> open             (the daily job flags it once)
@@ -20,7 +20,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint
@@ -28,6 +29,7 @@ from sqlmodel import Field
 
 from app.domain.base import EstateScoped
 from app.domain.errors import Invalid
+from app.domain.events.model import EventType
 from app.domain.repairs.model import WorkOrder
 from app.domain.transitions import TransitionTable
 
@@ -108,6 +110,17 @@ class Callback(EstateScoped, table=True):
     last_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     last_attempt_result: AttemptResult | None = Field(default=None, sa_type=String(20))
     call_again_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    transitions: ClassVar[TransitionTable[CallbackStatus]] = CALLBACK_TRANSITIONS
+    audit_actions: ClassVar[dict[str, str]] = {"mark_overdue": "callback.overdue"}
+    verb_events: ClassVar[dict[str, EventType]] = {
+        "record_satisfied": EventType.callback_done, "record_problem_reopen": EventType.callback_done,
+        "mark_overdue": EventType.deadline_missed}
+
+    def event_data(self, action: str) -> dict[str, Any]:
+        if action == "mark_overdue":
+            return {"deadline": "callback", "due_at": self.due_at, "work_order_id": self.work_order_id}
+        return {"work_order_id": self.work_order_id, "done_at": self.done_at}
 
     @classmethod
     def for_completed_order(cls, order: WorkOrder, *, tz: ZoneInfo, round: int = 1) -> Callback:

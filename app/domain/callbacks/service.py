@@ -11,10 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
-from app.domain.events import outbox
-from app.domain.events.model import EventType
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot, utcnow
+from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback, CallbackAttempt, CallbackStatus
 from app.domain.callbacks.schemas import (
     AttemptCreate, AttemptRead, CallbackDetail, CallbackRead, ProblemAction, ProblemOutcome, ResolutionCreate,
@@ -25,7 +23,6 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
 from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwner
 from app.domain.registry.names import unit_label
-from app.domain.repairs import transition
 from app.domain.repairs.model import ServiceRequest, WorkOrder
 from app.domain.visibility import Visible, load_visible
 
@@ -135,15 +132,6 @@ async def _detail(session: AsyncSession, callback: Callback) -> CallbackDetail:
 
 # --- changing --------------------------------------------------------------------------
 
-async def _audit(session: AsyncSession, *, actor: Actor, callback: Callback, action: str, before: dict[str, Any]) -> None:
-    await session.flush()
-    await audit.record(session, actor=actor, action=f"callback.{action}", entity="callback", entity_id=callback.id,
-                       estate_id=callback.estate_id, before=before, after=snapshot(callback))
-    if callback.status == CallbackStatus.done and before.get("status") != CallbackStatus.done.value:
-        await outbox.emit(session, estate_id=callback.estate_id, type=EventType.callback_done, entity="callback",
-                          entity_id=callback.id, data={"work_order_id": callback.work_order_id, "done_at": callback.done_at})
-
-
 async def _order(session: AsyncSession, callback: Callback) -> WorkOrder:
     stmt = select(WorkOrder).where(WorkOrder.id == callback.work_order_id).with_for_update()
     return (await session.execute(stmt)).scalar_one()
@@ -151,10 +139,8 @@ async def _order(session: AsyncSession, callback: Callback) -> WorkOrder:
 
 async def log_attempt(session: AsyncSession, *, actor: Actor, callback_id: uuid.UUID, data: AttemptCreate) -> CallbackDetail:
     callback = await load_visible(session, CALLBACK, callback_id, actor=actor, lock=True)
-    before = snapshot(callback)
-    attempt = callback.log_attempt(result=data.result, note=data.note, call_again_at=data.call_again_at, by=actor.id, at=utcnow())
-    session.add(attempt)
-    await _audit(session, actor=actor, callback=callback, action="log_attempt", before=before)
+    await audit.apply(session, actor=actor, row=callback, action="log_attempt", result=data.result, note=data.note,
+                      call_again_at=data.call_again_at, by=actor.id, at=utcnow())
     return await _detail(session, callback)
 
 
@@ -164,18 +150,16 @@ async def record_outcome(
     """Satisfied: the order's callback closes. Problem: the order is reopened, or the CS director decides."""
     callback = await load_visible(session, CALLBACK, callback_id, actor=actor, lock=True)
     order = await _order(session, callback)
-    before, now = snapshot(callback), utcnow()
+    now = utcnow()
     if isinstance(data, SatisfiedOutcome):
-        callback.record_satisfied(score=data.score, note=data.note, by=actor.id, at=now)
-        await _audit(session, actor=actor, callback=callback, action="record_satisfied", before=before)
-        await transition.apply(session, actor=actor, order=order, action="close_callback", at=now)
+        await audit.apply(session, actor=actor, row=callback, action="record_satisfied", score=data.score, note=data.note,
+                          by=actor.id, at=now)
+        await audit.apply(session, actor=actor, row=order, action="close_callback", at=now)
     elif data.action == ProblemAction.reopen:
-        callback.record_problem_reopen(note=data.note, by=actor.id, at=now)
-        await _audit(session, actor=actor, callback=callback, action="record_problem_reopen", before=before)
-        await transition.apply(session, actor=actor, order=order, action="reopen", reason=data.note[:500])
+        await audit.apply(session, actor=actor, row=callback, action="record_problem_reopen", note=data.note, by=actor.id, at=now)
+        await audit.apply(session, actor=actor, row=order, action="reopen", reason=data.note[:500])
     else:
-        callback.escalate(note=data.note, by=actor.id, at=now)
-        await _audit(session, actor=actor, callback=callback, action="escalate", before=before)
+        await audit.apply(session, actor=actor, row=callback, action="escalate", note=data.note, by=actor.id, at=now)
     return await _detail(session, callback)
 
 
@@ -183,13 +167,13 @@ async def resolve(session: AsyncSession, *, actor: Actor, callback_id: uuid.UUID
     """The CS director's resolution of an escalated callback."""
     callback = await load_visible(session, CALLBACK, callback_id, actor=actor, lock=True)
     order = await _order(session, callback)
-    before, now = snapshot(callback), utcnow()
-    callback.resolve(resolution=data.resolution, reopen=data.reopen, by=actor.id, at=now)
-    await _audit(session, actor=actor, callback=callback, action="resolve", before=before)
+    now = utcnow()
+    await audit.apply(session, actor=actor, row=callback, action="resolve", resolution=data.resolution, reopen=data.reopen,
+                      by=actor.id, at=now)
     if data.reopen:
-        await transition.apply(session, actor=actor, order=order, action="reopen", reason=data.resolution[:500])
+        await audit.apply(session, actor=actor, row=order, action="reopen", reason=data.resolution[:500])
     else:
-        await transition.apply(session, actor=actor, order=order, action="close_callback", at=now)
+        await audit.apply(session, actor=actor, row=order, action="close_callback", at=now)
     return await _detail(session, callback)
 
 
@@ -204,11 +188,6 @@ async def mark_overdue(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     callbacks = (await session.execute(stmt)).scalars().all()
     marked = 0
     for callback in callbacks:
-        before = snapshot(callback)
-        if callback.mark_overdue(at=at):
+        if await audit.apply(session, actor=actor, row=callback, action="mark_overdue", at=at, event_at=at):
             marked += 1
-            await _audit(session, actor=actor, callback=callback, action="overdue", before=before)
-            await outbox.emit(session, estate_id=estate_id, type=EventType.deadline_missed, entity="callback",
-                              entity_id=callback.id, data={"deadline": "callback", "due_at": callback.due_at,
-                                                           "work_order_id": callback.work_order_id}, at=at)
     return {"marked": marked, "open_overdue": len(callbacks)}

@@ -18,7 +18,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Boolean, CheckConstraint, DateTime, Index, String, UniqueConstraint
@@ -179,6 +180,8 @@ class Complaint(EstateScoped, table=True):
     withdrawal_reason: str = Field(default="", max_length=4000)
 
     # --- the verbs -----------------------------------------------------------------------
+
+    transitions: ClassVar[TransitionTable[ComplaintStatus]] = COMPLAINT_TRANSITIONS
 
     def _move(self, action: str) -> None:
         self.status = COMPLAINT_TRANSITIONS.next_state(ComplaintStatus(self.status), action)

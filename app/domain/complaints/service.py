@@ -183,13 +183,6 @@ async def _next_number(session: AsyncSession, *, estate_id: uuid.UUID, year: int
 
 # --- changing --------------------------------------------------------------------------
 
-async def _audit(session: AsyncSession, *, actor: Actor, complaint: Complaint, action: str,
-                 before: dict[str, Any] | None) -> None:
-    await session.flush()
-    await audit.record(session, actor=actor, action=f"complaint.{action}", entity="complaint", entity_id=complaint.id,
-                       estate_id=complaint.estate_id, before=before, after=snapshot(complaint))
-
-
 async def register(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: ComplaintCreate) -> ComplaintDetail:
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
     now, tz = utcnow(), estate_time.estate_zone(estate)
@@ -203,24 +196,23 @@ async def register(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID,
         deadline=deadline_for(received_at, window, tz), registered_by=actor.id,
     )
     session.add(complaint)
-    await _audit(session, actor=actor, complaint=complaint, action="register", before=None)
+    await session.flush()
+    await audit.record(session, actor=actor, action="complaint.register", row=complaint)
     return await _detail(session, complaint)
 
 
 async def _change(session: AsyncSession, *, actor: Actor, complaint: Complaint, action: str,
-                  verb: Any) -> ComplaintDetail:
-    """Run one verb of the aggregate, keep its line of the form, audit the change."""
-    before = snapshot(complaint)
-    session.add(verb())
-    await _audit(session, actor=actor, complaint=complaint, action=action, before=before)
+                  **kwargs: Any) -> ComplaintDetail:
+    """Run one verb of the aggregate; audit.apply keeps its line of the form and audits the change."""
+    await audit.apply(session, actor=actor, row=complaint, action=action, **kwargs)
     return await _detail(session, complaint)
 
 
 async def assign(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, data: AssignCreate) -> ComplaintDetail:
     complaint = await load_visible(session, COMPLAINT, complaint_id, actor=actor, lock=True)
     await _check_staff(session, estate_id=complaint.estate_id, user_id=data.handler_id, field="handler_id")
-    return await _change(session, actor=actor, complaint=complaint, action="assign", verb=lambda: complaint.assign(
-        handler_id=data.handler_id, note=data.note, by=actor.id, at=utcnow()))
+    return await _change(session, actor=actor, complaint=complaint, action="assign",
+                         handler_id=data.handler_id, note=data.note, by=actor.id, at=utcnow())
 
 
 async def add_step(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, data: StepCreate) -> ComplaintDetail:
@@ -230,14 +222,14 @@ async def add_step(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UU
     _check_time(done_at, now=now, earliest=complaint.received_at, field="done_at")
     if data.done_by is not None:
         await _check_staff(session, estate_id=complaint.estate_id, user_id=data.done_by, field="done_by")
-    return await _change(session, actor=actor, complaint=complaint, action="add_step", verb=lambda: complaint.add_step(
-        note=data.note, done_by=data.done_by or actor.id, done_at=done_at, by=actor.id))
+    return await _change(session, actor=actor, complaint=complaint, action="add_step",
+                         note=data.note, done_by=data.done_by or actor.id, done_at=done_at, by=actor.id)
 
 
 async def resolve(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, data: ResolveCreate) -> ComplaintDetail:
     complaint = await load_visible(session, COMPLAINT, complaint_id, actor=actor, lock=True)
-    return await _change(session, actor=actor, complaint=complaint, action="resolve", verb=lambda: complaint.resolve(
-        resolution=data.resolution, by=actor.id, at=utcnow()))
+    return await _change(session, actor=actor, complaint=complaint, action="resolve",
+                         resolution=data.resolution, by=actor.id, at=utcnow())
 
 
 async def feedback(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, data: FeedbackCreate) -> ComplaintDetail:
@@ -247,21 +239,21 @@ async def feedback(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UU
     now = utcnow()
     window = (await settings.windows(session, estate_id=complaint.estate_id))[Severity(complaint.severity)]
     new_deadline = deadline_for(now, window, estate_time.estate_zone(estate))
-    action = "close" if data.satisfied else "reopen"
-    return await _change(session, actor=actor, complaint=complaint, action=action, verb=lambda: complaint.record_feedback(
-        satisfied=data.satisfied, note=data.note, by=actor.id, at=now, new_deadline=new_deadline))
+    outcome = "complaint.close" if data.satisfied else "complaint.reopen"
+    return await _change(session, actor=actor, complaint=complaint, action="record_feedback", audit_action=outcome,
+                         satisfied=data.satisfied, note=data.note, by=actor.id, at=now, new_deadline=new_deadline)
 
 
 async def escalate(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, data: ReasonCreate) -> ComplaintDetail:
     complaint = await load_visible(session, COMPLAINT, complaint_id, actor=actor, lock=True)
-    return await _change(session, actor=actor, complaint=complaint, action="escalate", verb=lambda: complaint.escalate(
-        reason=data.reason, by=actor.id, at=utcnow()))
+    return await _change(session, actor=actor, complaint=complaint, action="escalate",
+                         reason=data.reason, by=actor.id, at=utcnow())
 
 
 async def withdraw(session: AsyncSession, *, actor: Actor, complaint_id: uuid.UUID, data: ReasonCreate) -> ComplaintDetail:
     complaint = await load_visible(session, COMPLAINT, complaint_id, actor=actor, lock=True)
-    return await _change(session, actor=actor, complaint=complaint, action="withdraw", verb=lambda: complaint.withdraw(
-        reason=data.reason, by=actor.id, at=utcnow()))
+    return await _change(session, actor=actor, complaint=complaint, action="withdraw",
+                         reason=data.reason, by=actor.id, at=utcnow())
 
 
 async def escalate_overdue(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, cutoff: datetime,
@@ -277,9 +269,8 @@ async def escalate_overdue(session: AsyncSession, *, actor: Actor, estate_id: uu
     complaints = (await session.execute(stmt)).scalars().all()
     for complaint in complaints:
         reason = f"Overdue: deadline {complaint.deadline.isoformat()} passed without a resolution"
-        before = snapshot(complaint)
-        session.add(complaint.escalate(reason=reason, by=None, at=at))
-        await _audit(session, actor=actor, complaint=complaint, action="escalate_overdue", before=before)
+        await audit.apply(session, actor=actor, row=complaint, action="escalate", audit_action="complaint.escalate_overdue",
+                          reason=reason, by=None, at=at)
         await outbox.emit(session, estate_id=estate_id, type=EventType.deadline_missed, entity="complaint",
                           entity_id=complaint.id, data={"deadline": "complaint", "due_at": complaint.deadline,
                                                         "number": complaint.number, "escalated_to": "cs_director"}, at=at)

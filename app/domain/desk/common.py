@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.base import EstateScoped, snapshot, utcnow
@@ -72,9 +71,3 @@ def past_day(estate: Estate, day: date | None, *, field: str) -> date:
         raise InTheFuture(field=field)
     return day
 
-
-async def audited(session: AsyncSession, *, actor: Actor, entity: str, row: EstateScoped, action: str,
-                  before: dict[str, Any] | None = None) -> None:
-    await session.flush()
-    await audit.record(session, actor=actor, action=f"{entity}.{action}", entity=entity, entity_id=row.id,
-                       estate_id=row.estate_id, before=before, after=snapshot(row))

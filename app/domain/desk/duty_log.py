@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
-from app.domain.desk.common import audited, past_day, person, user_names
+from app.domain.desk.common import past_day, person, user_names
 from app.domain.desk.model import DutyLogEntry, ShiftKind
 from app.domain.desk.schemas import DutyLogCreate, DutyLogRead
 from app.domain.pagination import PageRequest, paginate
@@ -35,7 +36,8 @@ async def create_entry(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     day = past_day(estate, data.shift_date, field="shift_date")
     entry = DutyLogEntry(estate_id=estate_id, staff_id=me, shift_date=day, shift=data.shift, text=data.text)
     session.add(entry)
-    await audited(session, actor=actor, entity="duty_log_entry", row=entry, action="create")
+    await session.flush()
+    await audit.record(session, actor=actor, action="duty_log_entry.create", row=entry)
     return (await to_reads(session, [entry]))[0]
 
 

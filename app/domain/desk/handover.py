@@ -11,10 +11,11 @@ from enum import StrEnum
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
-from app.domain.base import snapshot, utcnow
-from app.domain.desk.common import audited, check_staff, past_day, person, user_names
+from app.domain.base import utcnow
+from app.domain.desk.common import check_staff, past_day, person, user_names
 from app.domain.desk.model import ShiftHandover, ShiftLogEntry, ShiftStatus
 from app.domain.desk.night_log import entry_reads
 from app.domain.desk.schemas import (
@@ -133,7 +134,8 @@ async def open_shift(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUI
         raise ShiftAlreadyLogged(shift_date=day.isoformat(), shift=data.shift.value)
     shift = ShiftHandover(estate_id=estate_id, shift_date=day, shift=data.shift, opened_by=me)
     session.add(shift)
-    await audited(session, actor=actor, entity="shift", row=shift, action="open")
+    await session.flush()
+    await audit.record(session, actor=actor, action="shift.open", row=shift)
     return await _detail(session, shift)
 
 
@@ -141,9 +143,8 @@ async def hand_over(session: AsyncSession, *, actor: Actor, shift_id: uuid.UUID,
     """The outgoing staff member closes the book; nothing more is logged into it."""
     me = person(actor)
     shift = await load_visible(session, SHIFT, shift_id, actor=actor, lock=True)
-    before = snapshot(shift)
-    shift.hand_over(by=me, at=utcnow(), note=data.note, next_shift=data.next_shift)
-    await audited(session, actor=actor, entity="shift", row=shift, action="hand_over", before=before)
+    await audit.apply(session, actor=actor, row=shift, action="hand_over", by=me, at=utcnow(), note=data.note,
+                      next_shift=data.next_shift)
     return await _detail(session, shift)
 
 
@@ -151,19 +152,18 @@ async def _dispose(session: AsyncSession, *, actor: Actor, shift: ShiftHandover,
                    data: FollowUpCreate) -> None:
     shift.check_can_dispose()
     entry.check_open_follow_up()
-    before, now = snapshot(entry), utcnow()
+    now = utcnow()
     if data.assign_to is not None:
         await check_staff(session, estate_id=shift.estate_id, user_id=data.assign_to, field="assign_to")
-        entry.assign(assignee_id=data.assign_to, note=data.note, by=actor.id, at=now)
-        action = "assign"
+        await audit.apply(session, actor=actor, row=entry, action="assign", assignee_id=data.assign_to, note=data.note,
+                          by=actor.id, at=now)
     else:
         assert data.request is not None
         actor.require(Perm.requests_write)
         # The intake service registers (and audits) the request in this same transaction.
         request = await intake.create_request(session, actor=actor, estate_id=shift.estate_id, data=data.request)
-        entry.convert(request_id=request.id, note=data.note, by=actor.id, at=now)
-        action = "make_request"
-    await audited(session, actor=actor, entity="shift_log_entry", row=entry, action=action, before=before)
+        await audit.apply(session, actor=actor, row=entry, action="convert", request_id=request.id, note=data.note,
+                          by=actor.id, at=now)
 
 
 async def dispose_follow_up(session: AsyncSession, *, actor: Actor, entry_id: uuid.UUID, data: FollowUpCreate) -> LogEntryRead:
@@ -189,8 +189,6 @@ async def accept(session: AsyncSession, *, actor: Actor, shift_id: uuid.UUID, da
         if entry is None:
             raise EntryNotInShift(field="follow_ups", entry_id=str(item.entry_id))
         await _dispose(session, actor=actor, shift=shift, entry=entry, data=item)
-    before = snapshot(shift)
-    shift.accept(by=me, at=utcnow(), note=data.note, entries=entries)
-    await audited(session, actor=actor, entity="shift", row=shift, action="accept", before=before)
+    await audit.apply(session, actor=actor, row=shift, action="accept", by=me, at=utcnow(), note=data.note, entries=entries)
     return await _detail(session, shift)
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Index, String, UniqueConstraint
 from sqlalchemy import text as sql_text
@@ -147,6 +148,8 @@ class ShiftLogEntry(EstateScoped, table=True):
         if not self.is_unhandled:
             raise FollowUpAlreadyHandled(entry_id=str(self.id))
 
+    audit_actions: ClassVar[dict[str, str]] = {"convert": "shift_log_entry.make_request"}
+
     def assign(self, *, assignee_id: uuid.UUID, note: str, by: uuid.UUID | None, at: datetime) -> None:
         self.check_open_follow_up()
         self.follow_up_assignee_id = assignee_id
@@ -181,6 +184,9 @@ class ShiftHandover(EstateScoped, table=True):
     accepted_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     accepted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     accept_note: str = Field(default="", max_length=2000)
+
+    transitions: ClassVar[TransitionTable[ShiftStatus]] = SHIFT_TRANSITIONS
+    audit_entity: ClassVar[str] = "shift"
 
     def _move(self, action: str) -> None:
         self.status = SHIFT_TRANSITIONS.next_state(ShiftStatus(self.status), action)

@@ -9,8 +9,9 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
-from app.domain.desk.common import audited, past_instant, person, user_names
+from app.domain.desk.common import past_instant, person, user_names
 from app.domain.desk.model import ShiftHandover, ShiftLogEntry, ShiftStatus
 from app.domain.desk.schemas import LogEntryCreate, LogEntryRead
 from app.domain.errors import Conflict
@@ -47,7 +48,8 @@ async def log_entry(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID
     entry = shift.log_entry(occurred_at=occurred_at, place=data.place, what=data.what, action_taken=data.action_taken,
                             needs_follow_up=data.needs_follow_up, by=me)
     session.add(entry)
-    await audited(session, actor=actor, entity="shift_log_entry", row=entry, action="create")
+    await session.flush()
+    await audit.record(session, actor=actor, action="shift_log_entry.create", row=entry)
     return (await entry_reads(session, [entry]))[0]
 
 

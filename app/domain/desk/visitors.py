@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.calendar import estate_time
-from app.domain.desk.common import audited, past_instant, person, user_names
+from app.domain.desk.common import past_instant, person, user_names
 from app.domain.desk.model import LinkKind, Visitor, VisitorLink
 from app.domain.desk.schemas import LinkRead, LinkRef, VisitorCreate, VisitorRead
 from app.domain.errors import AlreadyExists, Invalid, NotFound
@@ -107,7 +108,8 @@ async def create_visitor(session: AsyncSession, *, actor: Actor, estate_id: uuid
                       visitor_name=data.visitor_name, contact_phone=data.contact_phone, unit_id=data.unit_id,
                       owner_id=data.owner_id, purpose=data.purpose, action_taken=data.action_taken, received_by=me)
     session.add(visitor)
-    await audited(session, actor=actor, entity="visitor", row=visitor, action="create")
+    await session.flush()
+    await audit.record(session, actor=actor, action="visitor.create", row=visitor)
     for link in data.links:
         await _add_link(session, actor=actor, visitor=visitor, link=link)
     return (await to_reads(session, [visitor]))[0]
@@ -116,7 +118,8 @@ async def create_visitor(session: AsyncSession, *, actor: Actor, estate_id: uuid
 async def _add_link(session: AsyncSession, *, actor: Actor, visitor: Visitor, link: LinkRef) -> None:
     row = VisitorLink(estate_id=visitor.estate_id, visitor_id=visitor.id, kind=link.kind, target_id=link.id, linked_by=actor.id)
     session.add(row)
-    await audited(session, actor=actor, entity="visitor_link", row=row, action="create")
+    await session.flush()
+    await audit.record(session, actor=actor, action="visitor_link.create", row=row)
 
 
 async def get_visitor(session: AsyncSession, *, actor: Actor, visitor_id: uuid.UUID) -> VisitorRead:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.audit import service as audit
 from app.domain.auth.principal import system_actor
-from app.domain.base import snapshot, utcnow
+from app.domain.base import utcnow
 from app.domain.events import egress, signing
 from app.domain.events.model import DeliveryStatus, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.domain.events.outbox import envelope
@@ -79,12 +79,11 @@ async def send(client: httpx.AsyncClient, endpoint: WebhookEndpoint, event: Outb
 
 
 async def _disable(session: AsyncSession, endpoint: WebhookEndpoint, *, now: datetime) -> None:
-    before = snapshot(endpoint, exclude={"secret"})
+    before = audit.audit_snapshot(endpoint)
     endpoint.active, endpoint.disabled_at = False, now
     endpoint.disabled_reason = f"failed {endpoint.failure_streak} attempts in a row since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC"
-    await audit.record(session, actor=system_actor("webhooks"), action=WEBHOOK_DISABLED, entity="webhook_endpoint",
-                       entity_id=endpoint.id, estate_id=endpoint.estate_id, before=before,
-                       after={**snapshot(endpoint, exclude={"secret"}), "alert": {"to": "admin"}})
+    await audit.record(session, actor=system_actor("webhooks"), action=WEBHOOK_DISABLED, row=endpoint, before=before,
+                       after={**audit.audit_snapshot(endpoint), "alert": {"to": "admin"}})
 
 
 async def record(session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint, outcome: Outcome,

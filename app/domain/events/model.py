@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
+from enum import Enum, StrEnum
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -57,6 +57,7 @@ class WebhookEndpoint(EstateScoped, table=True):
     # Empty: every event type.
     event_types: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String(40)), nullable=False))
     secret: str = Field(max_length=100)  # kept in clear: the server signs with it
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"secret"})  # never in the audit trail
     active: bool = True
     disabled_reason: str = Field(default="", max_length=200)
     disabled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
@@ -104,8 +105,15 @@ class WebhookDelivery(Entity, table=True):
     last_error: str = Field(default="", max_length=500)
     delivered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
+    transitions: ClassVar[TransitionTable[DeliveryStatus]] = DELIVERY_TRANSITIONS
+
     def move(self, action: str) -> None:
         self.status = DELIVERY_TRANSITIONS.next_state(DeliveryStatus(self.status), action)
+
+    def redeliver(self, *, at: datetime) -> None:
+        """Sent again by hand: a fresh retry window from now."""
+        self.move("redeliver")
+        self.next_attempt_at = self.retry_from = at
 
 
 class WebhookAttempt(Entity, table=True):

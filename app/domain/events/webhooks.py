@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot, utcnow
+from app.domain.base import utcnow
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.events import egress, signing
 from app.domain.events.model import DeliveryStatus, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -21,7 +21,6 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.service import check_estate
 from app.domain.visibility import Visible, load_visible
 
-NO_SECRET = {"secret"}
 
 
 class WebhookNotFound(NotFound):
@@ -50,9 +49,6 @@ def with_secret(row: WebhookEndpoint) -> WebhookWithSecret:
     return WebhookWithSecret.model_validate(row, from_attributes=True)
 
 
-async def _audit(session: AsyncSession, actor: Actor, action: str, row: WebhookEndpoint, before: dict[str, Any] | None) -> None:
-    await audit.record(session, actor=actor, action=action, entity="webhook_endpoint", entity_id=row.id,
-                       estate_id=row.estate_id, before=before, after=snapshot(row, exclude=NO_SECRET))
 
 
 class WebhookUrlRefused(Invalid):
@@ -76,7 +72,7 @@ async def create(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, d
                           event_types=sorted({t.value for t in data.event_types}), secret=signing.new_secret())
     session.add(row)
     await session.flush()
-    await _audit(session, actor, "webhook.create", row, None)
+    await audit.record(session, actor=actor, action="webhook.create", row=row)
     return with_secret(row)
 
 
@@ -94,7 +90,7 @@ async def get(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID) -> 
 async def update(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID, data: WebhookUpdate,
                  allowed_networks: str = "") -> WebhookRead:
     row = await load_visible(session, WEBHOOK, webhook_id, actor=actor)
-    before = snapshot(row, exclude=NO_SECRET)
+    before = audit.audit_snapshot(row)
     if data.url is not None:
         _check_destination(str(data.url), allowed_networks)
         row.url = str(data.url)
@@ -110,17 +106,17 @@ async def update(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID, 
         row.active, row.disabled_at, row.disabled_reason = False, utcnow(), "switched off by a user"
     session.add(row)
     await session.flush()
-    await _audit(session, actor, "webhook.update", row, before)
+    await audit.record(session, actor=actor, action="webhook.update", row=row, before=before)
     return to_read(row)
 
 
 async def rotate_secret(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID) -> WebhookWithSecret:
     row = await load_visible(session, WEBHOOK, webhook_id, actor=actor)
-    before = snapshot(row, exclude=NO_SECRET)
+    before = audit.audit_snapshot(row)
     row.secret = signing.new_secret()
     session.add(row)
     await session.flush()
-    await _audit(session, actor, "webhook.rotate_secret", row, before)
+    await audit.record(session, actor=actor, action="webhook.rotate_secret", row=row, before=before)
     return with_secret(row)
 
 
@@ -161,13 +157,6 @@ async def redeliver(session: AsyncSession, *, actor: Actor, delivery_id: uuid.UU
     endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None or not endpoint.active:
         raise WebhookDisabled(webhook_id=str(delivery.endpoint_id))
-    before = snapshot(delivery)
-    delivery.move("redeliver")
-    # A revived delivery gets a fresh retry window from now.
-    delivery.next_attempt_at = delivery.retry_from = utcnow()
-    session.add(delivery)
-    await session.flush()
-    await audit.record(session, actor=actor, action="webhook_delivery.redeliver", entity="webhook_delivery",
-                       entity_id=delivery.id, estate_id=delivery.estate_id, before=before, after=snapshot(delivery))
+    await audit.apply(session, actor=actor, row=delivery, action="redeliver", at=utcnow())
     event_type = (await session.execute(select(OutboxEvent.type).where(OutboxEvent.id == delivery.event_id))).scalar_one()
     return (await _delivery_reads(session, [(delivery, event_type)]))[0]

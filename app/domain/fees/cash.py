@@ -27,7 +27,7 @@ from app.domain.events.model import EventType
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.auth.roles import Role
-from app.domain.base import snapshot, utcnow
+from app.domain.base import utcnow
 from app.domain.errors import Conflict, Forbidden, NotFound
 from app.domain.fees.cash_model import CashierSession, SessionAdjustment, SessionStatus, SESSION_TRANSITIONS
 from app.domain.fees.cash_schemas import (
@@ -44,7 +44,7 @@ ZERO = Decimal("0.00")
 METHODS = list(PaymentMethod)
 # Those who answer for the money of the whole office see every drawer; the rest their own.
 OVERSEERS = frozenset({Role.supervisor, Role.finance, Role.cs_director, Role.admin})
-NOT_HANDED_OVER = "cashier_session.not_handed_over"
+NOT_HANDED_OVER = CashierSession.audit_actions["flag_late"]
 SUPERVISOR_ALERT = "cash.handover_alert"
 
 
@@ -201,8 +201,7 @@ async def ensure_session(session: AsyncSession, *, estate: Estate, cashier_id: u
         stmt = stmt.with_for_update()
     row = (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one()
     if inserted is not None:
-        await audit.record(session, actor=actor or system_actor(), action="cashier_session.open", entity="cashier_session",
-                           entity_id=row.id, estate_id=estate.id, after=snapshot(row))
+        await audit.record(session, actor=actor or system_actor(), action="cashier_session.open", row=row)
     return row
 
 
@@ -290,16 +289,9 @@ async def hand_over(session: AsyncSession, *, actor: Actor, session_id: uuid.UUI
     if row.cashier_id != actor.id and not (actor.is_system or actor.has_role(Role.supervisor)):
         raise NotYourSession(session_id=str(row.id))
     totals = (await live_totals(session, [row.id]))[row.id]
-    before = snapshot(row)
-    row.hand_over(expected={m.value: v.quantize(CENT) for m, v in totals.expected.items()},
-                  counted_cash=data.counted_cash, note=data.note, at=now or utcnow())
-    session.add(row)
-    await session.flush()
-    await audit.record(session, actor=actor, action="cashier_session.hand_over", entity="cashier_session",
-                       entity_id=row.id, estate_id=row.estate_id, before=before, after=snapshot(row))
-    await outbox.emit(session, estate_id=row.estate_id, type=EventType.cash_handed_over, entity="cashier_session",
-                      entity_id=row.id, data={"cashier_id": row.cashier_id, "day": row.day, "expected": row.expected,
-                                              "counted_cash": row.counted_cash, "difference": row.difference})
+    await audit.apply(session, actor=actor, row=row, action="hand_over",
+                      expected={m.value: v.quantize(CENT) for m, v in totals.expected.items()},
+                      counted_cash=data.counted_cash, note=data.note, at=now or utcnow())
     return await detail(session, row)
 
 
@@ -308,12 +300,7 @@ async def acknowledge(session: AsyncSession, *, actor: Actor, session_id: uuid.U
     row = await load_visible(session, CASHIER_SESSION, session_id, actor=actor, lock=True)
     if row.cashier_id == actor.id:
         raise OwnHandOverAcknowledged(session_id=str(row.id))
-    before = snapshot(row)
-    row.acknowledge(by=actor.id, at=now or utcnow(), note=data.note)
-    session.add(row)
-    await session.flush()
-    await audit.record(session, actor=actor, action="cashier_session.acknowledge", entity="cashier_session",
-                       entity_id=row.id, estate_id=row.estate_id, before=before, after=snapshot(row))
+    await audit.apply(session, actor=actor, row=row, action="acknowledge", by=actor.id, at=now or utcnow(), note=data.note)
     return await detail(session, row)
 
 
@@ -364,14 +351,7 @@ async def flag_not_handed_over(session: AsyncSession, *, estate: Estate, day: da
     rows = list((await session.execute(stmt)).scalars())
     flagged = []
     for row, read in zip(rows, await reads(session, rows), strict=True):
-        before = snapshot(row)
-        row.flagged_late_at = now
-        session.add(row)
-        await audit.record(session, actor=actor, action=NOT_HANDED_OVER, entity="cashier_session",
-                           entity_id=row.id, estate_id=estate.id, before=before, after=snapshot(row))
-        await outbox.emit(session, estate_id=estate.id, type=EventType.deadline_missed, entity="cashier_session",
-                          entity_id=row.id, data={"deadline": "cash_handover", "day": row.day, "cashier_id": row.cashier_id},
-                          at=now)
+        await audit.apply(session, actor=actor, row=row, action="flag_late", at=now, event_at=now)
         flagged.append({"session_id": str(row.id), "day": row.day.isoformat(), "cashier_id": str(row.cashier_id),
                         "cashier_name": read.cashier_name, "receipts": read.receipt_count,
                         "expected_cash": str(read.expected[PaymentMethod.cash])})

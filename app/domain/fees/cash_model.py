@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any
+from enum import Enum, StrEnum
+from typing import Any, ClassVar
 
 from sqlalchemy import Column, Date, DateTime, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -19,6 +19,7 @@ from sqlmodel import Field
 
 from app.domain.base import EstateScoped
 from app.domain.errors import Invalid
+from app.domain.events.model import EventType
 from app.domain.transitions import TransitionTable
 
 
@@ -30,8 +31,9 @@ class SessionStatus(StrEnum):
 
 SESSION_TRANSITIONS: TransitionTable[SessionStatus] = TransitionTable("cashier_session", {
     (SessionStatus.open, "hand_over"): SessionStatus.handed_over,
+    (SessionStatus.open, "flag_late"): SessionStatus.open,  # the 17:00 job: not handed over in time
     (SessionStatus.handed_over, "acknowledge"): SessionStatus.acknowledged,
-})
+}, clock_only=frozenset({"flag_late"}))
 
 
 class DifferenceNeedsNote(Invalid):
@@ -60,6 +62,17 @@ class CashierSession(EstateScoped, table=True):
     flagged_late_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # the 17:00 job
     acknowledge_note: str = Field(default="", max_length=1000)  # finance's remark on taking it
 
+    transitions: ClassVar[TransitionTable[SessionStatus]] = SESSION_TRANSITIONS
+    audit_actions: ClassVar[dict[str, str]] = {"flag_late": "cashier_session.not_handed_over"}
+    verb_events: ClassVar[dict[str, EventType]] = {"hand_over": EventType.cash_handed_over,
+                                                   "flag_late": EventType.deadline_missed}
+
+    def event_data(self, action: str) -> dict[str, Any]:
+        if action == "flag_late":
+            return {"deadline": "cash_handover", "day": self.day, "cashier_id": self.cashier_id}
+        return {"cashier_id": self.cashier_id, "day": self.day, "expected": self.expected,
+                "counted_cash": self.counted_cash, "difference": self.difference}
+
     def _move(self, action: str) -> None:
         self.status = SESSION_TRANSITIONS.next_state(SessionStatus(self.status), action)
 
@@ -75,6 +88,14 @@ class CashierSession(EstateScoped, table=True):
         self.counted_cash = counted_cash
         self.difference = difference
         self.note, self.handed_over_at = note, at
+
+    def flag_late(self, *, at: datetime) -> bool:
+        """Flag once; False when it was flagged already (a re-run of the job)."""
+        self._move("flag_late")
+        if self.flagged_late_at is not None:
+            return False
+        self.flagged_late_at = at
+        return True
 
     def acknowledge(self, *, by: uuid.UUID | None, at: datetime, note: str = "") -> None:
         self._move("acknowledge")

@@ -2,21 +2,23 @@
 
 A charge is money a unit owes for one item and one month (or once). It is never rewritten:
 its amount and the basis it was computed from stay as they were billed; payments settle
-it through allocations, and `amount_paid` is kept in step with them by the payments service.
+it through allocations, and `amount_paid` moves only by the charge's own verbs
+(`record_payment`, `reverse_payment`), in step with the allocations.
 """
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any
+from enum import Enum, StrEnum
+from typing import Any, ClassVar
 
 from sqlalchemy import CheckConstraint, Column, Date, DateTime, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
 from app.domain.base import EstateScoped
+from app.domain.errors import Conflict
 
 
 class FeeKind(StrEnum):
@@ -78,6 +80,14 @@ class ChargeSource(StrEnum):
     manual = "manual"  # a deposit or other one-off entered at the desk
 
 
+class PaymentOverCharge(Conflict):
+    title = "The payment is more than the charge's outstanding amount"
+
+
+class ReversalOverPaid(Conflict):
+    title = "The reversal is more than was paid on the charge"
+
+
 class Charge(EstateScoped, table=True):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
@@ -107,9 +117,27 @@ class Charge(EstateScoped, table=True):
     billing_run_id: uuid.UUID | None = Field(default=None, index=True)
     paid_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # when it was settled in full
 
+    # The trail's names for the verbs, as the payments and receipts services first wrote them.
+    audit_actions: ClassVar[dict[str, str]] = {"record_payment": "charge.pay", "reverse_payment": "charge.reopen"}
+
     @property
     def outstanding(self) -> Decimal:
         return self.amount - self.amount_paid
+
+    def record_payment(self, *, amount: Decimal, at: datetime) -> None:
+        """A payment's part settles this much; settled in full, the charge is paid at `at`."""
+        if not 0 < amount <= self.outstanding:
+            raise PaymentOverCharge(charge_id=str(self.id), amount=str(amount), outstanding=str(self.outstanding))
+        self.amount_paid += amount
+        if self.amount_paid == self.amount:
+            self.paid_at = at
+
+    def reverse_payment(self, *, amount: Decimal) -> None:
+        """A voided payment's part is owed again; the charge is no longer paid in full."""
+        if not 0 < amount <= self.amount_paid:
+            raise ReversalOverPaid(charge_id=str(self.id), amount=str(amount), paid=str(self.amount_paid))
+        self.amount_paid -= amount
+        self.paid_at = None
 
 
 class UnitFeeItem(EstateScoped, table=True):

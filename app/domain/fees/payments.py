@@ -138,16 +138,10 @@ async def _settle(session: AsyncSession, *, actor: Actor, payment: Payment, part
                   at: datetime) -> list[tuple[Allocation, Charge]]:
     settled = []
     for charge, part in parts:
-        before = snapshot(charge)
-        charge.amount_paid += part
-        if charge.amount_paid == charge.amount:
-            charge.paid_at = at
-        session.add(charge)
+        await audit.apply(session, actor=actor, row=charge, action="record_payment", amount=part, at=at)
         allocation = Allocation(estate_id=payment.estate_id, payment_id=payment.id, charge_id=charge.id, amount=part)
         session.add(allocation)
         settled.append((allocation, charge))
-        await audit.record(session, actor=actor, action="charge.pay", entity="charge", entity_id=charge.id,
-                           estate_id=charge.estate_id, before=before, after=snapshot(charge))
     return settled
 
 

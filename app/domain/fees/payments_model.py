@@ -9,7 +9,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Any, ClassVar
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,7 @@ from sqlmodel import Field, SQLModel
 
 from app.domain.base import EstateScoped
 from app.domain.errors import Invalid
+from app.domain.events.model import EventType
 from app.domain.transitions import TransitionTable
 
 
@@ -105,6 +107,12 @@ class Receipt(EstateScoped, table=True):
     voided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     voided_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     reprint_count: int = 0
+
+    transitions: ClassVar[TransitionTable[ReceiptStatus]] = RECEIPT_TRANSITIONS
+    verb_events: ClassVar[dict[str, EventType]] = {"void": EventType.receipt_voided}
+
+    def event_data(self, action: str) -> dict[str, Any]:
+        return {"number": self.number, "unit_id": self.unit_id, "reason": self.void_reason}
 
     def void(self, *, reason: str, by: uuid.UUID | None, at: datetime) -> None:
         if not reason.strip():

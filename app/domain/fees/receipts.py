@@ -224,8 +224,7 @@ async def print_pdf(session: AsyncSession, *, actor: Actor, receipt_id: uuid.UUI
         row.reprint_count += 1
         session.add(row)
         await session.flush()
-    await audit.record(session, actor=actor, action=PRINT, entity="receipt", entity_id=row.id, estate_id=row.estate_id,
-                       before=before, after=snapshot(row))
+    await audit.record(session, actor=actor, action=PRINT, row=row, before=before)
     estate = await session.get(Estate, row.estate_id)
     assert estate is not None
     return row.number, receipt_pdf.render(await read(session, row), office_name=estate.office_name,
@@ -255,18 +254,13 @@ async def _reverse_payment(session: AsyncSession, *, actor: Actor, payment: Paym
         .execution_options(populate_existing=True))).scalars()}
     for alloc in allocs:
         charge = charges[alloc.charge_id]
-        before = snapshot(charge)
-        charge.amount_paid -= alloc.amount
-        charge.paid_at = None
+        await audit.apply(session, actor=actor, row=charge, action="reverse_payment", amount=alloc.amount)
         alloc.reversed_at = now
-        session.add_all([charge, alloc])
-        await audit.record(session, actor=actor, action="charge.reopen", entity="charge", entity_id=charge.id,
-                           estate_id=charge.estate_id, before=before, after=snapshot(charge))
+        session.add(alloc)
     before = snapshot(payment)
     payment.credit = ZERO
     session.add(payment)
-    await audit.record(session, actor=actor, action="payment.void", entity="payment", entity_id=payment.id,
-                       estate_id=payment.estate_id, before=before, after=snapshot(payment))
+    await audit.record(session, actor=actor, action="payment.void", row=payment, before=before)
 
 
 async def void_receipt(session: AsyncSession, *, actor: Actor, receipt_id: uuid.UUID, reason: str,
@@ -281,9 +275,6 @@ async def void_receipt(session: AsyncSession, *, actor: Actor, receipt_id: uuid.
     refund = await session.get(Refund, row.refund_id) if row.refund_id else None
     if payment is not None:
         await _reverse_payment(session, actor=actor, payment=payment, now=now)
-    before = snapshot(row)
-    row.void(reason=reason, by=actor.id, at=now)
-    session.add(row)
     if current is not None:
         source = payment or refund
         assert source is not None
@@ -293,11 +284,6 @@ async def void_receipt(session: AsyncSession, *, actor: Actor, receipt_id: uuid.
                                        method=PaymentMethod(source.method).value, amount=amount, reason=reason, at=now)
         session.add(adjustment)
         await session.flush()
-        await audit.record(session, actor=actor, action="session_adjustment.create", entity="session_adjustment",
-                           entity_id=adjustment.id, estate_id=row.estate_id, after=snapshot(adjustment))
-    await session.flush()
-    await audit.record(session, actor=actor, action="receipt.void", entity="receipt", entity_id=row.id,
-                       estate_id=row.estate_id, before=before, after=snapshot(row))
-    await outbox.emit(session, estate_id=row.estate_id, type=EventType.receipt_voided, entity="receipt", entity_id=row.id,
-                      data={"number": row.number, "unit_id": row.unit_id, "reason": reason}, at=now)
+        await audit.record(session, actor=actor, action="session_adjustment.create", row=adjustment)
+    await audit.apply(session, actor=actor, row=row, action="void", reason=reason, by=actor.id, at=now, event_at=now)
     return await read(session, row)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import ClassVar
 
 from sqlalchemy import DateTime, Index, String, UniqueConstraint, text
 from sqlmodel import Field
@@ -58,6 +59,8 @@ class OwnerNotification(EstateScoped, table=True):
     next_attempt_at: datetime = Field(sa_type=DateTime(timezone=True))
     sent_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     last_error: str = Field(default="", max_length=500)
+
+    transitions: ClassVar[TransitionTable[NotificationStatus]] = NOTIFICATION_TRANSITIONS
 
     def move(self, action: str) -> None:
         self.status = NOTIFICATION_TRANSITIONS.next_state(NotificationStatus(self.status), action)

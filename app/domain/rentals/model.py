@@ -13,7 +13,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Index, Numeric, String, text
 from sqlmodel import Field
@@ -94,6 +95,8 @@ class RentalEntrustment(EstateScoped, table=True):
     reason: str = Field(default="", max_length=500)  # of the latest release or withdrawal
 
     # --- the verbs -----------------------------------------------------------------------
+
+    transitions: ClassVar[TransitionTable[RentalStatus]] = RENTAL_TRANSITIONS
 
     def _move(self, action: str) -> None:
         self.status = RENTAL_TRANSITIONS.next_state(RentalStatus(self.status), action)

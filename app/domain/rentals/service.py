@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import files
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot, utcnow
+from app.domain.base import utcnow
 from app.domain.errors import AlreadyExists, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
@@ -158,12 +158,6 @@ async def _check_unit_owner(session: AsyncSession, *, estate_id: uuid.UUID, unit
         raise OwnerNotOfUnit(field="owner_id")
 
 
-async def _audit(session: AsyncSession, *, actor: Actor, row: RentalEntrustment, action: str,
-                 before: dict[str, Any] | None) -> None:
-    await audit.record(session, actor=actor, action=f"rental_entrustment.{action}", entity="rental_entrustment",
-                       entity_id=row.id, estate_id=row.estate_id, before=before, after=snapshot(row))
-
-
 async def create(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: EntrustmentCreate) -> EntrustmentRead:
     """Take in an owner's entrustment; the unit must not be on offer already."""
     await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
@@ -173,7 +167,7 @@ async def create(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, d
     row = RentalEntrustment(estate_id=estate_id, taken_by=actor.id, **fields)
     session.add(row)
     await registry_service.flush_unique(session, UnitAlreadyOnOffer(field="unit_id"))
-    await _audit(session, actor=actor, row=row, action="create", before=None)
+    await audit.record(session, actor=actor, action="rental_entrustment.create", row=row)
     return await get(session, actor=actor, entrustment_id=row.id)
 
 
@@ -183,10 +177,8 @@ async def update(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UU
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
     if "contact_phone" in changes:
         changes["contact_phone"] = _phone(changes["contact_phone"])
-    before = snapshot(row)
-    row.edit(changes, at=utcnow())
-    await session.flush()
-    await _audit(session, actor=actor, row=row, action="update", before=before)
+    await audit.apply(session, actor=actor, row=row, action="edit", audit_action="rental_entrustment.update",
+                      changes=changes, at=utcnow())
     return await get(session, actor=actor, entrustment_id=row.id)
 
 
@@ -194,22 +186,18 @@ async def transition(session: AsyncSession, *, actor: Actor, entrustment_id: uui
                      data: Reserve | Release | Let | Withdraw, now: datetime | None = None) -> EntrustmentRead:
     """reserve, release (the reservation fell through), let, withdraw: each checked against the table and audited."""
     row = await load_visible(session, ENTRUSTMENT, entrustment_id, actor=actor, lock=True)
-    before, at = snapshot(row), now or utcnow()
+    verb: tuple[str, dict[str, Any]]
     if isinstance(data, Reserve):
-        row.reserve(reserved_for=data.reserved_for, at=at)
-        action = "reserve"
+        verb = "reserve", {"reserved_for": data.reserved_for}
     elif isinstance(data, Release):
-        row.release(reason=data.reason, at=at)
-        action = "release"
+        verb = "release", {"reason": data.reason}
     elif isinstance(data, Let):
-        row.let(agreed_rent=data.agreed_rent, at=at)
-        action = "let"
+        verb = "let", {"agreed_rent": data.agreed_rent}
     else:
-        row.withdraw(reason=data.reason, at=at)
-        action = "withdraw"
+        verb = "withdraw", {"reason": data.reason}
     # Releasing puts the unit back on offer: the partial unique index has the last word.
-    await registry_service.flush_unique(session, UnitAlreadyOnOffer(field="unit_id"))
-    await _audit(session, actor=actor, row=row, action=action, before=before)
+    await audit.apply(session, actor=actor, row=row, action=verb[0], at=now or utcnow(),
+                      unique_error=UnitAlreadyOnOffer(field="unit_id"), **verb[1])
     return await get(session, actor=actor, entrustment_id=row.id)
 
 
@@ -234,8 +222,7 @@ async def add_photos(session: AsyncSession, *, actor: Actor, entrustment_id: uui
     session.add_all([p for p, _ in stored])
     await session.flush()
     for photo, _ in stored:
-        await audit.record(session, actor=actor, action="create", entity="rental_photo", entity_id=photo.id,
-                           estate_id=row.estate_id, after=snapshot(photo))
+        await audit.record(session, actor=actor, action="create", row=photo)
     await session.flush()
     written = files.write_all(upload_dir, [(p.path, data) for p, data in stored])
     files.remove_on_rollback(session, written)

@@ -25,7 +25,6 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Unit
-from app.domain.repairs import transition
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.morning import place
 from app.domain.repairs.paperwork_model import ApprovalBatch, ApprovalLine, LineDecision, ManifestLine, VoucherManifest
@@ -163,10 +162,10 @@ async def decide_line(
     order = await session.get(WorkOrder, line.work_order_id, with_for_update=True)
     assert order is not None
     if approve:
-        await transition.apply(session, actor=actor, order=order, action="approve", by=actor.id, at=now)
+        await audit.apply(session, actor=actor, row=order, action="approve", by=actor.id, at=now)
         await _archive_if_handed_over(session, actor=actor, order=order, at=now)
     else:
-        await transition.apply(session, actor=actor, order=order, action="return_to_desk", reason=reason)
+        await audit.apply(session, actor=actor, row=order, action="return_to_desk", reason=reason)
     await audit.record(session, actor=actor, action="approval_line.approve" if approve else "approval_line.return", entity="approval_line",
                        entity_id=line.id, estate_id=line.estate_id, before=before, after=snapshot(line))
     [read] = await _line_reads(session, batch_id=batch.id, line_id=line.id)
@@ -179,4 +178,4 @@ async def _archive_if_handed_over(session: AsyncSession, *, actor: Actor, order:
         select(ManifestLine.id).join(VoucherManifest, VoucherManifest.id == ManifestLine.manifest_id)
         .where(ManifestLine.work_order_id == order.id, VoucherManifest.acknowledged_at.is_not(None)).limit(1))).first()
     if handed is not None:
-        await transition.apply(session, actor=actor, order=order, action="archive", at=at)
+        await audit.apply(session, actor=actor, row=order, action="archive", at=at)

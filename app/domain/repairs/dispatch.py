@@ -1,12 +1,12 @@
 """Dispatching work orders: booking a technician, the reply owed to the owner, and the
-technician's own verbs. Every state change goes through transition.apply."""
+technician's own verbs. Every state change goes through audit.apply."""
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,8 +18,7 @@ from app.domain.errors import Conflict, Invalid
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.estates import Estate
-from app.domain.repairs import transition
-from app.domain.repairs.model import ORDER_TRANSITIONS, RequestStatus, ServiceRequest, WorkOrder, WorkOrderStatus
+from app.domain.repairs.model import ORDER_TRANSITIONS, ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.order_schemas import (
     AwaitConfirmationIn, ConfirmIn, DispatchIn, OwnerToldIn, ReasonIn, ReplyPromiseRead, WorkOrderDetail,
 )
@@ -51,24 +50,30 @@ def _check(order: WorkOrder, action: str) -> None:
     ORDER_TRANSITIONS.next_state(WorkOrderStatus(order.status), action)
 
 
-async def release_bookings(session: AsyncSession, *, order_id: uuid.UUID) -> int:
+async def _release(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, at: datetime,
+                   starting_from: datetime | None = None) -> int:
+    stmt = select(Booking).where(Booking.work_order_id == order_id, Booking.active.is_(True))
+    if starting_from is not None:
+        stmt = stmt.where(func.lower(Booking.during) >= starting_from)
+    rows = list((await session.execute(stmt.order_by(Booking.id).with_for_update()
+                                       .execution_options(populate_existing=True))).scalars())
+    for booking in rows:
+        await audit.apply(session, actor=actor, row=booking, action="release", at=at)
+    return len(rows)
+
+
+async def release_bookings(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> int:
     """Free the technician's time held for this order (released, cancelled, re-dispatched)."""
-    result = await session.execute(
-        update(Booking).where(Booking.work_order_id == order_id, Booking.active.is_(True))
-        .values(active=False, released_at=utcnow()).execution_options(synchronize_session="fetch"))
-    return rows_affected(result)
+    return await _release(session, actor=actor, order_id=order_id, at=utcnow())
 
 
-async def end_bookings(session: AsyncSession, *, order_id: uuid.UUID, at: datetime) -> None:
+async def end_bookings(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, at: datetime) -> None:
     """The work is done: the rest of the booked window is free again, the part worked stays on record."""
     await session.execute(text(
         "UPDATE booking SET during = tstzrange(lower(during), :at, '[)') "
         "WHERE work_order_id = :order_id AND active AND lower(during) < :at AND upper(during) > :at"),
         {"order_id": order_id, "at": at})
-    await session.execute(text(
-        "UPDATE booking SET active = false, released_at = :at "
-        "WHERE work_order_id = :order_id AND active AND lower(during) >= :at"),
-        {"order_id": order_id, "at": at})
+    await _release(session, actor=actor, order_id=order_id, at=at, starting_from=at)
 
 
 async def _clashing_order(session: AsyncSession, *, technician_id: uuid.UUID, during: Range[datetime]) -> uuid.UUID | None:
@@ -95,18 +100,16 @@ async def book(session: AsyncSession, *, actor: Actor, order: WorkOrder, technic
         clash = await _clashing_order(session, technician_id=technician_id, during=during)
         raise TechnicianAlreadyBooked(field="start", technician_id=str(technician_id),
                                       clashing_order_id=str(clash) if clash else None) from None
-    await audit.record(session, actor=actor, action="create", entity="booking", entity_id=booking.id,
-                       estate_id=order.estate_id,
-                       after={**snapshot(booking, exclude={"during"}), "start": start, "end": end})
+    await audit.record(session, actor=actor, action="create", row=booking,
+                       after={**audit.audit_snapshot(booking), "start": start, "end": end})
     return booking
 
 
-async def _confirm_promise(session: AsyncSession, *, order: WorkOrder, start: datetime, end: datetime) -> None:
+async def _confirm_promise(session: AsyncSession, *, actor: Actor, order: WorkOrder, start: datetime, end: datetime) -> None:
     promise = await open_promise(session, order_id=order.id)
     if promise is not None:
-        promise.confirmed_start, promise.confirmed_end, promise.confirmed_at = start, end, utcnow()
-        promise.technician_id = order.technician_id
-        await session.flush()
+        await audit.apply(session, actor=actor, row=promise, action="confirm", technician_id=order.technician_id,
+                          start=start, end=end, at=utcnow())
 
 
 async def dispatch(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, data: DispatchIn) -> WorkOrderDetail:
@@ -116,12 +119,12 @@ async def dispatch(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, 
     estate = await session.get(Estate, order.estate_id)
     assert estate is not None
     await check_within_hours(session, estate=estate, technician_id=data.technician_id, start=data.start, end=data.end)
-    await release_bookings(session, order_id=order.id)
+    await release_bookings(session, actor=actor, order_id=order.id)
     await book(session, actor=actor, order=order, technician_id=data.technician_id, start=data.start, end=data.end)
-    await transition.apply(session, actor=actor, order=order, action="dispatch", technician_id=data.technician_id,
+    await audit.apply(session, actor=actor, row=order, action="dispatch", technician_id=data.technician_id,
                            start=data.start, end=data.end, at=utcnow())
     # The desk found someone free after all: that is the time to tell the owner.
-    await _confirm_promise(session, order=order, start=data.start, end=data.end)
+    await _confirm_promise(session, actor=actor, order=order, start=data.start, end=data.end)
     return await order_detail(session, order=order)
 
 
@@ -131,14 +134,13 @@ async def await_confirmation(session: AsyncSession, *, actor: Actor, order_id: u
     _check(order, "await_confirmation")
     if data.technician_id is not None:
         await require_technician(session, estate_id=order.estate_id, user_id=data.technician_id)
-    await release_bookings(session, order_id=order.id)
-    await transition.apply(session, actor=actor, order=order, action="await_confirmation", technician_id=data.technician_id)
+    await release_bookings(session, actor=actor, order_id=order.id)
+    await audit.apply(session, actor=actor, row=order, action="await_confirmation", technician_id=data.technician_id)
     promise = ReplyPromise(estate_id=order.estate_id, work_order_id=order.id, technician_id=data.technician_id,
                            promised_by=actor.id, due_at=utcnow() + timedelta(minutes=data.reply_within_minutes))
     session.add(promise)
     await session.flush()
-    await audit.record(session, actor=actor, action="create", entity="reply_promise", entity_id=promise.id,
-                       estate_id=order.estate_id, after=snapshot(promise))
+    await audit.record(session, actor=actor, action="create", row=promise)
     return await order_detail(session, order=order)
 
 
@@ -148,8 +150,8 @@ async def confirm(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, d
     _check(order, "confirm")
     assert actor.id is not None  # load_own_order lets only the order's technician through
     await book(session, actor=actor, order=order, technician_id=actor.id, start=data.start, end=data.end)
-    await transition.apply(session, actor=actor, order=order, action="confirm", start=data.start, end=data.end, at=utcnow())
-    await _confirm_promise(session, order=order, start=data.start, end=data.end)
+    await audit.apply(session, actor=actor, row=order, action="confirm", start=data.start, end=data.end, at=utcnow())
+    await _confirm_promise(session, actor=actor, order=order, start=data.start, end=data.end)
     return await order_detail(session, order=order)
 
 
@@ -164,49 +166,41 @@ async def owner_told(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID
     told_at = data.told_at or now
     if told_at > now + timedelta(minutes=1):
         raise ToldInTheFuture(field="told_at")
-    before = snapshot(promise)
-    promise.owner_told_at, promise.owner_told_by, promise.closed_at = told_at, actor.id, now
-    await session.flush()
-    await audit.record(session, actor=actor, action="owner_told", entity="reply_promise", entity_id=promise.id,
-                       estate_id=order.estate_id, before=before, after=snapshot(promise))
+    await audit.apply(session, actor=actor, row=promise, action="tell_owner", by=actor.id, told_at=told_at, at=now)
     return await order_detail(session, order=order)
 
 
 async def accept(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> WorkOrderDetail:
     order = await load_own_order(session, actor=actor, order_id=order_id)
-    await transition.apply(session, actor=actor, order=order, action="accept", at=utcnow())
+    await audit.apply(session, actor=actor, row=order, action="accept", at=utcnow())
     return await order_detail(session, order=order)
 
 
 async def start(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> WorkOrderDetail:
     order = await load_own_order(session, actor=actor, order_id=order_id)
-    await transition.apply(session, actor=actor, order=order, action="start", at=utcnow())
+    await audit.apply(session, actor=actor, row=order, action="start", at=utcnow())
     return await order_detail(session, order=order)
 
 
 async def release(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, data: ReasonIn) -> WorkOrderDetail:
     """The technician cannot come: the order goes back to the desk and his time is freed."""
     order = await load_own_order(session, actor=actor, order_id=order_id)
-    await transition.apply(session, actor=actor, order=order, action="release", reason=data.reason)
-    await release_bookings(session, order_id=order.id)
+    await audit.apply(session, actor=actor, row=order, action="release", reason=data.reason)
+    await release_bookings(session, actor=actor, order_id=order.id)
     return await order_detail(session, order=order)
 
 
 async def cancel(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, data: ReasonIn) -> WorkOrderDetail:
     order = await load_order(session, actor=actor, order_id=order_id, lock=True)
     now = utcnow()
-    await transition.apply(session, actor=actor, order=order, action="cancel", reason=data.reason, at=now)
-    await release_bookings(session, order_id=order.id)
+    await audit.apply(session, actor=actor, row=order, action="cancel", reason=data.reason, at=now)
+    await release_bookings(session, actor=actor, order_id=order.id)
     request = await session.get(ServiceRequest, order.request_id)
     assert request is not None
-    before = snapshot(request)
-    request.status, request.closed_at, request.closed_note = RequestStatus.cancelled, now, data.reason
+    await audit.apply(session, actor=actor, row=request, action="cancel", reason=data.reason, at=now)
     promise = await open_promise(session, order_id=order.id)
     if promise is not None:
-        promise.closed_at, promise.withdrawn_reason = now, data.reason
-    await session.flush()
-    await audit.record(session, actor=actor, action="cancel", entity="service_request", entity_id=request.id,
-                       estate_id=order.estate_id, before=before, after=snapshot(request))
+        await audit.apply(session, actor=actor, row=promise, action="withdraw", reason=data.reason, at=now)
     return await order_detail(session, order=order)
 
 

@@ -29,7 +29,6 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.estates import Estate
 from app.domain.registry.model import Building, Jurisdiction, Unit
-from app.domain.repairs import transition
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.morning import place
 from app.domain.repairs.paperwork_model import ManifestKind, ManifestLine, VoucherManifest
@@ -205,5 +204,5 @@ async def acknowledge(session: AsyncSession, *, actor: Actor, manifest_id: uuid.
                                 WorkOrder.status == WorkOrderStatus.approved.value)
         .order_by(WorkOrder.id).with_for_update())).scalars().all()
     for order in approved:
-        await transition.apply(session, actor=actor, order=order, action="archive", at=now)
+        await audit.apply(session, actor=actor, row=order, action="archive", at=now)
     return await _detail(session, manifest)

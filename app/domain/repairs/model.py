@@ -2,19 +2,21 @@
 
 A request is what the owner (or a patrol) reported; a work order is the job that answers a
 repair request. The order's life is one transition table; every verb is a method here, and
-`app.domain.repairs.transition.apply` is the one audited way to call them.
+`app.domain.audit.service.apply` is the one audited way to call them.
 """
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Any, ClassVar
 
 from sqlalchemy import CheckConstraint, DateTime, Index, String
 from sqlmodel import Field
 
 from app.domain.base import EstateScoped
 from app.domain.errors import Conflict, Invalid
+from app.domain.events.model import EventType
 from app.domain.transitions import TransitionTable
 
 
@@ -43,6 +45,15 @@ class RequestStatus(StrEnum):
     cancelled = "cancelled"
 
 
+R = RequestStatus
+REQUEST_TRANSITIONS: TransitionTable[RequestStatus] = TransitionTable("service_request", {
+    (R.open, "order"): R.ordered,  # a repair: its work order is opened with it
+    (R.open, "close_at_desk"): R.closed_at_desk,  # an enquiry answered
+    (R.ordered, "close_at_desk"): R.closed_at_desk,  # withdrawn before its order left the desk
+    (R.ordered, "cancel"): R.cancelled,  # its work order was cancelled
+})
+
+
 class ServiceRequest(EstateScoped, table=True):
     __tablename__ = "service_request"
     __table_args__ = (
@@ -68,6 +79,24 @@ class ServiceRequest(EstateScoped, table=True):
     status: RequestStatus = Field(default=RequestStatus.open, sa_type=String(20), index=True)
     closed_note: str = Field(default="", max_length=2000)
     closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    transitions: ClassVar[TransitionTable[RequestStatus]] = REQUEST_TRANSITIONS
+    # The trail's names, as the desk's and the dispatch services first wrote them.
+    audit_actions: ClassVar[dict[str, str]] = {"close_at_desk": "close", "cancel": "cancel"}
+
+    def _move(self, action: str) -> None:
+        self.status = REQUEST_TRANSITIONS.next_state(RequestStatus(self.status), action)
+
+    def order(self) -> None:
+        self._move("order")
+
+    def close_at_desk(self, *, note: str, at: datetime) -> None:
+        self._move("close_at_desk")
+        self.closed_note, self.closed_at = note, at
+
+    def cancel(self, *, reason: str, at: datetime) -> None:
+        self._move("cancel")
+        self.closed_note, self.closed_at = reason, at
 
 
 class WorkOrderStatus(StrEnum):
@@ -157,6 +186,17 @@ class WorkOrder(EstateScoped, table=True):
     cancel_reason: str = Field(default="", max_length=500)
     reopen_count: int = 0
     last_reason: str = Field(default="", max_length=500)  # why it was last reopened, released or returned
+
+    transitions: ClassVar[TransitionTable[WorkOrderStatus]] = ORDER_TRANSITIONS
+    # The verbs integrations and the desk's screens hear about.
+    verb_events: ClassVar[dict[str, EventType]] = {
+        "dispatch": EventType.order_dispatched, "confirm": EventType.order_time_confirmed,
+        "complete": EventType.order_completed}
+
+    def event_data(self, action: str) -> dict[str, Any]:
+        return {"request_id": self.request_id, "unit_id": self.unit_id, "status": self.status,
+                "technician_id": self.technician_id, "start": self.scheduled_start,
+                "end": self.scheduled_end, "completed_at": self.completed_at}
 
     # --- the verbs -----------------------------------------------------------------------
 

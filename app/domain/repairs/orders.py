@@ -81,7 +81,7 @@ async def open_promise(session: AsyncSession, *, order_id: uuid.UUID) -> ReplyPr
 
 
 def promise_read(p: ReplyPromise, *, now: datetime, **extra: object) -> ReplyPromiseRead:
-    return ReplyPromiseRead.model_validate({**p.model_dump(), "overdue": p.is_overdue(now), **extra})
+    return ReplyPromiseRead.model_validate({**p.model_dump(exclude={"status"}), "overdue": p.is_overdue(now), **extra})
 
 
 async def order_detail(session: AsyncSession, *, order: WorkOrder) -> WorkOrderDetail:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
-from typing import Literal
+from enum import Enum, StrEnum
+from typing import ClassVar, Literal
 
 from sqlalchemy import CheckConstraint, DateTime, String
 from sqlmodel import Field
@@ -76,6 +76,10 @@ class OwnerCode(EstateScoped, table=True):
     failed_attempts: int = 0
     locked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     consumed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    transitions: ClassVar[TransitionTable[OwnerCodeStatus]] = OWNER_CODE_TRANSITIONS
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"code_hash"})
+    audit_actions: ClassVar[dict[str, str]] = {"attempt_failed": "owner_code.wrong"}
 
     def _move(self, action: str) -> None:
         self.status = OWNER_CODE_TRANSITIONS.next_state(OwnerCodeStatus(self.status), action)

@@ -30,7 +30,7 @@ from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
-from app.domain.base import snapshot, utcnow
+from app.domain.base import utcnow
 from app.domain.errors import Conflict, NotFound
 from app.domain.events import outbox
 from app.domain.events.model import EventType
@@ -89,7 +89,7 @@ async def _row(session: AsyncSession, order_id: uuid.UUID) -> OwnerCode | None:
 
 
 def _shown(row: OwnerCode) -> dict[str, Any]:
-    return snapshot(row, exclude={"code_hash"})
+    return audit.audit_snapshot(row)
 
 
 def _read(row: OwnerCode, policy: CodePolicy, *, now: datetime) -> OwnerCodeRead:
@@ -120,11 +120,13 @@ async def issue(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, pol
         row = OwnerCode(estate_id=order.estate_id, work_order_id=order.id, code_hash=code_hash, issued_at=now,
                         expires_at=now + policy.valid_for, issued_by=actor.id)
         session.add(row)
+        await session.flush()
+        await audit.record(session, actor=actor, action="owner_code.issue", row=row, before=before)
     else:
-        row.issue(code_hash=code_hash, now=now, expires_at=now + policy.valid_for, by=actor.id, unlock=may_unlock(actor))
-    await session.flush()
-    await audit.record(session, actor=actor, action="owner_code.unlock" if unlocking else "owner_code.issue",
-                       entity="owner_code", entity_id=row.id, estate_id=row.estate_id, before=before, after=_shown(row))
+        await audit.apply(session, actor=actor, row=row, action="issue",
+                          audit_action="owner_code.unlock" if unlocking else "owner_code.issue",
+                          code_hash=code_hash, now=now, expires_at=now + policy.valid_for, by=actor.id,
+                          unlock=may_unlock(actor))
     event = await outbox.emit(session, estate_id=order.estate_id, type=EventType.owner_code_issued, entity="work_order",
                               entity_id=order.id, at=now, private={"code": code},
                               data={"work_order_id": order.id, "unit_id": order.unit_id, "expires_at": row.expires_at})
@@ -149,17 +151,11 @@ async def use(session: AsyncSession, *, actor: Actor, order: WorkOrder, code: st
     now = utcnow()
     row.check_usable(now=now)
     matched = await asyncio.to_thread(code_matches, row.code_hash, order.id, code, policy.key)
-    before = _shown(row)
     if matched:
-        row.consume(now=now)
-        await session.flush()
-        await audit.record(session, actor=actor, action="owner_code.consume", entity="owner_code", entity_id=row.id,
-                           estate_id=row.estate_id, before=before, after=_shown(row))
+        await audit.apply(session, actor=actor, row=row, action="consume", now=now)
         return
-    locked = row.attempt_failed(now=now, max_attempts=policy.max_attempts)
-    await session.flush()
-    await audit.record(session, actor=actor, action="owner_code.wrong", entity="owner_code", entity_id=row.id,
-                       estate_id=row.estate_id, before=before, after=_shown(row))
+    locked = await audit.apply(session, actor=actor, row=row, action="attempt_failed", now=now,
+                               max_attempts=policy.max_attempts)
     if locked:
         await _alert_supervisors(session, actor=actor, row=row, order=order, now=now)
     await session.flush()
@@ -178,8 +174,7 @@ async def _alert_supervisors(session: AsyncSession, *, actor: Actor, row: OwnerC
     alert = {"to": "supervisor", "staff": await _supervisors(session, estate_id=row.estate_id),
              "work_order_id": str(order.id), "technician_id": str(order.technician_id) if order.technician_id else None,
              "failed_attempts": row.failed_attempts}
-    await audit.record(session, actor=actor, action="owner_code.lock", entity="owner_code", entity_id=row.id,
-                       estate_id=row.estate_id, after={**_shown(row), "alert": alert})
+    await audit.record(session, actor=actor, action="owner_code.lock", row=row, after={**_shown(row), "alert": alert})
     await outbox.emit(session, estate_id=row.estate_id, type=EventType.owner_code_locked, entity="work_order",
                       entity_id=order.id, at=now,
                       data={"work_order_id": order.id, "technician_id": order.technician_id,

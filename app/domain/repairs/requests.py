@@ -16,7 +16,7 @@ from app.domain.events import outbox
 from app.domain.events.model import EventType
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
-from app.domain.base import jsonable, snapshot, utcnow
+from app.domain.base import jsonable, utcnow
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.errors import UnitNotInEstate, UnreadablePhone
@@ -25,7 +25,7 @@ from app.domain.registry.model import Owner, Unit, UnitOwner
 from app.domain.registry.phones import normalize_phone
 from app.domain.registry.service import check_estate
 from app.domain.visibility import Visible, load_visible
-from app.domain.repairs import repair_settings, scripts, transition
+from app.domain.repairs import repair_settings, scripts
 from app.domain.repairs.model import (
     OPEN_ORDER_STATES, Channel, RequestKind, RequestStatus, ServiceRequest, WorkOrder, WorkOrderStatus,
 )
@@ -226,13 +226,11 @@ async def create_request(session: AsyncSession, *, actor: Actor, estate_id: uuid
         order = WorkOrder(estate_id=estate_id, request_id=request.id, category=category, unit_id=request.unit_id,
                           building_id=unit.building_id if unit else None, is_public_area=request.is_public_area)
         session.add(order)
-        request.status = RequestStatus.ordered
+        request.order()  # part of the registration: its entry below shows the request ordered
         await session.flush()
-    await audit.record(session, actor=actor, action="create", entity="service_request", entity_id=request.id,
-                       estate_id=estate_id, after=snapshot(request))
+    await audit.record(session, actor=actor, action="create", row=request)
     if order is not None:
-        await audit.record(session, actor=actor, action="create", entity="work_order", entity_id=order.id,
-                           estate_id=estate_id, after=snapshot(order))
+        await audit.record(session, actor=actor, action="create", row=order)
     await outbox.emit(session, estate_id=estate_id, type=EventType.request_registered, entity="service_request",
                       entity_id=request.id, data={"kind": request.kind, "channel": request.channel, "unit_id": request.unit_id,
                                                   "order_id": order.id if order else None, "category": category})
@@ -249,12 +247,8 @@ async def close_request(session: AsyncSession, *, actor: Actor, request_id: uuid
     if order is not None:
         if order.status != WorkOrderStatus.pending_dispatch:
             raise OrderAlreadyUnderway(work_order_id=str(order.id), current_state=WorkOrderStatus(order.status).value)
-        await transition.apply(session, actor=actor, order=order, action="cancel", reason=note, at=now)
-    before = snapshot(request)
-    request.status, request.closed_note, request.closed_at = RequestStatus.closed_at_desk, note, now
-    await session.flush()
-    await audit.record(session, actor=actor, action="close", entity="service_request", entity_id=request.id,
-                       estate_id=request.estate_id, before=before, after=snapshot(request))
+        await audit.apply(session, actor=actor, row=order, action="cancel", reason=note, at=now)
+    await audit.apply(session, actor=actor, row=request, action="close_at_desk", note=note, at=now)
     estate = await session.get_one(Estate, request.estate_id)
     return (await to_reads(session, estate=estate, requests=[request]))[0]
 

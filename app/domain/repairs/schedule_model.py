@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time, timedelta
-from typing import Any
+from enum import Enum
+from typing import Any, ClassVar
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import TSTZRANGE, ExcludeConstraint
 from sqlmodel import Field
 
 from app.domain.base import EstateScoped, utcnow
+from app.domain.errors import Conflict
+from app.domain.transitions import TransitionTable
 
 DEFAULT_REPLY_WITHIN = timedelta(minutes=30)
 
@@ -59,6 +62,35 @@ class Booking(EstateScoped, table=True):
     active: bool = True
     released_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"during"})  # a range: its ends go in the entry instead
+
+    def release(self, *, at: datetime) -> None:
+        """The order no longer needs this time (released, cancelled, re-dispatched): it is free again."""
+        if not self.active:
+            raise BookingNotActive(booking_id=str(self.id))
+        self.active, self.released_at = False, at
+
+
+class BookingNotActive(Conflict):
+    title = "The booking was released already"
+
+
+class PromiseStatus(str, Enum):
+    open = "open"  # the technician has not named a time yet
+    confirmed = "confirmed"  # a time is fixed: ring the owner
+    told = "told"  # the owner has the confirmed time
+    withdrawn = "withdrawn"  # the order was cancelled instead
+
+
+P = PromiseStatus
+PROMISE_TRANSITIONS: TransitionTable[PromiseStatus] = TransitionTable("reply_promise", {
+    (P.open, "confirm"): P.confirmed,
+    (P.confirmed, "confirm"): P.confirmed,  # re-dispatched to another time before the owner was rung
+    (P.confirmed, "tell_owner"): P.told,
+    (P.open, "withdraw"): P.withdrawn,
+    (P.confirmed, "withdraw"): P.withdrawn,
+})
+
 
 def _reply_due() -> datetime:
     return utcnow() + DEFAULT_REPLY_WITHIN
@@ -86,6 +118,26 @@ class ReplyPromise(EstateScoped, table=True):
     owner_told_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     withdrawn_reason: str = Field(default="", max_length=500)  # the order was cancelled instead
+    status: PromiseStatus = Field(default=PromiseStatus.open, sa_type=String(20))
+
+    transitions: ClassVar[TransitionTable[PromiseStatus]] = PROMISE_TRANSITIONS
+    audit_actions: ClassVar[dict[str, str]] = {"tell_owner": "owner_told"}  # the trail's first name for it
+
+    def _move(self, action: str) -> None:
+        self.status = PROMISE_TRANSITIONS.next_state(PromiseStatus(self.status), action)
+
+    def confirm(self, *, technician_id: uuid.UUID | None, start: datetime, end: datetime, at: datetime) -> None:
+        self._move("confirm")
+        self.confirmed_start, self.confirmed_end, self.confirmed_at = start, end, at
+        self.technician_id = technician_id
+
+    def tell_owner(self, *, by: uuid.UUID | None, told_at: datetime, at: datetime) -> None:
+        self._move("tell_owner")
+        self.owner_told_at, self.owner_told_by, self.closed_at = told_at, by, at
+
+    def withdraw(self, *, reason: str, at: datetime) -> None:
+        self._move("withdraw")
+        self.closed_at, self.withdrawn_reason = at, reason
 
     def is_overdue(self, now: datetime) -> bool:
         return self.closed_at is None and now > self.due_at

@@ -2,7 +2,7 @@
 
 The technician posts from the field in one call: what was done, the materials, the time,
 the charge, the owner's confirmation (a signature, or the one-time code the owner got by SMS) and
-photos. The order is completed through transition.apply and its callback is scheduled in
+photos. The order is completed through audit.apply and its callback is scheduled in
 the same transaction; the files are written last, so a refused post leaves nothing on disk.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.estates import Estate
 from app.domain.fees import charges as fee_charges
-from app.domain.repairs import dispatch, owner_codes, transition
+from app.domain.repairs import dispatch, owner_codes
 from app.domain.repairs.model import ORDER_TRANSITIONS, WorkOrder, WorkOrderStatus
 from app.domain.repairs.orders import load_order, load_own_order, only_technician
 from app.domain.repairs.voucher_model import ConfirmedBy, FileKind, Voucher, VoucherFile, VoucherMaterial
@@ -167,7 +167,7 @@ async def post_voucher(
     assert estate is not None
     tz, now = estate_time.estate_zone(estate), utcnow()
     if WorkOrderStatus(order.status) == WorkOrderStatus.dispatched:
-        await transition.apply(session, actor=actor, order=order, action="start", at=now)
+        await audit.apply(session, actor=actor, row=order, action="start", at=now)
     assert actor.id is not None  # a technician (a person) posts the voucher
     voucher = Voucher(estate_id=order.estate_id, work_order_id=order.id, round=order.reopen_count + 1, technician_id=actor.id,
                       work_done=data.work_done, minutes_spent=data.minutes_spent, chargeable=data.chargeable,
@@ -184,8 +184,8 @@ async def post_voucher(
     await stock_movements.issue_voucher_materials(session, actor=actor, voucher=voucher, lines=materials)
     # A chargeable repair becomes a one-off charge on the unit's account at once.
     await fee_charges.charge_for_voucher(session, actor=actor, voucher=voucher)
-    await transition.apply(session, actor=actor, order=order, action="complete", at=now)
-    await dispatch.end_bookings(session, order_id=order.id, at=now)
+    await audit.apply(session, actor=actor, row=order, action="complete", at=now)
+    await dispatch.end_bookings(session, actor=actor, order_id=order.id, at=now)
     callback = Callback.for_completed_order(order, tz=tz, round=voucher.round)
     session.add(callback)
     await session.flush()

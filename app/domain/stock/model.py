@@ -16,7 +16,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint, text
 from sqlmodel import Field
@@ -111,7 +112,12 @@ STOCKTAKE_TRANSITIONS: TransitionTable[StocktakeStatus] = TransitionTable("stock
     (StocktakeStatus.counting, "post"): StocktakeStatus.posted,
     (StocktakeStatus.open, "cancel"): StocktakeStatus.cancelled,
     (StocktakeStatus.counting, "cancel"): StocktakeStatus.cancelled,
-})
+    # The month-end jobs: tell the desk once, flag a count not posted by month end once.
+    (StocktakeStatus.open, "remind"): StocktakeStatus.open,
+    (StocktakeStatus.counting, "remind"): StocktakeStatus.counting,
+    (StocktakeStatus.open, "flag_overdue"): StocktakeStatus.open,
+    (StocktakeStatus.counting, "flag_overdue"): StocktakeStatus.counting,
+}, clock_only=frozenset({"remind", "flag_overdue"}))
 
 
 class Stocktake(EstateScoped, table=True):
@@ -138,9 +144,40 @@ class Stocktake(EstateScoped, table=True):
     reminded_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # the month-end job told the desk
     flagged_overdue_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # not posted by month end
 
+    transitions: ClassVar[TransitionTable[StocktakeStatus]] = STOCKTAKE_TRANSITIONS
+    audit_actions: ClassVar[dict[str, str]] = {"remind": "stocktake.reminder", "flag_overdue": "stocktake.overdue"}
+
     def move(self, action: str) -> StocktakeStatus:
         self.status = STOCKTAKE_TRANSITIONS.next_state(StocktakeStatus(self.status), action)
         return self.status
+
+    def count(self) -> None:
+        """Counts were entered (the lines carry them): the count is under way."""
+        self.move("count")
+
+    def post(self, *, by: uuid.UUID | None, at: datetime) -> None:
+        self.move("post")
+        self.posted_at, self.posted_by = at, by
+
+    def cancel(self, *, by: uuid.UUID | None, at: datetime, reason: str) -> None:
+        self.move("cancel")
+        self.cancelled_at, self.cancelled_by, self.cancel_reason = at, by, reason
+
+    def remind(self, *, at: datetime) -> bool:
+        """Remind the desk once; False when it was reminded already."""
+        self.move("remind")
+        if self.reminded_at is not None:
+            return False
+        self.reminded_at = at
+        return True
+
+    def flag_overdue(self, *, at: datetime) -> bool:
+        """Flag once; False when it was flagged already."""
+        self.move("flag_overdue")
+        if self.flagged_overdue_at is not None:
+            return False
+        self.flagged_overdue_at = at
+        return True
 
     def check(self, action: str) -> None:
         """Refuse before anything is read or written: a posted count is immutable."""

@@ -177,8 +177,7 @@ async def open_for(session: AsyncSession, *, estate: Estate, actor: Actor, month
     session.add_all([StocktakeLine(estate_id=estate.id, stocktake_id=row.id, stock_item_id=i.id, code=i.code, name=i.name,
                                    unit=i.unit, snapshot_quantity=i.quantity) for i in items])
     await session.flush()
-    await audit.record(session, actor=actor, action="stocktake.open", entity="stocktake", entity_id=row.id,
-                       estate_id=estate.id, after={**snapshot(row), "items": len(items)})
+    await audit.record(session, actor=actor, action="stocktake.open", row=row, after={**snapshot(row), "items": len(items)})
     return row
 
 
@@ -211,14 +210,9 @@ async def enter_counts(session: AsyncSession, *, actor: Actor, stocktake_id: uui
         line.book_at_count, line.counted_quantity, line.note = books[c.stock_item_id], c.counted_quantity, c.note
         line.counted_at, line.counted_by = now, None if actor.is_system else actor.id
         session.add(line)
-    before = row.status
-    row.move("count")
-    session.add(row)
-    await session.flush()
-    await audit.record(session, actor=actor, action="stocktake.count", entity="stocktake", entity_id=row.id,
-                       estate_id=row.estate_id, before={"status": before},
-                       after={"status": row.status, "counts": [{"stock_item_id": c.stock_item_id, "counted": c.counted_quantity,
-                                                                "book": books[c.stock_item_id]} for c in data.lines]})
+    counts = [{"stock_item_id": c.stock_item_id, "counted": c.counted_quantity, "book": books[c.stock_item_id]}
+              for c in data.lines]
+    await audit.apply(session, actor=actor, row=row, action="count", audit_extra={"counts": counts})
     return await detail(session, row)
 
 
@@ -234,7 +228,6 @@ async def post(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, 
     stmt = (select(StockItem).where(StockItem.id.in_([line.stock_item_id for line in lines])).order_by(StockItem.id)
             .with_for_update().execution_options(populate_existing=True))
     items = {i.id: i for i in (await session.execute(stmt)).scalars()}
-    before = snapshot(row)
     for line in lines:
         item = items[line.stock_item_id]
         line.unit_cost = item.unit_cost
@@ -244,25 +237,15 @@ async def post(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, 
                                           stocktake_id=row.id, reference=row.reference, note="盤存差異")
             line.adjustment_id = moved.id
         session.add(line)
-    row.move("post")
-    row.posted_at, row.posted_by = now, None if actor.is_system else actor.id
-    session.add(row)
-    await session.flush()
-    await audit.record(session, actor=actor, action="stocktake.post", entity="stocktake", entity_id=row.id,
-                       estate_id=row.estate_id, before=before, after=snapshot(row))
+    await audit.apply(session, actor=actor, row=row, action="post", by=None if actor.is_system else actor.id, at=now)
     return await detail(session, row)
 
 
 async def cancel(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, data: CancelIn,
                  now: datetime | None = None) -> StocktakeDetail:
     row = await load_visible(session, STOCKTAKE, stocktake_id, actor=actor, lock=True)
-    before = snapshot(row)
-    row.move("cancel")
-    row.cancelled_at, row.cancelled_by, row.cancel_reason = now or utcnow(), None if actor.is_system else actor.id, data.reason
-    session.add(row)
-    await session.flush()
-    await audit.record(session, actor=actor, action="stocktake.cancel", entity="stocktake", entity_id=row.id,
-                       estate_id=row.estate_id, before=before, after=snapshot(row))
+    await audit.apply(session, actor=actor, row=row, action="cancel", by=None if actor.is_system else actor.id,
+                      at=now or utcnow(), reason=data.reason)
     return await detail(session, row)
 
 
@@ -296,12 +279,8 @@ async def open_month_end(session: AsyncSession, *, estate: Estate, month: str, n
     reminded = current.reminded_at is None
     if reminded:
         desk = await staff_with(session, estate_id=estate.id, roles=[Role.receptionist])
-        before = snapshot(current)
-        current.reminded_at = now
-        session.add(current)
-        await audit.record(session, actor=actor, action="stocktake.reminder", entity="stocktake", entity_id=current.id,
-                           estate_id=estate.id, before=before,
-                           after={**snapshot(current), "alert": {"to": "desk", "staff": desk, "due_at": current.due_at}})
+        await audit.apply(session, actor=actor, row=current, action="remind", at=now,
+                          audit_extra={"alert": {"to": "desk", "staff": desk, "due_at": current.due_at}})
     await session.flush()
     return {"month": month, "opened": opened, "reminded": reminded, "stocktake_id": str(current.id),
             "reference": current.reference, "due_at": current.due_at.isoformat()}
@@ -316,11 +295,7 @@ async def flag_overdue(session: AsyncSession, *, estate: Estate, month: str, now
         Stocktake.flagged_overdue_at.is_(None)).with_for_update())).scalars())
     alert = {"to": "supervisor", "staff": await staff_with(session, estate_id=estate.id, roles=[Role.supervisor, Role.finance])}
     for row in rows:
-        before = snapshot(row)
-        row.flagged_overdue_at = now
-        session.add(row)
-        await audit.record(session, actor=actor, action="stocktake.overdue", entity="stocktake", entity_id=row.id,
-                           estate_id=estate.id, before=before, after={**snapshot(row), "alert": alert})
+        await audit.apply(session, actor=actor, row=row, action="flag_overdue", at=now, audit_extra={"alert": alert})
     posted = (await session.execute(select(func.count()).select_from(Stocktake).where(
         Stocktake.estate_id == estate.id, Stocktake.month == month,
         Stocktake.status == StocktakeStatus.posted.value))).scalar_one()
