@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from app import demo
 from app.cli.common import _database, _migrate, _prepare, _settings
 from app.db import session_scope
-from app.demo_fees import fee_history
+from app.demo.fees import fee_history
 from app.domain.models import metadata
 
 

@@ -44,9 +44,9 @@ from app.db import make_engine, make_sessionmaker  # noqa: E402
 from app.domain.auth.principal import system_actor  # noqa: E402
 from app.domain.callbacks import rates  # noqa: E402
 from app.domain.callbacks.schemas import RatePeriod  # noqa: E402
-from app.domain.fees import month_report, register  # noqa: E402
+from app.domain.fees.reports import month_report, saturday_register as register  # noqa: E402
 from app.domain.registry import service as registry_service  # noqa: E402
-from app.domain.repairs import daily_log  # noqa: E402
+from app.domain.repairs.paperwork import daily_log  # noqa: E402
 from app.domain.stock import report as stock_report  # noqa: E402
 from bench import reports_sql as hand  # noqa: E402
 from bench.common import embedded_dsn, login  # noqa: E402

@@ -55,7 +55,7 @@ def month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return datetime(year, mon, 1, tzinfo=tz), datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=tz)
 
 
-# --- daily repair log (app/domain/repairs/daily_log.py) --------------------------------------
+# --- daily repair log (app/domain/repairs/paperwork/daily_log.py) --------------------------------------
 
 DAILY_LOG = """
 WITH o AS (
@@ -138,7 +138,7 @@ def callback_rate_figures(report: dict[str, Any]) -> Figures:
     return _clean({("total", "", k): report[k] for k in ("completed", "done_within_7_days", "done_late", "pending")})
 
 
-# --- Saturday register (app/domain/fees/register.py) ------------------------------------------
+# --- Saturday register (app/domain/fees/reports/saturday_register.py) ------------------------------------------
 
 REGISTER = """
 WITH r AS (
@@ -201,7 +201,7 @@ def register_figures(report: dict[str, Any]) -> Figures:
     return _clean(out)
 
 
-# --- month-end fee report (app/domain/fees/month_report.py) -----------------------------------
+# --- month-end fee report (app/domain/fees/reports/month_report.py) -----------------------------------
 
 MONTH_REPORT = """
 WITH ch AS (

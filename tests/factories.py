@@ -12,7 +12,7 @@ from app.domain.auth import secrets
 from app.domain.auth.model import AuthToken, User, UserEstate
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
-from app.domain.registry.estates import Company, Estate
+from app.domain.registry.model import Company, Estate
 
 _seq = itertools.count(1)
 # Hashing with argon2 costs ~50 ms; tests share one hash of this password.

@@ -11,11 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.model import User
 from app.domain.base import utcnow
 from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind, FeePrice
-from app.domain.fees.payments_model import (
+from app.domain.fees.payments.model import (
     Allocation, Payment, PaymentMethod, Receipt, ReceiptSeries, format_number, next_seq,
 )
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Unit
+from app.domain.registry.model import Estate, Unit
 
 _seq = itertools.count(1)
 

@@ -12,8 +12,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.model import User
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Building, Jurisdiction, Owner, OwnerPhone, Title, Unit, UnitOwner
+from app.domain.registry.model import Building, Estate, Jurisdiction, Owner, OwnerPhone, Title, Unit, UnitOwner
 from app.domain.registry.names import derive_surname
 from app.domain.registry.phones import normalize_phone
 

@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.model import User
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Unit
+from app.domain.registry.model import Estate, Unit
 from app.domain.repairs.model import Channel, RequestStatus, ServiceRequest, WorkOrder, WorkOrderStatus
-from app.domain.repairs.voucher_model import Voucher
+from app.domain.repairs.vouchers.model import Voucher
 
 _seq = itertools.count(1)
 S = WorkOrderStatus

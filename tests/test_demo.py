@@ -8,8 +8,7 @@ from app.demo import DEMO_PASSWORD, has_company, load_demo
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.roles import Role
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Building, Jurisdiction, Owner, OwnerPhone, Unit, UnitOwner
+from app.domain.registry.model import Building, Estate, Jurisdiction, Owner, OwnerPhone, Unit, UnitOwner
 
 
 async def _count(session, model, *where) -> int:

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from app import demo
-from app.demo_complaints import complaint_history
+from app.demo.complaints import complaint_history
 from app.domain.auth.principal import system_actor
 from app.domain.base import utcnow
 from app.domain.complaints import service
 from app.domain.complaints.model import Complaint, ComplaintStatus, ComplaintStep, StepKind
-from app.domain.fees.payments_model import DocumentCounter
-from app.domain.registry.estates import Estate
+from app.domain.fees.payments.model import DocumentCounter
+from app.domain.registry.model import Estate
 
 S = ComplaintStatus
 

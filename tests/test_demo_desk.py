@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app import demo
-from app.demo_desk import HISTORY_DAYS, desk_history
+from app.demo.desk import HISTORY_DAYS, desk_history
 from app.domain.base import utcnow
 from app.domain.desk import diary
 from app.domain.desk.model import DutyLogEntry, LinkKind, ShiftHandover, ShiftLogEntry, ShiftStatus, Visitor, VisitorLink
-from app.domain.fees.payments_model import Receipt
-from app.domain.registry.estates import Estate
+from app.domain.fees.payments.model import Receipt
+from app.domain.registry.model import Estate
 from app.domain.repairs.model import Channel, ServiceRequest
 from app.domain.calendar.estate_time import day_bounds
 

@@ -12,17 +12,18 @@ import pytest
 from sqlalchemy import func, select
 
 from app import demo
-from app.demo_fees import fee_history
+from app.demo.fees import fee_history
 from app.domain.auth.model import User
 from app.domain.base import utcnow
 from app.domain.calendar import estate_time
-from app.domain.fees import billing, cash
-from app.domain.fees.cash_model import CashierSession, SessionStatus
+from app.domain.fees.billing import rules as billing
+from app.domain.fees.cash import service as cash
+from app.domain.fees.cash.model import CashierSession, SessionStatus
 from app.domain.fees.model import BillingRun, Charge, FeeItem, FeePrice, MeterReading
-from app.domain.fees.payments_model import (
+from app.domain.fees.payments.model import (
     Allocation, DocumentCounter, Payment, Receipt, ReceiptSeries, ReceiptStatus, Refund, format_number,
 )
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 
 ZERO = Decimal("0.00")
 

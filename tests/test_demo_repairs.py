@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
-from app.domain.repairs.owner_code_model import OwnerCode
-from app.domain.repairs.voucher_model import ConfirmedBy, Voucher
+from app.domain.repairs.orders.owner_code_model import OwnerCode
+from app.domain.repairs.vouchers.model import ConfirmedBy, Voucher
 
 
 @pytest.mark.demo

@@ -6,12 +6,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app import demo_staff
-from app.domain.attendance import roster
+from app.demo import staff as demo_staff
+from app.domain.attendance import duty_roster as roster
 from app.domain.calendar import days as calendar_days
 from app.domain.attendance.model import AttendanceRecord, DutyAssignment
 from app.domain.base import utcnow
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.domain.rentals.model import RentalEntrustment, RentalStatus
 
 

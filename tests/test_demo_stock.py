@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app import demo
-from app.demo_stock import _events, stock_history
+from app.demo.stock import _events, stock_history
 from app.domain.base import utcnow
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.domain.stock.model import MovementKind, StockItem, StockMovement, Stocktake, StocktakeLine, StocktakeStatus
 
 

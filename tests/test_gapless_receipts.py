@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import select, text
 
 from app.domain.auth.roles import Role
-from app.domain.fees.payments_model import DocumentCounter, Receipt, ReceiptStatus
+from app.domain.fees.payments.model import DocumentCounter, Receipt, ReceiptStatus
 from tests.factories import make_staff
 from tests.fees_factories import make_charge, make_fee_item
 from tests.registry_factories import make_building, make_unit, two_estates
@@ -35,8 +35,8 @@ class Injected(Exception):
 
 
 async def _one(factory, *, actor, unit_id: uuid.UUID, fate: str, rng: random.Random) -> str | None:  # noqa: ANN001
-    from app.domain.fees import payments
-    from app.domain.fees.payment_schemas import PaymentCreate
+    from app.domain.fees.payments import service as payments
+    from app.domain.fees.payments.schemas import PaymentCreate
 
     amount = Decimal(rng.randint(100, 50000)) / 100
     tendered = amount - Decimal("0.01") if fate == "refused" else amount + Decimal(rng.randint(0, 2000)) / 100

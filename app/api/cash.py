@@ -12,9 +12,9 @@ from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
-from app.domain.fees import cash
-from app.domain.fees.cash_model import DifferenceNeedsNote, SessionStatus
-from app.domain.fees.cash_schemas import Acknowledge, CashHandoverSheet, CashierSessionDetail, CashierSessionRead, HandOver
+from app.domain.fees.cash import service as cash
+from app.domain.fees.cash.model import DifferenceNeedsNote, SessionStatus
+from app.domain.fees.cash.schemas import Acknowledge, CashHandoverSheet, CashierSessionDetail, CashierSessionRead, HandOver
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.types import EXACT_DAY

@@ -13,7 +13,7 @@ from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
-from app.domain.desk import diary, duty_log, handover, night_log, visitors
+from app.domain.desk import diary, duty_log, shift_handover as handover, night_log, visitors
 from app.domain.desk.common import InTheFuture, NeedsPerson, StaffNotInEstate
 from app.domain.desk.model import (
     FollowUpAlreadyHandled, FollowUpsUnhandled, NoFollowUpNeeded, ShiftKind, ShiftStatus, TakeOverFromYourself,
@@ -25,8 +25,7 @@ from app.domain.desk.schemas import (
 from app.domain.errors import Forbidden, IllegalTransition
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotInEstate, UnreadablePhone
-from app.domain.repairs import repair_settings
-from app.domain.repairs import requests as intake
+from app.domain.repairs.intake import service as intake, settings as repair_settings
 from app.domain.types import EXACT_DAY, QueryFlag
 
 router = APIRouter()

@@ -17,10 +17,10 @@ from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
-from app.domain.repairs import approvals, daily_log, manifests, morning
+from app.domain.repairs.paperwork import approvals, daily_log, manifests, morning
 from app.domain.repairs.model import ReasonRequired
-from app.domain.repairs.paperwork_model import LineAlreadyDecided, ManifestAlreadyAcknowledged
-from app.domain.repairs.paperwork_schemas import (
+from app.domain.repairs.paperwork.model import LineAlreadyDecided, ManifestAlreadyAcknowledged
+from app.domain.repairs.paperwork.schemas import (
     ApprovalBatchCreate, ApprovalBatchDetail, ApprovalBatchRead, ApprovalLineRead, DailyLog, ManifestBuild,
     MorningReport, ReportDay, ReturnLine, VoucherManifestDetail, VoucherManifestRead,
 )

@@ -14,10 +14,10 @@ from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
-from app.domain.fees.billing import MONTH_PATTERN
+from app.domain.fees.billing.rules import MONTH_PATTERN
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
-from app.domain.repairs.orders import WorkOrderNotFound
+from app.domain.repairs.orders.reading import WorkOrderNotFound
 from app.domain.stock import items, movements, report, stocktake
 from app.domain.stock.model import MovementKind, StockCategory, StocktakeStatus
 from app.domain.stock.schemas import (

@@ -11,9 +11,9 @@ from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.registry.errors import EstateNotFound
-from app.domain.repairs import technicians
-from app.domain.repairs.order_schemas import AvailabilityRead, WorkingHours, WorkingHoursRead
-from app.domain.repairs.technicians import TechnicianNotFound, WindowOutOfOrder
+from app.domain.repairs.orders import technicians
+from app.domain.repairs.orders.schemas import AvailabilityRead, WorkingHours, WorkingHoursRead
+from app.domain.repairs.orders.technicians import TechnicianNotFound, WindowOutOfOrder
 from app.domain.types import Instant
 
 router = APIRouter(tags=["technicians"])

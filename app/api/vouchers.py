@@ -19,11 +19,10 @@ from app.domain.errors import IllegalTransition
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.config import Settings
-from app.domain.repairs import owner_code_model as code_errors
-from app.domain.repairs import owner_codes
-from app.domain.repairs import vouchers as service
-from app.domain.repairs.orders import WorkOrderNotFound
-from app.domain.repairs.voucher_schemas import MAX_PHOTOS, OwnerCodeIssued, OwnerCodeRead, VoucherCreate, VoucherPosted, VoucherRead
+from app.domain.repairs.orders import owner_code_model as code_errors, owner_codes
+from app.domain.repairs.vouchers import service
+from app.domain.repairs.orders.reading import WorkOrderNotFound
+from app.domain.repairs.vouchers.schemas import MAX_PHOTOS, OwnerCodeIssued, OwnerCodeRead, VoucherCreate, VoucherPosted, VoucherRead
 from app.domain.types import Instant, QueryFlag
 
 router = APIRouter(tags=["vouchers"])

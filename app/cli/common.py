@@ -106,7 +106,7 @@ def _migrate(url: str, revision: str = "head") -> None:
 
 
 async def _find_estates(session: AsyncSession, refs: list[str]) -> list[Any]:
-    from app.domain.registry.estates import Estate
+    from app.domain.registry.model import Estate
 
     found = []
     for ref in refs:

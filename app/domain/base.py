@@ -9,7 +9,11 @@ from collections.abc import Collection
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, DateTime, Result
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
+
+from app.domain.errors import DomainError
 
 
 def utcnow() -> datetime:
@@ -73,3 +77,12 @@ def snapshot(obj: SQLModel, *, exclude: Collection[str] = frozenset()) -> dict[s
     table = getattr(obj, "__table__", None)
     keys = [c.key for c in table.columns] if table is not None else list(type(obj).model_fields)
     return {k: jsonable(getattr(obj, k, None)) for k in keys if k not in exclude and k not in secret}
+
+
+async def flush_unique(session: AsyncSession, error: DomainError) -> None:
+    """Flush inside a savepoint; a unique violation becomes the named error."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise error from None

@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.attendance import roster
+from app.domain.attendance import duty_roster as roster
 from app.domain.audit import service as audit
 from app.domain.auth.principal import system_actor
 from app.domain.base import jsonable
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.domain.calendar.estate_time import DAILY
 from app.jobs.registry import JobSpec
 

@@ -9,7 +9,7 @@ from app.domain.auth.principal import system_actor
 from app.domain.base import jsonable, utcnow
 from app.domain.callbacks import rates
 from app.domain.callbacks import service as callbacks_service
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.domain.calendar.estate_time import DAILY, PREVIOUS_WEEK, estate_zone
 from app.jobs.registry import JobSpec
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.calendar import estate_time
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.jobs import runner
 from app.jobs.model import RunTrigger
 from app.jobs.registry import JOBS

@@ -5,7 +5,7 @@
     month_end_fee_report  the month's last day, 23:30: the month's fee report for finance,
                           late enough that the whole last office day (and night duty) is in
 
-Both store their report (app.domain.fees.reports_model.FeeReport). A forced re-run of a period
+Both store their report (app.domain.fees.reports.model.FeeReport). A forced re-run of a period
 replaces the stored report, so a receipt taken after the run can still reach finance.
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.calendar.estate_time import LAST_REGISTER_WEEK, MONTHLY
-from app.domain.fees import month_report, register
-from app.domain.registry.estates import Estate
+from app.domain.fees.reports import month_report, saturday_register as register
+from app.domain.registry.model import Estate
 from app.jobs.registry import JobSpec
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import system_actor
-from app.domain.registry.estates import Estate
-from app.domain.repairs import approvals, daily_log, manifests
+from app.domain.registry.model import Estate
+from app.domain.repairs.paperwork import approvals, daily_log, manifests
 from app.domain.calendar.estate_time import DAILY, MONTHLY, PREVIOUS_WEEK
 from app.jobs.registry import JobSpec
 

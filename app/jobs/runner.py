@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db import session_scope
 from app.domain.base import jsonable, utcnow
 from app.domain.calendar.estate_time import zone
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.domain.events import outbox
 from app.domain.events.model import EventType
 from app.jobs.model import JobRun, RunStatus, RunTrigger

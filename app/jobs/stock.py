@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.calendar.estate_time import MONTHLY, PREVIOUS_MONTH
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.domain.stock import stocktake
 from app.jobs.registry import JobSpec
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from app.demo_complaints import STORIES
-from app.demo_stock import CATALOGUE
+from app.demo.complaints import STORIES
+from app.demo.stock import CATALOGUE
 from bench.bigdata.plan import Estate, add_months
 from bench.bigdata.rows import NULL, flag, ts
 

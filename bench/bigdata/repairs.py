@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from app.demo_repairs import ENQUIRIES, JOBS, PUBLIC_JOBS
+from app.demo.repairs import ENQUIRIES, JOBS, PUBLIC_JOBS
 from bench.bigdata.plan import Estate
 from bench.bigdata.rows import NULL, flag, money, opt, ts
 

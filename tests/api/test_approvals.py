@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.domain.auth.roles import Role
 from app.domain.callbacks.model import Callback, CallbackStatus
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
-from app.domain.repairs.paperwork_model import ApprovalBatch, ApprovalLine
+from app.domain.repairs.paperwork.model import ApprovalBatch, ApprovalLine
 from tests.factories import make_staff
 from tests.registry_factories import count_rows, make_building, make_unit, two_estates
 from tests.repairs_factories import make_order

@@ -10,10 +10,9 @@ import pytest
 from sqlalchemy import text
 
 from app.domain.auth.roles import Role
-from app.domain.fees import arrears
+from app.domain.fees.statements import arrears
 from app.domain.fees.model import ChargeSource, FeeItem
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Building, Title, Unit
+from app.domain.registry.model import Building, Estate, Title, Unit
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_charge, make_fee_item
 from tests.helpers.problems import assert_422

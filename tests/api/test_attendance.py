@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.domain.attendance.model import AttendanceRecord
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from tests.factories import Staff, make_staff
 from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows, two_estates

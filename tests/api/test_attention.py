@@ -12,7 +12,7 @@ from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback
 from app.domain.repairs.model import WorkOrderStatus as S
-from app.domain.repairs.schedule_model import ReplyPromise
+from app.domain.repairs.orders.schedule_model import ReplyPromise
 from tests.factories import make_staff
 from tests.helpers.payments import API, desk, pay
 from tests.registry_factories import make_building, make_unit

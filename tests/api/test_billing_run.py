@@ -195,8 +195,8 @@ class TestPreview:
 class TestRace:
     async def test_a_charge_landing_between_plan_and_insert_is_not_doubled(self, session):
         from app.domain.auth.principal import system_actor
-        from app.domain.fees import billing_runs
-        from app.domain.registry.estates import Estate
+        from app.domain.fees.billing import runs as billing_runs
+        from app.domain.registry.model import Estate
 
         estate, _, units, item, _ = await hand_checked_estate(session)
         estate = await session.get(Estate, estate.id)

@@ -10,12 +10,11 @@ import pytest
 
 from app.domain.auth.principal import system_actor
 from app.domain.auth.roles import Role
-from app.domain.fees import billing, charges
+from app.domain.fees.billing import rules as billing, charges
 from app.domain.fees.model import Charge, ChargeSource, FeeKind
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Unit
+from app.domain.registry.model import Estate, Unit
 from app.domain.repairs.model import WorkOrderStatus
-from app.domain.repairs.voucher_model import Voucher
+from app.domain.repairs.vouchers.model import Voucher
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_charge, make_fee_item
 from tests.helpers.problems import assert_422

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
-from app.domain.fees import cash
-from app.domain.fees.cash_model import CashierSession, SessionAdjustment
-from app.domain.fees.payments_model import Payment
-from app.domain.registry.estates import Estate
+from app.domain.fees.cash import service as cash
+from app.domain.fees.cash.model import CashierSession, SessionAdjustment
+from app.domain.fees.payments.model import Payment
+from app.domain.registry.model import Estate
 from tests.factories import Staff, make_staff
 from tests.helpers.cash import acknowledge, current, get, hand_over
 from tests.helpers.payments import API, desk, pay

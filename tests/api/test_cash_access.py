@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
-from app.domain.fees.cash_model import CashierSession
+from app.domain.fees.cash.model import CashierSession
 from tests.factories import make_staff
 from tests.helpers.cash import current, hand_over
 from tests.helpers.payments import API, desk, pay

@@ -11,10 +11,10 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.principal import system_actor
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
-from app.domain.fees import charges
+from app.domain.fees.billing import charges
 from app.domain.fees.model import Charge, FeeItem, FeeKind
 from app.domain.repairs.model import WorkOrderStatus
-from app.domain.repairs.voucher_model import Voucher
+from app.domain.repairs.vouchers.model import Voucher
 from tests.factories import make_staff
 from tests.fees_factories import make_charge, make_fee_item
 from tests.helpers.problems import assert_422

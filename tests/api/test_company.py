@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
-from app.domain.registry.estates import Company
+from app.domain.registry.model import Company
 from tests.factories import make_company, make_estate, make_staff
 
 API = "/api/v1"

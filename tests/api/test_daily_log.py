@@ -6,9 +6,9 @@ import io
 from datetime import UTC, datetime
 
 from app.domain.auth.roles import Role
-from app.domain.repairs.daily_log import CSV_HEADERS
+from app.domain.repairs.paperwork.daily_log import CSV_HEADERS
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
-from app.domain.repairs.paperwork_model import DailyRepairLog
+from app.domain.repairs.paperwork.model import DailyRepairLog
 from app.jobs.registry import JOBS  # noqa: F401 - the registry first, then the job modules it imports
 from app.jobs.runner import run_job
 from tests.factories import make_staff

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app.domain.auth.roles import Role
 
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
-from app.domain.repairs.schedule_model import Booking
+from app.domain.repairs.orders.schedule_model import Booking
 from tests.factories import make_staff
 from tests.helpers.dispatch import API, desk_world, dispatch, local
 from tests.registry_factories import count_rows

@@ -12,9 +12,8 @@ from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback, CallbackStatus
 from app.domain.desk.model import DutyLogEntry
-from app.domain.fees.payments_model import ReceiptStatus
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Unit
+from app.domain.fees.payments.model import ReceiptStatus
+from app.domain.registry.model import Estate, Unit
 from app.domain.repairs.model import Channel, RequestKind, RequestStatus, ServiceRequest, WorkOrderStatus
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_receipt

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.model import UserEstate
 from app.domain.auth.roles import Role
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from tests.factories import make_company, make_estate, make_staff
 from tests.helpers.problems import assert_422, assert_invalid
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from app.domain.auth.model import User
 from app.domain.auth.roles import Role
 from app.domain.fees.model import Charge, FeeItem
-from app.domain.fees.payments_model import Payment
+from app.domain.fees.payments.model import Payment
 from app.domain.registry.model import Owner
 from tests.factories import make_estate, make_staff
 from tests.fees_factories import make_fee_item

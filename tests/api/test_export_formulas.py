@@ -16,7 +16,7 @@ import pytest
 
 from app.domain import spreadsheet
 from app.domain.auth.roles import Role
-from app.domain.fees import receipts
+from app.domain.fees.payments import receipts
 from app.domain.fees.model import FeeKind
 from app.jobs.runner import run_job
 from tests.factories import make_staff

@@ -21,9 +21,9 @@ import pytest
 
 from app.domain.auth.roles import Role
 from app.domain.calendar import estate_time
-from app.domain.fees import register
-from app.domain.fees.report_export import REGISTER_HEADERS
-from app.domain.fees.reports_model import FeeReport
+from app.domain.fees.reports import saturday_register as register
+from app.domain.fees.reports.export import REGISTER_HEADERS
+from app.domain.fees.reports.model import FeeReport
 from tests.factories import make_staff
 from tests.helpers.fee_reports import API, Books, api_key_headers, books, local, week48
 from tests.helpers.problems import assert_422

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 
 from app.domain.base import utcnow
-from app.domain.fees.payments_model import Allocation, Payment, Receipt
+from app.domain.fees.payments.model import Allocation, Payment, Receipt
 from app.domain.idempotency import service as idempotency
 from app.domain.idempotency.model import IdempotencyRecord
 from app.jobs.runner import run_job

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.domain.auth.roles import Role
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
-from app.domain.repairs.paperwork_model import ManifestLine, VoucherManifest
+from app.domain.repairs.paperwork.model import ManifestLine, VoucherManifest
 from tests.factories import make_staff
 from tests.registry_factories import count_rows, make_building, make_jurisdiction, make_unit, two_estates
 from tests.repairs_factories import make_order

@@ -25,7 +25,7 @@ import openpyxl
 import pytest
 
 from app.domain.auth.roles import Role
-from app.domain.fees.reports_model import FeeReport
+from app.domain.fees.reports.model import FeeReport
 from tests.factories import make_staff
 from tests.helpers.fee_reports import API, D, TZ, Books, api_key_headers, books, local, november
 from tests.helpers.problems import assert_422

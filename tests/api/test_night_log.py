@@ -10,7 +10,7 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.desk.model import ShiftHandover, ShiftLogEntry
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from tests.factories import Staff, make_staff
 from tests.helpers.problems import assert_422, assert_invalid
 from tests.registry_factories import count_rows, two_estates

@@ -26,8 +26,8 @@ from app.domain.notifications.model import OwnerNotification
 from app.domain.notifications.sender import send_due
 from app.domain.registry.model import Title
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
-from app.domain.repairs.owner_code_model import OwnerCode
-from app.domain.repairs.voucher_model import Voucher
+from app.domain.repairs.orders.owner_code_model import OwnerCode
+from app.domain.repairs.vouchers.model import Voucher
 from tests.factories import Staff, make_staff
 from tests.helpers.vouchers import API, body, issue_code, nothing_written, post, scene
 from tests.images import JPEG

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from app.domain.auth.roles import Role
-from app.domain.fees.cash_model import CashierSession, SessionStatus
-from app.domain.fees.payments_model import Allocation, Payment, Receipt
+from app.domain.fees.cash.model import CashierSession, SessionStatus
+from app.domain.fees.payments.model import Allocation, Payment, Receipt
 from app.domain.idempotency.model import IdempotencyRecord
 from tests.factories import make_staff
 from tests.fees_factories import make_charge, make_fee_item

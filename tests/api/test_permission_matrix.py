@@ -22,8 +22,7 @@ from app.domain.auth import secrets
 from app.domain.auth.model import ApiKey, AuthToken, User, UserEstate
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
-from app.domain.registry.estates import Company
-from app.domain.registry.model import Building, Jurisdiction, Owner, OwnerPhone, Unit, UnitOwner
+from app.domain.registry.model import Building, Company, Jurisdiction, Owner, OwnerPhone, Unit, UnitOwner
 from tests.api.permission_table import ANON, API_KEY, EXPECTED, MANAGING, NARROW_ADMIN_VS_WIDE, expected
 from tests.factories import PASSWORD, make_estate, make_staff
 

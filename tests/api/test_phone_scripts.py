@@ -10,7 +10,7 @@ from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.registry.model import Title
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
-from app.domain.repairs.settings_model import ScriptTemplate
+from app.domain.repairs.intake.model import ScriptTemplate
 from tests.factories import make_staff
 from tests.registry_factories import count_rows, make_building, make_owner, make_unit, two_estates
 from tests.repairs_factories import make_order

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
-from app.domain.fees.cash_model import CashierSession, SessionAdjustment, SessionStatus
-from app.domain.fees.payments_model import Allocation, Receipt
-from app.domain.fees.receipt_pdf import CJK
+from app.domain.fees.cash.model import CashierSession, SessionAdjustment, SessionStatus
+from app.domain.fees.payments.model import Allocation, Receipt
+from app.domain.fees.payments.receipt_pdf import CJK
 from tests.factories import make_staff
 from tests.helpers.payments import API, charge_state, desk, pay
 from tests.helpers.problems import assert_422, assert_problem

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from app.domain.auth.roles import Role
-from app.domain.fees.payments_model import Receipt, Refund
+from app.domain.fees.payments.model import Receipt, Refund
 from tests.factories import Staff, make_staff
 from tests.helpers.payments import API, Desk, desk, pay
 from tests.helpers.problems import assert_422, assert_problem

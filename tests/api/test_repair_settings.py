@@ -6,7 +6,7 @@ import pytest
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.repairs.model import ServiceRequest
-from app.domain.repairs.settings_model import RepairCategory
+from app.domain.repairs.intake.model import RepairCategory
 from tests.factories import make_staff
 from tests.registry_factories import count_rows, two_estates
 

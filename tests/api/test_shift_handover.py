@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.desk.model import ShiftHandover, ShiftLogEntry, ShiftStatus
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.domain.repairs.model import Channel, ServiceRequest, WorkOrder
 from tests.factories import Staff, make_staff
 from tests.registry_factories import count_rows, two_estates

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.domain.auth.roles import Role
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
-from app.domain.repairs.voucher_model import Voucher, VoucherMaterial
+from app.domain.repairs.vouchers.model import Voucher, VoucherMaterial
 from app.domain.stock.model import MovementKind, StockMovement
 from tests.factories import make_staff
 from tests.helpers.stock import API, book, ledger_sum, new_item, store

@@ -238,7 +238,7 @@ class TestAttention:
     async def test_count_in_progress_is_the_desks_until_posted(self, client, session):
         from app.domain.attention.rules import Context
         from app.domain.auth import service as auth_service
-        from app.domain.registry.estates import Estate
+        from app.domain.registry.model import Estate
         from app.domain.stock.attention import STOCKTAKE
 
         s = await store(session)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from app.domain.auth.roles import Role
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
-from app.domain.repairs.schedule_model import Booking
+from app.domain.repairs.orders.schedule_model import Booking
 from tests.factories import make_staff
 from tests.helpers.dispatch import API, desk_world, dispatch, local, window
 from tests.helpers.problems import assert_422, assert_invalid

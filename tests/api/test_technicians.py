@@ -9,7 +9,7 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.repairs.model import WorkOrderStatus
 from app.domain.base import utcnow
-from app.domain.repairs.schedule_model import Booking, TechnicianHours
+from app.domain.repairs.orders.schedule_model import Booking, TechnicianHours
 from tests.factories import make_staff
 from tests.helpers.dispatch import API, desk_world, dispatch, local
 from tests.helpers.problems import assert_422, assert_problem

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.domain.auth import secrets
 from app.domain.auth.model import ApiKey, User
 from app.domain.auth.roles import Role
-from app.domain.registry.estates import Company
+from app.domain.registry.model import Company
 from tests.factories import PASSWORD, make_estate, make_staff
 
 USERS = "/api/v1/users"

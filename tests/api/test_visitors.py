@@ -10,8 +10,7 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.desk.model import Visitor, VisitorLink
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Owner, Unit
+from app.domain.registry.model import Estate, Owner, Unit
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_receipt
 from tests.helpers.problems import assert_422

@@ -11,11 +11,11 @@ from sqlalchemy import update
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.files import Upload
-from app.domain.repairs import vouchers as service
+from app.domain.repairs.vouchers import service
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
-from app.domain.repairs.voucher_model import Voucher, VoucherFile
-from app.domain.repairs.voucher_schemas import VoucherCreate
-from app.domain.repairs.owner_codes import CodePolicy
+from app.domain.repairs.vouchers.model import Voucher, VoucherFile
+from app.domain.repairs.vouchers.schemas import VoucherCreate
+from app.domain.repairs.orders.owner_codes import CodePolicy
 from tests import images
 from tests.factories import make_staff
 from tests.helpers.vouchers import API, PDF, body, nothing_written, post, posted, scene, stored_files

@@ -14,7 +14,7 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.callbacks.model import Callback
 from app.domain.repairs.model import WorkOrder
-from app.domain.repairs.voucher_model import Voucher
+from app.domain.repairs.vouchers.model import Voucher
 from tests import images
 from tests.factories import make_staff
 from tests.helpers.problems import assert_422, assert_problem

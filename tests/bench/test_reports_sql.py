@@ -20,11 +20,11 @@ from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback, CallbackStatus
-from app.domain.fees import payments, receipts, refunds
+from app.domain.fees.payments import service as payments, receipts, refunds
 from app.domain.fees.model import ChargeSource, FeeKind
-from app.domain.fees.payment_schemas import PaymentCreate, RefundCreate
-from app.domain.fees.payments_model import PaymentMethod
-from app.domain.registry.estates import Estate
+from app.domain.fees.payments.schemas import PaymentCreate, RefundCreate
+from app.domain.fees.payments.model import PaymentMethod
+from app.domain.registry.model import Estate
 from app.domain.repairs.model import WorkOrderStatus
 from app.domain.stock.model import StockItem, Stocktake, StocktakeLine
 from bench import reports_sql as hand

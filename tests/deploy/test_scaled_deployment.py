@@ -27,7 +27,7 @@ from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.events.model import DeliveryStatus, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.domain.notifications.model import NotificationStatus, OwnerNotification
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.jobs import runner
 from app.jobs.model import JobRun, RunStatus
 from app.jobs.registry import JOBS

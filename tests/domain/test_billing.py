@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from app.domain.calendar import estate_time
-from app.domain.fees import billing
+from app.domain.fees.billing import rules as billing
 from app.domain.fees.model import FeeKind, VacantRule
 
 

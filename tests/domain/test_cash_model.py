@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.domain.errors import IllegalTransition
-from app.domain.fees.cash_model import SESSION_TRANSITIONS, CashierSession, DifferenceNeedsNote, SessionStatus
+from app.domain.fees.cash.model import SESSION_TRANSITIONS, CashierSession, DifferenceNeedsNote, SessionStatus
 
 AT = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 

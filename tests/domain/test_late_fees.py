@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal as D
 
-from app.domain.fees.late_fees import late_fee
+from app.domain.fees.billing.late_fees import late_fee
 
 DUE = date(2026, 10, 1)
 

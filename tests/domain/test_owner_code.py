@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.domain.errors import IllegalTransition
-from app.domain.repairs.owner_code_model import (
+from app.domain.repairs.orders.owner_code_model import (
     OwnerCode, OwnerCodeAlreadyUsed, OwnerCodeExpired, OwnerCodeLocked, OwnerCodeStatus,
 )
-from app.domain.repairs.owner_codes import code_matches, hash_code, new_code
+from app.domain.repairs.orders.owner_codes import code_matches, hash_code, new_code
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 

@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.domain.repairs.scripts import (
+from app.domain.repairs.intake.scripts import (
     DEFAULT_TEMPLATES, PLACEHOLDERS, MalformedTemplate, UnknownPlaceholder, address_of, appointment_phrase, check_template,
     placeholders_in, render,
 )
-from app.domain.repairs.settings_model import ScriptKey
+from app.domain.repairs.intake.model import ScriptKey
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.domain.fees.rmb import capital
+from app.domain.fees.payments.rmb import capital
 
 CASES = [
     ("160.56", "壹佰陆拾元伍角陆分"),

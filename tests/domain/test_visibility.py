@@ -9,7 +9,7 @@ from sqlalchemy import update
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.auth.roles import Role
 from app.domain.errors import NotFound
-from app.domain.fees.cash import CASHIER_SESSION
+from app.domain.fees.cash.service import CASHIER_SESSION
 from app.domain.registry.errors import BuildingNotFound, EstateNotFound
 from app.domain.registry.model import Building
 from app.domain.registry.service import BUILDING, ESTATE

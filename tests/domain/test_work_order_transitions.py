@@ -9,7 +9,7 @@ import pytest
 
 from app.domain.errors import IllegalTransition
 from app.domain.repairs.model import ORDER_TRANSITIONS, ScheduleOutOfOrder, WorkOrder, WorkOrderStatus
-from app.domain.repairs.technicians import Hours
+from app.domain.repairs.orders.technicians import Hours
 
 S = WorkOrderStatus
 ACTIONS = sorted({action for (_, action) in ORDER_TRANSITIONS.table})

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.domain.events.model import EventType, OutboxEvent
-from app.domain.fees.reports_model import FeeReport
+from app.domain.fees.reports.model import FeeReport
 from app.jobs.model import JobRun
 from tests.db import dsn
 from tests.factories import make_estate

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from app.domain.auth.roles import Role
 from app.domain.fees.model import Charge
-from app.domain.fees.payments_model import Allocation, DocumentCounter, Payment, Receipt
+from app.domain.fees.payments.model import Allocation, DocumentCounter, Payment, Receipt
 from tests.factories import make_estate, make_staff
 from tests.faults import procs
 from tests.fees_factories import make_charge, make_fee_item

@@ -10,8 +10,7 @@ from sqlalchemy import select
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Unit
+from app.domain.registry.model import Estate, Unit
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from tests.factories import Staff, make_staff
 from tests.registry_factories import make_building, make_owner, make_unit, two_estates

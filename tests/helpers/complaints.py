@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 
 from app.domain.auth.roles import Role
 from app.domain.complaints.model import Complaint, ComplaintStatus, ComplaintStep, Severity, StepKind
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Owner, Unit
+from app.domain.registry.model import Estate, Owner, Unit
 from tests.factories import Staff, make_staff
 from tests.registry_factories import make_building, make_owner, make_unit, two_estates
 

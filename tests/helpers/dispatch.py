@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.domain.auth.roles import Role
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.domain.repairs.model import WorkOrder
 from tests.factories import Staff, make_staff
 from tests.registry_factories import make_building, make_unit, two_estates

@@ -11,12 +11,11 @@ from app.domain.auth import secrets
 from app.domain.auth.model import ApiKey
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
-from app.domain.fees import payments, receipts, refunds
+from app.domain.fees.payments import service as payments, receipts, refunds
 from app.domain.fees.model import Charge, FeeItem, FeeKind
-from app.domain.fees.payment_schemas import PaymentCreate, RefundCreate
-from app.domain.fees.payments_model import PaymentMethod
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Unit
+from app.domain.fees.payments.schemas import PaymentCreate, RefundCreate
+from app.domain.fees.payments.model import PaymentMethod
+from app.domain.registry.model import Estate, Unit
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_charge, make_fee_item
 from tests.registry_factories import make_building, make_unit, two_estates

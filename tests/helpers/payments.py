@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from app.domain.auth.roles import Role
 from app.domain.fees.model import Charge
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Unit
+from app.domain.registry.model import Estate, Unit
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_charge, make_fee_item
 from tests.registry_factories import make_building, make_unit, two_estates

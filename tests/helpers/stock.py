@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.stock.model import StockItem, StockMovement
 from tests.factories import Staff, make_staff

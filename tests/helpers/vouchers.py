@@ -6,10 +6,9 @@ from dataclasses import dataclass
 
 from app.domain.auth.roles import Role
 from app.domain.callbacks.model import Callback
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Building, Unit
+from app.domain.registry.model import Building, Estate, Unit
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
-from app.domain.repairs.voucher_model import Voucher, VoucherFile, VoucherMaterial
+from app.domain.repairs.vouchers.model import Voucher, VoucherFile, VoucherMaterial
 from tests.factories import Staff, make_staff
 from tests.images import JPEG
 from tests.registry_factories import count_rows, make_building, make_unit, two_estates

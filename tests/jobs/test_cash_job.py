@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
-from app.domain.fees.cash import NOT_HANDED_OVER, SUPERVISOR_ALERT
-from app.domain.fees.cash_model import CashierSession
+from app.domain.fees.cash.service import NOT_HANDED_OVER, SUPERVISOR_ALERT
+from app.domain.fees.cash.model import CashierSession
 from app.jobs.registry import JOBS
 from app.jobs.runner import recent_fire_times, run_job
 from tests.factories import make_staff

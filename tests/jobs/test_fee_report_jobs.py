@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.domain.auth.roles import Role
-from app.domain.fees.reports_model import FeeReport
+from app.domain.fees.reports.model import FeeReport
 from app.jobs.registry import JOBS, InvalidPeriod
 from app.jobs.runner import recent_fire_times, run_job
 from tests.factories import make_staff

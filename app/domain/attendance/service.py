@@ -19,13 +19,13 @@ from app.domain.attendance.schemas import AttendanceRead, AttendanceSummary, Mon
 from app.domain.audit import service as audit
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot, utcnow
+from app.domain.base import flush_unique, snapshot, utcnow
 from app.domain.calendar import estate_time
 from app.domain.calendar import service as calendar_service
 from app.domain.errors import AlreadyExists, Conflict, Forbidden
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 
 
 class AlreadySignedIn(AlreadyExists):
@@ -68,7 +68,7 @@ async def sign_in(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, 
     row = AttendanceRecord(estate_id=estate.id, user_id=actor.id, day=times.day, shift=shift, due_by=times.due_by,
                            shift_end=times.closes, signed_in_at=now, late=late > 0, late_minutes=late, note=data.note)
     session.add(row)
-    await registry_service.flush_unique(session, AlreadySignedIn(field="shift", shift=shift.value, day=times.day.isoformat()))
+    await flush_unique(session, AlreadySignedIn(field="shift", shift=shift.value, day=times.day.isoformat()))
     await audit.record(session, actor=actor, action="attendance.sign_in", row=row)
     [read] = await _to_reads(session, [row])
     return read

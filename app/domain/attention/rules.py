@@ -21,13 +21,13 @@ from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm, Role
 from app.domain.calendar import estate_time
 from app.domain.callbacks.model import Callback, CallbackStatus
-from app.domain.fees.cash_model import CashierSession, SessionAdjustment, SessionStatus
-from app.domain.fees.payments_model import Receipt
-from app.domain.registry.estates import Estate
+from app.domain.fees.cash.model import CashierSession, SessionAdjustment, SessionStatus
+from app.domain.fees.payments.model import Receipt
+from app.domain.registry.model import Estate
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
-from app.domain.repairs.owner_code_model import OwnerCode, OwnerCodeStatus
-from app.domain.repairs.paperwork_model import ApprovalBatch, ApprovalLine, LineDecision, VoucherManifest
-from app.domain.repairs.schedule_model import ReplyPromise
+from app.domain.repairs.orders.owner_code_model import OwnerCode, OwnerCodeStatus
+from app.domain.repairs.paperwork.model import ApprovalBatch, ApprovalLine, LineDecision, VoucherManifest
+from app.domain.repairs.orders.schedule_model import ReplyPromise
 
 SOON = timedelta(hours=24)
 CAP = 50  # items per rule; the count says how many there are in all

@@ -14,7 +14,7 @@ from app.domain.attention.schemas import AttentionItem, AttentionQueue, Urgency,
 from app.domain.auth.principal import Actor
 from app.domain.calendar import attention as calendar_attention
 from app.domain.base import utcnow
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.domain.registry.service import check_estate
 from app.domain.stock import attention as stock_attention
 

@@ -14,7 +14,7 @@ from app.domain.attention.rules import Context, Found, Rule, _can, item
 from app.domain.auth.roles import Perm
 from app.domain.calendar import estate_time
 from app.domain.calendar import service as calendar_service
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 
 NOTICE_MONTH = 11  # the next year's schedule is looked for from 1 November
 

@@ -21,7 +21,7 @@ from app.domain.calendar import upload
 from app.domain.calendar.model import HolidayCalendarDay
 from app.domain.calendar.schemas import HolidayDayCreate, HolidayDayRead, HolidayDayUpdate, HolidayYearIn, HolidayYearRead
 from app.domain.errors import AlreadyExists, Conflict, NotFound
-from app.domain.registry.estates import Company
+from app.domain.registry.model import Company
 
 
 class HolidayDayExists(AlreadyExists):

@@ -25,7 +25,7 @@ from app.domain.callbacks.model import RATE_TARGET, REACHED_STATES, Callback, Ca
 from app.domain.callbacks.schemas import CallbackRate, RatePeriod
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 
 FOUR_PLACES = Decimal("0.0001")
 

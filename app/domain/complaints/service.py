@@ -27,8 +27,7 @@ from app.domain.errors import Invalid, NotFound
 from app.domain.events import outbox
 from app.domain.events.model import EventType
 from app.domain.pagination import PageRequest, paginate
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Building, Owner, Unit
+from app.domain.registry.model import Building, Estate, Owner, Unit
 from app.domain.registry.names import unit_label
 from app.domain.registry.service import check_estate
 from app.domain.repairs.model import ServiceRequest

@@ -13,7 +13,7 @@ from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.base import EstateScoped, snapshot, utcnow
 from app.domain.errors import Forbidden, Invalid
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.domain.calendar import estate_time
 
 # Clocks of phones and PCs at the desk drift; a minute or two ahead is not "the future".

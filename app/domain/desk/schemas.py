@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, PlainSerializer, model_validator
 
 from app.domain.desk.model import LinkKind, ShiftKind, ShiftStatus
-from app.domain.repairs.request_schemas import ServiceRequestCreate
+from app.domain.repairs.intake.schemas import ServiceRequestCreate
 from app.domain.types import InputModel, LongText, Name, OptionalText, ShortText, text
 
 CENT = Decimal("0.01")

@@ -18,7 +18,7 @@ from app.domain.desk.common import past_instant, person, user_names
 from app.domain.desk.model import LinkKind, Visitor, VisitorLink
 from app.domain.desk.schemas import LinkRead, LinkRef, VisitorCreate, VisitorRead
 from app.domain.errors import AlreadyExists, Invalid, NotFound
-from app.domain.fees.payments_model import Payment, Receipt
+from app.domain.fees.payments.model import Payment, Receipt
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.errors import UnitNotInEstate
 from app.domain.registry.model import Owner, Unit

@@ -21,11 +21,10 @@ from app.domain.notifications import templates
 from app.domain.notifications.model import NotificationStatus, NotificationTemplate, OwnerNotification
 from app.domain.notifications.schemas import NotificationRead, TemplateRead
 from app.domain.pagination import PageRequest, paginate
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwner
+from app.domain.registry.model import Building, Estate, Owner, OwnerPhone, Unit, UnitOwner
 from app.domain.registry.names import addressed_as
 from app.domain.registry.service import check_estate
-from app.domain.repairs.scripts import address_of, appointment_phrase
+from app.domain.repairs.intake.scripts import address_of, appointment_phrase
 
 
 async def _owners_to_tell(session: AsyncSession, unit_id: uuid.UUID) -> list[tuple[Owner, str]]:

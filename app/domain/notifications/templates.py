@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from app.domain.errors import Invalid
 from app.domain.events.model import EventType
-from app.domain.repairs.scripts import MalformedTemplate, placeholders_in
+from app.domain.repairs.intake.scripts import MalformedTemplate, placeholders_in
 
 __all__ = ["DEFAULTS", "HIDDEN", "PLACEHOLDERS", "MalformedTemplate", "MissingPlaceholder", "UnknownPlaceholder", "check",
            "render"]

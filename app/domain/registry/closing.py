@@ -16,7 +16,7 @@ from sqlalchemy import Insert, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from app.domain.registry.errors import EstateClosed
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 
 # What a closed estate still writes: the record of events, not new business.
 EXEMPT_TABLES = frozenset({

@@ -10,11 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot
+from app.domain.base import flush_unique, snapshot
 from app.domain.errors import AlreadyExists, NotFound
-from app.domain.registry.estates import Company
+from app.domain.registry.model import Company
 from app.domain.registry.schemas import Patch
-from app.domain.registry.service import flush_unique
 from app.domain.types import InputModel, Name, PhoneText, text
 
 # GB 32100-2015: the code's alphabet (no I, O, S, V, Z) and the weights 3^i mod 31 of its

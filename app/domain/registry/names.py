@@ -5,6 +5,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from app.domain.registry.model import Building, Unit
+
 # Two-character surnames common enough to meet at the desk; simplified and traditional forms,
 # because offices keep rosters in either.
 COMPOUND_SURNAMES = frozenset({
@@ -70,3 +72,11 @@ def parse_unit_ref(text: str) -> UnitRef | None:
     building = str(int(match["b"]))
     entrance = str(int(match["e"])) if match["e"] else None
     return UnitRef(building=building, entrance=entrance, room=match["r"].upper())
+
+
+def place(unit: Unit | None, building: Building | None, location: str = "") -> str:
+    """8号楼2单元301 as the office writes it; the location for public areas."""
+    if unit is not None and building is not None:
+        entrance = f"{unit.entrance}单元" if unit.entrance else ""
+        return f"{building.name}{entrance}{unit.number}"
+    return location or (building.name if building is not None else "")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
-from app.domain.base import by_id_in_estate, snapshot
+from app.domain.base import by_id_in_estate, flush_unique, snapshot
 from app.domain.registry.errors import (
     PhoneAlreadyListed, PhoneNotFound, UnitAlreadyLinked, UnitNotInEstate, UnitNotLinked, UnreadablePhone,
 )
@@ -19,7 +19,7 @@ from app.domain.registry.model import Building, Owner, OwnerPhone, Title, Unit, 
 from app.domain.registry.names import addressed_as, derive_surname, unit_label
 from app.domain.registry.phones import normalize_phone
 from app.domain.registry.schemas import OwnerCreate, OwnerPhoneRead, OwnerRead, OwnerUnitRead, OwnerUpdate, UnitLink
-from app.domain.registry.service import OWNER, apply, check_estate, flush_unique
+from app.domain.registry.service import OWNER, apply, check_estate
 from app.domain.visibility import load_visible
 
 

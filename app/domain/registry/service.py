@@ -6,15 +6,13 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import any_, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm, Role
-from app.domain.base import snapshot, utcnow
-from app.domain.errors import DomainError
+from app.domain.base import flush_unique, snapshot, utcnow
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.errors import (
     BuildingNameTaken, BuildingNotFound, EstateClosed, EstateCodeTaken, EstateNotFound, JurisdictionNameTaken,
@@ -22,8 +20,7 @@ from app.domain.registry.errors import (
     OfficeHoursOutOfOrder, OwnerNotFound, UnitNotFound,
 )
 from app.domain.registry import closing
-from app.domain.registry.estates import Estate
-from app.domain.registry.model import Building, Jurisdiction, Owner, Unit
+from app.domain.registry.model import Building, Estate, Jurisdiction, Owner, Unit
 from app.domain.registry.schemas import (
     BuildingCreate, BuildingUpdate, EstateClose, EstateCreate, EstateUpdate, JurisdictionCreate, JurisdictionUpdate,
 )
@@ -35,15 +32,6 @@ JURISDICTION = Visible(model=Jurisdiction, missing=JurisdictionNotFound)
 BUILDING = Visible(model=Building, missing=BuildingNotFound)
 UNIT = Visible(model=Unit, missing=UnitNotFound)
 OWNER = Visible(model=Owner, missing=OwnerNotFound)
-
-async def flush_unique(session: AsyncSession, error: DomainError) -> None:
-    """Flush inside a savepoint; a unique violation becomes the named error."""
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
-        raise error from None
-
 
 def apply(row: Any, changes: dict[str, Any]) -> None:
     for key, value in changes.items():

@@ -20,7 +20,7 @@ from app.domain.errors import Conflict
 from app.domain.registry import company as company_service
 from app.domain.registry import service as registry_service
 from app.domain.registry.company import CompanyCreate
-from app.domain.registry.estates import Company, Estate
+from app.domain.registry.model import Company, Estate
 from app.domain.registry.schemas import EstateCreate
 from app.domain.types import Name
 

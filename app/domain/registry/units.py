@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
-from app.domain.base import snapshot
+from app.domain.base import flush_unique, snapshot
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.errors import BuildingNotInEstate, UnitNumberTaken
 from app.domain.registry.model import Building, Unit
 from app.domain.registry.names import unit_label
 from app.domain.registry.schemas import UnitCreate, UnitRead, UnitUpdate
-from app.domain.registry.service import UNIT, apply, check_estate, flush_unique
+from app.domain.registry.service import UNIT, apply, check_estate
 from app.domain.visibility import load_visible
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import files
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
-from app.domain.base import utcnow
+from app.domain.base import flush_unique, utcnow
 from app.domain.errors import AlreadyExists, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
@@ -166,7 +166,7 @@ async def create(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, d
     fields["contact_phone"] = _phone(data.contact_phone)
     row = RentalEntrustment(estate_id=estate_id, taken_by=actor.id, **fields)
     session.add(row)
-    await registry_service.flush_unique(session, UnitAlreadyOnOffer(field="unit_id"))
+    await flush_unique(session, UnitAlreadyOnOffer(field="unit_id"))
     await audit.record(session, actor=actor, action="rental_entrustment.create", row=row)
     return await get(session, actor=actor, entrustment_id=row.id)
 

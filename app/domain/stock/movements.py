@@ -24,7 +24,7 @@ from app.domain.base import snapshot, utcnow
 from app.domain.errors import Conflict, Invalid
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
-from app.domain.repairs import orders as repair_orders
+from app.domain.repairs.orders import reading as repair_orders
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.stock.items import load_item
 from app.domain.stock.model import MovementKind, StockItem, StockMovement

@@ -17,7 +17,7 @@ from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
 from app.domain.registry import service as registry_service
 from app.domain.visibility import load_visible
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.domain.stock import stocktake as counts
 from app.domain.stock.model import CENT, QTY, Stocktake, StocktakeStatus
 from app.domain.stock.schemas import StocktakeLineRead, StocktakeRead, StocktakeReport, StocktakeTotals

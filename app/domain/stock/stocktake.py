@@ -28,7 +28,7 @@ from app.domain.calendar import estate_time
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
-from app.domain.registry.estates import Estate
+from app.domain.registry.model import Estate
 from app.domain.stock import movements
 from app.domain.stock.model import (
     OPEN_STATES, STOCKTAKE_TRANSITIONS, MovementKind, StockItem, Stocktake, StocktakeLine, StocktakeStatus, money,

@@ -1,0 +1,228 @@
+"""What clients send to and get from fee items, prices, subscriptions, readings, billing runs and charges."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+
+from app.domain.fees.billing.rules import CENT, MONTH_PATTERN
+from app.domain.fees.model import ChargeSource, FeeKind, VacantRule
+from app.domain.types import Code, InputModel, Money, Name, ShortText
+
+Month = Annotated[str, Field(pattern=MONTH_PATTERN, min_length=7, max_length=7, examples=["2026-11"])]
+UnitPrice = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4, allow_inf_nan=False, description="Up to 4 places")]
+Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4, allow_inf_nan=False)]
+DailyRate = Annotated[Decimal, Field(ge=0, le=1, max_digits=8, decimal_places=6, allow_inf_nan=False, description="0.0005 = 0.05% a day")]
+Quantity = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2, allow_inf_nan=False)]
+Reading = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2, allow_inf_nan=False)]
+Days = Annotated[int, Field(ge=0, le=3650)]
+DueDay = Annotated[int, Field(ge=1, le=28)]
+# Out: amounts always carry two places ("160.56").
+Amount = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), return_type=str, when_used="json")]
+
+
+class FeeItemCreate(InputModel):
+    code: Code = Field(max_length=40, examples=["mgmt"])
+    name: Name = Field(examples=["物业管理费"])
+    kind: FeeKind
+    unit_label: Annotated[str, Field(max_length=20, pattern=r"^[^\x00]*$")] = ""
+    applies_to_all: bool = Field(default=True, description="per_area/fixed: bill every private unit; else subscribed units only")
+    vacant_rule: VacantRule = VacantRule.charge
+    vacant_discount: Share = Decimal("0")
+    due_day: DueDay = 1
+    late_fee_daily_rate: DailyRate | None = None
+    late_fee_grace_days: Days = 0
+    late_fee_cap_share: Share | None = None
+    unit_price: UnitPrice = Field(description="The first price")
+    effective_from: date = Field(description="The first price applies from this day")
+
+
+class FeeItemUpdate(InputModel):
+    """Name, rules and active; the price changes only through a new price from a date."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset({"late_fee_daily_rate", "late_fee_cap_share"})
+    name: Name | None = None
+    unit_label: Annotated[str | None, Field(max_length=20, pattern=r"^[^\x00]*$")] = None
+    applies_to_all: bool | None = None
+    vacant_rule: VacantRule | None = None
+    vacant_discount: Share | None = None
+    due_day: DueDay | None = None
+    late_fee_daily_rate: DailyRate | None = None
+    late_fee_grace_days: Days | None = None
+    late_fee_cap_share: Share | None = None
+    active: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> FeeItemUpdate:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None and name not in self.nullable:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+
+class FeePriceCreate(InputModel):
+    unit_price: UnitPrice
+    effective_from: date
+
+
+class FeePriceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    effective_from: date
+    unit_price: Decimal
+    created_at: datetime
+
+
+class FeeItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    code: str
+    name: str
+    kind: FeeKind
+    unit_label: str
+    applies_to_all: bool
+    vacant_rule: VacantRule
+    vacant_discount: Decimal
+    due_day: int
+    late_fee_daily_rate: Decimal | None
+    late_fee_grace_days: int
+    late_fee_cap_share: Decimal | None
+    active: bool
+    current_price: Decimal | None = Field(default=None, description="The price in force today (estate time)")
+
+
+class FeeItemDetail(FeeItemRead):
+    prices: list[FeePriceRead] = Field(description="The price history, oldest first")
+
+
+class SubscriptionPut(InputModel):
+    quantity: Quantity = Decimal("1")
+    from_month: Month
+    to_month: Month | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> SubscriptionPut:
+        if self.to_month is not None and self.to_month < self.from_month:
+            raise ValueError("to_month is before from_month")
+        return self
+
+
+class SubscriptionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    fee_item_id: uuid.UUID
+    fee_item_code: str
+    fee_item_name: str
+    kind: FeeKind
+    quantity: Decimal
+    from_month: str
+    to_month: str | None
+
+
+class MeterReadingCreate(InputModel):
+    unit_id: uuid.UUID
+    fee_item_id: uuid.UUID
+    period: Month
+    current: Reading
+    previous: Reading | None = Field(default=None, description="Defaults to the last reading's current")
+
+
+class ChargeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    fee_item_id: uuid.UUID
+    period: str | None
+    description: str
+    amount: Amount
+    amount_paid: Amount
+    outstanding: Amount
+    due_date: date
+    basis: dict[str, Any]
+    source: ChargeSource
+    source_id: uuid.UUID | None
+    billing_run_id: uuid.UUID | None
+    paid_at: datetime | None
+    created_at: datetime
+    late_fee: Amount = Field(default=Decimal("0.00"), description="As of today in the estate; computed, never stored")
+    late_fee_days: int = 0
+
+
+class MeterReadingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    fee_item_id: uuid.UUID
+    period: str
+    previous: Decimal
+    current: Decimal
+    quantity: Decimal
+    read_at: datetime
+    read_by: uuid.UUID | None
+    charge: ChargeRead | None = Field(description="The metered charge; null when nothing was used")
+
+
+class ManualChargeCreate(InputModel):
+    fee_item_id: uuid.UUID = Field(description="A one_off item (a deposit)")
+    amount: Money
+    description: ShortText
+
+    @model_validator(mode="after")
+    def _positive(self) -> ManualChargeCreate:
+        if self.amount <= 0:
+            raise ValueError("amount must be more than 0")
+        return self
+
+
+class BillingMonth(InputModel):
+    month: Month
+
+
+class PreviewItem(BaseModel):
+    fee_item_id: uuid.UUID
+    code: str
+    name: str
+    count: int
+    total: Amount
+
+
+class PreviewLine(BaseModel):
+    unit_id: uuid.UUID
+    unit_label: str
+    fee_item_id: uuid.UUID
+    fee_item_name: str
+    amount: Amount
+    basis: dict[str, Any]
+
+
+class BillingPreview(BaseModel):
+    month: str
+    already_run: bool
+    count: int
+    total: Amount
+    per_item: list[PreviewItem]
+    lines: list[PreviewLine] = Field(description="The first lines, by building and room")
+    skipped_vacant: int
+    items_without_price: list[str] = Field(description="Codes of items with no price in force on the month's first day")
+
+
+class BillingRunRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    month: str
+    created_by: str
+    created_by_id: uuid.UUID | None
+    charges_created: int
+    total: Amount
+    created_at: datetime
+
+
+class BillingRunResult(BaseModel):
+    run: BillingRunRead
+    created: int = Field(description="Charges created by this call: 0 when the month was billed already")

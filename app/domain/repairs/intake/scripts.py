@@ -1,0 +1,116 @@
+"""The procedure's phone phrases (§7.3.3-7.3.7): default wording, placeholder rules, rendering.
+
+Pure functions: the service gathers the values (office name, caller, address ...) and
+these turn a template into the sentence the receptionist reads out.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, time
+from string import Formatter
+from zoneinfo import ZoneInfo
+
+from app.domain.errors import Invalid
+from app.domain.repairs.intake.model import ScriptKey
+
+DEFAULT_TEMPLATES: dict[ScriptKey, str] = {
+    ScriptKey.greeting: "您好！{office_name}，請講",
+    ScriptKey.confirmation: "{caller}，您報修的{address}{description}，我們將於{appointment}安排維修人員上門，請保持電話暢通。",
+    ScriptKey.closing: "我們將在約定時間內到達您家進行維修或處理。{caller}，再見。",
+    ScriptKey.technician_busy: (
+        "{caller}，對不起，我們的維修師傅現正在{building}維修，我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？"
+    ),
+}
+
+_COMMON = frozenset({"office_name", "caller"})
+PLACEHOLDERS: dict[ScriptKey, frozenset[str]] = {
+    ScriptKey.greeting: _COMMON,
+    ScriptKey.confirmation: _COMMON | {"address", "description", "appointment", "phone"},
+    ScriptKey.closing: _COMMON | {"appointment"},
+    ScriptKey.technician_busy: _COMMON | {"building"},
+}
+
+# What is said when the desk does not know a value yet.
+FALLBACKS: dict[str, str] = {
+    "office_name": "管理處",
+    "caller": "業主",
+    "address": "",
+    "description": "",
+    "appointment": "約定時間",
+    "phone": "",
+    "building": "別處",
+}
+
+
+class UnknownPlaceholder(Invalid):
+    title = "The template uses a placeholder this script does not have"
+
+
+class MalformedTemplate(Invalid):
+    title = "The template's braces do not pair up; write a placeholder as {caller}"
+
+
+def placeholders_in(text: str) -> list[str]:
+    """The placeholders a template uses, in order; MalformedTemplate if it cannot be read."""
+    try:
+        parts = list(Formatter().parse(text))
+    except ValueError as exc:
+        raise MalformedTemplate(str(exc), field="text") from None
+    names = []
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        # Format specs and conversions ({caller!r}, {caller:>9}) would let a template reach
+        # beyond plain substitution; only bare names are placeholders.
+        if spec or conversion or not name.isidentifier():
+            raise MalformedTemplate(f"write placeholders as {{name}}, not {{{name}...}}", field="text")
+        names.append(name)
+    return names
+
+
+def check_template(key: ScriptKey, text: str) -> None:
+    allowed = PLACEHOLDERS[key]
+    for name in placeholders_in(text):
+        if name not in allowed:
+            raise UnknownPlaceholder(
+                f"{{{name}}} is not a placeholder of {key.value}; use {', '.join('{' + p + '}' for p in sorted(allowed))}",
+                field="text", placeholder=name, allowed=sorted(allowed),
+            )
+
+
+def render(key: ScriptKey, text: str, values: Mapping[str, str | None]) -> tuple[str, list[str]]:
+    """The sentence, and the placeholders that had no value (their fallback was said instead)."""
+    check_template(key, text)
+    missing = [n for n in dict.fromkeys(placeholders_in(text)) if not values.get(n)]
+    filled = {n: values.get(n) or FALLBACKS.get(n, "") for n in PLACEHOLDERS[key]}
+    return text.format_map(filled), missing
+
+
+def appointment_phrase(start: datetime | None, end: datetime | None, *, tz: ZoneInfo) -> str | None:
+    """11月29日上午 for a half-day window; 11月29日上午9:00-10:00 when the window is narrower."""
+    if start is None:
+        return None
+    local = start.astimezone(tz)
+    day = f"{local.month}月{local.day}日{_part_of_day(local.time())}"
+    if end is None:
+        return day
+    if (end - start).total_seconds() >= 3 * 3600:
+        return day
+    local_end = end.astimezone(tz)
+    return f"{day}{local.hour}:{local.minute:02d}-{local_end.hour}:{local_end.minute:02d}"
+
+
+def _part_of_day(t: time) -> str:
+    if t < time(12, 0):
+        return "上午"
+    if t < time(18, 0):
+        return "下午"
+    return "晚上"
+
+
+def address_of(*, building_name: str | None, entrance: str, number: str | None, location: str) -> str:
+    """8号楼2單元301 as the desk says it; the public location when there is no unit."""
+    if building_name is None or number is None:
+        return location
+    entrance_part = f"{entrance}單元" if entrance and not entrance.endswith(("单元", "單元")) else entrance
+    return f"{building_name}{entrance_part}{number}"
