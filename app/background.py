@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url
+
 # Every table, not just the dispatcher's: flushing an owner notification resolves its foreign keys
 # (owner, unit) through the metadata. A process running only the dispatcher imported no registry
 # model, so each pass failed after sending, rolled back, and sent the same messages again.

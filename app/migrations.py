@@ -4,11 +4,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from alembic import command
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -110,20 +110,29 @@ async def database_url(request: pytest.FixtureRequest, pg_server: str, template_
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
+def settings(database_url: str, tmp_path) -> Settings:
     # Streams end at once here: a test (or schemathesis) reading /stream must not wait minutes.
     # Sweeps of bad input call one report many times a minute: the limiter counts, but higher up
     # (tests/api/test_rate_limit.py tests the real limits).
     # An explicit secret, so tests can compute what is signed; the generated one: tests/test_secret.py.
-    return Settings(database_url=database_url, data_dir=tmp_path, secret=TEST_SECRET, webhook_allowed_networks="127.0.0.0/8", scheduler_enabled=False, log_json=False,
-                    stream_max_seconds=0.2, stream_poll_seconds=0.05, report_rate_per_minute=1000)
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path,
+        secret=TEST_SECRET,
+        webhook_allowed_networks="127.0.0.0/8",
+        scheduler_enabled=False,
+        log_json=False,
+        stream_max_seconds=0.2,
+        stream_poll_seconds=0.05,
+        report_rate_per_minute=1000,
+    )
 
 
 _shared_apps: dict[int, object] = {}
 
 
 @pytest.fixture
-async def app(settings: Settings):  # noqa: ANN201
+async def app(settings: Settings):
     """One app per test worker, started per test on this test's database and settings.
 
     Building the app (every route's models) costs over half a second; the lifespan reads
@@ -139,14 +148,14 @@ async def app(settings: Settings):  # noqa: ANN201
 
 
 @pytest.fixture
-async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c
 
 
 @pytest.fixture
-async def session(app) -> AsyncIterator[AsyncSession]:  # noqa: ANN001
+async def session(app) -> AsyncIterator[AsyncSession]:
     """A session for arranging data; factories flush, and commit() makes it visible to the app."""
     async with app.state.sessionmaker() as s:
         yield s

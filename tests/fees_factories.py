@@ -12,7 +12,13 @@ from app.domain.auth.model import User
 from app.domain.base import utcnow
 from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind, FeePrice
 from app.domain.fees.payments.model import (
-    Allocation, Payment, PaymentMethod, Receipt, ReceiptSeries, format_number, next_seq,
+    Allocation,
+    Payment,
+    PaymentMethod,
+    Receipt,
+    ReceiptSeries,
+    format_number,
+    next_seq,
 )
 from app.domain.registry.model import Estate, Unit
 
@@ -47,7 +53,7 @@ async def make_charge(
 async def make_receipt(
     session: AsyncSession, *, estate: Estate, unit: Unit, cashier: User, amount: Decimal | str,
     method: PaymentMethod = PaymentMethod.cash, at: datetime | None = None, charges: list[Charge] = (),
-    cashier_session_id=None, tendered: Decimal | str | None = None,  # noqa: ANN001
+    cashier_session_id=None, tendered: Decimal | str | None = None,
 ) -> Receipt:
     """A payment with its numbered receipt, settling `charges` in full (in order) up to `amount`."""
     at = at or utcnow()

@@ -21,7 +21,7 @@ class Clock:
         self.now += timedelta(seconds=seconds, **delta)
 
 
-def override_clock(app, start: datetime) -> Iterator[Clock]:  # noqa: ANN001
+def override_clock(app, start: datetime) -> Iterator[Clock]:
     """For a fixture: the app's limiter reads this clock until the test ends."""
     c = Clock(start)
     app.dependency_overrides[ratelimit.clock] = lambda: c.now
@@ -29,9 +29,9 @@ def override_clock(app, start: datetime) -> Iterator[Clock]:  # noqa: ANN001
     app.dependency_overrides.pop(ratelimit.clock, None)
 
 
-def client_from(app, host: str) -> httpx.AsyncClient:  # noqa: ANN001
+def client_from(app, host: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(host, 40000)), base_url="http://test")
 
 
-def login(c: httpx.AsyncClient, username: str, password: str = PASSWORD):  # noqa: ANN201
+def login(c: httpx.AsyncClient, username: str, password: str = PASSWORD):
     return c.post(LOGIN, json={"username": username, "password": password})

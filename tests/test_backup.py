@@ -85,7 +85,7 @@ async def _backup_demo(database_url: str, scratch: Path) -> Path:
 
 
 @pytest.mark.demo
-async def test_backup_restore_into_a_new_data_directory_and_serve_it(database_url, demo_logins, scratch):  # noqa: ANN001
+async def test_backup_restore_into_a_new_data_directory_and_serve_it(database_url, demo_logins, scratch):
     archive = await _backup_demo(database_url, scratch)
     assert archive.stat().st_mode & 0o077 == 0, "the archive holds password hashes: owner-only"
     manifest = backup.read_manifest(archive)
@@ -109,7 +109,7 @@ async def test_backup_restore_into_a_new_data_directory_and_serve_it(database_ur
     await _serve_and_sign_in(restored, demo_logins)
 
 
-async def _serve_and_sign_in(data_dir: Path, demo_logins) -> None:  # noqa: ANN001
+async def _serve_and_sign_in(data_dir: Path, demo_logins) -> None:
     port = free_port()
     with (data_dir / "serve.log").open("ab") as log:
         proc = subprocess.Popen([str(PROPDESK), "serve", "--port", str(port), "--no-scheduler"], cwd=ROOT,
@@ -135,7 +135,7 @@ async def _serve_and_sign_in(data_dir: Path, demo_logins) -> None:  # noqa: ANN0
 
 
 @pytest.mark.demo
-async def test_move_from_embedded_to_another_server(database_url, scratch):  # noqa: ANN001
+async def test_move_from_embedded_to_another_server(database_url, scratch):
     archive = await _backup_demo(database_url, scratch)
     counts, receipts = await _facts(database_url)
     other = PrivatePostgres()
@@ -158,7 +158,7 @@ async def test_move_from_embedded_to_another_server(database_url, scratch):  # n
         other.close()
 
 
-def test_a_file_that_is_not_a_backup_is_refused(tmp_path):  # noqa: ANN001
+def test_a_file_that_is_not_a_backup_is_refused(tmp_path):
     bogus = tmp_path / "notes.tar"
     bogus.write_bytes(b"not a tar at all")
     done = propdesk("restore", str(bogus), env=embedded_env(tmp_path / "data"))
@@ -166,7 +166,7 @@ def test_a_file_that_is_not_a_backup_is_refused(tmp_path):  # noqa: ANN001
     assert not (tmp_path / "data" / "pg").exists(), "no server is made for a file that is not a backup"
 
 
-def test_an_archive_cannot_write_outside_uploads(tmp_path):  # noqa: ANN001
+def test_an_archive_cannot_write_outside_uploads(tmp_path):
     archive = tmp_path / "crafted.tar"
     with tarfile.open(archive, "w") as tar:
         for name, data in [("manifest.json", json.dumps({"format": backup.FORMAT}).encode()),

@@ -18,7 +18,7 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def env(settings, monkeypatch, tmp_path):  # noqa: ANN001, ANN201
+def env(settings, monkeypatch, tmp_path):
     monkeypatch.setenv("PROPDESK_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("PROPDESK_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("DATABASE_URL", raising=False)
@@ -26,24 +26,24 @@ def env(settings, monkeypatch, tmp_path):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-async def estates(session):  # noqa: ANN001, ANN201
+async def estates(session):
     qs = await make_estate(session, code="QS", name="淇水春天")
     xr = await make_estate(session, code="XR", name="祥瑞花园", company=None)
     return qs, xr
 
 
-def invoke(*args: str, input: str | None = None):  # noqa: A002, ANN201
+def invoke(*args: str, input: str | None = None):
     return runner.invoke(cli, list(args), input=input)
 
 
-def assert_friendly(result, text: str) -> None:  # noqa: ANN001
+def assert_friendly(result, text: str) -> None:
     assert result.exit_code == 1, result.output
     assert text in result.output
     assert "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit)
 
 
-def test_user_create(env, estates):  # noqa: ANN001
+def test_user_create(env, estates):
     result = invoke("user", "create", "--username", "qs.front2", "--full-name", "王芳", "--role", "receptionist",
                     "--role", "night_duty", "--estate", "qs", "--password", "teal-ladder-orbit")
     assert result.exit_code == 0, result.output
@@ -57,7 +57,7 @@ def test_user_create(env, estates):  # noqa: ANN001
     assert entry["action"] == "create" and entry["actor_label"].startswith("cli:")
 
 
-def test_user_create_by_estate_id_and_prompted_password(env, estates):  # noqa: ANN001
+def test_user_create_by_estate_id_and_prompted_password(env, estates):
     qs, _ = estates
     result = invoke("user", "create", "--username", "qs.tech9", "--full-name", "李强", "--role", "technician",
                     "--estate", str(qs.id), input="long-enough-pw\nlong-enough-pw\n")
@@ -66,7 +66,7 @@ def test_user_create_by_estate_id_and_prompted_password(env, estates):  # noqa: 
     assert verify_password(user["password_hash"], "long-enough-pw")
 
 
-def test_user_create_refusals(env, estates):  # noqa: ANN001
+def test_user_create_refusals(env, estates):
     base = ["user", "create", "--full-name", "王芳", "--role", "receptionist", "--password", "teal-ladder-orbit"]
     assert_friendly(invoke(*base, "--username", "someone", "--estate", "NOPE"), "no estate with code or id 'NOPE'")
     # Estates of two companies cannot be granted together.
@@ -80,18 +80,18 @@ def test_user_create_refusals(env, estates):  # noqa: ANN001
     assert bad_role.exit_code == 2 and "Traceback" not in bad_role.output  # click names the bad choice
 
 
-async def _locked_staff(session, estates):  # noqa: ANN001, ANN202
+async def _locked_staff(session, estates):
     staff = await make_staff(session, estates=[estates[0]], username="qs.locked")
     await session.commit()
     return staff
 
 
 @pytest.fixture
-async def locked(session, estates):  # noqa: ANN001, ANN201
+async def locked(session, estates):
     return await _locked_staff(session, estates)
 
 
-def test_reset_password(env, locked):  # noqa: ANN001
+def test_reset_password(env, locked):
     result = invoke("user", "reset-password", "--username", "qs.locked", "--password", "brand-new-pass")
     assert result.exit_code == 0, result.output
     [user] = fetch(env, "SELECT password_hash FROM \"user\" WHERE username = 'qs.locked'")
@@ -101,7 +101,7 @@ def test_reset_password(env, locked):  # noqa: ANN001
     assert [a["action"] for a in actions] == ["reset_password"]
 
 
-def test_reset_password_refusals(env, locked):  # noqa: ANN001
+def test_reset_password_refusals(env, locked):
     assert_friendly(invoke("user", "reset-password", "--username", "ghost", "--password", "brand-new-pass"),
                     "no user named 'ghost'")
     assert_friendly(invoke("user", "reset-password", "--username", "qs.locked", "--password", "short"), "password")
@@ -109,7 +109,7 @@ def test_reset_password_refusals(env, locked):  # noqa: ANN001
     assert verify_password(user["password_hash"], PASSWORD)
 
 
-def test_weak_passwords_are_refused_with_the_reason(env, locked):  # noqa: ANN001
+def test_weak_passwords_are_refused_with_the_reason(env, locked):
     base = ["user", "create", "--full-name", "王芳", "--role", "receptionist", "--estate", "QS", "--username", "weak.one"]
     for weak, reason in [("password123", "very common password"), ("1234567890", "common password"),
                          ("          ", "Repeats like")]:
@@ -124,13 +124,13 @@ def test_weak_passwords_are_refused_with_the_reason(env, locked):  # noqa: ANN00
     assert verify_password(user["password_hash"], PASSWORD)
 
 
-def test_unreachable_database_is_a_message(monkeypatch, tmp_path):  # noqa: ANN001
+def test_unreachable_database_is_a_message(monkeypatch, tmp_path):
     monkeypatch.setenv("PROPDESK_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nothing")
     result = invoke("user", "reset-password", "--username", "x", "--password", "brand-new-pass")
     assert_friendly(result, "cannot reach the database")
 
 
-def test_jobs_list(env):  # noqa: ANN001
+def test_jobs_list(env):
     registry = pytest.importorskip("app.jobs.registry", reason="the job clock is not merged yet")
     result = invoke("jobs", "list")
     assert result.exit_code == 0, result.output
@@ -138,12 +138,12 @@ def test_jobs_list(env):  # noqa: ANN001
         assert name in result.output
 
 
-def test_jobs_run_unknown(env):  # noqa: ANN001
+def test_jobs_run_unknown(env):
     pytest.importorskip("app.jobs.registry", reason="the job clock is not merged yet")
     assert_friendly(invoke("jobs", "run", "no-such-job"), "no job named 'no-such-job'")
 
 
-def test_jobs_run_company_wide_job(env, estates):  # noqa: ANN001
+def test_jobs_run_company_wide_job(env, estates):
     pytest.importorskip("app.jobs.runner", reason="the job runner is not merged yet")
     from app.jobs.registry import JOBS
 
@@ -163,7 +163,7 @@ def test_help_lists_every_command():
 
 
 @pytest.fixture
-def empty_database(pg_server, monkeypatch, tmp_path):  # noqa: ANN001, ANN201
+def empty_database(pg_server, monkeypatch, tmp_path):
     """A database with nothing in it, for the commands that migrate."""
     import uuid
 
@@ -180,7 +180,7 @@ def empty_database(pg_server, monkeypatch, tmp_path):  # noqa: ANN001, ANN201
         r.run(db.drop(pg_server, name))
 
 
-def test_migrate_then_demo(empty_database):  # noqa: ANN001
+def test_migrate_then_demo(empty_database):
     result = invoke("migrate")
     assert result.exit_code == 0, result.output
     [version] = fetch(empty_database, "SELECT version_num FROM alembic_version")
@@ -199,7 +199,7 @@ def test_migrate_then_demo(empty_database):  # noqa: ANN001
 # --- init, in-process: its refusals and the prompted password (the process run: test_cli_processes.py)
 
 
-def test_init_refusals_and_password_typed_twice(empty_database):  # noqa: ANN001
+def test_init_refusals_and_password_typed_twice(empty_database):
     no_code = invoke("init", *OFFICE[:14], *OFFICE[16:], "--password-stdin", input=STRONG)
     assert no_code.exit_code == 2 and "--estate-code" in no_code.output
     bad_code = [*OFFICE[:9], "91410700MA3X4B2K1Q", *OFFICE[10:]]

@@ -48,7 +48,7 @@ async def _new_database(server: str, prefix: str) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-async def demo_dir(pg_server, template_db, tmp_path_factory):  # noqa: ANN001, ANN201
+async def demo_dir(pg_server, template_db, tmp_path_factory):
     """One demo data directory for this module: a copy of the worker's demo company (the
     models' schema equals the migrations', tests/test_migrations.py), stamped at head."""
     from app.migrations import head_revision
@@ -68,20 +68,20 @@ async def demo_dir(pg_server, template_db, tmp_path_factory):  # noqa: ANN001, A
 
 
 @pytest.fixture
-async def empty_dir(pg_server, tmp_path):  # noqa: ANN001, ANN201
+async def empty_dir(pg_server, tmp_path):
     """A data directory whose database has nothing in it, not even a schema."""
     name, url = await _new_database(pg_server, "pd_cli_empty")
     yield environment(url, tmp_path)
     await db.drop(pg_server, name)
 
 
-def test_process_demo(demo_dir):  # noqa: ANN001
+def test_process_demo(demo_dir):
     # Loading itself runs in-process in test_migrate_then_demo (the same code, 15 s cheaper).
     assert_refused(run(demo_dir, "demo"), "already has a company")
     assert fetch(demo_dir["PROPDESK_DATABASE_URL"], "SELECT count(*) AS n FROM company")[0]["n"] == 1
 
 
-def test_process_migrate(empty_dir):  # noqa: ANN001
+def test_process_migrate(empty_dir):
     result = run(empty_dir, "migrate")
     assert result.returncode == 0, result.stderr
     from app.migrations import head_revision
@@ -90,7 +90,7 @@ def test_process_migrate(empty_dir):  # noqa: ANN001
     assert row["version_num"] == head_revision()
 
 
-def test_process_init(empty_dir):  # noqa: ANN001
+def test_process_init(empty_dir):
     url = empty_dir["PROPDESK_DATABASE_URL"]
     result = run(empty_dir, "init", *OFFICE, "--password-stdin", stdin=STRONG + "\n")
     assert result.returncode == 0, result.stderr
@@ -108,7 +108,7 @@ def test_process_init(empty_dir):  # noqa: ANN001
     assert fetch(url, "SELECT count(*) AS n FROM company")[0]["n"] == 1
 
 
-def test_process_user_reset_password(demo_dir, empty_dir):  # noqa: ANN001
+def test_process_user_reset_password(demo_dir, empty_dir):
     result = run(demo_dir, "user", "reset-password", "--username", "admin", "--password", STRONG)
     assert result.returncode == 0, result.stderr
     [admin] = fetch(demo_dir["PROPDESK_DATABASE_URL"], "SELECT password_hash FROM \"user\" WHERE username = 'admin'")
@@ -116,7 +116,7 @@ def test_process_user_reset_password(demo_dir, empty_dir):  # noqa: ANN001
     assert_refused(run(empty_dir, "user", "reset-password", "--username", "admin", "--password", STRONG), "error:")
 
 
-def test_process_user_create(demo_dir):  # noqa: ANN001
+def test_process_user_create(demo_dir):
     args = ["user", "create", "--username", "qs.front9", "--full-name", "王芳", "--role", "receptionist", "--estate", "QS",
             "--password", STRONG]
     result = run(demo_dir, *args)
@@ -124,7 +124,7 @@ def test_process_user_create(demo_dir):  # noqa: ANN001
     assert "created qs.front9" in result.stdout
 
 
-def test_process_jobs_list(empty_dir):  # noqa: ANN001
+def test_process_jobs_list(empty_dir):
     from app.jobs.registry import JOBS
 
     result = run(empty_dir, "jobs", "list")  # the list needs no database
@@ -132,7 +132,7 @@ def test_process_jobs_list(empty_dir):  # noqa: ANN001
     assert all(name in result.stdout for name in JOBS)
 
 
-def test_process_jobs_run(demo_dir):  # noqa: ANN001
+def test_process_jobs_run(demo_dir):
     from app.jobs.registry import JOBS
 
     name = next(n for n, spec in JOBS.items() if not spec.per_estate)
@@ -174,7 +174,7 @@ def _secret_file(env: dict[str, str]) -> Path:
     return Path(env["PROPDESK_DATA_DIR"]) / "secret.key"
 
 
-def test_process_serve(demo_dir, tmp_path):  # noqa: ANN001
+def test_process_serve(demo_dir, tmp_path):
     # One start (a start costs seconds); the same secret on the next start: tests/test_secret.py.
     env = {**demo_dir, "PROPDESK_DATA_DIR": str(tmp_path)}
     log = _serve_once(env)
@@ -207,7 +207,7 @@ def _scheduler_once(env: dict[str, str], *args: str) -> str:
     return "".join(lines) + rest
 
 
-def test_process_scheduler(demo_dir, tmp_path):  # noqa: ANN001
+def test_process_scheduler(demo_dir, tmp_path):
     env = {**demo_dir, "PROPDESK_DATA_DIR": str(tmp_path)}
     refused = run({**env, "PROPDESK_SECRET": "change-me-in-production"}, "scheduler")
     assert_refused(refused, "PROPDESK_SECRET is the published example")

@@ -21,19 +21,26 @@ from app.domain.fees.cash import service as cash
 from app.domain.fees.cash.model import CashierSession, SessionStatus
 from app.domain.fees.model import BillingRun, Charge, FeeItem, FeePrice, MeterReading
 from app.domain.fees.payments.model import (
-    Allocation, DocumentCounter, Payment, Receipt, ReceiptSeries, ReceiptStatus, Refund, format_number,
+    Allocation,
+    DocumentCounter,
+    Payment,
+    Receipt,
+    ReceiptSeries,
+    ReceiptStatus,
+    Refund,
+    format_number,
 )
 from app.domain.registry.model import Estate
 
 ZERO = Decimal("0.00")
 
 
-async def _load(session) -> list[Estate]:  # noqa: ANN001
+async def _load(session) -> list[Estate]:
     assert fee_history in demo.STEPS
     return list((await session.execute(select(Estate).order_by(Estate.code))).scalars())
 
 
-def _today(estate: Estate):  # noqa: ANN202
+def _today(estate: Estate):
     return utcnow().astimezone(ZoneInfo(estate.time_zone)).date()
 
 
@@ -42,7 +49,7 @@ def _bucket(days: int) -> str:
 
 
 @pytest.mark.demo
-async def test_a_year_is_billed_with_arrears_of_every_age(session):  # noqa: ANN001
+async def test_a_year_is_billed_with_arrears_of_every_age(session):
     estates = await _load(session)
     for estate in estates:
         today = _today(estate)
@@ -72,7 +79,7 @@ async def test_a_year_is_billed_with_arrears_of_every_age(session):  # noqa: ANN
         assert all(v > 0 for v in buckets.values())
 
 
-async def _check_numbers(session, estate: Estate) -> None:  # noqa: ANN001
+async def _check_numbers(session, estate: Estate) -> None:
     rows = (await session.execute(select(Receipt.series, Receipt.year, Receipt.seq, Receipt.number).where(
         Receipt.estate_id == estate.id).order_by(Receipt.issued_at, Receipt.seq))).all()
     by_series: dict[tuple[str, int], list[int]] = defaultdict(list)
@@ -89,7 +96,7 @@ async def _check_numbers(session, estate: Estate) -> None:  # noqa: ANN001
     assert any(series == ReceiptSeries.refund.value for series, _ in by_series)
 
 
-async def _check_money(session, estate: Estate) -> None:  # noqa: ANN001
+async def _check_money(session, estate: Estate) -> None:
     allocated = dict((await session.execute(select(Allocation.payment_id, func.sum(Allocation.amount)).where(
         Allocation.estate_id == estate.id).group_by(Allocation.payment_id))).all())
     for payment in (await session.execute(select(Payment).where(Payment.estate_id == estate.id))).scalars():
@@ -111,7 +118,7 @@ async def _check_money(session, estate: Estate) -> None:  # noqa: ANN001
     assert (await session.execute(select(func.count()).select_from(Refund).where(Refund.estate_id == estate.id))).scalar_one() == 1
 
 
-async def _check_sessions(session, estate: Estate) -> None:  # noqa: ANN001
+async def _check_sessions(session, estate: Estate) -> None:
     finance = (await session.execute(select(User).where(User.username == f"{estate.code.lower()}.finance"))).scalar_one()
     rows = list((await session.execute(select(CashierSession).where(CashierSession.estate_id == estate.id))).scalars())
     today = _today(estate)
@@ -130,7 +137,7 @@ async def _check_sessions(session, estate: Estate) -> None:  # noqa: ANN001
 
 
 @pytest.mark.demo
-async def test_payments_receipts_and_drawers_agree(session):  # noqa: ANN001
+async def test_payments_receipts_and_drawers_agree(session):
     for estate in await _load(session):
         await _check_numbers(session, estate)
         await _check_money(session, estate)
@@ -138,7 +145,7 @@ async def test_payments_receipts_and_drawers_agree(session):  # noqa: ANN001
 
 
 @pytest.mark.demo
-async def test_a_live_payment_continues_the_numbers(client, session):  # noqa: ANN001
+async def test_a_live_payment_continues_the_numbers(client, session):
     estates = await _load(session)
     qs = next(e for e in estates if e.code == "QS")
     year = _today(qs).year

@@ -8,15 +8,14 @@ from sqlalchemy import func, select
 
 from app.demo import staff as demo_staff
 from app.domain.attendance import duty_roster as roster
-from app.domain.calendar import days as calendar_days
 from app.domain.attendance.model import AttendanceRecord, DutyAssignment
 from app.domain.base import utcnow
+from app.domain.calendar import days as calendar_days
 from app.domain.registry.model import Estate
 from app.domain.rentals.model import RentalEntrustment, RentalStatus
 
 
-
-async def _count(session, *where) -> int:  # noqa: ANN001
+async def _count(session, *where) -> int:
     return (await session.execute(select(func.count()).select_from(AttendanceRecord).where(*where))).scalar_one()
 
 

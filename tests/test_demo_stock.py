@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +16,7 @@ from app.domain.stock.model import MovementKind, StockItem, StockMovement, Stock
 
 
 @pytest.mark.demo
-async def test_demo_store_room(session):  # noqa: ANN001
+async def test_demo_store_room(session):
     assert stock_history in demo.STEPS
     now = utcnow()
     for estate in (await session.execute(select(Estate).order_by(Estate.code))).scalars():
@@ -52,7 +52,7 @@ def test_this_months_count_is_of_this_month_at_any_hour(local: str) -> None:
     """Loaded in the first minutes of a month, the count in progress is still this month's, opened
     before it is counted, and nothing happens after now."""
     tz = ZoneInfo("Asia/Shanghai")
-    now = datetime.fromisoformat(local).replace(tzinfo=tz).astimezone(timezone.utc)
+    now = datetime.fromisoformat(local).replace(tzinfo=tz).astimezone(UTC)
     events = {e.kind: e.at for e in _events(random.Random(1), tz, now, []) if e.kind.endswith(("_this", "_last"))}
     month = now.astimezone(tz).strftime("%Y-%m")
     assert events["open_this"].astimezone(tz).strftime("%Y-%m") == month

@@ -34,7 +34,7 @@ class Injected(Exception):
     """A failure after the number was taken: the transaction must give the number back."""
 
 
-async def _one(factory, *, actor, unit_id: uuid.UUID, fate: str, rng: random.Random) -> str | None:  # noqa: ANN001
+async def _one(factory, *, actor, unit_id: uuid.UUID, fate: str, rng: random.Random) -> str | None:
     from app.domain.fees.payments import service as payments
     from app.domain.fees.payments.schemas import PaymentCreate
 
@@ -77,7 +77,7 @@ async def worker(config: dict) -> dict:
             "expected_ok": sum(1 for f in plan if f[2] == "ok")}
 
 
-async def test_receipt_numbers_are_gapless_across_processes(session, database_url):  # noqa: ANN001
+async def test_receipt_numbers_are_gapless_across_processes(session, database_url):
     estate, _ = await two_estates(session)
     building = await make_building(session, estate=estate)
     units = [await make_unit(session, building=building) for _ in range(6)]

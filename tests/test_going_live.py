@@ -29,7 +29,7 @@ INIT = ["--legal-name", "新乡市祥瑞物业服务有限公司", "--short-name
 
 
 @pytest.fixture
-async def database_url(pg_server):  # noqa: ANN001, ANN201
+async def database_url(pg_server):
     """Overrides conftest's: a database with nothing in it, not even the schema (init migrates it)."""
     name = f"pd_live_{uuid.uuid4().hex[:10]}"
     await db.admin_execute(pg_server, f'CREATE DATABASE "{name}"')
@@ -37,7 +37,7 @@ async def database_url(pg_server):  # noqa: ANN001, ANN201
     await db.drop(pg_server, name)
 
 
-async def propdesk_init(database_url: str, data_dir) -> str:  # noqa: ANN001
+async def propdesk_init(database_url: str, data_dir) -> str:
     proc = await asyncio.create_subprocess_exec(
         str(PROPDESK), "init", *INIT, cwd=ROOT, env=environment(database_url, data_dir),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -46,18 +46,18 @@ async def propdesk_init(database_url: str, data_dir) -> str:  # noqa: ANN001
     return out.decode()
 
 
-async def sign_in(client, username: str, password: str) -> dict[str, str]:  # noqa: ANN001
+async def sign_in(client, username: str, password: str) -> dict[str, str]:
     r = await client.post(f"{API}/auth/login", json={"username": username, "password": password})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-async def created(response) -> dict:  # noqa: ANN001
+async def created(response) -> dict:
     assert response.status_code == 201, response.text
     return response.json()
 
 
-async def test_a_real_office_from_nothing(client, database_url, tmp_path):  # noqa: ANN001
+async def test_a_real_office_from_nothing(client, database_url, tmp_path):
     said = await propdesk_init(database_url, tmp_path)
     assert "administrator admin" in said
 
@@ -118,7 +118,7 @@ async def test_a_real_office_from_nothing(client, database_url, tmp_path):  # no
     await _backup_and_restore(database_url, tmp_path, receipt=paid["receipt"]["number"])
 
 
-async def _backup_and_restore(database_url: str, tmp_path, *, receipt: str) -> None:  # noqa: ANN001
+async def _backup_and_restore(database_url: str, tmp_path, *, receipt: str) -> None:
     from app import backup
     from tests.faults.private_pg import PrivatePostgres
 

@@ -26,12 +26,12 @@ def test_readable_on_a_terminal_json_elsewhere_unless_set() -> None:
 
 
 @pytest.fixture
-def access_records(caplog):  # noqa: ANN001, ANN201
+def access_records(caplog):
     caplog.set_level(logging.INFO, logger="propdesk.access")
     return lambda: [r for r in caplog.records if r.name == "propdesk.access"]
 
 
-async def test_the_access_line_names_the_caller_the_address_and_the_status(client, session, access_records):  # noqa: ANN001
+async def test_the_access_line_names_the_caller_the_address_and_the_status(client, session, access_records):
     estate = await make_estate(session)
     clerk = await make_staff(session, estates=[estate], roles=[Role.receptionist], full_name="杨娅聪")
     await session.commit()
@@ -48,7 +48,7 @@ async def test_the_access_line_names_the_caller_the_address_and_the_status(clien
     assert entry["caller"] == record.caller and entry["client"] == "127.0.0.1" and entry["status"] == 200
 
 
-async def test_an_anonymous_or_refused_caller_is_logged_with_its_status(client, access_records):  # noqa: ANN001
+async def test_an_anonymous_or_refused_caller_is_logged_with_its_status(client, access_records):
     r = await client.get("/api/v1/auth/me", headers={"Authorization": "Bearer pd_not-a-token"})
     assert r.status_code == 401
     [record] = [r for r in access_records() if r.path == "/api/v1/auth/me"]

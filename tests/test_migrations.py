@@ -20,12 +20,12 @@ from app.main import create_app
 from tests import db
 
 
-def _include(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+def _include(obj, name, type_, reflected, compare_to) -> bool:
     # APScheduler's job store manages its own table; it is not ours to migrate.
     return not (type_ == "table" and name == "apscheduler_jobs")
 
 
-def _diff(sync_conn) -> list:  # noqa: ANN001
+def _diff(sync_conn) -> list:
     context = MigrationContext.configure(sync_conn, opts={"compare_type": True, "include_object": _include})
     return compare_metadata(context, metadata)
 
@@ -38,7 +38,7 @@ async def empty_url(pg_server: str) -> AsyncIterator[str]:
     await db.drop(pg_server, name)
 
 
-async def _scalar(url: str, sql: str):  # noqa: ANN202
+async def _scalar(url: str, sql: str):
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
@@ -103,9 +103,8 @@ async def test_migrated_audit_trail_is_append_only(empty_url):
 async def test_readyz_is_200_on_a_migrated_database(empty_url, tmp_path):
     await migrations.upgrade_async(empty_url)
     app = create_app(Settings(database_url=empty_url, data_dir=tmp_path, scheduler_enabled=False, log_json=False))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-            r = await c.get("/readyz")
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        r = await c.get("/readyz")
     assert r.status_code == 200, r.text
     assert r.json()["revision"] == migrations.head_revision()
 

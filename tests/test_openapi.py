@@ -9,7 +9,7 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-def schema(app) -> dict:  # noqa: ANN001
+def schema(app) -> dict:
     return app.openapi()
 
 

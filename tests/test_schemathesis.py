@@ -11,10 +11,10 @@ import traceback
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from hypothesis import HealthCheck, Phase, given
-from hypothesis.errors import Unsatisfiable
 from hypothesis import settings as hypothesis_settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, response_schema_conformance, status_code_conformance
 from schemathesis.python import asgi as schemathesis_asgi
 
@@ -33,7 +33,7 @@ NEGATIVE_CHECKS = [not_a_server_error, response_schema_conformance, status_code_
 SKIP = {("POST", "/api/v1/auth/logout"), ("GET", "/readyz")}
 
 
-def _run(app, headers: dict[str, str], mode: GenerationMode, shard: int) -> tuple[list[str], int]:  # noqa: ANN001
+def _run(app, headers: dict[str, str], mode: GenerationMode, shard: int) -> tuple[list[str], int]:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: list[str] = []
     operations = 0
@@ -49,7 +49,7 @@ def _run(app, headers: dict[str, str], mode: GenerationMode, shard: int) -> tupl
                 max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate],
             )
-            def check(case) -> None:  # noqa: ANN001
+            def check(case) -> None:
                 case.call_and_validate(headers=headers, checks=CHECKS if mode is GenerationMode.POSITIVE else NEGATIVE_CHECKS)
 
             try:

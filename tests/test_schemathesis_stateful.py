@@ -29,7 +29,7 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 SKIP = ["POST /api/v1/auth/logout", "GET /readyz"]
 
 
-def _run(app, headers: dict[str, str], estate_id: str, admin_id: str, stand_in_id: str) -> int:  # noqa: ANN001
+def _run(app, headers: dict[str, str], estate_id: str, admin_id: str, stand_in_id: str) -> int:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(name=SKIP)
     base = schema.as_state_machine()
     calls = 0
@@ -38,7 +38,7 @@ def _run(app, headers: dict[str, str], estate_id: str, admin_id: str, stand_in_i
     failures: list[str] = []
 
     class Machine(base):  # type: ignore[valid-type, misc]
-        def before_call(self, case) -> None:  # noqa: ANN001
+        def before_call(self, case) -> None:
             # The admin's credential, not a generated one; and the one estate the admin works in
             # (an estate made by POST /estates is nobody's yet, so everything under it is a 404).
             case.headers = {**(case.headers or {}), **headers}
@@ -48,15 +48,15 @@ def _run(app, headers: dict[str, str], estate_id: str, admin_id: str, stand_in_i
             if case.method != "GET" and (case.path_parameters or {}).get("user_id") == admin_id:
                 case.path_parameters["user_id"] = stand_in_id
 
-        def get_call_kwargs(self, case) -> dict:  # noqa: ANN001
+        def get_call_kwargs(self, case) -> dict:
             return {"headers": headers}
 
-        def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:  # noqa: ANN001, ANN003
+        def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
             nonlocal calls
             calls += 1
             try:
                 case.validate_response(response, checks=CHECKS, headers=headers, transport_kwargs=kwargs or None)
-            except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001
+            except (Exception, BaseExceptionGroup) as exc:
                 failures.append(f"{case.operation.label} -> {response.status_code}: {exc!s:.1500}\n{response.text[:500]}")
                 raise
 

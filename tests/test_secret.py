@@ -13,11 +13,11 @@ from app.config import KNOWN_DEFAULT_SECRET, InsecureSecret, Settings, _stored_s
 from tests.db import ROOT
 
 
-def _settings(tmp_path, **kw) -> Settings:  # noqa: ANN001
+def _settings(tmp_path, **kw) -> Settings:
     return Settings(data_dir=tmp_path / "data", database_url="postgresql://unused", **kw)
 
 
-def test_generated_once_mode_0600_and_kept(tmp_path, caplog):  # noqa: ANN001
+def test_generated_once_mode_0600_and_kept(tmp_path, caplog):
     settings = _settings(tmp_path, secret="")
     with caplog.at_level(logging.WARNING, logger="propdesk.config"):
         ensure_secret(settings)
@@ -35,7 +35,7 @@ def test_generated_once_mode_0600_and_kept(tmp_path, caplog):  # noqa: ANN001
     assert _settings(tmp_path, secret="").signing_secret == secret
 
 
-def test_two_starts_at_once_agree(tmp_path):  # noqa: ANN001
+def test_two_starts_at_once_agree(tmp_path):
     path = (tmp_path / "secret.key").resolve()
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: _stored_secret.__wrapped__(path), range(8)))
@@ -44,14 +44,14 @@ def test_two_starts_at_once_agree(tmp_path):  # noqa: ANN001
     assert [p.name for p in tmp_path.iterdir()] == ["secret.key"]  # no drafts left behind
 
 
-def test_explicit_secret_is_used_and_nothing_written(tmp_path):  # noqa: ANN001
+def test_explicit_secret_is_used_and_nothing_written(tmp_path):
     settings = _settings(tmp_path, secret="s" * 48)
     ensure_secret(settings)
     assert settings.signing_secret == "s" * 48
     assert not (tmp_path / "data").exists()
 
 
-def test_published_default_refused_unless_demo(tmp_path):  # noqa: ANN001
+def test_published_default_refused_unless_demo(tmp_path):
     settings = _settings(tmp_path, secret=KNOWN_DEFAULT_SECRET)
     with pytest.raises(InsecureSecret, match="published example"):
         ensure_secret(settings)

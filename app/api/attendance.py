@@ -10,10 +10,19 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
-from app.domain.attendance import duty_roster as roster, rules, service
+from app.domain.attendance import duty_roster as roster
+from app.domain.attendance import rules, service
 from app.domain.attendance.model import Shift
 from app.domain.attendance.schemas import (
-    MONTH_PATTERN, AttendanceRead, Day, DutyDayIn, DutyDayRead, DutyRosterRead, MonthSummary, SignIn, SignOut,
+    MONTH_PATTERN,
+    AttendanceRead,
+    Day,
+    DutyDayIn,
+    DutyDayRead,
+    DutyRosterRead,
+    MonthSummary,
+    SignIn,
+    SignOut,
 )
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm

@@ -11,8 +11,9 @@ from app.api.errors import problems
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
-from app.domain.fees.statements import arrears, service as statements
 from app.domain.fees.billing.rules import MONTH_PATTERN
+from app.domain.fees.statements import arrears
+from app.domain.fees.statements import service as statements
 from app.domain.fees.statements.schemas import EstateArrears, UnitArrears, UnitBill
 from app.domain.pagination import PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotFound

@@ -16,7 +16,13 @@ from app.domain.auth.roles import Perm
 from app.domain.callbacks import rates, service
 from app.domain.callbacks.model import CallbackStatus, ProblemNeedsNote, ScoreOutOfRange
 from app.domain.callbacks.schemas import (
-    AttemptCreate, CallbackDetail, CallbackRate, CallbackRateRecordRead, CallbackRead, OutcomeCreate, RatePeriod,
+    AttemptCreate,
+    CallbackDetail,
+    CallbackRate,
+    CallbackRateRecordRead,
+    CallbackRead,
+    OutcomeCreate,
+    RatePeriod,
     ResolutionCreate,
 )
 from app.domain.errors import IllegalTransition

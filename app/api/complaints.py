@@ -15,8 +15,17 @@ from app.domain.auth.roles import Perm
 from app.domain.complaints import service, settings, stats
 from app.domain.complaints.model import Category, ComplaintNeedsText, ComplaintStatus, Severity
 from app.domain.complaints.schemas import (
-    AssignCreate, ComplaintCreate, ComplaintDetail, ComplaintRead, ComplaintStats, DeadlinesRead, DeadlinesWrite,
-    FeedbackCreate, ReasonCreate, ResolveCreate, StepCreate,
+    AssignCreate,
+    ComplaintCreate,
+    ComplaintDetail,
+    ComplaintRead,
+    ComplaintStats,
+    DeadlinesRead,
+    DeadlinesWrite,
+    FeedbackCreate,
+    ReasonCreate,
+    ResolveCreate,
+    StepCreate,
 )
 from app.domain.errors import IllegalTransition
 from app.domain.pagination import Page, PageRequest, UnknownSortKey

@@ -13,19 +13,38 @@ from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
-from app.domain.desk import diary, duty_log, shift_handover as handover, night_log, visitors
+from app.domain.desk import diary, duty_log, night_log, visitors
+from app.domain.desk import shift_handover as handover
 from app.domain.desk.common import InTheFuture, NeedsPerson, StaffNotInEstate
 from app.domain.desk.model import (
-    FollowUpAlreadyHandled, FollowUpsUnhandled, NoFollowUpNeeded, ShiftKind, ShiftStatus, TakeOverFromYourself,
+    FollowUpAlreadyHandled,
+    FollowUpsUnhandled,
+    NoFollowUpNeeded,
+    ShiftKind,
+    ShiftStatus,
+    TakeOverFromYourself,
 )
 from app.domain.desk.schemas import (
-    AcceptCreate, Diary, DutyLogCreate, DutyLogRead, FollowUpCreate, HandOverCreate, LinkRef, LogEntryCreate, LogEntryRead,
-    ShiftDetail, ShiftOpen, ShiftRead, VisitorCreate, VisitorRead,
+    AcceptCreate,
+    Diary,
+    DutyLogCreate,
+    DutyLogRead,
+    FollowUpCreate,
+    HandOverCreate,
+    LinkRef,
+    LogEntryCreate,
+    LogEntryRead,
+    ShiftDetail,
+    ShiftOpen,
+    ShiftRead,
+    VisitorCreate,
+    VisitorRead,
 )
 from app.domain.errors import Forbidden, IllegalTransition
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotInEstate, UnreadablePhone
-from app.domain.repairs.intake import service as intake, settings as repair_settings
+from app.domain.repairs.intake import service as intake
+from app.domain.repairs.intake import settings as repair_settings
 from app.domain.types import EXACT_DAY, QueryFlag
 
 router = APIRouter()

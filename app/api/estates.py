@@ -12,8 +12,8 @@ from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
-from app.domain.registry import service
 from app.domain.registry import company as company_service
+from app.domain.registry import service
 from app.domain.registry.company import CompanyNotFound, CompanyRead, CompanyUpdate, CreditCodeTaken
 from app.domain.registry.errors import EstateClosed, EstateCodeTaken, EstateNotFound, OfficeHoursOutOfOrder
 from app.domain.registry.schemas import EstateClose, EstateCreate, EstateRead, EstateUpdate

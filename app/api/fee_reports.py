@@ -13,11 +13,20 @@ from app.api.errors import problems
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
-from app.domain.fees.reports import month_report, saturday_register as register, export as report_export
-from app.domain.fees.reports.schemas import (
-    FeeReportDetail, FeeReportKind, FeeReportRead, MonthFeeReport, Month, ReportFormat, SaturdayRegister, Week,
-)
+from app.domain.fees.reports import export as report_export
+from app.domain.fees.reports import month_report
+from app.domain.fees.reports import saturday_register as register
 from app.domain.fees.reports.model import FeeReportNotFound, FeeReportSort, get_report, list_reports
+from app.domain.fees.reports.schemas import (
+    FeeReportDetail,
+    FeeReportKind,
+    FeeReportRead,
+    Month,
+    MonthFeeReport,
+    ReportFormat,
+    SaturdayRegister,
+    Week,
+)
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 

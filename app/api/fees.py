@@ -12,12 +12,25 @@ from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import AlreadyExists
-from app.domain.fees.billing import runs as billing_runs, charges, items
-from app.domain.fees.billing.rules import MONTH_PATTERN
+from app.domain.fees.billing import charges, items
+from app.domain.fees.billing import runs as billing_runs
 from app.domain.fees.billing.charges import ChargeStatus
+from app.domain.fees.billing.rules import MONTH_PATTERN
 from app.domain.fees.billing.schemas import (
-    BillingMonth, BillingPreview, BillingRunRead, BillingRunResult, ChargeRead, FeeItemCreate, FeeItemDetail, FeeItemRead,
-    FeeItemUpdate, FeePriceCreate, ManualChargeCreate, MeterReadingCreate, MeterReadingRead, SubscriptionPut,
+    BillingMonth,
+    BillingPreview,
+    BillingRunRead,
+    BillingRunResult,
+    ChargeRead,
+    FeeItemCreate,
+    FeeItemDetail,
+    FeeItemRead,
+    FeeItemUpdate,
+    FeePriceCreate,
+    ManualChargeCreate,
+    MeterReadingCreate,
+    MeterReadingRead,
+    SubscriptionPut,
     SubscriptionRead,
 )
 from app.domain.fees.model import FeeKind

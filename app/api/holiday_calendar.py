@@ -10,15 +10,21 @@ from starlette import status
 from app.api.deps import SessionDep, SettingsDep, require
 from app.api.errors import problems
 from app.api.roster import TOO_LARGE, _read_capped
-from app.domain.types import EXACT_DAY, EXACT_INT
 from app.domain import files
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.calendar import service
 from app.domain.calendar.schemas import (
-    FIRST_YEAR, LAST_YEAR, HolidayDayCreate, HolidayDayRead, HolidayDayUpdate, HolidayYearIn, HolidayYearRead,
+    FIRST_YEAR,
+    LAST_YEAR,
+    HolidayDayCreate,
+    HolidayDayRead,
+    HolidayDayUpdate,
+    HolidayYearIn,
+    HolidayYearRead,
 )
 from app.domain.calendar.upload import CalendarHasErrors, CalendarUnreadable
+from app.domain.types import EXACT_DAY, EXACT_INT
 
 router = APIRouter(tags=["holiday calendar"])
 

@@ -11,10 +11,10 @@ from app.api.deps import SessionDep, SettingsDep, page_of, require
 from app.api.errors import problems
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
+from app.domain.calendar.estate_time import InvalidPeriod
 from app.domain.job_clock import service
 from app.domain.job_clock.schemas import JobRead, JobRunOutcome, JobRunRead, JobRunRequest, PeriodText
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
-from app.domain.calendar.estate_time import InvalidPeriod
 from app.jobs.registry import CompanyWideJob, JobEstateNotFound, UnknownJob
 
 router = APIRouter(tags=["jobs"])

@@ -14,10 +14,11 @@ from app.api.idempotency import IdempotencyKey, idempotent_responses, run_once
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
-from app.domain.fees.payments import service as payments, receipts, refunds
 from app.domain.fees.cash.service import SessionHandedOver
-from app.domain.fees.payments.schemas import PaymentCreate, PaymentRead, ReceiptRead, ReceiptVoid, RefundCreate, RefundRead, UnitCredit
+from app.domain.fees.payments import receipts, refunds
+from app.domain.fees.payments import service as payments
 from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus, VoidNeedsReason
+from app.domain.fees.payments.schemas import PaymentCreate, PaymentRead, ReceiptRead, ReceiptVoid, RefundCreate, RefundRead, UnitCredit
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotFound
 from app.domain.types import Instant

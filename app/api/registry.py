@@ -15,8 +15,21 @@ from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry import errors as e
 from app.domain.registry import lookup, owners, service, units
 from app.domain.registry.schemas import (
-    BuildingCreate, BuildingRead, BuildingUpdate, CallerLookup, JurisdictionCreate, JurisdictionRead, JurisdictionUpdate,
-    OwnerCreate, OwnerRead, OwnerUpdate, PhoneCreate, UnitCreate, UnitLink, UnitRead, UnitUpdate,
+    BuildingCreate,
+    BuildingRead,
+    BuildingUpdate,
+    CallerLookup,
+    JurisdictionCreate,
+    JurisdictionRead,
+    JurisdictionUpdate,
+    OwnerCreate,
+    OwnerRead,
+    OwnerUpdate,
+    PhoneCreate,
+    UnitCreate,
+    UnitLink,
+    UnitRead,
+    UnitUpdate,
 )
 from app.domain.types import EXACT_INT, QueryFlag
 
@@ -69,15 +82,24 @@ async def update_jurisdiction(jurisdiction_id: uuid.UUID, body: JurisdictionUpda
 
 @router.get("/estates/{estate_id}/buildings", response_model=Page[BuildingRead], responses=problems(e.EstateNotFound, UnknownSortKey))
 async def list_buildings(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: BuildingPage, jurisdiction_id: uuid.UUID | None = None, q: Fragment = None,
+    estate_id: uuid.UUID,
+    actor: Read,
+    session: SessionDep,
+    page: BuildingPage,
+    jurisdiction_id: uuid.UUID | None = None,
+    q: Fragment = None,
 ) -> Page[BuildingRead]:
     """The estate's buildings (樓號), by number; filter by jurisdiction or a name fragment."""
     rows, total = await service.list_buildings(session, actor=actor, estate_id=estate_id, page=page, jurisdiction_id=jurisdiction_id, q=q)
     return Page(items=[BuildingRead.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
 
 
-@router.post("/estates/{estate_id}/buildings", response_model=BuildingRead, status_code=CREATED,
-             responses=problems(e.EstateNotFound, e.BuildingNameTaken, e.JurisdictionNotInEstate))
+@router.post(
+    "/estates/{estate_id}/buildings",
+    response_model=BuildingRead,
+    status_code=CREATED,
+    responses=problems(e.EstateNotFound, e.BuildingNameTaken, e.JurisdictionNotInEstate),
+)
 async def create_building(estate_id: uuid.UUID, body: BuildingCreate, actor: Write, session: SessionDep) -> BuildingRead:
     """Add a building; its name is unique in the estate."""
     return BuildingRead.model_validate(await service.create_building(session, actor=actor, estate_id=estate_id, data=body))
@@ -89,8 +111,11 @@ async def get_building(building_id: uuid.UUID, actor: Read, session: SessionDep)
     return BuildingRead.model_validate(await service.get_building(session, actor=actor, building_id=building_id))
 
 
-@router.patch("/buildings/{building_id}", response_model=BuildingRead,
-              responses=problems(e.BuildingNotFound, e.BuildingNameTaken, e.JurisdictionNotInEstate))
+@router.patch(
+    "/buildings/{building_id}",
+    response_model=BuildingRead,
+    responses=problems(e.BuildingNotFound, e.BuildingNameTaken, e.JurisdictionNotInEstate),
+)
 async def update_building(building_id: uuid.UUID, body: BuildingUpdate, actor: Write, session: SessionDep) -> BuildingRead:
     """Rename or renumber a building, or assign it to a jurisdiction (null: none)."""
     return BuildingRead.model_validate(await service.update_building(session, actor=actor, building_id=building_id, data=body))
@@ -98,21 +123,40 @@ async def update_building(building_id: uuid.UUID, body: BuildingUpdate, actor: W
 
 # --- units -----------------------------------------------------------------------------
 
+
 @router.get("/estates/{estate_id}/units", response_model=Page[UnitRead], responses=problems(e.EstateNotFound, UnknownSortKey))
 async def list_units(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: UnitPage,
-    building_id: uuid.UUID | None = None, is_vacant: QueryFlag | None = None, is_public: QueryFlag | None = None,
+    estate_id: uuid.UUID,
+    actor: Read,
+    session: SessionDep,
+    page: UnitPage,
+    building_id: uuid.UUID | None = None,
+    is_vacant: QueryFlag | None = None,
+    is_public: QueryFlag | None = None,
     floor: Annotated[int | None, Query(ge=-20, le=300), EXACT_INT] = None,
     q: Annotated[str | None, Query(max_length=20, pattern=r"^[^\x00]*$", description="A fragment of the room number")] = None,
 ) -> Page[UnitRead]:
     """The estate's units by building, entrance and room; filter by building, floor, vacancy, common parts or room."""
-    rows, total = await units.list_units(session, actor=actor, estate_id=estate_id, page=page, building_id=building_id,
-                                         is_vacant=is_vacant, is_public=is_public, floor=floor, q=q)
+    rows, total = await units.list_units(
+        session,
+        actor=actor,
+        estate_id=estate_id,
+        page=page,
+        building_id=building_id,
+        is_vacant=is_vacant,
+        is_public=is_public,
+        floor=floor,
+        q=q,
+    )
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.post("/estates/{estate_id}/units", response_model=UnitRead, status_code=CREATED,
-             responses=problems(e.EstateNotFound, e.UnitNumberTaken, e.BuildingNotInEstate))
+@router.post(
+    "/estates/{estate_id}/units",
+    response_model=UnitRead,
+    status_code=CREATED,
+    responses=problems(e.EstateNotFound, e.UnitNumberTaken, e.BuildingNotInEstate),
+)
 async def create_unit(estate_id: uuid.UUID, body: UnitCreate, actor: Write, session: SessionDep) -> UnitRead:
     """Add a unit to one of the estate's buildings; room numbers are unique per building and entrance."""
     return await units.create_unit(session, actor=actor, estate_id=estate_id, data=body)
@@ -132,10 +176,16 @@ async def update_unit(unit_id: uuid.UUID, body: UnitUpdate, actor: Write, sessio
 
 # --- owners ----------------------------------------------------------------------------
 
-@router.get("/estates/{estate_id}/owners", response_model=Page[OwnerRead],
-            responses=problems(e.EstateNotFound, e.UnreadableUnitRef, UnknownSortKey))
+
+@router.get(
+    "/estates/{estate_id}/owners", response_model=Page[OwnerRead], responses=problems(e.EstateNotFound, e.UnreadableUnitRef, UnknownSortKey)
+)
 async def list_owners(
-    estate_id: uuid.UUID, actor: Read, session: SessionDep, page: OwnerPage, q: Fragment = None,
+    estate_id: uuid.UUID,
+    actor: Read,
+    session: SessionDep,
+    page: OwnerPage,
+    q: Fragment = None,
     unit: Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00]*$", description="8-2-301, 8-301 or 8号楼2单元301")] = None,
     building_id: uuid.UUID | None = None,
 ) -> Page[OwnerRead]:
@@ -144,8 +194,12 @@ async def list_owners(
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.post("/estates/{estate_id}/owners", response_model=OwnerRead, status_code=CREATED,
-             responses=problems(e.EstateNotFound, e.UnreadablePhone, e.UnitNotInEstate))
+@router.post(
+    "/estates/{estate_id}/owners",
+    response_model=OwnerRead,
+    status_code=CREATED,
+    responses=problems(e.EstateNotFound, e.UnreadablePhone, e.UnitNotInEstate),
+)
 async def create_owner(estate_id: uuid.UUID, body: OwnerCreate, actor: Write, session: SessionDep) -> OwnerRead:
     """Register an owner with phones (as typed) and units; the surname is derived when left out."""
     return await owners.create_owner(session, actor=actor, estate_id=estate_id, data=body)
@@ -163,8 +217,12 @@ async def update_owner(owner_id: uuid.UUID, body: OwnerUpdate, actor: Write, ses
     return await owners.update_owner(session, actor=actor, owner_id=owner_id, data=body)
 
 
-@router.post("/owners/{owner_id}/units", response_model=OwnerRead, status_code=CREATED,
-             responses=problems(e.OwnerNotFound, e.UnitNotInEstate, e.UnitAlreadyLinked))
+@router.post(
+    "/owners/{owner_id}/units",
+    response_model=OwnerRead,
+    status_code=CREATED,
+    responses=problems(e.OwnerNotFound, e.UnitNotInEstate, e.UnitAlreadyLinked),
+)
 async def link_unit(owner_id: uuid.UUID, body: UnitLink, actor: Write, session: SessionDep) -> OwnerRead:
     """Link the owner to a unit of their estate (another unit, or as co-owner)."""
     return await owners.link_unit(session, actor=actor, owner_id=owner_id, data=body)
@@ -176,8 +234,12 @@ async def unlink_unit(owner_id: uuid.UUID, unit_id: uuid.UUID, actor: Write, ses
     return await owners.unlink_unit(session, actor=actor, owner_id=owner_id, unit_id=unit_id)
 
 
-@router.post("/owners/{owner_id}/phones", response_model=OwnerRead, status_code=CREATED,
-             responses=problems(e.OwnerNotFound, e.UnreadablePhone, e.PhoneAlreadyListed))
+@router.post(
+    "/owners/{owner_id}/phones",
+    response_model=OwnerRead,
+    status_code=CREATED,
+    responses=problems(e.OwnerNotFound, e.UnreadablePhone, e.PhoneAlreadyListed),
+)
 async def add_phone(owner_id: uuid.UUID, body: PhoneCreate, actor: Write, session: SessionDep) -> OwnerRead:
     """Add a phone number, as typed; it is stored as the digits a caller id shows."""
     return await owners.add_phone(session, actor=actor, owner_id=owner_id, raw=body.phone)
@@ -191,8 +253,10 @@ async def remove_phone(owner_id: uuid.UUID, phone_id: uuid.UUID, actor: Write, s
 
 # --- caller lookup ---------------------------------------------------------------------
 
-Phone = Annotated[str, Query(min_length=1, max_length=60, pattern=r"^[^\x00]*$",
-                             description="As typed: 133 5173 7459, +86 133-5173-7459, full-width digits")]
+Phone = Annotated[
+    str,
+    Query(min_length=1, max_length=60, pattern=r"^[^\x00]*$", description="As typed: 133 5173 7459, +86 133-5173-7459, full-width digits"),
+]
 
 
 @router.get("/estates/{estate_id}/callers", response_model=CallerLookup, responses=problems(e.EstateNotFound, e.UnreadablePhone))

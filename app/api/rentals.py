@@ -21,7 +21,14 @@ from app.domain.registry.errors import EstateNotFound
 from app.domain.rentals import service
 from app.domain.rentals.model import Furnishing, ReasonRequired, RentalStatus
 from app.domain.rentals.schemas import (
-    MAX_PHOTOS, EntrustmentCreate, EntrustmentRead, EntrustmentUpdate, Let, Release, Reserve, Withdraw,
+    MAX_PHOTOS,
+    EntrustmentCreate,
+    EntrustmentRead,
+    EntrustmentUpdate,
+    Let,
+    Release,
+    Reserve,
+    Withdraw,
 )
 from app.domain.types import EXACT_DAY, EXACT_DECIMAL, EXACT_INT
 

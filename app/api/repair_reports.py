@@ -17,12 +17,21 @@ from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
-from app.domain.repairs.paperwork import approvals, daily_log, manifests, morning
 from app.domain.repairs.model import ReasonRequired
+from app.domain.repairs.paperwork import approvals, daily_log, manifests, morning
 from app.domain.repairs.paperwork.model import LineAlreadyDecided, ManifestAlreadyAcknowledged
 from app.domain.repairs.paperwork.schemas import (
-    ApprovalBatchCreate, ApprovalBatchDetail, ApprovalBatchRead, ApprovalLineRead, DailyLog, ManifestBuild,
-    MorningReport, ReportDay, ReturnLine, VoucherManifestDetail, VoucherManifestRead,
+    ApprovalBatchCreate,
+    ApprovalBatchDetail,
+    ApprovalBatchRead,
+    ApprovalLineRead,
+    DailyLog,
+    ManifestBuild,
+    MorningReport,
+    ReportDay,
+    ReturnLine,
+    VoucherManifestDetail,
+    VoucherManifestRead,
 )
 from app.domain.types import MONTH_PATTERN
 
@@ -78,7 +87,9 @@ async def create_approval_batch(estate_id: uuid.UUID, body: ApprovalBatchCreate,
 
 @router.get("/estates/{estate_id}/approval-batches", response_model=Page[ApprovalBatchRead],
             responses=problems(EstateNotFound, UnknownSortKey))
-async def list_approval_batches(estate_id: uuid.UUID, actor: Reader, session: SessionDep, page: ApprovalBatchPage) -> Page[ApprovalBatchRead]:
+async def list_approval_batches(
+    estate_id: uuid.UUID, actor: Reader, session: SessionDep, page: ApprovalBatchPage
+) -> Page[ApprovalBatchRead]:
     """The estate's approval batches, latest week first, with how many lines are pending, approved, returned."""
     rows, total = await approvals.list_batches(session, actor=actor, estate_id=estate_id, page=page)
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
@@ -90,16 +101,23 @@ async def get_approval_batch(batch_id: uuid.UUID, actor: Reader, session: Sessio
     return await approvals.get_batch(session, actor=actor, batch_id=batch_id)
 
 
-@router.post("/approval-batches/{batch_id}/lines/{line_id}/approve", response_model=ApprovalLineRead,
-             responses=problems(approvals.ApprovalBatchNotFound, approvals.ApprovalLineNotFound, LineAlreadyDecided, IllegalTransition))
+@router.post(
+    "/approval-batches/{batch_id}/lines/{line_id}/approve",
+    response_model=ApprovalLineRead,
+    responses=problems(approvals.ApprovalBatchNotFound, approvals.ApprovalLineNotFound, LineAlreadyDecided, IllegalTransition),
+)
 async def approve_line(batch_id: uuid.UUID, line_id: uuid.UUID, actor: Approver, session: SessionDep) -> ApprovalLineRead:
     """Approve the line's work order. A line is decided once (409 line-already-decided)."""
     return await approvals.decide_line(session, actor=actor, batch_id=batch_id, line_id=line_id, approve=True)
 
 
-@router.post("/approval-batches/{batch_id}/lines/{line_id}/return", response_model=ApprovalLineRead,
-             responses=problems(approvals.ApprovalBatchNotFound, approvals.ApprovalLineNotFound, LineAlreadyDecided,
-                                IllegalTransition, ReasonRequired))
+@router.post(
+    "/approval-batches/{batch_id}/lines/{line_id}/return",
+    response_model=ApprovalLineRead,
+    responses=problems(
+        approvals.ApprovalBatchNotFound, approvals.ApprovalLineNotFound, LineAlreadyDecided, IllegalTransition, ReasonRequired
+    ),
+)
 async def return_line(batch_id: uuid.UUID, line_id: uuid.UUID, body: ReturnLine, actor: Approver, session: SessionDep) -> ApprovalLineRead:
     """Return the line's work order to the desk with a reason: it goes back to completed, to be called back
     again. A line is decided once (409 line-already-decided)."""
@@ -108,20 +126,30 @@ async def return_line(batch_id: uuid.UUID, line_id: uuid.UUID, body: ReturnLine,
 
 # --- month-end voucher hand-over -------------------------------------------------------
 
-@router.post("/estates/{estate_id}/voucher-manifests", response_model=list[VoucherManifestRead], status_code=status.HTTP_201_CREATED,
-             responses=problems(EstateNotFound, manifests.MonthNotStarted, manifests.ManifestsAlreadyBuilt))
-async def create_voucher_manifests(estate_id: uuid.UUID, body: ManifestBuild, actor: Approver,
-                                   session: SessionDep) -> list[VoucherManifestRead]:
+
+@router.post(
+    "/estates/{estate_id}/voucher-manifests",
+    response_model=list[VoucherManifestRead],
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(EstateNotFound, manifests.MonthNotStarted, manifests.ManifestsAlreadyBuilt),
+)
+async def create_voucher_manifests(
+    estate_id: uuid.UUID, body: ManifestBuild, actor: Approver, session: SessionDep
+) -> list[VoucherManifestRead]:
     """Build a month's voucher hand-over manifests now (the job builds them at 17:00 on the month's last day):
     one per jurisdiction for its manager, one of public-area vouchers for the records clerk. A month is built
     once: a second build answers 409 manifests-already-built with the existing `manifest_ids`."""
     return await manifests.create_manifests(session, actor=actor, estate_id=estate_id, month=body.month)
 
 
-@router.get("/estates/{estate_id}/voucher-manifests", response_model=Page[VoucherManifestRead],
-            responses=problems(EstateNotFound, UnknownSortKey))
+@router.get(
+    "/estates/{estate_id}/voucher-manifests", response_model=Page[VoucherManifestRead], responses=problems(EstateNotFound, UnknownSortKey)
+)
 async def list_voucher_manifests(
-    estate_id: uuid.UUID, actor: Reader, session: SessionDep, page: ManifestPage,
+    estate_id: uuid.UUID,
+    actor: Reader,
+    session: SessionDep,
+    page: ManifestPage,
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN, max_length=7, description="A month: 2026-11")] = None,
 ) -> Page[VoucherManifestRead]:
     """The estate's voucher manifests, latest month first; filter by month."""
@@ -135,8 +163,11 @@ async def get_voucher_manifest(manifest_id: uuid.UUID, actor: Reader, session: S
     return await manifests.get_manifest(session, actor=actor, manifest_id=manifest_id)
 
 
-@router.post("/voucher-manifests/{manifest_id}/acknowledge", response_model=VoucherManifestDetail,
-             responses=problems(manifests.ManifestNotFound, manifests.NotTheRecipient, ManifestAlreadyAcknowledged, IllegalTransition))
+@router.post(
+    "/voucher-manifests/{manifest_id}/acknowledge",
+    response_model=VoucherManifestDetail,
+    responses=problems(manifests.ManifestNotFound, manifests.NotTheRecipient, ManifestAlreadyAcknowledged, IllegalTransition),
+)
 async def acknowledge_voucher_manifest(manifest_id: uuid.UUID, actor: Receiver, session: SessionDep) -> VoucherManifestDetail:
     """Acknowledge receipt of the manifest's vouchers: the jurisdiction's manager, a records clerk for public
     areas, or a supervisor or administrator on their behalf. Approved orders among them are archived.

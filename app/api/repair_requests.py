@@ -13,13 +13,23 @@ from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotInEstate, UnreadablePhone
-from app.domain.repairs.intake import settings as repair_settings, service as requests, scripts
-from app.domain.repairs.model import Channel, RequestKind, RequestStatus
-from app.domain.repairs.intake.schemas import (
-    CategoryCode, PhoneScriptRead, PhoneScriptRendered, PhoneScriptRenderRequest, PhoneScriptUpdate, RepairCategoryRead,
-    RepairCategoryWrite, ServiceRequestClose, ServiceRequestCreate, ServiceRequestRead,
-)
+from app.domain.repairs.intake import scripts
+from app.domain.repairs.intake import service as requests
+from app.domain.repairs.intake import settings as repair_settings
 from app.domain.repairs.intake.model import ScriptKey
+from app.domain.repairs.intake.schemas import (
+    CategoryCode,
+    PhoneScriptRead,
+    PhoneScriptRendered,
+    PhoneScriptRenderRequest,
+    PhoneScriptUpdate,
+    RepairCategoryRead,
+    RepairCategoryWrite,
+    ServiceRequestClose,
+    ServiceRequestCreate,
+    ServiceRequestRead,
+)
+from app.domain.repairs.model import Channel, RequestKind, RequestStatus
 from app.domain.types import Instant, QueryFlag
 
 router = APIRouter(tags=["service requests"])

@@ -9,8 +9,8 @@ from starlette import status
 
 from app.api.deps import KnownFormFields, SessionDep, SettingsDep, require
 from app.api.errors import PROBLEM, Problem, Responses, problems
-from app.domain.auth.principal import Actor
 from app.domain import files
+from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.registry import roster_import as service
 from app.domain.types import QueryFlag

@@ -2,10 +2,34 @@
 from fastapi import APIRouter
 
 from app.api import (
-    attendance, attention, audit, auth, bills, callbacks, cash, complaints, desk, estates, fee_reports, fees, holiday_calendar,
+    attendance,
+    attention,
+    audit,
+    auth,
+    bills,
+    callbacks,
+    cash,
+    complaints,
+    desk,
+    estates,
+    fee_reports,
+    fees,
+    holiday_calendar,
     jobs,
-    notifications, payments, registry, rentals, repair_reports, repair_requests, roster, stock, stream, technicians,
-    users, vouchers, webhooks, work_orders,
+    notifications,
+    payments,
+    registry,
+    rentals,
+    repair_reports,
+    repair_requests,
+    roster,
+    stock,
+    stream,
+    technicians,
+    users,
+    vouchers,
+    webhooks,
+    work_orders,
 )
 
 ROUTERS: list[APIRouter] = [

@@ -21,8 +21,20 @@ from app.domain.repairs.orders.reading import WorkOrderNotFound
 from app.domain.stock import items, movements, report, stocktake
 from app.domain.stock.model import MovementKind, StockCategory, StocktakeStatus
 from app.domain.stock.schemas import (
-    AdjustIn, CancelIn, CountsIn, IssueIn, MovementRead, ReceiveIn, ReturnIn, StockItemCreate, StockItemRead,
-    StockItemUpdate, StocktakeCreate, StocktakeDetail, StocktakeRead, StocktakeReport,
+    AdjustIn,
+    CancelIn,
+    CountsIn,
+    IssueIn,
+    MovementRead,
+    ReceiveIn,
+    ReturnIn,
+    StockItemCreate,
+    StockItemRead,
+    StockItemUpdate,
+    StocktakeCreate,
+    StocktakeDetail,
+    StocktakeRead,
+    StocktakeReport,
 )
 from app.domain.types import Instant, QueryFlag
 

@@ -12,16 +12,17 @@ from starlette import status
 
 from app.api.deps import KnownFormFields, SessionDep, SettingsDep, page_of, require
 from app.api.errors import PROBLEM, Problem, Responses, problems
+from app.config import Settings
 from app.domain import files
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
-from app.config import Settings
-from app.domain.repairs.orders import owner_code_model as code_errors, owner_codes
-from app.domain.repairs.vouchers import service
+from app.domain.repairs.orders import owner_code_model as code_errors
+from app.domain.repairs.orders import owner_codes
 from app.domain.repairs.orders.reading import WorkOrderNotFound
+from app.domain.repairs.vouchers import service
 from app.domain.repairs.vouchers.schemas import MAX_PHOTOS, OwnerCodeIssued, OwnerCodeRead, VoucherCreate, VoucherPosted, VoucherRead
 from app.domain.types import Instant, QueryFlag
 

@@ -13,13 +13,21 @@ from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
-from app.domain.repairs.orders import dispatch as d, reading as orders
 from app.domain.repairs.model import CancelNeedsReason, ReasonRequired, ScheduleOutOfOrder, WorkOrderStatus
+from app.domain.repairs.orders import dispatch as d
+from app.domain.repairs.orders import reading as orders
+from app.domain.repairs.orders.reading import WorkOrderNotFound
 from app.domain.repairs.orders.schemas import (
-    AwaitConfirmationIn, ConfirmIn, DispatchIn, OwnerToldIn, ReasonIn, ReplyPromiseRead, TaskSheet, WorkOrderDetail,
+    AwaitConfirmationIn,
+    ConfirmIn,
+    DispatchIn,
+    OwnerToldIn,
+    ReasonIn,
+    ReplyPromiseRead,
+    TaskSheet,
+    WorkOrderDetail,
     WorkOrderRead,
 )
-from app.domain.repairs.orders.reading import WorkOrderNotFound
 from app.domain.repairs.orders.technicians import NotATechnicianOfEstate, OutsideWorkingHours
 from app.domain.types import Instant
 

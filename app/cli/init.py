@@ -55,7 +55,7 @@ def _validated(fields: dict[str, Any]) -> tuple[Any, Any, Any]:
     raise AssertionError("unreachable")
 
 
-def init(  # noqa: PLR0913 - one option per detail the office must give
+def init(
     legal_name: str = typer.Option(..., help="The company's registered name, as receipts print it."),
     short_name: str = typer.Option(..., help="The name the office goes by, e.g. 祥瑞物業."),
     address: str = typer.Option(..., help="The company's address (printed on notices)."),

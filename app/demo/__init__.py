@@ -17,8 +17,25 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo import (
-    complaints as demo_complaints, desk as demo_desk, fees as demo_fees, names, repairs as demo_repairs,
-    staff as demo_staff, stock as demo_stock,
+    complaints as demo_complaints,
+)
+from app.demo import (
+    desk as demo_desk,
+)
+from app.demo import (
+    fees as demo_fees,
+)
+from app.demo import (
+    names,
+)
+from app.demo import (
+    repairs as demo_repairs,
+)
+from app.demo import (
+    staff as demo_staff,
+)
+from app.demo import (
+    stock as demo_stock,
 )
 from app.domain.audit import service as audit
 from app.domain.auth import secrets

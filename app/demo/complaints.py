@@ -22,7 +22,15 @@ from app.domain.auth.model import User
 from app.domain.base import utcnow
 from app.domain.calendar import estate_time
 from app.domain.complaints.model import (
-    DEFAULT_WINDOWS, OPEN_STATES, Category, Channel, Complaint, ComplaintStatus, ComplaintStep, Severity, deadline_for,
+    DEFAULT_WINDOWS,
+    OPEN_STATES,
+    Category,
+    Channel,
+    Complaint,
+    ComplaintStatus,
+    ComplaintStep,
+    Severity,
+    deadline_for,
 )
 from app.domain.fees.payments.model import DocumentCounter
 from app.domain.registry.model import Estate, UnitOwner

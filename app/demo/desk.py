@@ -20,7 +20,14 @@ from app.domain.auth.model import User
 from app.domain.base import utcnow
 from app.domain.calendar import estate_time
 from app.domain.desk.model import (
-    DutyLogEntry, LinkKind, ShiftHandover, ShiftKind, ShiftLogEntry, ShiftStatus, Visitor, VisitorLink,
+    DutyLogEntry,
+    LinkKind,
+    ShiftHandover,
+    ShiftKind,
+    ShiftLogEntry,
+    ShiftStatus,
+    Visitor,
+    VisitorLink,
 )
 from app.domain.fees.payments.model import Payment, PaymentMethod, Receipt, ReceiptSeries
 from app.domain.registry.model import Estate, Unit, UnitOwner

@@ -28,13 +28,27 @@ from sqlalchemy.dialects.postgresql import JSONB
 from app.domain.auth.model import User
 from app.domain.base import utcnow
 from app.domain.calendar import estate_time
-from app.domain.fees.billing import rules as billing, runs as billing_runs
+from app.domain.fees.billing import rules as billing
+from app.domain.fees.billing import runs as billing_runs
 from app.domain.fees.cash.model import CashierSession
 from app.domain.fees.model import (
-    BillingRun, Charge, ChargeSource, FeeItem, FeeKind, FeePrice, MeterReading, UnitFeeItem, VacantRule,
+    BillingRun,
+    Charge,
+    ChargeSource,
+    FeeItem,
+    FeeKind,
+    FeePrice,
+    MeterReading,
+    UnitFeeItem,
+    VacantRule,
 )
 from app.domain.fees.payments.model import (
-    Allocation, DocumentCounter, Payment, PaymentMethod, Receipt, Refund,
+    Allocation,
+    DocumentCounter,
+    Payment,
+    PaymentMethod,
+    Receipt,
+    Refund,
 )
 from app.domain.registry.model import Estate, Owner, Unit, UnitOwner
 

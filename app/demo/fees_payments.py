@@ -8,20 +8,30 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from typing import Any
 
 from app.demo.fees import (
-    ACK_NOTES, DIFFERENCES, METHOD_NAMES, METHOD_WEIGHTS, MONTHS, PROFILES, VOIDS, ZERO, M, _Charge, _Estate, _Payment,
+    ACK_NOTES,
+    DIFFERENCES,
+    METHOD_NAMES,
+    METHOD_WEIGHTS,
+    MONTHS,
+    PROFILES,
+    VOIDS,
+    ZERO,
+    M,
+    _Charge,
+    _Estate,
+    _Payment,
     _weekday,
 )
 from app.domain.calendar import estate_time
-from app.domain.fees.payments import service as payments
 from app.domain.fees.cash.model import SessionStatus
+from app.domain.fees.payments import service as payments
 from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus, format_number
 from app.domain.registry.model import Unit
-
 
 # --- payments ----------------------------------------------------------------------------
 

@@ -22,7 +22,13 @@ from app.domain.calendar import estate_time
 from app.domain.callbacks.model import Callback, CallbackStatus
 from app.domain.registry.model import Estate, OwnerPhone, Unit, UnitOwner
 from app.domain.repairs.model import (
-    Channel, RequestKind, RequestStatus, ServiceRequest, Urgency, WorkOrder, WorkOrderStatus,
+    Channel,
+    RequestKind,
+    RequestStatus,
+    ServiceRequest,
+    Urgency,
+    WorkOrder,
+    WorkOrderStatus,
 )
 from app.domain.repairs.orders.owner_code_model import OwnerCode, OwnerCodeStatus
 from app.domain.repairs.vouchers.model import ConfirmedBy, Voucher

@@ -17,9 +17,9 @@ from app.domain.attendance import rules
 from app.domain.attendance.model import AttendanceRecord, DutyAssignment, Shift
 from app.domain.auth.model import User
 from app.domain.auth.roles import Role
+from app.domain.base import utcnow
 from app.domain.calendar import days as calendar_days
 from app.domain.calendar import estate_time
-from app.domain.base import utcnow
 from app.domain.registry.model import Estate, UnitOwner
 from app.domain.rentals.model import ContactPreference, Furnishing, RentalEntrustment, RentalStatus
 

@@ -12,8 +12,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -137,8 +137,9 @@ async def _replay(ctx: DemoContext, rng: random.Random, estate: Estate, items: l
     tz, current = estate_time.estate_zone(estate), None
     for ev in events:
         if ev.kind in ("open_last", "open_this"):
-            current = await stocktake.open_for(ctx.session, estate=estate, actor=desk, month=estate_time.month_key(estate_time.today(tz, now=ev.at)),
-                                               now=ev.at)
+            current = await stocktake.open_for(
+                ctx.session, estate=estate, actor=desk, month=estate_time.month_key(estate_time.today(tz, now=ev.at)), now=ev.at
+            )
         elif ev.kind in ("count_last", "count_this"):
             assert current is not None  # the events open a count before they count it
             await _count_all(ctx, rng, current, desk, ev.at, share=1.0 if ev.kind == "count_last" else 0.6)
@@ -149,11 +150,25 @@ async def _replay(ctx: DemoContext, rng: random.Random, estate: Estate, items: l
             item = items[ev.item]
             top_up = Decimal(CATALOGUE[ev.item][5]) - item.quantity
             if top_up > Decimal(CATALOGUE[ev.item][5]) / 3:  # restock what ran below two thirds
-                await movements.apply(ctx.session, actor=desk, item=item, kind=MovementKind.received, quantity=top_up,
-                                      at=ev.at, reference=f"入库单 {ev.at:%Y%m%d}")
+                await movements.apply(
+                    ctx.session,
+                    actor=desk,
+                    item=item,
+                    kind=MovementKind.received,
+                    quantity=top_up,
+                    at=ev.at,
+                    reference=f"入库单 {ev.at:%Y%m%d}",
+                )
         elif items[ev.item].quantity >= ev.quantity:
-            await movements.apply(ctx.session, actor=desk, item=items[ev.item], kind=MovementKind.issued, quantity=-ev.quantity,
-                                  at=ev.at, work_order_id=ev.order_id)
+            await movements.apply(
+                ctx.session,
+                actor=desk,
+                item=items[ev.item],
+                kind=MovementKind.issued,
+                quantity=-ev.quantity,
+                at=ev.at,
+                work_order_id=ev.order_id,
+            )
 
 
 async def stock_history(ctx: DemoContext) -> None:
@@ -162,9 +177,16 @@ async def stock_history(ctx: DemoContext) -> None:
     for estate in ctx.estates:
         start = now - timedelta(days=HISTORY_DAYS + 1)
         items = await _items(ctx, estate, _actor(ctx, estate, "reception"), start)
-        orders = [(i, at) for i, at in (await ctx.session.execute(
-            select(WorkOrder.id, WorkOrder.completed_at).where(
-                WorkOrder.estate_id == estate.id, WorkOrder.completed_at > start, WorkOrder.completed_at < now)
-            .order_by(WorkOrder.completed_at, WorkOrder.id))).all() if at is not None]
+        orders = [
+            (i, at)
+            for i, at in (
+                await ctx.session.execute(
+                    select(WorkOrder.id, WorkOrder.completed_at)
+                    .where(WorkOrder.estate_id == estate.id, WorkOrder.completed_at > start, WorkOrder.completed_at < now)
+                    .order_by(WorkOrder.completed_at, WorkOrder.id)
+                )
+            ).all()
+            if at is not None
+        ]
         await _replay(ctx, rng, estate, items, _events(rng, estate_time.estate_zone(estate), now, orders))
     await ctx.session.flush()

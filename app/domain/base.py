@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
-from collections.abc import Collection
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, DateTime, Result

@@ -153,7 +153,7 @@ def clean_image(data: bytes, *, kind: FileType, field: str) -> bytes:
         raise ImageTooLarge(f"more than {limit} pixels", field=field, max_pixels=limit) from None
     except DomainError:
         raise
-    except _UNDECODABLE as exc:  # noqa: BLE001
+    except _UNDECODABLE as exc:
         raise UnreadableImage(f"not a readable {kind.content_type} image", field=field) from exc
 
 

@@ -12,8 +12,20 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from annotated_types import GroupedMetadata
 from pydantic import (
-    AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, FutureDate, FutureDatetime,
-    NaiveDatetime, PastDate, PastDatetime, StringConstraints, ValidationError, model_validator,
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    FutureDate,
+    FutureDatetime,
+    NaiveDatetime,
+    PastDate,
+    PastDatetime,
+    StringConstraints,
+    ValidationError,
+    model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 

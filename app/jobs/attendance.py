@@ -10,8 +10,8 @@ from app.domain.attendance import duty_roster as roster
 from app.domain.audit import service as audit
 from app.domain.auth.principal import system_actor
 from app.domain.base import jsonable
-from app.domain.registry.model import Estate
 from app.domain.calendar.estate_time import DAILY
+from app.domain.registry.model import Estate
 from app.jobs.registry import JobSpec
 
 LOOK_AHEAD_DAYS = 14

@@ -7,11 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import system_actor
 from app.domain.base import jsonable, utcnow
+from app.domain.calendar.estate_time import DAILY, PREVIOUS_WEEK, estate_zone
 from app.domain.callbacks import rates
 from app.domain.callbacks import service as callbacks_service
 from app.domain.registry.model import Estate
-from app.domain.calendar.estate_time import DAILY, PREVIOUS_WEEK, estate_zone
 from app.jobs.registry import JobSpec
+
 
 async def callbacks_overdue(session: AsyncSession, *, estate: Estate, period: str) -> dict[str, Any]:
     """Flag the open callbacks whose 7 days ended before the period's day began (each once, audited)."""

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import system_actor
+from app.domain.calendar.estate_time import DAILY
 from app.domain.fees.cash import service as cash
 from app.domain.registry.model import Estate
-from app.domain.calendar.estate_time import DAILY
 from app.jobs.registry import JobSpec
 
 

@@ -59,7 +59,7 @@ async def start(sessionmaker: async_sessionmaker[AsyncSession], *, settings: Any
     clock.start()
     try:
         await refresh(clock)
-    except Exception:  # noqa: BLE001 - the refresh job retries in ten minutes
+    except Exception:
         log.exception("could not read the estates; the clock retries in %d minutes", REFRESH_MINUTES)
     clock.add_job(refresh, IntervalTrigger(minutes=REFRESH_MINUTES), args=[clock], id=REFRESH_ID, name="refresh estates")
     clock.add_job(_catch_up, IntervalTrigger(minutes=CATCH_UP_MINUTES), args=[clock], id=CATCH_UP_ID, name="catch up")
@@ -100,7 +100,7 @@ async def fire(clock: JobClock, name: str, estate_id: uuid.UUID | None) -> None:
     try:
         await runner.run_job(clock.sessionmaker, name, estate_id=estate_id, trigger=RunTrigger.clock,
                              default_time_zone=clock.default_time_zone)
-    except Exception:  # noqa: BLE001 - e.g. the estate was removed since the last refresh
+    except Exception:
         log.exception("scheduled run of %s for %s failed", name, estate_id or "company")
     finally:
         if task is not None:
@@ -110,7 +110,7 @@ async def fire(clock: JobClock, name: str, estate_id: uuid.UUID | None) -> None:
 async def _catch_up(clock: JobClock) -> None:
     try:
         results = await runner.catch_up(clock.sessionmaker, default_time_zone=clock.default_time_zone)
-    except Exception:  # noqa: BLE001 - a failed catch-up must not take the service down
+    except Exception:
         log.exception("catch-up failed")
         return
     ran = [r for r in results if r.status != runner.SKIPPED]

@@ -7,9 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import system_actor
 from app.domain.base import utcnow
+from app.domain.calendar.estate_time import DAILY, estate_zone
 from app.domain.complaints import service as complaints_service
 from app.domain.registry.model import Estate
-from app.domain.calendar.estate_time import DAILY, estate_zone
 from app.jobs.registry import JobSpec
 
 

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.calendar.estate_time import LAST_REGISTER_WEEK, MONTHLY
-from app.domain.fees.reports import month_report, saturday_register as register
+from app.domain.fees.reports import month_report
+from app.domain.fees.reports import saturday_register as register
 from app.domain.registry.model import Estate
 from app.jobs.registry import JobSpec
 

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import system_actor
+from app.domain.calendar.estate_time import MONTHLY
 from app.domain.fees.billing import runs as billing_runs
 from app.domain.registry.model import Estate
-from app.domain.calendar.estate_time import MONTHLY
 from app.jobs.registry import JobSpec
 
 

@@ -22,8 +22,10 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 
 from app.domain.calendar.estate_time import DAILY, HOURLY, InvalidPeriod
+
 # Re-exported: the period kinds used to live here, and callers still name them from the registry.
-from app.domain.calendar.estate_time import MONTHLY as MONTHLY, WEEKLY as WEEKLY
+from app.domain.calendar.estate_time import MONTHLY as MONTHLY
+from app.domain.calendar.estate_time import WEEKLY as WEEKLY
 from app.domain.errors import Invalid, NotFound
 from app.jobs import purge
 

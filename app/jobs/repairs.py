@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import system_actor
+from app.domain.calendar.estate_time import DAILY, MONTHLY, PREVIOUS_WEEK
 from app.domain.registry.model import Estate
 from app.domain.repairs.paperwork import approvals, daily_log, manifests
-from app.domain.calendar.estate_time import DAILY, MONTHLY, PREVIOUS_WEEK
 from app.jobs.registry import JobSpec
+
 
 async def compile_daily_log(session: AsyncSession, *, estate: Estate, period: str) -> dict[str, Any]:
     """Store the day's repair log as it stands at the close; a re-run replaces it."""

@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.db import session_scope
 from app.domain.base import jsonable, utcnow
 from app.domain.calendar.estate_time import zone
-from app.domain.registry.model import Estate
 from app.domain.events import outbox
 from app.domain.events.model import EventType
+from app.domain.registry.model import Estate
 from app.jobs.model import JobRun, RunStatus, RunTrigger
 from app.jobs.registry import JOBS, CompanyWideJob, JobEstateNotFound, JobSpec, get_job
 
@@ -128,7 +128,7 @@ async def run_once(
             if run_id is None:
                 return JobRunResult(**key, status=SKIPPED, reason=reason)
             return await _execute(session, spec, run_id=run_id, **key)
-    except Exception as exc:  # noqa: BLE001 - one estate's broken run must not stop the others
+    except Exception as exc:
         log.exception("job %s for %s %s could not run", spec.name, estate_id, period)
         return JobRunResult(**key, status=RunStatus.failed.value, error=_describe(exc))
 
@@ -175,7 +175,7 @@ async def _execute(
                 # Integrations fetch the report when told it is ready, in the run's own transaction.
                 await outbox.emit(session, estate_id=estate.id, type=EventType.report_ready, entity="job_run",
                                   entity_id=run_id, data={"report": spec.report, "job": job, "period": period})
-    except Exception as exc:  # noqa: BLE001 - a job's failure is an outcome, recorded below
+    except Exception as exc:
         log.exception("job %s for %s %s failed", job, estate_id, period)
         error = _describe(exc)
     duration_ms = int((time.monotonic() - started) * 1000)

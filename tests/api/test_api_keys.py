@@ -19,7 +19,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def route_needing(app, perm: Perm) -> str | None:  # noqa: ANN001
+def route_needing(app, perm: Perm) -> str | None:
     """A parameterless GET route guarded by `perm`, if the app has one yet."""
     for route in app.routes:
         if not isinstance(route, APIRoute) or "GET" not in route.methods or "{" in route.path:
@@ -29,12 +29,12 @@ def route_needing(app, perm: Perm) -> str | None:  # noqa: ANN001
     return None
 
 
-async def key_count(app) -> int:  # noqa: ANN001
+async def key_count(app) -> int:
     async with app.state.sessionmaker() as s:
         return (await s.execute(select(func.count()).select_from(ApiKey))).scalar_one()
 
 
-async def create_key(client, admin, estate_ids, scopes=("reports:read", "registry:read")) -> dict:  # noqa: ANN001
+async def create_key(client, admin, estate_ids, scopes=("reports:read", "registry:read")) -> dict:
     body = {"name": "財務系統", "estate_ids": [str(e) for e in estate_ids], "scopes": list(scopes)}
     r = await client.post(KEYS, json=body, headers=admin.headers)
     assert r.status_code == 201, r.text

@@ -23,7 +23,7 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-async def called_back(session, *, estate, unit, tech, at, score=None):  # noqa: ANN001, ANN201
+async def called_back(session, *, estate, unit, tech, at, score=None):
     order = await make_order(session, estate=estate, unit=unit, technician=tech, status=S.callback_done,
                              completed_at=utc(2026, 2, 27), with_callback=score is not None)
     order.callback_done_at = at
@@ -34,7 +34,7 @@ async def called_back(session, *, estate, unit, tech, at, score=None):  # noqa: 
     return order
 
 
-async def week_of_callbacks(session, estate):  # noqa: ANN001, ANN201
+async def week_of_callbacks(session, estate):
     unit = await make_unit(session, building=await make_building(session, estate=estate, number=8), entrance="2", number="301")
     tech = (await make_staff(session, estates=[estate], roles=[Role.technician], full_name="張師傅")).user
     first = await called_back(session, estate=estate, unit=unit, tech=tech, at=utc(2026, 3, 1, 16, 30), score=4)
@@ -45,7 +45,7 @@ async def week_of_callbacks(session, estate):  # noqa: ANN001, ANN201
     return first, last
 
 
-async def build(client, estate, who, week=WEEK):  # noqa: ANN001, ANN201
+async def build(client, estate, who, week=WEEK):
     return await client.post(f"{API}/estates/{estate.id}/approval-batches", json={"week": week}, headers=who.headers)
 
 
@@ -60,9 +60,13 @@ class TestApprovalPermissions:
         boss = await make_staff(session, estates=[mine], roles=[Role.supervisor])
         tech = await make_staff(session, estates=[mine], roles=[Role.technician])
         b = theirs["id"]
-        calls = [("post", f"{API}/estates/{mine.id}/approval-batches", {"week": WEEK}), ("get", f"{API}/estates/{mine.id}/approval-batches", None),
-                 ("get", f"{API}/approval-batches/{b}", None), ("post", f"{API}/approval-batches/{b}/lines/{line}/approve", None),
-                 ("post", f"{API}/approval-batches/{b}/lines/{line}/return", {"reason": "x"})]
+        calls = [
+            ("post", f"{API}/estates/{mine.id}/approval-batches", {"week": WEEK}),
+            ("get", f"{API}/estates/{mine.id}/approval-batches", None),
+            ("get", f"{API}/approval-batches/{b}", None),
+            ("post", f"{API}/approval-batches/{b}/lines/{line}/approve", None),
+            ("post", f"{API}/approval-batches/{b}/lines/{line}/return", {"reason": "x"}),
+        ]
         for method, url, body in calls:
             assert (await client.request(method, url, json=body)).status_code == 401, url
         for method, url, body in calls:
@@ -73,7 +77,9 @@ class TestApprovalPermissions:
         assert (await client.get(f"{API}/estates/{mine.id}/approval-batches", headers=tech.headers)).status_code == 403
         for method, url, body in calls[2:]:
             assert (await client.request(method, url, json=body, headers=boss.headers)).status_code == 404, url
-        assert (await client.post(f"{API}/estates/{other.id}/approval-batches", json={"week": "2026-W11"}, headers=boss.headers)).status_code == 404
+        assert (
+            await client.post(f"{API}/estates/{other.id}/approval-batches", json={"week": "2026-W11"}, headers=boss.headers)
+        ).status_code == 404
         assert {r.status for r in (await session.execute(select(WorkOrder))).scalars()} <= {"callback_done", "completed"}
 
     async def test_bad_week_422_nothing_written(self, client, session):
@@ -100,7 +106,12 @@ class TestApprovalBatch:
         assert (batch["week"], batch["lines"], batch["pending"], batch["built_by"]) == (WEEK, 2, 2, str(boss.id))
         assert [i["work_order_id"] for i in batch["items"]] == [str(first.id), str(last.id)]
         item = batch["items"][0]
-        assert (item["technician_name"], item["callback_score"], item["place"], item["decision"]) == ("張師傅", 4, "8号楼2单元301", "pending")
+        assert (item["technician_name"], item["callback_score"], item["place"], item["decision"]) == (
+            "張師傅",
+            4,
+            "8号楼2单元301",
+            "pending",
+        )
         again = await build(client, estate, boss)
         assert again.status_code == 409 and again.json()["batch_id"] == batch["id"]
         assert again.json()["type"] == "/problems/approval-batch-already-built"
@@ -129,7 +140,11 @@ class TestApprovalBatch:
         assert (r.json()["decision"], r.json()["reason"], r.json()["order_status"]) == ("returned", "回訪記錄不全", "completed")
         orders = {o.id: o for o in (await session.execute(select(WorkOrder).execution_options(populate_existing=True))).scalars()}
         assert (orders[first.id].status, orders[first.id].approved_by) == ("approved", boss.id)
-        assert (orders[last.id].status, orders[last.id].last_reason, orders[last.id].callback_done_at) == ("completed", "回訪記錄不全", None)
+        assert (orders[last.id].status, orders[last.id].last_reason, orders[last.id].callback_done_at) == (
+            "completed",
+            "回訪記錄不全",
+            None,
+        )
         page = (await client.get(f"{API}/estates/{estate.id}/approval-batches", headers=boss.headers)).json()["items"][0]
         assert (page["pending"], page["approved"], page["returned"]) == (0, 1, 1)
 

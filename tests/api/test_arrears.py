@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from app.domain.auth.roles import Role
-from app.domain.fees.statements import arrears
 from app.domain.fees.model import ChargeSource, FeeItem
+from app.domain.fees.statements import arrears
 from app.domain.registry.model import Building, Estate, Title, Unit
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_charge, make_fee_item
@@ -35,7 +35,7 @@ BOUNDARIES = [
 
 
 @pytest.fixture(autouse=True)
-def frozen_now(time_machine):  # noqa: ANN001, ANN201
+def frozen_now(time_machine):
     time_machine.move_to(NOW, tick=False)
 
 
@@ -52,12 +52,12 @@ class Ledger:
     desk: Staff
 
 
-async def one_off(session, *, unit: Unit, item: FeeItem, amount: str, due: date, paid: str = "0.00"):  # noqa: ANN001, ANN201
+async def one_off(session, *, unit: Unit, item: FeeItem, amount: str, due: date, paid: str = "0.00"):
     return await make_charge(session, unit=unit, item=item, amount=amount, period=None, due_date=due, paid=paid,
                              source=ChargeSource.manual)
 
 
-async def ledger(session) -> Ledger:  # noqa: ANN001
+async def ledger(session) -> Ledger:
     estate, other = await two_estates(session)
     b8, b9 = await make_building(session, estate=estate, number=8), await make_building(session, estate=estate, number=9)
     aged = await make_unit(session, building=b8, entrance="2", number="301")
@@ -159,7 +159,7 @@ class TestEstateArrears:
         d = await ledger(session)
         url = f"{API}/estates/{d.estate.id}/arrears"
 
-        async def labels(**params):  # noqa: ANN003, ANN202
+        async def labels(**params):
             body = (await client.get(url, params=params, headers=d.desk.headers)).json()
             return [i["unit_label"] for i in body["items"]], body["totals"]["total"]
 

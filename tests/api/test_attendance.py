@@ -29,7 +29,7 @@ class World:
     supervisor: Staff
 
 
-async def world(session) -> World:  # noqa: ANN001
+async def world(session) -> World:
     estate, other = await two_estates(session)
     return World(estate, other, await make_staff(session, estates=[estate], roles=[Role.receptionist], full_name="李娜"),
                  await make_staff(session, estates=[estate], roles=[Role.technician], full_name="張師傅"),
@@ -37,7 +37,7 @@ async def world(session) -> World:  # noqa: ANN001
 
 
 @pytest.fixture
-def clock(time_machine):  # noqa: ANN001, ANN201
+def clock(time_machine):
     """Set the server's clock to an Asia/Shanghai wall-clock time: clock(2026, 5, 12, 7, 45)."""
 
     def set_to(*parts: int) -> datetime:
@@ -48,16 +48,20 @@ def clock(time_machine):  # noqa: ANN001, ANN201
     return set_to
 
 
-async def sign(client, who: Staff, estate: Estate, what: str = "in", **body):  # noqa: ANN001, ANN201
+async def sign(client, who: Staff, estate: Estate, what: str = "in", **body):
     return await client.post(f"{API}/estates/{estate.id}/attendance/sign-{what}", json=body, headers=who.headers)
 
 
 class TestPermissions:
     async def test_anonymous_401(self, client, session):
         w = await world(session)
-        for method, path in [("POST", f"/estates/{w.estate.id}/attendance/sign-in"), ("POST", f"/estates/{w.estate.id}/attendance/sign-out"),
-                             ("GET", "/attendance/mine"), ("GET", f"/estates/{w.estate.id}/attendance"),
-                             ("GET", f"/estates/{w.estate.id}/attendance/summary?month=2026-05")]:
+        for method, path in [
+            ("POST", f"/estates/{w.estate.id}/attendance/sign-in"),
+            ("POST", f"/estates/{w.estate.id}/attendance/sign-out"),
+            ("GET", "/attendance/mine"),
+            ("GET", f"/estates/{w.estate.id}/attendance"),
+            ("GET", f"/estates/{w.estate.id}/attendance/summary?month=2026-05"),
+        ]:
             r = await client.request(method, API + path, json={} if method == "POST" else None)
             assert r.status_code == 401, path
         assert await count_rows(session, AttendanceRecord) == 0
@@ -82,8 +86,9 @@ class TestPermissions:
         assert r.status_code == 404
         assert await count_rows(session, AttendanceRecord) == 0
 
-    @pytest.mark.parametrize("body", [{"shift": "night"}, {"signed_in_at": "2026-05-12T07:00:00+08:00"}, {"note": "x" * 201},
-                                      {"note": "a\x00b"}])
+    @pytest.mark.parametrize(
+        "body", [{"shift": "night"}, {"signed_in_at": "2026-05-12T07:00:00+08:00"}, {"note": "x" * 201}, {"note": "a\x00b"}]
+    )
     async def test_bad_input_422_nothing_written(self, client, session, clock, body):
         w = await world(session)
         clock(2026, 5, 12, 7, 40)
@@ -107,7 +112,13 @@ class TestSignIn:
         r = await sign(client, w.desk, w.estate)
         assert r.status_code == 201, r.text
         body = r.json()
-        assert (body["shift"], body["day"], body["status"], body["late"], body["late_minutes"]) == ("morning", "2026-05-12", "signed_in", False, 0)
+        assert (body["shift"], body["day"], body["status"], body["late"], body["late_minutes"]) == (
+            "morning",
+            "2026-05-12",
+            "signed_in",
+            False,
+            0,
+        )
         assert datetime.fromisoformat(body["signed_in_at"]) == now and body["full_name"] == "李娜"
         assert datetime.fromisoformat(body["due_by"]) == datetime(2026, 5, 12, 7, 50, tzinfo=SH)
         entry = (await session.execute(select(AuditEntry).where(AuditEntry.action == "attendance.sign_in"))).scalar_one()
@@ -210,7 +221,7 @@ class TestSignOut:
         assert (body["shift"], body["left_early"]) == ("morning", False)
 
 
-async def _month(client, session, clock, w: World) -> None:  # noqa: ANN001
+async def _month(client, session, clock, w: World) -> None:
     """Two days: the desk late once and early once, the technician on time and never signed out once."""
     for day, (desk_in, desk_out) in {12: ((7, 45), (12, 1)), 13: ((8, 10), (11, 30))}.items():
         clock(2026, 5, day, *desk_in)
@@ -246,8 +257,14 @@ class TestReading:
         assert body["workdays"] == 19  # May 2026: Labour Day 1-5 off, Saturday 9 worked
         assert body["calendar_source"] == "library"
         people = {p["full_name"]: p for p in body["people"]}
-        assert {k: people["李娜"][k] for k in ("shifts", "late", "late_minutes", "left_early", "early_minutes", "not_signed_out")} == \
-            {"shifts": 2, "late": 1, "late_minutes": 20, "left_early": 1, "early_minutes": 30, "not_signed_out": 0}
+        assert {k: people["李娜"][k] for k in ("shifts", "late", "late_minutes", "left_early", "early_minutes", "not_signed_out")} == {
+            "shifts": 2,
+            "late": 1,
+            "late_minutes": 20,
+            "left_early": 1,
+            "early_minutes": 30,
+            "not_signed_out": 0,
+        }
         assert (people["張師傅"]["shifts"], people["張師傅"]["late"], people["張師傅"]["not_signed_out"]) == (2, 0, 1)
 
     async def test_summary_of_a_year_nobody_entered_counts_the_statutory_days(self, client, session):

@@ -27,7 +27,7 @@ def in_order(items: list[dict]) -> bool:
     return keys == sorted(keys)
 
 
-async def world(session):  # noqa: ANN001, ANN201
+async def world(session):
     d = await desk(session)
     tech = await make_staff(session, estates=[d.estate], roles=[Role.technician])
     other_tech = await make_staff(session, estates=[d.estate], roles=[Role.technician])

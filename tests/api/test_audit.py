@@ -18,7 +18,7 @@ AUDIT = "/api/v1/audit"
 PROBLEM = "application/problem+json"
 
 
-async def entries(client, admin, **params) -> list[dict]:  # noqa: ANN001, ANN003
+async def entries(client, admin, **params) -> list[dict]:
     r = await client.get(AUDIT, params={"limit": 200, **params}, headers=admin.headers)
     assert r.status_code == 200, r.text
     return r.json()["items"]

@@ -17,7 +17,7 @@ from tests.registry_factories import count_rows, make_building, make_unit, two_e
 API = "/api/v1"
 
 
-async def hand_checked_estate(session, **item_rules):  # noqa: ANN001, ANN003, ANN201
+async def hand_checked_estate(session, **item_rules):
     """Three occupied units of 89.20, 112.70 and 143.90 m² at 1.80/m²; a public unit that is never billed."""
     estate, other = await two_estates(session)
     b = await make_building(session, estate=estate, number=8)
@@ -30,7 +30,7 @@ async def hand_checked_estate(session, **item_rules):  # noqa: ANN001, ANN003, A
     return estate, other, units, item, finance
 
 
-async def amounts(session, month: str) -> dict:  # noqa: ANN001
+async def amounts(session, month: str) -> dict:
     rows = await session.execute(select(Charge.unit_id, Charge.amount).where(Charge.period == month))
     return {r.unit_id: r.amount for r in rows}
 

@@ -10,7 +10,8 @@ import pytest
 
 from app.domain.auth.principal import system_actor
 from app.domain.auth.roles import Role
-from app.domain.fees.billing import rules as billing, charges
+from app.domain.fees.billing import charges
+from app.domain.fees.billing import rules as billing
 from app.domain.fees.model import Charge, ChargeSource, FeeKind
 from app.domain.registry.model import Estate, Unit
 from app.domain.repairs.model import WorkOrderStatus
@@ -28,7 +29,7 @@ NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def frozen_today(time_machine):  # noqa: ANN001, ANN201
+def frozen_today(time_machine):
     time_machine.move_to(NOW, tick=False)
 
 
@@ -45,7 +46,7 @@ class Bill:
     desk: Staff
 
 
-async def _repair_charge(session, *, estate: Estate, unit: Unit) -> tuple[Charge, uuid.UUID]:  # noqa: ANN001
+async def _repair_charge(session, *, estate: Estate, unit: Unit) -> tuple[Charge, uuid.UUID]:
     tech = await make_staff(session, estates=[estate], roles=[Role.technician])
     order = await make_order(session, estate=estate, unit=unit, technician=tech.user, status=WorkOrderStatus.completed)
     voucher = Voucher(estate_id=estate.id, work_order_id=order.id, technician_id=tech.user.id, work_done="更换水龙头阀芯",
@@ -57,7 +58,7 @@ async def _repair_charge(session, *, estate: Estate, unit: Unit) -> tuple[Charge
     return charge, order.id
 
 
-async def bill(session) -> Bill:  # noqa: ANN001
+async def bill(session) -> Bill:
     """8-2-301 (89.20 m²): management fee 2.50/m² with 0.05%/day after 10 days' grace, capped at 5%;
     water 3.20 per ton; a 150.00 repair. One fee a year old (capped late fee), October's fee, October's
     water, November's repair, and a fee of 2025-06 paid long ago (outside the default window)."""
@@ -82,14 +83,14 @@ async def bill(session) -> Bill:  # noqa: ANN001
                 order_id=order_id, desk=desk)
 
 
-async def pay(client, b: Bill, charge: Charge, amount: str) -> dict:  # noqa: ANN001
+async def pay(client, b: Bill, charge: Charge, amount: str) -> dict:
     r = await client.post(f"{API}/units/{b.unit.id}/payments", json={"amount": amount, "method": "cash", "charge_ids": [str(charge.id)]},
                           headers={**b.desk.headers, "Idempotency-Key": str(uuid.uuid4())})
     assert r.status_code == 201, r.text
     return r.json()["receipt"]
 
 
-async def get_bill(client, b: Bill, staff: Staff | None = None, **params):  # noqa: ANN001, ANN003, ANN201
+async def get_bill(client, b: Bill, staff: Staff | None = None, **params):
     return await client.get(f"{API}/units/{b.unit.id}/bill", params=params, headers=(staff or b.desk).headers)
 
 

@@ -20,13 +20,13 @@ def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)
 
 
-async def set_callback(session, cb: Callback, status: CallbackStatus, done_at: datetime) -> None:  # noqa: ANN001
+async def set_callback(session, cb: Callback, status: CallbackStatus, done_at: datetime) -> None:
     row = await fresh(session, Callback, cb.id)
     row.status, row.done_at = status, done_at
     await session.commit()
 
 
-async def hand_checked_week(session, w: Desk, tech_b: Staff) -> None:  # noqa: ANN001
+async def hand_checked_week(session, w: Desk, tech_b: Staff) -> None:
     """Ten completions in W46: six called back in time, one late, three not at all.
 
     Technician A (w.tech): 4 in time, 1 late, 1 never -> 4/6. Technician B: 2 in time, 2 never -> 2/4.
@@ -56,7 +56,7 @@ async def hand_checked_week(session, w: Desk, tech_b: Staff) -> None:  # noqa: A
     await completed(session, w, estate=w.other, unit=None, tech=theirs, completed_at=local(2026, 11, 10, 9, 0))
 
 
-async def rate(client, w: Desk, headers: dict, **params: str) -> dict:  # noqa: ANN001
+async def rate(client, w: Desk, headers: dict, **params: str) -> dict:
     r = await client.get(f"{API}/estates/{w.estate.id}/callback-rate", params=params, headers=headers)
     assert r.status_code == 200, r.text
     return r.json()

@@ -118,8 +118,11 @@ class TestAttempts:
         again = (utcnow() + timedelta(hours=3)).isoformat()
         r = await client.post(f"{API}/callbacks/{cb.id}/attempts", json={"result": "no_answer"}, headers=w.desk.headers)
         assert r.status_code == 201, r.text
-        r = await client.post(f"{API}/callbacks/{cb.id}/attempts", json={"result": "owner_busy", "note": "下午三點再打", "call_again_at": again},
-                              headers=w.desk.headers)
+        r = await client.post(
+            f"{API}/callbacks/{cb.id}/attempts",
+            json={"result": "owner_busy", "note": "下午三點再打", "call_again_at": again},
+            headers=w.desk.headers,
+        )
         body = r.json()
         assert (body["status"], body["attempts"], body["last_attempt_result"]) == ("open", 2, "owner_busy")
         assert [a["result"] for a in body["attempt_log"]] == ["no_answer", "owner_busy"]
@@ -128,10 +131,16 @@ class TestAttempts:
         assert (listed["attempts"], listed["last_attempt_result"]) == (2, "owner_busy")
         assert await count_rows(session, AuditEntry, AuditEntry.action == "callback.log_attempt") == 2
 
-    @pytest.mark.parametrize("body", [
-        {"result": "hung_up"}, {}, {"result": "no_answer", "call_again_at": "2026-12-01T10:00:00"},
-        {"result": "no_answer", "note": "a\x00b"}, {"result": "no_answer", "note": "x" * 4001},
-    ])
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"result": "hung_up"},
+            {},
+            {"result": "no_answer", "call_again_at": "2026-12-01T10:00:00"},
+            {"result": "no_answer", "note": "a\x00b"},
+            {"result": "no_answer", "note": "x" * 4001},
+        ],
+    )
     async def test_bad_input_422_nothing_written(self, client, session, body):
         w = await desk_world(session)
         _, cb = await completed(session, w)
@@ -146,8 +155,9 @@ class TestOutcomes:
     async def test_satisfied_closes_the_orders_callback(self, client, session):
         w = await desk_world(session)
         order, cb = await completed(session, w)
-        r = await client.post(f"{API}/callbacks/{cb.id}/outcome", json={"outcome": "satisfied", "score": 5, "note": "師傅很好"},
-                              headers=w.desk.headers)
+        r = await client.post(
+            f"{API}/callbacks/{cb.id}/outcome", json={"outcome": "satisfied", "score": 5, "note": "師傅很好"}, headers=w.desk.headers
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         assert (body["status"], body["outcome"], body["score"], body["order_status"]) == ("done", "satisfied", 5, "callback_done")
@@ -167,10 +177,15 @@ class TestOutcomes:
         assert (await fresh(session, WorkOrder, order.id)).status == WorkOrderStatus.completed
         assert await count_rows(session, AuditEntry) == 0
 
-    @pytest.mark.parametrize("body", [
-        {"outcome": "problem", "action": "reopen"}, {"outcome": "problem", "action": "reopen", "note": "   "},
-        {"outcome": "problem", "action": "ignore", "note": "x"}, {"outcome": "angry", "note": "x"},
-    ])
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"outcome": "problem", "action": "reopen"},
+            {"outcome": "problem", "action": "reopen", "note": "   "},
+            {"outcome": "problem", "action": "ignore", "note": "x"},
+            {"outcome": "angry", "note": "x"},
+        ],
+    )
     async def test_problem_needs_an_action_and_a_note(self, client, session, body):
         w = await desk_world(session)
         order, cb = await completed(session, w)
@@ -183,8 +198,11 @@ class TestOutcomes:
     async def test_problem_reopens_the_order(self, client, session):
         w = await desk_world(session)
         order, cb = await completed(session, w)
-        r = await client.post(f"{API}/callbacks/{cb.id}/outcome", json={"outcome": "problem", "action": "reopen", "note": "水龍頭還在滴水"},
-                              headers=w.desk.headers)
+        r = await client.post(
+            f"{API}/callbacks/{cb.id}/outcome",
+            json={"outcome": "problem", "action": "reopen", "note": "水龍頭還在滴水"},
+            headers=w.desk.headers,
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         assert (body["status"], body["outcome"], body["note"], body["order_status"]) == ("done", "problem", "水龍頭還在滴水", "reopened")
@@ -192,22 +210,31 @@ class TestOutcomes:
         assert (got.reopen_count, got.last_reason, got.technician_id) == (1, "水龍頭還在滴水", None)
         assert await count_rows(session, AuditEntry, AuditEntry.action == "work_order.reopen") == 1
 
-    @pytest.mark.parametrize("reopen,order_status,cb_actions", [(False, "callback_done", "work_order.close_callback"),
-                                                                (True, "reopened", "work_order.reopen")])
+    @pytest.mark.parametrize(
+        "reopen,order_status,cb_actions", [(False, "callback_done", "work_order.close_callback"), (True, "reopened", "work_order.reopen")]
+    )
     async def test_escalate_then_cs_director_resolves(self, client, session, reopen, order_status, cb_actions):
         w = await desk_world(session)
         order, cb = await completed(session, w)
         director = await make_staff(session, estates=[w.estate], roles=[Role.cs_director])
-        r = await client.post(f"{API}/callbacks/{cb.id}/outcome", json={"outcome": "problem", "action": "escalate", "note": "業主要投訴"},
-                              headers=w.desk.headers)
+        r = await client.post(
+            f"{API}/callbacks/{cb.id}/outcome",
+            json={"outcome": "problem", "action": "escalate", "note": "業主要投訴"},
+            headers=w.desk.headers,
+        )
         assert r.status_code == 200, r.text
         assert (r.json()["status"], r.json()["order_status"], r.json()["allowed_actions"]) == ("escalated", "completed", ["resolve"])
-        r = await client.post(f"{API}/callbacks/{cb.id}/resolution", json={"resolution": "主任致電道歉並安排複檢", "reopen": reopen},
-                              headers=director.headers)
+        r = await client.post(
+            f"{API}/callbacks/{cb.id}/resolution", json={"resolution": "主任致電道歉並安排複檢", "reopen": reopen}, headers=director.headers
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         assert (body["status"], body["resolution_reopened"], body["resolved_by"], body["order_status"]) == (
-            "resolved", reopen, str(director.id), order_status)
+            "resolved",
+            reopen,
+            str(director.id),
+            order_status,
+        )
         assert (await fresh(session, WorkOrder, order.id)).status == WorkOrderStatus(order_status)
         assert await count_rows(session, AuditEntry, AuditEntry.action.in_(["callback.escalate", "callback.resolve", cb_actions])) == 3
 
@@ -215,7 +242,9 @@ class TestOutcomes:
         w = await desk_world(session)
         _, cb = await completed(session, w)
         director = await make_staff(session, estates=[w.estate], roles=[Role.cs_director])
-        await client.post(f"{API}/callbacks/{cb.id}/outcome", json={"outcome": "problem", "action": "escalate", "note": "x"}, headers=w.desk.headers)
+        await client.post(
+            f"{API}/callbacks/{cb.id}/outcome", json={"outcome": "problem", "action": "escalate", "note": "x"}, headers=w.desk.headers
+        )
         named = iter(["resolution", "reopen", "reopen"])
         for body in [{"resolution": "", "reopen": True}, {"resolution": "x"}, {"resolution": "x", "reopen": "maybe"}]:
             r = await client.post(f"{API}/callbacks/{cb.id}/resolution", json=body, headers=director.headers)
@@ -230,8 +259,11 @@ class TestIllegal:
         _, cb = await completed(session, w)
         ok = {"outcome": "satisfied", "score": 4}
         assert (await client.post(f"{API}/callbacks/{cb.id}/outcome", json=ok, headers=w.desk.headers)).status_code == 200
-        for path, body in [("outcome", ok), ("outcome", {"outcome": "problem", "action": "escalate", "note": "x"}),
-                           ("attempts", {"result": "no_answer"})]:
+        for path, body in [
+            ("outcome", ok),
+            ("outcome", {"outcome": "problem", "action": "escalate", "note": "x"}),
+            ("attempts", {"result": "no_answer"}),
+        ]:
             r = await client.post(f"{API}/callbacks/{cb.id}/{path}", json=body, headers=w.desk.headers)
             assert r.status_code == 409, r.text
             assert r.json()["type"] == "/problems/illegal-transition"

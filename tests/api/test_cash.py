@@ -18,7 +18,7 @@ from tests.helpers.payments import API, desk, pay
 from tests.registry_factories import count_rows
 
 
-async def void(client, receipt_id: str, staff: Staff):  # noqa: ANN001, ANN201
+async def void(client, receipt_id: str, staff: Staff):
     r = await client.post(f"{API}/receipts/{receipt_id}/void", json={"reason": "收错户"}, headers=staff.headers)
     assert r.status_code == 200, r.text
     return r

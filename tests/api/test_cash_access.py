@@ -16,7 +16,7 @@ from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows
 
 
-def endpoints(estate_id, sid) -> list[tuple[str, str, dict | None]]:  # noqa: ANN001
+def endpoints(estate_id, sid) -> list[tuple[str, str, dict | None]]:
     return [
         ("GET", f"/estates/{estate_id}/cashier-sessions", None),
         ("GET", f"/estates/{estate_id}/cashier-sessions/current", None),
@@ -27,7 +27,7 @@ def endpoints(estate_id, sid) -> list[tuple[str, str, dict | None]]:  # noqa: AN
     ]
 
 
-async def unchanged(session, sid: str) -> bool:  # noqa: ANN001
+async def unchanged(session, sid: str) -> bool:
     row = (await session.execute(select(CashierSession).where(CashierSession.id == uuid.UUID(sid))
                                  .execution_options(populate_existing=True))).scalar_one()
     return row.status == "open" and row.counted_cash is None and row.acknowledged_at is None

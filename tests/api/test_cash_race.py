@@ -33,7 +33,7 @@ def _check_session_adds_up(s: dict) -> None:
         assert (len(mine), sum((Decimal(x["amount"]) for x in mine), Decimal("0"))) == (m["receipts"], Decimal(m["expected"])), s
 
 
-async def test_voids_sent_with_the_hand_over_land_on_one_side_of_it(client, session):  # noqa: ANN001
+async def test_voids_sent_with_the_hand_over_land_on_one_side_of_it(client, session):
     d = await desk(session)
     supervisor = await make_staff(session, estates=[d.estate], roles=[Role.supervisor], full_name="張主管")
     before_seen = after_seen = 0

@@ -9,7 +9,7 @@ from tests.helpers.cash import acknowledge, current, hand_over
 from tests.helpers.payments import API, desk, pay
 
 
-async def two_drawers(client, session):  # noqa: ANN001, ANN201
+async def two_drawers(client, session):
     """Two receptionists' sessions of today: one handed over short, one still open."""
     d = await desk(session)
     other = await make_staff(session, estates=[d.estate], roles=[Role.receptionist], full_name="王芳")
@@ -42,7 +42,7 @@ class TestList:
         boss = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
         url = f"{API}/estates/{d.estate.id}/cashier-sessions"
 
-        async def ids(**params) -> list[str]:  # noqa: ANN003
+        async def ids(**params) -> list[str]:
             r = await client.get(url, params=params, headers=boss.headers)
             assert r.status_code == 200, r.text
             return [s["id"] for s in r.json()["items"]]

@@ -24,11 +24,11 @@ from tests.repairs_factories import make_order
 API = "/api/v1"
 
 
-def shanghai_today():  # noqa: ANN201
+def shanghai_today():
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
-async def unit_with_item(session, **rules):  # noqa: ANN001, ANN003, ANN201
+async def unit_with_item(session, **rules):
     estate, other = await two_estates(session)
     unit = await make_unit(session, building=await make_building(session, estate=estate))
     item = await make_fee_item(session, estate=estate, code="mgmt", **rules)
@@ -66,9 +66,12 @@ class TestListCharges:
                                  due_date=today - timedelta(days=40))
         # Two years late: 160.56 × 0.0005 × 720 = 57.80, capped at 10% of 160.56 = 16.06
         capped = await make_charge(session, unit=unit, item=item, amount="160.56", period="2024-01", due_date=today - timedelta(days=730))
-        within_grace = await make_charge(session, unit=unit, item=item, amount="160.56", period="2026-03", due_date=today - timedelta(days=5))
-        paid = await make_charge(session, unit=unit, item=item, amount="160.56", paid="160.56", period="2025-01",
-                                 due_date=today - timedelta(days=400))
+        within_grace = await make_charge(
+            session, unit=unit, item=item, amount="160.56", period="2026-03", due_date=today - timedelta(days=5)
+        )
+        paid = await make_charge(
+            session, unit=unit, item=item, amount="160.56", paid="160.56", period="2025-01", due_date=today - timedelta(days=400)
+        )
         desk = await make_staff(session, estates=[estate], roles=[Role.receptionist])
         r = await client.get(f"{API}/units/{unit.id}/charges", headers=desk.headers)
         assert r.status_code == 200, r.text
@@ -90,7 +93,7 @@ class TestListCharges:
         paid_c = await make_charge(session, unit=unit, item=item, amount="10.00", paid="10.00", period="2026-09")
         desk = await make_staff(session, estates=[estate])
 
-        async def ids(url: str, **params) -> list[str]:  # noqa: ANN003
+        async def ids(url: str, **params) -> list[str]:
             r = await client.get(url, params=params, headers=desk.headers)
             assert r.status_code == 200, r.text
             return [c["id"] for c in r.json()["items"]]
@@ -114,7 +117,12 @@ class TestManualCharge:
         assert r.status_code == 201, r.text
         c = r.json()
         assert (c["amount"], c["outstanding"], c["source"], c["period"], c["due_date"]) == (
-            "2000.00", "2000.00", "manual", None, shanghai_today().isoformat())
+            "2000.00",
+            "2000.00",
+            "manual",
+            None,
+            shanghai_today().isoformat(),
+        )
         assert await count_rows(session, AuditEntry, AuditEntry.entity == "charge") == 1
 
     async def test_money_edge_cases_422_nothing_written(self, client, session):
@@ -123,13 +131,29 @@ class TestManualCharge:
         their_deposit = await make_fee_item(session, estate=other, code="deposit", kind=FeeKind.one_off, applies_to_all=False)
         finance = await make_staff(session, estates=[estate], roles=[Role.finance])
 
-        def body(**kw) -> dict:  # noqa: ANN003
+        def body(**kw) -> dict:
             return {"fee_item_id": str(deposit.id), "amount": "500", "description": "押金", **kw}
 
-        bad = [body(amount="1.005"), body(amount=1.005), body(amount="12.345"), body(amount=12.345), body(amount="-1"), body(amount=-1),
-               body(amount="NaN"), body(amount="Infinity"), body(amount="0"), body(amount=0), body(amount="1e20"), body(description=""),
-               body(description="\x00"), body(description="x" * 201), body(fee_item_id="nope"), body(extra=1),
-               body(fee_item_id=str(mgmt.id)), body(fee_item_id=str(their_deposit.id))]
+        bad = [
+            body(amount="1.005"),
+            body(amount=1.005),
+            body(amount="12.345"),
+            body(amount=12.345),
+            body(amount="-1"),
+            body(amount=-1),
+            body(amount="NaN"),
+            body(amount="Infinity"),
+            body(amount="0"),
+            body(amount=0),
+            body(amount="1e20"),
+            body(description=""),
+            body(description="\x00"),
+            body(description="x" * 201),
+            body(fee_item_id="nope"),
+            body(extra=1),
+            body(fee_item_id=str(mgmt.id)),
+            body(fee_item_id=str(their_deposit.id)),
+        ]
         for b in bad:
             r = await client.post(f"{API}/units/{unit.id}/charges", json=b, headers=finance.headers)
             assert r.status_code == 422, (b, r.text)
@@ -142,13 +166,20 @@ class TestManualCharge:
 
 
 class TestVoucherCharge:
-    async def _voucher(self, session, *, chargeable=True, amount="120.00", unit=True):  # noqa: ANN001, ANN202
+    async def _voucher(self, session, *, chargeable=True, amount="120.00", unit=True):
         estate, _ = await two_estates(session)
         u = await make_unit(session, building=await make_building(session, estate=estate)) if unit else None
         tech = (await make_staff(session, estates=[estate], roles=[Role.technician])).user
         order = await make_order(session, estate=estate, unit=u, technician=tech, status=WorkOrderStatus.completed)
-        voucher = Voucher(estate_id=estate.id, work_order_id=order.id, technician_id=tech.id, work_done="更換水龍頭閥芯",
-                          chargeable=chargeable, amount=Decimal(amount), posted_at=utcnow())
+        voucher = Voucher(
+            estate_id=estate.id,
+            work_order_id=order.id,
+            technician_id=tech.id,
+            work_done="更換水龍頭閥芯",
+            chargeable=chargeable,
+            amount=Decimal(amount),
+            posted_at=utcnow(),
+        )
         session.add(voucher)
         await session.commit()
         return estate, u, voucher

@@ -13,7 +13,7 @@ DETAILS = {"legal_name": "新乡市祥瑞物业服务有限公司", "address": "
            "phone": "0373-5551234", "credit_code": "91410700MA3X4B2K1P"}
 
 
-async def _company(session, company_id):  # noqa: ANN001, ANN202
+async def _company(session, company_id):
     return (await session.execute(select(Company).where(Company.id == company_id).execution_options(populate_existing=True))).scalar_one()
 
 

@@ -118,10 +118,16 @@ class TestDeadlines:
         received = datetime(three_ago.year, three_ago.month, three_ago.day, 23, 30, tzinfo=SHANGHAI).astimezone(UTC)
         c = await register(client, w, severity="high", received_at=received.isoformat())
         local_day = received.astimezone(SHANGHAI).date() + timedelta(days=3)
-        assert datetime.fromisoformat(c["deadline"]) == datetime(local_day.year, local_day.month, local_day.day, 23, 59, 59, tzinfo=SHANGHAI)
+        assert datetime.fromisoformat(c["deadline"]) == datetime(
+            local_day.year, local_day.month, local_day.day, 23, 59, 59, tzinfo=SHANGHAI
+        )
 
-        new = {"urgent": {"amount": 4, "unit": "hours"}, "high": {"amount": 12, "unit": "hours"},
-               "normal": {"amount": 2, "unit": "days"}, "low": {"amount": 5, "unit": "days"}}
+        new = {
+            "urgent": {"amount": 4, "unit": "hours"},
+            "high": {"amount": 12, "unit": "hours"},
+            "normal": {"amount": 2, "unit": "days"},
+            "low": {"amount": 5, "unit": "days"},
+        }
         r = await client.put(url, json=new, headers=w.director.headers)
         assert r.status_code == 200, r.text
         assert r.json()["high"] == {"amount": 12, "unit": "hours", "is_default": False}
@@ -147,11 +153,16 @@ class TestDeadlines:
 
     async def test_out_of_order_refused(self, client, session):
         w = await world(session)
-        new = {"urgent": {"amount": 4, "unit": "days"}, "high": {"amount": 3, "unit": "days"},
-               "normal": {"amount": 7, "unit": "days"}, "low": {"amount": 15, "unit": "days"}}
+        new = {
+            "urgent": {"amount": 4, "unit": "days"},
+            "high": {"amount": 3, "unit": "days"},
+            "normal": {"amount": 7, "unit": "days"},
+            "low": {"amount": 15, "unit": "days"},
+        }
         r = await client.put(f"{API}/estates/{w.estate.id}/complaint-deadlines", json=new, headers=w.director.headers)
         assert (r.status_code, r.json()["type"]) == (422, "/problems/deadlines-out-of-order")
         from app.domain.complaints.model import ComplaintDeadline
+
         assert await count_rows(session, ComplaintDeadline) == 0
 
 

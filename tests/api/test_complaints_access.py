@@ -33,7 +33,7 @@ def operations(estate_id: Any, cid: Any, handler_id: Any) -> list[tuple[str, str
     ]
 
 
-async def snapshot_counts(session) -> tuple[int, ...]:  # noqa: ANN001
+async def snapshot_counts(session) -> tuple[int, ...]:
     return (await count_rows(session, Complaint), await count_rows(session, ComplaintStep),
             await count_rows(session, ComplaintDeadline), await count_rows(session, AuditEntry))
 

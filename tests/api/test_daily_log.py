@@ -6,8 +6,8 @@ import io
 from datetime import UTC, datetime
 
 from app.domain.auth.roles import Role
-from app.domain.repairs.paperwork.daily_log import CSV_HEADERS
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
+from app.domain.repairs.paperwork.daily_log import CSV_HEADERS
 from app.domain.repairs.paperwork.model import DailyRepairLog
 from app.jobs.registry import JOBS  # noqa: F401 - the registry first, then the job modules it imports
 from app.jobs.runner import run_job
@@ -25,7 +25,7 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-async def aged(session, order, created_at, **stamps):  # noqa: ANN001, ANN003, ANN201
+async def aged(session, order, created_at, **stamps):
     order.created_at = created_at
     for k, v in stamps.items():
         setattr(order, k, v)
@@ -33,7 +33,7 @@ async def aged(session, order, created_at, **stamps):  # noqa: ANN001, ANN003, A
     return order
 
 
-async def day_of_orders(session, estate):  # noqa: ANN001, ANN201
+async def day_of_orders(session, estate):
     unit = await make_unit(session, building=await make_building(session, estate=estate, number=8), entrance="2", number="301")
     tech = (await make_staff(session, estates=[estate], roles=[Role.technician], full_name="張師傅")).user
     o = {}
@@ -114,7 +114,13 @@ class TestDailyLog:
         assert len(rows) == 6
         by_id = {row[1]: row for row in rows[1:]}
         done = by_id[str(o["done_before_close"].id)]
-        assert (done[4], done[7], done[10], done[11], done[12]) == ("8号楼2单元301", "張師傅", "2026-03-10 17:00", "派工、開工、完工", "已完工")
+        assert (done[4], done[7], done[10], done[11], done[12]) == (
+            "8号楼2单元301",
+            "張師傅",
+            "2026-03-10 17:00",
+            "派工、開工、完工",
+            "已完工",
+        )
 
     async def test_job_stores_the_log_once_and_the_api_serves_it(self, app, client, session):
         estate, _ = await two_estates(session)

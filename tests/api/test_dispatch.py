@@ -171,7 +171,7 @@ class TestReplyPromise:
 class TestAuditedByConstruction:
     """The promise's and the booking's changes leave entries, as the order's always did."""
 
-    async def _trail(self, session, entity: str) -> list[str]:  # noqa: ANN001
+    async def _trail(self, session, entity: str) -> list[str]:
         return list((await session.execute(select(AuditEntry.action).where(AuditEntry.entity == entity)
                                            .order_by(AuditEntry.id))).scalars())
 

@@ -9,7 +9,6 @@ from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.auth.roles import Role
-
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.orders.schedule_model import Booking
 from tests.factories import make_staff

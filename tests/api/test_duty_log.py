@@ -40,7 +40,7 @@ class World:
     night: Staff
 
 
-async def world(session) -> World:  # noqa: ANN001
+async def world(session) -> World:
     estate, other = await two_estates(session)
     unit = await make_unit(session, building=await make_building(session, estate=estate))
     other_unit = await make_unit(session, building=await make_building(session, estate=other))
@@ -49,7 +49,7 @@ async def world(session) -> World:  # noqa: ANN001
     return World(estate, other, unit, other_unit, desk, night)
 
 
-async def note(client, w: World, who: Staff, **body) -> dict:  # noqa: ANN001, ANN003
+async def note(client, w: World, who: Staff, **body) -> dict:
     r = await client.post(f"{API}/estates/{w.estate.id}/duty-log", json={"shift": "morning", "text": "接待业主3人", **body},
                           headers=who.headers)
     assert r.status_code == 201, r.text
@@ -59,7 +59,11 @@ async def note(client, w: World, who: Staff, **body) -> dict:  # noqa: ANN001, A
 class TestPermissions:
     async def test_anonymous_401(self, client, session):
         w = await world(session)
-        for method, path, body in [("POST", "duty-log", {"shift": "morning", "text": "x"}), ("GET", "duty-log", None), ("GET", "diary", None)]:
+        for method, path, body in [
+            ("POST", "duty-log", {"shift": "morning", "text": "x"}),
+            ("GET", "duty-log", None),
+            ("GET", "diary", None),
+        ]:
             assert (await client.request(method, f"{API}/estates/{w.estate.id}/{path}", json=body)).status_code == 401, path
         assert await count_rows(session, DutyLogEntry) == 0
 
@@ -90,7 +94,12 @@ class TestDutyLog:
     async def test_entries_per_staff_member_per_shift(self, client, session):
         w = await world(session)
         first = await note(client, w, w.desk)
-        assert (first["staff_id"], first["staff_name"], first["shift"], first["text"]) == (str(w.desk.id), "前台小李", "morning", "接待业主3人")
+        assert (first["staff_id"], first["staff_name"], first["shift"], first["text"]) == (
+            str(w.desk.id),
+            "前台小李",
+            "morning",
+            "接待业主3人",
+        )
         today = date.fromisoformat(first["shift_date"])
         assert today in ((utcnow() + timedelta(hours=8)).date(), utcnow().date())
         await note(client, w, w.night, shift="night", shift_date="2025-03-10", text="夜间巡查")
@@ -106,13 +115,28 @@ class TestDutyLog:
     async def test_bad_input_422_and_nothing_written(self, client, session):
         w = await world(session)
         future = (utcnow() + timedelta(days=2)).date().isoformat()
-        refusals = iter([("validation-failed", "text"), ("validation-failed", "shift"), ("validation-failed", "shift"),
-                         ("in-the-future", "shift_date"), ("validation-failed", "text"), ("validation-failed", "text"),
-                         ("validation-failed", "staff_id"), ("validation-failed", "shift_date")])
-        for body in ({"shift": "morning", "text": ""}, {"shift": "evening", "text": "x"}, {"text": "x"},
-                     {"shift": "morning", "text": "x", "shift_date": future}, {"shift": "morning", "text": "x\x00"},
-                     {"shift": "morning", "text": "x" * 4001}, {"shift": "morning", "text": "x", "staff_id": str(w.night.id)},
-                     {"shift": "morning", "text": "x", "shift_date": "3000-01-01"}):
+        refusals = iter(
+            [
+                ("validation-failed", "text"),
+                ("validation-failed", "shift"),
+                ("validation-failed", "shift"),
+                ("in-the-future", "shift_date"),
+                ("validation-failed", "text"),
+                ("validation-failed", "text"),
+                ("validation-failed", "staff_id"),
+                ("validation-failed", "shift_date"),
+            ]
+        )
+        for body in (
+            {"shift": "morning", "text": ""},
+            {"shift": "evening", "text": "x"},
+            {"text": "x"},
+            {"shift": "morning", "text": "x", "shift_date": future},
+            {"shift": "morning", "text": "x\x00"},
+            {"shift": "morning", "text": "x" * 4001},
+            {"shift": "morning", "text": "x", "staff_id": str(w.night.id)},
+            {"shift": "morning", "text": "x", "shift_date": "3000-01-01"},
+        ):
             r = await client.post(f"{API}/estates/{w.estate.id}/duty-log", json=body, headers=w.desk.headers)
             assert r.status_code == 422, (body, r.text)
             assert_invalid(r, *next(refusals))
@@ -123,20 +147,37 @@ class TestDutyLog:
 
 
 def _request(estate: Estate, at: datetime, channel: Channel = Channel.phone, kind: RequestKind = RequestKind.repair) -> ServiceRequest:
-    return ServiceRequest(estate_id=estate.id, created_at=at, channel=channel, kind=kind, category="other", description="x",
-                          location="大堂", status=RequestStatus.open)
+    return ServiceRequest(
+        estate_id=estate.id,
+        created_at=at,
+        channel=channel,
+        kind=kind,
+        category="other",
+        description="x",
+        location="大堂",
+        status=RequestStatus.open,
+    )
 
 
-async def _records(session, client, w: World) -> None:  # noqa: ANN001
+async def _records(session, client, w: World) -> None:
     """Records of the day, of the days either side, and of another estate at the same instants."""
-    session.add_all([
-        _request(w.estate, FIRST), _request(w.estate, LAST, kind=RequestKind.enquiry), _request(w.estate, FIRST, Channel.walk_in),
-        _request(w.estate, BEFORE), _request(w.estate, AFTER), _request(w.other, FIRST),
-    ])
+    session.add_all(
+        [
+            _request(w.estate, FIRST),
+            _request(w.estate, LAST, kind=RequestKind.enquiry),
+            _request(w.estate, FIRST, Channel.walk_in),
+            _request(w.estate, BEFORE),
+            _request(w.estate, AFTER),
+            _request(w.other, FIRST),
+        ]
+    )
     await session.commit()
     for at, name in ((FIRST, "first"), (LAST, "last"), (BEFORE, "before")):
-        r = await client.post(f"{API}/estates/{w.estate.id}/visitors", json={"visitor_name": name, "purpose": "x", "visited_at": at.isoformat()},
-                              headers=w.desk.headers)
+        r = await client.post(
+            f"{API}/estates/{w.estate.id}/visitors",
+            json={"visitor_name": name, "purpose": "x", "visited_at": at.isoformat()},
+            headers=w.desk.headers,
+        )
         assert r.status_code == 201
     await make_receipt(session, estate=w.estate, unit=w.unit, cashier=w.desk.user, amount="100.00", at=FIRST)
     await make_receipt(session, estate=w.estate, unit=w.unit, cashier=w.desk.user, amount="60.50", at=LAST)
@@ -146,9 +187,21 @@ async def _records(session, client, w: World) -> None:  # noqa: ANN001
     void.status, void.void_reason = ReceiptStatus.void, "开错"
     session.add(void)
     tech = await make_staff(session, estates=[w.estate, w.other], roles=[Role.technician])
-    for estate, unit, done_at in ((w.estate, w.unit, LAST), (w.estate, w.unit, BEFORE), (w.estate, w.unit, None), (w.other, w.other_unit, FIRST)):
-        order = await make_order(session, estate=estate, unit=unit, technician=tech.user, status=WorkOrderStatus.completed,
-                                 completed_at=FIRST - timedelta(days=2), with_callback=True)
+    for estate, unit, done_at in (
+        (w.estate, w.unit, LAST),
+        (w.estate, w.unit, BEFORE),
+        (w.estate, w.unit, None),
+        (w.other, w.other_unit, FIRST),
+    ):
+        order = await make_order(
+            session,
+            estate=estate,
+            unit=unit,
+            technician=tech.user,
+            status=WorkOrderStatus.completed,
+            completed_at=FIRST - timedelta(days=2),
+            with_callback=True,
+        )
         if done_at is not None:
             cb = (await session.execute(select(Callback).where(Callback.work_order_id == order.id))).scalar_one()
             cb.status, cb.done_at = CallbackStatus.done, done_at
@@ -159,11 +212,15 @@ class TestDiary:
     async def test_counts_from_the_records_of_the_estate_local_day(self, client, session):
         w = await world(session)
         await _records(session, client, w)
-        shift = (await client.post(f"{API}/estates/{w.estate.id}/shifts", json={"shift": "night", "shift_date": "2025-03-10"},
-                                   headers=w.night.headers)).json()
+        shift = (
+            await client.post(
+                f"{API}/estates/{w.estate.id}/shifts", json={"shift": "night", "shift_date": "2025-03-10"}, headers=w.night.headers
+            )
+        ).json()
         for at in (LAST - timedelta(hours=2), AFTER + timedelta(hours=1)):
-            r = await client.post(f"{API}/estates/{w.estate.id}/shift-log", json={"what": "x", "occurred_at": at.isoformat()},
-                                  headers=w.night.headers)
+            r = await client.post(
+                f"{API}/estates/{w.estate.id}/shift-log", json={"what": "x", "occurred_at": at.isoformat()}, headers=w.night.headers
+            )
             assert r.status_code == 201
         await note(client, w, w.night, shift="night", shift_date="2025-03-10", text="夜间巡查")
         await note(client, w, w.desk, shift="morning", shift_date="2025-03-10", text="上午")
@@ -172,8 +229,15 @@ class TestDiary:
         r = await client.get(f"{API}/estates/{w.estate.id}/diary", params={"date": "2025-03-10"}, headers=w.desk.headers)
         assert r.status_code == 200, r.text
         diary = r.json()
-        assert diary["counts"] == {"calls": 2, "visitors": 2, "requests": 3, "payments": 2, "payments_total": "160.50",
-                                   "callbacks": 1, "log_entries": 1}
+        assert diary["counts"] == {
+            "calls": 2,
+            "visitors": 2,
+            "requests": 3,
+            "payments": 2,
+            "payments_total": "160.50",
+            "callbacks": 1,
+            "log_entries": 1,
+        }
         assert datetime.fromisoformat(diary["start"]) == FIRST and datetime.fromisoformat(diary["end"]) == AFTER
         assert (diary["date"], diary["time_zone"]) == ("2025-03-10", "Asia/Shanghai")
         assert [(e["shift"], e["text"]) for e in diary["duty_log"]] == [("morning", "上午"), ("afternoon", "下午"), ("night", "夜间巡查")]
@@ -183,7 +247,14 @@ class TestDiary:
         w = await world(session)
         r = await client.get(f"{API}/estates/{w.estate.id}/diary", headers=w.desk.headers)
         assert r.status_code == 200
-        assert r.json()["counts"] == {"calls": 0, "visitors": 0, "requests": 0, "payments": 0, "payments_total": "0.00",
-                                      "callbacks": 0, "log_entries": 0}
+        assert r.json()["counts"] == {
+            "calls": 0,
+            "visitors": 0,
+            "requests": 0,
+            "payments": 0,
+            "payments_total": "0.00",
+            "callbacks": 0,
+            "log_entries": 0,
+        }
         for params in ({"date": "2025-02-30"}, {"date": "0001-01-01"}):
             assert_422(await client.get(f"{API}/estates/{w.estate.id}/diary", params=params, headers=w.desk.headers), "date")

@@ -19,7 +19,7 @@ from tests.registry_factories import count_rows, two_estates
 API = "/api/v1"
 
 
-async def world(session):  # noqa: ANN001, ANN201
+async def world(session):
     estate, other = await two_estates(session)
     supervisor = await make_staff(session, estates=[estate], roles=[Role.supervisor], full_name="趙主管")
     desk = await make_staff(session, estates=[estate], roles=[Role.receptionist], full_name="李娜")
@@ -27,7 +27,7 @@ async def world(session):  # noqa: ANN001, ANN201
     return estate, other, supervisor, desk, tech
 
 
-def roster_url(estate, query: str = "date_from=2026-09-28&date_to=2026-10-09") -> str:  # noqa: ANN001
+def roster_url(estate, query: str = "date_from=2026-09-28&date_to=2026-10-09") -> str:
     return f"{API}/estates/{estate.id}/duty-roster?{query}"
 
 
@@ -94,7 +94,11 @@ class TestRoster:
         body = r.json()
         days = {d["day"]: d for d in body["days"]}
         assert len(days) == 12
-        assert (days["2026-10-01"]["day_type"], days["2026-10-01"]["holiday_name"], days["2026-10-01"]["uncovered"]) == ("holiday", "國慶節", False)
+        assert (days["2026-10-01"]["day_type"], days["2026-10-01"]["holiday_name"], days["2026-10-01"]["uncovered"]) == (
+            "holiday",
+            "國慶節",
+            False,
+        )
         assert [p["full_name"] for p in days["2026-10-02"]["on_duty"]] == ["張師傅", "李娜"]
         assert days["2026-09-28"]["day_type"] == "workday" and days["2026-09-28"]["uncovered"] is False
         # Golden Week 1-7 October 2026: the 3rd to the 7th nobody covers.
@@ -126,8 +130,13 @@ class TestRoster:
         assert (await client.delete(f"{url}/{tech.id}", headers=supervisor.headers)).status_code == 204
         assert await count_rows(session, DutyAssignment) == 0
         actions = (await session.execute(select(AuditEntry.action).where(AuditEntry.entity == "duty_assignment"))).scalars().all()
-        assert sorted(actions) == ["duty_roster.assign", "duty_roster.assign", "duty_roster.unassign", "duty_roster.unassign",
-                                   "duty_roster.update"]
+        assert sorted(actions) == [
+            "duty_roster.assign",
+            "duty_roster.assign",
+            "duty_roster.unassign",
+            "duty_roster.unassign",
+            "duty_roster.update",
+        ]
 
     async def test_default_range_is_two_weeks_from_today(self, client, session):
         estate, _, supervisor, _, _ = await world(session)

@@ -21,13 +21,13 @@ NUL = "a\x00b"
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
+def settings(database_url: str, tmp_path) -> Settings:
     return Settings(database_url=database_url, data_dir=tmp_path, scheduler_enabled=False,
                     log_json=False, max_request_bytes=BODY_CAP)
 
 
 @pytest.fixture
-async def admin(session):  # noqa: ANN001, ANN201
+async def admin(session):
     estate = await make_estate(session)
     # Every role, so that no route answers 403 before it reads its input.
     return await make_staff(session, estates=[estate], roles=list(Role), username="admin.err")
@@ -158,7 +158,7 @@ class TestHttpErrors:
         assert await counts(app) == before
 
     async def test_streamed_body_over_the_cap_is_413(self, client, admin):
-        async def chunks():  # noqa: ANN202 - no Content-Length: the cap must count what arrives
+        async def chunks():
             for _ in range(80):
                 yield b"x" * 1024
 

@@ -13,7 +13,7 @@ from tests.helpers.problems import assert_422, assert_invalid
 API = "/api/v1"
 
 
-async def _count(session, model, *where) -> int:  # noqa: ANN001
+async def _count(session, model, *where) -> int:
     return (await session.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
 
 

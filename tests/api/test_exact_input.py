@@ -35,7 +35,7 @@ LAX_AMOUNTS = ["1_000", "١٢", "１２", "1e2", " 12", "+12", "12.", ".5", True
 
 
 @pytest.fixture
-async def w(session):  # noqa: ANN001, ANN201
+async def w(session):
     """An estate with a unit, an owner and a fee item, and a user holding every role there."""
     estate = await make_estate(session)
     unit = await make_unit(session, building=await make_building(session, estate=estate))
@@ -51,12 +51,12 @@ async def w(session):  # noqa: ANN001, ANN201
     return w
 
 
-async def rows(app, model: type) -> int:  # noqa: ANN001
+async def rows(app, model: type) -> int:
     async with app.state.sessionmaker() as s:
         return (await s.execute(select(func.count()).select_from(model))).scalar_one()
 
 
-def assert_refused(r, field: str) -> None:  # noqa: ANN001
+def assert_refused(r, field: str) -> None:
     assert_422(r, field)
     assert r.json()["type"] == "/problems/validation-failed"
 
@@ -126,7 +126,7 @@ class TestLaxBodies:
         assert_422(r, "units.0.is_primary")
 
 
-async def make_fee_item_one_off(client, w) -> str:  # noqa: ANN001
+async def make_fee_item_one_off(client, w) -> str:
     r = await client.post(f"{API}/estates/{w.estate.id}/fee-items", headers=w.h,
                           json={"code": "deposit", "name": "押金", "kind": "one_off", "unit_price": "0",
                                 "effective_from": "2026-01-01"})
@@ -268,7 +268,7 @@ class TestUnknownFormParts:
         assert r.status_code == 401
 
 
-async def make_estate_id(app) -> str:  # noqa: ANN001
+async def make_estate_id(app) -> str:
     async with app.state.sessionmaker() as s:
         return str((await make_estate(s)).id)
 

@@ -16,8 +16,8 @@ import pytest
 
 from app.domain import spreadsheet
 from app.domain.auth.roles import Role
-from app.domain.fees.payments import receipts
 from app.domain.fees.model import FeeKind
+from app.domain.fees.payments import receipts
 from app.jobs.runner import run_job
 from tests.factories import make_staff
 from tests.fees_factories import make_fee_item
@@ -65,7 +65,7 @@ def assert_xlsx_neutral(body: bytes, *typed: str) -> None:
     assert not [c for sheet in book for row in sheet.iter_rows() for c in row if c.data_type == "f"]
 
 
-async def formula_books(session) -> Books:  # noqa: ANN001
+async def formula_books(session) -> Books:
     """November 2026 (week 2026-W48): a payment by a typed payer for a typed fee item, a void with a typed reason, a refund."""
     b = await books(session)
     b.estate.name = ESTATE

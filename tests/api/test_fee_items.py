@@ -15,7 +15,7 @@ from tests.registry_factories import count_rows, make_building, make_unit, two_e
 API = "/api/v1"
 
 
-def new_item(**kw) -> dict:  # noqa: ANN003
+def new_item(**kw) -> dict:
     return {"code": "mgmt", "name": "物业管理费", "kind": "per_area", "unit_label": "元/㎡·月",
             "unit_price": "1.80", "effective_from": "2026-01-01", **kw}
 
@@ -104,7 +104,7 @@ class TestFeeItems:
         await make_fee_item(session, estate=other, code="c-other")
         desk = await make_staff(session, estates=[estate])
 
-        async def codes(**params) -> list[str]:  # noqa: ANN003
+        async def codes(**params) -> list[str]:
             r = await client.get(f"{API}/estates/{estate.id}/fee-items", params=params, headers=desk.headers)
             assert r.status_code == 200, r.text
             return [i["code"] for i in r.json()["items"]]

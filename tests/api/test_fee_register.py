@@ -32,7 +32,7 @@ from tests.registry_factories import count_rows
 D = Decimal
 
 
-async def get_register(client, b: Books, week: str | None = "2026-W48", **params) -> dict:  # noqa: ANN001, ANN003
+async def get_register(client, b: Books, week: str | None = "2026-W48", **params) -> dict:
     query = {**({"week": week} if week else {}), **params}
     r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/saturday-register", params=query, headers=b.reader.headers)
     assert r.status_code == 200, r.text
@@ -41,7 +41,9 @@ async def get_register(client, b: Books, week: str | None = "2026-W48", **params
 
 def test_the_register_week_runs_saturday_to_friday():
     assert estate_time.register_week_saturday("2026-W48").isoformat() == "2026-11-21"
-    assert estate_time.register_week_of(local(2026, 11, 21).date()) == estate_time.register_week_of(local(2026, 11, 27).date()) == "2026-W48"
+    assert (
+        estate_time.register_week_of(local(2026, 11, 21).date()) == estate_time.register_week_of(local(2026, 11, 27).date()) == "2026-W48"
+    )
     assert estate_time.register_week_of(local(2026, 11, 28).date()) == "2026-W49"
     # On Saturday the week handed over is the one that ended last night; mid-week, the last finished one.
     assert estate_time.last_ended_register_week(local(2026, 11, 28).date()) == "2026-W48"
@@ -58,14 +60,19 @@ class TestRegister:
         assert (reg["first_day"], reg["last_day"]) == ("2026-11-21", "2026-11-27")
         lines = reg["lines"]
         assert [(x["amount"], x["counted"], x["status"], x["method"], x["cashier_name"]) for x in lines] == [
-            ("190.56", "190.56", "issued", "cash", "李娜"), ("150.00", "150.00", "issued", "wechat", "王芳"),
-            ("100.00", "0.00", "void", "cash", "李娜"), ("200.00", "200.00", "issued", "alipay", "王芳"),
-            ("-10.00", "-10.00", "issued", "cash", "李娜"), ("160.56", "160.56", "issued", "wechat", "李娜"),
+            ("190.56", "190.56", "issued", "cash", "李娜"),
+            ("150.00", "150.00", "issued", "wechat", "王芳"),
+            ("100.00", "0.00", "void", "cash", "李娜"),
+            ("200.00", "200.00", "issued", "alipay", "王芳"),
+            ("-10.00", "-10.00", "issued", "cash", "李娜"),
+            ("160.56", "160.56", "issued", "wechat", "李娜"),
         ]
         first = lines[0]
         assert first["number"].startswith(f"{b.estate.code}-2026-") and first["unit_label"] and first["payer"] == "王建國"
         assert [(p["fee_item_name"], p["period"], p["amount"]) for p in first["settled"]] == [
-            ("物业管理费", "2026-11", "160.56"), ("水费", "2026-11", "30.00")]
+            ("物业管理费", "2026-11", "160.56"),
+            ("水费", "2026-11", "30.00"),
+        ]
         assert lines[3]["credit"] == "30.00" and lines[4]["series"] == "refund"
         assert lines[2]["void_reason"] == "收错房号" and lines[2]["settled"][0]["amount"] == "100.00"
 
@@ -73,12 +80,23 @@ class TestRegister:
         b = await week48(session)
         reg = await get_register(client, b)
         assert [(t["name"], t["amount"], t["receipts"]) for t in reg["by_fee_item"]] == [
-            ("水费", "50.00", 2), ("物业管理费", "621.12", 4), ("预收款（存入账户）", "30.00", 1), ("退还预收款", "-10.00", 1)]
+            ("水费", "50.00", 2),
+            ("物业管理费", "621.12", 4),
+            ("预收款（存入账户）", "30.00", 1),
+            ("退还预收款", "-10.00", 1),
+        ]
         methods = {t["method"]: (t["amount"], t["receipts"]) for t in reg["by_method"]}
-        assert methods == {"cash": ("180.56", 2), "wechat": ("310.56", 2), "alipay": ("200.00", 1),
-                           "bank_card": ("0.00", 0), "bank_transfer": ("0.00", 0)}
+        assert methods == {
+            "cash": ("180.56", 2),
+            "wechat": ("310.56", 2),
+            "alipay": ("200.00", 1),
+            "bank_card": ("0.00", 0),
+            "bank_transfer": ("0.00", 0),
+        }
         assert [(t["name"], t["amount"], t["receipts"], t["voided"]) for t in reg["by_cashier"]] == [
-            ("李娜", "341.12", 3, 1), ("王芳", "350.00", 2, 0)]
+            ("李娜", "341.12", 3, 1),
+            ("王芳", "350.00", 2, 0),
+        ]
         assert reg["grand_total"] == "691.12"
         assert reg["counts"] == {"lines": 6, "receipts": 4, "refunds": 1, "voided": 1}
         for group in ("by_fee_item", "by_method", "by_cashier"):
@@ -101,8 +119,11 @@ class TestRegister:
 class TestFiles:
     async def test_csv(self, client, session):
         b = await week48(session)
-        r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/saturday-register",
-                             params={"week": "2026-W48", "format": "csv"}, headers=b.reader.headers)
+        r = await client.get(
+            f"{API}/estates/{b.estate.id}/fee-reports/saturday-register",
+            params={"week": "2026-W48", "format": "csv"},
+            headers=b.reader.headers,
+        )
         assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
         assert r.headers["content-disposition"] == f'attachment; filename="saturday-register-{b.estate.code}-2026-W48.csv"'
         assert r.content.startswith(b"\xef\xbb\xbf")
@@ -114,8 +135,11 @@ class TestFiles:
 
     async def test_xlsx_has_the_same_totals(self, client, session):
         b = await week48(session)
-        r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/saturday-register",
-                             params={"week": "2026-W48", "format": "xlsx"}, headers=b.reader.headers)
+        r = await client.get(
+            f"{API}/estates/{b.estate.id}/fee-reports/saturday-register",
+            params={"week": "2026-W48", "format": "xlsx"},
+            headers=b.reader.headers,
+        )
         assert r.status_code == 200
         assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         book = openpyxl.load_workbook(io.BytesIO(r.content))
@@ -152,8 +176,11 @@ class TestAccess:
         b = await week48(session)
         stranger = await make_staff(session, estates=[b.other], roles=[Role.supervisor])
         for fmt in ("json", "xlsx"):
-            r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/saturday-register",
-                                 params={"week": "2026-W48", "format": fmt}, headers=stranger.headers)
+            r = await client.get(
+                f"{API}/estates/{b.estate.id}/fee-reports/saturday-register",
+                params={"week": "2026-W48", "format": fmt},
+                headers=stranger.headers,
+            )
             assert r.status_code == 404
 
     async def test_api_key(self, client, session):
@@ -165,12 +192,13 @@ class TestAccess:
         r = await client.get(f"{API}/estates/{b.other.id}/fee-reports/saturday-register", headers=headers)
         assert r.status_code == 404
 
-    @pytest.mark.parametrize("week", ["2026-W60", "2026-W00", "2025-W53", "2026-48", "2026W48", "1999-W10", "2026-w48",
-                                      "2026-W48-1", "", "x" * 500, "2026-W4\x00"])
+    @pytest.mark.parametrize(
+        "week",
+        ["2026-W60", "2026-W00", "2025-W53", "2026-48", "2026W48", "1999-W10", "2026-w48", "2026-W48-1", "", "x" * 500, "2026-W4\x00"],
+    )
     async def test_bad_week_422(self, client, session, week):
         b = await books(session)
-        r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/saturday-register", params={"week": week},
-                             headers=b.reader.headers)
+        r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/saturday-register", params={"week": week}, headers=b.reader.headers)
         assert r.status_code == 422, week
         assert_422(r, "week")
         assert r.headers["content-type"] == "application/problem+json"

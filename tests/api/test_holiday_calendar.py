@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -30,7 +30,7 @@ SCHEDULE = {"days": [{"day": d, "kind": "holiday", "name": n} for n, ds in HOLID
 CSV = "date,kind,name\n" + "".join(f"{d['day']},{d['kind']},{d['name']}\n" for d in SCHEDULE["days"])
 
 
-async def world(session):  # noqa: ANN001, ANN201
+async def world(session):
     estate, other = await two_estates(session)
     admin = await make_staff(session, estates=[estate, other], roles=[Role.admin], full_name="管理員")
     desk = await make_staff(session, estates=[estate], roles=[Role.receptionist])
@@ -38,11 +38,11 @@ async def world(session):  # noqa: ANN001, ANN201
     return estate, admin, desk, supervisor
 
 
-async def upload(client, admin, year: int = 2027, body: dict | None = None):  # noqa: ANN001, ANN201
+async def upload(client, admin, year: int = 2027, body: dict | None = None):
     return await client.put(f"{API}/holiday-calendar/{year}", json=body or SCHEDULE, headers=admin.headers)
 
 
-def problem(r, code: str, status: int = 422) -> dict:  # noqa: ANN001
+def problem(r, code: str, status: int = 422) -> dict:
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["type"] == f"/problems/{code}", r.text
@@ -208,20 +208,20 @@ def at(*parts: int) -> datetime:
 class TestDecemberToFebruary:
     """The roster, the morning job, attendance and the admin's queue across the year end, before and after the upload."""
 
-    async def _roster(self, client, estate, supervisor):  # noqa: ANN001, ANN202
+    async def _roster(self, client, estate, supervisor):
         r = await client.get(f"{API}/estates/{estate.id}/duty-roster?date_from=2026-12-28&date_to=2027-02-14",
                              headers=supervisor.headers)
         assert r.status_code == 200, r.text
         return r.json()
 
-    async def _workdays(self, client, estate, supervisor) -> dict[str, tuple[int, str]]:  # noqa: ANN001
+    async def _workdays(self, client, estate, supervisor) -> dict[str, tuple[int, str]]:
         out = {}
         for month in ("2026-12", "2027-01", "2027-02"):
             body = (await client.get(f"{API}/estates/{estate.id}/attendance/summary?month={month}", headers=supervisor.headers)).json()
             out[month] = (body["workdays"], body["calendar_source"])
         return out
 
-    async def _queue_kinds(self, client, who, time_machine, now: datetime) -> list[dict]:  # noqa: ANN001
+    async def _queue_kinds(self, client, who, time_machine, now: datetime) -> list[dict]:
         time_machine.move_to(now, tick=False)
         r = await client.get(f"{API}/attention", headers=who.headers)
         assert r.status_code == 200, r.text

@@ -29,20 +29,20 @@ BODY_CAP = 8 * 1024
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
+def settings(database_url: str, tmp_path) -> Settings:
     return Settings(database_url=database_url, data_dir=tmp_path, scheduler_enabled=False, log_json=False,
                     max_request_bytes=BODY_CAP)
 
 
 @pytest.fixture
-async def admin(session):  # noqa: ANN001, ANN201
+async def admin(session):
     estate = await make_estate(session)
     staff = await make_staff(session, estates=[estate], roles=list(Role), username="admin.limits")
     staff.estate = estate
     return staff
 
 
-async def users(app) -> int:  # noqa: ANN001
+async def users(app) -> int:
     async with app.state.sessionmaker() as s:
         return (await s.execute(select(func.count()).select_from(User))).scalar_one()
 
@@ -54,7 +54,7 @@ def user_json(size: int) -> bytes:
     return body + b" " * (size - len(body))
 
 
-async def chunked(data: bytes, size: int = 1024):  # noqa: ANN201 - no Content-Length: the cap counts what arrives
+async def chunked(data: bytes, size: int = 1024):
     for i in range(0, len(data), size):
         yield data[i:i + size]
 

@@ -35,7 +35,7 @@ def verification_seconds() -> float:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
+def settings(database_url: str, tmp_path) -> Settings:
     # Thresholds out of the way: every one of the storm's guesses reaches argon2.
     return Settings(database_url=database_url, data_dir=tmp_path, scheduler_enabled=False, log_json=False,
                     db_pool_size=POOL, db_pool_timeout_seconds=max(2.0, 10 * verification_seconds()),

@@ -27,14 +27,14 @@ HOME, ATTACKER, ELSEWHERE, CAFE = "198.51.100.20", "203.0.113.66", "192.0.2.9", 
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
+def settings(database_url: str, tmp_path) -> Settings:
     return Settings(database_url=database_url, data_dir=tmp_path, scheduler_enabled=False, log_json=False,
                     login_max_failures=MAX, login_ip_max_failures=ADDRESS_MAX, login_throttle_minutes=15,
                     login_known_place_days=KNOWN_DAYS, login_ip_rate_per_minute=1000)
 
 
 @pytest.fixture
-def clock(app):  # noqa: ANN001, ANN201
+def clock(app):
     yield from override_clock(app, T0)
 
 
@@ -51,14 +51,14 @@ def assert_wrong(r: httpx.Response) -> None:
     assert r.json()["type"] == "/problems/invalid-credentials"
 
 
-async def tokens_of(app, username: str) -> int:  # noqa: ANN001
+async def tokens_of(app, username: str) -> int:
     """Tokens issued by signing in: the factory's own token of each user is not one."""
     async with app.state.sessionmaker() as s:
         return (await s.execute(select(func.count()).select_from(AuthToken).join(User, User.id == AuthToken.user_id)
                                 .where(User.username == username))).scalar_one() - 1
 
 
-async def victim(session, username: str = "victim") -> None:  # noqa: ANN001
+async def victim(session, username: str = "victim") -> None:
     await make_staff(session, estates=[await make_estate(session)], username=username)
 
 

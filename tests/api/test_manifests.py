@@ -21,7 +21,7 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-async def month_of_vouchers(session, estate):  # noqa: ANN001, ANN201
+async def month_of_vouchers(session, estate):
     m1 = await make_staff(session, estates=[estate], roles=[Role.manager], full_name="東區管理員")
     m2 = await make_staff(session, estates=[estate], roles=[Role.manager], full_name="西區管理員")
     east = await make_jurisdiction(session, estate=estate, name="東區", manager=m1.user)
@@ -33,7 +33,7 @@ async def month_of_vouchers(session, estate):  # noqa: ANN001, ANN201
     lobby = await make_unit(session, building=b2, number="大堂", is_public=True)
     tech = (await make_staff(session, estates=[estate], roles=[Role.technician])).user
 
-    async def voucher(unit, at, status=S.completed):  # noqa: ANN001, ANN202
+    async def voucher(unit, at, status=S.completed):
         return await make_order(session, estate=estate, unit=unit, technician=tech, status=status, completed_at=at, with_voucher=True)
 
     o = {
@@ -50,7 +50,7 @@ async def month_of_vouchers(session, estate):  # noqa: ANN001, ANN201
     return o, m1, m2, east, west
 
 
-async def build(client, estate, who, month=MONTH):  # noqa: ANN001, ANN201
+async def build(client, estate, who, month=MONTH):
     return await client.post(f"{API}/estates/{estate.id}/voucher-manifests", json={"month": month}, headers=who.headers)
 
 
@@ -103,13 +103,17 @@ class TestManifests:
         assert by_key[("public_area", None)]["recipient_id"] is None
         reader = await make_staff(session, estates=[estate], roles=[Role.finance])
 
-        async def orders_of(manifest) -> set:  # noqa: ANN001
+        async def orders_of(manifest) -> set:
             body = (await client.get(f"{API}/voucher-manifests/{manifest['id']}", headers=reader.headers)).json()
             assert body["vouchers"] == len(body["items"])
             return {i["work_order_id"] for i in body["items"]}
 
         ids = {k: str(v.id) for k, v in o.items()}
-        assert await orders_of(by_key[("jurisdiction", "東區")]) == {ids["east_approved"], ids["east_first_minute"], ids["east_january_straggler"]}
+        assert await orders_of(by_key[("jurisdiction", "東區")]) == {
+            ids["east_approved"],
+            ids["east_first_minute"],
+            ids["east_january_straggler"],
+        }
         assert await orders_of(by_key[("jurisdiction", "西區")]) == {ids["west_last_evening"]}
         assert await orders_of(by_key[("jurisdiction", None)]) == {ids["nowhere"]}
         assert await orders_of(by_key[("public_area", None)]) == {ids["public"]}

@@ -17,7 +17,7 @@ from tests.registry_factories import count_rows, make_building, make_unit, two_e
 API = "/api/v1"
 
 
-async def metered_estate(session):  # noqa: ANN001, ANN201
+async def metered_estate(session):
     estate, other = await two_estates(session)
     unit = await make_unit(session, building=await make_building(session, estate=estate))
     water = await make_fee_item(session, estate=estate, code="water", name="水费", kind=FeeKind.metered, applies_to_all=False,
@@ -26,7 +26,7 @@ async def metered_estate(session):  # noqa: ANN001, ANN201
     return estate, other, unit, water, desk
 
 
-def reading(unit, item, **kw) -> dict:  # noqa: ANN001, ANN003
+def reading(unit, item, **kw) -> dict:
     return {"unit_id": str(unit.id), "fee_item_id": str(item.id), "period": "2026-10", "current": "1218.7", "previous": "1200.5", **kw}
 
 

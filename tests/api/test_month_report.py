@@ -27,12 +27,12 @@ import pytest
 from app.domain.auth.roles import Role
 from app.domain.fees.reports.model import FeeReport
 from tests.factories import make_staff
-from tests.helpers.fee_reports import API, D, TZ, Books, api_key_headers, books, local, november
+from tests.helpers.fee_reports import API, TZ, Books, D, api_key_headers, books, local, november
 from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows
 
 
-async def month_report(client, b: Books, month: str = "2026-11", **params) -> dict:  # noqa: ANN001, ANN003
+async def month_report(client, b: Books, month: str = "2026-11", **params) -> dict:
     r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/month-end", params={"month": month, **params},
                          headers=b.reader.headers)
     assert r.status_code == 200, r.text

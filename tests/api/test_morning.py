@@ -19,7 +19,7 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-async def make_request(session, *, estate, created_at, status=RequestStatus.open, description="諮詢物業費"):  # noqa: ANN001, ANN201
+async def make_request(session, *, estate, created_at, status=RequestStatus.open, description="諮詢物業費"):
     row = ServiceRequest(estate_id=estate.id, channel=Channel.phone, category="other", description=description,
                          location="大堂", status=status, created_at=created_at)
     session.add(row)
@@ -27,7 +27,7 @@ async def make_request(session, *, estate, created_at, status=RequestStatus.open
     return row
 
 
-async def aged(session, order, created_at):  # noqa: ANN001, ANN201
+async def aged(session, order, created_at):
     order.created_at = created_at
     await session.commit()
     return order

@@ -26,20 +26,20 @@ class World:
     desk: Staff
 
 
-async def world(session) -> World:  # noqa: ANN001
+async def world(session) -> World:
     estate, other = await two_estates(session)
     night = await make_staff(session, estates=[estate], roles=[Role.night_duty], full_name="夜班老張")
     desk = await make_staff(session, estates=[estate], roles=[Role.receptionist], full_name="前台小李")
     return World(estate, other, night, desk)
 
 
-async def open_night(client, w: World, **body) -> dict:  # noqa: ANN001, ANN003
+async def open_night(client, w: World, **body) -> dict:
     r = await client.post(f"{API}/estates/{w.estate.id}/shifts", json={"shift": "night", **body}, headers=w.night.headers)
     assert r.status_code == 201, r.text
     return r.json()
 
 
-def event(**extra) -> dict:  # noqa: ANN003
+def event(**extra) -> dict:
     return {"place": "3号楼地下车库", "what": "车库排水沟冒水", "action_taken": "放了警示牌", "needs_follow_up": True, **extra}
 
 
@@ -92,7 +92,12 @@ class TestTheLog:
         r = await client.post(f"{API}/estates/{w.estate.id}/shift-log", json=event(occurred_at=at.isoformat()), headers=w.night.headers)
         assert r.status_code == 201, r.text
         entry = r.json()
-        assert (entry["shift_id"], entry["place"], entry["what"], entry["action_taken"]) == (shift["id"], "3号楼地下车库", "车库排水沟冒水", "放了警示牌")
+        assert (entry["shift_id"], entry["place"], entry["what"], entry["action_taken"]) == (
+            shift["id"],
+            "3号楼地下车库",
+            "车库排水沟冒水",
+            "放了警示牌",
+        )
         assert datetime.fromisoformat(entry["occurred_at"]) == at and entry["logged_by_name"] == "夜班老張"
         assert entry["needs_follow_up"] is True and entry["is_unhandled"] is True
         quiet = await client.post(f"{API}/estates/{w.estate.id}/shift-log", json={"what": "巡查正常"}, headers=w.night.headers)
@@ -100,7 +105,9 @@ class TestTheLog:
         detail = (await client.get(f"{API}/shifts/{shift['id']}", headers=w.desk.headers)).json()
         assert [e["what"] for e in detail["entries"]] == ["车库排水沟冒水", "巡查正常"]
         assert (detail["entry_count"], detail["follow_up_count"], detail["unhandled_count"]) == (2, 1, 1)
-        audits = (await session.execute(select(AuditEntry.action).where(AuditEntry.entity.in_(["shift", "shift_log_entry"])))).scalars().all()
+        audits = (
+            (await session.execute(select(AuditEntry.action).where(AuditEntry.entity.in_(["shift", "shift_log_entry"])))).scalars().all()
+        )
         assert sorted(audits) == ["shift.open", "shift_log_entry.create", "shift_log_entry.create"]
 
     async def test_no_open_shift_409(self, client, session):
@@ -121,8 +128,9 @@ class TestTheLog:
         r = await client.post(f"{API}/estates/{w.estate.id}/shifts", json={"shift": "morning"}, headers=w.desk.headers)
         assert r.status_code == 409 and r.json()["type"] == "/problems/shift-already-open"
         await client.post(f"{API}/shifts/{shift['id']}/hand-over", json={}, headers=w.night.headers)
-        r = await client.post(f"{API}/estates/{w.estate.id}/shifts", json={"shift": "night", "shift_date": shift["shift_date"]},
-                              headers=w.night.headers)
+        r = await client.post(
+            f"{API}/estates/{w.estate.id}/shifts", json={"shift": "night", "shift_date": shift["shift_date"]}, headers=w.night.headers
+        )
         assert r.status_code == 409 and r.json()["type"] == "/problems/shift-already-logged"
         r = await client.post(f"{API}/estates/{w.estate.id}/shifts", json={"shift": "morning"}, headers=w.desk.headers)
         assert r.status_code == 201
@@ -134,21 +142,48 @@ class TestTheLog:
     async def test_bad_input_422_and_nothing_written(self, client, session):
         w = await world(session)
         tomorrow = (utcnow() + timedelta(days=2)).date().isoformat()
-        refusals = iter([("validation-failed", "shift"), ("in-the-future", "shift_date"), ("validation-failed", "shift_date"),
-                         ("validation-failed", "extra"), ("validation-failed", "shift")])
-        for body in ({"shift": "evening"}, {"shift": "night", "shift_date": tomorrow}, {"shift": "night", "shift_date": "1999-01-01"},
-                     {"shift": "night", "extra": 1}, {}):
+        refusals = iter(
+            [
+                ("validation-failed", "shift"),
+                ("in-the-future", "shift_date"),
+                ("validation-failed", "shift_date"),
+                ("validation-failed", "extra"),
+                ("validation-failed", "shift"),
+            ]
+        )
+        for body in (
+            {"shift": "evening"},
+            {"shift": "night", "shift_date": tomorrow},
+            {"shift": "night", "shift_date": "1999-01-01"},
+            {"shift": "night", "extra": 1},
+            {},
+        ):
             r = await client.post(f"{API}/estates/{w.estate.id}/shifts", json=body, headers=w.night.headers)
             assert r.status_code == 422, (body, r.text)
             assert_invalid(r, *next(refusals))
         assert await count_rows(session, ShiftHandover) == 0
         await open_night(client, w)
         future = (utcnow() + timedelta(hours=1)).isoformat()
-        refusals = iter([("in-the-future", "occurred_at"), ("validation-failed", "what"), ("validation-failed", "what"),
-                         ("validation-failed", "occurred_at"), ("validation-failed", "place"),
-                         ("validation-failed", "needs_follow_up"), ("validation-failed", "what")])
-        for body in (event(occurred_at=future), event(what=""), event(what="a\x00"), event(occurred_at="2026-01-01T01:00:00"),
-                     event(place="x" * 201), event(needs_follow_up="perhaps"), {"place": "x"}):
+        refusals = iter(
+            [
+                ("in-the-future", "occurred_at"),
+                ("validation-failed", "what"),
+                ("validation-failed", "what"),
+                ("validation-failed", "occurred_at"),
+                ("validation-failed", "place"),
+                ("validation-failed", "needs_follow_up"),
+                ("validation-failed", "what"),
+            ]
+        )
+        for body in (
+            event(occurred_at=future),
+            event(what=""),
+            event(what="a\x00"),
+            event(occurred_at="2026-01-01T01:00:00"),
+            event(place="x" * 201),
+            event(needs_follow_up="perhaps"),
+            {"place": "x"},
+        ):
             r = await client.post(f"{API}/estates/{w.estate.id}/shift-log", json=body, headers=w.night.headers)
             assert r.status_code == 422, (body, r.text)
             assert_invalid(r, *next(refusals))
@@ -160,15 +195,18 @@ class TestReading:
     async def test_filters(self, client, session):
         w = await world(session)
         night = await open_night(client, w, shift_date="2025-03-09")
-        await client.post(f"{API}/estates/{w.estate.id}/shift-log", json=event(occurred_at=datetime(2025, 3, 9, 18, 0, tzinfo=UTC).isoformat()),
-                          headers=w.night.headers)
+        await client.post(
+            f"{API}/estates/{w.estate.id}/shift-log",
+            json=event(occurred_at=datetime(2025, 3, 9, 18, 0, tzinfo=UTC).isoformat()),
+            headers=w.night.headers,
+        )
         await client.post(f"{API}/estates/{w.estate.id}/shift-log", json={"what": "巡查正常"}, headers=w.night.headers)
         await client.post(f"{API}/shifts/{night['id']}/hand-over", json={}, headers=w.night.headers)
         await client.post(f"{API}/estates/{w.estate.id}/shifts", json={"shift": "morning"}, headers=w.desk.headers)
         await client.post(f"{API}/estates/{w.estate.id}/shift-log", json={"what": "业主来电"}, headers=w.desk.headers)
         url = f"{API}/estates/{w.estate.id}/shift-log"
 
-        async def whats(**params) -> list[str]:  # noqa: ANN003
+        async def whats(**params) -> list[str]:
             r = await client.get(url, params=params, headers=w.desk.headers)
             assert r.status_code == 200, r.text
             return [e["what"] for e in r.json()["items"]]

@@ -16,7 +16,7 @@ from tests.helpers.payments import API, desk, pay
 from tests.registry_factories import count_rows, make_owner
 
 
-async def notes(session) -> list[OwnerNotification]:  # noqa: ANN001
+async def notes(session) -> list[OwnerNotification]:
     stmt = select(OwnerNotification).order_by(OwnerNotification.created_at).execution_options(populate_existing=True)
     return list((await session.execute(stmt)).scalars())
 
@@ -65,7 +65,7 @@ class TestUnderTheReceiptCounter:
         await make_owner(session, estate=d.estate, full_name="王建國", title=Title.mr, phones=["13800138000"], units=[d.unit])
         statements: list[str] = []
 
-        def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+        def record(conn, cursor, statement, parameters, context, executemany):
             statements.append(" ".join(statement.split()))
 
         engine = app.state.engine.sync_engine

@@ -45,12 +45,12 @@ def other_than(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
 
 
-async def code_row(session, order_id) -> OwnerCode:  # noqa: ANN001
+async def code_row(session, order_id) -> OwnerCode:
     stmt = select(OwnerCode).where(OwnerCode.work_order_id == order_id).execution_options(populate_existing=True)
     return (await session.execute(stmt)).scalar_one()
 
 
-async def actions(session, entity: str = "owner_code") -> list[str]:  # noqa: ANN001
+async def actions(session, entity: str = "owner_code") -> list[str]:
     stmt = select(AuditEntry.action).where(AuditEntry.entity == entity).order_by(AuditEntry.id)
     return list((await session.execute(stmt)).scalars())
 

@@ -29,18 +29,18 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def hash_of(app, user_id) -> str:  # noqa: ANN001
+async def hash_of(app, user_id) -> str:
     async with app.state.sessionmaker() as s:
         return (await s.get(User, user_id)).password_hash
 
 
-async def second_session(client, username: str) -> str:  # noqa: ANN001
+async def second_session(client, username: str) -> str:
     r = await client.post(LOGIN, json={"username": username, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
 
-def assert_weak(r, field: str) -> None:  # noqa: ANN001
+def assert_weak(r, field: str) -> None:
     assert r.status_code == 422, r.text
     errors = r.json().get("errors") or [{"field": r.json()["field"], "problem": r.json()["detail"]}]
     [error] = [e for e in errors if e["field"] == field]
@@ -133,7 +133,7 @@ class TestChangeOwnPassword:
         assert STRONG not in str(entry.after) and PASSWORD not in str(entry.after)
 
     @pytest.fixture
-    def clock(self, app):  # noqa: ANN001, ANN201
+    def clock(self, app):
         yield from override_clock(app, T0)
 
     async def test_wrong_current_password_is_refused_and_counted(self, client, session, app, settings, clock):

@@ -48,7 +48,7 @@ def operations(schema: dict) -> list[tuple[str, str, dict]]:
                                       METHOD_ORDER[o[0]], o[1]))
 
 
-def test_every_operation_has_a_row(app):  # noqa: ANN001
+def test_every_operation_has_a_row(app):
     ops = operations(app.openapi())
     keys = {f"{m} {p}" for m, p, _ in ops}
     missing = sorted(f"{m} {p}" for m, p, _ in ops if expected(m, p) is None)
@@ -57,7 +57,7 @@ def test_every_operation_has_a_row(app):  # noqa: ANN001
     assert not stale, f"these rows name no operation any more: {stale}"
 
 
-async def build_world(session) -> World:  # noqa: ANN001
+async def build_world(session) -> World:
     estate = await make_estate(session)
     world = World()
     for role in Role:
@@ -92,7 +92,7 @@ async def build_world(session) -> World:  # noqa: ANN001
     return world
 
 
-async def fresh_token(session, user) -> str:  # noqa: ANN001
+async def fresh_token(session, user) -> str:
     token = secrets.new_token()
     session.add(AuthToken(user_id=user.id, token_hash=secrets.token_hash(token), expires_at=utcnow() + timedelta(hours=1)))
     await session.commit()
@@ -161,7 +161,7 @@ GROUPS = 3  # principals split so that test workers share the walk
 
 
 @pytest.mark.parametrize("group", range(GROUPS))
-async def test_permission_matrix(app, client, session, group):  # noqa: ANN001
+async def test_permission_matrix(app, client, session, group):
     schema = app.openapi()
     world = await build_world(session)
     tokens = {role: await fresh_token(session, user) for role, user in world.users.items()}
@@ -200,7 +200,7 @@ async def test_permission_matrix(app, client, session, group):  # noqa: ANN001
 # --- managing needs all of the account's estates ------------------------------------------
 
 
-def test_every_managing_operation_has_a_scope_row(app):  # noqa: ANN001
+def test_every_managing_operation_has_a_scope_row(app):
     managing = {f"{m} {p}" for m, p, _ in operations(app.openapi()) if m != "GET" and re.match(MANAGING, p)}
     assert managing == set(NARROW_ADMIN_VS_WIDE), "add the verb to NARROW_ADMIN_VS_WIDE in tests/api/permission_table.py"
 
@@ -215,7 +215,7 @@ class Scoped:
     estates: tuple[str, str]
 
 
-async def build_scoped(session) -> Scoped:  # noqa: ANN001
+async def build_scoped(session) -> Scoped:
     a = await make_estate(session)
     b = await make_estate(session, company=await session.get(Company, a.company_id))
     admin = await make_staff(session, estates=[a], roles=[Role.admin])
@@ -246,7 +246,7 @@ def scoped_bodies(operation: str, target: dict[str, Any], world: Scoped) -> list
     return [None]
 
 
-async def accounts_and_keys(app) -> list[tuple]:  # noqa: ANN001
+async def accounts_and_keys(app) -> list[tuple]:
     async with app.state.sessionmaker() as s:
         users = (await s.execute(select(User.id, User.full_name, User.roles, User.is_active, User.password_hash))).all()
         links = (await s.execute(select(UserEstate.user_id, UserEstate.estate_id))).all()
@@ -255,7 +255,7 @@ async def accounts_and_keys(app) -> list[tuple]:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("operation", sorted(NARROW_ADMIN_VS_WIDE))
-async def test_narrow_admin_vs_wide_account(app, client, session, operation):  # noqa: ANN001
+async def test_narrow_admin_vs_wide_account(app, client, session, operation):
     world = await build_scoped(session)
     method, path = operation.split(" ", 1)
     before = await accounts_and_keys(app)

@@ -9,8 +9,8 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.registry.model import Title
-from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.intake.model import ScriptTemplate
+from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from tests.factories import make_staff
 from tests.registry_factories import count_rows, make_building, make_owner, make_unit, two_estates
 from tests.repairs_factories import make_order
@@ -19,7 +19,7 @@ API = "/api/v1"
 
 
 @pytest.fixture
-async def call(session):  # noqa: ANN001, ANN201
+async def call(session):
     estate, other = await two_estates(session)
     b8 = await make_building(session, estate=estate, number=8, name="8号楼")
     u301 = await make_unit(session, building=b8, entrance="2", number="301")
@@ -33,12 +33,12 @@ async def call(session):  # noqa: ANN001, ANN201
     }
 
 
-def scripts_url(estate, key: str | None = None, render: bool = False) -> str:  # noqa: ANN001
+def scripts_url(estate, key: str | None = None, render: bool = False) -> str:
     base = f"{API}/estates/{estate.id}/phone-scripts"
     return base + (f"/{key}" if key else "") + ("/render" if render else "")
 
 
-async def say(client, call, key: str, **body) -> dict:  # noqa: ANN001, ANN003
+async def say(client, call, key: str, **body) -> dict:
     r = await client.post(scripts_url(call["estate"], key, render=True), json=body, headers=call["desk"].headers)
     assert r.status_code == 200, r.text
     return r.json()

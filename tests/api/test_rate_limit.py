@@ -28,13 +28,13 @@ T0 = datetime(2026, 11, 30, 9, 15, 20, tzinfo=UTC)
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path) -> Settings:  # noqa: ANN001
+def settings(database_url: str, tmp_path) -> Settings:
     return Settings(database_url=database_url, data_dir=tmp_path, scheduler_enabled=False, log_json=False,
                     login_max_failures=PER_USER, login_ip_rate_per_minute=PER_ADDRESS, report_rate_per_minute=REPORTS)
 
 
 @pytest.fixture
-def clock(app):  # noqa: ANN001, ANN201
+def clock(app):
     yield from override_clock(app, T0)
 
 
@@ -85,12 +85,12 @@ class TestLoginLimit:
         assert (await login(client, "chen.jing")).status_code == 200
 
 
-async def tokens(app) -> int:  # noqa: ANN001
+async def tokens(app) -> int:
     async with app.state.sessionmaker() as s:
         return (await s.execute(select(func.count()).select_from(AuthToken))).scalar_one()
 
 
-def month_end(estate) -> str:  # noqa: ANN001
+def month_end(estate) -> str:
     return f"{API}/estates/{estate.id}/fee-reports/month-end"
 
 
@@ -141,7 +141,7 @@ class TestOpenApi:
         limited = []
         for route in (r for router in routes.ROUTERS for r in router.routes):
             dependencies = {d.dependency for d in getattr(route, "dependencies", [])}
-            dependencies |= {d.call for d in getattr(route, "dependant").dependencies}
+            dependencies |= {d.call for d in route.dependant.dependencies}
             if dependencies & {ratelimit.admit_login, ratelimit.limit_reports}:
                 path = API + route.path
                 limited.append(path)

@@ -24,7 +24,7 @@ PROCESSES, EACH, LIMIT = 2, 25, 30  # 25 at once is more than a pool's 10 + 10 o
 NOW = datetime(2026, 11, 30, 9, 15, 20, tzinfo=UTC)
 
 
-async def _fire(database_url: str, url: str, headers: dict[str, str], barrier) -> list[int]:  # noqa: ANN001
+async def _fire(database_url: str, url: str, headers: dict[str, str], barrier) -> list[int]:
     with tempfile.TemporaryDirectory() as data_dir:
         settings = Settings(database_url=database_url, data_dir=data_dir, scheduler_enabled=False, log_json=False,
                             report_rate_per_minute=LIMIT)
@@ -39,7 +39,7 @@ async def _fire(database_url: str, url: str, headers: dict[str, str], barrier) -
     return [r.status_code for r in answers]
 
 
-def _process(database_url: str, url: str, headers: dict[str, str], barrier, results) -> None:  # noqa: ANN001
+def _process(database_url: str, url: str, headers: dict[str, str], barrier, results) -> None:
     results.put(asyncio.run(_fire(database_url, url, headers, barrier)))
 
 

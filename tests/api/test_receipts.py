@@ -75,7 +75,7 @@ class TestReadAndList:
         colleague = await make_staff(session, estates=[d.estate])
         await pay(client, d, amount="30.00", staff=colleague)
 
-        async def amounts(**params) -> list[str]:  # noqa: ANN003
+        async def amounts(**params) -> list[str]:
             r = await client.get(f"{API}/estates/{d.estate.id}/receipts", params=params, headers=d.staff.headers)
             assert r.status_code == 200, r.text
             return [x["amount"] for x in r.json()["items"]]
@@ -126,7 +126,12 @@ class TestVoid:
         r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "收错户"}, headers=supervisor.headers)
         assert r.status_code == 200, r.text
         v = r.json()
-        assert (v["status"], v["number"], v["void_reason"], v["voided_by"]) == ("void", paid["receipt"]["number"], "收错户", str(supervisor.id))
+        assert (v["status"], v["number"], v["void_reason"], v["voided_by"]) == (
+            "void",
+            paid["receipt"]["number"],
+            "收错户",
+            str(supervisor.id),
+        )
         assert all(a["reversed_at"] for a in v["allocations"]) and v["credit"] == "0.00"
         for charge in d.charges:
             assert await charge_state(session, charge) == ("0.00", False)

@@ -15,20 +15,20 @@ from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows, make_building, make_unit
 
 
-async def refund(client, d: Desk, staff: Staff, *, key: str | None = None, unit_id=None, **body):  # noqa: ANN001, ANN003, ANN201
+async def refund(client, d: Desk, staff: Staff, *, key: str | None = None, unit_id=None, **body):
     body = {"method": "cash", "reason": "多交退回", **body}
     headers = {**staff.headers, "Idempotency-Key": key or str(uuid.uuid4())}
     return await client.post(f"{API}/units/{unit_id or d.unit.id}/refunds", json=body, headers=headers)
 
 
-async def overpaid(client, session, *, credit: str = "50.00") -> tuple[Desk, Staff]:  # noqa: ANN001
+async def overpaid(client, session, *, credit: str = "50.00") -> tuple[Desk, Staff]:
     d = await desk(session, amounts=("100.00",))
     r = await pay(client, d, amount=str(100 + float(credit)))
     assert r.status_code == 201 and r.json()["credit"] == credit
     return d, await make_staff(session, estates=[d.estate], roles=[Role.finance])
 
 
-async def credit_of(client, d: Desk) -> str:  # noqa: ANN001
+async def credit_of(client, d: Desk) -> str:
     return (await client.get(f"{API}/units/{d.unit.id}/credit", headers=d.staff.headers)).json()["credit"]
 
 

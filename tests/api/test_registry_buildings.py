@@ -50,7 +50,9 @@ class TestJurisdictions:
         estate, _ = await two_estates(session)
         manager = await make_staff(session, estates=[estate], roles=[Role.manager], full_name="趙管理")
         sup = await make_staff(session, estates=[estate], roles=[Role.supervisor])
-        r = await client.post(f"{API}/estates/{estate.id}/jurisdictions", json={"name": "東區", "manager_id": str(manager.id)}, headers=sup.headers)
+        r = await client.post(
+            f"{API}/estates/{estate.id}/jurisdictions", json={"name": "東區", "manager_id": str(manager.id)}, headers=sup.headers
+        )
         assert r.status_code == 201, r.text
         jid = r.json()["id"]
         b8 = await make_building(session, estate=estate, number=8)
@@ -71,7 +73,9 @@ class TestJurisdictions:
         receptionist = await make_staff(session, estates=[estate], roles=[Role.receptionist])
         elsewhere = await make_staff(session, estates=[other], roles=[Role.manager])
         for manager_id in (receptionist.id, elsewhere.id, uuid.uuid4()):
-            r = await client.post(f"{API}/estates/{estate.id}/jurisdictions", json={"name": "東區", "manager_id": str(manager_id)}, headers=sup.headers)
+            r = await client.post(
+                f"{API}/estates/{estate.id}/jurisdictions", json={"name": "東區", "manager_id": str(manager_id)}, headers=sup.headers
+            )
             assert r.status_code == 422
             assert r.json()["type"] == "/problems/not-a-manager-of-estate"
         assert await count_rows(session, Jurisdiction) == 0
@@ -157,12 +161,21 @@ class TestBuildings:
         estate, other = await two_estates(session)
         foreign = await make_jurisdiction(session, estate=other)
         staff = await make_staff(session, estates=[estate])
-        bad = [{}, {"name": ""}, {"name": "x" * 41}, {"name": "8\x00"}, {"name": "8号楼", "number": -1},
-               {"name": "8号楼", "number": 2**31}, {"name": "8号楼", "jurisdiction_id": "x"}]
+        bad = [
+            {},
+            {"name": ""},
+            {"name": "x" * 41},
+            {"name": "8\x00"},
+            {"name": "8号楼", "number": -1},
+            {"name": "8号楼", "number": 2**31},
+            {"name": "8号楼", "jurisdiction_id": "x"},
+        ]
         for body in bad:
             r = await client.post(f"{API}/estates/{estate.id}/buildings", json=body, headers=staff.headers)
             assert r.status_code == 422, body
-        r = await client.post(f"{API}/estates/{estate.id}/buildings", json={"name": "8号楼", "jurisdiction_id": str(foreign.id)}, headers=staff.headers)
+        r = await client.post(
+            f"{API}/estates/{estate.id}/buildings", json={"name": "8号楼", "jurisdiction_id": str(foreign.id)}, headers=staff.headers
+        )
         assert r.status_code == 422 and r.json()["type"] == "/problems/jurisdiction-not-in-estate"
         r = await client.get(f"{API}/estates/{estate.id}/buildings", params={"sort": "nope"}, headers=staff.headers)
         assert r.status_code == 422

@@ -18,16 +18,23 @@ API = "/api/v1"
 
 
 @pytest.fixture
-async def desk(session):  # noqa: ANN001, ANN201
+async def desk(session):
     """Estate with 8号楼: 王先生 owns 8-2-301 (with 李女士 as co-owner) and 9-1-502; another estate has the same phone."""
     estate, other = await two_estates(session)
     b8, b9 = await make_building(session, estate=estate, number=8), await make_building(session, estate=estate, number=9)
     u301 = await make_unit(session, building=b8, entrance="2", number="301")
     u502 = await make_unit(session, building=b9, entrance="1", number="502")
     wang = await make_owner(session, estate=estate, full_name="王建國", title=Title.mr, phones=["133 5173 7459"], units=[u301, u502])
-    li = await make_owner(session, estate=estate, full_name="李秀英", title=Title.ms, phones=["0392-6540615"], units=[u301], is_primary=False)
-    stranger = await make_owner(session, estate=other, full_name="趙六", phones=["13351737459"],
-                                units=[await make_unit(session, building=await make_building(session, estate=other, number=8))])
+    li = await make_owner(
+        session, estate=estate, full_name="李秀英", title=Title.ms, phones=["0392-6540615"], units=[u301], is_primary=False
+    )
+    stranger = await make_owner(
+        session,
+        estate=other,
+        full_name="趙六",
+        phones=["13351737459"],
+        units=[await make_unit(session, building=await make_building(session, estate=other, number=8))],
+    )
     staff = await make_staff(session, estates=[estate])
     return {"estate": estate, "other": other, "wang": wang, "li": li, "stranger": stranger, "staff": staff}
 
@@ -44,8 +51,16 @@ class TestCallerLookup:
             r = await client.get(f"{API}/estates/{estate.id}/callers", params={"phone": "13351737459"}, headers=staff.headers)
             assert r.status_code == 200, role
         key = secrets.new_token(secrets.API_KEY_PREFIX)
-        session.add(ApiKey(company_id=estate.company_id, name="reports-only", prefix=key[:12], key_hash=secrets.token_hash(key),
-                           estate_ids=[estate.id], scopes=["reports:read"]))
+        session.add(
+            ApiKey(
+                company_id=estate.company_id,
+                name="reports-only",
+                prefix=key[:12],
+                key_hash=secrets.token_hash(key),
+                estate_ids=[estate.id],
+                scopes=["reports:read"],
+            )
+        )
         await session.commit()
         r = await client.get(f"{API}/callers", params={"phone": "13351737459"}, headers={"Authorization": f"Bearer {key}"})
         assert r.status_code == 403
@@ -59,7 +74,8 @@ class TestCallerLookup:
         [owner] = body["owners"]
         assert (owner["full_name"], owner["addressed_as"]) == ("王建國", "王先生")
         assert [(u["label"], u["building_name"], u["entrance"], u["number"]) for u in owner["units"]] == [
-            ("8-2-301", "8号楼", "2", "301"), ("9-1-502", "9号楼", "1", "502"),
+            ("8-2-301", "8号楼", "2", "301"),
+            ("9-1-502", "9号楼", "1", "502"),
         ]
         assert owner["open_requests"] == []
         assert owner["arrears"] == {"total": "0.00", "oldest_due_date": None, "units": []}
@@ -112,17 +128,20 @@ class TestCallerOpenRequests:
         u301, u502 = (next(u for u in units if u.number == n) for n in ("301", "502"))
         tech = await make_staff(session, estates=[estate], roles=[Role.technician])
         waiting = await make_order(session, estate=estate, unit=u301, description="水龍頭漏水")
-        await make_order(session, estate=estate, unit=u502, technician=tech.user,
-                         status=WorkOrderStatus.completed, description="已修好")
-        r = await client.post(f"{API}/estates/{estate.id}/service-requests", headers=staff.headers, json={
-            "channel": "phone", "kind": "enquiry", "description": "物業費怎麼算", "contact_phone": "13351737459", "location": "前臺"})
+        await make_order(session, estate=estate, unit=u502, technician=tech.user, status=WorkOrderStatus.completed, description="已修好")
+        r = await client.post(
+            f"{API}/estates/{estate.id}/service-requests",
+            headers=staff.headers,
+            json={"channel": "phone", "kind": "enquiry", "description": "物業費怎麼算", "contact_phone": "13351737459", "location": "前臺"},
+        )
         assert r.status_code == 201, r.text
         enquiry = r.json()["id"]
 
         body = (await client.get(f"{API}/estates/{estate.id}/callers", params={"phone": "133 5173 7459"}, headers=staff.headers)).json()
         [wang] = body["owners"]
         assert [(x["id"], x["status"], x["work_order_status"]) for x in wang["open_requests"]] == [
-            (enquiry, "open", None), (str(waiting.request_id), "ordered", "pending_dispatch"),
+            (enquiry, "open", None),
+            (str(waiting.request_id), "ordered", "pending_dispatch"),
         ]
         # The co-owner of 8-2-301 sees the repair of that unit, not 王先生's own enquiry.
         body = (await client.get(f"{API}/estates/{estate.id}/callers", params={"phone": "0392-6540615"}, headers=staff.headers)).json()

@@ -127,7 +127,7 @@ class TestSearchOwners:
         await make_owner(session, estate=other, full_name="王五")
         staff = await make_staff(session, estates=[estate], roles=[Role.records_clerk])
 
-        async def names(**params) -> list[str]:  # noqa: ANN003
+        async def names(**params) -> list[str]:
             r = await client.get(f"{API}/estates/{estate.id}/owners", params=params, headers=staff.headers)
             assert r.status_code == 200, r.text
             return [o["full_name"] for o in r.json()["items"]]

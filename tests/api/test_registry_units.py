@@ -10,7 +10,7 @@ from tests.registry_factories import count_rows, make_building, make_unit, two_e
 API = "/api/v1"
 
 
-def new_unit(building, **kw) -> dict:  # noqa: ANN001
+def new_unit(building, **kw) -> dict:
     return {"building_id": str(building.id), "entrance": "2", "number": "301", "floor": 3, "area": "89.20", **kw}
 
 
@@ -73,7 +73,7 @@ class TestUnits:
         await make_unit(session, building=b9, entrance="", number="101", is_public=True, area="30")
         staff = await make_staff(session, estates=[estate], roles=[Role.technician])
 
-        async def labels(**params) -> list[str]:  # noqa: ANN003
+        async def labels(**params) -> list[str]:
             r = await client.get(f"{API}/estates/{estate.id}/units", params=params, headers=staff.headers)
             assert r.status_code == 200, r.text
             return [u["label"] for u in r.json()["items"]]

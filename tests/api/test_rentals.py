@@ -18,7 +18,7 @@ from tests.registry_factories import count_rows, make_building, make_owner, make
 JPEG, PNG = images.JPEG, images.PNG
 
 
-async def move(client, w: World, eid: str, action: str, body: dict | None = None):  # noqa: ANN001, ANN201
+async def move(client, w: World, eid: str, action: str, body: dict | None = None):
     return await client.post(f"{API}/rental-entrustments/{eid}/{action}", json=body or {}, headers=w.agency.headers)
 
 
@@ -137,14 +137,19 @@ class TestLife:
     async def test_transition_bodies_422(self, client, session, action, body):
         w = await world(session)
         eid = (await create(client, w)).json()["id"]
-        assert_422(await move(client, w, eid, action, body), {"withdraw": "reason", "reserve": "reserved_for", "let": "agreed_rent"}[action])
+        assert_422(
+            await move(client, w, eid, action, body), {"withdraw": "reason", "reserve": "reserved_for", "let": "agreed_rent"}[action]
+        )
         assert (await session.get(RentalEntrustment, eid)).status == RentalStatus.open
 
     async def test_update_details(self, client, session):
         w = await world(session)
         eid = (await create(client, w)).json()["id"]
-        r = await client.patch(f"{API}/rental-entrustments/{eid}", json={"asking_rent": "2900.50", "bedrooms": 2, "contact_phone": "0392-6540615"},
-                               headers=w.agency.headers)
+        r = await client.patch(
+            f"{API}/rental-entrustments/{eid}",
+            json={"asking_rent": "2900.50", "bedrooms": 2, "contact_phone": "0392-6540615"},
+            headers=w.agency.headers,
+        )
         assert r.status_code == 200, r.text
         assert (r.json()["asking_rent"], r.json()["layout"], r.json()["contact_phone"]) == ("2900.50", "2室2廳1衛", "03926540615")
         assert r.json()["updated_at"] is not None
@@ -162,8 +167,13 @@ class TestSearch:
         for rent, rooms, available in listings:
             unit = await make_unit(session, building=building)
             owner = await make_owner(session, estate=w.estate, units=[unit])
-            ids.append((await create(client, w, unit_id=str(unit.id), owner_id=str(owner.id), asking_rent=rent, bedrooms=rooms,
-                                     available_from=available)).json()["id"])
+            ids.append(
+                (
+                    await create(
+                        client, w, unit_id=str(unit.id), owner_id=str(owner.id), asking_rent=rent, bedrooms=rooms, available_from=available
+                    )
+                ).json()["id"]
+            )
         await move(client, w, ids[2], "reserve", {"reserved_for": "x"})
         url = f"{API}/estates/{w.estate.id}/rental-entrustments"
 
@@ -190,7 +200,9 @@ class TestPhotos:
         w = await world(session)
         eid = (await create(client, w)).json()["id"]
         url = f"{API}/rental-entrustments/{eid}/photos"
-        r = await client.post(url, files=[("photos", ("客廳.jpg", JPEG, "image/png")), ("photos", ("../x.png", PNG))], headers=w.agency.headers)
+        r = await client.post(
+            url, files=[("photos", ("客廳.jpg", JPEG, "image/png")), ("photos", ("../x.png", PNG))], headers=w.agency.headers
+        )
         assert r.status_code == 201, r.text
         photos = r.json()["photos"]
         assert [(p["content_type"], p["original_filename"]) for p in photos] == [("image/jpeg", "客廳.jpg"), ("image/png", "x.png")]
@@ -207,7 +219,10 @@ class TestPhotos:
         w = await world(session)
         eid = (await create(client, w)).json()["id"]
         url = f"{API}/rental-entrustments/{eid}/photos"
-        for data, problem in ((b"\x89PNG\r\n\x1a\n", "/problems/unreadable-image"), (images.bomb_png(10_000, 10_000), "/problems/image-too-large")):
+        for data, problem in (
+            (b"\x89PNG\r\n\x1a\n", "/problems/unreadable-image"),
+            (images.bomb_png(10_000, 10_000), "/problems/image-too-large"),
+        ):
             r = await client.post(url, files=[("photos", ("ok.jpg", JPEG)), ("photos", ("x.png", data))], headers=w.agency.headers)
             assert r.status_code == 422 and (r.json()["type"], r.json()["field"]) == (problem, "photos.1"), r.text
         assert await count_rows(session, RentalPhoto) == 0

@@ -19,7 +19,7 @@ MORNING = ("2024-11-29T08:00:00+08:00", "2024-11-29T12:00:00+08:00")
 
 
 @pytest.fixture
-async def desk(session):  # noqa: ANN001, ANN201
+async def desk(session):
     """8号楼 2單元 301 owned by 王建國 (先生, 133 5173 7459); 9号楼 101; a receptionist; another estate."""
     estate, other = await two_estates(session)
     b8 = await make_building(session, estate=estate, number=8, name="8号楼")
@@ -32,12 +32,12 @@ async def desk(session):  # noqa: ANN001, ANN201
             "foreign_unit": foreign_unit, "staff": staff}
 
 
-def repair(**kw) -> dict:  # noqa: ANN003
+def repair(**kw) -> dict:
     return {"channel": "phone", "category": "plumbing", "description": "水龍頭漏水", "contact_phone": "133 5173 7459",
             "window_start": MORNING[0], "window_end": MORNING[1], **kw}
 
 
-async def post(client, desk, body, staff=None):  # noqa: ANN001, ANN201
+async def post(client, desk, body, staff=None):
     staff = staff or desk["staff"]
     return await client.post(f"{API}/estates/{desk['estate'].id}/service-requests", json=body, headers=staff.headers)
 
@@ -76,7 +76,7 @@ class TestPermissions:
         assert (await session.get(WorkOrder, theirs.id)).status == WorkOrderStatus.pending_dispatch.value
 
 
-async def make_order_for(session, desk, **kw):  # noqa: ANN001, ANN003, ANN201
+async def make_order_for(session, desk, **kw):
     return await make_order(session, estate=desk["estate"], unit=desk["u301"], **kw)
 
 
@@ -131,15 +131,20 @@ class TestIntake:
         assert r.json()["owner_id"] == str(desk["wang"].id)
 
     async def test_walk_in_enquiry_has_no_order(self, client, session, desk):
-        r = await post(client, desk, {"channel": "walk_in", "kind": "enquiry", "description": "物業費怎麼算", "unit_id": str(desk["u301"].id)})
+        r = await post(
+            client, desk, {"channel": "walk_in", "kind": "enquiry", "description": "物業費怎麼算", "unit_id": str(desk["u301"].id)}
+        )
         assert r.status_code == 201, r.text
         body = r.json()
         assert (body["status"], body["work_order_id"], body["category"], body["reporter_id"]) == ("open", None, "", None)
         assert await count_rows(session, WorkOrder) == 0
 
     async def test_bad_input_422_nothing_written(self, client, session, desk):
-        await client.put(f"{API}/estates/{desk['estate'].id}/repair-categories/gas",
-                         json={"name": "燃氣", "active": False}, headers=(await make_staff(session, estates=[desk["estate"]], roles=[Role.supervisor])).headers)
+        await client.put(
+            f"{API}/estates/{desk['estate'].id}/repair-categories/gas",
+            json={"name": "燃氣", "active": False},
+            headers=(await make_staff(session, estates=[desk["estate"]], roles=[Role.supervisor])).headers,
+        )
         naive = ("2024-11-29T08:00:00", "2024-11-29T12:00:00")
         cases = [
             (repair(category="gas"), "unknown-repair-category"),
@@ -216,13 +221,24 @@ class TestClose:
 class TestList:
     async def test_filters_sort_page(self, client, session, desk):
         a = (await post(client, desk, repair(description="水龍頭漏水"))).json()
-        b = (await post(client, desk, repair(description="跳閘", category="electrical", contact_phone="139 0000 0000",
-                                             unit_id=str(desk["u101"].id), channel="walk_in"))).json()
+        b = (
+            await post(
+                client,
+                desk,
+                repair(
+                    description="跳閘",
+                    category="electrical",
+                    contact_phone="139 0000 0000",
+                    unit_id=str(desk["u101"].id),
+                    channel="walk_in",
+                ),
+            )
+        ).json()
         c = (await post(client, desk, {"channel": "phone", "kind": "enquiry", "description": "物業費", "location": "前臺"})).json()
         tech = await make_staff(session, estates=[desk["estate"]], roles=[Role.technician])
         d = (await post(client, desk, repair(channel="technician_patrol", description="樓道漏水"), staff=tech)).json()
 
-        async def ids(**params) -> list[str]:  # noqa: ANN003
+        async def ids(**params) -> list[str]:
             r = await client.get(f"{API}/estates/{desk['estate'].id}/service-requests", params=params, headers=desk["staff"].headers)
             assert r.status_code == 200, r.text
             return [x["id"] for x in r.json()["items"]]
@@ -250,10 +266,19 @@ class TestList:
         assert sorted(x["id"] for x in r.json()["items"]) == sorted([mine["id"], str(assigned.request_id)])
         assert (await client.get(f"{API}/service-requests/{other['id']}", headers=tech.headers)).status_code == 404
 
-    @pytest.mark.parametrize("params", [
-        {"status": "done"}, {"channel": "fax"}, {"unit_id": "x"}, {"created_from": "2024-11-29T08:00:00"},
-        {"q": "a\x00"}, {"q": "x" * 101}, {"sort": "owner"}, {"limit": 0},
-    ])
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"status": "done"},
+            {"channel": "fax"},
+            {"unit_id": "x"},
+            {"created_from": "2024-11-29T08:00:00"},
+            {"q": "a\x00"},
+            {"q": "x" * 101},
+            {"sort": "owner"},
+            {"limit": 0},
+        ],
+    )
     async def test_bad_query_422(self, client, desk, params):
         r = await client.get(f"{API}/estates/{desk['estate'].id}/service-requests", params=params, headers=desk["staff"].headers)
         assert r.status_code == 422, params

@@ -5,8 +5,8 @@ import pytest
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
-from app.domain.repairs.model import ServiceRequest
 from app.domain.repairs.intake.model import RepairCategory
+from app.domain.repairs.model import ServiceRequest
 from tests.factories import make_staff
 from tests.registry_factories import count_rows, two_estates
 
@@ -15,7 +15,7 @@ DEFAULTS = [("plumbing", "水暖"), ("electrical", "電氣"), ("doors_windows", 
 
 
 @pytest.fixture
-async def office(session):  # noqa: ANN001, ANN201
+async def office(session):
     estate, other = await two_estates(session)
     return {
         "estate": estate, "other": other,
@@ -24,12 +24,12 @@ async def office(session):  # noqa: ANN001, ANN201
     }
 
 
-def url(estate, code: str | None = None) -> str:  # noqa: ANN001
+def url(estate, code: str | None = None) -> str:
     base = f"{API}/estates/{estate.id}/repair-categories"
     return f"{base}/{code}" if code else base
 
 
-async def codes(client, office, **params) -> list[tuple[str, str]]:  # noqa: ANN001, ANN003
+async def codes(client, office, **params) -> list[tuple[str, str]]:
     r = await client.get(url(office["estate"]), params=params, headers=office["desk"].headers)
     assert r.status_code == 200, r.text
     return [(c["code"], c["name"]) for c in r.json()["items"]]

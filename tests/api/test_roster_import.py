@@ -24,7 +24,7 @@ EMPTY = {"buildings": 0, "units": 0, "owners": 0, "links": 0, "phones": 0}
 SAMPLE = {"buildings": 6, "units": 144, "owners": 150, "links": 150, "phones": 162}
 
 
-def url(estate) -> str:  # noqa: ANN001
+def url(estate) -> str:
     return f"/api/v1/estates/{estate.id}/roster-imports"
 
 
@@ -32,11 +32,11 @@ def upload(data: bytes = CSV, name: str = "roster-sample.csv", kind: str = "text
     return {"files": {"file": (name, data, kind)}}
 
 
-async def counts(session) -> dict[str, int]:  # noqa: ANN001
+async def counts(session) -> dict[str, int]:
     return {k: await session.scalar(select(func.count()).select_from(t)) for k, t in TABLES.items()}
 
 
-async def audit_entries(session) -> list[AuditEntry]:  # noqa: ANN001
+async def audit_entries(session) -> list[AuditEntry]:
     return list((await session.scalars(select(AuditEntry).where(AuditEntry.action == "roster.import"))).all())
 
 
@@ -46,16 +46,16 @@ def tally(report: dict, kind: str) -> tuple[int, int, int]:
 
 
 @pytest.fixture
-async def estate(session):  # noqa: ANN001, ANN201
+async def estate(session):
     return await make_estate(session)
 
 
 @pytest.fixture
-async def supervisor(session, estate):  # noqa: ANN001, ANN201
+async def supervisor(session, estate):
     return await make_staff(session, estates=[estate], roles=[Role.supervisor])
 
 
-async def real_run(client, estate, staff, **kwargs):  # noqa: ANN001, ANN201
+async def real_run(client, estate, staff, **kwargs):
     return await client.post(url(estate), params={"dry_run": "false"}, headers=staff.headers, **upload(**kwargs))
 
 
@@ -180,17 +180,17 @@ class TestImport:
         assert await counts(session) == SAMPLE
 
     @staticmethod
-    async def _unit(session, building, entrance, room):  # noqa: ANN001, ANN205
+    async def _unit(session, building, entrance, room):
         return await session.scalar(select(Unit).where(Unit.building_id == building.id, Unit.entrance == entrance, Unit.number == room))
 
     @staticmethod
-    async def _owners(session, unit):  # noqa: ANN001, ANN205
+    async def _owners(session, unit):
         stmt = (select(Owner, UnitOwner).join(UnitOwner, UnitOwner.owner_id == Owner.id)
                 .where(UnitOwner.unit_id == unit.id).order_by(UnitOwner.is_primary.desc()))
         return list((await session.execute(stmt)).all())
 
     @staticmethod
-    async def _phones(session, owner):  # noqa: ANN001, ANN205
+    async def _phones(session, owner):
         return sorted((await session.scalars(select(OwnerPhone.phone).where(OwnerPhone.owner_id == owner.id))).all())
 
 

@@ -26,7 +26,7 @@ class World:
     tech: Staff
 
 
-async def world(session) -> World:  # noqa: ANN001
+async def world(session) -> World:
     estate, other = await two_estates(session)
     night = await make_staff(session, estates=[estate], roles=[Role.night_duty], full_name="夜班老張")
     desk = await make_staff(session, estates=[estate], roles=[Role.receptionist], full_name="前台小李")
@@ -34,7 +34,7 @@ async def world(session) -> World:  # noqa: ANN001
     return World(estate, other, night, desk, tech)
 
 
-async def handed_over_night(client, w: World, *, items: int = 2, quiet: int = 1) -> tuple[dict, list[dict]]:  # noqa: ANN001
+async def handed_over_night(client, w: World, *, items: int = 2, quiet: int = 1) -> tuple[dict, list[dict]]:
     """A night shift with `items` entries needing follow-up and `quiet` that do not, handed over."""
     shift = (await client.post(f"{API}/estates/{w.estate.id}/shifts", json={"shift": "night"}, headers=w.night.headers)).json()
     entries = []
@@ -48,11 +48,11 @@ async def handed_over_night(client, w: World, *, items: int = 2, quiet: int = 1)
     return r.json(), entries
 
 
-def as_request(**extra) -> dict:  # noqa: ANN003
+def as_request(**extra) -> dict:
     return {"channel": "phone", "category": "public_area", "description": "地下车库排水沟堵塞", "location": "地下车库", **extra}
 
 
-async def fresh_shift(session, shift_id) -> ShiftHandover:  # noqa: ANN001
+async def fresh_shift(session, shift_id) -> ShiftHandover:
     return await session.get(ShiftHandover, shift_id, populate_existing=True)
 
 
@@ -111,7 +111,12 @@ class TestHandOverAndAccept:
         assert (by_id[first["id"]]["follow_up_assignee_id"], by_id[first["id"]]["follow_up_assignee_name"]) == (str(w.tech.id), "張師傅")
         request_id = by_id[second["id"]]["follow_up_request_id"]
         request = await session.get(ServiceRequest, request_id)
-        assert (request.estate_id, request.channel, request.location, request.registered_by) == (w.estate.id, Channel.phone, "地下车库", w.desk.id)
+        assert (request.estate_id, request.channel, request.location, request.registered_by) == (
+            w.estate.id,
+            Channel.phone,
+            "地下车库",
+            w.desk.id,
+        )
         assert await count_rows(session, WorkOrder, WorkOrder.request_id == request.id) == 1
         actions = (await session.execute(select(AuditEntry.action).where(AuditEntry.estate_id == w.estate.id))).scalars().all()
         for action in ("shift.open", "shift.hand_over", "shift.accept", "shift_log_entry.assign", "shift_log_entry.make_request"):
@@ -177,8 +182,11 @@ class TestIllegal:
     async def test_follow_up_only_once_handed_over(self, client, session):
         w = await world(session)
         await client.post(f"{API}/estates/{w.estate.id}/shifts", json={"shift": "night"}, headers=w.night.headers)
-        entry = (await client.post(f"{API}/estates/{w.estate.id}/shift-log", json={"what": "x", "needs_follow_up": True},
-                                   headers=w.night.headers)).json()
+        entry = (
+            await client.post(
+                f"{API}/estates/{w.estate.id}/shift-log", json={"what": "x", "needs_follow_up": True}, headers=w.night.headers
+            )
+        ).json()
         r = await client.post(f"{API}/shift-log/{entry['id']}/follow-up", json={"assign_to": str(w.tech.id)}, headers=w.desk.headers)
         assert r.status_code == 409 and r.json()["type"] == "/problems/illegal-transition"
         assert await count_rows(session, ShiftLogEntry, ShiftLogEntry.follow_up_assignee_id.is_not(None)) == 0
@@ -191,14 +199,46 @@ class TestBadInput:
         outsider = await make_staff(session, estates=[w.other], roles=[Role.technician])
         gone = await make_staff(session, estates=[w.estate], roles=[Role.technician], is_active=False)
         cases = [
-            ({"follow_ups": [{"entry_id": first["id"], "assign_to": str(outsider.id)},
-                             {"entry_id": second["id"], "request": as_request()}]}, 422, "staff-not-in-estate"),
-            ({"follow_ups": [{"entry_id": first["id"], "request": as_request()},
-                             {"entry_id": second["id"], "assign_to": str(outsider.id)}]}, 422, "staff-not-in-estate"),
-            ({"follow_ups": [{"entry_id": first["id"], "request": as_request(category="rocket")},
-                             {"entry_id": second["id"], "assign_to": str(w.tech.id)}]}, 422, "unknown-repair-category"),
-            ({"follow_ups": [{"entry_id": first["id"], "assign_to": str(gone.id)},
-                             {"entry_id": second["id"], "assign_to": str(w.tech.id)}]}, 422, "staff-not-in-estate"),
+            (
+                {
+                    "follow_ups": [
+                        {"entry_id": first["id"], "assign_to": str(outsider.id)},
+                        {"entry_id": second["id"], "request": as_request()},
+                    ]
+                },
+                422,
+                "staff-not-in-estate",
+            ),
+            (
+                {
+                    "follow_ups": [
+                        {"entry_id": first["id"], "request": as_request()},
+                        {"entry_id": second["id"], "assign_to": str(outsider.id)},
+                    ]
+                },
+                422,
+                "staff-not-in-estate",
+            ),
+            (
+                {
+                    "follow_ups": [
+                        {"entry_id": first["id"], "request": as_request(category="rocket")},
+                        {"entry_id": second["id"], "assign_to": str(w.tech.id)},
+                    ]
+                },
+                422,
+                "unknown-repair-category",
+            ),
+            (
+                {
+                    "follow_ups": [
+                        {"entry_id": first["id"], "assign_to": str(gone.id)},
+                        {"entry_id": second["id"], "assign_to": str(w.tech.id)},
+                    ]
+                },
+                422,
+                "staff-not-in-estate",
+            ),
             ({"follow_ups": [{"entry_id": str(w.tech.id), "assign_to": str(w.tech.id)}]}, 422, "entry-not-in-shift"),
         ]
         for body, code, kind in cases:
@@ -207,9 +247,16 @@ class TestBadInput:
         malformed = [
             {"follow_ups": [{"entry_id": first["id"]}]},
             {"follow_ups": [{"entry_id": first["id"], "assign_to": str(w.tech.id), "request": as_request()}]},
-            {"follow_ups": [{"entry_id": first["id"], "assign_to": str(w.tech.id)}, {"entry_id": first["id"], "assign_to": str(w.tech.id)}]},
+            {
+                "follow_ups": [
+                    {"entry_id": first["id"], "assign_to": str(w.tech.id)},
+                    {"entry_id": first["id"], "assign_to": str(w.tech.id)},
+                ]
+            },
             {"follow_ups": [{"entry_id": first["id"], "request": as_request(description="")}]},
-            {"note": "x" * 2001}, {"colour": "red"}, {"follow_ups": [{"entry_id": "nope", "assign_to": str(w.tech.id)}]},
+            {"note": "x" * 2001},
+            {"colour": "red"},
+            {"follow_ups": [{"entry_id": "nope", "assign_to": str(w.tech.id)}]},
         ]
         for body in malformed:
             r = await client.post(f"{API}/shifts/{shift['id']}/accept", json=body, headers=w.desk.headers)

@@ -1,5 +1,5 @@
-from tests.factories import make_estate, make_staff
 from app.domain.auth.roles import Role
+from tests.factories import make_estate, make_staff
 
 
 async def test_health(client):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.repairs.model import WorkOrderStatus
@@ -135,11 +134,18 @@ class TestMovements:
         named = iter(["quantity", "quantity", "quantity", "quantity", "quantity", "x", "work_order_id", "work_order_id", "note",
                       "quantity", "reason", "reason", "unit_cost"])
         for path, body, who in [
-            ("receive", {"quantity": "0"}, s.desk), ("receive", {"quantity": "-1"}, s.desk), ("receive", {"quantity": "1.0001"}, s.desk),
-            ("receive", {"quantity": "NaN"}, s.desk), ("receive", {"quantity": "1e12"}, s.desk), ("receive", {"quantity": 1, "x": 1}, s.desk),
-            ("issue", {"quantity": "1"}, s.desk), ("issue", {"quantity": "1", "work_order_id": "nope"}, s.desk),
-            ("return", {"quantity": "1", "note": "\x00"}, s.desk), ("adjust", {"quantity": "0", "reason": "x"}, s.boss),
-            ("adjust", {"quantity": "1"}, s.boss), ("adjust", {"quantity": "1", "reason": "  "}, s.boss),
+            ("receive", {"quantity": "0"}, s.desk),
+            ("receive", {"quantity": "-1"}, s.desk),
+            ("receive", {"quantity": "1.0001"}, s.desk),
+            ("receive", {"quantity": "NaN"}, s.desk),
+            ("receive", {"quantity": "1e12"}, s.desk),
+            ("receive", {"quantity": 1, "x": 1}, s.desk),
+            ("issue", {"quantity": "1"}, s.desk),
+            ("issue", {"quantity": "1", "work_order_id": "nope"}, s.desk),
+            ("return", {"quantity": "1", "note": "\x00"}, s.desk),
+            ("adjust", {"quantity": "0", "reason": "x"}, s.boss),
+            ("adjust", {"quantity": "1"}, s.boss),
+            ("adjust", {"quantity": "1", "reason": "  "}, s.boss),
             ("issue", {"quantity": "1", "work_order_id": order, "unit_cost": "1"}, s.desk),
         ]:
             r = await client.post(f"{url}/{path}", json=body, headers=who.headers)
@@ -153,11 +159,16 @@ class TestPermissions:
         s = await store(session)
         item = await new_item(client, s)
         for method, path, body in [
-            ("GET", f"/estates/{s.estate.id}/stock-items", None), ("POST", f"/estates/{s.estate.id}/stock-items", {}),
-            ("GET", f"/stock-items/{item['id']}", None), ("PATCH", f"/stock-items/{item['id']}", {}),
-            ("GET", f"/stock-items/{item['id']}/movements", None), ("POST", f"/stock-items/{item['id']}/receive", {"quantity": "1"}),
-            ("POST", f"/stock-items/{item['id']}/issue", {}), ("POST", f"/stock-items/{item['id']}/return", {}),
-            ("POST", f"/stock-items/{item['id']}/adjust", {}), ("GET", f"/estates/{s.estate.id}/stock-movements", None),
+            ("GET", f"/estates/{s.estate.id}/stock-items", None),
+            ("POST", f"/estates/{s.estate.id}/stock-items", {}),
+            ("GET", f"/stock-items/{item['id']}", None),
+            ("PATCH", f"/stock-items/{item['id']}", {}),
+            ("GET", f"/stock-items/{item['id']}/movements", None),
+            ("POST", f"/stock-items/{item['id']}/receive", {"quantity": "1"}),
+            ("POST", f"/stock-items/{item['id']}/issue", {}),
+            ("POST", f"/stock-items/{item['id']}/return", {}),
+            ("POST", f"/stock-items/{item['id']}/adjust", {}),
+            ("GET", f"/estates/{s.estate.id}/stock-movements", None),
         ]:
             assert (await client.request(method, API + path, json=body)).status_code == 401, path
         assert await count_rows(session, StockMovement) == 0
@@ -174,7 +185,9 @@ class TestPermissions:
         assert (await client.post(f"{url}/receive", json={"quantity": "1"}, headers=finance.headers)).status_code == 403
         assert (await client.post(f"{url}/adjust", json={"quantity": "1", "reason": "x"}, headers=s.desk.headers)).status_code == 403
         assert (await client.patch(url, json={"unit_cost": "0.01"}, headers=s.desk.headers)).status_code == 403
-        r = await client.post(f"{API}/estates/{s.estate.id}/stock-items", json={"code": "X", "name": "X", "unit": "個"}, headers=s.desk.headers)
+        r = await client.post(
+            f"{API}/estates/{s.estate.id}/stock-items", json={"code": "X", "name": "X", "unit": "個"}, headers=s.desk.headers
+        )
         assert r.status_code == 403
         assert await count_rows(session, StockMovement) == 1 and await count_rows(session, StockItem) == 1
 
@@ -190,7 +203,8 @@ class TestPermissions:
             assert (await client.post(f"{url}/{path}", json=body, headers=outsider.headers)).status_code == 404, path
         for path in ("stock-items", "stock-movements"):
             assert (await client.get(f"{API}/estates/{s.estate.id}/{path}", headers=outsider.headers)).status_code == 404
-        r = await client.post(f"{API}/estates/{s.estate.id}/stock-items", json={"code": "X", "name": "X", "unit": "個"},
-                              headers=outsider.headers)
+        r = await client.post(
+            f"{API}/estates/{s.estate.id}/stock-items", json={"code": "X", "name": "X", "unit": "個"}, headers=outsider.headers
+        )
         assert r.status_code == 404
         assert await book(session, item["id"]) == Decimal("5") and await count_rows(session, StockItem) == 1

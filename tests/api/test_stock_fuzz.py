@@ -30,7 +30,7 @@ def _stock_path(path: str) -> bool:
     return "/stock" in path
 
 
-def _run(app, headers: dict[str, str], mode: GenerationMode, ids: dict[str, str]) -> tuple[list[str], int]:  # noqa: ANN001
+def _run(app, headers: dict[str, str], mode: GenerationMode, ids: dict[str, str]) -> tuple[list[str], int]:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: list[str] = []
     operations = 0
@@ -44,7 +44,7 @@ def _run(app, headers: dict[str, str], mode: GenerationMode, ids: dict[str, str]
             @given(case=operation.as_strategy(generation_mode=mode))
             @hypothesis_settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
                                  suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
-            def check(case) -> None:  # noqa: ANN001
+            def check(case) -> None:
                 for key in list(case.path_parameters or {}):
                     if key in ids:
                         case.path_parameters[key] = ids[key]

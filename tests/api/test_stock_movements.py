@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from app.domain.auth.roles import Role
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
-from app.domain.repairs.vouchers.model import Voucher, VoucherMaterial
 from app.domain.stock.model import MovementKind, StockMovement
 from tests.factories import make_staff
 from tests.helpers.stock import API, book, ledger_sum, new_item, store
-from tests.helpers.vouchers import body as voucher_body, post as post_voucher
+from tests.helpers.vouchers import body as voucher_body
+from tests.helpers.vouchers import post as post_voucher
 from tests.registry_factories import count_rows
 from tests.repairs_factories import make_order
 

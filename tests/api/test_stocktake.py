@@ -19,14 +19,14 @@ from tests.helpers.stock import API, Store, book, count, ledger_sum, new_item, o
 from tests.registry_factories import count_rows
 
 
-async def three_items(client, s: Store) -> tuple[dict, dict, dict]:  # noqa: ANN001
+async def three_items(client, s: Store) -> tuple[dict, dict, dict]:
     a = await new_item(client, s, code="A", name="PVC水管", unit="米", cost="6.50", stock="10")
     b = await new_item(client, s, code="B", name="燈泡", unit="個", cost="12.00", stock="5")
     c = await new_item(client, s, code="C", name="膠布", unit="卷", cost="1.00")
     return a, b, c
 
 
-async def issue(client, s: Store, item: dict, quantity: str) -> None:  # noqa: ANN001
+async def issue(client, s: Store, item: dict, quantity: str) -> None:
     r = await client.post(f"{API}/stock-items/{item['id']}/issue", json={"quantity": quantity, "work_order_id": str(s.order.id)},
                           headers=s.desk.headers)
     assert r.status_code == 201, r.text
@@ -194,7 +194,8 @@ class TestPermissions:
                              ("GET", f"/stocktakes/{st['id']}"), ("PUT", f"/stocktakes/{st['id']}/counts"),
                              ("POST", f"/stocktakes/{st['id']}/post"), ("POST", f"/stocktakes/{st['id']}/cancel"),
                              ("GET", f"/stocktakes/{st['id']}/report"), ("GET", f"/estates/{s.estate.id}/stocktake-report?month=2026-01")]:
-            assert (await client.request(method, API + path, json={}) if method != "GET" else await client.get(API + path)).status_code == 401
+            answer = await client.request(method, API + path, json={}) if method != "GET" else await client.get(API + path)
+            assert answer.status_code == 401
 
     async def test_wrong_role_403_nothing_written(self, client, session):
         s = await store(session)
@@ -205,8 +206,11 @@ class TestPermissions:
         await count(client, s, st, [(a, "0")])
         night = await make_staff(session, estates=[s.estate], roles=[Role.night_duty])
         assert (await client.get(f"{API}/stocktakes/{st['id']}", headers=night.headers)).status_code == 403
-        r = await client.put(f"{API}/stocktakes/{st['id']}/counts", headers=s.tech.headers,
-                             json={"lines": [{"stock_item_id": a["id"], "counted_quantity": "1"}]})
+        r = await client.put(
+            f"{API}/stocktakes/{st['id']}/counts",
+            headers=s.tech.headers,
+            json={"lines": [{"stock_item_id": a["id"], "counted_quantity": "1"}]},
+        )
         assert r.status_code == 403
         assert (await client.post(f"{API}/stocktakes/{st['id']}/post", headers=s.desk.headers)).status_code == 403
         r = await client.post(f"{API}/stocktakes/{st['id']}/cancel", json={"reason": "x"}, headers=s.desk.headers)
@@ -226,8 +230,9 @@ class TestPermissions:
         assert (await client.get(f"{API}/stocktakes/{st['id']}/report", headers=h)).status_code == 404
         r = await client.get(f"{API}/estates/{s.estate.id}/stocktake-report", params={"month": this_month()}, headers=h)
         assert r.status_code == 404
-        r = await client.put(f"{API}/stocktakes/{st['id']}/counts", headers=h,
-                             json={"lines": [{"stock_item_id": a["id"], "counted_quantity": "1"}]})
+        r = await client.put(
+            f"{API}/stocktakes/{st['id']}/counts", headers=h, json={"lines": [{"stock_item_id": a["id"], "counted_quantity": "1"}]}
+        )
         assert r.status_code == 404
         assert (await client.post(f"{API}/stocktakes/{st['id']}/post", headers=h)).status_code == 404
         assert (await client.post(f"{API}/stocktakes/{st['id']}/cancel", json={"reason": "x"}, headers=h)).status_code == 404

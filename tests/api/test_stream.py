@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def served(settings, **update):  # noqa: ANN001, ANN003, ANN201
+async def served(settings, **update):
     """The app on a real socket: ASGITransport buffers a whole response, a stream needs a wire."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings.model_copy(update={"stream_max_seconds": 4.0, **update})),
@@ -54,7 +54,7 @@ async def read_events(response: httpx.Response, n: int) -> list[dict]:
     return events
 
 
-async def test_a_payment_reaches_the_desk_stream_and_other_estates_see_nothing(client, session, settings):  # noqa: ANN001
+async def test_a_payment_reaches_the_desk_stream_and_other_estates_see_nothing(client, session, settings):
     d = await desk(session)
     colleague = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
     stranger = await make_staff(session, estates=[d.other], roles=[Role.receptionist])
@@ -75,7 +75,7 @@ async def test_a_payment_reaches_the_desk_stream_and_other_estates_see_nothing(c
     assert missed["data"]["data"]["amount"] == "45.00"
 
 
-async def test_permissions_and_bad_input(client, session):  # noqa: ANN001
+async def test_permissions_and_bad_input(client, session):
     d = await desk(session)
     assert (await client.get(f"{API}/stream")).status_code == 401
     assert (await client.get(f"{API}/stream", params={"estate_id": str(d.other.id)}, headers=d.staff.headers)).status_code == 404
@@ -88,7 +88,7 @@ async def test_permissions_and_bad_input(client, session):  # noqa: ANN001
 # --- how many streams one may hold ---------------------------------------------------------
 
 @asynccontextmanager
-async def opened(http: httpx.AsyncClient, staff):  # noqa: ANN001, ANN201
+async def opened(http: httpx.AsyncClient, staff):
     """A stream held open (its first frame read, so the server is really streaming it)."""
     async with http.stream("GET", f"{API}/stream", headers=staff.headers) as r:
         if r.status_code != 200:
@@ -101,7 +101,7 @@ async def opened(http: httpx.AsyncClient, staff):  # noqa: ANN001, ANN201
         yield r
 
 
-async def open_when_freed(http: httpx.AsyncClient, staff, stack):  # noqa: ANN001, ANN201
+async def open_when_freed(http: httpx.AsyncClient, staff, stack):
     """Open a stream, retrying while the server has not yet noticed that another one went away."""
     for _ in range(100):
         r = await stack.enter_async_context(opened(http, staff))
@@ -111,7 +111,7 @@ async def open_when_freed(http: httpx.AsyncClient, staff, stack):  # noqa: ANN00
     return r
 
 
-async def test_a_user_holds_at_most_the_cap_and_a_closed_stream_frees_its_slot(session, settings):  # noqa: ANN001
+async def test_a_user_holds_at_most_the_cap_and_a_closed_stream_frees_its_slot(session, settings):
     d = await desk(session)
     colleague = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
     async with served(settings, stream_max_seconds=60.0, stream_max_per_user=3) as base, \
@@ -135,7 +135,7 @@ async def test_a_user_holds_at_most_the_cap_and_a_closed_stream_frees_its_slot(s
                 assert refused.status_code == 429
 
 
-async def test_the_process_cap_counts_everyone(session, settings):  # noqa: ANN001
+async def test_the_process_cap_counts_everyone(session, settings):
     d = await desk(session)
     others = [await make_staff(session, estates=[d.estate], roles=[Role.supervisor]) for _ in range(2)]
     async with served(settings, stream_max_seconds=60.0, stream_max_per_process=2) as base, \
@@ -148,7 +148,7 @@ async def test_the_process_cap_counts_everyone(session, settings):  # noqa: ANN0
             assert refused.headers["retry-after"].isdigit()
 
 
-async def test_a_stream_that_ends_by_itself_frees_its_slot(session, settings):  # noqa: ANN001
+async def test_a_stream_that_ends_by_itself_frees_its_slot(session, settings):
     d = await desk(session)
     async with served(settings, stream_max_seconds=0.3, stream_max_per_user=2) as base, \
             httpx.AsyncClient(base_url=base, timeout=10) as http:
@@ -157,7 +157,7 @@ async def test_a_stream_that_ends_by_itself_frees_its_slot(session, settings):  
             assert [r.status_code for r in ended] == [200, 200], [r.text for r in ended]
 
 
-async def test_a_refused_stream_takes_no_slot_and_the_app_counts_per_request(app, client, session, settings):  # noqa: ANN001
+async def test_a_refused_stream_takes_no_slot_and_the_app_counts_per_request(app, client, session, settings):
     d = await desk(session)
     settings.stream_max_per_user = 1
     slots = app.state.stream_slots

@@ -7,8 +7,8 @@ from sqlalchemy.dialects.postgresql import Range
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
-from app.domain.repairs.model import WorkOrderStatus
 from app.domain.base import utcnow
+from app.domain.repairs.model import WorkOrderStatus
 from app.domain.repairs.orders.schedule_model import Booking, TechnicianHours
 from tests.factories import make_staff
 from tests.helpers.dispatch import API, desk_world, dispatch, local
@@ -20,7 +20,7 @@ S = WorkOrderStatus
 LATE_SHIFT = {"morning_open": "10:00", "morning_close": "13:00", "afternoon_open": "15:00", "afternoon_close": "20:00"}
 
 
-def hours_url(user_id, estate_id) -> str:  # noqa: ANN001
+def hours_url(user_id, estate_id) -> str:
     return f"{API}/technicians/{user_id}/working-hours?estate_id={estate_id}"
 
 
@@ -76,7 +76,7 @@ class TestWorkingHours:
 
 
 class TestAvailability:
-    async def ask(self, client, w, start, end, **kw):  # noqa: ANN001
+    async def ask(self, client, w, start, end, **kw):
         params = {"start": start.isoformat(), "end": end.isoformat()}
         return await client.get(f"{API}/estates/{w.estate.id}/technicians/availability", params=params, headers=w.desk.headers, **kw)
 

@@ -18,17 +18,17 @@ LOGIN = "/api/v1/auth/login"
 ME = "/api/v1/auth/me"
 
 
-async def fresh(app, model, row_id):  # noqa: ANN001, ANN201
+async def fresh(app, model, row_id):
     async with app.state.sessionmaker() as s:
         return await s.get(model, row_id)
 
 
-async def sibling(session, estate):  # noqa: ANN001, ANN201
+async def sibling(session, estate):
     """Another estate of the same company."""
     return await make_estate(session, company=await session.get(Company, estate.company_id))
 
 
-async def company(session):  # noqa: ANN001, ANN201
+async def company(session):
     """Estates A and B; the company admin works in both, a local admin in A only."""
     a = await make_estate(session)
     b = await sibling(session, a)
@@ -147,7 +147,7 @@ class TestDeactivation:
 
 
 class TestApiKeyScope:
-    async def _key(self, session, estates, scopes=("reports:read",)) -> ApiKey:  # noqa: ANN001
+    async def _key(self, session, estates, scopes=("reports:read",)) -> ApiKey:
         key = ApiKey(company_id=estates[0].company_id, name="財務系統", prefix="pdk_x", key_hash=uuid.uuid4().hex * 2,
                      estate_ids=[e.id for e in estates], scopes=list(scopes))
         session.add(key)

@@ -13,7 +13,7 @@ USERS = "/api/v1/users"
 PROBLEM = "application/problem+json"
 
 
-def new_user(estates: list, **over) -> dict:  # noqa: ANN003
+def new_user(estates: list, **over) -> dict:
     body = {
         "username": f"u{uuid.uuid4().hex[:10]}",
         "password": "a-long-password",
@@ -25,12 +25,12 @@ def new_user(estates: list, **over) -> dict:  # noqa: ANN003
     return {**body, **over}
 
 
-async def user_count(app) -> int:  # noqa: ANN001
+async def user_count(app) -> int:
     async with app.state.sessionmaker() as s:
         return (await s.execute(select(func.count()).select_from(User))).scalar_one()
 
 
-async def office(session):  # noqa: ANN001, ANN201
+async def office(session):
     """Two estates of one company; an admin of the first only."""
     here = await make_estate(session)
     there = await make_estate(session)

@@ -30,7 +30,7 @@ class World:
     desk: Staff
 
 
-async def world(session) -> World:  # noqa: ANN001
+async def world(session) -> World:
     estate, other = await two_estates(session)
     unit = await make_unit(session, building=await make_building(session, estate=estate, number=8), entrance="2", number="301")
     owner = await make_owner(session, estate=estate, full_name="王建國", phones=["138 0013 8000"], units=[unit])
@@ -39,7 +39,7 @@ async def world(session) -> World:  # noqa: ANN001
     return World(estate, other, unit, owner, other_unit, desk)
 
 
-def visit(w: World, **extra) -> dict:  # noqa: ANN003
+def visit(w: World, **extra) -> dict:
     return {"visitor_name": "王先生", "contact_phone": "138 0013 8000", "unit_id": str(w.unit.id), "owner_id": str(w.owner.id),
             "purpose": "咨询装修手续", "action_taken": "给了装修申请表", **extra}
 
@@ -129,7 +129,7 @@ class TestLogAVisit:
         assert r.json()["unit_id"] is None and r.json()["links"] == []
 
 
-async def make_complaint(session, estate: Estate):  # noqa: ANN001, ANN201
+async def make_complaint(session, estate: Estate):
     from app.domain.complaints.model import Complaint
 
     now = utcnow()

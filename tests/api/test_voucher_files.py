@@ -11,11 +11,11 @@ from sqlalchemy import update
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.files import Upload
-from app.domain.repairs.vouchers import service
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
+from app.domain.repairs.orders.owner_codes import CodePolicy
+from app.domain.repairs.vouchers import service
 from app.domain.repairs.vouchers.model import Voucher, VoucherFile
 from app.domain.repairs.vouchers.schemas import VoucherCreate
-from app.domain.repairs.orders.owner_codes import CodePolicy
 from tests import images
 from tests.factories import make_staff
 from tests.helpers.vouchers import API, PDF, body, nothing_written, post, posted, scene, stored_files
@@ -186,7 +186,7 @@ class TestFilesFollowTheTransaction:
         order_id = order.id
         data = VoucherCreate.model_validate(body())
 
-        async def post_direct():  # noqa: ANN202
+        async def post_direct():
             return await service.post_voucher(session, actor=actor, order_id=order_id, data=data, signature=None,
                                               photos=[Upload(JPEG, "a.jpg"), Upload(PNG, "b.png")],
                                               upload_dir=settings.upload_dir, max_upload_bytes=10_000,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-
 import json
 import uuid
 from datetime import datetime, timedelta
@@ -204,7 +203,7 @@ class TestReadVouchers:
         _, c = await posted(client, session, sc, unit=None, public=True, minutes_spent=10)
         url = f"{API}/estates/{sc.estate.id}/vouchers"
 
-        async def ids(staff=sc.desk, **params) -> list[str]:  # noqa: ANN001, ANN003
+        async def ids(staff=sc.desk, **params) -> list[str]:
             r = await client.get(url, params=params, headers=staff.headers)
             assert r.status_code == 200, r.text
             return [x["id"] for x in r.json()["items"]]

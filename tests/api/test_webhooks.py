@@ -17,11 +17,11 @@ from tests.registry_factories import count_rows, two_estates
 API = "/api/v1"
 
 
-async def admin_of(session, estate):  # noqa: ANN001, ANN201
+async def admin_of(session, estate):
     return await make_staff(session, estates=[estate], roles=[Role.admin])
 
 
-async def create(client, estate, admin, **body):  # noqa: ANN001, ANN003, ANN201
+async def create(client, estate, admin, **body):
     r = await client.post(f"{API}/estates/{estate.id}/webhooks", headers=admin.headers,
                           json={"url": "https://erp.example.com/hooks/propdesk", **body})
     assert r.status_code == 201, r.text

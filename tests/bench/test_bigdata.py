@@ -65,7 +65,7 @@ CHECKS = {
 }
 
 
-async def test_a_tiny_company_keeps_the_rules_and_the_desk_carries_on(database_url: str, client, tmp_path: Path) -> None:  # noqa: ANN001
+async def test_a_tiny_company_keeps_the_rules_and_the_desk_carries_on(database_url: str, client, tmp_path: Path) -> None:
     args = cli.parse_args(["--scale", str(SCALE), "--jobs", "0", "--no-vacuum"])
     summary = await cli.load(database_url, args, tmp_path / "indexes.sql")
     assert summary["estates"] == 1

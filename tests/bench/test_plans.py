@@ -9,7 +9,7 @@ from sqlalchemy import text
 from bench.plans import seq_scans
 
 
-async def test_a_real_plan_of_a_join_by_id_alone_shows_the_whole_table_scan(session):  # noqa: ANN001
+async def test_a_real_plan_of_a_join_by_id_alone_shows_the_whole_table_scan(session):
     # Planner settings force the shape the bench looks for: a hash join that reads `unit` whole.
     for setting in ("enable_indexscan", "enable_bitmapscan"):
         await session.execute(text(f"SET LOCAL {setting} = off"))

@@ -20,10 +20,11 @@ from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback, CallbackStatus
-from app.domain.fees.payments import service as payments, receipts, refunds
 from app.domain.fees.model import ChargeSource, FeeKind
-from app.domain.fees.payments.schemas import PaymentCreate, RefundCreate
+from app.domain.fees.payments import receipts, refunds
+from app.domain.fees.payments import service as payments
 from app.domain.fees.payments.model import PaymentMethod
+from app.domain.fees.payments.schemas import PaymentCreate, RefundCreate
 from app.domain.registry.model import Estate
 from app.domain.repairs.model import WorkOrderStatus
 from app.domain.stock.model import StockItem, Stocktake, StocktakeLine
@@ -43,13 +44,13 @@ def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=TZ)
 
 
-async def asyncpg_conn(session) -> Any:  # noqa: ANN001
+async def asyncpg_conn(session) -> Any:
     """The session's own asyncpg connection: the statement reads what the app committed."""
     conn = await session.connection()
     return (await conn.get_raw_connection()).driver_connection
 
 
-async def setup(session) -> tuple[Estate, Staff, dict[str, Any]]:  # noqa: ANN001
+async def setup(session) -> tuple[Estate, Staff, dict[str, Any]]:
     estate, _other = await two_estates(session)  # the other estate's rows must not leak into the figures
     reader = await make_staff(session, estates=[estate], roles=[Role.supervisor], full_name="主管")
     b1, b2 = await make_building(session, estate=estate, number=1), await make_building(session, estate=estate, number=2)
@@ -58,7 +59,7 @@ async def setup(session) -> tuple[Estate, Staff, dict[str, Any]]:  # noqa: ANN00
     return estate, reader, units
 
 
-async def books(session, estate: Estate, units: dict[str, Any]) -> None:  # noqa: ANN001
+async def books(session, estate: Estate, units: dict[str, Any]) -> None:
     mgmt = await make_fee_item(session, estate=estate, code="mgmt", name="物业管理费")
     water = await make_fee_item(session, estate=estate, code="water", name="水费", kind=FeeKind.metered, price="5.00")
     c = {}
@@ -104,7 +105,7 @@ async def books(session, estate: Estate, units: dict[str, Any]) -> None:  # noqa
     await pay("C", "100.00", local(2026, 12, 1, 0, 10), "C-mgmt")
 
 
-async def get(client, reader: Staff, path: str, **params: str) -> dict[str, Any]:  # noqa: ANN001
+async def get(client, reader: Staff, path: str, **params: str) -> dict[str, Any]:
     r = await client.get(f"{API}{path}", params=params, headers=reader.headers)
     assert r.status_code == 200, r.text
     return r.json()

@@ -48,7 +48,7 @@ FAST = {"PROPDESK_DISPATCH_INTERVAL_SECONDS": "0.2"}
 TRIED = re.compile(r"dispatch pass tried (\d+) webhook deliveries, (\d+) owner notifications")
 
 
-async def _arrange(session):  # noqa: ANN001, ANN202
+async def _arrange(session):
     estate = await make_estate(session)
     # Made forty days ago: the scheduler's start-up catch-up has a recent period of every job to run.
     await session.execute(update(Estate).where(Estate.id == estate.id).values(created_at=utcnow() - timedelta(days=40)))
@@ -118,7 +118,7 @@ async def _work(apis: list[str], w: World, orders: list[uuid.UUID], *, hours: li
                          *(dispatch(apis[i % len(apis)], order, hour) for i, (order, hour) in enumerate(zip(orders, hours, strict=True))))
 
 
-async def _all_delivered(session, hooks: Receiver, sms: Receiver) -> bool:  # noqa: ANN001
+async def _all_delivered(session, hooks: Receiver, sms: Receiver) -> bool:
     session.expire_all()
     deliveries = (await session.execute(select(WebhookDelivery.event_id, WebhookDelivery.status))).all()
     notes = (await session.execute(select(OwnerNotification.id, OwnerNotification.status))).all()
@@ -126,7 +126,7 @@ async def _all_delivered(session, hooks: Receiver, sms: Receiver) -> bool:  # no
             and all(s == NotificationStatus.sent.value for _, s in notes) and len(sms.per_event()) == len(notes))
 
 
-async def _exactly_once(session, hooks: Receiver, sms: Receiver) -> tuple[int, int]:  # noqa: ANN001
+async def _exactly_once(session, hooks: Receiver, sms: Receiver) -> tuple[int, int]:
     session.expire_all()
     events = set((await session.execute(select(WebhookDelivery.event_id))).scalars())
     assert hooks.per_event() == {str(e): 1 for e in events}, "a webhook missing or sent twice"
@@ -143,7 +143,7 @@ def _tried(log: Path) -> int:
 
 # Five Python processes start here; on a loaded 2-CPU machine that alone can take a minute or two.
 @pytest.mark.timeout(300)
-async def test_two_apis_a_scheduler_and_extra_dispatchers(session, database_url, tmp_path):  # noqa: ANN001
+async def test_two_apis_a_scheduler_and_extra_dispatchers(session, database_url, tmp_path):
     w = await _arrange(session)
     with Receiver(secret=HOOK_SECRET, delay=0.05) as hooks, \
             Receiver(secret=SMS_SECRET, delay=0.05, key=lambda body: json.loads(body)["id"]) as sms:
@@ -198,7 +198,7 @@ async def test_two_apis_a_scheduler_and_extra_dispatchers(session, database_url,
           f"tried per process: {split}")
 
 
-async def _streams_saw_both(session, streams: list[Stream], *, estate_id: uuid.UUID) -> None:  # noqa: ANN001
+async def _streams_saw_both(session, streams: list[Stream], *, estate_id: uuid.UUID) -> None:
     """Each API's stream carried every event of the estate since it connected, whichever process made it."""
     rows = (await session.execute(select(OutboxEvent.id, OutboxEvent.seq, OutboxEvent.type).where(
         OutboxEvent.estate_id == estate_id, OutboxEvent.type.in_(["payment.received", "order.dispatched"])))).all()
@@ -212,7 +212,7 @@ async def _streams_saw_both(session, streams: list[Stream], *, estate_id: uuid.U
         raise AssertionError(f"seqs missing per stream: {missing}; all: {sorted(made.values())}") from None
 
 
-async def _jobs_ran_once(session, database_url: str, *, now: datetime) -> None:  # noqa: ANN001
+async def _jobs_ran_once(session, database_url: str, *, now: datetime) -> None:
     session.expire_all()
     runs = (await session.execute(select(JobRun.job, JobRun.estate_id, JobRun.period, JobRun.status, JobRun.attempts))).all()
     assert {r.job for r in runs} == set(JOBS), "the catch-up did not run every job"
@@ -227,7 +227,7 @@ async def _jobs_ran_once(session, database_url: str, *, now: datetime) -> None: 
         await engine.dispose()
 
 
-async def _claims_add_up(session, logs: dict[str, Path]) -> None:  # noqa: ANN001
+async def _claims_add_up(session, logs: dict[str, Path]) -> None:
     """What the dispatchers say they tried is what the database recorded: no claim taken twice."""
     attempts = (await session.execute(select(func.count()).select_from(WebhookAttempt))).scalar_one()
     notified = (await session.execute(select(func.coalesce(func.sum(OwnerNotification.attempts), 0)))).scalar_one()

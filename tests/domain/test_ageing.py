@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from app.domain.fees.billing import rules as billing
-from app.domain.fees.statements.arrears import BUCKETS, age, bucket_edges, bucket_of
 from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind, VacantRule
+from app.domain.fees.statements.arrears import BUCKETS, age, bucket_edges, bucket_of
 from app.domain.fees.statements.service import VoucherInfo, default_first_month, explain, in_window, late_fee_read, plain
 
 D = Decimal

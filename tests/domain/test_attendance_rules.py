@@ -1,7 +1,7 @@
 """The pure rules: shift times, lateness, early leave, the entrustment table."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 

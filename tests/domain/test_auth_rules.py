@@ -12,7 +12,7 @@ from app.domain.auth.roles import Role
 A, B = uuid.uuid4(), uuid.uuid4()
 
 
-def actor(*roles: Role, estates=(A,), api_key: bool = False, perms=frozenset()) -> Actor:  # noqa: ANN001
+def actor(*roles: Role, estates=(A,), api_key: bool = False, perms=frozenset()) -> Actor:
     return Actor(id=uuid.uuid4(), label="x", company_id=uuid.uuid4(), roles=frozenset(roles), estate_ids=frozenset(estates),
                  is_api_key=api_key, extra_perms=perms)
 

@@ -11,7 +11,7 @@ from app.domain.fees.billing import rules as billing
 from app.domain.fees.model import FeeKind, VacantRule
 
 
-def per_area(area: str, price: str = "1.80", **kw) -> billing.Line | None:  # noqa: ANN003
+def per_area(area: str, price: str = "1.80", **kw) -> billing.Line | None:
     return billing.compute(kind=FeeKind.per_area, price=D(price), area=D(area), **kw)
 
 

@@ -10,7 +10,7 @@ from app.domain.calendar import upload
 from app.domain.calendar.days import DayKind, DayType, Entry, Source
 
 
-def kinds(first: date, n: int, entered=None) -> list[DayType]:  # noqa: ANN001
+def kinds(first: date, n: int, entered=None) -> list[DayType]:
     return [cal.resolve(first + timedelta(days=i), entered).type for i in range(n)]
 
 
@@ -92,7 +92,7 @@ class TestReadFile:
 
     def test_csv_rows_name_the_line_and_the_column_as_written(self):
         with pytest.raises(upload.CalendarHasErrors) as err:
-            upload.read_file("Date,Kind,Name\n2027-01-01,holiday,\n".encode())
+            upload.read_file(b"Date,Kind,Name\n2027-01-01,holiday,\n")
         assert [(e["row"], e["field"]) for e in err.value.extra["errors"]] == [(2, "Name")]
 
     def test_json_list_or_object(self):

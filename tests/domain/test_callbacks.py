@@ -8,10 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.domain.callbacks.model import (
-    CALLBACK_TRANSITIONS, AttemptResult, Callback, CallbackOutcome, CallbackStatus, ProblemNeedsNote, ScoreOutOfRange,
-)
 from app.domain.calendar.estate_time import week_monday
+from app.domain.callbacks.model import (
+    CALLBACK_TRANSITIONS,
+    AttemptResult,
+    Callback,
+    CallbackOutcome,
+    CallbackStatus,
+    ProblemNeedsNote,
+    ScoreOutOfRange,
+)
 from app.domain.callbacks.rates import Counts, period_of
 from app.domain.callbacks.schemas import RatePeriod
 from app.domain.errors import IllegalTransition

@@ -8,8 +8,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.domain.complaints.model import (
-    COMPLAINT_TRANSITIONS, Category, Channel, Complaint, ComplaintNeedsText, ComplaintStatus, Severity, StepKind, Window,
-    WindowUnit, deadline_for,
+    COMPLAINT_TRANSITIONS,
+    Category,
+    Channel,
+    Complaint,
+    ComplaintNeedsText,
+    ComplaintStatus,
+    Severity,
+    StepKind,
+    Window,
+    WindowUnit,
+    deadline_for,
 )
 from app.domain.errors import IllegalTransition
 

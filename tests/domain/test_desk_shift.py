@@ -7,8 +7,15 @@ from datetime import UTC, date, datetime
 import pytest
 
 from app.domain.desk.model import (
-    NEXT_SHIFT, SHIFT_TRANSITIONS, FollowUpAlreadyHandled, FollowUpsUnhandled, NoFollowUpNeeded, ShiftHandover, ShiftKind,
-    ShiftStatus, TakeOverFromYourself,
+    NEXT_SHIFT,
+    SHIFT_TRANSITIONS,
+    FollowUpAlreadyHandled,
+    FollowUpsUnhandled,
+    NoFollowUpNeeded,
+    ShiftHandover,
+    ShiftKind,
+    ShiftStatus,
+    TakeOverFromYourself,
 )
 from app.domain.desk.schemas import AcceptCreate, FollowUpCreate, LinkRef, VisitorCreate
 from app.domain.errors import IllegalTransition
@@ -21,7 +28,7 @@ def shift(kind: ShiftKind = ShiftKind.night) -> ShiftHandover:
     return ShiftHandover(id=uuid.uuid4(), estate_id=uuid.uuid4(), shift_date=date(2026, 11, 23), shift=kind, opened_by=NIGHT)
 
 
-def logged(s: ShiftHandover, *, follow_up: bool):  # noqa: ANN201
+def logged(s: ShiftHandover, *, follow_up: bool):
     entry = s.log_entry(occurred_at=AT, place="车库", what="冒水", action_taken="", needs_follow_up=follow_up, by=NIGHT)
     entry.id = uuid.uuid4()
     return entry
@@ -34,8 +41,8 @@ class TestTable:
         assert SHIFT_TRANSITIONS.allowed_actions(ShiftStatus.accepted) == []
 
     def test_every_shift_change_has_a_default_successor(self):
-        assert NEXT_SHIFT == {ShiftKind.night: ShiftKind.morning, ShiftKind.morning: ShiftKind.afternoon,
-                              ShiftKind.afternoon: ShiftKind.night}
+        assert {ShiftKind.night: ShiftKind.morning, ShiftKind.morning: ShiftKind.afternoon,
+                              ShiftKind.afternoon: ShiftKind.night} == NEXT_SHIFT
 
 
 class TestLifecycle:

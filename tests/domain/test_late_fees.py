@@ -9,7 +9,7 @@ from app.domain.fees.billing.late_fees import late_fee
 DUE = date(2026, 10, 1)
 
 
-def fee(as_of: date, *, amount="160.56", outstanding="160.56", rate="0.0005", grace=10, cap="0.1"):  # noqa: ANN001, ANN201
+def fee(as_of: date, *, amount="160.56", outstanding="160.56", rate="0.0005", grace=10, cap="0.1"):
     return late_fee(amount=D(amount), outstanding=D(outstanding), due_date=DUE, as_of=as_of,
                     daily_rate=D(rate) if rate is not None else None, grace_days=grace,
                     cap_share=D(cap) if cap is not None else None)

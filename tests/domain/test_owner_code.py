@@ -8,14 +8,18 @@ import pytest
 
 from app.domain.errors import IllegalTransition
 from app.domain.repairs.orders.owner_code_model import (
-    OwnerCode, OwnerCodeAlreadyUsed, OwnerCodeExpired, OwnerCodeLocked, OwnerCodeStatus,
+    OwnerCode,
+    OwnerCodeAlreadyUsed,
+    OwnerCodeExpired,
+    OwnerCodeLocked,
+    OwnerCodeStatus,
 )
 from app.domain.repairs.orders.owner_codes import code_matches, hash_code, new_code
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
 
-def row(**kw) -> OwnerCode:  # noqa: ANN003
+def row(**kw) -> OwnerCode:
     return OwnerCode(estate_id=uuid.uuid4(), work_order_id=uuid.uuid4(), code_hash="x", issued_at=NOW,
                      expires_at=NOW + timedelta(hours=72), **kw)
 

@@ -6,28 +6,45 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.domain.repairs.intake.scripts import (
-    DEFAULT_TEMPLATES, PLACEHOLDERS, MalformedTemplate, UnknownPlaceholder, address_of, appointment_phrase, check_template,
-    placeholders_in, render,
-)
 from app.domain.repairs.intake.model import ScriptKey
+from app.domain.repairs.intake.scripts import (
+    DEFAULT_TEMPLATES,
+    PLACEHOLDERS,
+    MalformedTemplate,
+    UnknownPlaceholder,
+    address_of,
+    appointment_phrase,
+    check_template,
+    placeholders_in,
+    render,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def test_defaults_read_as_the_procedure_says():
-    assert render(ScriptKey.greeting, DEFAULT_TEMPLATES[ScriptKey.greeting], {"office_name": "淇水春天管理處"})[0] == "您好！淇水春天管理處，請講"
-    text, missing = render(ScriptKey.confirmation, DEFAULT_TEMPLATES[ScriptKey.confirmation], {
-        "caller": "王先生", "address": "8号楼2單元301", "description": "水龍頭漏水", "appointment": "11月29日上午",
-    })
+    assert (
+        render(ScriptKey.greeting, DEFAULT_TEMPLATES[ScriptKey.greeting], {"office_name": "淇水春天管理處"})[0]
+        == "您好！淇水春天管理處，請講"
+    )
+    text, missing = render(
+        ScriptKey.confirmation,
+        DEFAULT_TEMPLATES[ScriptKey.confirmation],
+        {
+            "caller": "王先生",
+            "address": "8号楼2單元301",
+            "description": "水龍頭漏水",
+            "appointment": "11月29日上午",
+        },
+    )
     assert text == "王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話暢通。"
     assert missing == []
     assert render(ScriptKey.closing, DEFAULT_TEMPLATES[ScriptKey.closing], {"caller": "李女士"})[0] == (
         "我們將在約定時間內到達您家進行維修或處理。李女士，再見。"
     )
-    assert render(ScriptKey.technician_busy, DEFAULT_TEMPLATES[ScriptKey.technician_busy], {"caller": "王先生", "building": "8号楼"})[0] == (
-        "王先生，對不起，我們的維修師傅現正在8号楼維修，我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？"
-    )
+    assert render(ScriptKey.technician_busy, DEFAULT_TEMPLATES[ScriptKey.technician_busy], {"caller": "王先生", "building": "8号楼"})[
+        0
+    ] == ("王先生，對不起，我們的維修師傅現正在8号楼維修，我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？")
 
 
 def test_every_default_uses_only_its_own_placeholders():
@@ -66,14 +83,17 @@ def test_values_cannot_inject_placeholders():
     assert render(ScriptKey.closing, "{caller}再見", {"caller": "{office_name}"})[0] == "{office_name}再見"
 
 
-@pytest.mark.parametrize("start,end,said", [
-    (datetime(2024, 11, 29, 0, 0, tzinfo=UTC), datetime(2024, 11, 29, 4, 0, tzinfo=UTC), "11月29日上午"),
-    (datetime(2024, 11, 29, 6, 0, tzinfo=UTC), datetime(2024, 11, 29, 10, 0, tzinfo=UTC), "11月29日下午"),
-    (datetime(2024, 11, 29, 1, 0, tzinfo=UTC), datetime(2024, 11, 29, 2, 0, tzinfo=UTC), "11月29日上午9:00-10:00"),
-    (datetime(2024, 11, 29, 11, 30, tzinfo=UTC), datetime(2024, 11, 29, 12, 30, tzinfo=UTC), "11月29日晚上19:30-20:30"),
-    # Late evening UTC is the next morning in Shanghai: the date is the estate's.
-    (datetime(2024, 11, 28, 23, 0, tzinfo=UTC), datetime(2024, 11, 29, 3, 0, tzinfo=UTC), "11月29日上午"),
-])
+@pytest.mark.parametrize(
+    "start,end,said",
+    [
+        (datetime(2024, 11, 29, 0, 0, tzinfo=UTC), datetime(2024, 11, 29, 4, 0, tzinfo=UTC), "11月29日上午"),
+        (datetime(2024, 11, 29, 6, 0, tzinfo=UTC), datetime(2024, 11, 29, 10, 0, tzinfo=UTC), "11月29日下午"),
+        (datetime(2024, 11, 29, 1, 0, tzinfo=UTC), datetime(2024, 11, 29, 2, 0, tzinfo=UTC), "11月29日上午9:00-10:00"),
+        (datetime(2024, 11, 29, 11, 30, tzinfo=UTC), datetime(2024, 11, 29, 12, 30, tzinfo=UTC), "11月29日晚上19:30-20:30"),
+        # Late evening UTC is the next morning in Shanghai: the date is the estate's.
+        (datetime(2024, 11, 28, 23, 0, tzinfo=UTC), datetime(2024, 11, 29, 3, 0, tzinfo=UTC), "11月29日上午"),
+    ],
+)
 def test_appointment_in_the_estates_time_zone(start, end, said):
     assert appointment_phrase(start, end, tz=SHANGHAI) == said
 

@@ -11,7 +11,13 @@ import pytest
 from app.domain.registry.model import Title
 from app.domain.registry.names import derive_surname
 from app.domain.registry.roster import (
-    RosterUnreadable, parse_area, parse_building, parse_entrance, parse_phones, parse_room, parse_title,
+    RosterUnreadable,
+    parse_area,
+    parse_building,
+    parse_entrance,
+    parse_phones,
+    parse_room,
+    parse_title,
 )
 from app.domain.registry.roster_file import parse_roster
 
@@ -19,11 +25,11 @@ DATA = Path("/work/shared/data")
 HEADER = "楼号,单元,房号,建筑面积,业主姓名,性别,联系电话,备注"
 
 
-def sample(name: str):  # noqa: ANN201
+def sample(name: str):
     return parse_roster((DATA / name).read_bytes(), name)
 
 
-def by_unit(parsed, building: str, entrance: str, room: str) -> list:  # noqa: ANN001
+def by_unit(parsed, building: str, entrance: str, room: str) -> list:
     return [r for r in parsed.rows if r.unit_key == (building, entrance, room)]
 
 

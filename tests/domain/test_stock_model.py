@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
+from app.domain.calendar.estate_time import PREVIOUS_MONTH
 from app.domain.errors import IllegalTransition
 from app.domain.registry.model import Estate
 from app.domain.stock.model import STOCKTAKE_TRANSITIONS, Stocktake, StocktakeLine, StocktakeStatus, money
 from app.domain.stock.report import totals
 from app.domain.stock.stocktake import line_read, month_end, month_of
-from app.domain.calendar.estate_time import PREVIOUS_MONTH
 
 S = StocktakeStatus
 

@@ -37,7 +37,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 valid = signing.verify(receiver.secret, header=self.headers.get(signing.SIGNATURE_HEADER, ""),
                                        body=body, now=int(time.time()))

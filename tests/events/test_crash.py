@@ -37,7 +37,7 @@ async def worker(url: str, estate_id: str) -> None:
     os.kill(os.getpid(), signal.SIGKILL)  # no dispatcher pass, no clean shutdown
 
 
-async def test_an_event_committed_before_a_crash_is_delivered_after_restart(app, session, database_url):  # noqa: ANN001
+async def test_an_event_committed_before_a_crash_is_delivered_after_restart(app, session, database_url):
     with Receiver(secret=SECRET) as receiver:
         estate, _ = await subscribed(session, receiver.url)
         proc = subprocess.Popen([sys.executable, "-m", "tests.events.test_crash", database_url, str(estate.id)], cwd=ROOT,

@@ -14,12 +14,12 @@ from tests.events.receiver import Receiver
 from tests.helpers.events import SECRET, Emitted, emit, subscribed
 
 
-async def delivery(session, event: Emitted) -> WebhookDelivery:  # noqa: ANN001
+async def delivery(session, event: Emitted) -> WebhookDelivery:
     session.expire_all()
     return (await session.execute(select(WebhookDelivery).where(WebhookDelivery.event_id == event.id))).scalar_one()
 
 
-async def test_a_committed_event_arrives_signed(app, session):  # noqa: ANN001
+async def test_a_committed_event_arrives_signed(app, session):
     with Receiver(secret=SECRET) as receiver:
         estate, _ = await subscribed(session, receiver.url)
         [event] = await emit(session, estate)
@@ -33,7 +33,7 @@ async def test_a_committed_event_arrives_signed(app, session):  # noqa: ANN001
     assert row.status == DeliveryStatus.delivered and row.attempts == 1 and row.last_status_code == 200
 
 
-async def test_500s_are_retried_later_and_the_receiver_deduplicates(app, session):  # noqa: ANN001
+async def test_500s_are_retried_later_and_the_receiver_deduplicates(app, session):
     with Receiver(secret=SECRET, fail_first=2) as receiver:
         estate, _ = await subscribed(session, receiver.url)
         [event] = await emit(session, estate)
@@ -58,7 +58,7 @@ async def test_500s_are_retried_later_and_the_receiver_deduplicates(app, session
     assert log == [500, 500, 200]
 
 
-async def test_a_delivery_gives_up_after_the_retry_window_and_the_endpoint_is_switched_off(app, session):  # noqa: ANN001
+async def test_a_delivery_gives_up_after_the_retry_window_and_the_endpoint_is_switched_off(app, session):
     with Receiver(secret=SECRET, fail_first=10_000) as receiver:
         estate, hook = await subscribed(session, receiver.url)
         hook_id = hook.id
@@ -78,7 +78,7 @@ async def test_a_delivery_gives_up_after_the_retry_window_and_the_endpoint_is_sw
     assert alert.after["alert"] == {"to": "admin"} and "secret" not in alert.after
 
 
-async def test_an_unreachable_endpoint_is_an_attempt_with_an_error(app, session):  # noqa: ANN001
+async def test_an_unreachable_endpoint_is_an_attempt_with_an_error(app, session):
     estate, _ = await subscribed(session, "http://127.0.0.1:9/nothing-listens-here")
     [event] = await emit(session, estate)
     async with httpx.AsyncClient() as http:
@@ -87,7 +87,7 @@ async def test_an_unreachable_endpoint_is_an_attempt_with_an_error(app, session)
     assert row.status == DeliveryStatus.pending and row.last_status_code is None and "Connect" in row.last_error
 
 
-async def test_a_crash_after_commit_is_delivered_by_the_next_process(app, session, database_url):  # noqa: ANN001
+async def test_a_crash_after_commit_is_delivered_by_the_next_process(app, session, database_url):
     from app.db import make_engine, make_sessionmaker
 
     with Receiver(secret=SECRET) as receiver:
@@ -102,7 +102,7 @@ async def test_a_crash_after_commit_is_delivered_by_the_next_process(app, sessio
     assert receiver.per_event() == {str(event.id): 1}
 
 
-async def test_a_switched_off_endpoint_is_in_the_admins_queue(app, session):  # noqa: ANN001
+async def test_a_switched_off_endpoint_is_in_the_admins_queue(app, session):
     from app.domain.attention import service as attention
     from app.domain.auth import service as auth_service
     from app.domain.auth.roles import Role

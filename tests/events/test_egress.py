@@ -45,7 +45,7 @@ class _Echo:
         echo = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 echo.hosts.append(self.headers.get("Host", ""))
                 self.send_response(200)
@@ -65,13 +65,13 @@ class _Echo:
 
 
 @pytest.fixture
-def echo():  # noqa: ANN201
+def echo():
     server = _Echo()
     yield server
     server.close()
 
 
-async def test_a_hook_on_this_machine_is_refused_and_nothing_is_sent(echo) -> None:  # noqa: ANN001
+async def test_a_hook_on_this_machine_is_refused_and_nothing_is_sent(echo) -> None:
     async with egress.guarded_client([]) as client:
         for url in (f"http://127.0.0.1:{echo.port}/hook", f"http://localhost:{echo.port}/hook"):
             with pytest.raises(egress.EgressRefused, match="may not reach"):
@@ -79,7 +79,7 @@ async def test_a_hook_on_this_machine_is_refused_and_nothing_is_sent(echo) -> No
     assert echo.hosts == []
 
 
-async def test_a_listed_network_is_reached_at_the_checked_address_with_the_urls_host(echo) -> None:  # noqa: ANN001
+async def test_a_listed_network_is_reached_at_the_checked_address_with_the_urls_host(echo) -> None:
     async with egress.guarded_client(LOOPBACK) as client:
         r = await client.post(f"http://localhost:{echo.port}/hook", content=b"{}")
     assert r.status_code == 200

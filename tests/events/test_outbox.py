@@ -9,7 +9,7 @@ from tests.factories import make_estate
 from tests.registry_factories import count_rows
 
 
-async def endpoint(session, estate, *, types=(), active=True) -> WebhookEndpoint:  # noqa: ANN001
+async def endpoint(session, estate, *, types=(), active=True) -> WebhookEndpoint:
     row = WebhookEndpoint(estate_id=estate.id, url="http://127.0.0.1:9/hook", secret="whsec_test",
                           event_types=[t.value for t in types], active=active)
     session.add(row)

@@ -15,12 +15,12 @@ from app.domain.events.model import EventType, OutboxEvent
 from tests.factories import make_estate
 
 
-async def _emit(session, estate, name: str):  # noqa: ANN001, ANN202
+async def _emit(session, estate, name: str):
     return await outbox.emit(session, estate_id=estate.id, type=EventType.payment_received, entity="payment",
                              entity_id=name, data={"amount": "1.00"})
 
 
-async def test_an_event_committed_late_is_not_skipped(app, session):  # noqa: ANN001
+async def test_an_event_committed_late_is_not_skipped(app, session):
     estate = await make_estate(session)
     maker = app.state.sessionmaker
     after = (await session.execute(select(func.max(OutboxEvent.seq)))).scalar() or 0
@@ -53,7 +53,7 @@ async def test_an_event_committed_late_is_not_skipped(app, session):  # noqa: AN
     assert early.seq < late.seq
 
 
-async def _until(check, timeout: float = 5.0) -> None:  # noqa: ANN001
+async def _until(check, timeout: float = 5.0) -> None:
     for _ in range(int(timeout / 0.05)):
         if check():
             return

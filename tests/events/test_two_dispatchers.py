@@ -46,7 +46,7 @@ async def worker(url: str, start_at: float) -> dict:
     return {"tried": tried}
 
 
-async def test_two_processes_deliver_each_event_once(session, database_url):  # noqa: ANN001
+async def test_two_processes_deliver_each_event_once(session, database_url):
     with Receiver(secret=SECRET, delay=0.02) as receiver:
         estate, _ = await subscribed(session, receiver.url)
         events = await emit(session, estate, n=EVENTS)

@@ -43,7 +43,7 @@ class Load:
         return [(status, ctype) for when, status, ctype in self.answers if when > t]
 
 
-async def _arrange(pg: PrivatePostgres, tmp_path) -> tuple[str, str, str]:  # noqa: ANN001
+async def _arrange(pg: PrivatePostgres, tmp_path) -> tuple[str, str, str]:
     await ensure_database(pg.url, "propdesk")
     url = with_database(pg.url, "propdesk")
     migrate = procs.start_cli(url, "migrate", log=tmp_path / "migrate.log")
@@ -56,7 +56,7 @@ async def _arrange(pg: PrivatePostgres, tmp_path) -> tuple[str, str, str]:  # no
     return url, f"/api/v1/estates/{estate.id}", staff.token
 
 
-async def test_the_api_answers_503_while_postgres_is_away_and_recovers_by_itself(tmp_path):  # noqa: ANN001
+async def test_the_api_answers_503_while_postgres_is_away_and_recovers_by_itself(tmp_path):
     pg = PrivatePostgres()
     server = None
     try:

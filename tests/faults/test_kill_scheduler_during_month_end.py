@@ -44,7 +44,7 @@ async def finished(proc: subprocess.Popen) -> int:
 # libfaketime (scripts/test-at.sh) upsets PostgreSQL's client_connection_check_interval timer, so
 # the killed run's session outlives it there (with offsets tried from 60 s to 32 days; not with +0).
 @pytest.mark.skipif("FAKETIME" in os.environ, reason="the moved clock stops PostgreSQL noticing the dead client")
-async def test_a_killed_month_end_run_completes_exactly_once_after_restart(session, database_url, tmp_path):  # noqa: ANN001
+async def test_a_killed_month_end_run_completes_exactly_once_after_restart(session, database_url, tmp_path):
     estate = await make_estate(session)
     unit = await make_unit(session, building=await make_building(session, estate=estate))
     await make_charge(session, unit=unit, item=await make_fee_item(session, estate=estate), amount="160.56", period=PERIOD)

@@ -50,7 +50,7 @@ class Attempt:
         self.replayed = r.headers.get("Idempotent-Replayed") == "true"
 
 
-async def _arrange(session):  # noqa: ANN001, ANN202
+async def _arrange(session):
     estate = await make_estate(session)
     building = await make_building(session, estate=estate)
     item = await make_fee_item(session, estate=estate)
@@ -62,7 +62,7 @@ async def _arrange(session):  # noqa: ANN001, ANN202
     return estate, units, cashiers
 
 
-async def _cashier_loop(http: httpx.AsyncClient, attempts: list[Attempt], *, cashier, units, rng: random.Random,  # noqa: ANN001
+async def _cashier_loop(http: httpx.AsyncClient, attempts: list[Attempt], *, cashier, units, rng: random.Random,
                         killed: asyncio.Event) -> None:
     while not killed.is_set():
         amount = Decimal(rng.randint(1000, 9000)) / 100
@@ -76,7 +76,7 @@ async def _cashier_loop(http: httpx.AsyncClient, attempts: list[Attempt], *, cas
         assert attempt.status == 201, (attempt.status, attempt.answer)
 
 
-async def _load_then_kill(base: str, server, cashiers, units) -> list[Attempt]:  # noqa: ANN001
+async def _load_then_kill(base: str, server, cashiers, units) -> list[Attempt]:
     attempts: list[Attempt] = []
     killed = asyncio.Event()
     rng = random.Random(7)
@@ -92,7 +92,7 @@ async def _load_then_kill(base: str, server, cashiers, units) -> list[Attempt]: 
     return attempts
 
 
-async def test_payments_survive_a_sigkill_of_the_server(session, database_url, tmp_path):  # noqa: ANN001
+async def test_payments_survive_a_sigkill_of_the_server(session, database_url, tmp_path):
     estate, units, cashiers = await _arrange(session)
     port = procs.free_port()
     base = f"http://127.0.0.1:{port}"
@@ -120,7 +120,7 @@ async def test_payments_survive_a_sigkill_of_the_server(session, database_url, t
           f"({sum(a.replayed for a in lost)} of them had committed before the kill)")
 
 
-async def _books_balance(session, http: httpx.AsyncClient, *, estate, attempts: list[Attempt], cashiers) -> None:  # noqa: ANN001
+async def _books_balance(session, http: httpx.AsyncClient, *, estate, attempts: list[Attempt], cashiers) -> None:
     payments = {p.id: p for p in (await session.execute(select(Payment).where(Payment.estate_id == estate.id))).scalars()}
     answered = {uuid.UUID(a.answer["id"]): a.answer for a in attempts}
     # Every 2xx is there, and nothing else is: a retried payment was not taken twice.
@@ -136,7 +136,7 @@ async def _books_balance(session, http: httpx.AsyncClient, *, estate, attempts: 
         await _session_agrees(session, http, estate_id=estate.id, cashier=cashier)
 
 
-async def _no_charge_overpaid(session, *, estate_id: uuid.UUID, payments: dict) -> None:  # noqa: ANN001
+async def _no_charge_overpaid(session, *, estate_id: uuid.UUID, payments: dict) -> None:
     allocated = (select(Allocation.charge_id, func.sum(Allocation.amount).label("total"))
                  .where(Allocation.reversed_at.is_(None)).group_by(Allocation.charge_id).subquery())
     rows = (await session.execute(select(Charge.amount, Charge.amount_paid, func.coalesce(allocated.c.total, 0))
@@ -148,7 +148,7 @@ async def _no_charge_overpaid(session, *, estate_id: uuid.UUID, payments: dict) 
     assert all(by_payment.get(p.id, 0) + p.credit == p.amount for p in payments.values())
 
 
-async def _session_agrees(session, http: httpx.AsyncClient, *, estate_id: uuid.UUID, cashier) -> None:  # noqa: ANN001
+async def _session_agrees(session, http: httpx.AsyncClient, *, estate_id: uuid.UUID, cashier) -> None:
     r = await http.get(f"{API}/estates/{estate_id}/cashier-sessions/current", headers=cashier.headers)
     assert r.status_code == 200, r.text
     shown = r.json()
@@ -160,7 +160,7 @@ async def _session_agrees(session, http: httpx.AsyncClient, *, estate_id: uuid.U
     assert sessions <= 1 and all(line["counted"] for line in shown["receipts"])
 
 
-async def _next_payment_continues(session, http: httpx.AsyncClient, *, estate, unit, cashier) -> None:  # noqa: ANN001
+async def _next_payment_continues(session, http: httpx.AsyncClient, *, estate, unit, cashier) -> None:
     before = (await session.execute(select(func.max(Receipt.seq)).where(Receipt.estate_id == estate.id))).scalar_one()
     after = Attempt(key=str(uuid.uuid4()), unit_id=unit.id, headers=cashier.headers,
                     body={"settle": "oldest_first", "amount": "12.34", "method": "cash"})

@@ -10,7 +10,7 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.model import ApiKey, User
 
 
-async def counts(app) -> tuple[int, int, int]:  # noqa: ANN001
+async def counts(app) -> tuple[int, int, int]:
     async with app.state.sessionmaker() as s:
         return tuple([(await s.execute(select(func.count()).select_from(t))).scalar_one()
                       for t in (User, ApiKey, AuditEntry)])
@@ -34,7 +34,7 @@ def schema_variants(schema: dict, prop: dict) -> list[dict]:
     return [resolve_ref(schema, p) for p in prop.get("anyOf", [prop])]
 
 
-def api_operations(app) -> list[tuple[str, str, dict]]:  # noqa: ANN001
+def api_operations(app) -> list[tuple[str, str, dict]]:
     schema = app.openapi()
     return [(m.upper(), p, op) for p, ops in schema["paths"].items() if p.startswith("/api/v1/")
             for m, op in ops.items()]

@@ -28,7 +28,7 @@ class Desk:
     desk: Staff
 
 
-async def desk_world(session) -> Desk:  # noqa: ANN001
+async def desk_world(session) -> Desk:
     estate, other = await two_estates(session)
     building = await make_building(session, estate=estate, number=8)
     unit = await make_unit(session, building=building, entrance="2", number="301")
@@ -38,7 +38,7 @@ async def desk_world(session) -> Desk:  # noqa: ANN001
     return Desk(estate, other, unit, tech, desk)
 
 
-async def completed(session, w: Desk, *, completed_at: datetime | None = None, unit: Unit | None = None,  # noqa: ANN001
+async def completed(session, w: Desk, *, completed_at: datetime | None = None, unit: Unit | None = None,
                     tech: Staff | None = None, estate: Estate | None = None) -> tuple[WorkOrder, Callback]:
     order = await make_order(session, estate=estate or w.estate, unit=unit if unit is not None else w.unit,
                              technician=(tech or w.tech).user, status=WorkOrderStatus.completed,
@@ -47,5 +47,5 @@ async def completed(session, w: Desk, *, completed_at: datetime | None = None, u
     return order, cb
 
 
-async def fresh(session, model: type, id_: Any) -> Any:  # noqa: ANN001
+async def fresh(session, model: type, id_: Any) -> Any:
     return await session.get(model, id_, populate_existing=True)

@@ -8,8 +8,8 @@ import asyncpg
 from tests import db
 
 
-def fetch(url: str, sql: str, *args):  # noqa: ANN201
-    async def go():  # noqa: ANN202
+def fetch(url: str, sql: str, *args):
+    async def go():
         conn = await asyncpg.connect(db.dsn(url))
         try:
             return await conn.fetch(sql, *args)

@@ -29,7 +29,7 @@ class World:
     handler: Staff
 
 
-async def world(session) -> World:  # noqa: ANN001
+async def world(session) -> World:
     estate, other = await two_estates(session)
     unit = await make_unit(session, building=await make_building(session, estate=estate, number=8), entrance="2", number="301")
     owner = await make_owner(session, estate=estate, full_name="王建國", units=[unit])
@@ -44,13 +44,13 @@ def body(w: World, **over: Any) -> dict[str, Any]:
             "severity": "normal", "description": "樓上每晚十二點後還在裝修", **over}
 
 
-async def register(client, w: World, **over: Any) -> dict[str, Any]:  # noqa: ANN001
+async def register(client, w: World, **over: Any) -> dict[str, Any]:
     r = await client.post(f"{API}/estates/{w.estate.id}/complaints", json=body(w, **over), headers=w.desk.headers)
     assert r.status_code == 201, r.text
     return r.json()
 
 
-async def post(client, cid: str, verb: str, json: dict, who: Staff, expect: int = 200) -> dict[str, Any]:  # noqa: ANN001
+async def post(client, cid: str, verb: str, json: dict, who: Staff, expect: int = 200) -> dict[str, Any]:
     r = await client.post(f"{API}/complaints/{cid}/{verb}", json=json, headers=who.headers)
     assert r.status_code == expect, r.text
     return r.json()
@@ -60,7 +60,7 @@ S = ComplaintStatus
 _n = itertools.count(1)
 
 
-async def seed(session, estate_id, *, category: str, status: S, received: datetime, deadline: datetime,  # noqa: ANN001
+async def seed(session, estate_id, *, category: str, status: S, received: datetime, deadline: datetime,
                severity: Severity = Severity.normal, resolved: datetime | None = None, answers: tuple[bool, ...] = ()) -> Complaint:
     c = Complaint(estate_id=estate_id, number=f"TS-2026-9{next(_n):03d}", channel="phone", category=category, severity=severity,
                   description="x", received_at=received, deadline=deadline, status=status, resolved_at=resolved)

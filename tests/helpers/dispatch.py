@@ -36,7 +36,7 @@ class Desk:
     order: WorkOrder
 
 
-async def desk_world(session, **order_kw) -> Desk:  # noqa: ANN001
+async def desk_world(session, **order_kw) -> Desk:
     estate, other = await two_estates(session)
     building = await make_building(session, estate=estate, number=8)
     unit = await make_unit(session, building=building, entrance="2", number="301")
@@ -46,7 +46,7 @@ async def desk_world(session, **order_kw) -> Desk:  # noqa: ANN001
     return Desk(estate, other, desk, tech, order)
 
 
-async def dispatch(client, w: Desk, start: datetime, end: datetime, *, tech: Staff | None = None, order=None):  # noqa: ANN001
+async def dispatch(client, w: Desk, start: datetime, end: datetime, *, tech: Staff | None = None, order=None):
     order = order or w.order
     body = window(start, end, technician_id=str((tech or w.tech).id))
     return await client.post(f"{API}/work-orders/{order.id}/dispatch", json=body, headers=w.desk.headers)

@@ -12,7 +12,7 @@ from tests.factories import make_estate
 SECRET = "whsec_test-secret"
 
 
-async def subscribed(session, url: str):  # noqa: ANN001, ANN201
+async def subscribed(session, url: str):
     estate = await make_estate(session)
     hook = WebhookEndpoint(estate_id=estate.id, url=url, secret=SECRET, event_types=[])
     session.add(hook)
@@ -26,7 +26,7 @@ class Emitted:
     occurred_at: datetime
 
 
-async def emit(session, estate, n: int = 1) -> list[Emitted]:  # noqa: ANN001
+async def emit(session, estate, n: int = 1) -> list[Emitted]:
     events = [await outbox.emit(session, estate_id=estate.id, type=EventType.payment_received, entity="payment",
                                 entity_id=f"p{i}", data={"amount": "10.00"}) for i in range(n)]
     await session.commit()

@@ -11,10 +11,11 @@ from app.domain.auth import secrets
 from app.domain.auth.model import ApiKey
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
-from app.domain.fees.payments import service as payments, receipts, refunds
 from app.domain.fees.model import Charge, FeeItem, FeeKind
-from app.domain.fees.payments.schemas import PaymentCreate, RefundCreate
+from app.domain.fees.payments import receipts, refunds
+from app.domain.fees.payments import service as payments
 from app.domain.fees.payments.model import PaymentMethod
+from app.domain.fees.payments.schemas import PaymentCreate, RefundCreate
 from app.domain.registry.model import Estate, Unit
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_charge, make_fee_item
@@ -48,11 +49,11 @@ class Books:
         return Actor(id=staff.id, label=staff.user.full_name, company_id=self.estate.company_id,
                      roles=frozenset({Role.receptionist}), estate_ids=frozenset({self.estate.id}))
 
-    async def charge(self, session, key: str, unit: str, item: str, amount: str, period: str) -> None:  # noqa: ANN001
+    async def charge(self, session, key: str, unit: str, item: str, amount: str, period: str) -> None:
         self.charges[key] = await make_charge(session, unit=self.units[unit], item=self.items[item], amount=amount,
                                               period=period, due_date=datetime.strptime(period + "-01", "%Y-%m-%d").date())
 
-    async def pay(self, session, unit: str, amount: str, at: datetime, *charges: str, method: str = "cash",  # noqa: ANN001
+    async def pay(self, session, unit: str, amount: str, at: datetime, *charges: str, method: str = "cash",
                   by: Staff | None = None, payer: str = "") -> uuid.UUID:
         data = PaymentCreate(amount=D(amount), method=PaymentMethod(method), reference="" if method == "cash" else "REF1",
                              payer_name=payer, **({"charge_ids": [self.charges[c].id for c in charges]} if charges
@@ -62,19 +63,19 @@ class Books:
         await session.commit()
         return paid.receipt.id
 
-    async def refund(self, session, unit: str, amount: str, at: datetime, *, method: str = "cash") -> uuid.UUID:  # noqa: ANN001
+    async def refund(self, session, unit: str, amount: str, at: datetime, *, method: str = "cash") -> uuid.UUID:
         data = RefundCreate(amount=D(amount), method=PaymentMethod(method), reference="" if method == "cash" else "BT1",
                             reason="多缴退还")
         made = await refunds.make_refund(session, actor=self.actor(self.cashier), unit_id=self.units[unit].id, data=data, now=at)
         await session.commit()
         return made.receipt.id
 
-    async def void(self, session, receipt_id: uuid.UUID, at: datetime) -> None:  # noqa: ANN001
+    async def void(self, session, receipt_id: uuid.UUID, at: datetime) -> None:
         await receipts.void_receipt(session, actor=self.actor(self.cashier), receipt_id=receipt_id, reason="收错房号", now=at)
         await session.commit()
 
 
-async def books(session) -> Books:  # noqa: ANN001
+async def books(session) -> Books:
     estate, other = await two_estates(session)
     estate.code = f"QS{uuid.uuid4().hex[:4]}"
     session.add(estate)
@@ -91,7 +92,7 @@ async def books(session) -> Books:  # noqa: ANN001
     return Books(estate=estate, other=other, items=items, units=units, cashier=cashier, colleague=colleague, reader=reader)
 
 
-async def november(session) -> Books:  # noqa: ANN001
+async def november(session) -> Books:
     b = await books(session)
     for key, unit, item, amount, period in [
         ("A-mgmt", "A", "mgmt", "160.56", "2026-11"), ("A-water", "A", "water", "30.00", "2026-11"),
@@ -112,14 +113,14 @@ async def november(session) -> Books:  # noqa: ANN001
     return b
 
 
-def api_key_headers(session, estate: Estate, scopes: list[str]):  # noqa: ANN001, ANN201
+def api_key_headers(session, estate: Estate, scopes: list[str]):
     key = secrets.new_token(secrets.API_KEY_PREFIX)
     session.add(ApiKey(company_id=estate.company_id, name="財務系統", prefix=key[:12], key_hash=secrets.token_hash(key),
                        estate_ids=[estate.id], scopes=scopes))
     return {"Authorization": f"Bearer {key}"}
 
 
-async def week48(session) -> Books:  # noqa: ANN001
+async def week48(session) -> Books:
     b = await books(session)
     for key, unit, item, amount, period in [
         ("A-mgmt", "A", "mgmt", "160.56", "2026-11"), ("A-water", "A", "water", "30.00", "2026-11"),

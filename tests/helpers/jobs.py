@@ -11,7 +11,7 @@ from app.jobs.registry import DAILY, JobSpec
 TICK_SECONDS = float(os.environ.get("PROPDESK_TEST_TICK_SECONDS", "0.3"))
 
 
-async def tick(session, *, estate, period):  # noqa: ANN001, ANN201
+async def tick(session, *, estate, period):
     """A test job: writes one audit entry per body run, so the body's runs can be counted."""
     await asyncio.sleep(TICK_SECONDS)
     await audit.record(session, actor=system_actor("test"), action="test.tick", entity="job",

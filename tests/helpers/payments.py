@@ -26,7 +26,7 @@ class Desk:
     staff: Staff
 
 
-async def desk(session, *, amounts=("160.56", "45.00", "80.00"), roles=(Role.receptionist,)) -> Desk:  # noqa: ANN001
+async def desk(session, *, amounts=("160.56", "45.00", "80.00"), roles=(Role.receptionist,)) -> Desk:
     """A unit with charges falling due a month apart (oldest first), and a receptionist."""
     estate, other = await two_estates(session)
     estate.code = f"QS{uuid.uuid4().hex[:4]}"
@@ -40,7 +40,7 @@ async def desk(session, *, amounts=("160.56", "45.00", "80.00"), roles=(Role.rec
     return Desk(estate=estate, other=other, unit=unit, charges=charges, staff=staff)
 
 
-async def pay(client, d: Desk, *, key: str | None = None, staff: Staff | None = None, unit_id=None, **body):  # noqa: ANN001, ANN003, ANN201
+async def pay(client, d: Desk, *, key: str | None = None, staff: Staff | None = None, unit_id=None, **body):
     body.setdefault("method", "cash")
     if "charge_ids" not in body:
         body.setdefault("settle", "oldest_first")
@@ -48,6 +48,6 @@ async def pay(client, d: Desk, *, key: str | None = None, staff: Staff | None = 
     return await client.post(f"{API}/units/{unit_id or d.unit.id}/payments", json=body, headers=headers)
 
 
-async def charge_state(session, charge: Charge) -> tuple[str, bool]:  # noqa: ANN001
+async def charge_state(session, charge: Charge) -> tuple[str, bool]:
     row = (await session.execute(select(Charge).where(Charge.id == charge.id).execution_options(populate_existing=True))).scalar_one()
     return str(row.amount_paid), row.paid_at is not None

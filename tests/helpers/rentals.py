@@ -21,7 +21,7 @@ class World:
     tech: Staff
 
 
-async def world(session) -> World:  # noqa: ANN001
+async def world(session) -> World:
     estate, other = await two_estates(session)
     building = await make_building(session, estate=estate, number=8)
     unit = await make_unit(session, building=building, entrance="2", number="301")
@@ -30,11 +30,11 @@ async def world(session) -> World:  # noqa: ANN001
                  await make_staff(session, estates=[estate], roles=[Role.technician]))
 
 
-def payload(w: World, **over) -> dict:  # noqa: ANN003
+def payload(w: World, **over) -> dict:
     return {"unit_id": str(w.unit.id), "owner_id": str(w.owner.id), "asking_rent": "3200.00", "bedrooms": 3, "living_rooms": 2,
             "bathrooms": 1, "furnishing": "full", "available_from": "2026-06-01", "contact_phone": "+86 139-0000-1111",
             "contact_preference": "wechat", "contact_note": "工作日晚上", "description": "南北通透", **over}
 
 
-async def create(client, w: World, **over):  # noqa: ANN001, ANN003, ANN201
+async def create(client, w: World, **over):
     return await client.post(f"{API}/estates/{w.estate.id}/rental-entrustments", json=payload(w, **over), headers=w.agency.headers)

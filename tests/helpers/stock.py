@@ -29,7 +29,7 @@ class Store:
     order: WorkOrder
 
 
-async def store(session) -> Store:  # noqa: ANN001
+async def store(session) -> Store:
     estate, other = await two_estates(session)
     desk = await make_staff(session, estates=[estate], roles=[Role.receptionist])
     boss = await make_staff(session, estates=[estate], roles=[Role.supervisor])
@@ -38,7 +38,7 @@ async def store(session) -> Store:  # noqa: ANN001
     return Store(estate, other, desk, boss, tech, order)
 
 
-async def new_item(client, s: Store, *, code: str = "PVC-20", name: str = "PVC水管20mm", unit: str = "米",  # noqa: ANN001
+async def new_item(client, s: Store, *, code: str = "PVC-20", name: str = "PVC水管20mm", unit: str = "米",
                    cost: str = "6.50", stock: str | None = None, estate: Estate | None = None, staff: Staff | None = None) -> dict:
     r = await client.post(f"{API}/estates/{(estate or s.estate).id}/stock-items", headers=(staff or s.boss).headers,
                           json={"code": code, "name": name, "unit": unit, "unit_cost": cost, "category": "material"})
@@ -51,12 +51,12 @@ async def new_item(client, s: Store, *, code: str = "PVC-20", name: str = "PVC�
     return item
 
 
-async def book(session, item_id) -> Decimal:  # noqa: ANN001
+async def book(session, item_id) -> Decimal:
     return (await session.execute(select(StockItem.quantity).where(StockItem.id == item_id)
                                   .execution_options(populate_existing=True))).scalar_one()
 
 
-async def ledger_sum(session, item_id) -> Decimal:  # noqa: ANN001
+async def ledger_sum(session, item_id) -> Decimal:
     return (await session.execute(select(func.coalesce(func.sum(StockMovement.quantity), 0))
                                   .where(StockMovement.stock_item_id == item_id))).scalar_one()
 
@@ -65,13 +65,13 @@ def this_month() -> str:
     return utcnow().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
 
 
-async def open_count(client, s: Store) -> dict:  # noqa: ANN001
+async def open_count(client, s: Store) -> dict:
     r = await client.post(f"{API}/estates/{s.estate.id}/stocktakes", json={"note": "十一月盤存"}, headers=s.desk.headers)
     assert r.status_code == 201, r.text
     return r.json()
 
 
-async def count(client, s: Store, st: dict, lines: dict) -> dict:  # noqa: ANN001
+async def count(client, s: Store, st: dict, lines: dict) -> dict:
     body = {"lines": [{"stock_item_id": item["id"], "counted_quantity": q} for item, q in lines]}
     r = await client.put(f"{API}/stocktakes/{st['id']}/counts", json=body, headers=s.desk.headers)
     assert r.status_code == 200, r.text

@@ -31,7 +31,7 @@ class Scene:
     desk: Staff
 
 
-async def scene(session) -> Scene:  # noqa: ANN001
+async def scene(session) -> Scene:
     estate, other = await two_estates(session)
     building = await make_building(session, estate=estate, number=8)
     unit = await make_unit(session, building=building, entrance="2", number="301")
@@ -40,23 +40,23 @@ async def scene(session) -> Scene:  # noqa: ANN001
     return Scene(estate, other, building, unit, tech, desk)
 
 
-def body(**kw) -> dict:  # noqa: ANN003
+def body(**kw) -> dict:
     return {"work_done": "更換水龍頭閥芯", "materials": [{"item": "閥芯", "quantity": "1", "unit": "個"}],
             "minutes_spent": 40, "chargeable": False, "amount": "0", **kw}
 
 
-async def post(client, order, staff, data: dict | str, files=None):  # noqa: ANN001, ANN201
+async def post(client, order, staff, data: dict | str, files=None):
     raw = data if isinstance(data, str) else json.dumps(data)
     # Without files the form goes urlencoded: a dummy file part would be an undeclared part (422).
     return await client.post(f"{API}/work-orders/{order.id}/voucher", data={"voucher": raw}, files=files or None,
                              headers=staff.headers)
 
 
-def stored_files(settings) -> list:  # noqa: ANN001
+def stored_files(settings) -> list:
     return sorted(p for p in settings.upload_dir.rglob("*") if p.is_file()) if settings.upload_dir.exists() else []
 
 
-async def nothing_written(session, order_id, settings, *, status: S) -> None:  # noqa: ANN001
+async def nothing_written(session, order_id, settings, *, status: S) -> None:
     session.expire_all()
     assert await count_rows(session, Voucher) == 0
     assert await count_rows(session, VoucherMaterial) == 0
@@ -66,14 +66,14 @@ async def nothing_written(session, order_id, settings, *, status: S) -> None:  #
     assert stored_files(settings) == []
 
 
-async def issue_code(client, order, staff) -> str:  # noqa: ANN001
+async def issue_code(client, order, staff) -> str:
     """The desk issues the owner's one-time code; the answer is the one time it is shown."""
     r = await client.post(f"{API}/work-orders/{order.id}/owner-code", headers=staff.headers)
     assert r.status_code == 201, r.text
     return r.json()["code"]
 
 
-async def posted(client, session, sc: Scene, **kw):  # noqa: ANN001, ANN003, ANN201
+async def posted(client, session, sc: Scene, **kw):
     """An order completed through the API, with a photo; returns (order, voucher json)."""
     order = await make_order(session, estate=sc.estate, unit=kw.pop("unit", sc.unit), technician=kw.pop("tech", sc.tech).user,
                              status=S.in_progress, is_public_area=kw.pop("public", None))

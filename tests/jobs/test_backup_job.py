@@ -11,7 +11,7 @@ from tests.factories import make_estate, make_staff
 
 
 @pytest.fixture
-def backup_settings(monkeypatch, tmp_path):  # noqa: ANN001, ANN201
+def backup_settings(monkeypatch, tmp_path):
     # Jobs read the process's settings, as they do under the clock.
     monkeypatch.setenv("PROPDESK_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("PROPDESK_BACKUP_KEEP", "2")
@@ -20,7 +20,7 @@ def backup_settings(monkeypatch, tmp_path):  # noqa: ANN001, ANN201
     get_settings.cache_clear()
 
 
-async def test_nightly_backups_keep_the_newest_and_show_in_jobs(client, session, backup_settings):  # noqa: ANN001
+async def test_nightly_backups_keep_the_newest_and_show_in_jobs(client, session, backup_settings):
     estate = await make_estate(session)
     admin = await make_staff(session, estates=[estate], roles=[Role.admin])
     await session.commit()
@@ -43,7 +43,7 @@ async def test_nightly_backups_keep_the_newest_and_show_in_jobs(client, session,
     assert latest["summary"]["bytes"] == (backup_settings / kept[-1]).stat().st_size
 
 
-async def test_keep_zero_turns_nightly_backups_off(client, session, backup_settings, monkeypatch):  # noqa: ANN001
+async def test_keep_zero_turns_nightly_backups_off(client, session, backup_settings, monkeypatch):
     monkeypatch.setenv("PROPDESK_BACKUP_KEEP", "0")
     get_settings.cache_clear()
     estate = await make_estate(session)

@@ -63,7 +63,7 @@ class TestOverdueJob:
         assert JOBS["callbacks_overdue"].cron == "30 8 * * *"
 
 
-async def three_in_w46(session, w, *, in_time: int) -> None:  # noqa: ANN001
+async def three_in_w46(session, w, *, in_time: int) -> None:
     for i in range(3):
         _, cb = await completed(session, w, completed_at=local(2026, 11, 10 + i, 10, 0))
         if i < in_time:

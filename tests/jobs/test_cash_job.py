@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
-from app.domain.fees.cash.service import NOT_HANDED_OVER, SUPERVISOR_ALERT
 from app.domain.fees.cash.model import CashierSession
+from app.domain.fees.cash.service import NOT_HANDED_OVER, SUPERVISOR_ALERT
 from app.jobs.registry import JOBS
 from app.jobs.runner import recent_fire_times, run_job
 from tests.factories import make_staff
@@ -22,12 +22,12 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-async def row(session, sid: str) -> CashierSession:  # noqa: ANN001
+async def row(session, sid: str) -> CashierSession:
     return (await session.execute(select(CashierSession).where(CashierSession.id == uuid.UUID(sid))
                                   .execution_options(populate_existing=True))).scalar_one()
 
 
-async def move_to(session, sid: str, day: date) -> None:  # noqa: ANN001
+async def move_to(session, sid: str, day: date) -> None:
     await session.execute(update(CashierSession).where(CashierSession.id == uuid.UUID(sid)).values(day=day))
     await session.commit()
 

@@ -49,7 +49,7 @@ def test_a_mistyped_cron_fails_at_declaration():
     raise AssertionError("a four-field cron was accepted")
 
 
-async def test_clock_schedules_each_estate_in_its_zone(app, session, settings, monkeypatch):  # noqa: ANN001
+async def test_clock_schedules_each_estate_in_its_zone(app, session, settings, monkeypatch):
     monkeypatch.setitem(JOBS, TICK.name, TICK)
     shanghai = await make_estate(session, time_zone="Asia/Shanghai")
     york = await make_estate(session, time_zone="America/New_York")
@@ -73,7 +73,7 @@ async def test_clock_schedules_each_estate_in_its_zone(app, session, settings, m
     assert not scheduler.running
 
 
-async def test_a_cron_tick_runs_the_job_through_the_ledger(app, session, settings, monkeypatch):  # noqa: ANN001
+async def test_a_cron_tick_runs_the_job_through_the_ledger(app, session, settings, monkeypatch):
     monkeypatch.setitem(JOBS, TICK.name, TICK)
     estate = await make_estate(session)
     scheduler = await clock.start(app.state.sessionmaker, settings=settings)
@@ -92,7 +92,7 @@ async def test_a_cron_tick_runs_the_job_through_the_ledger(app, session, setting
         await clock.stop(scheduler)
 
 
-async def test_a_period_skipped_at_start_is_made_up_by_the_periodic_catch_up(app, session, settings, monkeypatch):  # noqa: ANN001
+async def test_a_period_skipped_at_start_is_made_up_by_the_periodic_catch_up(app, session, settings, monkeypatch):
     """A killed process's session can hold a period's lock for a moment after the restart: the
     start-up catch-up then skips it, and the next periodic catch-up must run it."""
     monkeypatch.setitem(JOBS, TICK.name, TICK)
@@ -121,13 +121,13 @@ async def test_a_period_skipped_at_start_is_made_up_by_the_periodic_catch_up(app
         await clock.stop(scheduler)
 
 
-async def _runs(app, name: str) -> list[JobRun]:  # noqa: ANN001
+async def _runs(app, name: str) -> list[JobRun]:
     async with app.state.sessionmaker() as s:
         return list((await s.execute(select(JobRun).where(JobRun.job == name))).scalars())
 
 
-async def test_stop_does_not_wait_long_for_a_running_job(app, session, settings, monkeypatch):  # noqa: ANN001
-    async def slow(s, *, estate, period):  # noqa: ANN001, ANN202
+async def test_stop_does_not_wait_long_for_a_running_job(app, session, settings, monkeypatch):
+    async def slow(s, *, estate, period):
         await asyncio.sleep(60)
         return {}
 

@@ -17,7 +17,7 @@ from tests.registry_factories import count_rows
 S = ComplaintStatus
 
 
-async def status_of(session, c: Complaint) -> str:  # noqa: ANN001
+async def status_of(session, c: Complaint) -> str:
     return (await session.get(Complaint, c.id, populate_existing=True)).status
 
 

@@ -100,7 +100,7 @@ async def test_listing_filters_and_access(app, client, session):
     await run_job(sm, "saturday_register", estate_id=b.other.id, period="2026-W48")
     url = f"{API}/estates/{b.estate.id}/fee-reports"
 
-    async def periods(**params) -> list[str]:  # noqa: ANN003
+    async def periods(**params) -> list[str]:
         r = await client.get(url, params=params, headers=b.reader.headers)
         assert r.status_code == 200, r.text
         return sorted(x["period"] for x in r.json()["items"])
@@ -139,7 +139,7 @@ async def test_a_bad_period_is_refused_before_running(app, session):
     assert await count_rows(session, FeeReport) == 0
 
 
-async def test_a_produced_report_is_announced(session, app):  # noqa: ANN001
+async def test_a_produced_report_is_announced(session, app):
     """Integrations hear report.ready in the run's own transaction, and fetch the stored copy."""
     from sqlalchemy import select
 

@@ -15,7 +15,7 @@ from app.jobs.runner import run_job
 from tests.factories import make_estate, make_staff
 
 
-async def test_purge_deletes_only_long_expired_or_revoked_tokens(app, session):  # noqa: ANN001
+async def test_purge_deletes_only_long_expired_or_revoked_tokens(app, session):
     estate = await make_estate(session)
     staff = await make_staff(session, estates=[estate])
     now = utcnow()
@@ -47,10 +47,10 @@ async def test_purge_deletes_only_long_expired_or_revoked_tokens(app, session): 
     assert secrets.token_hash(staff.token) in left
 
 
-async def test_other_areas_hook_their_purges_in(app, session, monkeypatch):  # noqa: ANN001
+async def test_other_areas_hook_their_purges_in(app, session, monkeypatch):
     seen = []
 
-    async def purge_idempotency(s, *, now):  # noqa: ANN001, ANN202
+    async def purge_idempotency(s, *, now):
         seen.append(now)
         return 7
 

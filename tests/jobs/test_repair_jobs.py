@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from app.domain.auth.roles import Role
+from app.domain.repairs.model import WorkOrderStatus
+from app.domain.repairs.paperwork.model import ApprovalBatch, ApprovalLine, ManifestLine, VoucherManifest
 from app.jobs.registry import JOBS
 from app.jobs.runner import recent_fire_times, run_job
-from app.domain.repairs.paperwork.model import ApprovalBatch, ApprovalLine, ManifestLine, VoucherManifest
-from app.domain.repairs.model import WorkOrderStatus
 from tests.factories import make_staff
 from tests.registry_factories import count_rows, make_building, make_jurisdiction, make_unit, two_estates
 from tests.repairs_factories import make_order

@@ -27,7 +27,7 @@ from tests.helpers.jobs import TICK, tick
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def broken(session, *, estate, period):  # noqa: ANN001, ANN201
+async def broken(session, *, estate, period):
     await audit.record(session, actor=system_actor("test"), action="test.broken", entity="job",
                        entity_id=period, estate_id=estate.id)
     await session.flush()
@@ -35,22 +35,22 @@ async def broken(session, *, estate, period):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def tick_job(monkeypatch):  # noqa: ANN001, ANN201
+def tick_job(monkeypatch):
     monkeypatch.setitem(JOBS, TICK.name, TICK)
     return TICK
 
 
-async def _count(sessionmaker, model, *where) -> int:  # noqa: ANN001
+async def _count(sessionmaker, model, *where) -> int:
     async with sessionmaker() as s:
         return (await s.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
 
 
-async def _runs(sessionmaker, job: str) -> list[JobRun]:  # noqa: ANN001
+async def _runs(sessionmaker, job: str) -> list[JobRun]:
     async with sessionmaker() as s:
         return list((await s.execute(select(JobRun).where(JobRun.job == job).order_by(JobRun.period))).scalars())
 
 
-async def test_two_engines_racing_run_the_period_once(app, session, settings, tick_job):  # noqa: ANN001
+async def test_two_engines_racing_run_the_period_once(app, session, settings, tick_job):
     estate = await make_estate(session)
     engines = [make_engine(settings.database_url, pool_size=2) for _ in range(2)]
     try:
@@ -89,7 +89,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3])))
 """
 
 
-async def test_two_processes_racing_run_the_period_once(app, session, settings, tick_job):  # noqa: ANN001
+async def test_two_processes_racing_run_the_period_once(app, session, settings, tick_job):
     estate = await make_estate(session)
     start_at = str(time.time() + 4)  # both processes are imported and connected by then
     env = {**os.environ, "PROPDESK_TEST_TICK_SECONDS": "1.0", "PYTHONPATH": str(ROOT)}
@@ -106,7 +106,7 @@ async def test_two_processes_racing_run_the_period_once(app, session, settings, 
     assert await _count(app.state.sessionmaker, AuditEntry, AuditEntry.action == "test.tick") == 1
 
 
-async def test_a_succeeded_period_is_skipped_unless_forced(app, session, tick_job):  # noqa: ANN001
+async def test_a_succeeded_period_is_skipped_unless_forced(app, session, tick_job):
     estate = await make_estate(session)
     sm = app.state.sessionmaker
     [first] = await run_job(sm, TICK.name, estate_id=estate.id, period="2026-11-28")
@@ -120,7 +120,7 @@ async def test_a_succeeded_period_is_skipped_unless_forced(app, session, tick_jo
     assert await _count(sm, AuditEntry, AuditEntry.action == "test.tick") == 2
 
 
-async def test_a_failed_run_is_recorded_rolled_back_and_retried(app, session, monkeypatch):  # noqa: ANN001
+async def test_a_failed_run_is_recorded_rolled_back_and_retried(app, session, monkeypatch):
     estate = await make_estate(session)
     sm = app.state.sessionmaker
     monkeypatch.setitem(JOBS, "test_broken", JobSpec(name="test_broken", cron="0 17 * * *", func=broken))
@@ -137,7 +137,7 @@ async def test_a_failed_run_is_recorded_rolled_back_and_retried(app, session, mo
     assert run.attempts == 2 and run.error is None
 
 
-async def test_every_estate_runs_in_its_own_time_zone(app, session, tick_job):  # noqa: ANN001
+async def test_every_estate_runs_in_its_own_time_zone(app, session, tick_job):
     company_estate = await make_estate(session, time_zone="Asia/Shanghai")
     other = await make_estate(session, time_zone="America/New_York")
     now = datetime(2026, 11, 28, 23, 30, tzinfo=UTC)
@@ -147,7 +147,7 @@ async def test_every_estate_runs_in_its_own_time_zone(app, session, tick_job):  
     assert [r.estate_id for r in only] == [other.id]
 
 
-async def test_bad_requests_are_named_errors(app, session, tick_job):  # noqa: ANN001
+async def test_bad_requests_are_named_errors(app, session, tick_job):
     estate = await make_estate(session)
     sm = app.state.sessionmaker
     with pytest.raises(UnknownJob):
@@ -161,14 +161,14 @@ async def test_bad_requests_are_named_errors(app, session, tick_job):  # noqa: A
     assert await _count(sm, JobRun) == 0
 
 
-async def _estate_since(session, created_at: datetime, **kw):  # noqa: ANN001, ANN202
+async def _estate_since(session, created_at: datetime, **kw):
     estate = await make_estate(session, **kw)
     estate.created_at = created_at
     await session.commit()
     return estate
 
 
-async def test_catch_up_runs_the_period_missed_while_down(app, session, tick_job):  # noqa: ANN001
+async def test_catch_up_runs_the_period_missed_while_down(app, session, tick_job):
     estate = await _estate_since(session, datetime(2026, 11, 1, tzinfo=UTC))
     sm = app.state.sessionmaker
     # The service ran on the 27th, then was down over the 28th's 17:00 (09:00 UTC).
@@ -185,7 +185,7 @@ async def test_catch_up_runs_the_period_missed_while_down(app, session, tick_job
     assert [(r.estate_id, r.period) for r in results] == [(early.id, "2026-11-27")]
 
 
-async def test_catch_up_makes_up_several_periods_but_not_before_the_estate_existed(app, session, monkeypatch):  # noqa: ANN001
+async def test_catch_up_makes_up_several_periods_but_not_before_the_estate_existed(app, session, monkeypatch):
     monkeypatch.setitem(JOBS, TICK.name, JobSpec(name=TICK.name, cron=TICK.cron, func=tick, catch_up=3))
     old = await _estate_since(session, datetime(2026, 11, 1, tzinfo=UTC))
     await _estate_since(session, datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
@@ -197,7 +197,7 @@ async def test_catch_up_makes_up_several_periods_but_not_before_the_estate_exist
     assert all(r.status == "succeeded" for r in results)
 
 
-async def test_catch_up_retries_a_failed_period(app, session, monkeypatch):  # noqa: ANN001
+async def test_catch_up_retries_a_failed_period(app, session, monkeypatch):
     estate = await _estate_since(session, datetime(2026, 11, 1, tzinfo=UTC))
     sm = app.state.sessionmaker
     monkeypatch.setitem(JOBS, TICK.name, JobSpec(name=TICK.name, cron=TICK.cron, func=broken))
@@ -207,14 +207,14 @@ async def test_catch_up_retries_a_failed_period(app, session, monkeypatch):  # n
     assert (failed.status, result.status, result.period) == ("failed", "succeeded", "2026-11-28")
 
 
-async def test_company_wide_runs_collide_although_their_estate_is_null(app):  # noqa: ANN001
+async def test_company_wide_runs_collide_although_their_estate_is_null(app):
     async with app.state.sessionmaker() as s:
         s.add_all([JobRun(job="purge_expired", estate_id=None, period="2026-11-28T17") for _ in range(2)])
         with pytest.raises(IntegrityError):
             await s.flush()
 
 
-async def test_a_closed_estate_is_left_out_of_every_estate_runs(app, session, tick_job):  # noqa: ANN001
+async def test_a_closed_estate_is_left_out_of_every_estate_runs(app, session, tick_job):
     from app.domain.base import utcnow
     from tests.factories import make_company
 

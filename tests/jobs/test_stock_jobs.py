@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
+from app.domain.stock.model import Stocktake
 from app.jobs.registry import JOBS
 from app.jobs.runner import recent_fire_times, run_job
-from app.domain.stock.model import Stocktake
 from tests.factories import make_staff
 from tests.helpers.stock import API, count, new_item, open_count, store, this_month
 from tests.registry_factories import count_rows
@@ -30,7 +30,7 @@ def test_schedules_in_the_estates_time_zone():
     assert JOBS["stocktake_overdue"].period_of(datetime(2026, 12, 1, 0, 5)) == "2026-11"
 
 
-async def _reminders(session) -> list[AuditEntry]:  # noqa: ANN001
+async def _reminders(session) -> list[AuditEntry]:
     return list((await session.execute(select(AuditEntry).where(AuditEntry.action == "stocktake.reminder"))).scalars())
 
 

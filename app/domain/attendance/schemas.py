@@ -11,7 +11,6 @@ from app.domain.attendance.model import AttendanceStatus, Shift
 from app.domain.calendar.days import DayType, Source
 from app.domain.types import EXACT_DAY, InputModel, text
 
-
 Note = Annotated[str, text(200, min_length=0)]
 MONTH_PATTERN = r"^(20\d{2})-(0[1-9]|1[0-2])$"
 # Dates the API takes; years nobody has entered or published are answered provisionally.

@@ -19,7 +19,7 @@ from app.domain.attendance.schemas import AttendanceRead, AttendanceSummary, Mon
 from app.domain.audit import service as audit
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
-from app.domain.base import flush_unique, snapshot, utcnow
+from app.domain.base import flush_unique, utcnow
 from app.domain.calendar import estate_time
 from app.domain.calendar import service as calendar_service
 from app.domain.errors import AlreadyExists, Conflict, Forbidden

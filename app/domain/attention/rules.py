@@ -26,8 +26,8 @@ from app.domain.fees.payments.model import Receipt
 from app.domain.registry.model import Estate
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.orders.owner_code_model import OwnerCode, OwnerCodeStatus
-from app.domain.repairs.paperwork.model import ApprovalBatch, ApprovalLine, LineDecision, VoucherManifest
 from app.domain.repairs.orders.schedule_model import ReplyPromise
+from app.domain.repairs.paperwork.model import ApprovalBatch, ApprovalLine, LineDecision, VoucherManifest
 
 SOON = timedelta(hours=24)
 CAP = 50  # items per rule; the count says how many there are in all

@@ -12,8 +12,8 @@ from app.domain.attention.rules import RULES as REPAIR_AND_CASH_RULES
 from app.domain.attention.rules import Context
 from app.domain.attention.schemas import AttentionItem, AttentionQueue, Urgency, WallBoard
 from app.domain.auth.principal import Actor
-from app.domain.calendar import attention as calendar_attention
 from app.domain.base import utcnow
+from app.domain.calendar import attention as calendar_attention
 from app.domain.registry.model import Estate
 from app.domain.registry.service import check_estate
 from app.domain.stock import attention as stock_attention

@@ -15,7 +15,6 @@ from app.domain.auth.roles import Perm, Role
 from app.domain.base import rows_affected, utcnow
 from app.domain.errors import Invalid, NotAuthenticated
 
-
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 

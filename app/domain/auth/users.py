@@ -205,5 +205,6 @@ async def revoke_api_key(session: AsyncSession, *, actor: Actor, key_id: uuid.UU
         before = snapshot(key)
         key.revoked_at = utcnow()
         await session.flush()
-        await audit.record(session, actor=actor, action="revoke", entity="api_key", entity_id=key.id, estate_id=None, before=before, after=snapshot(key))
+        await audit.record(session, actor=actor, action="revoke", entity="api_key", entity_id=key.id, estate_id=None,
+                           before=before, after=snapshot(key))
     return key

@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 

@@ -15,7 +15,13 @@ from app.domain.auth.principal import Actor
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback, CallbackAttempt, CallbackStatus
 from app.domain.callbacks.schemas import (
-    AttemptCreate, AttemptRead, CallbackDetail, CallbackRead, ProblemAction, ProblemOutcome, ResolutionCreate,
+    AttemptCreate,
+    AttemptRead,
+    CallbackDetail,
+    CallbackRead,
+    ProblemAction,
+    ProblemOutcome,
+    ResolutionCreate,
     SatisfiedOutcome,
 )
 from app.domain.errors import NotFound

@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 

@@ -13,15 +13,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
-from app.domain.base import by_id_in_estate, snapshot, utcnow
+from app.domain.base import by_id_in_estate, utcnow
 from app.domain.calendar import estate_time
 from app.domain.complaints import settings
 from app.domain.complaints.model import (
-    OPEN_STATES, Category, Complaint, ComplaintStatus, ComplaintStep, Severity, deadline_for,
+    OPEN_STATES,
+    Category,
+    Complaint,
+    ComplaintStatus,
+    ComplaintStep,
+    Severity,
+    deadline_for,
 )
 from app.domain.complaints.schemas import (
-    AssignCreate, ComplaintCreate, ComplaintDetail, ComplaintRead, FeedbackCreate, ReasonCreate, ResolveCreate,
-    StepCreate, StepRead,
+    AssignCreate,
+    ComplaintCreate,
+    ComplaintDetail,
+    ComplaintRead,
+    FeedbackCreate,
+    ReasonCreate,
+    ResolveCreate,
+    StepCreate,
+    StepRead,
 )
 from app.domain.errors import Invalid, NotFound
 from app.domain.events import outbox

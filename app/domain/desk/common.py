@@ -4,17 +4,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
-from app.domain.base import EstateScoped, snapshot, utcnow
+from app.domain.base import utcnow
+from app.domain.calendar import estate_time
 from app.domain.errors import Forbidden, Invalid
 from app.domain.registry.model import Estate
-from app.domain.calendar import estate_time
 
 # Clocks of phones and PCs at the desk drift; a minute or two ahead is not "the future".
 CLOCK_SKEW = timedelta(minutes=5)

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
+from app.domain.calendar import estate_time
 from app.domain.callbacks.model import Callback
 from app.domain.desk import duty_log
-from app.domain.calendar import estate_time
-from app.domain.desk.shift_handover import shift_reads
 from app.domain.desk.model import ShiftHandover, ShiftLogEntry, Visitor
 from app.domain.desk.schemas import Diary, DiaryCounts
+from app.domain.desk.shift_handover import shift_reads
 from app.domain.fees.payments.model import Receipt, ReceiptSeries, ReceiptStatus
 from app.domain.registry.service import check_estate
 from app.domain.repairs.model import Channel, ServiceRequest

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Index, String, UniqueConstraint

@@ -19,7 +19,13 @@ from app.domain.desk.common import check_staff, past_day, person, user_names
 from app.domain.desk.model import ShiftHandover, ShiftLogEntry, ShiftStatus
 from app.domain.desk.night_log import entry_reads
 from app.domain.desk.schemas import (
-    AcceptCreate, FollowUpCreate, HandOverCreate, LogEntryRead, ShiftDetail, ShiftOpen, ShiftRead,
+    AcceptCreate,
+    FollowUpCreate,
+    HandOverCreate,
+    LogEntryRead,
+    ShiftDetail,
+    ShiftOpen,
+    ShiftRead,
 )
 from app.domain.errors import AlreadyExists, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate

@@ -141,7 +141,7 @@ async def run_forever(sessionmaker: async_sessionmaker[AsyncSession], *, stop: a
             try:
                 hooks = await deliver_due(sessionmaker, client=hooks_client)
                 messages = await send_due(sessionmaker, gateway=gateway, client=client)
-            except Exception:  # noqa: BLE001 - the loop outlives a failed pass (the database may be away)
+            except Exception:
                 log.exception("webhook dispatch pass failed")
                 hooks = messages = 0
             if hooks or messages:

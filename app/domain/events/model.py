@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, String, UniqueConstraint, text

@@ -32,7 +32,7 @@ async def _subscribers(session: AsyncSession, *, estate_id: uuid.UUID) -> list[W
     )).scalars())
 
 
-async def read_ahead(session: AsyncSession, *, estate_id: uuid.UUID, type: EventType,  # noqa: A002
+async def read_ahead(session: AsyncSession, *, estate_id: uuid.UUID, type: EventType,
                      unit_id: uuid.UUID) -> ReadAhead:
     from app.domain.notifications import service as notifications
 
@@ -40,7 +40,7 @@ async def read_ahead(session: AsyncSession, *, estate_id: uuid.UUID, type: Event
                      told=await notifications.audience(session, estate_id=estate_id, unit_id=unit_id, kind=type))
 
 
-async def emit(session: AsyncSession, *, estate_id: uuid.UUID, type: EventType, entity: str,  # noqa: A002
+async def emit(session: AsyncSession, *, estate_id: uuid.UUID, type: EventType, entity: str,
                entity_id: uuid.UUID | str, data: dict[str, Any] | None = None, at: datetime | None = None,
                ahead: ReadAhead | None = None, private: dict[str, str] | None = None) -> OutboxEvent:
     """Record that something happened. Nothing is sent here: the dispatcher sends what committed.

@@ -4,7 +4,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -20,7 +19,6 @@ from app.domain.events.schemas import AttemptRead, DeliveryRead, WebhookCreate, 
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.service import check_estate
 from app.domain.visibility import Visible, load_visible
-
 
 
 class WebhookNotFound(NotFound):

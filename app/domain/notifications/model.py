@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import DateTime, Index, String, UniqueConstraint, text

@@ -4,7 +4,6 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +12,12 @@ from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import by_id_in_estate, flush_unique, snapshot
 from app.domain.registry.errors import (
-    PhoneAlreadyListed, PhoneNotFound, UnitAlreadyLinked, UnitNotInEstate, UnitNotLinked, UnreadablePhone,
+    PhoneAlreadyListed,
+    PhoneNotFound,
+    UnitAlreadyLinked,
+    UnitNotInEstate,
+    UnitNotLinked,
+    UnreadablePhone,
 )
 from app.domain.registry.model import Building, Owner, OwnerPhone, Title, Unit, UnitOwner
 from app.domain.registry.names import addressed_as, derive_surname, unit_label
@@ -29,7 +33,9 @@ async def to_reads(session: AsyncSession, owners: Sequence[Owner]) -> list[Owner
     if not ids:
         return []
     phones: dict[uuid.UUID, list[OwnerPhoneRead]] = defaultdict(list)
-    for p in (await session.execute(select(OwnerPhone).where(OwnerPhone.owner_id.in_(ids)).order_by(OwnerPhone.created_at, OwnerPhone.id))).scalars():
+    for p in (
+        await session.execute(select(OwnerPhone).where(OwnerPhone.owner_id.in_(ids)).order_by(OwnerPhone.created_at, OwnerPhone.id))
+    ).scalars():
         phones[p.owner_id].append(OwnerPhoneRead.model_validate(p))
     units: dict[uuid.UUID, list[OwnerUnitRead]] = defaultdict(list)
     estates = {o.estate_id for o in owners}
@@ -41,19 +47,30 @@ async def to_reads(session: AsyncSession, owners: Sequence[Owner]) -> list[Owner
         .order_by(Building.number.asc().nulls_last(), Building.name, Unit.entrance, Unit.number)
     )
     for link, unit, building in (await session.execute(stmt)).all():
-        units[link.owner_id].append(OwnerUnitRead(
-            unit_id=unit.id, building_id=building.id, building_name=building.name, entrance=unit.entrance, number=unit.number,
-            label=unit_label(building_number=building.number, building_name=building.name, entrance=unit.entrance, number=unit.number),
-            is_primary=link.is_primary,
-        ))
+        units[link.owner_id].append(
+            OwnerUnitRead(
+                unit_id=unit.id,
+                building_id=building.id,
+                building_name=building.name,
+                entrance=unit.entrance,
+                number=unit.number,
+                label=unit_label(building_number=building.number, building_name=building.name, entrance=unit.entrance, number=unit.number),
+                is_primary=link.is_primary,
+            )
+        )
     return [_read(o, phones[o.id], units[o.id]) for o in owners]
 
 
 def _read(owner: Owner, phones: list[OwnerPhoneRead], units: list[OwnerUnitRead]) -> OwnerRead:
-    return OwnerRead.model_validate({
-        **owner.model_dump(exclude={"title"}), "title": owner.title, "phones": phones, "units": units,
-        "addressed_as": addressed_as(full_name=owner.full_name, surname=owner.surname, title=owner.title),
-    })
+    return OwnerRead.model_validate(
+        {
+            **owner.model_dump(exclude={"title"}),
+            "title": owner.title,
+            "phones": phones,
+            "units": units,
+            "addressed_as": addressed_as(full_name=owner.full_name, surname=owner.surname, title=owner.title),
+        }
+    )
 
 
 async def to_read(session: AsyncSession, owner: Owner) -> OwnerRead:
@@ -94,8 +111,13 @@ async def create_owner(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     for link in data.units:
         links.setdefault(link.unit_id, link)
     await _check_units(session, estate_id=estate_id, unit_ids=set(links))
-    owner = Owner(estate_id=estate_id, full_name=data.full_name, surname=data.surname or derive_surname(data.full_name),
-                  title=_title(data.title), note=data.note)
+    owner = Owner(
+        estate_id=estate_id,
+        full_name=data.full_name,
+        surname=data.surname or derive_surname(data.full_name),
+        title=_title(data.title),
+        note=data.note,
+    )
     session.add(owner)
     await session.flush()
     session.add_all([OwnerPhone(estate_id=estate_id, owner_id=owner.id, phone=p, raw=raw) for p, raw in phones.items()])
@@ -116,7 +138,16 @@ async def update_owner(session: AsyncSession, *, actor: Actor, owner_id: uuid.UU
         changes["surname"] = derive_surname(changes["full_name"])
     apply(owner, changes)
     await session.flush()
-    await audit.record(session, actor=actor, action="update", entity="owner", entity_id=owner.id, estate_id=owner.estate_id, before=before, after=snapshot(owner))
+    await audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="owner",
+        entity_id=owner.id,
+        estate_id=owner.estate_id,
+        before=before,
+        after=snapshot(owner),
+    )
     return await to_read(session, owner)
 
 
@@ -126,18 +157,24 @@ async def link_unit(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID,
     link = UnitOwner(estate_id=owner.estate_id, owner_id=owner.id, unit_id=data.unit_id, is_primary=data.is_primary)
     session.add(link)
     await flush_unique(session, UnitAlreadyLinked(field="unit_id"))
-    await audit.record(session, actor=actor, action="link_unit", entity="owner", entity_id=owner.id, estate_id=owner.estate_id, after=snapshot(link))
+    await audit.record(
+        session, actor=actor, action="link_unit", entity="owner", entity_id=owner.id, estate_id=owner.estate_id, after=snapshot(link)
+    )
     return await to_read(session, owner)
 
 
 async def unlink_unit(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID, unit_id: uuid.UUID) -> OwnerRead:
     owner = await load_visible(session, OWNER, owner_id, actor=actor)
-    link = (await session.execute(select(UnitOwner).where(UnitOwner.owner_id == owner.id, UnitOwner.unit_id == unit_id))).scalar_one_or_none()
+    link = (
+        await session.execute(select(UnitOwner).where(UnitOwner.owner_id == owner.id, UnitOwner.unit_id == unit_id))
+    ).scalar_one_or_none()
     if link is None:
         raise UnitNotLinked()
     before = snapshot(link)
     await session.execute(delete(UnitOwner).where(UnitOwner.id == link.id))
-    await audit.record(session, actor=actor, action="unlink_unit", entity="owner", entity_id=owner.id, estate_id=owner.estate_id, before=before)
+    await audit.record(
+        session, actor=actor, action="unlink_unit", entity="owner", entity_id=owner.id, estate_id=owner.estate_id, before=before
+    )
     return await to_read(session, owner)
 
 
@@ -146,7 +183,9 @@ async def add_phone(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID,
     row = OwnerPhone(estate_id=owner.estate_id, owner_id=owner.id, phone=_normalized(raw, field="phone"), raw=raw)
     session.add(row)
     await flush_unique(session, PhoneAlreadyListed(field="phone"))
-    await audit.record(session, actor=actor, action="add_phone", entity="owner", entity_id=owner.id, estate_id=owner.estate_id, after=snapshot(row))
+    await audit.record(
+        session, actor=actor, action="add_phone", entity="owner", entity_id=owner.id, estate_id=owner.estate_id, after=snapshot(row)
+    )
     return await to_read(session, owner)
 
 
@@ -158,5 +197,7 @@ async def remove_phone(session: AsyncSession, *, actor: Actor, owner_id: uuid.UU
     before = snapshot(row)
     await session.delete(row)
     await session.flush()
-    await audit.record(session, actor=actor, action="remove_phone", entity="owner", entity_id=owner.id, estate_id=owner.estate_id, before=before)
+    await audit.record(
+        session, actor=actor, action="remove_phone", entity="owner", entity_id=owner.id, estate_id=owner.estate_id, before=before
+    )
     return await to_read(session, owner)

@@ -12,8 +12,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.domain.registry.roster import (
-    HEADER_SEARCH_ROWS, HEADERS, MAX_COLUMNS, MAX_ROWS, MAX_UNPACKED_BYTES, REQUIRED, ParsedRoster, RosterUnreadable,
-    cell_text, check_units, find_columns, is_trailer, read_row,
+    HEADER_SEARCH_ROWS,
+    HEADERS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MAX_UNPACKED_BYTES,
+    REQUIRED,
+    ParsedRoster,
+    RosterUnreadable,
+    cell_text,
+    check_units,
+    find_columns,
+    is_trailer,
+    read_row,
 )
 
 

@@ -7,7 +7,14 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
-    AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, WithJsonSchema, model_validator,
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
 )
 
 from app.domain.calendar import estate_time
@@ -32,7 +39,9 @@ TimeZone = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterV
 # JSON Schema's "time" format demands a UTC offset; office hours are wall-clock times, so
 # they travel as "08:00" and are described by a pattern instead.
 _WALL_CLOCK = WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "examples": ["08:00"]})
-OfficeTime = Annotated[time, AfterValidator(_naive), PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"), _WALL_CLOCK]
+OfficeTime = Annotated[
+    time, AfterValidator(_naive), PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"), _WALL_CLOCK
+]
 BuildingName = Annotated[str, text(40)]
 RoomNumber = Annotated[str, text(20)]
 Entrance = Annotated[str, text(20, min_length=0)]
@@ -56,6 +65,7 @@ class Patch(InputModel):
 
 
 # --- estates ---------------------------------------------------------------------------
+
 
 class OfficeHours(BaseModel):
     morning_open: OfficeTime = time(8, 0)
@@ -100,6 +110,7 @@ class EstateRead(OfficeHours):
 
 
 # --- jurisdictions and buildings -------------------------------------------------------
+
 
 class JurisdictionCreate(InputModel):
     name: Name
@@ -146,6 +157,7 @@ class BuildingRead(BaseModel):
 
 # --- units -----------------------------------------------------------------------------
 
+
 class UnitCreate(InputModel):
     building_id: uuid.UUID
     entrance: Entrance = Field(default="", description='单元: "2"; empty when the building has one entrance')
@@ -186,6 +198,7 @@ class UnitRead(BaseModel):
 
 # --- owners ----------------------------------------------------------------------------
 
+
 class UnitLink(InputModel):
     unit_id: uuid.UUID
     is_primary: bool = Field(default=True, description="False for a co-owner listed after the main owner")
@@ -197,8 +210,9 @@ class PhoneCreate(InputModel):
 
 class OwnerCreate(InputModel):
     full_name: Name
-    surname: Surname | None = Field(default=None,
-                                    description="Derived from full_name when left out (欧阳 and other compound surnames kept whole)")
+    surname: Surname | None = Field(
+        default=None, description="Derived from full_name when left out (欧阳 and other compound surnames kept whole)"
+    )
     title: Title | None = Field(default=None, description="先生 or 女士, for the scripts: 王先生")
     note: Note = ""
     phones: list[PhoneText] = Field(default_factory=list, max_length=10)

@@ -14,15 +14,31 @@ from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm, Role
 from app.domain.base import flush_unique, snapshot, utcnow
 from app.domain.pagination import PageRequest, paginate
-from app.domain.registry.errors import (
-    BuildingNameTaken, BuildingNotFound, EstateClosed, EstateCodeTaken, EstateNotFound, JurisdictionNameTaken,
-    JurisdictionNotFound, JurisdictionNotInEstate, JurisdictionsNeedSupervisor, NotAManagerOfEstate,
-    OfficeHoursOutOfOrder, OwnerNotFound, UnitNotFound,
-)
 from app.domain.registry import closing
+from app.domain.registry.errors import (
+    BuildingNameTaken,
+    BuildingNotFound,
+    EstateClosed,
+    EstateCodeTaken,
+    EstateNotFound,
+    JurisdictionNameTaken,
+    JurisdictionNotFound,
+    JurisdictionNotInEstate,
+    JurisdictionsNeedSupervisor,
+    NotAManagerOfEstate,
+    OfficeHoursOutOfOrder,
+    OwnerNotFound,
+    UnitNotFound,
+)
 from app.domain.registry.model import Building, Estate, Jurisdiction, Owner, Unit
 from app.domain.registry.schemas import (
-    BuildingCreate, BuildingUpdate, EstateClose, EstateCreate, EstateUpdate, JurisdictionCreate, JurisdictionUpdate,
+    BuildingCreate,
+    BuildingUpdate,
+    EstateClose,
+    EstateCreate,
+    EstateUpdate,
+    JurisdictionCreate,
+    JurisdictionUpdate,
 )
 from app.domain.visibility import Visible, load_visible
 
@@ -85,7 +101,9 @@ async def create_estate(session: AsyncSession, *, actor: Actor, data: EstateCrea
         # The admin who sets up an estate works in it from then on.
         session.add(UserEstate(user_id=actor.id, estate_id=estate.id))
         await session.flush()
-    await audit.record(session, actor=actor, action="create", entity="estate", entity_id=estate.id, estate_id=estate.id, after=snapshot(estate))
+    await audit.record(
+        session, actor=actor, action="create", entity="estate", entity_id=estate.id, estate_id=estate.id, after=snapshot(estate)
+    )
     return estate
 
 
@@ -98,7 +116,16 @@ async def update_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.
     if "code" in changes:
         await _check_code_free(session, company_id=estate.company_id, code=estate.code, exclude=estate.id)
     await session.flush()
-    await audit.record(session, actor=actor, action="update", entity="estate", entity_id=estate.id, estate_id=estate.id, before=before, after=snapshot(estate))
+    await audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="estate",
+        entity_id=estate.id,
+        estate_id=estate.id,
+        before=before,
+        after=snapshot(estate),
+    )
     return estate
 
 
@@ -111,12 +138,21 @@ async def close_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     estate.closed_at, estate.closed_reason = utcnow(), data.reason
     await session.flush()
     closing.forget(session.sync_session, estate.id)
-    await audit.record(session, actor=actor, action="close", entity="estate", entity_id=estate.id, estate_id=estate.id,
-                       before=before, after=snapshot(estate))
+    await audit.record(
+        session,
+        actor=actor,
+        action="close",
+        entity="estate",
+        entity_id=estate.id,
+        estate_id=estate.id,
+        before=before,
+        after=snapshot(estate),
+    )
     return estate
 
 
 # --- jurisdictions ---------------------------------------------------------------------
+
 
 def _check_editor(actor: Actor) -> None:
     if not actor.is_system and not actor.can(Perm.jurisdictions_manage):
@@ -166,7 +202,9 @@ async def create_jurisdiction(session: AsyncSession, *, actor: Actor, estate_id:
     row = Jurisdiction(estate_id=estate_id, name=data.name, manager_id=data.manager_id)
     session.add(row)
     await flush_unique(session, JurisdictionNameTaken(field="name"))
-    await audit.record(session, actor=actor, action="create", entity="jurisdiction", entity_id=row.id, estate_id=estate_id, after=snapshot(row))
+    await audit.record(
+        session, actor=actor, action="create", entity="jurisdiction", entity_id=row.id, estate_id=estate_id, after=snapshot(row)
+    )
     return row
 
 
@@ -179,11 +217,21 @@ async def update_jurisdiction(session: AsyncSession, *, actor: Actor, jurisdicti
     before = snapshot(row)
     apply(row, changes)
     await flush_unique(session, JurisdictionNameTaken(field="name"))
-    await audit.record(session, actor=actor, action="update", entity="jurisdiction", entity_id=row.id, estate_id=row.estate_id, before=before, after=snapshot(row))
+    await audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="jurisdiction",
+        entity_id=row.id,
+        estate_id=row.estate_id,
+        before=before,
+        after=snapshot(row),
+    )
     return row
 
 
 # --- buildings -------------------------------------------------------------------------
+
 
 async def _check_jurisdiction(session: AsyncSession, *, estate_id: uuid.UUID, jurisdiction_id: uuid.UUID | None) -> None:
     if jurisdiction_id is None:
@@ -206,8 +254,13 @@ class BuildingSort(StrEnum):
 
 
 async def list_buildings(
-    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
-    jurisdiction_id: uuid.UUID | None, q: str | None,
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    estate_id: uuid.UUID,
+    page: PageRequest,
+    jurisdiction_id: uuid.UUID | None,
+    q: str | None,
 ) -> tuple[list[Building], int]:
     await check_estate(session, actor=actor, estate_id=estate_id)
     stmt = select(Building).where(Building.estate_id == estate_id)
@@ -216,7 +269,8 @@ async def list_buildings(
     if q:
         stmt = stmt.where(Building.name.ilike(f"%{q}%"))
     sortable = {
-        BuildingSort.name: Building.name, BuildingSort.number: Building.number,
+        BuildingSort.name: Building.name,
+        BuildingSort.number: Building.number,
         BuildingSort.created_at: Building.created_at,
     }
     return await paginate(session, stmt, page, sortable=sortable, default=[Building.number.asc().nulls_last(), Building.name, Building.id])
@@ -240,5 +294,14 @@ async def update_building(session: AsyncSession, *, actor: Actor, building_id: u
     before = snapshot(row)
     apply(row, changes)
     await flush_unique(session, BuildingNameTaken(field="name"))
-    await audit.record(session, actor=actor, action="update", entity="building", entity_id=row.id, estate_id=row.estate_id, before=before, after=snapshot(row))
+    await audit.record(
+        session,
+        actor=actor,
+        action="update",
+        entity="building",
+        entity_id=row.id,
+        estate_id=row.estate_id,
+        before=before,
+        after=snapshot(row),
+    )
     return row

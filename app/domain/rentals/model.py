@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Index, Numeric, String, text

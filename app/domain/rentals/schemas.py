@@ -31,7 +31,9 @@ class _Details(InputModel):
     furnishing: Furnishing = Furnishing.basic
     available_from: Available
     contact_name: Annotated[str, text(100, min_length=0)] = Field(default="", description="Empty: the owner")
-    contact_phone: Annotated[str, text(60, min_length=0)] = Field(default="", description="As typed; empty: the owner's number in the roster")
+    contact_phone: Annotated[str, text(60, min_length=0)] = Field(
+        default="", description="As typed; empty: the owner's number in the roster"
+    )
     contact_preference: ContactPreference = ContactPreference.phone
     contact_note: Annotated[str, text(200, min_length=0)] = Field(default="", description="When and how the owner wants to be reached")
     description: Annotated[str, text(2000, min_length=0)] = ""

@@ -24,7 +24,15 @@ from app.domain.registry.names import unit_label
 from app.domain.registry.phones import normalize_phone
 from app.domain.rentals.model import Furnishing, RentalEntrustment, RentalPhoto, RentalStatus
 from app.domain.rentals.schemas import (
-    MAX_PHOTOS, EntrustmentCreate, EntrustmentRead, EntrustmentUpdate, Let, Release, RentalPhotoRead, Reserve, Withdraw,
+    MAX_PHOTOS,
+    EntrustmentCreate,
+    EntrustmentRead,
+    EntrustmentUpdate,
+    Let,
+    Release,
+    RentalPhotoRead,
+    Reserve,
+    Withdraw,
 )
 from app.domain.visibility import Visible, load_visible
 

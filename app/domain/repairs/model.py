@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import CheckConstraint, DateTime, Index, String

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Numeric, String, UniqueConstraint, text

@@ -24,8 +24,8 @@ from app.domain.base import snapshot, utcnow
 from app.domain.errors import Conflict, Invalid
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
-from app.domain.repairs.orders import reading as repair_orders
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
+from app.domain.repairs.orders import reading as repair_orders
 from app.domain.stock.items import load_item
 from app.domain.stock.model import MovementKind, StockItem, StockMovement
 from app.domain.stock.schemas import AdjustIn, IssueIn, MovementRead, ReceiveIn, ReturnIn

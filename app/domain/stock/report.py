@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
 from app.domain.registry import service as registry_service
-from app.domain.visibility import load_visible
 from app.domain.registry.model import Estate
 from app.domain.stock import stocktake as counts
 from app.domain.stock.model import CENT, QTY, Stocktake, StocktakeStatus
 from app.domain.stock.schemas import StocktakeLineRead, StocktakeRead, StocktakeReport, StocktakeTotals
+from app.domain.visibility import load_visible
 
 ZERO = Decimal("0.00")
 CSV_HEADERS = ["序號", "編碼", "名稱", "單位", "開盤帳存", "期間變動", "帳面數量", "實盤數量", "差異數量", "單價",

@@ -31,10 +31,22 @@ from app.domain.registry import service as registry_service
 from app.domain.registry.model import Estate
 from app.domain.stock import movements
 from app.domain.stock.model import (
-    OPEN_STATES, STOCKTAKE_TRANSITIONS, MovementKind, StockItem, Stocktake, StocktakeLine, StocktakeStatus, money,
+    OPEN_STATES,
+    STOCKTAKE_TRANSITIONS,
+    MovementKind,
+    StockItem,
+    Stocktake,
+    StocktakeLine,
+    StocktakeStatus,
+    money,
 )
 from app.domain.stock.schemas import (
-    CancelIn, CountsIn, StocktakeCreate, StocktakeDetail, StocktakeLineRead, StocktakeRead,
+    CancelIn,
+    CountsIn,
+    StocktakeCreate,
+    StocktakeDetail,
+    StocktakeLineRead,
+    StocktakeRead,
 )
 from app.domain.visibility import Visible, load_visible
 

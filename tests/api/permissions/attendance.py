@@ -1,7 +1,7 @@
 """Who signs in, who reads the attendance book, who keeps the holiday duty roster (§5.1, §7.1, §7.3.16)."""
 from __future__ import annotations
 
-from tests.api.permission_table import R, STAFF, only
+from tests.api.permission_table import STAFF, R, only
 
 # Everyone who works shifts signs in and reads their own record; the administrator keeps
 # accounts, not office hours. An integration's key is nobody and signs nothing.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -17,8 +17,8 @@ from app.domain.base import snapshot
 from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
 from app.domain.fees.billing import late_fees
-from app.domain.fees.billing.schemas import ManualChargeCreate
 from app.domain.fees.billing.items import FeeItemInactive, load_estate, load_unit
+from app.domain.fees.billing.schemas import ManualChargeCreate
 from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.model import Estate

@@ -15,7 +15,8 @@ from app.domain.auth.principal import Actor
 from app.domain.base import flush_unique, snapshot, utcnow
 from app.domain.calendar import estate_time
 from app.domain.errors import AlreadyExists, Conflict, Invalid, NotFound
-from app.domain.fees.billing import rules as billing, late_fees
+from app.domain.fees.billing import late_fees
+from app.domain.fees.billing import rules as billing
 from app.domain.fees.billing.schemas import FeeItemCreate, FeeItemUpdate, FeePriceCreate, MeterReadingCreate, SubscriptionPut
 from app.domain.fees.model import BillingRun, Charge, ChargeSource, FeeItem, FeeKind, FeePrice, MeterReading, UnitFeeItem
 from app.domain.pagination import PageRequest, paginate

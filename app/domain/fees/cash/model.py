@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import Column, Date, DateTime, Index, Numeric, String, UniqueConstraint, text

@@ -21,17 +21,22 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
-from app.domain.calendar import estate_time
-from app.domain.events import outbox
-from app.domain.events.model import EventType
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
+from app.domain.calendar import estate_time
 from app.domain.errors import Conflict, Forbidden, NotFound
-from app.domain.fees.cash.model import CashierSession, SessionAdjustment, SessionStatus, SESSION_TRANSITIONS
+from app.domain.fees.cash.model import SESSION_TRANSITIONS, CashierSession, SessionAdjustment, SessionStatus
 from app.domain.fees.cash.schemas import (
-    CENT, Acknowledge, AdjustmentRead, CashHandoverSheet, CashierSessionDetail, CashierSessionRead, HandOver, MethodLine,
+    CENT,
+    Acknowledge,
+    AdjustmentRead,
+    CashHandoverSheet,
+    CashierSessionDetail,
+    CashierSessionRead,
+    HandOver,
+    MethodLine,
     SessionReceiptLine,
 )
 from app.domain.fees.payments.model import Payment, PaymentMethod, Receipt, ReceiptSeries, ReceiptStatus, Refund

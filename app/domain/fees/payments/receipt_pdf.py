@@ -16,8 +16,8 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from app.domain.calendar import estate_time
-from app.domain.fees.payments.schemas import ReceiptRead
 from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus
+from app.domain.fees.payments.schemas import ReceiptRead
 
 CJK = "STSong-Light"
 LATIN = "Helvetica"

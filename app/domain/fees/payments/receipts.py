@@ -18,24 +18,30 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
-from app.domain.calendar import estate_time
-from app.domain.events import outbox
-from app.domain.events.model import EventType
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.base import Entity, snapshot, utcnow
+from app.domain.calendar import estate_time
 from app.domain.errors import Conflict, NotFound
 from app.domain.fees.cash import service as cash
-from app.domain.fees.payments import receipt_pdf
 from app.domain.fees.cash.model import CashierSession, SessionAdjustment
 from app.domain.fees.model import Charge
-from app.domain.fees.payments.schemas import AllocationLine, ReceiptRead
+from app.domain.fees.payments import receipt_pdf
 from app.domain.fees.payments.model import (
-    RECEIPT_TRANSITIONS, Allocation, Payment, PaymentMethod, Receipt, ReceiptSeries, ReceiptStatus, Refund,
-    format_number, next_seq,
+    RECEIPT_TRANSITIONS,
+    Allocation,
+    Payment,
+    PaymentMethod,
+    Receipt,
+    ReceiptSeries,
+    ReceiptStatus,
+    Refund,
+    format_number,
+    next_seq,
 )
 from app.domain.fees.payments.rmb import capital
+from app.domain.fees.payments.schemas import AllocationLine, ReceiptRead
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
 from app.domain.registry.model import Building, Estate, Unit

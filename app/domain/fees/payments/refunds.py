@@ -15,9 +15,10 @@ from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
 from app.domain.errors import Conflict
-from app.domain.fees.payments import service as payments, receipts
-from app.domain.fees.payments.schemas import RefundCreate, RefundRead, UnitCredit
+from app.domain.fees.payments import receipts
+from app.domain.fees.payments import service as payments
 from app.domain.fees.payments.model import ReceiptSeries, Refund
+from app.domain.fees.payments.schemas import RefundCreate, RefundRead, UnitCredit
 from app.domain.registry import units
 from app.domain.registry.model import Estate
 

@@ -16,18 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
-from app.domain.events import outbox
-from app.domain.events.model import EventType
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.base import snapshot, utcnow
 from app.domain.errors import Conflict, Forbidden, Invalid
+from app.domain.events import outbox
+from app.domain.events.model import EventType
 from app.domain.fees.cash import service as cash
-from app.domain.fees.payments import receipts
 from app.domain.fees.cash.model import CashierSession
 from app.domain.fees.model import Charge
-from app.domain.fees.payments.schemas import PaymentCreate, PaymentRead
+from app.domain.fees.payments import receipts
 from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, ReceiptSeries
+from app.domain.fees.payments.schemas import PaymentCreate, PaymentRead
 from app.domain.registry import units
 from app.domain.registry.model import Estate
 

@@ -23,10 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
 from app.domain.calendar import estate_time
-from app.domain.fees.reports import month_report, saturday_register as register
 from app.domain.fees.payments.model import ReceiptSeries
-from app.domain.fees.reports.schemas import RATE_PLACES, MonthFeeReport, MonthFigures, RegisterLine, SaturdayRegister
+from app.domain.fees.reports import month_report
+from app.domain.fees.reports import saturday_register as register
 from app.domain.fees.reports.model import FeeReportKind, get_report
+from app.domain.fees.reports.schemas import RATE_PLACES, MonthFeeReport, MonthFigures, RegisterLine, SaturdayRegister
 from app.domain.registry.model import Estate
 
 CENT = Decimal("0.01")

@@ -29,14 +29,19 @@ from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
 from app.domain.fees.model import Charge, FeeItem
 from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, Receipt, ReceiptSeries, ReceiptStatus, Refund
-from app.domain.fees.reports.schemas import (
-    CashierTotal, ItemTotal, MethodTotal, RegisterCounts, RegisterLine, SaturdayRegister, SettledPart,
-)
 from app.domain.fees.reports.model import FeeReport, FeeReportKind, store
+from app.domain.fees.reports.schemas import (
+    CashierTotal,
+    ItemTotal,
+    MethodTotal,
+    RegisterCounts,
+    RegisterLine,
+    SaturdayRegister,
+    SettledPart,
+)
 from app.domain.registry import service as registry_service
 from app.domain.registry.model import Building, Estate, Owner, Unit, UnitOwner
 from app.domain.registry.names import unit_label
-from app.domain.types import real_week
 
 ZERO = Decimal("0.00")
 METHOD_NAMES = {

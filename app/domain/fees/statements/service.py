@@ -20,10 +20,10 @@ from app.domain.auth.principal import Actor
 from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
 from app.domain.fees.billing import late_fees
-from app.domain.fees.payments import receipts
-from app.domain.fees.billing.rules import CENT, round_money
 from app.domain.fees.billing.items import load_unit
+from app.domain.fees.billing.rules import CENT, round_money
 from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind
+from app.domain.fees.payments import receipts
 from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, Receipt, ReceiptStatus
 from app.domain.fees.statements.schemas import BillLine, BillTotals, Computation, LateFeeRead, PaymentOfLine, UnitBill
 from app.domain.registry.model import Building, Estate

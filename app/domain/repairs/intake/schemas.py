@@ -7,10 +7,9 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.domain.repairs.model import Channel, RequestKind, RequestStatus, Urgency, WorkOrderStatus
 from app.domain.repairs.intake.model import ScriptKey
+from app.domain.repairs.model import Channel, RequestKind, RequestStatus, Urgency, WorkOrderStatus
 from app.domain.types import Code, InputModel, LongText, Name, PhoneText, text
-
 
 Location = Annotated[str, text(200, min_length=0)]
 ContactName = Annotated[str, text(100, min_length=0)]

@@ -12,26 +12,36 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
-from app.domain.events import outbox
-from app.domain.events.model import EventType
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.base import jsonable, utcnow
 from app.domain.errors import Conflict, Invalid, NotFound
+from app.domain.events import outbox
+from app.domain.events.model import EventType
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.errors import UnitNotInEstate, UnreadablePhone
 from app.domain.registry.model import Estate, Owner, Unit, UnitOwner
 from app.domain.registry.phones import normalize_phone
 from app.domain.registry.service import check_estate
-from app.domain.visibility import Visible, load_visible
-from app.domain.repairs.intake import settings as repair_settings, scripts
-from app.domain.repairs.model import (
-    OPEN_ORDER_STATES, Channel, RequestKind, RequestStatus, ServiceRequest, WorkOrder, WorkOrderStatus,
-)
-from app.domain.repairs.intake.schemas import (
-    PhoneScriptRendered, PhoneScriptRenderRequest, ServiceRequestCreate, ServiceRequestRead,
-)
+from app.domain.repairs.intake import scripts
+from app.domain.repairs.intake import settings as repair_settings
 from app.domain.repairs.intake.model import ScriptKey
+from app.domain.repairs.intake.schemas import (
+    PhoneScriptRendered,
+    PhoneScriptRenderRequest,
+    ServiceRequestCreate,
+    ServiceRequestRead,
+)
+from app.domain.repairs.model import (
+    OPEN_ORDER_STATES,
+    Channel,
+    RequestKind,
+    RequestStatus,
+    ServiceRequest,
+    WorkOrder,
+    WorkOrderStatus,
+)
+from app.domain.visibility import Visible, load_visible
 
 PATROLS = frozenset({Channel.manager_patrol, Channel.technician_patrol})
 CLOSED = frozenset({RequestStatus.closed_at_desk, RequestStatus.cancelled})
@@ -80,16 +90,24 @@ SERVICE_REQUEST = Visible(model=ServiceRequest, missing=ServiceRequestNotFound,
 
 async def to_reads(session: AsyncSession, *, estate: Estate, requests: Sequence[ServiceRequest]) -> list[ServiceRequestRead]:
     ids = [r.id for r in requests]
-    orders = {o.request_id: o for o in (await session.execute(select(WorkOrder).where(WorkOrder.request_id.in_(ids)))).scalars()} if ids else {}
+    orders = (
+        {o.request_id: o for o in (await session.execute(select(WorkOrder).where(WorkOrder.request_id.in_(ids)))).scalars()} if ids else {}
+    )
     values = await repair_settings.request_values(session, estate=estate, requests=requests)
     template = await repair_settings.template_text(session, estate_id=estate.id, key=ScriptKey.confirmation)
     out = []
     for r in requests:
         order = orders.get(r.id)
-        out.append(ServiceRequestRead.model_validate({
-            **{c.key: getattr(r, c.key) for c in ServiceRequest.__table__.columns}, "work_order_id": order.id if order else None, "work_order_status": order.status if order else None,
-            "read_back": scripts.render(ScriptKey.confirmation, template, values[r.id])[0],
-        }))
+        out.append(
+            ServiceRequestRead.model_validate(
+                {
+                    **{c.key: getattr(r, c.key) for c in ServiceRequest.__table__.columns},
+                    "work_order_id": order.id if order else None,
+                    "work_order_status": order.status if order else None,
+                    "read_back": scripts.render(ScriptKey.confirmation, template, values[r.id])[0],
+                }
+            )
+        )
     return out
 
 
@@ -110,16 +128,33 @@ class ServiceRequestSort(StrEnum):
 
 
 async def list_requests(
-    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest, status: RequestStatus | None = None,
-    kind: RequestKind | None = None, channel: Channel | None = None, category: str | None = None, unit_id: uuid.UUID | None = None,
-    owner_id: uuid.UUID | None = None, created_from: datetime | None = None, created_to: datetime | None = None, q: str | None = None,
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    estate_id: uuid.UUID,
+    page: PageRequest,
+    status: RequestStatus | None = None,
+    kind: RequestKind | None = None,
+    channel: Channel | None = None,
+    category: str | None = None,
+    unit_id: uuid.UUID | None = None,
+    owner_id: uuid.UUID | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    q: str | None = None,
 ) -> tuple[list[ServiceRequestRead], int]:
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
     stmt = select(ServiceRequest).where(ServiceRequest.estate_id == estate_id)
     if _technician_only(actor):
         stmt = stmt.where(_visible_to(actor))
-    equal = [(ServiceRequest.status, status), (ServiceRequest.kind, kind), (ServiceRequest.channel, channel),
-             (ServiceRequest.category, category), (ServiceRequest.unit_id, unit_id), (ServiceRequest.owner_id, owner_id)]
+    equal = [
+        (ServiceRequest.status, status),
+        (ServiceRequest.kind, kind),
+        (ServiceRequest.channel, channel),
+        (ServiceRequest.category, category),
+        (ServiceRequest.unit_id, unit_id),
+        (ServiceRequest.owner_id, owner_id),
+    ]
     for column, value in equal:
         if value is not None:
             stmt = stmt.where(column == value)
@@ -132,15 +167,16 @@ async def list_requests(
     sortable = {
         ServiceRequestSort.created_at: ServiceRequest.created_at,
         ServiceRequestSort.window_start: ServiceRequest.window_start,
-        ServiceRequestSort.urgency: ServiceRequest.urgency, ServiceRequestSort.status: ServiceRequest.status,
+        ServiceRequestSort.urgency: ServiceRequest.urgency,
+        ServiceRequestSort.status: ServiceRequest.status,
         ServiceRequestSort.category: ServiceRequest.category,
     }
-    rows, total = await paginate(session, stmt, page, sortable=sortable,
-                                 default=[ServiceRequest.created_at.desc(), ServiceRequest.id])
+    rows, total = await paginate(session, stmt, page, sortable=sortable, default=[ServiceRequest.created_at.desc(), ServiceRequest.id])
     return await to_reads(session, estate=estate, requests=rows), total
 
 
 # --- intake ----------------------------------------------------------------------------
+
 
 async def _unit_of_estate(session: AsyncSession, *, estate_id: uuid.UUID, unit_id: uuid.UUID | None) -> Unit | None:
     if unit_id is None:
@@ -153,13 +189,20 @@ async def _unit_of_estate(session: AsyncSession, *, estate_id: uuid.UUID, unit_i
 
 async def _units_of(session: AsyncSession, owner_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
     out: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in owner_ids}
-    for owner_id, unit_id in (await session.execute(select(UnitOwner.owner_id, UnitOwner.unit_id).where(UnitOwner.owner_id.in_(owner_ids)))).all():
+    for owner_id, unit_id in (
+        await session.execute(select(UnitOwner.owner_id, UnitOwner.unit_id).where(UnitOwner.owner_id.in_(owner_ids)))
+    ).all():
         out[owner_id].append(unit_id)
     return out
 
 
 async def _link_owner(
-    session: AsyncSession, *, estate_id: uuid.UUID, phone: str | None, unit: Unit | None, location: str,
+    session: AsyncSession,
+    *,
+    estate_id: uuid.UUID,
+    phone: str | None,
+    unit: Unit | None,
+    location: str,
 ) -> tuple[Owner | None, Unit | None]:
     """The owner behind the caller's number, and their unit when they have only one and none was named."""
     if phone is None:
@@ -209,30 +252,57 @@ async def create_request(session: AsyncSession, *, actor: Actor, estate_id: uuid
     if unit is None and not data.location:
         raise NeedUnitOrLocation(field="unit_id")
     request = ServiceRequest(
-        estate_id=estate_id, kind=data.kind, channel=data.channel, urgency=data.urgency, category=category,
-        description=data.description, unit_id=unit.id if unit else None, owner_id=owner.id if owner else None,
-        is_public_area=unit.is_public if unit else True, location=data.location,
-        contact_name=data.contact_name or (owner.full_name if owner else ""), contact_phone=phone or "",
+        estate_id=estate_id,
+        kind=data.kind,
+        channel=data.channel,
+        urgency=data.urgency,
+        category=category,
+        description=data.description,
+        unit_id=unit.id if unit else None,
+        owner_id=owner.id if owner else None,
+        is_public_area=unit.is_public if unit else True,
+        location=data.location,
+        contact_name=data.contact_name or (owner.full_name if owner else ""),
+        contact_phone=phone or "",
         # Stored and answered in UTC, as they read back from the database.
-        window_start=_utc(data.window_start), window_end=_utc(data.window_end),
+        window_start=_utc(data.window_start),
+        window_end=_utc(data.window_end),
         # §7.3.11: on patrol the staff member relays what they found; otherwise the owner reported it.
-        reporter_id=actor.id if data.channel in PATROLS else None, registered_by=actor.id,
+        reporter_id=actor.id if data.channel in PATROLS else None,
+        registered_by=actor.id,
     )
     session.add(request)
     await session.flush()
     order = None
     if request.kind == RequestKind.repair:
-        order = WorkOrder(estate_id=estate_id, request_id=request.id, category=category, unit_id=request.unit_id,
-                          building_id=unit.building_id if unit else None, is_public_area=request.is_public_area)
+        order = WorkOrder(
+            estate_id=estate_id,
+            request_id=request.id,
+            category=category,
+            unit_id=request.unit_id,
+            building_id=unit.building_id if unit else None,
+            is_public_area=request.is_public_area,
+        )
         session.add(order)
         request.order()  # part of the registration: its entry below shows the request ordered
         await session.flush()
     await audit.record(session, actor=actor, action="create", row=request)
     if order is not None:
         await audit.record(session, actor=actor, action="create", row=order)
-    await outbox.emit(session, estate_id=estate_id, type=EventType.request_registered, entity="service_request",
-                      entity_id=request.id, data={"kind": request.kind, "channel": request.channel, "unit_id": request.unit_id,
-                                                  "order_id": order.id if order else None, "category": category})
+    await outbox.emit(
+        session,
+        estate_id=estate_id,
+        type=EventType.request_registered,
+        entity="service_request",
+        entity_id=request.id,
+        data={
+            "kind": request.kind,
+            "channel": request.channel,
+            "unit_id": request.unit_id,
+            "order_id": order.id if order else None,
+            "category": category,
+        },
+    )
     return (await to_reads(session, estate=estate, requests=[request]))[0]
 
 
@@ -254,8 +324,14 @@ async def close_request(session: AsyncSession, *, actor: Actor, request_id: uuid
 
 # --- the phone scripts of a call -------------------------------------------------------
 
+
 async def render_script(
-    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, key: ScriptKey, data: PhoneScriptRenderRequest,
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    estate_id: uuid.UUID,
+    key: ScriptKey,
+    data: PhoneScriptRenderRequest,
 ) -> PhoneScriptRendered:
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
     values: dict[str, str | None] = {"office_name": estate.office_name}
@@ -271,7 +347,8 @@ async def render_script(
     if data.technician_id is not None:
         await repair_settings.check_technician(session, estate_id=estate_id, technician_id=data.technician_id)
         values["building"] = await repair_settings.technician_whereabouts(
-            session, estate_id=estate_id, technician_id=data.technician_id, now=utcnow())
+            session, estate_id=estate_id, technician_id=data.technician_id, now=utcnow()
+        )
     template = await repair_settings.template_text(session, estate_id=estate_id, key=key)
     text, missing = scripts.render(key, template, values)
     return PhoneScriptRendered(key=key, text=text, template=template, missing=missing)
@@ -279,8 +356,10 @@ async def render_script(
 
 # --- for the caller lookup -------------------------------------------------------------
 
-async def open_for_owners(session: AsyncSession, *, units_by_owner: dict[uuid.UUID, set[uuid.UUID]]
-                          ) -> dict[uuid.UUID, list[dict[str, Any]]]:
+
+async def open_for_owners(
+    session: AsyncSession, *, units_by_owner: dict[uuid.UUID, set[uuid.UUID]]
+) -> dict[uuid.UUID, list[dict[str, Any]]]:
     """Per owner, the open requests they reported or that concern their units, newest first."""
     out: dict[uuid.UUID, list[dict[str, Any]]] = {o: [] for o in units_by_owner}
     if not units_by_owner:
@@ -288,21 +367,36 @@ async def open_for_owners(session: AsyncSession, *, units_by_owner: dict[uuid.UU
     unit_ids = set().union(*units_by_owner.values())
     live = [s.value for s in OPEN_ORDER_STATES]
     stmt = (
-        select(ServiceRequest, WorkOrder).outerjoin(WorkOrder, WorkOrder.request_id == ServiceRequest.id)
-        .where(or_(ServiceRequest.owner_id.in_(units_by_owner), ServiceRequest.unit_id.in_(unit_ids)),
-               or_(ServiceRequest.status == RequestStatus.open.value,
-                   and_(ServiceRequest.status == RequestStatus.ordered.value, WorkOrder.status.in_(live))))
-        .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id).limit(500)
+        select(ServiceRequest, WorkOrder)
+        .outerjoin(WorkOrder, WorkOrder.request_id == ServiceRequest.id)
+        .where(
+            or_(ServiceRequest.owner_id.in_(units_by_owner), ServiceRequest.unit_id.in_(unit_ids)),
+            or_(
+                ServiceRequest.status == RequestStatus.open.value,
+                and_(ServiceRequest.status == RequestStatus.ordered.value, WorkOrder.status.in_(live)),
+            ),
+        )
+        .order_by(ServiceRequest.created_at.desc(), ServiceRequest.id)
+        .limit(500)
     )
     # Outer-joined: a request not yet ordered comes with no work order.
     rows: Sequence[tuple[ServiceRequest, WorkOrder | None]] = (await session.execute(stmt)).tuples().all()
     for request, order in rows:
-        item = jsonable({
-            "id": request.id, "kind": request.kind, "category": request.category, "description": request.description,
-            "status": request.status, "unit_id": request.unit_id, "created_at": request.created_at,
-            "window_start": request.window_start, "window_end": request.window_end,
-            "work_order_id": order.id if order else None, "work_order_status": order.status if order else None,
-        })
+        item = jsonable(
+            {
+                "id": request.id,
+                "kind": request.kind,
+                "category": request.category,
+                "description": request.description,
+                "status": request.status,
+                "unit_id": request.unit_id,
+                "created_at": request.created_at,
+                "window_start": request.window_start,
+                "window_end": request.window_end,
+                "work_order_id": order.id if order else None,
+                "work_order_status": order.status if order else None,
+            }
+        )
         for owner_id, units in units_by_owner.items():
             if request.owner_id == owner_id or request.unit_id in units:
                 out[owner_id].append(item)

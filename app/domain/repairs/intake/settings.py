@@ -26,11 +26,13 @@ from app.domain.registry.names import addressed_as
 from app.domain.registry.phones import normalize_phone
 from app.domain.registry.service import check_estate
 from app.domain.repairs.intake import scripts
-from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
-from app.domain.repairs.intake.schemas import (
-    PhoneScriptRead, PhoneScriptRenderRequest, RepairCategoryWrite,
-)
 from app.domain.repairs.intake.model import RepairCategory, ScriptKey, ScriptTemplate
+from app.domain.repairs.intake.schemas import (
+    PhoneScriptRead,
+    PhoneScriptRenderRequest,
+    RepairCategoryWrite,
+)
+from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 
 DEFAULT_CATEGORIES: tuple[tuple[str, str], ...] = (
     ("plumbing", "水暖"), ("electrical", "電氣"), ("doors_windows", "門窗"), ("public_area", "公共區域"), ("other", "其他"),

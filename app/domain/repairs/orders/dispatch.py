@@ -13,17 +13,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
-from app.domain.base import rows_affected, snapshot, utcnow
+from app.domain.base import utcnow
 from app.domain.errors import Conflict, Invalid
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.model import Estate
 from app.domain.repairs.model import ORDER_TRANSITIONS, ServiceRequest, WorkOrder, WorkOrderStatus
-from app.domain.repairs.orders.schemas import (
-    AwaitConfirmationIn, ConfirmIn, DispatchIn, OwnerToldIn, ReasonIn, ReplyPromiseRead, WorkOrderDetail,
-)
 from app.domain.repairs.orders.reading import load_order, load_own_order, open_promise, order_detail, promise_read
 from app.domain.repairs.orders.schedule_model import Booking, ReplyPromise
+from app.domain.repairs.orders.schemas import (
+    AwaitConfirmationIn,
+    ConfirmIn,
+    DispatchIn,
+    OwnerToldIn,
+    ReasonIn,
+    ReplyPromiseRead,
+    WorkOrderDetail,
+)
 from app.domain.repairs.orders.technicians import check_within_hours, require_technician
 
 EXCLUSION_VIOLATION = "23P01"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import ClassVar, Literal
 
 from sqlalchemy import CheckConstraint, DateTime, String

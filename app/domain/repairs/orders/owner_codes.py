@@ -36,8 +36,8 @@ from app.domain.events import outbox
 from app.domain.events.model import EventType
 from app.domain.notifications import service as notifications
 from app.domain.repairs.model import OPEN_ORDER_STATES, WorkOrder, WorkOrderStatus
-from app.domain.repairs.orders.reading import load_order
 from app.domain.repairs.orders.owner_code_model import FIELD, NoOwnerCode, OwnerCode, OwnerCodeStatus, WrongOwnerCode
+from app.domain.repairs.orders.reading import load_order
 from app.domain.repairs.vouchers.schemas import OwnerCodeIssued, OwnerCodeRead
 
 _hasher = PasswordHasher()  # argon2id with the library's defaults (RFC 9106's low-memory profile)

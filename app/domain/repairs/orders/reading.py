@@ -4,26 +4,30 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
+from app.domain.base import by_id_in_estate, utcnow
 from app.domain.calendar import estate_time
 from app.domain.errors import NotFound
-from app.domain.base import by_id_in_estate, utcnow
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.model import Building, Estate, Unit
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
-from app.domain.repairs.orders.schemas import (
-    MaterialLine, ReplyPromiseRead, RequestSummary, TaskSheet, WorkOrderDetail, WorkOrderRead,
-)
 from app.domain.repairs.orders.schedule_model import Booking, ReplyPromise
+from app.domain.repairs.orders.schemas import (
+    MaterialLine,
+    ReplyPromiseRead,
+    RequestSummary,
+    TaskSheet,
+    WorkOrderDetail,
+    WorkOrderRead,
+)
 from app.domain.repairs.orders.technicians import booking_read
 from app.domain.visibility import Visible, load_visible, own
 

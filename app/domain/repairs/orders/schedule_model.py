@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time, timedelta
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import CheckConstraint, Column, DateTime, Index, String, UniqueConstraint, text
@@ -75,7 +75,7 @@ class BookingNotActive(Conflict):
     title = "The booking was released already"
 
 
-class PromiseStatus(str, Enum):
+class PromiseStatus(StrEnum):
     open = "open"  # the technician has not named a time yet
     confirmed = "confirmed"  # a time is fixed: ring the owner
     told = "told"  # the owner has the confirmed time

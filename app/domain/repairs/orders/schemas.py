@@ -9,7 +9,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from app.domain.repairs.model import Channel, RequestKind, Urgency, WorkOrderStatus
 from app.domain.types import InputModel, ShortText
 
-
 # A booking holds one visit; a longer job is booked day by day.
 _MAX_WINDOW = timedelta(hours=24)
 

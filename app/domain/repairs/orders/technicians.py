@@ -20,10 +20,15 @@ from app.domain.errors import Invalid, NotFound
 from app.domain.registry import service as registry
 from app.domain.registry.model import Building, Estate
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
-from app.domain.repairs.orders.schemas import (
-    AvailabilityRead, BookingRead, TechnicianAvailability, Whereabouts, WorkingHours, WorkingHoursRead,
-)
 from app.domain.repairs.orders.schedule_model import Booking, TechnicianHours
+from app.domain.repairs.orders.schemas import (
+    AvailabilityRead,
+    BookingRead,
+    TechnicianAvailability,
+    Whereabouts,
+    WorkingHours,
+    WorkingHoursRead,
+)
 
 
 class TechnicianNotFound(NotFound):

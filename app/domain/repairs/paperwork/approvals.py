@@ -24,8 +24,8 @@ from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.model import Building, Estate, Unit
-from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.registry.names import place
+from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.paperwork.model import ApprovalBatch, ApprovalLine, LineDecision, ManifestLine, VoucherManifest
 from app.domain.repairs.paperwork.schemas import ApprovalBatchDetail, ApprovalBatchRead, ApprovalLineRead
 from app.domain.visibility import Visible, load_visible

@@ -20,8 +20,8 @@ from app.domain.base import by_id_in_estate, jsonable, utcnow
 from app.domain.calendar import estate_time
 from app.domain.registry import service as registry
 from app.domain.registry.model import Building, Estate, Unit
-from app.domain.repairs.model import OPEN_ORDER_STATES, ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.registry.names import place
+from app.domain.repairs.model import OPEN_ORDER_STATES, ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.paperwork.model import DailyRepairLog
 from app.domain.repairs.paperwork.schemas import DailyLog, DailyLogRow
 

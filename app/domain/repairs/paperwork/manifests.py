@@ -28,8 +28,8 @@ from app.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.model import Building, Estate, Jurisdiction, Unit
-from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.registry.names import place
+from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.paperwork.model import ManifestKind, ManifestLine, VoucherManifest
 from app.domain.repairs.paperwork.schemas import ManifestLineRead, VoucherManifestDetail, VoucherManifestRead
 from app.domain.repairs.vouchers.model import Voucher

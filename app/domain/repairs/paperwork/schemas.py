@@ -10,7 +10,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.domain.repairs.model import Channel, RequestKind, Urgency, WorkOrderStatus
 from app.domain.repairs.paperwork.model import LineDecision, ManifestKind
-from app.domain.types import EXACT_DAY, MONTH_PATTERN, WEEK_PATTERN, InputModel, real_week, ShortText
+from app.domain.types import EXACT_DAY, MONTH_PATTERN, WEEK_PATTERN, InputModel, ShortText, real_week
+
 
 def _sane_day(day: date) -> date:
     if not 2000 <= day.year <= 2099:

@@ -22,16 +22,22 @@ from app.domain.base import snapshot, utcnow
 from app.domain.calendar import estate_time
 from app.domain.callbacks.model import Callback
 from app.domain.errors import Conflict, Invalid, NotFound
+from app.domain.fees.billing import charges as fee_charges
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.model import Estate
-from app.domain.fees.billing import charges as fee_charges
-from app.domain.repairs.orders import dispatch, owner_codes
 from app.domain.repairs.model import ORDER_TRANSITIONS, WorkOrder, WorkOrderStatus
+from app.domain.repairs.orders import dispatch, owner_codes
 from app.domain.repairs.orders.reading import load_order, load_own_order, only_technician
 from app.domain.repairs.vouchers.model import ConfirmedBy, FileKind, Voucher, VoucherFile, VoucherMaterial
 from app.domain.repairs.vouchers.schemas import (
-    MAX_PHOTOS, MaterialRead, OwnerConfirmationIn, VoucherCreate, VoucherFileRead, VoucherPosted, VoucherRead,
+    MAX_PHOTOS,
+    MaterialRead,
+    OwnerConfirmationIn,
+    VoucherCreate,
+    VoucherFileRead,
+    VoucherPosted,
+    VoucherRead,
 )
 from app.domain.stock import movements as stock_movements
 from app.domain.visibility import Visible, load_visible, own
