@@ -16,7 +16,7 @@ from app.domain.fees.cash import service as cash
 from app.domain.fees.cash.model import DifferenceNeedsNote, SessionStatus
 from app.domain.fees.cash.schemas import Acknowledge, CashHandoverSheet, CashierSessionDetail, CashierSessionRead, HandOver
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
-from app.domain.registry.errors import EstateNotFound
+from app.domain.registry.errors import EstateClosed, EstateNotFound
 from app.domain.types import EXACT_DAY
 
 router = APIRouter(tags=["cash"])
@@ -47,7 +47,7 @@ async def list_sessions(
 
 
 @router.get("/estates/{estate_id}/cashier-sessions/current", response_model=CashierSessionDetail,
-            responses=problems(EstateNotFound, cash.NoCashDrawer))
+            responses=problems(EstateNotFound, cash.NoCashDrawer, EstateClosed))
 async def current_session(estate_id: uuid.UUID, actor: HandOverPerm, session: SessionDep) -> CashierSessionDetail:
     """Your cashier session of today (the estate's local day), opened on first use: the takings so
     far per method, and its receipts. Asking again returns the same session."""

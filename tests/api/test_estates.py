@@ -163,7 +163,7 @@ class TestUpdateEstate:
     async def test_bad_input_422_nothing_written(self, client, session):
         estate = await make_estate(session, time_zone="Asia/Shanghai")
         admin = await make_staff(session, estates=[estate], roles=[Role.admin])
-        refusals = iter([("validation-failed", "time_zone"), ("validation-failed",), ("validation-failed", "code"),
+        refusals = iter([("validation-failed", "time_zone"), ("validation-failed", "name"), ("validation-failed", "code"),
                          ("office-hours-out-of-order",), ("office-hours-out-of-order",)])
         for body in ({"time_zone": "Nowhere/Land"}, {"name": None}, {"code": ""}, {"afternoon_close": "11:00"},
                      {"name": "新名", "morning_close": "07:00"}):
@@ -267,6 +267,21 @@ class TestCloseEstate:
         # Changing what exists (here the estate's own details) is still allowed: history is not frozen.
         r = await client.patch(f"{API}/estates/{estate.id}", json={"office_name": "淇水春天管理處（已撤场）"}, headers=admin.headers)
         assert r.status_code == 200, r.text
+
+    async def test_todays_cash_drawer_is_not_opened_in_a_closed_estate(self, app, client, session):
+        # GET .../cashier-sessions/current opens the day's session on first use: a write behind
+        # a read, refused like any other write, and said so in OpenAPI.
+        from app.domain.fees.cash.model import CashierSession
+
+        estate = await make_estate(session)
+        admin = await make_staff(session, estates=[estate], roles=[Role.admin])
+        desk = await make_staff(session, estates=[estate], roles=[Role.receptionist])
+        assert (await client.post(f"{API}/estates/{estate.id}/close", json={"reason": "x"}, headers=admin.headers)).status_code == 200
+        r = await client.get(f"{API}/estates/{estate.id}/cashier-sessions/current", headers=desk.headers)
+        assert r.status_code == 409 and r.json()["type"] == "/problems/estate-closed", r.text
+        assert await _count(session, CashierSession, CashierSession.estate_id == estate.id) == 0
+        documented = app.openapi()["paths"]["/api/v1/estates/{estate_id}/cashier-sessions/current"]["get"]["responses"]
+        assert "409" in documented
 
     async def test_other_estates_unaffected(self, client, session):
         company = await make_company(session)
