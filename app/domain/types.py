@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
 from annotated_types import GroupedMetadata
 from pydantic import (
@@ -186,6 +186,26 @@ class InputModel(BaseModel):
         errors = [InitErrorDetails(type=PydanticCustomError("inexact_input", problem), loc=(key,), input=value)
                   for key, value in data.items() if key in fields
                   for problem in [refusal(fields[key].annotation, value)] if problem]
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return data
+
+
+class Patch(InputModel):
+    """A partial update: only the fields sent change; null only where the column may be empty."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_null_for_required(cls, data: Any) -> Any:
+        # Before validation, on the body as sent, so each refusal names its field: an "after"
+        # model validator can only name the body as a whole.
+        if not isinstance(data, dict):
+            return data
+        errors = [InitErrorDetails(type=PydanticCustomError("null_not_allowed", "{field} may not be null", {"field": key}),
+                                   loc=(key,), input=None)
+                  for key, value in data.items() if value is None and key in cls.model_fields and key not in cls.nullable]
         if errors:
             raise ValidationError.from_exception_data(cls.__name__, errors)
         return data

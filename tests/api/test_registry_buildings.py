@@ -7,6 +7,7 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.registry.model import Building, Jurisdiction
 from tests.factories import make_staff
+from tests.helpers.problems import assert_invalid
 from tests.registry_factories import count_rows, make_building, make_jurisdiction, two_estates
 
 API = "/api/v1"
@@ -92,7 +93,8 @@ class TestJurisdictions:
         assert r.status_code == 409 and r.json()["type"] == "/problems/jurisdiction-name-taken"
         r = await client.patch(f"{API}/jurisdictions/{j.id}", json={"name": "西區"}, headers=admin.headers)
         assert r.status_code == 409
-        assert (await client.patch(f"{API}/jurisdictions/{j.id}", json={"name": None}, headers=admin.headers)).status_code == 422
+        assert_invalid(await client.patch(f"{API}/jurisdictions/{j.id}", json={"name": None}, headers=admin.headers),
+                       "validation-failed", "name")
         assert (await client.get(f"{API}/jurisdictions/{j.id}", headers=admin.headers)).json()["name"] == "東區"
         assert await count_rows(session, Jurisdiction) == 2
 

@@ -178,8 +178,8 @@ class TestChangeOwner:
         estate, _ = await two_estates(session)
         owner = await make_owner(session, estate=estate, full_name="王建國")
         staff = await make_staff(session, estates=[estate])
-        refusals = iter([("validation-failed",), ("validation-failed", "full_name"), ("validation-failed", "title"),
-                         ("validation-failed",), ("validation-failed", "note")])
+        refusals = iter([("validation-failed", "full_name"), ("validation-failed", "full_name"), ("validation-failed", "title"),
+                         ("validation-failed", "surname"), ("validation-failed", "note")])
         for body in ({"full_name": None}, {"full_name": ""}, {"title": "Mr"}, {"surname": None}, {"note": "x" * 201}):
             assert_invalid(await client.patch(f"{API}/owners/{owner.id}", json=body, headers=staff.headers), *next(refusals))
         got = (await client.get(f"{API}/owners/{owner.id}", headers=staff.headers)).json()

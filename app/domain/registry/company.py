@@ -13,8 +13,7 @@ from app.domain.auth.principal import Actor
 from app.domain.base import flush_unique, snapshot
 from app.domain.errors import AlreadyExists, NotFound
 from app.domain.registry.model import Company
-from app.domain.registry.schemas import Patch
-from app.domain.types import InputModel, Name, PhoneText, text
+from app.domain.types import InputModel, Name, Patch, PhoneText, text
 
 # GB 32100-2015: the code's alphabet (no I, O, S, V, Z) and the weights 3^i mod 31 of its
 # first 17 characters; the 18th makes the weighted sum a multiple of 31.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -14,12 +14,11 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
-    model_validator,
 )
 
 from app.domain.calendar import estate_time
 from app.domain.registry.model import Title
-from app.domain.types import Area, Code, InputModel, Name, PhoneText, no_nul, text
+from app.domain.types import Area, Code, InputModel, Name, Patch, PhoneText, no_nul, text
 
 
 def _zone(value: str) -> str:
@@ -50,18 +49,6 @@ Surname = Annotated[str, text(20)]
 Floor = Annotated[int, Field(ge=-20, le=300)]
 BuildingNumber = Annotated[int, Field(ge=0, le=100_000)]
 
-
-class Patch(InputModel):
-    """A partial update: only the fields sent change; null only where the column may be empty."""
-
-    nullable: ClassVar[frozenset[str]] = frozenset()
-
-    @model_validator(mode="after")
-    def _no_null_for_required(self) -> Patch:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None and name not in self.nullable:
-                raise ValueError(f"{name} may not be null")
-        return self
 
 
 # --- estates ---------------------------------------------------------------------------

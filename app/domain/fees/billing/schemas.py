@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_valida
 
 from app.domain.fees.billing.rules import CENT, MONTH_PATTERN
 from app.domain.fees.model import ChargeSource, FeeKind, VacantRule
-from app.domain.types import Code, InputModel, Money, Name, ShortText
+from app.domain.types import Code, InputModel, Money, Name, Patch, ShortText
 
 Month = Annotated[str, Field(pattern=MONTH_PATTERN, min_length=7, max_length=7, examples=["2026-11"])]
 UnitPrice = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4, allow_inf_nan=False, description="Up to 4 places")]
@@ -40,7 +40,7 @@ class FeeItemCreate(InputModel):
     effective_from: date = Field(description="The first price applies from this day")
 
 
-class FeeItemUpdate(InputModel):
+class FeeItemUpdate(Patch):
     """Name, rules and active; the price changes only through a new price from a date."""
 
     nullable: ClassVar[frozenset[str]] = frozenset({"late_fee_daily_rate", "late_fee_cap_share"})
@@ -54,13 +54,6 @@ class FeeItemUpdate(InputModel):
     late_fee_grace_days: Days | None = None
     late_fee_cap_share: Share | None = None
     active: bool | None = None
-
-    @model_validator(mode="after")
-    def _no_null_for_required(self) -> FeeItemUpdate:
-        for name in self.model_fields_set:
-            if getattr(self, name) is None and name not in self.nullable:
-                raise ValueError(f"{name} may not be null")
-        return self
 
 
 class FeePriceCreate(InputModel):
