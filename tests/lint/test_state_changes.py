@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GUARDED = {"status", "amount_paid", "paid_at"}
 # Not an aggregate's state: the HTTP status kept to replay a response.
 NOT_A_STATE = {"app/domain/idempotency/service.py"}

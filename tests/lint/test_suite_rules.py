@@ -13,7 +13,7 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 ROOT = TESTS.parent
 EXPECTED = (409, 422)
 # Members of a problem that say which problem it is; "field"/"errors" name the bad input.
