@@ -138,16 +138,7 @@ async def update_owner(session: AsyncSession, *, actor: Actor, owner_id: uuid.UU
         changes["surname"] = derive_surname(changes["full_name"])
     apply(owner, changes)
     await session.flush()
-    await audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity="owner",
-        entity_id=owner.id,
-        estate_id=owner.estate_id,
-        before=before,
-        after=snapshot(owner),
-    )
+    await audit.record(session, actor=actor, action="update", row=owner, before=before)
     return await to_read(session, owner)
 
 

@@ -116,16 +116,7 @@ async def update_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.
     if "code" in changes:
         await _check_code_free(session, company_id=estate.company_id, code=estate.code, exclude=estate.id)
     await session.flush()
-    await audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity="estate",
-        entity_id=estate.id,
-        estate_id=estate.id,
-        before=before,
-        after=snapshot(estate),
-    )
+    await audit.record(session, actor=actor, action="update", row=estate, estate_id=estate.id, before=before)
     return estate
 
 
@@ -138,16 +129,7 @@ async def close_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     estate.closed_at, estate.closed_reason = utcnow(), data.reason
     await session.flush()
     closing.forget(session.sync_session, estate.id)
-    await audit.record(
-        session,
-        actor=actor,
-        action="close",
-        entity="estate",
-        entity_id=estate.id,
-        estate_id=estate.id,
-        before=before,
-        after=snapshot(estate),
-    )
+    await audit.record(session, actor=actor, action="close", row=estate, estate_id=estate.id, before=before)
     return estate
 
 
@@ -217,16 +199,7 @@ async def update_jurisdiction(session: AsyncSession, *, actor: Actor, jurisdicti
     before = snapshot(row)
     apply(row, changes)
     await flush_unique(session, JurisdictionNameTaken(field="name"))
-    await audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity="jurisdiction",
-        entity_id=row.id,
-        estate_id=row.estate_id,
-        before=before,
-        after=snapshot(row),
-    )
+    await audit.record(session, actor=actor, action="update", row=row, before=before)
     return row
 
 
@@ -294,14 +267,5 @@ async def update_building(session: AsyncSession, *, actor: Actor, building_id: u
     before = snapshot(row)
     apply(row, changes)
     await flush_unique(session, BuildingNameTaken(field="name"))
-    await audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity="building",
-        entity_id=row.id,
-        estate_id=row.estate_id,
-        before=before,
-        after=snapshot(row),
-    )
+    await audit.record(session, actor=actor, action="update", row=row, before=before)
     return row

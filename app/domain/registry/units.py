@@ -96,14 +96,5 @@ async def update_unit(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID
     before = snapshot(unit)
     apply(unit, data.model_dump(exclude_unset=True))
     await flush_unique(session, UnitNumberTaken(field="number"))
-    await audit.record(
-        session,
-        actor=actor,
-        action="update",
-        entity="unit",
-        entity_id=unit.id,
-        estate_id=unit.estate_id,
-        before=before,
-        after=snapshot(unit),
-    )
+    await audit.record(session, actor=actor, action="update", row=unit, before=before)
     return to_read(unit, building)
