@@ -156,8 +156,8 @@ async def decide_line(
         select(ApprovalLine).where(ApprovalLine.id == line_id, ApprovalLine.batch_id == batch.id))).scalar_one_or_none()
     if line is None:
         raise ApprovalLineNotFound()
-    before, now = snapshot(line), utcnow()
-    line.decide(LineDecision.approved if approve else LineDecision.returned, reason=reason, by=actor.id, at=now)
+    now = utcnow()
+    line.check("approve" if approve else "return_to_desk")
     order = await session.get(WorkOrder, line.work_order_id, with_for_update=True)
     assert order is not None
     if approve:
@@ -165,8 +165,11 @@ async def decide_line(
         await _archive_if_handed_over(session, actor=actor, order=order, at=now)
     else:
         await audit.apply(session, actor=actor, row=order, action="return_to_desk", reason=reason)
-    await audit.record(session, actor=actor, action="approval_line.approve" if approve else "approval_line.return", entity="approval_line",
-                       entity_id=line.id, estate_id=line.estate_id, before=before, after=snapshot(line))
+    # The line's entry follows its order's, as it always has.
+    if approve:
+        await audit.apply(session, actor=actor, row=line, action="approve", by=actor.id, at=now)
+    else:
+        await audit.apply(session, actor=actor, row=line, action="return_to_desk", reason=reason, by=actor.id, at=now)
     [read] = await _line_reads(session, batch_id=batch.id, line_id=line.id)
     return read
 

@@ -193,11 +193,8 @@ async def acknowledge(session: AsyncSession, *, actor: Actor, manifest_id: uuid.
     """Record receipt; the approved orders among its vouchers are archived."""
     manifest = await load_visible(session, MANIFEST, manifest_id, actor=actor, lock=True)
     _check_recipient(actor, manifest)
-    before, now = snapshot(manifest), utcnow()
-    manifest.acknowledge(by=actor.id, at=now)
-    await session.flush()
-    await audit.record(session, actor=actor, action="voucher_manifest.acknowledge", entity="voucher_manifest",
-                       entity_id=manifest.id, estate_id=manifest.estate_id, before=before, after=snapshot(manifest))
+    now = utcnow()
+    await audit.apply(session, actor=actor, row=manifest, action="acknowledge", by=actor.id, at=now)
     approved = (await session.execute(
         select(WorkOrder).where(WorkOrder.id.in_(select(ManifestLine.work_order_id).where(ManifestLine.manifest_id == manifest.id)),
                                 WorkOrder.status == WorkOrderStatus.approved.value)

@@ -2,15 +2,18 @@
 batch for the supervisor, and the month-end voucher hand-over manifests.
 
     approval line:  pending --approve--> approved      (the order is approved)
-                    pending --return-->  returned      (the order goes back to the desk)
+                    pending --return_to_desk--> returned (the order goes back to the desk)
     manifest:       built --acknowledge--> acknowledged (approved orders in it are archived)
+
+A decided line or an acknowledged manifest refuses a second go with its own problem
+(line-already-decided, manifest-already-acknowledged), as the desk has always been told.
 """
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Index, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -18,12 +21,31 @@ from sqlmodel import Field
 
 from app.domain.base import EstateScoped, utcnow
 from app.domain.errors import Conflict
+from app.domain.transitions import TransitionTable
 
 
 class LineDecision(StrEnum):
     pending = "pending"
     approved = "approved"
     returned = "returned"
+
+
+LINE_TRANSITIONS: TransitionTable[LineDecision] = TransitionTable("approval_line", {
+    (LineDecision.pending, "approve"): LineDecision.approved,
+    (LineDecision.pending, "return_to_desk"): LineDecision.returned,
+})
+
+
+class ManifestStatus(StrEnum):
+    """Read from `acknowledged_at`: the manifest keeps no status column."""
+
+    built = "built"
+    acknowledged = "acknowledged"
+
+
+MANIFEST_TRANSITIONS: TransitionTable[ManifestStatus] = TransitionTable("voucher_manifest", {
+    (ManifestStatus.built, "acknowledge"): ManifestStatus.acknowledged,
+})
 
 
 class ManifestKind(StrEnum):
@@ -65,10 +87,29 @@ class ApprovalLine(EstateScoped, table=True):
     decided_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
-    def decide(self, decision: LineDecision, *, reason: str = "", by: uuid.UUID | None, at: datetime) -> None:
-        if LineDecision(self.decision) != LineDecision.pending:
-            raise LineAlreadyDecided(decision=LineDecision(self.decision).value, line_id=str(self.id))
-        self.decision, self.reason, self.decided_by, self.decided_at = decision, reason, by, at
+    transitions: ClassVar[TransitionTable[LineDecision]] = LINE_TRANSITIONS
+    audit_actions: ClassVar[dict[str, str]] = {"return_to_desk": "approval_line.return"}
+
+    @property
+    def status(self) -> LineDecision:
+        return LineDecision(self.decision)
+
+    def check(self, action: str) -> None:
+        """Refuse before the order is touched: a line is decided once."""
+        if self.status != LineDecision.pending:
+            raise LineAlreadyDecided(decision=self.status.value, line_id=str(self.id))
+        LINE_TRANSITIONS.next_state(self.status, action)
+
+    def approve(self, *, by: uuid.UUID | None, at: datetime) -> None:
+        self._decide("approve", reason="", by=by, at=at)
+
+    def return_to_desk(self, *, reason: str, by: uuid.UUID | None, at: datetime) -> None:
+        self._decide("return_to_desk", reason=reason, by=by, at=at)
+
+    def _decide(self, action: str, *, reason: str, by: uuid.UUID | None, at: datetime) -> None:
+        self.check(action)
+        self.decision = LINE_TRANSITIONS.next_state(self.status, action)
+        self.reason, self.decided_by, self.decided_at = reason, by, at
 
 
 class VoucherManifest(EstateScoped, table=True):
@@ -89,9 +130,16 @@ class VoucherManifest(EstateScoped, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     acknowledged_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
 
+    transitions: ClassVar[TransitionTable[ManifestStatus]] = MANIFEST_TRANSITIONS
+
+    @property
+    def status(self) -> ManifestStatus:
+        return ManifestStatus.built if self.acknowledged_at is None else ManifestStatus.acknowledged
+
     def acknowledge(self, *, by: uuid.UUID | None, at: datetime) -> None:
         if self.acknowledged_at is not None:
             raise ManifestAlreadyAcknowledged(acknowledged_at=self.acknowledged_at.isoformat())
+        MANIFEST_TRANSITIONS.next_state(self.status, "acknowledge")
         self.acknowledged_at, self.acknowledged_by = at, by
 
 
