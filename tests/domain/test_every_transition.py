@@ -22,6 +22,7 @@ from sqlmodel import SQLModel
 
 import app.domain.models  # noqa: F401  (every table model, so every table is registered)
 from app.domain.errors import DomainError, IllegalTransition
+from app.domain.registry.errors import EstateClosed
 from app.domain.repairs.paperwork.model import LineAlreadyDecided, ManifestAlreadyAcknowledged
 from app.domain.transitions import TABLES, TransitionTable
 
@@ -43,6 +44,7 @@ ARGS: dict[tuple[str, str], dict[str, Any]] = {
 DERIVED: dict[str, Callable[[Any, Any], None]] = {
     "approval_line": lambda row, state: setattr(row, "decision", state),
     "voucher_manifest": lambda row, state: setattr(row, "acknowledged_at", None if state.value == "built" else NOW),
+    "estate": lambda row, state: setattr(row, "closed_at", None if state.value == "open" else NOW),
 }
 
 # Where a refused move answers the aggregate's own named problem (a line decided twice), as it
@@ -51,6 +53,7 @@ NAMED: dict[tuple[str, str], type[DomainError]] = {
     ("approval_line", "approved"): LineAlreadyDecided,
     ("approval_line", "returned"): LineAlreadyDecided,
     ("voucher_manifest", "acknowledged"): ManifestAlreadyAcknowledged,
+    ("estate", "closed"): EstateClosed,
 }
 
 # Verbs that pick their table action themselves (issuing a locked code unlocks it): the table's

@@ -53,7 +53,8 @@ async def record(
         entity = entity or audit_entity(row)
         entity_id = entity_id if entity_id is not None else row.id  # type: ignore[attr-defined]
         if isinstance(estate_id, _FromRow):
-            estate_id = getattr(row, "estate_id", None)
+            # An estate's own entries are filed under it (`audit_estate_id`).
+            estate_id = getattr(row, "audit_estate_id", getattr(row, "estate_id", None))
         if isinstance(after, _FromRow):
             after = snapshot(row, exclude=_excluded(row))
     assert entity is not None and entity_id is not None and not isinstance(estate_id, _FromRow)

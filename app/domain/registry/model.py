@@ -6,11 +6,14 @@ import uuid
 from datetime import datetime, time
 from decimal import Decimal
 from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import DateTime, Numeric, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.domain.base import Entity, EstateScoped
+from app.domain.registry.errors import EstateClosed
+from app.domain.transitions import TransitionTable
 from app.domain.types import Code, Name
 
 
@@ -34,6 +37,18 @@ class EstateBase(SQLModel):
     time_zone: str = Field(default="Asia/Shanghai", max_length=64)
 
 
+class EstateStatus(StrEnum):
+    """Read from `closed_at`: the estate keeps no status column."""
+
+    open = "open"
+    closed = "closed"
+
+
+ESTATE_TRANSITIONS: TransitionTable[EstateStatus] = TransitionTable("estate", {
+    (EstateStatus.open, "close"): EstateStatus.closed,
+})
+
+
 class Estate(EstateBase, Entity, table=True):
     company_id: uuid.UUID = Field(foreign_key="company.id", index=True)
     # Office hours (§5.1): 8:00-12:00 and 14:00-18:00 unless the estate says otherwise.
@@ -44,6 +59,26 @@ class Estate(EstateBase, Entity, table=True):
     # A closed estate keeps its history and reports but takes no new records (see closing.py).
     closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     closed_reason: str | None = Field(default=None, max_length=500)
+
+    transitions: ClassVar[TransitionTable[EstateStatus]] = ESTATE_TRANSITIONS
+    audit_entity: ClassVar[str] = "estate"
+    audit_actions: ClassVar[dict[str, str]] = {"close": "close"}
+
+    @property
+    def status(self) -> EstateStatus:
+        return EstateStatus.open if self.closed_at is None else EstateStatus.closed
+
+    @property
+    def audit_estate_id(self) -> uuid.UUID:
+        """The estate's own entries are filed under it."""
+        return self.id
+
+    def close(self, *, reason: str, at: datetime) -> None:
+        """Close for good; closing twice answers estate-closed, as every write into it does."""
+        if self.closed_at is not None:
+            raise EstateClosed(f"estate {self.code} was closed on {self.closed_at:%Y-%m-%d}")
+        ESTATE_TRANSITIONS.next_state(self.status, "close")
+        self.closed_at, self.closed_reason = at, reason
 
 
 class Title(StrEnum):

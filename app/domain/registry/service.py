@@ -18,7 +18,6 @@ from app.domain.registry import closing
 from app.domain.registry.errors import (
     BuildingNameTaken,
     BuildingNotFound,
-    EstateClosed,
     EstateCodeTaken,
     EstateNotFound,
     JurisdictionNameTaken,
@@ -123,13 +122,8 @@ async def update_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.
 async def close_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: EstateClose) -> Estate:
     """Close for good: nothing is deleted, the history stays readable, nothing new is recorded."""
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
-    if estate.closed_at is not None:
-        raise EstateClosed(f"estate {estate.code} was closed on {estate.closed_at:%Y-%m-%d}")
-    before = snapshot(estate)
-    estate.closed_at, estate.closed_reason = utcnow(), data.reason
-    await session.flush()
+    await audit.apply(session, actor=actor, row=estate, action="close", reason=data.reason, at=utcnow())
     closing.forget(session.sync_session, estate.id)
-    await audit.record(session, actor=actor, action="close", row=estate, estate_id=estate.id, before=before)
     return estate
 
 
