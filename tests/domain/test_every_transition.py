@@ -45,6 +45,7 @@ DERIVED: dict[str, Callable[[Any, Any], None]] = {
     "approval_line": lambda row, state: setattr(row, "decision", state),
     "voucher_manifest": lambda row, state: setattr(row, "acknowledged_at", None if state.value == "built" else NOW),
     "estate": lambda row, state: setattr(row, "closed_at", None if state.value == "open" else NOW),
+    "api_key": lambda row, state: setattr(row, "revoked_at", None if state.value == "active" else NOW),
 }
 
 # Where a refused move answers the aggregate's own named problem (a line decided twice), as it

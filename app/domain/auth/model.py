@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import ARRAY, DateTime, String, Uuid
 from sqlmodel import Field, SQLModel
 
 from app.domain.base import Entity
+from app.domain.transitions import TransitionTable
 
 
 class User(Entity, table=True):
@@ -44,6 +47,20 @@ class AuthToken(Entity, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
+class ApiKeyStatus(StrEnum):
+    """Read from `revoked_at`: the key keeps no status column."""
+
+    active = "active"
+    revoked = "revoked"
+
+
+API_KEY_TRANSITIONS: TransitionTable[ApiKeyStatus] = TransitionTable("api_key", {
+    (ApiKeyStatus.active, "revoke"): ApiKeyStatus.revoked,
+    # Revoking again is harmless: it keeps the first time and leaves no entry.
+    (ApiKeyStatus.revoked, "revoke"): ApiKeyStatus.revoked,
+})
+
+
 class ApiKey(Entity, table=True):
     __tablename__ = "api_key"
     company_id: uuid.UUID = Field(foreign_key="company.id", index=True)
@@ -55,3 +72,18 @@ class ApiKey(Entity, table=True):
     created_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    transitions: ClassVar[TransitionTable[ApiKeyStatus]] = API_KEY_TRANSITIONS
+    audit_actions: ClassVar[dict[str, str]] = {"revoke": "revoke"}
+
+    @property
+    def status(self) -> ApiKeyStatus:
+        return ApiKeyStatus.active if self.revoked_at is None else ApiKeyStatus.revoked
+
+    def revoke(self, *, at: datetime) -> bool:
+        """False when it was revoked already."""
+        API_KEY_TRANSITIONS.next_state(self.status, "revoke")
+        if self.revoked_at is not None:
+            return False
+        self.revoked_at = at
+        return True

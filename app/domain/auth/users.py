@@ -201,10 +201,5 @@ async def revoke_api_key(session: AsyncSession, *, actor: Actor, key_id: uuid.UU
     if key is None or key.company_id != actor.company_id or not set(key.estate_ids) & actor.estate_ids:
         raise ApiKeyNotFound()
     rules.check_manageable(actor, key.estate_ids, entity="api_key")
-    if key.revoked_at is None:
-        before = snapshot(key)
-        key.revoked_at = utcnow()
-        await session.flush()
-        await audit.record(session, actor=actor, action="revoke", entity="api_key", entity_id=key.id, estate_id=None,
-                           before=before, after=snapshot(key))
+    await audit.apply(session, actor=actor, row=key, action="revoke", at=utcnow())
     return key
