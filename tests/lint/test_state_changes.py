@@ -11,7 +11,9 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-GUARDED = {"status", "amount_paid", "paid_at"}
+# The columns a state is kept in, or read from where an aggregate has no status column
+# (an approval line's decision, a manifest's acknowledgement, a closed estate, a revoked key).
+GUARDED = {"status", "amount_paid", "paid_at", "decision", "acknowledged_at", "closed_at", "revoked_at"}
 # Not an aggregate's state: the HTTP status kept to replay a response.
 NOT_A_STATE = {"app/domain/idempotency/service.py"}
 
@@ -41,9 +43,10 @@ def _flatten(target: ast.expr) -> list[ast.expr]:
 def offenders(source: str, name: str) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(source)):
-        for target in (t for top in _targets(node) for t in _flatten(top)):
-            if isinstance(target, ast.Attribute) and target.attr in GUARDED:
-                found.append(f"{name}:{node.lineno}: .{target.attr} assigned")
+        # One finding per assignment, however many guarded columns it sets.
+        attrs = [t.attr for top in _targets(node) for t in _flatten(top) if isinstance(t, ast.Attribute) and t.attr in GUARDED]
+        if attrs:
+            found.append(f"{name}:{node.lineno}: {', '.join('.' + a for a in attrs)} assigned")
     return found
 
 
