@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.callbacks.model import Callback, CallbackStatus
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
@@ -156,3 +157,20 @@ class TestApprovalBatch:
         w09 = (await build(client, estate, boss, "2026-W09")).json()
         r = await client.post(f"{API}/approval-batches/{w09['id']}/lines/{w10['items'][0]['id']}/approve", headers=boss.headers)
         assert r.status_code == 404 and r.json()["type"] == "/problems/approval-line-not-found"
+
+
+class TestApprovalTrail:
+    async def test_each_decision_is_one_entry_under_its_old_name(self, client, session):
+        estate, _ = await two_estates(session)
+        await week_of_callbacks(session, estate)
+        boss = await make_staff(session, estates=[estate], roles=[Role.supervisor])
+        batch = (await build(client, estate, boss)).json()
+        ok, back = (i["id"] for i in batch["items"])
+        base = f"{API}/approval-batches/{batch['id']}/lines"
+        assert (await client.post(f"{base}/{ok}/approve", headers=boss.headers)).status_code == 200
+        assert (await client.post(f"{base}/{back}/return", json={"reason": "回訪記錄不全"}, headers=boss.headers)).status_code == 200
+        assert (await client.post(f"{base}/{ok}/approve", headers=boss.headers)).status_code == 409
+        entries = (await session.execute(select(AuditEntry).where(AuditEntry.entity == "approval_line"))).scalars().all()
+        got = sorted((e.action, e.entity_id, e.estate_id, e.before["decision"], e.after["decision"]) for e in entries)
+        assert got == [("approval_line.approve", ok, estate.id, "pending", "approved"),
+                       ("approval_line.return", back, estate.id, "pending", "returned")]

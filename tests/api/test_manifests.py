@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.paperwork.model import ManifestLine, VoucherManifest
@@ -150,3 +151,18 @@ class TestManifests:
         orders = {x.id: x for x in (await session.execute(select(WorkOrder).execution_options(populate_existing=True))).scalars()}
         assert orders[o["public"].id].status == "archived" and orders[o["public"].id].archived_at is not None
         assert orders[o["nowhere"].id].status == "completed"
+
+
+class TestManifestTrail:
+    async def test_acknowledgement_is_one_entry_under_its_old_name(self, client, session):
+        estate, _ = await two_estates(session)
+        _, m1, _, _, _ = await month_of_vouchers(session, estate)
+        boss = await make_staff(session, estates=[estate], roles=[Role.supervisor])
+        by_key = {(m["kind"], m["jurisdiction_name"]): m["id"] for m in (await build(client, estate, boss)).json()}
+        east = by_key[("jurisdiction", "東區")]
+        for _ in range(2):
+            await client.post(f"{API}/voucher-manifests/{east}/acknowledge", headers=m1.headers)
+        [entry] = (await session.execute(select(AuditEntry).where(AuditEntry.entity == "voucher_manifest",
+                                                                  AuditEntry.action != "voucher_manifest.build"))).scalars().all()
+        assert (entry.action, entry.entity_id, entry.estate_id) == ("voucher_manifest.acknowledge", east, estate.id)
+        assert (entry.before["acknowledged_at"], entry.after["acknowledged_by"]) == (None, str(m1.id))
