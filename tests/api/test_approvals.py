@@ -169,7 +169,8 @@ class TestApprovalTrail:
         base = f"{API}/approval-batches/{batch['id']}/lines"
         assert (await client.post(f"{base}/{ok}/approve", headers=boss.headers)).status_code == 200
         assert (await client.post(f"{base}/{back}/return", json={"reason": "回訪記錄不全"}, headers=boss.headers)).status_code == 200
-        assert (await client.post(f"{base}/{ok}/approve", headers=boss.headers)).status_code == 409
+        twice = await client.post(f"{base}/{ok}/approve", headers=boss.headers)
+        assert twice.status_code == 409 and twice.json()["type"] == "/problems/line-already-decided"
         entries = (await session.execute(select(AuditEntry).where(AuditEntry.entity == "approval_line"))).scalars().all()
         got = sorted((e.action, e.entity_id, e.estate_id, e.before["decision"], e.after["decision"]) for e in entries)
         assert got == [("approval_line.approve", ok, estate.id, "pending", "approved"),

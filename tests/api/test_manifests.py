@@ -160,8 +160,9 @@ class TestManifestTrail:
         boss = await make_staff(session, estates=[estate], roles=[Role.supervisor])
         by_key = {(m["kind"], m["jurisdiction_name"]): m["id"] for m in (await build(client, estate, boss)).json()}
         east = by_key[("jurisdiction", "東區")]
-        for _ in range(2):
-            await client.post(f"{API}/voucher-manifests/{east}/acknowledge", headers=m1.headers)
+        assert (await client.post(f"{API}/voucher-manifests/{east}/acknowledge", headers=m1.headers)).status_code == 200
+        twice = await client.post(f"{API}/voucher-manifests/{east}/acknowledge", headers=m1.headers)
+        assert twice.status_code == 409 and twice.json()["type"] == "/problems/manifest-already-acknowledged"
         [entry] = (await session.execute(select(AuditEntry).where(AuditEntry.entity == "voucher_manifest",
                                                                   AuditEntry.action != "voucher_manifest.build"))).scalars().all()
         assert (entry.action, entry.entity_id, entry.estate_id) == ("voucher_manifest.acknowledge", east, estate.id)
