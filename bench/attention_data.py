@@ -252,7 +252,7 @@ REPAIRS = [
     # Promises made when no technician was free: the waiting orders' are open (due in 0.5-20 h).
     """INSERT INTO reply_promise (id, created_at, estate_id, work_order_id, technician_id, promised_by, due_at,
                                  confirmed_start, confirmed_end, confirmed_at, owner_told_at, owner_told_by, closed_at,
-                                 withdrawn_reason)
+                                 withdrawn_reason, status)
        SELECT gen_random_uuid(), w.created_at + interval '5 minutes', bp.estate_id, w.order_id, w.tech_id, w.recep_id,
               w.created_at + CASE WHEN w.awaiting THEN 0.5 + w.r_dec * 20 ELSE 0.6 END * interval '1 hour',
               CASE WHEN NOT w.awaiting THEN w.started_at - interval '10 minutes' END,
@@ -260,7 +260,8 @@ REPAIRS = [
               CASE WHEN NOT w.awaiting THEN w.dispatched_at END,
               CASE WHEN NOT w.awaiting AND t.told_at <= bp.now THEN t.told_at END,
               CASE WHEN NOT w.awaiting AND t.told_at <= bp.now THEN w.recep_id END,
-              CASE WHEN NOT w.awaiting AND t.told_at <= bp.now THEN t.told_at END, ''
+              CASE WHEN NOT w.awaiting AND t.told_at <= bp.now THEN t.told_at END, '',
+              CASE WHEN w.awaiting THEN 'open' WHEN t.told_at <= bp.now THEN 'told' ELSE 'confirmed' END
        FROM bw w CROSS JOIN bp
        CROSS JOIN LATERAL (SELECT w.dispatched_at + (5 + w.r_dec * 40) * interval '1 minute' AS told_at) t
        WHERE NOT w.enquiry AND NOT w.cancelled AND (w.awaiting OR (w.had_promise AND w.dispatched_at <= bp.now))""",

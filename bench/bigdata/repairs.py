@@ -107,7 +107,7 @@ def _order(e: Estate, approvals: _Approvals, o: dict) -> None:
         status = "awaiting_technician_confirmation"
         due = created + timedelta(hours=0.5 + rng.random() * 20)
         e.rows.add("reply_promise", e.id_of(), ts(created + timedelta(minutes=5)), e.id, o["id"], o["tech"], o["recep"],
-                   ts(due), NULL, NULL, NULL, NULL, NULL, NULL, "")
+                   ts(due), NULL, NULL, NULL, NULL, NULL, NULL, "", "open")
     elif now < dispatched:
         status, stamps["tech"] = "pending_dispatch", None
     else:

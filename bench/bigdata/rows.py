@@ -114,7 +114,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(v.split()) for k, v in {
                 "attempts last_attempt_at last_attempt_result call_again_at",
     "callback_attempt": "id created_at estate_id callback_id at by result note call_again_at",
     "reply_promise": "id created_at estate_id work_order_id technician_id promised_by due_at confirmed_start "
-                     "confirmed_end confirmed_at owner_told_at owner_told_by closed_at withdrawn_reason",
+                     "confirmed_end confirmed_at owner_told_at owner_told_by closed_at withdrawn_reason status",
     "approval_batch": "id created_at estate_id week built_at built_by",
     "approval_line": "id created_at estate_id batch_id work_order_id decision reason decided_by decided_at",
     "voucher_manifest": "id created_at estate_id month kind jurisdiction_id recipient_id built_at acknowledged_at "
