@@ -3,6 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# The document tests read PDFs the way a print server would: pdffonts, pdftotext and pdftoppm
+# from Debian's poppler-utils (the app itself needs none of them).
+if ! command -v pdftoppm >/dev/null; then
+    SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+    $SUDO apt-get install -y -q poppler-utils >/dev/null || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q poppler-utils >/dev/null; }
+fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 # The locked versions first (the image's, with their hashes); then the project, whose own

@@ -1,0 +1,37 @@
+"""Every document kind prints the same anywhere: its fonts are embedded, and its pages draw."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.documents import KINDS
+from tests.helpers.pdf import fonts_of, png_pages
+
+# scripts/render-samples.sh sets this to docs/samples so a reader can look at every kind.
+SAMPLES = os.environ.get("PROPDESK_SAMPLES")
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+async def test_every_font_is_embedded_and_subset(name, client, session):
+    pdf = await KINDS[name](client, session)
+    found = fonts_of(pdf)
+    assert found, "a document with no font draws no text"
+    bare = [f.name for f in found if not (f.embedded and f.subset)]
+    assert not bare, f"{name}: fonts a print server without them would draw as boxes: {bare}"
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+async def test_every_page_draws(name, client, session, tmp_path):
+    pdf = await KINDS[name](client, session)
+    pages = png_pages(pdf, into=tmp_path, stem=name)
+    assert pages and all(p.stat().st_size > 2000 for p in pages), pages
+    if SAMPLES:
+        target = Path(SAMPLES)
+        target.mkdir(parents=True, exist_ok=True)
+        for old in target.glob(f"{name}-*.png"):
+            old.unlink()
+        for p in pages:
+            shutil.copy(p, target / p.name)

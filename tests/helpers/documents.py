@@ -1,0 +1,30 @@
+"""Every printable document kind, made over HTTP the way a desk gets it: one maker per kind.
+
+tests/api/test_documents.py checks each kind's fonts and draws its pages to PNG;
+`scripts/render-samples.sh` writes those PNGs to docs/samples/. A new document kind registers
+its maker here with `@kind("name")`; the maker builds what it needs through the API and
+factories and returns the PDF's bytes.
+"""
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+Maker = Callable[[httpx.AsyncClient, AsyncSession], Awaitable[bytes]]
+KINDS: dict[str, Maker] = {}
+
+
+def kind(name: str) -> Callable[[Maker], Maker]:
+    def register(maker: Maker) -> Maker:
+        assert name not in KINDS, name
+        KINDS[name] = maker
+        return maker
+    return register
+
+
+def pdf_of(response: httpx.Response) -> bytes:
+    assert response.status_code in (200, 201), response.text
+    assert response.headers["content-type"] == "application/pdf"
+    return response.content
