@@ -221,6 +221,13 @@ class TestXlsx:
         assert rate.data_type == "n" and rate.number_format == "0.00%"
 
 
+    async def test_the_repair_log_names_its_categories(self, app, client, session):
+        r = await fetch(app, client, session, EXPORTS[4], format="xlsx")
+        sheet = openpyxl.load_workbook(io.BytesIO(r.content))["報修記錄本"]
+        column = [c.value for c in sheet[1]].index("類別")
+        assert {row[column] for row in sheet.iter_rows(min_row=2, values_only=True)} == {"水暖 (plumbing)"}
+
+
 class TestTypedText:
     @each_export
     async def test_formula_looking_names_are_plain_strings_in_xlsx(self, app, client, session, export):
