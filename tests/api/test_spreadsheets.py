@@ -249,6 +249,24 @@ class TestTypedText:
             assert not [c for c in cells if c == text or c.startswith(f"{text} (")], text
 
 
+NOT_FOUND = {"register": "estate-not-found", "month": "estate-not-found", "register-stored": "fee-report-not-found",
+             "month-stored": "fee-report-not-found", "daily-log": "estate-not-found", "stocktake": "stocktake-not-found",
+             "stocktake-month": "estate-not-found"}
+
+
+class TestAccess:
+    @each_export
+    async def test_anonymous_401_another_estates_staff_404(self, app, client, session, export):
+        url, query, _ = await export.build(app, client, session)
+        elsewhere, _ = await two_estates(session)
+        stranger = await make_staff(session, estates=[elsewhere], roles=list(Role))
+        for fmt in ("csv", "xlsx"):
+            r = await client.get(url, params={**query, "format": fmt})
+            assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json")
+            assert_problem(await client.get(url, params={**query, "format": fmt}, headers=stranger.headers), 404,
+                           NOT_FOUND[export.name])
+
+
 class TestCsvEncoding:
     @each_export
     async def test_utf8_with_a_bom_by_default_gb18030_on_request(self, app, client, session, export):
