@@ -126,13 +126,19 @@ def csv_row(values: Iterable[Any]) -> list[Any]:
 
 def append_row(sheet: Worksheet, values: Iterable[Any]) -> tuple[Cell, ...]:
     """Append a row to an XLSX sheet: text as string cells, never formulas; the row's cells."""
-    values = list(values)
-    sheet.append([safe_text(v) if isinstance(v, str) else v for v in values])
-    cells = tuple(sheet.cell(row=sheet.max_row, column=n) for n in range(1, len(values) + 1))
-    for cell, value in zip(cells, values, strict=True):
+    return write_row(sheet, sheet.max_row + 1 if sheet.max_row > 1 or sheet["A1"].value is not None else 1, values)
+
+
+def write_row(sheet: Worksheet, number: int, values: Iterable[Any]) -> tuple[Cell, ...]:
+    """Row `number` of the sheet. The writer counts rows itself: openpyxl's max_row reads every
+    cell, which made a 5,000-line register take minutes."""
+    cells = []
+    for column, value in enumerate(values, 1):
+        cell = sheet.cell(row=number, column=column, value=safe_text(value) if isinstance(value, str) else value)
         if isinstance(value, str):
             cell.data_type = "s"  # openpyxl would type a leading "=" as a formula
-    return cells
+        cells.append(cell)
+    return tuple(cells)
 
 
 # --- one value, by the kind of its column ----------------------------------------------
@@ -225,15 +231,16 @@ def to_xlsx(sheets: Sequence[Sheet], *, tz: tzinfo) -> bytes:
 
 def _write_sheet(ws: Worksheet, sheet: Sheet, tz: tzinfo) -> None:
     lines = _lines(sheet, tz)
-    for cell in append_row(ws, [c.header for c in sheet.columns]):
+    for cell in write_row(ws, 1, [c.header for c in sheet.columns]):
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-    for line in lines:
-        for cell, column in zip(append_row(ws, line), sheet.columns, strict=True):
+    for number, line in enumerate(lines, 2):
+        cells = write_row(ws, number, line)
+        for cell, column in zip(cells, sheet.columns, strict=True):
             if column.kind is not Kind.text and not isinstance(cell.value, str):
                 cell.number_format = NUMBER_FORMATS[column.kind]
-    if sheet.totals:
-        for cell in ws[ws.max_row]:
-            cell.font, cell.border = HEADER_FONT, TOTALS_BORDER
+        if sheet.totals and number == len(lines) + 1:
+            for cell in cells:
+                cell.font, cell.border = HEADER_FONT, TOTALS_BORDER
     last = get_column_letter(len(sheet.columns))
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{last}{1 + len(sheet.rows)}"  # the data, not the totals row
