@@ -74,6 +74,7 @@ class TestRegister:
             ("物业管理费", "2026-11", "160.56"),
             ("水费", "2026-11", "30.00"),
         ]
+        assert [p["fee_item_code"] for p in first["settled"]] == ["mgmt", "water"]
         assert lines[3]["credit"] == "30.00" and lines[4]["series"] == "refund"
         assert lines[2]["void_reason"] == "收错房号" and lines[2]["settled"][0]["amount"] == "100.00"
 
