@@ -10,7 +10,9 @@ from fastapi.responses import Response
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.files import Encoding, download
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
+from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.fees.reports import export as report_export
@@ -33,24 +35,24 @@ from app.domain.registry.errors import EstateNotFound
 router = APIRouter(tags=["fee reports"])
 
 Reader = Annotated[Actor, Depends(require(Perm.fee_reports_read))]
-Format = Annotated[ReportFormat, Query(description="json (default), csv (UTF-8 with a BOM, for Excel) or xlsx")]
+Format = Annotated[ReportFormat, Query(description="json (default), csv (for Excel; see `encoding`) or xlsx (prints "
+                                                   "A4 landscape, one page wide)")]
 FeeReportPage = Annotated[PageRequest, Depends(page_of(FeeReportSort))]
 FILES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}},
-                      report_export.MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}},
+                      spreadsheet.XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
           "description": "The report as JSON, or with format=csv / format=xlsx as a file with Chinese headers"},
 }
 
 
 def _download(file: report_export.ReportFile) -> Response:
-    return Response(file.body, media_type=file.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
+    return download(file.body, media_type=file.media_type, filename=file.filename)
 
 
 @router.get("/estates/{estate_id}/fee-reports/saturday-register", response_model=SaturdayRegister, dependencies=[REPORT_LIMIT],
             responses={**FILES, **problems(EstateNotFound, register.InvalidWeek, RateLimited)})
 async def get_saturday_register(
-    estate_id: uuid.UUID, actor: Reader, session: SessionDep, format: Format = "json",
+    estate_id: uuid.UUID, actor: Reader, session: SessionDep, format: Format = "json", encoding: Encoding = "utf-8",
     week: Annotated[Week | None, Query(description="An ISO week: 2026-W48; the current one when left out")] = None,
 ) -> Any:
     """The Saturday register (§5.5): every receipt and refund issued in the week, line by line (number, time,
@@ -64,7 +66,7 @@ async def get_saturday_register(
     12:00 (see the stored reports)."""
     if format != "json":
         return _download(await report_export.saturday_register_file(session, actor=actor, estate_id=estate_id,
-                                                                     week=week, fmt=format))
+                                                                     week=week, fmt=format, encoding=encoding))
     _, report = await register.saturday_register(session, actor=actor, estate_id=estate_id, week=week)
     return report
 
@@ -72,7 +74,7 @@ async def get_saturday_register(
 @router.get("/estates/{estate_id}/fee-reports/month-end", response_model=MonthFeeReport, dependencies=[REPORT_LIMIT],
             responses={**FILES, **problems(EstateNotFound, month_report.InvalidMonth, RateLimited)})
 async def get_month_fee_report(
-    estate_id: uuid.UUID, actor: Reader, session: SessionDep, format: Format = "json",
+    estate_id: uuid.UUID, actor: Reader, session: SessionDep, format: Format = "json", encoding: Encoding = "utf-8",
     month: Annotated[Month | None, Query(description="A month: 2026-11; the current one when left out")] = None,
 ) -> Any:
     """The month-end fee report for finance (§5.8), per fee item and per building with estate totals: billed,
@@ -83,7 +85,7 @@ async def get_month_fee_report(
     receipts. Left out, `month` is the current one. The job stores each month's report on its last day."""
     if format != "json":
         return _download(await report_export.month_fee_report_file(session, actor=actor, estate_id=estate_id,
-                                                                   month=month, fmt=format))
+                                                                   month=month, fmt=format, encoding=encoding))
     _, report = await month_report.month_fee_report(session, actor=actor, estate_id=estate_id, month=month)
     return report
 
@@ -103,10 +105,12 @@ async def list_fee_reports(
 
 @router.get("/fee-reports/{report_id}", response_model=FeeReportDetail, dependencies=[REPORT_LIMIT],
             responses={**FILES, **problems(FeeReportNotFound, RateLimited)})
-async def get_fee_report(report_id: uuid.UUID, actor: Reader, session: SessionDep, format: Format = "json") -> Any:
+async def get_fee_report(report_id: uuid.UUID, actor: Reader, session: SessionDep, format: Format = "json",
+                         encoding: Encoding = "utf-8") -> Any:
     """A stored report exactly as produced: `saturday_register` or `month_report` by its kind; with format=csv
     or format=xlsx, the same file the live endpoint gives."""
     if format != "json":
-        return _download(await report_export.stored_file(session, actor=actor, report_id=report_id, fmt=format))
+        return _download(await report_export.stored_file(session, actor=actor, report_id=report_id, fmt=format,
+                                                            encoding=encoding))
     _, detail = await get_report(session, actor=actor, report_id=report_id)
     return detail

@@ -6,11 +6,11 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
 from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.files import Encoding, download
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -33,6 +33,7 @@ from app.domain.repairs.paperwork.schemas import (
     VoucherManifestDetail,
     VoucherManifestRead,
 )
+from app.domain.spreadsheet import XLSX_MEDIA_TYPE
 from app.domain.types import MONTH_PATTERN
 
 router = APIRouter(tags=["repair reports"])
@@ -44,8 +45,9 @@ Day = Annotated[ReportDay | None, Query(description="A local day, YYYY-MM-DD; to
 ApprovalBatchPage = Annotated[PageRequest, Depends(page_of(approvals.ApprovalBatchSort))]
 ManifestPage = Annotated[PageRequest, Depends(page_of(manifests.ManifestSort))]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-          "description": "The log as JSON, or with format=csv as UTF-8 CSV with a BOM and Chinese headers"},
+    200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                      XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+          "description": "The log as JSON, or with format=csv / format=xlsx as a file with Chinese headers"},
 }
 
 
@@ -61,15 +63,16 @@ async def get_morning(estate_id: uuid.UUID, actor: Reader, session: SessionDep, 
             responses={**CSV_RESPONSE, **problems(EstateNotFound, RateLimited)})
 async def get_daily_log(
     estate_id: uuid.UUID, actor: Reader, session: SessionDep, date: Day = None,
-    format: Annotated[Literal["json", "csv"], Query(description="json, or csv for Excel")] = "json",
+    format: Annotated[Literal["json", "csv", "xlsx"], Query(description="json, csv for Excel (see `encoding`), or xlsx")] = "json",
+    encoding: Encoding = "utf-8",
 ) -> Any:
     """The repair record book of a local day (§5.6): every order created, dispatched, started, completed or
     cancelled that day, or still open at the close, with its state at the close of office hours. The log
     the job compiled at the close is served when there is one (source=stored), else it is computed now."""
-    if format == "csv":
-        body, filename = await daily_log.daily_log_csv(session, actor=actor, estate_id=estate_id, day=date)
-        return Response(body, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    if format != "json":
+        body, media_type, filename = await daily_log.daily_log_file(session, actor=actor, estate_id=estate_id, day=date,
+                                                                    fmt=format, encoding=encoding)
+        return download(body, media_type=media_type, filename=filename)
     return await daily_log.daily_log(session, actor=actor, estate_id=estate_id, day=date)
 
 

@@ -5,11 +5,11 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
 from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.files import Encoding, download
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -18,6 +18,7 @@ from app.domain.fees.billing.rules import MONTH_PATTERN
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs.orders.reading import WorkOrderNotFound
+from app.domain.spreadsheet import XLSX_MEDIA_TYPE
 from app.domain.stock import items, movements, report, stocktake
 from app.domain.stock.model import MovementKind, StockCategory, StocktakeStatus
 from app.domain.stock.schemas import (
@@ -46,13 +47,14 @@ Configure = Annotated[Actor, Depends(require(Perm.stock_configure))]
 Count = Annotated[Actor, Depends(require(Perm.stocktake_count))]
 Post = Annotated[Actor, Depends(require(Perm.stocktake_post))]
 Month = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", examples=["2026-11"])]
-Format = Annotated[Literal["json", "csv"], Query(description="json, or csv for Excel")]
+Format = Annotated[Literal["json", "csv", "xlsx"], Query(description="json, csv for Excel (see `encoding`), or xlsx")]
 StockItemPage = Annotated[PageRequest, Depends(page_of(items.StockItemSort))]
 MovementPage = Annotated[PageRequest, Depends(page_of(movements.MovementSort))]
 StocktakePage = Annotated[PageRequest, Depends(page_of(stocktake.StocktakeSort))]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-          "description": "The report as JSON, or with format=csv as UTF-8 CSV with a BOM and Chinese headers"},
+    200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                      XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+          "description": "The report as JSON, or with format=csv / format=xlsx as a file with Chinese headers"},
 }
 ITEM_MOVE = (items.StockItemNotFound, movements.StockItemInactive)
 
@@ -197,23 +199,25 @@ async def cancel_stocktake(stocktake_id: uuid.UUID, body: CancelIn, actor: Post,
     return await stocktake.cancel(session, actor=actor, stocktake_id=stocktake_id, data=body)
 
 
-def _respond(body: StocktakeReport, format: str) -> Any:
-    if format == "csv":
-        return Response(report.to_csv(body), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{report.csv_filename(body)}"'})
-    return body
-
-
 @router.get("/stocktakes/{stocktake_id}/report", response_model=StocktakeReport, dependencies=[REPORT_LIMIT],
             responses={**CSV_RESPONSE, **problems(stocktake.StocktakeNotFound, RateLimited)})
-async def stocktake_report(stocktake_id: uuid.UUID, actor: Read, session: SessionDep, format: Format = "json") -> Any:
+async def stocktake_report(stocktake_id: uuid.UUID, actor: Read, session: SessionDep, format: Format = "json",
+                           encoding: Encoding = "utf-8") -> Any:
     """The stocktake report for finance: per item book, counted and difference in quantity and money, with totals."""
-    return _respond(await report.stocktake_report(session, actor=actor, stocktake_id=stocktake_id), format)
+    if format != "json":
+        body, media_type, filename = await report.report_file(session, actor=actor, stocktake_id=stocktake_id, fmt=format,
+                                                              encoding=encoding)
+        return download(body, media_type=media_type, filename=filename)
+    return await report.stocktake_report(session, actor=actor, stocktake_id=stocktake_id)
 
 
 @router.get("/estates/{estate_id}/stocktake-report", response_model=StocktakeReport, dependencies=[REPORT_LIMIT],
             responses={**CSV_RESPONSE, **problems(EstateNotFound, stocktake.StocktakeNotFound, RateLimited)})
 async def month_stocktake_report(estate_id: uuid.UUID, month: Month, actor: Read, session: SessionDep,
-                                 format: Format = "json") -> Any:
+                                 format: Format = "json", encoding: Encoding = "utf-8") -> Any:
     """The month-end stocktake report (§5.7): the month's posted count, or the one still in progress."""
-    return _respond(await report.month_report(session, actor=actor, estate_id=estate_id, month=month), format)
+    if format != "json":
+        body, media_type, filename = await report.report_file(session, actor=actor, estate_id=estate_id, month=month,
+                                                              fmt=format, encoding=encoding)
+        return download(body, media_type=media_type, filename=filename)
+    return await report.month_report(session, actor=actor, estate_id=estate_id, month=month)

@@ -71,8 +71,9 @@ class TestDailyLogPermissions:
     async def test_bad_input_422(self, client, session):
         estate, _ = await two_estates(session)
         desk = await make_staff(session, estates=[estate])
-        named = iter(["format", "format", "date", "date"])
-        for params in ({"format": "xlsx"}, {"format": "CSV"}, {"date": "2026-02-30"}, {"date": "0001-01-01"}):
+        named = iter(["format", "format", "date", "date", "encoding"])
+        for params in ({"format": "xls"}, {"format": "CSV"}, {"date": "2026-02-30"}, {"date": "0001-01-01"},
+                       {"format": "csv", "encoding": "latin-1"}):
             r = await client.get(f"{API}/estates/{estate.id}/repairs/daily-log", params=params, headers=desk.headers)
             assert r.status_code == 422, params
             assert_422(r, next(named))
@@ -110,9 +111,9 @@ class TestDailyLog:
         assert r.headers["content-type"].startswith("text/csv")
         assert r.content.startswith(b"\xef\xbb\xbf")
         rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-        assert rows[0] == CSV_HEADERS
-        assert len(rows) == 6
-        by_id = {row[1]: row for row in rows[1:]}
+        assert rows[0] == [f"{estate.name} 報修記錄本 {DAY}"] and rows[1] == CSV_HEADERS
+        assert len(rows) == 7
+        by_id = {row[1]: row for row in rows[2:]}
         done = by_id[str(o["done_before_close"].id)]
         assert (done[4], done[7], done[10], done[11], done[12]) == (
             "8号楼2单元301",

@@ -53,8 +53,11 @@ def assert_csv_neutral(rows: list[list[str]], *typed: str) -> None:
                 assert cell.startswith("'"), cell
 
 
-def assert_xlsx_neutral(body: bytes, *typed: str) -> None:
+def assert_xlsx_neutral(body: bytes, *typed: str, titled: str = "") -> None:
+    """The typed text is in string cells; `titled` (the estate's name) heads each printed page."""
     book = openpyxl.load_workbook(io.BytesIO(body))
+    for sheet in book if titled else ():
+        assert titled in sheet.oddHeader.center.text, sheet.title
     for text in typed:
         found = [c for sheet in book for row in sheet.iter_rows() for c in row
                  if isinstance(c.value, str) and text in c.value]
@@ -107,7 +110,7 @@ class TestFeeReports:
         assert_money_stays_numbers_in_csv(rows)
         r = await client.get(url, params={"week": "2026-W48", "format": "xlsx"}, headers=b.reader.headers)
         assert r.status_code == 200, r.text
-        assert_xlsx_neutral(r.content, PAYER, ITEM, REASON, CASHIER, ESTATE)
+        assert_xlsx_neutral(r.content, PAYER, ITEM, REASON, CASHIER, titled=ESTATE)
         assert_money_stays_numbers_in_xlsx(r.content)
 
     async def test_month_end_report(self, client, session):
@@ -120,7 +123,7 @@ class TestFeeReports:
         assert [f"'{ITEM}" == c for row in rows for c in row].count(True) == 1
         r = await client.get(url, params={"month": "2026-11", "format": "xlsx"}, headers=b.reader.headers)
         assert r.status_code == 200, r.text
-        assert_xlsx_neutral(r.content, ITEM, ESTATE)
+        assert_xlsx_neutral(r.content, ITEM, titled=ESTATE)
 
     @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
     async def test_stored_reports(self, app, client, session, fmt):
@@ -145,7 +148,7 @@ async def test_daily_repair_log(client, session):
     assert r.status_code == 200, r.text
     rows = csv_rows(r.content)
     assert_csv_neutral(rows, DESCRIPTION, "+plumbing")
-    assert rows[1][5] == "'" + DESCRIPTION
+    assert rows[2][5] == "'" + DESCRIPTION
 
 
 async def test_stocktake_report(client, session):
@@ -161,10 +164,10 @@ async def test_stocktake_report(client, session):
     assert r.status_code == 200, r.text
     rows = csv_rows(r.content)
     assert_csv_neutral(rows, "-2+3 膠布", "@卷", ESTATE)
-    line = next(row for row in rows if row[1] == "X1")
+    line = next(row for row in rows if row[1:2] == ["X1"])
     assert line[2:4] == ["'-2+3 膠布", "'@卷"]
     assert line[8] == "-1.000" and line[12] == "-12.50"  # the shortage is a number, not quoted text
-    assert rows[-1][12] == "-12.50"
+    assert next(row for row in rows if row[0] == "合計")[12] == "-12.50"
 
 
 @pytest.mark.parametrize(("typed", "written"), [

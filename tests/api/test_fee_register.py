@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from decimal import Decimal
 
 import openpyxl
@@ -22,7 +23,7 @@ import pytest
 from app.domain.auth.roles import Role
 from app.domain.calendar import estate_time
 from app.domain.fees.reports import saturday_register as register
-from app.domain.fees.reports.export import REGISTER_HEADERS
+from app.domain.fees.reports.export import REGISTER_COLUMNS
 from app.domain.fees.reports.model import FeeReport
 from tests.factories import make_staff
 from tests.helpers.fee_reports import API, Books, api_key_headers, books, local, week48
@@ -73,6 +74,7 @@ class TestRegister:
             ("物业管理费", "2026-11", "160.56"),
             ("水费", "2026-11", "30.00"),
         ]
+        assert [p["fee_item_code"] for p in first["settled"]] == ["mgmt", "water"]
         assert lines[3]["credit"] == "30.00" and lines[4]["series"] == "refund"
         assert lines[2]["void_reason"] == "收错房号" and lines[2]["settled"][0]["amount"] == "100.00"
 
@@ -128,9 +130,19 @@ class TestFiles:
         assert r.headers["content-disposition"] == f'attachment; filename="saturday-register-{b.estate.code}-2026-W48.csv"'
         assert r.content.startswith(b"\xef\xbb\xbf")
         rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-        assert rows[1] == REGISTER_HEADERS
-        assert rows[2][3] == "2026-11-21 00:00" and rows[2][6] == "物业管理费(2026-11) 160.56；水费(2026-11) 30.00"
-        assert rows[7][3] == "2026-11-27 23:30" and rows[4][11] == "作废" and rows[4][9] == "0.00"
+        assert rows[1] == [c.header for c in REGISTER_COLUMNS]
+        detail, totals = rows[2:11], rows[11]
+        # One row per settled charge: r1 settled two charges, r4 two and kept 30.00 on account.
+        assert [(row[1], row[6], row[7], row[9]) for row in detail[:2]] == [
+            (detail[0][1], "物业管理费 (mgmt)", "2026-11", "160.56"), (detail[0][1], "水费 (water)", "2026-11", "30.00")]
+        assert detail[0][3] == "2026-11-21 00:00" and detail[-1][3] == "2026-11-27 23:30"
+        assert (detail[3][12], detail[3][9], detail[3][10]) == ("作废", "100.00", "0.00")
+        assert [row[6:11] for row in detail[4:7]] == [["物业管理费 (mgmt)", "2026-11", "支付宝", "150.00", "150.00"],
+                                                      ["水费 (water)", "2026-11", "支付宝", "20.00", "20.00"],
+                                                      ["预收款（存入账户）", "", "支付宝", "30.00", "30.00"]]
+        assert detail[7][6] == "退还预收款" and detail[7][10] == "-10.00"
+        assert [n for n, *_ in detail] == [str(n) for n in range(1, 10)]
+        assert totals[0] == "合计" and totals[9:11] == ["791.12", "691.12"]
         assert ["合计", "691.12", ""] in rows
 
     async def test_xlsx_has_the_same_totals(self, client, session):
@@ -144,14 +156,18 @@ class TestFiles:
         assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         book = openpyxl.load_workbook(io.BytesIO(r.content))
         assert book.sheetnames == ["收费明细", "按收费项目", "按收款方式", "按收款人", "合计"]
-        amounts = [row[8].value for row in book["收费明细"].iter_rows(min_row=3)]
-        counted = [row[9] for row in book["收费明细"].iter_rows(min_row=3)]
-        assert sum(D(str(v)) for v in amounts) == D("791.12")  # the void's face amount included
-        assert sum(D(str(c.value)) for c in counted) == D("691.12") and counted[0].number_format == "0.00"
+        *rows, total = list(book["收费明细"].iter_rows(min_row=2))
+        assert len(rows) == 9 and total[0].value == "合计"
+        assert sum(D(str(row[9].value)) for row in rows) == D(str(total[9].value)) == D("791.12")  # the void's face amount
+        assert sum(D(str(row[10].value)) for row in rows) == D(str(total[10].value)) == D("691.12")
+        assert rows[0][10].number_format == "#,##0.00"
+        assert rows[0][3].value == datetime(2026, 11, 21, 0, 0) and rows[0][3].is_date
         for sheet in ("按收费项目", "按收款方式", "按收款人"):
-            rows = list(book[sheet].iter_rows(min_row=3, values_only=True))
+            rows = list(book[sheet].iter_rows(min_row=2, values_only=True))
             assert rows[-1][0] == "合计" and D(str(rows[-1][1])) == D("691.12")
             assert sum(D(str(row[1])) for row in rows[:-1]) == D("691.12"), sheet
+        assert [row[0] for row in book["按收费项目"].iter_rows(min_row=2, values_only=True)] == [
+            "水费 (water)", "物业管理费 (mgmt)", "预收款（存入账户）", "退还预收款", "合计"]
 
 
 class TestAccess:

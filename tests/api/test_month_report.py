@@ -117,13 +117,21 @@ class TestFiles:
         book = openpyxl.load_workbook(io.BytesIO(r.content))
         assert book.sheetnames == ["按收费项目", "按楼栋", "收据核对"]
         sheet = book["按楼栋"]
-        headers = [c.value for c in sheet[2]]
-        total = next(row for row in sheet.iter_rows(min_row=3) if row[0].value == "合计")
+        headers = [c.value for c in sheet[1]]
+        *lines, total = list(sheet.iter_rows(min_row=2))
+        assert total[0].value == "合计" and [row[0].value for row in lines] == ["1号楼", "2号楼"]
         cell = total[headers.index("本月收款合计")]
-        assert D(str(cell.value)) == D("710.56") and cell.number_format == "0.00"
+        assert D(str(cell.value)) == D("710.56") and cell.number_format == "#,##0.00"
         assert D(str(total[headers.index("本月应收")].value)) == D("680.56")
-        assert total[headers.index("收缴率")].value == pytest.approx(0.5004)
-        check = [c.value for c in book["收据核对"][3]]
+        rate = total[headers.index("收缴率")]
+        assert rate.value == pytest.approx(0.5004) and rate.number_format == "0.00%"
+        assert total[headers.index("应收户数")].value == 4
+        # Per fee item a unit billed for two items is a household of each: those counts are not summed.
+        item_headers = [c.value for c in book["按收费项目"][1]]
+        item_total = list(book["按收费项目"].iter_rows(min_row=2, values_only=True))[-1]
+        assert item_total[0] == "合计" and D(str(item_total[item_headers.index("本月应收")])) == D("680.56")
+        assert item_total[item_headers.index("应收户数")] is None
+        check = [c.value for c in book["收据核对"][2]]
         assert D(str(check[0])) == D(str(check[1])) == D("710.56") and check[2:] == [4, 1, 1]
 
     async def test_csv_has_a_bom_and_chinese_headers(self, client, session):
@@ -136,8 +144,9 @@ class TestFiles:
         rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
         assert rows[1][:3] == ["代码", "收费项目", "本月应收"]
         assert rows[2][:6] == ["mgmt", "物业管理费", "630.56", "0.00", "310.56", "320.00"]
-        total = next(row for row in rows if row and row[0] == "合计")
-        assert total[1] == "680.56" and total[8] == "710.56"
+        by_item, by_building = [row for row in rows if row and row[0] == "合计"]
+        assert (by_item[2], by_item[6], by_item[10]) == ("680.56", "0.5004", "")  # households per item do not add up
+        assert by_building[1] == "680.56" and by_building[8] == "710.56"
 
 
 class TestAccess:

@@ -175,7 +175,9 @@ class TestReport:
         rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
         assert rows[1][:4] == ["序號", "編碼", "名稱", "單位"]
         assert rows[2][1:13] == ["A", "PVC水管", "米", "10.000", "-2.000", "8.000", "7.000", "-1.000", "6.50", "52.00", "45.50", "-6.50"]
-        assert rows[-1][0] == "合計" and rows[-1][10:13] == ["112.00", "106.50", "-5.50"]
+        total = rows[5]
+        assert total[0] == "合計" and total[10:13] == ["112.00", "106.50", "-5.50"]
+        assert rows[-1][4:] == ["112.00", "106.50", "-5.50", "-6.50", "1.00"]  # the summary: shortages, surpluses
 
     async def test_no_count_for_the_month_404(self, client, session):
         s = await store(session)

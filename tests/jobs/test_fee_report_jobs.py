@@ -86,7 +86,7 @@ async def test_month_end_job_stores_the_month(app, client, session):
     r = await client.get(f"{API}/fee-reports/{item['id']}?format=xlsx", headers=b.reader.headers)
     assert r.status_code == 200
     assert r.headers["content-disposition"] == f'attachment; filename="month-fee-report-{b.estate.code}-2026-11.xlsx"'
-    check = [c.value for c in openpyxl.load_workbook(io.BytesIO(r.content))["收据核对"][3]]
+    check = [c.value for c in openpyxl.load_workbook(io.BytesIO(r.content))["收据核对"][2]]
     assert str(check[0]) == "710.56"
     r = await client.get(f"{API}/fee-reports/{item['id']}?format=csv", headers=b.reader.headers)
     assert r.content.startswith(b"\xef\xbb\xbf") and r.headers["content-type"] == "text/csv; charset=utf-8"

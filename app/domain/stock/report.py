@@ -5,8 +5,6 @@ are live. The month's report is the month's posted count, or the one still in pr
 """
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from decimal import Decimal
 
@@ -15,16 +13,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
+from app.domain.calendar import estate_time
 from app.domain.registry import service as registry_service
 from app.domain.registry.model import Estate
+from app.domain.spreadsheet import Column, CsvEncoding, Kind, Sheet
 from app.domain.stock import stocktake as counts
-from app.domain.stock.model import CENT, QTY, Stocktake, StocktakeStatus
+from app.domain.stock.model import Stocktake, StocktakeStatus
 from app.domain.stock.schemas import StocktakeLineRead, StocktakeRead, StocktakeReport, StocktakeTotals
 from app.domain.visibility import load_visible
 
 ZERO = Decimal("0.00")
-CSV_HEADERS = ["序號", "編碼", "名稱", "單位", "開盤帳存", "期間變動", "帳面數量", "實盤數量", "差異數量", "單價",
-               "帳面金額", "實盤金額", "差異金額", "備註"]
+Q, M = Kind.quantity, Kind.money
+COLUMNS = [Column("序號", Kind.int), Column("編碼"), Column("名稱"), Column("單位"), Column("開盤帳存", Q), Column("期間變動", Q),
+           Column("帳面數量", Q), Column("實盤數量", Q), Column("差異數量", Q), Column("單價", M, total=False),
+           Column("帳面金額", M), Column("實盤金額", M), Column("差異金額", M), Column("盤點時間", Kind.datetime),
+           Column("備註")]
+SUMMARY_COLUMNS = [Column("品項數", Kind.int), Column("已盤品項", Kind.int), Column("盤虧品項", Kind.int),
+                   Column("盤盈品項", Kind.int), Column("帳面金額", M), Column("實盤金額", M), Column("差異金額", M),
+                   Column("盤虧金額", M), Column("盤盈金額", M)]
 STATUS_NAMES = {"open": "未盤", "counting": "盤點中", "posted": "已過帳", "cancelled": "已取消"}
 
 
@@ -68,32 +74,32 @@ async def month_report(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     return await build(session, estate=estate, row=row)
 
 
-def _q(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(QTY)
-
-
-def _m(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(CENT)
-
-
-def to_csv(report: StocktakeReport) -> bytes:
-    """UTF-8 with a BOM, so Excel on a Chinese office PC opens it without mojibake."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+def sheets(report: StocktakeReport) -> list[Sheet]:
     st = report.stocktake
-    row = spreadsheet.csv_row
-    status = STATUS_NAMES.get(st.status.value, st.status.value)
-    writer.writerow(row([f"{report.estate_name} 庫存盤點表", st.reference, st.month, status]))
-    writer.writerow(CSV_HEADERS)
-    for n, line in enumerate(report.lines, 1):
-        writer.writerow(row([n, line.code, line.name, line.unit, _q(line.snapshot_quantity), _q(line.movements_since),
-                             _q(line.book_quantity), _q(line.counted_quantity), _q(line.difference), _m(line.unit_cost),
-                             _m(line.book_value), _m(line.counted_value), _m(line.difference_value), line.note]))
+    title = f"{report.estate_name} 庫存盤點表 {st.reference} {st.month} {STATUS_NAMES.get(st.status.value, st.status.value)}"
+    lines = [[n, line.code, line.name, line.unit, line.snapshot_quantity, line.movements_since, line.book_quantity,
+              line.counted_quantity, line.difference, line.unit_cost, line.book_value, line.counted_value,
+              line.difference_value, line.counted_at, line.note] for n, line in enumerate(report.lines, 1)]
     t = report.totals
-    writer.writerow(row(["合計", "", f"{t.counted}/{t.items} 已盤", "", "", "", "", "", "", "", _m(t.book_value),
-                         _m(t.counted_value), _m(t.difference_value), f"盤虧 {_m(t.shortage_value)} 盤盈 {_m(t.surplus_value)}"]))
-    return "\ufeff".encode() + buf.getvalue().encode("utf-8")
+    return [
+        Sheet("盤點明細", title, COLUMNS, lines, totals=True, totals_label="合計"),
+        Sheet("匯總", f"{title} 匯總", SUMMARY_COLUMNS, [[t.items, t.counted, t.shortages, t.surpluses, t.book_value,
+                                                        t.counted_value, t.difference_value, t.shortage_value, t.surplus_value]]),
+    ]
 
 
-def csv_filename(report: StocktakeReport) -> str:
-    return f"stocktake-{report.stocktake.reference}.csv"
+async def report_file(session: AsyncSession, *, actor: Actor, fmt: str, encoding: CsvEncoding = "utf-8",
+                      stocktake_id: uuid.UUID | None = None, estate_id: uuid.UUID | None = None,
+                      month: str = "") -> tuple[bytes, str, str]:
+    """A count's report (by its id), or an estate's month's, as CSV or XLSX: bytes, media type, file name."""
+    if stocktake_id is not None:
+        report = await stocktake_report(session, actor=actor, stocktake_id=stocktake_id)
+    else:
+        assert estate_id is not None
+        report = await month_report(session, actor=actor, estate_id=estate_id, month=month)
+    estate = await session.get(Estate, report.estate_id)
+    assert estate is not None
+    tz, stem = estate_time.estate_zone(estate), f"stocktake-{report.stocktake.reference}"
+    if fmt == "csv":
+        return spreadsheet.to_csv(sheets(report), tz=tz, encoding=encoding), spreadsheet.csv_media_type(encoding), f"{stem}.csv"
+    return spreadsheet.to_xlsx(sheets(report), tz=tz), spreadsheet.XLSX_MEDIA_TYPE, f"{stem}.xlsx"

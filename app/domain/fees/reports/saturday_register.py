@@ -60,7 +60,8 @@ def _settled_parts() -> Any:
     """What the receipt's payment settled, as a JSON list built in the same statement (amounts as text:
     exact, not floats)."""
     part = func.json_build_object("fee_item_id", Charge.fee_item_id, "fee_item_name", FeeItem.name,
-                                  "period", Charge.period, "amount", cast(Allocation.amount, String))
+                                  "fee_item_code", FeeItem.code, "period", Charge.period,
+                                  "amount", cast(Allocation.amount, String))
     return (select(func.json_agg(aggregate_order_by(part, Allocation.created_at, Allocation.id), type_=JSON))
             .select_from(Allocation).join(Charge, Charge.id == Allocation.charge_id)
             .join(FeeItem, FeeItem.id == Charge.fee_item_id)
@@ -94,7 +95,8 @@ async def lines(session: AsyncSession, *, estate_id: uuid.UUID, start: datetime,
             receipt_id=receipt_id, number=number, series=series, status=status, issued_at=issued_at, unit_id=unit_id,
             unit_label=unit_label(building_number=b_number, building_name=b_name, entrance=entrance, number=unit_number),
             payer=(payer_name or "") or owner or "", credit=credit if payment_id else ZERO, method=PaymentMethod(method),
-            settled=[SettledPart(fee_item_id=p["fee_item_id"], fee_item_name=p["fee_item_name"], period=p["period"],
+            settled=[SettledPart(fee_item_id=p["fee_item_id"], fee_item_name=p["fee_item_name"],
+                                 fee_item_code=p["fee_item_code"], period=p["period"],
                                  amount=Decimal(p["amount"])) for p in settled or ()],
             amount=signed, counted=ZERO if status == ReceiptStatus.void.value else signed, cashier_id=cashier_id,
             cashier_name=cashier, voided_at=voided_at, void_reason=void_reason,

@@ -33,6 +33,7 @@ Month = Annotated[str, Field(pattern=MONTH_PATTERN, max_length=7, description="A
 class SettledPart(BaseModel):
     fee_item_id: uuid.UUID
     fee_item_name: str
+    fee_item_code: str = Field(default="", description="The fee item's code (blank in registers stored before it was kept)")
     period: str | None = Field(description="The month the charge is for; null for a one-off")
     amount: Amount
 

@@ -3,11 +3,8 @@ the close of office hours. The job compiles and stores it just after the close; 
 day it did not compile, the log is computed from the orders' timestamps."""
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -21,9 +18,11 @@ from app.domain.calendar import estate_time
 from app.domain.registry import service as registry
 from app.domain.registry.model import Building, Estate, Unit
 from app.domain.registry.names import place
+from app.domain.repairs.intake.model import RepairCategory
 from app.domain.repairs.model import OPEN_ORDER_STATES, ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.paperwork.model import DailyRepairLog
 from app.domain.repairs.paperwork.schemas import DailyLog, DailyLogRow
+from app.domain.spreadsheet import Column, CsvEncoding, Kind, Sheet
 
 S = WorkOrderStatus
 # Latest milestone first: the first one reached by the close is the state at the close.
@@ -38,8 +37,10 @@ STATE_NAMES = {
     S.archived: "已歸檔", S.cancelled: "已取消", S.reopened: "重新處理",
 }
 EVENT_NAMES = {"created": "登記", "dispatched": "派工", "started": "開工", "completed": "完工", "cancelled": "取消"}
-CSV_HEADERS = ["序號", "任務單號", "登記時間", "類別", "位置", "報修內容", "公共區域", "維修人員",
-               "派工時間", "開工時間", "完工時間", "當日動態", "收工時狀態"]
+COLUMNS = [Column("序號", Kind.int), Column("任務單號"), Column("登記時間", Kind.datetime), Column("類別"), Column("位置"),
+           Column("報修內容"), Column("公共區域"), Column("維修人員"), Column("派工時間", Kind.datetime),
+           Column("開工時間", Kind.datetime), Column("完工時間", Kind.datetime), Column("當日動態"), Column("收工時狀態")]
+CSV_HEADERS = [c.header for c in COLUMNS]
 
 
 def state_at(order: WorkOrder, close: datetime, now: datetime) -> WorkOrderStatus:
@@ -120,29 +121,23 @@ async def daily_log(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID
     return DailyLog(estate_id=estate.id, day=day, close_at=close, source="live", compiled_at=None, rows=rows)
 
 
-def _local(at: datetime | None, estate_tz: Any) -> str:
-    return at.astimezone(estate_tz).strftime("%Y-%m-%d %H:%M") if at is not None else ""
+def _sheet(log: DailyLog, *, estate: Estate, categories: dict[str, str]) -> Sheet:
+    rows = [[n, str(r.work_order_id), r.created_at, spreadsheet.coded(categories.get(r.category, r.category), r.category),
+             r.place, r.description, "是" if r.is_public_area else "否", r.technician_name or "", r.dispatched_at,
+             r.started_at, r.completed_at, "、".join(EVENT_NAMES[e] for e in r.events), STATE_NAMES[r.state_at_close]]
+            for n, r in enumerate(log.rows, 1)]
+    return Sheet("報修記錄本", f"{estate.name} 報修記錄本 {log.day.isoformat()}", COLUMNS, rows)
 
 
-def to_csv(log: DailyLog, *, time_zone: str) -> bytes:
-    """UTF-8 with a BOM, so Excel on a Chinese office PC opens it without mojibake."""
-    tz = estate_time.zone(time_zone)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS)
-    for n, r in enumerate(log.rows, 1):
-        writer.writerow(spreadsheet.csv_row([
-            n, str(r.work_order_id), _local(r.created_at, tz), r.category, r.place, r.description,
-            "是" if r.is_public_area else "否", r.technician_name or "", _local(r.dispatched_at, tz),
-            _local(r.started_at, tz), _local(r.completed_at, tz), "、".join(EVENT_NAMES[e] for e in r.events),
-            STATE_NAMES[r.state_at_close],
-        ]))
-    return "\ufeff".encode() + buf.getvalue().encode("utf-8")
-
-
-async def daily_log_csv(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, day: date | None) -> tuple[bytes, str]:
-    """The log as CSV bytes and its file name."""
+async def daily_log_file(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, day: date | None, fmt: str,
+                         encoding: CsvEncoding = "utf-8") -> tuple[bytes, str, str]:
+    """The log as CSV or XLSX: its bytes, media type and file name; categories by name and code."""
     log = await daily_log(session, actor=actor, estate_id=estate_id, day=day)
     estate = await session.get(Estate, log.estate_id)
     assert estate is not None
-    return to_csv(log, time_zone=estate.time_zone), f"repair-log-{log.day.isoformat()}.csv"
+    categories = dict((await session.execute(select(RepairCategory.code, RepairCategory.name)
+                                             .where(RepairCategory.estate_id == estate.id))).tuples().all())
+    sheets, tz, name = [_sheet(log, estate=estate, categories=categories)], estate_time.estate_zone(estate), f"repair-log-{log.day}"
+    if fmt == "csv":
+        return spreadsheet.to_csv(sheets, tz=tz, encoding=encoding), spreadsheet.csv_media_type(encoding), f"{name}.csv"
+    return spreadsheet.to_xlsx(sheets, tz=tz), spreadsheet.XLSX_MEDIA_TYPE, f"{name}.xlsx"
