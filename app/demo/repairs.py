@@ -20,7 +20,9 @@ from app.domain.auth.model import User
 from app.domain.base import utcnow
 from app.domain.calendar import estate_time
 from app.domain.callbacks.model import Callback, CallbackStatus
+from app.domain.fees.payments.model import DocumentCounter
 from app.domain.registry.model import Estate, OwnerPhone, Unit, UnitOwner
+from app.domain.repairs import numbers
 from app.domain.repairs.model import (
     Channel,
     RequestKind,
@@ -96,6 +98,7 @@ async def repair_history(ctx: DemoContext) -> None:
                 continue  # Sundays are quiet
             for _ in range(rng.randint(4, 8)):
                 _one_request(rng, e, day=day, now=now, still_open=day >= last_day)
+        _number(ctx, e)
         # No ORM relationships, so the unit of work does not order inserts by foreign key.
         for kind in KINDS:
             ctx.add(kind, e.rows[kind])
@@ -117,6 +120,19 @@ async def _estate_view(ctx: DemoContext, estate: Estate) -> _Estate:
         technicians=[users[f"{code}.tech{i}"] for i in (1, 2, 3)],
         receptionist=users[f"{code}.reception"], owner_of=owner_of,
     )
+
+
+def _number(ctx: DemoContext, e: _Estate) -> None:
+    """Number requests and orders in creation order per local year, and leave the counters where they stopped,
+    as the intake service would have."""
+    for kind, series in (("service_requests", numbers.Series.service_request), ("work_orders", numbers.Series.work_order)):
+        last: dict[int, int] = {}
+        for row in sorted(e.rows[kind], key=lambda r: (r.created_at, r.id)):
+            year = row.created_at.astimezone(e.tz).year
+            seq = last[year] = last.get(year, 0) + 1
+            row.number = numbers.format_number(estate_code=e.estate.code, series=series, year=year, seq=seq)
+        ctx.add("document_counters", [DocumentCounter(estate_id=e.estate.id, series=series.value, year=year, last_seq=seq)
+                                      for year, seq in last.items()])
 
 
 def _at(e: _Estate, day: date, rng: random.Random) -> datetime:
