@@ -100,7 +100,8 @@ async def order_detail(session: AsyncSession, *, order: WorkOrder) -> WorkOrderD
     return WorkOrderDetail.model_validate({
         **WorkOrderRead.model_validate(order).model_dump(),
         "unit_label": chinese_unit_label(unit, building), "urgency": request.urgency, "description": request.description,
-        "request_number": request.number, "allowed_actions": order.allowed_actions(), "request": summary, "technician_name": tech.full_name if tech else None,
+        "request_number": request.number, "allowed_actions": order.allowed_actions(), "request": summary,
+        "technician_name": tech.full_name if tech else None,
         "booking": booking_read(booking) if booking else None,
         "reply_promise": promise_read(promise, now=utcnow()) if promise else None,
     })
