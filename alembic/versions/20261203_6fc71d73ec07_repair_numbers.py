@@ -47,6 +47,19 @@ ON CONFLICT (estate_id, series, year) DO UPDATE
 SET last_seq = greatest(document_counter.last_seq, excluded.last_seq)
 """
 
+# The daily repair logs compiled before: each row gets its order's and request's number.
+_LOGS = """
+UPDATE daily_repair_log d SET rows = (
+    SELECT coalesce(jsonb_agg(CASE WHEN w.id IS NULL THEN t.row
+                                   ELSE t.row || jsonb_build_object('number', w.number, 'request_number', r.number) END
+                              ORDER BY t.n), '[]'::jsonb)
+    FROM jsonb_array_elements(d.rows) WITH ORDINALITY AS t(row, n)
+    LEFT JOIN work_order w ON w.id = (t.row ->> 'work_order_id')::uuid
+    LEFT JOIN service_request r ON r.id = w.request_id
+)
+WHERE jsonb_array_length(d.rows) > 0
+"""
+
 
 def upgrade() -> None:
     for table, series, letters in SERIES:
@@ -55,9 +68,12 @@ def upgrade() -> None:
         op.execute(_COUNTERS.format(table=table, series=series))
         op.alter_column(table, 'number', nullable=False)
         op.create_unique_constraint(op.f(f'uq_{table}_estate_id_number'), table, ['estate_id', 'number'])
+    op.execute(_LOGS)
 
 
 def downgrade() -> None:
+    op.execute("UPDATE daily_repair_log SET rows = (SELECT coalesce(jsonb_agg((t.row - 'number' - 'request_number') ORDER BY t.n),"
+               " '[]'::jsonb) FROM jsonb_array_elements(rows) WITH ORDINALITY AS t(row, n)) WHERE jsonb_array_length(rows) > 0")
     for table, series, _letters in SERIES:
         op.drop_constraint(op.f(f'uq_{table}_estate_id_number'), table, type_='unique')
         op.drop_column(table, 'number')

@@ -123,8 +123,8 @@ async def _estate_view(ctx: DemoContext, estate: Estate) -> _Estate:
 
 
 def _number(ctx: DemoContext, e: _Estate) -> None:
-    """Number requests and orders in creation order per local year, and leave the counters where they stopped,
-    as the intake service would have."""
+    """Number requests and orders (made with number "") in creation order per local year, and leave the counters
+    where they stopped, as the intake service would have."""
     for kind, series in (("service_requests", numbers.Series.service_request), ("work_orders", numbers.Series.work_order)):
         last: dict[int, int] = {}
         for row in sorted(e.rows[kind], key=lambda r: (r.created_at, r.id)):
@@ -159,7 +159,7 @@ def _one_request(rng: random.Random, e: _Estate, *, day: date, now: datetime, st
     channel = rng.choice([Channel.phone] * 6 + [Channel.walk_in] * 2 + [Channel.manager_patrol, Channel.technician_patrol]) \
         if not public else rng.choice([Channel.manager_patrol, Channel.technician_patrol, Channel.phone])
     request = ServiceRequest(
-        estate_id=e.estate.id, created_at=created, channel=channel, category=category, description=text,
+        estate_id=e.estate.id, created_at=created, number="", channel=channel, category=category, description=text,
         unit_id=unit.id, owner_id=owner_id, is_public_area=public, contact_phone=phone,
         urgency=Urgency.urgent if rng.random() < 0.1 else Urgency.normal,
         registered_by=e.receptionist.id,
@@ -167,7 +167,7 @@ def _one_request(rng: random.Random, e: _Estate, *, day: date, now: datetime, st
         status=RequestStatus.ordered,
     )
     e.add("service_requests", [request])
-    order = WorkOrder(estate_id=e.estate.id, created_at=created, request_id=request.id, category=category,
+    order = WorkOrder(estate_id=e.estate.id, created_at=created, number="", request_id=request.id, category=category,
                       unit_id=unit.id, building_id=unit.building_id, is_public_area=public)
     e.add("work_orders", [order])
     if still_open:
@@ -193,7 +193,7 @@ def _open(rng: random.Random, e: _Estate, order: WorkOrder, *, now: datetime) ->
 
 def _enquiry(rng: random.Random, e: _Estate, *, created: datetime) -> None:
     request = ServiceRequest(
-        estate_id=e.estate.id, created_at=created, kind=RequestKind.enquiry, channel=Channel.phone, category="other",
+        estate_id=e.estate.id, created_at=created, number="", kind=RequestKind.enquiry, channel=Channel.phone, category="other",
         description=rng.choice(ENQUIRIES), registered_by=e.receptionist.id, status=RequestStatus.closed_at_desk,
         closed_note="已电话答复", closed_at=created + timedelta(minutes=3),
     )

@@ -85,7 +85,8 @@ async def compute_rows(session: AsyncSession, *, estate: Estate, day: date) -> l
         if not events and state not in OPEN_ORDER_STATES:
             continue
         rows.append(DailyLogRow(
-            work_order_id=o.id, request_id=r.id, created_at=o.created_at, category=o.category, description=r.description,
+            work_order_id=o.id, number=o.number, request_id=r.id, request_number=r.number, created_at=o.created_at,
+            category=o.category, description=r.description,
             place=place(u, b, r.location), is_public_area=o.is_public_area, technician_name=tech,
             dispatched_at=o.dispatched_at, started_at=o.started_at, completed_at=o.completed_at,
             cancelled_at=o.cancelled_at, events=events, state_at_close=state))
@@ -132,7 +133,7 @@ def to_csv(log: DailyLog, *, time_zone: str) -> bytes:
     writer.writerow(CSV_HEADERS)
     for n, r in enumerate(log.rows, 1):
         writer.writerow(spreadsheet.csv_row([
-            n, str(r.work_order_id), _local(r.created_at, tz), r.category, r.place, r.description,
+            n, r.number or str(r.work_order_id), _local(r.created_at, tz), r.category, r.place, r.description,
             "是" if r.is_public_area else "否", r.technician_name or "", _local(r.dispatched_at, tz),
             _local(r.started_at, tz), _local(r.completed_at, tz), "、".join(EVENT_NAMES[e] for e in r.events),
             STATE_NAMES[r.state_at_close],
