@@ -187,3 +187,12 @@ async def test_the_number_is_on_the_log_the_callbacks_and_the_queue(client, sess
     assert [(c["work_order_id"], c["work_order_number"]) for c in callbacks] == [(str(done.id), done.number)]
     queue = (await client.get(f"{API}/attention", headers=staff.headers)).json()["items"]
     assert {i["number"] for i in queue if i["kind"] == "callback_due"} == {done.number}
+
+
+async def test_a_complaint_about_a_request_names_its_number(client, session, desk):
+    made = await register(client, desk["estate"], desk["staff"])
+    manager = await make_staff(session, estates=[desk["estate"]], roles=[Role.manager])
+    r = await client.post(f"{API}/estates/{desk['estate'].id}/complaints", headers=manager.headers, json={
+        "channel": "phone", "category": "repair_delay", "description": "三天了還沒人來修", "service_request_id": made["id"]})
+    assert r.status_code == 201, r.text
+    assert r.json()["service_request_number"] == made["number"]
