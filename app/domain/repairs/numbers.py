@@ -34,8 +34,9 @@ class Series(StrEnum):
 _LETTERS = {Series.service_request: "BX", Series.work_order: "WX"}
 SEQ_DIGITS = 6
 # What a search for a number may be: its trailing digits, or the whole number.
-TRAILING = re.compile(rf"^\d{{1,{SEQ_DIGITS}}}$")
-SEARCH_PATTERN = rf"^(\d{{1,{SEQ_DIGITS}}}|.{{1,40}}-[A-Za-z]{{2}}-\d{{4}}-\d{{6,}})$"
+TRAILING = re.compile(rf"^[0-9]{{1,{SEQ_DIGITS}}}$")
+# ASCII digits only (\d would take ٣), and no NUL, which PostgreSQL text cannot hold.
+SEARCH_PATTERN = rf"^([0-9]{{1,{SEQ_DIGITS}}}|[^\x00]{{1,40}}-[A-Za-z]{{2}}-[0-9]{{4}}-[0-9]{{6,}})$"
 
 _NEXT = text(
     "INSERT INTO document_counter (estate_id, series, year, last_seq) VALUES (:estate_id, :series, :year, 1) "
