@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.fees.payments.model import DocumentCounter
+from app.domain.registry.model import Title
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from tests.factories import Staff, make_estate, make_staff
 from tests.helpers.problems import assert_422, assert_invalid
-from tests.registry_factories import make_building, make_unit, two_estates
+from tests.registry_factories import make_building, make_owner, make_unit, two_estates
 from tests.repairs_factories import make_order
 
 API = "/api/v1"
@@ -197,3 +198,14 @@ async def test_a_complaint_about_a_request_names_its_number(client, session, des
         "channel": "phone", "category": "repair_delay", "description": "三天了還沒人來修", "service_request_id": made["id"]})
     assert r.status_code == 201, r.text
     assert r.json()["service_request_number"] == made["number"]
+
+
+async def test_the_caller_lookup_shows_the_numbers_of_open_requests(client, session, desk):
+    await make_owner(session, estate=desk["estate"], full_name="王建國", title=Title.mr, phones=["133 5173 7459"],
+                     units=[desk["unit"]])
+    made = await register(client, desk["estate"], desk["staff"], contact_phone="13351737459", location="")
+    r = await client.get(f"{API}/estates/{desk['estate'].id}/callers", params={"phone": "13351737459"},
+                         headers=desk["staff"].headers)
+    assert r.status_code == 200, r.text
+    [owner] = r.json()["owners"]
+    assert [(o["number"], o["work_order_number"]) for o in owner["open_requests"]] == [(made["number"], made["work_order_number"])]

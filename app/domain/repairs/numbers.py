@@ -2,9 +2,9 @@
 
 BX is 报修 (what the desk registers: the caller is given this number), WX is 维修 (the repair
 job the technician carries out on the task sheet). Two letters of pinyin keep both series
-distinct from receipts (QS-2026-…, QS-R-2026-…) and complaints (TS-2026-…) while staying plain
-ASCII for the phone, a search box and a file name. Each series counts per estate and per year
-in the estate's zone, gapless, from the receipts' counter table.
+distinct from receipts (QS-2026-…, QS-R-2026-…) and complaints (TS-2026-…), easy to say on the
+phone and to type in a search box. Each series counts per estate and per year in the estate's
+zone, gapless, from the receipts' counter table; trailing digits find a number of any year.
 """
 from __future__ import annotations
 
