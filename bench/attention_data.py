@@ -184,7 +184,7 @@ REPAIRS = [
        FROM bm m, bp, bs""",
     """INSERT INTO service_request (id, created_at, estate_id, kind, channel, urgency, category, description, unit_id,
                                    owner_id, is_public_area, location, contact_name, contact_phone, window_start,
-                                   window_end, reporter_id, registered_by, status, closed_note, closed_at)
+                                   window_end, reporter_id, registered_by, status, closed_note, closed_at, number)
        SELECT w.request_id, w.created_at, bp.estate_id, CASE WHEN w.enquiry THEN 'enquiry' ELSE 'repair' END,
               CASE WHEN w.r_job < 0.2 THEN 'walk_in' ELSE 'phone' END,
               CASE WHEN w.r_job > 0.97 THEN 'urgent' ELSE 'normal' END, c.category,
@@ -197,7 +197,9 @@ REPAIRS = [
               CASE WHEN w.public_area THEN '' ELSE '13' || lpad(((w.unit_n * 7919) % 1000000000)::text, 9, '0') END,
               NULL, NULL, NULL, w.recep_id, CASE WHEN w.enquiry THEN 'closed_at_desk' ELSE 'ordered' END,
               CASE WHEN w.enquiry THEN '已答复业主' ELSE '' END,
-              CASE WHEN w.enquiry THEN w.created_at + interval '5 minutes' END
+              CASE WHEN w.enquiry THEN w.created_at + interval '5 minutes' END,
+              bp.code || '-BX-' || extract(year FROM w.created_at AT TIME ZONE bp.tz) || '-' || lpad((row_number() OVER (
+                  PARTITION BY extract(year FROM w.created_at AT TIME ZONE bp.tz) ORDER BY w.created_at, w.n))::text, 6, '0')
        FROM bw w CROSS JOIN bp JOIN owner o ON o.id = w.owner_id
        CROSS JOIN LATERAL (SELECT CASE WHEN w.enquiry THEN 'other' WHEN w.public_area THEN 'public_area'
               ELSE (ARRAY['plumbing', 'electrical', 'doors_windows', 'other'])[1 + floor(w.r_job * 4)::int] END
@@ -205,7 +207,7 @@ REPAIRS = [
     """INSERT INTO work_order (id, created_at, estate_id, request_id, status, category, unit_id, building_id,
                               is_public_area, technician_id, scheduled_start, scheduled_end, dispatched_at, accepted_at,
                               started_at, completed_at, callback_done_at, approved_at, approved_by, archived_at,
-                              cancelled_at, cancel_reason, reopen_count, last_reason)
+                              cancelled_at, cancel_reason, reopen_count, last_reason, number)
        SELECT w.order_id, w.created_at, bp.estate_id, w.request_id, s.status, r.category, r.unit_id, w.building_id,
               w.public_area, CASE WHEN s.status NOT IN ('pending_dispatch', 'cancelled') THEN w.tech_id END,
               CASE WHEN s.went THEN w.started_at - interval '10 minutes' END,
@@ -217,7 +219,9 @@ REPAIRS = [
               w.completed_at, w.cb_closed_at, w.approved_at, CASE WHEN w.approved_at IS NOT NULL THEN bs.supervisor END,
               CASE WHEN s.status = 'archived' THEN m.ack_at END,
               CASE WHEN w.cancelled THEN w.created_at + interval '30 minutes' END,
-              CASE WHEN w.cancelled THEN '业主已自行处理' ELSE '' END, 0, ''
+              CASE WHEN w.cancelled THEN '业主已自行处理' ELSE '' END, 0, '',
+              bp.code || '-WX-' || extract(year FROM w.created_at AT TIME ZONE bp.tz) || '-' || lpad((row_number() OVER (
+                  PARTITION BY extract(year FROM w.created_at AT TIME ZONE bp.tz) ORDER BY w.created_at, w.n))::text, 6, '0')
        FROM bw w CROSS JOIN bp CROSS JOIN bs JOIN service_request r ON r.id = w.request_id
        LEFT JOIN bm m ON m.month = w.month AND m.kind = w.manifest_kind
             AND m.jurisdiction_id IS NOT DISTINCT FROM CASE WHEN NOT w.public_area THEN w.jurisdiction_id END
@@ -275,6 +279,12 @@ REPAIRS = [
        FROM bw w CROSS JOIN bp CROSS JOIN bs
        JOIN approval_batch b ON b.estate_id = bp.estate_id AND b.week = to_char(w.monday, 'IYYY-"W"IW')
        WHERE w.line IS NOT NULL""",
+    # The counters where the numbering stopped, so a live request carries on from them.
+    """INSERT INTO document_counter (estate_id, series, year, last_seq)
+       SELECT bp.estate_id, t.series, split_part(t.number, '-', -2)::int, count(*)
+       FROM bp, (SELECT 'service_request' AS series, number, estate_id FROM service_request
+                 UNION ALL SELECT 'work_order', number, estate_id FROM work_order) t
+       WHERE t.estate_id = bp.estate_id GROUP BY bp.estate_id, t.series, split_part(t.number, '-', -2)::int""",
 ]
 
 # Two of the three receptionists are at the till each day; reception1 always today. Sessions

@@ -12,6 +12,7 @@ from app.domain.auth.model import User
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback
 from app.domain.registry.model import Estate, Unit
+from app.domain.repairs import numbers
 from app.domain.repairs.model import Channel, RequestStatus, ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.vouchers.model import Voucher
 
@@ -33,11 +34,15 @@ async def make_order(
     """
     public = unit.is_public if (is_public_area is None and unit is not None) else bool(is_public_area)
     request = ServiceRequest(estate_id=estate.id, channel=Channel.phone, category=category,
+                             number=await numbers.next_number(session, estate=estate, series=numbers.Series.service_request,
+                                                              at=utcnow()),
                              description=description or f"水龍頭漏水 {next(_seq)}", unit_id=unit.id if unit else None,
                              is_public_area=public, location="" if unit else "公共區域", status=RequestStatus.ordered)
     session.add(request)
     await session.flush()
-    order = WorkOrder(estate_id=estate.id, request_id=request.id, category=category, unit_id=unit.id if unit else None,
+    order = WorkOrder(estate_id=estate.id, request_id=request.id, category=category,
+                      number=await numbers.next_number(session, estate=estate, series=numbers.Series.work_order, at=utcnow()),
+                      unit_id=unit.id if unit else None,
                       building_id=unit.building_id if unit else None, is_public_area=public, status=status)
     _stamp(order, status=status, technician=technician, completed_at=completed_at or utcnow())
     session.add(order)

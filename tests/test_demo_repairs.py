@@ -1,11 +1,16 @@
 """The demo's repair history: enough of every state for the repair reports to show content."""
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
+from app import demo
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback
+from app.domain.fees.payments.model import DocumentCounter
+from app.domain.registry.model import Estate
+from app.domain.repairs import numbers
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.orders.owner_code_model import OwnerCode
 from app.domain.repairs.vouchers.model import ConfirmedBy, Voucher
@@ -37,3 +42,41 @@ async def test_demo_in_unit_vouchers_were_confirmed_with_a_used_owner_code(sessi
     seen = {(how, status): n for how, status, n in (await session.execute(stmt)).all()}
     assert set(seen) <= {(ConfirmedBy.code.value, "consumed"), (ConfirmedBy.none.value, None)}, seen
     assert seen.get((ConfirmedBy.code.value, "consumed"), 0) > 0
+
+
+async def _numbers_in_creation_order(session, estate: Estate, model, series: numbers.Series) -> None:
+    tz = ZoneInfo(estate.time_zone)
+    rows = (await session.execute(select(model.created_at, model.number).where(model.estate_id == estate.id)
+                                  .order_by(model.created_at, model.id))).all()
+    assert rows, (estate.code, series)
+    seq: dict[int, int] = {}
+    for created_at, number in rows:
+        year = created_at.astimezone(tz).year
+        seq[year] = seq.get(year, 0) + 1
+        assert number == numbers.format_number(estate_code=estate.code, series=series, year=year, seq=seq[year])
+    counters = dict((await session.execute(select(DocumentCounter.year, DocumentCounter.last_seq).where(
+        DocumentCounter.estate_id == estate.id, DocumentCounter.series == series.value))).all())
+    assert counters == seq
+
+
+@pytest.mark.demo
+async def test_demo_requests_and_orders_are_numbered_in_creation_order(session):
+    """Loaded by today's loader or numbered by the migration on an old office's rows: the same numbers."""
+    for estate in (await session.execute(select(Estate))).scalars():
+        await _numbers_in_creation_order(session, estate, ServiceRequest, numbers.Series.service_request)
+        await _numbers_in_creation_order(session, estate, WorkOrder, numbers.Series.work_order)
+
+
+@pytest.mark.demo
+async def test_a_live_request_continues_the_demo_numbers(client, session):
+    qs = (await session.execute(select(Estate).where(Estate.code == "QS"))).scalar_one()
+    year = utcnow().astimezone(ZoneInfo(qs.time_zone)).year
+    last = dict((await session.execute(select(DocumentCounter.series, DocumentCounter.last_seq).where(
+        DocumentCounter.estate_id == qs.id, DocumentCounter.year == year))).all())
+    login = await client.post("/api/v1/auth/login", json={"username": "qs.reception", "password": demo.DEMO_PASSWORD})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    r = await client.post(f"/api/v1/estates/{qs.id}/service-requests", headers=headers, json={
+        "channel": "walk_in", "category": "plumbing", "description": "厨房水龙头漏水", "location": "3号楼电梯厅"})
+    assert r.status_code == 201, r.text
+    assert r.json()["number"] == f"QS-BX-{year}-{last.get('service_request', 0) + 1:06d}"
+    assert r.json()["work_order_number"] == f"QS-WX-{year}-{last.get('work_order', 0) + 1:06d}"

@@ -13,6 +13,7 @@ from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotInEstate, UnreadablePhone
+from app.domain.repairs import numbers
 from app.domain.repairs.intake import scripts
 from app.domain.repairs.intake import service as requests
 from app.domain.repairs.intake import settings as repair_settings
@@ -38,6 +39,8 @@ Read = Annotated[Actor, Depends(require(Perm.requests_read))]
 Write = Annotated[Actor, Depends(require(Perm.requests_write))]
 Configure = Annotated[Actor, Depends(require(Perm.repairs_configure))]
 Code = Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00]*$")]
+NumberSearch = Annotated[str | None, Query(max_length=64, pattern=numbers.SEARCH_PATTERN,
+                                           description="The whole number (QS-BX-2026-000045) or its trailing digits (45, 000045)")]
 ServiceRequestPage = Annotated[PageRequest, Depends(page_of(requests.ServiceRequestSort))]
 RepairCategoryPage = Annotated[PageRequest, Depends(page_of(repair_settings.RepairCategorySort))]
 
@@ -65,11 +68,13 @@ async def list_service_requests(
     unit_id: uuid.UUID | None = None, owner_id: uuid.UUID | None = None,
     created_from: Instant | None = None, created_to: Instant | None = None,
     q: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="A fragment of the description")] = None,
+    number: NumberSearch = None,
 ) -> Page[ServiceRequestRead]:
     """The estate's service register, newest first; technicians see the requests they reported or work on."""
     rows, total = await requests.list_requests(
         session, actor=actor, estate_id=estate_id, page=page, status=status, kind=kind, channel=channel, category=category,
         unit_id=unit_id, owner_id=owner_id, created_from=created_from, created_to=created_to, q=q,
+        number=number,
     )
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
 

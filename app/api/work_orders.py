@@ -13,6 +13,7 @@ from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
+from app.domain.repairs import numbers
 from app.domain.repairs.model import CancelNeedsReason, ReasonRequired, ScheduleOutOfOrder, WorkOrderStatus
 from app.domain.repairs.orders import dispatch as d
 from app.domain.repairs.orders import reading as orders
@@ -37,6 +38,9 @@ Read = Annotated[Actor, Depends(require(Perm.requests_read))]
 Desk = Annotated[Actor, Depends(require(Perm.orders_dispatch))]
 Work = Annotated[Actor, Depends(require(Perm.orders_work))]
 Category = Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00]*$")]
+NumberSearch = Annotated[str | None, Query(
+    max_length=64, pattern=numbers.SEARCH_PATTERN,
+    description="The order's whole number (QS-WX-2026-000123) or its trailing digits (123, 000123); its request's whole number")]
 WorkOrderPage = Annotated[PageRequest, Depends(page_of(orders.WorkOrderSort))]
 ReplyPromisePage = Annotated[PageRequest, Depends(page_of(d.ReplyPromiseSort))]
 
@@ -47,16 +51,16 @@ async def list_work_orders(
     status: Annotated[list[WorkOrderStatus] | None, Query(description="Repeat for several states")] = None,
     technician_id: uuid.UUID | None = None, unit_id: uuid.UUID | None = None, category: Category = None,
     created_from: Instant | None = None, created_to: Instant | None = None,
-    scheduled_from: Instant | None = None, scheduled_to: Instant | None = None,
+    scheduled_from: Instant | None = None, scheduled_to: Instant | None = None, number: NumberSearch = None,
 ) -> Page[WorkOrderRead]:
     """The estate's work orders, newest first; a technician sees only the orders given to him.
 
-    Sort by created_at, scheduled_start, status, category or completed_at.
+    Sort by created_at, number, scheduled_start, status, category or completed_at.
     """
     rows, total = await orders.list_orders(
         session, actor=actor, estate_id=estate_id, page=page, status=status, technician_id=technician_id, unit_id=unit_id,
         category=category, created_from=created_from, created_to=created_to, scheduled_from=scheduled_from,
-        scheduled_to=scheduled_to)
+        scheduled_to=scheduled_to, number=number)
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
 
 

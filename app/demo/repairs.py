@@ -20,7 +20,9 @@ from app.domain.auth.model import User
 from app.domain.base import utcnow
 from app.domain.calendar import estate_time
 from app.domain.callbacks.model import Callback, CallbackStatus
+from app.domain.fees.payments.model import DocumentCounter
 from app.domain.registry.model import Estate, OwnerPhone, Unit, UnitOwner
+from app.domain.repairs import numbers
 from app.domain.repairs.model import (
     Channel,
     RequestKind,
@@ -96,6 +98,7 @@ async def repair_history(ctx: DemoContext) -> None:
                 continue  # Sundays are quiet
             for _ in range(rng.randint(4, 8)):
                 _one_request(rng, e, day=day, now=now, still_open=day >= last_day)
+        _number(ctx, e)
         # No ORM relationships, so the unit of work does not order inserts by foreign key.
         for kind in KINDS:
             ctx.add(kind, e.rows[kind])
@@ -117,6 +120,19 @@ async def _estate_view(ctx: DemoContext, estate: Estate) -> _Estate:
         technicians=[users[f"{code}.tech{i}"] for i in (1, 2, 3)],
         receptionist=users[f"{code}.reception"], owner_of=owner_of,
     )
+
+
+def _number(ctx: DemoContext, e: _Estate) -> None:
+    """Number requests and orders (made with number "") in creation order per local year, and leave the counters
+    where they stopped, as the intake service would have."""
+    for kind, series in (("service_requests", numbers.Series.service_request), ("work_orders", numbers.Series.work_order)):
+        last: dict[int, int] = {}
+        for row in sorted(e.rows[kind], key=lambda r: (r.created_at, r.id)):
+            year = row.created_at.astimezone(e.tz).year
+            seq = last[year] = last.get(year, 0) + 1
+            row.number = numbers.format_number(estate_code=e.estate.code, series=series, year=year, seq=seq)
+        ctx.add("document_counters", [DocumentCounter(estate_id=e.estate.id, series=series.value, year=year, last_seq=seq)
+                                      for year, seq in last.items()])
 
 
 def _at(e: _Estate, day: date, rng: random.Random) -> datetime:
@@ -143,7 +159,7 @@ def _one_request(rng: random.Random, e: _Estate, *, day: date, now: datetime, st
     channel = rng.choice([Channel.phone] * 6 + [Channel.walk_in] * 2 + [Channel.manager_patrol, Channel.technician_patrol]) \
         if not public else rng.choice([Channel.manager_patrol, Channel.technician_patrol, Channel.phone])
     request = ServiceRequest(
-        estate_id=e.estate.id, created_at=created, channel=channel, category=category, description=text,
+        estate_id=e.estate.id, created_at=created, number="", channel=channel, category=category, description=text,
         unit_id=unit.id, owner_id=owner_id, is_public_area=public, contact_phone=phone,
         urgency=Urgency.urgent if rng.random() < 0.1 else Urgency.normal,
         registered_by=e.receptionist.id,
@@ -151,7 +167,7 @@ def _one_request(rng: random.Random, e: _Estate, *, day: date, now: datetime, st
         status=RequestStatus.ordered,
     )
     e.add("service_requests", [request])
-    order = WorkOrder(estate_id=e.estate.id, created_at=created, request_id=request.id, category=category,
+    order = WorkOrder(estate_id=e.estate.id, created_at=created, number="", request_id=request.id, category=category,
                       unit_id=unit.id, building_id=unit.building_id, is_public_area=public)
     e.add("work_orders", [order])
     if still_open:
@@ -177,7 +193,7 @@ def _open(rng: random.Random, e: _Estate, order: WorkOrder, *, now: datetime) ->
 
 def _enquiry(rng: random.Random, e: _Estate, *, created: datetime) -> None:
     request = ServiceRequest(
-        estate_id=e.estate.id, created_at=created, kind=RequestKind.enquiry, channel=Channel.phone, category="other",
+        estate_id=e.estate.id, created_at=created, number="", kind=RequestKind.enquiry, channel=Channel.phone, category="other",
         description=rng.choice(ENQUIRIES), registered_by=e.receptionist.id, status=RequestStatus.closed_at_desk,
         closed_note="已电话答复", closed_at=created + timedelta(minutes=3),
     )

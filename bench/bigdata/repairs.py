@@ -15,11 +15,30 @@ PUBLIC_CHANNELS = ["manager_patrol", "technician_patrol", "phone"]
 PROBLEM = "维修后仍有渗水"
 
 
+class _Numbers:
+    """Readable numbers per series and local year, in the order the rows are made (day by day, so the
+    years never step back), and the counters where they stop."""
+
+    def __init__(self, e: Estate) -> None:
+        self.e, self.last = e, {"service_request": {}, "work_order": {}}
+
+    def next(self, series: str, at: datetime) -> str:
+        seq = self.last[series][at.year] = self.last[series].get(at.year, 0) + 1
+        letters = "BX" if series == "service_request" else "WX"
+        return f"{self.e.code}-{letters}-{at.year}-{seq:06d}"
+
+    def counters(self) -> None:
+        for series, years in self.last.items():
+            for year, seq in sorted(years.items()):
+                self.e.rows.add("document_counter", self.e.id, series, str(year), str(seq))
+
+
 class _Approvals:
     """The weekly batches and monthly manifests, made on first use."""
 
     def __init__(self, e: Estate) -> None:
         self.e, self.batches, self.manifests = e, {}, {}
+        self.numbers = _Numbers(e)
 
     def batch(self, monday: date, built: datetime) -> str:
         iso = monday.isocalendar()
@@ -55,6 +74,7 @@ def requests(e: Estate, count: int) -> None:
         created = min(datetime.combine(d, time(8)) + timedelta(minutes=rng.random() * 600),
                       e.now - timedelta(minutes=5 + rng.random() * 60))
         _request(e, approvals, created)
+    approvals.numbers.counters()
 
 
 def _request(e: Estate, approvals: _Approvals, created: datetime) -> None:
@@ -64,7 +84,8 @@ def _request(e: Estate, approvals: _Approvals, created: datetime) -> None:
     if roll < 0.08:
         rows.add("service_request", rid, ts(created), e.id, "enquiry", "phone", "normal", "other",
                  ENQUIRIES[rng.randrange(len(ENQUIRIES))], NULL, NULL, "f", "", "", "", NULL, NULL, recep, recep,
-                 "closed_at_desk", "已电话答复", ts(created + timedelta(minutes=3)))
+                 "closed_at_desk", "已电话答复", ts(created + timedelta(minutes=3)),
+                 approvals.numbers.next("service_request", created))
         return
     public = roll < 0.17
     if public:
@@ -83,7 +104,8 @@ def _request(e: Estate, approvals: _Approvals, created: datetime) -> None:
     urgency = "emergency" if roll > 0.995 else "urgent" if roll > 0.93 else "normal"
     rows.add("service_request", rid, ts(created), e.id, "repair", channel, urgency, category, text, unit_id,
              owner[0] if owner else NULL, flag(public), f"{building_name}电梯厅" if public else "",
-             owner[3] if owner else "", owner[2] if owner else "", NULL, NULL, reporter, recep, "ordered", "", NULL)
+             owner[3] if owner else "", owner[2] if owner else "", NULL, NULL, reporter, recep, "ordered", "", NULL,
+             approvals.numbers.next("service_request", created))
     order = dict(id=e.id_of(), rid=rid, created=created, category=category, unit_id=unit_id, building_id=building_id,
                  public=public, j=j, minutes=minutes + rng.randrange(-10, 30), amount=amount, owner=owner, text=text,
                  tech=e.users("tech")[rng.randrange(10)], recep=recep)
@@ -126,7 +148,7 @@ def _order(e: Estate, approvals: _Approvals, o: dict) -> None:
                ts(stamps["dispatched"]), ts(stamps["accepted"]), ts(stamps["started"]), ts(stamps["completed"]),
                ts(stamps["callback_done"]), ts(stamps["approved"]),
                e.staff["supervisor"] if stamps["approved"] else NULL, ts(stamps["archived"]), ts(stamps["cancelled"]),
-               "业主已自行处理" if cancelled else "", "0", "")
+               "业主已自行处理" if cancelled else "", "0", "", approvals.numbers.next("work_order", created))
 
 
 def _completed(e: Estate, approvals: _Approvals, o: dict, stamps: dict) -> str:

@@ -99,10 +99,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(v.split()) for k, v in {
     "document_counter": "estate_id series year last_seq",
     "service_request": "id created_at estate_id kind channel urgency category description unit_id owner_id "
                        "is_public_area location contact_name contact_phone window_start window_end reporter_id "
-                       "registered_by status closed_note closed_at",
+                       "registered_by status closed_note closed_at number",
     "work_order": "id created_at estate_id request_id status category unit_id building_id is_public_area technician_id "
                   "scheduled_start scheduled_end dispatched_at accepted_at started_at completed_at callback_done_at "
-                  "approved_at approved_by archived_at cancelled_at cancel_reason reopen_count last_reason",
+                  "approved_at approved_by archived_at cancelled_at cancel_reason reopen_count last_reason number",
     "voucher": "id created_at estate_id work_order_id round technician_id work_done minutes_spent chargeable amount "
                "is_public_area owner_confirmed_name owner_confirmed_by posted_at",
     "stock_item": "id created_at estate_id code name category unit unit_cost quantity active note updated_at",

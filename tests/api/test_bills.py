@@ -14,7 +14,7 @@ from app.domain.fees.billing import charges
 from app.domain.fees.billing import rules as billing
 from app.domain.fees.model import Charge, ChargeSource, FeeKind
 from app.domain.registry.model import Estate, Unit
-from app.domain.repairs.model import WorkOrderStatus
+from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.vouchers.model import Voucher
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_charge, make_fee_item
@@ -182,9 +182,10 @@ class TestHandCheckedBill:
         assert (gone["receipt_number"], gone["amount"], gone["voided"]) == (voided["number"], "80.00", True)
         assert gone["voided_at"] is not None
 
-        assert repair["explanation"] == f"维修费 150.00元：维修工单 {str(b.order_id)[:8]} 有偿维修（2026-11-05，更换水龙头阀芯）"
+        number = (await session.get(WorkOrder, b.order_id)).number
+        assert repair["explanation"] == f"维修费 150.00元：维修工单 {number} 有偿维修（2026-11-05，更换水龙头阀芯）"
         assert (repair["period"], repair["due_date"], repair["source"]) == (None, "2026-11-05", "voucher")
-        assert repair["computation"]["work_order_id"] == str(b.order_id)
+        assert (repair["computation"]["work_order_id"], repair["computation"]["work_order_number"]) == (str(b.order_id), number)
 
         assert body["totals"] == {"billed": "676.00", "paid": "100.00", "late_fees": "13.61", "outstanding": "576.00",
                                   "credit": "0.00", "account_outstanding": "576.00", "account_late_fees": "13.61",

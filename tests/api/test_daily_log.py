@@ -113,8 +113,8 @@ class TestDailyLog:
         rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
         assert rows[0] == [f"{estate.name} 報修記錄本 {DAY}"] and rows[1] == CSV_HEADERS
         assert len(rows) == 7
-        by_id = {row[1]: row for row in rows[2:]}
-        done = by_id[str(o["done_before_close"].id)]
+        by_number = {row[1]: row for row in rows[2:]}  # 任務單號: the order's readable number
+        done = by_number[o["done_before_close"].number]
         assert (done[4], done[7], done[10], done[11], done[12]) == (
             "8号楼2单元301",
             "張師傅",

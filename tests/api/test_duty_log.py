@@ -2,6 +2,7 @@
 estate-local day's counts computed from the records."""
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -146,10 +147,14 @@ class TestDutyLog:
             assert_422(await client.get(f"{API}/estates/{w.estate.id}/duty-log", params=params, headers=w.desk.headers), next(iter(params)))
 
 
+_seq = itertools.count(1)
+
+
 def _request(estate: Estate, at: datetime, channel: Channel = Channel.phone, kind: RequestKind = RequestKind.repair) -> ServiceRequest:
     return ServiceRequest(
         estate_id=estate.id,
         created_at=at,
+        number=f"{estate.code}-BX-{at.year}-{next(_seq):06d}",
         channel=channel,
         kind=kind,
         category="other",

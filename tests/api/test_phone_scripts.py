@@ -131,7 +131,10 @@ class TestRender:
                 "window_start": "2024-11-29T08:00:00+08:00", "window_end": "2024-11-29T12:00:00+08:00"}
         made = await client.post(f"{API}/estates/{call['estate'].id}/service-requests", json=body, headers=call["desk"].headers)
         said = await say(client, call, "confirmation", request_id=made.json()["id"])
-        assert said["text"] == "王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話暢通。"
+        number = made.json()["number"]
+        assert said["text"] == (
+            f"王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話暢通。"
+            f"報修單號{number}。")
         assert said["text"] == made.json()["read_back"]
 
     async def test_technician_busy_names_the_building_he_is_in(self, client, session, call):

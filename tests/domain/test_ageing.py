@@ -69,11 +69,13 @@ class TestSentences:
     def test_repair_charge_names_its_work_order(self):
         order = uuid.uuid4()
         basis = {"voucher_id": str(uuid.uuid4()), "work_order_id": str(order), "amount": "150.00"}
-        voucher = VoucherInfo(work_order_id=order, work_done="更换水龙头阀芯", posted_on=date(2026, 11, 5))
+        voucher = VoucherInfo(work_order_id=order, work_order_number="QS-WX-2026-000123", work_done="更换水龙头阀芯",
+                              posted_on=date(2026, 11, 5))
         comp, text = explain(kind=FeeKind.one_off, item_name="维修费", rate_unit="元", basis=basis, amount=D("150.00"),
                              source=ChargeSource.voucher, description="维修费（更换水龙头阀芯）", voucher=voucher)
-        assert text == f"维修费 150.00元：维修工单 {str(order)[:8]} 有偿维修（2026-11-05，更换水龙头阀芯）"
+        assert text == "维修费 150.00元：维修工单 QS-WX-2026-000123 有偿维修（2026-11-05，更换水龙头阀芯）"
         assert comp.work_order_id == order and comp.work_done == "更换水龙头阀芯"
+        assert comp.work_order_number == "QS-WX-2026-000123"
 
     def test_deposit_entered_at_the_desk(self):
         _, text = explain(kind=FeeKind.one_off, item_name="装修押金", rate_unit="", basis={"amount": "500.00", "entered_by": "李娜"},

@@ -70,10 +70,15 @@ class Rule:
 
 
 def item(ctx: Context, rule: Rule, *, estate_id: uuid.UUID, title: str, deadline: datetime | None, entity: str,
-         entity_id: uuid.UUID | str, link: str) -> AttentionItem:
+         entity_id: uuid.UUID | str, link: str, number: str | None = None) -> AttentionItem:
     deadline = deadline.astimezone(UTC) if deadline else None  # one zone in the answer: comparable as text
     return AttentionItem(kind=rule.kind, rule=rule.rule, estate_id=estate_id, title=title, deadline=deadline,
-                         urgency=urgency(deadline, ctx.now), entity=entity, entity_id=str(entity_id), link=link)
+                         urgency=urgency(deadline, ctx.now), entity=entity, entity_id=str(entity_id), number=number, link=link)
+
+
+def order_number(order_id: Any) -> Any:
+    """The number of the work order `order_id` names, as a column of the rule's query."""
+    return select(WorkOrder.number).where(WorkOrder.id == order_id).scalar_subquery()
 
 
 async def capped(session: AsyncSession, stmt: Select[*tuple[Any, ...]], order: Sequence[ColumnExpressionArgument[Any]]
@@ -88,26 +93,28 @@ async def capped(session: AsyncSession, stmt: Select[*tuple[Any, ...]], order: S
 async def _reply_promises(session: AsyncSession, ctx: Context) -> Found:
     stmt = select(ReplyPromise).where(ReplyPromise.estate_id.in_(ctx.estate_ids), ReplyPromise.closed_at.is_(None),
                                       ReplyPromise.owner_told_at.is_(None))
-    rows, total = await capped(session, stmt, [ReplyPromise.due_at, ReplyPromise.id])
+    rows, total = await capped(session, stmt.add_columns(order_number(ReplyPromise.work_order_id)),
+                               [ReplyPromise.due_at, ReplyPromise.id])
     return [item(ctx, REPLY, estate_id=p.estate_id, deadline=p.due_at, entity="work_order", entity_id=p.work_order_id,
-                 link=f"/api/v1/work-orders/{p.work_order_id}",
+                 link=f"/api/v1/work-orders/{p.work_order_id}", number=number,
                  title="答复业主维修时间" if p.confirmed_at else "等待维修工确认时间后答复业主")
-            for (p,) in rows], total
+            for p, number in rows], total
 
 
 async def _callbacks_due(session: AsyncSession, ctx: Context) -> Found:
     stmt = select(Callback).where(Callback.estate_id.in_(ctx.estate_ids), Callback.status == CallbackStatus.open.value,
                                   Callback.due_at < ctx.now + SOON)
-    rows, total = await capped(session, stmt, [Callback.due_at, Callback.id])
-    return [item(ctx, CALLBACKS, estate_id=c.estate_id, deadline=c.due_at, entity="callback", entity_id=c.id,
-                 link=f"/api/v1/callbacks/{c.id}", title="回访业主（完工7日内）") for (c,) in rows], total
+    rows, total = await capped(session, stmt.add_columns(order_number(Callback.work_order_id)), [Callback.due_at, Callback.id])
+    return [item(ctx, CALLBACKS, estate_id=c.estate_id, deadline=c.due_at, entity="callback", entity_id=c.id, number=number,
+                 link=f"/api/v1/callbacks/{c.id}", title="回访业主（完工7日内）") for c, number in rows], total
 
 
 async def _escalated_callbacks(session: AsyncSession, ctx: Context) -> Found:
     stmt = select(Callback).where(Callback.estate_id.in_(ctx.estate_ids), Callback.status == CallbackStatus.escalated.value)
-    rows, total = await capped(session, stmt, [Callback.escalated_at, Callback.id])
-    return [item(ctx, ESCALATED, estate_id=c.estate_id, deadline=None, entity="callback", entity_id=c.id,
-                 link=f"/api/v1/callbacks/{c.id}", title="回访发现问题，待客服总监处理") for (c,) in rows], total
+    rows, total = await capped(session, stmt.add_columns(order_number(Callback.work_order_id)),
+                               [Callback.escalated_at, Callback.id])
+    return [item(ctx, ESCALATED, estate_id=c.estate_id, deadline=None, entity="callback", entity_id=c.id, number=number,
+                 link=f"/api/v1/callbacks/{c.id}", title="回访发现问题，待客服总监处理") for c, number in rows], total
 
 
 async def _to_confirm(session: AsyncSession, ctx: Context) -> Found:
@@ -118,7 +125,7 @@ async def _to_confirm(session: AsyncSession, ctx: Context) -> Found:
         WorkOrder.estate_id.in_(ctx.estate_ids),
         WorkOrder.status == WorkOrderStatus.awaiting_technician_confirmation.value, *mine)
     rows, total = await capped(session, stmt, [promise.asc().nulls_last(), WorkOrder.created_at])
-    return [item(ctx, CONFIRM, estate_id=o.estate_id, deadline=due, entity="work_order", entity_id=o.id,
+    return [item(ctx, CONFIRM, estate_id=o.estate_id, deadline=due, entity="work_order", entity_id=o.id, number=o.number,
                  link=f"/api/v1/work-orders/{o.id}", title="确认上门维修时间") for o, due in rows], total
 
 
@@ -193,10 +200,12 @@ async def _webhooks_off(session: AsyncSession, ctx: Context) -> Found:
 
 async def _locked_codes(session: AsyncSession, ctx: Context) -> Found:
     stmt = select(OwnerCode).where(OwnerCode.estate_id.in_(ctx.estate_ids), OwnerCode.status == OwnerCodeStatus.locked.value)
-    rows, total = await capped(session, stmt, [OwnerCode.locked_at, OwnerCode.id])
+    rows, total = await capped(session, stmt.add_columns(order_number(OwnerCode.work_order_id)),
+                               [OwnerCode.locked_at, OwnerCode.id])
     return [item(ctx, CODES_LOCKED, estate_id=c.estate_id, deadline=None, entity="work_order", entity_id=c.work_order_id,
-                 link=f"/api/v1/work-orders/{c.work_order_id}/owner-code", title="完工确认码多次输错已锁定，请核实后重新发码")
-            for (c,) in rows], total
+                 number=number, link=f"/api/v1/work-orders/{c.work_order_id}/owner-code",
+                 title="完工确认码多次输错已锁定，请核实后重新发码")
+            for c, number in rows], total
 
 
 def _supervises(actor: Actor) -> bool:

@@ -23,6 +23,7 @@ class AttentionItem(BaseModel):
     urgency: Urgency
     entity: str
     entity_id: str
+    number: str | None = Field(default=None, description="The work order's number (QS-WX-2026-000123) when it concerns one")
     link: str = Field(description="The API path of the record to act on")
 
 

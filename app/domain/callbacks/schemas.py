@@ -62,6 +62,7 @@ class CallbackRead(BaseModel):
     id: uuid.UUID
     estate_id: uuid.UUID
     work_order_id: uuid.UUID
+    work_order_number: str = Field(description="QS-WX-2026-000123")
     order_status: WorkOrderStatus
     round: int
     technician_id: uuid.UUID | None

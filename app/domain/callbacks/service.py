@@ -57,7 +57,8 @@ async def to_reads(session: AsyncSession, callbacks: Sequence[Callback], *, now:
         return []
     phone = select(func.min(OwnerPhone.phone)).where(OwnerPhone.owner_id == Owner.id).scalar_subquery()
     stmt = (
-        select(Callback.id, WorkOrder.status, WorkOrder.unit_id, WorkOrder.category, ServiceRequest.location,
+        select(Callback.id, WorkOrder.number.label("work_order_number"), WorkOrder.status, WorkOrder.unit_id, WorkOrder.category,
+               ServiceRequest.location,
                ServiceRequest.contact_name, ServiceRequest.contact_phone, Owner.full_name, phone.label("owner_phone"),
                Unit.entrance, Unit.number, Building.number.label("building_number"), Building.name.label("building_name"))
         .join(WorkOrder, WorkOrder.id == Callback.work_order_id)
@@ -78,7 +79,8 @@ def _read(c: Callback, x: Any, *, now: datetime) -> CallbackRead:
     # Read the columns, not model_dump: enums come back from the database as text.
     own = {k: getattr(c, k) for k in CallbackRead.model_fields if k in Callback.model_fields}
     return CallbackRead.model_validate({
-        **own, "order_status": x.status, "unit_id": x.unit_id, "unit_label": label, "location": x.location,
+        **own, "work_order_number": x.work_order_number, "order_status": x.status,
+        "unit_id": x.unit_id, "unit_label": label, "location": x.location,
         "category": x.category, "owner_name": x.contact_name or x.full_name or "",
         "owner_phone": x.contact_phone or x.owner_phone or "", "is_overdue": c.is_overdue(now),
         "allowed_actions": c.allowed_actions(),

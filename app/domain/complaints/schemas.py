@@ -76,6 +76,7 @@ class ComplaintRead(BaseModel):
     unit_id: uuid.UUID | None
     unit_label: str | None
     service_request_id: uuid.UUID | None
+    service_request_number: str | None = Field(default=None, description="QS-BX-2026-000045, the repair request it is about")
     complainant_name: str
     contact_phone: str
     channel: Channel

@@ -80,12 +80,14 @@ async def to_reads(session: AsyncSession, complaints: Sequence[Complaint], *, no
     estates = {c.estate_id for c in complaints}
     stmt = (
         select(Complaint.id, Owner.full_name, User.full_name.label("handler_name"), Unit.entrance, Unit.number,
-               Building.number.label("building_number"), Building.name.label("building_name"))
+               Building.number.label("building_number"), Building.name.label("building_name"),
+               ServiceRequest.number.label("service_request_number"))
         .select_from(Complaint)
         .outerjoin(Owner, by_id_in_estate(Owner, Complaint.owner_id, estates))
         .outerjoin(User, User.id == Complaint.handler_id)
         .outerjoin(Unit, by_id_in_estate(Unit, Complaint.unit_id, estates))
         .outerjoin(Building, by_id_in_estate(Building, Unit.building_id, estates))
+        .outerjoin(ServiceRequest, by_id_in_estate(ServiceRequest, Complaint.service_request_id, estates))
         .where(Complaint.id.in_([c.id for c in complaints]))
     )
     extra = {row.id: row for row in (await session.execute(stmt)).all()}
@@ -99,6 +101,7 @@ def _read(c: Complaint, x: Any, *, now: datetime) -> ComplaintRead:
                            number=x.number)
     own = {k: getattr(c, k) for k in ComplaintRead.model_fields if k in Complaint.model_fields}
     return ComplaintRead.model_validate({**own, "owner_name": x.full_name, "handler_name": x.handler_name,
+                                         "service_request_number": x.service_request_number,
                                          "unit_label": label, "is_overdue": c.is_overdue(now),
                                          "allowed_actions": c.allowed_actions()})
 

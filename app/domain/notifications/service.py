@@ -106,7 +106,7 @@ async def on_event(session: AsyncSession, event: OutboxEvent, *, told: Audience 
     if not told.owners:
         return 0
     amount = event.data.get("amount")
-    values = {**told.values, "receipt_number": event.data.get("receipt_number"),
+    values = {**told.values, "receipt_number": event.data.get("receipt_number"), "order_number": event.data.get("number"),
               "amount": f"{Decimal(amount):.2f}" if amount else None,
               "appointment": appointment_phrase(_when(event.data.get("start")), _when(event.data.get("end")),
                                                 tz=estate_time.zone(told.time_zone)),

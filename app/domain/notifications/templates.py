@@ -16,20 +16,22 @@ __all__ = ["DEFAULTS", "HIDDEN", "PLACEHOLDERS", "MalformedTemplate", "MissingPl
 
 _COMMON = {"owner", "office", "address"}
 PLACEHOLDERS: dict[EventType, set[str]] = {
-    EventType.order_dispatched: _COMMON | {"appointment"},
-    EventType.order_time_confirmed: _COMMON | {"appointment"},
-    EventType.order_completed: _COMMON,
+    EventType.order_dispatched: _COMMON | {"appointment", "order_number"},
+    EventType.order_time_confirmed: _COMMON | {"appointment", "order_number"},
+    EventType.order_completed: _COMMON | {"order_number"},
     EventType.payment_received: _COMMON | {"amount", "receipt_number"},
-    EventType.owner_code_issued: _COMMON | {"code", "valid_until"},
+    EventType.owner_code_issued: _COMMON | {"code", "valid_until", "order_number"},
 }
 # A message that exists to carry a word must carry it: an estate's wording cannot drop the code.
 REQUIRED: dict[EventType, set[str]] = {EventType.owner_code_issued: {"code"}}
 HIDDEN = "******"  # a private word (the owner's code) as staff see it in the log
 # A dispatch names the time when the desk booked it; a technician's confirmation when he set it.
 DEFAULTS: dict[EventType, str] = {
-    EventType.order_dispatched: "{owner}您好，{office}已安排维修人员于{appointment}到{address}上门维修，请保持电话畅通。",
-    EventType.order_time_confirmed: "{owner}您好，{office}已安排维修人员于{appointment}到{address}上门维修，请保持电话畅通。",
-    EventType.order_completed: "{owner}您好，您报修的{address}维修已完成。如仍有问题，请致电{office}。",
+    EventType.order_dispatched: "{owner}您好，{office}已安排维修人员于{appointment}到{address}上门维修（维修单号{order_number}），"
+                                "请保持电话畅通。",
+    EventType.order_time_confirmed: "{owner}您好，{office}已安排维修人员于{appointment}到{address}上门维修（维修单号{order_number}），"
+                                    "请保持电话畅通。",
+    EventType.order_completed: "{owner}您好，您报修的{address}维修已完成（维修单号{order_number}）。如仍有问题，请致电{office}。",
     EventType.payment_received: "{owner}您好，您为{address}缴纳的{amount}元已收到，收据号{receipt_number}。{office}",
     # The owner gives the code only once the work is done: it is the owner's sign-off, like a signature.
     EventType.owner_code_issued: "{owner}您好，您报修的{address}完工确认码为{code}，请在维修完成、您确认无误后再告诉维修人员，"

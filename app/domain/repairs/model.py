@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import CheckConstraint, DateTime, Index, String
+from sqlalchemy import CheckConstraint, DateTime, Index, String, UniqueConstraint
 from sqlmodel import Field
 
 from app.domain.base import EstateScoped
@@ -59,8 +59,10 @@ class ServiceRequest(EstateScoped, table=True):
     __table_args__ = (
         Index("ix_service_request_estate_created", "estate_id", "created_at"),
         CheckConstraint("window_end IS NULL OR window_start < window_end", name="window_in_order"),
+        UniqueConstraint("estate_id", "number"),
     )
 
+    number: str = Field(max_length=64)  # QS-BX-2026-000045, see app.domain.repairs.numbers
     kind: RequestKind = Field(default=RequestKind.repair, sa_type=String(20))
     channel: Channel = Field(sa_type=String(20))
     urgency: Urgency = Field(default=Urgency.normal, sa_type=String(20))
@@ -162,8 +164,10 @@ class WorkOrder(EstateScoped, table=True):
         # The order list's default page (newest first) reads the newest orders in index order.
         Index("ix_work_order_estate_created", "estate_id", "created_at"),
         CheckConstraint("scheduled_end IS NULL OR scheduled_start < scheduled_end", name="schedule_in_order"),
+        UniqueConstraint("estate_id", "number"),
     )
 
+    number: str = Field(max_length=64)  # QS-WX-2026-000123, see app.domain.repairs.numbers
     request_id: uuid.UUID = Field(foreign_key="service_request.id", unique=True)
     status: WorkOrderStatus = Field(default=S.pending_dispatch, sa_type=String(40))
     # Copied from the request so the reports and the technician's list need no join.
@@ -194,7 +198,7 @@ class WorkOrder(EstateScoped, table=True):
         "complete": EventType.order_completed}
 
     def event_data(self, action: str) -> dict[str, Any]:
-        return {"request_id": self.request_id, "unit_id": self.unit_id, "status": self.status,
+        return {"number": self.number, "request_id": self.request_id, "unit_id": self.unit_id, "status": self.status,
                 "technician_id": self.technician_id, "start": self.scheduled_start,
                 "end": self.scheduled_end, "completed_at": self.completed_at}
 

@@ -38,6 +38,7 @@ class Computation(BaseModel):
     vacant_discount: str | None = Field(default=None, description="Share taken off a vacant unit: 0.5")
     discount: Amount | None = None
     work_order_id: uuid.UUID | None = Field(default=None, description="One-off repair charge: its work order")
+    work_order_number: str | None = Field(default=None, description="One-off repair charge: its work order's number")
     voucher_id: uuid.UUID | None = None
     work_done: str | None = Field(default=None, description="One-off repair charge: what the voucher says was done")
     entered_by: str | None = Field(default=None, description="One-off charge entered at the desk: by whom")

@@ -28,6 +28,7 @@ from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, R
 from app.domain.fees.statements.schemas import BillLine, BillTotals, Computation, LateFeeRead, PaymentOfLine, UnitBill
 from app.domain.registry.model import Building, Estate
 from app.domain.registry.names import unit_label
+from app.domain.repairs.model import WorkOrder
 from app.domain.repairs.vouchers.model import Voucher
 
 ZERO = Decimal("0.00")
@@ -60,6 +61,7 @@ def percent(share: Any) -> str:
 @dataclass(frozen=True, kw_only=True)
 class VoucherInfo:
     work_order_id: uuid.UUID
+    work_order_number: str
     work_done: str
     posted_on: date
 
@@ -102,9 +104,10 @@ def _one_off(name: str, basis: Mapping[str, Any], amount: Decimal, *, descriptio
     if basis.get("work_order_id"):
         comp.work_order_id = uuid.UUID(str(basis["work_order_id"]))
         comp.voucher_id = uuid.UUID(str(basis["voucher_id"])) if basis.get("voucher_id") else None
-        text = f"{name} {yuan(amount)}元：维修工单 {str(comp.work_order_id)[:8]} 有偿维修"
+        order = voucher.work_order_number if voucher else str(comp.work_order_id)[:8]
+        text = f"{name} {yuan(amount)}元：维修工单 {order} 有偿维修"
         if voucher is not None:
-            comp.work_done = voucher.work_done
+            comp.work_done, comp.work_order_number = voucher.work_done, voucher.work_order_number
             text += f"（{voucher.posted_on.isoformat()}，{voucher.work_done[:60]}）"
         return comp, text
     comp.entered_by = str(basis["entered_by"]) if basis.get("entered_by") else None
@@ -183,9 +186,10 @@ async def _vouchers(session: AsyncSession, charges: list[Charge], estate: Estate
     ids = [c.source_id for c in charges if ChargeSource(c.source) is ChargeSource.voucher and c.source_id is not None]
     if not ids:
         return {}
-    rows = (await session.execute(select(Voucher).where(Voucher.id.in_(ids)))).scalars()
-    return {v.id: VoucherInfo(work_order_id=v.work_order_id, work_done=v.work_done,
-                              posted_on=estate_time.today(estate, now=v.posted_at)) for v in rows}
+    rows = (await session.execute(select(Voucher, WorkOrder.number).join(WorkOrder, WorkOrder.id == Voucher.work_order_id)
+                                  .where(Voucher.id.in_(ids)))).all()
+    return {v.id: VoucherInfo(work_order_id=v.work_order_id, work_order_number=number, work_done=v.work_done,
+                              posted_on=estate_time.today(estate, now=v.posted_at)) for v, number in rows}
 
 
 async def _payments(session: AsyncSession, charge_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PaymentOfLine]]:

@@ -52,6 +52,7 @@ class ServiceRequestRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     estate_id: uuid.UUID
+    number: str = Field(description="QS-BX-2026-000045: the request's number in its estate and year, to read to the caller")
     kind: RequestKind
     channel: Channel
     urgency: Urgency
@@ -72,6 +73,7 @@ class ServiceRequestRead(BaseModel):
     closed_at: datetime | None
     created_at: datetime
     work_order_id: uuid.UUID | None = None
+    work_order_number: str | None = Field(default=None, description="QS-WX-2026-000123: the number of the order answering it")
     work_order_status: WorkOrderStatus | None = None
     read_back: str = Field(default="", description="The §7.3.5 confirmation to read back to the caller")
 

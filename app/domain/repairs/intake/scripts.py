@@ -15,7 +15,9 @@ from app.domain.repairs.intake.model import ScriptKey
 
 DEFAULT_TEMPLATES: dict[ScriptKey, str] = {
     ScriptKey.greeting: "您好！{office_name}，請講",
-    ScriptKey.confirmation: "{caller}，您報修的{address}{description}，我們將於{appointment}安排維修人員上門，請保持電話暢通。",
+    # The number last, slowly: the caller writes it down to quote when ringing back.
+    ScriptKey.confirmation: "{caller}，您報修的{address}{description}，我們將於{appointment}安排維修人員上門，請保持電話暢通。"
+                            "報修單號{number}。",
     ScriptKey.closing: "我們將在約定時間內到達您家進行維修或處理。{caller}，再見。",
     ScriptKey.technician_busy: (
         "{caller}，對不起，我們的維修師傅現正在{building}維修，我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？"
@@ -25,8 +27,8 @@ DEFAULT_TEMPLATES: dict[ScriptKey, str] = {
 _COMMON = frozenset({"office_name", "caller"})
 PLACEHOLDERS: dict[ScriptKey, frozenset[str]] = {
     ScriptKey.greeting: _COMMON,
-    ScriptKey.confirmation: _COMMON | {"address", "description", "appointment", "phone"},
-    ScriptKey.closing: _COMMON | {"appointment"},
+    ScriptKey.confirmation: _COMMON | {"address", "description", "appointment", "phone", "number"},
+    ScriptKey.closing: _COMMON | {"appointment", "number"},
     ScriptKey.technician_busy: _COMMON | {"building"},
 }
 
@@ -38,6 +40,7 @@ FALLBACKS: dict[str, str] = {
     "description": "",
     "appointment": "約定時間",
     "phone": "",
+    "number": "",
     "building": "別處",
 }
 

@@ -23,6 +23,7 @@ from app.domain.registry.errors import UnitNotInEstate, UnreadablePhone
 from app.domain.registry.model import Estate, Owner, Unit, UnitOwner
 from app.domain.registry.phones import normalize_phone
 from app.domain.registry.service import check_estate
+from app.domain.repairs import numbers
 from app.domain.repairs.intake import scripts
 from app.domain.repairs.intake import settings as repair_settings
 from app.domain.repairs.intake.model import ScriptKey
@@ -103,6 +104,7 @@ async def to_reads(session: AsyncSession, *, estate: Estate, requests: Sequence[
                 {
                     **{c.key: getattr(r, c.key) for c in ServiceRequest.__table__.columns},
                     "work_order_id": order.id if order else None,
+                    "work_order_number": order.number if order else None,
                     "work_order_status": order.status if order else None,
                     "read_back": scripts.render(ScriptKey.confirmation, template, values[r.id])[0],
                 }
@@ -121,6 +123,7 @@ class ServiceRequestSort(StrEnum):
     """The keys service requests sort by."""
 
     created_at = "created_at"
+    number = "number"
     window_start = "window_start"
     urgency = "urgency"
     status = "status"
@@ -142,6 +145,7 @@ async def list_requests(
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     q: str | None = None,
+    number: str | None = None,
 ) -> tuple[list[ServiceRequestRead], int]:
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
     stmt = select(ServiceRequest).where(ServiceRequest.estate_id == estate_id)
@@ -164,8 +168,11 @@ async def list_requests(
         stmt = stmt.where(ServiceRequest.created_at < created_to)
     if q:
         stmt = stmt.where(ServiceRequest.description.ilike(f"%{q}%"))
+    if number:
+        stmt = stmt.where(numbers.matches(ServiceRequest.number, number))
     sortable = {
         ServiceRequestSort.created_at: ServiceRequest.created_at,
+        ServiceRequestSort.number: ServiceRequest.number,
         ServiceRequestSort.window_start: ServiceRequest.window_start,
         ServiceRequestSort.urgency: ServiceRequest.urgency,
         ServiceRequestSort.status: ServiceRequest.status,
@@ -251,8 +258,11 @@ async def create_request(session: AsyncSession, *, actor: Actor, estate_id: uuid
     owner, unit = await _link_owner(session, estate_id=estate_id, phone=phone, unit=unit, location=data.location)
     if unit is None and not data.location:
         raise NeedUnitOrLocation(field="unit_id")
+    now = utcnow()
     request = ServiceRequest(
         estate_id=estate_id,
+        created_at=now,
+        number=await numbers.next_number(session, estate=estate, series=numbers.Series.service_request, at=now),
         kind=data.kind,
         channel=data.channel,
         urgency=data.urgency,
@@ -277,6 +287,8 @@ async def create_request(session: AsyncSession, *, actor: Actor, estate_id: uuid
     if request.kind == RequestKind.repair:
         order = WorkOrder(
             estate_id=estate_id,
+            created_at=now,
+            number=await numbers.next_number(session, estate=estate, series=numbers.Series.work_order, at=now),
             request_id=request.id,
             category=category,
             unit_id=request.unit_id,
@@ -296,10 +308,12 @@ async def create_request(session: AsyncSession, *, actor: Actor, estate_id: uuid
         entity="service_request",
         entity_id=request.id,
         data={
+            "number": request.number,
             "kind": request.kind,
             "channel": request.channel,
             "unit_id": request.unit_id,
             "order_id": order.id if order else None,
+            "order_number": order.number if order else None,
             "category": category,
         },
     )
@@ -385,6 +399,7 @@ async def open_for_owners(
         item = jsonable(
             {
                 "id": request.id,
+                "number": request.number,
                 "kind": request.kind,
                 "category": request.category,
                 "description": request.description,
@@ -394,6 +409,7 @@ async def open_for_owners(
                 "window_start": request.window_start,
                 "window_end": request.window_end,
                 "work_order_id": order.id if order else None,
+                "work_order_number": order.number if order else None,
                 "work_order_status": order.status if order else None,
             }
         )

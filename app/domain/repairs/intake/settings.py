@@ -189,7 +189,7 @@ async def request_values(
                                      number=unit.number if unit else None, location=r.location)
         out[r.id] = {
             "office_name": estate.office_name, "caller": caller_of(owners.get(r.owner_id), r.contact_name),
-            "address": address, "description": r.description, "phone": r.contact_phone,
+            "address": address, "description": r.description, "phone": r.contact_phone, "number": r.number,
             "appointment": scripts.appointment_phrase(r.window_start, r.window_end, tz=tz),
         }
     return out

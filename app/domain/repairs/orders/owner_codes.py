@@ -129,7 +129,8 @@ async def issue(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, pol
                           unlock=may_unlock(actor))
     event = await outbox.emit(session, estate_id=order.estate_id, type=EventType.owner_code_issued, entity="work_order",
                               entity_id=order.id, at=now, private={"code": code},
-                              data={"work_order_id": order.id, "unit_id": order.unit_id, "expires_at": row.expires_at})
+                              data={"work_order_id": order.id, "number": order.number, "unit_id": order.unit_id,
+                                    "expires_at": row.expires_at})
     told = await notifications.count_for_event(session, event_id=event.id)
     return OwnerCodeIssued(**_read(row, policy, now=now).model_dump(), code=code, owners_texted=told)
 

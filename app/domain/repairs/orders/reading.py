@@ -18,6 +18,7 @@ from app.domain.errors import NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.model import Building, Estate, Unit
+from app.domain.repairs import numbers
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.orders.schedule_model import Booking, ReplyPromise
 from app.domain.repairs.orders.schemas import (
@@ -99,7 +100,8 @@ async def order_detail(session: AsyncSession, *, order: WorkOrder) -> WorkOrderD
     return WorkOrderDetail.model_validate({
         **WorkOrderRead.model_validate(order).model_dump(),
         "unit_label": chinese_unit_label(unit, building), "urgency": request.urgency, "description": request.description,
-        "allowed_actions": order.allowed_actions(), "request": summary, "technician_name": tech.full_name if tech else None,
+        "request_number": request.number, "allowed_actions": order.allowed_actions(), "request": summary,
+        "technician_name": tech.full_name if tech else None,
         "booking": booking_read(booking) if booking else None,
         "reply_promise": promise_read(promise, now=utcnow()) if promise else None,
     })
@@ -113,6 +115,7 @@ class WorkOrderSort(StrEnum):
     """The keys work orders sort by."""
 
     created_at = "created_at"
+    number = "number"
     scheduled_start = "scheduled_start"
     status = "status"
     category = "category"
@@ -123,7 +126,7 @@ async def list_orders(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, page: PageRequest,
     status: list[WorkOrderStatus] | None = None, technician_id: uuid.UUID | None = None, unit_id: uuid.UUID | None = None,
     category: str | None = None, created_from: datetime | None = None, created_to: datetime | None = None,
-    scheduled_from: datetime | None = None, scheduled_to: datetime | None = None,
+    scheduled_from: datetime | None = None, scheduled_to: datetime | None = None, number: str | None = None,
 ) -> tuple[list[WorkOrderRead], int]:
     await registry.check_estate(session, actor=actor, estate_id=estate_id)
     # The request joins by its unique id only, which keeps the row estimate right, so the
@@ -145,8 +148,13 @@ async def list_orders(
             stmt = stmt.where(moment >= low)
         if high is not None:
             stmt = stmt.where(moment < high)
+    if number:
+        # The whole number of its request finds the order too: the caller was read the request's.
+        found = numbers.matches(WorkOrder.number, number)
+        stmt = stmt.where(found | numbers.matches(ServiceRequest.number, number) if numbers.is_whole(number) else found)
     sortable = {
-        WorkOrderSort.created_at: WorkOrder.created_at, WorkOrderSort.scheduled_start: WorkOrder.scheduled_start,
+        WorkOrderSort.created_at: WorkOrder.created_at, WorkOrderSort.number: WorkOrder.number,
+        WorkOrderSort.scheduled_start: WorkOrder.scheduled_start,
         WorkOrderSort.status: WorkOrder.status, WorkOrderSort.category: WorkOrder.category,
         WorkOrderSort.completed_at: WorkOrder.completed_at,
     }
@@ -154,7 +162,8 @@ async def list_orders(
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[WorkOrder.created_at.desc(), WorkOrder.id], scalars=False)
     items = [WorkOrderRead.model_validate({**WorkOrderRead.model_validate(o).model_dump(), "unit_label": chinese_unit_label(u, b),
-                                           "urgency": r.urgency, "description": r.description}) for o, r, u, b in rows]
+                                           "urgency": r.urgency, "description": r.description, "request_number": r.number})
+             for o, r, u, b in rows]
     return items, total
 
 
@@ -175,7 +184,8 @@ async def task_sheet(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID
     if start and end:
         window = f"{start}–{end[11:]}" if start[:10] == end[:10] else f"{start}–{end}"
     return TaskSheet(
-        office_name=estate.office_name, order_id=order.id, status=order.status, issued_at=order.dispatched_at or order.created_at,
+        office_name=estate.office_name, order_id=order.id, number=order.number, request_number=request.number,
+        status=order.status, issued_at=order.dispatched_at or order.created_at,
         description=request.description, category=order.category, urgency=request.urgency,
         unit_label=chinese_unit_label(unit, building), location=request.location or (building.name if building else ""),
         contact_name=request.contact_name, contact_phone=request.contact_phone, time_zone=estate.time_zone,

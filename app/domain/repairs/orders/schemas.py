@@ -79,6 +79,7 @@ class ReplyPromiseRead(BaseModel):
 
 class RequestSummary(BaseModel):
     id: uuid.UUID
+    number: str
     kind: RequestKind
     channel: Channel
     urgency: Urgency
@@ -94,7 +95,9 @@ class WorkOrderRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     estate_id: uuid.UUID
+    number: str = Field(description="QS-WX-2026-000123: the order's number in its estate and year")
     request_id: uuid.UUID
+    request_number: str | None = Field(default=None, description="QS-BX-2026-000045: the number the caller was given")
     status: WorkOrderStatus
     category: str
     unit_id: uuid.UUID | None
@@ -135,6 +138,8 @@ class TaskSheet(BaseModel):
 
     office_name: str
     order_id: uuid.UUID
+    number: str = Field(description="The order's number, QS-WX-2026-000123")
+    request_number: str
     status: WorkOrderStatus
     issued_at: datetime
     description: str

@@ -132,7 +132,8 @@ async def _line_reads(session: AsyncSession, *, batch_id: uuid.UUID, line_id: uu
     if line_id is not None:
         stmt = stmt.where(ApprovalLine.id == line_id)
     return [
-        ApprovalLineRead(id=ln.id, batch_id=ln.batch_id, work_order_id=o.id, decision=ln.decision, reason=ln.reason,
+        ApprovalLineRead(id=ln.id, batch_id=ln.batch_id, work_order_id=o.id, work_order_number=o.number, decision=ln.decision,
+                         reason=ln.reason,
                          decided_by=ln.decided_by, decided_at=ln.decided_at, order_status=o.status, category=o.category,
                          description=r.description, place=place(u, b, r.location), technician_id=o.technician_id,
                          technician_name=tech, completed_at=o.completed_at, callback_done_at=o.callback_done_at,

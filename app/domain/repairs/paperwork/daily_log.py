@@ -86,7 +86,8 @@ async def compute_rows(session: AsyncSession, *, estate: Estate, day: date) -> l
         if not events and state not in OPEN_ORDER_STATES:
             continue
         rows.append(DailyLogRow(
-            work_order_id=o.id, request_id=r.id, created_at=o.created_at, category=o.category, description=r.description,
+            work_order_id=o.id, number=o.number, request_id=r.id, request_number=r.number, created_at=o.created_at,
+            category=o.category, description=r.description,
             place=place(u, b, r.location), is_public_area=o.is_public_area, technician_name=tech,
             dispatched_at=o.dispatched_at, started_at=o.started_at, completed_at=o.completed_at,
             cancelled_at=o.cancelled_at, events=events, state_at_close=state))
@@ -122,7 +123,7 @@ async def daily_log(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID
 
 
 def _sheet(log: DailyLog, *, estate: Estate, categories: dict[str, str]) -> Sheet:
-    rows = [[n, str(r.work_order_id), r.created_at, spreadsheet.coded(categories.get(r.category, r.category), r.category),
+    rows = [[n, r.number or str(r.work_order_id), r.created_at, spreadsheet.coded(categories.get(r.category, r.category), r.category),
              r.place, r.description, "是" if r.is_public_area else "否", r.technician_name or "", r.dispatched_at,
              r.started_at, r.completed_at, "、".join(EVENT_NAMES[e] for e in r.events), STATE_NAMES[r.state_at_close]]
             for n, r in enumerate(log.rows, 1)]

@@ -161,16 +161,17 @@ async def list_manifests(
 async def _detail(session: AsyncSession, manifest: VoucherManifest) -> VoucherManifestDetail:
     [read] = await _reads(session, select(VoucherManifest).where(VoucherManifest.id == manifest.id))
     stmt = (
-        select(ManifestLine, Voucher, WorkOrder.status, ServiceRequest.location, Unit, Building, User.full_name)
+        select(ManifestLine, Voucher, WorkOrder.status, WorkOrder.number, ServiceRequest.location, Unit, Building, User.full_name)
         .join(Voucher, Voucher.id == ManifestLine.voucher_id).join(WorkOrder, WorkOrder.id == ManifestLine.work_order_id)
         .join(ServiceRequest, ServiceRequest.id == WorkOrder.request_id)
         .outerjoin(Unit, Unit.id == WorkOrder.unit_id).outerjoin(Building, Building.id == Unit.building_id)
         .outerjoin(User, User.id == Voucher.technician_id)
         .where(ManifestLine.manifest_id == manifest.id).order_by(Voucher.posted_at, ManifestLine.id)
     )
-    items = [ManifestLineRead(id=ln.id, voucher_id=v.id, work_order_id=ln.work_order_id, posted_at=v.posted_at,
-                              work_done=v.work_done, place=place(u, b, loc), technician_name=tech, order_status=status)
-             for ln, v, status, loc, u, b, tech in (await session.execute(stmt)).all()]
+    items = [ManifestLineRead(id=ln.id, voucher_id=v.id, work_order_id=ln.work_order_id, work_order_number=number,
+                              posted_at=v.posted_at, work_done=v.work_done, place=place(u, b, loc), technician_name=tech,
+                              order_status=status)
+             for ln, v, status, number, loc, u, b, tech in (await session.execute(stmt)).all()]
     return VoucherManifestDetail(**read.model_dump(), items=items)
 
 

@@ -48,7 +48,8 @@ async def _open_requests(session: AsyncSession, *, estate_id: uuid.UUID, as_of: 
         .order_by(ServiceRequest.created_at, ServiceRequest.id)
     )
     return [
-        MorningRequest(id=r.id, created_at=r.created_at, kind=r.kind, channel=r.channel, urgency=r.urgency, category=r.category,
+        MorningRequest(id=r.id, number=r.number, created_at=r.created_at,
+                       kind=r.kind, channel=r.channel, urgency=r.urgency, category=r.category,
                        description=r.description, place=place(u, b, r.location), contact_name=r.contact_name,
                        contact_phone=r.contact_phone, age_hours=_hours(r.created_at, as_of))
         for r, u, b in (await session.execute(stmt)).all()
@@ -68,7 +69,8 @@ async def _open_orders(session: AsyncSession, *, estate_id: uuid.UUID, as_of: da
     out = []
     for o, r, u, b, tech in (await session.execute(stmt)).all():
         hours = _hours(o.created_at, as_of)
-        out.append(MorningOrder(id=o.id, request_id=r.id, status=o.status, category=o.category, description=r.description,
+        out.append(MorningOrder(id=o.id, number=o.number, request_id=r.id, request_number=r.number, status=o.status,
+                                category=o.category, description=r.description,
                                 place=place(u, b, r.location), technician_id=o.technician_id, technician_name=tech,
                                 created_at=o.created_at, scheduled_start=o.scheduled_start, age_hours=hours, age_days=hours // 24))
     return out
@@ -78,7 +80,7 @@ async def _open_callbacks(session: AsyncSession, *, estate_id: uuid.UUID, as_of:
     order = aliased(WorkOrder)
     request = aliased(ServiceRequest)
     stmt = (
-        select(Callback, request.location, Unit, Building)
+        select(Callback, order.number, request.location, Unit, Building)
         .join(order, order.id == Callback.work_order_id).join(request, request.id == order.request_id)
         .outerjoin(Unit, Unit.id == order.unit_id).outerjoin(Building, Building.id == Unit.building_id)
         .where(Callback.estate_id == estate_id, Callback.status == CallbackStatus.open.value, Callback.completed_at < as_of)
@@ -86,8 +88,9 @@ async def _open_callbacks(session: AsyncSession, *, estate_id: uuid.UUID, as_of:
         .order_by(Callback.due_at, Callback.id)
     )
     return [
-        MorningCallback(id=c.id, work_order_id=c.work_order_id, place=place(u, b, loc), technician_id=c.technician_id,
+        MorningCallback(id=c.id, work_order_id=c.work_order_id, work_order_number=number, place=place(u, b, loc),
+                        technician_id=c.technician_id,
                         completed_at=c.completed_at, due_at=c.due_at, overdue=c.due_at < as_of, attempts=c.attempts,
                         call_again_at=c.call_again_at)
-        for c, loc, u, b in (await session.execute(stmt)).all()
+        for c, number, loc, u, b in (await session.execute(stmt)).all()
     ]

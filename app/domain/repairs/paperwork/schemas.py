@@ -28,6 +28,7 @@ ReportDay = Annotated[date, EXACT_DAY, AfterValidator(_sane_day)]
 
 class MorningRequest(BaseModel):
     id: uuid.UUID
+    number: str
     created_at: datetime
     kind: RequestKind
     channel: Channel
@@ -42,7 +43,9 @@ class MorningRequest(BaseModel):
 
 class MorningOrder(BaseModel):
     id: uuid.UUID
+    number: str
     request_id: uuid.UUID
+    request_number: str
     status: WorkOrderStatus
     category: str
     description: str
@@ -58,6 +61,7 @@ class MorningOrder(BaseModel):
 class MorningCallback(BaseModel):
     id: uuid.UUID
     work_order_id: uuid.UUID
+    work_order_number: str
     place: str
     technician_id: uuid.UUID | None
     completed_at: datetime
@@ -82,7 +86,10 @@ class MorningReport(BaseModel):
 
 class DailyLogRow(BaseModel):
     work_order_id: uuid.UUID
+    # Defaults only for a row stored before numbers existed whose order the migration could not find.
+    number: str = Field(default="", description="The work order's number, QS-WX-2026-000123")
     request_id: uuid.UUID
+    request_number: str = ""
     created_at: datetime
     category: str
     description: str
@@ -129,6 +136,7 @@ class ApprovalLineRead(BaseModel):
     id: uuid.UUID
     batch_id: uuid.UUID
     work_order_id: uuid.UUID
+    work_order_number: str
     decision: LineDecision
     reason: str
     decided_by: uuid.UUID | None
@@ -176,6 +184,7 @@ class ManifestLineRead(BaseModel):
     id: uuid.UUID
     voucher_id: uuid.UUID
     work_order_id: uuid.UUID
+    work_order_number: str
     posted_at: datetime
     work_done: str
     place: str

@@ -68,6 +68,7 @@ class VoucherRead(BaseModel):
     id: uuid.UUID
     estate_id: uuid.UUID
     work_order_id: uuid.UUID
+    work_order_number: str = Field(default="", description="QS-WX-2026-000123")
     round: int
     technician_id: uuid.UUID
     work_done: str

@@ -235,8 +235,11 @@ async def _reads(session: AsyncSession, vouchers: list[Voucher]) -> list[Voucher
                                        .order_by(VoucherMaterial.line_no).execution_options(populate_existing=True))).scalars().all()
     stored = (await session.execute(select(VoucherFile).where(VoucherFile.voucher_id.in_(ids))
                                     .order_by(VoucherFile.created_at, VoucherFile.id))).scalars().all()
+    numbers = dict((await session.execute(select(WorkOrder.id, WorkOrder.number).where(
+        WorkOrder.id.in_({v.work_order_id for v in vouchers})))).tuples().all())
     return [VoucherRead.model_validate({
-        **VoucherRead.model_validate(v).model_dump(exclude={"materials", "files"}),
+        **VoucherRead.model_validate(v).model_dump(exclude={"materials", "files", "work_order_number"}),
+        "work_order_number": numbers[v.work_order_id],
         "materials": [MaterialRead.model_validate(m) for m in materials if m.voucher_id == v.id],
         "files": [VoucherFileRead.model_validate(f) for f in stored if f.voucher_id == v.id],
     }) for v in vouchers]
