@@ -131,8 +131,23 @@ class TestRender:
                 "window_start": "2024-11-29T08:00:00+08:00", "window_end": "2024-11-29T12:00:00+08:00"}
         made = await client.post(f"{API}/estates/{call['estate'].id}/service-requests", json=body, headers=call["desk"].headers)
         said = await say(client, call, "confirmation", request_id=made.json()["id"])
-        assert said["text"] == "王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話暢通。"
+        assert said["text"] == "王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話13351737459暢通。"
         assert said["text"] == made.json()["read_back"]
+
+    async def test_a_customised_confirmation_keeps_working(self, client, call):
+        body = {"channel": "phone", "category": "plumbing", "description": "水龍頭漏水", "contact_phone": "13351737459"}
+        url = f"{API}/estates/{call['estate'].id}/service-requests"
+        # Worded before the phone was read back: it says what it always said.
+        r = await client.put(scripts_url(call["estate"], "confirmation"), json={"text": "{caller}，{address}{description}，記下了"},
+                             headers=call["boss"].headers)
+        assert r.status_code == 200, r.text
+        made = (await client.post(url, json=body, headers=call["desk"].headers)).json()
+        assert made["read_back"] == "王先生，8号楼2單元301水龍頭漏水，記下了"
+        r = await client.put(scripts_url(call["estate"], "confirmation"), json={"text": "{caller}，電話{phone}，對嗎？"},
+                             headers=call["boss"].headers)
+        assert r.status_code == 200, r.text
+        said = await say(client, call, "confirmation", request_id=made["id"])
+        assert (said["text"], said["missing"]) == ("王先生，電話13351737459，對嗎？", [])
 
     async def test_technician_busy_names_the_building_he_is_in(self, client, session, call):
         tech = call["tech"]

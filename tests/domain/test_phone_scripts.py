@@ -35,9 +35,11 @@ def test_defaults_read_as_the_procedure_says():
             "address": "8号楼2單元301",
             "description": "水龍頭漏水",
             "appointment": "11月29日上午",
+            "phone": "13351737459",
         },
     )
-    assert text == "王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話暢通。"
+    # §7.3.5: the contact phone is read back with the rest.
+    assert text == "王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話13351737459暢通。"
     assert missing == []
     assert render(ScriptKey.closing, DEFAULT_TEMPLATES[ScriptKey.closing], {"caller": "李女士"})[0] == (
         "我們將在約定時間內到達您家進行維修或處理。李女士，再見。"
@@ -56,7 +58,7 @@ def test_every_default_uses_only_its_own_placeholders():
 def test_missing_values_get_a_neutral_word_and_are_reported():
     text, missing = render(ScriptKey.confirmation, DEFAULT_TEMPLATES[ScriptKey.confirmation], {"description": "門鎖壞了", "caller": ""})
     assert text == "業主，您報修的門鎖壞了，我們將於約定時間安排維修人員上門，請保持電話暢通。"
-    assert missing == ["caller", "address", "appointment"]
+    assert missing == ["caller", "address", "appointment", "phone"]
     text, missing = render(ScriptKey.technician_busy, "師傅在{building}", {})
     assert (text, missing) == ("師傅在別處", ["building"])
 

@@ -15,7 +15,7 @@ from app.domain.repairs.intake.model import ScriptKey
 
 DEFAULT_TEMPLATES: dict[ScriptKey, str] = {
     ScriptKey.greeting: "您好！{office_name}，請講",
-    ScriptKey.confirmation: "{caller}，您報修的{address}{description}，我們將於{appointment}安排維修人員上門，請保持電話暢通。",
+    ScriptKey.confirmation: "{caller}，您報修的{address}{description}，我們將於{appointment}安排維修人員上門，請保持電話{phone}暢通。",
     ScriptKey.closing: "我們將在約定時間內到達您家進行維修或處理。{caller}，再見。",
     ScriptKey.technician_busy: (
         "{caller}，對不起，我們的維修師傅現正在{building}維修，我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？"
