@@ -90,7 +90,8 @@ class TestIntake:
         assert (body["contact_phone"], body["contact_name"], body["status"]) == ("13351737459", "王建國", "ordered")
         assert (body["reporter_id"], body["registered_by"]) == (None, str(desk["staff"].id))
         assert body["is_public_area"] is False and body["work_order_status"] == "pending_dispatch"
-        assert body["read_back"] == "王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話13351737459暢通。"
+        assert body["read_back"] == ("王先生，您報修的8号楼2單元301水龍頭漏水，"
+                                     "我們將於11月29日上午安排維修人員上門，請保持電話13351737459暢通。")
         order = await session.get(WorkOrder, body["work_order_id"])
         assert (order.status, order.category, order.unit_id, order.building_id) == (
             "pending_dispatch", "plumbing", desk["u301"].id, desk["b8"].id)

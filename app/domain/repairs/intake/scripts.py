@@ -18,7 +18,7 @@ DEFAULT_TEMPLATES: dict[ScriptKey, str] = {
     ScriptKey.confirmation: "{caller}，您報修的{address}{description}，我們將於{appointment}安排維修人員上門，請保持電話{phone}暢通。",
     ScriptKey.closing: "我們將在約定時間內到達您家進行維修或處理。{caller}，再見。",
     ScriptKey.technician_busy: (
-        "{caller}，對不起，我們的維修師傅現正在{building}維修，我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？"
+        "{caller}，對不起，我們的維修師傅{technician}現正在{building}維修，我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？"
     ),
 }
 
@@ -27,7 +27,7 @@ PLACEHOLDERS: dict[ScriptKey, frozenset[str]] = {
     ScriptKey.greeting: _COMMON,
     ScriptKey.confirmation: _COMMON | {"address", "description", "appointment", "phone"},
     ScriptKey.closing: _COMMON | {"appointment"},
-    ScriptKey.technician_busy: _COMMON | {"building"},
+    ScriptKey.technician_busy: _COMMON | {"technician", "building"},
 }
 
 # What is said when the desk does not know a value yet.
@@ -38,6 +38,7 @@ FALLBACKS: dict[str, str] = {
     "description": "",
     "appointment": "約定時間",
     "phone": "",
+    "technician": "",
     "building": "別處",
 }
 
