@@ -1,4 +1,5 @@
 """The demo's repair history: enough of every state for the repair reports to show content."""
+from collections import defaultdict
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from app.domain.registry.model import Estate
 from app.domain.repairs import numbers
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.orders.owner_code_model import OwnerCode
+from app.domain.repairs.orders.schedule_model import Booking
 from app.domain.repairs.vouchers.model import ConfirmedBy, Voucher
 
 
@@ -80,3 +82,60 @@ async def test_a_live_request_continues_the_demo_numbers(client, session):
     assert r.status_code == 201, r.text
     assert r.json()["number"] == f"QS-BX-{year}-{last.get('service_request', 0) + 1:06d}"
     assert r.json()["work_order_number"] == f"QS-WX-{year}-{last.get('work_order', 0) + 1:06d}"
+S = WorkOrderStatus
+UNBOOKED = {S.pending_dispatch, S.awaiting_technician_confirmation, S.cancelled, S.reopened}
+
+
+@pytest.mark.demo
+@pytest.mark.demo_loaded_only  # an old release booked no technician's time: its orders held no booking row
+async def test_demo_orders_hold_the_bookings_dispatch_leaves(session):
+    bookings = defaultdict(list)
+    for b in (await session.execute(select(Booking))).scalars():
+        bookings[b.work_order_id].append(b)
+    orders = (await session.execute(select(WorkOrder))).scalars().all()
+    dispatched = [o for o in orders if WorkOrderStatus(o.status) not in UNBOOKED]
+    assert {o.estate_id for o in dispatched if o.status == S.dispatched and o.scheduled_start > utcnow()} == {o.estate_id for o in orders}
+    for order in orders:
+        active = [b for b in bookings[order.id] if b.active]
+        if WorkOrderStatus(order.status) in UNBOOKED:
+            assert active == [], order.status
+            continue
+        # dispatch.book held [start, end); end_bookings kept only the part worked once completed.
+        assert len(active) == 1, (order.status, order.id)
+        [held] = active
+        upper = min(order.scheduled_end, order.completed_at) if order.completed_at else order.scheduled_end
+        assert (held.technician_id, held.estate_id) == (order.technician_id, order.estate_id)
+        assert (held.during.lower, held.during.upper) == (order.scheduled_start, upper), order.status
+
+
+async def _sign_in(client, username: str) -> dict[str, str]:
+    r = await client.post("/api/v1/auth/login", json={"username": username, "password": demo.DEMO_PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.mark.demo
+@pytest.mark.demo_loaded_only  # the same: an upgraded old demo has no bookings to find
+async def test_demo_booked_technician_is_busy_and_cannot_be_booked_twice(client, session):
+    headers = await _sign_in(client, "qs.reception")
+    me = (await client.get("/api/v1/auth/me", headers=headers)).json()
+    [estate_id] = me["estate_ids"]
+    # Tomorrow's dispatched orders sit inside office hours, where the desk would book.
+    booked = (await session.execute(
+        select(WorkOrder).where(WorkOrder.estate_id == estate_id, WorkOrder.status == S.dispatched,
+                                WorkOrder.scheduled_start > utcnow()).order_by(WorkOrder.scheduled_start, WorkOrder.id).limit(1)
+    )).scalar_one()
+    window = {"start": booked.scheduled_start.isoformat(), "end": booked.scheduled_end.isoformat()}
+    r = await client.get(f"/api/v1/estates/{estate_id}/technicians/availability", params=window, headers=headers)
+    assert r.status_code == 200, r.text
+    him = next(t for t in r.json()["technicians"] if t["technician_id"] == str(booked.technician_id))
+    assert (him["free"], him["reason"], him["clashing_order_ids"]) == (False, "booked", [str(booked.id)])
+    waiting = (await session.execute(
+        select(WorkOrder).where(WorkOrder.estate_id == estate_id, WorkOrder.status == S.pending_dispatch).limit(1))).scalar_one()
+    before = (await session.execute(select(func.count()).select_from(Booking))).scalar_one()
+    r = await client.post(f"/api/v1/work-orders/{waiting.id}/dispatch", headers=headers,
+                          json={**window, "technician_id": str(booked.technician_id)})
+    assert r.status_code == 409 and r.json()["type"] == "/problems/technician-already-booked", r.text
+    assert r.json()["clashing_order_id"] == str(booked.id)
+    assert (await session.execute(select(func.count()).select_from(Booking))).scalar_one() == before
+    assert (await session.get(WorkOrder, waiting.id)).status == S.pending_dispatch

@@ -57,7 +57,9 @@ async def current_session(estate_id: uuid.UUID, actor: HandOverPerm, session: Se
 @router.get("/estates/{estate_id}/cash-handover-sheet", response_model=CashHandoverSheet, responses=problems(EstateNotFound))
 async def handover_sheet(estate_id: uuid.UUID, actor: Read, session: SessionDep, day: Day = None) -> CashHandoverSheet:
     """The day's hand-over sheet for finance (today by default): every session of the day with
-    its expected takings, counted cash and difference, and the day's totals."""
+    its expected takings, counted cash and difference, and the day's totals. Voids of receipts
+    handed over earlier are listed apart under `adjustments` (receipt, amount, who voided it, when,
+    the session its money went with); `net` is expected plus adjustments per method."""
     return await cash.handover_sheet(session, actor=actor, estate_id=estate_id, day=day)
 
 
@@ -65,7 +67,8 @@ async def handover_sheet(estate_id: uuid.UUID, actor: Read, session: SessionDep,
             responses=problems(cash.CashierSessionNotFound))
 async def get_session(session_id: uuid.UUID, actor: Read, session: SessionDep) -> CashierSessionDetail:
     """One cashier session with its receipt lines (which count, which were voided) and the
-    adjustments booked in it (voids of receipts from sessions already handed over)."""
+    adjustments booked in it (voids of receipts from sessions already handed over). The
+    adjustments are a section of their own: the expected money counts only what this drawer took."""
     return await cash.get_session(session, actor=actor, session_id=session_id)
 
 
@@ -77,8 +80,8 @@ async def hand_over(session_id: uuid.UUID, body: HandOver, actor: HandOverPerm, 
     The expected takings per method are fixed from the receipts at this moment; the difference
     (counted - expected cash) is recorded as it is, never forced to match, but a non-zero
     difference needs a `note` (422 without one). Afterwards no payment joins the session, and a
-    later void is booked as an adjustment in the voider's current session. Handing over twice is
-    a 409.
+    later void is booked as an adjustment in the voider's current session, reported beside its
+    drawer's figures, not in them. Handing over twice is a 409.
     """
     return await cash.hand_over(session, actor=actor, session_id=session_id, data=body)
 

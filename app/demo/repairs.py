@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import Range
 
 from app.domain.auth.model import User
 from app.domain.base import utcnow
@@ -33,6 +34,7 @@ from app.domain.repairs.model import (
     WorkOrderStatus,
 )
 from app.domain.repairs.orders.owner_code_model import OwnerCode, OwnerCodeStatus
+from app.domain.repairs.orders.schedule_model import Booking
 from app.domain.repairs.vouchers.model import ConfirmedBy, Voucher
 
 if TYPE_CHECKING:
@@ -64,7 +66,7 @@ PUBLIC_JOBS = [
 ENQUIRIES = ["咨询物业费缴费方式", "询问停水通知时间", "咨询装修申请手续"]
 
 
-KINDS = ("service_requests", "work_orders", "owner_codes", "vouchers", "callbacks")
+KINDS = ("service_requests", "work_orders", "bookings", "owner_codes", "vouchers", "callbacks")
 # An in-unit repair was signed off with the owner's one-time code, long used: its hash need never
 # verify again, so the demo stores a marker no code matches (hashing hundreds would take minutes).
 USED_CODE = "!demo-code-used"
@@ -79,9 +81,24 @@ class _Estate:
     receptionist: User
     owner_of: dict[uuid.UUID, tuple[uuid.UUID, str]]  # unit -> (owner, phone)
     rows: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    held: dict[uuid.UUID, list[tuple[datetime, datetime]]] = field(default_factory=dict)  # technician -> booked times
+    booked_ahead: bool = False  # an order is dispatched for tomorrow
 
     def add(self, kind: str, rows: list[Any]) -> None:
         self.rows[kind] += rows
+
+    def free_technician(self, rng: random.Random, start: datetime, end: datetime) -> User | None:
+        """One with nothing booked over [start, end): the booking table refuses a double booking."""
+        for tech in rng.sample(self.technicians, len(self.technicians)):
+            if all(end <= s or e <= start for s, e in self.held.get(tech.id, [])):
+                return tech
+        return None
+
+    def book(self, order: WorkOrder, tech: User, start: datetime, end: datetime) -> None:
+        """The booking dispatch.book writes for the order, as end_bookings leaves it once the work is done."""
+        self.held.setdefault(tech.id, []).append((start, end))
+        self.add("bookings", [Booking(estate_id=self.estate.id, technician_id=tech.id, work_order_id=order.id,
+                                      during=Range(start, end, bounds="[)"))])
 
 
 async def repair_history(ctx: DemoContext) -> None:
@@ -177,18 +194,27 @@ def _one_request(rng: random.Random, e: _Estate, *, day: date, now: datetime, st
 
 
 def _open(rng: random.Random, e: _Estate, order: WorkOrder, *, now: datetime) -> None:
-    """Today's business: waiting for dispatch, booked for the next office slots, or under way."""
-    roll = rng.random()
+    """Today's business: waiting for dispatch, booked for the next office slots, or under way.
+
+    The day's first open order is booked for tomorrow, so the desk's screens always show a booking."""
+    roll = rng.random() if e.booked_ahead else 1.0
     if roll < 0.4:
         return
-    tech = rng.choice(e.technicians)
-    order.technician_id, order.dispatched_at, order.accepted_at = tech.id, now - timedelta(minutes=30), now - timedelta(minutes=20)
     if roll < 0.6:
-        order.status, order.started_at = S.in_progress, now - timedelta(minutes=20)
-        order.scheduled_start, order.scheduled_end = now - timedelta(minutes=20), now + timedelta(minutes=40)
-        return
-    slot = datetime.combine(estate_time.today(e.tz, now=now) + timedelta(days=1), time(rng.choice([8, 9, 10, 14, 15, 16])), tzinfo=e.tz)
-    order.status, order.scheduled_start, order.scheduled_end = S.dispatched, slot, slot + timedelta(hours=1)
+        start = now - timedelta(minutes=20)
+    else:
+        start = datetime.combine(estate_time.today(e.tz, now=now) + timedelta(days=1), time(rng.choice([8, 9, 10, 14, 15, 16])),
+                                 tzinfo=e.tz)
+    end = start + timedelta(hours=1)
+    tech = e.free_technician(rng, start, end)
+    if tech is None:
+        return  # everyone is booked then: it waits for dispatch
+    order.technician_id, order.dispatched_at, order.accepted_at = tech.id, now - timedelta(minutes=30), now - timedelta(minutes=20)
+    order.status, order.scheduled_start, order.scheduled_end = S.dispatched, start, end
+    if roll < 0.6:
+        order.status, order.started_at = S.in_progress, start
+    e.booked_ahead = e.booked_ahead or roll >= 0.6
+    e.book(order, tech, start, end)
 
 
 def _enquiry(rng: random.Random, e: _Estate, *, created: datetime) -> None:
@@ -207,14 +233,20 @@ def _progress(rng: random.Random, e: _Estate, order: WorkOrder, *, created: date
     if rng.random() < 0.03:
         order.status, order.cancelled_at, order.cancel_reason = S.cancelled, created + timedelta(hours=1), "业主自行修好"
         return
-    tech = rng.choice(e.technicians)
     start = created + timedelta(hours=rng.choice([1, 2, 3, 20]))
     if age < timedelta(hours=1) or (age < timedelta(hours=4) and rng.random() < 0.5):
         return  # still waiting for dispatch
+    end, done = start + timedelta(hours=1), start + timedelta(minutes=minutes)
+    # Finished, the booking keeps only the time worked (end_bookings); until then the whole window.
+    held_to = min(end, done) if done <= now else end
+    tech = e.free_technician(rng, start, held_to)
+    if tech is None:
+        return  # every technician is booked then: still waiting for dispatch
     order.technician_id, order.dispatched_at, order.accepted_at = tech.id, created + timedelta(minutes=20), created + timedelta(minutes=30)
-    order.scheduled_start, order.scheduled_end = start, start + timedelta(hours=1)
+    order.scheduled_start, order.scheduled_end = start, end
     order.status = S.dispatched
-    if now < start + timedelta(minutes=minutes):
+    e.book(order, tech, start, held_to)
+    if now < done:
         if now >= start:
             order.status, order.started_at = S.in_progress, start
         return

@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
+from app.api.routes import ROUTERS
 from app.domain.auth import secrets
 from app.domain.auth.model import ApiKey
-from app.domain.auth.roles import Perm, Role
+from app.domain.auth.roles import API_KEY_PERMS, Perm, Role
+from app.domain.auth.schemas import ApiKeyScope
 from tests.factories import make_estate, make_staff
 
-KEYS = "/api/v1/api-keys"
+API = "/api/v1"
+KEYS = f"{API}/api-keys"
 PROBLEM = "application/problem+json"
 
 
@@ -19,13 +23,31 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def _get_routes() -> list[APIRoute]:
+    # The areas' own routers: the app's route list nests them inside the /api/v1 router.
+    return [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute) and "GET" in r.methods]
+
+
+def _needs(route: APIRoute, perm: Perm) -> bool:
+    return any(getattr(d.call, "permission", None) == perm for d in route.dependant.dependencies)
+
+
 def route_needing(app, perm: Perm) -> str | None:
     """A parameterless GET route guarded by `perm`, if the app has one yet."""
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or "GET" not in route.methods or "{" in route.path:
+    for route in _get_routes():
+        if "{" not in route.path and _needs(route, perm):
+            return API + route.path
+    return None
+
+
+def estate_route_needing(perm: Perm) -> str | None:
+    """A GET route of one estate guarded by `perm` that needs nothing but the estate, if any."""
+    for route in _get_routes():
+        dependant = route.dependant
+        if [p.name for p in dependant.path_params] != ["estate_id"] or any(q.field_info.is_required() for q in dependant.query_params):
             continue
-        if any(getattr(d.call, "permission", None) == perm for d in route.dependant.dependencies):
-            return route.path
+        if _needs(route, perm):
+            return API + route.path
     return None
 
 
@@ -164,3 +186,37 @@ class TestRevokeScope:
         r = await client.post(f"{KEYS}/nope/revoke", headers=admin.headers)
         assert r.status_code == 422
         assert r.json()["errors"][0]["field"] == "key_id"
+
+
+class TestEveryScope:
+    """Every scope a key can be given opens a route that needs it, and only a key holding it."""
+
+    def test_the_scopes_offered_are_the_read_only_permissions_a_key_may_use(self):
+        # A permission keys may use but cannot be given locks integrations out (fee_reports:read was one).
+        assert {Perm(s.value) for s in ApiKeyScope} == API_KEY_PERMS
+
+    @pytest.mark.parametrize("scope", list(ApiKeyScope), ids=lambda s: s.value)
+    async def test_a_key_with_the_scope_reads_a_route_needing_it(self, client, session, app, scope):
+        path = estate_route_needing(Perm(scope.value))
+        assert path is not None, f"no GET route of an estate needs {scope.value}: give the scope a route to test"
+        here = await make_estate(session)
+        admin = await make_staff(session, estates=[here], roles=[Role.admin])
+        holder = await create_key(client, admin, [here.id], scopes=[scope.value])
+        assert holder["scopes"] == [scope.value]
+        url = path.replace("{estate_id}", str(here.id))
+        r = await client.get(url, headers=bearer(holder["key"]))
+        assert r.status_code == 200, (url, r.text)
+        others = [s.value for s in ApiKeyScope if s is not scope]
+        if others:
+            without = await create_key(client, admin, [here.id], scopes=others)
+            r = await client.get(url, headers=bearer(without["key"]))
+            assert r.status_code == 403 and r.json()["type"] == "/problems/forbidden", (url, r.text)
+            assert r.json()["permission"] == scope.value
+
+    async def test_finance_systems_key_reads_both_fee_reports(self, client, session):
+        here = await make_estate(session)
+        admin = await make_staff(session, estates=[here], roles=[Role.admin])
+        key = (await create_key(client, admin, [here.id], scopes=["fee_reports:read"]))["key"]
+        for report in ("month-end", "saturday-register"):
+            r = await client.get(f"{API}/estates/{here.id}/fee-reports/{report}", headers=bearer(key))
+            assert r.status_code == 200, (report, r.text)

@@ -143,8 +143,9 @@ class TestHandOver:
 
 
 class TestVoidAfterHandOver:
-    async def test_old_figures_stay_the_adjustment_lands_in_the_voiders_session(self, client, session):
+    async def test_old_figures_stay_the_adjustment_is_reported_apart(self, client, session):
         d = await desk(session)
+        # She took no money today: the void must not show as a negative drawer of hers.
         supervisor = await make_staff(session, estates=[d.estate], roles=[Role.supervisor], full_name="張主管")
         paid = (await pay(client, d, amount="160.56", tendered="200")).json()
         await pay(client, d, amount="45.00", method="wechat", reference="WX1")
@@ -160,11 +161,28 @@ class TestVoidAfterHandOver:
 
         mine = await current(client, d, supervisor)
         assert mine["id"] != sid and mine["cashier_id"] == str(supervisor.id)
-        assert figures(mine) == ("-160.56", "0.00", "-160.56", 0, 0)
+        assert figures(mine) == ("0.00", "0.00", "0.00", 0, 0)
+        cash_line = next(m for m in mine["by_method"] if m["method"] == "cash")
+        assert (cash_line["expected"], cash_line["adjustments"], cash_line["adjusted"]) == ("0.00", 1, "-160.56")
         [adj] = mine["adjustments"]
         assert (adj["receipt_number"], adj["method"], adj["amount"], adj["reason"]) == (
             paid["receipt"]["number"], "cash", "-160.56", "收错户")
-        assert {m["method"]: m["adjustments"] for m in mine["by_method"]}["cash"] == 1
+        assert (adj["session_id"], adj["voided_by"], adj["voided_by_name"]) == (mine["id"], str(supervisor.id), "張主管")
+        assert (adj["original_session_id"], adj["original_cashier_id"], adj["original_cashier_name"], adj["original_day"]) == (
+            sid, str(d.staff.id), "李娜", old["day"])
+        assert adj["at"] == (await client.get(f"{API}/receipts/{paid['receipt']['id']}", headers=supervisor.headers)).json()["voided_at"]
+        # Nothing to explain at her hand-over: she counts no cash against none expected.
+        r = await hand_over(client, mine["id"], supervisor, counted_cash="0.00")
+        assert r.status_code == 200, r.text
+        assert (r.json()["difference"], r.json()["expected"]["cash"], len(r.json()["adjustments"])) == ("0.00", "0.00", 1)
+
+        sheet = (await client.get(f"{API}/estates/{d.estate.id}/cash-handover-sheet", headers=supervisor.headers)).json()
+        assert [s["expected"]["cash"] for s in sheet["sessions"]] == ["160.56", "0.00"]
+        assert [(a["receipt_number"], a["original_session_id"]) for a in sheet["adjustments"]] == [(paid["receipt"]["number"], sid)]
+        # The drawers handed over what they took; with the adjustment, what the office kept.
+        assert (sheet["expected"]["cash"], sheet["adjustments_total"]["cash"], sheet["net"]["cash"]) == ("160.56", "-160.56", "0.00")
+        assert (sheet["expected"]["wechat"], sheet["net"]["wechat"]) == ("45.00", "45.00")
+        assert (sheet["counted_cash"], sheet["difference"]) == ("160.56", "0.00")
 
     async def test_voider_whose_own_drawer_is_handed_over_is_409(self, client, session):
         d = await desk(session, roles=(Role.supervisor,))

@@ -176,10 +176,30 @@ class TestAccess:
         r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/saturday-register")
         assert r.status_code == 401
 
-    async def test_the_desk_does_not_read_it_403(self, client, session):
-        b = await books(session)
-        r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/saturday-register", headers=b.cashier.headers)
-        assert r.status_code == 403
+    async def test_the_desk_compiles_it_for_her_estate(self, client, session):
+        # §5.5: the receptionist draws up the week's register for the supervisor.
+        b = await week48(session)
+        url = f"{API}/estates/{b.estate.id}/fee-reports/saturday-register"
+        r = await client.get(url, params={"week": "2026-W48"}, headers=b.cashier.headers)
+        assert r.status_code == 200, r.text
+        assert r.json()["grand_total"] == "691.12"  # the whole estate's week, her colleague's receipts too
+        r = await client.get(url, params={"week": "2026-W48", "format": "xlsx"}, headers=b.cashier.headers)
+        assert r.status_code == 200 and r.content[:2] == b"PK"
+        r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports", headers=b.cashier.headers)
+        assert r.status_code == 200
+
+    async def test_another_estates_desk_404_and_a_technician_403(self, client, session):
+        b = await week48(session)
+        url = f"{API}/estates/{b.estate.id}/fee-reports/saturday-register"
+        stranger = await make_staff(session, estates=[b.other], roles=[Role.receptionist])
+        for fmt in ("json", "csv"):
+            r = await client.get(url, params={"week": "2026-W48", "format": fmt}, headers=stranger.headers)
+            assert r.status_code == 404 and r.json()["type"] == "/problems/estate-not-found"
+        technician = await make_staff(session, estates=[b.estate], roles=[Role.technician])
+        r = await client.get(url, params={"week": "2026-W48"}, headers=technician.headers)
+        assert r.status_code == 403 and r.json()["type"] == "/problems/forbidden"
+        assert r.json()["permission"] == "fee_reports:read"
+        assert await count_rows(session, FeeReport) == 0
 
     @pytest.mark.parametrize("role", [Role.supervisor, Role.cs_director, Role.finance, Role.admin])
     async def test_the_supervisor_and_finance_read_it(self, client, session, role):

@@ -155,7 +155,21 @@ class TestAccess:
         r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/month-end")
         assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
 
-    @pytest.mark.parametrize("role", [Role.receptionist, Role.manager, Role.technician, Role.night_duty])
+    async def test_the_desk_compiles_it_for_her_estate(self, client, session):
+        # §5.8: the receptionist summarises the month's fees for finance.
+        b = await november(session)
+        url = f"{API}/estates/{b.estate.id}/fee-reports/month-end"
+        r = await client.get(url, params={"month": "2026-11"}, headers=b.cashier.headers)
+        assert r.status_code == 200, r.text
+        assert r.json()["totals"]["receipts_total"] == "710.56"  # the whole estate's month, not her receipts only
+        r = await client.get(url, params={"month": "2026-11", "format": "csv"}, headers=b.cashier.headers)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+        stranger = await make_staff(session, estates=[b.other], roles=[Role.receptionist])
+        r = await client.get(url, params={"month": "2026-11"}, headers=stranger.headers)
+        assert r.status_code == 404 and r.json()["type"] == "/problems/estate-not-found"
+        assert await count_rows(session, FeeReport) == 0
+
+    @pytest.mark.parametrize("role", [Role.manager, Role.technician, Role.night_duty])
     async def test_roles_without_the_permission_403(self, client, session, role):
         b = await books(session)
         staff = await make_staff(session, estates=[b.estate], roles=[role])
@@ -163,6 +177,7 @@ class TestAccess:
             r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/month-end", params={"format": fmt},
                                  headers=staff.headers)
             assert r.status_code == 403, role
+            assert r.json()["type"] == "/problems/forbidden"
 
     async def test_other_estate_404(self, client, session):
         b = await november(session)

@@ -133,9 +133,24 @@ class TestRender:
         said = await say(client, call, "confirmation", request_id=made.json()["id"])
         number = made.json()["number"]
         assert said["text"] == (
-            f"王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話暢通。"
+            f"王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話13351737459暢通。"
             f"報修單號{number}。")
         assert said["text"] == made.json()["read_back"]
+
+    async def test_a_customised_confirmation_keeps_working(self, client, call):
+        body = {"channel": "phone", "category": "plumbing", "description": "水龍頭漏水", "contact_phone": "13351737459"}
+        url = f"{API}/estates/{call['estate'].id}/service-requests"
+        # Worded before the phone was read back: it says what it always said.
+        r = await client.put(scripts_url(call["estate"], "confirmation"), json={"text": "{caller}，{address}{description}，記下了"},
+                             headers=call["boss"].headers)
+        assert r.status_code == 200, r.text
+        made = (await client.post(url, json=body, headers=call["desk"].headers)).json()
+        assert made["read_back"] == "王先生，8号楼2單元301水龍頭漏水，記下了"
+        r = await client.put(scripts_url(call["estate"], "confirmation"), json={"text": "{caller}，電話{phone}，對嗎？"},
+                             headers=call["boss"].headers)
+        assert r.status_code == 200, r.text
+        said = await say(client, call, "confirmation", request_id=made["id"])
+        assert (said["text"], said["missing"]) == ("王先生，電話13351737459，對嗎？", [])
 
     async def test_technician_busy_names_the_building_he_is_in(self, client, session, call):
         tech = call["tech"]
@@ -149,11 +164,34 @@ class TestRender:
         row.scheduled_start, row.scheduled_end = utcnow() - timedelta(minutes=30), utcnow() + timedelta(minutes=30)
         await session.commit()
         said = await say(client, call, "technician_busy", technician_id=str(tech.id), phone="133 5173 7459")
-        assert said["text"] == "王先生，對不起，我們的維修師傅現正在5号楼維修，我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？"
+        assert said["text"] == ("王先生，對不起，我們的維修師傅張師傅現正在5号楼維修，"
+                                "我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？")
         # The job he has started wins over the one merely booked for now.
         await make_order(session, estate=call["estate"], unit=call["u301"], technician=tech.user, status=WorkOrderStatus.in_progress)
         said = await say(client, call, "technician_busy", technician_id=str(tech.id))
         assert "現正在8号楼維修" in said["text"]
+
+    async def test_technician_busy_unnamed_says_who_is_busy_and_where(self, client, session, call):
+        said = await say(client, call, "technician_busy")
+        assert "現正在別處維修" in said["text"] and said["missing"] == ["caller", "technician", "building"]
+        # The estate's only technician is on a job in 5号楼: the desk need not name him to say so.
+        b5 = await make_building(session, estate=call["estate"], number=5, name="5号楼")
+        await make_order(session, estate=call["estate"], unit=await make_unit(session, building=b5), technician=call["tech"].user,
+                         status=WorkOrderStatus.in_progress)
+        said = await say(client, call, "technician_busy", phone="133 5173 7459")
+        assert (said["text"], said["missing"]) == (
+            "王先生，對不起，我們的維修師傅張師傅現正在5号楼維修，我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？", [])
+        # A second one booked for now in 8号楼; a third free, and another estate's busy one, are not said.
+        li = await make_staff(session, estates=[call["estate"]], roles=[Role.technician], full_name="李強")
+        await make_staff(session, estates=[call["estate"]], roles=[Role.technician], full_name="劉洋")
+        order = await make_order(session, estate=call["estate"], unit=call["u301"], technician=li.user, status=WorkOrderStatus.dispatched)
+        row = await session.get(WorkOrder, order.id)
+        row.scheduled_start, row.scheduled_end = utcnow() - timedelta(minutes=10), utcnow() + timedelta(minutes=50)
+        foreign = await make_staff(session, estates=[call["other"]], roles=[Role.technician], full_name="錢師傅")
+        await make_order(session, estate=call["other"], technician=foreign.user, status=WorkOrderStatus.in_progress)
+        await session.commit()
+        said = await say(client, call, "technician_busy")
+        assert "我們的維修師傅張師傅、李強現正在5号楼、8号楼維修" in said["text"] and said["missing"] == ["caller"]
 
     async def test_bad_references_422(self, client, session, call):
         foreign = await make_owner(session, estate=call["other"], full_name="錢七")

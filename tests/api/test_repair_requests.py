@@ -91,7 +91,7 @@ class TestIntake:
         assert (body["reporter_id"], body["registered_by"]) == (None, str(desk["staff"].id))
         assert body["is_public_area"] is False and body["work_order_status"] == "pending_dispatch"
         assert body["read_back"] == (
-            f"王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話暢通。"
+            f"王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話13351737459暢通。"
             f"報修單號{body['number']}。")
         order = await session.get(WorkOrder, body["work_order_id"])
         assert (order.status, order.category, order.unit_id, order.building_id) == (
@@ -107,7 +107,7 @@ class TestIntake:
         body = r.json()
         assert (body["owner_id"], body["unit_id"], body["urgency"]) == (str(desk["wang"].id), str(desk["u101"].id), "urgent")
         assert body["read_back"] == (
-            f"王先生，您報修的9号楼101水龍頭漏水，我們將於約定時間安排維修人員上門，請保持電話暢通。"
+            f"王先生，您報修的9号楼101水龍頭漏水，我們將於約定時間安排維修人員上門，請保持電話13351737459暢通。"
             f"報修單號{body['number']}。")
 
     async def test_unknown_number_links_nobody(self, client, desk):

@@ -36,10 +36,12 @@ def test_defaults_read_as_the_procedure_says():
             "description": "水龍頭漏水",
             "appointment": "11月29日上午",
             "number": "QS-BX-2026-000045",
+            "phone": "13351737459",
         },
     )
+    # §7.3.5: the contact phone is read back with the rest.
     assert text == (
-        "王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話暢通。"
+        "王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話13351737459暢通。"
         "報修單號QS-BX-2026-000045。")
     assert missing == []
     assert render(ScriptKey.closing, DEFAULT_TEMPLATES[ScriptKey.closing], {"caller": "李女士"})[0] == (
@@ -59,7 +61,7 @@ def test_every_default_uses_only_its_own_placeholders():
 def test_missing_values_get_a_neutral_word_and_are_reported():
     text, missing = render(ScriptKey.confirmation, DEFAULT_TEMPLATES[ScriptKey.confirmation], {"description": "門鎖壞了", "caller": ""})
     assert text == "業主，您報修的門鎖壞了，我們將於約定時間安排維修人員上門，請保持電話暢通。報修單號。"
-    assert missing == ["caller", "address", "appointment", "number"]
+    assert missing == ["caller", "address", "appointment", "phone", "number"]
     text, missing = render(ScriptKey.technician_busy, "師傅在{building}", {})
     assert (text, missing) == ("師傅在別處", ["building"])
 

@@ -113,9 +113,15 @@ async def test_listing_filters_and_access(app, client, session):
     assert (await client.get(f"{API}/fee-reports/{theirs}?format=xlsx", headers=b.reader.headers)).status_code == 404
     assert (await client.get(url)).status_code == 401
     assert (await client.get(f"{API}/fee-reports/{theirs}")).status_code == 401
+    # The desk compiles the reports (§5.5, §5.8): it reads its estate's, not another's; a technician none.
     desk = await make_staff(session, estates=[b.estate], roles=[Role.receptionist])
-    assert (await client.get(url, headers=desk.headers)).status_code == 403
-    assert (await client.get(f"{API}/fee-reports/{theirs}", headers=desk.headers)).status_code == 403
+    r = await client.get(url, headers=desk.headers)
+    assert r.status_code == 200 and r.json()["total"] == 2
+    r = await client.get(f"{API}/fee-reports/{theirs}", headers=desk.headers)
+    assert r.status_code == 404 and r.json()["type"] == "/problems/fee-report-not-found"
+    technician = await make_staff(session, estates=[b.estate], roles=[Role.technician])
+    assert (await client.get(url, headers=technician.headers)).status_code == 403
+    assert (await client.get(f"{API}/fee-reports/{theirs}", headers=technician.headers)).status_code == 403
     stranger = await make_staff(session, estates=[b.other], roles=[Role.finance])
     assert (await client.get(url, headers=stranger.headers)).status_code == 404
     for bad in ({"period": "2026-13x"}, {"kind": "weekly"}, {"sort": "body"}, {"limit": "0"}):

@@ -50,7 +50,7 @@ class Perm(StrEnum):
     refunds_make = "refunds:make"
     cash_hand_over = "cash:hand_over"
     cash_acknowledge = "cash:acknowledge"
-    fee_reports_read = "fee_reports:read"  # Saturday register, month-end fee report (finance)
+    fee_reports_read = "fee_reports:read"  # Saturday register, month-end fee report (desk, supervisor, finance)
     # The rest of the desk.
     complaints_read = "complaints:read"
     complaints_write = "complaints:write"  # register, disposition steps, owner's feedback
@@ -124,7 +124,9 @@ GRANTS: dict[Perm, set[Role]] = {
     Perm.refunds_make: {R.supervisor, R.finance},
     Perm.cash_hand_over: {R.receptionist, R.supervisor, R.finance},
     Perm.cash_acknowledge: {R.finance},
-    Perm.fee_reports_read: {R.supervisor, R.cs_director, R.finance, R.admin},
+    # The desk compiles the Saturday register and the month-end report (§5.5, §5.8) that the
+    # supervisor and finance receive.
+    Perm.fee_reports_read: {R.receptionist, R.supervisor, R.cs_director, R.finance, R.admin},
     # Complaints are taken by whoever talks to owners; handlers are assigned by the supervisor
     # and the CS director, who answers for them (§7.3.10).
     Perm.complaints_read: {R.receptionist, R.night_duty, R.manager, R.supervisor, R.cs_director, R.admin},

@@ -96,6 +96,7 @@ class ApiKeyScope(StrEnum):
 
     reports_read = Perm.reports_read.value
     registry_read = Perm.registry_read.value
+    fee_reports_read = Perm.fee_reports_read.value  # the Saturday register and month-end report, for finance's systems
 
 
 class ApiKeyCreate(InputModel):

@@ -115,6 +115,7 @@ class SessionAdjustment(EstateScoped, table=True):
     cashier_session_id: uuid.UUID = Field(foreign_key="cashier_session.id", index=True)
     receipt_id: uuid.UUID = Field(foreign_key="receipt.id", index=True)
     method: str = Field(max_length=20)
-    amount: Decimal = Field(sa_type=Numeric(12, 2))  # negative: money the session no longer holds
+    # Negative for a voided payment: reported beside the session's drawer, which never took it.
+    amount: Decimal = Field(sa_type=Numeric(12, 2))
     reason: str = Field(max_length=500)
     at: datetime = Field(sa_type=DateTime(timezone=True))

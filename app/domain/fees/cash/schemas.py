@@ -35,12 +35,13 @@ class Acknowledge(InputModel):
 
 
 class MethodLine(BaseModel):
-    """One payment method of a session: what the receipts and adjustments add up to."""
+    """One payment method of a session: what its receipts add up to, and the adjustments beside them."""
 
     method: PaymentMethod
-    expected: Amount
+    expected: Amount = Field(description="The money this drawer took: its receipts, net of refunds")
     receipts: int = Field(description="Receipts counted in the expected amount")
-    adjustments: int = Field(description="Adjustments booked in this session (voids of handed-over receipts)")
+    adjustments: int = Field(description="Adjustments booked in this session (voids of handed-over receipts), not in expected")
+    adjusted: Amount = Field(description="What those adjustments add up to; negative for a voided payment")
 
 
 class CashierSessionRead(BaseModel):
@@ -82,18 +83,27 @@ class SessionReceiptLine(BaseModel):
 
 
 class AdjustmentRead(BaseModel):
+    """A receipt voided after its session was handed over: reported beside the drawers, not in one."""
+
     id: uuid.UUID
+    session_id: uuid.UUID = Field(description="The session of the day it was booked in: the voider's")
     receipt_id: uuid.UUID
     receipt_number: str
     method: str
-    amount: Amount
+    amount: Amount = Field(description="Negative for a voided payment, positive for a voided refund")
     reason: str
-    at: datetime
+    at: datetime = Field(description="When it was voided")
+    voided_by: uuid.UUID | None
+    voided_by_name: str
+    original_session_id: uuid.UUID | None = Field(description="The handed-over session the receipt's money went with")
+    original_cashier_id: uuid.UUID | None
+    original_cashier_name: str
+    original_day: date | None
 
 
 class CashierSessionDetail(CashierSessionRead):
     receipts: list[SessionReceiptLine]
-    adjustments: list[AdjustmentRead]
+    adjustments: list[AdjustmentRead] = Field(description="Voids of handed-over receipts booked here; not in expected")
 
 
 class CashHandoverSheet(BaseModel):
@@ -102,7 +112,10 @@ class CashHandoverSheet(BaseModel):
     estate_id: uuid.UUID
     day: date
     sessions: list[CashierSessionRead]
-    expected: dict[PaymentMethod, Amount]
+    expected: dict[PaymentMethod, Amount] = Field(description="Per method, the money the day's drawers took")
+    adjustments: list[AdjustmentRead] = Field(description="Voids of receipts handed over earlier, booked in the day's sessions")
+    adjustments_total: dict[PaymentMethod, Amount]
+    net: dict[PaymentMethod, Amount] = Field(description="Per method, expected plus adjustments: what finance keeps of the day")
     counted_cash: Amount = Field(description="Sum over the sessions handed over")
     difference: Amount = Field(description="Sum of the recorded differences")
     open_count: int

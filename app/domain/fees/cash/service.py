@@ -4,7 +4,9 @@ Expected takings are computed from the session's receipts: a payment's amount is
 office keeps (change already given back), a refund paid out counts against its method, a
 receipt voided before hand-over counts for nothing. Once handed over the figures are fixed
 in the session; a later void is booked as an adjustment in the void-er's current session,
-so the receipt voided after hand-over still counts where it was taken.
+so the receipt voided after hand-over still counts where it was taken. An adjustment is
+reported in its own section (adjustments.py), never in the expected money of the drawer it
+is booked in: that drawer did not take the money.
 """
 from __future__ import annotations
 
@@ -27,11 +29,11 @@ from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.calendar import estate_time
 from app.domain.errors import Conflict, Forbidden, NotFound
+from app.domain.fees.cash import adjustments as cash_adjustments
 from app.domain.fees.cash.model import SESSION_TRANSITIONS, CashierSession, SessionAdjustment, SessionStatus
 from app.domain.fees.cash.schemas import (
     CENT,
     Acknowledge,
-    AdjustmentRead,
     CashHandoverSheet,
     CashierSessionDetail,
     CashierSessionRead,
@@ -89,6 +91,7 @@ class Totals:
     expected: dict[PaymentMethod, Decimal] = field(default_factory=lambda: {m: ZERO for m in METHODS})
     receipts: dict[PaymentMethod, int] = field(default_factory=lambda: {m: 0 for m in METHODS})
     adjustments: dict[PaymentMethod, int] = field(default_factory=lambda: {m: 0 for m in METHODS})
+    adjusted: dict[PaymentMethod, Decimal] = field(default_factory=lambda: {m: ZERO for m in METHODS})
     voids: int = 0
 
 
@@ -107,7 +110,7 @@ def _receipts_of() -> Any:
 
 
 async def live_totals(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Totals]:
-    """Each session's takings per method from its receipts and adjustments: two grouped queries."""
+    """Each session's takings per method from its receipts, and its adjustments beside them: two grouped queries."""
     out = {i: Totals() for i in ids}
     if not ids:
         return out
@@ -128,7 +131,7 @@ async def live_totals(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[u
            .where(SessionAdjustment.cashier_session_id.in_(ids))
            .group_by(SessionAdjustment.cashier_session_id, SessionAdjustment.method))
     for sid, method, amount, n in (await session.execute(adj)).all():
-        out[sid].expected[PaymentMethod(method)] += amount
+        out[sid].adjusted[PaymentMethod(method)] += amount
         out[sid].adjustments[PaymentMethod(method)] += n
     return out
 
@@ -156,8 +159,8 @@ async def reads(session: AsyncSession, rows: Sequence[CashierSession]) -> list[C
         out.append(CashierSessionRead(
             id=row.id, estate_id=row.estate_id, cashier_id=row.cashier_id, cashier_name=names.get(row.cashier_id, ""),
             day=row.day, status=row.status, expected=expected, expected_total=sum(expected.values(), ZERO),
-            by_method=[MethodLine(method=m, expected=expected[m], receipts=t.receipts[m], adjustments=t.adjustments[m])
-                       for m in METHODS],
+            by_method=[MethodLine(method=m, expected=expected[m], receipts=t.receipts[m], adjustments=t.adjustments[m],
+                                  adjusted=t.adjusted[m].quantize(CENT)) for m in METHODS],
             receipt_count=sum(t.receipts.values()), void_count=t.voids, counted_cash=row.counted_cash,
             difference=row.difference, note=row.note, handed_over_at=row.handed_over_at,
             acknowledged_at=row.acknowledged_at, acknowledged_by=row.acknowledged_by,
@@ -176,11 +179,7 @@ async def detail(session: AsyncSession, row: CashierSession) -> CashierSessionDe
                                 amount=amount if amount is not None else ZERO, status=r.status, issued_at=r.issued_at,
                                 voided_at=r.voided_at, counted=bool(counted))
              for r, method, amount, counted in (await session.execute(stmt)).all()]
-    adj = (select(SessionAdjustment, Receipt.number).join(Receipt, Receipt.id == SessionAdjustment.receipt_id)
-           .where(SessionAdjustment.cashier_session_id == row.id).order_by(SessionAdjustment.at, SessionAdjustment.id))
-    adjustments = [AdjustmentRead(id=a.id, receipt_id=a.receipt_id, receipt_number=number, method=a.method, amount=a.amount,
-                                  reason=a.reason, at=a.at)
-                   for a, number in (await session.execute(adj)).all()]
+    adjustments = await cash_adjustments.booked_in(session, [row.id])
     return CashierSessionDetail(**head.model_dump(), receipts=lines, adjustments=adjustments)
 
 
@@ -319,9 +318,12 @@ async def handover_sheet(session: AsyncSession, *, actor: Actor, estate_id: uuid
     rows = list((await session.execute(stmt.order_by(CashierSession.created_at, CashierSession.id))).scalars())
     sessions = await reads(session, rows)
     status = [SessionStatus(s.status) for s in sessions]
+    expected = {m: sum((s.expected[m] for s in sessions), ZERO) for m in METHODS}
+    adjustments = await cash_adjustments.booked_in(session, [r.id for r in rows])
+    adjusted = cash_adjustments.by_method(adjustments)
     return CashHandoverSheet(
-        estate_id=estate.id, day=day, sessions=sessions,
-        expected={m: sum((s.expected[m] for s in sessions), ZERO) for m in METHODS},
+        estate_id=estate.id, day=day, sessions=sessions, expected=expected, adjustments=adjustments,
+        adjustments_total=adjusted, net={m: expected[m] + adjusted[m] for m in METHODS},
         counted_cash=sum((s.counted_cash for s in sessions if s.counted_cash is not None), ZERO),
         difference=sum((s.difference for s in sessions if s.difference is not None), ZERO),
         open_count=status.count(SessionStatus.open), handed_over_count=status.count(SessionStatus.handed_over),

@@ -284,7 +284,7 @@ async def void_receipt(session: AsyncSession, *, actor: Actor, receipt_id: uuid.
     if current is not None:
         source = payment or refund
         assert source is not None
-        # A voided payment leaves the drawer short of it; a voided refund puts its money back.
+        # A voided payment takes its money back from what finance received; a voided refund returns it.
         amount = -row.amount if payment is not None else row.amount
         adjustment = SessionAdjustment(estate_id=row.estate_id, cashier_session_id=current.id, receipt_id=row.id,
                                        method=PaymentMethod(source.method).value, amount=amount, reason=reason, at=now)

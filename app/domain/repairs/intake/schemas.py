@@ -114,7 +114,8 @@ class PhoneScriptRenderRequest(InputModel):
     phone: PhoneText | None = Field(default=None, description="The caller's number; an owner's number names the caller")
     owner_id: uuid.UUID | None = None
     request_id: uuid.UUID | None = Field(default=None, description="The request being read back: caller, address, appointment")
-    technician_id: uuid.UUID | None = Field(default=None, description="For technician_busy: where this technician is working now")
+    technician_id: uuid.UUID | None = Field(
+        default=None, description="For technician_busy: where this technician is working now; left out, who is on a job now and where")
 
 
 class PhoneScriptRendered(BaseModel):

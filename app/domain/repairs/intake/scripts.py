@@ -16,11 +16,11 @@ from app.domain.repairs.intake.model import ScriptKey
 DEFAULT_TEMPLATES: dict[ScriptKey, str] = {
     ScriptKey.greeting: "您好！{office_name}，請講",
     # The number last, slowly: the caller writes it down to quote when ringing back.
-    ScriptKey.confirmation: "{caller}，您報修的{address}{description}，我們將於{appointment}安排維修人員上門，請保持電話暢通。"
+    ScriptKey.confirmation: "{caller}，您報修的{address}{description}，我們將於{appointment}安排維修人員上門，請保持電話{phone}暢通。"
                             "報修單號{number}。",
     ScriptKey.closing: "我們將在約定時間內到達您家進行維修或處理。{caller}，再見。",
     ScriptKey.technician_busy: (
-        "{caller}，對不起，我們的維修師傅現正在{building}維修，我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？"
+        "{caller}，對不起，我們的維修師傅{technician}現正在{building}維修，我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？"
     ),
 }
 
@@ -29,7 +29,7 @@ PLACEHOLDERS: dict[ScriptKey, frozenset[str]] = {
     ScriptKey.greeting: _COMMON,
     ScriptKey.confirmation: _COMMON | {"address", "description", "appointment", "phone", "number"},
     ScriptKey.closing: _COMMON | {"appointment", "number"},
-    ScriptKey.technician_busy: _COMMON | {"building"},
+    ScriptKey.technician_busy: _COMMON | {"technician", "building"},
 }
 
 # What is said when the desk does not know a value yet.
@@ -41,6 +41,7 @@ FALLBACKS: dict[str, str] = {
     "appointment": "約定時間",
     "phone": "",
     "number": "",
+    "technician": "",
     "building": "別處",
 }
 

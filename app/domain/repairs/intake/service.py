@@ -358,11 +358,9 @@ async def render_script(
             raise RequestNotInEstate(field="request_id")
         values |= (await repair_settings.request_values(session, estate=estate, requests=[request]))[request.id]
     values |= {k: v for k, v in (await repair_settings.caller_values(session, estate_id=estate_id, data=data)).items() if v}
-    if data.technician_id is not None:
-        await repair_settings.check_technician(session, estate_id=estate_id, technician_id=data.technician_id)
-        values["building"] = await repair_settings.technician_whereabouts(
-            session, estate_id=estate_id, technician_id=data.technician_id, now=utcnow()
-        )
+    if data.technician_id is not None or key is ScriptKey.technician_busy:
+        values |= await repair_settings.technician_busy_values(session, estate_id=estate_id, technician_id=data.technician_id,
+                                                               now=utcnow())
     template = await repair_settings.template_text(session, estate_id=estate_id, key=key)
     text, missing = scripts.render(key, template, values)
     return PhoneScriptRendered(key=key, text=text, template=template, missing=missing)

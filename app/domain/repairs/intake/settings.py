@@ -195,28 +195,52 @@ async def request_values(
     return out
 
 
-async def technician_whereabouts(session: AsyncSession, *, estate_id: uuid.UUID, technician_id: uuid.UUID, now: datetime) -> str | None:
-    """The building (or public location) of the job the technician is on now (§7.3.7)."""
+async def _on_the_job(session: AsyncSession, *, estate_id: uuid.UUID, now: datetime,
+                      technician_id: uuid.UUID | None = None) -> list[tuple[uuid.UUID | None, str, str | None]]:
+    """(technician, name, building or public location) of the jobs technicians are on now (§7.3.7):
+    started, or dispatched for a window covering now; the job he has started first."""
     on_it = WorkOrder.status == WorkOrderStatus.in_progress
     due_now = and_(WorkOrder.status == WorkOrderStatus.dispatched, WorkOrder.scheduled_start <= now, WorkOrder.scheduled_end > now)
     stmt = (
-        select(Building.name, ServiceRequest.location)
+        select(WorkOrder.technician_id, User.full_name, Building.name, ServiceRequest.location)
         .select_from(WorkOrder)
         .join(ServiceRequest, ServiceRequest.id == WorkOrder.request_id)
+        .join(User, User.id == WorkOrder.technician_id)
         .outerjoin(Building, Building.id == WorkOrder.building_id)
-        .where(WorkOrder.estate_id == estate_id, WorkOrder.technician_id == technician_id, or_(on_it, due_now))
-        .order_by(on_it.desc(), WorkOrder.started_at.desc().nulls_last(), WorkOrder.scheduled_start.desc())
-        .limit(1)
+        .where(WorkOrder.estate_id == estate_id, or_(on_it, due_now))
+        .order_by(on_it.desc(), WorkOrder.started_at.desc().nulls_last(), WorkOrder.scheduled_start.desc(),
+                  User.full_name, WorkOrder.id)
+        .limit(100)
     )
-    row = (await session.execute(stmt)).first()
-    return (row[0] or row[1] or None) if row else None
+    if technician_id is not None:
+        stmt = stmt.where(WorkOrder.technician_id == technician_id)
+    return [(tech, name, building or location or None) for tech, name, building, location in (await session.execute(stmt)).all()]
 
 
-async def check_technician(session: AsyncSession, *, estate_id: uuid.UUID, technician_id: uuid.UUID) -> None:
-    stmt = (select(User.id).join(UserEstate, UserEstate.user_id == User.id)
+async def technician_busy_values(session: AsyncSession, *, estate_id: uuid.UUID, technician_id: uuid.UUID | None,
+                                 now: datetime) -> dict[str, str | None]:
+    """Who is busy and where, for the technician_busy script: the named technician, else every
+    technician on a job now (the caller wants to hear where the estate's technicians are)."""
+    if technician_id is not None:
+        name = await check_technician(session, estate_id=estate_id, technician_id=technician_id)
+        jobs = await _on_the_job(session, estate_id=estate_id, now=now, technician_id=technician_id)
+        return {"technician": name, "building": jobs[0][2] if jobs else None}
+    where: dict[uuid.UUID | None, tuple[str, str | None]] = {}
+    for tech, name, place in await _on_the_job(session, estate_id=estate_id, now=now):
+        where.setdefault(tech, (name, place))
+    names = [name for name, _ in where.values()]
+    places = list(dict.fromkeys(place for _, place in where.values() if place))
+    return {"technician": "、".join(names) or None, "building": "、".join(places) or None}
+
+
+async def check_technician(session: AsyncSession, *, estate_id: uuid.UUID, technician_id: uuid.UUID) -> str:
+    """The technician's name; TechnicianNotInEstate unless he is one of the estate's."""
+    stmt = (select(User.full_name).join(UserEstate, UserEstate.user_id == User.id)
             .where(User.id == technician_id, UserEstate.estate_id == estate_id, any_(User.roles) == Role.technician.value))
-    if (await session.execute(stmt)).first() is None:
+    name = (await session.execute(stmt)).scalar_one_or_none()
+    if name is None:
         raise TechnicianNotInEstate(field="technician_id")
+    return name
 
 
 async def caller_values(session: AsyncSession, *, estate_id: uuid.UUID, data: PhoneScriptRenderRequest) -> dict[str, str | None]:
