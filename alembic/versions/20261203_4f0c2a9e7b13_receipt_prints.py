@@ -23,16 +23,17 @@ depends_on: str | Sequence[str] | None = None
 DEFAULT_COPIES = "'{存根联,交款人联,记账联}'::varchar(10)[]"
 
 # Old prints by a user (actor_id) of a receipt still there; the first print needed no reason,
-# later ones are marked as carried over.
+# later ones (a reprint needs one) say they were carried over.
 CARRY_OVER = """
 INSERT INTO receipt_print (id, created_at, estate_id, receipt_id, number, printed_at, printed_by, printed_by_name, reason)
-SELECT gen_random_uuid(), a.at, r.estate_id, r.id,
-       row_number() OVER (PARTITION BY r.id ORDER BY a.at, a.id),
-       a.at, a.actor_id, left(a.actor_label, 100), ''
-FROM audit_entry a
-JOIN receipt r ON r.id::text = a.entity_id
-JOIN "user" u ON u.id = a.actor_id
-WHERE a.entity = 'receipt' AND a.action = 'receipt.print'
+SELECT gen_random_uuid(), at, estate_id, receipt_id, number, at, actor_id, actor_label,
+       CASE WHEN number = 1 THEN '' ELSE '补打（旧记录）' END
+FROM (SELECT a.at, r.estate_id, r.id AS receipt_id, a.actor_id, left(a.actor_label, 100) AS actor_label,
+             row_number() OVER (PARTITION BY r.id ORDER BY a.at, a.id) AS number
+      FROM audit_entry a
+      JOIN receipt r ON r.id::text = a.entity_id
+      JOIN "user" u ON u.id = a.actor_id
+      WHERE a.entity = 'receipt' AND a.action = 'receipt.print') AS old
 """
 
 
@@ -57,7 +58,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_receipt_print_estate_id'), 'receipt_print', ['estate_id'], unique=False)
     op.execute(CARRY_OVER)
-    op.execute("UPDATE receipt_print SET reason = '补打（旧记录）' WHERE number > 1")
     op.drop_column('receipt', 'reprint_count')
     op.add_column('estate', sa.Column('receipt_copies', postgresql.ARRAY(sa.String(length=10)), nullable=False,
                                       server_default=sa.text(DEFAULT_COPIES)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +18,6 @@ from tests.helpers.payments import API, desk, pay, print_receipt
 from tests.helpers.pdf import pages_of, text_of
 from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows
-
 
 # What a refused print must leave as it was: prints, their audit entries, idempotency keys
 # (the payment's own key is the one there at the start).
@@ -162,7 +162,6 @@ class TestPrints:
         text = text_of((await print_receipt(client, boss, receipt["id"])).content)
         assert "作废" in text and "收错户" in text and "作废人：张主管" in text
         # The void's time in the estate's zone (Asia/Shanghai, UTC+8), not UTC.
-        from datetime import datetime, timedelta
         at = datetime.fromisoformat(local.replace("Z", "+00:00")) + timedelta(hours=8)
         assert f"作废于{at:%Y-%m-%d%H:%M}" in text, text
         assert pages_of((await client.get(f"{API}/receipts/{receipt['id']}/pdf", headers=boss.headers)).content) == 3
