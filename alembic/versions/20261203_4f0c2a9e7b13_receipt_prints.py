@@ -63,8 +63,6 @@ def upgrade() -> None:
                                       server_default=sa.text(DEFAULT_COPIES)))
     op.add_column('estate', sa.Column('receipt_note', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False,
                                       server_default=''))
-    op.alter_column('estate', 'receipt_copies', server_default=None)
-    op.alter_column('estate', 'receipt_note', server_default=None)
 
 
 def downgrade() -> None:
