@@ -89,10 +89,10 @@ def _closing(paper: Paper) -> Table:
     r = paper.receipt
     left = WIDTH - STAMP - 4 * mm
     words = parts.text(f"合计（大写）：人民币{r.amount_in_words}　　（小写）¥{parts.money(r.amount)}", parts.STRONG)
-    labels = ["领款人签字", "经办", "复核"] if r.series is ReceiptSeries.refund else ["经办", "复核"]
-    signs = parts.signatures(labels, width=left)
-    table = Table([[[words, parts.gap(1), *_payment(paper, width=left), signs],
-                    parts.StampBox(label="（收款单位盖章）", size_mm=22)]], colWidths=[left + 4 * mm, STAMP])
+    refund = r.series is ReceiptSeries.refund
+    signs = parts.signatures(["领款人签字", "经办", "复核"] if refund else ["经办", "复核"], width=left)
+    stamp = parts.StampBox(label="（单位盖章）" if refund else "（收款单位盖章）", size_mm=22)
+    table = Table([[[words, parts.gap(1), *_payment(paper, width=left), signs], stamp]], colWidths=[left + 4 * mm, STAMP])
     table.setStyle(parts.table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                       ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0)]))
     return table
