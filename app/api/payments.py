@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.status import HTTP_201_CREATED
 
@@ -111,18 +111,20 @@ async def preview_receipt(receipt_id: uuid.UUID, actor: Read, session: SessionDe
                           REPLAYED: {"description": "`true` when this is the print an earlier request with the same key made",
                                      "schema": {"type": "string", "enum": ["true"]}}}},
     **problems(receipts.ReceiptNotFound, prints.ReprintNeedsReason, IdempotencyKeyReused, IdempotencyRequestInProgress)})
-async def print_receipt(receipt_id: uuid.UUID, body: ReceiptPrintCreate, actor: PrintPerm, session: SessionDep,
-                        settings: SettingsDep, request: Request, idempotency_key: OptionalIdempotencyKey = None) -> Response:
+async def print_receipt(receipt_id: uuid.UUID, actor: PrintPerm, session: SessionDep, settings: SettingsDep, request: Request,
+                        idempotency_key: OptionalIdempotencyKey = None,
+                        body: Annotated[ReceiptPrintCreate | None, Body()] = None) -> Response:
     """Print the receipt for the payer, recorded: who printed it, when and why (in `prints` and the audit trail).
 
     The first print is unmarked; every later one is a reprint, marked 补打 N in its corner, and
     needs a `reason` (422 naming `reason` without one). Prints at the same moment get distinct
-    numbers. Send an optional `Idempotency-Key`: a retry with the same key and body returns the
+    numbers. The body may be left out for a first print. Send an optional `Idempotency-Key`: a retry with the same key and body returns the
     same print again (`Idempotent-Replayed: true`) and counts nothing."""
     retry = None if idempotency_key is None else prints.Retry(
         key=idempotency_key, method=request.method, path=request.url.path,
         retention=timedelta(hours=settings.idempotency_retention_hours))
-    printed = await prints.print_receipt(session, actor=actor, receipt_id=receipt_id, data=body, retry=retry)
+    printed = await prints.print_receipt(session, actor=actor, receipt_id=receipt_id, data=body or ReceiptPrintCreate(),
+                                         retry=retry)
     return _pdf(printed, status_code=CREATED)
 
 

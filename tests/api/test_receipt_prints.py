@@ -99,6 +99,14 @@ class TestPrints:
         assert [(e.entity, e.entity_id, e.after["number"], e.after["reason"]) for e in entries] == [
             ("receipt", receipt["id"], 1, ""), ("receipt", receipt["id"], 2, "交款人遗失"), ("receipt", receipt["id"], 3, "打印机卡纸")]
 
+    async def test_a_first_print_needs_no_body(self, client, session):
+        d, receipt = await paid_receipt(client, session)
+        r = await client.post(f"{API}/receipts/{receipt['id']}/prints", headers=d.staff.headers)
+        assert r.status_code == 201 and r.headers["print-number"] == "1", r.text
+        r = await client.post(f"{API}/receipts/{receipt['id']}/prints", headers=d.staff.headers)
+        assert_422(r, "reason")
+        assert await count_rows(session, ReceiptPrint) == 1
+
     async def test_the_first_print_may_give_a_reason(self, client, session):
         d, receipt = await paid_receipt(client, session)
         r = await print_receipt(client, d.staff, receipt["id"], reason="交款人要求")
