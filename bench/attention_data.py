@@ -325,13 +325,12 @@ CASH = [
               WHEN p.r_m < 0.85 THEN 'alipay' ELSE 'bank_card' END AS method) m""",
     # Gapless per estate, series and (estate-local) year, in the order they were issued.
     """INSERT INTO receipt (id, created_at, estate_id, series, year, seq, number, payment_id, refund_id, unit_id, amount,
-                           status, issued_at, issued_by, cashier_session_id, void_reason, voided_at, voided_by,
-                           reprint_count)
+                           status, issued_at, issued_by, cashier_session_id, void_reason, voided_at, voided_by)
        SELECT gen_random_uuid(), p.received_at, bp.estate_id, 'receipt', p.year, p.seq,
               bp.code || '-' || p.year || '-' || lpad(p.seq::text, 6, '0'), p.id, NULL, p.unit_id, p.amount,
               CASE WHEN p.void THEN 'void' ELSE 'issued' END, p.received_at, p.cashier_id, p.session_id,
               CASE WHEN p.void THEN '金额录入错误' ELSE '' END,
-              CASE WHEN p.void THEN p.received_at + interval '10 minutes' END, CASE WHEN p.void THEN bs.supervisor END, 0
+              CASE WHEN p.void THEN p.received_at + interval '10 minutes' END, CASE WHEN p.void THEN bs.supervisor END
        FROM bp, bs, (SELECT b.*, pay.unit_id, y.year, row_number() OVER (PARTITION BY y.year
                             ORDER BY b.received_at, b.id)::int AS seq
                      FROM bpay b JOIN payment pay ON pay.id = b.id, bp

@@ -32,6 +32,13 @@ IdempotencyKey = Annotated[str, Header(
                 "Required: without it the request is refused with 422. Kept at least 24 hours.",
 )]
 
+# For a POST that is safe to repeat but better counted once (a receipt's print): the key may be left out.
+OptionalIdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
+    description="Optional: a key unique to this request (a UUID is best), sent again unchanged on a retry "
+                "so the retry is answered from the first request and counts nothing. Kept at least 24 hours.",
+)]
+
 
 def idempotent_responses(status: int, *errors: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     """`responses=` of an idempotent endpoint: its problems plus the replay header on success."""

@@ -2,23 +2,36 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.status import HTTP_201_CREATED
 
 from app.api.deps import SessionDep, SettingsDep, page_of, require
 from app.api.errors import problems
-from app.api.idempotency import IdempotencyKey, idempotent_responses, run_once
+from app.api.idempotency import REPLAYED, IdempotencyKey, OptionalIdempotencyKey, idempotent_responses, run_once
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
 from app.domain.fees.cash.service import SessionHandedOver
-from app.domain.fees.payments import receipts, refunds
+from app.domain.fees.payments import prints, receipts, refunds
 from app.domain.fees.payments import service as payments
 from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus, VoidNeedsReason
-from app.domain.fees.payments.schemas import PaymentCreate, PaymentRead, ReceiptRead, ReceiptVoid, RefundCreate, RefundRead, UnitCredit
+from app.domain.fees.payments.schemas import (
+    PaymentCreate,
+    PaymentRead,
+    ReceiptPrintCreate,
+    ReceiptPrintRead,
+    ReceiptRead,
+    ReceiptVoid,
+    RefundCreate,
+    RefundRead,
+    UnitCredit,
+)
+from app.domain.idempotency.service import IdempotencyKeyReused, IdempotencyRequestInProgress
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotFound
 from app.domain.types import Instant
@@ -28,6 +41,7 @@ router = APIRouter(tags=["payments"])
 Read = Annotated[Actor, Depends(require(Perm.fees_read))]
 Take = Annotated[Actor, Depends(require(Perm.payments_take))]
 Void = Annotated[Actor, Depends(require(Perm.receipts_void))]
+PrintPerm = Annotated[Actor, Depends(require(Perm.receipts_print))]
 RefundPerm = Annotated[Actor, Depends(require(Perm.refunds_make))]
 ReceiptPage = Annotated[PageRequest, Depends(page_of(receipts.ReceiptSort))]
 CREATED = HTTP_201_CREATED
@@ -61,14 +75,63 @@ async def get_receipt(receipt_id: uuid.UUID, actor: Read, session: SessionDep) -
     return await receipts.get_receipt(session, actor=actor, receipt_id=receipt_id)
 
 
+PDF = {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+
+
+def content_disposition(name: str, *, fallback: str) -> str:
+    """The file name twice (RFC 6266): UTF-8 in `filename*`, and plain ASCII for clients that read only `filename`."""
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in fallback)
+    return f"inline; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _pdf(printed: prints.Printed, *, status_code: int = 200) -> Response:
+    headers = {"Content-Disposition": content_disposition(printed.filename, fallback=printed.ascii_filename)}
+    if printed.record is not None:
+        headers["Print-Number"] = str(printed.record.number)
+    if printed.replayed:
+        headers[REPLAYED] = "true"
+    return Response(printed.pdf, status_code=status_code, media_type="application/pdf", headers=headers)
+
+
 @router.get("/receipts/{receipt_id}/pdf", response_class=Response, responses={
-    200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-          "description": "The printable receipt"},
-    **problems(receipts.ReceiptNotFound)})
-async def print_receipt(receipt_id: uuid.UUID, actor: Read, session: SessionDep) -> Response:
-    """The printable receipt (PDF, Chinese). Every fetch after the first counts as a reprint and shows 补打 N."""
-    number, pdf = await receipts.print_pdf(session, actor=actor, receipt_id=receipt_id)
-    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{number}.pdf"'})
+    200: {**PDF, "description": "The receipt marked 预览"}, **problems(receipts.ReceiptNotFound)})
+async def preview_receipt(receipt_id: uuid.UUID, actor: Read, session: SessionDep) -> Response:
+    """A preview of the printable receipt (PDF, Chinese), always marked 预览 in its corner.
+
+    Side-effect free: nothing is written, not even an audit entry, however often it is fetched
+    (a range request or a browser's preview counts nothing). Because nothing records it, it is
+    marked 预览 so that it can never pass for a print: to print the receipt for the payer, POST
+    `/receipts/{id}/prints`, which records who printed it, when and why."""
+    return _pdf(await prints.preview(session, actor=actor, receipt_id=receipt_id))
+
+
+@router.post("/receipts/{receipt_id}/prints", response_class=Response, status_code=CREATED, responses={
+    CREATED: {**PDF, "description": "The receipt as printed: unmarked the first time, 补打 N after",
+              "headers": {"Print-Number": {"description": "This print's number (1 = first print)", "schema": {"type": "integer"}},
+                          REPLAYED: {"description": "`true` when this is the print an earlier request with the same key made",
+                                     "schema": {"type": "string", "enum": ["true"]}}}},
+    **problems(receipts.ReceiptNotFound, prints.ReprintNeedsReason, IdempotencyKeyReused, IdempotencyRequestInProgress)})
+async def print_receipt(receipt_id: uuid.UUID, actor: PrintPerm, session: SessionDep, settings: SettingsDep, request: Request,
+                        idempotency_key: OptionalIdempotencyKey = None,
+                        body: Annotated[ReceiptPrintCreate | None, Body()] = None) -> Response:
+    """Print the receipt for the payer, recorded: who printed it, when and why (in `prints` and the audit trail).
+
+    The first print is unmarked; every later one is a reprint, marked 补打 N in its corner, and
+    needs a `reason` (422 naming `reason` without one). Prints at the same moment get distinct
+    numbers. The body may be left out for a first print. Send an optional `Idempotency-Key`: a retry with the same key and body returns the
+    same print again (`Idempotent-Replayed: true`) and counts nothing."""
+    retry = None if idempotency_key is None else prints.Retry(
+        key=idempotency_key, method=request.method, path=request.url.path,
+        retention=timedelta(hours=settings.idempotency_retention_hours))
+    printed = await prints.print_receipt(session, actor=actor, receipt_id=receipt_id, data=body or ReceiptPrintCreate(),
+                                         retry=retry)
+    return _pdf(printed, status_code=CREATED)
+
+
+@router.get("/receipts/{receipt_id}/prints", response_model=list[ReceiptPrintRead], responses=problems(receipts.ReceiptNotFound))
+async def list_prints(receipt_id: uuid.UUID, actor: Read, session: SessionDep) -> list[ReceiptPrintRead]:
+    """The receipt's print history, the first print first: number, when, who, why."""
+    return await prints.list_prints(session, actor=actor, receipt_id=receipt_id)
 
 
 @router.get("/estates/{estate_id}/receipts", response_model=Page[ReceiptRead], responses=problems(EstateNotFound, UnknownSortKey))

@@ -200,7 +200,7 @@ def documents_of(e: _Estate, pays: list[_Payment], refund: dict[str, Any] | None
         seq = last[(series, year)] = last.get((series, year), 0) + 1
         receipt = dict(id=uuid.uuid4(), created_at=at, estate_id=e.estate.id, series=series.value, year=year, seq=seq,
                        number=format_number(estate_code=e.estate.code, series=series, year=year, seq=seq),
-                       payment_id=None, refund_id=None, amount=None, issued_at=at, reprint_count=0,
+                       payment_id=None, refund_id=None, amount=None, issued_at=at,
                        status=ReceiptStatus.issued.value, void_reason="", voided_at=None, voided_by=None)
         if isinstance(doc, _Payment):
             receipt.update(payment_id=doc.id, unit_id=doc.unit_id, amount=doc.amount, issued_by=doc.cashier_id,

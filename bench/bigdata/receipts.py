@@ -31,7 +31,7 @@ def write(e: Estate, pays: list[list], charges: dict[str, list[list]]) -> None:
         seq = last[at.year] = last.get(at.year, 0) + 1
         rows.add("receipt", e.id_of(), ts(at), e.id, "receipt", str(at.year), str(seq), f"{e.code}-{at.year}-{seq:06d}",
                  pid, NULL, unit_id, money(amount), "void" if void else "issued", ts(at), cashier, session,
-                 void[1] if void else "", ts(void[0]) if void else NULL, e.staff["supervisor"] if void else NULL, "0")
+                 void[1] if void else "", ts(void[0]) if void else NULL, e.staff["supervisor"] if void else NULL)
     for year, seq in sorted(last.items()):
         rows.add("document_counter", e.id, "receipt", str(year), str(seq))
     _session_rows(e, sessions)

@@ -95,7 +95,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(v.split()) for k, v in {
                "cashier_id cashier_session_id received_at",
     "allocation": "id created_at estate_id payment_id charge_id amount reversed_at",
     "receipt": "id created_at estate_id series year seq number payment_id refund_id unit_id amount status issued_at "
-               "issued_by cashier_session_id void_reason voided_at voided_by reprint_count",
+               "issued_by cashier_session_id void_reason voided_at voided_by",
     "document_counter": "estate_id series year last_seq",
     "service_request": "id created_at estate_id kind channel urgency category description unit_id owner_id "
                        "is_public_area location contact_name contact_phone window_start window_end reporter_id "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -31,7 +32,9 @@ async def test_every_page_draws(name, client, session, tmp_path):
     if SAMPLES:
         target = Path(SAMPLES)
         target.mkdir(parents=True, exist_ok=True)
+        # Only this kind's pages: "receipt-*" would also match the pages of "receipt-void".
         for old in target.glob(f"{name}-*.png"):
-            old.unlink()
+            if re.fullmatch(rf"{re.escape(name)}-\d+\.png", old.name):
+                old.unlink()
         for p in pages:
             shutil.copy(p, target / p.name)

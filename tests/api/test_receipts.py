@@ -1,4 +1,4 @@
-"""Receipts: read, list, printable PDF with its reprint counter, and void."""
+"""Receipts: read, list, the side-effect-free preview, and void (prints: test_receipt_prints.py)."""
 from __future__ import annotations
 
 import uuid
@@ -9,23 +9,12 @@ from sqlalchemy import select
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.fees.cash.model import CashierSession, SessionAdjustment, SessionStatus
-from app.domain.fees.payments.model import Allocation, Receipt
-from app.domain.fees.payments.receipt_pdf import CJK
+from app.domain.fees.payments.model import Allocation, Receipt, ReceiptPrint
 from tests.factories import make_staff
-from tests.helpers.payments import API, charge_state, desk, pay
+from tests.helpers.payments import API, charge_state, desk, pay, print_receipt
+from tests.helpers.pdf import text_of
 from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows
-
-
-def cid_text(text: str) -> bytes:
-    """How reportlab writes Chinese text of the CID font into an uncompressed page."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    pdfmetrics.registerFont(UnicodeCIDFont(CJK))
-    font = pdfmetrics.getFont(CJK)
-    encoded = font.formatForPdf(text) if hasattr(font, "formatForPdf") else text.encode("utf-16-be")
-    return encoded if isinstance(encoded, bytes) else encoded.encode("latin-1")
 
 
 class TestReceiptPermissions:
@@ -94,26 +83,34 @@ class TestReadAndList:
         assert_problem(r, 422, "unknown-sort-key")
 
 
-class TestPdf:
-    async def test_pdf_and_reprint_counter(self, client, session):
+class TestPreview:
+    async def test_the_preview_writes_nothing_and_is_marked(self, client, session):
         d = await desk(session)
         receipt = (await pay(client, d, amount="160.56")).json()["receipt"]
         url = f"{API}/receipts/{receipt['id']}/pdf"
+        audit_before, prints_before = await count_rows(session, AuditEntry), await count_rows(session, ReceiptPrint)
         first = await client.get(url, headers=d.staff.headers)
-        assert first.status_code == 200 and first.headers["content-type"] == "application/pdf"
-        assert first.content.startswith(b"%PDF")
-        assert receipt["number"].encode() in first.content
-        assert b"160.56" in first.content
-        assert cid_text("壹佰陆拾元伍角陆分") in first.content
-        assert cid_text("补打") not in first.content
+        ranged = await client.get(url, headers={**d.staff.headers, "Range": "bytes=0-99"})
+        assert first.status_code == 200 and first.headers["content-type"] == "application/pdf", first.text
+        assert ranged.status_code in (200, 206)
+        assert first.content == (await client.get(url, headers=d.staff.headers)).content
+        assert (await count_rows(session, AuditEntry), await count_rows(session, ReceiptPrint)) == (audit_before, prints_before)
+        text = text_of(first.content)
+        assert text.startswith("预览") or "\n预览" in text, text[:200]
+        assert receipt["number"] in text and "160.56" in text and "壹佰陆拾元伍角陆分" in text and "补打" not in text
         got = (await client.get(f"{API}/receipts/{receipt['id']}", headers=d.staff.headers)).json()
-        assert got["reprint_count"] == 0
-        second = await client.get(url, headers=d.staff.headers)
-        third = await client.get(url, headers=d.staff.headers)
-        assert cid_text("补打 1") in second.content and cid_text("补打 2") in third.content
-        got = (await client.get(f"{API}/receipts/{receipt['id']}", headers=d.staff.headers)).json()
-        assert got["reprint_count"] == 2
-        assert await count_rows(session, AuditEntry, AuditEntry.action == "receipt.print") == 3
+        assert (got["prints"], got["reprint_count"]) == ([], 0)
+        assert first.headers["content-disposition"] == (
+            f"inline; filename=\"receipt-{receipt['number']}-preview.pdf\"; "
+            f"filename*=UTF-8''%E6%94%B6%E6%AC%BE%E6%94%B6%E6%8D%AE-{receipt['number']}-%E9%A2%84%E8%A7%88.pdf")
+
+    async def test_a_printed_receipt_still_previews_as_a_preview(self, client, session):
+        d = await desk(session)
+        rid = (await pay(client, d, amount="160.56")).json()["receipt"]["id"]
+        assert (await print_receipt(client, d.staff, rid)).status_code == 201
+        assert (await print_receipt(client, d.staff, rid, reason="交款人遗失")).status_code == 201
+        text = text_of((await client.get(f"{API}/receipts/{rid}/pdf", headers=d.staff.headers)).content)
+        assert "预览" in text and "补打" not in text
 
 
 class TestVoid:

@@ -66,3 +66,13 @@ def test_money_is_two_places_with_separators():
     from decimal import Decimal
     assert parts.money(Decimal("1234567.5")) == "1,234,567.50"
     assert parts.money(Decimal("-0.125")) == "-0.12"
+
+
+def test_tables_name_no_font_but_the_embedded_one():
+    # A Table sets its cells' font even when they hold paragraphs: Helvetica unless told.
+    width = page.A5_LANDSCAPE[0] - 2 * page.MARGIN
+    story = [parts.fields([("房号", "8-2-301"), ("交款人", "王建国")], width=width),
+             parts.grid(["项目", "金额"], [["物业费", "1.00"]], widths=[width / 2] * 2, total=["合计", "1.00"]),
+             parts.signatures(["经办", "复核"], width=width)]
+    found = fonts_of(_render(copies=[page.Copy(label=None, story=story)]))
+    assert {f.name.split("+", 1)[-1] for f in found} <= {"NotoSansSC-Regular", "NotoSansSC-Bold"}, found

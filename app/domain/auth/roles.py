@@ -47,6 +47,7 @@ class Perm(StrEnum):
     meter_readings_write = "meter_readings:write"
     payments_take = "payments:take"
     receipts_void = "receipts:void"
+    receipts_print = "receipts:print"  # a recorded print (the first, then 补打 N); previews need fees:read
     refunds_make = "refunds:make"
     cash_hand_over = "cash:hand_over"
     cash_acknowledge = "cash:acknowledge"
@@ -121,6 +122,8 @@ GRANTS: dict[Perm, set[Role]] = {
     # Money is taken by those who answer for a cash drawer; the administrator has none.
     Perm.payments_take: {R.receptionist, R.supervisor, R.finance},
     Perm.receipts_void: {R.supervisor},
+    # The paper handed to a payer is printed by those who answer for the receipts and the drawer.
+    Perm.receipts_print: {R.receptionist, R.supervisor, R.finance},
     Perm.refunds_make: {R.supervisor, R.finance},
     Perm.cash_hand_over: {R.receptionist, R.supervisor, R.finance},
     Perm.cash_acknowledge: {R.finance},

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -20,6 +21,12 @@ CELL_RIGHT = ParagraphStyle("cell-right", parent=CELL, alignment=TA_RIGHT)
 HEAD = ParagraphStyle("head", parent=CELL, fontName=fonts.BOLD, alignment=TA_CENTER)
 STRONG = ParagraphStyle("strong", parent=BODY, fontName=fonts.BOLD, fontSize=10.5, leading=14)
 CENTRED = ParagraphStyle("centred", parent=BODY, alignment=TA_CENTER)
+
+
+def table_style(commands: Sequence[tuple[Any, ...]]) -> TableStyle:
+    """A table's style in the embedded font: a Table sets its cells' font (Helvetica unless told)
+    even when they hold paragraphs, which names a font the PDF does not embed."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR), *commands])
 
 
 def money(value: Decimal) -> str:
@@ -43,8 +50,8 @@ def fields(pairs: Sequence[tuple[str, str | None]], *, width: float, columns: in
     rows = [cells[i:i + columns] for i in range(0, len(cells), columns)]
     rows[-1] += [text("", CELL)] * (columns - len(rows[-1]))
     table = Table(rows, colWidths=[width / columns] * columns)
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("BOTTOMPADDING", (0, 0), (-1, -1), 2), ("TOPPADDING", (0, 0), (-1, -1), 1)]))
+    table.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                ("BOTTOMPADDING", (0, 0), (-1, -1), 2), ("TOPPADDING", (0, 0), (-1, -1), 1)]))
     return table
 
 
@@ -62,7 +69,7 @@ def grid(header: Sequence[str], rows: Sequence[Sequence[str]], *, widths: Sequen
     table = Table(data, colWidths=list(widths), repeatRows=1)
     style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
              ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.9, 0.9, 0.9))]
-    table.setStyle(TableStyle(style))
+    table.setStyle(table_style(style))
     return table
 
 
@@ -70,9 +77,9 @@ def signatures(labels: Sequence[str], *, width: float) -> Table:
     """Lines to sign by hand: 经办人：________  日期：________."""
     cells = [text(f"{label}：", CELL) for label in labels]
     table = Table([cells], colWidths=[width / len(labels)] * len(labels), rowHeights=[12 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               *[("LINEBELOW", (n, 0), (n, 0), 0.5, colors.black) for n in range(len(labels))],
-                               ("RIGHTPADDING", (0, 0), (-1, -1), 6 * mm)]))
+    table.setStyle(table_style([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                *[("LINEBELOW", (n, 0), (n, 0), 0.5, colors.black) for n in range(len(labels))],
+                                ("RIGHTPADDING", (0, 0), (-1, -1), 6 * mm)]))
     return table
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
-from sqlalchemy import DateTime, Numeric, String, UniqueConstraint
+from sqlalchemy import ARRAY, DateTime, Numeric, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.domain.base import Entity, EstateScoped
@@ -49,6 +49,20 @@ ESTATE_TRANSITIONS: TransitionTable[EstateStatus] = TransitionTable("estate", {
 })
 
 
+class ReceiptCopy(StrEnum):
+    """The parts of a three-part receipt form (三联收据), as printed on each copy."""
+
+    stub = "存根联"  # stays in the office's book
+    payer = "交款人联"  # handed to whoever paid
+    accounts = "记账联"  # goes to finance with the day's takings (§5.4)
+
+
+# A desk issuing paper receipts keeps all three parts: the stub for its book, the payer's copy,
+# and the accounting copy finance counts the takings against at hand-over.
+DEFAULT_RECEIPT_COPIES = (ReceiptCopy.stub, ReceiptCopy.payer, ReceiptCopy.accounts)
+RECEIPT_COPIES_SQL = "'{" + ",".join(c.value for c in DEFAULT_RECEIPT_COPIES) + "}'::varchar(10)[]"
+
+
 class Estate(EstateBase, Entity, table=True):
     company_id: uuid.UUID = Field(foreign_key="company.id", index=True)
     # Office hours (§5.1): 8:00-12:00 and 14:00-18:00 unless the estate says otherwise.
@@ -59,6 +73,12 @@ class Estate(EstateBase, Entity, table=True):
     # A closed estate keeps its history and reports but takes no new records (see closing.py).
     closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     closed_reason: str | None = Field(default=None, max_length=500)
+    # The copies a receipt prints, in this order, as one PDF; and the line printed under it.
+    # Server defaults too, so rows written in bulk (the benchmarks' COPY) need not name them.
+    receipt_copies: list[str] = Field(default_factory=lambda: [c.value for c in DEFAULT_RECEIPT_COPIES],
+                                      sa_type=ARRAY(String(10)), nullable=False,
+                                      sa_column_kwargs={"server_default": text(RECEIPT_COPIES_SQL)})
+    receipt_note: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})  # 此收据不作报销凭证
 
     transitions: ClassVar[TransitionTable[EstateStatus]] = ESTATE_TRANSITIONS
     audit_entity: ClassVar[str] = "estate"

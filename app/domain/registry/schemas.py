@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from app.domain.calendar import estate_time
-from app.domain.registry.model import Title
+from app.domain.registry.model import DEFAULT_RECEIPT_COPIES, ReceiptCopy, Title
 from app.domain.types import Area, Code, InputModel, Name, Patch, PhoneText, no_nul, text
 
 
@@ -41,6 +41,14 @@ _WALL_CLOCK = WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0
 OfficeTime = Annotated[
     time, AfterValidator(_naive), PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"), _WALL_CLOCK
 ]
+def _distinct(copies: list[ReceiptCopy]) -> list[ReceiptCopy]:
+    if len(set(copies)) != len(copies):
+        raise ValueError("name each copy once")
+    return copies
+
+
+ReceiptCopies = Annotated[list[ReceiptCopy], Field(min_length=1, max_length=len(ReceiptCopy)), AfterValidator(_distinct)]
+ReceiptNote = Annotated[str, text(200, min_length=0)]
 BuildingName = Annotated[str, text(40)]
 RoomNumber = Annotated[str, text(20)]
 Entrance = Annotated[str, text(20, min_length=0)]
@@ -66,6 +74,9 @@ class EstateCreate(OfficeHours, InputModel):
     office_name: Name = Field(description="Used in the phone greeting (§7.3.3): 您好！淇水春天管理處，請講")
     code: Code = Field(description="Prefix of receipt numbers and other estate documents, e.g. QS")
     time_zone: TimeZone = "Asia/Shanghai"
+    receipt_copies: ReceiptCopies = Field(default_factory=lambda: list(DEFAULT_RECEIPT_COPIES),
+                                          description="The copies a receipt prints, in this order, as one PDF")
+    receipt_note: ReceiptNote = Field(default="", description="Printed on every receipt, e.g. 此收据不作报销凭证")
 
 
 class EstateUpdate(Patch):
@@ -77,6 +88,9 @@ class EstateUpdate(Patch):
     morning_close: OfficeTime | None = None
     afternoon_open: OfficeTime | None = None
     afternoon_close: OfficeTime | None = None
+    receipt_copies: ReceiptCopies | None = Field(
+        default=None, description="The copies a receipt prints, in this order, as one PDF: 存根联, 交款人联, 记账联")
+    receipt_note: ReceiptNote | None = Field(default=None, description="Printed on every receipt; empty for none")
 
 
 class EstateClose(InputModel):
@@ -94,6 +108,8 @@ class EstateRead(OfficeHours):
     created_at: datetime
     closed_at: datetime | None = Field(default=None, description="Set once the estate is closed: read-only from then on")
     closed_reason: str | None = None
+    receipt_copies: list[ReceiptCopy]
+    receipt_note: str
 
 
 # --- jurisdictions and buildings -------------------------------------------------------

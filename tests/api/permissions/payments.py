@@ -9,6 +9,9 @@ FEES_READ = only(R.receptionist, R.night_duty, R.manager, R.supervisor, R.cs_dir
 PAYMENTS_TAKE = only(R.receptionist, R.supervisor, R.finance)
 # A receipt is voided by the supervisor alone, with a reason.
 RECEIPTS_VOID = only(R.supervisor)
+# A recorded print (the paper the payer takes, 补打 after the first) is made by those who answer
+# for the receipts and the drawer; anyone reading fees may preview (marked 预览, nothing recorded).
+RECEIPTS_PRINT = only(R.receptionist, R.supervisor, R.finance)
 # Paying money back from a unit's credit: the supervisor or finance.
 REFUNDS_MAKE = only(R.supervisor, R.finance)
 
@@ -16,6 +19,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/units/{unit_id}/payments": PAYMENTS_TAKE,
     "GET /api/v1/receipts/{receipt_id}": FEES_READ,
     "GET /api/v1/receipts/{receipt_id}/pdf": FEES_READ,
+    "POST /api/v1/receipts/{receipt_id}/prints": RECEIPTS_PRINT,
+    "GET /api/v1/receipts/{receipt_id}/prints": FEES_READ,
     "GET /api/v1/estates/{estate_id}/receipts": FEES_READ,
     "POST /api/v1/receipts/{receipt_id}/void": RECEIPTS_VOID,
     "POST /api/v1/units/{unit_id}/refunds": REFUNDS_MAKE,

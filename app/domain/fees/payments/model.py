@@ -106,7 +106,6 @@ class Receipt(EstateScoped, table=True):
     void_reason: str = Field(default="", max_length=500)
     voided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     voided_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
-    reprint_count: int = 0
 
     transitions: ClassVar[TransitionTable[ReceiptStatus]] = RECEIPT_TRANSITIONS
     verb_events: ClassVar[dict[str, EventType]] = {"void": EventType.receipt_voided}
@@ -119,6 +118,25 @@ class Receipt(EstateScoped, table=True):
             raise VoidNeedsReason(field="reason")
         self.status = RECEIPT_TRANSITIONS.next_state(ReceiptStatus(self.status), "void")
         self.void_reason, self.voided_by, self.voided_at = reason, by, at
+
+
+class ReceiptPrint(EstateScoped, table=True):
+    """One recorded print of a receipt: the first is number 1, each later one a 补打 (number - 1)."""
+
+    __tablename__ = "receipt_print"
+    __table_args__ = (
+        UniqueConstraint("receipt_id", "number"),
+        CheckConstraint("number > 0", name="number_positive"),
+        # A reprint says why: a lost copy, a payer asking again, a jammed printer.
+        CheckConstraint("number = 1 OR reason <> ''", name="reprint_has_reason"),
+    )
+
+    receipt_id: uuid.UUID = Field(foreign_key="receipt.id")  # led by the unique (receipt_id, number)
+    number: int
+    printed_at: datetime = Field(sa_type=DateTime(timezone=True))
+    printed_by: uuid.UUID = Field(foreign_key="user.id")
+    printed_by_name: str = Field(max_length=100)  # as it was printed, even if the user is renamed later
+    reason: str = Field(default="", max_length=500)
 
 
 class Refund(EstateScoped, table=True):

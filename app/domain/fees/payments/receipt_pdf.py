@@ -1,115 +1,130 @@
-"""The printable receipt (收款收据): A5 landscape, Chinese, with the amount in capital numerals.
+"""The printable receipt (收款收据) and refund document (退款凭证), A5 landscape, on the documents module.
 
-Chinese text uses reportlab's built-in CID font STSong-Light (the reader supplies the glyphs,
-so no font file ships with the app); numbers and the receipt number use Helvetica, so they
-stay searchable text in the PDF.
+Every charge the payment settled is a line of the table, however many (the table runs onto more
+pages with its header repeated); one PDF holds the copies the estate prints (存根联 / 交款人联 /
+记账联), each numbered from page 1. A voided receipt carries 作废 across every page, with when,
+by whom and why.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from io import BytesIO
 
-from reportlab.lib.pagesizes import A5, landscape
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, KeepTogether, Table
 
 from app.domain.calendar import estate_time
+from app.domain.documents import page, parts
+from app.domain.documents.page import Copy, Diagonal, Layout, Letterhead, Printing
 from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus
 from app.domain.fees.payments.schemas import ReceiptRead
 
-CJK = "STSong-Light"
-LATIN = "Helvetica"
 METHODS = {
     PaymentMethod.cash: "现金", PaymentMethod.bank_card: "银行卡", PaymentMethod.wechat: "微信支付",
     PaymentMethod.alipay: "支付宝", PaymentMethod.bank_transfer: "银行转账",
 }
-MAX_LINES = 8  # what fits the form; more are summed on one line
-
-_registered = False
-
-
-def _fonts() -> None:
-    global _registered
-    if not _registered:
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK))
-        _registered = True
+WIDTH = page.A5_LANDSCAPE[0] - 2 * page.MARGIN
+# 序号, 收费项目, 所属期间, 单价×数量/面积, 金额
+COLUMNS = (11 * mm, 52 * mm, 24 * mm, WIDTH - 123 * mm, 36 * mm)
+STAMP = 24 * mm
+TIGHT = [("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5)]
+HEADER = ("序号", "收费项目", "所属期间", "单价×数量/面积", "金额（元）")
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:,.2f}"
+@dataclass(frozen=True, kw_only=True)
+class Line:
+    """One row of the table: what was settled, how its amount was reckoned (blank if not known), how much."""
+
+    item: str
+    period: str = ""
+    pricing: str = ""
+    amount: Decimal
 
 
-def _lines(receipt: ReceiptRead) -> list[tuple[str, Decimal]]:
-    lines = [(a.description, a.amount) for a in receipt.allocations]
-    if len(lines) > MAX_LINES:
-        rest = lines[MAX_LINES - 1:]
-        lines = lines[:MAX_LINES - 1] + [(f"其他 {len(rest)} 项", sum((a for _, a in rest), Decimal("0")))]
-    if receipt.credit > 0:
-        lines.append(("预收款（存入账户）", receipt.credit))
-    if receipt.series is ReceiptSeries.refund:
-        lines.append(("退还预收款", receipt.amount))
-    return lines
+@dataclass(frozen=True, kw_only=True)
+class Paper:
+    """Everything a receipt prints beyond its letterhead, read by prints.py."""
+
+    receipt: ReceiptRead
+    lines: Sequence[Line]
+    copies: Sequence[str]
+    note: str
+    time_zone: str
+    voided_by_name: str = ""
+    refund_reason: str = ""
 
 
-def _header(c: Canvas, receipt: ReceiptRead, *, office_name: str, reprint: int, width: float, top: float) -> None:
-    title = "退款凭证" if receipt.series is ReceiptSeries.refund else "收款收据"
-    c.setFont(CJK, 16)
-    c.drawCentredString(width / 2, top, f"{office_name} {title}")
-    c.setFont(LATIN, 11)
-    c.drawRightString(width - 15 * mm, top - 9 * mm, receipt.number)
-    c.setFont(CJK, 10)
-    c.drawString(width - 80 * mm, top - 9 * mm, "No.")
-    if reprint:
-        c.setFont(CJK, 12)
-        c.drawString(15 * mm, top, f"补打 {reprint}")
-    if receipt.status is ReceiptStatus.void:
-        c.setFont(CJK, 28)
-        c.setFillGray(0.6)
-        c.drawCentredString(width / 2, top - 45 * mm, "作废")
-        c.setFillGray(0)
+def _local(paper: Paper, at: datetime) -> str:
+    return estate_time.local_time(at, paper.time_zone).strftime("%Y-%m-%d %H:%M")
 
 
-def render(receipt: ReceiptRead, *, office_name: str, reprint: int = 0, time_zone: str = "Asia/Shanghai") -> bytes:
-    """One page; `reprint` > 0 prints 补打 N in the corner."""
-    _fonts()
-    out = BytesIO()
-    width, height = landscape(A5)
-    c = Canvas(out, pagesize=(width, height), pageCompression=0, invariant=1)
-    c.setTitle(f"Receipt {receipt.number}")
-    c.setSubject(receipt.number)
-    top = height - 18 * mm
-    _header(c, receipt, office_name=office_name, reprint=reprint, width=width, top=top)
-    issued = estate_time.local_time(receipt.issued_at, time_zone).strftime("%Y-%m-%d %H:%M")
-    c.setFont(CJK, 10)
-    y = top - 18 * mm
-    c.drawString(15 * mm, y, f"房号：{receipt.unit_label}    交款人：{receipt.payer_name}    日期：{issued}")
-    y -= 9 * mm
-    for text, amount in _lines(receipt):
-        c.setFont(CJK, 10)
-        c.drawString(20 * mm, y, text)
-        c.setFont(LATIN, 10)
-        c.drawRightString(width - 20 * mm, y, _money(amount))
-        y -= 6 * mm
-    c.line(15 * mm, y + 3 * mm, width - 15 * mm, y + 3 * mm)
-    y -= 4 * mm
-    c.setFont(CJK, 11)
-    c.drawString(15 * mm, y, f"合计（大写）：人民币{receipt.amount_in_words}")
-    c.setFont(LATIN, 11)
-    c.drawRightString(width - 20 * mm, y, f"RMB {_money(receipt.amount)}")
-    y -= 9 * mm
-    c.setFont(CJK, 10)
-    pay = f"付款方式：{METHODS[receipt.method]}"
-    if receipt.reference:
-        pay += f"    凭证号：{receipt.reference}"
-    if receipt.tendered is not None:
-        pay += f"    实收：{_money(receipt.tendered)}    找零：{_money(receipt.change or Decimal('0'))}"
-    c.drawString(15 * mm, y, pay)
-    y -= 9 * mm
-    c.drawString(15 * mm, y, f"收款人：{receipt.cashier_name}")
-    if receipt.status is ReceiptStatus.void:
-        c.drawString(80 * mm, y, f"作废原因：{receipt.void_reason[:40]}")
-    c.showPage()
-    c.save()
-    return out.getvalue()
+def _table(paper: Paper) -> Table:
+    r = paper.receipt
+    rows = [[str(n), ln.item, ln.period, ln.pricing, parts.money(ln.amount)] for n, ln in enumerate(paper.lines, 1)]
+    if r.credit > 0:
+        rows.append([str(len(rows) + 1), "预收款（存入账户）", "", "", parts.money(r.credit)])
+    total = ["", "合计", "", f"共 {len(rows)} 项", parts.money(r.amount)]
+    table = parts.grid(HEADER, rows, widths=COLUMNS, right=[4], total=total)
+    table.setStyle(parts.table_style(TIGHT))  # rows as tight as a paper form's, so a few lines fit one A5 page
+    return table
+
+
+def _payment(paper: Paper, *, width: float) -> list[Flowable]:
+    r = paper.receipt
+    refund = r.series is ReceiptSeries.refund
+    how = parts.fields([("付款方式", METHODS[r.method]), ("凭证号", r.reference or "—")], width=width, columns=2)
+    pairs: list[tuple[str, str | None]] = []
+    if r.tendered is not None:
+        pairs += [("实收", parts.money(r.tendered)), ("找零", parts.money(r.change or Decimal("0")))]
+    if refund:
+        pairs.append(("退款原因", paper.refund_reason))
+    pairs.append(("退款人" if refund else "收款人", r.cashier_name))
+    return [how, parts.fields(pairs, width=width, columns=3)]
+
+
+def _closing(paper: Paper) -> Table:
+    """The total in words, how it was paid and the signature lines on the left; the seal's box on the right."""
+    r = paper.receipt
+    left = WIDTH - STAMP - 4 * mm
+    words = parts.text(f"合计（大写）：人民币{r.amount_in_words}　　（小写）¥{parts.money(r.amount)}", parts.STRONG)
+    refund = r.series is ReceiptSeries.refund
+    signs = parts.signatures(["领款人签字", "经办", "复核"] if refund else ["经办", "复核"], width=left)
+    stamp = parts.StampBox(label="（单位盖章）" if refund else "（收款单位盖章）", size_mm=22)
+    table = Table([[[words, parts.gap(1), *_payment(paper, width=left), signs], stamp]], colWidths=[left + 4 * mm, STAMP])
+    table.setStyle(parts.table_style([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                      ("RIGHTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 0)]))
+    return table
+
+
+def _story(paper: Paper) -> list[Flowable]:
+    r = paper.receipt
+    payer = "领款人" if r.series is ReceiptSeries.refund else "交款人"
+    head = parts.fields([("房号", r.unit_label), (payer, r.payer_name or None), ("日期", _local(paper, r.issued_at))],
+                        width=WIDTH, columns=3)
+    tail: list[Flowable | None] = [_closing(paper)]
+    if paper.note:
+        tail.append(parts.text(paper.note, parts.SMALL))
+    # The total, the signatures and the seal stay together, on the last page of the table.
+    return parts.flow(head, parts.gap(1), _table(paper), parts.gap(2), KeepTogether(parts.flow(*tail)))
+
+
+def _void_note(paper: Paper) -> str:
+    r = paper.receipt
+    at = _local(paper, r.voided_at) if r.voided_at else ""
+    return f"作废于 {at}，作废人：{paper.voided_by_name or '—'}，原因：{r.void_reason}"
+
+
+def layout(paper: Paper, *, corner: str | None) -> Layout:
+    r = paper.receipt
+    title = "退款凭证" if r.series is ReceiptSeries.refund else "收款收据"
+    copies = [Copy(label=label, story=_story(paper)) for label in paper.copies] or [Copy(label=None, story=_story(paper))]
+    diagonal = Diagonal(text="作废", note=_void_note(paper)) if r.status is ReceiptStatus.void else None
+    return Layout(title=title, number=r.number, size=page.A5_LANDSCAPE, corner=corner, diagonal=diagonal,
+                  subject=f"{title} {r.number}", copies=copies)
+
+
+def render(paper: Paper, *, letterhead: Letterhead, printing: Printing, corner: str | None) -> bytes:
+    """`corner`: None on the first print, 补打 N on the Nth reprint, 预览 on a preview."""
+    return page.render(layout(paper, corner=corner), letterhead=letterhead, printing=printing)

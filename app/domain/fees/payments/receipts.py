@@ -1,4 +1,4 @@
-"""Receipts (收据): numbering, reading, listing, printing and voiding.
+"""Receipts (收据): numbering, reading, listing and voiding (printing is prints.py).
 
 A receipt number is taken from the gapless counter inside the transaction of the payment or
 refund it documents. A void keeps the number, marks it void and reverses what the receipt
@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
-from app.domain.audit.model import AuditEntry
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.base import Entity, snapshot, utcnow
@@ -27,13 +26,13 @@ from app.domain.errors import Conflict, NotFound
 from app.domain.fees.cash import service as cash
 from app.domain.fees.cash.model import CashierSession, SessionAdjustment
 from app.domain.fees.model import Charge
-from app.domain.fees.payments import receipt_pdf
 from app.domain.fees.payments.model import (
     RECEIPT_TRANSITIONS,
     Allocation,
     Payment,
     PaymentMethod,
     Receipt,
+    ReceiptPrint,
     ReceiptSeries,
     ReceiptStatus,
     Refund,
@@ -41,7 +40,7 @@ from app.domain.fees.payments.model import (
     next_seq,
 )
 from app.domain.fees.payments.rmb import capital
-from app.domain.fees.payments.schemas import AllocationLine, ReceiptRead
+from app.domain.fees.payments.schemas import AllocationLine, ReceiptPrintRead, ReceiptRead
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
 from app.domain.registry.model import Building, Estate, Unit
@@ -49,7 +48,6 @@ from app.domain.registry.names import unit_label
 from app.domain.visibility import Visible, load_visible
 
 ZERO = Decimal("0.00")
-PRINT = "receipt.print"
 
 
 class ReceiptNotFound(NotFound):
@@ -129,6 +127,18 @@ async def _labels(session: AsyncSession, unit_ids: set[uuid.UUID]) -> dict[uuid.
             for uid, bn, bname, ent, num in (await session.execute(stmt)).all()}
 
 
+async def prints_of(session: AsyncSession, receipt_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[ReceiptPrintRead]]:
+    out: dict[uuid.UUID, list[ReceiptPrintRead]] = {r: [] for r in receipt_ids}
+    if not receipt_ids:
+        return out
+    stmt = (select(ReceiptPrint).where(ReceiptPrint.receipt_id.in_(receipt_ids))
+            .order_by(ReceiptPrint.receipt_id, ReceiptPrint.number))
+    for p in (await session.execute(stmt)).scalars():
+        out[p.receipt_id].append(ReceiptPrintRead(number=p.number, at=p.printed_at, by=p.printed_by,
+                                                  by_name=p.printed_by_name, reason=p.reason))
+    return out
+
+
 async def reads(session: AsyncSession, rows: Sequence[Receipt]) -> list[ReceiptRead]:
     """Receipts with their payment or refund, allocations, unit label and cashier: a few batched queries."""
     payments = await _by_id(session, Payment, {r.payment_id for r in rows})
@@ -136,13 +146,14 @@ async def reads(session: AsyncSession, rows: Sequence[Receipt]) -> list[ReceiptR
     allocations = await _allocations(session, set(payments))
     labels = await _labels(session, {r.unit_id for r in rows}) if rows else {}
     names = {u.id: u.full_name for u in (await _by_id(session, User, {r.issued_by for r in rows})).values()}
+    prints = await prints_of(session, {r.id for r in rows})
     return [_to_read(r, pay=payments.get(r.payment_id), ref=refunds.get(r.refund_id),
                      allocations=allocations.get(r.payment_id, []), label=labels.get(r.unit_id, ""),
-                     cashier_name=names.get(r.issued_by, "")) for r in rows]
+                     cashier_name=names.get(r.issued_by, ""), prints=prints[r.id]) for r in rows]
 
 
 def _to_read(r: Receipt, *, pay: Payment | None, ref: Refund | None, allocations: list[AllocationLine], label: str,
-             cashier_name: str) -> ReceiptRead:
+             cashier_name: str, prints: list[ReceiptPrintRead]) -> ReceiptRead:
     source = pay or ref
     assert source is not None, f"receipt {r.number} documents nothing"
     return ReceiptRead(
@@ -153,7 +164,8 @@ def _to_read(r: Receipt, *, pay: Payment | None, ref: Refund | None, allocations
         tendered=pay.tendered if pay else None, change=pay.change_given if pay else None,
         credit=pay.credit if pay else ZERO, allocations=allocations if pay else [],
         issued_at=r.issued_at, issued_by=r.issued_by, cashier_name=cashier_name,
-        cashier_session_id=r.cashier_session_id, reprint_count=r.reprint_count, void_reason=r.void_reason,
+        cashier_session_id=r.cashier_session_id, prints=prints, reprint_count=max(len(prints) - 1, 0),
+        void_reason=r.void_reason,
         voided_at=r.voided_at, voided_by=r.voided_by,
     )
 
@@ -168,7 +180,7 @@ def read_issued(r: Receipt, *, payment: Payment, allocations: Sequence[tuple[All
     lines = [AllocationLine(charge_id=a.charge_id, description=c.description, period=c.period, amount=a.amount,
                             reversed_at=a.reversed_at)
              for a, c in sorted(allocations, key=lambda ac: (ac[0].created_at, ac[0].id))]
-    return _to_read(r, pay=payment, ref=None, allocations=lines, label=unit_label, cashier_name=cashier_name)
+    return _to_read(r, pay=payment, ref=None, allocations=lines, label=unit_label, cashier_name=cashier_name, prints=[])
 
 
 async def read(session: AsyncSession, row: Receipt) -> ReceiptRead:
@@ -216,25 +228,6 @@ async def list_receipts(
     }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Receipt.issued_at.desc(), Receipt.number.desc()])
     return await reads(session, rows), total
-
-
-# --- printing --------------------------------------------------------------------------------
-
-async def print_pdf(session: AsyncSession, *, actor: Actor, receipt_id: uuid.UUID) -> tuple[str, bytes]:
-    """The printable receipt; every print after the first counts as a reprint (补打 N)."""
-    row = await load_visible(session, RECEIPT, receipt_id, actor=actor, lock=True)
-    printed = (await session.execute(select(func.count()).select_from(AuditEntry).where(
-        AuditEntry.entity == "receipt", AuditEntry.entity_id == str(row.id), AuditEntry.action == PRINT))).scalar_one()
-    before = snapshot(row)
-    if printed:
-        row.reprint_count += 1
-        session.add(row)
-        await session.flush()
-    await audit.record(session, actor=actor, action=PRINT, row=row, before=before)
-    estate = await session.get(Estate, row.estate_id)
-    assert estate is not None
-    return row.number, receipt_pdf.render(await read(session, row), office_name=estate.office_name,
-                                          reprint=row.reprint_count if printed else 0, time_zone=estate.time_zone)
 
 
 # --- voiding ---------------------------------------------------------------------------------

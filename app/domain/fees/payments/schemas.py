@@ -49,6 +49,19 @@ class ReceiptVoid(InputModel):
     reason: Reason
 
 
+class ReceiptPrintCreate(InputModel):
+    reason: Annotated[str, text(500, min_length=0)] = Field(
+        default="", description="Why it is printed again (a lost copy, a jammed printer); required once it was printed")
+
+
+class ReceiptPrintRead(BaseModel):
+    number: int = Field(description="1 for the first print; each later print N + 1 is marked 补打 N")
+    at: datetime
+    by: uuid.UUID
+    by_name: str
+    reason: str
+
+
 class RefundCreate(InputModel):
     amount: PositiveMoney
     method: PaymentMethod
@@ -89,7 +102,8 @@ class ReceiptRead(BaseModel):
     issued_by: uuid.UUID
     cashier_name: str
     cashier_session_id: uuid.UUID | None
-    reprint_count: int
+    prints: list[ReceiptPrintRead] = Field(description="Every recorded print, the first first")
+    reprint_count: int = Field(description="Prints after the first (补打), read from `prints`")
     void_reason: str
     voided_at: datetime | None
     voided_by: uuid.UUID | None
