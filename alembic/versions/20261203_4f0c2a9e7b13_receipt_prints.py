@@ -5,7 +5,7 @@ the PDF. The audit entries of those prints become rows here, numbered in the ord
 made, so the history a receipt shows starts where the old counter left off.
 
 Revision ID: 4f0c2a9e7b13
-Revises: be77d86de0b2
+Revises: 6fc71d73ec07
 Create Date: 2026-12-03 19:00:00.000000
 """
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '4f0c2a9e7b13'
-down_revision: str | Sequence[str] | None = 'be77d86de0b2'
+down_revision: str | Sequence[str] | None = '6fc71d73ec07'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
