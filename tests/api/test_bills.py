@@ -157,7 +157,7 @@ class TestHandCheckedBill:
         r = await get_bill(client, b)
         assert r.status_code == 200, r.text
         body = r.json()
-        assert (body["unit_label"], body["as_of"], body["from_month"], body["to_month"]) == ("8-2-301", "2026-11-20", None, None)
+        assert (body["unit_label"], body["as_of"], body["from_month"], body["to_month"]) == ("8号楼2单元301", "2026-11-20", None, None)
         old, october, water, repair = body["lines"]  # oldest due first; 2025-06 (paid, >12 months) left out
 
         assert old["explanation"] == "物业管理费 2.50元/㎡·月 × 89.20㎡ × 1个月 = 223.00元"

@@ -250,6 +250,6 @@ async def unit_bill(
     paid_in, refunded = await receipts.credit_of(session, unit_id=unit.id)
     account = [ln for _, ln in built if ln.outstanding > 0]
     label = unit_label(building_number=building.number, building_name=building.name, entrance=unit.entrance,
-                       number=unit.number)
+                       number=unit.number, script=estate.script)
     return UnitBill(unit_id=unit.id, estate_id=unit.estate_id, unit_label=label, as_of=today, from_month=from_month,
                     to_month=to_month, lines=lines, totals=totals(lines, account, credit=max(ZERO, paid_in - refunded)))
