@@ -141,8 +141,9 @@ class TestWrittenInTheEstatesCharacters:
     async def test_every_script_and_read_back_is_wholly_in_one_script(self, client, o, script):
         if script == "traditional":
             await switch(client, o["estate"], o["admin"])
+        start = utcnow() + timedelta(days=1)
         body = {"channel": "phone", "category": "plumbing", "description": "卫生間水龍頭漏水", "contact_phone": "13351737459",
-                "window_start": (utcnow() + timedelta(days=1)).isoformat(), "window_end": (utcnow() + timedelta(days=1, hours=1)).isoformat()}
+                "window_start": start.isoformat(), "window_end": (start + timedelta(hours=1)).isoformat()}
         made = await client.post(f"{API}/estates/{o['estate'].id}/service-requests", json=body, headers=o["desk"].headers)
         assert made.status_code == 201, made.text
         assert_one_script(made.json()["read_back"], script)
@@ -152,6 +153,12 @@ class TestWrittenInTheEstatesCharacters:
         listed = (await client.get(f"{API}/estates/{o['estate'].id}/phone-scripts", headers=o["desk"].headers)).json()
         for template in listed:
             assert_one_script(template["text"], script)
+
+    async def test_repair_categories_are_named_in_its_characters(self, client, o):
+        await switch(client, o["estate"], o["admin"])
+        r = await client.get(f"{API}/estates/{o['estate'].id}/repair-categories", headers=o["desk"].headers)
+        assert r.status_code == 200, r.text
+        assert [c["name"] for c in r.json()["items"]] == ["水暖", "電氣", "門窗", "公共區域", "其他"]
 
     async def test_notifications_follow_the_switch(self, client, session):
         d = await desk(session)

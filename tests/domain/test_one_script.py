@@ -6,6 +6,7 @@ list of character pairs kept here, independent of the converter, and against Ope
 """
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,13 +21,12 @@ from app.domain.repairs.intake.model import ScriptKey
 
 # (simplified, traditional) pairs of the characters the app's sentences use. Only characters
 # that belong to one form alone: 后 (皇后), 于 (a surname), 系, 里, 干 are good traditional too.
-PAIRS = [tuple(p) for p in (
-    "单單 处處 请請 讲講 报報 们們 将將 维維 员員 门門 电電 话話 畅暢 约約 时時 间間 内內 达達 见見 对對 师師 现現"
-    " 楼樓 联聯 马馬 给給 确確 么麼 别別 业業 号號 码碼 认認 无無 误誤 诉訴 问問 缴繳 纳納 据據 为為 经經 办辦 务務"
-    " 户戶 厅廳 卫衛 东東 会會 区區 项項 预預 账賬 补補 废廢 银銀 宝寶 转轉 凭憑 证證 额額 计計 类類 态態 审審 归歸"
-    " 档檔 开開 动動 状狀 盘盤 过過 库庫 称稱 备備 节節 国國 庆慶 写寫 带帶 发發 头頭 龙龍 坏壞 灯燈 锁鎖 这這 说說"
-    " 谢謝 还還 应應 该該 让讓 术術 质質 问問 费費 复復 处處 码碼 满滿 务務 间間 钟鐘 点點 过過 边邊 侧側 厕廁"
-).split()]
+PAIRS = [(pair[0], pair[1]) for pair in re.findall("..", (
+    "单單处處请請讲講报報们們将將维維员員门門电電话話畅暢约約时時间間内內达達见見对對师師现現楼樓联聯马馬给給确確么麼"
+    "别別业業号號码碼认認无無误誤诉訴问問缴繳纳納据據为為经經办辦务務户戶厅廳卫衛东東会會区區项項预預账賬补補废廢银銀"
+    "宝寶转轉凭憑证證额額计計类類态態审審归歸档檔开開动動状狀盘盤过過库庫称稱备備节節国國庆慶写寫带帶发發头頭龙龍坏壞"
+    "灯燈锁鎖这這说說谢謝还還应應该該让讓术術质質费費复復满滿钟鐘点點边邊侧側厕廁"
+))]
 SIMPLIFIED_ONLY = {s for s, _ in PAIRS}
 TRADITIONAL_ONLY = {t for _, t in PAIRS}
 CHECK = {Script.simplified: opencc.OpenCC("t2s"), Script.traditional: opencc.OpenCC("s2tw")}

@@ -55,11 +55,11 @@ class TechnicianNotInEstate(Invalid):
 # --- categories ------------------------------------------------------------------------
 
 async def ensure_categories(session: AsyncSession, *, estate_id: uuid.UUID) -> None:
-    """Give an estate that has set up no categories the five of the procedure."""
+    """Give an estate that has set up no categories the five of the procedure, named in its characters."""
     if (await session.execute(select(RepairCategory.id).where(RepairCategory.estate_id == estate_id).limit(1))).first():
         return
-    now = utcnow()
-    rows = [{"id": uuid.uuid4(), "created_at": now, "estate_id": estate_id, "code": code, "name": name,
+    now, script = utcnow(), await script_of(session, estate_id)
+    rows = [{"id": uuid.uuid4(), "created_at": now, "estate_id": estate_id, "code": code, "name": in_script(name, script),
              "active": True, "sort": 10 * (i + 1)} for i, (code, name) in enumerate(DEFAULT_CATEGORIES)]
     # Two first requests at once may both seed; the unique key makes the second a no-op.
     await session.execute(pg_insert(RepairCategory).values(rows).on_conflict_do_nothing(index_elements=["estate_id", "code"]))
