@@ -68,7 +68,9 @@ def unit_label(*, building_name: str, building_number: int | None, entrance: str
     notice, export and notification writes a unit. The entrance is left out when the building has
     one; 「2单元」 and 「301室」 as typed read the same as 「2」 and 「301」."""
     room = _ROOM_WORD.sub("", _compact(number)) or _compact(number)
-    return in_script(f"{_building_part(building_name, building_number)}{_entrance_part(entrance)}{room}", script)
+    # Part by part: the building and the entrance repeat from unit to unit, so their conversion is cached.
+    parts = (_building_part(building_name, building_number), _entrance_part(entrance), room)
+    return "".join(in_script(p, script) for p in parts)
 
 
 def place(unit: Unit | None, building: Building | None, location: str = "", *, script: Script) -> str:

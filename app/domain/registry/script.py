@@ -12,7 +12,7 @@ changing vocabulary; simplified output is the mainland standard (`t2s`).
 from __future__ import annotations
 
 import uuid
-from functools import cache
+from functools import cache, lru_cache
 
 import opencc
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +33,13 @@ def in_script(text: str, script: Script | str = DEFAULT_SCRIPT) -> str:
     """The text wholly in `script`: 8号楼2單元301 -> 8号楼2单元301 (simplified) or 8號樓2單元301 (traditional)."""
     if not text or text.isascii():
         return text
-    return str(_converter(Script(script)).convert(text))
+    return _convert(text, Script(script))
+
+
+# A list of units converts the same building names and 单元 again and again.
+@lru_cache(maxsize=4096)
+def _convert(text: str, script: Script) -> str:
+    return str(_converter(script).convert(text))
 
 
 async def script_of(session: AsyncSession, estate_id: uuid.UUID | None) -> Script:

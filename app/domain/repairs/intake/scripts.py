@@ -110,4 +110,3 @@ def _part_of_day(t: time) -> str:
     if t < time(18, 0):
         return "下午"
     return "晚上"
-
