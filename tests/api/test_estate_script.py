@@ -13,8 +13,8 @@ from app.domain.notifications.model import OwnerNotification
 from app.domain.registry.model import Estate, Title
 from app.domain.repairs.intake.model import ScriptKey
 from app.domain.repairs.model import WorkOrderStatus
-from tests.domain.test_one_script import assert_one_script
 from tests.factories import make_staff
+from tests.helpers.characters import assert_one_script
 from tests.helpers.payments import desk, pay
 from tests.helpers.problems import assert_invalid, assert_problem
 from tests.registry_factories import count_rows, make_building, make_owner, make_unit, two_estates

@@ -6,11 +6,9 @@ list of character pairs kept here, independent of the converter, and against Ope
 """
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import opencc
 import pytest
 
 from app.domain.notifications import templates
@@ -18,27 +16,7 @@ from app.domain.registry.names import unit_label
 from app.domain.registry.script import Script, in_script
 from app.domain.repairs.intake import scripts
 from app.domain.repairs.intake.model import ScriptKey
-
-# (simplified, traditional) pairs of the characters the app's sentences use. Only characters
-# that belong to one form alone: 后 (皇后), 于 (a surname), 系, 里, 干 are good traditional too.
-PAIRS = [(pair[0], pair[1]) for pair in re.findall("..", (
-    "单單处處请請讲講报報们們将將维維员員门門电電话話畅暢约約时時间間内內达達见見对對师師现現楼樓联聯马馬给給确確么麼"
-    "别別业業号號码碼认認无無误誤诉訴问問缴繳纳納据據为為经經办辦务務户戶厅廳卫衛东東会會区區项項预預账賬补補废廢银銀"
-    "宝寶转轉凭憑证證额額计計类類态態审審归歸档檔开開动動状狀盘盤过過库庫称稱备備节節国國庆慶写寫带帶发發头頭龙龍坏壞"
-    "灯燈锁鎖这這说說谢謝还還应應该該让讓术術质質费費复復满滿钟鐘点點边邊侧側厕廁"
-))]
-SIMPLIFIED_ONLY = {s for s, _ in PAIRS}
-TRADITIONAL_ONLY = {t for _, t in PAIRS}
-CHECK = {Script.simplified: opencc.OpenCC("t2s"), Script.traditional: opencc.OpenCC("s2tw")}
-
-
-def assert_one_script(text: str, script: Script | str) -> None:
-    """Fails naming the characters of the other form that `text` holds."""
-    script = Script(script)
-    other = TRADITIONAL_ONLY if script is Script.simplified else SIMPLIFIED_ONLY
-    assert sorted({ch for ch in text if ch in other}) == [], f"{script.value} text mixes: {text}"
-    assert CHECK[script].convert(text) == text, f"{script.value} text mixes: {text}"
-
+from tests.helpers.characters import assert_one_script
 
 # Values as the desk meets them: some typed in simplified, some in traditional.
 SHANGHAI = ZoneInfo("Asia/Shanghai")
