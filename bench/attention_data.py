@@ -46,9 +46,9 @@ CREATE TEMP TABLE bp ON COMMIT DROP AS SELECT
 ESTATE = [
     "INSERT INTO company (id, created_at, name) SELECT company_id, now - interval '3 years', '基准物业' FROM bp",
     """INSERT INTO estate (id, created_at, name, office_name, code, time_zone, company_id, morning_open, morning_close,
-                          afternoon_open, afternoon_close)
+                          afternoon_open, afternoon_close, script)
        SELECT estate_id, now - interval '3 years', '基准花园', '基准花园管理處', code, tz, company_id,
-              '08:00', '12:00', '14:00', '18:00' FROM bp""",
+              '08:00', '12:00', '14:00', '18:00', 'simplified' FROM bp""",
 ]
 
 STAFF_ROWS = [

@@ -202,6 +202,7 @@ def test_migrate_then_demo(empty_database):
 def test_init_refusals_and_password_typed_twice(empty_database):
     no_code = invoke("init", *OFFICE[:14], *OFFICE[16:], "--password-stdin", input=STRONG)
     assert no_code.exit_code == 2 and "--estate-code" in no_code.output
+    assert_friendly(invoke("init", *OFFICE, "--script", "kanji", "--password-stdin", input=STRONG), "script")
     bad_code = [*OFFICE[:9], "91410700MA3X4B2K1Q", *OFFICE[10:]]
     assert_friendly(invoke("init", *bad_code, "--password-stdin", input=STRONG), "check character of 91410700MA3X4B2K1 is P")
     assert_friendly(invoke("init", *OFFICE[:15], "", *OFFICE[16:], "--password-stdin", input=STRONG), "code")
@@ -209,7 +210,8 @@ def test_init_refusals_and_password_typed_twice(empty_database):
     # Nothing was written, so the next run is still a first run.
     mismatch = invoke("init", *OFFICE, input=f"{STRONG}\nsomething-else\n")
     assert mismatch.exit_code != 0 and "do not match" in mismatch.output
-    result = invoke("init", *OFFICE, input=f"{STRONG}\n{STRONG}\n")
+    result = invoke("init", *OFFICE, "--script", "traditional", input=f"{STRONG}\n{STRONG}\n")
     assert result.exit_code == 0, result.output
     [admin] = fetch(empty_database, 'SELECT password_hash FROM "user"')
     assert verify_password(admin["password_hash"], STRONG)
+    assert [e["script"] for e in fetch(empty_database, "SELECT script FROM estate")] == ["traditional"]

@@ -49,7 +49,8 @@ async def get_estate(estate_id: uuid.UUID, actor: ReadRegistry, session: Session
 @router.patch("/estates/{estate_id}", response_model=EstateRead,
               responses=problems(EstateNotFound, EstateCodeTaken, OfficeHoursOutOfOrder))
 async def update_estate(estate_id: uuid.UUID, body: EstateUpdate, actor: ManageEstates, session: SessionDep) -> EstateRead:
-    """Change the name, office name, code, time zone (an IANA name) or office hours."""
+    """Change the name, office name, code, time zone (an IANA name), office hours, or the characters
+    (simplified or traditional) its scripts, notifications, unit labels and documents are written in."""
     return EstateRead.model_validate(await service.update_estate(session, actor=actor, estate_id=estate_id, data=body))
 
 

@@ -164,7 +164,7 @@ async def create_unit(estate_id: uuid.UUID, body: UnitCreate, actor: Write, sess
 
 @router.get("/units/{unit_id}", response_model=UnitRead, responses=problems(e.UnitNotFound))
 async def get_unit(unit_id: uuid.UUID, actor: Read, session: SessionDep) -> UnitRead:
-    """One unit, with its building and label (8-2-301)."""
+    """One unit, with its building and label (8号楼2单元301)."""
     return await units.get_unit(session, actor=actor, unit_id=unit_id)
 
 

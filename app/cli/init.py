@@ -65,6 +65,7 @@ def init(
     office_name: str = typer.Option(..., help="The management office's name, said when answering the phone."),
     estate_code: str = typer.Option(..., help="Short code of the estate, the prefix of its receipt numbers, e.g. QS."),
     time_zone: str = typer.Option("Asia/Shanghai", help="The estate's IANA time zone."),
+    script: str = typer.Option("simplified", help="Characters of the estate's scripts and documents: simplified or traditional."),
     morning_open: str = typer.Option("08:00", help=TIME_HELP),
     morning_close: str = typer.Option("12:00", help=TIME_HELP),
     afternoon_open: str = typer.Option("14:00", help=TIME_HELP),
@@ -80,7 +81,8 @@ def init(
                                               ("afternoon_open", afternoon_open), ("afternoon_close", afternoon_close))}
     company, estate, admin = _validated({
         "company": {"legal_name": legal_name, "name": short_name, "address": address, "phone": phone, "credit_code": credit_code},
-        "estate": {"name": estate_name, "office_name": office_name, "code": estate_code, "time_zone": time_zone, **hours},
+        "estate": {"name": estate_name, "office_name": office_name, "code": estate_code, "time_zone": time_zone,
+                   "script": script, **hours},
         "admin": {"username": admin_username, "full_name": admin_full_name, "password": _password(password_stdin)},
     })
     if not admin.password:

@@ -26,7 +26,7 @@ def estate(e: Estate, *, password_hash: str, admin_id: str, units: int) -> None:
     rows, created = e.rows, ts(e.start - timedelta(days=400))
     name = ESTATE_NAMES[e.no % len(ESTATE_NAMES)] + ESTATE_NAMES[(e.no // len(ESTATE_NAMES) + 3) % len(ESTATE_NAMES)]
     rows.add("estate", e.id, created, f"{name}苑{e.no + 1}期", f"{name}苑{e.no + 1}期管理处", e.code, "Asia/Shanghai",
-             e.company_id, "08:00", "12:00", "14:00", "18:00")
+             e.company_id, "08:00", "12:00", "14:00", "18:00", "simplified")
     rows.add("user_estate", admin_id, e.id)
     for suffix, role, count in STAFF:
         for n in range(1, count + 1):

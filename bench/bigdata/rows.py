@@ -73,7 +73,7 @@ class Rows:
 COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(v.split()) for k, v in {
     "company": "id created_at name",
     "estate": "id created_at name office_name code time_zone company_id morning_open morning_close afternoon_open "
-              "afternoon_close",
+              "afternoon_close script",
     "user": "id created_at company_id username full_name phone roles password_hash is_active",
     "user_estate": "user_id estate_id",
     "jurisdiction": "id created_at estate_id name manager_id",

@@ -123,7 +123,7 @@ class TestUnitArrears:
         body = r.json()
         # 0–30: 1 + 2; 31–90: 4 + 8; 91–365: 16 + 32; over 365: 64; due tomorrow: nothing.
         assert buckets(body) == ("3.00", "12.00", "48.00", "64.00", "127.00")
-        assert (body["unit_label"], body["oldest_due_date"], body["owner_names"]) == ("8-2-301", "2025-03-31", ["王建國", "李秀英"])
+        assert (body["unit_label"], body["oldest_due_date"], body["owner_names"]) == ("8号楼2单元301", "2025-03-31", ["王建國", "李秀英"])
 
     async def test_the_same_charges_in_a_utc_estate_are_a_day_younger(self, client, session):
         d = await ledger(session)
@@ -149,7 +149,7 @@ class TestEstateArrears:
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["as_of"] == "2026-04-01" and body["total"] == 2
-        assert [(i["unit_label"], i["total"]) for i in body["items"]] == [("8-2-301", "127.00"), ("9-1-502", "60.00")]
+        assert [(i["unit_label"], i["total"]) for i in body["items"]] == [("8号楼2单元301", "127.00"), ("9号楼1单元502", "60.00")]
         assert body["items"][1]["owner_names"] == ["王建國"] and body["items"][1]["building_name"] == "9号楼"
         assert body["totals"] == {"days_0_30": "63.00", "days_31_90": "12.00", "days_91_365": "48.00",
                                   "days_over_365": "64.00", "total": "187.00", "units": 2}
@@ -163,10 +163,10 @@ class TestEstateArrears:
             body = (await client.get(url, params=params, headers=d.desk.headers)).json()
             return [i["unit_label"] for i in body["items"]], body["totals"]["total"]
 
-        assert await labels(building_id=str(d.b9.id)) == (["9-1-502"], "60.00")
-        assert await labels(min_age_days=12) == (["8-2-301", "9-1-502"], "187.00")
-        assert await labels(min_age_days=13) == (["8-2-301"], "127.00")
-        assert await labels(min_age_days=366) == (["8-2-301"], "127.00")
+        assert await labels(building_id=str(d.b9.id)) == (["9号楼1单元502"], "60.00")
+        assert await labels(min_age_days=12) == (["8号楼2单元301", "9号楼1单元502"], "187.00")
+        assert await labels(min_age_days=13) == (["8号楼2单元301"], "127.00")
+        assert await labels(min_age_days=366) == (["8号楼2单元301"], "127.00")
         assert await labels(min_age_days=367) == ([], "0.00")
         assert await labels(building_id=str(uuid.uuid4())) == ([], "0.00")
 
@@ -174,10 +174,10 @@ class TestEstateArrears:
         d = await ledger(session)
         url = f"{API}/estates/{d.estate.id}/arrears"
         page = (await client.get(url, params={"limit": 1, "offset": 1}, headers=d.desk.headers)).json()
-        assert [i["unit_label"] for i in page["items"]] == ["9-1-502"]
+        assert [i["unit_label"] for i in page["items"]] == ["9号楼1单元502"]
         assert (page["total"], page["limit"], page["offset"], page["totals"]["total"]) == (2, 1, 1, "187.00")
-        for sort, expected in [("total", ["9-1-502", "8-2-301"]), ("-unit", ["9-1-502", "8-2-301"]),
-                               ("oldest_due_date", ["8-2-301", "9-1-502"]), ("unit", ["8-2-301", "9-1-502"])]:
+        for sort, expected in [("total", ["9号楼1单元502", "8号楼2单元301"]), ("-unit", ["9号楼1单元502", "8号楼2单元301"]),
+                               ("oldest_due_date", ["8号楼2单元301", "9号楼1单元502"]), ("unit", ["8号楼2单元301", "9号楼1单元502"])]:
             body = (await client.get(url, params={"sort": sort}, headers=d.desk.headers)).json()
             assert [i["unit_label"] for i in body["items"]] == expected, sort
 
@@ -211,8 +211,8 @@ class TestCallerLookup:
         [owner] = r.json()["owners"]
         assert owner["arrears"] == {
             "total": "187.00", "oldest_due_date": "2025-03-31",
-            "units": [{"unit_id": str(d.aged.id), "label": "8-2-301", "outstanding": "127.00", "oldest_due_date": "2025-03-31"},
-                      {"unit_id": str(d.partly.id), "label": "9-1-502", "outstanding": "60.00", "oldest_due_date": "2026-03-20"}],
+            "units": [{"unit_id": str(d.aged.id), "label": "8号楼2单元301", "outstanding": "127.00", "oldest_due_date": "2025-03-31"},
+                      {"unit_id": str(d.partly.id), "label": "9号楼1单元502", "outstanding": "60.00", "oldest_due_date": "2026-03-20"}],
         }
 
     async def test_nothing_owed_is_zero(self, client, session):

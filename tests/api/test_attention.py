@@ -11,9 +11,11 @@ from app.domain.auth import service as auth_service
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback
+from app.domain.registry.model import Script
 from app.domain.repairs.model import WorkOrderStatus as S
 from app.domain.repairs.orders.schedule_model import ReplyPromise
 from tests.factories import make_staff
+from tests.helpers.characters import assert_one_script
 from tests.helpers.payments import API, desk, pay
 from tests.registry_factories import make_building, make_unit
 from tests.repairs_factories import make_order
@@ -77,6 +79,19 @@ class TestMyQueue:
         await session.commit()
         body = (await client.get(f"{API}/attention", headers=d.staff.headers)).json()
         assert body["items"] == [] and body["overdue"] == 0
+
+    async def test_each_item_in_its_estates_characters(self, client, session):
+        d, _, _ = await world(session)
+        before = (await client.get(f"{API}/attention", headers=d.staff.headers)).json()["items"]
+        d.estate.script = Script.traditional
+        session.add(d.estate)
+        await session.commit()
+        after = (await client.get(f"{API}/attention", headers=d.staff.headers)).json()["items"]
+        assert [i["kind"] for i in after] == [i["kind"] for i in before] and after
+        for was, now in zip(before, after, strict=True):
+            assert_one_script(was["title"] + was["rule"], Script.simplified)
+            assert_one_script(now["title"] + now["rule"], Script.traditional)
+        assert any(was["title"] != now["title"] for was, now in zip(before, after, strict=True))
 
     async def test_nothing_from_another_estate(self, client, session):
         d, _, _ = await world(session)

@@ -183,7 +183,7 @@ class TestPreview:
         preview = r.json()
         assert (preview["already_run"], preview["count"], preview["total"], preview["skipped_vacant"]) == (False, 2, "363.42", 1)
         assert preview["per_item"] == [{"fee_item_id": str(item.id), "code": "mgmt", "name": "物业管理费", "count": 2, "total": "363.42"}]
-        assert [(ln["unit_label"], ln["amount"]) for ln in preview["lines"]] == [("8-1-101", "160.56"), ("8-1-102", "202.86")]
+        assert [(ln["unit_label"], ln["amount"]) for ln in preview["lines"]] == [("8号楼1单元101", "160.56"), ("8号楼1单元102", "202.86")]
         assert preview["lines"][0]["basis"]["area"] == "89.20"
         assert await count_rows(session, Charge) == 0 and await count_rows(session, BillingRun) == 0
         assert await count_rows(session, AuditEntry) == audit_before

@@ -13,7 +13,7 @@ from app.domain.auth.roles import Role
 from app.domain.fees.billing import charges
 from app.domain.fees.billing import rules as billing
 from app.domain.fees.model import Charge, ChargeSource, FeeKind
-from app.domain.registry.model import Estate, Unit
+from app.domain.registry.model import Estate, Script, Unit
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.vouchers.model import Voucher
 from tests.factories import Staff, make_staff
@@ -157,7 +157,7 @@ class TestHandCheckedBill:
         r = await get_bill(client, b)
         assert r.status_code == 200, r.text
         body = r.json()
-        assert (body["unit_label"], body["as_of"], body["from_month"], body["to_month"]) == ("8-2-301", "2026-11-20", None, None)
+        assert (body["unit_label"], body["as_of"], body["from_month"], body["to_month"]) == ("8号楼2单元301", "2026-11-20", None, None)
         old, october, water, repair = body["lines"]  # oldest due first; 2025-06 (paid, >12 months) left out
 
         assert old["explanation"] == "物业管理费 2.50元/㎡·月 × 89.20㎡ × 1个月 = 223.00元"
@@ -165,7 +165,7 @@ class TestHandCheckedBill:
         # 2025-11-11 (after 10 days' grace) to 2026-11-20 is 374 days: 223.00 × 0.0005 × 374 = 41.70, capped at 5% = 11.15.
         assert {k: old["late_fee"][k] for k in ("amount", "days_past_due", "days_charged", "cap", "capped")} == {
             "amount": "11.15", "days_past_due": 384, "days_charged": 374, "cap": "11.15", "capped": True}
-        assert old["late_fee"]["explanation"] == "滞纳金 未缴223.00元 × 0.05%/天 × 374天（宽限10天后起算） = 41.70元，封顶5% = 11.15元"
+        assert old["late_fee"]["explanation"] == "滞纳金 未缴223.00元 × 0.05%/天 × 374天（宽限10天之后起算） = 41.70元，封顶5% = 11.15元"
 
         # October: 100.00 paid, 123.00 × 0.0005 × 40 days (10-11 to 11-20) = 2.46.
         assert (october["amount"], october["paid"], october["outstanding"]) == ("223.00", "100.00", "123.00")
@@ -190,6 +190,18 @@ class TestHandCheckedBill:
         assert body["totals"] == {"billed": "676.00", "paid": "100.00", "late_fees": "13.61", "outstanding": "576.00",
                                   "credit": "0.00", "account_outstanding": "576.00", "account_late_fees": "13.61",
                                   "balance_due": "589.61"}
+
+    async def test_read_out_in_the_estates_characters(self, client, session):
+        b = await bill(session)
+        b.estate.script = Script.traditional
+        session.add(b.estate)
+        await session.commit()
+        body = (await get_bill(client, b)).json()
+        old, _, water, _ = body["lines"]
+        assert body["unit_label"] == "8號樓2單元301"
+        assert old["explanation"] == "物業管理費 2.50元/㎡·月 × 89.20㎡ × 1個月 = 223.00元"
+        assert old["late_fee"]["explanation"] == "滯納金 未繳223.00元 × 0.05%/天 × 374天（寬限10天之後起算） = 41.70元，封頂5% = 11.15元"
+        assert water["explanation"] == "水費 上次讀數 1203 → 本次 1228，用量 25 × 3.20元 = 80.00元"
 
     async def test_from_to_limits_the_lines_not_the_balance_due(self, client, session):
         b = await bill(session)

@@ -69,7 +69,7 @@ class TestWorklist:
         r = await client.get(f"{API}/estates/{w.estate.id}/callbacks", headers=w.desk.headers)
         assert r.status_code == 200, r.text
         [row] = r.json()["items"]
-        assert (row["id"], row["work_order_id"], row["unit_label"]) == (str(cb.id), str(order.id), "8-2-301")
+        assert (row["id"], row["work_order_id"], row["unit_label"]) == (str(cb.id), str(order.id), "8号楼2单元301")
         assert (row["owner_name"], row["owner_phone"], row["status"], row["attempts"]) == ("王建國", "13800138000", "open", 0)
         assert row["order_status"] == "completed" and row["technician_id"] == str(w.tech.id)
         assert datetime.fromisoformat(row["due_at"]) == cb.due_at and row["is_overdue"] is False

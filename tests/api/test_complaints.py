@@ -21,7 +21,7 @@ class TestLife:
         w = await world(session)
         c = await register(client, w)
         year = utcnow().astimezone(SHANGHAI).year
-        assert (c["number"], c["status"], c["owner_name"], c["unit_label"]) == (f"TS-{year}-0001", "registered", "王建國", "8-2-301")
+        assert (c["number"], c["status"], c["owner_name"], c["unit_label"]) == (f"TS-{year}-0001", "registered", "王建國", "8号楼2单元301")
         assert c["allowed_actions"] == ["assign", "escalate", "withdraw"] and c["steps"] == []
         assert (await register(client, w))["number"] == f"TS-{year}-0002"
 

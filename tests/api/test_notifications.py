@@ -30,7 +30,7 @@ class TestWritten:
         [n] = await notes(session)
         assert n.phone == "13800138000" and n.status == "pending" and n.event_type == "payment.received"
         assert n.text.startswith("王先生您好") and "160.56元" in n.text and paid["receipt"]["number"] in n.text
-        assert "8号楼2單元301" in n.text or "2單元301" in n.text
+        assert "8号楼2单元301" in n.text and "單" not in n.text
 
     async def test_a_unit_without_a_mobile_owner_sends_nothing(self, client, session):
         d = await desk(session)

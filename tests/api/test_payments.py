@@ -58,7 +58,7 @@ class TestTakePayment:
         receipt = p["receipt"]
         assert re.fullmatch(rf"{d.estate.code}-\d{{4}}-000001", receipt["number"]), receipt["number"]
         assert receipt["amount_in_words"] == "贰佰零伍元伍角陆分"
-        assert receipt["unit_label"] == "8-2-301" and receipt["payer_name"] == "王建國"
+        assert receipt["unit_label"] == "8号楼2单元301" and receipt["payer_name"] == "王建國"
         assert [(a["description"], a["amount"]) for a in receipt["allocations"]] == [
             ("2026-02物业管理费", "45.00"), ("2026-01物业管理费", "160.56")]
         assert await charge_state(session, d.charges[0]) == ("160.56", True)

@@ -74,7 +74,8 @@ class TestTemplates:
         scripts = {s["key"]: s for s in r.json()}
         assert list(scripts) == ["greeting", "confirmation", "closing", "technician_busy"]
         assert all(s["is_default"] for s in scripts.values())
-        assert scripts["greeting"]["text"] == "您好！{office_name}，請講"
+        # The default wording shows in the estate's characters: simplified unless it chose traditional.
+        assert scripts["greeting"]["text"] == "您好！{office_name}，请讲"
         assert "building" in scripts["technician_busy"]["placeholders"]
 
     async def test_reword_then_render(self, client, session, call):
@@ -82,7 +83,7 @@ class TestTemplates:
                              headers=call["boss"].headers)
         assert r.status_code == 200, r.text
         assert (r.json()["is_default"], r.json()["updated_at"] is not None) == (False, True)
-        assert (await say(client, call, "greeting"))["text"] == "您好！祥瑞物業／淇水春天管理處，請講"
+        assert (await say(client, call, "greeting"))["text"] == "您好！祥瑞物业／淇水春天管理处，请讲"
         r = await client.put(scripts_url(call["estate"], "greeting"), json={"text": "{office_name}，您好"}, headers=call["boss"].headers)
         assert r.status_code == 200
         listed = (await client.get(scripts_url(call["estate"]), headers=call["desk"].headers)).json()
@@ -112,19 +113,19 @@ class TestTemplates:
 class TestRender:
     async def test_greeting_names_the_office(self, client, call):
         said = await say(client, call, "greeting")
-        assert (said["text"], said["missing"]) == ("您好！淇水春天管理處，請講", [])
+        assert (said["text"], said["missing"]) == ("您好！淇水春天管理处，请讲", [])
 
     @pytest.mark.parametrize("phone", ["133 5173 7459", "+86 13351737459"])
     async def test_closing_addresses_the_caller_by_phone(self, client, call, phone):
         said = await say(client, call, "closing", phone=phone)
-        assert said["text"] == "我們將在約定時間內到達您家進行維修或處理。王先生，再見。"
+        assert said["text"] == "我们将在约定时间内到达您家进行维修或处理。王先生，再见。"
 
     async def test_owner_without_title_is_called_by_full_name(self, client, call):
-        assert (await say(client, call, "closing", owner_id=str(call["zhao"].id)))["text"].endswith("趙小明，再見。")
+        assert (await say(client, call, "closing", owner_id=str(call["zhao"].id)))["text"].endswith("赵小明，再见。")
 
     async def test_unknown_caller_is_reported_missing(self, client, call):
         said = await say(client, call, "closing", phone="139 0000 0000")
-        assert said["text"].endswith("業主，再見。") and said["missing"] == ["caller"]
+        assert said["text"].endswith("业主，再见。") and said["missing"] == ["caller"]
 
     async def test_confirmation_reads_back_a_request(self, client, call):
         body = {"channel": "phone", "category": "plumbing", "description": "水龍頭漏水", "contact_phone": "13351737459",
@@ -133,8 +134,8 @@ class TestRender:
         said = await say(client, call, "confirmation", request_id=made.json()["id"])
         number = made.json()["number"]
         assert said["text"] == (
-            f"王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話13351737459暢通。"
-            f"報修單號{number}。")
+            f"王先生，您报修的8号楼2单元301水龙头漏水，我们将于11月29日上午安排维修人员上门，请保持电话13351737459畅通。"
+            f"报修单号{number}。")
         assert said["text"] == made.json()["read_back"]
 
     async def test_a_customised_confirmation_keeps_working(self, client, call):
@@ -145,12 +146,12 @@ class TestRender:
                              headers=call["boss"].headers)
         assert r.status_code == 200, r.text
         made = (await client.post(url, json=body, headers=call["desk"].headers)).json()
-        assert made["read_back"] == "王先生，8号楼2單元301水龍頭漏水，記下了"
+        assert made["read_back"] == "王先生，8号楼2单元301水龙头漏水，记下了"
         r = await client.put(scripts_url(call["estate"], "confirmation"), json={"text": "{caller}，電話{phone}，對嗎？"},
                              headers=call["boss"].headers)
         assert r.status_code == 200, r.text
         said = await say(client, call, "confirmation", request_id=made["id"])
-        assert (said["text"], said["missing"]) == ("王先生，電話13351737459，對嗎？", [])
+        assert (said["text"], said["missing"]) == ("王先生，电话13351737459，对吗？", [])
 
     async def test_technician_busy_names_the_building_he_is_in(self, client, session, call):
         tech = call["tech"]
@@ -164,23 +165,23 @@ class TestRender:
         row.scheduled_start, row.scheduled_end = utcnow() - timedelta(minutes=30), utcnow() + timedelta(minutes=30)
         await session.commit()
         said = await say(client, call, "technician_busy", technician_id=str(tech.id), phone="133 5173 7459")
-        assert said["text"] == ("王先生，對不起，我們的維修師傅張師傅現正在5号楼維修，"
-                                "我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？")
+        assert said["text"] == ("王先生，对不起，我们的维修师傅张师傅现正在5号楼维修，"
+                                "我现在就和维修师傅联系，马上给您回复确定维修的时间好么？")
         # The job he has started wins over the one merely booked for now.
         await make_order(session, estate=call["estate"], unit=call["u301"], technician=tech.user, status=WorkOrderStatus.in_progress)
         said = await say(client, call, "technician_busy", technician_id=str(tech.id))
-        assert "現正在8号楼維修" in said["text"]
+        assert "现正在8号楼维修" in said["text"]
 
     async def test_technician_busy_unnamed_says_who_is_busy_and_where(self, client, session, call):
         said = await say(client, call, "technician_busy")
-        assert "現正在別處維修" in said["text"] and said["missing"] == ["caller", "technician", "building"]
+        assert "现正在别处维修" in said["text"] and said["missing"] == ["caller", "technician", "building"]
         # The estate's only technician is on a job in 5号楼: the desk need not name him to say so.
         b5 = await make_building(session, estate=call["estate"], number=5, name="5号楼")
         await make_order(session, estate=call["estate"], unit=await make_unit(session, building=b5), technician=call["tech"].user,
                          status=WorkOrderStatus.in_progress)
         said = await say(client, call, "technician_busy", phone="133 5173 7459")
         assert (said["text"], said["missing"]) == (
-            "王先生，對不起，我們的維修師傅張師傅現正在5号楼維修，我現在就和維修師傅聯系，馬上給您回復確定維修的時間好么？", [])
+            "王先生，对不起，我们的维修师傅张师傅现正在5号楼维修，我现在就和维修师傅联系，马上给您回复确定维修的时间好么？", [])
         # A second one booked for now in 8号楼; a third free, and another estate's busy one, are not said.
         li = await make_staff(session, estates=[call["estate"]], roles=[Role.technician], full_name="李強")
         await make_staff(session, estates=[call["estate"]], roles=[Role.technician], full_name="劉洋")
@@ -191,7 +192,7 @@ class TestRender:
         await make_order(session, estate=call["other"], technician=foreign.user, status=WorkOrderStatus.in_progress)
         await session.commit()
         said = await say(client, call, "technician_busy")
-        assert "我們的維修師傅張師傅、李強現正在5号楼、8号楼維修" in said["text"] and said["missing"] == ["caller"]
+        assert "我们的维修师傅张师傅、李强现正在5号楼、8号楼维修" in said["text"] and said["missing"] == ["caller"]
 
     async def test_bad_references_422(self, client, session, call):
         foreign = await make_owner(session, estate=call["other"], full_name="錢七")

@@ -74,8 +74,8 @@ class TestCallerLookup:
         [owner] = body["owners"]
         assert (owner["full_name"], owner["addressed_as"]) == ("王建國", "王先生")
         assert [(u["label"], u["building_name"], u["entrance"], u["number"]) for u in owner["units"]] == [
-            ("8-2-301", "8号楼", "2", "301"),
-            ("9-1-502", "9号楼", "1", "502"),
+            ("8号楼2单元301", "8号楼", "2", "301"),
+            ("9号楼1单元502", "9号楼", "1", "502"),
         ]
         assert owner["open_requests"] == []
         assert owner["arrears"] == {"total": "0.00", "oldest_due_date": None, "units": []}
@@ -86,7 +86,7 @@ class TestCallerLookup:
             assert r.status_code == 200
             [owner] = r.json()["owners"]
             assert owner["addressed_as"] == "李女士"
-            assert [(u["label"], u["is_primary"]) for u in owner["units"]] == [("8-2-301", False)]
+            assert [(u["label"], u["is_primary"]) for u in owner["units"]] == [("8号楼2单元301", False)]
 
     async def test_unknown_number_is_an_empty_answer(self, client, desk):
         r = await client.get(f"{API}/estates/{desk['estate'].id}/callers", params={"phone": "139 0000 0000"}, headers=desk["staff"].headers)

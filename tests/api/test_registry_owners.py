@@ -82,7 +82,7 @@ class TestCreateOwner:
         assert (owner["surname"], owner["title"], owner["addressed_as"]) == ("欧阳", "女士", "欧阳女士")
         assert [p["phone"] for p in owner["phones"]] == ["13351737459", "03926540615"]
         assert owner["phones"][0]["raw"] == "+86 133-5173-7459"
-        assert [(u["label"], u["is_primary"]) for u in owner["units"]] == [("8-2-301", True), ("8-3-502", False)]
+        assert [(u["label"], u["is_primary"]) for u in owner["units"]] == [("8号楼2单元301", True), ("8号楼3单元502", False)]
         got = (await client.get(f"{API}/owners/{owner['id']}", headers=staff.headers)).json()
         assert got == owner
         assert await count_rows(session, AuditEntry, AuditEntry.entity == "owner", AuditEntry.action == "create") == 1
@@ -142,7 +142,7 @@ class TestSearchOwners:
         assert await names(unit="7-2-301") == []
         r = await client.get(f"{API}/estates/{estate.id}/owners", params={"q": "王建"}, headers=staff.headers)
         [owner] = r.json()["items"]
-        assert [u["label"] for u in owner["units"]] == ["8-2-301", "9-2-301"]
+        assert [u["label"] for u in owner["units"]] == ["8号楼2单元301", "9号楼2单元301"]
 
     async def test_bad_query_422(self, client, session):
         estate, _ = await two_estates(session)
@@ -194,14 +194,14 @@ class TestChangeOwner:
         staff = await make_staff(session, estates=[estate])
         r = await client.post(f"{API}/owners/{owner.id}/units", json={"unit_id": str(u2.id), "is_primary": False}, headers=staff.headers)
         assert r.status_code == 201
-        assert [u["label"] for u in r.json()["units"]] == ["8-1-301", "8-1-302"]
+        assert [u["label"] for u in r.json()["units"]] == ["8号楼1单元301", "8号楼1单元302"]
         r = await client.post(f"{API}/owners/{owner.id}/units", json={"unit_id": str(u2.id)}, headers=staff.headers)
         assert r.status_code == 409 and r.json()["type"] == "/problems/unit-already-linked"
         r = await client.post(f"{API}/owners/{owner.id}/units", json={"unit_id": str(foreign.id)}, headers=staff.headers)
         assert r.status_code == 422
         assert (await client.post(f"{API}/owners/{owner.id}/units", json={}, headers=staff.headers)).status_code == 422
         r = await client.delete(f"{API}/owners/{owner.id}/units/{u1.id}", headers=staff.headers)
-        assert r.status_code == 200 and [u["label"] for u in r.json()["units"]] == ["8-1-302"]
+        assert r.status_code == 200 and [u["label"] for u in r.json()["units"]] == ["8号楼1单元302"]
         assert (await client.delete(f"{API}/owners/{owner.id}/units/{u1.id}", headers=staff.headers)).status_code == 404
         assert (await client.delete(f"{API}/owners/{owner.id}/units/nope", headers=staff.headers)).status_code == 422
         assert await count_rows(session, UnitOwner) == 1

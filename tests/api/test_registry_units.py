@@ -56,7 +56,7 @@ class TestUnits:
         r = await client.post(f"{API}/estates/{estate.id}/units", json=new_unit(b), headers=staff.headers)
         assert r.status_code == 201, r.text
         unit = r.json()
-        assert (unit["label"], unit["building_name"], unit["area"]) == ("8-2-301", "8号楼", "89.20")
+        assert (unit["label"], unit["building_name"], unit["area"]) == ("8号楼2单元301", "8号楼", "89.20")
         r = await client.patch(f"{API}/units/{unit['id']}", json={"area": "90.5", "is_vacant": True, "floor": None}, headers=staff.headers)
         assert r.status_code == 200, r.text
         got = (await client.get(f"{API}/units/{unit['id']}", headers=staff.headers)).json()
@@ -78,15 +78,15 @@ class TestUnits:
             assert r.status_code == 200, r.text
             return [u["label"] for u in r.json()["items"]]
 
-        assert await labels() == ["8-1-302", "8-2-301", "8-2-1201", "9-101"]
-        assert await labels(building_id=str(b9.id)) == ["9-101"]
-        assert await labels(is_vacant="true") == ["8-1-302"]
-        assert await labels(is_public="true") == ["9-101"]
-        assert await labels(is_public="false", floor=3) == ["8-1-302", "8-2-301"]
-        assert await labels(q="30") == ["8-1-302", "8-2-301"]
-        assert await labels(sort="-area", limit=1) == ["8-1-302"]
-        assert await labels(sort="area", limit=1) == ["9-101"]
-        assert await labels(limit=2, offset=2) == ["8-2-1201", "9-101"]
+        assert await labels() == ["8号楼1单元302", "8号楼2单元301", "8号楼2单元1201", "9号楼101"]
+        assert await labels(building_id=str(b9.id)) == ["9号楼101"]
+        assert await labels(is_vacant="true") == ["8号楼1单元302"]
+        assert await labels(is_public="true") == ["9号楼101"]
+        assert await labels(is_public="false", floor=3) == ["8号楼1单元302", "8号楼2单元301"]
+        assert await labels(q="30") == ["8号楼1单元302", "8号楼2单元301"]
+        assert await labels(sort="-area", limit=1) == ["8号楼1单元302"]
+        assert await labels(sort="area", limit=1) == ["9号楼101"]
+        assert await labels(limit=2, offset=2) == ["8号楼2单元1201", "9号楼101"]
 
     async def test_bad_input_422_nothing_written(self, client, session):
         estate, other = await two_estates(session)

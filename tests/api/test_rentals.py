@@ -71,7 +71,7 @@ class TestCreate:
         r = await create(client, w)
         assert r.status_code == 201, r.text
         body = r.json()
-        assert (body["status"], body["unit_label"], body["owner_name"], body["layout"]) == ("open", "8-2-301", "王建國", "3室2廳1衛")
+        assert (body["status"], body["unit_label"], body["owner_name"], body["layout"]) == ("open", "8号楼2单元301", "王建國", "3室2厅1卫")
         assert (body["asking_rent"], body["area"], body["contact_phone"], body["furnishing"]) == ("3200.00", "89.20", "13900001111", "full")
         assert body["allowed_actions"] == ["reserve", "withdraw"] and body["photos"] == []
         entry = (await session.execute(select(AuditEntry).where(AuditEntry.entity == "rental_entrustment"))).scalar_one()
@@ -151,7 +151,7 @@ class TestLife:
             headers=w.agency.headers,
         )
         assert r.status_code == 200, r.text
-        assert (r.json()["asking_rent"], r.json()["layout"], r.json()["contact_phone"]) == ("2900.50", "2室2廳1衛", "03926540615")
+        assert (r.json()["asking_rent"], r.json()["layout"], r.json()["contact_phone"]) == ("2900.50", "2室2厅1卫", "03926540615")
         assert r.json()["updated_at"] is not None
         r = await client.patch(f"{API}/rental-entrustments/{eid}", json={"bedrooms": 99}, headers=w.agency.headers)
         assert r.status_code == 422

@@ -91,8 +91,8 @@ class TestIntake:
         assert (body["reporter_id"], body["registered_by"]) == (None, str(desk["staff"].id))
         assert body["is_public_area"] is False and body["work_order_status"] == "pending_dispatch"
         assert body["read_back"] == (
-            f"王先生，您報修的8号楼2單元301水龍頭漏水，我們將於11月29日上午安排維修人員上門，請保持電話13351737459暢通。"
-            f"報修單號{body['number']}。")
+            f"王先生，您报修的8号楼2单元301水龙头漏水，我们将于11月29日上午安排维修人员上门，请保持电话13351737459畅通。"
+            f"报修单号{body['number']}。")
         order = await session.get(WorkOrder, body["work_order_id"])
         assert (order.status, order.category, order.unit_id, order.building_id) == (
             "pending_dispatch", "plumbing", desk["u301"].id, desk["b8"].id)
@@ -107,14 +107,14 @@ class TestIntake:
         body = r.json()
         assert (body["owner_id"], body["unit_id"], body["urgency"]) == (str(desk["wang"].id), str(desk["u101"].id), "urgent")
         assert body["read_back"] == (
-            f"王先生，您報修的9号楼101水龍頭漏水，我們將於約定時間安排維修人員上門，請保持電話13351737459暢通。"
-            f"報修單號{body['number']}。")
+            f"王先生，您报修的9号楼101水龙头漏水，我们将于约定时间安排维修人员上门，请保持电话13351737459畅通。"
+            f"报修单号{body['number']}。")
 
     async def test_unknown_number_links_nobody(self, client, desk):
         r = await post(client, desk, repair(contact_phone="139 0000 0000", contact_name="張三", unit_id=str(desk["u101"].id)))
         assert r.status_code == 201, r.text
         assert (r.json()["owner_id"], r.json()["contact_phone"]) == (None, "13900000000")
-        assert r.json()["read_back"].startswith("張三，您報修的9号楼101")
+        assert r.json()["read_back"].startswith("张三，您报修的9号楼101")
 
     async def test_public_location(self, client, session, desk):
         r = await post(client, desk, repair(location="3号楼电梯厅", category="public_area", description="燈不亮"))
@@ -122,7 +122,7 @@ class TestIntake:
         body = r.json()
         # The caller is still the owner; the place is not their home.
         assert (body["owner_id"], body["unit_id"], body["is_public_area"]) == (str(desk["wang"].id), None, True)
-        assert "您報修的3号楼电梯厅燈不亮" in body["read_back"]
+        assert "您报修的3号楼电梯厅灯不亮" in body["read_back"]
         order = await session.get(WorkOrder, body["work_order_id"])
         assert (order.is_public_area, order.building_id) == (True, None)
 

@@ -106,7 +106,7 @@ class TestLateFee:
     def test_after_grace(self):
         fee = late_fee_read(_charge("223.00", "100.00", date(2026, 10, 1)), self.ITEM, today=date(2026, 11, 20))
         assert (fee.amount, fee.days_past_due, fee.days_charged, fee.capped) == (D("2.46"), 50, 40, False)
-        assert fee.explanation == "滞纳金 未缴123.00元 × 0.05%/天 × 40天（宽限10天后起算） = 2.46元"
+        assert fee.explanation == "滞纳金 未缴123.00元 × 0.05%/天 × 40天（宽限10天之后起算） = 2.46元"
 
     def test_capped(self):
         fee = late_fee_read(_charge("223.00", "0.00", date(2025, 11, 1)), self.ITEM, today=date(2026, 11, 20))

@@ -1,7 +1,12 @@
 """Pure rules of the roster: surnames, how owners are addressed, unit labels and references."""
+import uuid
+from decimal import Decimal
+
 import pytest
 
-from app.domain.registry.names import UnitRef, addressed_as, derive_surname, parse_unit_ref, unit_label
+from app.domain.registry.model import Building, Unit
+from app.domain.registry.names import UnitRef, addressed_as, derive_surname, parse_unit_ref, place, unit_label
+from app.domain.registry.script import Script
 
 
 @pytest.mark.parametrize(("full_name", "surname"), [
@@ -36,15 +41,58 @@ def test_addressed_as_uses_surname_and_title_else_full_name():
     assert addressed_as(full_name="王建國", surname="王", title=None) == "王建國"
 
 
+def _label(building_name: str = "8号楼", building_number: int | None = 8, entrance: str = "2", number: str = "301",
+           script: Script = Script.simplified) -> str:
+    return unit_label(building_name=building_name, building_number=building_number, entrance=entrance, number=number,
+                      script=script)
+
+
 @pytest.mark.parametrize(("kw", "label"), [
-    ({"building_number": 8, "building_name": "8号楼", "entrance": "2", "number": "301"}, "8-2-301"),
-    ({"building_number": 8, "building_name": "8号楼", "entrance": "2单元", "number": "301"}, "8-2-301"),
-    ({"building_number": 8, "building_name": "8号楼", "entrance": "", "number": "301"}, "8-301"),
-    ({"building_number": None, "building_name": "12号楼", "entrance": "1", "number": "1201"}, "12-1-1201"),
-    ({"building_number": None, "building_name": "會所", "entrance": "", "number": "1"}, "會所-1"),
+    ({}, "8号楼2单元301"),
+    # The entrance as the API stores it, as a roster or a person types it, or none at all:
+    # 「2单元单元301」 was written when it already said 单元.
+    ({"entrance": "2单元"}, "8号楼2单元301"),
+    ({"entrance": "2單元"}, "8号楼2单元301"),
+    ({"entrance": " 02 "}, "8号楼2单元301"),
+    ({"entrance": "２"}, "8号楼2单元301"),
+    ({"entrance": ""}, "8号楼301"),
+    ({"entrance": "东门"}, "8号楼东门301"),
+    # The room with or without 室.
+    ({"number": "301室"}, "8号楼2单元301"),
+    ({"number": "1201"}, "8号楼2单元1201"),
+    ({"number": "301A"}, "8号楼2单元301A"),
+    # The building as the office names it; the number only when the name is a bare number or missing.
+    ({"building_name": "A座", "building_number": 1}, "A座2单元301"),
+    ({"building_name": "12号楼", "building_number": None}, "12号楼2单元301"),
+    ({"building_name": "8", "building_number": None}, "8号楼2单元301"),
+    ({"building_name": "", "building_number": 8}, "8号楼2单元301"),
+    ({"building_name": "8栋", "building_number": 8}, "8栋2单元301"),
+    ({"building_name": "會所", "building_number": None, "entrance": "", "number": "1"}, "会所1"),
+    # Typed in traditional, written in the estate's characters.
+    ({"building_name": "8號樓", "entrance": "2單元", "number": "301室"}, "8号楼2单元301"),
 ])
-def test_unit_label(kw, label):
-    assert unit_label(**kw) == label
+def test_unit_label_simplified(kw, label):
+    assert _label(**kw) == label
+
+
+@pytest.mark.parametrize(("kw", "label"), [
+    ({}, "8號樓2單元301"),
+    ({"entrance": "2单元"}, "8號樓2單元301"),
+    ({"entrance": ""}, "8號樓301"),
+    ({"number": "301室"}, "8號樓2單元301"),
+    ({"building_name": "A座", "building_number": 1}, "A座2單元301"),
+    ({"building_name": "会所", "building_number": None, "entrance": "", "number": "1"}, "會所1"),
+])
+def test_unit_label_traditional(kw, label):
+    assert _label(**kw, script=Script.traditional) == label
+
+
+def test_place_is_the_label_or_the_public_location():
+    building = Building(estate_id=uuid.uuid4(), name="8号楼", number=8)
+    unit = Unit(estate_id=building.estate_id, building_id=building.id, entrance="2单元", number="301", area=Decimal("89.2"))
+    assert place(unit, building, "", script=Script.traditional) == "8號樓2單元301"
+    assert place(None, None, "3号楼电梯厅", script=Script.traditional) == "3號樓電梯廳"
+    assert place(None, building, "", script=Script.simplified) == "8号楼"
 
 
 @pytest.mark.parametrize(("text", "ref"), [

@@ -226,7 +226,7 @@ APPROVALS = Rule("approval_batch", "§7.3.10 每周一回访完的维修单交�
 MANIFESTS = Rule("voucher_manifest", "§7.3.10 月底维修凭证交片区管理员", _can(Perm.vouchers_receive), _manifests)
 RATE = Rule("callback_rate_low", "§6.4 回访率不低于60%", _can(Perm.orders_approve), _callback_rate)
 
-WEBHOOKS = Rule("webhook_disabled", "接口连续失败一天后停用，需管理员处理", _can(Perm.webhooks_manage), _webhooks_off)
+WEBHOOKS = Rule("webhook_disabled", "接口连续失败一天之后停用，需管理员处理", _can(Perm.webhooks_manage), _webhooks_off)
 
 CODES_LOCKED = Rule("owner_code_locked", "完工确认码输错次数超限：主管核实后重新发码", _supervises, _locked_codes)
 

@@ -15,6 +15,7 @@ from app.domain.auth.principal import Actor
 from app.domain.base import utcnow
 from app.domain.calendar import attention as calendar_attention
 from app.domain.registry.model import Estate
+from app.domain.registry.script import in_script
 from app.domain.registry.service import check_estate
 from app.domain.stock import attention as stock_attention
 
@@ -36,6 +37,10 @@ async def queue(session: AsyncSession, *, actor: Actor, now: datetime | None = N
         items.extend(found)
         counts[rule.kind] = total
     items.sort(key=lambda i: (_ORDER[i.urgency], i.deadline is None, i.deadline.timestamp() if i.deadline else 0, i.kind))
+    # Each item in its own estate's characters: one person may work in estates that chose differently.
+    scripts = {e.id: e.script for e in estates}
+    items = [i.model_copy(update={"title": in_script(i.title, scripts[i.estate_id]), "rule": in_script(i.rule, scripts[i.estate_id])})
+             for i in items]
     return AttentionQueue(generated_at=now, items=items, counts=counts,
                           overdue=sum(1 for i in items if i.urgency is Urgency.overdue))
 

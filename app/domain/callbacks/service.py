@@ -27,7 +27,7 @@ from app.domain.callbacks.schemas import (
 from app.domain.errors import NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
-from app.domain.registry.model import Building, Owner, OwnerPhone, Unit, UnitOwner
+from app.domain.registry.model import Building, Estate, Owner, OwnerPhone, Unit, UnitOwner
 from app.domain.registry.names import unit_label
 from app.domain.repairs.model import ServiceRequest, WorkOrder
 from app.domain.visibility import Visible, load_visible
@@ -60,8 +60,10 @@ async def to_reads(session: AsyncSession, callbacks: Sequence[Callback], *, now:
         select(Callback.id, WorkOrder.number.label("work_order_number"), WorkOrder.status, WorkOrder.unit_id, WorkOrder.category,
                ServiceRequest.location,
                ServiceRequest.contact_name, ServiceRequest.contact_phone, Owner.full_name, phone.label("owner_phone"),
-               Unit.entrance, Unit.number, Building.number.label("building_number"), Building.name.label("building_name"))
+               Unit.entrance, Unit.number, Building.number.label("building_number"), Building.name.label("building_name"),
+               Estate.script)
         .join(WorkOrder, WorkOrder.id == Callback.work_order_id)
+        .join(Estate, Estate.id == Callback.estate_id)
         .join(ServiceRequest, ServiceRequest.id == WorkOrder.request_id)
         .outerjoin(Unit, Unit.id == WorkOrder.unit_id)
         .outerjoin(Building, Building.id == Unit.building_id)
@@ -75,7 +77,8 @@ async def to_reads(session: AsyncSession, callbacks: Sequence[Callback], *, now:
 def _read(c: Callback, x: Any, *, now: datetime) -> CallbackRead:
     label = None
     if x.unit_id is not None:
-        label = unit_label(building_number=x.building_number, building_name=x.building_name, entrance=x.entrance, number=x.number)
+        label = unit_label(building_number=x.building_number, building_name=x.building_name, entrance=x.entrance, number=x.number,
+                           script=x.script)
     # Read the columns, not model_dump: enums come back from the database as text.
     own = {k: getattr(c, k) for k in CallbackRead.model_fields if k in Callback.model_fields}
     return CallbackRead.model_validate({

@@ -81,8 +81,9 @@ async def to_reads(session: AsyncSession, complaints: Sequence[Complaint], *, no
     stmt = (
         select(Complaint.id, Owner.full_name, User.full_name.label("handler_name"), Unit.entrance, Unit.number,
                Building.number.label("building_number"), Building.name.label("building_name"),
-               ServiceRequest.number.label("service_request_number"))
+               ServiceRequest.number.label("service_request_number"), Estate.script)
         .select_from(Complaint)
+        .join(Estate, Estate.id == Complaint.estate_id)
         .outerjoin(Owner, by_id_in_estate(Owner, Complaint.owner_id, estates))
         .outerjoin(User, User.id == Complaint.handler_id)
         .outerjoin(Unit, by_id_in_estate(Unit, Complaint.unit_id, estates))
@@ -98,7 +99,7 @@ def _read(c: Complaint, x: Any, *, now: datetime) -> ComplaintRead:
     label = None
     if c.unit_id is not None:
         label = unit_label(building_number=x.building_number, building_name=x.building_name, entrance=x.entrance,
-                           number=x.number)
+                           number=x.number, script=x.script)
     own = {k: getattr(c, k) for k in ComplaintRead.model_fields if k in Complaint.model_fields}
     return ComplaintRead.model_validate({**own, "owner_name": x.full_name, "handler_name": x.handler_name,
                                          "service_request_number": x.service_request_number,

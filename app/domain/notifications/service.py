@@ -21,10 +21,12 @@ from app.domain.notifications import templates
 from app.domain.notifications.model import NotificationStatus, NotificationTemplate, OwnerNotification
 from app.domain.notifications.schemas import NotificationRead, TemplateRead
 from app.domain.pagination import PageRequest, paginate
-from app.domain.registry.model import Building, Estate, Owner, OwnerPhone, Unit, UnitOwner
+from app.domain.registry import units
+from app.domain.registry.model import DEFAULT_SCRIPT, Estate, Owner, OwnerPhone, UnitOwner
 from app.domain.registry.names import addressed_as
+from app.domain.registry.script import Script, in_script
 from app.domain.registry.service import check_estate
-from app.domain.repairs.intake.scripts import address_of, appointment_phrase
+from app.domain.repairs.intake.scripts import appointment_phrase
 
 
 async def _owners_to_tell(session: AsyncSession, unit_id: uuid.UUID) -> list[tuple[Owner, str]]:
@@ -40,11 +42,7 @@ async def _owners_to_tell(session: AsyncSession, unit_id: uuid.UUID) -> list[tup
 
 
 async def _address(session: AsyncSession, unit_id: uuid.UUID) -> str:
-    row = (await session.execute(select(Building.name, Unit.entrance, Unit.number).join(Building, Building.id == Unit.building_id)
-                                 .where(Unit.id == unit_id))).one_or_none()
-    if row is None:
-        return ""
-    return address_of(building_name=row.name, entrance=row.entrance, number=row.number, location="")
+    return (await units.labels_of(session, {unit_id})).get(unit_id, "")
 
 
 def _when(value: Any) -> datetime | None:
@@ -72,6 +70,7 @@ class Audience:
     template: str | None = None
     values: dict[str, str] = field(default_factory=dict)
     time_zone: str = "Asia/Shanghai"
+    script: Script = DEFAULT_SCRIPT
 
 
 async def audience(session: AsyncSession, *, estate_id: uuid.UUID, unit_id: uuid.UUID, kind: EventType) -> Audience:
@@ -85,7 +84,8 @@ async def audience(session: AsyncSession, *, estate_id: uuid.UUID, unit_id: uuid
         NotificationTemplate.estate_id == estate_id, NotificationTemplate.event_type == kind.value))).scalar()
     return Audience(owners=owners, template=custom or templates.DEFAULTS[kind],
                     values={"office": estate.office_name if estate else "", "address": await _address(session, unit_id)},
-                    time_zone=estate.time_zone if estate else "Asia/Shanghai")
+                    time_zone=estate.time_zone if estate else "Asia/Shanghai",
+                    script=estate.script if estate else DEFAULT_SCRIPT)
 
 
 async def on_event(session: AsyncSession, event: OutboxEvent, *, told: Audience | None = None,
@@ -117,8 +117,8 @@ async def on_event(session: AsyncSession, event: OutboxEvent, *, told: Audience 
         hidden = {k: templates.HIDDEN for k in private} if private else None
         session.add(OwnerNotification(
             estate_id=event.estate_id, event_id=event.id, event_type=kind.value, owner_id=owner.id, unit_id=unit_id,
-            phone=phone, text=templates.render(kind, template, {**words, **(private or {})}),
-            text_shown=templates.render(kind, template, {**words, **hidden}) if hidden else None,
+            phone=phone, text=templates.render(kind, template, {**words, **(private or {})}, script=told.script),
+            text_shown=templates.render(kind, template, {**words, **hidden}, script=told.script) if hidden else None,
             next_attempt_at=event.occurred_at))
     await session.flush()
     return len(told.owners)
@@ -127,17 +127,18 @@ async def on_event(session: AsyncSession, event: OutboxEvent, *, told: Audience 
 # --- the estate's templates and the log -------------------------------------------------------
 
 async def list_templates(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID) -> list[TemplateRead]:
-    await check_estate(session, actor=actor, estate_id=estate_id)
+    estate = await check_estate(session, actor=actor, estate_id=estate_id)
     custom = dict((await session.execute(select(NotificationTemplate.event_type, NotificationTemplate.text)
                                          .where(NotificationTemplate.estate_id == estate_id))).all())
-    return [TemplateRead(event_type=k, text=custom.get(k.value, text), is_default=k.value not in custom,
+    # The default wording is shown in the estate's characters; an estate's own, as it was saved.
+    return [TemplateRead(event_type=k, text=custom.get(k.value) or in_script(text, estate.script), is_default=k.value not in custom,
                          placeholders=sorted(templates.PLACEHOLDERS[k])) for k, text in templates.DEFAULTS.items()]
 
 
 async def set_template(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, event_type: EventType,
                        text: str | None) -> TemplateRead:
     """Save an estate's wording, or (text None) go back to the default."""
-    await check_estate(session, actor=actor, estate_id=estate_id)
+    estate = await check_estate(session, actor=actor, estate_id=estate_id)
     if event_type not in templates.DEFAULTS:
         raise templates.UnknownPlaceholder(f"{event_type.value} sends no owner notification", field="event_type")
     if text is not None:
@@ -157,7 +158,8 @@ async def set_template(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     await audit.record(session, actor=actor, action="notification_template.set", entity="notification_template",
                        entity_id=f"{estate_id}:{event_type.value}", estate_id=estate_id, before=before,
                        after=None if text is None or row is None else snapshot(row))
-    return TemplateRead(event_type=event_type, text=text or templates.DEFAULTS[event_type], is_default=text is None,
+    return TemplateRead(event_type=event_type, text=text or in_script(templates.DEFAULTS[event_type], estate.script),
+                        is_default=text is None,
                         placeholders=sorted(templates.PLACEHOLDERS[event_type]))
 
 

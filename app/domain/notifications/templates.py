@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from app.domain.errors import Invalid
 from app.domain.events.model import EventType
+from app.domain.registry.script import Script, in_script
 from app.domain.repairs.intake.scripts import MalformedTemplate, placeholders_in
 
 __all__ = ["DEFAULTS", "HIDDEN", "PLACEHOLDERS", "MalformedTemplate", "MissingPlaceholder", "UnknownPlaceholder", "check",
@@ -58,6 +59,7 @@ def check(event_type: EventType, text: str) -> None:
         raise MissingPlaceholder(f"{event_type.value} must say {{{name}}}", field="text", placeholder=name)
 
 
-def render(event_type: EventType, text: str, values: Mapping[str, str | None]) -> str:
+def render(event_type: EventType, text: str, values: Mapping[str, str | None], *, script: Script) -> str:
+    """The message wholly in the estate's characters, the owner's name and the address included."""
     check(event_type, text)
-    return text.format_map({n: values.get(n) or FALLBACKS.get(n, "") for n in PLACEHOLDERS[event_type]})
+    return in_script(text.format_map({n: values.get(n) or FALLBACKS.get(n, "") for n in PLACEHOLDERS[event_type]}), script)

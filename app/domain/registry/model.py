@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
-from sqlalchemy import ARRAY, DateTime, Numeric, String, UniqueConstraint, text
+from sqlalchemy import ARRAY, CheckConstraint, DateTime, Numeric, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.domain.base import Entity, EstateScoped
@@ -35,6 +35,16 @@ class EstateBase(SQLModel):
     # Prefix of receipt numbers and other estate documents, e.g. QS.
     code: Code = Field(max_length=40)
     time_zone: str = Field(default="Asia/Shanghai", max_length=64)
+
+
+class Script(StrEnum):
+    """Which characters an estate's scripts and documents are written in (see script.py)."""
+
+    simplified = "simplified"
+    traditional = "traditional"
+
+
+DEFAULT_SCRIPT = Script.simplified
 
 
 class EstateStatus(StrEnum):
@@ -64,12 +74,15 @@ RECEIPT_COPIES_SQL = "'{" + ",".join(c.value for c in DEFAULT_RECEIPT_COPIES) + 
 
 
 class Estate(EstateBase, Entity, table=True):
+    __table_args__ = (CheckConstraint("script IN ('simplified', 'traditional')", name="script_known"),)
     company_id: uuid.UUID = Field(foreign_key="company.id", index=True)
     # Office hours (§5.1): 8:00-12:00 and 14:00-18:00 unless the estate says otherwise.
     morning_open: time = Field(default=time(8, 0))
     morning_close: time = Field(default=time(12, 0))
     afternoon_open: time = Field(default=time(14, 0))
     afternoon_close: time = Field(default=time(18, 0))
+    # Simplified or traditional characters for every sentence the estate's staff and owners read.
+    script: Script = Field(default=DEFAULT_SCRIPT, sa_type=String(12))
     # A closed estate keeps its history and reports but takes no new records (see closing.py).
     closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     closed_reason: str | None = Field(default=None, max_length=500)
@@ -119,7 +132,7 @@ class Jurisdiction(EstateScoped, table=True):
 class Building(EstateScoped, table=True):
     __table_args__ = (UniqueConstraint("estate_id", "name"),)
     name: str = Field(max_length=40)  # as the office writes it: 8号楼
-    number: int | None = Field(default=None)  # 8, for sorting and "8-2-301"
+    number: int | None = Field(default=None)  # 8, for sorting, and the label when the name is missing
     jurisdiction_id: uuid.UUID | None = Field(default=None, foreign_key="jurisdiction.id", index=True)
 
 

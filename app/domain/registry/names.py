@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from app.domain.registry.model import Building, Unit
+from app.domain.registry.script import Script, in_script
 
 # Two-character surnames common enough to meet at the desk; simplified and traditional forms,
 # because offices keep rosters in either.
@@ -36,15 +37,48 @@ def addressed_as(*, full_name: str, surname: str, title: str | None) -> str:
     return full_name
 
 
-def _digits(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isdigit())
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
 
 
-def unit_label(*, building_number: int | None, building_name: str, entrance: str, number: str) -> str:
-    """8-2-301: building number, entrance digits, room. The entrance part is left out when there is none."""
-    building = str(building_number) if building_number is not None else (_digits(building_name) or building_name)
-    entrance_part = _digits(entrance) or entrance.strip()
-    return "-".join(p for p in (building, entrance_part, number) if p)
+_ENTRANCE_WORD = re.compile(r"(单元|單元|门|門)$")
+_ROOM_WORD = re.compile(r"(室|号|號)$")
+
+
+def _building_part(name: str, number: int | None) -> str:
+    # The name as the office writes it (8号楼, A座, 翠竹轩); a bare number is said as 8号楼.
+    name = _compact(name)
+    if name.isdigit():
+        return f"{int(name)}号楼"
+    if name:
+        return name
+    return f"{number}号楼" if number is not None else ""
+
+
+def _entrance_part(entrance: str) -> str:
+    # Stored as "2" by the roster import and the API, but "2单元" or "东门" when typed that way.
+    entrance = _compact(entrance)
+    if not entrance or _ENTRANCE_WORD.search(entrance):
+        return entrance
+    return f"{int(entrance) if entrance.isdigit() else entrance}单元"
+
+
+def unit_label(*, building_name: str, building_number: int | None, entrance: str, number: str, script: Script) -> str:
+    """8号楼2单元301 (8號樓2單元301 in traditional): the one way every list, script, receipt,
+    notice, export and notification writes a unit. The entrance is left out when the building has
+    one; 「2单元」 and 「301室」 as typed read the same as 「2」 and 「301」."""
+    room = _ROOM_WORD.sub("", _compact(number)) or _compact(number)
+    # Part by part: the building and the entrance repeat from unit to unit, so their conversion is cached.
+    parts = (_building_part(building_name, building_number), _entrance_part(entrance), room)
+    return "".join(in_script(p, script) for p in parts)
+
+
+def place(unit: Unit | None, building: Building | None, location: str = "", *, script: Script) -> str:
+    """The unit's label; the location (3号楼电梯厅) or the building for public areas."""
+    if unit is not None and building is not None:
+        return unit_label(building_name=building.name, building_number=building.number, entrance=unit.entrance,
+                          number=unit.number, script=script)
+    return in_script(location or (building.name if building is not None else ""), script)
 
 
 @dataclass(frozen=True)
@@ -72,11 +106,3 @@ def parse_unit_ref(text: str) -> UnitRef | None:
     building = str(int(match["b"]))
     entrance = str(int(match["e"])) if match["e"] else None
     return UnitRef(building=building, entrance=entrance, room=match["r"].upper())
-
-
-def place(unit: Unit | None, building: Building | None, location: str = "") -> str:
-    """8号楼2单元301 as the office writes it; the location for public areas."""
-    if unit is not None and building is not None:
-        entrance = f"{unit.entrance}单元" if unit.entrance else ""
-        return f"{building.name}{entrance}{unit.number}"
-    return location or (building.name if building is not None else "")

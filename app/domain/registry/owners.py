@@ -23,6 +23,7 @@ from app.domain.registry.model import Building, Owner, OwnerPhone, Title, Unit, 
 from app.domain.registry.names import addressed_as, derive_surname, unit_label
 from app.domain.registry.phones import normalize_phone
 from app.domain.registry.schemas import OwnerCreate, OwnerPhoneRead, OwnerRead, OwnerUnitRead, OwnerUpdate, UnitLink
+from app.domain.registry.script import script_of
 from app.domain.registry.service import OWNER, apply, check_estate
 from app.domain.visibility import load_visible
 
@@ -46,6 +47,7 @@ async def to_reads(session: AsyncSession, owners: Sequence[Owner]) -> list[Owner
         .where(UnitOwner.owner_id.in_(ids))
         .order_by(Building.number.asc().nulls_last(), Building.name, Unit.entrance, Unit.number)
     )
+    scripts = {e: await script_of(session, e) for e in estates}
     for link, unit, building in (await session.execute(stmt)).all():
         units[link.owner_id].append(
             OwnerUnitRead(
@@ -54,7 +56,8 @@ async def to_reads(session: AsyncSession, owners: Sequence[Owner]) -> list[Owner
                 building_name=building.name,
                 entrance=unit.entrance,
                 number=unit.number,
-                label=unit_label(building_number=building.number, building_name=building.name, entrance=unit.entrance, number=unit.number),
+                label=unit_label(building_number=building.number, building_name=building.name, entrance=unit.entrance,
+                                 number=unit.number, script=scripts[unit.estate_id]),
                 is_primary=link.is_primary,
             )
         )

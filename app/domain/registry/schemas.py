@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from app.domain.calendar import estate_time
-from app.domain.registry.model import DEFAULT_RECEIPT_COPIES, ReceiptCopy, Title
+from app.domain.registry.model import DEFAULT_RECEIPT_COPIES, DEFAULT_SCRIPT, ReceiptCopy, Script, Title
 from app.domain.types import Area, Code, InputModel, Name, Patch, PhoneText, no_nul, text
 
 
@@ -69,6 +69,10 @@ class OfficeHours(BaseModel):
     afternoon_close: OfficeTime = time(18, 0)
 
 
+SCRIPT_CHOICE = ("The characters of the estate's scripts, notifications, unit labels and documents: "
+                 "simplified (简体, the default) or traditional (繁體)")
+
+
 class EstateCreate(OfficeHours, InputModel):
     name: Name
     office_name: Name = Field(description="Used in the phone greeting (§7.3.3): 您好！淇水春天管理處，請講")
@@ -77,6 +81,7 @@ class EstateCreate(OfficeHours, InputModel):
     receipt_copies: ReceiptCopies = Field(default_factory=lambda: list(DEFAULT_RECEIPT_COPIES),
                                           description="The copies a receipt prints, in this order, as one PDF")
     receipt_note: ReceiptNote = Field(default="", description="Printed on every receipt, e.g. 此收据不作报销凭证")
+    script: Script = Field(default=DEFAULT_SCRIPT, description=SCRIPT_CHOICE)
 
 
 class EstateUpdate(Patch):
@@ -91,6 +96,7 @@ class EstateUpdate(Patch):
     receipt_copies: ReceiptCopies | None = Field(
         default=None, description="The copies a receipt prints, in this order, as one PDF: 存根联, 交款人联, 记账联")
     receipt_note: ReceiptNote | None = Field(default=None, description="Printed on every receipt; empty for none")
+    script: Script | None = Field(default=None, description=SCRIPT_CHOICE)
 
 
 class EstateClose(InputModel):
@@ -105,6 +111,7 @@ class EstateRead(OfficeHours):
     office_name: str
     code: str
     time_zone: str
+    script: Script
     created_at: datetime
     closed_at: datetime | None = Field(default=None, description="Set once the estate is closed: read-only from then on")
     closed_reason: str | None = None
@@ -137,7 +144,7 @@ class JurisdictionRead(BaseModel):
 
 class BuildingCreate(InputModel):
     name: BuildingName = Field(description="As the office writes it: 8号楼")
-    number: BuildingNumber | None = Field(default=None, description="8, for sorting and labels like 8-2-301")
+    number: BuildingNumber | None = Field(default=None, description="8, for sorting; the label uses the name (8号楼)")
     jurisdiction_id: uuid.UUID | None = None
 
 
@@ -190,7 +197,7 @@ class UnitRead(BaseModel):
     building_name: str
     entrance: str
     number: str
-    label: str = Field(description="building-entrance-room, e.g. 8-2-301")
+    label: str = Field(description="The unit as every list, script and document writes it, in the estate's characters: 8号楼2单元301")
     floor: int | None
     area: Decimal
     is_public: bool
@@ -243,7 +250,7 @@ class OwnerUnitRead(BaseModel):
     building_name: str
     entrance: str
     number: str
-    label: str = Field(description="building-entrance-room, e.g. 8-2-301")
+    label: str = Field(description="The unit as every list, script and document writes it, in the estate's characters: 8号楼2单元301")
     is_primary: bool
 
 
@@ -265,7 +272,7 @@ _Yuan = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(Decimal("0.0
 
 class UnitArrearsBrief(BaseModel):
     unit_id: uuid.UUID
-    label: str = Field(description="building-entrance-room, e.g. 8-2-301")
+    label: str = Field(description="The unit as every list, script and document writes it, in the estate's characters: 8号楼2单元301")
     outstanding: _Yuan
     oldest_due_date: date
 

@@ -19,9 +19,10 @@ from app.domain.base import flush_unique, utcnow
 from app.domain.errors import AlreadyExists, Invalid, NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
-from app.domain.registry.model import Building, Owner, Unit, UnitOwner
+from app.domain.registry.model import Building, Estate, Owner, Unit, UnitOwner
 from app.domain.registry.names import unit_label
 from app.domain.registry.phones import normalize_phone
+from app.domain.registry.script import in_script
 from app.domain.rentals.model import Furnishing, RentalEntrustment, RentalPhoto, RentalStatus
 from app.domain.rentals.schemas import (
     MAX_PHOTOS,
@@ -80,8 +81,9 @@ async def _reads(session: AsyncSession, rows: Sequence[RentalEntrustment]) -> li
     ids = [r.id for r in rows]
     extra = {x.id: x for x in (await session.execute(
         select(RentalEntrustment.id, Unit.entrance, Unit.number, Unit.area, Building.number.label("building_number"),
-               Building.name.label("building_name"), Owner.full_name)
+               Building.name.label("building_name"), Owner.full_name, Estate.script)
         .join(Unit, Unit.id == RentalEntrustment.unit_id).join(Building, Building.id == Unit.building_id)
+        .join(Estate, Estate.id == RentalEntrustment.estate_id)
         .join(Owner, Owner.id == RentalEntrustment.owner_id).where(RentalEntrustment.id.in_(ids))
     )).all()}
     photos = (await session.execute(select(RentalPhoto).where(RentalPhoto.entrustment_id.in_(ids))
@@ -93,8 +95,8 @@ async def _reads(session: AsyncSession, rows: Sequence[RentalEntrustment]) -> li
         out.append(EntrustmentRead.model_validate({
             **{k: getattr(r, k) for k in own},
             "unit_label": unit_label(building_number=x.building_number, building_name=x.building_name, entrance=x.entrance,
-                                     number=x.number),
-            "area": x.area, "owner_name": x.full_name, "layout": f"{r.bedrooms}室{r.living_rooms}廳{r.bathrooms}衛",
+                                     number=x.number, script=x.script),
+            "area": x.area, "owner_name": x.full_name, "layout": in_script(f"{r.bedrooms}室{r.living_rooms}廳{r.bathrooms}衛", x.script),
             "photos": [RentalPhotoRead.model_validate(p, from_attributes=True) for p in photos if p.entrustment_id == r.id],
             "allowed_actions": [a for a in r.allowed_actions() if a != "edit"],
         }))

@@ -54,12 +54,13 @@ class Plan:
         return sum((line.amount for line in self.lines), Decimal("0.00"))
 
 
-async def _units(session: AsyncSession, estate_id: uuid.UUID) -> list[tuple[Unit, str]]:
+async def _units(session: AsyncSession, estate: Estate) -> list[tuple[Unit, str]]:
     rows = (await session.execute(
-        select(Unit, Building).join(Building, Building.id == Unit.building_id).where(Unit.estate_id == estate_id)
+        select(Unit, Building).join(Building, Building.id == Unit.building_id).where(Unit.estate_id == estate.id)
         .order_by(Building.number.asc().nulls_last(), Building.name, Unit.entrance, Unit.number, Unit.id)
     )).all()
-    return [(u, unit_label(building_number=b.number, building_name=b.name, entrance=u.entrance, number=u.number)) for u, b in rows]
+    return [(u, unit_label(building_number=b.number, building_name=b.name, entrance=u.entrance, number=u.number,
+                           script=estate.script)) for u, b in rows]
 
 
 async def _subscriptions(session: AsyncSession, estate_id: uuid.UUID, month: str) -> dict[tuple[uuid.UUID, uuid.UUID], Decimal]:
@@ -89,7 +90,7 @@ async def plan_month(session: AsyncSession, *, estate: Estate, month: str) -> Pl
         FeeItem.estate_id == estate.id, FeeItem.active.is_(True), FeeItem.kind.in_(BILLED_KINDS),
     ).order_by(FeeItem.code))).scalars())
     prices = await prices_of(session, [i.id for i in items])
-    units = await _units(session, estate.id)
+    units = await _units(session, estate)
     subscribed = await _subscriptions(session, estate.id, month)
     existing = await _existing(session, estate.id, month)
     first_day = estate_time.month_first(month)

@@ -43,8 +43,8 @@ from app.domain.fees.payments.rmb import capital
 from app.domain.fees.payments.schemas import AllocationLine, ReceiptPrintRead, ReceiptRead
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
-from app.domain.registry.model import Building, Estate, Unit
-from app.domain.registry.names import unit_label
+from app.domain.registry import units
+from app.domain.registry.model import Estate, Unit
 from app.domain.visibility import Visible, load_visible
 
 ZERO = Decimal("0.00")
@@ -120,13 +120,6 @@ async def _allocations(session: AsyncSession, payment_ids: set[uuid.UUID | None]
     return out
 
 
-async def _labels(session: AsyncSession, unit_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    stmt = (select(Unit.id, Building.number, Building.name, Unit.entrance, Unit.number)
-            .join(Building, Building.id == Unit.building_id).where(Unit.id.in_(unit_ids)))
-    return {uid: unit_label(building_number=bn, building_name=bname, entrance=ent, number=num)
-            for uid, bn, bname, ent, num in (await session.execute(stmt)).all()}
-
-
 async def prints_of(session: AsyncSession, receipt_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[ReceiptPrintRead]]:
     out: dict[uuid.UUID, list[ReceiptPrintRead]] = {r: [] for r in receipt_ids}
     if not receipt_ids:
@@ -144,7 +137,7 @@ async def reads(session: AsyncSession, rows: Sequence[Receipt]) -> list[ReceiptR
     payments = await _by_id(session, Payment, {r.payment_id for r in rows})
     refunds = await _by_id(session, Refund, {r.refund_id for r in rows})
     allocations = await _allocations(session, set(payments))
-    labels = await _labels(session, {r.unit_id for r in rows}) if rows else {}
+    labels = await units.labels_of(session, {r.unit_id for r in rows})
     names = {u.id: u.full_name for u in (await _by_id(session, User, {r.issued_by for r in rows})).values()}
     prints = await prints_of(session, {r.id for r in rows})
     return [_to_read(r, pay=payments.get(r.payment_id), ref=refunds.get(r.refund_id),

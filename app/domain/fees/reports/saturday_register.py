@@ -42,6 +42,7 @@ from app.domain.fees.reports.schemas import (
 from app.domain.registry import service as registry_service
 from app.domain.registry.model import Building, Estate, Owner, Unit, UnitOwner
 from app.domain.registry.names import unit_label
+from app.domain.registry.script import script_of
 
 ZERO = Decimal("0.00")
 METHOD_NAMES = {
@@ -87,13 +88,15 @@ async def lines(session: AsyncSession, *, estate_id: uuid.UUID, start: datetime,
             .where(Receipt.estate_id == estate_id, Receipt.issued_at >= start, Receipt.issued_at < end)
             .order_by(Receipt.issued_at, Receipt.number))
     out = []
+    script = await script_of(session, estate_id)
     rows = await session.execute(stmt)
     for (receipt_id, number, series, status, issued_at, unit_id, amount, cashier_id, voided_at, void_reason, payment_id,
          payer_name, credit, method, cashier, b_number, b_name, entrance, unit_number, owner, settled) in rows:
         signed = -amount if series == ReceiptSeries.refund.value else amount
         out.append(RegisterLine(
             receipt_id=receipt_id, number=number, series=series, status=status, issued_at=issued_at, unit_id=unit_id,
-            unit_label=unit_label(building_number=b_number, building_name=b_name, entrance=entrance, number=unit_number),
+            unit_label=unit_label(building_number=b_number, building_name=b_name, entrance=entrance, number=unit_number,
+                                  script=script),
             payer=(payer_name or "") or owner or "", credit=credit if payment_id else ZERO, method=PaymentMethod(method),
             settled=[SettledPart(fee_item_id=p["fee_item_id"], fee_item_name=p["fee_item_name"],
                                  fee_item_code=p["fee_item_code"], period=p["period"],

@@ -31,6 +31,7 @@ from app.domain.fees.statements.schemas import EstateArrears, EstateArrearsTotal
 from app.domain.pagination import PageRequest, ordering
 from app.domain.registry.model import Building, Estate, Owner, Unit, UnitOwner
 from app.domain.registry.names import unit_label
+from app.domain.registry.script import Script
 
 ZERO = Decimal("0.00")
 BUCKETS = ("days_0_30", "days_31_90", "days_91_365", "days_over_365")
@@ -117,11 +118,11 @@ async def _owner_names(session: AsyncSession, unit_ids: list[uuid.UUID], estate_
     return out
 
 
-def _line(row: Any, owners: dict[uuid.UUID, list[str]]) -> UnitArrears:
+def _line(row: Any, owners: dict[uuid.UUID, list[str]], *, script: Script) -> UnitArrears:
     return UnitArrears(
         unit_id=row.unit_id, building_id=row.building_id, building_name=row.building_name,
         unit_label=unit_label(building_number=row.building_number, building_name=row.building_name,
-                              entrance=row.entrance, number=row.number),
+                              entrance=row.entrance, number=row.number, script=script),
         owner_names=owners.get(row.unit_id, []), oldest_due_date=row.oldest_due_date, total=_money(row.total),
         **{name: _money(getattr(row, name)) for name in BUCKETS},
     )
@@ -151,7 +152,7 @@ async def unit_arrears(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
         row = SimpleNamespace(unit_id=unit.id, entrance=unit.entrance, number=unit.number, building_id=building.id,
                               building_name=building.name, building_number=building.number, total=ZERO,
                               oldest_due_date=None, **{name: ZERO for name in BUCKETS})
-    return _line(row, await _owner_names(session, [unit.id], unit.estate_id))
+    return _line(row, await _owner_names(session, [unit.id], unit.estate_id), script=estate.script)
 
 
 class ArrearsSort(StrEnum):
@@ -196,7 +197,7 @@ async def estate_arrears(
         sums = {n: _money(v) for n, v in zip((*BUCKETS, "total"), values, strict=True)}
     owners = await _owner_names(session, [r.unit_id for r in rows], estate.id)
     return EstateArrears(estate_id=estate.id, as_of=today, totals=EstateArrearsTotals(units=units, **sums),
-                         items=[_line(r, owners) for r in rows], total=units, limit=page.limit, offset=page.offset)
+                         items=[_line(r, owners, script=estate.script) for r in rows], total=units, limit=page.limit, offset=page.offset)
 
 
 async def by_unit(session: AsyncSession, *, unit_ids: set[uuid.UUID], now: datetime | None = None,

@@ -28,6 +28,7 @@ from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, R
 from app.domain.fees.statements.schemas import BillLine, BillTotals, Computation, LateFeeRead, PaymentOfLine, UnitBill
 from app.domain.registry.model import Building, Estate
 from app.domain.registry.names import unit_label
+from app.domain.registry.script import Script, in_script
 from app.domain.repairs.model import WorkOrder
 from app.domain.repairs.vouchers.model import Voucher
 
@@ -145,7 +146,8 @@ def late_fee_read(charge: Charge, item: FeeItem, *, today: date) -> LateFeeRead:
     if fee.amount > 0:
         text = f"滞纳金 未缴{yuan(outstanding)}元 × {percent(rate)}/天 × {fee.days}天"
         if item.late_fee_grace_days:
-            text += f"（宽限{item.late_fee_grace_days}天后起算）"
+            # Not 「天后」: OpenCC reads it as the goddess (天后) and keeps 后 in traditional.
+            text += f"（宽限{item.late_fee_grace_days}天之后起算）"
         text += f" = {yuan(uncapped)}元"
         if capped:
             text += f"，封顶{percent(share)} = {yuan(fee.amount)}元"
@@ -209,15 +211,17 @@ async def _payments(session: AsyncSession, charge_ids: list[uuid.UUID]) -> dict[
 
 
 def _line(charge: Charge, item: FeeItem, *, today: date, payments: list[PaymentOfLine],
-          voucher: VoucherInfo | None) -> BillLine:
+          voucher: VoucherInfo | None, script: Script) -> BillLine:
     computation, sentence = explain(
         kind=FeeKind(item.kind), item_name=item.name, rate_unit=item.unit_label, basis=charge.basis or {},
         amount=charge.amount, source=ChargeSource(charge.source), description=charge.description, voucher=voucher)
     fee = late_fee_read(charge, item, today=today)
+    # The sentences the desk reads out, in the estate's characters (the fee item's name included).
+    fee = fee.model_copy(update={"explanation": in_script(fee.explanation, script)})
     outstanding = charge.amount - charge.amount_paid
     return BillLine(charge_id=charge.id, fee_item_id=item.id, fee_item_name=item.name, description=charge.description,
                     period=charge.period, due_date=charge.due_date, source=ChargeSource(charge.source),
-                    computation=computation, explanation=sentence, amount=charge.amount, paid=charge.amount_paid,
+                    computation=computation, explanation=in_script(sentence, script), amount=charge.amount, paid=charge.amount_paid,
                     outstanding=outstanding, late_fee=fee, balance=outstanding + fee.amount, payments=payments)
 
 
@@ -248,12 +252,12 @@ async def unit_bill(
         select(FeeItem).where(FeeItem.id.in_({c.fee_item_id for c in charges})))).scalars()} if charges else {}
     vouchers = await _vouchers(session, charges, estate)
     paid = await _payments(session, [c.id for c in charges])
-    built = [(c, _line(c, items[c.fee_item_id], today=today, payments=paid[c.id], voucher=vouchers.get(c.source_id)))
+    built = [(c, _line(c, items[c.fee_item_id], today=today, payments=paid[c.id], voucher=vouchers.get(c.source_id), script=estate.script))
              for c in charges]
     lines = [ln for c, ln in built if in_window(c, from_month=from_month, to_month=to_month, today=today)]
     paid_in, refunded = await receipts.credit_of(session, unit_id=unit.id)
     account = [ln for _, ln in built if ln.outstanding > 0]
     label = unit_label(building_number=building.number, building_name=building.name, entrance=unit.entrance,
-                       number=unit.number)
+                       number=unit.number, script=estate.script)
     return UnitBill(unit_id=unit.id, estate_id=unit.estate_id, unit_label=label, as_of=today, from_month=from_month,
                     to_month=to_month, lines=lines, totals=totals(lines, account, credit=max(ZERO, paid_in - refunded)))

@@ -11,6 +11,7 @@ from string import Formatter
 from zoneinfo import ZoneInfo
 
 from app.domain.errors import Invalid
+from app.domain.registry.script import Script, in_script
 from app.domain.repairs.intake.model import ScriptKey
 
 DEFAULT_TEMPLATES: dict[ScriptKey, str] = {
@@ -82,12 +83,15 @@ def check_template(key: ScriptKey, text: str) -> None:
             )
 
 
-def render(key: ScriptKey, text: str, values: Mapping[str, str | None]) -> tuple[str, list[str]]:
-    """The sentence, and the placeholders that had no value (their fallback was said instead)."""
+def render(key: ScriptKey, text: str, values: Mapping[str, str | None], *, script: Script) -> tuple[str, list[str]]:
+    """The sentence wholly in the estate's characters, and the placeholders that had no value
+    (their fallback was said instead)."""
     check_template(key, text)
     missing = [n for n in dict.fromkeys(placeholders_in(text)) if not values.get(n)]
     filled = {n: values.get(n) or FALLBACKS.get(n, "") for n in PLACEHOLDERS[key]}
-    return text.format_map(filled), missing
+    # The whole sentence, not just the template: an office name, a building or an owner's name
+    # typed in the other form would otherwise mix the two in one sentence.
+    return in_script(text.format_map(filled), script), missing
 
 
 def appointment_phrase(start: datetime | None, end: datetime | None, *, tz: ZoneInfo) -> str | None:
@@ -110,11 +114,3 @@ def _part_of_day(t: time) -> str:
     if t < time(18, 0):
         return "下午"
     return "晚上"
-
-
-def address_of(*, building_name: str | None, entrance: str, number: str | None, location: str) -> str:
-    """8号楼2單元301 as the desk says it; the public location when there is no unit."""
-    if building_name is None or number is None:
-        return location
-    entrance_part = f"{entrance}單元" if entrance and not entrance.endswith(("单元", "單元")) else entrance
-    return f"{building_name}{entrance_part}{number}"

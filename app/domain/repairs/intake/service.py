@@ -106,7 +106,7 @@ async def to_reads(session: AsyncSession, *, estate: Estate, requests: Sequence[
                     "work_order_id": order.id if order else None,
                     "work_order_number": order.number if order else None,
                     "work_order_status": order.status if order else None,
-                    "read_back": scripts.render(ScriptKey.confirmation, template, values[r.id])[0],
+                    "read_back": scripts.render(ScriptKey.confirmation, template, values[r.id], script=estate.script)[0],
                 }
             )
         )
@@ -362,7 +362,7 @@ async def render_script(
         values |= await repair_settings.technician_busy_values(session, estate_id=estate_id, technician_id=data.technician_id,
                                                                now=utcnow())
     template = await repair_settings.template_text(session, estate_id=estate_id, key=key)
-    text, missing = scripts.render(key, template, values)
+    text, missing = scripts.render(key, template, values, script=estate.script)
     return PhoneScriptRendered(key=key, text=text, template=template, missing=missing)
 
 

@@ -22,8 +22,9 @@ from app.domain.errors import Invalid
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.errors import UnreadablePhone
 from app.domain.registry.model import Building, Estate, Owner, OwnerPhone, Unit
-from app.domain.registry.names import addressed_as
+from app.domain.registry.names import addressed_as, place
 from app.domain.registry.phones import normalize_phone
+from app.domain.registry.script import Script, in_script, script_of
 from app.domain.registry.service import check_estate
 from app.domain.repairs.intake import scripts
 from app.domain.repairs.intake.model import RepairCategory, ScriptKey, ScriptTemplate
@@ -54,11 +55,11 @@ class TechnicianNotInEstate(Invalid):
 # --- categories ------------------------------------------------------------------------
 
 async def ensure_categories(session: AsyncSession, *, estate_id: uuid.UUID) -> None:
-    """Give an estate that has set up no categories the five of the procedure."""
+    """Give an estate that has set up no categories the five of the procedure, named in its characters."""
     if (await session.execute(select(RepairCategory.id).where(RepairCategory.estate_id == estate_id).limit(1))).first():
         return
-    now = utcnow()
-    rows = [{"id": uuid.uuid4(), "created_at": now, "estate_id": estate_id, "code": code, "name": name,
+    now, script = utcnow(), await script_of(session, estate_id)
+    rows = [{"id": uuid.uuid4(), "created_at": now, "estate_id": estate_id, "code": code, "name": in_script(name, script),
              "active": True, "sort": 10 * (i + 1)} for i, (code, name) in enumerate(DEFAULT_CATEGORIES)]
     # Two first requests at once may both seed; the unique key makes the second a no-op.
     await session.execute(pg_insert(RepairCategory).values(rows).on_conflict_do_nothing(index_elements=["estate_id", "code"]))
@@ -123,24 +124,26 @@ async def _templates(session: AsyncSession, *, estate_id: uuid.UUID) -> dict[Scr
     return {ScriptKey(r.key): r for r in rows}
 
 
-def _script_read(key: ScriptKey, row: ScriptTemplate | None) -> PhoneScriptRead:
-    return PhoneScriptRead(key=key, text=row.text if row else scripts.DEFAULT_TEMPLATES[key], is_default=row is None,
-                           placeholders=sorted(scripts.PLACEHOLDERS[key]), updated_at=row.updated_at if row else None)
+def _script_read(key: ScriptKey, row: ScriptTemplate | None, script: Script) -> PhoneScriptRead:
+    # The default wording is shown in the estate's characters; an estate's own, as it was saved.
+    return PhoneScriptRead(key=key, text=row.text if row else in_script(scripts.DEFAULT_TEMPLATES[key], script),
+                           is_default=row is None, placeholders=sorted(scripts.PLACEHOLDERS[key]),
+                           updated_at=row.updated_at if row else None)
 
 
 async def template_text(session: AsyncSession, *, estate_id: uuid.UUID, key: ScriptKey) -> str:
     row = (await _templates(session, estate_id=estate_id)).get(key)
-    return row.text if row else scripts.DEFAULT_TEMPLATES[key]
+    return row.text if row else in_script(scripts.DEFAULT_TEMPLATES[key], await script_of(session, estate_id))
 
 
 async def list_scripts(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID) -> list[PhoneScriptRead]:
-    await check_estate(session, actor=actor, estate_id=estate_id)
+    estate = await check_estate(session, actor=actor, estate_id=estate_id)
     rows = await _templates(session, estate_id=estate_id)
-    return [_script_read(key, rows.get(key)) for key in ScriptKey]
+    return [_script_read(key, rows.get(key), estate.script) for key in ScriptKey]
 
 
 async def put_script(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, key: ScriptKey, text: str) -> PhoneScriptRead:
-    await check_estate(session, actor=actor, estate_id=estate_id)
+    estate = await check_estate(session, actor=actor, estate_id=estate_id)
     scripts.check_template(key, text)
     row = (await _templates(session, estate_id=estate_id)).get(key)
     before = snapshot(row) if row is not None else None
@@ -151,7 +154,7 @@ async def put_script(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUI
     await session.flush()
     await audit.record(session, actor=actor, action="create" if before is None else "update", entity="script_template",
                        entity_id=row.id, estate_id=estate_id, before=before, after=snapshot(row))
-    return _script_read(key, row)
+    return _script_read(key, row, estate.script)
 
 
 # --- what the scripts say ----------------------------------------------------------------
@@ -185,8 +188,7 @@ async def request_values(
     out = {}
     for r in requests:
         unit, building = units.get(r.unit_id, (None, None)) if r.unit_id else (None, None)
-        address = scripts.address_of(building_name=building.name if building else None, entrance=unit.entrance if unit else "",
-                                     number=unit.number if unit else None, location=r.location)
+        address = place(unit, building, r.location, script=estate.script)
         out[r.id] = {
             "office_name": estate.office_name, "caller": caller_of(owners.get(r.owner_id), r.contact_name),
             "address": address, "description": r.description, "phone": r.contact_phone, "number": r.number,
@@ -226,10 +228,10 @@ async def technician_busy_values(session: AsyncSession, *, estate_id: uuid.UUID,
         jobs = await _on_the_job(session, estate_id=estate_id, now=now, technician_id=technician_id)
         return {"technician": name, "building": jobs[0][2] if jobs else None}
     where: dict[uuid.UUID | None, tuple[str, str | None]] = {}
-    for tech, name, place in await _on_the_job(session, estate_id=estate_id, now=now):
-        where.setdefault(tech, (name, place))
+    for tech, name, at in await _on_the_job(session, estate_id=estate_id, now=now):
+        where.setdefault(tech, (name, at))
     names = [name for name, _ in where.values()]
-    places = list(dict.fromkeys(place for _, place in where.values() if place))
+    places = list(dict.fromkeys(at for _, at in where.values() if at))
     return {"technician": "、".join(names) or None, "building": "、".join(places) or None}
 
 

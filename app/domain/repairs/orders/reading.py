@@ -18,6 +18,8 @@ from app.domain.errors import NotFound
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.model import Building, Estate, Unit
+from app.domain.registry.names import place
+from app.domain.registry.script import Script, in_script, script_of
 from app.domain.repairs import numbers
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.orders.schedule_model import Booking, ReplyPromise
@@ -48,14 +50,8 @@ WORK_ORDER = Visible(model=WorkOrder, missing=WorkOrderNotFound,
                      narrow=lambda actor: own(WorkOrder.technician_id, actor) if only_technician(actor) else None)
 
 
-def chinese_unit_label(unit: Unit | None, building: Building | None) -> str | None:
-    """8号楼2单元301, as written on the paper task sheet."""
-    if unit is None or building is None:
-        return None
-    entrance = unit.entrance.strip()
-    if entrance and entrance.isdigit():
-        entrance = f"{entrance}单元"
-    return f"{building.name}{entrance}{unit.number}"
+def _label(unit: Unit | None, building: Building | None, script: Script) -> str | None:
+    return place(unit, building, script=script) if unit is not None and building is not None else None
 
 
 async def load_order(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, lock: bool = False) -> WorkOrder:
@@ -97,9 +93,10 @@ async def order_detail(session: AsyncSession, *, order: WorkOrder) -> WorkOrderD
     tech = await session.get(User, order.technician_id) if order.technician_id else None
     promise = await open_promise(session, order_id=order.id)
     summary = RequestSummary.model_validate(request, from_attributes=True)
+    label = _label(unit, building, await script_of(session, order.estate_id))
     return WorkOrderDetail.model_validate({
         **WorkOrderRead.model_validate(order).model_dump(),
-        "unit_label": chinese_unit_label(unit, building), "urgency": request.urgency, "description": request.description,
+        "unit_label": label, "urgency": request.urgency, "description": request.description,
         "request_number": request.number, "allowed_actions": order.allowed_actions(), "request": summary,
         "technician_name": tech.full_name if tech else None,
         "booking": booking_read(booking) if booking else None,
@@ -128,7 +125,7 @@ async def list_orders(
     category: str | None = None, created_from: datetime | None = None, created_to: datetime | None = None,
     scheduled_from: datetime | None = None, scheduled_to: datetime | None = None, number: str | None = None,
 ) -> tuple[list[WorkOrderRead], int]:
-    await registry.check_estate(session, actor=actor, estate_id=estate_id)
+    estate = await registry.check_estate(session, actor=actor, estate_id=estate_id)
     # The request joins by its unique id only, which keeps the row estimate right, so the
     # newest-first page walks ix_work_order_estate_created and decorates just that page.
     stmt = (select(WorkOrder, ServiceRequest, Unit, Building)
@@ -161,7 +158,7 @@ async def list_orders(
     # Each row carries the request, unit and building too.
     rows, total = await paginate(session, stmt, page, sortable=sortable,
                                  default=[WorkOrder.created_at.desc(), WorkOrder.id], scalars=False)
-    items = [WorkOrderRead.model_validate({**WorkOrderRead.model_validate(o).model_dump(), "unit_label": chinese_unit_label(u, b),
+    items = [WorkOrderRead.model_validate({**WorkOrderRead.model_validate(o).model_dump(), "unit_label": _label(u, b, estate.script),
                                            "urgency": r.urgency, "description": r.description, "request_number": r.number})
              for o, r, u, b in rows]
     return items, total
@@ -187,7 +184,8 @@ async def task_sheet(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID
         office_name=estate.office_name, order_id=order.id, number=order.number, request_number=request.number,
         status=order.status, issued_at=order.dispatched_at or order.created_at,
         description=request.description, category=order.category, urgency=request.urgency,
-        unit_label=chinese_unit_label(unit, building), location=request.location or (building.name if building else ""),
+        unit_label=_label(unit, building, estate.script),
+        location=in_script(request.location or (building.name if building else ""), estate.script),
         contact_name=request.contact_name, contact_phone=request.contact_phone, time_zone=estate.time_zone,
         scheduled_start_local=start, scheduled_end_local=end, scheduled_window=window,
         technician_name=tech.full_name if tech else None, materials=[MaterialLine() for _ in range(MATERIAL_LINES)],

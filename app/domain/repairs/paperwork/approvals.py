@@ -25,6 +25,7 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.model import Building, Estate, Unit
 from app.domain.registry.names import place
+from app.domain.registry.script import script_of
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.paperwork.model import ApprovalBatch, ApprovalLine, LineDecision, ManifestLine, VoucherManifest
 from app.domain.repairs.paperwork.schemas import ApprovalBatchDetail, ApprovalBatchRead, ApprovalLineRead
@@ -131,11 +132,13 @@ async def _line_reads(session: AsyncSession, *, batch_id: uuid.UUID, line_id: uu
     )
     if line_id is not None:
         stmt = stmt.where(ApprovalLine.id == line_id)
+    batch = await session.get(ApprovalBatch, batch_id)
+    script = await script_of(session, batch.estate_id if batch else None)
     return [
         ApprovalLineRead(id=ln.id, batch_id=ln.batch_id, work_order_id=o.id, work_order_number=o.number, decision=ln.decision,
                          reason=ln.reason,
                          decided_by=ln.decided_by, decided_at=ln.decided_at, order_status=o.status, category=o.category,
-                         description=r.description, place=place(u, b, r.location), technician_id=o.technician_id,
+                         description=r.description, place=place(u, b, r.location, script=script), technician_id=o.technician_id,
                          technician_name=tech, completed_at=o.completed_at, callback_done_at=o.callback_done_at,
                          callback_score=sc)
         for ln, o, r, u, b, tech, sc in (await session.execute(stmt)).all()

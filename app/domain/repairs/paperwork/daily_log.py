@@ -88,7 +88,7 @@ async def compute_rows(session: AsyncSession, *, estate: Estate, day: date) -> l
         rows.append(DailyLogRow(
             work_order_id=o.id, number=o.number, request_id=r.id, request_number=r.number, created_at=o.created_at,
             category=o.category, description=r.description,
-            place=place(u, b, r.location), is_public_area=o.is_public_area, technician_name=tech,
+            place=place(u, b, r.location, script=estate.script), is_public_area=o.is_public_area, technician_name=tech,
             dispatched_at=o.dispatched_at, started_at=o.started_at, completed_at=o.completed_at,
             cancelled_at=o.cancelled_at, events=events, state_at_close=state))
     return rows

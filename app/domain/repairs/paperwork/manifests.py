@@ -29,6 +29,7 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.model import Building, Estate, Jurisdiction, Unit
 from app.domain.registry.names import place
+from app.domain.registry.script import script_of
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.paperwork.model import ManifestKind, ManifestLine, VoucherManifest
 from app.domain.repairs.paperwork.schemas import ManifestLineRead, VoucherManifestDetail, VoucherManifestRead
@@ -168,9 +169,10 @@ async def _detail(session: AsyncSession, manifest: VoucherManifest) -> VoucherMa
         .outerjoin(User, User.id == Voucher.technician_id)
         .where(ManifestLine.manifest_id == manifest.id).order_by(Voucher.posted_at, ManifestLine.id)
     )
+    script = await script_of(session, manifest.estate_id)
     items = [ManifestLineRead(id=ln.id, voucher_id=v.id, work_order_id=ln.work_order_id, work_order_number=number,
-                              posted_at=v.posted_at, work_done=v.work_done, place=place(u, b, loc), technician_name=tech,
-                              order_status=status)
+                              posted_at=v.posted_at, work_done=v.work_done, place=place(u, b, loc, script=script),
+                              technician_name=tech, order_status=status)
              for ln, v, status, number, loc, u, b, tech in (await session.execute(stmt)).all()]
     return VoucherManifestDetail(**read.model_dump(), items=items)
 

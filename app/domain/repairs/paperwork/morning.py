@@ -19,6 +19,7 @@ from app.domain.callbacks.model import Callback, CallbackStatus
 from app.domain.registry import service as registry
 from app.domain.registry.model import Building, Unit
 from app.domain.registry.names import place
+from app.domain.registry.script import script_of
 from app.domain.repairs.model import OPEN_ORDER_STATES, RequestStatus, ServiceRequest, WorkOrder
 from app.domain.repairs.paperwork.schemas import MorningCallback, MorningOrder, MorningReport, MorningRequest
 
@@ -47,10 +48,11 @@ async def _open_requests(session: AsyncSession, *, estate_id: uuid.UUID, as_of: 
                ServiceRequest.created_at < as_of)
         .order_by(ServiceRequest.created_at, ServiceRequest.id)
     )
+    script = await script_of(session, estate_id)
     return [
         MorningRequest(id=r.id, number=r.number, created_at=r.created_at,
                        kind=r.kind, channel=r.channel, urgency=r.urgency, category=r.category,
-                       description=r.description, place=place(u, b, r.location), contact_name=r.contact_name,
+                       description=r.description, place=place(u, b, r.location, script=script), contact_name=r.contact_name,
                        contact_phone=r.contact_phone, age_hours=_hours(r.created_at, as_of))
         for r, u, b in (await session.execute(stmt)).all()
     ]
@@ -66,12 +68,13 @@ async def _open_orders(session: AsyncSession, *, estate_id: uuid.UUID, as_of: da
                WorkOrder.created_at < as_of)
         .order_by(WorkOrder.created_at, WorkOrder.id)
     )
+    script = await script_of(session, estate_id)
     out = []
     for o, r, u, b, tech in (await session.execute(stmt)).all():
         hours = _hours(o.created_at, as_of)
         out.append(MorningOrder(id=o.id, number=o.number, request_id=r.id, request_number=r.number, status=o.status,
                                 category=o.category, description=r.description,
-                                place=place(u, b, r.location), technician_id=o.technician_id, technician_name=tech,
+                                place=place(u, b, r.location, script=script), technician_id=o.technician_id, technician_name=tech,
                                 created_at=o.created_at, scheduled_start=o.scheduled_start, age_hours=hours, age_days=hours // 24))
     return out
 
@@ -87,8 +90,9 @@ async def _open_callbacks(session: AsyncSession, *, estate_id: uuid.UUID, as_of:
         # Overdue first: the earliest due is the most overdue.
         .order_by(Callback.due_at, Callback.id)
     )
+    script = await script_of(session, estate_id)
     return [
-        MorningCallback(id=c.id, work_order_id=c.work_order_id, work_order_number=number, place=place(u, b, loc),
+        MorningCallback(id=c.id, work_order_id=c.work_order_id, work_order_number=number, place=place(u, b, loc, script=script),
                         technician_id=c.technician_id,
                         completed_at=c.completed_at, due_at=c.due_at, overdue=c.due_at < as_of, attempts=c.attempts,
                         call_again_at=c.call_again_at)
