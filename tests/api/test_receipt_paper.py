@@ -45,7 +45,7 @@ class TestTheTable:
         d = await long_desk(session, months=1)
         paid = await pay(client, d, amount="500.00", tendered="600.00", payer_name="王建国")
         text = text_of((await print_receipt(client, d.staff, paid.json()["receipt"]["id"])).content)
-        for expected in ("新乡市祥瑞物业服务有限公司", "淇水春天管理處", "收款收据", "房号：8-2-301", "交款人：王建国",
+        for expected in ("新乡市祥瑞物业服务有限公司", "淇水春天管理處", "收款收据", "房号：8号楼2单元301", "交款人：王建国",
                          "预收款（存入账户）82.44", "实收：600.00", "找零：100.00", "人民币伍佰元整"):
             assert expected in text, expected
 

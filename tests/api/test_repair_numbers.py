@@ -76,7 +76,7 @@ class TestAssigned:
         assert (sheet["number"], sheet["request_number"]) == (made[0]["work_order_number"], made[0]["number"])
         listed = await orders(client, estate, staff, sort="number")
         assert [o["number"] for o in listed] == [m["work_order_number"] for m in made]
-        assert made[0]["read_back"].endswith(f"報修單號{made[0]['number']}。")
+        assert made[0]["read_back"].endswith(f"报修单号{made[0]['number']}。")
 
     async def test_each_estate_counts_its_own(self, client, desk):
         ours = await register(client, desk["estate"], desk["staff"])
