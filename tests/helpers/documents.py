@@ -28,3 +28,14 @@ def pdf_of(response: httpx.Response) -> bytes:
     assert response.status_code in (200, 201), response.text
     assert response.headers["content-type"] == "application/pdf"
     return response.content
+
+
+# --- the office's paper: task sheet, cash hand-over, arrears notices, repair log, register ---------
+# Imported here, after `kind`, because the makers register themselves with it.
+from tests.helpers import paper  # noqa: E402
+
+
+@kind("task-sheet")
+async def task_sheet(client: httpx.AsyncClient, session: AsyncSession) -> bytes:
+    w = await paper.dispatched(client, session)
+    return pdf_of(await client.get(f"{paper.API}/work-orders/{w.order_id}/task-sheet.pdf", headers=w.tech.headers))

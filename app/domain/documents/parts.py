@@ -20,6 +20,9 @@ CELL_RIGHT = ParagraphStyle("cell-right", parent=CELL, alignment=TA_RIGHT)
 HEAD = ParagraphStyle("head", parent=CELL, fontName=fonts.BOLD, alignment=TA_CENTER)
 STRONG = ParagraphStyle("strong", parent=BODY, fontName=fonts.BOLD, fontSize=10.5, leading=14)
 CENTRED = ParagraphStyle("centred", parent=BODY, alignment=TA_CENTER)
+# A table names its cells' font in the PDF even when every cell is a paragraph; left to its
+# default that is Helvetica, never embedded, so every table states the embedded font.
+TABLE_FONT = ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR)
 
 
 def money(value: Decimal) -> str:
@@ -43,7 +46,7 @@ def fields(pairs: Sequence[tuple[str, str | None]], *, width: float, columns: in
     rows = [cells[i:i + columns] for i in range(0, len(cells), columns)]
     rows[-1] += [text("", CELL)] * (columns - len(rows[-1]))
     table = Table(rows, colWidths=[width / columns] * columns)
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    table.setStyle(TableStyle([TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 2), ("TOPPADDING", (0, 0), (-1, -1), 1)]))
     return table
 
@@ -60,7 +63,7 @@ def grid(header: Sequence[str], rows: Sequence[Sequence[str]], *, widths: Sequen
     if total is not None:
         data.append([cell(v, n, bold=True) for n, v in enumerate(total)])
     table = Table(data, colWidths=list(widths), repeatRows=1)
-    style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    style = [TABLE_FONT, ("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
              ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.9, 0.9, 0.9))]
     table.setStyle(TableStyle(style))
     return table
@@ -70,7 +73,7 @@ def signatures(labels: Sequence[str], *, width: float) -> Table:
     """Lines to sign by hand: 经办人：________  日期：________."""
     cells = [text(f"{label}：", CELL) for label in labels]
     table = Table([cells], colWidths=[width / len(labels)] * len(labels), rowHeights=[12 * mm])
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    table.setStyle(TableStyle([TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                *[("LINEBELOW", (n, 0), (n, 0), 0.5, colors.black) for n in range(len(labels))],
                                ("RIGHTPADDING", (0, 0), (-1, -1), 6 * mm)]))
     return table
@@ -100,3 +103,19 @@ class StampBox(Flowable):
 
 def flow(*parts: Flowable | None) -> list[Flowable]:
     return [p for p in parts if p is not None]
+
+
+def ruled(count: int, *, width: float, label: str | None = None, height_mm: float = 8) -> Table:
+    """Blank ruled lines to write on by hand (维修情况：____), the label on the first line."""
+    rows = [[text(label or "", CELL)]] + [[text("", CELL)] for _ in range(count - 1)]
+    table = Table(rows, colWidths=[width], rowHeights=[height_mm * mm] * count)
+    table.setStyle(TableStyle([TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                               ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.black)]))
+    return table
+
+
+def choices(label: str, options: Sequence[str]) -> Paragraph:
+    """Boxes to tick by hand: 维修结果：□ 已修复  □ 需再次上门."""
+    # No-break spaces: a paragraph folds ordinary runs of spaces into one.
+    return text(f"{label}：" + "\u00a0" * 4 + ("\u00a0" * 6).join(f"□\u00a0{o}" for o in options), CELL)
+
