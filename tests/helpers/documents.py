@@ -39,3 +39,9 @@ from tests.helpers import paper  # noqa: E402
 async def task_sheet(client: httpx.AsyncClient, session: AsyncSession) -> bytes:
     w = await paper.dispatched(client, session)
     return pdf_of(await client.get(f"{paper.API}/work-orders/{w.order_id}/task-sheet.pdf", headers=w.tech.headers))
+
+
+@kind("cash-handover")
+async def cash_handover(client: httpx.AsyncClient, session: AsyncSession) -> bytes:
+    w = await paper.cashier_day(client, session, extra_payments=4)
+    return pdf_of(await client.get(f"{paper.API}/cashier-sessions/{w.session_id}/handover-sheet.pdf", headers=w.finance.headers))

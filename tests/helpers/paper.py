@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from app.domain.auth.roles import Role
 from app.domain.registry.model import Company, Estate, Title, Unit
 from tests.factories import Staff, make_staff
+from tests.helpers import cash, payments
 from tests.helpers.dispatch import local, window
 from tests.registry_factories import make_building, make_owner, make_unit, two_estates
 
@@ -59,3 +61,35 @@ async def dispatched(client, session, *, description: str = "厨房水龙头漏�
 def short(order_id: str) -> str:
     """The number the paper prints for an order until orders carry their own."""
     return uuid.UUID(order_id).hex[:8].upper()
+
+
+@dataclass
+class Drawer:
+    desk: payments.Desk
+    supervisor: Staff
+    finance: Staff
+    session_id: str
+    numbers: list[str]  # the receipts' numbers, in the order taken
+    voided: str  # the number voided before the hand-over
+
+
+async def cashier_day(client, session, *, extra_payments: int = 0) -> Drawer:
+    """李娜's drawer of today: 160.56 cash (200 tendered), 45.00 wechat, 80.00 cash voided before the
+    hand-over, `extra_payments` more of 10.00 cash; handed over 20.00 short with a note."""
+    d = await payments.desk(session)
+    await office(session, d.estate)
+    supervisor = await make_staff(session, estates=[d.estate], roles=[Role.supervisor], full_name="周主管")
+    finance = await make_staff(session, estates=[d.estate], roles=[Role.finance], full_name="赵会计")
+    taken = [await payments.pay(client, d, amount="160.56", tendered="200"),
+             await payments.pay(client, d, amount="45.00", method="wechat", reference="WX0001"),
+             await payments.pay(client, d, amount="80.00")]
+    taken += [await payments.pay(client, d, amount="10.00") for _ in range(extra_payments)]
+    assert all(r.status_code == 201 for r in taken), [r.text for r in taken]
+    receipts = [r.json()["receipt"] for r in taken]
+    r = await client.post(f"{API}/receipts/{receipts[2]['id']}/void", json={"reason": "收错房号"}, headers=supervisor.headers)
+    assert r.status_code == 200, r.text
+    sid = (await cash.current(client, d))["id"]
+    counted = Decimal("140.56") + 10 * extra_payments
+    r = await cash.hand_over(client, sid, d.staff, counted_cash=str(counted), note="找零短款20元，已报主管")
+    assert r.status_code == 200, r.text
+    return Drawer(d, supervisor, finance, sid, [x["number"] for x in receipts], receipts[2]["number"])
