@@ -45,3 +45,16 @@ async def task_sheet(client: httpx.AsyncClient, session: AsyncSession) -> bytes:
 async def cash_handover(client: httpx.AsyncClient, session: AsyncSession) -> bytes:
     w = await paper.cashier_day(client, session, extra_payments=4)
     return pdf_of(await client.get(f"{paper.API}/cashier-sessions/{w.session_id}/handover-sheet.pdf", headers=w.finance.headers))
+
+
+@kind("arrears-notice")
+async def arrears_notice(client: httpx.AsyncClient, session: AsyncSession) -> bytes:
+    w = await paper.owing(session)
+    return pdf_of(await client.get(f"{paper.API}/units/{w.wang.id}/arrears-notice.pdf", headers=w.desk.headers))
+
+
+@kind("arrears-notices-building")
+async def arrears_notices_building(client: httpx.AsyncClient, session: AsyncSession) -> bytes:
+    w = await paper.owing(session, months_of_wang=30)
+    return pdf_of(await client.get(f"{paper.API}/estates/{w.estate.id}/arrears-notices.pdf", params={"building_id": str(w.b8.id)},
+                                   headers=w.desk.headers))

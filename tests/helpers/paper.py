@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from app.domain.auth.roles import Role
-from app.domain.registry.model import Company, Estate, Title, Unit
+from app.domain.fees.model import FeeItem, FeeKind
+from app.domain.registry.model import Building, Company, Estate, Title, Unit
 from tests.factories import Staff, make_staff
+from tests.fees_factories import make_charge, make_fee_item
 from tests.helpers import cash, payments
 from tests.helpers.dispatch import local, window
 from tests.registry_factories import make_building, make_owner, make_unit, two_estates
@@ -93,3 +96,45 @@ async def cashier_day(client, session, *, extra_payments: int = 0) -> Drawer:
     r = await cash.hand_over(client, sid, d.staff, counted_cash=str(counted), note="找零短款20元，已报主管")
     assert r.status_code == 200, r.text
     return Drawer(d, supervisor, finance, sid, [x["number"] for x in receipts], receipts[2]["number"])
+
+
+# 10:00 on 3 December 2026 in Shanghai: the arrears tests' today.
+ARREARS_NOW = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+
+
+@dataclass
+class Owing:
+    estate: Estate
+    other: Estate
+    b8: Building
+    wang: Unit  # 8-2-301 王建国: Sep and Oct management fees (late fee 0.05%/day), Nov water; Dec not yet due
+    li: Unit  # 8-2-302 李梅: Oct management fee
+    paid: Unit  # 8-2-303: paid in full
+    far: Unit  # 9-1-101 赵强: Nov management fee
+    desk: Staff
+    item: FeeItem
+
+
+async def owing(session, *, months_of_wang: int = 2) -> Owing:
+    estate, other = await two_estates(session)
+    await office(session, estate)
+    b8 = await make_building(session, estate=estate, number=8, name="8号楼")
+    b9 = await make_building(session, estate=estate, number=9, name="9号楼")
+    wang, li, paid = [await make_unit(session, building=b8, entrance="2", number=n) for n in ("301", "302", "303")]
+    far = await make_unit(session, building=b9, entrance="1", number="101")
+    for name, unit in (("王建国", wang), ("李梅", li), ("孙丽", paid), ("赵强", far)):
+        await make_owner(session, estate=estate, full_name=name, units=[unit])
+    item = await make_fee_item(session, estate=estate, name="物业管理费", late_fee_daily_rate=Decimal("0.0005"))
+    water = await make_fee_item(session, estate=estate, name="水费", kind=FeeKind.metered, price="5.00")
+    first = 11 - months_of_wang  # Sep and Oct by default; more months reach back years
+    for k in range(months_of_wang):
+        year, month = divmod(first + k - 1, 12)
+        day = date(2026 + year, month + 1, 1)
+        await make_charge(session, unit=wang, item=item, amount="223.00", period=f"{day:%Y-%m}", due_date=day)
+    await make_charge(session, unit=wang, item=water, amount="30.00", period="2026-11", due_date=date(2026, 11, 1))
+    await make_charge(session, unit=wang, item=item, amount="223.00", period="2026-12", due_date=date(2026, 12, 20))
+    await make_charge(session, unit=li, item=item, amount="180.00", period="2026-10", due_date=date(2026, 10, 1), paid="80.00")
+    await make_charge(session, unit=paid, item=item, amount="180.00", period="2026-10", due_date=date(2026, 10, 1), paid="180.00")
+    await make_charge(session, unit=far, item=item, amount="150.00", period="2026-11", due_date=date(2026, 11, 1))
+    desk = await make_staff(session, estates=[estate], roles=[Role.receptionist], full_name="李娜")
+    return Owing(estate, other, b8, wang, li, paid, far, desk, item)
