@@ -11,6 +11,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.pdf import PDF_MEDIA_TYPE, pdf_response
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -19,6 +20,7 @@ from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs.model import ReasonRequired
 from app.domain.repairs.paperwork import approvals, daily_log, manifests, morning
+from app.domain.repairs.paperwork.daily_log_pdf import daily_log_pdf
 from app.domain.repairs.paperwork.model import LineAlreadyDecided, ManifestAlreadyAcknowledged
 from app.domain.repairs.paperwork.schemas import (
     ApprovalBatchCreate,
@@ -44,8 +46,10 @@ Day = Annotated[ReportDay | None, Query(description="A local day, YYYY-MM-DD; to
 ApprovalBatchPage = Annotated[PageRequest, Depends(page_of(approvals.ApprovalBatchSort))]
 ManifestPage = Annotated[PageRequest, Depends(page_of(manifests.ManifestSort))]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-          "description": "The log as JSON, or with format=csv as UTF-8 CSV with a BOM and Chinese headers"},
+    200: {"content": {"text/csv": {"schema": {"type": "string"}},
+                      PDF_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+          "description": "The log as JSON, with format=csv as UTF-8 CSV with a BOM and Chinese headers, "
+                         "with format=pdf as the printable book page (A4 landscape)"},
 }
 
 
@@ -61,11 +65,14 @@ async def get_morning(estate_id: uuid.UUID, actor: Reader, session: SessionDep, 
             responses={**CSV_RESPONSE, **problems(EstateNotFound, RateLimited)})
 async def get_daily_log(
     estate_id: uuid.UUID, actor: Reader, session: SessionDep, date: Day = None,
-    format: Annotated[Literal["json", "csv"], Query(description="json, or csv for Excel")] = "json",
+    format: Annotated[Literal["json", "csv", "pdf"], Query(description="json, csv for Excel, or pdf to print")] = "json",
 ) -> Any:
     """The repair record book of a local day (§5.6): every order created, dispatched, started, completed or
     cancelled that day, or still open at the close, with its state at the close of office hours. The log
     the job compiled at the close is served when there is one (source=stored), else it is computed now."""
+    if format == "pdf":
+        name, pdf = await daily_log_pdf(session, actor=actor, estate_id=estate_id, day=date)
+        return pdf_response(pdf, filename=name)
     if format == "csv":
         body, filename = await daily_log.daily_log_csv(session, actor=actor, estate_id=estate_id, day=date)
         return Response(body, media_type="text/csv; charset=utf-8",

@@ -58,3 +58,20 @@ async def arrears_notices_building(client: httpx.AsyncClient, session: AsyncSess
     w = await paper.owing(session, months_of_wang=30)
     return pdf_of(await client.get(f"{paper.API}/estates/{w.estate.id}/arrears-notices.pdf", params={"building_id": str(w.b8.id)},
                                    headers=w.desk.headers))
+
+
+@kind("repair-log")
+async def repair_log(client: httpx.AsyncClient, session: AsyncSession) -> bytes:
+    w = await paper.day_of_repairs(client, session, more=6)
+    return pdf_of(await client.get(f"{paper.API}/estates/{w.estate.id}/repairs/daily-log", params={"format": "pdf"},
+                                   headers=w.desk.headers))
+
+
+@kind("saturday-register")
+async def saturday_register(client: httpx.AsyncClient, session: AsyncSession) -> bytes:
+    from tests.helpers.fee_reports import week48
+
+    b = await week48(session)
+    await paper.office(session, b.estate)
+    return pdf_of(await client.get(f"{paper.API}/estates/{b.estate.id}/fee-reports/saturday-register",
+                                   params={"week": "2026-W48", "format": "pdf"}, headers=b.reader.headers))

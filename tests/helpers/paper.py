@@ -14,6 +14,7 @@ from tests.fees_factories import make_charge, make_fee_item
 from tests.helpers import cash, payments
 from tests.helpers.dispatch import local, window
 from tests.registry_factories import make_building, make_owner, make_unit, two_estates
+from tests.repairs_factories import make_order
 
 API = "/api/v1"
 LEGAL_NAME = "新乡市祥瑞物业服务有限公司"
@@ -138,3 +139,11 @@ async def owing(session, *, months_of_wang: int = 2) -> Owing:
     await make_charge(session, unit=far, item=item, amount="150.00", period="2026-11", due_date=date(2026, 11, 1))
     desk = await make_staff(session, estates=[estate], roles=[Role.receptionist], full_name="李娜")
     return Owing(estate, other, b8, wang, li, paid, far, desk, item)
+
+
+async def day_of_repairs(client, session, *, more: int = 3) -> Repair:
+    """Today's orders: the dispatched one of 王建国, and `more` registered and left for dispatch."""
+    w = await dispatched(client, session)
+    for n in range(more):
+        await make_order(session, estate=w.estate, unit=w.unit, description=f"楼道灯不亮 第{n + 1}单")
+    return w
