@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable
+from reportlab.platypus import Flowable, Table, TableStyle
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
@@ -63,8 +63,13 @@ def _summaries(report: SaturdayRegister) -> list[Flowable]:
     c = report.counts
     counts = (f"明细 {c.lines} 行：收据 {c.receipts} 张，退款 {c.refunds} 张，作废 {c.voided} 张；"
               f"本周合计 {parts.money(report.grand_total)} 元（作废不计，退款为负）。")
-    return [parts.text("按收费项目汇总", parts.STRONG), item, parts.gap(2), parts.text("按收款方式汇总", parts.STRONG), method,
-            parts.gap(2), parts.text("按收款人汇总", parts.STRONG), cashier, parts.gap(3), parts.text(counts, parts.STRONG)]
+    # The three summaries side by side, so the register and its totals usually share a page.
+    cells = [[parts.text(title, parts.STRONG), table] for title, table in
+             (("按收费项目汇总", item), ("按收款方式汇总", method), ("按收款人汇总", cashier))]
+    side_by_side = Table([cells], colWidths=[third + 8 * mm / 3] * 3, hAlign="LEFT")
+    side_by_side.setStyle(TableStyle([parts.TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                      ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 8 * mm / 3)]))
+    return [side_by_side, parts.gap(3), parts.text(counts, parts.STRONG)]
 
 
 def layout(report: SaturdayRegister, *, tz: str) -> page.Layout:
@@ -73,7 +78,7 @@ def layout(report: SaturdayRegister, *, tz: str) -> page.Layout:
                          ("小区", report.estate_name), ("数据截至", as_of)], width=WIDTH, columns=4)
     story: list[Flowable] = [head, parts.gap(2)]
     story.append(_lines(report, tz) if report.lines else parts.text("本周无收据。", parts.CELL))
-    story += [parts.gap(4), *_summaries(report), parts.gap(4), parts.signatures(["制表（前台）", "审核（主管）", "日期"], width=WIDTH)]
+    story += [parts.gap(3), *_summaries(report), parts.gap(1), parts.signatures(["制表（前台）", "审核（主管）", "日期"], width=WIDTH)]
     return page.Layout(title="周收费登记表", number=report.week, size=SIZE, subject=f"周收费登记表 {report.week}",
                        copies=[page.Copy(label=None, story=story)])
 

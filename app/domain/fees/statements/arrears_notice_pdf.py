@@ -40,7 +40,7 @@ LATEST_PAY_BY_DAYS = 366
 # A batch is printed while the desk waits; past this many notices it is split by building.
 MAX_NOTICES = 300
 HEADER = ["序号", "收费项目", "所属期间", "应收金额", "已缴金额", "欠费金额", "应缴日期", "逾期天数", "滞纳金", "小计"]
-WIDTHS = [w * mm for w in (12, 26, 17, 19, 19, 19, 20, 17, 15, 22)]
+WIDTHS = [w * mm for w in (12, 22, 17, 19, 19, 19, 20, 17, 19, 22)]
 
 
 class PayByOutOfRange(Invalid):
