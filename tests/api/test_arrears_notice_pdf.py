@@ -136,3 +136,16 @@ class TestBatch:
         assert_invalid(await client.get(batch_url(w), params={"building_id": str(foreign.id)}, headers=both.headers),
                        "building-not-in-estate", "building_id")
         assert_422(await client.get(batch_url(w), params={"min_age_days": "-1"}, headers=w.desk.headers), "min_age_days")
+
+
+class TestBatchSize:
+    async def test_more_owing_units_than_a_batch_prints_is_422_naming_the_building(self, client, session, monkeypatch):
+        from app.domain.fees.statements import arrears_notice_pdf
+
+        w = await owing(session)  # three units owe
+        monkeypatch.setattr(arrears_notice_pdf, "MAX_NOTICES", 2)
+        body = assert_problem(await client.get(batch_url(w), headers=w.desk.headers), 422, "too-many-notices")
+        assert body["units"] == 3 and body["most"] == 2
+        assert_422(await client.get(batch_url(w), headers=w.desk.headers), "building_id")
+        text = text_of(pdf_of(await client.get(batch_url(w), params={"building_id": str(w.b8.id)}, headers=w.desk.headers)))
+        assert "尊敬的王建国" in text and "尊敬的李梅" in text
