@@ -6,13 +6,16 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.pdf import PDF_RESPONSE, pdf_response
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
 from app.domain.fees.cash import service as cash
+from app.domain.fees.cash.handover_pdf import handover_pdf
 from app.domain.fees.cash.model import DifferenceNeedsNote, SessionStatus
 from app.domain.fees.cash.schemas import Acknowledge, CashHandoverSheet, CashierSessionDetail, CashierSessionRead, HandOver
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
@@ -70,6 +73,16 @@ async def get_session(session_id: uuid.UUID, actor: Read, session: SessionDep) -
     adjustments booked in it (voids of receipts from sessions already handed over). The
     adjustments are a section of their own: the expected money counts only what this drawer took."""
     return await cash.get_session(session, actor=actor, session_id=session_id)
+
+
+@router.get("/cashier-sessions/{session_id}/handover-sheet.pdf", response_class=Response,
+            responses={**PDF_RESPONSE, **problems(cash.CashierSessionNotFound)})
+async def print_handover_sheet(session_id: uuid.UUID, actor: Read, session: SessionDep) -> Response:
+    """The session's hand-over sheet to print and sign (交款单, PDF, A4): expected takings by method, cash
+    counted, the difference and its note, every receipt (voids shown, counting nothing), the adjustments
+    apart, and the lines for the cashier and finance. A session not yet handed over is marked 未交款."""
+    filename, pdf = await handover_pdf(session, actor=actor, session_id=session_id)
+    return pdf_response(pdf, filename=filename)
 
 
 @router.post("/cashier-sessions/{session_id}/hand-over", response_model=CashierSessionDetail,

@@ -3,7 +3,7 @@ fee report (§5.8), live or as the jobs stored them, as JSON, CSV or XLSX."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.api.files import Encoding, download
+from app.api.pdf import PDF_MEDIA_TYPE, pdf_response
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
@@ -19,6 +20,7 @@ from app.domain.fees.reports import export as report_export
 from app.domain.fees.reports import month_report
 from app.domain.fees.reports import saturday_register as register
 from app.domain.fees.reports.model import FeeReportNotFound, FeeReportSort, get_report, list_reports
+from app.domain.fees.reports.register_pdf import register_pdf
 from app.domain.fees.reports.schemas import (
     FeeReportDetail,
     FeeReportKind,
@@ -37,6 +39,9 @@ router = APIRouter(tags=["fee reports"])
 Reader = Annotated[Actor, Depends(require(Perm.fee_reports_read))]
 Format = Annotated[ReportFormat, Query(description="json (default), csv (for Excel; see `encoding`) or xlsx (prints "
                                                    "A4 landscape, one page wide)")]
+# The register is also kept on paper for the supervisor (§5.5): it alone prints as a PDF too.
+RegisterFormat = Annotated[Literal["json", "csv", "xlsx", "pdf"],
+                           Query(description="json (default), csv (for Excel; see `encoding`), xlsx, or pdf to print")]
 FeeReportPage = Annotated[PageRequest, Depends(page_of(FeeReportSort))]
 FILES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}},
@@ -45,14 +50,21 @@ FILES: dict[int | str, dict[str, Any]] = {
 }
 
 
+REGISTER_FILES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {**FILES[200]["content"], PDF_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+          "description": "The register as JSON, with format=csv / format=xlsx as a file with Chinese headers, "
+                         "with format=pdf as the printable register (A4 landscape)"},
+}
+
+
 def _download(file: report_export.ReportFile) -> Response:
     return download(file.body, media_type=file.media_type, filename=file.filename)
 
 
 @router.get("/estates/{estate_id}/fee-reports/saturday-register", response_model=SaturdayRegister, dependencies=[REPORT_LIMIT],
-            responses={**FILES, **problems(EstateNotFound, register.InvalidWeek, RateLimited)})
+            responses={**REGISTER_FILES, **problems(EstateNotFound, register.InvalidWeek, RateLimited)})
 async def get_saturday_register(
-    estate_id: uuid.UUID, actor: Reader, session: SessionDep, format: Format = "json", encoding: Encoding = "utf-8",
+    estate_id: uuid.UUID, actor: Reader, session: SessionDep, format: RegisterFormat = "json", encoding: Encoding = "utf-8",
     week: Annotated[Week | None, Query(description="An ISO week: 2026-W48; the current one when left out")] = None,
 ) -> Any:
     """The Saturday register (§5.5): every receipt and refund issued in the week, line by line (number, time,
@@ -63,7 +75,10 @@ async def get_saturday_register(
     The register's week runs Saturday 00:00 to Friday 24:00, estate-local, because it is handed over on
     Saturday; it is named by the ISO week of its Friday (2026-W48 = Saturday 21 to Friday 27 November 2026).
     Left out, `week` is the week today falls in. The job stores each finished week's register on Saturday at
-    12:00 (see the stored reports)."""
+    12:00 (see the stored reports). With format=pdf: the register to print and sign, A4 landscape."""
+    if format == "pdf":
+        filename, pdf = await register_pdf(session, actor=actor, estate_id=estate_id, week=week)
+        return pdf_response(pdf, filename=filename)
     if format != "json":
         return _download(await report_export.saturday_register_file(session, actor=actor, estate_id=estate_id,
                                                                      week=week, fmt=format, encoding=encoding))

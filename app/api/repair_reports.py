@@ -11,6 +11,7 @@ from starlette import status
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.api.files import Encoding, download
+from app.api.pdf import PDF_MEDIA_TYPE, pdf_response
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -19,6 +20,7 @@ from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs.model import ReasonRequired
 from app.domain.repairs.paperwork import approvals, daily_log, manifests, morning
+from app.domain.repairs.paperwork.daily_log_pdf import daily_log_pdf
 from app.domain.repairs.paperwork.model import LineAlreadyDecided, ManifestAlreadyAcknowledged
 from app.domain.repairs.paperwork.schemas import (
     ApprovalBatchCreate,
@@ -46,8 +48,10 @@ ApprovalBatchPage = Annotated[PageRequest, Depends(page_of(approvals.ApprovalBat
 ManifestPage = Annotated[PageRequest, Depends(page_of(manifests.ManifestSort))]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}},
-                      XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
-          "description": "The log as JSON, or with format=csv / format=xlsx as a file with Chinese headers"},
+                      XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                      PDF_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+          "description": "The log as JSON, with format=csv / format=xlsx as a file with Chinese headers, "
+                         "with format=pdf as the printable book page (A4 landscape)"},
 }
 
 
@@ -63,12 +67,16 @@ async def get_morning(estate_id: uuid.UUID, actor: Reader, session: SessionDep, 
             responses={**CSV_RESPONSE, **problems(EstateNotFound, RateLimited)})
 async def get_daily_log(
     estate_id: uuid.UUID, actor: Reader, session: SessionDep, date: Day = None,
-    format: Annotated[Literal["json", "csv", "xlsx"], Query(description="json, csv for Excel (see `encoding`), or xlsx")] = "json",
+    format: Annotated[Literal["json", "csv", "xlsx", "pdf"],
+                      Query(description="json, csv for Excel (see `encoding`), xlsx, or pdf to print")] = "json",
     encoding: Encoding = "utf-8",
 ) -> Any:
     """The repair record book of a local day (§5.6): every order created, dispatched, started, completed or
     cancelled that day, or still open at the close, with its state at the close of office hours. The log
     the job compiled at the close is served when there is one (source=stored), else it is computed now."""
+    if format == "pdf":
+        name, pdf = await daily_log_pdf(session, actor=actor, estate_id=estate_id, day=date)
+        return pdf_response(pdf, filename=name)
     if format != "json":
         body, media_type, filename = await daily_log.daily_log_file(session, actor=actor, estate_id=estate_id, day=date,
                                                                     fmt=format, encoding=encoding)

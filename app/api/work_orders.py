@@ -5,9 +5,11 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.pdf import PDF_RESPONSE, pdf_response
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
@@ -30,6 +32,7 @@ from app.domain.repairs.orders.schemas import (
     WorkOrderRead,
 )
 from app.domain.repairs.orders.technicians import NotATechnicianOfEstate, OutsideWorkingHours
+from app.domain.repairs.paperwork.task_sheet_pdf import task_sheet_pdf
 from app.domain.types import Instant
 
 router = APIRouter(tags=["work orders"])
@@ -74,6 +77,15 @@ async def get_work_order(order_id: uuid.UUID, actor: Read, session: SessionDep) 
 async def get_task_sheet(order_id: uuid.UUID, actor: Read, session: SessionDep) -> TaskSheet:
     """The printable task sheet (§7.3.8): office, job, place, contact, the window in local time, blank material lines."""
     return await orders.task_sheet(session, actor=actor, order_id=order_id)
+
+
+@router.get("/work-orders/{order_id}/task-sheet.pdf", response_class=Response,
+            responses={**PDF_RESPONSE, **problems(WorkOrderNotFound)})
+async def print_task_sheet(order_id: uuid.UUID, actor: Read, session: SessionDep) -> Response:
+    """The task sheet to print (PDF, A4): the job, address, owner and phone, window, technician, blank
+    material and work-done lines, result boxes and signature lines. A technician prints only his own orders."""
+    filename, pdf = await task_sheet_pdf(session, actor=actor, order_id=order_id)
+    return pdf_response(pdf, filename=filename)
 
 
 @router.post("/work-orders/{order_id}/dispatch", response_model=WorkOrderDetail,

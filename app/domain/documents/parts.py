@@ -21,12 +21,15 @@ CELL_RIGHT = ParagraphStyle("cell-right", parent=CELL, alignment=TA_RIGHT)
 HEAD = ParagraphStyle("head", parent=CELL, fontName=fonts.BOLD, alignment=TA_CENTER)
 STRONG = ParagraphStyle("strong", parent=BODY, fontName=fonts.BOLD, fontSize=10.5, leading=14)
 CENTRED = ParagraphStyle("centred", parent=BODY, alignment=TA_CENTER)
+# A table names its cells' font in the PDF even when every cell is a paragraph; left to its
+# default that is Helvetica, never embedded, so every table states the embedded font.
+TABLE_FONT = ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR)
 
 
 def table_style(commands: Sequence[tuple[Any, ...]]) -> TableStyle:
     """A table's style in the embedded font: a Table sets its cells' font (Helvetica unless told)
     even when they hold paragraphs, which names a font the PDF does not embed."""
-    return TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR), *commands])
+    return TableStyle([TABLE_FONT, *commands])
 
 
 def money(value: Decimal) -> str:
@@ -107,3 +110,19 @@ class StampBox(Flowable):
 
 def flow(*parts: Flowable | None) -> list[Flowable]:
     return [p for p in parts if p is not None]
+
+
+def ruled(count: int, *, width: float, label: str | None = None, height_mm: float = 8) -> Table:
+    """Blank ruled lines to write on by hand (维修情况：____), the label on the first line."""
+    rows = [[text(label or "", CELL)]] + [[text("", CELL)] for _ in range(count - 1)]
+    table = Table(rows, colWidths=[width], rowHeights=[height_mm * mm] * count)
+    table.setStyle(TableStyle([TABLE_FONT, ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                               ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.black)]))
+    return table
+
+
+def choices(label: str, options: Sequence[str]) -> Paragraph:
+    """Boxes to tick by hand: 维修结果：□ 已修复  □ 需再次上门."""
+    # No-break spaces: a paragraph folds ordinary runs of spaces into one.
+    return text(f"{label}：" + "\u00a0" * 4 + ("\u00a0" * 6).join(f"□\u00a0{o}" for o in options), CELL)
+

@@ -7,4 +7,7 @@ EXPECTED = {
     "GET /api/v1/units/{unit_id}/bill": READ,
     "GET /api/v1/units/{unit_id}/arrears": READ,
     "GET /api/v1/estates/{estate_id}/arrears": READ,
+    # The notices are the arrears on paper: the same readers print them.
+    "GET /api/v1/units/{unit_id}/arrears-notice.pdf": READ,
+    "GET /api/v1/estates/{estate_id}/arrears-notices.pdf": READ,
 }

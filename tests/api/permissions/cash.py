@@ -20,6 +20,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "GET /api/v1/estates/{estate_id}/cashier-sessions/current": HAND_OVER,
     "GET /api/v1/estates/{estate_id}/cash-handover-sheet": READ,
     "GET /api/v1/cashier-sessions/{session_id}": READ,
+    "GET /api/v1/cashier-sessions/{session_id}/handover-sheet.pdf": READ,
     "POST /api/v1/cashier-sessions/{session_id}/hand-over": HAND_OVER,
     "POST /api/v1/cashier-sessions/{session_id}/acknowledge": ACKNOWLEDGE,
 }

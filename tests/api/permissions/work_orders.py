@@ -18,6 +18,7 @@ EXPECTED = {
     "GET /api/v1/estates/{estate_id}/work-orders": ORDERS_READ,
     "GET /api/v1/work-orders/{order_id}": ORDERS_READ,
     "GET /api/v1/work-orders/{order_id}/task-sheet": ORDERS_READ,
+    "GET /api/v1/work-orders/{order_id}/task-sheet.pdf": ORDERS_READ,
     "POST /api/v1/work-orders/{order_id}/dispatch": DISPATCH,
     "POST /api/v1/work-orders/{order_id}/await-confirmation": DISPATCH,
     "POST /api/v1/work-orders/{order_id}/owner-told": DISPATCH,
