@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.characters import assert_one_script
 from tests.helpers.documents import KINDS
-from tests.helpers.pdf import fonts_of, png_pages
+from tests.helpers.pdf import fonts_of, png_pages, text_of
 
 # scripts/render-samples.sh sets this to docs/samples so a reader can look at every kind.
 SAMPLES = os.environ.get("PROPDESK_SAMPLES")
@@ -22,6 +23,18 @@ async def test_every_font_is_embedded_and_subset(name, client, session):
     assert found, "a document with no font draws no text"
     bare = [f.name for f in found if not (f.embedded and f.subset)]
     assert not bare, f"{name}: fonts a print server without them would draw as boxes: {bare}"
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+async def test_every_word_is_in_the_estates_characters(name, client, session):
+    """The factories type office names, payers and technicians in traditional characters; a
+    simplified estate's paper (the default) prints every one of them in simplified."""
+    assert_one_script(text_of(await KINDS[name](client, session)), "simplified")
+
+
+def test_every_kind_the_issue_names_is_registered():
+    assert set(KINDS) >= {"receipt", "receipt-17-lines", "receipt-void", "refund", "task-sheet", "cash-handover",
+                          "arrears-notice", "arrears-notices-building", "repair-log", "saturday-register"}
 
 
 @pytest.mark.parametrize("name", sorted(KINDS))

@@ -26,7 +26,7 @@ class TestHandoverSheetPdf:
         text = text_of(pdf_of(await client.get(url(w.session_id), headers=w.desk.staff.headers)))
         for expected in ("交款单", LEGAL_NAME, "交款人（收款员）：李娜", "已交款，待财务确认", "有效收据：2张", "作废收据（不计）：1张",
                          "现金10160.56", "微信支付1045.00", "合计20205.56", "应交现金（元）：160.56", "实点现金（元）：140.56",
-                         "差额（实点－应交，元）：-20.00", "找零短款20元，已报主管", *w.numbers, "8-2-301", "作废，不计",
+                         "差额（实点－应交，元）：-20.00", "找零短款20元，已报主管", *w.numbers, "8号楼2单元301", "作废，不计",
                          "计入合计205.56", "调整", "交款人：", "收款人（财务）：", "日期："):
             assert expected in text, expected
         assert "未交款" not in text

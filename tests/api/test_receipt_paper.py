@@ -10,6 +10,7 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.registry.model import Estate
 from tests.factories import make_staff
+from tests.helpers.characters import assert_one_script
 from tests.helpers.payments import API, desk, long_desk, pay, print_receipt, set_receipt_paper
 from tests.helpers.pdf import pages_of, text_of
 from tests.helpers.problems import assert_422, assert_problem
@@ -45,9 +46,25 @@ class TestTheTable:
         d = await long_desk(session, months=1)
         paid = await pay(client, d, amount="500.00", tendered="600.00", payer_name="王建国")
         text = text_of((await print_receipt(client, d.staff, paid.json()["receipt"]["id"])).content)
-        for expected in ("新乡市祥瑞物业服务有限公司", "淇水春天管理處", "收款收据", "房号：8号楼2单元301", "交款人：王建国",
+        for expected in ("新乡市祥瑞物业服务有限公司", "淇水春天管理处", "收款收据", "房号：8号楼2单元301", "交款人：王建国",
                          "预收款（存入账户）82.44", "实收：600.00", "找零：100.00", "人民币伍佰元整"):
             assert expected in text, expected
+
+    async def test_a_traditional_estate_prints_wholly_in_traditional_characters(self, client, session):
+        d = await long_desk(session, months=1)
+        await set_receipt_paper(session, d.estate, copies=["交款人联"], note="此收据不作报销凭证")
+        r = await client.patch(f"{API}/estates/{d.estate.id}", json={"script": "traditional"},
+                               headers=(await make_staff(session, estates=[d.estate], roles=[Role.admin])).headers)
+        assert r.status_code == 200, r.text
+        paid = await pay(client, d, amount="500.00", tendered="600.00", payer_name="王建国")
+        printed = await print_receipt(client, d.staff, paid.json()["receipt"]["id"])
+        text = text_of(printed.content)
+        for expected in ("新鄉市祥瑞物業服務有限公司", "淇水春天管理處", "收款收據", "交款人聯", "房號：8號樓2單元301", "交款人：王建國",
+                         "物業管理費", "人民幣伍佰元整", "此收據不作報銷憑證", "（收款單位蓋章）", "第1頁/共1頁"):
+            assert expected in text, expected
+        assert_one_script(text, "traditional")
+        preview = await client.get(f"{API}/receipts/{paid.json()['receipt']['id']}/pdf", headers=d.staff.headers)
+        assert "預覽" in text_of(preview.content)
 
     async def test_a_charge_paid_in_part_says_what_was_owed(self, client, session):
         d = await desk(session)

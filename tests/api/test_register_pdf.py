@@ -35,7 +35,7 @@ class TestRegisterPdf:
         pdf = await printed(client, b)
         text = text_of(pdf)
         for expected in ("周收费登记表", "No.2026-W48", LEGAL_NAME, "起止：2026-11-21至2026-11-27", "收据号", "收费项目", "计入金额",
-                         "王建國", "1-1-101", "物业管理费(2026-11)", "作废", "收错房号", "退款",
+                         "王建国", "1号楼1单元101", "物业管理费(2026-11)", "作废", "收错房号", "退款",
                          f"本周合计{reg['grand_total']}\n", "按收费项目汇总", "按收款方式汇总", "按收款人汇总",
                          "李娜", "王芳", f"本周合计{reg['grand_total']}元（作废不计，退款为负）", "制表（前台）：", "审核（主管）："):
             assert expected in text, expected

@@ -6,7 +6,7 @@ from app.domain.repairs.paperwork.daily_log import CSV_HEADERS
 from app.domain.repairs.paperwork.model import DailyRepairLog
 from tests.factories import make_staff
 from tests.helpers.documents import pdf_of
-from tests.helpers.paper import API, LEGAL_NAME, day_of_repairs, short
+from tests.helpers.paper import API, LEGAL_NAME, day_of_repairs
 from tests.helpers.pdf import pages_of, text_of
 from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows
@@ -33,7 +33,7 @@ class TestRepairLogPdf:
         for expected in ("报修记录本", LEGAL_NAME, f"日期：{log['day']}", *SIMPLIFIED, "8号楼2单元301", "厨房水龙头漏水", "水暖",
                          "张师傅", "已派工", "待派工", "共4单", "登记4", "派工1", "记录人：", "审阅（主管）："):
             assert expected in text, expected
-        assert all(short(r["work_order_id"]) in text for r in log["rows"])
+        assert all(r["number"] in text for r in log["rows"])
         assert pages_of(pdf) == 1
 
     async def test_a_busy_day_runs_onto_more_pages_with_the_header_on_each(self, client, session):

@@ -6,7 +6,7 @@ from app.domain.auth.roles import Role
 from tests.factories import make_staff
 from tests.helpers.dispatch import local
 from tests.helpers.documents import pdf_of
-from tests.helpers.paper import API, LEGAL_NAME, OFFICE_PHONE, dispatched, short
+from tests.helpers.paper import API, LEGAL_NAME, OFFICE_PHONE, dispatched
 from tests.helpers.pdf import pages_of, text_of
 from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows
@@ -26,7 +26,8 @@ class TestTaskSheetPdf:
         pdf = pdf_of(await client.get(url(w.order_id), headers=w.desk.headers))
         text = text_of(pdf)
         day = local(9).date().isoformat()
-        for expected in ("维修任务单", f"No.{short(w.order_id)}", f"任务单号：{short(w.order_id)}", "维修地址：8号楼2单元301",
+        for expected in ("维修任务单", f"No.{w.number}", f"任务单号：{w.number}", f"报修单号：{w.request_number}",
+                         "维修地址：8号楼2单元301",
                          "王建国", "13800138000", f"预约时间：{day}09:00–10:00", "维修人员：张师傅", "紧急程度：紧急",
                          "报修类别：水暖", "厨房水龙头漏水", "材料名称及规格", "合计", "维修情况", "维修结果",
                          "技术员：", "业主确认：", "日期：", LEGAL_NAME, OFFICE_PHONE, "打印：李娜", "第1页/共1页"):

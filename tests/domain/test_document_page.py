@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from app.domain.documents import page, parts
 from tests.helpers.pdf import fonts_of, pages_of, text_of
 
@@ -76,3 +78,29 @@ def test_tables_name_no_font_but_the_embedded_one():
              parts.signatures(["经办", "复核"], width=width)]
     found = fonts_of(_render(copies=[page.Copy(label=None, story=story)]))
     assert {f.name.split("+", 1)[-1] for f in found} <= {"NotoSansSC-Regular", "NotoSansSC-Bold"}, found
+
+
+def test_a_traditional_estates_document_is_written_wholly_in_traditional():
+    from app.domain.documents.writing import written_in
+    from app.domain.registry.script import Script
+    from tests.helpers.characters import assert_one_script
+
+    head = page.Letterhead(legal_name="新乡市祥瑞物业服务有限公司", office_name="淇水春天管理处", script=Script.traditional)
+    with written_in(Script.traditional):
+        pdf = page.render(page.Layout(title="收款收据", corner="补打 1", diagonal=page.Diagonal(text="作废", note="作废原因：收错房号"),
+                                      copies=[page.Copy(label="交款人联", story=[parts.text("房号：8号楼2单元301 交款人：张三"),
+                                                                               parts.StampBox(label="（收款单位盖章）")])]),
+                          letterhead=head, printing=BY)
+    text = text_of(pdf)
+    for expected in ("新鄉市祥瑞物業服務有限公司", "淇水春天管理處", "收款收據", "補打1", "作廢", "交款人聯", "8號樓2單元301",
+                     "張三", "收款單位蓋章", "第1頁/共1頁"):
+        assert expected in text, expected
+    assert_one_script(text, Script.traditional)
+
+
+def test_a_document_built_outside_its_estates_characters_is_refused():
+    from app.domain.registry.script import Script
+
+    head = page.Letterhead(legal_name="X", office_name="Y", script=Script.traditional)
+    with pytest.raises(RuntimeError, match="traditional"):
+        page.render(page.Layout(title="t", copies=[page.Copy(label=None, story=[parts.text("x")])]), letterhead=head, printing=BY)

@@ -1,7 +1,6 @@
 """Worlds for the office's printed paper: a dispatched order's task sheet, a cashier's day, owing units."""
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -39,6 +38,8 @@ class Repair:
     tech: Staff
     colleague: Staff  # another technician of the estate
     order_id: str
+    number: str  # the work order's, QS-WX-2026-000123
+    request_number: str
 
 
 async def dispatched(client, session, *, description: str = "厨房水龙头漏水，关不紧") -> Repair:
@@ -55,16 +56,11 @@ async def dispatched(client, session, *, description: str = "厨房水龙头漏�
             "unit_id": str(unit.id), "contact_name": "王建国", "contact_phone": "138 0013 8000"}
     r = await client.post(f"{API}/estates/{estate.id}/service-requests", json=body, headers=desk.headers)
     assert r.status_code == 201, r.text
-    order_id = r.json()["work_order_id"]
+    order_id, number, request_number = r.json()["work_order_id"], r.json()["work_order_number"], r.json()["number"]
     r = await client.post(f"{API}/work-orders/{order_id}/dispatch", headers=desk.headers,
                           json=window(local(9), local(10), technician_id=str(tech.id)))
     assert r.status_code == 200, r.text
-    return Repair(estate, other, unit, desk, tech, colleague, order_id)
-
-
-def short(order_id: str) -> str:
-    """The number the paper prints for an order until orders carry their own."""
-    return uuid.UUID(order_id).hex[:8].upper()
+    return Repair(estate, other, unit, desk, tech, colleague, order_id, number, request_number)
 
 
 @dataclass

@@ -19,7 +19,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate
 
 from app.domain.calendar import estate_time
-from app.domain.documents import fonts
+from app.domain.documents import fonts, writing
+from app.domain.registry.script import DEFAULT_SCRIPT, Script
 
 A4_PORTRAIT = A4
 A4_LANDSCAPE = landscape(A4)
@@ -37,6 +38,7 @@ class Letterhead:
     office_name: str
     address: str | None = None
     phone: str | None = None
+    script: Script = DEFAULT_SCRIPT  # the estate's characters, which the whole document is written in
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +106,16 @@ class _Paper(Canvas):
         self._pages: list[dict[str, Any]] = []
         self._pd_copy: tuple[int, str | None] = (0, None)
 
+    # The frame, the marks and the stamp box are drawn as strings: in the document's characters.
+    def drawString(self, x: float, y: float, text: str, *args: Any, **kwargs: Any) -> None:
+        super().drawString(x, y, writing.words(text), *args, **kwargs)
+
+    def drawCentredString(self, x: float, y: float, text: str, *args: Any, **kwargs: Any) -> None:
+        super().drawCentredString(x, y, writing.words(text), *args, **kwargs)
+
+    def drawRightString(self, x: float, y: float, text: str, *args: Any, **kwargs: Any) -> None:
+        super().drawRightString(x, y, writing.words(text), *args, **kwargs)
+
     def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))
         self._startPage()
@@ -167,7 +179,11 @@ def _diagonal(c: Canvas, mark: Diagonal, *, width: float, height: float) -> None
 
 
 def render(layout: Layout, *, letterhead: Letterhead, printing: Printing) -> bytes:
-    """The PDF's bytes. Deterministic for the same input (ReportLab's invariant mode)."""
+    """The PDF's bytes. Deterministic for the same input (ReportLab's invariant mode).
+
+    Called, with the story built, inside `writing.written_in(letterhead.script)`."""
+    if writing.current() is not letterhead.script:
+        raise RuntimeError(f"a {letterhead.script.value} estate's document built in {writing.current().value} characters")
     fonts.register()
     out = BytesIO()
     width, height = layout.size

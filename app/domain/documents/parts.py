@@ -13,6 +13,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from app.domain.documents import fonts
+from app.domain.documents.writing import words
 
 BODY = ParagraphStyle("body", fontName=fonts.REGULAR, fontSize=9.5, leading=13, wordWrap="CJK")
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=8, leading=10.5)
@@ -40,6 +41,7 @@ def money(value: Decimal) -> str:
 def text(value: str, style: ParagraphStyle = BODY) -> Paragraph:
     """A paragraph of plain text: typed names and notes are escaped, never read as markup."""
     fonts.register()  # a paragraph resolves its font when it is made, not when drawn
+    value = words(value)
     return Paragraph(escape(value).replace("\n", "<br/>"), style)
 
 
@@ -70,7 +72,9 @@ def grid(header: Sequence[str], rows: Sequence[Sequence[str]], *, widths: Sequen
     if total is not None:
         data.append([cell(v, n, bold=True) for n, v in enumerate(total)])
     table = Table(data, colWidths=list(widths), repeatRows=1)
-    style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    # Narrow padding: a wide table's figures and numbers fit their columns without wrapping.
+    style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("LEFTPADDING", (0, 0), (-1, -1), 3),
+             ("RIGHTPADDING", (0, 0), (-1, -1), 3), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
              ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.9, 0.9, 0.9))]
     table.setStyle(table_style(style))
     return table

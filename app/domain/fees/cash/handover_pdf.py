@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.principal import Actor
 from app.domain.calendar import estate_time
 from app.domain.documents import page, parts
-from app.domain.documents.letterhead import letterhead_of, printing_by
+from app.domain.documents.letterhead import printing_by, render_for
 from app.domain.fees.cash import service as cash
 from app.domain.fees.cash.model import SessionStatus
 from app.domain.fees.cash.schemas import AdjustmentRead, CashierSessionDetail, SessionReceiptLine
@@ -122,6 +122,6 @@ async def handover_pdf(session: AsyncSession, *, actor: Actor, session_id: uuid.
     estate = await session.get(Estate, detail.estate_id)
     assert estate is not None
     labels = await units.labels_of(session, {r.unit_id for r in detail.receipts})
-    pdf = page.render(layout(detail, labels=labels, tz=estate.time_zone), letterhead=await letterhead_of(session, estate=estate),
-                      printing=printing_by(actor, estate=estate, now=now))
+    pdf = await render_for(session, estate=estate, printing=printing_by(actor, estate=estate, now=now),
+                           build=lambda _: layout(detail, labels=labels, tz=estate.time_zone))
     return f"cash-handover-{detail.day.isoformat()}-{detail.id.hex[:8]}.pdf", pdf

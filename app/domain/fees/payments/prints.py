@@ -21,7 +21,7 @@ from app.domain.audit import service as audit
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
-from app.domain.documents.letterhead import letterhead_of, printing_by
+from app.domain.documents.letterhead import printing_by, render_for
 from app.domain.documents.page import Printing
 from app.domain.errors import Invalid
 from app.domain.fees.model import Charge, FeeItem, FeeKind
@@ -138,8 +138,7 @@ async def _render(session: AsyncSession, *, row: Receipt, printing: Printing, co
     estate = await session.get(Estate, row.estate_id)
     assert estate is not None
     paper = await _paper(session, row=row, estate=estate)
-    return receipt_pdf.render(paper, letterhead=await letterhead_of(session, estate=estate), printing=printing,
-                              corner=corner)
+    return await render_for(session, estate=estate, printing=printing, build=lambda _: receipt_pdf.layout(paper, corner=corner))
 
 
 # --- previews and prints ---------------------------------------------------------------------

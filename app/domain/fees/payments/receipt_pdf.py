@@ -17,7 +17,7 @@ from reportlab.platypus import Flowable, KeepTogether, Table
 
 from app.domain.calendar import estate_time
 from app.domain.documents import page, parts
-from app.domain.documents.page import Copy, Diagonal, Layout, Letterhead, Printing
+from app.domain.documents.page import Copy, Diagonal, Layout
 from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus
 from app.domain.fees.payments.schemas import ReceiptRead
 
@@ -123,8 +123,3 @@ def layout(paper: Paper, *, corner: str | None) -> Layout:
     diagonal = Diagonal(text="作废", note=_void_note(paper)) if r.status is ReceiptStatus.void else None
     return Layout(title=title, number=r.number, size=page.A5_LANDSCAPE, corner=corner, diagonal=diagonal,
                   subject=f"{title} {r.number}", copies=copies)
-
-
-def render(paper: Paper, *, letterhead: Letterhead, printing: Printing, corner: str | None) -> bytes:
-    """`corner`: None on the first print, 补打 N on the Nth reprint, 预览 on a preview."""
-    return page.render(layout(paper, corner=corner), letterhead=letterhead, printing=printing)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.principal import Actor
 from app.domain.calendar import estate_time
 from app.domain.documents import page, parts
-from app.domain.documents.letterhead import letterhead_of, printing_by
+from app.domain.documents.letterhead import printing_by, render_for
 from app.domain.fees.payments.model import ReceiptSeries, ReceiptStatus
 from app.domain.fees.reports import saturday_register as register
 from app.domain.fees.reports.schemas import RegisterLine, SaturdayRegister
@@ -26,7 +26,7 @@ from app.domain.registry.model import Estate
 SIZE = page.A4_LANDSCAPE
 WIDTH = SIZE[0] - 2 * page.MARGIN
 HEADER = ["序号", "收据号", "类别", "开具时间", "房号", "交款人", "收费项目", "收款方式", "金额", "计入金额", "收款人", "状态", "作废原因"]
-WIDTHS = [w * mm for w in (12, 41, 12, 23, 18, 20, 41, 18, 20, 20, 16, 12, 20)]
+WIDTHS = [w * mm for w in (12, 39, 12, 23, 26, 20, 37, 18, 20, 20, 16, 12, 18)]
 SERIES_NAMES = {ReceiptSeries.receipt: "收据", ReceiptSeries.refund: "退款"}
 STATUS_NAMES = {ReceiptStatus.issued: "有效", ReceiptStatus.void: "作废"}
 
@@ -91,6 +91,6 @@ def _filename(estate: Estate, week: str) -> str:
 async def register_pdf(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, week: str | None,
                        now: datetime | None = None) -> tuple[str, bytes]:
     estate, report = await register.saturday_register(session, actor=actor, estate_id=estate_id, week=week)
-    pdf = page.render(layout(report, tz=estate.time_zone), letterhead=await letterhead_of(session, estate=estate),
-                      printing=printing_by(actor, estate=estate, now=now))
+    pdf = await render_for(session, estate=estate, printing=printing_by(actor, estate=estate, now=now),
+                           build=lambda _: layout(report, tz=estate.time_zone))
     return _filename(estate, report.week), pdf

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.principal import Actor
 from app.domain.calendar import estate_time
 from app.domain.documents import page, parts
-from app.domain.documents.letterhead import letterhead_of, printing_by
+from app.domain.documents.letterhead import printing_by, render_for
 from app.domain.errors import Conflict, Invalid
 from app.domain.fees.billing.items import load_estate
 from app.domain.fees.statements import arrears
@@ -147,9 +147,8 @@ async def _notice(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, no
 
 async def _render(session: AsyncSession, *, actor: Actor, estate: Estate, notices: Sequence[Notice], pay_by: date,
                   as_of: date, now: datetime | None) -> bytes:
-    head = await letterhead_of(session, estate=estate)
-    return page.render(layout(notices, estate=estate, head=head, pay_by=pay_by, as_of=as_of), letterhead=head,
-                       printing=printing_by(actor, estate=estate, now=now))
+    return await render_for(session, estate=estate, printing=printing_by(actor, estate=estate, now=now),
+                            build=lambda head: layout(notices, estate=estate, head=head, pay_by=pay_by, as_of=as_of))
 
 
 async def unit_notice(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, pay_by: date | None = None,

@@ -16,17 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.principal import Actor
 from app.domain.calendar import estate_time
 from app.domain.documents import page, parts
-from app.domain.documents.letterhead import letterhead_of, printing_by
+from app.domain.documents.letterhead import printing_by, render_for
 from app.domain.registry.model import Estate
 from app.domain.repairs.paperwork import daily_log
-from app.domain.repairs.paperwork.printed import STATE_NAMES, category_names, order_number
+from app.domain.repairs.paperwork.printed import STATE_NAMES, category_names
 from app.domain.repairs.paperwork.schemas import DailyLog, DailyLogRow
 
 SIZE = page.A4_LANDSCAPE
 WIDTH = SIZE[0] - 2 * page.MARGIN
 HEADER = ["序号", "任务单号", "登记时间", "类别", "位置", "报修内容", "公共区域", "维修人员", "派工时间", "开工时间", "完工时间",
           "当日动态", "收工时状态"]
-WIDTHS = [w * mm for w in (12, 21, 23, 14, 25, 33, 18, 18, 23, 23, 23, 19, 21)]
+WIDTHS = [w * mm for w in (12, 34, 21, 14, 24, 30, 18, 18, 21, 21, 21, 19, 20)]
 EVENT_NAMES = {"created": "登记", "dispatched": "派工", "started": "开工", "completed": "完工", "cancelled": "取消"}
 
 
@@ -35,7 +35,7 @@ def _at(at: datetime | None, tz: str) -> str:
 
 
 def _row(n: int, r: DailyLogRow, *, tz: str, categories: dict[str, str]) -> list[str]:
-    return [str(n), order_number(r.work_order_id), _at(r.created_at, tz), categories.get(r.category, r.category), r.place,
+    return [str(n), r.number or r.work_order_id.hex[:8].upper(), _at(r.created_at, tz), categories.get(r.category, r.category), r.place,
             r.description, "是" if r.is_public_area else "否", r.technician_name or "", _at(r.dispatched_at, tz),
             _at(r.started_at, tz), _at(r.completed_at, tz), "、".join(EVENT_NAMES[e] for e in r.events),
             STATE_NAMES[r.state_at_close]]
@@ -69,6 +69,6 @@ async def daily_log_pdf(session: AsyncSession, *, actor: Actor, estate_id: uuid.
     estate = await session.get(Estate, log.estate_id)
     assert estate is not None
     categories = await category_names(session, estate_id=estate.id)
-    pdf = page.render(layout(log, tz=estate.time_zone, categories=categories, office_name=estate.office_name),
-                      letterhead=await letterhead_of(session, estate=estate), printing=printing_by(actor, estate=estate, now=now))
+    pdf = await render_for(session, estate=estate, printing=printing_by(actor, estate=estate, now=now),
+                           build=lambda _: layout(log, tz=estate.time_zone, categories=categories, office_name=estate.office_name))
     return f"repair-log-{log.day.isoformat()}.pdf", pdf

@@ -1,4 +1,4 @@
-"""What the repair paper prints for an order: its number and the names of its categories."""
+"""What the repair paper prints for an order: the names of its categories, urgencies and states."""
 from __future__ import annotations
 
 import uuid
@@ -8,15 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.repairs.intake.model import RepairCategory
 from app.domain.repairs.model import Urgency, WorkOrderStatus
-
-
-def order_number(order_id: uuid.UUID) -> str:
-    """The order as the paper names it: the first eight hex digits of its id, upper case.
-
-    Work orders get readable numbers (QS-WX-2026-000123) of their own; until then every
-    printed sheet takes its number from here, so the change is made in one place.
-    """
-    return order_id.hex[:8].upper()
 
 
 async def category_names(session: AsyncSession, *, estate_id: uuid.UUID) -> dict[str, str]:

@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.principal import Actor
 from app.domain.calendar import estate_time
 from app.domain.documents import page, parts
-from app.domain.documents.letterhead import letterhead_of, printing_by
+from app.domain.documents.letterhead import printing_by, render_for
 from app.domain.registry.model import Estate
 from app.domain.repairs.model import WorkOrder
 from app.domain.repairs.orders import reading
 from app.domain.repairs.orders.schemas import TaskSheet
-from app.domain.repairs.paperwork.printed import STATE_NAMES, URGENCY_NAMES, category_names, order_number
+from app.domain.repairs.paperwork.printed import STATE_NAMES, URGENCY_NAMES, category_names
 
 SIZE = page.A4_PORTRAIT
 WIDTH = SIZE[0] - 2 * page.MARGIN
@@ -32,7 +32,7 @@ MATERIAL_WIDTHS = [w * mm for w in (12, 62, 16, 18, 24, 24, 30)]
 def _job(sheet: TaskSheet, *, category: str, issued: str) -> list[Flowable]:
     place = sheet.unit_label or sheet.location or "—"
     pairs: list[tuple[str, str | None]] = [
-        ("任务单号", order_number(sheet.order_id)), ("派工时间", issued),
+        ("任务单号", sheet.number), ("报修单号", sheet.request_number), ("派工时间", issued),
         ("维修地址", place), ("报修类别", category),
         ("业主/联系人", sheet.contact_name), ("联系电话", sheet.contact_phone),
         ("预约时间", sheet.scheduled_window), ("紧急程度", URGENCY_NAMES[sheet.urgency]),
@@ -66,7 +66,7 @@ def _result() -> list[Flowable]:
 def layout(sheet: TaskSheet, *, category: str, issued: str) -> page.Layout:
     story = [*_job(sheet, category=category, issued=issued), parts.gap(4), *_materials(sheet), parts.gap(4), *_result(),
              parts.gap(4), parts.signatures(["技术员", "业主确认", "日期"], width=WIDTH)]
-    return page.Layout(title="维修任务单", number=order_number(sheet.order_id), size=SIZE,
+    return page.Layout(title="维修任务单", number=sheet.number, size=SIZE,
                        subject=f"维修任务单 {sheet.unit_label or sheet.location}", copies=[page.Copy(label=None, story=story)])
 
 
@@ -82,6 +82,7 @@ async def task_sheet_pdf(session: AsyncSession, *, actor: Actor, order_id: uuid.
     estate = await session.get(Estate, order.estate_id) if order else None
     assert estate is not None
     names = await category_names(session, estate_id=estate.id)
-    pdf = page.render(layout(sheet, category=names.get(sheet.category, sheet.category), issued=_local(sheet.issued_at, sheet.time_zone)),
-                      letterhead=await letterhead_of(session, estate=estate), printing=printing_by(actor, estate=estate, now=now))
-    return f"task-sheet-{order_number(sheet.order_id)}.pdf", pdf
+    category = names.get(sheet.category, sheet.category)
+    pdf = await render_for(session, estate=estate, printing=printing_by(actor, estate=estate, now=now),
+                           build=lambda _: layout(sheet, category=category, issued=_local(sheet.issued_at, sheet.time_zone)))
+    return f"task-sheet-{sheet.number}.pdf", pdf
