@@ -26,7 +26,7 @@ SIZE = page.A4_LANDSCAPE
 WIDTH = SIZE[0] - 2 * page.MARGIN
 HEADER = ["序号", "任务单号", "登记时间", "类别", "位置", "报修内容", "公共区域", "维修人员", "派工时间", "开工时间", "完工时间",
           "当日动态", "收工时状态"]
-WIDTHS = [w * mm for w in (12, 34, 21, 14, 24, 30, 18, 18, 21, 21, 21, 19, 20)]
+WIDTHS = [w * mm for w in (12, 38, 21, 14, 24, 26, 18, 18, 21, 21, 21, 19, 20)]
 EVENT_NAMES = {"created": "登记", "dispatched": "派工", "started": "开工", "completed": "完工", "cancelled": "取消"}
 
 
