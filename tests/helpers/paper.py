@@ -141,5 +141,5 @@ async def day_of_repairs(client, session, *, more: int = 3) -> Repair:
     """Today's orders: the dispatched one of 王建国, and `more` registered and left for dispatch."""
     w = await dispatched(client, session)
     for n in range(more):
-        await make_order(session, estate=w.estate, unit=w.unit, description=f"楼道灯不亮 第{n + 1}单")
+        await make_order(session, estate=w.estate, unit=w.unit, description=f"灯不亮第{n + 1}单")
     return w
