@@ -14,6 +14,7 @@ from app.domain.auth.roles import Perm
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotInEstate, UnreadablePhone
 from app.domain.repairs import numbers
+from app.domain.repairs.intake import reading as request_reading
 from app.domain.repairs.intake import scripts
 from app.domain.repairs.intake import service as requests
 from app.domain.repairs.intake import settings as repair_settings
@@ -41,7 +42,7 @@ Configure = Annotated[Actor, Depends(require(Perm.repairs_configure))]
 Code = Annotated[str | None, Query(max_length=40, pattern=r"^[^\x00]*$")]
 NumberSearch = Annotated[str | None, Query(max_length=64, pattern=numbers.SEARCH_PATTERN,
                                            description="The whole number (QS-BX-2026-000045) or its trailing digits (45, 000045)")]
-ServiceRequestPage = Annotated[PageRequest, Depends(page_of(requests.ServiceRequestSort))]
+ServiceRequestPage = Annotated[PageRequest, Depends(page_of(request_reading.ServiceRequestSort))]
 RepairCategoryPage = Annotated[PageRequest, Depends(page_of(repair_settings.RepairCategorySort))]
 
 
@@ -71,7 +72,7 @@ async def list_service_requests(
     number: NumberSearch = None,
 ) -> Page[ServiceRequestRead]:
     """The estate's service register, newest first; technicians see the requests they reported or work on."""
-    rows, total = await requests.list_requests(
+    rows, total = await request_reading.list_requests(
         session, actor=actor, estate_id=estate_id, page=page, status=status, kind=kind, channel=channel, category=category,
         unit_id=unit_id, owner_id=owner_id, created_from=created_from, created_to=created_to, q=q,
         number=number,
@@ -79,14 +80,14 @@ async def list_service_requests(
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/service-requests/{request_id}", response_model=ServiceRequestRead, responses=problems(requests.ServiceRequestNotFound))
+@router.get("/service-requests/{request_id}", response_model=ServiceRequestRead, responses=problems(request_reading.ServiceRequestNotFound))
 async def get_service_request(request_id: uuid.UUID, actor: Read, session: SessionDep) -> ServiceRequestRead:
     """One service request with its work order's id and state and the read-back sentence."""
-    return await requests.get_request(session, actor=actor, request_id=request_id)
+    return await request_reading.get_request(session, actor=actor, request_id=request_id)
 
 
 @router.post("/service-requests/{request_id}/close", response_model=ServiceRequestRead,
-             responses=problems(requests.ServiceRequestNotFound, requests.RequestAlreadyClosed, requests.OrderAlreadyUnderway))
+             responses=problems(request_reading.ServiceRequestNotFound, requests.RequestAlreadyClosed, requests.OrderAlreadyUnderway))
 async def close_service_request(request_id: uuid.UUID, body: ServiceRequestClose, actor: Write, session: SessionDep) -> ServiceRequestRead:
     """Close a request at the desk with a note: an enquiry answered, or a repair withdrawn while its
     order still waits for dispatch (the order is cancelled with the note as reason)."""

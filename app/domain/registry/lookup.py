@@ -20,7 +20,7 @@ from app.domain.registry.names import UnitRef, parse_unit_ref
 from app.domain.registry.phones import normalize_phone
 from app.domain.registry.schemas import CallerArrears, CallerLookup, CallerOwner, OwnerRead, UnitArrearsBrief
 from app.domain.registry.service import check_estate
-from app.domain.repairs.intake import service as repair_requests
+from app.domain.repairs.intake import reading as repair_requests
 
 # More than this many owners behind one number is a switchboard, not a caller.
 MAX_CALLER_MATCHES = 50
