@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
@@ -12,6 +13,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
+from app.domain.calendar import estate_time
 from app.domain.documents import fonts
 from app.domain.documents.writing import words
 
@@ -31,6 +33,11 @@ def table_style(commands: Sequence[tuple[Any, ...]]) -> TableStyle:
     """A table's style in the embedded font: a Table sets its cells' font (Helvetica unless told)
     even when they hold paragraphs, which names a font the PDF does not embed."""
     return TableStyle([TABLE_FONT, *commands])
+
+
+def when(at: datetime | None, time_zone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A moment as the estate's clock read it (blank for none): every time printed on paper."""
+    return estate_time.local_time(at, time_zone).strftime(fmt) if at is not None else ""
 
 
 def money(value: Decimal) -> str:

@@ -17,7 +17,6 @@ from reportlab.platypus import Flowable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
-from app.domain.calendar import estate_time
 from app.domain.documents import page, parts
 from app.domain.documents.letterhead import printing_by, render_for
 from app.domain.fees.cash import service as cash
@@ -39,8 +38,6 @@ ADJUSTMENT_HEADER = ["序号", "收据号", "收款方式", "金额", "原因", 
 ADJUSTMENT_WIDTHS = [w * mm for w in (12, 40, 24, 24, 56, 30)]
 
 
-def _local(at: datetime | None, tz: str) -> str:
-    return estate_time.local_time(at, tz).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
 def _method(value: str | None) -> str:
@@ -50,11 +47,11 @@ def _method(value: str | None) -> str:
 def _summary(d: CashierSessionDetail, tz: str) -> list[Flowable]:
     pairs: list[tuple[str, str | None]] = [
         ("交款人（收款员）", d.cashier_name), ("交款日期", d.day.isoformat()),
-        ("状态", STATUS_NAMES[SessionStatus(d.status)]), ("交款时间", _local(d.handed_over_at, tz) or "—"),
+        ("状态", STATUS_NAMES[SessionStatus(d.status)]), ("交款时间", parts.when(d.handed_over_at, tz) or "—"),
         ("有效收据", f"{d.receipt_count} 张"), ("作废收据（不计）", f"{d.void_count} 张"),
     ]
     if d.acknowledged_at is not None:
-        pairs.append(("财务确认", f"{d.acknowledged_by_name or ''} {_local(d.acknowledged_at, tz)}"))
+        pairs.append(("财务确认", f"{d.acknowledged_by_name or ''} {parts.when(d.acknowledged_at, tz)}"))
     return [parts.fields(pairs, width=WIDTH)]
 
 
@@ -85,7 +82,7 @@ def _receipt_state(line: SessionReceiptLine) -> str:
 
 
 def _receipts(lines: Sequence[SessionReceiptLine], labels: dict[uuid.UUID, str], tz: str) -> list[Flowable]:
-    rows = [[str(n), r.number, labels.get(r.unit_id, ""), _method(r.method), _local(r.issued_at, tz)[5:],
+    rows = [[str(n), r.number, labels.get(r.unit_id, ""), _method(r.method), parts.when(r.issued_at, tz)[5:],
              parts.money(r.amount), _receipt_state(r)] for n, r in enumerate(lines, 1)]
     counted = sum((r.amount for r in lines if r.counted), ZERO)
     total = ["", "计入合计", "", "", "", parts.money(counted), f"{len(lines)} 张"]
@@ -98,7 +95,7 @@ def _adjustments(rows: Sequence[AdjustmentRead], tz: str) -> list[Flowable]:
     head = parts.text("调整（已交款收据的作废，单列，不属于本抽屉收据）", parts.STRONG)
     if not rows:
         return [head, parts.text("无", parts.CELL)]
-    body = [[str(n), a.receipt_number, _method(a.method), parts.money(a.amount), a.reason, _local(a.at, tz)[5:]]
+    body = [[str(n), a.receipt_number, _method(a.method), parts.money(a.amount), a.reason, parts.when(a.at, tz)[5:]]
             for n, a in enumerate(rows, 1)]
     total = ["", "调整合计", "", parts.money(sum((a.amount for a in rows), ZERO)), "", ""]
     return [head, parts.grid(ADJUSTMENT_HEADER, body, widths=ADJUSTMENT_WIDTHS, right=[3], total=total)]

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Table
 
-from app.domain.calendar import estate_time
 from app.domain.documents import page, parts
 from app.domain.documents.page import Copy, Diagonal, Layout
 from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus
@@ -56,8 +54,6 @@ class Paper:
     refund_reason: str = ""
 
 
-def _local(paper: Paper, at: datetime) -> str:
-    return estate_time.local_time(at, paper.time_zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _table(paper: Paper) -> Table:
@@ -101,7 +97,7 @@ def _closing(paper: Paper) -> Table:
 def _story(paper: Paper) -> list[Flowable]:
     r = paper.receipt
     payer = "领款人" if r.series is ReceiptSeries.refund else "交款人"
-    head = parts.fields([("房号", r.unit_label), (payer, r.payer_name or None), ("日期", _local(paper, r.issued_at))],
+    head = parts.fields([("房号", r.unit_label), (payer, r.payer_name or None), ("日期", parts.when(r.issued_at, paper.time_zone))],
                         width=WIDTH, columns=3)
     tail: list[Flowable | None] = [_closing(paper)]
     if paper.note:
@@ -112,7 +108,7 @@ def _story(paper: Paper) -> list[Flowable]:
 
 def _void_note(paper: Paper) -> str:
     r = paper.receipt
-    at = _local(paper, r.voided_at) if r.voided_at else ""
+    at = parts.when(r.voided_at, paper.time_zone) if r.voided_at else ""
     return f"作废于 {at}，作废人：{paper.voided_by_name or '—'}，原因：{r.void_reason}"
 
 

@@ -14,7 +14,6 @@ from reportlab.platypus import Flowable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
-from app.domain.calendar import estate_time
 from app.domain.documents import page, parts
 from app.domain.documents.letterhead import printing_by, render_for
 from app.domain.registry.model import Estate
@@ -31,7 +30,7 @@ EVENT_NAMES = {"created": "登记", "dispatched": "派工", "started": "开工",
 
 
 def _at(at: datetime | None, tz: str) -> str:
-    return estate_time.local_time(at, tz).strftime("%m-%d %H:%M") if at else ""
+    return parts.when(at, tz, "%m-%d %H:%M")  # the day is the log's own: month-day keeps the columns narrow
 
 
 def _row(n: int, r: DailyLogRow, *, tz: str, categories: dict[str, str]) -> list[str]:

@@ -14,7 +14,6 @@ from reportlab.platypus import Flowable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.principal import Actor
-from app.domain.calendar import estate_time
 from app.domain.documents import page, parts
 from app.domain.documents.letterhead import printing_by, render_for
 from app.domain.registry.model import Estate
@@ -70,8 +69,6 @@ def layout(sheet: TaskSheet, *, category: str, issued: str) -> page.Layout:
                        subject=f"维修任务单 {sheet.unit_label or sheet.location}", copies=[page.Copy(label=None, story=story)])
 
 
-def _local(at: datetime, time_zone: str) -> str:
-    return estate_time.local_time(at, time_zone).strftime("%Y-%m-%d %H:%M")
 
 
 async def task_sheet_pdf(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID,
@@ -84,5 +81,5 @@ async def task_sheet_pdf(session: AsyncSession, *, actor: Actor, order_id: uuid.
     names = await category_names(session, estate_id=estate.id)
     category = names.get(sheet.category, sheet.category)
     pdf = await render_for(session, estate=estate, printing=printing_by(actor, estate=estate, now=now),
-                           build=lambda _: layout(sheet, category=category, issued=_local(sheet.issued_at, sheet.time_zone)))
+                           build=lambda _: layout(sheet, category=category, issued=parts.when(sheet.issued_at, sheet.time_zone)))
     return f"task-sheet-{sheet.number}.pdf", pdf
