@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from alembic import op
 
 revision: str = '4f0c2a9e7b13'
 down_revision: str | Sequence[str] | None = '6fc71d73ec07'

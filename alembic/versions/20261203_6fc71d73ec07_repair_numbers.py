@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
+from alembic import op
 
 revision: str = '6fc71d73ec07'
 down_revision: str | Sequence[str] | None = 'be77d86de0b2'

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
 
+from alembic import op
 
 revision: str = 'eaa29a3e1ab7'
 down_revision: str | Sequence[str] | None = '4f0c2a9e7b13'

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
-from app.api.pdf import PDF_RESPONSE, pdf_response
+from app.api.files import PDF_RESPONSE, pdf_response
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm

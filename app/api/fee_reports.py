@@ -10,8 +10,7 @@ from fastapi.responses import Response
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
-from app.api.files import Encoding, download
-from app.api.pdf import PDF_MEDIA_TYPE, pdf_response
+from app.api.files import PDF_CONTENT, Encoding, download, pdf_response
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
@@ -51,7 +50,7 @@ FILES: dict[int | str, dict[str, Any]] = {
 
 
 REGISTER_FILES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {**FILES[200]["content"], PDF_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+    200: {"content": {**FILES[200]["content"], **PDF_CONTENT},
           "description": "The register as JSON, with format=csv / format=xlsx as a file with Chinese headers, "
                          "with format=pdf as the printable register (A4 landscape)"},
 }

@@ -4,7 +4,6 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -12,6 +11,7 @@ from starlette.status import HTTP_201_CREATED
 
 from app.api.deps import SessionDep, SettingsDep, page_of, require
 from app.api.errors import problems
+from app.api.files import PDF_CONTENT, content_disposition
 from app.api.idempotency import REPLAYED, IdempotencyKey, OptionalIdempotencyKey, idempotent_responses, run_once
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -75,17 +75,11 @@ async def get_receipt(receipt_id: uuid.UUID, actor: Read, session: SessionDep) -
     return await receipts.get_receipt(session, actor=actor, receipt_id=receipt_id)
 
 
-PDF = {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
-
-
-def content_disposition(name: str, *, fallback: str) -> str:
-    """The file name twice (RFC 6266): UTF-8 in `filename*`, and plain ASCII for clients that read only `filename`."""
-    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in fallback)
-    return f"inline; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+PDF = {"content": PDF_CONTENT}
 
 
 def _pdf(printed: prints.Printed, *, status_code: int = 200) -> Response:
-    headers = {"Content-Disposition": content_disposition(printed.filename, fallback=printed.ascii_filename)}
+    headers = {"Content-Disposition": content_disposition("inline", filename=printed.ascii_filename, name=printed.filename)}
     if printed.record is not None:
         headers["Print-Number"] = str(printed.record.number)
     if printed.replayed:

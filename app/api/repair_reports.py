@@ -10,8 +10,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
-from app.api.files import Encoding, download
-from app.api.pdf import PDF_MEDIA_TYPE, pdf_response
+from app.api.files import PDF_CONTENT, Encoding, download, pdf_response
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -49,7 +48,7 @@ ManifestPage = Annotated[PageRequest, Depends(page_of(manifests.ManifestSort))]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}},
                       XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
-                      PDF_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+                      **PDF_CONTENT},
           "description": "The log as JSON, with format=csv / format=xlsx as a file with Chinese headers, "
                          "with format=pdf as the printable book page (A4 landscape)"},
 }

@@ -22,8 +22,7 @@ from app.domain.documents.letterhead import printing_by, render_for
 from app.domain.fees.cash import service as cash
 from app.domain.fees.cash.model import SessionStatus
 from app.domain.fees.cash.schemas import AdjustmentRead, CashierSessionDetail, SessionReceiptLine
-from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus
-from app.domain.fees.reports.saturday_register import METHOD_NAMES
+from app.domain.fees.payments.model import METHOD_NAMES, PaymentMethod, ReceiptSeries, ReceiptStatus
 from app.domain.registry import units
 from app.domain.registry.model import Estate
 

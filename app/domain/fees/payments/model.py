@@ -30,6 +30,13 @@ class PaymentMethod(StrEnum):
     bank_transfer = "bank_transfer"
 
 
+# As the office's paper and spreadsheets name the methods.
+METHOD_NAMES = {
+    PaymentMethod.cash: "现金", PaymentMethod.bank_card: "银行卡", PaymentMethod.wechat: "微信支付",
+    PaymentMethod.alipay: "支付宝", PaymentMethod.bank_transfer: "银行转账",
+}
+
+
 class Payment(EstateScoped, table=True):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
@@ -71,6 +78,11 @@ class ReceiptSeries(StrEnum):
 class ReceiptStatus(StrEnum):
     issued = "issued"
     void = "void"
+
+
+# As the register and its files name them.
+SERIES_NAMES = {ReceiptSeries.receipt: "收据", ReceiptSeries.refund: "退款"}
+STATUS_NAMES = {ReceiptStatus.issued: "有效", ReceiptStatus.void: "作废"}
 
 
 RECEIPT_TRANSITIONS: TransitionTable[ReceiptStatus] = TransitionTable("receipt", {

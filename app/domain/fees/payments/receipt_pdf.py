@@ -16,13 +16,9 @@ from reportlab.platypus import Flowable, KeepTogether, Table
 
 from app.domain.documents import page, parts
 from app.domain.documents.page import Copy, Diagonal, Layout
-from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus
+from app.domain.fees.payments.model import METHOD_NAMES, ReceiptSeries, ReceiptStatus
 from app.domain.fees.payments.schemas import ReceiptRead
 
-METHODS = {
-    PaymentMethod.cash: "现金", PaymentMethod.bank_card: "银行卡", PaymentMethod.wechat: "微信支付",
-    PaymentMethod.alipay: "支付宝", PaymentMethod.bank_transfer: "银行转账",
-}
 WIDTH = page.A5_LANDSCAPE[0] - 2 * page.MARGIN
 # 序号, 收费项目, 所属期间, 单价×数量/面积, 金额
 COLUMNS = (11 * mm, 52 * mm, 24 * mm, WIDTH - 123 * mm, 36 * mm)
@@ -70,7 +66,7 @@ def _table(paper: Paper) -> Table:
 def _payment(paper: Paper, *, width: float) -> list[Flowable]:
     r = paper.receipt
     refund = r.series is ReceiptSeries.refund
-    how = parts.fields([("付款方式", METHODS[r.method]), ("凭证号", r.reference or "—")], width=width, columns=2)
+    how = parts.fields([("付款方式", METHOD_NAMES[r.method]), ("凭证号", r.reference or "—")], width=width, columns=2)
     pairs: list[tuple[str, str | None]] = []
     if r.tendered is not None:
         pairs += [("实收", parts.money(r.tendered)), ("找零", parts.money(r.change or Decimal("0")))]

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
 from app.domain.calendar import estate_time
-from app.domain.fees.payments.model import ReceiptSeries, ReceiptStatus
+from app.domain.fees.payments.model import METHOD_NAMES, SERIES_NAMES, STATUS_NAMES, ReceiptSeries, ReceiptStatus
 from app.domain.fees.reports import month_report
 from app.domain.fees.reports import saturday_register as register
 from app.domain.fees.reports.model import FeeReportKind, get_report
@@ -25,8 +25,6 @@ from app.domain.fees.reports.schemas import MonthFeeReport, MonthFigures, Regist
 from app.domain.registry.model import Estate
 from app.domain.spreadsheet import Column, CsvEncoding, Kind, Sheet
 
-SERIES_NAMES = {"receipt": "收据", "refund": "退款"}
-STATUS_NAMES = {"issued": "有效", "void": "作废"}
 MONEY, INT = Kind.money, Kind.int
 
 
@@ -64,9 +62,9 @@ def _register_rows(report: SaturdayRegister) -> list[list[Any]]:
     for r in report.lines:
         void = r.status is ReceiptStatus.void
         for item, period, amount in _settled_rows(r):
-            rows.append([len(rows) + 1, r.number, SERIES_NAMES[r.series.value], r.issued_at, r.unit_label, r.payer, item,
-                         period, register.METHOD_NAMES[r.method], amount, register.ZERO if void else amount, r.cashier_name,
-                         STATUS_NAMES[r.status.value], r.void_reason])
+            rows.append([len(rows) + 1, r.number, SERIES_NAMES[r.series], r.issued_at, r.unit_label, r.payer, item,
+                         period, METHOD_NAMES[r.method], amount, register.ZERO if void else amount, r.cashier_name,
+                         STATUS_NAMES[r.status], r.void_reason])
     return rows
 
 

@@ -18,7 +18,7 @@ from app.domain.auth.principal import Actor
 from app.domain.calendar import estate_time
 from app.domain.documents import page, parts
 from app.domain.documents.letterhead import printing_by, render_for
-from app.domain.fees.payments.model import ReceiptSeries, ReceiptStatus
+from app.domain.fees.payments.model import METHOD_NAMES, SERIES_NAMES, STATUS_NAMES, ReceiptSeries
 from app.domain.fees.reports import saturday_register as register
 from app.domain.fees.reports.schemas import RegisterLine, SaturdayRegister
 from app.domain.registry.model import Estate
@@ -27,8 +27,6 @@ SIZE = page.A4_LANDSCAPE
 WIDTH = SIZE[0] - 2 * page.MARGIN
 HEADER = ["序号", "收据号", "类别", "开具时间", "房号", "交款人", "收费项目", "收款方式", "金额", "计入金额", "收款人", "状态", "作废原因"]
 WIDTHS = [w * mm for w in (12, 39, 12, 23, 26, 20, 37, 18, 20, 20, 16, 12, 18)]
-SERIES_NAMES = {ReceiptSeries.receipt: "收据", ReceiptSeries.refund: "退款"}
-STATUS_NAMES = {ReceiptStatus.issued: "有效", ReceiptStatus.void: "作废"}
 
 
 def _settled(line: RegisterLine) -> str:
@@ -44,7 +42,7 @@ def _settled(line: RegisterLine) -> str:
 
 def _lines(report: SaturdayRegister, tz: str) -> Flowable:
     rows = [[str(n), r.number, SERIES_NAMES[r.series], estate_time.local_time(r.issued_at, tz).strftime("%m-%d %H:%M"),
-             r.unit_label, r.payer, _settled(r), register.METHOD_NAMES[r.method], parts.money(r.amount), parts.money(r.counted),
+             r.unit_label, r.payer, _settled(r), METHOD_NAMES[r.method], parts.money(r.amount), parts.money(r.counted),
              r.cashier_name, STATUS_NAMES[r.status], r.void_reason] for n, r in enumerate(report.lines, 1)]
     total = ["", "本周合计", "", "", "", "", "", "", "", parts.money(report.grand_total), "", "", ""]
     return parts.grid(HEADER, rows, widths=WIDTHS, right=[8, 9], total=total)

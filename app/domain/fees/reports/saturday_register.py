@@ -28,7 +28,16 @@ from app.domain.base import by_id_in_estate, utcnow
 from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
 from app.domain.fees.model import Charge, FeeItem
-from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, Receipt, ReceiptSeries, ReceiptStatus, Refund
+from app.domain.fees.payments.model import (
+    METHOD_NAMES,
+    Allocation,
+    Payment,
+    PaymentMethod,
+    Receipt,
+    ReceiptSeries,
+    ReceiptStatus,
+    Refund,
+)
 from app.domain.fees.reports.model import FeeReport, FeeReportKind, store
 from app.domain.fees.reports.schemas import (
     CashierTotal,
@@ -45,10 +54,6 @@ from app.domain.registry.names import unit_label
 from app.domain.registry.script import script_of
 
 ZERO = Decimal("0.00")
-METHOD_NAMES = {
-    PaymentMethod.cash: "现金", PaymentMethod.bank_card: "银行卡", PaymentMethod.wechat: "微信支付",
-    PaymentMethod.alipay: "支付宝", PaymentMethod.bank_transfer: "银行转账",
-}
 CREDIT_NAME = "预收款（存入账户）"
 REFUND_NAME = "退还预收款"
 

@@ -18,7 +18,8 @@ from app.domain.documents import page, parts
 from app.domain.documents.letterhead import printing_by, render_for
 from app.domain.registry.model import Estate
 from app.domain.repairs.paperwork import daily_log
-from app.domain.repairs.paperwork.printed import STATE_NAMES, category_names
+from app.domain.repairs.paperwork.daily_log import STATE_NAMES
+from app.domain.repairs.paperwork.printed import category_names
 from app.domain.repairs.paperwork.schemas import DailyLog, DailyLogRow
 
 SIZE = page.A4_LANDSCAPE

@@ -20,7 +20,8 @@ from app.domain.registry.model import Estate
 from app.domain.repairs.model import WorkOrder
 from app.domain.repairs.orders import reading
 from app.domain.repairs.orders.schemas import TaskSheet
-from app.domain.repairs.paperwork.printed import STATE_NAMES, URGENCY_NAMES, category_names
+from app.domain.repairs.paperwork.daily_log import STATE_NAMES
+from app.domain.repairs.paperwork.printed import URGENCY_NAMES, category_names
 
 SIZE = page.A4_PORTRAIT
 WIDTH = SIZE[0] - 2 * page.MARGIN
