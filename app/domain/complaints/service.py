@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
@@ -39,6 +39,7 @@ from app.domain.complaints.schemas import (
 from app.domain.errors import Invalid, NotFound
 from app.domain.events import outbox
 from app.domain.events.model import EventType
+from app.domain.fees.payments.model import next_seq
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.model import Building, Estate, Owner, Unit
 from app.domain.registry.names import unit_label
@@ -185,15 +186,9 @@ def _check_time(at: datetime, *, now: datetime, earliest: datetime, field: str) 
         raise ComplaintTimeOutOfRange(field=field)
 
 
-_NEXT = text(
-    "INSERT INTO document_counter (estate_id, series, year, last_seq) VALUES (:estate_id, 'complaint', :year, 1) "
-    "ON CONFLICT (estate_id, series, year) DO UPDATE SET last_seq = document_counter.last_seq + 1 RETURNING last_seq"
-)
-
-
 async def _next_number(session: AsyncSession, *, estate_id: uuid.UUID, year: int) -> str:
     # The receipts' counter table, series "complaint": gapless, and concurrent registrations queue on its row.
-    seq = int((await session.execute(_NEXT, {"estate_id": estate_id, "year": year})).scalar_one())
+    seq = await next_seq(session, estate_id=estate_id, series="complaint", year=year)
     return f"TS-{year}-{seq:04d}"
 
 

@@ -13,10 +13,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.calendar import estate_time
+from app.domain.fees.payments.model import next_seq
 from app.domain.registry.model import Estate
 
 
@@ -38,12 +38,6 @@ TRAILING = re.compile(rf"^[0-9]{{1,{SEQ_DIGITS}}}$")
 # ASCII digits only (\d would take ٣), and no NUL, which PostgreSQL text cannot hold.
 SEARCH_PATTERN = rf"^([0-9]{{1,{SEQ_DIGITS}}}|[^\x00]{{1,40}}-[A-Za-z]{{2}}-[0-9]{{4}}-[0-9]{{6,}})$"
 
-_NEXT = text(
-    "INSERT INTO document_counter (estate_id, series, year, last_seq) VALUES (:estate_id, :series, :year, 1) "
-    "ON CONFLICT (estate_id, series, year) DO UPDATE SET last_seq = document_counter.last_seq + 1 RETURNING last_seq"
-)
-
-
 def format_number(*, estate_code: str, series: Series, year: int, seq: int) -> str:
     return f"{estate_code}-{series.letters}-{year}-{seq:0{SEQ_DIGITS}d}"
 
@@ -52,7 +46,7 @@ async def next_number(session: AsyncSession, *, estate: Estate, series: Series, 
     """The next number of the series for a row created at `at`; concurrent callers queue on the counter's row
     until their transaction ends, so a rolled-back registration leaves no gap."""
     year = estate_time.local_now(estate, now=at).year
-    seq = int((await session.execute(_NEXT, {"estate_id": estate.id, "series": series.value, "year": year})).scalar_one())
+    seq = await next_seq(session, estate_id=estate.id, series=series, year=year)
     return format_number(estate_code=estate.code, series=series, year=year, seq=seq)
 
 

@@ -183,9 +183,10 @@ _NEXT = text(
 )
 
 
-async def next_seq(session: AsyncSession, *, estate_id: uuid.UUID, series: ReceiptSeries, year: int) -> int:
-    """The next number of the series; the row stays locked until the transaction ends."""
-    result = await session.execute(_NEXT, {"estate_id": estate_id, "series": series.value, "year": year})
+async def next_seq(session: AsyncSession, *, estate_id: uuid.UUID, series: str, year: int) -> int:
+    """The next number of the series (receipts', or complaints', requests' and orders', which count
+    in the same table); the row stays locked until the transaction ends, so numbers stay gapless."""
+    result = await session.execute(_NEXT, {"estate_id": estate_id, "series": str(series), "year": year})
     return int(result.scalar_one())
 
 
