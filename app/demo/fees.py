@@ -317,7 +317,8 @@ async def _write(ctx: DemoContext, e: _Estate) -> None:
     assert driver is not None  # asyncpg's connection, for COPY
     for kind, table in TABLES:
         rows = e.rows.get(kind, [])
-        columns = [c.name for c in table.columns]
+        # Columns the demo leaves out (a charge's waivers, its cancellation) take their server defaults.
+        columns = [c.name for c in table.columns if not rows or c.name in rows[0]]
         jsonb = {c.name for c in table.columns if isinstance(c.type, JSONB)}
         records = [tuple(json.dumps(r[c]) if c in jsonb else r[c] for c in columns) for r in rows]
         await driver.copy_records_to_table(table.name, records=records, columns=columns)

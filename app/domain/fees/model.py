@@ -78,6 +78,13 @@ class ChargeSource(StrEnum):
     meter = "meter"  # a meter reading
     voucher = "voucher"  # a chargeable repair voucher
     manual = "manual"  # a deposit or other one-off entered at the desk
+    late_fee = "late_fee"  # 滞纳金 posted on a charge paid late, or at month end (late_fee_of names it)
+    shared_meter = "shared_meter"  # a unit's share of a building or estate meter (公摊)
+
+
+class ChargeState(StrEnum):
+    open = "open"  # owed, paid or waived: every charge the ledger counts
+    cancelled = "cancelled"  # billed wrongly; kept, with its reason, and owes nothing (§ corrections)
 
 
 class PaymentOverCharge(Conflict):
@@ -88,15 +95,21 @@ class ReversalOverPaid(Conflict):
     title = "The reversal is more than was paid on the charge"
 
 
+# The one definition of a charge still owed, in SQL; `Charge.outstanding` is the same in Python.
+OPEN_CHARGE = "state = 'open' AND amount_paid + amount_waived < amount"
+
+
 class Charge(EstateScoped, table=True):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("amount_paid >= 0 AND amount_paid <= amount", name="paid_within_amount"),
+        CheckConstraint("amount_waived >= 0 AND amount_paid + amount_waived <= amount", name="waived_within_amount"),
+        CheckConstraint("state IN ('open', 'cancelled')", name="state_known"),
         # A month is billed once per unit and item, however often the run is repeated.
         Index("uq_charge_unit_item_period", "unit_id", "fee_item_id", "period", unique=True,
               postgresql_where=text("source IN ('billing', 'meter')")),
         Index("uq_charge_source", "source", "source_id", unique=True, postgresql_where=text("source_id IS NOT NULL")),
-        Index("ix_charge_estate_open", "estate_id", "due_date", postgresql_where=text("amount_paid < amount")),
+        Index("ix_charge_estate_open", "estate_id", "due_date", postgresql_where=text(OPEN_CHARGE)),
         Index("ix_charge_unit_due", "unit_id", "due_date"),
         # The month-end report's charges of a month: by period, and one-offs (no period) by due date.
         Index("ix_charge_estate_period", "estate_id", "period"),
@@ -109,6 +122,9 @@ class Charge(EstateScoped, table=True):
     description: str = Field(max_length=200)  # 2026年11月物业管理费
     amount: Decimal = Field(sa_type=Numeric(12, 2))
     amount_paid: Decimal = Field(default=Decimal("0.00"), sa_type=Numeric(12, 2))
+    # Moved only by approved waivers (减免), each a ledger line of its own; the amount stays as billed.
+    amount_waived: Decimal = Field(default=Decimal("0.00"), sa_type=Numeric(12, 2), sa_column_kwargs={"server_default": "0"})
+    state: ChargeState = Field(default=ChargeState.open, sa_type=String(20), sa_column_kwargs={"server_default": "open"})
     due_date: date = Field(sa_type=Date)
     # How the amount was computed, for the bill explanation: rate, area, months, readings, discount.
     basis: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
@@ -116,13 +132,28 @@ class Charge(EstateScoped, table=True):
     source_id: uuid.UUID | None = Field(default=None)  # the voucher, reading or billing run
     billing_run_id: uuid.UUID | None = Field(default=None, index=True)
     paid_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # when it was settled in full
+    late_fee_of: uuid.UUID | None = Field(default=None, foreign_key="charge.id", index=True)  # the charge paid late
+    replaces_id: uuid.UUID | None = Field(default=None, foreign_key="charge.id")  # the cancelled charge it corrects
+    cancel_reason: str | None = Field(default=None, max_length=500)
+    cancelled_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
     # The trail's names for the verbs, as the payments and receipts services first wrote them.
     audit_actions: ClassVar[dict[str, str]] = {"record_payment": "charge.pay", "reverse_payment": "charge.reopen"}
 
+    @classmethod
+    def is_open(cls) -> Any:  # a SQL boolean expression
+        """Owed still: the SQL twin of `outstanding > 0`, and the open-charges index's predicate."""
+        return (cls.state == ChargeState.open) & (cls.amount_paid + cls.amount_waived < cls.amount)
+
+    @classmethod
+    def outstanding_sql(cls) -> Any:  # a SQL numeric expression, for open charges
+        return cls.amount - cls.amount_paid - cls.amount_waived
+
     @property
     def outstanding(self) -> Decimal:
-        return self.amount - self.amount_paid
+        if self.state == ChargeState.cancelled:
+            return Decimal("0.00")
+        return self.amount - self.amount_paid - self.amount_waived
 
     def record_payment(self, *, amount: Decimal, at: datetime) -> None:
         """A payment's part settles this much; settled in full, the charge is paid at `at`."""

@@ -57,9 +57,9 @@ async def _page_with_late_fees(
     session: AsyncSession, stmt: Any, *, estate: Estate, page: PageRequest, status: ChargeStatus | None, period: str | None,
 ) -> tuple[list[dict[str, Any]], int]:
     if status is ChargeStatus.open:
-        stmt = stmt.where(Charge.amount_paid < Charge.amount)
+        stmt = stmt.where(Charge.is_open())
     elif status is ChargeStatus.paid:
-        stmt = stmt.where(Charge.amount_paid >= Charge.amount)
+        stmt = stmt.where(~Charge.is_open())
     if period is not None:
         stmt = stmt.where(Charge.period == period)
     sortable = {

@@ -39,7 +39,7 @@ def late_fee(
 
 
 def for_charge(charge: Charge, item: FeeItem, *, as_of: date) -> LateFee:
-    return late_fee(amount=charge.amount, outstanding=charge.amount - charge.amount_paid, due_date=charge.due_date,
+    return late_fee(amount=charge.amount, outstanding=charge.outstanding, due_date=charge.due_date,
                     as_of=as_of, daily_rate=item.late_fee_daily_rate, grace_days=item.late_fee_grace_days,
                     cap_share=item.late_fee_cap_share)
 
@@ -52,5 +52,5 @@ def columns(row: Any) -> dict[str, Any]:  # any table row
 def charge_view(charge: Charge, item: FeeItem, *, as_of: date) -> dict[str, Any]:
     """A charge as the desk reads it: with what is outstanding and the late fee as of `as_of`."""
     fee = for_charge(charge, item, as_of=as_of)
-    return {**columns(charge), "outstanding": charge.amount - charge.amount_paid, "late_fee": fee.amount,
+    return {**columns(charge), "outstanding": charge.outstanding, "late_fee": fee.amount,
             "late_fee_days": fee.days}

@@ -9,7 +9,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 from app.domain.fees.billing.rules import CENT, MONTH_PATTERN
-from app.domain.fees.model import ChargeSource, FeeKind, VacantRule
+from app.domain.fees.model import ChargeSource, ChargeState, FeeKind, VacantRule
 from app.domain.types import Code, InputModel, Money, Name, Patch, ShortText
 
 Month = Annotated[str, Field(pattern=MONTH_PATTERN, min_length=7, max_length=7, examples=["2026-11"])]
@@ -134,13 +134,19 @@ class ChargeRead(BaseModel):
     description: str
     amount: Amount
     amount_paid: Amount
+    amount_waived: Amount = Field(description="Taken off by approved waivers (减免); the amount stays as billed")
     outstanding: Amount
+    state: ChargeState = Field(description="cancelled: billed wrongly, kept with its reason, owes nothing")
     due_date: date
     basis: dict[str, Any]
     source: ChargeSource
     source_id: uuid.UUID | None
     billing_run_id: uuid.UUID | None
     paid_at: datetime | None
+    late_fee_of: uuid.UUID | None = Field(description="For a late fee: the charge that was paid late")
+    replaces_id: uuid.UUID | None = Field(description="For a correction: the cancelled charge it replaces")
+    cancel_reason: str | None
+    cancelled_at: datetime | None
     created_at: datetime
     late_fee: Amount = Field(default=Decimal("0.00"), description="As of today in the estate; computed, never stored")
     late_fee_days: int = 0

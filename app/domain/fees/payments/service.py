@@ -123,7 +123,7 @@ async def _charges(session: AsyncSession, *, unit_id: uuid.UUID, estate_id: uuid
     base = select(Charge).where(Charge.estate_id == estate_id).order_by(Charge.id).with_for_update()
     base = base.execution_options(populate_existing=True)
     if data.charge_ids is None:
-        rows = (await session.execute(base.where(Charge.unit_id == unit_id, Charge.amount_paid < Charge.amount))).scalars()
+        rows = (await session.execute(base.where(Charge.unit_id == unit_id, Charge.is_open()))).scalars()
         return sorted(rows, key=lambda c: (c.due_date, c.period or "", c.created_at, c.id))
     found = {c.id: c for c in (await session.execute(base.where(Charge.id.in_(data.charge_ids)))).scalars()}
     for charge_id in data.charge_ids:

@@ -74,7 +74,7 @@ def age(items: Iterable[tuple[date, Decimal]], *, today: date) -> dict[str, Deci
 # --- the SQL ------------------------------------------------------------------------------
 
 def _owed() -> Any:
-    return Charge.amount - Charge.amount_paid
+    return Charge.outstanding_sql()
 
 
 def _aged(today: date, *where: Any, min_age_days: int = 0) -> Any:
@@ -99,7 +99,7 @@ def _aged(today: date, *where: Any, min_age_days: int = 0) -> Any:
 
 
 def _in_arrears(today: date) -> list[Any]:
-    return [Charge.amount_paid < Charge.amount, Charge.due_date <= today]
+    return [Charge.is_open(), Charge.due_date <= today]
 
 
 def _money(value: Any) -> Decimal:
@@ -212,6 +212,6 @@ async def by_unit(session: AsyncSession, *, unit_ids: set[uuid.UUID], now: datet
     local_now = func.timezone(Estate.time_zone, bindparam("now", now or utcnow(), type_=DateTime(timezone=True)))
     stmt = (select(Charge.unit_id, func.sum(_owed()), func.min(Charge.due_date))
             .join(Estate, Estate.id == Charge.estate_id)
-            .where(Charge.unit_id.in_(unit_ids), Charge.amount_paid < Charge.amount, Charge.due_date <= cast(local_now, Date))
+            .where(Charge.unit_id.in_(unit_ids), Charge.is_open(), Charge.due_date <= cast(local_now, Date))
             .group_by(Charge.unit_id))
     return {unit_id: (_money(owed), oldest) for unit_id, owed, oldest in (await session.execute(stmt)).all()}

@@ -138,7 +138,7 @@ def late_fee_read(charge: Charge, item: FeeItem, *, today: date) -> LateFeeRead:
     """The late fee as of today with every factor of its rule, and its sentence."""
     fee = late_fees.for_charge(charge, item, as_of=today)
     rate, share = item.late_fee_daily_rate, item.late_fee_cap_share
-    outstanding = charge.amount - charge.amount_paid
+    outstanding = charge.outstanding
     cap = round_money(charge.amount * share) if share is not None else None
     uncapped = round_money(outstanding * rate * fee.days) if rate and outstanding > 0 else ZERO
     capped = cap is not None and uncapped > cap
@@ -169,7 +169,7 @@ def default_first_month(today: date) -> str:
 def in_window(charge: Charge, *, from_month: str | None, to_month: str | None, today: date) -> bool:
     key = month_key(charge)
     if from_month is None and to_month is None:
-        return charge.amount_paid < charge.amount or key >= default_first_month(today)
+        return charge.outstanding > 0 or key >= default_first_month(today)
     return (from_month is None or key >= from_month) and (to_month is None or key <= to_month)
 
 
@@ -179,7 +179,7 @@ async def _charges(session: AsyncSession, *, unit_id: uuid.UUID, first: str | No
     """Every open charge of the unit and every charge of the months asked for: one query."""
     key = func.coalesce(Charge.period, func.to_char(Charge.due_date, "YYYY-MM"))
     months = and_(true(), *([key >= first] if first else []), *([key <= last] if last else []))
-    stmt = select(Charge).where(Charge.unit_id == unit_id, or_(Charge.amount_paid < Charge.amount, months))
+    stmt = select(Charge).where(Charge.unit_id == unit_id, or_(Charge.is_open(), months))
     stmt = stmt.order_by(Charge.due_date, Charge.period, Charge.created_at, Charge.id)
     return list((await session.execute(stmt)).scalars())
 
@@ -218,7 +218,7 @@ def _line(charge: Charge, item: FeeItem, *, today: date, payments: list[PaymentO
     fee = late_fee_read(charge, item, today=today)
     # The sentences the desk reads out, in the estate's characters (the fee item's name included).
     fee = fee.model_copy(update={"explanation": in_script(fee.explanation, script)})
-    outstanding = charge.amount - charge.amount_paid
+    outstanding = charge.outstanding
     return BillLine(charge_id=charge.id, fee_item_id=item.id, fee_item_name=item.name, description=charge.description,
                     period=charge.period, due_date=charge.due_date, source=ChargeSource(charge.source),
                     computation=computation, explanation=in_script(sentence, script), amount=charge.amount, paid=charge.amount_paid,
