@@ -1,6 +1,10 @@
 """GET /estates/{id}/repairs/daily-log?format=pdf: the day's repair record book to print (§5.6)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
+
 from app.domain.auth.roles import Role
 from app.domain.repairs.paperwork.daily_log import CSV_HEADERS
 from app.domain.repairs.paperwork.model import DailyRepairLog
@@ -17,6 +21,13 @@ SIMPLIFIED = ["序号", "任务单号", "登记时间", "类别", "位置", "报
 
 def url(w) -> str:
     return f"{API}/estates/{w.estate.id}/repairs/daily-log"
+
+
+@pytest.fixture(autouse=True)
+def morning(time_machine):
+    # The log shows each order's state at 18:00 closing: run after 18:00 in the estate, today's
+    # dispatch would come after the close and read 待派工. 10:00 in Shanghai, today.
+    time_machine.move_to(datetime.now(UTC).replace(hour=2, minute=0, second=0), tick=True)
 
 
 class TestRepairLogPdf:
