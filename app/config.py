@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     stream_max_per_user: int = 5
     stream_max_per_process: int = 500
 
+    # Browser clients: the origins (https://desk.example.com) allowed to call the API, comma
+    # separated. None by default: a browser app on another origin is refused until listed.
+    cors_origins: str = ""
+    # Responses larger than this are gzipped for clients that accept it (lists, exports, openapi.json).
+    gzip_minimum_bytes: int = Field(default=1024, ge=0)
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
     @property
     def trusted_proxy_list(self) -> list[str]:
         return [a.strip() for a in self.trusted_proxies.split(",") if a.strip()]

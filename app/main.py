@@ -10,11 +10,14 @@ import fastapi_offline
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from app import background, migrations
-from app.api import errors, openapi_links, routes
+from app.api import errors, openapi_links, routes, tags
 from app.api.middleware import BodySizeLimit, RequestContext
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url
@@ -34,6 +37,12 @@ COMMON_PROBLEMS: errors.Responses = {
         503: "The database is not reachable or busy; retry after Retry-After",
     }.items()
 }
+# Bearer tokens, not cookies: no credentials mode. What a browser client sends and may read.
+CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match",
+                        "Accept-Language", "Last-Event-ID", "X-Request-ID"]
+CORS_EXPOSED_HEADERS = ["ETag", "Location", "Content-Disposition", "Retry-After", "X-Request-ID",
+                        "Idempotent-Replayed", "Print-Number"]
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 @asynccontextmanager
@@ -55,6 +64,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await engine.dispose()
 
 
+def operation_id(route: APIRoute) -> str:
+    return route.name
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
@@ -64,6 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # Client generators turn operationIds into method names: `take_payment`, not
+        # `take_payment_api_v1_units__unit_id__payments_post`. Route functions are named for that.
+        generate_unique_id_function=operation_id,
+        openapi_tags=tags.openapi_tags(),
     )
     app.state.settings = settings
     errors.install(app)
@@ -75,6 +92,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_docs(app)
     _add_health(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    # Event streams and images are left alone (Starlette's default exclusions); br would need a
+    # middleware outside Starlette, and every client that matters sends gzip.
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_bytes)
+    if settings.cors_origin_list:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=CORS_METHODS,
+                           allow_headers=CORS_REQUEST_HEADERS, expose_headers=CORS_EXPOSED_HEADERS, max_age=600)
     app.add_middleware(RequestContext)
     return app
 

@@ -128,7 +128,7 @@ def settings(database_url: str, tmp_path) -> Settings:
     )
 
 
-_shared_apps: dict[int, object] = {}
+_shared_apps: dict[tuple[int, str, int], object] = {}
 
 
 @pytest.fixture
@@ -138,10 +138,11 @@ async def app(settings: Settings):
     Building the app (every route's models) costs over half a second; the lifespan reads
     app.state.settings, so a started app sees nothing of the previous test.
     """
-    # The body-size middleware takes its cap when the app is built: one app per cap.
-    application = _shared_apps.get(settings.max_request_bytes)
+    # Middleware (body-size cap, CORS, gzip) takes its settings when the app is built: one app per set.
+    key = (settings.max_request_bytes, settings.cors_origins, settings.gzip_minimum_bytes)
+    application = _shared_apps.get(key)
     if application is None:
-        application = _shared_apps[settings.max_request_bytes] = create_app(settings)
+        application = _shared_apps[key] = create_app(settings)
     application.state.settings = settings
     async with application.router.lifespan_context(application):
         yield application

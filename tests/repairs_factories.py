@@ -13,7 +13,7 @@ from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback
 from app.domain.registry.model import Estate, Unit
 from app.domain.repairs import numbers
-from app.domain.repairs.model import Channel, RequestStatus, ServiceRequest, WorkOrder, WorkOrderStatus
+from app.domain.repairs.model import RequestChannel, RequestStatus, ServiceRequest, WorkOrder, WorkOrderStatus
 from app.domain.repairs.vouchers.model import Voucher
 
 _seq = itertools.count(1)
@@ -33,7 +33,7 @@ async def make_order(
     open callback a completion creates; `with_voucher` the voucher the technician posted.
     """
     public = unit.is_public if (is_public_area is None and unit is not None) else bool(is_public_area)
-    request = ServiceRequest(estate_id=estate.id, channel=Channel.phone, category=category,
+    request = ServiceRequest(estate_id=estate.id, channel=RequestChannel.phone, category=category,
                              number=await numbers.next_number(session, estate=estate, series=numbers.Series.service_request,
                                                               at=utcnow()),
                              description=description or f"水龍頭漏水 {next(_seq)}", unit_id=unit.id if unit else None,

@@ -16,7 +16,7 @@ from app.domain.desk import diary
 from app.domain.desk.model import DutyLogEntry, LinkKind, ShiftHandover, ShiftLogEntry, ShiftStatus, Visitor, VisitorLink
 from app.domain.fees.payments.model import Receipt
 from app.domain.registry.model import Estate
-from app.domain.repairs.model import Channel, ServiceRequest
+from app.domain.repairs.model import RequestChannel, ServiceRequest
 
 
 async def _count(session, model, *where) -> int:
@@ -38,7 +38,7 @@ async def test_weeks_of_desk_books(session, demo_logins):
             session,
             ServiceRequest,
             ServiceRequest.estate_id == estate.id,
-            ServiceRequest.channel == Channel.walk_in,
+            ServiceRequest.channel == RequestChannel.walk_in,
             ServiceRequest.created_at >= since,
         )
         linked = await _count(session, VisitorLink, VisitorLink.estate_id == estate.id, VisitorLink.kind == LinkKind.service_request)

@@ -38,6 +38,29 @@ def test_every_operation_id_is_unique(schema):
     assert len(ids) == len(set(ids))
 
 
+def test_operation_ids_are_short_snake_case_names(schema):
+    # Generated clients use them as method names: take_payment(), list_work_orders().
+    wrong = [op["operationId"] for _, _, op in api_operations(schema)
+             if not re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", op["operationId"]) or len(op["operationId"]) > 40]
+    assert not wrong, wrong
+    ids = {op["operationId"] for _, _, op in api_operations(schema)}
+    assert {"take_payment", "list_work_orders", "create_service_request", "dispatch_order"} <= ids
+
+
+def test_every_tag_in_use_is_described(schema):
+    described = {t["name"] for t in schema["tags"] if t.get("description")}
+    used = {t for _, _, op in api_operations(schema) for t in op.get("tags", [])}
+    assert used <= described, sorted(used - described)
+
+
+def test_every_schema_name_is_plain_and_unique(schema):
+    # A clash makes FastAPI fall back to module paths (app__domain__repairs__model__Channel),
+    # and openapi-python-client then drops operations; every name must be a plain identifier.
+    wrong = [name for name in schema["components"]["schemas"] if not re.fullmatch(r"[A-Z][A-Za-z0-9_]*", name)
+             or "__" in name or "api_v1" in name]
+    assert not wrong, wrong
+
+
 def test_every_error_response_is_a_problem(schema):
     wrong = []
     for method, path, op in api_operations(schema):

@@ -46,7 +46,7 @@ AttendancePage = AttendancePage
 @router.post("/estates/{estate_id}/attendance/sign-in", response_model=AttendanceRead, status_code=status.HTTP_201_CREATED,
              responses=problems(EstateNotFound, service.AlreadySignedIn, service.PersonOnly, rules.ShiftOver,
                                 rules.TooEarlyToSignIn))
-async def sign_in(estate_id: uuid.UUID, body: SignIn, actor: Sign, session: SessionDep) -> AttendanceRead:
+async def sign_in_attendance(estate_id: uuid.UUID, body: SignIn, actor: Sign, session: SessionDep) -> AttendanceRead:
     """Sign in for a half-day shift at the estate; the time is the server's.
 
     The shift defaults to the morning until it closes (12:00), then the afternoon. Signing
@@ -58,7 +58,7 @@ async def sign_in(estate_id: uuid.UUID, body: SignIn, actor: Sign, session: Sess
 
 @router.post("/estates/{estate_id}/attendance/sign-out", response_model=AttendanceRead,
              responses=problems(EstateNotFound, service.NotSignedIn, service.PersonOnly, IllegalTransition))
-async def sign_out(estate_id: uuid.UUID, body: SignOut, actor: Sign, session: SessionDep) -> AttendanceRead:
+async def sign_out_attendance(estate_id: uuid.UUID, body: SignOut, actor: Sign, session: SessionDep) -> AttendanceRead:
     """Sign out of today's shift (§7.3.16: after 12:00 and 18:00); before the shift closes is flagged early leave."""
     return await service.sign_out(session, actor=actor, estate_id=estate_id, data=body)
 

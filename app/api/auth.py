@@ -44,7 +44,7 @@ async def logout(
 
 
 @router.get("/me", response_model=UserRead, responses=problems(service.InvalidToken))
-async def me(actor: ActorDep, session: SessionDep) -> UserRead:
+async def get_me(actor: ActorDep, session: SessionDep) -> UserRead:
     """The signed-in staff member, with roles and estates."""
     return await users_service.me(session, actor=actor)
 

@@ -89,7 +89,7 @@ async def record_outcome(callback_id: uuid.UUID, body: Annotated[OutcomeCreate, 
 
 @router.post("/callbacks/{callback_id}/resolution", response_model=CallbackDetail,
              responses=problems(service.CallbackNotFound, IllegalTransition, ProblemNeedsNote, ReasonRequired))
-async def resolve(callback_id: uuid.UUID, body: ResolutionCreate, actor: Resolve, session: SessionDep) -> CallbackDetail:
+async def resolve_callback(callback_id: uuid.UUID, body: ResolutionCreate, actor: Resolve, session: SessionDep) -> CallbackDetail:
     """The CS director's resolution of an escalated callback: reopen the order, or close its callback."""
     return await service.resolve(session, actor=actor, callback_id=callback_id, data=body)
 

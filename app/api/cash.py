@@ -51,7 +51,7 @@ async def list_sessions(
 
 @router.get("/estates/{estate_id}/cashier-sessions/current", response_model=CashierSessionDetail,
             responses=problems(EstateNotFound, cash.NoCashDrawer, EstateClosed))
-async def current_session(estate_id: uuid.UUID, actor: HandOverPerm, session: SessionDep) -> CashierSessionDetail:
+async def current_cashier_session(estate_id: uuid.UUID, actor: HandOverPerm, session: SessionDep) -> CashierSessionDetail:
     """Your cashier session of today (the estate's local day), opened on first use: the takings so
     far per method, and its receipts. Asking again returns the same session."""
     return await cash.current_session(session, actor=actor, estate_id=estate_id)
@@ -87,7 +87,7 @@ async def print_handover_sheet(session_id: uuid.UUID, actor: Read, session: Sess
 
 @router.post("/cashier-sessions/{session_id}/hand-over", response_model=CashierSessionDetail,
              responses=problems(cash.CashierSessionNotFound, cash.NotYourSession, IllegalTransition, DifferenceNeedsNote))
-async def hand_over(session_id: uuid.UUID, body: HandOver, actor: HandOverPerm, session: SessionDep) -> CashierSessionDetail:
+async def hand_over_cash(session_id: uuid.UUID, body: HandOver, actor: HandOverPerm, session: SessionDep) -> CashierSessionDetail:
     """Hand the day's takings to finance: enter the cash counted in the drawer.
 
     The expected takings per method are fixed from the receipts at this moment; the difference
@@ -101,7 +101,8 @@ async def hand_over(session_id: uuid.UUID, body: HandOver, actor: HandOverPerm, 
 
 @router.post("/cashier-sessions/{session_id}/acknowledge", response_model=CashierSessionDetail,
              responses=problems(cash.CashierSessionNotFound, cash.OwnHandOverAcknowledged, IllegalTransition))
-async def acknowledge(session_id: uuid.UUID, body: Acknowledge, actor: AcknowledgePerm, session: SessionDep) -> CashierSessionDetail:
+async def acknowledge_handover(session_id: uuid.UUID, body: Acknowledge, actor: AcknowledgePerm,
+                               session: SessionDep) -> CashierSessionDetail:
     """Finance takes a handed-over session. Finance never acknowledges its own drawer (403);
     acknowledging a session not yet handed over, or twice, is a 409."""
     return await cash.acknowledge(session, actor=actor, session_id=session_id, data=body)

@@ -92,7 +92,7 @@ async def add_step(complaint_id: uuid.UUID, body: StepCreate, actor: Write, sess
 
 @router.post("/complaints/{complaint_id}/resolve", response_model=ComplaintDetail,
              responses=problems(NotFound, IllegalTransition, ComplaintNeedsText))
-async def resolve(complaint_id: uuid.UUID, body: ResolveCreate, actor: Manage, session: SessionDep) -> ComplaintDetail:
+async def resolve_complaint(complaint_id: uuid.UUID, body: ResolveCreate, actor: Manage, session: SessionDep) -> ComplaintDetail:
     """Record how the complaint was resolved; it then waits for the owner's feedback."""
     return await service.resolve(session, actor=actor, complaint_id=complaint_id, data=body)
 
@@ -106,14 +106,14 @@ async def owner_feedback(complaint_id: uuid.UUID, body: FeedbackCreate, actor: W
 
 @router.post("/complaints/{complaint_id}/escalate", response_model=ComplaintDetail,
              responses=problems(NotFound, IllegalTransition, ComplaintNeedsText))
-async def escalate(complaint_id: uuid.UUID, body: ReasonCreate, actor: Write, session: SessionDep) -> ComplaintDetail:
+async def escalate_complaint(complaint_id: uuid.UUID, body: ReasonCreate, actor: Write, session: SessionDep) -> ComplaintDetail:
     """Hand the complaint to the CS director, who holds it until it is resolved."""
     return await service.escalate(session, actor=actor, complaint_id=complaint_id, data=body)
 
 
 @router.post("/complaints/{complaint_id}/withdraw", response_model=ComplaintDetail,
              responses=problems(NotFound, IllegalTransition, ComplaintNeedsText))
-async def withdraw(complaint_id: uuid.UUID, body: ReasonCreate, actor: Manage, session: SessionDep) -> ComplaintDetail:
+async def withdraw_complaint(complaint_id: uuid.UUID, body: ReasonCreate, actor: Manage, session: SessionDep) -> ComplaintDetail:
     """The owner withdrew the complaint; the reason is kept."""
     return await service.withdraw(session, actor=actor, complaint_id=complaint_id, data=body)
 

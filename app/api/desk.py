@@ -125,7 +125,7 @@ async def get_shift(shift_id: uuid.UUID, actor: Read, session: SessionDep) -> Sh
 
 @router.post("/estates/{estate_id}/shift-log", response_model=LogEntryRead, status_code=status.HTTP_201_CREATED,
              tags=["shift log"], responses=problems(EstateNotFound, night_log.NoOpenShift, IllegalTransition, InTheFuture, NeedsPerson))
-async def log_entry(estate_id: uuid.UUID, body: LogEntryCreate, actor: LogWrite, session: SessionDep) -> LogEntryRead:
+async def add_shift_log_entry(estate_id: uuid.UUID, body: LogEntryCreate, actor: LogWrite, session: SessionDep) -> LogEntryRead:
     """Write an event into the estate's open shift: time, place, what happened, action taken, needs follow-up."""
     return await night_log.log_entry(session, actor=actor, estate_id=estate_id, data=body)
 
@@ -145,7 +145,7 @@ async def list_log_entries(
 
 @router.post("/shifts/{shift_id}/hand-over", response_model=ShiftDetail, tags=["shift log"],
              responses=problems(handover.ShiftNotFound, IllegalTransition, NeedsPerson))
-async def hand_over(shift_id: uuid.UUID, body: HandOverCreate, actor: HandOver, session: SessionDep) -> ShiftDetail:
+async def hand_over_shift(shift_id: uuid.UUID, body: HandOverCreate, actor: HandOver, session: SessionDep) -> ShiftDetail:
     """The outgoing staff member hands the shift over; nothing more is logged into it."""
     return await handover.hand_over(session, actor=actor, shift_id=shift_id, data=body)
 
@@ -162,7 +162,7 @@ async def dispose_follow_up(entry_id: uuid.UUID, body: FollowUpCreate, actor: Ha
              responses=problems(handover.ShiftNotFound, IllegalTransition, TakeOverFromYourself, FollowUpsUnhandled,
                                 handover.EntryNotInShift, NoFollowUpNeeded, FollowUpAlreadyHandled, StaffNotInEstate,
                                 NeedsPerson, *INTAKE_ERRORS))
-async def accept(shift_id: uuid.UUID, body: AcceptCreate, actor: HandOver, session: SessionDep) -> ShiftDetail:
+async def accept_shift(shift_id: uuid.UUID, body: AcceptCreate, actor: HandOver, session: SessionDep) -> ShiftDetail:
     """The incoming staff member takes the shift over.
 
     Every entry needing follow-up must be assigned to a staff member of the estate or made a

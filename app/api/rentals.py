@@ -101,25 +101,25 @@ TRANSITION_ERRORS = problems(service.EntrustmentNotFound, IllegalTransition, Rea
 
 
 @router.post("/rental-entrustments/{entrustment_id}/reserve", response_model=EntrustmentRead, responses=TRANSITION_ERRORS)
-async def reserve(entrustment_id: uuid.UUID, body: Reserve, actor: Write, session: SessionDep) -> EntrustmentRead:
+async def reserve_entrustment(entrustment_id: uuid.UUID, body: Reserve, actor: Write, session: SessionDep) -> EntrustmentRead:
     """An open unit is reserved for a prospective tenant."""
     return await service.transition(session, actor=actor, entrustment_id=entrustment_id, data=body)
 
 
 @router.post("/rental-entrustments/{entrustment_id}/release", response_model=EntrustmentRead, responses=TRANSITION_ERRORS)
-async def release(entrustment_id: uuid.UUID, body: Release, actor: Write, session: SessionDep) -> EntrustmentRead:
+async def release_entrustment(entrustment_id: uuid.UUID, body: Release, actor: Write, session: SessionDep) -> EntrustmentRead:
     """The reservation fell through: the unit is open again. Needs a reason."""
     return await service.transition(session, actor=actor, entrustment_id=entrustment_id, data=body)
 
 
 @router.post("/rental-entrustments/{entrustment_id}/let", response_model=EntrustmentRead, responses=TRANSITION_ERRORS)
-async def let(entrustment_id: uuid.UUID, body: Let, actor: Write, session: SessionDep) -> EntrustmentRead:
+async def let_entrustment(entrustment_id: uuid.UUID, body: Let, actor: Write, session: SessionDep) -> EntrustmentRead:
     """A reserved unit is let (final); the agreed rent defaults to the asking rent."""
     return await service.transition(session, actor=actor, entrustment_id=entrustment_id, data=body)
 
 
 @router.post("/rental-entrustments/{entrustment_id}/withdraw", response_model=EntrustmentRead, responses=TRANSITION_ERRORS)
-async def withdraw(entrustment_id: uuid.UUID, body: Withdraw, actor: Write, session: SessionDep) -> EntrustmentRead:
+async def withdraw_entrustment(entrustment_id: uuid.UUID, body: Withdraw, actor: Write, session: SessionDep) -> EntrustmentRead:
     """The owner takes the unit off the market (final). Needs a reason."""
     return await service.transition(session, actor=actor, entrustment_id=entrustment_id, data=body)
 

@@ -31,7 +31,7 @@ from app.domain.repairs.intake.schemas import (
     ServiceRequestCreate,
     ServiceRequestRead,
 )
-from app.domain.repairs.model import Channel, RequestKind, RequestStatus
+from app.domain.repairs.model import RequestChannel, RequestKind, RequestStatus
 from app.domain.types import Instant, QueryFlag
 
 router = APIRouter(tags=["service requests"])
@@ -65,7 +65,7 @@ async def create_service_request(estate_id: uuid.UUID, body: ServiceRequestCreat
             responses=problems(EstateNotFound, UnknownSortKey))
 async def list_service_requests(
     estate_id: uuid.UUID, actor: Read, session: SessionDep, page: ServiceRequestPage,
-    status: RequestStatus | None = None, kind: RequestKind | None = None, channel: Channel | None = None, category: Code = None,
+    status: RequestStatus | None = None, kind: RequestKind | None = None, channel: RequestChannel | None = None, category: Code = None,
     unit_id: uuid.UUID | None = None, owner_id: uuid.UUID | None = None,
     created_from: Instant | None = None, created_to: Instant | None = None,
     q: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="A fragment of the description")] = None,

@@ -105,7 +105,7 @@ async def list_item_movements(item_id: uuid.UUID, actor: Read, session: SessionD
 
 @router.post("/stock-items/{item_id}/receive", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
              responses=problems(*ITEM_MOVE))
-async def receive(item_id: uuid.UUID, body: ReceiveIn, actor: Write, session: SessionDep) -> MovementRead:
+async def receive_stock(item_id: uuid.UUID, body: ReceiveIn, actor: Write, session: SessionDep) -> MovementRead:
     """Stock received into the store (入庫)."""
     return await movements.receive(session, actor=actor, item_id=item_id, data=body)
 
@@ -113,7 +113,7 @@ async def receive(item_id: uuid.UUID, body: ReceiveIn, actor: Write, session: Se
 @router.post("/stock-items/{item_id}/issue", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
              responses=problems(*ITEM_MOVE, movements.InsufficientStock, WorkOrderNotFound, movements.WorkOrderNotInEstate,
                                 movements.WorkOrderCancelled))
-async def issue(item_id: uuid.UUID, body: IssueIn, actor: Write, session: SessionDep) -> MovementRead:
+async def issue_stock(item_id: uuid.UUID, body: IssueIn, actor: Write, session: SessionDep) -> MovementRead:
     """Stock issued to a work order (領用). More than the book holds is 409 insufficient-stock.
 
     Materials on a posted completion voucher are issued automatically; this is for the rest."""
@@ -130,7 +130,7 @@ async def return_stock(item_id: uuid.UUID, body: ReturnIn, actor: Write, session
 
 @router.post("/stock-items/{item_id}/adjust", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
              responses=problems(items.StockItemNotFound, movements.AdjustmentBelowZero))
-async def adjust(item_id: uuid.UUID, body: AdjustIn, actor: Configure, session: SessionDep) -> MovementRead:
+async def adjust_stock(item_id: uuid.UUID, body: AdjustIn, actor: Configure, session: SessionDep) -> MovementRead:
     """An explicit correction of the book with its reason; it never takes the book below zero."""
     return await movements.adjust(session, actor=actor, item_id=item_id, data=body)
 

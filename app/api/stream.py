@@ -26,7 +26,7 @@ Follow = Annotated[Actor, Depends(require(Perm.events_stream))]
     200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
           "description": "`id:` the event's sequence number, `event:` its type, `data:` the event as JSON"},
     **problems(EstateNotFound, stream.TooManyStreams)})
-async def follow(
+async def follow_events(
     request: Request, actor: Follow, session: SessionDep, settings: SettingsDep,
     estate_id: Annotated[uuid.UUID | None, Query(description="One estate; default all of the user's")] = None,
     types: Annotated[list[EventType] | None, Query(description="Only these event types")] = None,

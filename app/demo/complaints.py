@@ -25,8 +25,8 @@ from app.domain.complaints.model import (
     DEFAULT_WINDOWS,
     OPEN_STATES,
     Category,
-    Channel,
     Complaint,
+    ComplaintChannel,
     ComplaintStatus,
     ComplaintStep,
     Severity,
@@ -127,7 +127,7 @@ def _one(rng: random.Random, d: _Desk, *, received: datetime, number: str, targe
     unit_id, owner_id = rng.choice(d.owner_units) if d.owner_units else (None, None)
     desk = rng.choice(d.desk)
     c = Complaint(estate_id=d.estate.id, number=number, owner_id=owner_id, unit_id=unit_id, created_at=received,
-                  channel=rng.choices(list(Channel), weights=[55, 25, 5, 10, 5])[0], category=category, severity=severity,
+                  channel=rng.choices(list(ComplaintChannel), weights=[55, 25, 5, 10, 5])[0], category=category, severity=severity,
                   description=said, received_at=received, deadline=deadline_for(received, DEFAULT_WINDOWS[severity], d.tz),
                   registered_by=desk.id)
     d.complaints.append(c)

@@ -31,7 +31,7 @@ from app.domain.desk.model import (
 )
 from app.domain.fees.payments.model import Payment, PaymentMethod, Receipt, ReceiptSeries
 from app.domain.registry.model import Estate, Unit, UnitOwner
-from app.domain.repairs.model import Channel, ServiceRequest
+from app.domain.repairs.model import RequestChannel, ServiceRequest
 
 if TYPE_CHECKING:
     from app.demo import DemoContext
@@ -97,7 +97,8 @@ async def _visitors(ctx: DemoContext, rng: random.Random, d: _Desk, *, since: da
     owners = dict((await ctx.session.execute(
         select(UnitOwner.unit_id, UnitOwner.owner_id).where(UnitOwner.estate_id == d.estate.id, UnitOwner.is_primary))).all())
     walk_ins = (await ctx.session.execute(select(ServiceRequest).where(
-        ServiceRequest.estate_id == d.estate.id, ServiceRequest.channel == Channel.walk_in, ServiceRequest.created_at >= start))).scalars()
+        ServiceRequest.estate_id == d.estate.id, ServiceRequest.channel == RequestChannel.walk_in,
+        ServiceRequest.created_at >= start))).scalars()
     for request in walk_ins:
         _visit(d, at=request.created_at - timedelta(minutes=5), unit_id=request.unit_id, owner_id=request.owner_id,
                purpose=f"报修：{request.description}"[:200], action="登记报修并派工", links=[(LinkKind.service_request, request.id)])

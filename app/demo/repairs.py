@@ -25,7 +25,7 @@ from app.domain.fees.payments.model import DocumentCounter
 from app.domain.registry.model import Estate, OwnerPhone, Unit, UnitOwner
 from app.domain.repairs import numbers
 from app.domain.repairs.model import (
-    Channel,
+    RequestChannel,
     RequestKind,
     RequestStatus,
     ServiceRequest,
@@ -173,14 +173,15 @@ def _one_request(rng: random.Random, e: _Estate, *, day: date, now: datetime, st
         minutes, amount = 45, None
     else:
         category, text, minutes, amount = rng.choice(JOBS)
-    channel = rng.choice([Channel.phone] * 6 + [Channel.walk_in] * 2 + [Channel.manager_patrol, Channel.technician_patrol]) \
-        if not public else rng.choice([Channel.manager_patrol, Channel.technician_patrol, Channel.phone])
+    patrols = [RequestChannel.manager_patrol, RequestChannel.technician_patrol]
+    channel = rng.choice([RequestChannel.phone] * 6 + [RequestChannel.walk_in] * 2 + patrols) \
+        if not public else rng.choice([RequestChannel.manager_patrol, RequestChannel.technician_patrol, RequestChannel.phone])
     request = ServiceRequest(
         estate_id=e.estate.id, created_at=created, number="", channel=channel, category=category, description=text,
         unit_id=unit.id, owner_id=owner_id, is_public_area=public, contact_phone=phone,
         urgency=Urgency.urgent if rng.random() < 0.1 else Urgency.normal,
         registered_by=e.receptionist.id,
-        reporter_id=e.receptionist.id if channel in (Channel.phone, Channel.walk_in) else rng.choice(e.technicians).id,
+        reporter_id=e.receptionist.id if channel in (RequestChannel.phone, RequestChannel.walk_in) else rng.choice(e.technicians).id,
         status=RequestStatus.ordered,
     )
     e.add("service_requests", [request])
@@ -219,7 +220,7 @@ def _open(rng: random.Random, e: _Estate, order: WorkOrder, *, now: datetime) ->
 
 def _enquiry(rng: random.Random, e: _Estate, *, created: datetime) -> None:
     request = ServiceRequest(
-        estate_id=e.estate.id, created_at=created, number="", kind=RequestKind.enquiry, channel=Channel.phone, category="other",
+        estate_id=e.estate.id, created_at=created, number="", kind=RequestKind.enquiry, channel=RequestChannel.phone, category="other",
         description=rng.choice(ENQUIRIES), registered_by=e.receptionist.id, status=RequestStatus.closed_at_desk,
         closed_note="已电话答复", closed_at=created + timedelta(minutes=3),
     )

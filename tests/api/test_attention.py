@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 
 from app.domain.attention import service
-from app.domain.attention.schemas import Urgency
+from app.domain.attention.schemas import AttentionUrgency
 from app.domain.auth import service as auth_service
 from app.domain.auth.roles import Role
 from app.domain.base import utcnow
@@ -103,7 +103,7 @@ class TestMyQueue:
         user = d.staff.user
         actor = await auth_service.actor_for(session, user=user)
         later = await service.queue(session, actor=actor, now=utcnow() + timedelta(days=10))
-        assert all(i.urgency is Urgency.overdue for i in later.items if i.deadline is not None)
+        assert all(i.urgency is AttentionUrgency.overdue for i in later.items if i.deadline is not None)
 
     async def test_anonymous_401(self, client):
         assert (await client.get(f"{API}/attention")).status_code == 401

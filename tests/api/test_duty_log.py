@@ -15,7 +15,7 @@ from app.domain.callbacks.model import Callback, CallbackStatus
 from app.domain.desk.model import DutyLogEntry
 from app.domain.fees.payments.model import ReceiptStatus
 from app.domain.registry.model import Estate, Unit
-from app.domain.repairs.model import Channel, RequestKind, RequestStatus, ServiceRequest, WorkOrderStatus
+from app.domain.repairs.model import RequestChannel, RequestKind, RequestStatus, ServiceRequest, WorkOrderStatus
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_receipt
 from tests.helpers.problems import assert_422, assert_invalid
@@ -150,7 +150,8 @@ class TestDutyLog:
 _seq = itertools.count(1)
 
 
-def _request(estate: Estate, at: datetime, channel: Channel = Channel.phone, kind: RequestKind = RequestKind.repair) -> ServiceRequest:
+def _request(estate: Estate, at: datetime, channel: RequestChannel = RequestChannel.phone,
+             kind: RequestKind = RequestKind.repair) -> ServiceRequest:
     return ServiceRequest(
         estate_id=estate.id,
         created_at=at,
@@ -170,7 +171,7 @@ async def _records(session, client, w: World) -> None:
         [
             _request(w.estate, FIRST),
             _request(w.estate, LAST, kind=RequestKind.enquiry),
-            _request(w.estate, FIRST, Channel.walk_in),
+            _request(w.estate, FIRST, RequestChannel.walk_in),
             _request(w.estate, BEFORE),
             _request(w.estate, AFTER),
             _request(w.other, FIRST),

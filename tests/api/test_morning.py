@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from app.domain.auth.roles import Role
 from app.domain.callbacks.model import Callback, CallbackStatus
 from app.domain.repairs import numbers
-from app.domain.repairs.model import Channel, RequestStatus, ServiceRequest, WorkOrderStatus
+from app.domain.repairs.model import RequestChannel, RequestStatus, ServiceRequest, WorkOrderStatus
 from tests.factories import make_staff
 from tests.helpers.problems import assert_422
 from tests.registry_factories import make_building, make_unit, two_estates
@@ -22,7 +22,7 @@ def utc(*args: int) -> datetime:
 
 async def make_request(session, *, estate, created_at, status=RequestStatus.open, description="諮詢物業費"):
     number = await numbers.next_number(session, estate=estate, series=numbers.Series.service_request, at=created_at)
-    row = ServiceRequest(estate_id=estate.id, number=number, channel=Channel.phone, category="other", description=description,
+    row = ServiceRequest(estate_id=estate.id, number=number, channel=RequestChannel.phone, category="other", description=description,
                          location="大堂", status=status, created_at=created_at)
     session.add(row)
     await session.commit()

@@ -10,7 +10,7 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.desk.model import ShiftHandover, ShiftLogEntry, ShiftStatus
 from app.domain.registry.model import Estate
-from app.domain.repairs.model import Channel, ServiceRequest, WorkOrder
+from app.domain.repairs.model import RequestChannel, ServiceRequest, WorkOrder
 from tests.factories import Staff, make_staff
 from tests.registry_factories import count_rows, two_estates
 
@@ -113,7 +113,7 @@ class TestHandOverAndAccept:
         request = await session.get(ServiceRequest, request_id)
         assert (request.estate_id, request.channel, request.location, request.registered_by) == (
             w.estate.id,
-            Channel.phone,
+            RequestChannel.phone,
             "地下车库",
             w.desk.id,
         )

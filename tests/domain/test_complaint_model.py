@@ -10,8 +10,8 @@ import pytest
 from app.domain.complaints.model import (
     COMPLAINT_TRANSITIONS,
     Category,
-    Channel,
     Complaint,
+    ComplaintChannel,
     ComplaintNeedsText,
     ComplaintStatus,
     Severity,
@@ -29,7 +29,7 @@ ME = uuid.uuid4()
 
 
 def complaint(status: S = S.registered) -> Complaint:
-    return Complaint(estate_id=uuid.uuid4(), number="TS-2026-0001", channel=Channel.phone, category=Category.noise,
+    return Complaint(estate_id=uuid.uuid4(), number="TS-2026-0001", channel=ComplaintChannel.phone, category=Category.noise,
                      severity=Severity.normal, description="樓上深夜噪音", received_at=NOW,
                      deadline=NOW + timedelta(days=7), status=status)
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnExpressionArgument, Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.domain.attention.schemas import AttentionItem, Urgency
+from app.domain.attention.schemas import AttentionItem, AttentionUrgency
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm, Role
 from app.domain.calendar import estate_time
@@ -50,12 +50,12 @@ class Context:
         return estate_time.estate_zone(next(e for e in self.estates if e.id == estate_id))
 
 
-def urgency(deadline: datetime | None, now: datetime) -> Urgency:
+def urgency(deadline: datetime | None, now: datetime) -> AttentionUrgency:
     if deadline is None:
-        return Urgency.later
+        return AttentionUrgency.later
     if deadline < now:
-        return Urgency.overdue
-    return Urgency.due_soon if deadline - now <= SOON else Urgency.later
+        return AttentionUrgency.overdue
+    return AttentionUrgency.due_soon if deadline - now <= SOON else AttentionUrgency.later
 
 
 Found = tuple[list[AttentionItem], int]

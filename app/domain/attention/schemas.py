@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 
-class Urgency(StrEnum):
+class AttentionUrgency(StrEnum):
     overdue = "overdue"
     due_soon = "due_soon"  # within the next 24 hours
     later = "later"
@@ -20,7 +20,7 @@ class AttentionItem(BaseModel):
     estate_id: uuid.UUID
     title: str
     deadline: datetime | None
-    urgency: Urgency
+    urgency: AttentionUrgency
     entity: str
     entity_id: str
     number: str | None = Field(default=None, description="The work order's number (QS-WX-2026-000123) when it concerns one")

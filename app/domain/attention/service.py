@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.attention import desk_rules
 from app.domain.attention.rules import RULES as REPAIR_AND_CASH_RULES
 from app.domain.attention.rules import Context
-from app.domain.attention.schemas import AttentionItem, AttentionQueue, Urgency, WallBoard
+from app.domain.attention.schemas import AttentionItem, AttentionQueue, AttentionUrgency, WallBoard
 from app.domain.auth.principal import Actor
 from app.domain.base import utcnow
 from app.domain.calendar import attention as calendar_attention
@@ -19,7 +19,7 @@ from app.domain.registry.script import in_script
 from app.domain.registry.service import check_estate
 from app.domain.stock import attention as stock_attention
 
-_ORDER = {Urgency.overdue: 0, Urgency.due_soon: 1, Urgency.later: 2}
+_ORDER = {AttentionUrgency.overdue: 0, AttentionUrgency.due_soon: 1, AttentionUrgency.later: 2}
 RULES = [*REPAIR_AND_CASH_RULES, *desk_rules.RULES, *stock_attention.RULES, *calendar_attention.RULES]
 
 
@@ -42,7 +42,7 @@ async def queue(session: AsyncSession, *, actor: Actor, now: datetime | None = N
     items = [i.model_copy(update={"title": in_script(i.title, scripts[i.estate_id]), "rule": in_script(i.rule, scripts[i.estate_id])})
              for i in items]
     return AttentionQueue(generated_at=now, items=items, counts=counts,
-                          overdue=sum(1 for i in items if i.urgency is Urgency.overdue))
+                          overdue=sum(1 for i in items if i.urgency is AttentionUrgency.overdue))
 
 
 async def wall_board(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, now: datetime | None = None) -> WallBoard:
@@ -54,5 +54,5 @@ async def wall_board(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUI
     for rule in RULES:
         found, total = await rule.find(session, ctx)
         counts[rule.kind] = total
-        overdue[rule.kind] = sum(1 for i in found if i.urgency is Urgency.overdue)
+        overdue[rule.kind] = sum(1 for i in found if i.urgency is AttentionUrgency.overdue)
     return WallBoard(estate_id=estate.id, generated_at=now, counts=counts, overdue=overdue)

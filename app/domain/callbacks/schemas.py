@@ -45,7 +45,7 @@ class ResolutionCreate(InputModel):
     reopen: bool = Field(description="true: the order is reopened for another visit; false: its callback is closed")
 
 
-class AttemptRead(BaseModel):
+class CallbackAttemptRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     at: datetime
@@ -95,7 +95,7 @@ class CallbackRead(BaseModel):
 
 
 class CallbackDetail(CallbackRead):
-    attempt_log: list[AttemptRead]
+    attempt_log: list[CallbackAttemptRead]
 
 
 class RatePeriod(StrEnum):

@@ -16,7 +16,7 @@ from app.domain.base import utcnow
 from app.domain.callbacks.model import Callback, CallbackAttempt, CallbackStatus
 from app.domain.callbacks.schemas import (
     AttemptCreate,
-    AttemptRead,
+    CallbackAttemptRead,
     CallbackDetail,
     CallbackRead,
     ProblemAction,
@@ -138,7 +138,7 @@ async def _detail(session: AsyncSession, callback: Callback) -> CallbackDetail:
     attempts = (await session.execute(
         select(CallbackAttempt).where(CallbackAttempt.callback_id == callback.id).order_by(CallbackAttempt.at, CallbackAttempt.id)
     )).scalars().all()
-    return CallbackDetail(**read.model_dump(), attempt_log=[AttemptRead.model_validate(a) for a in attempts])
+    return CallbackDetail(**read.model_dump(), attempt_log=[CallbackAttemptRead.model_validate(a) for a in attempts])
 
 
 # --- changing --------------------------------------------------------------------------

@@ -46,7 +46,7 @@ S = ComplaintStatus
 OPEN_STATES = (S.registered, S.assigned, S.in_progress, S.escalated, S.reopened)
 
 
-class Channel(StrEnum):
+class ComplaintChannel(StrEnum):
     phone = "phone"
     walk_in = "walk_in"
     letter = "letter"
@@ -155,7 +155,7 @@ class Complaint(EstateScoped, table=True):
     service_request_id: uuid.UUID | None = Field(default=None, foreign_key="service_request.id", index=True)
     complainant_name: str = Field(default="", max_length=100)  # when it is not a listed owner, or as they gave it
     contact_phone: str = Field(default="", max_length=60)
-    channel: Channel = Field(sa_type=String(20))
+    channel: ComplaintChannel = Field(sa_type=String(20))
     category: Category = Field(sa_type=String(30))
     severity: Severity = Field(sa_type=String(10))
     description: str = Field(max_length=4000)

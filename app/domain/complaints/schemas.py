@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from app.domain.complaints.model import Category, Channel, ComplaintStatus, Severity, StepKind, WindowUnit
+from app.domain.complaints.model import Category, ComplaintChannel, ComplaintStatus, Severity, StepKind, WindowUnit
 from app.domain.types import InputModel, LongText, OptionalText, text
 
 OptionalName = Annotated[str, text(100, min_length=0)]
@@ -20,7 +20,7 @@ class ComplaintCreate(InputModel):
     unit_id: uuid.UUID | None = Field(default=None, description="A unit of the estate the complaint concerns")
     complainant_name: OptionalName = ""
     contact_phone: OptionalPhone = ""
-    channel: Channel
+    channel: ComplaintChannel
     category: Category
     severity: Severity = Severity.normal
     description: LongText = Field(description="What happened, as the owner told it")
@@ -79,7 +79,7 @@ class ComplaintRead(BaseModel):
     service_request_number: str | None = Field(default=None, description="QS-BX-2026-000045, the repair request it is about")
     complainant_name: str
     contact_phone: str
-    channel: Channel
+    channel: ComplaintChannel
     category: Category
     severity: Severity
     description: str

@@ -19,7 +19,7 @@ from app.domain.desk.schemas import Diary, DiaryCounts
 from app.domain.desk.shift_handover import shift_reads
 from app.domain.fees.payments.model import Receipt, ReceiptSeries, ReceiptStatus
 from app.domain.registry.service import check_estate
-from app.domain.repairs.model import Channel, ServiceRequest
+from app.domain.repairs.model import RequestChannel, ServiceRequest
 
 
 def _count(model: Any, at: Any, estate_id: uuid.UUID, start: datetime, end: datetime, *where: Any) -> Any:
@@ -33,7 +33,7 @@ async def day_counts(session: AsyncSession, *, estate_id: uuid.UUID, start: date
     total = (select(func.coalesce(func.sum(Receipt.amount), 0)).where(
         Receipt.estate_id == estate_id, Receipt.issued_at >= start, Receipt.issued_at < end, *receipts).scalar_subquery())
     stmt = select(
-        _count(ServiceRequest, ServiceRequest.created_at, *args, ServiceRequest.channel == Channel.phone.value).label("calls"),
+        _count(ServiceRequest, ServiceRequest.created_at, *args, ServiceRequest.channel == RequestChannel.phone.value).label("calls"),
         _count(Visitor, Visitor.visited_at, *args).label("visitors"),
         _count(ServiceRequest, ServiceRequest.created_at, *args).label("requests"),
         _count(Receipt, Receipt.issued_at, *args, *receipts).label("payments"),

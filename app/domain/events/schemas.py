@@ -55,7 +55,7 @@ class WebhookWithSecret(WebhookRead):
     secret: str = Field(description="Shown on creation and rotation only: verify PropDesk-Signature with it")
 
 
-class AttemptRead(BaseModel):
+class DeliveryAttemptRead(BaseModel):
     at: datetime
     status_code: int | None
     error: str
@@ -74,4 +74,4 @@ class DeliveryRead(BaseModel):
     last_error: str
     delivered_at: datetime | None
     created_at: datetime
-    log: list[AttemptRead]
+    log: list[DeliveryAttemptRead]

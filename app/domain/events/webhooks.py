@@ -15,7 +15,7 @@ from app.domain.base import utcnow
 from app.domain.errors import Conflict, Invalid, NotFound
 from app.domain.events import egress, signing
 from app.domain.events.model import DeliveryStatus, OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from app.domain.events.schemas import AttemptRead, DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate, WebhookWithSecret
+from app.domain.events.schemas import DeliveryAttemptRead, DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate, WebhookWithSecret
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.service import check_estate
 from app.domain.visibility import Visible, load_visible
@@ -120,12 +120,12 @@ async def rotate_secret(session: AsyncSession, *, actor: Actor, webhook_id: uuid
 
 async def _delivery_reads(session: AsyncSession, rows: Sequence[tuple[WebhookDelivery, str]]) -> list[DeliveryRead]:
     ids = [d.id for d, _ in rows]
-    logs: dict[uuid.UUID, list[AttemptRead]] = {i: [] for i in ids}
+    logs: dict[uuid.UUID, list[DeliveryAttemptRead]] = {i: [] for i in ids}
     if ids:
         attempts = await session.execute(select(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids))
                                          .order_by(WebhookAttempt.at, WebhookAttempt.id))
         for a in attempts.scalars():
-            logs[a.delivery_id].append(AttemptRead.model_validate(a, from_attributes=True))
+            logs[a.delivery_id].append(DeliveryAttemptRead.model_validate(a, from_attributes=True))
     columns = [c.key for c in WebhookDelivery.__table__.columns]
     return [DeliveryRead.model_validate({**{k: getattr(d, k) for k in columns}, "event_type": event_type, "log": logs[d.id]})
             for d, event_type in rows]

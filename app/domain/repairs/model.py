@@ -20,7 +20,7 @@ from app.domain.events.model import EventType
 from app.domain.transitions import TransitionTable
 
 
-class Channel(StrEnum):
+class RequestChannel(StrEnum):
     phone = "phone"
     walk_in = "walk_in"
     manager_patrol = "manager_patrol"
@@ -64,7 +64,7 @@ class ServiceRequest(EstateScoped, table=True):
 
     number: str = Field(max_length=64)  # QS-BX-2026-000045, see app.domain.repairs.numbers
     kind: RequestKind = Field(default=RequestKind.repair, sa_type=String(20))
-    channel: Channel = Field(sa_type=String(20))
+    channel: RequestChannel = Field(sa_type=String(20))
     urgency: Urgency = Field(default=Urgency.normal, sa_type=String(20))
     category: str = Field(max_length=40)  # a code of the estate's repair categories
     description: str = Field(max_length=4000)

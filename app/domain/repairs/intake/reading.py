@@ -25,7 +25,7 @@ from app.domain.repairs.intake.model import ScriptKey
 from app.domain.repairs.intake.schemas import ServiceRequestRead
 from app.domain.repairs.model import (
     OPEN_ORDER_STATES,
-    Channel,
+    RequestChannel,
     RequestKind,
     RequestStatus,
     ServiceRequest,
@@ -33,7 +33,7 @@ from app.domain.repairs.model import (
 )
 from app.domain.visibility import Visible, load_visible
 
-PATROLS = frozenset({Channel.manager_patrol, Channel.technician_patrol})
+PATROLS = frozenset({RequestChannel.manager_patrol, RequestChannel.technician_patrol})
 CLOSED = frozenset({RequestStatus.closed_at_desk, RequestStatus.cancelled})
 
 
@@ -105,7 +105,7 @@ async def list_requests(
     page: PageRequest,
     status: RequestStatus | None = None,
     kind: RequestKind | None = None,
-    channel: Channel | None = None,
+    channel: RequestChannel | None = None,
     category: str | None = None,
     unit_id: uuid.UUID | None = None,
     owner_id: uuid.UUID | None = None,

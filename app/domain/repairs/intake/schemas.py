@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.domain.repairs.intake.model import ScriptKey
-from app.domain.repairs.model import Channel, RequestKind, RequestStatus, Urgency, WorkOrderStatus
+from app.domain.repairs.model import RequestChannel, RequestKind, RequestStatus, Urgency, WorkOrderStatus
 from app.domain.types import Code, InputModel, LongText, Name, PhoneText, text
 
 Location = Annotated[str, text(200, min_length=0)]
@@ -23,7 +23,7 @@ CategoryCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$
 
 class ServiceRequestCreate(InputModel):
     kind: RequestKind = RequestKind.repair
-    channel: Channel = Field(description="phone, walk_in, or a patrol (§7.3.11): then the signed-in staff member is the reporter")
+    channel: RequestChannel = Field(description="phone, walk_in, or a patrol (§7.3.11): then the signed-in staff member is the reporter")
     urgency: Urgency = Urgency.normal
     category: Code | None = Field(default=None, description="One of the estate's active repair category codes; required for a repair")
     description: LongText = Field(description="What is wanted: 水龍頭漏水")
@@ -54,7 +54,7 @@ class ServiceRequestRead(BaseModel):
     estate_id: uuid.UUID
     number: str = Field(description="QS-BX-2026-000045: the request's number in its estate and year, to read to the caller")
     kind: RequestKind
-    channel: Channel
+    channel: RequestChannel
     urgency: Urgency
     category: str
     description: str

@@ -31,7 +31,7 @@ from app.domain.repairs.intake.schemas import (
     ServiceRequestRead,
 )
 from app.domain.repairs.model import (
-    Channel,
+    RequestChannel,
     RequestKind,
     RequestStatus,
     ServiceRequest,
@@ -40,7 +40,7 @@ from app.domain.repairs.model import (
 )
 from app.domain.visibility import load_visible
 
-PATROLS = frozenset({Channel.manager_patrol, Channel.technician_patrol})
+PATROLS = frozenset({RequestChannel.manager_patrol, RequestChannel.technician_patrol})
 CLOSED = frozenset({RequestStatus.closed_at_desk, RequestStatus.cancelled})
 
 

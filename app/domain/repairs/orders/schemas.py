@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from app.domain.repairs.model import Channel, RequestKind, Urgency, WorkOrderStatus
+from app.domain.repairs.model import RequestChannel, RequestKind, Urgency, WorkOrderStatus
 from app.domain.types import InputModel, ShortText
 
 # A booking holds one visit; a longer job is booked day by day.
@@ -81,7 +81,7 @@ class RequestSummary(BaseModel):
     id: uuid.UUID
     number: str
     kind: RequestKind
-    channel: Channel
+    channel: RequestChannel
     urgency: Urgency
     description: str
     contact_name: str

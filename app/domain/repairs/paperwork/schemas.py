@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.domain.repairs.model import Channel, RequestKind, Urgency, WorkOrderStatus
+from app.domain.repairs.model import RequestChannel, RequestKind, Urgency, WorkOrderStatus
 from app.domain.repairs.paperwork.model import LineDecision, ManifestKind
 from app.domain.types import EXACT_DAY, MONTH_PATTERN, WEEK_PATTERN, InputModel, ShortText, real_week
 
@@ -31,7 +31,7 @@ class MorningRequest(BaseModel):
     number: str
     created_at: datetime
     kind: RequestKind
-    channel: Channel
+    channel: RequestChannel
     urgency: Urgency
     category: str
     description: str
