@@ -17,7 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import background, migrations
-from app.api import errors, openapi_links, routes, tags
+from app.api import errors, idempotency, openapi_links, routes, tags
 from app.api.middleware import BodySizeLimit, RequestContext
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     openapi_links.install(app)
+    idempotency.install(app)
     api = APIRouter(prefix="/api/v1", responses=COMMON_PROBLEMS)
     for router in routes.ROUTERS:
         api.include_router(router)

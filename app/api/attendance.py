@@ -10,6 +10,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.domain.attendance import duty_roster as roster
 from app.domain.attendance import rules, service
 from app.domain.attendance.model import Shift
@@ -46,6 +47,7 @@ AttendancePage = AttendancePage
 @router.post("/estates/{estate_id}/attendance/sign-in", response_model=AttendanceRead, status_code=status.HTTP_201_CREATED,
              responses=problems(EstateNotFound, service.AlreadySignedIn, service.PersonOnly, rules.ShiftOver,
                                 rules.TooEarlyToSignIn))
+@idempotent(status.HTTP_201_CREATED)
 async def sign_in_attendance(estate_id: uuid.UUID, body: SignIn, actor: Sign, session: SessionDep) -> AttendanceRead:
     """Sign in for a half-day shift at the estate; the time is the server's.
 
@@ -58,6 +60,7 @@ async def sign_in_attendance(estate_id: uuid.UUID, body: SignIn, actor: Sign, se
 
 @router.post("/estates/{estate_id}/attendance/sign-out", response_model=AttendanceRead,
              responses=problems(EstateNotFound, service.NotSignedIn, service.PersonOnly, IllegalTransition))
+@idempotent(200)
 async def sign_out_attendance(estate_id: uuid.UUID, body: SignOut, actor: Sign, session: SessionDep) -> AttendanceRead:
     """Sign out of today's shift (§7.3.16: after 12:00 and 18:00); before the shift closes is flagged early leave."""
     return await service.sign_out(session, actor=actor, estate_id=estate_id, data=body)

@@ -10,6 +10,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -69,6 +70,7 @@ async def get_callback(callback_id: uuid.UUID, actor: Read, session: SessionDep)
 
 @router.post("/callbacks/{callback_id}/attempts", response_model=CallbackDetail, status_code=status.HTTP_201_CREATED,
              responses=problems(service.CallbackNotFound, IllegalTransition))
+@idempotent(status.HTTP_201_CREATED)
 async def log_attempt(callback_id: uuid.UUID, body: AttemptCreate, actor: Write, session: SessionDep) -> CallbackDetail:
     """Log a call that did not reach the owner (no answer, wrong number, owner busy: call later); the callback stays open."""
     return await service.log_attempt(session, actor=actor, callback_id=callback_id, data=body)
@@ -76,6 +78,7 @@ async def log_attempt(callback_id: uuid.UUID, body: AttemptCreate, actor: Write,
 
 @router.post("/callbacks/{callback_id}/outcome", response_model=CallbackDetail,
              responses=problems(service.CallbackNotFound, IllegalTransition, ScoreOutOfRange, ProblemNeedsNote, ReasonRequired))
+@idempotent(200)
 async def record_outcome(callback_id: uuid.UUID, body: Annotated[OutcomeCreate, Body()], actor: Write,
                          session: SessionDep) -> CallbackDetail:
     """Record what the owner said.
@@ -89,6 +92,7 @@ async def record_outcome(callback_id: uuid.UUID, body: Annotated[OutcomeCreate, 
 
 @router.post("/callbacks/{callback_id}/resolution", response_model=CallbackDetail,
              responses=problems(service.CallbackNotFound, IllegalTransition, ProblemNeedsNote, ReasonRequired))
+@idempotent(200)
 async def resolve_callback(callback_id: uuid.UUID, body: ResolutionCreate, actor: Resolve, session: SessionDep) -> CallbackDetail:
     """The CS director's resolution of an escalated callback: reopen the order, or close its callback."""
     return await service.resolve(session, actor=actor, callback_id=callback_id, data=body)

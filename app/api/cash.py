@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.api.files import PDF_RESPONSE, pdf_response
+from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
@@ -87,6 +88,7 @@ async def print_handover_sheet(session_id: uuid.UUID, actor: Read, session: Sess
 
 @router.post("/cashier-sessions/{session_id}/hand-over", response_model=CashierSessionDetail,
              responses=problems(cash.CashierSessionNotFound, cash.NotYourSession, IllegalTransition, DifferenceNeedsNote))
+@idempotent(200)
 async def hand_over_cash(session_id: uuid.UUID, body: HandOver, actor: HandOverPerm, session: SessionDep) -> CashierSessionDetail:
     """Hand the day's takings to finance: enter the cash counted in the drawer.
 
@@ -101,6 +103,7 @@ async def hand_over_cash(session_id: uuid.UUID, body: HandOver, actor: HandOverP
 
 @router.post("/cashier-sessions/{session_id}/acknowledge", response_model=CashierSessionDetail,
              responses=problems(cash.CashierSessionNotFound, cash.OwnHandOverAcknowledged, IllegalTransition))
+@idempotent(200)
 async def acknowledge_handover(session_id: uuid.UUID, body: Acknowledge, actor: AcknowledgePerm,
                                session: SessionDep) -> CashierSessionDetail:
     """Finance takes a handed-over session. Finance never acknowledges its own drawer (403);

@@ -10,6 +10,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.complaints import service, settings, stats
@@ -45,6 +46,7 @@ NotFound = service.ComplaintNotFound
 
 @router.post("/estates/{estate_id}/complaints", response_model=ComplaintDetail, status_code=status.HTTP_201_CREATED,
              responses=problems(EstateNotFound, service.ComplaintRefNotInEstate, service.ComplaintTimeOutOfRange))
+@idempotent(status.HTTP_201_CREATED)
 async def register_complaint(estate_id: uuid.UUID, body: ComplaintCreate, actor: Write, session: SessionDep) -> ComplaintDetail:
     """Register a complaint in the record book: who, which unit, how it came in, what happened, how severe.
 
@@ -77,6 +79,7 @@ async def get_complaint(complaint_id: uuid.UUID, actor: Read, session: SessionDe
 
 @router.post("/complaints/{complaint_id}/assign", response_model=ComplaintDetail,
              responses=problems(NotFound, IllegalTransition, service.HandlerNotInEstate))
+@idempotent(200)
 async def assign_handler(complaint_id: uuid.UUID, body: AssignCreate, actor: Manage, session: SessionDep) -> ComplaintDetail:
     """Give the complaint to a handler (a staff member of the estate), or hand it to another."""
     return await service.assign(session, actor=actor, complaint_id=complaint_id, data=body)
@@ -85,6 +88,7 @@ async def assign_handler(complaint_id: uuid.UUID, body: AssignCreate, actor: Man
 @router.post("/complaints/{complaint_id}/steps", response_model=ComplaintDetail, status_code=status.HTTP_201_CREATED,
              responses=problems(NotFound, IllegalTransition, ComplaintNeedsText, service.HandlerNotInEstate,
                                 service.ComplaintTimeOutOfRange))
+@idempotent(status.HTTP_201_CREATED)
 async def add_step(complaint_id: uuid.UUID, body: StepCreate, actor: Write, session: SessionDep) -> ComplaintDetail:
     """Record a disposition step: what was done, by whom, when. The first one puts an assigned complaint in progress."""
     return await service.add_step(session, actor=actor, complaint_id=complaint_id, data=body)
@@ -92,6 +96,7 @@ async def add_step(complaint_id: uuid.UUID, body: StepCreate, actor: Write, sess
 
 @router.post("/complaints/{complaint_id}/resolve", response_model=ComplaintDetail,
              responses=problems(NotFound, IllegalTransition, ComplaintNeedsText))
+@idempotent(200)
 async def resolve_complaint(complaint_id: uuid.UUID, body: ResolveCreate, actor: Manage, session: SessionDep) -> ComplaintDetail:
     """Record how the complaint was resolved; it then waits for the owner's feedback."""
     return await service.resolve(session, actor=actor, complaint_id=complaint_id, data=body)
@@ -99,6 +104,7 @@ async def resolve_complaint(complaint_id: uuid.UUID, body: ResolveCreate, actor:
 
 @router.post("/complaints/{complaint_id}/feedback", response_model=ComplaintDetail,
              responses=problems(NotFound, IllegalTransition, ComplaintNeedsText))
+@idempotent(200)
 async def owner_feedback(complaint_id: uuid.UUID, body: FeedbackCreate, actor: Write, session: SessionDep) -> ComplaintDetail:
     """The owner's answer on the resolution: satisfied closes it; not satisfied (with a note) reopens it with a new deadline."""
     return await service.feedback(session, actor=actor, complaint_id=complaint_id, data=body)
@@ -106,6 +112,7 @@ async def owner_feedback(complaint_id: uuid.UUID, body: FeedbackCreate, actor: W
 
 @router.post("/complaints/{complaint_id}/escalate", response_model=ComplaintDetail,
              responses=problems(NotFound, IllegalTransition, ComplaintNeedsText))
+@idempotent(200)
 async def escalate_complaint(complaint_id: uuid.UUID, body: ReasonCreate, actor: Write, session: SessionDep) -> ComplaintDetail:
     """Hand the complaint to the CS director, who holds it until it is resolved."""
     return await service.escalate(session, actor=actor, complaint_id=complaint_id, data=body)
@@ -113,6 +120,7 @@ async def escalate_complaint(complaint_id: uuid.UUID, body: ReasonCreate, actor:
 
 @router.post("/complaints/{complaint_id}/withdraw", response_model=ComplaintDetail,
              responses=problems(NotFound, IllegalTransition, ComplaintNeedsText))
+@idempotent(200)
 async def withdraw_complaint(complaint_id: uuid.UUID, body: ReasonCreate, actor: Manage, session: SessionDep) -> ComplaintDetail:
     """The owner withdrew the complaint; the reason is kept."""
     return await service.withdraw(session, actor=actor, complaint_id=complaint_id, data=body)

@@ -11,6 +11,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.desk import diary, duty_log, night_log, visitors
@@ -70,6 +71,7 @@ INTAKE_ERRORS = (repair_settings.UnknownRepairCategory, intake.CategoryRequired,
 @router.post("/estates/{estate_id}/visitors", response_model=VisitorRead, status_code=status.HTTP_201_CREATED, tags=["visitors"],
              responses=problems(EstateNotFound, UnitNotInEstate, visitors.OwnerNotInEstate, visitors.LinkedRecordNotFound,
                                 InTheFuture, NeedsPerson))
+@idempotent(status.HTTP_201_CREATED)
 async def create_visitor(estate_id: uuid.UUID, body: VisitorCreate, actor: VisitorsWrite, session: SessionDep) -> VisitorRead:
     """Log a walk-in visitor: who, which unit, why, what the desk did, and the records the visit led to."""
     return await visitors.create_visitor(session, actor=actor, estate_id=estate_id, data=body)
@@ -92,6 +94,7 @@ async def get_visitor(visitor_id: uuid.UUID, actor: Read, session: SessionDep) -
 
 @router.post("/visitors/{visitor_id}/links", response_model=VisitorRead, status_code=status.HTTP_201_CREATED, tags=["visitors"],
              responses=problems(visitors.VisitorNotFound, visitors.LinkedRecordNotFound, visitors.LinkAlreadyExists, NeedsPerson))
+@idempotent(status.HTTP_201_CREATED)
 async def add_visitor_link(visitor_id: uuid.UUID, body: LinkRef, actor: VisitorsWrite, session: SessionDep) -> VisitorRead:
     """Link a record made after the visit was logged: a service request, a payment or receipt, a complaint."""
     return await visitors.add_link(session, actor=actor, visitor_id=visitor_id, link=body)
@@ -102,6 +105,7 @@ async def add_visitor_link(visitor_id: uuid.UUID, body: LinkRef, actor: Visitors
 
 @router.post("/estates/{estate_id}/shifts", response_model=ShiftDetail, status_code=status.HTTP_201_CREATED, tags=["shift log"],
              responses=problems(EstateNotFound, handover.ShiftAlreadyOpen, handover.ShiftAlreadyLogged, InTheFuture, NeedsPerson))
+@idempotent(status.HTTP_201_CREATED)
 async def open_shift(estate_id: uuid.UUID, body: ShiftOpen, actor: LogWrite, session: SessionDep) -> ShiftDetail:
     """Open a shift's log book (one open per estate); entries are written into it until it is handed over."""
     return await handover.open_shift(session, actor=actor, estate_id=estate_id, data=body)
@@ -125,6 +129,7 @@ async def get_shift(shift_id: uuid.UUID, actor: Read, session: SessionDep) -> Sh
 
 @router.post("/estates/{estate_id}/shift-log", response_model=LogEntryRead, status_code=status.HTTP_201_CREATED,
              tags=["shift log"], responses=problems(EstateNotFound, night_log.NoOpenShift, IllegalTransition, InTheFuture, NeedsPerson))
+@idempotent(status.HTTP_201_CREATED)
 async def add_shift_log_entry(estate_id: uuid.UUID, body: LogEntryCreate, actor: LogWrite, session: SessionDep) -> LogEntryRead:
     """Write an event into the estate's open shift: time, place, what happened, action taken, needs follow-up."""
     return await night_log.log_entry(session, actor=actor, estate_id=estate_id, data=body)
@@ -145,6 +150,7 @@ async def list_log_entries(
 
 @router.post("/shifts/{shift_id}/hand-over", response_model=ShiftDetail, tags=["shift log"],
              responses=problems(handover.ShiftNotFound, IllegalTransition, NeedsPerson))
+@idempotent(200)
 async def hand_over_shift(shift_id: uuid.UUID, body: HandOverCreate, actor: HandOver, session: SessionDep) -> ShiftDetail:
     """The outgoing staff member hands the shift over; nothing more is logged into it."""
     return await handover.hand_over(session, actor=actor, shift_id=shift_id, data=body)
@@ -153,6 +159,7 @@ async def hand_over_shift(shift_id: uuid.UUID, body: HandOverCreate, actor: Hand
 @router.post("/shift-log/{entry_id}/follow-up", response_model=LogEntryRead, tags=["shift log"],
              responses=problems(handover.LogEntryNotFound, handover.ShiftNotFound, IllegalTransition, NoFollowUpNeeded,
                                 FollowUpAlreadyHandled, StaffNotInEstate, NeedsPerson, *INTAKE_ERRORS))
+@idempotent(200)
 async def dispose_follow_up(entry_id: uuid.UUID, body: FollowUpCreate, actor: HandOver, session: SessionDep) -> LogEntryRead:
     """Assign a handed-over item to a staff member of the estate, or register a service request for it."""
     return await handover.dispose_follow_up(session, actor=actor, entry_id=entry_id, data=body)
@@ -162,6 +169,7 @@ async def dispose_follow_up(entry_id: uuid.UUID, body: FollowUpCreate, actor: Ha
              responses=problems(handover.ShiftNotFound, IllegalTransition, TakeOverFromYourself, FollowUpsUnhandled,
                                 handover.EntryNotInShift, NoFollowUpNeeded, FollowUpAlreadyHandled, StaffNotInEstate,
                                 NeedsPerson, *INTAKE_ERRORS))
+@idempotent(200)
 async def accept_shift(shift_id: uuid.UUID, body: AcceptCreate, actor: HandOver, session: SessionDep) -> ShiftDetail:
     """The incoming staff member takes the shift over.
 
@@ -176,6 +184,7 @@ async def accept_shift(shift_id: uuid.UUID, body: AcceptCreate, actor: HandOver,
 
 @router.post("/estates/{estate_id}/duty-log", response_model=DutyLogRead, status_code=status.HTTP_201_CREATED, tags=["duty log"],
              responses=problems(EstateNotFound, InTheFuture, NeedsPerson))
+@idempotent(status.HTTP_201_CREATED)
 async def create_duty_log_entry(estate_id: uuid.UUID, body: DutyLogCreate, actor: DutyWrite, session: SessionDep) -> DutyLogRead:
     """Write one's note of a shift (today or an earlier day); entries are kept as written."""
     return await duty_log.create_entry(session, actor=actor, estate_id=estate_id, data=body)

@@ -9,6 +9,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
@@ -35,6 +36,7 @@ async def list_estates(actor: ReadRegistry, session: SessionDep, page: EstatePag
 
 @router.post("/estates", response_model=EstateRead, status_code=status.HTTP_201_CREATED,
              responses=problems(EstateCodeTaken, OfficeHoursOutOfOrder))
+@idempotent(status.HTTP_201_CREATED)
 async def create_estate(body: EstateCreate, actor: ManageEstates, session: SessionDep) -> EstateRead:
     """Set up an estate of the caller's company; the administrator who creates it is assigned to it."""
     return EstateRead.model_validate(await service.create_estate(session, actor=actor, data=body))
@@ -55,6 +57,7 @@ async def update_estate(estate_id: uuid.UUID, body: EstateUpdate, actor: ManageE
 
 
 @router.post("/estates/{estate_id}/close", response_model=EstateRead, responses=problems(EstateNotFound, EstateClosed))
+@idempotent(200)
 async def close_estate(estate_id: uuid.UUID, body: EstateClose, actor: ManageEstates, session: SessionDep) -> EstateRead:
     """Close an estate the office no longer manages. Nothing is deleted: its records and reports stay
     readable, but from now on anything new in it (requests, payments, charges, units...) answers 409

@@ -9,6 +9,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import AlreadyExists
@@ -65,6 +66,7 @@ async def list_fee_items(
 
 @router.post("/estates/{estate_id}/fee-items", response_model=FeeItemDetail, status_code=CREATED,
              responses=problems(EstateNotFound, items.FeeItemCodeTaken))
+@idempotent(CREATED)
 async def create_fee_item(estate_id: uuid.UUID, body: FeeItemCreate, actor: Configure, session: SessionDep) -> FeeItemDetail:
     """Add a fee item with its first price and the day that price applies from."""
     return FeeItemDetail.model_validate(await items.create_item(session, actor=actor, estate_id=estate_id, data=body))
@@ -85,6 +87,7 @@ async def update_fee_item(item_id: uuid.UUID, body: FeeItemUpdate, actor: Config
 
 @router.post("/fee-items/{item_id}/prices", response_model=FeeItemDetail, status_code=CREATED,
              responses=problems(items.FeeItemNotFound, items.PriceDateTaken, items.PriceWouldRewriteBilledCharges))
+@idempotent(CREATED)
 async def add_fee_price(item_id: uuid.UUID, body: FeePriceCreate, actor: Configure, session: SessionDep) -> FeeItemDetail:
     """A new price from a date. Charges already billed keep their price: a date in a month
     already billed is refused (409 price-would-rewrite-billed-charges)."""
@@ -123,6 +126,7 @@ async def delete_unit_fee_item(unit_id: uuid.UUID, item_id: uuid.UUID, actor: Co
              responses=problems(EstateNotFound, items.MeterUnitNotInEstate, items.NotAMeteredItem, items.FeeItemInactive,
                                 items.PreviousReadingNeeded, items.ReadingBelowPrevious, items.NoPriceInForce,
                                 items.ReadingAlreadyTaken))
+@idempotent(CREATED)
 async def record_meter_reading(estate_id: uuid.UUID, body: MeterReadingCreate, actor: ReadMeters, session: SessionDep) -> MeterReadingRead:
     """A month's meter reading; the charge (current - previous) × price is created at once.
     previous defaults to the meter's last reading."""
@@ -138,6 +142,7 @@ async def preview_billing_run(estate_id: uuid.UUID, body: BillingMonth, actor: B
 
 
 @router.post("/estates/{estate_id}/billing-runs", response_model=BillingRunResult, responses=problems(EstateNotFound))
+@idempotent(200)
 async def create_billing_run(estate_id: uuid.UUID, body: BillingMonth, actor: Bill, session: SessionDep) -> BillingRunResult:
     """Bill the month: every private unit for every active per-m² and fixed item, plus subscriptions.
     A month already billed creates nothing and answers with its run and created=0."""
@@ -176,6 +181,7 @@ async def list_estate_charges(
 
 @router.post("/units/{unit_id}/charges", response_model=ChargeRead, status_code=CREATED,
              responses=problems(UnitNotFound, charges.NotAOneOffItem, items.FeeItemInactive))
+@idempotent(CREATED)
 async def create_unit_charge(unit_id: uuid.UUID, body: ManualChargeCreate, actor: Configure, session: SessionDep) -> ChargeRead:
     """A one-off charge entered at the desk (a deposit) against a one_off item, due today."""
     return ChargeRead.model_validate(await charges.create_manual_charge(session, actor=actor, unit_id=unit_id, data=body))

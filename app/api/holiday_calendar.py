@@ -9,6 +9,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, SettingsDep, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.api.roster import TOO_LARGE, _read_capped
 from app.domain import files
 from app.domain.auth.principal import Actor
@@ -57,6 +58,7 @@ async def replace_year(year: YearPath, body: HolidayYearIn, actor: Manage, sessi
 
 @router.post("/holiday-calendar/{year}/upload", response_model=HolidayYearRead,
              responses={**problems(CalendarHasErrors, CalendarUnreadable, files.FileTooLarge), **TOO_LARGE})
+@idempotent(200)
 async def upload_year(year: YearPath, file: UploadFile, actor: Manage, session: SessionDep, settings: SettingsDep) -> HolidayYearRead:
     """The same from a file: CSV with a header `date,kind,name` (UTF-8 or GB18030), or JSON
     (`{"days": [{"day", "kind", "name"}, ...]}`). Bad rows: 422 naming the line and column."""
@@ -66,6 +68,7 @@ async def upload_year(year: YearPath, file: UploadFile, actor: Manage, session: 
 
 @router.post("/holiday-calendar/days", response_model=HolidayDayRead, status_code=status.HTTP_201_CREATED,
              responses=problems(service.HolidayDayExists, service.YearNotEntered, CalendarHasErrors))
+@idempotent(status.HTTP_201_CREATED)
 async def add_day(body: HolidayDayCreate, actor: Manage, session: SessionDep) -> HolidayDayRead:
     """Add one date to an entered year (or to a year the library knows, whose schedule is copied in first)."""
     return await service.add_day(session, actor=actor, data=body)

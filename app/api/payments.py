@@ -12,7 +12,7 @@ from starlette.status import HTTP_201_CREATED
 from app.api.deps import SessionDep, SettingsDep, page_of, require
 from app.api.errors import problems
 from app.api.files import PDF_CONTENT, content_disposition
-from app.api.idempotency import REPLAYED, IdempotencyKey, OptionalIdempotencyKey, idempotent_responses, run_once
+from app.api.idempotency import REPLAYED, IdempotencyKey, OptionalIdempotencyKey, idempotent, idempotent_responses, run_once
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
@@ -147,6 +147,7 @@ async def list_receipts(
 @router.post("/receipts/{receipt_id}/void", response_model=ReceiptRead,
              responses=problems(receipts.ReceiptNotFound, IllegalTransition, VoidNeedsReason, receipts.CreditAlreadyRefunded,
                                 SessionHandedOver))
+@idempotent(200)
 async def void_receipt(receipt_id: uuid.UUID, body: ReceiptVoid, actor: Void, session: SessionDep) -> ReceiptRead:
     """Void a receipt with a reason. The number stays, marked void; its charges are open again and
     any credit is removed. If its cashier session was already handed over, the void is booked as an

@@ -9,6 +9,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
@@ -59,6 +60,7 @@ async def list_jurisdictions(
 
 @router.post("/estates/{estate_id}/jurisdictions", response_model=JurisdictionRead, status_code=CREATED,
              responses=problems(e.EstateNotFound, e.JurisdictionsNeedSupervisor, e.JurisdictionNameTaken, e.NotAManagerOfEstate))
+@idempotent(CREATED)
 async def create_jurisdiction(estate_id: uuid.UUID, body: JurisdictionCreate, actor: Write, session: SessionDep) -> JurisdictionRead:
     """Create a jurisdiction, optionally with its manager. Supervisors and administrators only."""
     return JurisdictionRead.model_validate(await service.create_jurisdiction(session, actor=actor, estate_id=estate_id, data=body))
@@ -100,6 +102,7 @@ async def list_buildings(
     status_code=CREATED,
     responses=problems(e.EstateNotFound, e.BuildingNameTaken, e.JurisdictionNotInEstate),
 )
+@idempotent(CREATED)
 async def create_building(estate_id: uuid.UUID, body: BuildingCreate, actor: Write, session: SessionDep) -> BuildingRead:
     """Add a building; its name is unique in the estate."""
     return BuildingRead.model_validate(await service.create_building(session, actor=actor, estate_id=estate_id, data=body))
@@ -157,6 +160,7 @@ async def list_units(
     status_code=CREATED,
     responses=problems(e.EstateNotFound, e.UnitNumberTaken, e.BuildingNotInEstate),
 )
+@idempotent(CREATED)
 async def create_unit(estate_id: uuid.UUID, body: UnitCreate, actor: Write, session: SessionDep) -> UnitRead:
     """Add a unit to one of the estate's buildings; room numbers are unique per building and entrance."""
     return await units.create_unit(session, actor=actor, estate_id=estate_id, data=body)
@@ -200,6 +204,7 @@ async def list_owners(
     status_code=CREATED,
     responses=problems(e.EstateNotFound, e.UnreadablePhone, e.UnitNotInEstate),
 )
+@idempotent(CREATED)
 async def create_owner(estate_id: uuid.UUID, body: OwnerCreate, actor: Write, session: SessionDep) -> OwnerRead:
     """Register an owner with phones (as typed) and units; the surname is derived when left out."""
     return await owners.create_owner(session, actor=actor, estate_id=estate_id, data=body)
@@ -223,6 +228,7 @@ async def update_owner(owner_id: uuid.UUID, body: OwnerUpdate, actor: Write, ses
     status_code=CREATED,
     responses=problems(e.OwnerNotFound, e.UnitNotInEstate, e.UnitAlreadyLinked),
 )
+@idempotent(CREATED)
 async def link_unit(owner_id: uuid.UUID, body: UnitLink, actor: Write, session: SessionDep) -> OwnerRead:
     """Link the owner to a unit of their estate (another unit, or as co-owner)."""
     return await owners.link_unit(session, actor=actor, owner_id=owner_id, data=body)
@@ -240,6 +246,7 @@ async def unlink_unit(owner_id: uuid.UUID, unit_id: uuid.UUID, actor: Write, ses
     status_code=CREATED,
     responses=problems(e.OwnerNotFound, e.UnreadablePhone, e.PhoneAlreadyListed),
 )
+@idempotent(CREATED)
 async def add_phone(owner_id: uuid.UUID, body: PhoneCreate, actor: Write, session: SessionDep) -> OwnerRead:
     """Add a phone number, as typed; it is stored as the digits a caller id shows."""
     return await owners.add_phone(session, actor=actor, owner_id=owner_id, raw=body.phone)

@@ -12,6 +12,7 @@ from starlette import status
 
 from app.api.deps import KnownFormFields, SessionDep, SettingsDep, page_of, require
 from app.api.errors import PROBLEM, Problem, Responses, problems
+from app.api.idempotency import idempotent
 from app.domain import files
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -75,6 +76,7 @@ async def search_entrustments(
 @router.post("/estates/{estate_id}/rental-entrustments", response_model=EntrustmentRead, status_code=status.HTTP_201_CREATED,
              responses=problems(EstateNotFound, service.UnitNotInEstate, service.OwnerNotOfUnit, service.UnreadablePhone,
                                 service.UnitAlreadyOnOffer))
+@idempotent(status.HTTP_201_CREATED)
 async def create_entrustment(estate_id: uuid.UUID, body: EntrustmentCreate, actor: Write, session: SessionDep) -> EntrustmentRead:
     """Take in an owner's entrustment of a unit for rent: asking rent, layout, furnishing, available from, how to reach them.
 
@@ -101,24 +103,28 @@ TRANSITION_ERRORS = problems(service.EntrustmentNotFound, IllegalTransition, Rea
 
 
 @router.post("/rental-entrustments/{entrustment_id}/reserve", response_model=EntrustmentRead, responses=TRANSITION_ERRORS)
+@idempotent(200)
 async def reserve_entrustment(entrustment_id: uuid.UUID, body: Reserve, actor: Write, session: SessionDep) -> EntrustmentRead:
     """An open unit is reserved for a prospective tenant."""
     return await service.transition(session, actor=actor, entrustment_id=entrustment_id, data=body)
 
 
 @router.post("/rental-entrustments/{entrustment_id}/release", response_model=EntrustmentRead, responses=TRANSITION_ERRORS)
+@idempotent(200)
 async def release_entrustment(entrustment_id: uuid.UUID, body: Release, actor: Write, session: SessionDep) -> EntrustmentRead:
     """The reservation fell through: the unit is open again. Needs a reason."""
     return await service.transition(session, actor=actor, entrustment_id=entrustment_id, data=body)
 
 
 @router.post("/rental-entrustments/{entrustment_id}/let", response_model=EntrustmentRead, responses=TRANSITION_ERRORS)
+@idempotent(200)
 async def let_entrustment(entrustment_id: uuid.UUID, body: Let, actor: Write, session: SessionDep) -> EntrustmentRead:
     """A reserved unit is let (final); the agreed rent defaults to the asking rent."""
     return await service.transition(session, actor=actor, entrustment_id=entrustment_id, data=body)
 
 
 @router.post("/rental-entrustments/{entrustment_id}/withdraw", response_model=EntrustmentRead, responses=TRANSITION_ERRORS)
+@idempotent(200)
 async def withdraw_entrustment(entrustment_id: uuid.UUID, body: Withdraw, actor: Write, session: SessionDep) -> EntrustmentRead:
     """The owner takes the unit off the market (final). Needs a reason."""
     return await service.transition(session, actor=actor, entrustment_id=entrustment_id, data=body)
@@ -126,6 +132,7 @@ async def withdraw_entrustment(entrustment_id: uuid.UUID, body: Withdraw, actor:
 
 @router.post("/rental-entrustments/{entrustment_id}/photos", response_model=EntrustmentRead, status_code=status.HTTP_201_CREATED,
              responses={**problems(service.EntrustmentNotFound, IllegalTransition, *FILE_ERRORS), **TOO_LARGE})
+@idempotent(status.HTTP_201_CREATED)
 async def add_photos(
     entrustment_id: uuid.UUID, actor: Write, _parts: KnownFormFields, session: SessionDep, settings: SettingsDep,
     photos: Annotated[list[UploadFile], File(description=f"JPEG, PNG or WebP photos of the unit (at most {MAX_PHOTOS} in all)")],

@@ -11,6 +11,7 @@ from starlette import status
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.api.files import PDF_CONTENT, Encoding, download, pdf_response
+from app.api.idempotency import idempotent
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -87,6 +88,7 @@ async def get_daily_log(
 
 @router.post("/estates/{estate_id}/approval-batches", response_model=ApprovalBatchDetail, status_code=status.HTTP_201_CREATED,
              responses=problems(EstateNotFound, approvals.WeekNotOver, approvals.ApprovalBatchAlreadyBuilt))
+@idempotent(status.HTTP_201_CREATED)
 async def create_approval_batch(estate_id: uuid.UUID, body: ApprovalBatchCreate, actor: Approver,
                                 session: SessionDep) -> ApprovalBatchDetail:
     """Build an ended ISO week's approval batch now (the job builds last week's on Monday at 8:00): the orders
@@ -116,6 +118,7 @@ async def get_approval_batch(batch_id: uuid.UUID, actor: Reader, session: Sessio
     response_model=ApprovalLineRead,
     responses=problems(approvals.ApprovalBatchNotFound, approvals.ApprovalLineNotFound, LineAlreadyDecided, IllegalTransition),
 )
+@idempotent(200)
 async def approve_line(batch_id: uuid.UUID, line_id: uuid.UUID, actor: Approver, session: SessionDep) -> ApprovalLineRead:
     """Approve the line's work order. A line is decided once (409 line-already-decided)."""
     return await approvals.decide_line(session, actor=actor, batch_id=batch_id, line_id=line_id, approve=True)
@@ -128,6 +131,7 @@ async def approve_line(batch_id: uuid.UUID, line_id: uuid.UUID, actor: Approver,
         approvals.ApprovalBatchNotFound, approvals.ApprovalLineNotFound, LineAlreadyDecided, IllegalTransition, ReasonRequired
     ),
 )
+@idempotent(200)
 async def return_line(batch_id: uuid.UUID, line_id: uuid.UUID, body: ReturnLine, actor: Approver, session: SessionDep) -> ApprovalLineRead:
     """Return the line's work order to the desk with a reason: it goes back to completed, to be called back
     again. A line is decided once (409 line-already-decided)."""
@@ -143,6 +147,7 @@ async def return_line(batch_id: uuid.UUID, line_id: uuid.UUID, body: ReturnLine,
     status_code=status.HTTP_201_CREATED,
     responses=problems(EstateNotFound, manifests.MonthNotStarted, manifests.ManifestsAlreadyBuilt),
 )
+@idempotent(status.HTTP_201_CREATED)
 async def create_voucher_manifests(
     estate_id: uuid.UUID, body: ManifestBuild, actor: Approver, session: SessionDep
 ) -> list[VoucherManifestRead]:
@@ -178,6 +183,7 @@ async def get_voucher_manifest(manifest_id: uuid.UUID, actor: Reader, session: S
     response_model=VoucherManifestDetail,
     responses=problems(manifests.ManifestNotFound, manifests.NotTheRecipient, ManifestAlreadyAcknowledged, IllegalTransition),
 )
+@idempotent(200)
 async def acknowledge_voucher_manifest(manifest_id: uuid.UUID, actor: Receiver, session: SessionDep) -> VoucherManifestDetail:
     """Acknowledge receipt of the manifest's vouchers: the jurisdiction's manager, a records clerk for public
     areas, or a supervisor or administrator on their behalf. Approved orders among them are archived.

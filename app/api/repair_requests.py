@@ -9,6 +9,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
@@ -51,6 +52,7 @@ RepairCategoryPage = Annotated[PageRequest, Depends(page_of(repair_settings.Repa
 @router.post("/estates/{estate_id}/service-requests", response_model=ServiceRequestRead, status_code=status.HTTP_201_CREATED,
              responses=problems(EstateNotFound, repair_settings.UnknownRepairCategory, requests.CategoryRequired,
                                 UnitNotInEstate, UnreadablePhone, requests.NeedUnitOrLocation))
+@idempotent(status.HTTP_201_CREATED)
 async def create_service_request(estate_id: uuid.UUID, body: ServiceRequestCreate, actor: Write, session: SessionDep) -> ServiceRequestRead:
     """Register a request from the phone, a walk-in or a patrol (§7.3.4, §7.3.11).
 
@@ -88,6 +90,7 @@ async def get_service_request(request_id: uuid.UUID, actor: Read, session: Sessi
 
 @router.post("/service-requests/{request_id}/close", response_model=ServiceRequestRead,
              responses=problems(request_reading.ServiceRequestNotFound, requests.RequestAlreadyClosed, requests.OrderAlreadyUnderway))
+@idempotent(200)
 async def close_service_request(request_id: uuid.UUID, body: ServiceRequestClose, actor: Write, session: SessionDep) -> ServiceRequestRead:
     """Close a request at the desk with a note: an enquiry answered, or a repair withdrawn while its
     order still waits for dispatch (the order is cancelled with the note as reason)."""

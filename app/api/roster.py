@@ -9,6 +9,7 @@ from starlette import status
 
 from app.api.deps import KnownFormFields, SessionDep, SettingsDep, require
 from app.api.errors import PROBLEM, Problem, Responses, problems
+from app.api.idempotency import idempotent
 from app.domain import files
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -36,6 +37,7 @@ async def _read_capped(file: UploadFile, limit: int) -> bytes:
     responses={**problems(service.EstateNotFound, service.RosterUnreadable, service.RosterHasErrors, files.FileTooLarge),
                **TOO_LARGE},
 )
+@idempotent(200)
 async def import_roster(
     estate_id: uuid.UUID,
     file: UploadFile,

@@ -10,6 +10,7 @@ from starlette import status
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.api.files import Encoding, download
+from app.api.idempotency import idempotent
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -76,6 +77,7 @@ async def list_stock_items(
 
 @router.post("/estates/{estate_id}/stock-items", response_model=StockItemRead, status_code=status.HTTP_201_CREATED,
              responses=problems(EstateNotFound, items.StockItemTaken))
+@idempotent(status.HTTP_201_CREATED)
 async def create_stock_item(estate_id: uuid.UUID, body: StockItemCreate, actor: Configure, session: SessionDep) -> StockItemRead:
     """A new stock item at zero; stock comes in by receiving it. Code and name are unique in the estate."""
     return await items.create_item(session, actor=actor, estate_id=estate_id, data=body)
@@ -105,6 +107,7 @@ async def list_item_movements(item_id: uuid.UUID, actor: Read, session: SessionD
 
 @router.post("/stock-items/{item_id}/receive", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
              responses=problems(*ITEM_MOVE))
+@idempotent(status.HTTP_201_CREATED)
 async def receive_stock(item_id: uuid.UUID, body: ReceiveIn, actor: Write, session: SessionDep) -> MovementRead:
     """Stock received into the store (入庫)."""
     return await movements.receive(session, actor=actor, item_id=item_id, data=body)
@@ -113,6 +116,7 @@ async def receive_stock(item_id: uuid.UUID, body: ReceiveIn, actor: Write, sessi
 @router.post("/stock-items/{item_id}/issue", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
              responses=problems(*ITEM_MOVE, movements.InsufficientStock, WorkOrderNotFound, movements.WorkOrderNotInEstate,
                                 movements.WorkOrderCancelled))
+@idempotent(status.HTTP_201_CREATED)
 async def issue_stock(item_id: uuid.UUID, body: IssueIn, actor: Write, session: SessionDep) -> MovementRead:
     """Stock issued to a work order (領用). More than the book holds is 409 insufficient-stock.
 
@@ -123,6 +127,7 @@ async def issue_stock(item_id: uuid.UUID, body: IssueIn, actor: Write, session: 
 @router.post("/stock-items/{item_id}/return", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
              responses=problems(*ITEM_MOVE, WorkOrderNotFound, movements.WorkOrderNotInEstate, movements.WorkOrderCancelled,
                                 movements.ReturnExceedsIssued))
+@idempotent(status.HTTP_201_CREATED)
 async def return_stock(item_id: uuid.UUID, body: ReturnIn, actor: Write, session: SessionDep) -> MovementRead:
     """Stock returned to the store (退庫), from a work order (no more than was issued to it) or otherwise."""
     return await movements.return_(session, actor=actor, item_id=item_id, data=body)
@@ -130,6 +135,7 @@ async def return_stock(item_id: uuid.UUID, body: ReturnIn, actor: Write, session
 
 @router.post("/stock-items/{item_id}/adjust", response_model=MovementRead, status_code=status.HTTP_201_CREATED,
              responses=problems(items.StockItemNotFound, movements.AdjustmentBelowZero))
+@idempotent(status.HTTP_201_CREATED)
 async def adjust_stock(item_id: uuid.UUID, body: AdjustIn, actor: Configure, session: SessionDep) -> MovementRead:
     """An explicit correction of the book with its reason; it never takes the book below zero."""
     return await movements.adjust(session, actor=actor, item_id=item_id, data=body)
@@ -154,6 +160,7 @@ async def list_estate_movements(
 
 @router.post("/estates/{estate_id}/stocktakes", response_model=StocktakeDetail, status_code=status.HTTP_201_CREATED,
              responses=problems(EstateNotFound, stocktake.StocktakeAlreadyOpen, stocktake.NothingToCount))
+@idempotent(status.HTTP_201_CREATED)
 async def open_stocktake(estate_id: uuid.UUID, body: StocktakeCreate, actor: Count, session: SessionDep) -> StocktakeDetail:
     """Open a count: the book of every active item is snapshot now. One count at a time per estate."""
     return await stocktake.open_count(session, actor=actor, estate_id=estate_id, data=body)
@@ -187,6 +194,7 @@ async def enter_counts(stocktake_id: uuid.UUID, body: CountsIn, actor: Count, se
 @router.post("/stocktakes/{stocktake_id}/post", response_model=StocktakeDetail,
              responses=problems(stocktake.StocktakeNotFound, IllegalTransition, stocktake.StocktakeIncomplete,
                                 movements.AdjustmentBelowZero))
+@idempotent(200)
 async def post_stocktake(stocktake_id: uuid.UUID, actor: Post, session: SessionDep) -> StocktakeDetail:
     """Post the count: each difference becomes an adjustment with the count's reference. A posted count is immutable."""
     return await stocktake.post(session, actor=actor, stocktake_id=stocktake_id)
@@ -194,6 +202,7 @@ async def post_stocktake(stocktake_id: uuid.UUID, actor: Post, session: SessionD
 
 @router.post("/stocktakes/{stocktake_id}/cancel", response_model=StocktakeDetail,
              responses=problems(stocktake.StocktakeNotFound, IllegalTransition))
+@idempotent(200)
 async def cancel_stocktake(stocktake_id: uuid.UUID, body: CancelIn, actor: Post, session: SessionDep) -> StocktakeDetail:
     """Abandon a count not yet posted; nothing is booked."""
     return await stocktake.cancel(session, actor=actor, stocktake_id=stocktake_id, data=body)

@@ -9,6 +9,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.domain.auth import rules, secrets
 from app.domain.auth import users as service
 from app.domain.auth.principal import Actor
@@ -41,6 +42,7 @@ async def list_users(
 
 @router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED,
              responses=problems(service.UsernameTaken, rules.EstateOutsideYourScope, rules.RoleOutsideYourRights))
+@idempotent(status.HTTP_201_CREATED)
 async def create_user(body: UserCreate, actor: ManageUsers, session: SessionDep) -> UserRead:
     """Create a staff account with its roles and estates: only estates and roles you hold yourself."""
     user = await service.create_user(session, actor=actor, data=body)
@@ -91,6 +93,7 @@ async def create_api_key(body: ApiKeyCreate, actor: ManageKeys, session: Session
 
 @router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyRead,
              responses=problems(service.ApiKeyNotFound, rules.ApiKeyOutsideYourScope))
+@idempotent(200)
 async def revoke_api_key(key_id: uuid.UUID, actor: ManageKeys, session: SessionDep) -> ApiKeyRead:
     """Revoke a key at once; revoking it again changes nothing. Only for keys all of whose estates are yours."""
     return ApiKeyRead.model_validate(await service.revoke_api_key(session, actor=actor, key_id=key_id))

@@ -12,6 +12,7 @@ from starlette import status
 
 from app.api.deps import KnownFormFields, SessionDep, SettingsDep, page_of, require
 from app.api.errors import PROBLEM, Problem, Responses, problems
+from app.api.idempotency import idempotent
 from app.config import Settings
 from app.domain import files
 from app.domain.auth.principal import Actor
@@ -60,6 +61,7 @@ async def _read(upload: UploadFile, limit: int) -> files.Upload:
                           service.ChargeableNeedsAmount, service.FreeRepairHasAmount, *FILE_ERRORS),
                **TOO_LARGE},
 )
+@idempotent(status.HTTP_201_CREATED)
 async def post_voucher(
     order_id: uuid.UUID, actor: Work, _parts: KnownFormFields, session: SessionDep, settings: SettingsDep,
     voucher: Annotated[Json[VoucherCreate], Form(description="JSON: work_done, materials, minutes_spent, chargeable, amount, "
@@ -143,6 +145,7 @@ async def get_voucher(voucher_id: uuid.UUID, actor: Read, session: SessionDep) -
     "/vouchers/{voucher_id}/files", response_model=VoucherRead, status_code=status.HTTP_201_CREATED,
     responses={**problems(service.VoucherNotFound, service.PhotosWindowClosed, *FILE_ERRORS), **TOO_LARGE},
 )
+@idempotent(status.HTTP_201_CREATED)
 async def add_voucher_photos(
     voucher_id: uuid.UUID, actor: Work, _parts: KnownFormFields, session: SessionDep, settings: SettingsDep,
     photos: Annotated[list[UploadFile], File(description="JPEG, PNG or WebP photos")],

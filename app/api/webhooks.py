@@ -9,6 +9,7 @@ from starlette.status import HTTP_201_CREATED
 
 from app.api.deps import SessionDep, SettingsDep, page_of, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
@@ -79,6 +80,7 @@ async def list_deliveries(webhook_id: uuid.UUID, actor: Manage, session: Session
 
 @router.post("/webhook-deliveries/{delivery_id}/redeliver", response_model=DeliveryRead,
              responses=problems(webhooks.DeliveryNotFound, webhooks.WebhookDisabled, IllegalTransition))
+@idempotent(200)
 async def redeliver(delivery_id: uuid.UUID, actor: Manage, session: SessionDep) -> DeliveryRead:
     """Send it again: due at once, with a fresh 24-hour retry window."""
     return await webhooks.redeliver(session, actor=actor, delivery_id=delivery_id)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
 from app.api.files import PDF_RESPONSE, pdf_response
+from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
@@ -91,6 +92,7 @@ async def print_task_sheet(order_id: uuid.UUID, actor: Read, session: SessionDep
 @router.post("/work-orders/{order_id}/dispatch", response_model=WorkOrderDetail,
              responses=problems(WorkOrderNotFound, IllegalTransition, d.TechnicianAlreadyBooked, NotATechnicianOfEstate,
                                 OutsideWorkingHours, ScheduleOutOfOrder))
+@idempotent(200)
 async def dispatch_order(order_id: uuid.UUID, body: DispatchIn, actor: Desk, session: SessionDep) -> WorkOrderDetail:
     """Give the order to a technician for a window inside his working hours.
 
@@ -102,6 +104,7 @@ async def dispatch_order(order_id: uuid.UUID, body: DispatchIn, actor: Desk, ses
 
 @router.post("/work-orders/{order_id}/await-confirmation", response_model=WorkOrderDetail,
              responses=problems(WorkOrderNotFound, IllegalTransition, NotATechnicianOfEstate))
+@idempotent(200)
 async def await_confirmation(order_id: uuid.UUID, body: AwaitConfirmationIn, actor: Desk, session: SessionDep) -> WorkOrderDetail:
     """No technician is free (§7.3.7): wait for one to name a time; the desk owes the owner a reply within N minutes."""
     return await d.await_confirmation(session, actor=actor, order_id=order_id, data=body)
@@ -109,6 +112,7 @@ async def await_confirmation(order_id: uuid.UUID, body: AwaitConfirmationIn, act
 
 @router.post("/work-orders/{order_id}/confirm", response_model=WorkOrderDetail,
              responses=problems(WorkOrderNotFound, IllegalTransition, d.TechnicianAlreadyBooked, ScheduleOutOfOrder))
+@idempotent(200)
 async def confirm_order(order_id: uuid.UUID, body: ConfirmIn, actor: Work, session: SessionDep) -> WorkOrderDetail:
     """The assigned technician names the time he will come; it is booked and the reply promise gets its time."""
     return await d.confirm(session, actor=actor, order_id=order_id, data=body)
@@ -116,6 +120,7 @@ async def confirm_order(order_id: uuid.UUID, body: ConfirmIn, actor: Work, sessi
 
 @router.post("/work-orders/{order_id}/owner-told", response_model=WorkOrderDetail,
              responses=problems(WorkOrderNotFound, d.NoOpenReplyPromise, d.ReplyNotConfirmed, d.ToldInTheFuture))
+@idempotent(200)
 async def owner_told(order_id: uuid.UUID, body: OwnerToldIn, actor: Desk, session: SessionDep) -> WorkOrderDetail:
     """Record when (and by whom) the owner was told the confirmed time; closes the reply promise."""
     return await d.owner_told(session, actor=actor, order_id=order_id, data=body)
@@ -133,12 +138,14 @@ async def list_reply_promises(
 
 
 @router.post("/work-orders/{order_id}/accept", response_model=WorkOrderDetail, responses=problems(WorkOrderNotFound, IllegalTransition))
+@idempotent(200)
 async def accept_order(order_id: uuid.UUID, actor: Work, session: SessionDep) -> WorkOrderDetail:
     """The technician takes his dispatched order."""
     return await d.accept(session, actor=actor, order_id=order_id)
 
 
 @router.post("/work-orders/{order_id}/start", response_model=WorkOrderDetail, responses=problems(WorkOrderNotFound, IllegalTransition))
+@idempotent(200)
 async def start_order(order_id: uuid.UUID, actor: Work, session: SessionDep) -> WorkOrderDetail:
     """The technician is at the job and starts work."""
     return await d.start(session, actor=actor, order_id=order_id)
@@ -146,6 +153,7 @@ async def start_order(order_id: uuid.UUID, actor: Work, session: SessionDep) -> 
 
 @router.post("/work-orders/{order_id}/release", response_model=WorkOrderDetail,
              responses=problems(WorkOrderNotFound, IllegalTransition, ReasonRequired))
+@idempotent(200)
 async def release_order(order_id: uuid.UUID, body: ReasonIn, actor: Work, session: SessionDep) -> WorkOrderDetail:
     """The technician cannot come: the order goes back to the desk for dispatch and his booking is freed."""
     return await d.release(session, actor=actor, order_id=order_id, data=body)
@@ -153,6 +161,7 @@ async def release_order(order_id: uuid.UUID, body: ReasonIn, actor: Work, sessio
 
 @router.post("/work-orders/{order_id}/cancel", response_model=WorkOrderDetail,
              responses=problems(WorkOrderNotFound, IllegalTransition, CancelNeedsReason))
+@idempotent(200)
 async def cancel_order(order_id: uuid.UUID, body: ReasonIn, actor: Desk, session: SessionDep) -> WorkOrderDetail:
     """Cancel the order with a reason; its booking is freed and the request is cancelled too."""
     return await d.cancel(session, actor=actor, order_id=order_id, data=body)
