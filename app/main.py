@@ -84,8 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    openapi_links.install(app)
-    idempotency.install(app)
+    openapi_links.install(app, idempotency.document)
     api = APIRouter(prefix="/api/v1", responses=COMMON_PROBLEMS)
     for router in routes.ROUTERS:
         api.include_router(router)

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
-from fastapi import FastAPI, Header, Request
+from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -149,19 +149,3 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
                 if status.startswith("2"):
                     response.setdefault("headers", {}).setdefault(REPLAYED, REPLAYED_HEADER)
     return schema
-
-
-def install(app: FastAPI) -> None:
-    """Wrap app.openapi so the served schema documents what `idempotent` adds."""
-    original: Callable[[], dict[str, Any]] = app.openapi
-    done = False
-
-    def openapi() -> dict[str, Any]:
-        nonlocal done
-        schema = original()
-        if not done:
-            document(schema)
-            done = True
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's way to post-process the schema

@@ -82,8 +82,9 @@ def add_links(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def install(app: FastAPI) -> None:
-    """Wrap app.openapi (after errors.install) so the served schema carries the links."""
+def install(app: FastAPI, *steps: Callable[[dict[str, Any]], Any]) -> None:
+    """Wrap app.openapi (after errors.install) so the served schema carries the links, then
+    whatever else `steps` add (each edits the generated schema in place, once)."""
     original: Callable[[], dict[str, Any]] = app.openapi
     done = False
 
@@ -91,7 +92,8 @@ def install(app: FastAPI) -> None:
         nonlocal done
         schema = original()
         if not done:
-            add_links(schema)
+            for step in (add_links, *steps):
+                step(schema)
             done = True
         return schema
 
