@@ -83,6 +83,7 @@ class _Estate:
     rows: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in KINDS})
     held: dict[uuid.UUID, list[tuple[datetime, datetime]]] = field(default_factory=dict)  # technician -> booked times
     booked_ahead: bool = False  # an order is dispatched for tomorrow
+    left_waiting: bool = False  # an open order waits for dispatch
 
     def add(self, kind: str, rows: list[Any]) -> None:
         self.rows[kind] += rows
@@ -197,9 +198,11 @@ def _one_request(rng: random.Random, e: _Estate, *, day: date, now: datetime, st
 def _open(rng: random.Random, e: _Estate, order: WorkOrder, *, now: datetime) -> None:
     """Today's business: waiting for dispatch, booked for the next office slots, or under way.
 
-    The day's first open order is booked for tomorrow, so the desk's screens always show a booking."""
-    roll = rng.random() if e.booked_ahead else 1.0
+    The day's first open order is booked for tomorrow and the next one waits, so the desk's
+    screens always show a booking and something to dispatch, at whatever hour the demo loads."""
+    roll = 1.0 if not e.booked_ahead else 0.0 if not e.left_waiting else rng.random()
     if roll < 0.4:
+        e.left_waiting = True
         return
     if roll < 0.6:
         start = now - timedelta(minutes=20)
