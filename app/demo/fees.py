@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import JSONB
 
+from app.demo import fees_latefees
 from app.domain.auth.model import User
 from app.domain.base import utcnow
 from app.domain.calendar import estate_time
@@ -211,11 +212,9 @@ async def _items(ctx: DemoContext, e: _Estate, rng: random.Random) -> None:
         e.items[code] = FeeItem(estate_id=e.estate.id, code=code, name=name, kind=kind, unit_label=label,
                                 applies_to_all=to_all, vacant_rule=rule, vacant_discount=Decimal(discount), due_day=1,
                                 created_at=e.at(date(first.year - 2, 1, 1), 9, 0))
-    # 万分之三 a day after a month's grace, at most 30% of the charge: what the contracts say.
-    mgmt = e.items["mgmt"]
-    mgmt.late_fee_daily_rate, mgmt.late_fee_grace_days, mgmt.late_fee_cap_share = Decimal("0.0003"), 30, Decimal("0.3")
     ctx.add("fee_items", list(e.items.values()))
     await ctx.session.flush()
+    fees_latefees.add_rule(ctx, mgmt=e.items["mgmt"], effective_from=date(first.year - 2, 1, 1))
     prices = []
     for code, (old, new) in PRICES.get(e.estate.code, PRICES["QS"]).items():
         item_id = e.items[code].id

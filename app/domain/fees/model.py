@@ -40,7 +40,6 @@ class FeeItem(EstateScoped, table=True):
         UniqueConstraint("estate_id", "code"),
         CheckConstraint("vacant_discount >= 0 AND vacant_discount <= 1", name="vacant_discount_share"),
         CheckConstraint("due_day BETWEEN 1 AND 28", name="due_day_in_month"),
-        CheckConstraint("late_fee_daily_rate IS NULL OR late_fee_daily_rate >= 0", name="late_fee_rate_not_negative"),
     )
 
     code: str = Field(max_length=40)
@@ -52,10 +51,7 @@ class FeeItem(EstateScoped, table=True):
     vacant_rule: VacantRule = Field(default=VacantRule.charge, sa_type=String(20))
     vacant_discount: Decimal = Field(default=Decimal("0"), sa_type=Numeric(5, 4))
     due_day: int = 1  # a month's charge falls due on this day of that month
-    # Late fee: daily rate on the unpaid amount after the grace days, capped at a share of it.
-    late_fee_daily_rate: Decimal | None = Field(default=None, sa_type=Numeric(8, 6))
-    late_fee_grace_days: int = 0
-    late_fee_cap_share: Decimal | None = Field(default=None, sa_type=Numeric(5, 4))
+    # Late fees are the estate's rule's (fees/late_fees/model.py LateFeeRule), not the item's.
     active: bool = True
 
 

@@ -1,4 +1,4 @@
-"""Charges on a unit's account: the list the desk reads (with late fees as of today), one-off
+"""Charges on a unit's account: the list the desk reads (with late fees posted and accruing), one-off
 charges entered at the desk (deposits), and repair charges from chargeable vouchers."""
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from app.domain.errors import Invalid
 from app.domain.fees.billing import late_fees
 from app.domain.fees.billing.items import FeeItemInactive, load_estate, load_unit
 from app.domain.fees.billing.schemas import ManualChargeCreate
+from app.domain.fees.late_fees import service as late_fee_service
 from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.model import Estate
@@ -67,10 +68,9 @@ async def _page_with_late_fees(
         ChargeSort.created_at: Charge.created_at,
     }
     rows, total = await paginate(session, stmt, page, sortable=sortable, default=[Charge.due_date, Charge.created_at, Charge.id])
-    items = {i.id: i for i in (await session.execute(
-        select(FeeItem).where(FeeItem.id.in_({r.fee_item_id for r in rows})))).scalars()}
-    today = estate_time.today(estate)
-    return [with_late_fee(r, items[r.fee_item_id], as_of=today) for r in rows], total
+    due = await late_fee_service.accruing(session, estate_id=estate.id, charges=rows, as_of=estate_time.today(estate))
+    return [with_late_fee(r, posted=due[r.id].posted.amount, days=due[r.id].posted.days, accruing=due[r.id].to_post)
+            for r in rows], total
 
 
 async def list_unit_charges(
@@ -114,7 +114,7 @@ async def create_manual_charge(
     await session.flush()
     await audit.record(session, actor=actor, action="create", entity="charge", entity_id=charge.id,
                        estate_id=unit.estate_id, after=snapshot(charge))
-    return with_late_fee(charge, item, as_of=charge.due_date)
+    return with_late_fee(charge)
 
 
 async def _repair_item(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID) -> FeeItem:

@@ -327,4 +327,4 @@ async def record_reading(
     await audit.record(session, actor=actor, action="read_meter", entity="meter_reading", entity_id=reading.id,
                        estate_id=estate_id, after={**snapshot(reading), "charge": snapshot(charge) if charge else None})
     return {**late_fees.columns(reading), "quantity": reading.current - reading.previous,
-            "charge": late_fees.charge_view(charge, item, as_of=charge.due_date) if charge else None}
+            "charge": late_fees.charge_view(charge) if charge else None}

@@ -1,4 +1,5 @@
-"""Late fees (滞纳金): computed on read from the charge and its item's rule, never stored.
+"""Late fees (滞纳金): the formula. They are posted as charges of their own (fees/late_fees/),
+under the estate's late-fee rule in force on the charge's due date.
 
 fee = outstanding × daily rate × days past (due date + grace days), rounded half up to
 the fen, and never more than cap_share × the charge's amount. Days are counted from the
@@ -12,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.domain.fees.billing.rules import round_money
-from app.domain.fees.model import Charge, FeeItem
+from app.domain.fees.model import Charge
 
 ZERO = Decimal("0.00")
 
@@ -38,19 +39,13 @@ def late_fee(
     return LateFee(amount=fee, days=days)
 
 
-def for_charge(charge: Charge, item: FeeItem, *, as_of: date) -> LateFee:
-    return late_fee(amount=charge.amount, outstanding=charge.outstanding, due_date=charge.due_date,
-                    as_of=as_of, daily_rate=item.late_fee_daily_rate, grace_days=item.late_fee_grace_days,
-                    cap_share=item.late_fee_cap_share)
-
-
 def columns(row: Any) -> dict[str, Any]:  # any table row
     """A row's column values as stored (model_dump would warn about enums kept as text)."""
     return {c.key: getattr(row, c.key) for c in row.__table__.columns}
 
 
-def charge_view(charge: Charge, item: FeeItem, *, as_of: date) -> dict[str, Any]:
-    """A charge as the desk reads it: with what is outstanding and the late fee as of `as_of`."""
-    fee = for_charge(charge, item, as_of=as_of)
-    return {**columns(charge), "outstanding": charge.outstanding, "late_fee": fee.amount,
-            "late_fee_days": fee.days}
+def charge_view(charge: Charge, *, posted: Decimal = ZERO, days: int = 0, accruing: Decimal = ZERO) -> dict[str, Any]:
+    """A charge as the desk reads it: what is outstanding, the late fees posted on it, and what a
+    payment today would post on top (fees/late_fees/service.py `accruing`)."""
+    return {**columns(charge), "outstanding": charge.outstanding, "late_fee": posted, "late_fee_days": days,
+            "late_fee_accruing": accruing}

@@ -33,9 +33,6 @@ class FeeItemCreate(InputModel):
     vacant_rule: VacantRule = VacantRule.charge
     vacant_discount: Share = Decimal("0")
     due_day: DueDay = 1
-    late_fee_daily_rate: DailyRate | None = None
-    late_fee_grace_days: Days = 0
-    late_fee_cap_share: Share | None = None
     unit_price: UnitPrice = Field(description="The first price")
     effective_from: date = Field(description="The first price applies from this day")
 
@@ -43,16 +40,12 @@ class FeeItemCreate(InputModel):
 class FeeItemUpdate(Patch):
     """Name, rules and active; the price changes only through a new price from a date."""
 
-    nullable: ClassVar[frozenset[str]] = frozenset({"late_fee_daily_rate", "late_fee_cap_share"})
     name: Name | None = None
     unit_label: Annotated[str | None, Field(max_length=20, pattern=r"^[^\x00]*$")] = None
     applies_to_all: bool | None = None
     vacant_rule: VacantRule | None = None
     vacant_discount: Share | None = None
     due_day: DueDay | None = None
-    late_fee_daily_rate: DailyRate | None = None
-    late_fee_grace_days: Days | None = None
-    late_fee_cap_share: Share | None = None
     active: bool | None = None
 
 
@@ -81,9 +74,6 @@ class FeeItemRead(BaseModel):
     vacant_rule: VacantRule
     vacant_discount: Decimal
     due_day: int
-    late_fee_daily_rate: Decimal | None
-    late_fee_grace_days: int
-    late_fee_cap_share: Decimal | None
     active: bool
     current_price: Decimal | None = Field(default=None, description="The price in force today (estate time)")
 
@@ -148,8 +138,11 @@ class ChargeRead(BaseModel):
     cancel_reason: str | None
     cancelled_at: datetime | None
     created_at: datetime
-    late_fee: Amount = Field(default=Decimal("0.00"), description="As of today in the estate; computed, never stored")
-    late_fee_days: int = 0
+    late_fee: Amount = Field(default=Decimal("0.00"), description="The late fees posted on this charge (charges of their own)")
+    late_fee_days: int = Field(default=0, description="The days past due and grace the posted late fees reached")
+    late_fee_accruing: Amount = Field(
+        default=Decimal("0.00"),
+        description="Would be posted if paid today (estate time): exactly what a payment today posts on this charge")
 
 
 class MeterReadingRead(BaseModel):

@@ -7,8 +7,8 @@ payments can never settle the same part of a charge.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
@@ -20,10 +20,12 @@ from app.domain.auth.model import User
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.base import snapshot, utcnow
 from app.domain.errors import Conflict, Forbidden, Invalid
+from app.domain.calendar import estate_time
 from app.domain.events import outbox
 from app.domain.events.model import EventType
 from app.domain.fees.cash import service as cash
 from app.domain.fees.cash.model import CashierSession
+from app.domain.fees.late_fees import service as late_fees
 from app.domain.fees.model import Charge
 from app.domain.fees.payments import receipts
 from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, ReceiptSeries
@@ -92,19 +94,23 @@ class Owed(Protocol):
 OwedT = TypeVar("OwedT", bound=Owed)
 
 
-def allocate(amount: Decimal, charges: Sequence[OwedT], *, selected: bool) -> tuple[list[tuple[OwedT, Decimal]], Decimal]:
+def allocate(amount: Decimal, charges: Sequence[OwedT], *, selected: bool,
+             optional: Collection[uuid.UUID] = ()) -> tuple[list[tuple[OwedT, Decimal]], Decimal]:
     """Split `amount` over the charges in order; what is left over is credit.
 
     Selected charges must each get something: a charge the money never reaches was chosen by
-    mistake. Oldest-first simply stops when the money runs out.
+    mistake. Oldest-first simply stops when the money runs out. `optional` charges (late fees
+    the payment itself posted) were not chosen, so the money may stop short of them.
     """
     parts: list[tuple[OwedT, Decimal]] = []
     left = amount
     for charge in charges:
         if left <= 0:
-            if selected:
+            if selected and charge.id not in optional:
                 raise ChargeNotReached(charge_id=str(charge.id), field="charge_ids")
-            break
+            if not selected:
+                break
+            continue
         part = min(left, charge.outstanding)
         parts.append((charge, part))
         left -= part
@@ -124,7 +130,7 @@ async def _charges(session: AsyncSession, *, unit_id: uuid.UUID, estate_id: uuid
     base = base.execution_options(populate_existing=True)
     if data.charge_ids is None:
         rows = (await session.execute(base.where(Charge.unit_id == unit_id, Charge.is_open()))).scalars()
-        return sorted(rows, key=lambda c: (c.due_date, c.period or "", c.created_at, c.id))
+        return _oldest_first(list(rows))
     found = {c.id: c for c in (await session.execute(base.where(Charge.id.in_(data.charge_ids)))).scalars()}
     for charge_id in data.charge_ids:
         charge = found.get(charge_id)
@@ -133,6 +139,31 @@ async def _charges(session: AsyncSession, *, unit_id: uuid.UUID, estate_id: uuid
         if charge.outstanding <= 0:
             raise ChargeAlreadySettled(charge_id=str(charge_id), current_state="paid")
     return [found[i] for i in data.charge_ids]
+
+
+def _oldest_first(rows: list[Charge]) -> list[Charge]:
+    """Oldest due first; a late fee right after the charge it is on, when that is owed too."""
+    by_id = {c.id: c for c in rows}
+
+    def key(c: Charge) -> tuple[object, ...]:
+        parent = by_id.get(c.late_fee_of) if c.late_fee_of is not None else None
+        own = (c.due_date, c.period or "", c.created_at, c.id)
+        return (parent.due_date, parent.period or "", parent.created_at, parent.id, 1, *own) if parent else (*own, 0)
+    return sorted(rows, key=key)
+
+
+async def _with_late_fees(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, charges: list[Charge],
+                          today: date) -> tuple[list[Charge], set[uuid.UUID]]:
+    """Post the late fee each overdue charge accrued up to today, placed right after its charge,
+    so one payment settles both; the new late fees are optional for a selected payment."""
+    overdue = [c for c in charges if c.due_date < today]
+    new = await late_fees.post(session, actor=actor, estate_id=estate_id, charges=overdue, as_of=today)
+    ordered: list[Charge] = []
+    for charge in charges:
+        ordered.append(charge)
+        if charge.id in new:
+            ordered.append(new[charge.id])
+    return ordered, {fee.id for fee in new.values()}
 
 
 async def _settle(session: AsyncSession, *, actor: Actor, payment: Payment, parts: list[tuple[Charge, Decimal]],
@@ -168,7 +199,9 @@ async def take_payment(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
     estate, cashier_name = await _estate_and_cashier(session, estate_id=unit.estate_id, cashier_id=actor.id)
     drawer = await current_session(session, estate=estate, cashier_id=actor.id, at=now, actor=actor)
     charges = await _charges(session, unit_id=unit.id, estate_id=estate.id, data=data)
-    parts, credit = allocate(data.amount, charges, selected=data.charge_ids is not None)
+    charges, posted = await _with_late_fees(session, actor=actor, estate_id=estate.id, charges=charges,
+                                            today=estate_time.today(estate, now=now))
+    parts, credit = allocate(data.amount, charges, selected=data.charge_ids is not None, optional=posted)
     payment = Payment(estate_id=estate.id, unit_id=unit.id, method=data.method, reference=data.reference,
                       amount=data.amount, tendered=tendered, change_given=change, credit=credit,
                       payer_name=data.payer_name, cashier_id=actor.id, cashier_session_id=drawer.id, received_at=now)

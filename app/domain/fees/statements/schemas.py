@@ -46,7 +46,11 @@ class Computation(BaseModel):
 
 
 class LateFeeRead(BaseModel):
-    amount: Amount
+    """Would be posted if paid today: exactly the late fee a payment today posts on this charge.
+    Late fees already posted are lines (charges) of their own."""
+
+    amount: Amount = Field(description="Would be posted if paid today: accrued so far less `posted`")
+    posted: Amount = Field(default=Decimal("0.00"), description="Late fees already posted on this charge (lines of their own)")
     as_of: date = Field(description="Estate-local today")
     days_past_due: int = Field(description="Days since the due date (0 or less: not yet due)")
     days_charged: int = Field(description="Days past the due date plus the grace days")
@@ -84,7 +88,7 @@ class BillLine(BaseModel):
     paid: Amount = Field(description="What payments not voided settled")
     outstanding: Amount
     late_fee: LateFeeRead
-    balance: Amount = Field(description="outstanding + late fee")
+    balance: Amount = Field(description="outstanding + the late fee a payment today would post")
     payments: list[PaymentOfLine]
 
 

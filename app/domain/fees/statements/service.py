@@ -2,7 +2,8 @@
 
 Every line is explained from what was stored on the charge when it was billed (its `basis`),
 never recomputed from today's prices: a price change since then does not rewrite the story.
-Late fees are computed as of the estate-local today with the item's rule (billing/late_fees.py).
+Late fees posted are lines of their own, explained from their basis. A line's `late_fee` is
+what a payment today would post on it (fees/late_fees/service.py `accruing`), no more.
 """
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.principal import Actor
 from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
-from app.domain.fees.billing import late_fees
 from app.domain.fees.billing.items import load_unit
-from app.domain.fees.billing.rules import CENT, round_money
+from app.domain.fees.billing.rules import CENT
+from app.domain.fees.late_fees import accrual
+from app.domain.fees.late_fees import service as late_fee_service
+from app.domain.fees.late_fees.service import Accruing
 from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind
 from app.domain.fees.payments import receipts
 from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, Receipt, ReceiptStatus
@@ -124,6 +127,10 @@ def explain(*, kind: FeeKind, item_name: str, rate_unit: str, basis: Mapping[str
     description and the amount, with `method` null, never an error.
     """
     unit = rate_unit or RATE_UNITS[kind]
+    if source is ChargeSource.late_fee:
+        # Posted with every factor in its basis: read back, never recomputed from today's rule.
+        text = str(basis.get("explanation") or "")
+        return Computation(method=None, amount=amount), f"{description} {yuan(amount)}元" + (f"：{text}" if text else "")
     try:
         if source is ChargeSource.meter or (kind is FeeKind.metered and "previous" in basis):
             return _metered(item_name, unit, basis, amount)
@@ -134,26 +141,16 @@ def explain(*, kind: FeeKind, item_name: str, rate_unit: str, basis: Mapping[str
         return Computation(method=None, amount=amount), f"{description} {yuan(amount)}元"
 
 
-def late_fee_read(charge: Charge, item: FeeItem, *, today: date) -> LateFeeRead:
-    """The late fee as of today with every factor of its rule, and its sentence."""
-    fee = late_fees.for_charge(charge, item, as_of=today)
-    rate, share = item.late_fee_daily_rate, item.late_fee_cap_share
-    outstanding = charge.outstanding
-    cap = round_money(charge.amount * share) if share is not None else None
-    uncapped = round_money(outstanding * rate * fee.days) if rate and outstanding > 0 else ZERO
-    capped = cap is not None and uncapped > cap
-    text = ""
-    if fee.amount > 0:
-        text = f"滞纳金 未缴{yuan(outstanding)}元 × {percent(rate)}/天 × {fee.days}天"
-        if item.late_fee_grace_days:
-            # Not 「天后」: OpenCC reads it as the goddess (天后) and keeps 后 in traditional.
-            text += f"（宽限{item.late_fee_grace_days}天之后起算）"
-        text += f" = {yuan(uncapped)}元"
-        if capped:
-            text += f"，封顶{percent(share)} = {yuan(fee.amount)}元"
-    return LateFeeRead(amount=fee.amount, as_of=today, days_past_due=(today - charge.due_date).days, days_charged=fee.days,
-                       daily_rate=plain(rate) if rate is not None else None, grace_days=item.late_fee_grace_days,
-                       cap_share=plain(share) if share is not None else None, cap=cap, capped=capped, explanation=text)
+def late_fee_read(due: Accruing, *, due_date: date) -> LateFeeRead:
+    """What a payment today would post on the charge, with every factor of its rule, and its sentence."""
+    acc, rule, posted = due.accrued, due.accrued.rule, due.posted.amount
+    amount = due.to_post
+    text = accrual.sentence(acc, posted=posted) if amount > 0 else ""
+    return LateFeeRead(amount=amount, as_of=acc.as_of, days_past_due=(acc.as_of - due_date).days, days_charged=acc.days,
+                       daily_rate=plain(rule.daily_rate) if rule is not None else None,
+                       grace_days=rule.grace_days if rule is not None else 0,
+                       cap_share=plain(rule.cap_share) if rule is not None and rule.cap_share is not None else None,
+                       cap=acc.cap, capped=acc.capped, posted=posted, explanation=text)
 
 
 def month_key(charge: Charge) -> str:
@@ -210,12 +207,12 @@ async def _payments(session: AsyncSession, charge_ids: list[uuid.UUID]) -> dict[
     return out
 
 
-def _line(charge: Charge, item: FeeItem, *, today: date, payments: list[PaymentOfLine],
+def _line(charge: Charge, item: FeeItem, *, due: Accruing, payments: list[PaymentOfLine],
           voucher: VoucherInfo | None, script: Script) -> BillLine:
     computation, sentence = explain(
         kind=FeeKind(item.kind), item_name=item.name, rate_unit=item.unit_label, basis=charge.basis or {},
         amount=charge.amount, source=ChargeSource(charge.source), description=charge.description, voucher=voucher)
-    fee = late_fee_read(charge, item, today=today)
+    fee = late_fee_read(due, due_date=charge.due_date)
     # The sentences the desk reads out, in the estate's characters (the fee item's name included).
     fee = fee.model_copy(update={"explanation": in_script(fee.explanation, script)})
     outstanding = charge.outstanding
@@ -252,8 +249,9 @@ async def unit_bill(
         select(FeeItem).where(FeeItem.id.in_({c.fee_item_id for c in charges})))).scalars()} if charges else {}
     vouchers = await _vouchers(session, charges, estate)
     paid = await _payments(session, [c.id for c in charges])
-    built = [(c, _line(c, items[c.fee_item_id], today=today, payments=paid[c.id], voucher=vouchers.get(c.source_id), script=estate.script))
-             for c in charges]
+    due = await late_fee_service.accruing(session, estate_id=estate.id, charges=charges, as_of=today)
+    built = [(c, _line(c, items[c.fee_item_id], due=due[c.id], payments=paid[c.id], voucher=vouchers.get(c.source_id),
+                       script=estate.script)) for c in charges]
     lines = [ln for c, ln in built if in_window(c, from_month=from_month, to_month=to_month, today=today)]
     paid_in, refunded = await receipts.credit_of(session, unit_id=unit.id)
     account = [ln for _, ln in built if ln.outstanding > 0]
