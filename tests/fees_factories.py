@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth.model import User
 from app.domain.base import utcnow
+from app.domain.fees.late_fees.model import LateFeeRule
 from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind, FeePrice
 from app.domain.fees.payments.model import (
     Allocation,
@@ -35,6 +36,19 @@ async def make_fee_item(
     session.add(FeePrice(estate_id=estate.id, fee_item_id=item.id, effective_from=effective_from, unit_price=Decimal(price)))
     await session.commit()
     return item
+
+
+async def make_late_fee_rule(
+    session: AsyncSession, *, items: list[FeeItem], daily_rate: Decimal | str = "0.0005", grace_days: int = 0,
+    cap_share: Decimal | str | None = None, effective_from: date = date(2000, 1, 1),
+) -> LateFeeRule:
+    """The estate's late-fee rule covering `items` (all of one estate), in force from `effective_from`."""
+    rule = LateFeeRule(estate_id=items[0].estate_id, effective_from=effective_from, daily_rate=Decimal(daily_rate),
+                       grace_days=grace_days, cap_share=Decimal(cap_share) if cap_share is not None else None,
+                       fee_item_ids=[i.id for i in items])
+    session.add(rule)
+    await session.commit()
+    return rule
 
 
 async def make_charge(

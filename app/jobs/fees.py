@@ -1,6 +1,7 @@
 """The monthly billing run on the job clock (§5.2).
 
-    billing_run   the 1st of each month, 06:00: bills the month that is starting
+    billing_run         the 1st of each month, 06:00: bills the month that is starting
+    month_end_late_fees the month's last day, 23:00: posts the late fees unpaid charges accrued
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain.auth.principal import system_actor
 from app.domain.calendar.estate_time import MONTHLY
 from app.domain.fees.billing import runs as billing_runs
+from app.domain.fees.late_fees import service as late_fees
 from app.domain.registry.model import Estate
 from app.jobs.registry import JobSpec
 
@@ -21,7 +23,15 @@ async def billing_run(session: AsyncSession, *, estate: Estate, period: str) -> 
     return {"month": period, "run_id": run.id, "created": created, "total": run.total}
 
 
+async def month_end_late_fees(session: AsyncSession, *, estate: Estate, period: str) -> dict[str, Any]:
+    """Post what every unpaid overdue charge accrued by the month's last day, before the month-end
+    report (23:30) counts late fees billed; run again, it posts nothing more."""
+    return await late_fees.post_month_end(session, actor=system_actor("month_end_late_fees"), estate=estate, month=period)
+
+
 SPECS: list[JobSpec] = [
     JobSpec(name="billing_run", cron="0 6 1 * *", period_of=MONTHLY, func=billing_run,
             description="The month's charges for every private unit, once (§5.2)"),
+    JobSpec(name="month_end_late_fees", cron="0 23 last * *", period_of=MONTHLY, func=month_end_late_fees,
+            description="Late fees accrued on unpaid charges, posted as charges before the month-end report (§5.8)"),
 ]

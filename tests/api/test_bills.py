@@ -65,8 +65,8 @@ async def bill(session) -> Bill:
     estate, other = await two_estates(session)
     unit = await make_unit(session, building=await make_building(session, estate=estate, number=8), entrance="2",
                            number="301", area="89.20")
-    fee = await make_fee_item(session, estate=estate, price="2.50", late_fee_daily_rate=D("0.0005"), late_fee_grace_days=10,
-                              late_fee_cap_share=D("0.05"))
+    fee = await make_fee_item(session, estate=estate, price="2.50")
+    await make_late_fee_rule(session, items=[fee], daily_rate="0.0005", grace_days=10, cap_share="0.05")
     water = await make_fee_item(session, estate=estate, kind=FeeKind.metered, name="水费", price="3.20", due_day=15)
     by_area = billing.compute(kind=FeeKind.per_area, price=D("2.50"), area=D("89.20")).basis
     old = await make_charge(session, unit=unit, item=fee, amount="223.00", period="2025-11", due_date=date(2025, 11, 1), basis=by_area)

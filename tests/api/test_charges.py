@@ -16,7 +16,7 @@ from app.domain.fees.model import Charge, FeeItem, FeeKind
 from app.domain.repairs.model import WorkOrderStatus
 from app.domain.repairs.vouchers.model import Voucher
 from tests.factories import make_staff
-from tests.fees_factories import make_charge, make_fee_item
+from tests.fees_factories import make_charge, make_fee_item, make_late_fee_rule
 from tests.helpers.problems import assert_422
 from tests.registry_factories import count_rows, make_building, make_unit, two_estates
 from tests.repairs_factories import make_order
@@ -55,9 +55,9 @@ class TestChargePermissions:
 
 
 class TestListCharges:
-    async def test_outstanding_and_late_fee_as_of_today(self, client, session):
-        estate, _, unit, item = await unit_with_item(session, late_fee_daily_rate=Decimal("0.0005"), late_fee_grace_days=10,
-                                                late_fee_cap_share=Decimal("0.1"))
+    async def test_outstanding_and_late_fee_accruing_as_of_today(self, client, session):
+        estate, _, unit, item = await unit_with_item(session)
+        await make_late_fee_rule(session, items=[item], daily_rate="0.0005", grace_days=10, cap_share="0.1")
         today = shanghai_today()
         # Due 40 days ago, 10 days' grace: 30 days late. 160.56 × 0.0005 × 30 = 2.4084 -> 2.41
         late = await make_charge(session, unit=unit, item=item, amount="160.56", period="2026-01", due_date=today - timedelta(days=40))
@@ -75,17 +75,24 @@ class TestListCharges:
         desk = await make_staff(session, estates=[estate], roles=[Role.receptionist])
         r = await client.get(f"{API}/units/{unit.id}/charges", headers=desk.headers)
         assert r.status_code == 200, r.text
-        got = {c["id"]: (c["outstanding"], c["late_fee"], c["late_fee_days"]) for c in r.json()["items"]}
-        assert got == {
-            str(late.id): ("160.56", "2.41", 30),
-            str(part.id): ("60.56", "0.91", 30),
-            str(capped.id): ("160.56", "16.06", 720),
+        got = {c["id"]: (c["outstanding"], c["late_fee_accruing"], c["late_fee_days"]) for c in r.json()["items"]}
+        assert {c["late_fee"] for c in r.json()["items"]} == {"0.00"}  # nothing posted yet
+        assert {k: (o, a, 0) for k, (o, a, _) in got.items()} == {
+            str(late.id): ("160.56", "2.41", 0),
+            str(part.id): ("60.56", "0.91", 0),
+            str(capped.id): ("160.56", "16.06", 0),
             str(within_grace.id): ("160.56", "0.00", 0),
             str(paid.id): ("0.00", "0.00", 0),
         }
         assert r.json()["items"][0]["id"] == str(capped.id)  # oldest due first
-        # Computed, never stored: nothing in the table knows the late fee.
-        assert "late_fee" not in Charge.__table__.columns
+        # Accruing is exactly what posting today posts; once posted it is the charge's late fee.
+        r = await client.post(f"{API}/units/{unit.id}/late-fees", headers=desk.headers)
+        assert r.status_code == 200, r.text
+        assert {p["late_fee_of"]: p["amount"] for p in r.json()["posted"]} == {
+            str(late.id): "2.41", str(part.id): "0.91", str(capped.id): "16.06"}
+        r = await client.get(f"{API}/units/{unit.id}/charges", params={"limit": 100}, headers=desk.headers)
+        after = {c["id"]: (c["late_fee"], c["late_fee_days"], c["late_fee_accruing"]) for c in r.json()["items"]}
+        assert after[str(late.id)] == ("2.41", 30, "0.00") and after[str(capped.id)] == ("16.06", 720, "0.00")
 
     async def test_filters(self, client, session):
         estate, _, unit, item = await unit_with_item(session)

@@ -69,18 +69,18 @@ class TestFeeItems:
     async def test_create_get_patch(self, client, session):
         estate, _ = await two_estates(session)
         finance = await make_staff(session, estates=[estate], roles=[Role.finance])
-        body = new_item(vacant_rule="discount", vacant_discount="0.5", late_fee_daily_rate="0.0005",
-                        late_fee_grace_days=10, late_fee_cap_share="0.1", due_day=15)
+        body = new_item(vacant_rule="discount", vacant_discount="0.5", due_day=15)
         r = await client.post(f"{API}/estates/{estate.id}/fee-items", json=body, headers=finance.headers)
         assert r.status_code == 201, r.text
         item = r.json()
         assert (item["code"], item["kind"], item["vacant_rule"], item["due_day"]) == ("mgmt", "per_area", "discount", 15)
         assert Decimal(item["current_price"]) == Decimal("1.80")
         assert [(p["effective_from"], Decimal(p["unit_price"])) for p in item["prices"]] == [("2026-01-01", Decimal("1.80"))]
-        r = await client.patch(f"{API}/fee-items/{item['id']}", json={"name": "物业服务费", "active": False,
-                                                                      "late_fee_daily_rate": None}, headers=finance.headers)
+        r = await client.patch(f"{API}/fee-items/{item['id']}", json={"name": "物业服务费", "active": False},
+                               headers=finance.headers)
         assert r.status_code == 200, r.text
-        assert (r.json()["name"], r.json()["active"], r.json()["late_fee_daily_rate"]) == ("物业服务费", False, None)
+        assert (r.json()["name"], r.json()["active"]) == ("物业服务费", False)
+        assert "late_fee_daily_rate" not in r.json()  # late fees are the estate's rule's now
         desk = await make_staff(session, estates=[estate])
         r = await client.get(f"{API}/estates/{estate.id}/fee-items", params={"active": "false"}, headers=desk.headers)
         assert [i["code"] for i in r.json()["items"]] == ["mgmt"]
@@ -123,11 +123,11 @@ class TestFeeItems:
             new_item(unit_price="1.00005"), new_item(unit_price="-1"), new_item(unit_price="NaN"), new_item(unit_price="Infinity"),
             new_item(unit_price=1.00005), new_item(kind="gas"), new_item(code=""), new_item(name="\x00"),
             new_item(vacant_discount="1.5"), new_item(due_day=0), new_item(due_day=29), new_item(effective_from="2026-02-30"),
-            new_item(late_fee_daily_rate="-0.1"), new_item(late_fee_grace_days=10**10), new_item(extra="x"),
+            new_item(late_fee_daily_rate="0.0005"), new_item(extra="x"),
             {"code": "x", "name": "x", "kind": "fixed"},
         ]
         named = iter(["unit_price", "unit_price", "unit_price", "unit_price", "unit_price", "kind", "code", "name",
-                      "vacant_discount", "due_day", "due_day", "effective_from", "late_fee_daily_rate", "late_fee_grace_days",
+                      "vacant_discount", "due_day", "due_day", "effective_from", "late_fee_daily_rate",
                       "extra", "unit_price"])
         for body in bad:
             r = await client.post(f"{API}/estates/{estate.id}/fee-items", json=body, headers=finance.headers)

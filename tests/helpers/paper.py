@@ -121,7 +121,8 @@ async def owing(session, *, months_of_wang: int = 2) -> Owing:
     far = await make_unit(session, building=b9, entrance="1", number="101")
     for name, unit in (("王建国", wang), ("李梅", li), ("孙丽", paid), ("赵强", far)):
         await make_owner(session, estate=estate, full_name=name, units=[unit])
-    item = await make_fee_item(session, estate=estate, name="物业管理费", late_fee_daily_rate=Decimal("0.0005"))
+    item = await make_fee_item(session, estate=estate, name="物业管理费")
+    await make_late_fee_rule(session, items=[item], daily_rate="0.0005")
     water = await make_fee_item(session, estate=estate, name="水费", kind=FeeKind.metered, price="5.00")
     first = 11 - months_of_wang  # Sep and Oct by default; more months reach back years
     for k in range(months_of_wang):
