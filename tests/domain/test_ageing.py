@@ -8,6 +8,9 @@ from decimal import Decimal
 import pytest
 
 from app.domain.fees.billing import rules as billing
+from app.domain.fees.late_fees import accrual
+from app.domain.fees.late_fees.model import LateFeeRule
+from app.domain.fees.late_fees.service import Accruing, Posted
 from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind, VacantRule
 from app.domain.fees.statements.arrears import BUCKETS, age, bucket_edges, bucket_of
 from app.domain.fees.statements.service import VoucherInfo, default_first_month, explain, in_window, late_fee_read, plain
@@ -100,22 +103,34 @@ def _charge(amount: str, paid: str, due: date) -> Charge:
 
 
 class TestLateFee:
-    ITEM = FeeItem(estate_id=uuid.uuid4(), code="m", name="物业管理费", kind=FeeKind.per_area,
-                   late_fee_daily_rate=D("0.0005"), late_fee_grace_days=10, late_fee_cap_share=D("0.05"))
+    ITEM_ID = uuid.uuid4()
+    RULE = LateFeeRule(estate_id=uuid.uuid4(), effective_from=date(2000, 1, 1), daily_rate=D("0.0005"), grace_days=10,
+                       cap_share=D("0.05"), fee_item_ids=[ITEM_ID])
+
+    def read(self, charge: Charge, today: date, posted: str = "0.00"):
+        charge.fee_item_id = self.ITEM_ID
+        due = Accruing(accrued=accrual.accrued(charge, self.RULE, today), posted=Posted(amount=D(posted)))
+        return late_fee_read(due, due_date=charge.due_date)
 
     def test_after_grace(self):
-        fee = late_fee_read(_charge("223.00", "100.00", date(2026, 10, 1)), self.ITEM, today=date(2026, 11, 20))
+        fee = self.read(_charge("223.00", "100.00", date(2026, 10, 1)), date(2026, 11, 20))
         assert (fee.amount, fee.days_past_due, fee.days_charged, fee.capped) == (D("2.46"), 50, 40, False)
         assert fee.explanation == "滞纳金 未缴123.00元 × 0.05%/天 × 40天（宽限10天之后起算） = 2.46元"
 
+    def test_posted_already_is_taken_off(self):
+        # 123.00 × 0.0005 × 40 = 2.46 accrued; 1.00 posted before: 1.46 would be posted today
+        fee = self.read(_charge("223.00", "100.00", date(2026, 10, 1)), date(2026, 11, 20), posted="1.00")
+        assert (fee.amount, fee.posted) == (D("1.46"), D("1.00"))
+        assert fee.explanation.endswith("= 2.46元，已计1.00元，本次1.46元")
+
     def test_capped(self):
-        fee = late_fee_read(_charge("223.00", "0.00", date(2025, 11, 1)), self.ITEM, today=date(2026, 11, 20))
+        fee = self.read(_charge("223.00", "0.00", date(2025, 11, 1)), date(2026, 11, 20))
         assert (fee.amount, fee.days_charged, fee.cap, fee.capped) == (D("11.15"), 374, D("11.15"), True)
         assert fee.explanation.endswith("= 41.70元，封顶5% = 11.15元")
 
     def test_within_grace_and_paid_owe_nothing(self):
-        assert late_fee_read(_charge("223.00", "0.00", date(2026, 11, 10)), self.ITEM, today=date(2026, 11, 20)).amount == 0
-        paid = late_fee_read(_charge("223.00", "223.00", date(2025, 1, 1)), self.ITEM, today=date(2026, 11, 20))
+        assert self.read(_charge("223.00", "0.00", date(2026, 11, 10)), date(2026, 11, 20)).amount == 0
+        paid = self.read(_charge("223.00", "223.00", date(2025, 1, 1)), date(2026, 11, 20))
         assert (paid.amount, paid.explanation) == (0, "")
 
 
