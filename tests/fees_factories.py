@@ -54,10 +54,10 @@ async def make_late_fee_rule(
 async def make_charge(
     session: AsyncSession, *, unit: Unit, item: FeeItem, amount: Decimal | str, period: str | None = "2026-10",
     due_date: date | None = None, paid: Decimal | str = "0.00", source: ChargeSource = ChargeSource.billing,
-    basis: dict | None = None,
+    basis: dict | None = None, description: str | None = None,
 ) -> Charge:
     charge = Charge(estate_id=unit.estate_id, unit_id=unit.id, fee_item_id=item.id, period=period,
-                    description=f"{period or ''}{item.name}", amount=Decimal(amount), amount_paid=Decimal(paid),
+                    description=description or f"{period or ''}{item.name}", amount=Decimal(amount), amount_paid=Decimal(paid),
                     due_date=due_date or date(2026, 10, 1), basis=basis or {}, source=source)
     session.add(charge)
     await session.commit()

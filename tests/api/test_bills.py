@@ -17,7 +17,7 @@ from app.domain.registry.model import Estate, Script, Unit
 from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.vouchers.model import Voucher
 from tests.factories import Staff, make_staff
-from tests.fees_factories import make_charge, make_fee_item
+from tests.fees_factories import make_charge, make_fee_item, make_late_fee_rule
 from tests.helpers.problems import assert_422
 from tests.registry_factories import make_building, make_unit, two_estates
 from tests.repairs_factories import make_order
@@ -158,7 +158,8 @@ class TestHandCheckedBill:
         assert r.status_code == 200, r.text
         body = r.json()
         assert (body["unit_label"], body["as_of"], body["from_month"], body["to_month"]) == ("8号楼2单元301", "2026-11-20", None, None)
-        old, october, water, repair = body["lines"]  # oldest due first; 2025-06 (paid, >12 months) left out
+        # Oldest due first; 2025-06 (paid, >12 months) left out; October's late fee, posted when it was paid in part.
+        old, october, water, repair, october_late = body["lines"]
 
         assert old["explanation"] == "物业管理费 2.50元/㎡·月 × 89.20㎡ × 1个月 = 223.00元"
         assert (old["period"], old["outstanding"], old["balance"]) == ("2025-11", "223.00", "234.15")
@@ -167,9 +168,15 @@ class TestHandCheckedBill:
             "amount": "11.15", "days_past_due": 384, "days_charged": 374, "cap": "11.15", "capped": True}
         assert old["late_fee"]["explanation"] == "滞纳金 未缴223.00元 × 0.05%/天 × 374天（宽限10天之后起算） = 41.70元，封顶5% = 11.15元"
 
-        # October: 100.00 paid, 123.00 × 0.0005 × 40 days (10-11 to 11-20) = 2.46.
+        # October, paid 100.00 today: the payment posted 223.00 × 0.0005 × 40 days (10-11 to 11-20) = 4.46 first,
+        # as a line of its own the 100.00 did not reach. Today it accrues 123.00 × 0.0005 × 40 = 2.46 < 4.46 posted:
+        # nothing more would be posted today.
         assert (october["amount"], october["paid"], october["outstanding"]) == ("223.00", "100.00", "123.00")
-        assert (october["late_fee"]["amount"], october["late_fee"]["days_charged"], october["balance"]) == ("2.46", 40, "125.46")
+        assert (october["late_fee"]["amount"], october["late_fee"]["posted"], october["balance"]) == ("0.00", "4.46", "123.00")
+        assert (october_late["source"], october_late["period"], october_late["due_date"]) == ("late_fee", None, "2026-11-20")
+        assert (october_late["amount"], october_late["outstanding"], october_late["late_fee"]["amount"]) == ("4.46", "4.46", "0.00")
+        assert october_late["explanation"] == (
+            "2026-10物业管理费滞纳金 4.46元：滞纳金 未缴223.00元 × 0.05%/天 × 40天（宽限10天之后起算） = 4.46元")
         [payment] = october["payments"]
         assert (payment["amount"], payment["voided"], payment["method"]) == ("100.00", False, "cash")
         assert payment["receipt_number"].startswith(f"{b.estate.code}-")
@@ -187,9 +194,10 @@ class TestHandCheckedBill:
         assert (repair["period"], repair["due_date"], repair["source"]) == (None, "2026-11-05", "voucher")
         assert (repair["computation"]["work_order_id"], repair["computation"]["work_order_number"]) == (str(b.order_id), number)
 
-        assert body["totals"] == {"billed": "676.00", "paid": "100.00", "late_fees": "13.61", "outstanding": "576.00",
-                                  "credit": "0.00", "account_outstanding": "576.00", "account_late_fees": "13.61",
-                                  "balance_due": "589.61"}
+        # 676.00 + 4.46 posted = 680.46 billed; 580.46 outstanding; 11.15 (the old fee's) would be posted today.
+        assert body["totals"] == {"billed": "680.46", "paid": "100.00", "late_fees": "11.15", "outstanding": "580.46",
+                                  "credit": "0.00", "account_outstanding": "580.46", "account_late_fees": "11.15",
+                                  "balance_due": "591.61"}
 
     async def test_read_out_in_the_estates_characters(self, client, session):
         b = await bill(session)
@@ -224,8 +232,9 @@ class TestHandCheckedBill:
                               headers={**b.desk.headers, "Idempotency-Key": str(uuid.uuid4())})
         assert r.status_code == 201
         totals = (await get_bill(client, b)).json()["totals"]
-        # 676.00 owed; with the repair paid, 1000.00 settles the 526.00 left and keeps 474.00 on account.
-        assert (totals["account_outstanding"], totals["credit"], totals["balance_due"]) == ("0.00", "474.00", "0.00")
+        # 676.00 owed; with the repair paid, 1000.00 first posts the late fees (old fee 11.15 capped, October
+        # 223.00 × 0.0005 × 40 = 4.46), settles 526.00 + 15.61 = 541.61 and keeps 458.39 on account.
+        assert (totals["account_outstanding"], totals["credit"], totals["balance_due"]) == ("0.00", "458.39", "0.00")
 
     async def test_a_unit_with_nothing_billed(self, client, session):
         b = await bill(session)

@@ -9,7 +9,7 @@ from app.domain.auth.roles import Role
 from app.domain.fees.model import FeeItem, FeeKind
 from app.domain.registry.model import Building, Company, Estate, Title, Unit
 from tests.factories import Staff, make_staff
-from tests.fees_factories import make_charge, make_fee_item
+from tests.fees_factories import make_charge, make_fee_item, make_late_fee_rule
 from tests.helpers import cash, payments
 from tests.helpers.dispatch import local, window
 from tests.registry_factories import make_building, make_owner, make_unit, two_estates

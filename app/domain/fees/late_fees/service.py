@@ -168,7 +168,8 @@ async def post_for_unit(session: AsyncSession, *, actor: Actor, unit_id: uuid.UU
     today = estate_time.today(estate, now=now or utcnow())
     charges = list((await session.execute(_overdue(Charge.unit_id == unit.id, Charge.due_date < today))).scalars())
     new = await post(session, actor=actor, estate_id=estate.id, charges=charges, as_of=today)
-    posted = [_read(new[c.id]) for c in charges if c.id in new]
+    in_due_order = sorted(charges, key=lambda c: (c.due_date, c.period or "", c.created_at, c.id))
+    posted = [_read(new[c.id]) for c in in_due_order if c.id in new]
     return LateFeePosting(unit_id=unit.id, as_of=today, posted=posted, total=sum((p.amount for p in posted), ZERO))
 
 

@@ -124,6 +124,9 @@ def month_sheets(report: MonthFeeReport) -> list[Sheet]:
               [Column("本月收款合计", MONEY), Column("本月有效收据合计", MONEY), Column("收据张数", INT),
                Column("退款张数", INT), Column("作废张数", INT)],
               [[t.collected_in_month, t.receipts_total, t.receipts, t.refund_documents, t.voided]]),
+        Sheet("滞纳金", f"{heading}：滞纳金（已含在各收费项目中）",
+              [Column(h, MONEY) for h in ("本月计收滞纳金", "本月实收滞纳金", "本月减免滞纳金", "本月滞纳金欠收")],
+              [[report.late_fees.billed, report.late_fees.collected, report.late_fees.waived, report.late_fees.outstanding]]),
     ]
 
 

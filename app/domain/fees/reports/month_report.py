@@ -47,6 +47,7 @@ from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
 from app.domain.fees.model import Charge, FeeItem
 from app.domain.fees.payments.model import Allocation, Payment, Receipt, ReceiptSeries, ReceiptStatus
+from app.domain.fees.reports.month_late_fees import month_late_fees
 from app.domain.fees.reports.model import FeeReport, FeeReportKind, store
 from app.domain.fees.reports.schemas import RATE_PLACES, MonthBuildingLine, MonthFeeReport, MonthItemLine, MonthTotals
 from app.domain.registry import service as registry_service
@@ -199,6 +200,7 @@ async def compute(session: AsyncSession, *, estate: Estate, month: str) -> Month
         estate_id=estate.id, estate_name=estate.name, month=month, starts_at=start, ends_at=end, as_of=utcnow(),
         by_fee_item=by_item, by_building=by_building,
         totals=MonthTotals(credit_received=total.credit, refunds=total.refunds, **total.figures(), **counts),
+        late_fees=await month_late_fees(session, estate_id=estate.id, month=month, start=start, end=end),
     )
 
 

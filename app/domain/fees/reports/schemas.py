@@ -145,6 +145,15 @@ class MonthTotals(MonthFigures, OnAccount):
     voided: int
 
 
+class MonthLateFees(BaseModel):
+    """Late fees (滞纳金) of the month, also inside the fee items' figures (they are charges of their item)."""
+
+    billed: Amount = Field(default=Decimal("0.00"), description="Late fees posted in the month")
+    collected: Amount = Field(default=Decimal("0.00"), description="What the month's receipts settled of late fees, posted whenever")
+    waived: Amount = Field(default=Decimal("0.00"), description="Waived of the late fees posted in the month")
+    outstanding: Amount = Field(default=Decimal("0.00"), description="Of the month's late fees: unpaid and not waived at its end")
+
+
 class MonthFeeReport(BaseModel):
     estate_id: uuid.UUID
     estate_name: str
@@ -155,6 +164,7 @@ class MonthFeeReport(BaseModel):
     by_fee_item: list[MonthItemLine]
     by_building: list[MonthBuildingLine]
     totals: MonthTotals
+    late_fees: MonthLateFees = Field(default_factory=MonthLateFees)
 
 
 # --- stored reports ----------------------------------------------------------------------
