@@ -12,8 +12,8 @@ from app.domain.complaints import model as _complaints  # noqa: F401
 from app.domain.desk import model as _desk  # noqa: F401
 from app.domain.events import model as _events  # noqa: F401
 from app.domain.fees import model as _fees  # noqa: F401
-from app.domain.fees.late_fees import model as _late_fees  # noqa: F401
 from app.domain.fees.cash import model as _cash  # noqa: F401
+from app.domain.fees.late_fees import model as _late_fees  # noqa: F401
 from app.domain.fees.payments import model as _payments  # noqa: F401
 from app.domain.fees.reports import model as _fee_reports  # noqa: F401
 from app.domain.idempotency import model as _idempotency  # noqa: F401

@@ -11,7 +11,7 @@ from app.domain.fees.billing import rules as billing
 from app.domain.fees.late_fees import accrual
 from app.domain.fees.late_fees.model import LateFeeRule
 from app.domain.fees.late_fees.service import Accruing, Posted
-from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind, VacantRule
+from app.domain.fees.model import Charge, ChargeSource, FeeKind, VacantRule
 from app.domain.fees.statements.arrears import BUCKETS, age, bucket_edges, bucket_of
 from app.domain.fees.statements.service import VoucherInfo, default_first_month, explain, in_window, late_fee_read, plain
 

@@ -19,8 +19,8 @@ from app.domain.audit import service as audit
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.base import snapshot, utcnow
-from app.domain.errors import Conflict, Forbidden, Invalid
 from app.domain.calendar import estate_time
+from app.domain.errors import Conflict, Forbidden, Invalid
 from app.domain.events import outbox
 from app.domain.events.model import EventType
 from app.domain.fees.cash import service as cash

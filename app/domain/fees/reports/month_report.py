@@ -47,8 +47,8 @@ from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
 from app.domain.fees.model import Charge, FeeItem
 from app.domain.fees.payments.model import Allocation, Payment, Receipt, ReceiptSeries, ReceiptStatus
-from app.domain.fees.reports.month_late_fees import month_late_fees
 from app.domain.fees.reports.model import FeeReport, FeeReportKind, store
+from app.domain.fees.reports.month_late_fees import month_late_fees
 from app.domain.fees.reports.schemas import RATE_PLACES, MonthBuildingLine, MonthFeeReport, MonthItemLine, MonthTotals
 from app.domain.registry import service as registry_service
 from app.domain.registry.model import Building, Estate, Unit
