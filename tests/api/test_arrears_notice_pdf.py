@@ -53,6 +53,16 @@ class TestUnitNotice:
         assert "2026-12-20" not in text  # not due yet: no arrears
         assert pages_of(pdf) == 1
 
+    async def test_late_fees_posted_or_not_the_letter_says_the_same(self, client, session):
+        w = await owing(session)
+        # As of 12-03, 0.05% a day, no grace: Sep 93 days: 223.00 × 0.0005 × 93 = 10.3695 -> 10.37; Oct 63 days:
+        # 223.00 × 0.0005 × 63 = 7.0245 -> 7.02. 10.37 + 7.02 = 17.39; 476.00 + 17.39 = 493.39.
+        said = "合计493.39元（其中欠费476.00元，滞纳金17.39元）"
+        assert said in text_of(pdf_of(await client.get(unit_url(w.wang), headers=w.desk.headers))).replace("\n", "")
+        r = await client.post(f"{API}/units/{w.wang.id}/late-fees", headers=w.desk.headers)
+        assert (r.status_code, r.json()["total"]) == (200, "17.39"), r.text
+        assert said in text_of(pdf_of(await client.get(unit_url(w.wang), headers=w.desk.headers))).replace("\n", "")
+
     async def test_the_pay_by_day_asked_for_is_printed(self, client, session):
         w = await owing(session)
         r = await client.get(unit_url(w.li), params={"pay_by": "2026-12-31"}, headers=w.desk.headers)

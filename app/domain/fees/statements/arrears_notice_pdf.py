@@ -24,6 +24,7 @@ from app.domain.documents import page, parts
 from app.domain.documents.letterhead import printing_by, render_for
 from app.domain.errors import Conflict, Invalid
 from app.domain.fees.billing.items import load_estate
+from app.domain.fees.model import ChargeSource
 from app.domain.fees.statements import arrears
 from app.domain.fees.statements import service as statements
 from app.domain.fees.statements.schemas import BillLine, UnitArrears, UnitBill
@@ -71,7 +72,13 @@ class Notice:
 
     @property
     def late_fees(self) -> Decimal:
+        """What a payment today would post: the lines' late-fee column."""
         return sum((ln.late_fee.amount for ln in self.lines), ZERO)
+
+    @property
+    def posted_late_fees(self) -> Decimal:
+        """Late fees posted already and still open: lines of their own, inside `owed`."""
+        return sum((ln.outstanding for ln in self.lines if ln.source is ChargeSource.late_fee), ZERO)
 
 
 def pay_by_day(estate: Estate, pay_by: date | None, *, now: datetime | None = None) -> date:
@@ -100,7 +107,8 @@ def _letter(notice: Notice, *, estate: Estate, pay_by: date) -> list[Flowable]:
     whom = "、".join(notice.owners) or "业主"
     due = notice.owed + notice.late_fees
     body = (f"尊敬的{whom}：\n您好！截至{bill.as_of.isoformat()}，您名下房屋（{bill.unit_label}）尚有以下费用逾期未缴，"
-            f"合计{parts.money(due)}元（其中欠费{parts.money(notice.owed)}元，滞纳金{parts.money(notice.late_fees)}元）。"
+            f"合计{parts.money(due)}元（其中欠费{parts.money(notice.owed - notice.posted_late_fees)}元，"
+            f"滞纳金{parts.money(notice.posted_late_fees + notice.late_fees)}元）。"
             f"请于{pay_by.isoformat()}前到{estate.office_name}缴纳。如您已缴纳，请忽略本通知。谢谢您的支持与配合！")
     return [parts.fields([("房号", bill.unit_label), ("业主", whom), ("通知日期", bill.as_of.isoformat()),
                           ("缴费截止日期", pay_by.isoformat())], width=WIDTH),
