@@ -52,6 +52,7 @@ class Perm(StrEnum):
     cash_hand_over = "cash:hand_over"
     cash_acknowledge = "cash:acknowledge"
     fee_reports_read = "fee_reports:read"  # Saturday register, month-end fee report (desk, supervisor, finance)
+    shared_meters_approve = "shared_meters:approve"  # a shared meter's split (公摊), before it is billed
     # The rest of the desk.
     complaints_read = "complaints:read"
     complaints_write = "complaints:write"  # register, disposition steps, owner's feedback
@@ -130,6 +131,10 @@ GRANTS: dict[Perm, set[Role]] = {
     # The desk compiles the Saturday register and the month-end report (§5.5, §5.8) that the
     # supervisor and finance receive.
     Perm.fee_reports_read: {R.receptionist, R.supervisor, R.cs_director, R.finance, R.admin},
+    # A shared meter's split bills every unit of a building at once: finance (who answers for the
+    # fees) or the supervisor checks it, never the person who recorded it (the service refuses that).
+    # Not the administrator: it sets up accounts and integrations, it does not answer for money.
+    Perm.shared_meters_approve: {R.finance, R.supervisor},
     # Complaints are taken by whoever talks to owners; handlers are assigned by the supervisor
     # and the CS director, who answers for them (§7.3.10).
     Perm.complaints_read: {R.receptionist, R.night_duty, R.manager, R.supervisor, R.cs_director, R.admin},
