@@ -104,3 +104,17 @@ class SplitBilled(BaseModel):
 
 class SplitDiscard(InputModel):
     reason: ShortText
+
+
+class SharedShare(BaseModel):
+    """A unit's share of a shared meter's reading, as billed (the bill explanation's `shared`)."""
+
+    shared_meter: str = Field(description="The meter's name: 8号楼总水表")
+    split_method: SplitMethod
+    meter_usage: str = Field(description="current − previous of the shared meter")
+    own_usage: str = Field(description="The units' own meters taken off; 0 when not subtracted")
+    total_usage: str = Field(description="What was shared: meter_usage − own_usage")
+    total: Amount = Field(description="total_usage × rate: what every unit's share adds up to")
+    factor: str = Field(description="This unit's area (㎡), 1 (household) or its agreed share")
+    factor_total: str = Field(description="Σ area, the number of units, or 1")
+    adjustment: Amount = Field(description="The fen given or taken so the shares add up to the total")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, PlainSerializer
 
 from app.domain.fees.model import ChargeSource, FeeKind
 from app.domain.fees.payments.model import PaymentMethod
+from app.domain.fees.shared_meters.schemas import SharedShare
 
 CENT = Decimal("0.01")
 # Out: amounts always carry two places ("223.00").
@@ -42,6 +43,7 @@ class Computation(BaseModel):
     voucher_id: uuid.UUID | None = None
     work_done: str | None = Field(default=None, description="One-off repair charge: what the voucher says was done")
     entered_by: str | None = Field(default=None, description="One-off charge entered at the desk: by whom")
+    shared: SharedShare | None = Field(default=None, description="A shared meter's share (公摊): how it was split")
     amount: Amount
 
 

@@ -28,6 +28,7 @@ from app.domain.fees.late_fees.service import Accruing
 from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind
 from app.domain.fees.payments import receipts
 from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, Receipt, ReceiptStatus
+from app.domain.fees.shared_meters import explain as shared_explain
 from app.domain.fees.statements.schemas import BillLine, BillTotals, Computation, LateFeeRead, PaymentOfLine, UnitBill
 from app.domain.registry.model import Building, Estate
 from app.domain.registry.names import unit_label
@@ -132,6 +133,8 @@ def explain(*, kind: FeeKind, item_name: str, rate_unit: str, basis: Mapping[str
         text = str(basis.get("explanation") or "")
         return Computation(method=None, amount=amount), f"{description} {yuan(amount)}元" + (f"：{text}" if text else "")
     try:
+        if source is ChargeSource.shared_meter:
+            return shared_explain.explain(item_name, unit, basis, amount)
         if source is ChargeSource.meter or (kind is FeeKind.metered and "previous" in basis):
             return _metered(item_name, unit, basis, amount)
         if kind is FeeKind.one_off or source in (ChargeSource.voucher, ChargeSource.manual):
