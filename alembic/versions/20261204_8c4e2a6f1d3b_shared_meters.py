@@ -1,7 +1,7 @@
 """shared meters (公摊): meters, fixed shares, readings, splits and their lines
 
 Revision ID: 8c4e2a6f1d3b
-Revises: 3d5e7f9a1b2c
+Revises: 7a1c4e2b9d30
 Create Date: 2026-12-04 14:32:57.976238
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '8c4e2a6f1d3b'
-down_revision: str | Sequence[str] | None = '3d5e7f9a1b2c'
+down_revision: str | Sequence[str] | None = '7a1c4e2b9d30'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,6 +9,7 @@ from starlette.status import HTTP_201_CREATED
 
 from app.api.deps import SessionDep, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.fees.late_fees import service as late_fees
@@ -35,6 +36,7 @@ async def list_late_fee_rules(estate_id: uuid.UUID, actor: Read, session: Sessio
 @router.post("/estates/{estate_id}/late-fee-rules", response_model=LateFeeRuleRead, status_code=HTTP_201_CREATED,
              responses=problems(EstateNotFound, late_fees.FeeItemNotInEstate, late_fees.LateFeeRuleDateTaken,
                                 late_fees.RuleWouldRewriteDueCharges))
+@idempotent(HTTP_201_CREATED)
 async def create_late_fee_rule(estate_id: uuid.UUID, body: LateFeeRuleCreate, actor: Configure,
                                session: SessionDep) -> LateFeeRuleRead:
     """A new version of the estate's late-fee rule, for charges falling due from `effective_from` on.
@@ -46,6 +48,7 @@ async def create_late_fee_rule(estate_id: uuid.UUID, body: LateFeeRuleCreate, ac
 
 
 @router.post("/units/{unit_id}/late-fees", response_model=LateFeePosting, responses=problems(UnitNotFound))
+@idempotent(200)
 async def post_unit_late_fees(unit_id: uuid.UUID, actor: Take, session: SessionDep) -> LateFeePosting:
     """Post the late fees the unit's overdue charges accrued up to today, as charges of their own.
 

@@ -9,6 +9,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
@@ -40,6 +41,7 @@ MeterPage = Annotated[PageRequest, Depends(page_of(service.SharedMeterSort))]
              responses=problems(EstateNotFound, BuildingNotInEstate, items.NotAMeteredItem, items.FeeItemInactive,
                                 service.UnitMeterItemNotMetered, service.SharesOnlyForFixedShare,
                                 service.ShareUnitNotCounted, rules.SharesDoNotSumToOne, service.SharedMeterNameTaken))
+@idempotent(status.HTTP_201_CREATED)
 async def create_shared_meter(estate_id: uuid.UUID, body: SharedMeterCreate, actor: Configure,
                               session: SessionDep) -> SharedMeterRead:
     """A building's (or the estate's) meter, split by area, by household or by fixed shares summing to 1."""
@@ -58,6 +60,7 @@ async def list_shared_meters(estate_id: uuid.UUID, actor: Read, session: Session
              responses=problems(service.SharedMeterNotFound, service.SharedMeterInactive, items.PreviousReadingNeeded,
                                 items.ReadingBelowPrevious, items.NoPriceInForce, rules.UsageBelowUnitMeters,
                                 rules.SharesDoNotSumToOne, rules.NoUnitsToShare, service.SplitAlreadyRecorded))
+@idempotent(status.HTTP_201_CREATED)
 async def record_shared_reading(meter_id: uuid.UUID, body: SharedReadingCreate, actor: Configure,
                                 session: SessionDep) -> SplitRead:
     """Record the period's reading: answers with the draft split, every unit's share, to be approved
@@ -74,6 +77,7 @@ async def get_shared_meter_split(split_id: uuid.UUID, actor: Read, session: Sess
 
 @router.post("/shared-meter-splits/{split_id}/approve", response_model=SplitRead,
              responses=problems(splits.SplitNotFound, IllegalTransition, ApproverIsRecorder))
+@idempotent(200)
 async def approve_shared_meter_split(split_id: uuid.UUID, actor: Approve, session: SessionDep) -> SplitRead:
     """Approve a draft split; whoever recorded the reading may not (409 approver-is-recorder)."""
     return SplitRead.model_validate(await splits.approve(session, actor=actor, split_id=split_id))
@@ -81,6 +85,7 @@ async def approve_shared_meter_split(split_id: uuid.UUID, actor: Approve, sessio
 
 @router.post("/shared-meter-splits/{split_id}/discard", response_model=SplitRead,
              responses=problems(splits.SplitNotFound, IllegalTransition, DiscardNeedsReason))
+@idempotent(200)
 async def discard_shared_meter_split(split_id: uuid.UUID, body: SplitDiscard, actor: Approve,
                                      session: SessionDep) -> SplitRead:
     """Discard a draft split (a misread meter); the period may then be read again."""
@@ -89,6 +94,7 @@ async def discard_shared_meter_split(split_id: uuid.UUID, body: SplitDiscard, ac
 
 @router.post("/shared-meter-splits/{split_id}/bill", response_model=SplitBilled,
              responses=problems(splits.SplitNotFound, IllegalTransition))
+@idempotent(200)
 async def bill_shared_meter_split(split_id: uuid.UUID, actor: Bill, session: SessionDep) -> SplitBilled:
     """Bill an approved split: one charge per unit with a share. Billed already: nothing new, created=0."""
     data, created = await splits.bill(session, actor=actor, split_id=split_id)
