@@ -28,15 +28,17 @@ ID, UNIT, AMOUNT, PAID, DUE, PERIOD, CREATED, PAID_AT = 0, 1, 5, 6, 7, 3, 12, 13
 def items(e: Estate) -> tuple[int, int]:
     """The price list; the management fee went up once, halfway through the history. (old, new) fen/m²."""
     created, rows = ts(e.start - timedelta(days=400)), e.rows
-    for code, name, kind, label, to_all, rule, discount, late in [
-            ("mgmt", "物业管理费", "per_area", "元/㎡·月", "t", "discount", "0.3000", ("0.000300", "30", "0.3000")),
-            ("parking", "车位管理费", "fixed", "元/个·月", "f", "charge", "0.0000", (NULL, "0", NULL)),
-            ("repair", "有偿维修费", "one_off", "元", "f", "charge", "0.0000", (NULL, "0", NULL))]:
+    for code, name, kind, label, to_all, rule, discount in [
+            ("mgmt", "物业管理费", "per_area", "元/㎡·月", "t", "discount", "0.3000"),
+            ("parking", "车位管理费", "fixed", "元/个·月", "f", "charge", "0.0000"),
+            ("repair", "有偿维修费", "one_off", "元", "f", "charge", "0.0000")]:
         e.fee_items[code] = e.id_of()
-        rows.add("fee_item", e.fee_items[code], created, e.id, code, name, kind, label, to_all, rule, discount, "1",
-                 late[0], late[1], late[2], "t")
-    old = 150 + (e.no * 7) % 100
+        rows.add("fee_item", e.fee_items[code], created, e.id, code, name, kind, label, to_all, rule, discount, "1", "t")
     since = e.start.date().replace(year=e.start.year - 2)
+    # Only the management fee accrues 滞纳金: 0.03% a day after 30 days' grace, at most 30% of the charge.
+    rows.add("late_fee_rule", e.id_of(), created, e.id, since.isoformat(), "0.000300", "30", "0.3000",
+             "{" + e.fee_items["mgmt"] + "}")
+    old = 150 + (e.no * 7) % 100
     rows.add("fee_price", e.id_of(), created, e.id, e.fee_items["mgmt"], since.isoformat(), money(old))
     rows.add("fee_price", e.id_of(), created, e.id, e.fee_items["mgmt"], f"{e.months[18]}-01", money(old + 15))
     rows.add("fee_price", e.id_of(), created, e.id, e.fee_items["parking"], since.isoformat(), "80.00")

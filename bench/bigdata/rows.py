@@ -82,8 +82,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {k: tuple(v.split()) for k, v in {
     "owner": "id created_at estate_id full_name surname title note",
     "unit_owner": "id created_at estate_id unit_id owner_id is_primary",
     "owner_phone": "id created_at estate_id owner_id phone raw",
-    "fee_item": "id created_at estate_id code name kind unit_label applies_to_all vacant_rule vacant_discount due_day "
-                "late_fee_daily_rate late_fee_grace_days late_fee_cap_share active",
+    "fee_item": "id created_at estate_id code name kind unit_label applies_to_all vacant_rule vacant_discount due_day active",
+    "late_fee_rule": "id created_at estate_id effective_from daily_rate grace_days cap_share fee_item_ids",
     "fee_price": "id created_at estate_id fee_item_id effective_from unit_price",
     "unit_fee_item": "id created_at estate_id unit_id fee_item_id quantity from_month to_month",
     "billing_run": "id created_at estate_id month created_by created_by_id charges_created total",

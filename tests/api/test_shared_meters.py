@@ -152,3 +152,20 @@ class TestBilling:
         assert (shared["total_usage"], shared["own_usage"], shared["split_method"], shared["factor"],
                 shared["factor_total"], shared["total"]) == ("70", "180", "area", "89.2", "1204.5", "224.00")
         assert (line["amount"], line["computation"]["quantity"]) == ("16.59", "70")
+
+
+class TestFixedShare:
+    async def test_fixed_shares_split_and_bill(self, client, session):
+        w = await shared_world(session)
+        shares = [{"unit_id": str(u.id), "share": s} for u, s in zip(w.units, ("0.5", "0.3", "0.2"), strict=True)]
+        meter = await make_meter(client, w, method="fixed_share", subtract_unit_meters=False, shares=shares)
+        assert [s["share"] for s in meter["shares"]] == ["0.500000", "0.300000", "0.200000"]
+        split = (await record(client, w, meter, current="1031.25")).json()
+        # 31.25 吨 × 3.20 = 100.00; × 0.5 / 0.3 / 0.2 = 50.00 / 30.00 / 20.00
+        assert [ln["amount"] for ln in split["lines"]] == ["50.00", "30.00", "20.00"]
+        url = f"{API}/shared-meter-splits/{split['id']}"
+        await client.post(f"{url}/approve", headers=w.approver.headers)
+        assert (await client.post(f"{url}/bill", headers=w.approver.headers)).json()["created"] == 3
+        bill = (await client.get(f"{API}/units/{w.units[1].id}/bill", headers=w.desk.headers)).json()
+        line = next(ln for ln in bill["lines"] if ln["source"] == "shared_meter")
+        assert line["explanation"] == "公摊水费 (1,031.25 − 1,000.00)吨 × 3.20元/吨 × 30%（约定份额） = 30.00元"

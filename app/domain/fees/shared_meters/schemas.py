@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from app.domain.fees.billing.schemas import Amount, Month, Reading
 from app.domain.fees.shared_meters.model import SplitMethod, SplitStatus
@@ -32,10 +32,15 @@ class SharedMeterCreate(InputModel):
     shares: list[ShareIn] = Field(default_factory=list, max_length=2000, description="fixed_share only: every unit's share")
 
 
+# At the column's scale, so the answer to a POST reads as every later GET does.
+StoredShare = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(Decimal("0.000001"))),
+                                                 return_type=str, when_used="json")]
+
+
 class ShareRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     unit_id: uuid.UUID
-    share: Decimal
+    share: StoredShare
 
 
 class SharedMeterRead(BaseModel):
