@@ -11,8 +11,8 @@ from app.domain.auth.roles import Role
 from app.domain.fees.model import Charge, ChargeSource
 from app.jobs.registry import JOBS
 from app.jobs.runner import recent_fire_times, run_job
-from tests.api.test_late_fees import API, late, late_fees_on, pay
 from tests.factories import make_staff
+from tests.helpers.late_fees import API, late, late_fees_on, pay
 
 # 2026-10-31 23:00 in Shanghai: the month-end job's time.
 MONTH_END = datetime(2026, 10, 31, 15, 0, tzinfo=UTC)

@@ -20,6 +20,9 @@ EXPECTED = {
     "GET /api/v1/fee-items/{item_id}": READ,
     "PATCH /api/v1/fee-items/{item_id}": CONFIGURE,
     "POST /api/v1/fee-items/{item_id}/prices": CONFIGURE,
+    # The late-fee rule is a price like any other: read by those who explain bills, set by finance.
+    "GET /api/v1/estates/{estate_id}/late-fee-rules": READ,
+    "POST /api/v1/estates/{estate_id}/late-fee-rules": CONFIGURE,
     "GET /api/v1/units/{unit_id}/fee-items": READ,
     "PUT /api/v1/units/{unit_id}/fee-items/{item_id}": CONFIGURE,
     "DELETE /api/v1/units/{unit_id}/fee-items/{item_id}": CONFIGURE,

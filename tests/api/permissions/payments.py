@@ -17,6 +17,8 @@ REFUNDS_MAKE = only(R.supervisor, R.finance)
 
 EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/units/{unit_id}/payments": PAYMENTS_TAKE,
+    # Posting accrued late fees is the first half of taking a payment (so a waiver can be asked first).
+    "POST /api/v1/units/{unit_id}/late-fees": PAYMENTS_TAKE,
     "GET /api/v1/receipts/{receipt_id}": FEES_READ,
     "GET /api/v1/receipts/{receipt_id}/pdf": FEES_READ,
     "POST /api/v1/receipts/{receipt_id}/prints": RECEIPTS_PRINT,
