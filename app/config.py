@@ -2,6 +2,7 @@
 import logging
 import os
 import secrets
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,9 @@ class Settings(BaseSettings):
     default_time_zone: str = "Asia/Shanghai"
     token_lifetime_minutes: int = 12 * 60
     idempotency_retention_hours: int = 48
+    # A refund of a prepaid account's balance above this many yuan waits for a second person's
+    # approval (refunds:approve); at or below it the desk pays it back at once.
+    refund_approval_above: Decimal = Field(default=Decimal("500.00"), ge=0, max_digits=12, decimal_places=2)
     # Sign-in throttling (app/domain/auth/throttle.py): failures per username, and per username
     # from one address, in a window; per address across usernames; a known place's lifetime.
     login_max_failures: int = 5

@@ -157,16 +157,19 @@ async def void_receipt(receipt_id: uuid.UUID, body: ReceiptVoid, actor: Void, se
 
 @router.post("/units/{unit_id}/refunds", response_model=RefundRead, status_code=CREATED,
              responses=idempotent_responses(CREATED, UnitNotFound, payments.ReferenceRequired, refunds.RefundExceedsCredit,
-                                            payments.NoCashierForPayment, SessionHandedOver))
+                                            refunds.RefundNeedsApproval, payments.NoCashierForPayment, SessionHandedOver))
 async def make_refund(unit_id: uuid.UUID, body: RefundCreate, actor: RefundPerm, session: SessionDep, settings: SettingsDep,
                       request: Request, idempotency_key: IdempotencyKey) -> JSONResponse:
-    """Pay back part or all of a unit's credit (overpayments), with its own numbered document (QS-R-2026-000001).
+    """Pay back part or all of a unit's credit (free money on its prepaid account), with its own numbered document
+    (QS-R-2026-000001). Above PROPDESK_REFUND_APPROVAL_ABOVE: 409 `refund-needs-approval`; ask at
+    /units/{unit_id}/account/refunds instead.
 
     Requires an `Idempotency-Key` header, as payments do.
     """
     return await run_once(session, actor=actor, key=idempotency_key, request=request, body=body, settings=settings,
                           status_code=CREATED,
-                          run=lambda: refunds.make_refund(session, actor=actor, unit_id=unit_id, data=body))
+                          run=lambda: refunds.make_refund(session, actor=actor, unit_id=unit_id, data=body,
+                                                          approval_above=settings.refund_approval_above))
 
 
 @router.get("/units/{unit_id}/credit", response_model=UnitCredit, responses=problems(UnitNotFound))

@@ -78,7 +78,7 @@ class TestTakePayment:
         assert [a["amount"] for a in r.json()["receipt"]["allocations"]] == ["25.56", "4.44"]
         assert r.json()["receipt"]["number"].endswith("-000002")
 
-    async def test_overpayment_is_credit(self, client, session):
+    async def test_overpayment_goes_into_the_prepaid_account(self, client, session):
         d = await desk(session, amounts=("100.00",))
         r = await pay(client, d, charge_ids=[str(d.charges[0].id)], amount="150.00", tendered="200")
         assert r.status_code == 201, r.text
@@ -86,7 +86,12 @@ class TestTakePayment:
         assert (p["credit"], p["change_given"], p["tendered"]) == ("50.00", "50.00", "200.00")
         assert p["receipt"]["amount"] == "150.00" and p["receipt"]["credit"] == "50.00"
         credit = await client.get(f"{API}/units/{d.unit.id}/credit", headers=d.staff.headers)
-        assert credit.json() == {"unit_id": str(d.unit.id), "paid_in": "50.00", "refunded": "0.00", "credit": "50.00"}
+        assert credit.json() == {"unit_id": str(d.unit.id), "paid_in": "50.00", "refunded": "0.00", "deducted": "0.00",
+                                 "credit": "50.00"}
+        # The credit is the account's free money: an overpayment entry, never earmarked.
+        account = (await client.get(f"{API}/units/{d.unit.id}/account", headers=d.staff.headers)).json()
+        assert account["balance"] == "50.00"
+        assert [(e["fee_item_id"], e["balance"]) for e in account["earmarks"]] == [(None, "50.00")]
 
     async def test_cash_change(self, client, session):
         d = await desk(session)

@@ -49,6 +49,7 @@ class Perm(StrEnum):
     receipts_void = "receipts:void"
     receipts_print = "receipts:print"  # a recorded print (the first, then 补打 N); previews need fees:read
     refunds_make = "refunds:make"
+    refunds_approve = "refunds:approve"  # a refund of a prepaid balance above the set amount
     cash_hand_over = "cash:hand_over"
     cash_acknowledge = "cash:acknowledge"
     fee_reports_read = "fee_reports:read"  # Saturday register, month-end fee report (desk, supervisor, finance)
@@ -126,6 +127,8 @@ GRANTS: dict[Perm, set[Role]] = {
     # The paper handed to a payer is printed by those who answer for the receipts and the drawer.
     Perm.receipts_print: {R.receptionist, R.supervisor, R.finance},
     Perm.refunds_make: {R.supervisor, R.finance},
+    # A second pair of eyes on large refunds: never the person who asked (the service checks).
+    Perm.refunds_approve: {R.supervisor, R.finance},
     Perm.cash_hand_over: {R.receptionist, R.supervisor, R.finance},
     Perm.cash_acknowledge: {R.finance},
     # The desk compiles the Saturday register and the month-end report (§5.5, §5.8) that the

@@ -28,6 +28,7 @@ class EventType(StrEnum):
     callback_done = "callback.done"
     payment_received = "payment.received"
     receipt_voided = "receipt.voided"
+    account_deducted = "account.deducted"  # charges settled from a unit's prepaid account
     cash_handed_over = "cash.handed_over"
     report_ready = "report.ready"
     deadline_missed = "deadline.missed"

@@ -21,6 +21,7 @@ PLACEHOLDERS: dict[EventType, set[str]] = {
     EventType.order_time_confirmed: _COMMON | {"appointment", "order_number"},
     EventType.order_completed: _COMMON | {"order_number"},
     EventType.payment_received: _COMMON | {"amount", "receipt_number"},
+    EventType.account_deducted: _COMMON | {"amount", "receipt_number"},
     EventType.owner_code_issued: _COMMON | {"code", "valid_until", "order_number"},
 }
 # A message that exists to carry a word must carry it: an estate's wording cannot drop the code.
@@ -34,6 +35,7 @@ DEFAULTS: dict[EventType, str] = {
                                     "请保持电话畅通。",
     EventType.order_completed: "{owner}您好，您报修的{address}维修已完成（维修单号{order_number}）。如仍有问题，请致电{office}。",
     EventType.payment_received: "{owner}您好，您为{address}缴纳的{amount}元已收到，收据号{receipt_number}。{office}",
+    EventType.account_deducted: "{owner}您好，{address}的预存款已抵扣物业费用{amount}元，单号{receipt_number}。{office}",
     # The owner gives the code only once the work is done: it is the owner's sign-off, like a signature.
     EventType.owner_code_issued: "{owner}您好，您报修的{address}完工确认码为{code}，请在维修完成、您确认无误后再告诉维修人员，"
                                  "{valid_until}前有效，请勿提前透露。如有疑问请致电{office}。",

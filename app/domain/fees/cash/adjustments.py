@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from app.domain.auth.model import User
 from app.domain.fees.cash.model import CashierSession, SessionAdjustment
 from app.domain.fees.cash.schemas import CENT, AdjustmentRead
-from app.domain.fees.payments.model import PaymentMethod, Receipt
+from app.domain.fees.payments.model import DRAWER_METHODS, PaymentMethod, Receipt
 
 ZERO = Decimal("0.00")
 
@@ -50,7 +50,7 @@ async def booked_in(session: AsyncSession, session_ids: Sequence[uuid.UUID]) -> 
 
 
 def by_method(adjustments: Sequence[AdjustmentRead]) -> dict[PaymentMethod, Decimal]:
-    out = {m: ZERO for m in PaymentMethod}
+    out = {m: ZERO for m in DRAWER_METHODS}
     for a in adjustments:
         out[PaymentMethod(a.method)] += a.amount
     return {m: v.quantize(CENT) for m, v in out.items()}

@@ -41,14 +41,14 @@ from app.domain.fees.cash.schemas import (
     MethodLine,
     SessionReceiptLine,
 )
-from app.domain.fees.payments.model import Payment, PaymentMethod, Receipt, ReceiptSeries, ReceiptStatus, Refund
+from app.domain.fees.payments.model import DRAWER_METHODS, Payment, PaymentMethod, Receipt, ReceiptSeries, ReceiptStatus, Refund
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
 from app.domain.registry.model import Estate
 from app.domain.visibility import Visible, load_visible, own
 
 ZERO = Decimal("0.00")
-METHODS = list(PaymentMethod)
+METHODS = DRAWER_METHODS  # a deduction from a prepaid account is in no drawer
 # Those who answer for the money of the whole office see every drawer; the rest their own.
 OVERSEERS = frozenset({Role.supervisor, Role.finance, Role.cs_director, Role.admin})
 NOT_HANDED_OVER = CashierSession.audit_actions["flag_late"]

@@ -28,13 +28,18 @@ class PaymentMethod(StrEnum):
     wechat = "wechat"
     alipay = "alipay"
     bank_transfer = "bank_transfer"
+    # Settled from the unit's prepaid account by the deduction job: no money changes hands, so no
+    # drawer counts it; the desk never takes a payment of this method.
+    account = "account"
 
 
 # As the office's paper and spreadsheets name the methods.
 METHOD_NAMES = {
     PaymentMethod.cash: "现金", PaymentMethod.bank_card: "银行卡", PaymentMethod.wechat: "微信支付",
-    PaymentMethod.alipay: "支付宝", PaymentMethod.bank_transfer: "银行转账",
+    PaymentMethod.alipay: "支付宝", PaymentMethod.bank_transfer: "银行转账", PaymentMethod.account: "预存款抵扣",
 }
+# The methods a cashier's drawer takes and counts.
+DRAWER_METHODS: list[PaymentMethod] = [m for m in PaymentMethod if m is not PaymentMethod.account]
 
 
 class Payment(EstateScoped, table=True):
@@ -73,6 +78,8 @@ class Allocation(EstateScoped, table=True):
 class ReceiptSeries(StrEnum):
     receipt = "receipt"  # QS-2026-000123
     refund = "refund"  # QS-R-2026-000007: a refund is its own numbered document
+    deposit = "deposit"  # QS-D-2026-000003: money paid into a unit's prepaid account
+    account = "account"  # QS-K-2026-000011: a deduction from the account that settled charges
 
 
 class ReceiptStatus(StrEnum):
@@ -81,7 +88,8 @@ class ReceiptStatus(StrEnum):
 
 
 # As the register and its files name them.
-SERIES_NAMES = {ReceiptSeries.receipt: "收据", ReceiptSeries.refund: "退款"}
+SERIES_NAMES = {ReceiptSeries.receipt: "收据", ReceiptSeries.refund: "退款", ReceiptSeries.deposit: "预存款",
+                ReceiptSeries.account: "预存款抵扣"}
 STATUS_NAMES = {ReceiptStatus.issued: "有效", ReceiptStatus.void: "作废"}
 
 
@@ -190,6 +198,9 @@ async def next_seq(session: AsyncSession, *, estate_id: uuid.UUID, series: str, 
     return int(result.scalar_one())
 
 
+_MIDDLES = {ReceiptSeries.refund: "-R", ReceiptSeries.deposit: "-D", ReceiptSeries.account: "-K"}
+
+
 def format_number(*, estate_code: str, series: ReceiptSeries, year: int, seq: int) -> str:
-    middle = "-R" if series is ReceiptSeries.refund else ""
+    middle = _MIDDLES.get(series, "")
     return f"{estate_code}{middle}-{year}-{seq:06d}"

@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
@@ -41,10 +41,12 @@ from app.domain.fees.payments.model import (
 )
 from app.domain.fees.payments.rmb import capital
 from app.domain.fees.payments.schemas import AllocationLine, ReceiptPrintRead, ReceiptRead
+from app.domain.fees.prepaid import ledger as prepaid_ledger
+from app.domain.fees.prepaid.model import BalanceTooLow
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
 from app.domain.registry import units
-from app.domain.registry.model import Estate, Unit
+from app.domain.registry.model import Estate
 from app.domain.visibility import Visible, load_visible
 
 ZERO = Decimal("0.00")
@@ -58,7 +60,7 @@ RECEIPT = Visible(model=Receipt, missing=ReceiptNotFound)
 
 
 class CreditAlreadyRefunded(Conflict):
-    title = "The overpayment on this receipt has been refunded; void the refund first"
+    title = "The money this receipt put on account has been refunded or deducted since; void those first"
 
 
 async def issue(
@@ -79,20 +81,14 @@ async def issue(
 
 
 async def credit_of(session: AsyncSession, *, unit_id: uuid.UUID, lock: bool = False) -> tuple[Decimal, Decimal]:
-    """A unit's overpayments kept on account and the refunds paid from them, on receipts not voided.
+    """A unit's free money on its prepaid account: (paid in, paid out), entries undone by a void left out.
 
-    With `lock`, the unit row is locked first (FOR NO KEY UPDATE, which new payments' foreign
-    keys do not wait for) so two refunds cannot both spend the same credit.
-    """
+    Paid in: overpayments and deposits not earmarked; paid out: refunds and deductions from them,
+    so paid_in - paid_out is the free balance. With `lock`, the balance rows are locked first."""
     if lock:
-        await session.execute(select(Unit.id).where(Unit.id == unit_id).with_for_update(key_share=True))
-    issued = Receipt.status == ReceiptStatus.issued.value
-    paid_in = select(func.coalesce(func.sum(Payment.credit), 0)).join(Receipt, Receipt.payment_id == Payment.id).where(
-        Payment.unit_id == unit_id, issued)
-    refunded = select(func.coalesce(func.sum(Refund.amount), 0)).join(Receipt, Receipt.refund_id == Refund.id).where(
-        Refund.unit_id == unit_id, issued)
-    return (Decimal((await session.execute(paid_in)).scalar_one()).quantize(Decimal("0.01")),
-            Decimal((await session.execute(refunded)).scalar_one()).quantize(Decimal("0.01")))
+        await prepaid_ledger.lock(session, unit_id=unit_id)
+    free = await prepaid_ledger.free_money(session, unit_id=unit_id)
+    return free.paid_in, free.refunded + free.deducted
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -233,11 +229,18 @@ async def _adjustment_session(session: AsyncSession, *, actor: Actor, row: Recei
     return await cash.adjustment_session(session, estate=estate, receipt_session_id=row.cashier_session_id, actor=actor, now=now)
 
 
+async def _undo_on_account(session: AsyncSession, *, payment: Payment | None, refund: Refund | None, now: datetime) -> None:
+    """What the document moved on the prepaid account moves back; money since spent cannot be."""
+    source = payment or refund
+    assert source is not None
+    try:
+        await prepaid_ledger.reverse_document(session, unit_id=source.unit_id, at=now,
+                                              payment_id=payment.id if payment else None, refund_id=refund.id if refund else None)
+    except BalanceTooLow as exc:
+        raise CreditAlreadyRefunded(credit=str(payment.credit if payment else ZERO), balance=exc.extra.get("balance")) from None
+
+
 async def _reverse_payment(session: AsyncSession, *, actor: Actor, payment: Payment, now: datetime) -> None:
-    if payment.credit > 0:
-        paid_in, refunded = await credit_of(session, unit_id=payment.unit_id, lock=True)
-        if paid_in - payment.credit < refunded:
-            raise CreditAlreadyRefunded(credit=str(payment.credit), refunded=str(refunded))
     allocs = list((await session.execute(select(Allocation).where(
         Allocation.payment_id == payment.id, Allocation.reversed_at.is_(None)))).scalars())
     charge_ids = sorted(a.charge_id for a in allocs)
@@ -267,6 +270,7 @@ async def void_receipt(session: AsyncSession, *, actor: Actor, receipt_id: uuid.
     refund = await session.get(Refund, row.refund_id) if row.refund_id else None
     if payment is not None:
         await _reverse_payment(session, actor=actor, payment=payment, now=now)
+    await _undo_on_account(session, payment=payment, refund=refund, now=now)
     if current is not None:
         source = payment or refund
         assert source is not None

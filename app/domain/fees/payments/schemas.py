@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, PlainSerializer, model_validator
+from pydantic import AfterValidator, BaseModel, Field, PlainSerializer, model_validator
 
 from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus
 from app.domain.types import InputModel, Money, text
@@ -21,6 +21,16 @@ PositiveMoney = Annotated[
     Decimal, Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False,
                    description="Yuan, at most two decimals; a string keeps it exact", examples=["160.56"])
 ]
+
+
+def _at_the_desk(method: PaymentMethod) -> PaymentMethod:
+    if method is PaymentMethod.account:
+        raise ValueError("'account' is the prepaid account's own deductions; the desk takes cash, card, wallet or transfer")
+    return method
+
+
+# What money changes hands by at the desk: every method but the prepaid account's deductions.
+DeskMethod = Annotated[PaymentMethod, AfterValidator(_at_the_desk)]
 # Out: amounts always carry two places ("160.56").
 Amount = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), return_type=str, when_used="json")]
 
@@ -31,7 +41,7 @@ class PaymentCreate(InputModel):
     charge_ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=100)
     settle: Literal["oldest_first"] | None = None
     amount: PositiveMoney = Field(description="What the office keeps: settled charges plus any credit")
-    method: PaymentMethod
+    method: DeskMethod
     reference: Reference = Field(default="", description="The bank's or wallet's transaction number; required unless cash")
     tendered: Money | None = Field(default=None, description="Cash only: what the owner handed over (>= amount)")
     payer_name: PayerName = ""
@@ -64,7 +74,7 @@ class ReceiptPrintRead(BaseModel):
 
 class RefundCreate(InputModel):
     amount: PositiveMoney
-    method: PaymentMethod
+    method: DeskMethod
     reference: Reference = Field(default="", description="Required unless cash")
     reason: Reason
 
@@ -140,6 +150,7 @@ class RefundRead(BaseModel):
 
 class UnitCredit(BaseModel):
     unit_id: uuid.UUID
-    paid_in: Amount = Field(description="Overpayments kept on account, on receipts not voided")
+    paid_in: Amount = Field(description="Overpayments and deposits not earmarked, kept on account, not voided")
     refunded: Amount = Field(description="Refunds paid out, not voided")
-    credit: Amount = Field(description="What may still be refunded: paid_in - refunded")
+    deducted: Amount = Field(default=Decimal("0.00"), description="Settled charges from the account (预存款抵扣), not voided")
+    credit: Amount = Field(description="The account's balance not earmarked: paid_in - refunded - deducted")

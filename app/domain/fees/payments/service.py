@@ -30,6 +30,8 @@ from app.domain.fees.model import Charge
 from app.domain.fees.payments import receipts
 from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, ReceiptSeries
 from app.domain.fees.payments.schemas import PaymentCreate, PaymentRead
+from app.domain.fees.prepaid import ledger as prepaid_ledger
+from app.domain.fees.prepaid.model import EntryKind
 from app.domain.registry import units
 from app.domain.registry.model import Estate
 
@@ -208,6 +210,9 @@ async def take_payment(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
     session.add(payment)
     await session.flush()
     settled = await _settle(session, actor=actor, payment=payment, parts=parts, at=now)
+    if credit > 0:  # the left-over goes into the unit's prepaid account, free to settle anything
+        await prepaid_ledger.post(session, estate_id=estate.id, unit_id=unit.id, kind=EntryKind.overpayment, amount=credit,
+                                  earmark=None, at=now, payment_id=payment.id)
     ahead = await outbox.read_ahead(session, estate_id=estate.id, type=EventType.payment_received, unit_id=unit.id)
     await session.flush()
     receipt = await receipts.issue(session, estate=estate, series=ReceiptSeries.receipt, unit_id=unit.id,

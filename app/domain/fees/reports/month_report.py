@@ -17,8 +17,10 @@ Definitions, for a month M of the estate (say 2026-11):
 - credit_received: overpayments kept on account by the month's receipts; refunds: credit paid
   back on the month's refund documents. Neither belongs to a fee item, so they appear on the
   building lines and the totals only.
+- account_used: what deductions from prepaid accounts (预存款抵扣, QS-K documents) settled; their
+  money came in earlier on a deposit's or overpayment's receipt, as credit_received.
 - collected_in_month = collected_for_month + collected_for_earlier + collected_for_later
-  + credit_received - refunds, which for the totals equals receipts_total, the sum of the
+  + credit_received - account_used - refunds, which for the totals equals receipts_total, the sum of the
   month's receipts not voided with refunds negative: the report reconciles with the receipts.
 - Households (units): billed = with a charge of the month in the line; paid in full = nothing
   outstanding at the month's end; unpaid = nothing paid; partly paid = the rest.
@@ -77,6 +79,7 @@ class Acc:
     later: Decimal = ZERO
     credit: Decimal = ZERO
     refunds: Decimal = ZERO
+    used: Decimal = ZERO  # settled from prepaid accounts: collected, but no money in
     units: dict[uuid.UUID, list[Decimal]] = field(default_factory=lambda: defaultdict(lambda: [ZERO, ZERO]))
 
     def figures(self) -> dict[str, Any]:
@@ -87,7 +90,7 @@ class Acc:
             billed=self.billed, collected_before=self.before, collected_for_month=self.during,
             outstanding=self.billed - self.before - self.during, collection_rate=rate,
             collected_for_earlier=self.earlier, collected_for_later=self.later,
-            collected_in_month=self.during + self.earlier + self.later + self.credit - self.refunds,
+            collected_in_month=self.during + self.earlier + self.later + self.credit - self.used - self.refunds,
             households_billed=len(self.units), households_paid_in_full=full, households_unpaid=unpaid,
             households_partly_paid=len(self.units) - full - unpaid,
         )
@@ -165,6 +168,10 @@ def _add_receipts(rows: list[Any], buildings: dict[uuid.UUID, Acc], total: Acc) 
     for building_id, series, status, n, amount, credit in rows:
         if status == ReceiptStatus.void.value:
             counts["voided"] += n
+        elif series == ReceiptSeries.account.value:
+            # The money came in on a deposit's receipt, counted then: not a receipt of the month's takings.
+            buildings[building_id].used += amount
+            total.used += amount
         elif series == ReceiptSeries.refund.value:
             counts["refund_documents"] += n
             counts["receipts_total"] -= amount
@@ -195,11 +202,13 @@ async def compute(session: AsyncSession, *, estate: Estate, month: str) -> Month
     by_item = [MonthItemLine(fee_item_id=i.id, code=i.code, name=i.name, **items[i.id].figures())
                for i in fee_items if i.active or i.id in items]
     by_building = [MonthBuildingLine(building_id=b.id, name=b.name, credit_received=buildings[b.id].credit,
-                                     refunds=buildings[b.id].refunds, **buildings[b.id].figures()) for b in blds]
+                                     refunds=buildings[b.id].refunds, account_used=buildings[b.id].used,
+                                     **buildings[b.id].figures()) for b in blds]
     return MonthFeeReport(
         estate_id=estate.id, estate_name=estate.name, month=month, starts_at=start, ends_at=end, as_of=utcnow(),
         by_fee_item=by_item, by_building=by_building,
-        totals=MonthTotals(credit_received=total.credit, refunds=total.refunds, **total.figures(), **counts),
+        totals=MonthTotals(credit_received=total.credit, refunds=total.refunds, account_used=total.used, **total.figures(),
+                           **counts),
         late_fees=await month_late_fees(session, estate_id=estate.id, month=month, start=start, end=end),
     )
 

@@ -128,8 +128,11 @@ class MonthItemLine(MonthFigures):
 
 
 class OnAccount(BaseModel):
-    credit_received: Amount = Field(description="Overpayments kept on account on the month's receipts")
+    credit_received: Amount = Field(description="Overpayments and deposits kept on account on the month's receipts")
     refunds: Amount = Field(description="Refunds of credit paid out on the month's refund documents")
+    # Settled from prepaid accounts: in collected (by fee item) but brought no money in the month.
+    account_used: Amount = Field(default=Decimal("0.00"),
+                                 description="Charges settled from prepaid accounts (预存款抵扣) on the month's documents")
 
 
 class MonthBuildingLine(MonthFigures, OnAccount):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, PlainSerializer
 
 from app.domain.fees.model import ChargeSource, FeeKind
 from app.domain.fees.payments.model import PaymentMethod
+from app.domain.fees.prepaid.schemas import AccountRead
 from app.domain.fees.shared_meters.schemas import SharedShare
 
 CENT = Decimal("0.01")
@@ -114,6 +115,7 @@ class UnitBill(BaseModel):
     to_month: str | None
     lines: list[BillLine]
     totals: BillTotals
+    account: AccountRead | None = Field(default=None, description="The unit's prepaid account (预存款): balance by earmark")
 
 
 # --- arrears ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from app.domain.fees.late_fees.service import Accruing
 from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind
 from app.domain.fees.payments import receipts
 from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, Receipt, ReceiptStatus
+from app.domain.fees.prepaid import deposits as prepaid_deposits
 from app.domain.fees.shared_meters import explain as shared_explain
 from app.domain.fees.statements.schemas import BillLine, BillTotals, Computation, LateFeeRead, PaymentOfLine, UnitBill
 from app.domain.registry.model import Building, Estate
@@ -261,4 +262,5 @@ async def unit_bill(
     label = unit_label(building_number=building.number, building_name=building.name, entrance=unit.entrance,
                        number=unit.number, script=estate.script)
     return UnitBill(unit_id=unit.id, estate_id=unit.estate_id, unit_label=label, as_of=today, from_month=from_month,
-                    to_month=to_month, lines=lines, totals=totals(lines, account, credit=max(ZERO, paid_in - refunded)))
+                    to_month=to_month, lines=lines, totals=totals(lines, account, credit=max(ZERO, paid_in - refunded)),
+                    account=await prepaid_deposits.account_of(session, unit_id=unit.id))
