@@ -64,7 +64,7 @@ class TestApproval:
         d, finance, _ = await funded(client, session)
         r = await refund_request(client, d, finance, amount="500.00")
         assert r.status_code == 201, r.text
-        assert (r.json()["state"], r.json()["receipt_number"][:len(d.estate.code) + 3]) == ("approved", f"{d.estate.code}-R-")
+        assert (r.json()["status"], r.json()["receipt_number"][:len(d.estate.code) + 3]) == ("approved", f"{d.estate.code}-R-")
         # 1000.00 - 500.00.
         assert (await account(client, d))["balance"] == "500.00"
 
@@ -73,14 +73,14 @@ class TestApproval:
         r = await refund_request(client, d, finance, amount="600.00")
         assert r.status_code == 201, r.text
         rid = r.json()["id"]
-        assert (r.json()["state"], r.json()["refund_id"]) == ("requested", None)
+        assert (r.json()["status"], r.json()["refund_id"]) == ("requested", None)
         assert (await account(client, d))["balance"] == "1000.00" and await count_rows(session, Refund) == 0
         # Asking is not approving: the same person may not decide.
         assert_problem(await decide(client, rid, finance), 403, "own-refund-approved")
         assert_422(await decide(client, rid, supervisor, reason=""), "reason")
         r = await decide(client, rid, supervisor)
         assert r.status_code == 200, r.text
-        assert (r.json()["state"], r.json()["decided_by"]) == ("approved", str(supervisor.user.id))
+        assert (r.json()["status"], r.json()["decided_by"]) == ("approved", str(supervisor.user.id))
         assert r.json()["receipt_number"].endswith("-000001")
         # 1000.00 - 600.00.
         assert (await account(client, d))["balance"] == "400.00"
@@ -90,7 +90,7 @@ class TestApproval:
         d, finance, supervisor = await funded(client, session)
         rid = (await refund_request(client, d, supervisor, amount="800.00")).json()["id"]
         r = await decide(client, rid, finance, "reject", reason="业主未提供身份证明")
-        assert r.status_code == 200 and r.json()["state"] == "rejected"
+        assert r.status_code == 200 and r.json()["status"] == "rejected"
         assert (await account(client, d))["balance"] == "1000.00" and await count_rows(session, Refund) == 0
 
     async def test_more_than_the_balance_is_refused(self, client, session):

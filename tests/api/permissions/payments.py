@@ -14,6 +14,8 @@ RECEIPTS_VOID = only(R.supervisor)
 RECEIPTS_PRINT = only(R.receptionist, R.supervisor, R.finance)
 # Paying money back from a unit's credit: the supervisor or finance.
 REFUNDS_MAKE = only(R.supervisor, R.finance)
+# A large refund of a prepaid balance is approved by a second person: the supervisor or finance.
+REFUNDS_APPROVE = only(R.supervisor, R.finance)
 
 EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/units/{unit_id}/payments": PAYMENTS_TAKE,
@@ -27,4 +29,11 @@ EXPECTED: dict[str, frozenset[str]] = {
     "POST /api/v1/receipts/{receipt_id}/void": RECEIPTS_VOID,
     "POST /api/v1/units/{unit_id}/refunds": REFUNDS_MAKE,
     "GET /api/v1/units/{unit_id}/credit": FEES_READ,
+    # Prepaid accounts (预存款): a deposit is money taken at the desk.
+    "POST /api/v1/units/{unit_id}/deposits": PAYMENTS_TAKE,
+    "GET /api/v1/units/{unit_id}/account": FEES_READ,
+    "GET /api/v1/units/{unit_id}/account/statement": FEES_READ,
+    "POST /api/v1/units/{unit_id}/account/refunds": REFUNDS_MAKE,
+    "POST /api/v1/account-refunds/{refund_id}/approve": REFUNDS_APPROVE,
+    "POST /api/v1/account-refunds/{refund_id}/reject": REFUNDS_APPROVE,
 }

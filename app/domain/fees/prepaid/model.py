@@ -119,8 +119,8 @@ class AccountRefund(EstateScoped, table=True):
     __tablename__ = "account_refund"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("state IN ('requested', 'approved', 'rejected')", name="state_known"),
-        CheckConstraint("state = 'requested' OR decided_by IS NOT NULL OR refund_id IS NOT NULL", name="decided_by_someone"),
+        CheckConstraint("status IN ('requested', 'approved', 'rejected')", name="status_known"),
+        CheckConstraint("status = 'requested' OR decided_by IS NOT NULL OR refund_id IS NOT NULL", name="decided_by_someone"),
     )
 
     unit_id: uuid.UUID = Field(foreign_key="unit.id", index=True)
@@ -129,7 +129,7 @@ class AccountRefund(EstateScoped, table=True):
     method: str = Field(max_length=20)
     reference: str = Field(default="", max_length=100)
     reason: str = Field(max_length=500)
-    state: RefundState = Field(default=RefundState.requested, sa_type=String(20))
+    status: RefundState = Field(default=RefundState.requested, sa_type=String(20))
     requested_by: uuid.UUID = Field(foreign_key="user.id")
     requested_at: datetime = Field(sa_type=DateTime(timezone=True))
     decided_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
@@ -140,12 +140,12 @@ class AccountRefund(EstateScoped, table=True):
     transitions: ClassVar[TransitionTable[RefundState]] = ACCOUNT_REFUND_TRANSITIONS
 
     def _decide(self, action: str, *, by: uuid.UUID, reason: str, at: datetime) -> None:
-        state = ACCOUNT_REFUND_TRANSITIONS.next_state(RefundState(self.state), action)
+        state = ACCOUNT_REFUND_TRANSITIONS.next_state(RefundState(self.status), action)
         if by == self.requested_by:
             raise OwnRefundApproved(refund_id=str(self.id))
         if not reason.strip():
             raise DecisionNeedsReason(field="reason")
-        self.state, self.decided_by, self.decided_at, self.decision_reason = state, by, at, reason
+        self.status, self.decided_by, self.decided_at, self.decision_reason = state, by, at, reason
 
     def approve(self, *, by: uuid.UUID, reason: str, at: datetime) -> None:
         self._decide("approve", by=by, reason=reason, at=at)

@@ -78,7 +78,7 @@ async def request_refund(session: AsyncSession, *, actor: Actor, unit_id: uuid.U
     if data.amount <= approval_above:
         receipt = await pay_out(session, actor=actor, estate=estate, unit_id=unit.id, amount=data.amount, method=data.method,
                                 reference=data.reference, reason=data.reason, earmark=data.fee_item_id, now=now)
-        row.state, row.refund_id = RefundState.approved, receipt.refund_id
+        row.status, row.refund_id = RefundState.approved, receipt.refund_id
     else:  # checked now too, so a request the account cannot pay is refused at once
         have = (await ledger.balances(session, unit_id=unit.id)).get(data.fee_item_id, ledger.ZERO)
         if have < data.amount:

@@ -101,7 +101,7 @@ class AccountRefundRead(BaseModel):
     method: str
     reference: str
     reason: str
-    state: RefundState
+    status: RefundState
     requested_by: uuid.UUID
     requested_at: datetime
     decided_by: uuid.UUID | None
