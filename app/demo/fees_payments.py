@@ -30,7 +30,7 @@ from app.demo.fees import (
 from app.domain.calendar import estate_time
 from app.domain.fees.cash.model import SessionStatus
 from app.domain.fees.payments import service as payments
-from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus, format_number
+from app.domain.fees.payments.model import DRAWER_METHODS, PaymentMethod, ReceiptSeries, ReceiptStatus, format_number
 from app.domain.registry.model import Unit
 
 # --- payments ----------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def sessions_of(rng: random.Random, e: _Estate, pays: list[_Payment], refund: di
 
     def of(cashier_id: uuid.UUID, at: datetime, method: PaymentMethod, amount: Decimal) -> uuid.UUID:
         row = sessions.setdefault((cashier_id, e.day_of(at)), {
-            "id": uuid.uuid4(), "created_at": at, "takings": {m: ZERO for m in M}})
+            "id": uuid.uuid4(), "created_at": at, "takings": {m: ZERO for m in DRAWER_METHODS}})
         row["created_at"] = min(row["created_at"], at)
         row["takings"][method] += amount
         session_id: uuid.UUID = row["id"]

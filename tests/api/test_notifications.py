@@ -50,7 +50,7 @@ class TestWritten:
         listed = (await client.get(f"{API}/estates/{d.estate.id}/notification-templates", headers=d.staff.headers)).json()
         assert {t["event_type"]: t["is_default"] for t in listed} == {
             "order.dispatched": True, "order.time_confirmed": True, "order.completed": True, "payment.received": False,
-            "owner_code.issued": True}
+            "owner_code.issued": True, "account.deducted": True}
         back = await client.put(f"{API}/estates/{d.estate.id}/notification-templates/payment.received",
                                 headers=supervisor.headers, json={"text": None})
         assert back.json()["is_default"] is True and await count_rows(session, NotificationTemplate) == 0
