@@ -30,6 +30,20 @@ CREATE TRIGGER account_entry_append_only BEFORE UPDATE OR DELETE ON account_entr
 FOR EACH STATEMENT EXECUTE FUNCTION account_entry_append_only()
 """
 
+# The credit of the payments and the refunds made before this revision, as the ledger's first
+# entries: an overpayment on a receipt not voided, a refund on a refund document not voided.
+BACKFILL = [
+    "INSERT INTO account_entry (id, created_at, estate_id, unit_id, kind, amount, at, payment_id) "
+    "SELECT gen_random_uuid(), now(), p.estate_id, p.unit_id, 'overpayment', p.credit, p.received_at, p.id "
+    "FROM payment p JOIN receipt r ON r.payment_id = p.id WHERE r.status = 'issued' AND p.credit > 0",
+    "INSERT INTO account_entry (id, created_at, estate_id, unit_id, kind, amount, at, refund_id) "
+    "SELECT gen_random_uuid(), now(), f.estate_id, f.unit_id, 'refund', -f.amount, f.refunded_at, f.id "
+    "FROM refund f JOIN receipt r ON r.refund_id = f.id WHERE r.status = 'issued'",
+    "INSERT INTO account_balance (unit_id, earmark_key, estate_id, balance) "
+    "SELECT unit_id, '00000000-0000-0000-0000-000000000000', estate_id, sum(amount) FROM account_entry "
+    "GROUP BY unit_id, estate_id",
+]
+
 
 def upgrade() -> None:
     op.create_table(
@@ -116,6 +130,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_account_refund_estate_id'), 'account_refund', ['estate_id'])
     op.create_index(op.f('ix_account_refund_unit_id'), 'account_refund', ['unit_id'])
+    for statement in BACKFILL:
+        op.execute(statement)
 
 
 def downgrade() -> None:
