@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from app.domain.auth.roles import Role
 from app.domain.events.model import OutboxEvent
-from app.domain.fees.model import FeeKind
+from app.domain.fees.model import Charge, FeeKind
 from app.domain.fees.payments.model import Payment, Receipt
 from app.domain.fees.prepaid.model import AccountBalance, AccountEntry
 from tests.factories import make_staff
@@ -172,3 +173,20 @@ class TestDeductions:
         assert bill["account"]["balance"] == "120.00"
         assert [(e["name"], e["balance"]) for e in bill["account"]["earmarks"]] == [("不限项目", "100.00"), ("水费", "20.00")]
         assert bill["totals"]["credit"] == "100.00"
+
+
+class TestAfterBillingRun:
+    async def test_the_billing_run_settles_the_new_month_from_the_account(self, app, client, session):
+        from datetime import UTC, datetime
+
+        from app.jobs.runner import run_job
+
+        d = await desk(session, amounts=())  # its management fee item, 1.80 元/㎡·月
+        assert (await deposit(client, d, amount="200.00")).status_code == 201
+        # 06:00 local on 1 November; the unit's 89.20 m² × 1.80 = 160.56, paid from the 200.00 deposit.
+        [run] = await run_job(app.state.sessionmaker, "billing_run", estate_id=d.estate.id, now=datetime(2026, 10, 31, 22, tzinfo=UTC))
+        assert (run.status, run.summary["created"]) == ("succeeded", 1), run
+        charge = (await session.execute(select(Charge).where(Charge.unit_id == d.unit.id))).scalar_one()
+        assert (charge.amount, charge.amount_paid) == (Decimal("160.56"), Decimal("160.56"))
+        # 200.00 - 160.56 = 39.44.
+        assert (await account(client, d))["balance"] == "39.44"
