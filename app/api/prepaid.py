@@ -12,7 +12,7 @@ from starlette.status import HTTP_201_CREATED
 from app.api.deps import SessionDep, SettingsDep, require
 from app.api.errors import problems
 from app.api.files import Encoding, download
-from app.api.idempotency import IdempotencyKey, idempotent_responses, run_once
+from app.api.idempotency import IdempotencyKey, idempotent, idempotent_responses, run_once
 from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -114,12 +114,14 @@ DECIDE = problems(refunds.AccountRefundNotFound, IllegalTransition, OwnRefundApp
 
 
 @router.post("/account-refunds/{refund_id}/approve", response_model=AccountRefundRead, responses=DECIDE)
+@idempotent(200)
 async def approve_refund(refund_id: uuid.UUID, body: RefundDecision, actor: Approve, session: SessionDep) -> AccountRefundRead:
     """Approve a waiting refund, with a reason: the money is paid back now, from your drawer. Never your own request (403)."""
     return await refunds.decide(session, actor=actor, refund_id=refund_id, approve=True, reason=body.reason)
 
 
 @router.post("/account-refunds/{refund_id}/reject", response_model=AccountRefundRead, responses=DECIDE)
+@idempotent(200)
 async def reject_refund(refund_id: uuid.UUID, body: RefundDecision, actor: Approve, session: SessionDep) -> AccountRefundRead:
     """Reject a waiting refund, with a reason; nothing moves. Never your own request (403)."""
     return await refunds.decide(session, actor=actor, refund_id=refund_id, approve=False, reason=body.reason)
