@@ -17,6 +17,7 @@ DESCRIPTIONS: dict[str, str] = {
     "fees": "Fee items, prices, subscriptions, meter readings, billing runs and charges (§5.2, §5.8)",
     "bills": "A unit's bill explained line by line, its arrears and arrears notices (§7.3.13)",
     "payments": "Taking payments, gapless receipts, prints, voids and refunds (§5.8)",
+    "prepaid accounts": "Prepaid accounts (预存款): deposits, earmarks, the balance, its statement and refunds of it",
     "cash": "The cashier's day: sessions, adjustments and the hand-over to finance before 17:00 (§5.9)",
     "fee reports": "The Saturday fee register and the month-end fee report (§5.10)",
     "complaints": "Complaints from registration to closure, escalation and statistics (§5.12)",
