@@ -147,6 +147,32 @@ async def post(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, cha
     return new
 
 
+def oldest_first(rows: list[Charge]) -> list[Charge]:
+    """Oldest due first; a late fee right after the charge it is on, when that is owed too."""
+    by_id = {c.id: c for c in rows}
+
+    def key(c: Charge) -> tuple[object, ...]:
+        parent = by_id.get(c.late_fee_of) if c.late_fee_of is not None else None
+        own = (c.due_date, c.period or "", c.created_at, c.id)
+        return (parent.due_date, parent.period or "", parent.created_at, parent.id, 1, *own) if parent else (*own, 0)
+    return sorted(rows, key=key)
+
+
+async def post_in_place(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, charges: list[Charge],
+                        today: date) -> tuple[list[Charge], set[uuid.UUID]]:
+    """Post the late fee each overdue charge accrued up to today, placed right after its charge,
+    so one settlement -- a desk payment or a prepaid deduction -- settles both. Returns the
+    charges in that order and the ids of the late fees just posted."""
+    overdue = [c for c in charges if c.due_date < today]
+    new = await post(session, actor=actor, estate_id=estate_id, charges=overdue, as_of=today)
+    ordered: list[Charge] = []
+    for charge in charges:
+        ordered.append(charge)
+        if charge.id in new:
+            ordered.append(new[charge.id])
+    return ordered, {fee.id for fee in new.values()}
+
+
 def _overdue(*where: Any) -> Any:
     """Open charges that could accrue, locked in id order like every charge lock."""
     stmt = (select(Charge).where(Charge.is_open(), Charge.source != ChargeSource.late_fee.value, *where)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
@@ -132,7 +132,7 @@ async def _charges(session: AsyncSession, *, unit_id: uuid.UUID, estate_id: uuid
     base = base.execution_options(populate_existing=True)
     if data.charge_ids is None:
         rows = (await session.execute(base.where(Charge.unit_id == unit_id, Charge.is_open()))).scalars()
-        return _oldest_first(list(rows))
+        return late_fees.oldest_first(list(rows))
     found = {c.id: c for c in (await session.execute(base.where(Charge.id.in_(data.charge_ids)))).scalars()}
     for charge_id in data.charge_ids:
         charge = found.get(charge_id)
@@ -141,31 +141,6 @@ async def _charges(session: AsyncSession, *, unit_id: uuid.UUID, estate_id: uuid
         if charge.outstanding <= 0:
             raise ChargeAlreadySettled(charge_id=str(charge_id), current_state="paid")
     return [found[i] for i in data.charge_ids]
-
-
-def _oldest_first(rows: list[Charge]) -> list[Charge]:
-    """Oldest due first; a late fee right after the charge it is on, when that is owed too."""
-    by_id = {c.id: c for c in rows}
-
-    def key(c: Charge) -> tuple[object, ...]:
-        parent = by_id.get(c.late_fee_of) if c.late_fee_of is not None else None
-        own = (c.due_date, c.period or "", c.created_at, c.id)
-        return (parent.due_date, parent.period or "", parent.created_at, parent.id, 1, *own) if parent else (*own, 0)
-    return sorted(rows, key=key)
-
-
-async def _with_late_fees(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, charges: list[Charge],
-                          today: date) -> tuple[list[Charge], set[uuid.UUID]]:
-    """Post the late fee each overdue charge accrued up to today, placed right after its charge,
-    so one payment settles both; the new late fees are optional for a selected payment."""
-    overdue = [c for c in charges if c.due_date < today]
-    new = await late_fees.post(session, actor=actor, estate_id=estate_id, charges=overdue, as_of=today)
-    ordered: list[Charge] = []
-    for charge in charges:
-        ordered.append(charge)
-        if charge.id in new:
-            ordered.append(new[charge.id])
-    return ordered, {fee.id for fee in new.values()}
 
 
 async def _settle(session: AsyncSession, *, actor: Actor, payment: Payment, parts: list[tuple[Charge, Decimal]],
@@ -201,8 +176,8 @@ async def take_payment(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
     estate, cashier_name = await _estate_and_cashier(session, estate_id=unit.estate_id, cashier_id=actor.id)
     drawer = await current_session(session, estate=estate, cashier_id=actor.id, at=now, actor=actor)
     charges = await _charges(session, unit_id=unit.id, estate_id=estate.id, data=data)
-    charges, posted = await _with_late_fees(session, actor=actor, estate_id=estate.id, charges=charges,
-                                            today=estate_time.today(estate, now=now))
+    charges, posted = await late_fees.post_in_place(session, actor=actor, estate_id=estate.id, charges=charges,
+                                                    today=estate_time.today(estate, now=now))
     parts, credit = allocate(data.amount, charges, selected=data.charge_ids is not None, optional=posted)
     payment = Payment(estate_id=estate.id, unit_id=unit.id, method=data.method, reference=data.reference,
                       amount=data.amount, tendered=tendered, change_given=change, credit=credit,

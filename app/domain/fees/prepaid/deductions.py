@@ -4,6 +4,8 @@ A deduction is a Payment of method `account` with its allocations and a document
 series (QS-K-2026-000001), so every report that reads payments and receipts counts it as
 collected under 预存款抵扣 without a special case; no cashier session holds it. Each
 earmark's money settles only charges of its fee item, and goes before the free money.
+A late charge is settled as at the desk: its accrued late fee is posted first and settled
+right after it (take_payment and this share late_fees.post_in_place).
 
 Locks, in the order the desk takes them: the unit's open charges (by id), then the account's
 balance rows, then the document counter. A desk payment for the same unit waits on the
@@ -25,8 +27,10 @@ from app.domain.audit import service as audit
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
+from app.domain.calendar import estate_time
 from app.domain.events import outbox
 from app.domain.events.model import EventType
+from app.domain.fees.late_fees import service as late_fees
 from app.domain.fees.model import Charge
 from app.domain.fees.payments import receipts
 from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, ReceiptSeries
@@ -74,18 +78,29 @@ async def deduction_user(session: AsyncSession, *, company_id: uuid.UUID) -> uui
 async def _open_charges(session: AsyncSession, *, unit_id: uuid.UUID) -> list[Charge]:
     stmt = (select(Charge).where(Charge.unit_id == unit_id, Charge.is_open()).order_by(Charge.id).with_for_update()
             .execution_options(populate_existing=True))
-    rows = (await session.execute(stmt)).scalars().all()
-    return sorted(rows, key=lambda c: (c.due_date, c.period or "", c.created_at, c.id))
+    return late_fees.oldest_first(list((await session.execute(stmt)).scalars().all()))
+
+
+async def _parts(session: AsyncSession, *, actor: Actor, estate: Estate, unit_id: uuid.UUID, now: datetime) -> list[Part]:
+    """What the account settles, as the desk would: when it settles anything, the late fees the
+    overdue charges accrued up to today are posted first, each right after its charge, and
+    settled with it as far as the money goes. Nothing settled, nothing posted (no payment was
+    taken; the month-end job posts them)."""
+    charges = await _open_charges(session, unit_id=unit_id)
+    balances = await ledger.lock(session, unit_id=unit_id) if charges else {}
+    # A late fee is of its charge's fee item: the money that reaches neither reaches both.
+    if not plan(charges, balances):
+        return []
+    charges, _ = await late_fees.post_in_place(session, actor=actor, estate_id=estate.id, charges=charges,
+                                               today=estate_time.today(estate, now=now))
+    return plan(charges, balances)
 
 
 async def deduct_unit(session: AsyncSession, *, actor: Actor, estate: Estate, unit_id: uuid.UUID,
                       now: datetime | None = None) -> Payment | None:
     """Settle what the account can of the unit's open charges; None when nothing could be."""
     now = now or utcnow()
-    charges = await _open_charges(session, unit_id=unit_id)
-    if not charges:
-        return None
-    parts = plan(charges, await ledger.lock(session, unit_id=unit_id))
+    parts = await _parts(session, actor=actor, estate=estate, unit_id=unit_id, now=now)
     if not parts:
         return None
     total = sum((p.amount for p in parts), ZERO)
