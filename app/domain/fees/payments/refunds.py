@@ -17,7 +17,7 @@ from app.domain.base import utcnow
 from app.domain.errors import Conflict
 from app.domain.fees.payments import receipts
 from app.domain.fees.payments import service as payments
-from app.domain.fees.payments.model import Refund
+from app.domain.fees.payments.model import PaymentMethod, Refund
 from app.domain.fees.payments.schemas import RefundCreate, RefundRead, UnitCredit
 from app.domain.fees.prepaid import ledger as prepaid_ledger
 from app.domain.fees.prepaid import refunds as prepaid_refunds
@@ -62,4 +62,6 @@ async def make_refund(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID
         raise RefundExceedsCredit(f"the unit has {credit} on account", field="amount", credit=credit) from None
     refund = await session.get(Refund, receipt.refund_id)
     assert refund is not None
-    return RefundRead(**refund.model_dump(exclude={"estate_id", "created_at"}), receipt=await receipts.read(session, receipt))
+    # The row read back may hold its method as the column's text: the read model wants the enum.
+    return RefundRead(**refund.model_dump(exclude={"estate_id", "created_at", "method"}), method=PaymentMethod(refund.method),
+                      receipt=await receipts.read(session, receipt))
