@@ -1,6 +1,6 @@
 """prepaid accounts: the append-only account ledger, its balances, refunds awaiting approval
 
-Revision ID: 7c1e2a9b4d60
+Revision ID: 9d2f6b3a8c15
 Revises: 8c4e2a6f1d3b
 Create Date: 2026-12-04 15:20:00.000000
 """
@@ -11,7 +11,7 @@ import sqlmodel
 
 from alembic import op
 
-revision: str = '7c1e2a9b4d60'
+revision: str = '9d2f6b3a8c15'
 down_revision: str | Sequence[str] | None = '8c4e2a6f1d3b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
