@@ -30,6 +30,7 @@ from app.api import (
     technicians,
     users,
     vouchers,
+    waivers,
     webhooks,
     work_orders,
 )
@@ -51,6 +52,7 @@ ROUTERS: list[APIRouter] = [
     payments.router,
     cash.router,
     bills.router,
+    waivers.router,
     fee_reports.router,
     shared_meters.router,
     complaints.router,

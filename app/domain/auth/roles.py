@@ -53,6 +53,8 @@ class Perm(StrEnum):
     cash_acknowledge = "cash:acknowledge"
     fee_reports_read = "fee_reports:read"  # Saturday register, month-end fee report (desk, supervisor, finance)
     shared_meters_approve = "shared_meters:approve"  # a shared meter's split (公摊), before it is billed
+    waivers_request = "waivers:request"  # ask for a waiver (减免) on a charge
+    waivers_approve = "waivers:approve"  # approve or reject one; finance alone above waiver_finance_above
     # The rest of the desk.
     complaints_read = "complaints:read"
     complaints_write = "complaints:write"  # register, disposition steps, owner's feedback
@@ -128,6 +130,9 @@ GRANTS: dict[Perm, set[Role]] = {
     Perm.refunds_make: {R.supervisor, R.finance},
     Perm.cash_hand_over: {R.receptionist, R.supervisor, R.finance},
     Perm.cash_acknowledge: {R.finance},
+    # The desk asks for a waiver; someone else, the supervisor (finance above the threshold), approves it.
+    Perm.waivers_request: {R.receptionist, R.supervisor, R.finance},
+    Perm.waivers_approve: {R.supervisor, R.finance},
     # The desk compiles the Saturday register and the month-end report (§5.5, §5.8) that the
     # supervisor and finance receive.
     Perm.fee_reports_read: {R.receptionist, R.supervisor, R.cs_director, R.finance, R.admin},

@@ -91,6 +91,14 @@ class ReversalOverPaid(Conflict):
     title = "The reversal is more than was paid on the charge"
 
 
+class WaiverOverOutstanding(Conflict):
+    title = "The waiver is more than the charge still owes"
+
+
+class UnwaiveOverWaived(Conflict):
+    title = "The reversal is more than was waived on the charge"
+
+
 # The one definition of a charge still owed, in SQL; `Charge.outstanding` is the same in Python.
 OPEN_CHARGE = "state = 'open' AND amount_paid + amount_waived < amount"
 
@@ -156,7 +164,7 @@ class Charge(EstateScoped, table=True):
         if not 0 < amount <= self.outstanding:
             raise PaymentOverCharge(charge_id=str(self.id), amount=str(amount), outstanding=str(self.outstanding))
         self.amount_paid += amount
-        if self.amount_paid == self.amount:
+        if self.outstanding == 0:  # paid in full, or the rest waived before
             self.paid_at = at
 
     def reverse_payment(self, *, amount: Decimal) -> None:
@@ -165,6 +173,18 @@ class Charge(EstateScoped, table=True):
             raise ReversalOverPaid(charge_id=str(self.id), amount=str(amount), paid=str(self.amount_paid))
         self.amount_paid -= amount
         self.paid_at = None
+
+    def waive(self, *, amount: Decimal) -> None:
+        """An approved waiver (减免) takes this much off what is owed; the billed amount stays."""
+        if not 0 < amount <= self.outstanding:
+            raise WaiverOverOutstanding(charge_id=str(self.id), amount=str(amount), outstanding=str(self.outstanding))
+        self.amount_waived += amount
+
+    def unwaive(self, *, amount: Decimal) -> None:
+        """A reversed waiver is owed again."""
+        if not 0 < amount <= self.amount_waived:
+            raise UnwaiveOverWaived(charge_id=str(self.id), amount=str(amount), waived=str(self.amount_waived))
+        self.amount_waived -= amount
 
 
 class UnitFeeItem(EstateScoped, table=True):

@@ -25,6 +25,7 @@ from app.domain.calendar import estate_time
 from app.domain.fees.billing import rules as billing
 from app.domain.fees.billing.items import load_estate, price_in_force, prices_of
 from app.domain.fees.model import BillingRun, Charge, ChargeSource, FeeItem, FeeKind, UnitFeeItem, VacantRule
+from app.domain.fees.waivers import rules as discount_rules
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.model import Building, Estate, Unit
 from app.domain.registry.names import unit_label
@@ -191,6 +192,8 @@ async def run_month(session: AsyncSession, *, actor: Actor, estate: Estate, mont
     await audit.record(session, actor=actor, action="billing_run", entity="billing_run", entity_id=run.id,
                        estate_id=estate.id, after={**snapshot(run), "items_without_price": plan.items_without_price,
                                                    "skipped_vacant": plan.skipped_vacant})
+    # The estate's approved discount rules for the month waive their share of the new charges.
+    await discount_rules.apply_for_month(session, actor=actor, estate_id=estate.id, month=month)
     return run, run.charges_created
 
 
