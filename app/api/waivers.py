@@ -42,7 +42,7 @@ CREATED = HTTP_201_CREATED
 
 
 @router.post("/charges/{charge_id}/waivers", response_model=WaiverRead, status_code=CREATED,
-             responses=problems(waivers.ChargeNotFound, waivers.PercentOver100, waivers.ChargeNotWaivable,
+             responses=problems(waivers.ChargeNotFound, waivers.PercentAboveHundred, waivers.ChargeNotWaivable,
                                 waivers.WaiverMoreThanOwed))
 async def request_waiver(charge_id: uuid.UUID, body: WaiverCreate, actor: Ask, session: SessionDep) -> WaiverRead:
     """Ask for a waiver (减免) on a charge still owing: `amount` yuan off, or `percentage` of the billed
@@ -104,7 +104,7 @@ async def reverse_waiver(waiver_id: uuid.UUID, body: Decision, actor: Approve, s
 # --- discount rules ----------------------------------------------------------------------
 
 @router.post("/estates/{estate_id}/discount-rules", response_model=DiscountRuleRead, status_code=CREATED,
-             responses=problems(EstateNotFound, FeeItemNotFound, waivers.PercentOver100, rules.OneUnitSet,
+             responses=problems(EstateNotFound, FeeItemNotFound, waivers.PercentAboveHundred, rules.OneUnitSet,
                                 rules.MonthsOutOfOrder, BuildingNotInEstate, rules.UnitsNotInEstate))
 async def create_rule(estate_id: uuid.UUID, body: DiscountRuleCreate, actor: Configure, session: SessionDep) -> DiscountRuleRead:
     """Ask for a discount rule on a fee item over a set of units (`unit_ids`, or a `building_id`, or

@@ -37,7 +37,7 @@ class WaiverNotFound(NotFound):
     title = "Waiver not found"
 
 
-class PercentOver100(Invalid):
+class PercentAboveHundred(Invalid):
     title = "A percentage is at most 100"
 
 
@@ -90,7 +90,7 @@ async def _load(session: AsyncSession, *, actor: Actor, waiver_id: uuid.UUID, lo
 
 def check_value(kind: WaiverKind | str, value: Decimal) -> None:
     if kind != WaiverKind.amount and value > HUNDRED:
-        raise PercentOver100(field="value", value=str(value))
+        raise PercentAboveHundred(field="value", value=str(value))
 
 
 async def request_waiver(session: AsyncSession, *, actor: Actor, charge_id: uuid.UUID, data: WaiverCreate,
