@@ -154,7 +154,7 @@ class DiscountRule(EstateScoped, table=True):
     kind: RuleKind = Field(sa_type=String(20))
     value: Decimal = Field(sa_type=Numeric(12, 2))
     # The units it covers: these, or a building's, or (both null) every unit of the estate.
-    unit_ids: list[str] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    unit_ids: list[str] | None = Field(default=None, sa_column=Column(JSONB(none_as_null=True), nullable=True))
     building_id: uuid.UUID | None = Field(default=None, foreign_key="building.id")
     from_month: str = Field(max_length=7)
     to_month: str | None = Field(default=None, max_length=7)
