@@ -9,9 +9,12 @@ Definitions, for a month M of the estate (say 2026-11):
 - billed: the amounts of the month's charges.
 - collected_for_month: what the month's receipts settled of the month's charges.
 - collected_before: what receipts of earlier months settled of them (paid in advance).
-- outstanding: billed - collected_before - collected_for_month, i.e. unpaid at the month's end;
-  a receipt of a later month does not change it.
-- collection_rate: collected_for_month / billed, four decimals (null when nothing was billed).
+- waived: what waivers (减免) approved before the month's end took off the month's charges
+  (reversed waivers count nowhere, as voided receipts).
+- outstanding: billed - waived - collected_before - collected_for_month, i.e. unpaid at the
+  month's end; a receipt of a later month does not change it.
+- collection_rate: collected_for_month / (billed - waived), four decimals: a waived amount was
+  never to be collected (null when nothing is left to collect).
 - collected_for_earlier (arrears recovered) / collected_for_later: what the month's receipts
   settled of charges of earlier / later months.
 - credit_received: overpayments kept on account by the month's receipts; refunds: credit paid
@@ -50,6 +53,7 @@ from app.domain.fees.payments.model import Allocation, Payment, Receipt, Receipt
 from app.domain.fees.reports.model import FeeReport, FeeReportKind, store
 from app.domain.fees.reports.month_late_fees import month_late_fees
 from app.domain.fees.reports.schemas import RATE_PLACES, MonthBuildingLine, MonthFeeReport, MonthItemLine, MonthTotals
+from app.domain.fees.waivers import reading as waivers_report
 from app.domain.registry import service as registry_service
 from app.domain.registry.model import Building, Estate, Unit
 from app.domain.types import MONTH_PATTERN
@@ -71,6 +75,7 @@ class Acc:
     """The running figures of one line (a fee item, a building or the estate)."""
 
     billed: Decimal = ZERO
+    waived: Decimal = ZERO
     before: Decimal = ZERO
     during: Decimal = ZERO
     earlier: Decimal = ZERO
@@ -80,12 +85,14 @@ class Acc:
     units: dict[uuid.UUID, list[Decimal]] = field(default_factory=lambda: defaultdict(lambda: [ZERO, ZERO]))
 
     def figures(self) -> dict[str, Any]:
+        # units: [billed less waived, paid] per household; waived in full counts as paid in full.
         full = sum(1 for billed, paid in self.units.values() if paid >= billed)
-        unpaid = sum(1 for _, paid in self.units.values() if paid == 0)
-        rate = (self.during / self.billed).quantize(RATE_PLACES, ROUND_HALF_UP) if self.billed else None
+        unpaid = sum(1 for billed, paid in self.units.values() if paid == 0 < billed)
+        to_collect = self.billed - self.waived
+        rate = (self.during / to_collect).quantize(RATE_PLACES, ROUND_HALF_UP) if to_collect > 0 else None
         return dict(
-            billed=self.billed, collected_before=self.before, collected_for_month=self.during,
-            outstanding=self.billed - self.before - self.during, collection_rate=rate,
+            billed=self.billed, waived=self.waived, collected_before=self.before, collected_for_month=self.during,
+            outstanding=to_collect - self.before - self.during, collection_rate=rate,
             collected_for_earlier=self.earlier, collected_for_later=self.later,
             collected_in_month=self.during + self.earlier + self.later + self.credit - self.refunds,
             households_billed=len(self.units), households_paid_in_full=full, households_unpaid=unpaid,
@@ -149,6 +156,13 @@ def _add_charges(rows: list[Any], items: dict[uuid.UUID, Acc], buildings: dict[u
             acc.units[unit_id][1] += before + during
 
 
+def _add_waived(rows: list[Any], items: dict[uuid.UUID, Acc], buildings: dict[uuid.UUID, Acc], total: Acc) -> None:
+    for unit_id, building_id, item_id, waived in rows:
+        for acc in (items[item_id], buildings[building_id], total):
+            acc.waived += waived
+            acc.units[unit_id][0] -= waived
+
+
 def _add_collected(rows: list[Any], items: dict[uuid.UUID, Acc], buildings: dict[uuid.UUID, Acc], total: Acc) -> None:
     for building_id, item_id, bucket, amount in rows:
         if bucket == 0:
@@ -186,6 +200,8 @@ async def compute(session: AsyncSession, *, estate: Estate, month: str) -> Month
     buildings: dict[uuid.UUID, Acc] = defaultdict(Acc)
     total = Acc()
     _add_charges(await _charges(session, estate_id=estate.id, month=month, start=start, end=end), items, buildings, total)
+    _add_waived(await waivers_report.waived_of_month(session, estate_id=estate.id, charges_of_month=of_month(month), end=end),
+                items, buildings, total)
     _add_collected(await _collected(session, estate_id=estate.id, month=month, start=start, end=end), items, buildings, total)
     counts = _add_receipts(await _receipts(session, estate_id=estate.id, start=start, end=end), buildings, total)
     fee_items = (await session.execute(select(FeeItem).where(FeeItem.estate_id == estate.id)

@@ -30,6 +30,8 @@ from app.domain.fees.payments import receipts
 from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, Receipt, ReceiptStatus
 from app.domain.fees.shared_meters import explain as shared_explain
 from app.domain.fees.statements.schemas import BillLine, BillTotals, Computation, LateFeeRead, PaymentOfLine, UnitBill
+from app.domain.fees.waivers import reading as waiver_lines
+from app.domain.fees.waivers.schemas import WaiverOfLine
 from app.domain.registry.model import Building, Estate
 from app.domain.registry.names import unit_label
 from app.domain.registry.script import Script, in_script
@@ -211,7 +213,7 @@ async def _payments(session: AsyncSession, charge_ids: list[uuid.UUID]) -> dict[
 
 
 def _line(charge: Charge, item: FeeItem, *, due: Accruing, payments: list[PaymentOfLine],
-          voucher: VoucherInfo | None, script: Script) -> BillLine:
+          voucher: VoucherInfo | None, script: Script, waivers: list[WaiverOfLine] | None = None) -> BillLine:
     computation, sentence = explain(
         kind=FeeKind(item.kind), item_name=item.name, rate_unit=item.unit_label, basis=charge.basis or {},
         amount=charge.amount, source=ChargeSource(charge.source), description=charge.description, voucher=voucher)
@@ -222,7 +224,9 @@ def _line(charge: Charge, item: FeeItem, *, due: Accruing, payments: list[Paymen
     return BillLine(charge_id=charge.id, fee_item_id=item.id, fee_item_name=item.name, description=charge.description,
                     period=charge.period, due_date=charge.due_date, source=ChargeSource(charge.source),
                     computation=computation, explanation=in_script(sentence, script), amount=charge.amount, paid=charge.amount_paid,
-                    outstanding=outstanding, late_fee=fee, balance=outstanding + fee.amount, payments=payments)
+                    outstanding=outstanding, late_fee=fee, balance=outstanding + fee.amount, payments=payments,
+                    waived=charge.amount_waived,
+                    waivers=[w.model_copy(update={"text": in_script(w.text, script)}) for w in waivers or []])
 
 
 def totals(lines: list[BillLine], account: list[BillLine], *, credit: Decimal) -> BillTotals:
@@ -230,6 +234,7 @@ def totals(lines: list[BillLine], account: list[BillLine], *, credit: Decimal) -
     owed = sum((ln.outstanding for ln in account), ZERO)
     fees = sum((ln.late_fee.amount for ln in account), ZERO)
     return BillTotals(billed=sum((ln.amount for ln in lines), ZERO), paid=sum((ln.paid for ln in lines), ZERO),
+                      waived=sum((ln.waived for ln in lines), ZERO),
                       late_fees=sum((ln.late_fee.amount for ln in lines), ZERO),
                       outstanding=sum((ln.outstanding for ln in lines), ZERO), credit=credit,
                       account_outstanding=owed, account_late_fees=fees, balance_due=max(ZERO, owed + fees - credit))
@@ -253,8 +258,9 @@ async def unit_bill(
     vouchers = await _vouchers(session, charges, estate)
     paid = await _payments(session, [c.id for c in charges])
     due = await late_fee_service.accruing(session, estate_id=estate.id, charges=charges, as_of=today)
+    waived = await waiver_lines.approved_of(session, [c.id for c in charges])
     built = [(c, _line(c, items[c.fee_item_id], due=due[c.id], payments=paid[c.id], voucher=vouchers.get(c.source_id),
-                       script=estate.script)) for c in charges]
+                       script=estate.script, waivers=waived[c.id])) for c in charges]
     lines = [ln for c, ln in built if in_window(c, from_month=from_month, to_month=to_month, today=today)]
     paid_in, refunded = await receipts.credit_of(session, unit_id=unit.id)
     account = [ln for _, ln in built if ln.outstanding > 0]

@@ -101,3 +101,14 @@ class RuleApplied(BaseModel):
     month: str
     waivers_created: int = Field(description="New waiver lines; charges the rule waived before are not counted again")
     total_waived: Amount
+
+
+class WaiverOfLine(BaseModel):
+    """An approved waiver on a bill line or a receipt, as the desk reads it out."""
+
+    waiver_id: uuid.UUID
+    amount: Amount
+    reason: str
+    approved_at: datetime | None
+    rule_id: uuid.UUID | None
+    text: str = Field(description="减免 50.00元（空置房优惠）")
