@@ -8,8 +8,9 @@ while it is applied, and a partial unique index is the last word.
 
 A percentage or vacant-unit rule has no ceiling of its own (it spans every matching charge),
 so finance approves it; an amount rule is approved like a single waiver of that amount.
-"Vacant" is the unit's flag when the rule is applied. Items with their own vacant discount
-(FeeItem.vacant_rule) are discounted at billing already: do not add a vacant rule on top.
+"Vacant" is the unit's flag when the rule is applied. An item with its own vacant discount
+(FeeItem.vacant_rule) was discounted at billing already: a vacant rule on it comes on top, a
+percent of the billed (discounted) amount.
 
 Not built yet: "prepay N months, get M off" (see the branch's report).
 """
