@@ -251,3 +251,13 @@ async def test_approval_racing_a_payment_never_over_settles(client, session):
         else:
             assert_problem(approved, 409, "waiver-over-outstanding")
             assert (charge.amount_paid, charge.amount_waived) == (D("100.00"), D("0.00"))
+
+
+async def test_a_request_waits_in_the_approvers_queue_not_the_askers(client, session):
+    o = await office(session)
+    w = (await ask(client, o, o.d.charges[0], staff=o.supervisor)).json()
+    kinds = lambda body: [i["entity_id"] for i in body["items"] if i["kind"] == "waiver_to_approve"]  # noqa: E731
+    assert kinds((await client.get(f"{API}/attention", headers=o.finance.headers)).json()) == [w["id"]]
+    assert kinds((await client.get(f"{API}/attention", headers=o.supervisor.headers)).json()) == []
+    await act(client, w["id"], "approve", o.finance)
+    assert kinds((await client.get(f"{API}/attention", headers=o.finance.headers)).json()) == []
