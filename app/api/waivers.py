@@ -9,6 +9,7 @@ from starlette.status import HTTP_201_CREATED
 
 from app.api.deps import SessionDep, SettingsDep, page_of, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
@@ -44,6 +45,7 @@ CREATED = HTTP_201_CREATED
 @router.post("/charges/{charge_id}/waivers", response_model=WaiverRead, status_code=CREATED,
              responses=problems(waivers.ChargeNotFound, waivers.PercentAboveHundred, waivers.ChargeNotWaivable,
                                 waivers.WaiverMoreThanOwed))
+@idempotent(CREATED)
 async def request_waiver(charge_id: uuid.UUID, body: WaiverCreate, actor: Ask, session: SessionDep) -> WaiverRead:
     """Ask for a waiver (减免) on a charge still owing: `amount` yuan off, or `percentage` of the billed
     amount (10 = 10%), rounded half up to the fen, with the reason the bill will print. Nothing comes off
@@ -68,6 +70,7 @@ async def get_waiver(waiver_id: uuid.UUID, actor: Read, session: SessionDep) -> 
 @router.post("/waivers/{waiver_id}/approve", response_model=WaiverRead,
              responses=problems(waivers.WaiverNotFound, IllegalTransition, SelfApproval, waivers.FinanceApproves,
                                 WaiverOverOutstanding))
+@idempotent(200)
 async def approve_waiver(waiver_id: uuid.UUID, actor: Approve, session: SessionDep, settings: SettingsDep,
                          body: OptionalDecision = None) -> WaiverRead:
     """Approve a requested waiver: its amount comes off what the charge owes, in a ledger line of its own
@@ -80,6 +83,7 @@ async def approve_waiver(waiver_id: uuid.UUID, actor: Approve, session: SessionD
 
 @router.post("/waivers/{waiver_id}/reject", response_model=WaiverRead,
              responses=problems(waivers.WaiverNotFound, IllegalTransition, DecisionNeedsReason))
+@idempotent(200)
 async def reject_waiver(waiver_id: uuid.UUID, body: Decision, actor: Approve, session: SessionDep) -> WaiverRead:
     """Refuse a requested waiver, saying why (422 naming `reason` without one)."""
     return await waivers.decide(session, actor=actor, waiver_id=waiver_id, action="reject", data=body)
@@ -87,6 +91,7 @@ async def reject_waiver(waiver_id: uuid.UUID, body: Decision, actor: Approve, se
 
 @router.post("/waivers/{waiver_id}/withdraw", response_model=WaiverRead,
              responses=problems(waivers.WaiverNotFound, IllegalTransition, DecisionNeedsReason, waivers.NotYourRequest))
+@idempotent(200)
 async def withdraw_waiver(waiver_id: uuid.UUID, body: Decision, actor: Ask, session: SessionDep) -> WaiverRead:
     """Take back a request not yet decided, saying why: the asker, or an approver."""
     return await waivers.decide(session, actor=actor, waiver_id=waiver_id, action="withdraw", data=body)
@@ -94,6 +99,7 @@ async def withdraw_waiver(waiver_id: uuid.UUID, body: Decision, actor: Ask, sess
 
 @router.post("/waivers/{waiver_id}/reverse", response_model=WaiverRead,
              responses=problems(waivers.WaiverNotFound, IllegalTransition, DecisionNeedsReason, waivers.FinanceApproves))
+@idempotent(200)
 async def reverse_waiver(waiver_id: uuid.UUID, body: Decision, actor: Approve, session: SessionDep,
                          settings: SettingsDep) -> WaiverRead:
     """Undo an approval made in error, saying why: the amount is owed again; the line stays, reversed."""
@@ -106,6 +112,7 @@ async def reverse_waiver(waiver_id: uuid.UUID, body: Decision, actor: Approve, s
 @router.post("/estates/{estate_id}/discount-rules", response_model=DiscountRuleRead, status_code=CREATED,
              responses=problems(EstateNotFound, FeeItemNotFound, waivers.PercentAboveHundred, rules.OneUnitSet,
                                 rules.MonthsOutOfOrder, BuildingNotInEstate, rules.UnitsNotInEstate))
+@idempotent(CREATED)
 async def create_rule(estate_id: uuid.UUID, body: DiscountRuleCreate, actor: Configure, session: SessionDep) -> DiscountRuleRead:
     """Ask for a discount rule on a fee item over a set of units (`unit_ids`, or a `building_id`, or
     neither: every unit) for a range of months: `amount` yuan off each charge, `percentage` off, or
@@ -128,6 +135,7 @@ async def get_rule(rule_id: uuid.UUID, actor: Read, session: SessionDep) -> Disc
 
 @router.post("/discount-rules/{rule_id}/approve", response_model=DiscountRuleRead,
              responses=problems(rules.DiscountRuleNotFound, IllegalTransition, SelfApproval, rules.FinanceApprovesRule))
+@idempotent(200)
 async def approve_rule(rule_id: uuid.UUID, actor: Approve, session: SessionDep, settings: SettingsDep,
                        body: OptionalDecision = None) -> DiscountRuleRead:
     """Approve a rule (not by who asked for it). Percentage and vacant-unit rules, and amounts above
@@ -138,6 +146,7 @@ async def approve_rule(rule_id: uuid.UUID, actor: Approve, session: SessionDep, 
 
 @router.post("/discount-rules/{rule_id}/reject", response_model=DiscountRuleRead,
              responses=problems(rules.DiscountRuleNotFound, IllegalTransition, DecisionNeedsReason))
+@idempotent(200)
 async def reject_rule(rule_id: uuid.UUID, body: Decision, actor: Approve, session: SessionDep,
                       settings: SettingsDep) -> DiscountRuleRead:
     """Refuse a rule, saying why."""
@@ -147,6 +156,7 @@ async def reject_rule(rule_id: uuid.UUID, body: Decision, actor: Approve, sessio
 
 @router.post("/discount-rules/{rule_id}/withdraw", response_model=DiscountRuleRead,
              responses=problems(rules.DiscountRuleNotFound, IllegalTransition, DecisionNeedsReason))
+@idempotent(200)
 async def withdraw_rule(rule_id: uuid.UUID, body: Decision, actor: Configure, session: SessionDep,
                         settings: SettingsDep) -> DiscountRuleRead:
     """Take back a rule not yet decided, saying why."""
@@ -156,6 +166,7 @@ async def withdraw_rule(rule_id: uuid.UUID, body: Decision, actor: Configure, se
 
 @router.post("/discount-rules/{rule_id}/apply", response_model=RuleApplied,
              responses=problems(rules.DiscountRuleNotFound, rules.RuleNotApproved, rules.MonthOutsideRule))
+@idempotent(200)
 async def apply_rule(rule_id: uuid.UUID, body: RuleApply, actor: Configure, session: SessionDep) -> RuleApplied:
     """Apply an approved rule to a month's charges: one approved waiver line per matching charge still owing,
     never more than it owes. Idempotent: a charge the rule waived before is not waived again. The billing
