@@ -16,6 +16,7 @@ DESCRIPTIONS: dict[str, str] = {
     "repair reports": "The daily repair log, the Monday approval batch, task sheets (§5.6)",
     "fees": "Fee items, prices, subscriptions, meter readings, billing runs and charges (§5.2, §5.8)",
     "bills": "A unit's bill explained line by line, its arrears and arrears notices (§7.3.13)",
+    "waivers": "Waivers and discounts (减免) on charges: asked at the desk, approved by another; discount rules over units",
     "payments": "Taking payments, gapless receipts, prints, voids and refunds (§5.8)",
     "cash": "The cashier's day: sessions, adjustments and the hand-over to finance before 17:00 (§5.9)",
     "fee reports": "The Saturday fee register and the month-end fee report (§5.10)",
