@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.base import by_id_in_estate
@@ -44,3 +44,13 @@ async def waived_of_month(session: AsyncSession, *, estate_id: uuid.UUID, charge
                    Waiver.status == WaiverState.approved, Waiver.decided_at < end)
             .group_by(Charge.unit_id, Unit.building_id, Charge.fee_item_id))
     return list((await session.execute(stmt)).all())
+
+
+def approved_before(*, estate_id: uuid.UUID, charges: ColumnElement[bool], end: datetime) -> Subquery:
+    """Per charge matching `charges` (charge_id, waived): what waivers approved before `end` took off it,
+    reversed ones not counted -- the month report's "waived", here for its late-fee block."""
+    return (select(Waiver.charge_id, func.sum(Waiver.amount).label("waived"))
+            .join(Charge, Charge.id == Waiver.charge_id)
+            .where(Waiver.estate_id == estate_id, Charge.estate_id == estate_id, charges,
+                   Waiver.status == WaiverState.approved, Waiver.decided_at < end)
+            .group_by(Waiver.charge_id).subquery())
