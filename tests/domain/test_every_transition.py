@@ -46,6 +46,7 @@ DERIVED: dict[str, Callable[[Any, Any], None]] = {
     "voucher_manifest": lambda row, state: setattr(row, "acknowledged_at", None if state.value == "built" else NOW),
     "estate": lambda row, state: setattr(row, "closed_at", None if state.value == "open" else NOW),
     "api_key": lambda row, state: setattr(row, "revoked_at", None if state.value == "active" else NOW),
+    "charge": lambda row, state: setattr(row, "state", state),  # the column is `state`; `status` reads it
 }
 
 # Where a refused move answers the aggregate's own named problem (a line decided twice), as it
