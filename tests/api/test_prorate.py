@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import time_machine
 from sqlalchemy import select
 
 from app.domain.audit.model import AuditEntry
@@ -92,8 +91,8 @@ class TestBillingPeriodEndpoints:
 
 
 class TestProratedRun:
-    @time_machine.travel("2027-03-05 02:00Z", tick=False)
-    async def test_move_in_31_day_month_and_move_out_february_2027(self, client, session):
+    async def test_move_in_31_day_month_and_move_out_february_2027(self, client, session, time_machine):
+        time_machine.move_to("2027-03-05 02:00Z", tick=False)
         estate, _, unit, _, finance = await estate_with_unit(session)
         assert (await put_period(client, unit, finance, billed_from="2027-01-15", billed_to="2027-02-10")).status_code == 200
         await run(client, estate, finance, "2026-12")
