@@ -174,3 +174,34 @@ class TestCorrectionAccess:
         assert_422(await client.post(f"{url}/rebill", json={"description": ""}, headers=finance.headers), "description")
         assert await count_rows(session, Charge) == 1
         assert (await fresh(session, charge.id)).amount == Decimal("223.00")
+
+
+class TestMonthReportCorrections:
+    async def test_corrections_block_and_billed_without_cancelled(self, client, session):
+        import csv
+        import io
+
+        estate, _, unit, item, charge, finance = await ledger(session)
+        b = await make_building(session, estate=estate, number=9)
+        other_unit = await make_unit(session, building=b, entrance="1", number="101", area="64.22")
+        # 2.50 × 64.22 = 160.55, billed whole and left alone
+        await make_charge(session, unit=other_unit, item=item, amount="160.55", period="2026-10", due_date=date(2026, 10, 10))
+        await cancel(client, charge, finance)
+        assert (await rebill(client, charge, finance, amount="122.29")).status_code == 201
+        url = f"{API}/estates/{estate.id}/fee-reports/month-end"
+        r = await client.get(url, params={"month": "2026-10"}, headers=finance.headers)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["corrections"] == {"cancelled_count": 1, "cancelled_amount": "223.00", "replacements_count": 1,
+                                       "replacements_amount": "122.29", "net_effect": "-100.71"}  # 122.29 - 223.00
+        # billed: 160.55 + 122.29 = 282.84; the cancelled 223.00 is not in it
+        assert body["totals"]["billed"] == "282.84" and body["totals"]["outstanding"] == "282.84"
+        assert body["totals"]["households_billed"] == 2
+
+        r = await client.get(url, params={"month": "2026-10", "format": "csv"}, headers=finance.headers)
+        rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+        at = next(i for i, row in enumerate(rows) if row and row[0].endswith("更正（已取消的收费不计入应收）"))
+        assert rows[at + 1] == ["取消笔数", "取消金额", "重开笔数", "重开金额", "对应收的影响"]
+        assert rows[at + 2] == ["1", "223.00", "1", "122.29", "-100.71"]
+        r = await client.get(url, params={"month": "2026-10", "format": "xlsx"}, headers=finance.headers)
+        assert r.status_code == 200
