@@ -1,7 +1,7 @@
 """units' billing periods, subscriptions' first and last days, and a cancelled charge stepping aside
 
 Revision ID: 7c1e4a9d2b60
-Revises: 3d5e7f9a1b2c
+Revises: 8c4e2a6f1d3b
 Create Date: 2026-12-04 15:00:00.000000
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '7c1e4a9d2b60'
-down_revision: str | Sequence[str] | None = '3d5e7f9a1b2c'
+down_revision: str | Sequence[str] | None = '8c4e2a6f1d3b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,6 +9,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, require
 from app.api.errors import problems
+from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import AlreadyExists, IllegalTransition
@@ -44,15 +45,18 @@ async def put_billing_period(unit_id: uuid.UUID, body: BillingPeriodPut, actor: 
 
 @router.post("/charges/{charge_id}/cancel", response_model=ChargeRead,
              responses=problems(ChargeNotFound, ChargePaid, IllegalTransition, CancelNeedsReason))
+@idempotent(status.HTTP_200_OK)
 async def cancel_charge(charge_id: uuid.UUID, body: ChargeCancel, actor: Correct, session: SessionDep) -> ChargeRead:
     """Cancel a wrong charge with its reason: kept as billed, it owes nothing. Money paid on it is
-    refused (409 charge-paid): void the payment's receipt first, then cancel."""
+    refused (409 charge-paid): void the payment's receipt first, then cancel. The late fees posted
+    on it are cancelled with it."""
     return ChargeRead.model_validate(await corrections.cancel(session, actor=actor, charge_id=charge_id, data=body))
 
 
 @router.post("/charges/{charge_id}/rebill", response_model=ChargeRead, status_code=status.HTTP_201_CREATED,
              responses=problems(ChargeNotFound, corrections.ChargeNotCancelled, corrections.ChargeAlreadyReplaced,
                                 corrections.NothingToRebill))
+@idempotent(status.HTTP_201_CREATED)
 async def rebill_charge(charge_id: uuid.UUID, body: ChargeRebill, actor: Correct, session: SessionDep) -> ChargeRead:
     """Bill the right charge in place of a cancelled one (replaces_id): the amount sent, or for a
     billing-run charge left out, the month recomputed as the run would bill it now."""

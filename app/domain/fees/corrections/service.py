@@ -9,6 +9,10 @@ payment's receipt first (its allocations are reversed, the money is the unit's t
 or re-applied), then cancel. The simplest honest rule while the unit has no account the paid
 money could move to: no money is ever moved without a receipt saying so.
 
+Late fees posted on a cancelled charge (fees/late_fees/) were reckoned on a wrong amount: they
+are cancelled with it, under the same reason, and refused alike when money was paid on them.
+The replacement accrues its own late fees, from its own due date.
+
 The replacement (`rebill`) is a new charge with `replaces_id`, of the same unit, item, month
 and source; the unique index on (unit, item, month) ignores cancelled charges, so it can
 stand beside the one it corrects, and a second replacement of one charge is refused.
@@ -19,7 +23,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
@@ -27,11 +31,11 @@ from app.domain.auth.principal import Actor
 from app.domain.base import flush_unique, snapshot, utcnow
 from app.domain.calendar import estate_time
 from app.domain.errors import Conflict
-from app.domain.fees.billing import late_fees
 from app.domain.fees.billing import rules as billing
-from app.domain.fees.billing.charges import CHARGE
+from app.domain.fees.billing.charges import CHARGE, with_late_fee
 from app.domain.fees.billing.items import price_in_force, prices_of
 from app.domain.fees.corrections.schemas import ChargeCancel, ChargeRebill
+from app.domain.fees.late_fees import service as late_fee_service
 from app.domain.fees.model import Charge, ChargeSource, ChargeState, FeeItem, FeeKind, UnitFeeItem, VacantRule
 from app.domain.fees.prorate import days as prorate
 from app.domain.fees.prorate import service as billing_periods
@@ -52,16 +56,32 @@ class NothingToRebill(Conflict):
 
 
 async def _view(session: AsyncSession, charge: Charge, *, now: datetime | None) -> dict[str, Any]:
-    item = await session.get_one(FeeItem, charge.fee_item_id)
     estate = await session.get_one(Estate, charge.estate_id)
-    return late_fees.charge_view(charge, item, as_of=estate_time.today(estate, now=now))
+    due = (await late_fee_service.accruing(session, estate_id=estate.id, charges=[charge],
+                                           as_of=estate_time.today(estate, now=now)))[charge.id]
+    return with_late_fee(charge, posted=due.posted.amount, days=due.posted.days, accruing=due.to_post)
+
+
+async def _locked_with_late_fees(session: AsyncSession, charge: Charge) -> list[Charge]:
+    """The charge and the open late fees posted on it, locked in id order like every charge lock."""
+    fees = (Charge.late_fee_of == charge.id) & (Charge.source == ChargeSource.late_fee.value) & \
+        (Charge.state == ChargeState.open.value)
+    stmt = select(Charge).where(or_(Charge.id == charge.id, fees)).order_by(Charge.id).with_for_update()
+    return list((await session.execute(stmt.execution_options(populate_existing=True))).scalars())
 
 
 async def cancel(session: AsyncSession, *, actor: Actor, charge_id: uuid.UUID, data: ChargeCancel,
                  now: datetime | None = None) -> dict[str, Any]:
-    """Cancel an unpaid charge at once; a paid one is refused (void the payment first)."""
-    charge = await load_visible(session, CHARGE, charge_id, actor=actor, lock=True)
-    await audit.apply(session, actor=actor, row=charge, action="cancel", reason=data.reason, at=now or utcnow())
+    """Cancel an unpaid charge at once, with the late fees posted on it; a paid one is refused
+    (void the payment first)."""
+    charge = await load_visible(session, CHARGE, charge_id, actor=actor)
+    at = now or utcnow()
+    family = await _locked_with_late_fees(session, charge)
+    await audit.apply(session, actor=actor, row=charge, action="cancel", reason=data.reason, at=at)
+    for fee in (f for f in family if f.id != charge.id):
+        reason = f"所欠收费已取消：{data.reason}"[:500]
+        await audit.apply(session, actor=actor, row=fee, action="cancel", reason=reason, at=at,
+                          audit_extra={"with_charge": str(charge.id)})
     return await _view(session, charge, now=now)
 
 
@@ -114,7 +134,8 @@ async def rebill(session: AsyncSession, *, actor: Actor, charge_id: uuid.UUID, d
     due = max(old.due_date, estate_time.today(estate, now=now))
     new = Charge(estate_id=old.estate_id, unit_id=old.unit_id, fee_item_id=old.fee_item_id, period=old.period,
                  description=data.description or old.description, amount=line.amount, due_date=due,
-                 basis={**line.basis, "replaces": str(old.id)}, source=ChargeSource(old.source), replaces_id=old.id)
+                 basis={**line.basis, "replaces": str(old.id)}, source=ChargeSource(old.source), replaces_id=old.id,
+                 late_fee_of=old.late_fee_of)  # a late fee corrected is still the late fee of its charge
     session.add(new)
     await flush_unique(session, ChargeAlreadyReplaced("the month has an open charge for this unit and item already",
                                                       charge_id=str(old.id)))
