@@ -13,7 +13,7 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.fees.model import Charge, ChargeState
 from tests.factories import make_staff
-from tests.fees_factories import make_charge, make_fee_item, make_receipt
+from tests.fees_factories import make_charge, make_fee_item, make_late_fee_rule, make_receipt
 from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows, make_building, make_unit, two_estates
 
@@ -92,6 +92,53 @@ class TestCancel:
         assert (await cancel(client, charge, finance)).status_code == 200
         assert_problem(await cancel(client, charge, finance), 409, "illegal-transition")
         assert await count_rows(session, AuditEntry, AuditEntry.action == "charge.cancel") == 1
+
+
+class TestRetries:
+    async def test_a_retried_cancel_and_rebill_answer_what_the_first_did(self, client, session):
+        _, _, _, _, charge, finance = await ledger(session)
+        url = f"{API}/charges/{charge.id}"
+        for verb, body, status in (("cancel", {"reason": "面积录错"}, 200), ("rebill", {"amount": "122.29"}, 201)):
+            headers = {**finance.headers, "Idempotency-Key": str(uuid.uuid4())}
+            first = await client.post(f"{url}/{verb}", json=body, headers=headers)
+            again = await client.post(f"{url}/{verb}", json=body, headers=headers)
+            assert first.status_code == again.status_code == status, again.text
+            assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+        assert await count_rows(session, Charge) == 2
+
+
+class TestCancelWithLateFees:
+    """Late fees posted on a wrong charge were reckoned on the wrong amount: they go with it."""
+
+    async def late_fee_posted(self, client, session):
+        estate, other, unit, item, charge, finance = await ledger(session)
+        await make_late_fee_rule(session, items=[item], daily_rate="0.0005")
+        r = await client.post(f"{API}/units/{unit.id}/late-fees", headers=finance.headers)
+        assert r.status_code == 200, r.text
+        # due 10-10, posted 11-20: 41 days; 223.00 × 0.0005 × 41 = 4.5715 -> 4.57
+        assert r.json()["total"] == "4.57"
+        fee = (await session.execute(select(Charge).where(Charge.late_fee_of == charge.id))).scalar_one()
+        return estate, unit, charge, fee, finance
+
+    async def test_cancelled_with_the_charge_under_its_reason(self, client, session):
+        _, unit, charge, fee, finance = await self.late_fee_posted(client, session)
+        r = await cancel(client, charge, finance)
+        assert r.status_code == 200, r.text
+        assert (r.json()["late_fee"], r.json()["late_fee_accruing"]) == ("0.00", "0.00")
+        fee = await fresh(session, fee.id)
+        assert fee.state == ChargeState.cancelled
+        assert fee.cancel_reason == "所欠收费已取消：业主10月15日才入住，应按天计费"
+        assert await count_rows(session, AuditEntry, AuditEntry.action == "charge.cancel") == 2
+        bill = (await client.get(f"{API}/units/{unit.id}/bill", headers=finance.headers)).json()
+        assert (bill["totals"]["account_outstanding"], bill["totals"]["balance_due"]) == ("0.00", "0.00")
+
+    async def test_paid_late_fee_refuses_the_cancel_and_nothing_moves(self, client, session):
+        estate, unit, charge, fee, finance = await self.late_fee_posted(client, session)
+        await make_receipt(session, estate=estate, unit=unit, cashier=finance.user, amount="4.57", charges=[fee])
+        body = assert_problem(await cancel(client, charge, finance), 409, "charge-paid")
+        assert body["charge_id"] == str(fee.id) and body["paid"] == "4.57"
+        assert (await fresh(session, charge.id)).state == (await fresh(session, fee.id)).state == ChargeState.open
+        assert await count_rows(session, AuditEntry, AuditEntry.action == "charge.cancel") == 0
 
 
 class TestRebill:

@@ -41,6 +41,18 @@ class TestProrate:
         # Once, not per day: 2.50 × 89.20 / 30 = 7.4333 a day; rounding that first gives 7.43 × 17 = 126.31.
         assert prorate("2.50", "89.20", 17, 30) != D("7.43") * 17
 
+    @pytest.mark.parametrize(("price", "factor", "days", "length", "amount"), [
+        ("28.70", "1", 1, 28, "1.03"),  # 28.70 / 28 = 1.025 exactly
+        ("0.29", "0.5", 1, 29, "0.01"),  # 0.145 / 29 = 0.005 exactly
+        ("4.50", "1", 1, 30, "0.15"),  # 4.50 / 30 = 0.15 exactly: no rounding at all
+        ("0.60", "0.5", 1, 30, "0.01"),  # 0.30 / 30 = 0.01 exactly
+        ("3.10", "0.05", 1, 31, "0.01"),  # 0.155 / 31 = 0.005 exactly
+        ("2.00", "0.1", 15, 28, "0.11"),  # 0.20 × 15 / 28 = 0.107142… -> 0.11
+        ("2.00", "0.1", 15, 29, "0.10"),  # 0.20 × 15 / 29 = 0.103448… -> 0.10
+    ])
+    def test_half_up_ties_and_near_ties_on_every_month_length(self, price, factor, days, length, amount):
+        assert prorate(price, factor, days, length) == D(amount)
+
     def test_no_days_is_nothing(self):
         assert prorate("2.50", "89.20", 0, 31) == D("0.00")
 
