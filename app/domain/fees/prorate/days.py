@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from app.domain.calendar.estate_time import month_key
 from app.domain.errors import Invalid
 from app.domain.fees.billing import rules as billing
 from app.domain.fees.model import UnitFeeItem
@@ -16,9 +17,9 @@ class DayOutsideMonth(Invalid):
 
 def check_subscription_days(*, from_month: str, to_month: str | None, starts_on: date | None, ends_on: date | None) -> None:
     """starts_on is a day of from_month, ends_on a day of to_month (which it needs)."""
-    if starts_on is not None and starts_on.strftime("%Y-%m") != from_month:
+    if starts_on is not None and month_key(starts_on) != from_month:
         raise DayOutsideMonth(field="starts_on", from_month=from_month)
-    if ends_on is not None and (to_month is None or ends_on.strftime("%Y-%m") != to_month):
+    if ends_on is not None and (to_month is None or month_key(ends_on) != to_month):
         raise DayOutsideMonth(field="ends_on", to_month=to_month)
     if starts_on is not None and ends_on is not None and ends_on < starts_on:
         raise DayOutsideMonth(field="ends_on")
