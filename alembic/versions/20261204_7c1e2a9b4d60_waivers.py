@@ -1,7 +1,7 @@
 """waivers (减免) on charges and discount rules over a set of units
 
 Revision ID: 7c1e2a9b4d60
-Revises: 8c4e2a6f1d3b
+Revises: 7c1e4a9d2b60
 Create Date: 2026-12-04 15:00:00.000000
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision: str = '7c1e2a9b4d60'
-down_revision: str | Sequence[str] | None = '8c4e2a6f1d3b'
+down_revision: str | Sequence[str] | None = '7c1e4a9d2b60'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -53,6 +53,7 @@ DERIVED: dict[str, Callable[[Any, Any], None]] = {
     "estate": lambda row, state: setattr(row, "closed_at", None if state.value == "open" else NOW),
     "api_key": lambda row, state: setattr(row, "revoked_at", None if state.value == "active" else NOW),
     "waiver": lambda row, state: setattr(row, "amount", Decimal("1.00")),
+    "charge": lambda row, state: setattr(row, "state", state),  # the column is `state`; `status` reads it
 }
 
 # Where a refused move answers the aggregate's own named problem (a line decided twice), as it

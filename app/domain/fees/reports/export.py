@@ -114,7 +114,7 @@ def _figures(f: MonthFigures) -> list[Any]:
 
 
 def month_sheets(report: MonthFeeReport) -> list[Sheet]:
-    t = report.totals
+    t, c = report.totals, report.corrections
     heading = f"{report.estate_name} {report.month} 月度收费报表"
     return [
         Sheet("按收费项目", f"{heading}：按收费项目",
@@ -130,6 +130,10 @@ def month_sheets(report: MonthFeeReport) -> list[Sheet]:
         Sheet("滞纳金", f"{heading}：滞纳金（已含在各收费项目中）",
               [Column(h, MONEY) for h in ("本月计收滞纳金", "本月实收滞纳金", "本月减免滞纳金", "本月滞纳金欠收")],
               [[report.late_fees.billed, report.late_fees.collected, report.late_fees.waived, report.late_fees.outstanding]]),
+        Sheet("更正", f"{heading}：更正（已取消的收费不计入应收）",
+              [Column("取消笔数", INT), Column("取消金额", MONEY), Column("重开笔数", INT), Column("重开金额", MONEY),
+               Column("对应收的影响", MONEY)],
+              [[c.cancelled_count, c.cancelled_amount, c.replacements_count, c.replacements_amount, c.net_effect]]),
     ]
 
 

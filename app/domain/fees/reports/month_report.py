@@ -6,7 +6,9 @@ Definitions, for a month M of the estate (say 2026-11):
   those issued from 1 November 00:00 to 1 December 00:00 in the estate's time zone.
 - A charge is "of the month" when its period is M; a one-off charge (no period) belongs to
   the month of its due date.
-- billed: the amounts of the month's charges.
+- billed: the amounts of the month's charges, cancelled charges left out (their replacements are in).
+- corrections: the month's cancelled charges and the replacements billed for them (net effect
+  on billed = replacements - cancelled).
 - collected_for_month: what the month's receipts settled of the month's charges.
 - collected_before: what receipts of earlier months settled of them (paid in advance).
 - waived: what waivers (减免) approved before the month's end took off the month's charges
@@ -48,7 +50,8 @@ from app.domain.auth.principal import Actor
 from app.domain.base import by_id_in_estate, utcnow
 from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
-from app.domain.fees.model import Charge, FeeItem
+from app.domain.fees.corrections.report import month_corrections
+from app.domain.fees.model import Charge, ChargeState, FeeItem
 from app.domain.fees.payments.model import Allocation, Payment, Receipt, ReceiptSeries, ReceiptStatus
 from app.domain.fees.reports.model import FeeReport, FeeReportKind, store
 from app.domain.fees.reports.month_late_fees import month_late_fees
@@ -119,7 +122,7 @@ async def _charges(session: AsyncSession, *, estate_id: uuid.UUID, month: str, s
     stmt = (select(Charge.unit_id, Unit.building_id, Charge.fee_item_id, func.sum(Charge.amount),
                    func.coalesce(func.sum(paid.c.before), 0), func.coalesce(func.sum(paid.c.during), 0))
             .join(Unit, by_id_in_estate(Unit, Charge.unit_id, estate_id)).outerjoin(paid, paid.c.charge_id == Charge.id)
-            .where(Charge.estate_id == estate_id, of_month(month))
+            .where(Charge.estate_id == estate_id, of_month(month), Charge.state == ChargeState.open.value)
             .group_by(Charge.unit_id, Unit.building_id, Charge.fee_item_id))
     return list((await session.execute(stmt)).all())
 
@@ -215,6 +218,7 @@ async def compute(session: AsyncSession, *, estate: Estate, month: str) -> Month
     return MonthFeeReport(
         estate_id=estate.id, estate_name=estate.name, month=month, starts_at=start, ends_at=end, as_of=utcnow(),
         by_fee_item=by_item, by_building=by_building,
+        corrections=await month_corrections(session, estate_id=estate.id, of_month=of_month(month)),
         totals=MonthTotals(credit_received=total.credit, refunds=total.refunds, **total.figures(), **counts),
         late_fees=await month_late_fees(session, estate_id=estate.id, month=month, start=start, end=end),
     )

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, PlainSerializer
 
+from app.domain.fees.corrections.schemas import MonthCorrections
 from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus
 from app.domain.types import MONTH_PATTERN, WEEK_PATTERN, real_week
 
@@ -168,6 +169,9 @@ class MonthFeeReport(BaseModel):
     by_building: list[MonthBuildingLine]
     totals: MonthTotals
     late_fees: MonthLateFees = Field(default_factory=MonthLateFees)
+    # Default: a report stored before corrections existed still reads back.
+    corrections: MonthCorrections = Field(default_factory=MonthCorrections,
+                                          description="Cancelled charges of the month and their replacements")
 
 
 # --- stored reports ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, PlainSerializer
 
-from app.domain.fees.model import ChargeSource, FeeKind
+from app.domain.fees.model import ChargeSource, ChargeState, FeeKind
 from app.domain.fees.payments.model import PaymentMethod
 from app.domain.fees.shared_meters.schemas import SharedShare
 from app.domain.fees.waivers.schemas import WaiverOfLine
@@ -34,6 +34,8 @@ class Computation(BaseModel):
     area: str | None = Field(default=None, description="m², as billed")
     quantity: str | None = Field(default=None, description="Spaces subscribed, or the metered usage")
     months: int | None = None
+    days: int | None = Field(default=None, description="Billed by days: the days of the month billed (move-in, move-out)")
+    days_in_month: int | None = Field(default=None, description="Billed by days: the month's length; 17/30 of a month")
     previous: str | None = Field(default=None, description="Meter: the previous reading")
     current: str | None = Field(default=None, description="Meter: this reading")
     gross: Amount | None = Field(default=None, description="Before the vacant-unit discount")
@@ -96,6 +98,9 @@ class BillLine(BaseModel):
     balance: Amount = Field(description="outstanding + the late fee a payment today would post")
     payments: list[PaymentOfLine]
     waivers: list[WaiverOfLine] = Field(default_factory=list, description="The approved waivers, each with its reason")
+    state: ChargeState = Field(default=ChargeState.open, description="cancelled: billed wrongly, owes nothing, kept with its reason")
+    cancel_reason: str | None = None
+    replaces_id: uuid.UUID | None = Field(default=None, description="The cancelled charge this one corrects")
 
 
 class BillTotals(BaseModel):

@@ -25,7 +25,7 @@ from app.domain.fees.billing.rules import CENT
 from app.domain.fees.late_fees import accrual
 from app.domain.fees.late_fees import service as late_fee_service
 from app.domain.fees.late_fees.service import Accruing
-from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind
+from app.domain.fees.model import Charge, ChargeSource, ChargeState, FeeItem, FeeKind
 from app.domain.fees.payments import receipts
 from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, Receipt, ReceiptStatus
 from app.domain.fees.shared_meters import explain as shared_explain
@@ -86,7 +86,12 @@ def _periodic(kind: FeeKind, name: str, unit: str, basis: Mapping[str, Any], amo
         comp.quantity = plain(basis["quantity"])
         factor = f" × {comp.quantity}"
     gross = Decimal(str(basis["gross"])) if basis.get("gross") is not None else amount
-    text = f"{name} {rate}{unit}{factor} × {months}个月 = {yuan(gross)}元"
+    share = f"{months}个月"
+    if basis.get("days") is not None and basis.get("days_in_month") is not None:
+        # Billed by days (move-in, move-out): rules.prorate's 17/30 of a month, rounded once.
+        comp.days, comp.days_in_month = int(basis["days"]), int(basis["days_in_month"])
+        share = f"{comp.days}/{comp.days_in_month}个月"
+    text = f"{name} {rate}{unit}{factor} × {share} = {yuan(gross)}元"
     if basis.get("discount") is not None:
         comp.gross, comp.discount = gross, Decimal(str(basis["discount"]))
         comp.vacant_discount = plain(basis["vacant_discount"])
@@ -217,6 +222,8 @@ def _line(charge: Charge, item: FeeItem, *, due: Accruing, payments: list[Paymen
     computation, sentence = explain(
         kind=FeeKind(item.kind), item_name=item.name, rate_unit=item.unit_label, basis=charge.basis or {},
         amount=charge.amount, source=ChargeSource(charge.source), description=charge.description, voucher=voucher)
+    if charge.state == ChargeState.cancelled:
+        sentence += f"（已取消：{charge.cancel_reason or ''}）"
     fee = late_fee_read(due, due_date=charge.due_date)
     # The sentences the desk reads out, in the estate's characters (the fee item's name included).
     fee = fee.model_copy(update={"explanation": in_script(fee.explanation, script)})
@@ -226,14 +233,17 @@ def _line(charge: Charge, item: FeeItem, *, due: Accruing, payments: list[Paymen
                     computation=computation, explanation=in_script(sentence, script), amount=charge.amount, paid=charge.amount_paid,
                     outstanding=outstanding, late_fee=fee, balance=outstanding + fee.amount, payments=payments,
                     waived=charge.amount_waived,
-                    waivers=[w.model_copy(update={"text": in_script(w.text, script)}) for w in waivers or []])
+                    waivers=[w.model_copy(update={"text": in_script(w.text, script)}) for w in waivers or []],
+                    state=ChargeState(charge.state), cancel_reason=charge.cancel_reason, replaces_id=charge.replaces_id)
 
 
 def totals(lines: list[BillLine], account: list[BillLine], *, credit: Decimal) -> BillTotals:
     """Sums of the lines shown; balance_due over every open charge of the account, less credit."""
     owed = sum((ln.outstanding for ln in account), ZERO)
     fees = sum((ln.late_fee.amount for ln in account), ZERO)
-    return BillTotals(billed=sum((ln.amount for ln in lines), ZERO), paid=sum((ln.paid for ln in lines), ZERO),
+    # A cancelled charge is shown, with its reason, but billed nothing: its replacement is the bill.
+    billed = sum((ln.amount for ln in lines if ln.state is ChargeState.open), ZERO)
+    return BillTotals(billed=billed, paid=sum((ln.paid for ln in lines), ZERO),
                       waived=sum((ln.waived for ln in lines), ZERO),
                       late_fees=sum((ln.late_fee.amount for ln in lines), ZERO),
                       outstanding=sum((ln.outstanding for ln in lines), ZERO), credit=credit,
