@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # and per process; beyond it 429 with Retry-After. 0 or less: no cap.
     stream_max_per_user: int = 5
     stream_max_per_process: int = 500
+    # Waivers (减免) of more than this many yuan are approved by finance only; a supervisor approves the rest.
+    waiver_finance_above: Decimal = Field(default=Decimal("500.00"), ge=0)
 
     # Browser clients: the origins (https://desk.example.com) allowed to call the API, comma
     # separated. None by default: a browser app on another origin is refused until listed.

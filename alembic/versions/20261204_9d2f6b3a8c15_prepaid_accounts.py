@@ -1,7 +1,7 @@
 """prepaid accounts: the append-only account ledger, its balances, refunds awaiting approval
 
 Revision ID: 9d2f6b3a8c15
-Revises: 8c4e2a6f1d3b
+Revises: 7c1e2a9b4d60
 Create Date: 2026-12-04 15:20:00.000000
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '9d2f6b3a8c15'
-down_revision: str | Sequence[str] | None = '8c4e2a6f1d3b'
+down_revision: str | Sequence[str] | None = '7c1e2a9b4d60'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

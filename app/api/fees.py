@@ -35,6 +35,7 @@ from app.domain.fees.billing.schemas import (
     SubscriptionRead,
 )
 from app.domain.fees.model import FeeKind
+from app.domain.fees.prorate.days import DayOutsideMonth
 from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound, UnitNotFound
 from app.domain.types import QueryFlag
@@ -104,10 +105,11 @@ async def list_unit_fee_items(unit_id: uuid.UUID, actor: Read, session: SessionD
 
 
 @router.put("/units/{unit_id}/fee-items/{item_id}", response_model=SubscriptionRead,
-            responses=problems(UnitNotFound, items.FeeItemNotFound, items.NotSubscribable, AlreadyExists))
+            responses=problems(UnitNotFound, items.FeeItemNotFound, items.NotSubscribable, DayOutsideMonth, AlreadyExists))
 async def put_unit_fee_item(unit_id: uuid.UUID, item_id: uuid.UUID, body: SubscriptionPut, actor: Configure,
                             session: SessionDep) -> SubscriptionRead:
-    """Subscribe the unit to an item (or change the quantity and months of its subscription)."""
+    """Subscribe the unit to an item (or change the quantity and months of its subscription).
+    starts_on / ends_on: a space taken or given up mid-month; those months are prorated by days."""
     return SubscriptionRead.model_validate(
         await items.put_subscription(session, actor=actor, unit_id=unit_id, item_id=item_id, data=body))
 

@@ -14,8 +14,10 @@ DESCRIPTIONS: dict[str, str] = {
     "technicians": "Who is on duty and free, and a technician's own view",
     "callbacks": "Calling owners back after a repair, and the callback rate (§5.7)",
     "repair reports": "The daily repair log, the Monday approval batch, task sheets (§5.6)",
-    "fees": "Fee items, prices, subscriptions, meter readings, billing runs and charges (§5.2, §5.8)",
+    "fees": "Fee items, prices, subscriptions, meter readings, billing periods (move-in, move-out), billing runs, "
+            "charges and their corrections (cancel and rebill) (§5.2, §5.8)",
     "bills": "A unit's bill explained line by line, its arrears and arrears notices (§7.3.13)",
+    "waivers": "Waivers and discounts (减免) on charges: asked at the desk, approved by another; discount rules over units",
     "payments": "Taking payments, gapless receipts, prints, voids and refunds (§5.8)",
     "prepaid accounts": "Prepaid accounts (预存款): deposits, earmarks, the balance, its statement and refunds of it",
     "cash": "The cashier's day: sessions, adjustments and the hand-over to finance before 17:00 (§5.9)",

@@ -29,7 +29,13 @@ from app.demo import (
     fees_prepaid as demo_fees_prepaid,
 )
 from app.demo import (
+    fees_prorate as demo_prorate,
+)
+from app.demo import (
     fees_sharedmeter as demo_fees_sharedmeter,
+)
+from app.demo import (
+    fees_waivers as demo_waivers,
 )
 from app.demo import (
     names,
@@ -271,8 +277,8 @@ async def _owners(ctx: DemoContext) -> None:
 
 # In order: a step reads what the steps before it made (repairs need owners, fees the units).
 STEPS: list[Step] = [_company_and_estates, _staff, _buildings_and_units, _owners, demo_repairs.repair_history,
-                     demo_fees.fee_history, demo_fees_prepaid.prepaid_accounts, demo_staff.attendance_history,
-                     demo_staff.rental_listings,
+                     demo_fees.fee_history, demo_prorate.move_out_and_correction, demo_waivers.waiver_history,
+                     demo_fees_prepaid.prepaid_accounts, demo_staff.attendance_history, demo_staff.rental_listings,
                      demo_complaints.complaint_history, demo_stock.stock_history, demo_desk.desk_history]
 STEPS.insert(STEPS.index(demo_fees.fee_history) + 1, demo_fees_sharedmeter.shared_meter_history)  # needs the water readings
 

@@ -16,8 +16,10 @@ from app.domain.fees.cash import model as _cash  # noqa: F401
 from app.domain.fees.late_fees import model as _late_fees  # noqa: F401
 from app.domain.fees.payments import model as _payments  # noqa: F401
 from app.domain.fees.prepaid import model as _prepaid  # noqa: F401
+from app.domain.fees.prorate import model as _prorate  # noqa: F401
 from app.domain.fees.reports import model as _fee_reports  # noqa: F401
 from app.domain.fees.shared_meters import model as _shared_meters  # noqa: F401
+from app.domain.fees.waivers import model as _waivers  # noqa: F401
 from app.domain.idempotency import model as _idempotency  # noqa: F401
 from app.domain.notifications import model as _notifications  # noqa: F401
 from app.domain.ratelimit import model as _ratelimit  # noqa: F401

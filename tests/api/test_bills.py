@@ -195,9 +195,9 @@ class TestHandCheckedBill:
         assert (repair["computation"]["work_order_id"], repair["computation"]["work_order_number"]) == (str(b.order_id), number)
 
         # 676.00 + 4.46 posted = 680.46 billed; 580.46 outstanding; 11.15 (the old fee's) would be posted today.
-        assert body["totals"] == {"billed": "680.46", "paid": "100.00", "late_fees": "11.15", "outstanding": "580.46",
-                                  "credit": "0.00", "account_outstanding": "580.46", "account_late_fees": "11.15",
-                                  "balance_due": "591.61"}
+        assert body["totals"] == {"billed": "680.46", "paid": "100.00", "waived": "0.00", "late_fees": "11.15",
+                                  "outstanding": "580.46", "credit": "0.00", "account_outstanding": "580.46",
+                                  "account_late_fees": "11.15", "balance_due": "591.61"}
 
     async def test_read_out_in_the_estates_characters(self, client, session):
         b = await bill(session)

@@ -193,9 +193,13 @@ class TestPostAtTheDesk:
         w = await late(session)
         await client.post(f"{API}/units/{w.unit.id}/late-fees", headers=w.desk.headers)
         [fee] = await late_fees_on(session, w.october)
-        fee.amount_waived = fee.amount  # as an approved waiver leaves it (the waivers flow is built elsewhere)
-        session.add(fee)
-        await session.commit()
+        # The desk asks to waive all of it (3.35), a supervisor approves: the late fee owes nothing more.
+        asked = await client.post(f"{API}/charges/{fee.id}/waivers", json={"kind": "percentage", "value": "100",
+                                                                           "reason": "首次逾期"}, headers=w.desk.headers)
+        assert asked.status_code == 201, asked.text
+        supervisor = await make_staff(session, estates=[w.estate], roles=[Role.supervisor])
+        approved = await client.post(f"{API}/waivers/{asked.json()['id']}/approve", headers=supervisor.headers)
+        assert (approved.status_code, approved.json()["amount"]) == (200, "3.35"), approved.text
         r = await pay(client, w, "223.00", charge_ids=[w.october])
         assert r.status_code == 201, r.text
         assert [a["amount"] for a in r.json()["receipt"]["allocations"]] == ["223.00"]

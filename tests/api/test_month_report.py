@@ -115,7 +115,7 @@ class TestFiles:
         assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         assert r.headers["content-disposition"] == f'attachment; filename="month-fee-report-{b.estate.code}-2026-11.xlsx"'
         book = openpyxl.load_workbook(io.BytesIO(r.content))
-        assert book.sheetnames == ["按收费项目", "按楼栋", "收据核对", "滞纳金"]
+        assert book.sheetnames == ["按收费项目", "按楼栋", "收据核对", "滞纳金", "更正"]
         sheet = book["按楼栋"]
         headers = [c.value for c in sheet[1]]
         *lines, total = list(sheet.iter_rows(min_row=2))

@@ -39,7 +39,8 @@ from tests.repairs_factories import make_order
 
 D = Decimal
 TYPED = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)"]
-MONTH_MONEY = ["本月应收", "往月预收本月", "本月实收本月", "本月欠收", "收回往月欠费", "预收以后月份", "本月收款合计"]
+MONTH_MONEY = ["本月应收", "往月预收本月", "本月实收本月", "本月欠收", "收回往月欠费", "预收以后月份", "本月收款合计",
+               "本月减免", "减免后应收"]
 Request = tuple[str, dict[str, str], dict[str, str]]
 
 

@@ -22,6 +22,7 @@ from sqlmodel import SQLModel
 
 import app.domain.models  # noqa: F401  (every table model, so every table is registered)
 from app.domain.errors import DomainError, IllegalTransition
+from app.domain.fees.model import Charge
 from app.domain.registry.errors import EstateClosed
 from app.domain.repairs.paperwork.model import LineAlreadyDecided, ManifestAlreadyAcknowledged
 from app.domain.transitions import TABLES, TransitionTable
@@ -38,6 +39,11 @@ ARGS: dict[tuple[str, str], dict[str, Any]] = {
     ("owner_code", "attempt_failed"): {"max_attempts": 5},
     ("shift", "accept"): {"entries": []},
     ("rental_entrustment", "edit"): {"changes": {}},
+    # A waiver of 1.00 (DERIVED) approved on a charge owing 100.00, reversed on one that waived it.
+    ("waiver", "approve"): {"charge": Charge(amount=Decimal("100.00"), amount_paid=Decimal("0.00"),
+                                             amount_waived=Decimal("0.00"), state="open")},
+    ("waiver", "reverse"): {"charge": Charge(amount=Decimal("100.00"), amount_paid=Decimal("0.00"),
+                                             amount_waived=Decimal("1.00"), state="open")},
 }
 
 # Aggregates whose state is read from their columns (no `status` column): how a row is put in a state.
@@ -46,6 +52,8 @@ DERIVED: dict[str, Callable[[Any, Any], None]] = {
     "voucher_manifest": lambda row, state: setattr(row, "acknowledged_at", None if state.value == "built" else NOW),
     "estate": lambda row, state: setattr(row, "closed_at", None if state.value == "open" else NOW),
     "api_key": lambda row, state: setattr(row, "revoked_at", None if state.value == "active" else NOW),
+    "waiver": lambda row, state: setattr(row, "amount", Decimal("1.00")),
+    "charge": lambda row, state: setattr(row, "state", state),  # the column is `state`; `status` reads it
 }
 
 # Where a refused move answers the aggregate's own named problem (a line decided twice), as it

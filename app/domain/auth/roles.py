@@ -52,8 +52,11 @@ class Perm(StrEnum):
     refunds_approve = "refunds:approve"  # a refund of a prepaid balance above the set amount
     cash_hand_over = "cash:hand_over"
     cash_acknowledge = "cash:acknowledge"
+    charges_cancel = "charges:cancel"  # correct a wrong charge: cancel it with a reason, bill the right one
     fee_reports_read = "fee_reports:read"  # Saturday register, month-end fee report (desk, supervisor, finance)
     shared_meters_approve = "shared_meters:approve"  # a shared meter's split (公摊), before it is billed
+    waivers_request = "waivers:request"  # ask for a waiver (减免) on a charge
+    waivers_approve = "waivers:approve"  # approve or reject one; finance alone above waiver_finance_above
     # The rest of the desk.
     complaints_read = "complaints:read"
     complaints_write = "complaints:write"  # register, disposition steps, owner's feedback
@@ -131,6 +134,11 @@ GRANTS: dict[Perm, set[Role]] = {
     Perm.refunds_approve: {R.supervisor, R.finance},
     Perm.cash_hand_over: {R.receptionist, R.supervisor, R.finance},
     Perm.cash_acknowledge: {R.finance},
+    # The desk asks for a waiver; someone else, the supervisor (finance above the threshold), approves it.
+    Perm.waivers_request: {R.receptionist, R.supervisor, R.finance},
+    Perm.waivers_approve: {R.supervisor, R.finance},
+    # A wrong charge is corrected by those who answer for the ledger: finance and the supervisor.
+    Perm.charges_cancel: {R.finance, R.supervisor},
     # The desk compiles the Saturday register and the month-end report (§5.5, §5.8) that the
     # supervisor and finance receive.
     Perm.fee_reports_read: {R.receptionist, R.supervisor, R.cs_director, R.finance, R.admin},

@@ -18,7 +18,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
 from app.domain.base import EstateScoped
-from app.domain.errors import Conflict
+from app.domain.errors import Conflict, Invalid
+from app.domain.transitions import TransitionTable
 
 
 class FeeKind(StrEnum):
@@ -83,6 +84,27 @@ class ChargeState(StrEnum):
     cancelled = "cancelled"  # billed wrongly; kept, with its reason, and owes nothing (§ corrections)
 
 
+# A wrong charge is never edited or deleted: it is cancelled with its reason, and the right
+# one billed beside it (`replaces_id`).
+CHARGE_TRANSITIONS: TransitionTable[ChargeState] = TransitionTable("charge", {
+    (ChargeState.open, "cancel"): ChargeState.cancelled,
+})
+
+
+class CancelNeedsReason(Invalid):
+    title = "Cancelling a charge needs a reason"
+
+
+class ChargePaid(Conflict):
+    """Money is on the charge: cancelling it would leave that money settling nothing.
+
+    The way, until the unit has an account the money could move to: void the payment's
+    receipt first (the money is then owed back or kept as the unit's credit), then cancel.
+    """
+
+    title = "Money has been paid on this charge; void the payment first, then cancel the charge"
+
+
 class PaymentOverCharge(Conflict):
     title = "The payment is more than the charge's outstanding amount"
 
@@ -91,8 +113,18 @@ class ReversalOverPaid(Conflict):
     title = "The reversal is more than was paid on the charge"
 
 
+class WaiverOverOutstanding(Conflict):
+    title = "The waiver is more than the charge still owes"
+
+
+class UnwaiveOverWaived(Conflict):
+    title = "The reversal is more than was waived on the charge"
+
+
 # The one definition of a charge still owed, in SQL; `Charge.outstanding` is the same in Python.
 OPEN_CHARGE = "state = 'open' AND amount_paid + amount_waived < amount"
+# The charges a month bills once per unit and item (the partial unique index's predicate).
+BILLED_ONCE = "source IN ('billing', 'meter') AND state = 'open'"
 
 
 class Charge(EstateScoped, table=True):
@@ -102,8 +134,9 @@ class Charge(EstateScoped, table=True):
         CheckConstraint("amount_waived >= 0 AND amount_paid + amount_waived <= amount", name="waived_within_amount"),
         CheckConstraint("state IN ('open', 'cancelled')", name="state_known"),
         # A month is billed once per unit and item, however often the run is repeated.
+        # A cancelled charge steps aside, so its replacement can bill the same month.
         Index("uq_charge_unit_item_period", "unit_id", "fee_item_id", "period", unique=True,
-              postgresql_where=text("source IN ('billing', 'meter')")),
+              postgresql_where=text(BILLED_ONCE)),
         Index("uq_charge_source", "source", "source_id", unique=True, postgresql_where=text("source_id IS NOT NULL")),
         Index("ix_charge_estate_open", "estate_id", "due_date", postgresql_where=text(OPEN_CHARGE)),
         Index("ix_charge_unit_due", "unit_id", "due_date"),
@@ -135,6 +168,21 @@ class Charge(EstateScoped, table=True):
 
     # The trail's names for the verbs, as the payments and receipts services first wrote them.
     audit_actions: ClassVar[dict[str, str]] = {"record_payment": "charge.pay", "reverse_payment": "charge.reopen"}
+    transitions: ClassVar[TransitionTable[ChargeState]] = CHARGE_TRANSITIONS
+
+    @property
+    def status(self) -> ChargeState:
+        """The charge's place in its transition table (the column is `state`)."""
+        return ChargeState(self.state)
+
+    def cancel(self, *, reason: str, at: datetime) -> None:
+        """Cancelled with its reason: it stays on the account as billed, and owes nothing."""
+        if not reason.strip():
+            raise CancelNeedsReason(field="reason")
+        state = CHARGE_TRANSITIONS.next_state(ChargeState(self.state), "cancel")
+        if self.amount_paid > 0:
+            raise ChargePaid(charge_id=str(self.id), paid=str(self.amount_paid))
+        self.state, self.cancel_reason, self.cancelled_at = state, reason.strip(), at
 
     @classmethod
     def is_open(cls) -> Any:  # a SQL boolean expression
@@ -156,7 +204,7 @@ class Charge(EstateScoped, table=True):
         if not 0 < amount <= self.outstanding:
             raise PaymentOverCharge(charge_id=str(self.id), amount=str(amount), outstanding=str(self.outstanding))
         self.amount_paid += amount
-        if self.amount_paid == self.amount:
+        if self.outstanding == 0:  # paid in full, or the rest waived before
             self.paid_at = at
 
     def reverse_payment(self, *, amount: Decimal) -> None:
@@ -165,6 +213,18 @@ class Charge(EstateScoped, table=True):
             raise ReversalOverPaid(charge_id=str(self.id), amount=str(amount), paid=str(self.amount_paid))
         self.amount_paid -= amount
         self.paid_at = None
+
+    def waive(self, *, amount: Decimal) -> None:
+        """An approved waiver (减免) takes this much off what is owed; the billed amount stays."""
+        if not 0 < amount <= self.outstanding:
+            raise WaiverOverOutstanding(charge_id=str(self.id), amount=str(amount), outstanding=str(self.outstanding))
+        self.amount_waived += amount
+
+    def unwaive(self, *, amount: Decimal) -> None:
+        """A reversed waiver is owed again."""
+        if not 0 < amount <= self.amount_waived:
+            raise UnwaiveOverWaived(charge_id=str(self.id), amount=str(amount), waived=str(self.amount_waived))
+        self.amount_waived -= amount
 
 
 class UnitFeeItem(EstateScoped, table=True):
@@ -182,6 +242,11 @@ class UnitFeeItem(EstateScoped, table=True):
     quantity: Decimal = Field(default=Decimal("1"), sa_type=Numeric(10, 2))  # two parking spaces: 2
     from_month: str = Field(max_length=7)  # 'YYYY-MM', first month billed
     to_month: str | None = Field(default=None, max_length=7)  # last month billed; null: until cancelled
+    # A space taken or given up mid-month: the first and last day billed, inside from_month and
+    # to_month; those months are prorated by days. Null: the whole month. The months still say
+    # which months bill, so every reader of from/to_month stays right without knowing of days.
+    starts_on: date | None = Field(default=None, sa_type=Date)
+    ends_on: date | None = Field(default=None, sa_type=Date)
 
 
 class MeterReading(EstateScoped, table=True):

@@ -15,7 +15,7 @@ from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot
 from app.domain.calendar import estate_time
-from app.domain.errors import Invalid
+from app.domain.errors import Invalid, NotFound
 from app.domain.fees.billing import late_fees
 from app.domain.fees.billing.items import FeeItemInactive, load_estate, load_unit
 from app.domain.fees.billing.schemas import ManualChargeCreate
@@ -25,6 +25,7 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.model import Estate
 from app.domain.repairs.model import WorkOrder
 from app.domain.repairs.vouchers.model import Voucher
+from app.domain.visibility import Visible
 
 # The one-off item repair charges are billed under; made on first use when the estate has none.
 REPAIR_ITEM_CODE = "repair"
@@ -34,6 +35,13 @@ REPAIR_ITEM_NAME = "维修费"
 class ChargeStatus(StrEnum):
     open = "open"
     paid = "paid"
+
+
+class ChargeNotFound(NotFound):
+    title = "Charge not found"
+
+
+CHARGE = Visible(model=Charge, missing=ChargeNotFound)
 
 
 class NotAOneOffItem(Invalid):

@@ -19,6 +19,7 @@ from app.domain.fees.billing import late_fees
 from app.domain.fees.billing import rules as billing
 from app.domain.fees.billing.schemas import FeeItemCreate, FeeItemUpdate, FeePriceCreate, MeterReadingCreate, SubscriptionPut
 from app.domain.fees.model import BillingRun, Charge, ChargeSource, FeeItem, FeeKind, FeePrice, MeterReading, UnitFeeItem
+from app.domain.fees.prorate import days as prorate_days
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry_service
 from app.domain.registry.model import Estate, Unit
@@ -215,6 +216,8 @@ async def put_subscription(
     unit, item = await _unit_and_item(session, actor=actor, unit_id=unit_id, item_id=item_id)
     if item.applies_to_all or FeeKind(item.kind) is FeeKind.one_off:
         raise NotSubscribable(field="item_id")
+    prorate_days.check_subscription_days(from_month=data.from_month, to_month=data.to_month, starts_on=data.starts_on,
+                                         ends_on=data.ends_on)
     sub = (await session.execute(select(UnitFeeItem).where(
         UnitFeeItem.unit_id == unit.id, UnitFeeItem.fee_item_id == item.id).with_for_update())).scalar_one_or_none()
     before = snapshot(sub) if sub is not None else None

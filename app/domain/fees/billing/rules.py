@@ -1,14 +1,15 @@
 """How a month's charge is computed: pure rules, no database (§5.2, §7.3.13).
 
 amount = price in force on the month's first day × (area | 1 | quantity) × months,
-then the vacant-unit rule, rounded half up to the fen. The `basis` dict keeps every
+then the vacant-unit rule, rounded half up to the fen. A month billed only in part (move-in,
+move-out, a subscription starting mid-month) is `prorate`d by days. The `basis` dict keeps every
 factor so the desk can read the computation back to a doubting owner.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -42,6 +43,30 @@ def price_on(prices: Iterable[tuple[date, Decimal]], day: date) -> Decimal | Non
     return max(in_force)[1] if in_force else None
 
 
+def prorate(*, price: Decimal, factor: Decimal, days: int, days_in_month: int) -> Decimal:
+    """price × factor × days / days_in_month, rounded ONCE, half up, to the fen.
+
+    The one proration rule of the ledger. Nothing is rounded on the way (not the monthly
+    amount, not the daily rate): 2.50 × 89.20 × 17/30 = 126.3666… → 126.37, where rounding
+    the month first (223.00 × 17/30) happens to agree but a daily rate (7.43 × 17 = 126.31)
+    would not. All the days of the month give the unprorated amount exactly.
+    """
+    if not 0 <= days <= days_in_month or not 28 <= days_in_month <= 31:
+        raise ValueError(f"{days} days of a {days_in_month}-day month")
+    if days == days_in_month:
+        return round_money(price * factor)
+    return round_money(price * factor * days / days_in_month)
+
+
+def billed_days(month: str, *, billed_from: date | None, billed_to: date | None) -> tuple[int, int]:
+    """(days of the month inside [billed_from, billed_to], the month's length); open ends are unbounded."""
+    first, last = estate_time.month_days(month)
+    start = max(first, billed_from) if billed_from else first
+    end = min(last, billed_to) if billed_to else last
+    length = (last - first).days + 1
+    return max(0, (end - start + timedelta(days=1)).days), length
+
+
 @dataclass(frozen=True, kw_only=True)
 class Line:
     amount: Decimal
@@ -57,8 +82,13 @@ def factor_name(kind: FeeKind, *, subscribed: bool) -> str:
 def compute(
     *, kind: FeeKind, price: Decimal, area: Decimal, quantity: Decimal | None = None, months: int = 1,
     vacant: bool = False, vacant_rule: VacantRule = VacantRule.charge, vacant_discount: Decimal = Decimal("0"),
+    days: int | None = None, days_in_month: int | None = None,
 ) -> Line | None:
-    """One unit's charge for one item; None when nothing is owed (skipped, or zero)."""
+    """One unit's charge for one item; None when nothing is owed (skipped, or zero).
+
+    With `days` of `days_in_month` (a month billed in part), the gross is `prorate`d and the
+    basis keeps both, for the bill's 「× 17/30个月」; the vacant discount applies to that gross.
+    """
     if vacant and vacant_rule is VacantRule.skip:
         return None
     subscribed = quantity is not None
@@ -68,9 +98,13 @@ def compute(
         factor = area
     else:
         factor = Decimal("1")
-    gross = round_money(price * factor * months)
     basis: dict[str, Any] = {"rate": show_rate(price), factor_name(kind, subscribed=subscribed): str(factor),
                              "months": months, "vacant_discount": None}
+    if days is not None and days_in_month is not None and days < days_in_month:
+        gross = prorate(price=price, factor=factor * months, days=days, days_in_month=days_in_month)
+        basis.update(days=days, days_in_month=days_in_month)
+    else:
+        gross = round_money(price * factor * months)
     amount = gross
     if vacant and vacant_rule is VacantRule.discount and vacant_discount > 0:
         discount = round_money(gross * vacant_discount)

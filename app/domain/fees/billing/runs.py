@@ -24,8 +24,11 @@ from app.domain.base import snapshot, utcnow
 from app.domain.calendar import estate_time
 from app.domain.fees.billing import rules as billing
 from app.domain.fees.billing.items import load_estate, price_in_force, prices_of
-from app.domain.fees.model import BillingRun, Charge, ChargeSource, FeeItem, FeeKind, UnitFeeItem, VacantRule
+from app.domain.fees.model import BILLED_ONCE, BillingRun, Charge, ChargeSource, FeeItem, FeeKind, UnitFeeItem, VacantRule
 from app.domain.fees.prepaid import deductions as prepaid_deductions
+from app.domain.fees.prorate import days as prorate
+from app.domain.fees.prorate import service as billing_periods
+from app.domain.fees.waivers import rules as discount_rules
 from app.domain.pagination import PageRequest, paginate
 from app.domain.registry.model import Building, Estate, Unit
 from app.domain.registry.names import unit_label
@@ -64,58 +67,77 @@ async def _units(session: AsyncSession, estate: Estate) -> list[tuple[Unit, str]
                            script=estate.script)) for u, b in rows]
 
 
-async def _subscriptions(session: AsyncSession, estate_id: uuid.UUID, month: str) -> dict[tuple[uuid.UUID, uuid.UUID], Decimal]:
+async def _subscriptions(session: AsyncSession, estate_id: uuid.UUID, month: str) -> dict[tuple[uuid.UUID, uuid.UUID], UnitFeeItem]:
     rows = (await session.execute(select(UnitFeeItem).where(
         UnitFeeItem.estate_id == estate_id, UnitFeeItem.from_month <= month,
         (UnitFeeItem.to_month.is_(None)) | (UnitFeeItem.to_month >= month),
     ))).scalars()
-    return {(r.unit_id, r.fee_item_id): r.quantity for r in rows}
+    return {(r.unit_id, r.fee_item_id): r for r in rows}
 
 
 async def _existing(session: AsyncSession, estate_id: uuid.UUID, month: str) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    # Cancelled charges count too: a month once billed is corrected by a replacement, not rebilled.
     rows = await session.execute(select(Charge.unit_id, Charge.fee_item_id).where(
         Charge.estate_id == estate_id, Charge.period == month,
         Charge.source.in_([ChargeSource.billing.value, ChargeSource.meter.value])))
     return {(r.unit_id, r.fee_item_id) for r in rows}
 
 
-def _line(item: FeeItem, unit: Unit, *, price: Decimal, quantity: Decimal | None) -> billing.Line | None:
+def _line(item: FeeItem, unit: Unit, *, price: Decimal, quantity: Decimal | None, days: tuple[int, int]) -> billing.Line | None:
     return billing.compute(kind=FeeKind(item.kind), price=price, area=unit.area, quantity=quantity, vacant=unit.is_vacant,
-                           vacant_rule=VacantRule(item.vacant_rule), vacant_discount=item.vacant_discount)
+                           vacant_rule=VacantRule(item.vacant_rule), vacant_discount=item.vacant_discount,
+                           days=days[0], days_in_month=days[1])
+
+
+@dataclass
+class _Month:
+    """What one month's plan reads once: the units, their subscriptions, billing periods and charges."""
+
+    month: str
+    units: list[tuple[Unit, str]]
+    subscribed: dict[tuple[uuid.UUID, uuid.UUID], UnitFeeItem]
+    periods: dict[uuid.UUID, prorate.Span]
+    existing: set[tuple[uuid.UUID, uuid.UUID]]
+
+
+def _plan_item(plan: Plan, ctx: _Month, item: FeeItem, price: Decimal) -> None:
+    for unit, label in ctx.units:
+        sub = ctx.subscribed.get((unit.id, item.id))
+        if item.applies_to_all and unit.is_public or not item.applies_to_all and sub is None:
+            continue
+        if (unit.id, item.id) in ctx.existing:
+            continue
+        spans = [ctx.periods.get(unit.id, (None, None))] + ([prorate.subscription_span(sub)] if sub else [])
+        days = prorate.month_days(ctx.month, *spans)
+        if days[0] == 0:  # moved out before the month, or in after it
+            continue
+        quantity = None if item.applies_to_all or sub is None else sub.quantity
+        line = _line(item, unit, price=price, quantity=quantity, days=days)
+        if line is None:
+            plan.skipped_vacant += unit.is_vacant
+            continue
+        plan.lines.append(PlannedLine(unit=unit, label=label, item=item, amount=line.amount, basis=line.basis))
 
 
 async def plan_month(session: AsyncSession, *, estate: Estate, month: str) -> Plan:
-    """What a run for the month would create now: nothing for (unit, item) pairs already billed."""
+    """What a run for the month would create now: nothing for (unit, item) pairs already billed.
+
+    A month the unit's billing period or a subscription starts or ends in is prorated by days.
+    """
     plan = Plan(month=month)
     items = list((await session.execute(select(FeeItem).where(
         FeeItem.estate_id == estate.id, FeeItem.active.is_(True), FeeItem.kind.in_(BILLED_KINDS),
     ).order_by(FeeItem.code))).scalars())
     prices = await prices_of(session, [i.id for i in items])
-    units = await _units(session, estate)
-    subscribed = await _subscriptions(session, estate.id, month)
-    existing = await _existing(session, estate.id, month)
+    ctx = _Month(month=month, units=await _units(session, estate), subscribed=await _subscriptions(session, estate.id, month),
+                 periods=await billing_periods.periods_of(session, estate.id), existing=await _existing(session, estate.id, month))
     first_day = estate_time.month_first(month)
     for item in items:
         price = price_in_force(prices[item.id], first_day)
         if price is None:
             plan.items_without_price.append(item.code)
             continue
-        for unit, label in units:
-            if item.applies_to_all:
-                if unit.is_public:
-                    continue
-                quantity = None
-            elif (unit.id, item.id) in subscribed:
-                quantity = subscribed[(unit.id, item.id)]
-            else:
-                continue
-            if (unit.id, item.id) in existing:
-                continue
-            line = _line(item, unit, price=price, quantity=quantity)
-            if line is None:
-                plan.skipped_vacant += unit.is_vacant
-                continue
-            plan.lines.append(PlannedLine(unit=unit, label=label, item=item, amount=line.amount, basis=line.basis))
+        _plan_item(plan, ctx, item, price)
     return plan
 
 
@@ -169,7 +191,7 @@ async def _insert_charges(session: AsyncSession, *, run: BillingRun, plan: Plan)
                    amount_paid=Decimal("0.00"), due_date=billing.due_date(plan.month, ln.item.due_day), basis=ln.basis,
                    source=ChargeSource.billing.value, source_id=None, billing_run_id=run.id) for ln in plan.lines]
     stmt = insert(Charge).on_conflict_do_nothing(
-        index_elements=["unit_id", "fee_item_id", "period"], index_where=text("source IN ('billing', 'meter')"),
+        index_elements=["unit_id", "fee_item_id", "period"], index_where=text(BILLED_ONCE),
     ).returning(Charge.amount)
     amounts: list[Decimal] = []
     for start in range(0, len(values), 1000):  # keep each statement well under the bind-parameter limit
@@ -192,7 +214,10 @@ async def run_month(session: AsyncSession, *, actor: Actor, estate: Estate, mont
     await audit.record(session, actor=actor, action="billing_run", entity="billing_run", entity_id=run.id,
                        estate_id=estate.id, after={**snapshot(run), "items_without_price": plan.items_without_price,
                                                    "skipped_vacant": plan.skipped_vacant})
-    # Money waiting on prepaid accounts settles the new month at once, not at tomorrow's 06:30 run.
+    # The estate's approved discount rules for the month waive their share of the new charges.
+    await discount_rules.apply_for_month(session, actor=actor, estate_id=estate.id, month=month)
+    # Then money waiting on prepaid accounts settles what is left of the new month at once, not at
+    # tomorrow's 06:30 run.
     await prepaid_deductions.deduct_estate(session, actor=actor, estate=estate)
     return run, run.charges_created
 

@@ -86,6 +86,8 @@ class SubscriptionPut(InputModel):
     quantity: Quantity = Decimal("1")
     from_month: Month
     to_month: Month | None = None
+    starts_on: date | None = Field(default=None, description="First day billed, inside from_month; that month is prorated by days")
+    ends_on: date | None = Field(default=None, description="Last day billed, inside to_month; that month is prorated by days")
 
     @model_validator(mode="after")
     def _in_order(self) -> SubscriptionPut:
@@ -105,6 +107,8 @@ class SubscriptionRead(BaseModel):
     quantity: Decimal
     from_month: str
     to_month: str | None
+    starts_on: date | None = None
+    ends_on: date | None = None
 
 
 class MeterReadingCreate(InputModel):

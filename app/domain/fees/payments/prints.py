@@ -112,14 +112,17 @@ def pricing(*, kind: FeeKind, rate_unit: str, basis: dict[str, Any]) -> str:
 async def _lines(session: AsyncSession, read: ReceiptRead) -> list[Line]:
     if read.series is ReceiptSeries.refund:
         return [Line(item="退还预收款", amount=read.amount)]
-    stmt = (select(Allocation.amount, Charge.amount, Charge.period, Charge.basis, FeeItem.name, FeeItem.kind,
-                   FeeItem.unit_label)
+    stmt = (select(Allocation.amount, Charge.amount, Charge.amount_waived, Charge.period, Charge.basis, FeeItem.name,
+                   FeeItem.kind, FeeItem.unit_label)
             .join(Charge, Charge.id == Allocation.charge_id).join(FeeItem, FeeItem.id == Charge.fee_item_id)
             .where(Allocation.payment_id == read.payment_id).order_by(Allocation.created_at, Allocation.id))
     out = []
-    for paid, owed, period, basis, name, kind, unit in (await session.execute(stmt)).all():
+    for paid, owed, waived, period, basis, name, kind, unit in (await session.execute(stmt)).all():
         how = pricing(kind=FeeKind(kind), rate_unit=unit, basis=basis or {})
-        if paid != owed:  # a charge paid in part: say what was owed
+        if waived > 0:  # a charge with waivers (减免): what was billed, waived and taken
+            note = f"应收 {owed:,.2f} 减免 {waived:,.2f} 实收 {paid:,.2f}"
+            how = f"{how}（{note}）" if how else note
+        elif paid != owed:  # a charge paid in part: say what was owed
             how = f"{how}（应收 {owed:,.2f}）" if how else f"应收 {owed:,.2f}"
         out.append(Line(item=name, period=period or "", pricing=how, amount=paid))
     return out

@@ -108,11 +108,13 @@ async def _allocations(session: AsyncSession, payment_ids: set[uuid.UUID | None]
     out: dict[uuid.UUID | None, list[AllocationLine]] = {p: [] for p in payment_ids}
     if not payment_ids:
         return out
-    stmt = (select(Allocation, Charge.description, Charge.period).join(Charge, Charge.id == Allocation.charge_id)
+    stmt = (select(Allocation, Charge.description, Charge.period, Charge.amount, Charge.amount_waived)
+            .join(Charge, Charge.id == Allocation.charge_id)
             .where(Allocation.payment_id.in_(payment_ids)).order_by(Allocation.created_at, Allocation.id))
-    for alloc, description, period in (await session.execute(stmt)).all():
+    for alloc, description, period, billed, waived in (await session.execute(stmt)).all():
         out[alloc.payment_id].append(AllocationLine(charge_id=alloc.charge_id, description=description, period=period,
-                                                    amount=alloc.amount, reversed_at=alloc.reversed_at))
+                                                    amount=alloc.amount, reversed_at=alloc.reversed_at, billed=billed,
+                                                    waived=waived))
     return out
 
 
@@ -167,7 +169,7 @@ def read_issued(r: Receipt, *, payment: Payment, allocations: Sequence[tuple[All
     `_allocations` orders them.
     """
     lines = [AllocationLine(charge_id=a.charge_id, description=c.description, period=c.period, amount=a.amount,
-                            reversed_at=a.reversed_at)
+                            reversed_at=a.reversed_at, billed=c.amount, waived=c.amount_waived)
              for a, c in sorted(allocations, key=lambda ac: (ac[0].created_at, ac[0].id))]
     return _to_read(r, pay=payment, ref=None, allocations=lines, label=unit_label, cashier_name=cashier_name, prints=[])
 

@@ -83,8 +83,10 @@ class AllocationLine(BaseModel):
     charge_id: uuid.UUID
     description: str
     period: str | None
-    amount: Amount
+    amount: Amount = Field(description="实收: what this payment settled of the charge")
     reversed_at: datetime | None
+    billed: Amount | None = Field(default=None, description="应收: the charge's billed amount")
+    waived: Amount = Field(default=Decimal("0.00"), description="减免: what approved waivers took off the charge (as of now)")
 
 
 class ReceiptRead(BaseModel):

@@ -95,10 +95,13 @@ def register_sheets(report: SaturdayRegister) -> list[Sheet]:
 def _figure_columns(*, households_add_up: bool) -> list[Column]:
     """A unit billed for two fee items is one household of each: per item the counts do not add up."""
     money = [Column(h, MONEY) for h in ("本月应收", "往月预收本月", "本月实收本月", "本月欠收")]
-    rate = Column("收缴率", Kind.rate, ratio=("本月实收本月", "本月应收"))
+    # The rate is on what was to be collected: billed less waived.
+    rate = Column("收缴率", Kind.rate, ratio=("本月实收本月", "减免后应收"))
     more = [Column(h, MONEY) for h in ("收回往月欠费", "预收以后月份", "本月收款合计")]
     households = [Column(h, INT, total=households_add_up) for h in ("应收户数", "已缴清户数", "部分缴纳户数", "未缴户数")]
-    return [*money, rate, *more, *households]
+    # Waivers (减免) last, so the columns before them keep their places in files read by position.
+    waived = [Column(h, MONEY) for h in ("本月减免", "减免后应收")]
+    return [*money, rate, *more, *households, *waived]
 
 
 ON_ACCOUNT_COLUMNS = [Column("预收款（存入账户）", MONEY), Column("退还预收款", MONEY)]
@@ -107,11 +110,11 @@ ON_ACCOUNT_COLUMNS = [Column("预收款（存入账户）", MONEY), Column("退�
 def _figures(f: MonthFigures) -> list[Any]:
     return [f.billed, f.collected_before, f.collected_for_month, f.outstanding, f.collection_rate,
             f.collected_for_earlier, f.collected_for_later, f.collected_in_month, f.households_billed,
-            f.households_paid_in_full, f.households_partly_paid, f.households_unpaid]
+            f.households_paid_in_full, f.households_partly_paid, f.households_unpaid, f.waived, f.billed - f.waived]
 
 
 def month_sheets(report: MonthFeeReport) -> list[Sheet]:
-    t = report.totals
+    t, c = report.totals, report.corrections
     heading = f"{report.estate_name} {report.month} 月度收费报表"
     return [
         Sheet("按收费项目", f"{heading}：按收费项目",
@@ -127,6 +130,10 @@ def month_sheets(report: MonthFeeReport) -> list[Sheet]:
         Sheet("滞纳金", f"{heading}：滞纳金（已含在各收费项目中）",
               [Column(h, MONEY) for h in ("本月计收滞纳金", "本月实收滞纳金", "本月减免滞纳金", "本月滞纳金欠收")],
               [[report.late_fees.billed, report.late_fees.collected, report.late_fees.waived, report.late_fees.outstanding]]),
+        Sheet("更正", f"{heading}：更正（已取消的收费不计入应收）",
+              [Column("取消笔数", INT), Column("取消金额", MONEY), Column("重开笔数", INT), Column("重开金额", MONEY),
+               Column("对应收的影响", MONEY)],
+              [[c.cancelled_count, c.cancelled_amount, c.replacements_count, c.replacements_amount, c.net_effect]]),
     ]
 
 

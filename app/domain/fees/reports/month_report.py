@@ -6,12 +6,17 @@ Definitions, for a month M of the estate (say 2026-11):
   those issued from 1 November 00:00 to 1 December 00:00 in the estate's time zone.
 - A charge is "of the month" when its period is M; a one-off charge (no period) belongs to
   the month of its due date.
-- billed: the amounts of the month's charges.
+- billed: the amounts of the month's charges, cancelled charges left out (their replacements are in).
+- corrections: the month's cancelled charges and the replacements billed for them (net effect
+  on billed = replacements - cancelled).
 - collected_for_month: what the month's receipts settled of the month's charges.
 - collected_before: what receipts of earlier months settled of them (paid in advance).
-- outstanding: billed - collected_before - collected_for_month, i.e. unpaid at the month's end;
-  a receipt of a later month does not change it.
-- collection_rate: collected_for_month / billed, four decimals (null when nothing was billed).
+- waived: what waivers (减免) approved before the month's end took off the month's charges
+  (reversed waivers count nowhere, as voided receipts).
+- outstanding: billed - waived - collected_before - collected_for_month, i.e. unpaid at the
+  month's end; a receipt of a later month does not change it.
+- collection_rate: collected_for_month / (billed - waived), four decimals: a waived amount was
+  never to be collected (null when nothing is left to collect).
 - collected_for_earlier (arrears recovered) / collected_for_later: what the month's receipts
   settled of charges of earlier / later months.
 - credit_received: overpayments kept on account by the month's receipts; refunds: credit paid
@@ -47,11 +52,13 @@ from app.domain.auth.principal import Actor
 from app.domain.base import by_id_in_estate, utcnow
 from app.domain.calendar import estate_time
 from app.domain.errors import Invalid
-from app.domain.fees.model import Charge, FeeItem
+from app.domain.fees.corrections.report import month_corrections
+from app.domain.fees.model import Charge, ChargeState, FeeItem
 from app.domain.fees.payments.model import Allocation, Payment, Receipt, ReceiptSeries, ReceiptStatus
 from app.domain.fees.reports.model import FeeReport, FeeReportKind, store
 from app.domain.fees.reports.month_late_fees import month_late_fees
 from app.domain.fees.reports.schemas import RATE_PLACES, MonthBuildingLine, MonthFeeReport, MonthItemLine, MonthTotals
+from app.domain.fees.waivers import reading as waivers_report
 from app.domain.registry import service as registry_service
 from app.domain.registry.model import Building, Estate, Unit
 from app.domain.types import MONTH_PATTERN
@@ -73,6 +80,7 @@ class Acc:
     """The running figures of one line (a fee item, a building or the estate)."""
 
     billed: Decimal = ZERO
+    waived: Decimal = ZERO
     before: Decimal = ZERO
     during: Decimal = ZERO
     earlier: Decimal = ZERO
@@ -83,12 +91,14 @@ class Acc:
     units: dict[uuid.UUID, list[Decimal]] = field(default_factory=lambda: defaultdict(lambda: [ZERO, ZERO]))
 
     def figures(self) -> dict[str, Any]:
+        # units: [billed less waived, paid] per household; waived in full counts as paid in full.
         full = sum(1 for billed, paid in self.units.values() if paid >= billed)
-        unpaid = sum(1 for _, paid in self.units.values() if paid == 0)
-        rate = (self.during / self.billed).quantize(RATE_PLACES, ROUND_HALF_UP) if self.billed else None
+        unpaid = sum(1 for billed, paid in self.units.values() if paid == 0 < billed)
+        to_collect = self.billed - self.waived
+        rate = (self.during / to_collect).quantize(RATE_PLACES, ROUND_HALF_UP) if to_collect > 0 else None
         return dict(
-            billed=self.billed, collected_before=self.before, collected_for_month=self.during,
-            outstanding=self.billed - self.before - self.during, collection_rate=rate,
+            billed=self.billed, waived=self.waived, collected_before=self.before, collected_for_month=self.during,
+            outstanding=to_collect - self.before - self.during, collection_rate=rate,
             collected_for_earlier=self.earlier, collected_for_later=self.later,
             collected_in_month=self.during + self.earlier + self.later + self.credit - self.used - self.refunds,
             households_billed=len(self.units), households_paid_in_full=full, households_unpaid=unpaid,
@@ -115,7 +125,7 @@ async def _charges(session: AsyncSession, *, estate_id: uuid.UUID, month: str, s
     stmt = (select(Charge.unit_id, Unit.building_id, Charge.fee_item_id, func.sum(Charge.amount),
                    func.coalesce(func.sum(paid.c.before), 0), func.coalesce(func.sum(paid.c.during), 0))
             .join(Unit, by_id_in_estate(Unit, Charge.unit_id, estate_id)).outerjoin(paid, paid.c.charge_id == Charge.id)
-            .where(Charge.estate_id == estate_id, of_month(month))
+            .where(Charge.estate_id == estate_id, of_month(month), Charge.state == ChargeState.open.value)
             .group_by(Charge.unit_id, Unit.building_id, Charge.fee_item_id))
     return list((await session.execute(stmt)).all())
 
@@ -150,6 +160,13 @@ def _add_charges(rows: list[Any], items: dict[uuid.UUID, Acc], buildings: dict[u
             acc.during += during
             acc.units[unit_id][0] += billed
             acc.units[unit_id][1] += before + during
+
+
+def _add_waived(rows: list[Any], items: dict[uuid.UUID, Acc], buildings: dict[uuid.UUID, Acc], total: Acc) -> None:
+    for unit_id, building_id, item_id, waived in rows:
+        for acc in (items[item_id], buildings[building_id], total):
+            acc.waived += waived
+            acc.units[unit_id][0] -= waived
 
 
 def _add_collected(rows: list[Any], items: dict[uuid.UUID, Acc], buildings: dict[uuid.UUID, Acc], total: Acc) -> None:
@@ -193,6 +210,8 @@ async def compute(session: AsyncSession, *, estate: Estate, month: str) -> Month
     buildings: dict[uuid.UUID, Acc] = defaultdict(Acc)
     total = Acc()
     _add_charges(await _charges(session, estate_id=estate.id, month=month, start=start, end=end), items, buildings, total)
+    _add_waived(await waivers_report.waived_of_month(session, estate_id=estate.id, charges_of_month=of_month(month), end=end),
+                items, buildings, total)
     _add_collected(await _collected(session, estate_id=estate.id, month=month, start=start, end=end), items, buildings, total)
     counts = _add_receipts(await _receipts(session, estate_id=estate.id, start=start, end=end), buildings, total)
     fee_items = (await session.execute(select(FeeItem).where(FeeItem.estate_id == estate.id)
@@ -207,6 +226,7 @@ async def compute(session: AsyncSession, *, estate: Estate, month: str) -> Month
     return MonthFeeReport(
         estate_id=estate.id, estate_name=estate.name, month=month, starts_at=start, ends_at=end, as_of=utcnow(),
         by_fee_item=by_item, by_building=by_building,
+        corrections=await month_corrections(session, estate_id=estate.id, of_month=of_month(month)),
         totals=MonthTotals(credit_received=total.credit, refunds=total.refunds, account_used=total.used, **total.figures(),
                            **counts),
         late_fees=await month_late_fees(session, estate_id=estate.id, month=month, start=start, end=end),

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, PlainSerializer
 
+from app.domain.fees.corrections.schemas import MonthCorrections
 from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus
 from app.domain.types import MONTH_PATTERN, WEEK_PATTERN, real_week
 
@@ -108,10 +109,13 @@ class SaturdayRegister(BaseModel):
 
 class MonthFigures(BaseModel):
     billed: Amount = Field(description="Charges for the month")
+    waived: Amount = Field(default=Decimal("0.00"), description="Of the month's charges, waived (减免) by approvals "
+                                                                 "before the month's end")
     collected_before: Amount = Field(description="Paid for the month on receipts of earlier months (in advance)")
     collected_for_month: Amount = Field(description="Paid for the month on the month's receipts")
-    outstanding: Amount = Field(description="Of the month's charges, unpaid at the month's end")
-    collection_rate: Rate | None = Field(description="collected_for_month / billed; null when nothing was billed")
+    outstanding: Amount = Field(description="Of the month's charges, unpaid and not waived at the month's end")
+    collection_rate: Rate | None = Field(description="collected_for_month / (billed - waived): what was waived was never "
+                                                     "to be collected; null when nothing is left to collect")
     collected_for_earlier: Amount = Field(description="Arrears of earlier months recovered on the month's receipts")
     collected_for_later: Amount = Field(description="Charges of later months paid on the month's receipts")
     collected_in_month: Amount = Field(description="All money the month's receipts brought in for this line")
@@ -168,6 +172,9 @@ class MonthFeeReport(BaseModel):
     by_building: list[MonthBuildingLine]
     totals: MonthTotals
     late_fees: MonthLateFees = Field(default_factory=MonthLateFees)
+    # Default: a report stored before corrections existed still reads back.
+    corrections: MonthCorrections = Field(default_factory=MonthCorrections,
+                                          description="Cancelled charges of the month and their replacements")
 
 
 # --- stored reports ----------------------------------------------------------------------

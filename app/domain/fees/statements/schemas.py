@@ -8,10 +8,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, PlainSerializer
 
-from app.domain.fees.model import ChargeSource, FeeKind
+from app.domain.fees.model import ChargeSource, ChargeState, FeeKind
 from app.domain.fees.payments.model import PaymentMethod
 from app.domain.fees.prepaid.schemas import AccountRead
 from app.domain.fees.shared_meters.schemas import SharedShare
+from app.domain.fees.waivers.schemas import WaiverOfLine
 
 CENT = Decimal("0.01")
 # Out: amounts always carry two places ("223.00").
@@ -34,6 +35,8 @@ class Computation(BaseModel):
     area: str | None = Field(default=None, description="m², as billed")
     quantity: str | None = Field(default=None, description="Spaces subscribed, or the metered usage")
     months: int | None = None
+    days: int | None = Field(default=None, description="Billed by days: the days of the month billed (move-in, move-out)")
+    days_in_month: int | None = Field(default=None, description="Billed by days: the month's length; 17/30 of a month")
     previous: str | None = Field(default=None, description="Meter: the previous reading")
     current: str | None = Field(default=None, description="Meter: this reading")
     gross: Amount | None = Field(default=None, description="Before the vacant-unit discount")
@@ -89,15 +92,22 @@ class BillLine(BaseModel):
     explanation: str = Field(description="The computation as the desk reads it out: 物业管理费 2.50元/㎡·月 × 89.20㎡ × 1个月 = 223.00元")
     amount: Amount
     paid: Amount = Field(description="What payments not voided settled")
+    waived: Amount = Field(default=Decimal("0.00"),
+                           description="What approved waivers (减免) took off; amount - paid - waived = outstanding")
     outstanding: Amount
     late_fee: LateFeeRead
     balance: Amount = Field(description="outstanding + the late fee a payment today would post")
     payments: list[PaymentOfLine]
+    waivers: list[WaiverOfLine] = Field(default_factory=list, description="The approved waivers, each with its reason")
+    state: ChargeState = Field(default=ChargeState.open, description="cancelled: billed wrongly, owes nothing, kept with its reason")
+    cancel_reason: str | None = None
+    replaces_id: uuid.UUID | None = Field(default=None, description="The cancelled charge this one corrects")
 
 
 class BillTotals(BaseModel):
     billed: Amount = Field(description="Sum of the lines' amounts")
     paid: Amount
+    waived: Amount = Field(default=Decimal("0.00"), description="Sum of the lines' waived amounts")
     late_fees: Amount
     outstanding: Amount = Field(description="Sum of the lines' outstanding amounts")
     credit: Amount = Field(description="Overpayments kept on account, less refunds paid from them")

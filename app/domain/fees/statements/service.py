@@ -25,12 +25,14 @@ from app.domain.fees.billing.rules import CENT
 from app.domain.fees.late_fees import accrual
 from app.domain.fees.late_fees import service as late_fee_service
 from app.domain.fees.late_fees.service import Accruing
-from app.domain.fees.model import Charge, ChargeSource, FeeItem, FeeKind
+from app.domain.fees.model import Charge, ChargeSource, ChargeState, FeeItem, FeeKind
 from app.domain.fees.payments import receipts
 from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, Receipt, ReceiptStatus
 from app.domain.fees.prepaid import deposits as prepaid_deposits
 from app.domain.fees.shared_meters import explain as shared_explain
 from app.domain.fees.statements.schemas import BillLine, BillTotals, Computation, LateFeeRead, PaymentOfLine, UnitBill
+from app.domain.fees.waivers import reading as waiver_lines
+from app.domain.fees.waivers.schemas import WaiverOfLine
 from app.domain.registry.model import Building, Estate
 from app.domain.registry.names import unit_label
 from app.domain.registry.script import Script, in_script
@@ -85,7 +87,12 @@ def _periodic(kind: FeeKind, name: str, unit: str, basis: Mapping[str, Any], amo
         comp.quantity = plain(basis["quantity"])
         factor = f" × {comp.quantity}"
     gross = Decimal(str(basis["gross"])) if basis.get("gross") is not None else amount
-    text = f"{name} {rate}{unit}{factor} × {months}个月 = {yuan(gross)}元"
+    share = f"{months}个月"
+    if basis.get("days") is not None and basis.get("days_in_month") is not None:
+        # Billed by days (move-in, move-out): rules.prorate's 17/30 of a month, rounded once.
+        comp.days, comp.days_in_month = int(basis["days"]), int(basis["days_in_month"])
+        share = f"{comp.days}/{comp.days_in_month}个月"
+    text = f"{name} {rate}{unit}{factor} × {share} = {yuan(gross)}元"
     if basis.get("discount") is not None:
         comp.gross, comp.discount = gross, Decimal(str(basis["discount"]))
         comp.vacant_discount = plain(basis["vacant_discount"])
@@ -212,10 +219,12 @@ async def _payments(session: AsyncSession, charge_ids: list[uuid.UUID]) -> dict[
 
 
 def _line(charge: Charge, item: FeeItem, *, due: Accruing, payments: list[PaymentOfLine],
-          voucher: VoucherInfo | None, script: Script) -> BillLine:
+          voucher: VoucherInfo | None, script: Script, waivers: list[WaiverOfLine] | None = None) -> BillLine:
     computation, sentence = explain(
         kind=FeeKind(item.kind), item_name=item.name, rate_unit=item.unit_label, basis=charge.basis or {},
         amount=charge.amount, source=ChargeSource(charge.source), description=charge.description, voucher=voucher)
+    if charge.state == ChargeState.cancelled:
+        sentence += f"（已取消：{charge.cancel_reason or ''}）"
     fee = late_fee_read(due, due_date=charge.due_date)
     # The sentences the desk reads out, in the estate's characters (the fee item's name included).
     fee = fee.model_copy(update={"explanation": in_script(fee.explanation, script)})
@@ -223,14 +232,20 @@ def _line(charge: Charge, item: FeeItem, *, due: Accruing, payments: list[Paymen
     return BillLine(charge_id=charge.id, fee_item_id=item.id, fee_item_name=item.name, description=charge.description,
                     period=charge.period, due_date=charge.due_date, source=ChargeSource(charge.source),
                     computation=computation, explanation=in_script(sentence, script), amount=charge.amount, paid=charge.amount_paid,
-                    outstanding=outstanding, late_fee=fee, balance=outstanding + fee.amount, payments=payments)
+                    outstanding=outstanding, late_fee=fee, balance=outstanding + fee.amount, payments=payments,
+                    waived=charge.amount_waived,
+                    waivers=[w.model_copy(update={"text": in_script(w.text, script)}) for w in waivers or []],
+                    state=ChargeState(charge.state), cancel_reason=charge.cancel_reason, replaces_id=charge.replaces_id)
 
 
 def totals(lines: list[BillLine], account: list[BillLine], *, credit: Decimal) -> BillTotals:
     """Sums of the lines shown; balance_due over every open charge of the account, less credit."""
     owed = sum((ln.outstanding for ln in account), ZERO)
     fees = sum((ln.late_fee.amount for ln in account), ZERO)
-    return BillTotals(billed=sum((ln.amount for ln in lines), ZERO), paid=sum((ln.paid for ln in lines), ZERO),
+    # A cancelled charge is shown, with its reason, but billed nothing: its replacement is the bill.
+    billed = sum((ln.amount for ln in lines if ln.state is ChargeState.open), ZERO)
+    return BillTotals(billed=billed, paid=sum((ln.paid for ln in lines), ZERO),
+                      waived=sum((ln.waived for ln in lines), ZERO),
                       late_fees=sum((ln.late_fee.amount for ln in lines), ZERO),
                       outstanding=sum((ln.outstanding for ln in lines), ZERO), credit=credit,
                       account_outstanding=owed, account_late_fees=fees, balance_due=max(ZERO, owed + fees - credit))
@@ -254,8 +269,9 @@ async def unit_bill(
     vouchers = await _vouchers(session, charges, estate)
     paid = await _payments(session, [c.id for c in charges])
     due = await late_fee_service.accruing(session, estate_id=estate.id, charges=charges, as_of=today)
+    waived = await waiver_lines.approved_of(session, [c.id for c in charges])
     built = [(c, _line(c, items[c.fee_item_id], due=due[c.id], payments=paid[c.id], voucher=vouchers.get(c.source_id),
-                       script=estate.script)) for c in charges]
+                       script=estate.script, waivers=waived[c.id])) for c in charges]
     lines = [ln for c, ln in built if in_window(c, from_month=from_month, to_month=to_month, today=today)]
     paid_in, refunded = await receipts.credit_of(session, unit_id=unit.id)
     account = [ln for _, ln in built if ln.outstanding > 0]

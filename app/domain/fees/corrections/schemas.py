@@ -1,0 +1,37 @@
+"""What clients send to correct a charge: a cancel with its reason, and the right charge billed."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, Field, PlainSerializer
+
+from app.domain.types import InputModel, text
+
+Reason = Annotated[str, text(500)]
+# Out: amounts always carry two places ("223.00").
+Amount = Annotated[Decimal, PlainSerializer(lambda d: str(d.quantize(Decimal("0.01"))), return_type=str, when_used="json")]
+Description = Annotated[str, text(200)]
+PositiveMoney = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False,
+                                         description="Yuan, two places at most")]
+
+
+class ChargeCancel(InputModel):
+    reason: Reason = Field(description="Why the charge was wrong: kept on the charge and in the trail")
+
+
+class ChargeRebill(InputModel):
+    amount: PositiveMoney | None = Field(
+        default=None, description="The right amount; left out, a billing-run charge is recomputed as the run would bill it now "
+                                  "(the unit's area, billing period and subscription; the month's price)")
+    description: Description | None = Field(default=None, description="Left out: the cancelled charge's")
+
+
+class MonthCorrections(BaseModel):
+    """The month's corrected charges (of the month as `billed` counts them: by period, one-offs by due date)."""
+
+    cancelled_count: int = Field(default=0, description="The month's charges cancelled")
+    cancelled_amount: Amount = Field(default=Decimal("0.00"), description="What they had billed; not in `billed`")
+    replacements_count: int = 0
+    replacements_amount: Amount = Field(default=Decimal("0.00"), description="The open charges billed in their place; in `billed`")
+    net_effect: Amount = Field(default=Decimal("0.00"), description="replacements_amount - cancelled_amount")
