@@ -45,9 +45,9 @@ class TestUnitNotice:
         assert fees["2026-09"] != "0.00" and fees["2026-11"] == "0.00"
         late = sum(float(fees[p]) for p in ("2026-09", "2026-10"))
         for expected in ("催缴通知单", "尊敬的王建国", "房号：8号楼2单元301", "通知日期：2026-12-03", "缴费截止日期：2026-12-18",
-                         f"物业管理费2026-09223.000.00223.002026-09-0193{fees['2026-09']}",
-                         f"物业管理费2026-10223.000.00223.002026-10-0163{fees['2026-10']}",
-                         "水费2026-1130.000.0030.002026-11-01320.00", f"合计476.000.00476.00{late:.2f}{476 + late:,.2f}",
+                         f"物业管理费2026-09223.000.000.00223.002026-09-0193{fees['2026-09']}",
+                         f"物业管理费2026-10223.000.000.00223.002026-10-0163{fees['2026-10']}",
+                         "水费2026-1130.000.000.0030.002026-11-01320.00", f"合计476.000.000.00476.00{late:.2f}{476 + late:,.2f}",
                          f"联系电话：{OFFICE_PHONE}", f"地址：{OFFICE_ADDRESS}", LEGAL_NAME, "（盖章）", "第1页/共1页"):
             assert expected in text, expected
         assert "2026-12-20" not in text  # not due yet: no arrears
@@ -62,6 +62,19 @@ class TestUnitNotice:
         r = await client.post(f"{API}/units/{w.wang.id}/late-fees", headers=w.desk.headers)
         assert (r.status_code, r.json()["total"]) == (200, "17.39"), r.text
         assert said in text_of(pdf_of(await client.get(unit_url(w.wang), headers=w.desk.headers))).replace("\n", "")
+
+    async def test_a_waived_part_has_its_column_so_each_row_adds_up(self, client, session):
+        w = await owing(session)
+        supervisor = await make_staff(session, estates=[w.estate], roles=[Role.supervisor])
+        [line] = (await client.get(f"{API}/units/{w.li.id}/bill", headers=w.desk.headers)).json()["lines"]
+        asked = await client.post(f"{API}/charges/{line['charge_id']}/waivers", headers=w.desk.headers,
+                                  json={"kind": "amount", "value": "20.00", "reason": "维修延误补偿"})
+        r = await client.post(f"{API}/waivers/{asked.json()['id']}/approve", json={"reason": "同意"},
+                              headers=supervisor.headers)
+        assert r.status_code == 200, r.text
+        # 应收 180.00 − 减免 20.00 − 已缴 80.00 = 欠费 80.00, due 10-01, 63 days late on 12-03.
+        text = text_of(pdf_of(await client.get(unit_url(w.li), headers=w.desk.headers)))
+        assert "物业管理费2026-10180.0020.0080.0080.002026-10-0163" in text
 
     async def test_the_pay_by_day_asked_for_is_printed(self, client, session):
         w = await owing(session)

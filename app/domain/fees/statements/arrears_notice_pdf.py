@@ -40,8 +40,9 @@ PAY_WITHIN_DAYS = 15  # the pay-by day when none is given: 15 days from the esta
 LATEST_PAY_BY_DAYS = 366
 # A batch is printed while the desk waits; past this many notices it is split by building.
 MAX_NOTICES = 300
-HEADER = ["序号", "收费项目", "所属期间", "应收金额", "已缴金额", "欠费金额", "应缴日期", "逾期天数", "滞纳金", "小计"]
-WIDTHS = [w * mm for w in (12, 22, 17, 19, 19, 19, 20, 17, 19, 22)]
+# 减免 has its own column so that every row reads 应收 − 减免 − 已缴 = 欠费 on the paper.
+HEADER = ["序号", "收费项目", "所属期间", "应收金额", "减免金额", "已缴金额", "欠费金额", "应缴日期", "逾期天数", "滞纳金", "小计"]
+WIDTHS = [w * mm for w in (10, 22, 16, 18, 17, 18, 18, 20, 14, 17, 20)]
 
 
 class PayByOutOfRange(Invalid):
@@ -93,13 +94,14 @@ def pay_by_day(estate: Estate, pay_by: date | None, *, now: datetime | None = No
 # --- the paper ------------------------------------------------------------------------------
 
 def _table(notice: Notice) -> Flowable:
-    rows = [[str(n), ln.fee_item_name, ln.period or "—", parts.money(ln.amount), parts.money(ln.paid), parts.money(ln.outstanding),
-             ln.due_date.isoformat(), str(ln.late_fee.days_past_due), parts.money(ln.late_fee.amount), parts.money(ln.balance)]
+    rows = [[str(n), ln.fee_item_name, ln.period or "—", parts.money(ln.amount), parts.money(ln.waived), parts.money(ln.paid),
+             parts.money(ln.outstanding), ln.due_date.isoformat(), str(ln.late_fee.days_past_due),
+             parts.money(ln.late_fee.amount), parts.money(ln.balance)]
             for n, ln in enumerate(notice.lines, 1)]
     lines = notice.lines
-    total = ["", "合计", "", parts.money(sum((ln.amount for ln in lines), ZERO)), parts.money(sum((ln.paid for ln in lines), ZERO)),
+    total = ["", "合计", "", *(parts.money(sum((getattr(ln, f) for ln in lines), ZERO)) for f in ("amount", "waived", "paid")),
              parts.money(notice.owed), "", "", parts.money(notice.late_fees), parts.money(notice.owed + notice.late_fees)]
-    return parts.grid(HEADER, rows, widths=WIDTHS, right=[3, 4, 5, 7, 8, 9], total=total)
+    return parts.grid(HEADER, rows, widths=WIDTHS, right=[3, 4, 5, 6, 8, 9, 10], total=total)
 
 
 def _letter(notice: Notice, *, estate: Estate, pay_by: date) -> list[Flowable]:
