@@ -34,6 +34,7 @@ from app.domain.fees.prepaid.schemas import (
 )
 from app.domain.fees.reports.schemas import ReportFormat
 from app.domain.registry.errors import UnitNotFound
+from app.domain.types import EXACT_DAY
 
 router = APIRouter(tags=["prepaid accounts"])
 
@@ -76,8 +77,9 @@ async def get_account(unit_id: uuid.UUID, actor: Read, session: SessionDep) -> A
     **FILES, **problems(UnitNotFound, account_statement.DaysOutOfOrder)})
 async def get_statement(
     unit_id: uuid.UUID, actor: Read, session: SessionDep,
-    from_date: Annotated[date | None, Query(alias="from", description="First day (estate-local); default the 1st of this month")] = None,
-    to_date: Annotated[date | None, Query(alias="to", description="Last day, included; default today")] = None,
+    from_date: Annotated[date | None, Query(alias="from", description="First day (estate-local); default the 1st of this month"),
+                         EXACT_DAY] = None,
+    to_date: Annotated[date | None, Query(alias="to", description="Last day, included; default today"), EXACT_DAY] = None,
     format: ReportFormat = "json", encoding: Encoding = "utf-8",
 ) -> Response:
     """The account's statement for the days given: opening balance, each deposit, deduction and refund

@@ -71,18 +71,18 @@ async def request_refund(session: AsyncSession, *, actor: Actor, unit_id: uuid.U
     payments.check_reference(data.method, data.reference)
     estate = await session.get(Estate, unit.estate_id)
     assert estate is not None
-    row = AccountRefund(estate_id=estate.id, unit_id=unit.id, earmark_fee_item_id=data.fee_item_id, amount=data.amount,
-                        method=data.method.value, reference=data.reference, reason=data.reason, requested_by=actor.id,
-                        requested_at=now)
     receipt = None
-    if data.amount <= approval_above:
+    if data.amount <= approval_above:  # no one else need approve: paid out now, the request born approved
         receipt = await pay_out(session, actor=actor, estate=estate, unit_id=unit.id, amount=data.amount, method=data.method,
                                 reference=data.reference, reason=data.reason, earmark=data.fee_item_id, now=now)
-        row.status, row.refund_id = RefundState.approved, receipt.refund_id
     else:  # checked now too, so a request the account cannot pay is refused at once
         have = (await ledger.balances(session, unit_id=unit.id)).get(data.fee_item_id, ledger.ZERO)
         if have < data.amount:
             raise BalanceTooLow(f"the account has {have} here", field="amount", balance=str(have))
+    row = AccountRefund(estate_id=estate.id, unit_id=unit.id, earmark_fee_item_id=data.fee_item_id, amount=data.amount,
+                        method=data.method.value, reference=data.reference, reason=data.reason, requested_by=actor.id,
+                        requested_at=now, status=RefundState.approved if receipt else RefundState.requested,
+                        refund_id=receipt.refund_id if receipt else None)
     session.add(row)
     await session.flush()
     await audit.record(session, actor=actor, action="account_refund.request", row=row)

@@ -61,7 +61,7 @@ async def statement(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, 
     estate = await session.get(Estate, unit.estate_id)
     assert estate is not None
     today = estate_time.today(estate, now=now)
-    first, last = from_date or today.replace(day=1), to_date or today
+    first, last = from_date or estate_time.first_of_month(today), to_date or today
     if first > last:
         raise DaysOutOfOrder(field="from", from_date=str(first), to_date=str(last))
     tz = estate_time.estate_zone(estate)
