@@ -169,3 +169,20 @@ class TestFixedShare:
         bill = (await client.get(f"{API}/units/{w.units[1].id}/bill", headers=w.desk.headers)).json()
         line = next(ln for ln in bill["lines"] if ln["source"] == "shared_meter")
         assert line["explanation"] == "公摊水费 (1,031.25 − 1,000.00)吨 × 3.20元/吨 × 30%（约定份额） = 30.00元"
+
+
+class TestBillingPeriods:
+    async def test_a_unit_moved_out_before_the_month_shares_nothing_one_moved_in_during_it_shares_in_full(
+            self, client, session):
+        w = await shared_world(session)
+        gone, arrived = w.units[0], w.units[1]
+        for unit, body in ((gone, {"billed_to": "2026-10-31"}), (arrived, {"billed_from": "2026-11-15"})):
+            r = await client.put(f"{API}/units/{unit.id}/billing-period", json=body, headers=w.recorder.headers)
+            assert r.status_code == 200, r.text
+        meter = await make_meter(client, w, subtract_unit_meters=False)
+        split = (await record(client, w, meter)).json()
+        # 250 吨 × 3.20 = 800.00 over 520.30 + 595.00 = 1115.30 m² (89.20 m² moved out in October):
+        # 800 × 520.30 / 1115.30 = 373.209 → 373.21; 800 × 595.00 / 1115.30 = 426.791 → 426.79.
+        assert (split["total"], split["factor_total"]) == ("800.00", "1115.30")
+        assert [(ln["unit_id"], ln["amount"]) for ln in split["lines"]] == [
+            (str(arrived.id), "373.21"), (str(w.units[2].id), "426.79")]

@@ -2,7 +2,10 @@
 
 Which units count: the private units (not is_public) of the meter's building, or of the whole
 estate when it names none; vacant units share too (DOMAIN.md has no rule exempting them, and
-the pipes they share are the same). A fixed_share meter splits over the units of its shares.
+the pipes they share are the same). A unit whose billing period (move-in, move-out) has no day
+in the reading's month shares nothing that month; one billed part of the month shares in full,
+as its charge for the month's water would not be prorated either. A fixed_share meter splits over
+the units of its shares, whatever their periods: the shares are an agreement.
 """
 from __future__ import annotations
 
@@ -25,6 +28,8 @@ from app.domain.errors import AlreadyExists, Invalid, NotFound
 from app.domain.fees.billing import items
 from app.domain.fees.billing.rules import CENT
 from app.domain.fees.model import FeeItem, FeeKind, MeterReading
+from app.domain.fees.prorate import days as prorate
+from app.domain.fees.prorate import service as billing_periods
 from app.domain.fees.shared_meters import split as rules
 from app.domain.fees.shared_meters.model import (
     SharedMeter,
@@ -180,6 +185,12 @@ async def _previous(session: AsyncSession, *, meter: SharedMeter, data: SharedRe
     return last
 
 
+async def _billed_in(session: AsyncSession, *, estate: Estate, counted: list[Counted], period: str) -> list[Counted]:
+    """The counted units billed at least one day of the month (moved out before it, or in after: none)."""
+    periods = await billing_periods.periods_of(session, estate.id)
+    return [c for c in counted if prorate.month_days(period, periods.get(c.unit.id, (None, None)))[0] > 0]
+
+
 async def _own_usage(session: AsyncSession, *, meter: SharedMeter, unit_ids: Sequence[uuid.UUID], period: str) -> Decimal:
     if not meter.subtract_unit_meters or not unit_ids:
         return Decimal("0.00")
@@ -216,6 +227,8 @@ async def record_reading(session: AsyncSession, *, actor: Actor, meter_id: uuid.
         raise items.NoPriceInForce(field="period")
     counted = await counted_units(session, estate=estate, building_id=meter.building_id)
     shares = await _weights(session, meter=meter, counted=counted)
+    if not shares:
+        counted = await _billed_in(session, estate=estate, counted=counted, period=data.period)
     unit_ids = list(shares) if shares else [c.unit.id for c in counted]
     own = await _own_usage(session, meter=meter, unit_ids=unit_ids, period=data.period)
     result = rules.split(method=SplitMethod(meter.method), previous=previous, current=data.current, own_usage=own, rate=rate,
