@@ -51,6 +51,8 @@ async def test_each_deduction_is_its_entries_allocations_and_document(session):
     allocated: dict = defaultdict(dict)
     for a in (await session.execute(select(Allocation).join(Payment, Payment.id == Allocation.payment_id).where(
             Payment.method == PaymentMethod.account.value, Allocation.reversed_at.is_(None)))).scalars():
+        # One line per charge on the document, however many earmarks met it.
+        assert a.charge_id not in allocated[a.payment_id], a.payment_id
         allocated[a.payment_id][a.charge_id] = a.amount
     deducted: dict = defaultdict(lambda: defaultdict(lambda: ZERO))
     for e in (await session.execute(select(AccountEntry).where(AccountEntry.kind == EntryKind.deduction.value))).scalars():

@@ -121,6 +121,19 @@ class TestDeductions:
         # Nothing left to settle: the next run does nothing.
         assert await deduct(app, d) == {"units": 0, "total": "0.00"}
 
+    async def test_a_charge_met_by_earmark_and_free_money_is_one_line(self, app, client, session):
+        d = await desk(session, amounts=("160.56",))
+        fee_item = (await session.execute(select(Charge.fee_item_id).where(Charge.id == d.charges[0].id))).scalar_one()
+        await deposit(client, d, amount="200.00", earmarks=[{"fee_item_id": str(fee_item), "amount": "100.00"}])
+        assert await deduct(app, d) == {"units": 1, "total": "160.56"}
+        # 100.00 earmarked, then 60.56 of the free 100.00: two entries, one allocation.
+        entries = (await session.execute(select(AccountEntry.earmark_fee_item_id, AccountEntry.amount)
+                                         .where(AccountEntry.kind == "deduction"))).all()
+        assert sorted((str(e), str(a)) for e, a in entries) == sorted([(str(fee_item), "-100.00"), ("None", "-60.56")])
+        [doc] = (await client.get(f"{API}/estates/{d.estate.id}/receipts?series=account", headers=d.staff.headers)).json()["items"]
+        assert [(a["charge_id"], a["amount"]) for a in doc["allocations"]] == [(str(d.charges[0].id), "160.56")]
+        assert earmarks(await account(client, d)) == {None: "39.44"}
+
     async def test_earmarked_money_never_settles_another_item(self, app, client, session):
         d = await desk(session, amounts=("160.56",))
         water = await make_fee_item(session, estate=d.estate, kind=FeeKind.metered, price="3.50", name="水费")

@@ -66,6 +66,15 @@ def plan(charges: list[Charge], balances: dict[uuid.UUID, Decimal]) -> list[Part
     return parts
 
 
+def _per_charge(parts: list[Part]) -> list[tuple[Charge, Decimal]]:
+    """The parts summed per charge, in the plan's order (pure)."""
+    sums: dict[uuid.UUID, tuple[Charge, Decimal]] = {}
+    for part in parts:
+        charge, amount = sums.get(part.charge.id, (part.charge, ZERO))
+        sums[part.charge.id] = (charge, amount + part.amount)
+    return list(sums.values())
+
+
 async def deduction_user(session: AsyncSession, *, company_id: uuid.UUID) -> uuid.UUID:
     """The company's no-login user that deductions are issued by (documents name an issuer)."""
     username = f"prepaid-{company_id.hex[:16]}"
@@ -109,9 +118,11 @@ async def deduct_unit(session: AsyncSession, *, actor: Actor, estate: Estate, un
                       cashier_id=issuer, received_at=now)
     session.add(payment)
     await session.flush()
+    # A charge met by earmarked and free money both is one allocation (one receipt line), two entries.
+    for charge, amount in _per_charge(parts):
+        await audit.apply(session, actor=actor, row=charge, action="record_payment", amount=amount, at=now)
+        session.add(Allocation(estate_id=estate.id, payment_id=payment.id, charge_id=charge.id, amount=amount))
     for part in parts:
-        await audit.apply(session, actor=actor, row=part.charge, action="record_payment", amount=part.amount, at=now)
-        session.add(Allocation(estate_id=estate.id, payment_id=payment.id, charge_id=part.charge.id, amount=part.amount))
         await ledger.post(session, estate_id=estate.id, unit_id=unit_id, kind=EntryKind.deduction, amount=-part.amount,
                           earmark=part.earmark, at=now, payment_id=payment.id, charge_id=part.charge.id)
     ahead = await outbox.read_ahead(session, estate_id=estate.id, type=EventType.account_deducted, unit_id=unit_id)
