@@ -13,10 +13,12 @@ from sqlalchemy import select, text
 
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.auth.roles import Role
+from app.domain.fees.late_fees.model import LateFeeRule
 from app.domain.fees.model import Charge, FeeItem
 from app.domain.fees.payments.model import PaymentMethod
 from app.domain.fees.prepaid import deductions, deposits
 from app.domain.fees.prepaid.schemas import DepositCreate, EarmarkPart
+from app.domain.registry.model import Building, Unit
 
 if TYPE_CHECKING:
     from app.demo import DemoContext
@@ -44,10 +46,17 @@ async def prepaid_accounts(ctx: DemoContext) -> None:
         reception = next(u for u in ctx.users if u.username == f"{estate.code.lower()}.reception")
         actor = Actor(id=reception.id, label=reception.full_name, company_id=estate.company_id,
                       roles=frozenset({Role.receptionist}), estate_ids=frozenset({estate.id}))
+        # Each unit's oldest open charge names the item an earmark is for. The units longest owing a
+        # fee the late-fee rule covers (named by building and number, never by random id, so every
+        # load is the same) pay in: their deductions settle it, and post and settle its late fee.
+        late_items = (await ctx.session.execute(select(LateFeeRule.fee_item_ids).where(
+            LateFeeRule.estate_id == estate.id).order_by(LateFeeRule.effective_from.desc()))).scalars().first() or []
+        oldest = (select(Charge.unit_id, Charge.fee_item_id, Charge.due_date).where(Charge.estate_id == estate.id, Charge.is_open())
+                  .distinct(Charge.unit_id).order_by(Charge.unit_id, Charge.due_date, Charge.id).subquery())
         owing = (await ctx.session.execute(
-            # Each unit's oldest open charge names the item an earmark is for.
-            select(Charge.unit_id, Charge.fee_item_id).where(Charge.estate_id == estate.id, Charge.is_open())
-            .distinct(Charge.unit_id).order_by(Charge.unit_id, Charge.due_date).limit(len(DEPOSITS)))).all()
+            select(oldest.c.unit_id, oldest.c.fee_item_id).join(Unit, Unit.id == oldest.c.unit_id)
+            .join(Building, Building.id == Unit.building_id).where(oldest.c.fee_item_id.in_(late_items))
+            .order_by(oldest.c.due_date, Building.number, Unit.entrance, Unit.number).limit(len(DEPOSITS)))).all()
         fee_items = set((await ctx.session.execute(select(FeeItem.id).where(FeeItem.estate_id == estate.id))).scalars())
         for (unit_id, item_id), (amount, earmarked) in zip(owing, DEPOSITS, strict=False):
             earmarks = [EarmarkPart(fee_item_id=item_id, amount=earmarked)] if earmarked and item_id in fee_items else []
