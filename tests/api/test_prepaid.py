@@ -203,3 +203,27 @@ class TestAfterBillingRun:
         assert (charge.amount, charge.amount_paid) == (Decimal("160.56"), Decimal("160.56"))
         # 200.00 - 160.56 = 39.44.
         assert (await account(client, d))["balance"] == "39.44"
+
+
+class TestSaturdayRegister:
+    async def test_a_deduction_is_listed_and_counted_once_as_its_deposit(self, app, client, session):
+        d = await desk(session, amounts=("160.56",))
+        await deposit(client, d, amount="300.00")
+        await deduct(app, d)
+        r = await client.get(f"{API}/estates/{d.estate.id}/fee-reports/saturday-register", headers=d.staff.headers)
+        assert r.status_code == 200, r.text
+        reg = r.json()
+        # The drawer held 300.00: the deposit. The QS-K document settling 160.56 from it counts 0.
+        assert [(x["series"], x["amount"], x["counted"]) for x in reg["lines"]] == [
+            ("deposit", "300.00", "300.00"), ("account", "160.56", "0.00")]
+        assert reg["grand_total"] == "300.00"
+        assert [(t["name"], t["amount"]) for t in reg["by_fee_item"]] == [("预收款（存入账户）", "300.00")]
+        methods = {t["method"]: (t["amount"], t["receipts"]) for t in reg["by_method"]}
+        assert (methods["cash"], methods["account"]) == (("300.00", 1), ("0.00", 1))
+        for group in ("by_fee_item", "by_method", "by_cashier"):
+            assert sum(Decimal(t["amount"]) for t in reg[group]) == Decimal("300.00"), group
+        csv = await client.get(f"{API}/estates/{d.estate.id}/fee-reports/saturday-register", params={"format": "csv"},
+                               headers=d.staff.headers)
+        assert csv.status_code == 200, csv.text
+        counted = [line.split(",")[10] for line in csv.text.lstrip("\ufeff").splitlines()[1:] if "-K-" in line]
+        assert counted and all(Decimal(c) == 0 for c in counted), csv.text

@@ -60,10 +60,11 @@ def _settled_rows(line: RegisterLine) -> list[tuple[str, str, Any]]:
 def _register_rows(report: SaturdayRegister) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for r in report.lines:
-        void = r.status is ReceiptStatus.void
+        # A void, and a deduction from an account (its money counted when it was paid in), count nothing.
+        uncounted = r.status is ReceiptStatus.void or r.series is ReceiptSeries.account
         for item, period, amount in _settled_rows(r):
             rows.append([len(rows) + 1, r.number, SERIES_NAMES[r.series], r.issued_at, r.unit_label, r.payer, item,
-                         period, METHOD_NAMES[r.method], amount, register.ZERO if void else amount, r.cashier_name,
+                         period, METHOD_NAMES[r.method], amount, register.ZERO if uncounted else amount, r.cashier_name,
                          STATUS_NAMES[r.status], r.void_reason])
     return rows
 

@@ -9,7 +9,9 @@ November 2026, and the job firing on Saturday 28 November produces it.
 
 Which receipts: those issued in the week (issue time, estate-local), payment receipts and
 refund documents alike. A voided receipt is listed as void and counts 0; a refund counts
-negative. Status is as of when the register is read: a stored register keeps what it showed.
+negative. A deduction from a prepaid account (QS-K) is listed with what it settled and counts
+0: its money was counted once, as the deposit or overpayment that put it on account (counting
+both would show money the drawer never held). Status is as of when the register is read: a stored register keeps what it showed.
 """
 from __future__ import annotations
 
@@ -98,6 +100,7 @@ async def lines(session: AsyncSession, *, estate_id: uuid.UUID, start: datetime,
     for (receipt_id, number, series, status, issued_at, unit_id, amount, cashier_id, voided_at, void_reason, payment_id,
          payer_name, credit, method, cashier, b_number, b_name, entrance, unit_number, owner, settled) in rows:
         signed = -amount if series == ReceiptSeries.refund.value else amount
+        counts = status != ReceiptStatus.void.value and series != ReceiptSeries.account.value
         out.append(RegisterLine(
             receipt_id=receipt_id, number=number, series=series, status=status, issued_at=issued_at, unit_id=unit_id,
             unit_label=unit_label(building_number=b_number, building_name=b_name, entrance=entrance, number=unit_number,
@@ -106,7 +109,7 @@ async def lines(session: AsyncSession, *, estate_id: uuid.UUID, start: datetime,
             settled=[SettledPart(fee_item_id=p["fee_item_id"], fee_item_name=p["fee_item_name"],
                                  fee_item_code=p["fee_item_code"], period=p["period"],
                                  amount=Decimal(p["amount"])) for p in settled or ()],
-            amount=signed, counted=ZERO if status == ReceiptStatus.void.value else signed, cashier_id=cashier_id,
+            amount=signed, counted=signed if counts else ZERO, cashier_id=cashier_id,
             cashier_name=cashier, voided_at=voided_at, void_reason=void_reason,
         ))
     return out
@@ -128,7 +131,7 @@ def _by_fee_item(rows: list[RegisterLine]) -> list[ItemTotal]:
         receipts[key].add(receipt_id)
 
     for line in rows:
-        if line.status is ReceiptStatus.void:
+        if line.status is ReceiptStatus.void or line.series is ReceiptSeries.account:
             continue
         for part in line.settled:
             add((0, part.fee_item_name + str(part.fee_item_id)), part.fee_item_id, part.fee_item_name, part.amount, line.receipt_id)
