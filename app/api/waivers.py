@@ -15,13 +15,15 @@ from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
 from app.domain.fees.billing.items import FeeItemNotFound
 from app.domain.fees.model import WaiverOverOutstanding
-from app.domain.fees.waivers import rules
+from app.domain.fees.waivers import prepay, rules
 from app.domain.fees.waivers import service as waivers
 from app.domain.fees.waivers.model import DecisionNeedsReason, SelfApproval, WaiverState
 from app.domain.fees.waivers.schemas import (
     Decision,
     DiscountRuleCreate,
     DiscountRuleRead,
+    PrepayGrantCreate,
+    PrepayGrantRead,
     RuleApplied,
     RuleApply,
     WaiverCreate,
@@ -111,13 +113,17 @@ async def reverse_waiver(waiver_id: uuid.UUID, body: Decision, actor: Approve, s
 
 @router.post("/estates/{estate_id}/discount-rules", response_model=DiscountRuleRead, status_code=CREATED,
              responses=problems(EstateNotFound, FeeItemNotFound, waivers.PercentAboveHundred, rules.OneUnitSet,
-                                rules.MonthsOutOfOrder, BuildingNotInEstate, rules.UnitsNotInEstate))
+                                rules.MonthsOutOfOrder, BuildingNotInEstate, rules.UnitsNotInEstate, rules.ValueRequired,
+                                rules.PrepayTermsRequired, rules.PrepayTermsOnlyForPrepay, rules.FreeMonthsAbovePrepaid,
+                                rules.ItemNotMonthly))
 @idempotent(CREATED)
 async def create_rule(estate_id: uuid.UUID, body: DiscountRuleCreate, actor: Configure, session: SessionDep) -> DiscountRuleRead:
     """Ask for a discount rule on a fee item over a set of units (`unit_ids`, or a `building_id`, or
     neither: every unit) for a range of months: `amount` yuan off each charge, `percentage` off, or
-    `vacant_unit` (percent off the charges of units vacant when it is applied). Approved once, like a
-    waiver, then applied to each month's charges."""
+    `vacant_unit` (percent off the charges of units vacant when it is applied), or `prepay_months`
+    (预交N个月送M个月: `prepay_months` N and `free_months` M, no `value`; it reaches a unit only by a
+    grant, see POST /discount-rules/{id}/grants). Approved once, like a waiver, then applied to each
+    month's charges."""
     return await rules.create_rule(session, actor=actor, estate_id=estate_id, data=body)
 
 
@@ -172,3 +178,25 @@ async def apply_rule(rule_id: uuid.UUID, body: RuleApply, actor: Configure, sess
     never more than it owes. Idempotent: a charge the rule waived before is not waived again. The billing
     run applies the estate's approved rules to the month it bills by itself."""
     return await rules.apply_rule(session, actor=actor, rule_id=rule_id, month=body.month)
+
+
+@router.post("/discount-rules/{rule_id}/grants", response_model=PrepayGrantRead, status_code=CREATED,
+             responses=problems(rules.DiscountRuleNotFound, rules.RuleNotApproved, prepay.NotAPrepayRule,
+                                prepay.UnitOutsideRule, prepay.NotADeposit, prepay.DepositOutsideRule,
+                                prepay.FirstMonthNotAhead, prepay.UnitNotBilledForItem, prepay.NoPriceForMonth,
+                                prepay.ArrearsFirst, prepay.PrepayDepositShort, prepay.AlreadyGranted, prepay.DepositUsed))
+@idempotent(CREATED)
+async def grant_prepay(rule_id: uuid.UUID, body: PrepayGrantCreate, actor: Ask, session: SessionDep) -> PrepayGrantRead:
+    """Grant an approved prepay rule (预交N个月送M个月) to a unit whose owner has just paid N months ahead:
+    `receipt_id` names the deposit (made in the rule's months, at least N × the unit's monthly charge of
+    the item earmarked for it; 409 prepay-deposit-short otherwise) and `first_month` the first month it
+    pays. The M months after the N are recorded as free and waived in full when billed; any billed
+    already are waived now. One grant per rule and unit (409 already-granted), one per deposit."""
+    return await prepay.grant(session, actor=actor, rule_id=rule_id, data=body)
+
+
+@router.get("/discount-rules/{rule_id}/grants", response_model=list[PrepayGrantRead],
+            responses=problems(rules.DiscountRuleNotFound))
+async def list_grants(rule_id: uuid.UUID, actor: Read, session: SessionDep) -> list[PrepayGrantRead]:
+    """The units a prepay rule was granted to, with their prepaid and free months, oldest first."""
+    return await prepay.list_grants(session, actor=actor, rule_id=rule_id)

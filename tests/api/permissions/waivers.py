@@ -25,4 +25,7 @@ EXPECTED = {
     "POST /api/v1/discount-rules/{rule_id}/reject": APPROVE,
     "POST /api/v1/discount-rules/{rule_id}/withdraw": CONFIGURE,
     "POST /api/v1/discount-rules/{rule_id}/apply": CONFIGURE,
+    # A prepay grant is the desk's, made as the owner pays; the rule's approval stands for it.
+    "POST /api/v1/discount-rules/{rule_id}/grants": ASK,
+    "GET /api/v1/discount-rules/{rule_id}/grants": READ,
 }

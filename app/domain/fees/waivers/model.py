@@ -7,21 +7,24 @@ the charge's billed amount is never edited. A receptionist requests, a superviso
 
 A discount rule (amount, percentage or vacant unit over a fee item and a set of units, for a
 range of months) is approved the same way once; applying it to a month makes approved waiver
-lines (rule_id set) for the matching charges, at most one per rule and charge.
+lines (rule_id set) for the matching charges, at most one per rule and charge. A prepay rule
+(预交N个月送M个月) reaches a unit only through a grant (PrepayGrant): see waivers/prepay.py.
 """
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Numeric, String, text
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field
 
 from app.domain.base import EstateScoped
+from app.domain.calendar import estate_time
 from app.domain.errors import Forbidden, Invalid
 from app.domain.fees.billing.rules import round_money
 from app.domain.fees.model import Charge
@@ -39,6 +42,7 @@ class RuleKind(StrEnum):
     amount = "amount"  # value: yuan off each matching charge
     percentage = "percentage"  # value: percent off each matching charge
     vacant_unit = "vacant_unit"  # value: percent off the charges of units vacant when the rule is applied
+    prepay_months = "prepay_months"  # 预交N个月送M个月: value 100, the M months after N prepaid ones waived in full
 
 
 class WaiverState(StrEnum):
@@ -148,6 +152,12 @@ class DiscountRule(EstateScoped, table=True):
         CheckConstraint("to_month IS NULL OR to_month >= from_month", name="months_in_order"),
         CheckConstraint("unit_ids IS NULL OR building_id IS NULL", name="one_unit_set"),
         CheckConstraint("status IN ('requested', 'approved', 'rejected', 'withdrawn')", name="status_known"),
+        # A prepay rule has both terms, in bounds (PREPAY_MAX, FREE_MAX); no other rule has either.
+        CheckConstraint("(kind = 'prepay_months') = (prepay_months IS NOT NULL AND free_months IS NOT NULL) "
+                        "AND (kind = 'prepay_months' OR (prepay_months IS NULL AND free_months IS NULL)) "
+                        "AND (prepay_months IS NULL OR prepay_months BETWEEN 1 AND 36) "
+                        "AND (free_months IS NULL OR free_months BETWEEN 1 AND LEAST(12, prepay_months))",
+                        name="prepay_terms"),
     )
 
     fee_item_id: uuid.UUID = Field(foreign_key="fee_item.id", index=True)
@@ -164,6 +174,8 @@ class DiscountRule(EstateScoped, table=True):
     decided_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
     decided_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     decision_reason: str = Field(default="", max_length=500)
+    prepay_months: int | None = None  # N: months paid in advance (prepay_months rules only)
+    free_months: int | None = None  # M: the months after them, waived in full
 
     transitions: ClassVar[TransitionTable[WaiverState]] = RULE_TRANSITIONS
 
@@ -184,3 +196,56 @@ class DiscountRule(EstateScoped, table=True):
     def withdraw(self, *, by: uuid.UUID | None, at: datetime, reason: str) -> None:
         self.status = _reasoned(RULE_TRANSITIONS, self.status, "withdraw", reason)
         _decide(self, by=by, at=at, reason=reason)
+
+
+# --- prepay N months, get M free (预交N个月送M个月) ------------------------------------------
+
+PREPAY_MAX = 36  # three years ahead is as far as an office takes money for
+FREE_MAX = 12
+AHEAD_MAX = 12  # the first prepaid month is at most a year after the deposit
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrepayTerms:
+    prepaid: list[str]  # the N months the deposit pays, first_month on
+    free: list[str]  # the M months after them, waived in full
+    monthly: Decimal
+    required: Decimal  # N × monthly: the least earmarked deposit that earns the free months
+
+
+def prepay_terms(*, first_month: str, prepay_months: int, free_months: int, monthly: Decimal) -> PrepayTerms:
+    """The months a prepayment pays and the months it earns, and what it must be (pure)."""
+    first = estate_time.month_first(first_month)
+    months = [estate_time.month_key(estate_time.add_months(first, i)) for i in range(prepay_months + free_months)]
+    return PrepayTerms(prepaid=months[:prepay_months], free=months[prepay_months:], monthly=round_money(monthly),
+                       required=round_money(monthly) * prepay_months)
+
+
+def months_apart(earlier: str, later: str) -> int:
+    """How many months `later` is after `earlier` (negative when before) (pure)."""
+    a, b = estate_time.month_first(earlier), estate_time.month_first(later)
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+class PrepayGrant(EstateScoped, table=True):
+    """A prepay rule granted to one unit at the desk, against the deposit that paid N months ahead.
+
+    The free months are fixed when granted; applying the rule to a month waives the charges of
+    the units granted that month (rules.py). One grant per rule and unit, one per deposit."""
+
+    __tablename__ = "prepay_grant"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "unit_id", name="uq_prepay_grant_rule_unit"),
+        CheckConstraint("required_amount > 0 AND earmarked_amount >= required_amount", name="deposit_covers"),
+    )
+
+    rule_id: uuid.UUID = Field(foreign_key="discount_rule.id", index=True)
+    unit_id: uuid.UUID = Field(foreign_key="unit.id", index=True)
+    receipt_id: uuid.UUID = Field(foreign_key="receipt.id", unique=True)
+    first_month: str = Field(max_length=7)
+    prepaid_months: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    free_months: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    monthly_amount: Decimal = Field(sa_type=Numeric(12, 2))
+    required_amount: Decimal = Field(sa_type=Numeric(12, 2))
+    earmarked_amount: Decimal = Field(sa_type=Numeric(12, 2))  # what the deposit set aside for the rule's item
+    granted_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
