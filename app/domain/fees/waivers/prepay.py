@@ -153,6 +153,17 @@ async def _check_no_arrears(session: AsyncSession, *, rule: DiscountRule, unit: 
         raise ArrearsFirst(period=owed)
 
 
+async def _check_months(session: AsyncSession, *, rule: DiscountRule, receipt: Receipt, first_month: str) -> None:
+    """Paid in the rule's months (estate time), for months from then to a year on."""
+    estate = await session.get(Estate, rule.estate_id)
+    assert estate is not None
+    paid_in = estate_time.month_key(estate_time.local_time(receipt.issued_at, estate).date())
+    if not rule.covers(paid_in):
+        raise DepositOutsideRule(field="receipt_id", deposit_month=paid_in, from_month=rule.from_month, to_month=rule.to_month)
+    if not 0 <= months_apart(paid_in, first_month) <= AHEAD_MAX:
+        raise FirstMonthNotAhead(field="first_month", deposit_month=paid_in)
+
+
 async def _checked_rule(session: AsyncSession, *, actor: Actor, rule_id: uuid.UUID) -> DiscountRule:
     rule = await rules.load_rule(session, actor=actor, rule_id=rule_id, lock=True)
     if RuleKind(rule.kind) is not RuleKind.prepay_months:
@@ -176,13 +187,7 @@ async def grant(session: AsyncSession, *, actor: Actor, rule_id: uuid.UUID, data
                                                             PrepayGrant.unit_id == unit.id))).first():
         raise AlreadyGranted(unit_id=str(unit.id))
     receipt = await _deposit(session, rule=rule, unit=unit, receipt_id=data.receipt_id)
-    estate = await session.get(Estate, rule.estate_id)
-    assert estate is not None
-    paid_in = estate_time.month_key(estate_time.local_time(receipt.issued_at, estate).date())
-    if not rule.covers(paid_in):
-        raise DepositOutsideRule(field="receipt_id", deposit_month=paid_in, from_month=rule.from_month, to_month=rule.to_month)
-    if not 0 <= months_apart(paid_in, data.first_month) <= AHEAD_MAX:
-        raise FirstMonthNotAhead(field="first_month", deposit_month=paid_in)
+    await _check_months(session, rule=rule, receipt=receipt, first_month=data.first_month)
     item = await session.get(FeeItem, rule.fee_item_id)
     assert item is not None and rule.prepay_months is not None and rule.free_months is not None
     terms = prepay_terms(first_month=data.first_month, prepay_months=rule.prepay_months, free_months=rule.free_months,
