@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any, TypeVar
@@ -31,6 +32,8 @@ from app.domain.idempotency import service as idempotency
 from app.domain.idempotency.service import IdempotencyKeyReused, IdempotencyRequestInProgress
 
 REPLAYED = "Idempotent-Replayed"
+# The headers of an answer, from its status and body: the same on the first answer and its replays.
+HeadersOf = Callable[[int, dict[str, Any]], dict[str, str]]
 REPLAYED_HEADER = {"description": "`true` when this is the stored answer to an earlier request with the same key",
                    "schema": {"type": "string", "enum": ["true"]}}
 
@@ -58,11 +61,14 @@ def idempotent_responses(status: int, *errors: type[DomainError]) -> dict[int | 
 async def run_once(
     session: AsyncSession, *, actor: Actor, key: str, request: Request, body: BaseModel | dict[str, Any], settings: Settings,
     status_code: int, run: Callable[[], Awaitable[Any]], read: type[BaseModel] | None = None,
+    headers: HeadersOf | None = None,
 ) -> JSONResponse:
     """Run `run` once per key: the first time for real, afterwards from the stored answer.
 
     The key's row is written in the request's own transaction, with the work: a crash before
-    the commit leaves neither, and a retry does the work once."""
+    the commit leaves neither, and a retry does the work once. An endpoint that answers with a
+    status of its own (202: asked, not done) returns a JSONResponse; its status and body are
+    stored, and `headers` rebuilds its headers (a Location) from them, on a replay too."""
     if actor.id is None:
         raise Forbidden("an idempotent request needs a user or an API key")
     outcome = await idempotency.begin(
@@ -71,12 +77,16 @@ async def run_once(
         retention=timedelta(hours=settings.idempotency_retention_hours),
     )
     if isinstance(outcome, idempotency.Replay):
-        return JSONResponse(outcome.body, status_code=outcome.status, headers={REPLAYED: "true"})
+        extra = headers(outcome.status, outcome.body) if headers else {}
+        return JSONResponse(outcome.body, status_code=outcome.status, headers={**extra, REPLAYED: "true"})
     answer = await run()
-    model = read or type(answer)
-    result = model.model_validate(answer, from_attributes=True).model_dump(mode="json")
+    if isinstance(answer, JSONResponse):
+        status_code, result = answer.status_code, json.loads(bytes(answer.body))
+    else:
+        model = read or type(answer)
+        result = model.model_validate(answer, from_attributes=True).model_dump(mode="json")
     await idempotency.complete(session, outcome, status=status_code, body=result)
-    return JSONResponse(result, status_code=status_code)
+    return JSONResponse(result, status_code=status_code, headers=headers(status_code, result) if headers else None)
 
 
 async def _fingerprint(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +109,8 @@ async def _fingerprint(arguments: dict[str, Any]) -> dict[str, Any]:
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Any]])
 
 
-def idempotent(status_code: int, *, required: bool = False) -> Callable[[Endpoint], Endpoint]:
+def idempotent(status_code: int, *, required: bool = False,
+               headers: HeadersOf | None = None) -> Callable[[Endpoint], Endpoint]:
     """An endpoint that honours `Idempotency-Key` as payments do: a retry with the same key and
     body gets the first answer (`Idempotent-Replayed: true`), another body a 409. Optional unless
     `required`; without a key the endpoint runs as it is. The endpoint must take the request's
@@ -120,7 +131,7 @@ def idempotent(status_code: int, *, required: bool = False) -> Callable[[Endpoin
             actor = next(v for v in arguments.values() if isinstance(v, Actor))
             return await run_once(session, actor=actor, key=idempotency_key, request=idempotency_request,
                                   body=await _fingerprint(arguments), settings=idempotency_settings,
-                                  status_code=status_code, run=lambda: endpoint(**arguments), read=read)
+                                  status_code=status_code, run=lambda: endpoint(**arguments), read=read, headers=headers)
 
         extra = [inspect.Parameter("idempotency_key", inspect.Parameter.KEYWORD_ONLY, annotation=header,
                                    default=inspect.Parameter.empty if required else None),

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
 from starlette import status
 
 from app.api.deps import SessionDep, require
@@ -16,8 +17,9 @@ from app.domain.errors import AlreadyExists, IllegalTransition
 from app.domain.fees.billing.charges import ChargeNotFound
 from app.domain.fees.billing.schemas import ChargeRead
 from app.domain.fees.corrections import service as corrections
-from app.domain.fees.corrections.schemas import ChargeCancel, ChargeRebill
-from app.domain.fees.model import CancelNeedsReason, ChargePaid
+from app.domain.fees.corrections.model import CancellationPending
+from app.domain.fees.corrections.schemas import ChargeCancel, ChargeCancellationRead, ChargeRebill
+from app.domain.fees.model import CancelNeedsReason
 from app.domain.fees.prorate import service as billing_periods
 from app.domain.fees.prorate.schemas import BillingPeriodPut, BillingPeriodRead
 from app.domain.registry.errors import UnitNotFound
@@ -43,14 +45,33 @@ async def put_billing_period(unit_id: uuid.UUID, body: BillingPeriodPut, actor: 
     return BillingPeriodRead.model_validate(await billing_periods.put_period(session, actor=actor, unit_id=unit_id, data=body))
 
 
+ASKED: dict[int | str, dict[str, Any]] = {status.HTTP_202_ACCEPTED: {
+    "model": ChargeCancellationRead,
+    "description": "Money was paid on the charge (or its late fees): the cancellation is asked for, and waits for "
+                   "another person's approval (Location: the request)",
+    "headers": {"Location": {"description": "The cancellation request", "schema": {"type": "string"}}},
+}}
+
+
+def _location(status_code: int, body: dict[str, Any]) -> dict[str, str]:
+    return {"Location": f"/api/v1/charge-cancellations/{body['id']}"} if status_code == status.HTTP_202_ACCEPTED else {}
+
+
 @router.post("/charges/{charge_id}/cancel", response_model=ChargeRead,
-             responses=problems(ChargeNotFound, ChargePaid, IllegalTransition, CancelNeedsReason))
-@idempotent(status.HTTP_200_OK)
-async def cancel_charge(charge_id: uuid.UUID, body: ChargeCancel, actor: Correct, session: SessionDep) -> ChargeRead:
-    """Cancel a wrong charge with its reason: kept as billed, it owes nothing. Money paid on it is
-    refused (409 charge-paid): void the payment's receipt first, then cancel. The late fees posted
-    on it are cancelled with it."""
-    return ChargeRead.model_validate(await corrections.cancel(session, actor=actor, charge_id=charge_id, data=body))
+             responses={**problems(ChargeNotFound, IllegalTransition, CancelNeedsReason, CancellationPending), **ASKED})
+@idempotent(status.HTTP_200_OK, headers=_location)
+async def cancel_charge(charge_id: uuid.UUID, body: ChargeCancel, actor: Correct, session: SessionDep) -> ChargeRead | JSONResponse:
+    """Cancel a wrong charge with its reason: kept as billed, it owes nothing; the late fees posted
+    on it are cancelled with it (200, the charge). Money paid on it or on its late fees: the
+    cancellation is asked for instead (202, the request, Location naming it; 409
+    cancellation-pending while one waits). Another person approves it
+    (POST /charge-cancellations/{id}/approve): the money moves to the unit's prepaid account, the
+    receipts stay valid, and the charge is cancelled."""
+    result = await corrections.cancel(session, actor=actor, charge_id=charge_id, data=body)
+    if isinstance(result, ChargeCancellationRead):
+        content = result.model_dump(mode="json")
+        return JSONResponse(content, status_code=status.HTTP_202_ACCEPTED, headers=_location(status.HTTP_202_ACCEPTED, content))
+    return ChargeRead.model_validate(result)
 
 
 @router.post("/charges/{charge_id}/rebill", response_model=ChargeRead, status_code=status.HTTP_201_CREATED,

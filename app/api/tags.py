@@ -19,6 +19,8 @@ DESCRIPTIONS: dict[str, str] = {
     "bills": "A unit's bill explained line by line, its arrears and arrears notices (§7.3.13)",
     "waivers": ("Waivers and discounts (减免) on charges: asked at the desk, approved by another; discount rules over units, "
                 "and prepay grants (预交N个月送M个月)"),
+    "charge cancellations": "Cancelling a charge money was paid on: asked by one, approved by another; the money moves "
+                            "to the unit's prepaid account",
     "payments": "Taking payments, gapless receipts, prints, voids and refunds (§5.8)",
     "prepaid accounts": "Prepaid accounts (预存款): deposits, earmarks, the balance, its statement and refunds of it",
     "cash": "The cashier's day: sessions, adjustments and the hand-over to finance before 17:00 (§5.9)",

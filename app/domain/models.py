@@ -13,6 +13,7 @@ from app.domain.desk import model as _desk  # noqa: F401
 from app.domain.events import model as _events  # noqa: F401
 from app.domain.fees import model as _fees  # noqa: F401
 from app.domain.fees.cash import model as _cash  # noqa: F401
+from app.domain.fees.corrections import model as _corrections  # noqa: F401
 from app.domain.fees.late_fees import model as _late_fees  # noqa: F401
 from app.domain.fees.payments import model as _payments  # noqa: F401
 from app.domain.fees.prepaid import model as _prepaid  # noqa: F401

@@ -53,6 +53,7 @@ class Perm(StrEnum):
     cash_hand_over = "cash:hand_over"
     cash_acknowledge = "cash:acknowledge"
     charges_cancel = "charges:cancel"  # correct a wrong charge: cancel it with a reason, bill the right one
+    charge_cancellations_approve = "charge-cancellations:approve"  # cancel a paid charge someone else asked to
     fee_reports_read = "fee_reports:read"  # Saturday register, month-end fee report (desk, supervisor, finance)
     shared_meters_approve = "shared_meters:approve"  # a shared meter's split (公摊), before it is billed
     waivers_request = "waivers:request"  # ask for a waiver (减免) on a charge
@@ -139,6 +140,8 @@ GRANTS: dict[Perm, set[Role]] = {
     Perm.waivers_approve: {R.supervisor, R.finance},
     # A wrong charge is corrected by those who answer for the ledger: finance and the supervisor.
     Perm.charges_cancel: {R.finance, R.supervisor},
+    # A paid charge's cancel moves money to the unit's account: a second person of the two approves.
+    Perm.charge_cancellations_approve: {R.supervisor, R.finance},
     # The desk compiles the Saturday register and the month-end report (§5.5, §5.8) that the
     # supervisor and finance receive.
     Perm.fee_reports_read: {R.receptionist, R.supervisor, R.cs_director, R.finance, R.admin},

@@ -1,11 +1,15 @@
-"""What clients send to correct a charge: a cancel with its reason, and the right charge billed."""
+"""What clients send to correct a charge: a cancel with its reason, and the right charge billed;
+and the requests to cancel a paid one, awaiting approval."""
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from app.domain.fees.corrections.model import CancellationState
 from app.domain.types import InputModel, text
 
 Reason = Annotated[str, text(500)]
@@ -35,3 +39,36 @@ class MonthCorrections(BaseModel):
     replacements_count: int = 0
     replacements_amount: Amount = Field(default=Decimal("0.00"), description="The open charges billed in their place; in `billed`")
     net_effect: Amount = Field(default=Decimal("0.00"), description="replacements_amount - cancelled_amount")
+
+
+class CancellationDecision(InputModel):
+    """Why: required to reject or withdraw; optional to approve."""
+
+    reason: Annotated[str, text(500, min_length=0)] = ""
+
+
+class ChargeCancellationRead(BaseModel):
+    """A request to cancel a charge money was paid on, and how it was decided."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    charge_id: uuid.UUID
+    unit_id: uuid.UUID
+    reason: str
+    amount_paid: Amount = Field(description="Paid on the charge and its open late fees when asked: moved to the unit's "
+                                            "prepaid account on approval")
+    status: CancellationState
+    requested_by: uuid.UUID | None
+    created_at: datetime
+    decided_by: uuid.UUID | None
+    decided_at: datetime | None
+    decision_reason: str
+    allowed_actions: list[str] = Field(default_factory=list)
+
+
+class ChargeCancellationList(BaseModel):
+    items: list[ChargeCancellationRead]
+    total: int
+    limit: int
+    offset: int

@@ -4,13 +4,16 @@ A charge is never edited or deleted. Cancelling goes through the charge's transi
 (open -> cancelled, `audit.apply`); a cancelled charge owes nothing (`Charge.outstanding`,
 `Charge.is_open()`) and leaves the arrears, the owed totals and the payments' open charges.
 
-Money paid on a charge: the charge is refused with 409 charge-paid, naming the way: void the
-payment's receipt first (its allocations are reversed, the money is the unit's to be refunded
-or re-applied), then cancel. The simplest honest rule while the unit has no account the paid
-money could move to: no money is ever moved without a receipt saying so.
+Money paid on a charge (on it or on a late fee posted on it) is not cancelled at once: the
+cancel asks for it instead (corrections/cancellations.py, 202), and another person approves.
+The approval reverses each live allocation, puts the money into the unit's prepaid account
+(entries of kind `correction` naming the payment and the charge) and cancels the charge, in
+one transaction; the receipts stay valid, the money was received and is still the unit's,
+and the next deduction settles the replacement from it.
 
 Late fees posted on a cancelled charge (fees/late_fees/) were reckoned on a wrong amount: they
-are cancelled with it, under the same reason, and refused alike when money was paid on them.
+are cancelled with it, under the same reason; money paid on them asks for approval alike, and
+moves to the account with the charge's.
 The replacement accrues its own late fees, from its own due date.
 
 The replacement (`rebill`) is a new charge with `replaces_id`, of the same unit, item, month
@@ -23,7 +26,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.audit import service as audit
@@ -34,7 +37,9 @@ from app.domain.errors import Conflict
 from app.domain.fees.billing import rules as billing
 from app.domain.fees.billing.charges import CHARGE, with_late_fee
 from app.domain.fees.billing.items import price_in_force, prices_of
-from app.domain.fees.corrections.schemas import ChargeCancel, ChargeRebill
+from app.domain.fees.corrections import cancellations
+from app.domain.fees.corrections.family import cancel_family, locked_with_late_fees
+from app.domain.fees.corrections.schemas import ChargeCancel, ChargeCancellationRead, ChargeRebill
 from app.domain.fees.late_fees import service as late_fee_service
 from app.domain.fees.model import Charge, ChargeSource, ChargeState, FeeItem, FeeKind, UnitFeeItem, VacantRule
 from app.domain.fees.prorate import days as prorate
@@ -62,26 +67,16 @@ async def _view(session: AsyncSession, charge: Charge, *, now: datetime | None) 
     return with_late_fee(charge, posted=due.posted.amount, days=due.posted.days, accruing=due.to_post)
 
 
-async def _locked_with_late_fees(session: AsyncSession, charge: Charge) -> list[Charge]:
-    """The charge and the open late fees posted on it, locked in id order like every charge lock."""
-    fees = (Charge.late_fee_of == charge.id) & (Charge.source == ChargeSource.late_fee.value) & \
-        (Charge.state == ChargeState.open.value)
-    stmt = select(Charge).where(or_(Charge.id == charge.id, fees)).order_by(Charge.id).with_for_update()
-    return list((await session.execute(stmt.execution_options(populate_existing=True))).scalars())
-
-
 async def cancel(session: AsyncSession, *, actor: Actor, charge_id: uuid.UUID, data: ChargeCancel,
-                 now: datetime | None = None) -> dict[str, Any]:
-    """Cancel an unpaid charge at once, with the late fees posted on it; a paid one is refused
-    (void the payment first)."""
+                 now: datetime | None = None) -> dict[str, Any] | ChargeCancellationRead:
+    """Cancel an unpaid charge at once, with the late fees posted on it; for a paid one (money on it
+    or on its late fees), ask for the cancellation: the request is returned, nothing else moves."""
     charge = await load_visible(session, CHARGE, charge_id, actor=actor)
     at = now or utcnow()
-    family = await _locked_with_late_fees(session, charge)
-    await audit.apply(session, actor=actor, row=charge, action="cancel", reason=data.reason, at=at)
-    for fee in (f for f in family if f.id != charge.id):
-        reason = f"所欠收费已取消：{data.reason}"[:500]
-        await audit.apply(session, actor=actor, row=fee, action="cancel", reason=reason, at=at,
-                          audit_extra={"with_charge": str(charge.id)})
+    family = await locked_with_late_fees(session, charge)
+    if ChargeState(charge.state) is ChargeState.open and any(c.amount_paid > 0 for c in family):
+        return await cancellations.ask(session, actor=actor, charge=charge, family=family, reason=data.reason, at=at)
+    await cancel_family(session, actor=actor, charge=charge, family=family, reason=data.reason, at=at)
     return await _view(session, charge, now=now)
 
 

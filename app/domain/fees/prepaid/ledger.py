@@ -109,7 +109,7 @@ async def free_money(session: AsyncSession, *, unit_id: uuid.UUID) -> FreeMoney:
                    AccountEntry.kind != EntryKind.reversal.value, undone.id.is_(None))
             .group_by(AccountEntry.kind))
     by_kind = {k: Decimal(v) for k, v in (await session.execute(stmt)).all()}
-    paid_in = by_kind.get(EntryKind.deposit, ZERO) + by_kind.get(EntryKind.overpayment, ZERO)
+    paid_in = sum((by_kind.get(k, ZERO) for k in (EntryKind.deposit, EntryKind.overpayment, EntryKind.correction)), ZERO)
     refunded, deducted = -by_kind.get(EntryKind.refund, ZERO), -by_kind.get(EntryKind.deduction, ZERO)
     balance = (await balances(session, unit_id=unit_id)).get(None, ZERO)
     return FreeMoney(paid_in=paid_in, refunded=refunded, deducted=deducted, balance=balance)

@@ -30,19 +30,26 @@ class EntryKind(StrEnum):
     deduction = "deduction"  # settled a charge (QS-K document); negative
     refund = "refund"  # paid back (QS-R document); negative
     reversal = "reversal"  # undoes the entry `reverses_id` when its document is voided
+    # What a payment had settled of a charge cancelled since (approved: corrections/): the receipt
+    # stays valid, the money stays the unit's. payment_id and charge_id name both; never earmarked.
+    correction = "correction"
 
 
 KIND_NAMES = {EntryKind.deposit: "预存", EntryKind.overpayment: "多缴转存", EntryKind.deduction: "预存款抵扣",
-              EntryKind.refund: "退款", EntryKind.reversal: "冲正"}
+              EntryKind.refund: "退款", EntryKind.reversal: "冲正",
+              EntryKind.correction: "更正转存"}
 
 
 class AccountEntry(EstateScoped, table=True):
     __tablename__ = "account_entry"
     __table_args__ = (
         CheckConstraint("amount <> 0", name="amount_not_zero"),
-        CheckConstraint("kind IN ('deposit', 'overpayment', 'deduction', 'refund', 'reversal')", name="kind_known"),
-        CheckConstraint("(kind IN ('deposit', 'overpayment')) = (amount > 0) OR kind = 'reversal'", name="sign_of_kind"),
+        CheckConstraint("kind IN ('deposit', 'overpayment', 'deduction', 'refund', 'reversal', 'correction')", name="kind_known"),
+        CheckConstraint("(kind IN ('deposit', 'overpayment', 'correction')) = (amount > 0) OR kind = 'reversal'",
+                        name="sign_of_kind"),
         CheckConstraint("kind <> 'overpayment' OR earmark_fee_item_id IS NULL", name="overpayment_not_earmarked"),
+        CheckConstraint("kind <> 'correction' OR (earmark_fee_item_id IS NULL AND payment_id IS NOT NULL "
+                        "AND charge_id IS NOT NULL)", name="correction_names_its_payment"),
         # A statement reads a unit's entries of a period.
         Index("ix_account_entry_unit_at", "unit_id", "at"),
     )

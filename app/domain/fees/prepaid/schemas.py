@@ -65,7 +65,7 @@ class StatementLine(BaseModel):
     amount: Amount = Field(description="Signed: money in positive")
     balance: Amount = Field(description="The account's balance after this entry")
     document: str = Field(description="The receipt, deduction or refund document's number")
-    charge: str = Field(description="A deduction's charge")
+    charge: str = Field(description="A deduction's charge, or the cancelled charge a correction moved money from")
 
 
 class AccountStatement(BaseModel):
@@ -75,9 +75,12 @@ class AccountStatement(BaseModel):
     to_date: date
     opening: Amount
     deposits: Amount = Field(description="Deposits and overpayments, less those voided in the period")
+    corrections: Amount = Field(default=Decimal("0.00"),
+                                description="Money paid on charges cancelled since (更正转存), moved here on approval, "
+                                            "less what a void of its receipt took back")
     deductions: Amount
     refunds: Amount
-    closing: Amount = Field(description="opening + deposits - deductions - refunds")
+    closing: Amount = Field(description="opening + deposits + corrections - deductions - refunds")
     lines: list[StatementLine]
 
 

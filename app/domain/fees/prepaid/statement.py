@@ -1,8 +1,9 @@
 """A unit's account statement for any period of days (estate-local): opening, movements, closing.
 
 The opening balance is the sum of the entries before the first day; a reversal counts with the
-kind it undoes (a voided deposit lowers the deposits), so opening + deposits - deductions -
-refunds = closing always holds.
+kind it undoes (a voided deposit lowers the deposits), so opening + deposits + corrections -
+deductions - refunds = closing always holds. A correction (money a cancelled charge's payment
+had settled) is its own figure: it came in on a receipt counted when it was issued, not now.
 """
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ async def statement(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, 
     tz = estate_time.estate_zone(estate)
     start, end = estate_time.day_start(first, tz), estate_time.day_start(last + timedelta(days=1), tz)
     opening = await _opening(session, unit_id=unit.id, before=start)
-    running, sums = opening, {EntryKind.deposit: ZERO, EntryKind.deduction: ZERO, EntryKind.refund: ZERO}
+    running = opening
+    sums = {EntryKind.deposit: ZERO, EntryKind.correction: ZERO, EntryKind.deduction: ZERO, EntryKind.refund: ZERO}
     lines = []
     for entry, undone_kind, item_name, document, charge in await _entries(session, unit_id=unit.id, start=start, end=end):
         kind = EntryKind(undone_kind or entry.kind)
@@ -78,19 +80,21 @@ async def statement(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, 
                                    amount=entry.amount, balance=running, document=document, charge=charge))
     return estate, AccountStatement(
         unit_id=unit.id, unit_label=unit.label, from_date=first, to_date=last, opening=opening,
-        deposits=sums[EntryKind.deposit], deductions=-sums[EntryKind.deduction], refunds=-sums[EntryKind.refund],
+        deposits=sums[EntryKind.deposit], corrections=sums[EntryKind.correction], deductions=-sums[EntryKind.deduction],
+        refunds=-sums[EntryKind.refund],
         closing=running, lines=lines)
 
 
 COLUMNS = [Column("时间", Kind.datetime), Column("类别"), Column("专款项目"), Column("金额", Kind.money),
-           Column("余额", Kind.money, total=False), Column("单号"), Column("抵扣费用")]
+           Column("余额", Kind.money, total=False), Column("单号"), Column("所涉费用")]
 
 
 def sheets(s: AccountStatement) -> list[Sheet]:
     """The statement as one sheet: its lines, then the period's figures under them."""
     rows: list[list[object]] = [[ln.at, ln.kind_name, ln.earmark, ln.amount, ln.balance, ln.document, ln.charge]
                                 for ln in s.lines]
-    summary = [["期初余额", s.opening], ["存入", s.deposits], ["抵扣", s.deductions], ["退款", s.refunds], ["期末余额", s.closing]]
+    summary = [["期初余额", s.opening], ["存入", s.deposits], ["更正转存", s.corrections], ["抵扣", s.deductions],
+               ["退款", s.refunds], ["期末余额", s.closing]]
     title = f"{s.unit_label} 预存款账户对账单 {s.from_date:%Y-%m-%d} 至 {s.to_date:%Y-%m-%d}"
     return [Sheet(name="预存款明细", title=title, columns=COLUMNS, rows=rows),
             Sheet(name="预存款汇总", title=title, columns=[Column("项目"), Column("金额", Kind.money, total=False)], rows=summary)]

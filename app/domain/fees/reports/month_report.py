@@ -19,8 +19,9 @@ Definitions, for a month M of the estate (say 2026-11):
   never to be collected (null when nothing is left to collect).
 - collected_for_earlier (arrears recovered) / collected_for_later: what the month's receipts
   settled of charges of earlier / later months.
-- credit_received: overpayments kept on account by the month's receipts; refunds: credit paid
-  back on the month's refund documents. Neither belongs to a fee item, so they appear on the
+- credit_received: overpayments kept on account by the month's receipts, and what they had
+  settled of charges cancelled since (the money moved to the unit's account on approval, the
+  receipt valid); refunds: credit paid back on the month's refund documents. Neither belongs to a fee item, so they appear on the
   building lines and the totals only.
 - account_used: what deductions from prepaid accounts (预存款抵扣, QS-K documents) settled; their
   money came in earlier on a deposit's or overpayment's receipt, as credit_received.
@@ -65,6 +66,7 @@ from app.domain.types import MONTH_PATTERN
 
 ZERO = Decimal("0.00")
 ISSUED = Receipt.status == ReceiptStatus.issued.value
+CANCELLED = 2  # the bucket of what receipts settled of charges cancelled since
 CHARGE_MONTH = func.coalesce(Charge.period, func.to_char(Charge.due_date, "YYYY-MM"))
 
 
@@ -131,8 +133,10 @@ async def _charges(session: AsyncSession, *, estate_id: uuid.UUID, month: str, s
 
 
 async def _collected(session: AsyncSession, *, estate_id: uuid.UUID, month: str, start: datetime, end: datetime) -> list[Any]:
-    """Per (building, item, -1/0/1 for earlier/this/later month): what the month's receipts settled."""
-    bucket = case((CHARGE_MONTH < month, -1), (CHARGE_MONTH == month, 0), else_=1).label("bucket")
+    """Per (building, item, -1/0/1 for earlier/this/later month, 2 for a charge cancelled since): what the
+    month's receipts settled."""
+    bucket = case((Charge.state == ChargeState.cancelled.value, CANCELLED), (CHARGE_MONTH < month, -1),
+                  (CHARGE_MONTH == month, 0), else_=1).label("bucket")
     stmt = (select(Unit.building_id, Charge.fee_item_id, bucket, func.sum(Allocation.amount))
             .select_from(Allocation).join(Receipt, Receipt.payment_id == Allocation.payment_id)
             .join(Charge, Charge.id == Allocation.charge_id).join(Unit, by_id_in_estate(Unit, Charge.unit_id, estate_id))
@@ -173,6 +177,10 @@ def _add_collected(rows: list[Any], items: dict[uuid.UUID, Acc], buildings: dict
     for building_id, item_id, bucket, amount in rows:
         if bucket == 0:
             continue  # the month's own charges: counted with them, from the same allocations
+        if bucket == CANCELLED:  # on the unit's account now: kept, like an overpayment, on no fee item
+            for acc in (buildings[building_id], total):
+                acc.credit += amount
+            continue
         for acc in (items[item_id], buildings[building_id], total):
             if bucket < 0:
                 acc.earlier += amount

@@ -132,7 +132,8 @@ class MonthItemLine(MonthFigures):
 
 
 class OnAccount(BaseModel):
-    credit_received: Amount = Field(description="Overpayments and deposits kept on account on the month's receipts")
+    credit_received: Amount = Field(description="Overpayments and deposits kept on account on the month's receipts, and what "
+                                              "they had settled of charges cancelled since (moved to the account)")
     refunds: Amount = Field(description="Refunds of credit paid out on the month's refund documents")
     # Settled from prepaid accounts: in collected (by fee item) but brought no money in the month.
     account_used: Amount = Field(default=Decimal("0.00"),
