@@ -44,6 +44,10 @@ ARGS: dict[tuple[str, str], dict[str, Any]] = {
                                              amount_waived=Decimal("0.00"), state="open")},
     ("waiver", "reverse"): {"charge": Charge(amount=Decimal("100.00"), amount_paid=Decimal("0.00"),
                                              amount_waived=Decimal("1.00"), state="open")},
+    # A paid charge's cancel approved as asked: the charge open, 1.00 (DERIVED) paid on it still.
+    ("charge_cancellation", "approve"): {"charge": Charge(amount=Decimal("100.00"), amount_paid=Decimal("1.00"),
+                                                          amount_waived=Decimal("0.00"), state="open"),
+                                         "paid_now": Decimal("1.00")},
 }
 
 # Aggregates whose state is read from their columns (no `status` column): how a row is put in a state.
@@ -53,6 +57,7 @@ DERIVED: dict[str, Callable[[Any, Any], None]] = {
     "estate": lambda row, state: setattr(row, "closed_at", None if state.value == "open" else NOW),
     "api_key": lambda row, state: setattr(row, "revoked_at", None if state.value == "active" else NOW),
     "waiver": lambda row, state: setattr(row, "amount", Decimal("1.00")),
+    "charge_cancellation": lambda row, state: setattr(row, "amount_paid", Decimal("1.00")),
     "charge": lambda row, state: setattr(row, "state", state),  # the column is `state`; `status` reads it
 }
 

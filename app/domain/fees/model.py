@@ -98,11 +98,12 @@ class CancelNeedsReason(Invalid):
 class ChargePaid(Conflict):
     """Money is on the charge: cancelling it would leave that money settling nothing.
 
-    The way, until the unit has an account the money could move to: void the payment's
-    receipt first (the money is then owed back or kept as the unit's credit), then cancel.
+    The last guard, not the way: a paid charge's cancel is asked for and approved
+    (fees/corrections/cancellations.py), and the approval moves the money to the unit's
+    prepaid account (each allocation reversed) before it cancels; or the receipt is voided first.
     """
 
-    title = "Money has been paid on this charge; void the payment first, then cancel the charge"
+    title = "Money is still allocated to this charge; its cancel is approved first, which moves the money to the account"
 
 
 class PaymentOverCharge(Conflict):
