@@ -1,7 +1,7 @@
 """charge cancellations: a paid charge's cancel asked and approved; correction entries on the account
 
 Revision ID: 7b08ab9d338e
-Revises: 9d2f6b3a8c15
+Revises: 2a06b5d5fa60
 Create Date: 2026-12-07 23:30:00.000000
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '7b08ab9d338e'
-down_revision: str | Sequence[str] | None = '9d2f6b3a8c15'
+down_revision: str | Sequence[str] | None = '2a06b5d5fa60'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
