@@ -61,6 +61,8 @@ async def current_actor(
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
+# The bearer credential itself, for the few routes that act on it (a stream ticket is issued under it).
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 def require(perm: Perm) -> Callable[..., object]:

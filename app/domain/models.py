@@ -11,6 +11,7 @@ from app.domain.callbacks import model as _callbacks  # noqa: F401
 from app.domain.complaints import model as _complaints  # noqa: F401
 from app.domain.desk import model as _desk  # noqa: F401
 from app.domain.events import model as _events  # noqa: F401
+from app.domain.events import tickets as _stream_tickets  # noqa: F401
 from app.domain.fees import model as _fees  # noqa: F401
 from app.domain.fees.cash import model as _cash  # noqa: F401
 from app.domain.fees.corrections import model as _corrections  # noqa: F401

@@ -3,7 +3,12 @@
 Other areas add their own expired records with `@purges("name")`, as the idempotency store
 does below:
 
-    @purges("idempotency_records")
+    @purges("stream_tickets")
+async def _purge_stream_tickets(session: AsyncSession, *, now: datetime) -> int:
+    return await stream_tickets.purge_expired(session, older_than=now - TOKEN_GRACE)
+
+
+@purges("idempotency_records")
     async def _purge_idempotency(session, *, now):
         return await idempotency_service.purge_expired(session, older_than=now)
 
@@ -19,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.auth import service as auth_service
 from app.domain.base import utcnow
+from app.domain.events import tickets as stream_tickets
 from app.domain.idempotency import service as idempotency_service
 from app.domain.ratelimit import service as ratelimit_service
 
@@ -43,6 +49,11 @@ def purges(name: str) -> Callable[[Purger], Purger]:
 @purges("auth_tokens")
 async def _purge_tokens(session: AsyncSession, *, now: datetime) -> int:
     return await auth_service.purge_expired_tokens(session, older_than=now - TOKEN_GRACE)
+
+
+@purges("stream_tickets")
+async def _purge_stream_tickets(session: AsyncSession, *, now: datetime) -> int:
+    return await stream_tickets.purge_expired(session, older_than=now - TOKEN_GRACE)
 
 
 @purges("idempotency_records")

@@ -30,7 +30,8 @@ MORNING = ("2024-11-29T08:00:00+08:00", "2024-11-29T12:00:00+08:00")
 # Not documented as idempotent: they hand out secrets (which a stored answer would keep) or
 # change nothing.
 NOT_IDEMPOTENT = {"login", "logout", "change_password", "reset_password", "create_api_key", "issue_owner_code",
-                  "create_webhook", "rotate_secret", "render_phone_script", "preview_billing_run", "run_job"}
+                  "create_webhook", "rotate_secret", "render_phone_script", "preview_billing_run", "run_job",
+                  "issue_stream_ticket"}
 
 
 def repair(**kw) -> dict:

@@ -119,7 +119,7 @@ class TestRunJob:
         assert r.status_code == 200, r.text
         [forced] = r.json()
         assert first["status"] == "succeeded" and first["summary"] == {
-            "deleted": {"auth_tokens": 0, "idempotency_records": 0, "rate_limit_hits": 0}
+            "deleted": {"auth_tokens": 0, "idempotency_records": 0, "rate_limit_hits": 0, "stream_tickets": 0}
         }
         assert (again["status"], again["reason"]) == ("skipped", "already succeeded")
         assert forced["status"] == "succeeded" and forced["run_id"] == first["run_id"]

@@ -2,56 +2,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import socket
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
-import uvicorn
 
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Role
 from app.domain.events import stream
-from app.main import create_app
 from tests.factories import make_staff
 from tests.helpers.payments import API, desk, pay
 from tests.helpers.problems import assert_422
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@asynccontextmanager
-async def served(settings, **update):
-    """The app on a real socket: ASGITransport buffers a whole response, a stream needs a wire."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings.model_copy(update={"stream_max_seconds": 4.0, **update})),
-                                           host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag to poll, not an event
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-async def read_events(response: httpx.Response, n: int) -> list[dict]:
-    events, current = [], {}
-    async for line in response.aiter_lines():
-        if line.startswith(("id:", "event:", "data:")):
-            key, _, value = line.partition(": ")
-            current[key] = value
-        elif line == "" and "data" in current:
-            events.append({"id": int(current["id"]), "type": current["event"], "data": json.loads(current["data"])})
-            current = {}
-            if len(events) == n:
-                return events
-    return events
+from tests.helpers.stream import read_events, served
 
 
 async def test_a_payment_reaches_the_desk_stream_and_other_estates_see_nothing(client, session, settings):

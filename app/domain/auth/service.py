@@ -131,9 +131,16 @@ _TOKEN_ACTOR = (
 
 
 async def authenticate(session: AsyncSession, *, credential: str) -> Actor:
-    if credential.startswith(secrets.API_KEY_PREFIX):
-        return await _authenticate_api_key(session, credential=credential)
-    row = (await session.execute(_TOKEN_ACTOR, {"token_hash": secrets.token_hash(credential), "now": utcnow()})).first()
+    return await authenticate_hash(session, credential_hash=secrets.token_hash(credential),
+                                   is_api_key=credential.startswith(secrets.API_KEY_PREFIX))
+
+
+async def authenticate_hash(session: AsyncSession, *, credential_hash: str, is_api_key: bool) -> Actor:
+    """The actor of a credential known by its hash (a stream ticket keeps only that): refused like
+    the credential itself once it is revoked, expired, or its user disabled."""
+    if is_api_key:
+        return await _authenticate_api_key(session, key_hash=credential_hash)
+    row = (await session.execute(_TOKEN_ACTOR, {"token_hash": credential_hash, "now": utcnow()})).first()
     if row is None:
         raise InvalidToken()
     return Actor(
@@ -156,10 +163,8 @@ async def actor_for(session: AsyncSession, *, user: User) -> Actor:
     )
 
 
-async def _authenticate_api_key(session: AsyncSession, *, credential: str) -> Actor:
-    key = (
-        await session.execute(select(ApiKey).where(ApiKey.key_hash == secrets.token_hash(credential)))
-    ).scalar_one_or_none()
+async def _authenticate_api_key(session: AsyncSession, *, key_hash: str) -> Actor:
+    key = (await session.execute(select(ApiKey).where(ApiKey.key_hash == key_hash))).scalar_one_or_none()
     if key is None or key.revoked_at is not None:
         raise InvalidToken()
     now = utcnow()

@@ -24,7 +24,7 @@ EXPECTED |= {
 }
 
 # The live feed: every member of staff follows their own estates' events.
-EXPECTED |= {"GET /api/v1/stream": only(*R)}
+EXPECTED |= {"GET /api/v1/stream": only(*R), "POST /api/v1/stream/tickets": only(*R)}
 
 # What needs me now: everyone on the staff has a queue; the wall board is any estate member's.
 EXPECTED |= {"GET /api/v1/attention": only(*R), "GET /api/v1/estates/{estate_id}/attention": only(*R)}
