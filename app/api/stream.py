@@ -18,6 +18,7 @@ from app.domain.errors import Forbidden
 from app.domain.events import stream, tickets
 from app.domain.events.model import EventType
 from app.domain.registry.errors import EstateNotFound
+from app.domain.types import EXACT_INT
 
 router = APIRouter(tags=["events"])
 
@@ -62,7 +63,7 @@ async def follow_events(
     last_event_id: Annotated[int | None, Header(ge=0, le=2**62, description="Resume after this event")] = None,
     resume_after: Annotated[int | None, Query(alias="last_event_id", ge=0, le=2**62, description=(
         "Resume after this event, for a new EventSource (which sends Last-Event-ID only when it reconnects by itself)"
-    ))] = None,
+    )), EXACT_INT] = None,
 ) -> StreamingResponse:
     """Follow the estate's events live (text/event-stream). The stream closes after a few minutes;
     reconnect with `Last-Event-ID` (EventSource does) to miss nothing. A user (or API key) holds
