@@ -136,6 +136,16 @@ class TestApprove:
         assert jan["corrections"] == {"cancelled_count": 1, "cancelled_amount": "160.56", "replacements_count": 1,
                                       "replacements_amount": "150.00", "net_effect": "-10.56"}
 
+    async def test_the_bill_says_moved_to_the_account_not_voided(self, client, session):
+        d, finance, supervisor, charge, paid, body = await asked(client, session)
+        assert (await decide(client, body["id"], "approve", supervisor)).status_code == 200
+        bill = (await client.get(f"{API}/units/{d.unit.id}/bill", headers=finance.headers)).json()
+        [line] = [ln for ln in bill["lines"] if ln["charge_id"] == str(charge.id)]
+        # The receipt is valid (the money was received): its 100.00 on the charge went to the account.
+        [part] = line["payments"]
+        assert (part["receipt_id"], part["amount"], part["voided"], part["voided_at"], part["moved_to_account"]) == (
+            paid["receipt"]["id"], "100.00", False, None, True)
+
     async def test_a_paid_late_fee_moves_to_the_account_with_its_charge(self, client, session):
         d, finance, supervisor = await paid_desk(session)
         charge = d.charges[0]

@@ -78,6 +78,10 @@ class PaymentOfLine(BaseModel):
     amount: Amount
     voided: bool = Field(description="The receipt was voided: this amount no longer counts")
     voided_at: datetime | None
+    # A paid charge cancelled by approval keeps its receipt valid: saying 'voided' would send the
+    # desk looking for a void that never happened, and the money for a refund it was never given.
+    moved_to_account: bool = Field(default=False, description="The charge was cancelled since: this amount was moved to "
+                                                              "the unit's prepaid account (更正转存); the receipt stays valid")
 
 
 class BillLine(BaseModel):

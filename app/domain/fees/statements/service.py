@@ -211,10 +211,13 @@ async def _payments(session: AsyncSession, charge_ids: list[uuid.UUID]) -> dict[
             .where(Allocation.charge_id.in_(charge_ids))
             .order_by(Payment.received_at, Allocation.created_at, Allocation.id))
     for alloc, receipt, received_at, method in (await session.execute(stmt)).all():
-        voided = alloc.reversed_at is not None or receipt.status == ReceiptStatus.void.value
+        # A void reverses every part of its receipt; a part reversed on a valid receipt was moved to the
+        # unit's account when its charge's cancel was approved.
+        voided = receipt.status == ReceiptStatus.void.value
         out[alloc.charge_id].append(PaymentOfLine(
             receipt_id=receipt.id, receipt_number=receipt.number, paid_at=received_at, method=PaymentMethod(method),
-            amount=alloc.amount, voided=voided, voided_at=receipt.voided_at))
+            amount=alloc.amount, voided=voided, voided_at=receipt.voided_at,
+            moved_to_account=alloc.reversed_at is not None and not voided))
     return out
 
 
