@@ -195,6 +195,9 @@ def check_registers(registers: dict) -> None:
     # W01: the deposit is the money; the QS-K deduction from it counts 0.
     w01 = registers["2027-W01"]
     assert [(t["name"], t["amount"]) for t in w01["by_fee_item"]] == [("物业管理费", "150.00"), ("预收款（存入账户）", "600.00")]
+    # W02: D's 188.38 still counts (the receipt is valid), but its charge was cancelled by approval:
+    # the money is D's, on account -- as January's month report counts it (credit_received).
+    assert [(t["name"], t["amount"]) for t in registers["2027-W02"]["by_fee_item"]] == [("预收款（存入账户）", "188.38")]
     # W05: B's January 241.25 and its late fee 1.93 on one receipt.
     [b_late] = [ln for ln in registers["2027-W05"]["lines"] if ln["amount"] == "243.18"]
     assert [(s["period"], s["amount"]) for s in b_late["settled"]] == [("2027-01", "241.25"), (None, "1.93")]

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, String, cast, func, select
+from sqlalchemy import JSON, String, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,13 +73,21 @@ def _settled_parts() -> Any:
     return (select(func.json_agg(aggregate_order_by(part, Allocation.created_at, Allocation.id), type_=JSON))
             .select_from(Allocation).join(Charge, Charge.id == Allocation.charge_id)
             .join(FeeItem, FeeItem.id == Charge.fee_item_id)
-            .where(Allocation.payment_id == Receipt.payment_id).scalar_subquery())
+            # A part an approved cancel moved to the account settles nothing now: the receipt's money
+            # is the unit's (kept on account, as the month report counts it). A void shows what it had settled.
+            .where(Allocation.payment_id == Receipt.payment_id,
+                   or_(Allocation.reversed_at.is_(None), Receipt.status == ReceiptStatus.void.value)).scalar_subquery())
 
 
 def _owner_name() -> Any:
     """The unit's primary owner (the earliest linked first): the payer when the payment names none."""
     return (select(Owner.full_name).join(UnitOwner, UnitOwner.owner_id == Owner.id).where(UnitOwner.unit_id == Receipt.unit_id)
             .order_by(UnitOwner.is_primary.desc(), UnitOwner.created_at).limit(1).scalar_subquery())
+
+
+def _parts(settled: list[dict[str, Any]] | None) -> list[SettledPart]:
+    return [SettledPart(fee_item_id=p["fee_item_id"], fee_item_name=p["fee_item_name"], fee_item_code=p["fee_item_code"],
+                        period=p["period"], amount=Decimal(p["amount"])) for p in settled or ()]
 
 
 async def lines(session: AsyncSession, *, estate_id: uuid.UUID, start: datetime, end: datetime) -> list[RegisterLine]:
@@ -101,14 +109,15 @@ async def lines(session: AsyncSession, *, estate_id: uuid.UUID, start: datetime,
          payer_name, credit, method, cashier, b_number, b_name, entrance, unit_number, owner, settled) in rows:
         signed = -amount if series == ReceiptSeries.refund.value else amount
         counts = status != ReceiptStatus.void.value and series != ReceiptSeries.account.value
+        parts = _parts(settled)
+        if payment_id and status == ReceiptStatus.issued.value and series != ReceiptSeries.account.value:
+            credit = amount - sum((p.amount for p in parts), ZERO)  # kept on account, at payment or by a cancel since
         out.append(RegisterLine(
             receipt_id=receipt_id, number=number, series=series, status=status, issued_at=issued_at, unit_id=unit_id,
             unit_label=unit_label(building_number=b_number, building_name=b_name, entrance=entrance, number=unit_number,
                                   script=script),
             payer=(payer_name or "") or owner or "", credit=credit if payment_id else ZERO, method=PaymentMethod(method),
-            settled=[SettledPart(fee_item_id=p["fee_item_id"], fee_item_name=p["fee_item_name"],
-                                 fee_item_code=p["fee_item_code"], period=p["period"],
-                                 amount=Decimal(p["amount"])) for p in settled or ()],
+            settled=parts,
             amount=signed, counted=signed if counts else ZERO, cashier_id=cashier_id,
             cashier_name=cashier, voided_at=voided_at, void_reason=void_reason,
         ))
