@@ -17,7 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import background, migrations
-from app.api import errors, idempotency, openapi_links, routes, tags
+from app.api import errors, idempotency, locations, openapi_links, routes, tags
 from app.api.middleware import BodySizeLimit, RequestContext
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url
@@ -84,13 +84,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     errors.install(app)
-    openapi_links.install(app, idempotency.document)
+    openapi_links.install(app, idempotency.document, locations.document)
     api = APIRouter(prefix="/api/v1", responses=COMMON_PROBLEMS)
     for router in routes.ROUTERS:
         api.include_router(router)
     app.include_router(api)
     _add_docs(app)
     _add_health(app)
+    app.add_middleware(locations.CreatedLocation)  # inside compression: it reads the plain JSON of a 201
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     # Event streams and images are left alone (Starlette's default exclusions); br would need a
     # middleware outside Starlette, and every client that matters sends gzip.
