@@ -29,7 +29,7 @@ TICKET_SECONDS = 60.0
 
 async def stream_actor(
     request: Request, session: SessionDep, credentials: BearerDep,
-    ticket: Annotated[str | None, Query(max_length=100, description="A ticket from POST /stream/tickets, "
+    ticket: Annotated[str | None, Query(max_length=100, pattern=r"^[A-Za-z0-9_-]+$", description="A ticket from POST /stream/tickets, "
                                         "for a client that cannot send Authorization (EventSource); good once")] = None,
 ) -> Actor:
     if ticket is not None:

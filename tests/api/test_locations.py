@@ -11,6 +11,7 @@ from app.api.routes import ROUTERS
 from tests.helpers.cancellations import ask, paid_desk
 from tests.helpers.payments import API, desk, pay
 from tests.helpers.prepaid import deposit
+from tests.helpers.problems import assert_422
 
 ROUTES = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
 
@@ -58,7 +59,8 @@ async def test_a_replay_carries_the_same_location_and_a_refusal_none(client, ses
     assert again.headers["idempotent-replayed"] == "true"
     assert again.headers["location"] == first.headers["location"]
     refused = await pay(client, d, amount="-1.00")
-    assert refused.status_code == 422 and "location" not in refused.headers
+    assert_422(refused, "amount")
+    assert "location" not in refused.headers
 
 
 async def test_a_202_keeps_the_location_its_endpoint_gave(client, session):
