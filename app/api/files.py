@@ -21,11 +21,33 @@ PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
+# What the office calls each paper, by its ASCII file name's start: a download saved from the
+# browser carries the Chinese name (`filename*`), the plain one stays for clients that keep only ASCII.
+CHINESE_NAMES = {
+    "saturday-register-": "周收费登记表-",
+    "month-fee-report-": "月度收费报表-",
+    "cash-handover-": "现金交接单-",
+    "arrears-notices-": "催缴通知书汇总-",
+    "arrears-notice-": "催缴通知书-",
+    "repair-log-": "维修日志-",
+    "task-sheet-": "派工单-",
+    "stocktake-": "盘点表-",
+    "account-": "预存款对账单-",
+}
+
+
+def chinese_name(filename: str) -> str | None:
+    """The paper's Chinese name for an ASCII file name, or None when it has none."""
+    return next((zh + filename[len(ascii_start):] for ascii_start, zh in CHINESE_NAMES.items()
+                 if filename.startswith(ascii_start)), None)
+
+
 def content_disposition(kind: Literal["inline", "attachment"], *, filename: str, name: str | None = None) -> str:
-    """`filename` in plain ASCII, which every client keeps; `name`, when given, the real (Chinese) name
-    in `filename*` (RFC 6266), which browsers prefer."""
+    """`filename` in plain ASCII, which every client keeps; the real (Chinese) name -- `name`, or the
+    paper's own from CHINESE_NAMES -- in `filename*` (RFC 6266), which browsers prefer."""
     plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in filename)
     value = f'{kind}; filename="{plain}"'
+    name = name or chinese_name(filename)
     return value + (f"; filename*=UTF-8''{quote(name, safe='')}" if name else "")
 
 

@@ -16,6 +16,7 @@ import csv
 import io
 from datetime import datetime
 from decimal import Decimal
+from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -128,7 +129,10 @@ class TestFiles:
             headers=b.reader.headers,
         )
         assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
-        assert r.headers["content-disposition"] == f'attachment; filename="saturday-register-{b.estate.code}-2026-W48.csv"'
+        # The ASCII name every client keeps, and the Chinese one a browser saves it under.
+        zh = quote(f"周收费登记表-{b.estate.code}-2026-W48.csv", safe="")
+        assert r.headers["content-disposition"] == (
+            f'attachment; filename="saturday-register-{b.estate.code}-2026-W48.csv"; filename*=UTF-8\'\'{zh}')
         assert r.content.startswith(b"\xef\xbb\xbf")
         rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
         assert rows[1] == [c.header for c in REGISTER_COLUMNS]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -113,7 +114,9 @@ class TestFiles:
                              params={"month": "2026-11", "format": "xlsx"}, headers=b.reader.headers)
         assert r.status_code == 200
         assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        assert r.headers["content-disposition"] == f'attachment; filename="month-fee-report-{b.estate.code}-2026-11.xlsx"'
+        zh = quote(f"月度收费报表-{b.estate.code}-2026-11.xlsx", safe="")
+        assert r.headers["content-disposition"] == (
+            f'attachment; filename="month-fee-report-{b.estate.code}-2026-11.xlsx"; filename*=UTF-8\'\'{zh}')
         book = openpyxl.load_workbook(io.BytesIO(r.content))
         assert book.sheetnames == ["按收费项目", "按楼栋", "收据核对", "滞纳金", "更正"]
         sheet = book["按楼栋"]
@@ -139,7 +142,7 @@ class TestFiles:
         r = await client.get(f"{API}/estates/{b.estate.id}/fee-reports/month-end",
                              params={"month": "2026-11", "format": "csv"}, headers=b.reader.headers)
         assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
-        assert r.headers["content-disposition"].endswith(f'filename="month-fee-report-{b.estate.code}-2026-11.csv"')
+        assert f'filename="month-fee-report-{b.estate.code}-2026-11.csv"' in r.headers["content-disposition"]
         assert r.content.startswith(b"\xef\xbb\xbf")
         rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
         assert rows[1][:3] == ["代码", "收费项目", "本月应收"]

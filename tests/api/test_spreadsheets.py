@@ -21,6 +21,7 @@ import openpyxl
 import pytest
 from openpyxl.utils import get_column_letter
 
+from app.api.files import CHINESE_NAMES, chinese_name, content_disposition
 from app.domain.auth.roles import Role
 from app.domain.fees.model import FeeKind
 from app.domain.fees.reports.model import FeeReport
@@ -293,3 +294,15 @@ class TestCsvEncoding:
             assert_problem(r, 422, "validation-failed")
             assert_422(r, "encoding")
         assert await count_rows(session, FeeReport) == stored
+
+
+def test_every_paper_downloads_under_its_chinese_name_and_an_ascii_one():
+    assert chinese_name("task-sheet-WO-2026-000123.pdf") == "派工单-WO-2026-000123.pdf"
+    assert chinese_name("arrears-notices-2026-12-01.pdf") == "催缴通知书汇总-2026-12-01.pdf"  # not the single notice's
+    assert chinese_name("voucher-1-photo-2.jpg") is None
+    header = content_disposition("attachment", filename="repair-log-2026-12-07.xlsx")
+    assert header == ("attachment; filename=\"repair-log-2026-12-07.xlsx\"; "
+                      "filename*=UTF-8''%E7%BB%B4%E4%BF%AE%E6%97%A5%E5%BF%97-2026-12-07.xlsx")
+    # A longer start is never shadowed by a shorter one listed before it.
+    starts = list(CHINESE_NAMES)
+    assert all(not b.startswith(a) for i, a in enumerate(starts) for b in starts[i + 1:])
