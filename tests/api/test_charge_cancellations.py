@@ -197,6 +197,23 @@ class TestApprove:
         assert await count_rows(session, AccountEntry) == 1
 
 
+class TestAttention:
+    async def test_the_request_waits_in_the_approvers_queue_not_the_askers(self, client, session):
+        d, finance, supervisor, _, _, body = await asked(client, session)
+        outsider = await make_staff(session, estates=[d.other], roles=[Role.supervisor])
+
+        async def queue(staff) -> list[str]:
+            r = await client.get(f"{API}/attention", headers=staff.headers)
+            assert r.status_code == 200, r.text
+            return [i["entity_id"] for i in r.json()["items"] if i["kind"] == "cancellation_to_approve"]
+
+        assert await queue(supervisor) == [body["id"]]
+        assert await queue(finance) == []  # finance asked: someone else approves
+        assert await queue(d.staff) == [] and await queue(outsider) == []  # the desk may not; another estate sees nothing
+        assert (await decide(client, body["id"], "approve", supervisor)).status_code == 200
+        assert await queue(supervisor) == []
+
+
 class TestRejectWithdraw:
     async def test_reject_keeps_the_charge_and_its_money(self, client, session):
         d, _, supervisor, charge, _, body = await asked(client, session)
