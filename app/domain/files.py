@@ -45,26 +45,32 @@ SCANS = IMAGES | {PDF}
 
 class UnsupportedFileType(Invalid):
     title = "The file is not of an accepted type (JPEG, PNG, WebP; PDF for a scanned signature)"
+    title_zh = "文件类型不被接受（JPEG、PNG、WebP；签名扫描件可用 PDF）"
 
 
 class FileTooLarge(Invalid):
     title = "The file is larger than the upload limit"
+    title_zh = "文件超过上传大小限制"
 
 
 class EmptyFile(Invalid):
     title = "The file is empty"
+    title_zh = "文件为空"
 
 
 class UnreadableImage(Invalid):
     title = "The file does not decode as the image it claims to be"
+    title_zh = "文件无法按其声明的图片格式解码"
 
 
 class ImageTooLarge(Invalid):
     title = "The image has more pixels than accepted"
+    title_zh = "图片像素超过允许的数量"
 
 
 class StoredFileMissing(NotFound):
     title = "The stored file is missing"
+    title_zh = "存储的文件已丢失"
 
 
 @dataclass(frozen=True)

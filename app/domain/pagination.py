@@ -35,6 +35,7 @@ class PageRequest:
 
 class UnknownSortKey(Invalid):
     title = "Unknown sort key"
+    title_zh = "未知的排序字段"
 
 
 def sort_values(keys: type[StrEnum]) -> list[str]:

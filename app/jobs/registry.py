@@ -34,14 +34,17 @@ JobFunc = Callable[..., Awaitable[dict[str, Any]]]
 
 class UnknownJob(NotFound):
     title = "No job of that name"
+    title_zh = "没有这个名称的定时任务"
 
 
 class JobEstateNotFound(NotFound):
     title = "Estate not found"
+    title_zh = "未找到该小区"
 
 
 class CompanyWideJob(Invalid):
     title = "This job runs for the whole company; it takes no estate"
+    title_zh = "该任务面向全公司运行，不指定小区"
 
 
 _CRONTAB_DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -25,18 +25,22 @@ MAX_RANGE_DAYS = 92  # a quarter: the holidays of the season ahead
 
 class RangeTooLong(Invalid):
     title = "The roster is read at most 92 days at a time, date_from not after date_to"
+    title_zh = "值班表一次最多查询 92 天，且 date_from 不能晚于 date_to"
 
 
 class NotStaffOfEstate(Invalid):
     title = "Every user on the roster must be an active staff member of this estate"
+    title_zh = "值班表上的每个用户都必须是本小区在职员工"
 
 
 class DuplicateOnDuty(Invalid):
     title = "A person appears twice on the day's roster"
+    title_zh = "同一人在当天值班表上出现了两次"
 
 
 class DutyAssignmentNotFound(NotFound):
     title = "That person is not on duty that day"
+    title_zh = "此人当天不在值班表上"
 
 
 def _check_range(date_from: date, date_to: date) -> None:

@@ -15,10 +15,12 @@ SIGN_IN_WINDOW = timedelta(hours=2)
 
 class ShiftOver(Invalid):
     title = "The shift is over; it can no longer be signed in"
+    title_zh = "该班次已结束，不能再签到"
 
 
 class TooEarlyToSignIn(Invalid):
     title = "The shift opens more than two hours from now; sign in closer to it"
+    title_zh = "距离上班还有两小时以上；请临近时再签到"
 
 
 @dataclass(frozen=True)

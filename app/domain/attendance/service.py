@@ -30,14 +30,17 @@ from app.domain.registry.model import Estate
 
 class AlreadySignedIn(AlreadyExists):
     title = "You have already signed in for this shift today"
+    title_zh = "您今天已为本班次签到"
 
 
 class NotSignedIn(Conflict):
     title = "You have not signed in for this shift today, or have signed out already"
+    title_zh = "您今天尚未为本班次签到，或已经签退"
 
 
 class PersonOnly(Forbidden):
     title = "Only a person signs in; an integration's key or the job clock cannot"
+    title_zh = "只有本人才能签到；集成密钥或定时任务不能签到"
 
 
 def _local(estate: Estate, now: datetime) -> datetime:

@@ -21,26 +21,32 @@ from app.domain.errors import Conflict, Forbidden
 
 class UserOutsideYourScope(Forbidden):
     title = "This staff member also works in estates you are not assigned to"
+    title_zh = "该员工还在您未被分配的小区工作"
 
 
 class ApiKeyOutsideYourScope(Forbidden):
     title = "This API key also covers estates you are not assigned to"
+    title_zh = "该 API 密钥还涵盖您未被分配的小区"
 
 
 class EstateOutsideYourScope(Forbidden):
     title = "You may only grant estates you are assigned to"
+    title_zh = "您只能授予自己被分配的小区"
 
 
 class RoleOutsideYourRights(Forbidden):
     title = "You may only grant roles you hold"
+    title_zh = "您只能授予自己拥有的角色"
 
 
 class ScopeOutsideYourRights(Forbidden):
     title = "You may only give a key permissions you hold"
+    title_zh = "您只能给密钥授予自己拥有的权限"
 
 
 class LastAdmin(Conflict):
     title = "This would leave an estate without an active administrator"
+    title_zh = "此操作会使某个小区没有在职的管理员"
 
 
 def check_manageable(actor: Actor, estate_ids: Iterable[uuid.UUID], *, entity: str = "user") -> None:

@@ -117,6 +117,7 @@ MIN_PASSWORD_SCORE = 3
 
 class PasswordTooWeak(Invalid):
     title = "The password is too easy to guess"
+    title_zh = "密码太容易被猜到"
 
 
 def password_weakness(password: str, *, user_inputs: Sequence[str] = ()) -> str | None:

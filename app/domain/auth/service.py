@@ -20,14 +20,17 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 class InvalidCredentials(NotAuthenticated):
     title = "Wrong username or password"
+    title_zh = "用户名或密码错误"
 
 
 class InvalidToken(NotAuthenticated):
     title = "The credential is missing, expired or revoked"
+    title_zh = "凭证缺失、已过期或已被吊销"
 
 
 class CurrentPasswordWrong(Invalid):
     title = "The current password is wrong"
+    title_zh = "当前密码不正确"
     # Counted like a failed sign-in, so a stolen token cannot be used to guess the password.
     keeps_changes = True
 

@@ -39,6 +39,7 @@ from app.domain.ratelimit.service import Limit
 
 class SignInThrottled(TooManyAttempts):
     title = "Too many failed sign-ins; wait before trying again"
+    title_zh = "登录失败次数过多，请稍后再试"
 
 
 @dataclass(frozen=True)

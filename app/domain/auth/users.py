@@ -21,14 +21,17 @@ from app.domain.pagination import PageRequest, paginate
 
 class UsernameTaken(AlreadyExists):
     title = "That username is taken"
+    title_zh = "该用户名已被使用"
 
 
 class UserNotFound(NotFound):
     title = "User not found"
+    title_zh = "未找到该用户"
 
 
 class ApiKeyNotFound(NotFound):
     title = "API key not found"
+    title_zh = "未找到该 API 密钥"
 
 
 async def _estate_ids(session: AsyncSession, user_id: uuid.UUID) -> list[uuid.UUID]:

@@ -46,6 +46,7 @@ FALLBACK_ZONE = "Asia/Shanghai"
 
 class InvalidPeriod(Invalid):
     title = "The period does not have the job's period format"
+    title_zh = "期间格式与该任务的期间格式不符"
 
 
 class HasZone(Protocol):

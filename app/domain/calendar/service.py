@@ -26,14 +26,17 @@ from app.domain.registry.model import Company
 
 class HolidayDayExists(AlreadyExists):
     title = "That date is already in the year's calendar; change it instead"
+    title_zh = "当年日历中已有这一天，请直接修改"
 
 
 class HolidayDayNotFound(NotFound):
     title = "That date is not in the company's holiday calendar"
+    title_zh = "公司节假日日历中没有这一天"
 
 
 class YearNotEntered(Conflict):
     title = "Nothing is entered for that year and no library knows it: upload the whole year's schedule first"
+    title_zh = "该年度尚未录入节假日，系统也无该年资料：请先上传全年安排"
 
 
 # --- reading: the one answer ----------------------------------------------------------------

@@ -20,10 +20,12 @@ from app.domain.errors import Invalid
 
 class CalendarUnreadable(Invalid):
     title = "The file is not a CSV or JSON holiday schedule"
+    title_zh = "文件不是 CSV 或 JSON 格式的节假日安排"
 
 
 class CalendarHasErrors(Invalid):
     title = "The year's schedule has errors; nothing was written"
+    title_zh = "该年度安排有错误，未写入任何内容"
 
 
 @dataclass(frozen=True)

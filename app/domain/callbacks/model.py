@@ -73,10 +73,12 @@ CALLBACK_TRANSITIONS: TransitionTable[CallbackStatus] = TransitionTable("callbac
 
 class ScoreOutOfRange(Invalid):
     title = "The satisfaction score is 1 to 5"
+    title_zh = "满意度评分为 1 到 5"
 
 
 class ProblemNeedsNote(Invalid):
     title = "A problem found on a callback needs a note saying what it is"
+    title_zh = "回访发现问题时须填写备注说明问题"
 
 
 class Callback(EstateScoped, table=True):

@@ -35,6 +35,7 @@ from app.domain.visibility import Visible, load_visible
 
 class CallbackNotFound(NotFound):
     title = "Callback not found"
+    title_zh = "未找到该回访"
 
 
 CALLBACK = Visible(model=Callback, missing=CallbackNotFound)

@@ -139,6 +139,7 @@ def deadline_for(start: datetime, window: Window, tz: ZoneInfo) -> datetime:
 
 class ComplaintNeedsText(Invalid):
     title = "This step of a complaint needs a note saying what was done or why"
+    title_zh = "投诉的这一步须填写备注，说明处理情况或原因"
 
 
 class Complaint(EstateScoped, table=True):

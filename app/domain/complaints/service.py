@@ -55,6 +55,7 @@ BACKDATE_LIMIT = timedelta(days=90)
 
 class ComplaintNotFound(NotFound):
     title = "Complaint not found"
+    title_zh = "未找到该投诉"
 
 
 COMPLAINT = Visible(model=Complaint, missing=ComplaintNotFound)
@@ -62,14 +63,17 @@ COMPLAINT = Visible(model=Complaint, missing=ComplaintNotFound)
 
 class ComplaintRefNotInEstate(Invalid):
     title = "The owner, unit or service request named is not one of this estate's"
+    title_zh = "所填的业主、房号或报修单不属于本小区"
 
 
 class HandlerNotInEstate(Invalid):
     title = "The staff member named is not an active user of this estate"
+    title_zh = "所填的员工不是本小区的在职用户"
 
 
 class ComplaintTimeOutOfRange(Invalid):
     title = "The time given is in the future or before the complaint was received"
+    title_zh = "所填时间在未来，或早于投诉受理时间"
 
 
 # --- reading ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ ORDER = (Severity.urgent, Severity.high, Severity.normal, Severity.low)
 
 class DeadlinesOutOfOrder(Invalid):
     title = "A more severe complaint cannot be given more time than a less severe one"
+    title_zh = "较严重的投诉不能比较轻的投诉给予更长的处理时限"
 
 
 async def _rows(session: AsyncSession, *, estate_id: uuid.UUID, lock: bool = False,

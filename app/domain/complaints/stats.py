@@ -30,6 +30,7 @@ S = ComplaintStatus
 
 class InvalidMonth(Invalid):
     title = "month must be YYYY-MM"
+    title_zh = "month 必须为 YYYY-MM 格式"
 
 
 @dataclass

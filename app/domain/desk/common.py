@@ -21,14 +21,17 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 class StaffNotInEstate(Invalid):
     title = "The staff member is not an active user of this estate"
+    title_zh = "该员工不是本小区的在职用户"
 
 
 class InTheFuture(Invalid):
     title = "A log book records what has happened: the time or day is in the future"
+    title_zh = "值班记录只记已发生的事：时间或日期在未来"
 
 
 class NeedsPerson(Forbidden):
     title = "Only a signed-in staff member writes the desk's log books"
+    title_zh = "只有已登录的员工本人才能填写前台值班记录"
 
 
 def person(actor: Actor) -> uuid.UUID:

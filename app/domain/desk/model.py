@@ -68,18 +68,22 @@ class LinkKind(StrEnum):
 
 class FollowUpsUnhandled(Conflict):
     title = "Some log entries that need following up are neither assigned nor made a request"
+    title_zh = "有需要跟进的值班记录既未指派也未转为报修"
 
 
 class TakeOverFromYourself(Conflict):
     title = "The staff member who handed the shift over cannot also take it over"
+    title_zh = "交班人不能同时作为接班人"
 
 
 class NoFollowUpNeeded(Invalid):
     title = "This log entry does not need following up"
+    title_zh = "这条值班记录不需要跟进"
 
 
 class FollowUpAlreadyHandled(Conflict):
     title = "This log entry's follow-up is already assigned or made a request"
+    title_zh = "这条值班记录的跟进已指派或已转为报修"
 
 
 # --- visitors (接待, §7.3.12) ----------------------------------------------------------------

@@ -21,6 +21,7 @@ from app.domain.registry.service import check_estate
 
 class NoOpenShift(Conflict):
     title = "The estate has no open shift; open the shift's log first"
+    title_zh = "本小区没有未交班的班次；请先开启本班值班记录"
 
 
 async def entry_reads(session: AsyncSession, entries: Sequence[ShiftLogEntry]) -> list[LogEntryRead]:

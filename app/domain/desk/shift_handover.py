@@ -36,6 +36,7 @@ from app.domain.visibility import Visible, load_visible
 
 class ShiftNotFound(NotFound):
     title = "Shift not found"
+    title_zh = "未找到该班次"
 
 
 SHIFT = Visible(model=ShiftHandover, missing=ShiftNotFound)
@@ -43,6 +44,7 @@ SHIFT = Visible(model=ShiftHandover, missing=ShiftNotFound)
 
 class LogEntryNotFound(NotFound):
     title = "Shift log entry not found"
+    title_zh = "未找到该条值班记录"
 
 
 LOG_ENTRY = Visible(model=ShiftLogEntry, missing=LogEntryNotFound)
@@ -50,14 +52,17 @@ LOG_ENTRY = Visible(model=ShiftLogEntry, missing=LogEntryNotFound)
 
 class ShiftAlreadyOpen(AlreadyExists):
     title = "The estate already has an open shift; hand it over first"
+    title_zh = "本小区已有未交班的班次，请先交接班"
 
 
 class ShiftAlreadyLogged(AlreadyExists):
     title = "This shift of this day already has its log book"
+    title_zh = "当天这一班次已有值班记录本"
 
 
 class EntryNotInShift(Invalid):
     title = "entry_id names no log entry of this shift"
+    title_zh = "entry_id 不是本班次的值班记录"
 
 
 # --- reading -------------------------------------------------------------------------------------

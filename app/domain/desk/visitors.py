@@ -29,6 +29,7 @@ from app.domain.visibility import Visible, load_visible
 
 class VisitorNotFound(NotFound):
     title = "Visitor record not found"
+    title_zh = "未找到该访客登记"
 
 
 VISITOR = Visible(model=Visitor, missing=VisitorNotFound)
@@ -36,14 +37,17 @@ VISITOR = Visible(model=Visitor, missing=VisitorNotFound)
 
 class LinkedRecordNotFound(Invalid):
     title = "A linked record does not exist in this estate"
+    title_zh = "本小区不存在所关联的记录"
 
 
 class OwnerNotInEstate(Invalid):
     title = "owner_id names no owner of this estate"
+    title_zh = "owner_id 不是本小区的业主"
 
 
 class LinkAlreadyExists(AlreadyExists):
     title = "The visit is already linked to this record"
+    title_zh = "该来访已关联此记录"
 
 
 def _complaint_model() -> Any:

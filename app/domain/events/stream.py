@@ -39,6 +39,7 @@ STALE_AFTER_SECONDS = 60.0
 class TooManyStreams(DomainError):
     kind = ErrorKind.too_many
     title = "Too many event streams open; close one, or reconnect after Retry-After"
+    title_zh = "打开的事件流过多；请关闭一个，或在 Retry-After 之后重新连接"
 
 
 def holder_of(actor: Actor) -> str:

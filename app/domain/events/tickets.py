@@ -49,6 +49,7 @@ class StreamTicketRead(BaseModel):
 
 class TicketNotValid(NotAuthenticated):
     title = "The stream ticket is unknown, spent or expired; ask for a new one"
+    title_zh = "事件流票据无效、已使用或已过期；请重新申请"
 
 
 async def issue(session: AsyncSession, *, actor: Actor, credential: str, seconds: float) -> StreamTicketRead:

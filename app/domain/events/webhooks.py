@@ -23,6 +23,7 @@ from app.domain.visibility import Visible, load_visible
 
 class WebhookNotFound(NotFound):
     title = "Webhook endpoint not found"
+    title_zh = "未找到该 Webhook 接收地址"
 
 
 WEBHOOK = Visible(model=WebhookEndpoint, missing=WebhookNotFound, id_field="webhook_id")
@@ -30,6 +31,7 @@ WEBHOOK = Visible(model=WebhookEndpoint, missing=WebhookNotFound, id_field="webh
 
 class DeliveryNotFound(NotFound):
     title = "Webhook delivery not found"
+    title_zh = "未找到该 Webhook 推送记录"
 
 
 DELIVERY = Visible(model=WebhookDelivery, missing=DeliveryNotFound, id_field="delivery_id")
@@ -37,6 +39,7 @@ DELIVERY = Visible(model=WebhookDelivery, missing=DeliveryNotFound, id_field="de
 
 class WebhookDisabled(Conflict):
     title = "The endpoint is switched off; re-enable it before redelivering"
+    title_zh = "该接收地址已关闭；重新推送前请先启用"
 
 
 def to_read(row: WebhookEndpoint) -> WebhookRead:
@@ -51,6 +54,7 @@ def with_secret(row: WebhookEndpoint) -> WebhookWithSecret:
 
 class WebhookUrlRefused(Invalid):
     title = "Webhooks may not be sent to this address"
+    title_zh = "不允许向此地址推送 Webhook"
 
 
 def _check_destination(url: str, allowed_networks: str) -> None:

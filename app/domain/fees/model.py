@@ -93,6 +93,7 @@ CHARGE_TRANSITIONS: TransitionTable[ChargeState] = TransitionTable("charge", {
 
 class CancelNeedsReason(Invalid):
     title = "Cancelling a charge needs a reason"
+    title_zh = "取消费用须注明原因"
 
 
 class ChargePaid(Conflict):
@@ -104,22 +105,27 @@ class ChargePaid(Conflict):
     """
 
     title = "Money is still allocated to this charge; its cancel is approved first, which moves the money to the account"
+    title_zh = "该笔费用仍有已分配的款项；须先批准取消，款项将转入预存款账户"
 
 
 class PaymentOverCharge(Conflict):
     title = "The payment is more than the charge's outstanding amount"
+    title_zh = "收款金额超过该笔费用的未交金额"
 
 
 class ReversalOverPaid(Conflict):
     title = "The reversal is more than was paid on the charge"
+    title_zh = "冲正金额超过该笔费用的已交金额"
 
 
 class WaiverOverOutstanding(Conflict):
     title = "The waiver is more than the charge still owes"
+    title_zh = "减免金额超过该笔费用仍欠的金额"
 
 
 class UnwaiveOverWaived(Conflict):
     title = "The reversal is more than was waived on the charge"
+    title_zh = "撤销减免的金额超过该笔费用已减免的金额"
 
 
 # The one definition of a charge still owed, in SQL; `Charge.outstanding` is the same in Python.

@@ -24,10 +24,12 @@ MIN_RETENTION = timedelta(hours=24)
 
 class IdempotencyKeyReused(Conflict):
     title = "This Idempotency-Key was already used for a different request"
+    title_zh = "此 Idempotency-Key 已用于另一个不同的请求"
 
 
 class IdempotencyRequestInProgress(Conflict):
     title = "A request with this Idempotency-Key is still being processed; retry shortly"
+    title_zh = "使用此 Idempotency-Key 的请求仍在处理中，请稍后重试"
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,12 @@ FALLBACKS = {"owner": "业主", "office": "管理处", "address": "您的房屋"
 
 class UnknownPlaceholder(Invalid):
     title = "The template uses a placeholder this notification does not have"
+    title_zh = "模板中使用了此通知没有的占位符"
 
 
 class MissingPlaceholder(Invalid):
     title = "The template leaves out a placeholder this notification must carry"
+    title_zh = "模板缺少此通知必须包含的占位符"
 
 
 def check(event_type: EventType, text: str) -> None:

@@ -26,6 +26,7 @@ MINUTE = timedelta(minutes=1)
 class RateLimited(DomainError):
     kind = ErrorKind.too_many
     title = "Too many requests; wait before trying again"
+    title_zh = "请求过于频繁，请稍后再试"
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,12 @@ _WEIGHTS = [pow(3, i, 31) for i in range(17)]
 
 class CompanyNotFound(NotFound):
     title = "Company not found"
+    title_zh = "未找到该公司"
 
 
 class CreditCodeTaken(AlreadyExists):
     title = "Another company has this unified social credit code"
+    title_zh = "已有其他公司使用这个统一社会信用代码"
 
 
 def credit_code_check_char(first17: str) -> str:

@@ -20,6 +20,7 @@ from app.domain.registry.phones import normalize_phone, split_phones
 
 class RosterUnreadable(Invalid):
     title = "The file cannot be read as a roster"
+    title_zh = "文件无法读取为业主名册"
 
 
 @dataclass(frozen=True)

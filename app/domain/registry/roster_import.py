@@ -33,6 +33,7 @@ NOTE_SEPARATOR = "；"
 
 class RosterHasErrors(Invalid):
     title = "The roster has rows that cannot be read; nothing was imported"
+    title_zh = "名册中有无法读取的行，未导入任何内容"
 
 
 class Tally(BaseModel):

@@ -30,6 +30,7 @@ _INIT_LOCK = 0x70726F7064657369
 
 class OfficeAlreadySetUp(Conflict):
     title = "The database already has a company; init runs once, on an empty database"
+    title_zh = "数据库中已有公司；初始化只能在空数据库上执行一次"
 
 
 class FirstAdmin(BaseModel):

@@ -59,6 +59,7 @@ ON_OFFER = (S.open.value, S.reserved.value)
 
 class ReasonRequired(Invalid):
     title = "Withdrawing or releasing an entrustment needs a reason"
+    title_zh = "撤回或释放租赁委托须注明原因"
 
 
 class RentalEntrustment(EstateScoped, table=True):

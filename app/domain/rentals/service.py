@@ -40,6 +40,7 @@ from app.domain.visibility import Visible, load_visible
 
 class EntrustmentNotFound(NotFound):
     title = "Rental entrustment not found"
+    title_zh = "未找到该租赁委托"
 
 
 ENTRUSTMENT = Visible(model=RentalEntrustment, missing=EntrustmentNotFound)
@@ -47,30 +48,37 @@ ENTRUSTMENT = Visible(model=RentalEntrustment, missing=EntrustmentNotFound)
 
 class RentalPhotoNotFound(NotFound):
     title = "Photo not found"
+    title_zh = "未找到该照片"
 
 
 class UnitNotInEstate(Invalid):
     title = "unit_id names no private unit of this estate"
+    title_zh = "unit_id 不是本小区的业主房屋"
 
 
 class OwnerNotOfUnit(Invalid):
     title = "owner_id must be an owner of the unit in the roster"
+    title_zh = "owner_id 必须是名册中该房屋的业主"
 
 
 class UnreadablePhone(Invalid):
     title = "The contact phone is not a Chinese mobile or landline number"
+    title_zh = "联系电话不是中国大陆的手机或固定电话号码"
 
 
 class UnitAlreadyOnOffer(AlreadyExists):
     title = "The unit is already entrusted for rent (open or reserved)"
+    title_zh = "该房屋已在委托出租中（挂牌或已预订）"
 
 
 class TooManyPhotos(Invalid):
     title = f"An entrustment holds at most {MAX_PHOTOS} photos"
+    title_zh = "一个租赁委托最多 12 张照片"
 
 
 class RentRangeReversed(Invalid):
     title = "rent_min is above rent_max"
+    title_zh = "rent_min 高于 rent_max"
 
 
 # --- reading ---------------------------------------------------------------------------

@@ -142,18 +142,22 @@ OPEN_ORDER_STATES = frozenset({S.pending_dispatch, S.awaiting_technician_confirm
 
 class CancelNeedsReason(Invalid):
     title = "A cancellation needs a reason"
+    title_zh = "取消须注明原因"
 
 
 class ReasonRequired(Invalid):
     title = "This change needs a reason"
+    title_zh = "此项变更须注明原因"
 
 
 class ScheduleOutOfOrder(Invalid):
     title = "The scheduled end must come after its start"
+    title_zh = "预约结束时间必须晚于开始时间"
 
 
 class OrderHasNoTechnician(Conflict):
     title = "The work order has no technician"
+    title_zh = "该工单尚未指派维修人员"
 
 
 class WorkOrder(EstateScoped, table=True):

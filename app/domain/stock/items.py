@@ -22,6 +22,7 @@ from app.domain.visibility import Visible, load_visible
 
 class StockItemNotFound(NotFound):
     title = "Stock item not found"
+    title_zh = "未找到该库存物品"
 
 
 STOCK_ITEM = Visible(model=StockItem, missing=StockItemNotFound, id_field="stock_item_id")
@@ -29,6 +30,7 @@ STOCK_ITEM = Visible(model=StockItem, missing=StockItemNotFound, id_field="stock
 
 class StockItemTaken(AlreadyExists):
     title = "The estate already has a stock item with this code or name"
+    title_zh = "本小区已有相同编码或名称的库存物品"
 
 
 def read(item: StockItem) -> StockItemRead:

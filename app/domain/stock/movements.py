@@ -33,26 +33,32 @@ from app.domain.stock.schemas import AdjustIn, IssueIn, MovementRead, ReceiveIn,
 
 class InsufficientStock(Conflict):
     title = "The book holds less than the quantity asked for; receive it or adjust the book first"
+    title_zh = "账面库存少于所需数量；请先入库或调整账面"
 
 
 class AdjustmentBelowZero(Conflict):
     title = "The adjustment would take the book below zero"
+    title_zh = "此次调整会使账面库存低于零"
 
 
 class StockItemInactive(Conflict):
     title = "The stock item is no longer in use; reactivate it first"
+    title_zh = "该库存物品已停用；请先重新启用"
 
 
 class WorkOrderNotInEstate(Invalid):
     title = "The work order belongs to another estate than the stock item"
+    title_zh = "该工单与库存物品不属于同一小区"
 
 
 class WorkOrderCancelled(Conflict):
     title = "Nothing is issued to a cancelled work order"
+    title_zh = "已取消的工单不能领用物料"
 
 
 class ReturnExceedsIssued(Conflict):
     title = "More would come back from the work order than was issued to it"
+    title_zh = "退库数量超过该工单的领用数量"
 
 
 def _actor_id(actor: Actor) -> uuid.UUID | None:

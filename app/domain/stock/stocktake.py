@@ -55,6 +55,7 @@ OPEN_VALUES = [s.value for s in OPEN_STATES]
 
 class StocktakeNotFound(NotFound):
     title = "Stocktake not found"
+    title_zh = "未找到该盘点"
 
 
 STOCKTAKE = Visible(model=Stocktake, missing=StocktakeNotFound, id_field="stocktake_id")
@@ -62,22 +63,27 @@ STOCKTAKE = Visible(model=Stocktake, missing=StocktakeNotFound, id_field="stockt
 
 class StocktakeAlreadyOpen(Conflict):
     title = "The estate already has a stocktake in progress; finish or cancel it first"
+    title_zh = "本小区已有进行中的盘点；请先完成或取消"
 
 
 class NothingToCount(Conflict):
     title = "The estate has no active stock items to count"
+    title_zh = "本小区没有在用的库存物品可盘点"
 
 
 class ItemNotInStocktake(Invalid):
     title = "The stock item is not in this stocktake (it was not active when the count was opened)"
+    title_zh = "该库存物品不在本次盘点中（开始盘点时它未启用）"
 
 
 class DuplicateCountLine(Invalid):
     title = "A stock item appears twice in the counts"
+    title_zh = "同一库存物品在盘点数中出现了两次"
 
 
 class StocktakeIncomplete(Conflict):
     title = "Every item of the stocktake must be counted before it is posted"
+    title_zh = "盘点中每个物品都清点后才能过账"
 
 
 def month_of(estate: Estate, at: datetime) -> str:

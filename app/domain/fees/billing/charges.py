@@ -39,6 +39,7 @@ class ChargeStatus(StrEnum):
 
 class ChargeNotFound(NotFound):
     title = "Charge not found"
+    title_zh = "未找到该笔应收费用"
 
 
 CHARGE = Visible(model=Charge, missing=ChargeNotFound)
@@ -46,6 +47,7 @@ CHARGE = Visible(model=Charge, missing=ChargeNotFound)
 
 class NotAOneOffItem(Invalid):
     title = "fee_item_id names no one_off item of the unit's estate"
+    title_zh = "fee_item_id 不是该房号所在小区的一次性收费项目"
 
 
 # --- reading -------------------------------------------------------------------------

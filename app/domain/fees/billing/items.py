@@ -28,6 +28,7 @@ from app.domain.visibility import Visible, load_visible
 
 class FeeItemNotFound(NotFound):
     title = "Fee item not found"
+    title_zh = "未找到该收费项目"
 
 
 FEE_ITEM = Visible(model=FeeItem, missing=FeeItemNotFound)
@@ -35,26 +36,32 @@ FEE_ITEM = Visible(model=FeeItem, missing=FeeItemNotFound)
 
 class FeeItemCodeTaken(AlreadyExists):
     title = "The estate already has a fee item with this code"
+    title_zh = "本小区已有使用此代码的收费项目"
 
 
 class PriceDateTaken(AlreadyExists):
     title = "The item already has a price from this date"
+    title_zh = "该收费项目已有从这一天起执行的单价"
 
 
 class PriceWouldRewriteBilledCharges(Conflict):
     title = "The date falls in a month already billed; a new price may only apply from a month not yet billed"
+    title_zh = "该日期落在已出账的月份；新单价只能从未出账的月份起执行"
 
 
 class NotSubscribable(Invalid):
     title = "Only per_area, fixed or metered items that do not apply to every unit take subscriptions"
+    title_zh = "只有不适用于全部房号的按面积、固定或抄表收费项目才能单独开通"
 
 
 class SubscriptionNotFound(NotFound):
     title = "The unit is not subscribed to this item"
+    title_zh = "该房号未开通此收费项目"
 
 
 class FeeItemInactive(Invalid):
     title = "The fee item is not active"
+    title_zh = "该收费项目未启用"
 
 
 # --- shared helpers --------------------------------------------------------------------
@@ -250,26 +257,32 @@ async def delete_subscription(session: AsyncSession, *, actor: Actor, unit_id: u
 
 class MeterUnitNotInEstate(Invalid):
     title = "unit_id names no unit of this estate"
+    title_zh = "unit_id 不是本小区的房号"
 
 
 class NotAMeteredItem(Invalid):
     title = "fee_item_id names no metered item of this estate"
+    title_zh = "fee_item_id 不是本小区的抄表收费项目"
 
 
 class ReadingAlreadyTaken(AlreadyExists):
     title = "This meter already has a reading for the period"
+    title_zh = "该表本期已有抄表读数"
 
 
 class PreviousReadingNeeded(Invalid):
     title = "The meter has no earlier reading; send previous"
+    title_zh = "该表没有之前的读数；请填写上期读数（previous）"
 
 
 class ReadingBelowPrevious(Invalid):
     title = "current is less than previous"
+    title_zh = "本期读数小于上期读数"
 
 
 class NoPriceInForce(Invalid):
     title = "The item has no price in force on the period's first day"
+    title_zh = "该收费项目在本期第一天没有执行中的单价"
 
 
 async def _reading_targets(session: AsyncSession, *, estate_id: uuid.UUID, data: MeterReadingCreate) -> tuple[Unit, FeeItem]:

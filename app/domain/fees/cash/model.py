@@ -38,6 +38,7 @@ SESSION_TRANSITIONS: TransitionTable[SessionStatus] = TransitionTable("cashier_s
 
 class DifferenceNeedsNote(Invalid):
     title = "Counted cash differs from the expected cash; say why in the note"
+    title_zh = "清点现金与应有现金不符；请在备注中说明原因"
 
 
 class CashierSession(EstateScoped, table=True):

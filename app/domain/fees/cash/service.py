@@ -57,22 +57,27 @@ SUPERVISOR_ALERT = "cash.handover_alert"
 
 class CashierSessionNotFound(NotFound):
     title = "Cashier session not found"
+    title_zh = "未找到该收款班次"
 
 
 class NotYourSession(Forbidden):
     title = "Only the session's own cashier, or a supervisor on their behalf, hands it over"
+    title_zh = "只有该班次的收款员本人，或代其操作的主管，才能交班"
 
 
 class OwnHandOverAcknowledged(Forbidden):
     title = "Finance may not acknowledge its own hand-over; another member of finance takes it"
+    title_zh = "财务不能确认自己的交班，须由另一名财务人员接收"
 
 
 class SessionHandedOver(Conflict):
     title = "The cashier session is already handed over; no payment joins it"
+    title_zh = "该收款班次已交班，不能再加入收款"
 
 
 class NoCashDrawer(Forbidden):
     title = "Only a person with a cash drawer has a cashier session"
+    title_zh = "只有配有钱箱的人员才有收款班次"
 
 
 def sees_all(actor: Actor) -> bool:

@@ -45,10 +45,12 @@ ZERO = Decimal("0.00")
 
 class CancellationNotFound(NotFound):
     title = "Charge cancellation request not found"
+    title_zh = "未找到该费用取消申请"
 
 
 class NotYourCancellation(Forbidden):
     title = "Only the person who asked, or an approver, withdraws a cancellation request"
+    title_zh = "只有申请人或审批人才能撤回费用取消申请"
 
 
 class CancellationSort(StrEnum):

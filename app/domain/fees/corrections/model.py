@@ -38,20 +38,24 @@ CANCELLATION_TRANSITIONS: TransitionTable[CancellationState] = TransitionTable("
 
 class CancellationDecisionNeedsReason(Invalid):
     title = "Rejecting or withdrawing a cancellation request needs a reason"
+    title_zh = "驳回或撤回费用取消申请须注明原因"
 
 
 class OwnCancellationApproved(Forbidden):
     title = "The person who asked to cancel a paid charge may not approve it; another person does"
+    title_zh = "申请取消已交费用的人不能自己批准，须由他人审批"
 
 
 class CancellationPending(Conflict):
     title = "A request to cancel this charge is waiting for approval already; approve, reject or withdraw it"
+    title_zh = "该笔费用已有待审批的取消申请；请先批准、驳回或撤回"
 
 
 class ChargeChangedSinceRequest(Conflict):
     """What was asked no longer holds: the charge was cancelled, or money was paid or voided since."""
 
     title = "The charge has changed since the cancellation was asked for; reject this request and ask again"
+    title_zh = "提出取消申请后该笔费用已有变动；请驳回此申请后重新申请"
 
 
 class ChargeCancellation(EstateScoped, table=True):

@@ -50,14 +50,17 @@ from app.domain.visibility import load_visible
 
 class ChargeNotCancelled(Conflict):
     title = "Only a cancelled charge is rebilled; cancel it first, with its reason"
+    title_zh = "只有已取消的费用才能重新出账；请先取消并注明原因"
 
 
 class ChargeAlreadyReplaced(Conflict):
     title = "This cancelled charge has a replacement already"
+    title_zh = "这笔已取消的费用已有替代费用"
 
 
 class NothingToRebill(Conflict):
     title = "Recomputed, the month owes nothing for this unit and item; send the amount to bill"
+    title_zh = "重新计算后该房号该项目本月无应收金额；请直接填写要出账的金额"
 
 
 async def _view(session: AsyncSession, charge: Charge, *, now: datetime | None) -> dict[str, Any]:

@@ -35,14 +35,17 @@ ZERO = Decimal("0.00")
 
 class LateFeeRuleDateTaken(AlreadyExists):
     title = "The estate already has a late-fee rule from this date"
+    title_zh = "本小区已有从这一天起执行的滞纳金规则"
 
 
 class FeeItemNotInEstate(Invalid):
     title = "fee_item_ids names an item that is not the estate's"
+    title_zh = "fee_item_ids 中有不属于本小区的收费项目"
 
 
 class RuleWouldRewriteDueCharges(Conflict):
     title = "Charges already fell due under the rule in force then; a new rule may only apply from a day none fell due"
+    title_zh = "已有费用按当时的规则到期；新规则只能从没有费用到期的日子起执行"
 
 
 # --- rules -----------------------------------------------------------------------------

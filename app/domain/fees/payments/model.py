@@ -100,6 +100,7 @@ RECEIPT_TRANSITIONS: TransitionTable[ReceiptStatus] = TransitionTable("receipt",
 
 class VoidNeedsReason(Invalid):
     title = "Voiding a receipt needs a reason"
+    title_zh = "作废收据须注明原因"
 
 
 class Receipt(EstateScoped, table=True):

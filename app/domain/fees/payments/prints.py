@@ -40,6 +40,7 @@ RATE_UNITS = {FeeKind.per_area: "元/㎡·月", FeeKind.fixed: "元/月", FeeKin
 
 class ReprintNeedsReason(Invalid):
     title = "The receipt was printed before: a reprint needs a reason"
+    title_zh = "该收据已打印过：补打须注明原因"
 
 
 @dataclass(frozen=True, kw_only=True)

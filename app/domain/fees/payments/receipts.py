@@ -54,6 +54,7 @@ ZERO = Decimal("0.00")
 
 class ReceiptNotFound(NotFound):
     title = "Receipt not found"
+    title_zh = "未找到该收据"
 
 
 RECEIPT = Visible(model=Receipt, missing=ReceiptNotFound)
@@ -61,6 +62,7 @@ RECEIPT = Visible(model=Receipt, missing=ReceiptNotFound)
 
 class CreditAlreadyRefunded(Conflict):
     title = "The money this receipt put on account has been refunded or deducted since; void those first"
+    title_zh = "该收据存入账户的预收款已被退款或抵扣；请先作废那些记录"
 
 
 async def issue(

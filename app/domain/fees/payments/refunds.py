@@ -28,10 +28,12 @@ from app.domain.registry.model import Estate
 
 class RefundExceedsCredit(Conflict):
     title = "The refund is more than the unit's credit"
+    title_zh = "退款金额超过该房号的预收款"
 
 
 class RefundNeedsApproval(Conflict):
     title = "A refund this large needs a second person's approval: ask for it at /units/{unit_id}/account/refunds"
+    title_zh = "这么大金额的退款需要另一人审批：请在 /units/{unit_id}/account/refunds 提出申请"
 
 
 async def unit_credit(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID) -> UnitCredit:

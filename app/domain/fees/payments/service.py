@@ -40,30 +40,37 @@ ZERO = Decimal("0.00")
 
 class ReferenceRequired(Invalid):
     title = "A payment or refund other than cash needs the bank's or wallet's reference number"
+    title_zh = "非现金的收款或退款须填写银行或支付平台的流水号"
 
 
 class TenderedOnlyForCash(Invalid):
     title = "Only a cash payment has an amount tendered"
+    title_zh = "只有现金收款才有实收现金金额"
 
 
 class TenderedTooLittle(Invalid):
     title = "The cash tendered is less than the amount"
+    title_zh = "实收现金少于应收金额"
 
 
 class ChargeNotOnUnit(Invalid):
     title = "charge_ids names a charge that is not on this unit"
+    title_zh = "charge_ids 中有不属于该房号的费用"
 
 
 class ChargeAlreadySettled(Conflict):
     title = "The charge is already paid in full"
+    title_zh = "该笔费用已全部交清"
 
 
 class ChargeNotReached(Invalid):
     title = "The amount runs out before this selected charge; pay less charges or a larger amount"
+    title_zh = "金额不足以覆盖所选的这笔费用；请少选几笔费用或增加金额"
 
 
 class NoCashierForPayment(Forbidden):
     title = "Only a person with a cash drawer takes payments"
+    title_zh = "只有配有钱箱的人员才能收款"
 
 
 def check_reference(method: PaymentMethod, reference: str) -> None:

@@ -31,6 +31,7 @@ FREE_NAME = "不限项目"
 
 class EarmarkNotInEstate(Invalid):
     title = "earmarks names a fee item that is not the unit's estate's"
+    title_zh = "earmarks 中有不属于该房号所在小区的收费项目"
 
 
 async def account_of(session: AsyncSession, *, unit_id: uuid.UUID) -> AccountRead:

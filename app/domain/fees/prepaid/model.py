@@ -98,6 +98,7 @@ class AccountBalance(SQLModel, table=True):
 
 class BalanceTooLow(Conflict):
     title = "The account's balance (for this earmark) is less than the amount"
+    title_zh = "预存款账户（该指定项目）余额不足"
 
 
 # --- refunds of the balance, approved above a set amount --------------------------------------
@@ -116,10 +117,12 @@ ACCOUNT_REFUND_TRANSITIONS: TransitionTable[RefundState] = TransitionTable("acco
 
 class OwnRefundApproved(Forbidden):
     title = "The one who asked for a refund may not approve or reject it; another person does"
+    title_zh = "退款申请人不能自己批准或驳回，须由他人审批"
 
 
 class DecisionNeedsReason(Invalid):
     title = "Approving or rejecting a refund needs a reason"
+    title_zh = "批准或驳回退款须注明原因"
 
 
 class AccountRefund(EstateScoped, table=True):

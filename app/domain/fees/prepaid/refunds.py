@@ -31,6 +31,7 @@ from app.domain.visibility import Visible, load_visible
 
 class AccountRefundNotFound(NotFound):
     title = "Refund request not found"
+    title_zh = "未找到该退款申请"
 
 
 ACCOUNT_REFUND = Visible(model=AccountRefund, missing=AccountRefundNotFound)

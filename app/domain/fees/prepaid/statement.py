@@ -34,6 +34,7 @@ IN = {EntryKind.deposit, EntryKind.overpayment}
 
 class DaysOutOfOrder(Invalid):
     title = "`from` is after `to`"
+    title_zh = "`from` 晚于 `to`"
 
 
 async def _opening(session: AsyncSession, *, unit_id: uuid.UUID, before: datetime) -> Decimal:

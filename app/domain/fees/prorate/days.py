@@ -13,6 +13,7 @@ Span = tuple[date | None, date | None]  # first and last day billed; None: open
 
 class DayOutsideMonth(Invalid):
     title = "The day is not in the subscription's first (starts_on) or last (ends_on) month"
+    title_zh = "该日期不在计费关系的首月（starts_on）或末月（ends_on）内"
 
 
 def check_subscription_days(*, from_month: str, to_month: str | None, starts_on: date | None, ends_on: date | None) -> None:

@@ -19,6 +19,7 @@ from app.domain.fees.prorate.schemas import BillingPeriodPut
 
 class BilledToBeforeFrom(Invalid):
     title = "billed_to is before billed_from"
+    title_zh = "billed_to 早于 billed_from"
 
 
 def _read(unit_id: uuid.UUID, row: UnitBillingPeriod | None) -> dict[str, Any]:

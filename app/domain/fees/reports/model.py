@@ -45,6 +45,7 @@ class FeeReport(EstateScoped, table=True):
 
 class FeeReportNotFound(NotFound):
     title = "Fee report not found"
+    title_zh = "未找到该收费报表"
 
 
 FEE_REPORT = Visible(model=FeeReport, missing=FeeReportNotFound, id_field="report_id")

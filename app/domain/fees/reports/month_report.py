@@ -110,6 +110,7 @@ class Acc:
 
 class InvalidMonth(Invalid):
     title = "Not a month (2026-11)"
+    title_zh = "不是有效的月份（如 2026-11）"
 
 
 async def _charges(session: AsyncSession, *, estate_id: uuid.UUID, month: str, start: datetime, end: datetime) -> list[Any]:

@@ -62,6 +62,7 @@ REFUND_NAME = "退还预收款"
 
 class InvalidWeek(Invalid):
     title = "Not an ISO week (2026-W48)"
+    title_zh = "不是有效的 ISO 周（如 2026-W48）"
 
 
 def _settled_parts() -> Any:

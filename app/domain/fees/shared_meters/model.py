@@ -93,10 +93,12 @@ SPLIT_TRANSITIONS: TransitionTable[SplitStatus] = TransitionTable("shared_meter_
 
 class ApproverIsRecorder(Conflict):
     title = "A split is approved by someone other than the person who recorded its reading"
+    title_zh = "公摊分摊须由抄表人以外的人审批"
 
 
 class DiscardNeedsReason(Invalid):
     title = "Discarding a split needs a reason"
+    title_zh = "作废公摊分摊须注明原因"
 
 
 class SharedMeterSplit(EstateScoped, table=True):

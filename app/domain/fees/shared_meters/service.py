@@ -50,6 +50,7 @@ from app.domain.visibility import Visible, load_visible
 
 class SharedMeterNotFound(NotFound):
     title = "Shared meter not found"
+    title_zh = "未找到该公摊表"
 
 
 SHARED_METER = Visible(model=SharedMeter, missing=SharedMeterNotFound)
@@ -57,26 +58,32 @@ SHARED_METER = Visible(model=SharedMeter, missing=SharedMeterNotFound)
 
 class SharedMeterNameTaken(AlreadyExists):
     title = "The estate already has a shared meter of this name"
+    title_zh = "本小区已有同名公摊表"
 
 
 class UnitMeterItemNotMetered(Invalid):
     title = "unit_meter_item_id names no metered item of this estate"
+    title_zh = "unit_meter_item_id 不是本小区的抄表收费项目"
 
 
 class SharesOnlyForFixedShare(Invalid):
     title = "Shares are given only for a fixed_share meter"
+    title_zh = "只有固定比例（fixed_share）公摊表才填写分摊比例"
 
 
 class ShareUnitNotCounted(Invalid):
     title = "A share names a unit that is not a private unit of the meter's building or estate"
+    title_zh = "分摊比例中有房号不是该公摊表所属楼栋或小区的业主房屋"
 
 
 class SharedMeterInactive(Invalid):
     title = "The shared meter is not active"
+    title_zh = "该公摊表未启用"
 
 
 class SplitAlreadyRecorded(AlreadyExists):
     title = "The meter already has a reading for the period; discard its split before reading it again"
+    title_zh = "该表本期已有抄表读数；重新抄表前请先作废其分摊"
 
 
 class SharedMeterSort(StrEnum):

@@ -28,14 +28,17 @@ EXACT = Decimal("0.000001")
 
 class UsageBelowUnitMeters(Invalid):
     title = "The units' own meters used more than the shared meter: nothing is left to share"
+    title_zh = "各户分表用量超过公摊总表用量：没有可分摊的用量"
 
 
 class SharesDoNotSumToOne(Invalid):
     title = "The fixed shares of a shared meter must add up to exactly 1"
+    title_zh = "公摊表的固定分摊比例之和必须正好为 1"
 
 
 class NoUnitsToShare(Invalid):
     title = "The shared meter has no private units to split over"
+    title_zh = "该公摊表没有可分摊的业主房屋"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -35,6 +35,7 @@ from app.domain.visibility import Visible, load_visible
 
 class SplitNotFound(NotFound):
     title = "Shared meter split not found"
+    title_zh = "未找到该公摊分摊记录"
 
 
 SPLIT = Visible(model=SharedMeterSplit, missing=SplitNotFound)

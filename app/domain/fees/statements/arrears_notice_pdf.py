@@ -47,14 +47,17 @@ WIDTHS = [w * mm for w in (10, 22, 16, 18, 17, 18, 18, 20, 14, 17, 20)]
 
 class PayByOutOfRange(Invalid):
     title = "pay_by must be a day from the estate's today to a year ahead"
+    title_zh = "pay_by 必须在小区今天起一年以内"
 
 
 class UnitOwesNothing(Conflict):
     title = "The unit owes nothing past due: there is no arrears notice to print"
+    title_zh = "该房号没有逾期欠费，无需打印催缴通知单"
 
 
 class TooManyNotices(Invalid):
     title = "More units owe than one batch prints; narrow it with building_id or min_age_days"
+    title_zh = "欠费房号超过一批可打印的数量；请用 building_id 或 min_age_days 缩小范围"
 
 
 @dataclass(frozen=True, kw_only=True)

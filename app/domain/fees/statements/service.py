@@ -47,6 +47,7 @@ RATE_UNITS = {FeeKind.per_area: "元/㎡·月", FeeKind.fixed: "元/月", FeeKin
 
 class MonthsOutOfOrder(Invalid):
     title = "`from` is a later month than `to`"
+    title_zh = "`from` 的月份晚于 `to`"
 
 
 # --- the sentences, pure ---------------------------------------------------------------

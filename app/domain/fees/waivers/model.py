@@ -70,10 +70,12 @@ RULE_TRANSITIONS: TransitionTable[WaiverState] = TransitionTable("discount_rule"
 
 class DecisionNeedsReason(Invalid):
     title = "Rejecting, withdrawing or reversing needs a reason"
+    title_zh = "驳回、撤回或撤销减免须注明原因"
 
 
 class SelfApproval(Forbidden):
     title = "The person who asked for a waiver may not approve it"
+    title_zh = "减免申请人不能自己审批"
 
 
 def waiver_amount(*, kind: WaiverKind | RuleKind, value: Decimal, billed: Decimal) -> Decimal:

@@ -53,46 +53,57 @@ ZERO = Decimal("0.00")
 
 class NotAPrepayRule(Conflict):
     title = "Only a prepay_months rule is granted to a unit"
+    title_zh = "只有“预交送月”规则才能授予房号"
 
 
 class UnitOutsideRule(Invalid):
     title = "unit_id names a unit the rule does not cover"
+    title_zh = "unit_id 所指房号不在该规则范围内"
 
 
 class NotADeposit(Invalid):
     title = "receipt_id is not an issued deposit receipt of this unit"
+    title_zh = "receipt_id 不是该房号已开具的预存款收据"
 
 
 class DepositOutsideRule(Invalid):
     title = "The deposit was not made in the rule's months"
+    title_zh = "这笔预存款不是在规则适用的月份内存入的"
 
 
 class FirstMonthNotAhead(Invalid):
     title = "first_month is before the deposit's month, or more than a year after it"
+    title_zh = "first_month 早于预存款的月份，或比它晚一年以上"
 
 
 class UnitNotBilledForItem(Invalid):
     title = "The unit is not billed monthly for the rule's fee item in first_month"
+    title_zh = "该房号在 first_month 没有按月收取该规则的收费项目"
 
 
 class NoPriceForMonth(Conflict):
     title = "The rule's fee item has no price in force in first_month"
+    title_zh = "该规则的收费项目在 first_month 没有执行中的单价"
 
 
 class ArrearsFirst(Conflict):
     title = "The unit still owes the item for a month before first_month: the earmark would settle that first"
+    title_zh = "该房号在 first_month 之前仍欠该项目费用：预存款会先抵扣欠费"
 
 
 class PrepayDepositShort(Conflict):
     title = "The deposit's earmark for the item is less than N months of the unit's charge"
+    title_zh = "预存款中该项目的指定金额不足该房号 N 个月的费用"
 
 
 class AlreadyGranted(Conflict):
     title = "The rule has been granted to this unit already"
+    title_zh = "该规则已授予此房号"
 
 
 class DepositUsed(Conflict):
     title = "This deposit has earned a prepay grant already"
+    title_zh = "这笔预存款已享受过预交优惠"
 
 
 def read(grant: PrepayGrant) -> PrepayGrantRead:

@@ -54,50 +54,62 @@ ZERO = Decimal("0.00")
 
 class DiscountRuleNotFound(NotFound):
     title = "Discount rule not found"
+    title_zh = "未找到该优惠规则"
 
 
 class RuleNotApproved(Conflict):
     title = "Only an approved discount rule is applied"
+    title_zh = "只有已批准的优惠规则才能使用"
 
 
 class MonthOutsideRule(Invalid):
     title = "The month is outside the rule's months"
+    title_zh = "该月份不在规则的适用月份内"
 
 
 class MonthsOutOfOrder(Invalid):
     title = "to_month is before from_month"
+    title_zh = "to_month 早于 from_month"
 
 
 class OneUnitSet(Invalid):
     title = "Give unit_ids or building_id, not both"
+    title_zh = "unit_ids 与 building_id 只能填一个"
 
 
 class UnitsNotInEstate(Invalid):
     title = "unit_ids names a unit that is not in this estate"
+    title_zh = "unit_ids 中有不属于本小区的房号"
 
 
 class ValueRequired(Invalid):
     title = "An amount, percentage or vacant-unit rule needs a value"
+    title_zh = "金额、百分比或空置房规则须填写数值"
 
 
 class PrepayTermsRequired(Invalid):
     title = "A prepay_months rule needs prepay_months and free_months, and no value"
+    title_zh = "“预交送月”规则须填写 prepay_months 和 free_months，且不填数值"
 
 
 class PrepayTermsOnlyForPrepay(Invalid):
     title = "prepay_months and free_months belong to a prepay_months rule only"
+    title_zh = "prepay_months 和 free_months 只用于“预交送月”规则"
 
 
 class FreeMonthsAbovePrepaid(Invalid):
     title = "free_months is more than prepay_months"
+    title_zh = "free_months 大于 prepay_months"
 
 
 class ItemNotMonthly(Invalid):
     title = "A prepay rule is on a fee item billed monthly (per area or fixed)"
+    title_zh = "预交优惠规则只适用于按月收费（按面积或固定金额）的收费项目"
 
 
 class FinanceApprovesRule(Forbidden):
     title = "A percentage or vacant-unit rule, or an amount above the threshold, is approved by finance"
+    title_zh = "百分比或空置房规则，以及超过限额的金额规则，须由财务审批"
 
 
 def read(rule: DiscountRule) -> DiscountRuleRead:

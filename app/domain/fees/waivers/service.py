@@ -31,30 +31,37 @@ HUNDRED = Decimal("100")
 
 class ChargeNotFound(NotFound):
     title = "Charge not found"
+    title_zh = "未找到该笔应收费用"
 
 
 class WaiverNotFound(NotFound):
     title = "Waiver not found"
+    title_zh = "未找到该减免申请"
 
 
 class PercentAboveHundred(Invalid):
     title = "A percentage is at most 100"
+    title_zh = "百分比最多为 100"
 
 
 class ChargeNotWaivable(Invalid):
     title = "The charge owes nothing: it is settled, waived or cancelled"
+    title_zh = "该笔费用已无欠款：已交清、已减免或已取消"
 
 
 class WaiverMoreThanOwed(Invalid):
     title = "The waiver is more than the charge owes"
+    title_zh = "减免金额超过该笔费用的欠款"
 
 
 class FinanceApproves(Forbidden):
     title = "A waiver above the threshold is approved by finance"
+    title_zh = "超过限额的减免须由财务审批"
 
 
 class NotYourRequest(Forbidden):
     title = "Only the person who asked, or an approver, withdraws a request"
+    title_zh = "只有申请人或审批人才能撤回申请"
 
 
 class WaiverSort(StrEnum):

@@ -39,6 +39,7 @@ CLOSED = frozenset({RequestStatus.closed_at_desk, RequestStatus.cancelled})
 
 class ServiceRequestNotFound(NotFound):
     title = "Service request not found"
+    title_zh = "未找到该报修单"
 
 
 def _technician_only(actor: Actor) -> bool:

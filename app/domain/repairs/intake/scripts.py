@@ -49,10 +49,12 @@ FALLBACKS: dict[str, str] = {
 
 class UnknownPlaceholder(Invalid):
     title = "The template uses a placeholder this script does not have"
+    title_zh = "模板中使用了本话术没有的占位符"
 
 
 class MalformedTemplate(Invalid):
     title = "The template's braces do not pair up; write a placeholder as {caller}"
+    title_zh = "模板的大括号不配对；占位符请写成 {caller}"
 
 
 def placeholders_in(text: str) -> list[str]:

@@ -46,22 +46,27 @@ CLOSED = frozenset({RequestStatus.closed_at_desk, RequestStatus.cancelled})
 
 class CategoryRequired(Invalid):
     title = "A repair request needs a category"
+    title_zh = "报修须选择类别"
 
 
 class NeedUnitOrLocation(Invalid):
     title = "Give the unit, or the public location, of the request"
+    title_zh = "请填写报修的房号或公共区域位置"
 
 
 class RequestAlreadyClosed(Conflict):
     title = "The service request is already closed"
+    title_zh = "该报修单已关闭"
 
 
 class OrderAlreadyUnderway(Conflict):
     title = "The work order has left the desk; cancel it on the order instead"
+    title_zh = "该工单已离开前台；请在工单上取消"
 
 
 class RequestNotInEstate(Invalid):
     title = "request_id names no service request of this estate"
+    title_zh = "request_id 不是本小区的报修单"
 
 
 # --- intake ----------------------------------------------------------------------------

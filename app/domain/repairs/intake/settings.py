@@ -42,14 +42,17 @@ DEFAULT_CATEGORIES: tuple[tuple[str, str], ...] = (
 
 class UnknownRepairCategory(Invalid):
     title = "category names no active repair category of this estate"
+    title_zh = "category 不是本小区启用的报修类别"
 
 
 class OwnerNotInEstate(Invalid):
     title = "owner_id names no owner of this estate"
+    title_zh = "owner_id 不是本小区的业主"
 
 
 class TechnicianNotInEstate(Invalid):
     title = "technician_id names no technician of this estate"
+    title_zh = "technician_id 不是本小区的维修人员"
 
 
 # --- categories ------------------------------------------------------------------------

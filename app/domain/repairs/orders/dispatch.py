@@ -37,18 +37,22 @@ EXCLUSION_VIOLATION = "23P01"
 
 class TechnicianAlreadyBooked(Conflict):
     title = "The technician is already booked for part of this window"
+    title_zh = "该维修人员在此时段内已有部分时间被预约"
 
 
 class NoOpenReplyPromise(Conflict):
     title = "The order has no open reply promise"
+    title_zh = "该工单没有待回复的承诺"
 
 
 class ReplyNotConfirmed(Conflict):
     title = "The technician has not confirmed a time yet; there is nothing to tell the owner"
+    title_zh = "维修人员尚未确认上门时间，暂无可告知业主的内容"
 
 
 class ToldInTheFuture(Invalid):
     title = "The owner cannot have been told in the future"
+    title_zh = "告知业主的时间不能在未来"
 
 
 def _check(order: WorkOrder, action: str) -> None:

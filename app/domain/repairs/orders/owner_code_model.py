@@ -42,24 +42,29 @@ OWNER_CODE_TRANSITIONS: TransitionTable[OwnerCodeStatus] = TransitionTable("owne
 
 class WrongOwnerCode(Invalid):
     title = "The owner's confirmation code is not the one given for this order"
+    title_zh = "业主确认码与该工单发放的不一致"
     # The wrong attempt is counted although the voucher is refused.
     keeps_changes = True
 
 
 class OwnerCodeLocked(Conflict):
     title = "Too many wrong codes for this order: it is locked until a supervisor issues a new code"
+    title_zh = "该工单业主确认码输错次数过多，已锁定，须由主管重新发放确认码"
 
 
 class OwnerCodeExpired(Invalid):
     title = "The owner's code has expired; the desk issues a new one"
+    title_zh = "业主确认码已过期；请前台重新发放"
 
 
 class OwnerCodeAlreadyUsed(Invalid):
     title = "The owner's code was used already; the desk issues a new one"
+    title_zh = "业主确认码已使用过；请前台重新发放"
 
 
 class NoOwnerCode(Invalid):
     title = "No owner's code has been issued for this order; the desk issues one"
+    title_zh = "该工单尚未发放业主确认码；请前台发放"
 
 
 class OwnerCode(EstateScoped, table=True):

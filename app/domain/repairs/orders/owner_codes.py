@@ -52,10 +52,12 @@ class CodePolicy:
 
 class OwnerCodeNotIssued(NotFound):
     title = "No owner's code has been issued for this order"
+    title_zh = "该工单尚未发放业主确认码"
 
 
 class OrderNotOpen(Conflict):
     title = "The order is not waiting for its work to be done: a code would have nothing to confirm"
+    title_zh = "该工单不在待维修状态：确认码无事可确认"
 
 
 def new_code() -> str:

@@ -39,6 +39,7 @@ MATERIAL_LINES = 5
 
 class WorkOrderNotFound(NotFound):
     title = "Work order not found"
+    title_zh = "未找到该工单"
 
 
 def only_technician(actor: Actor) -> bool:

@@ -73,6 +73,7 @@ class Booking(EstateScoped, table=True):
 
 class BookingNotActive(Conflict):
     title = "The booking was released already"
+    title_zh = "该预约已释放"
 
 
 class PromiseStatus(StrEnum):

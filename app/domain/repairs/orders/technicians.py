@@ -33,18 +33,22 @@ from app.domain.repairs.orders.schemas import (
 
 class TechnicianNotFound(NotFound):
     title = "No such technician in this estate"
+    title_zh = "本小区没有这名维修人员"
 
 
 class NotATechnicianOfEstate(Invalid):
     title = "The chosen person is not a technician of this estate"
+    title_zh = "所选人员不是本小区的维修人员"
 
 
 class OutsideWorkingHours(Invalid):
     title = "The window lies outside the technician's working hours"
+    title_zh = "该时段不在维修人员的工作时间内"
 
 
 class WindowOutOfOrder(Invalid):
     title = "The window's end must come after its start"
+    title_zh = "时段的结束时间必须晚于开始时间"
 
 
 @dataclass(frozen=True)

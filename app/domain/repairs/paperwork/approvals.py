@@ -34,6 +34,7 @@ from app.domain.visibility import Visible, load_visible
 
 class ApprovalBatchNotFound(NotFound):
     title = "Approval batch not found"
+    title_zh = "未找到该审批批次"
 
 
 APPROVAL_BATCH = Visible(model=ApprovalBatch, missing=ApprovalBatchNotFound)
@@ -41,14 +42,17 @@ APPROVAL_BATCH = Visible(model=ApprovalBatch, missing=ApprovalBatchNotFound)
 
 class ApprovalLineNotFound(NotFound):
     title = "Approval line not found"
+    title_zh = "未找到该审批明细"
 
 
 class ApprovalBatchAlreadyBuilt(Conflict):
     title = "The approval batch of that week has been built already"
+    title_zh = "该周的审批批次已生成"
 
 
 class WeekNotOver(Invalid):
     title = "That week has not ended yet; its batch is built from the following Monday"
+    title_zh = "该周尚未结束；审批批次在下周一起生成"
 
 
 async def build_batch(session: AsyncSession, *, actor: Actor, estate: Estate, week: str) -> tuple[ApprovalBatch, bool]:

@@ -39,6 +39,7 @@ from app.domain.visibility import Visible, load_visible
 
 class ManifestNotFound(NotFound):
     title = "Voucher manifest not found"
+    title_zh = "未找到该维修凭证交接单"
 
 
 MANIFEST = Visible(model=VoucherManifest, missing=ManifestNotFound)
@@ -46,14 +47,17 @@ MANIFEST = Visible(model=VoucherManifest, missing=ManifestNotFound)
 
 class ManifestsAlreadyBuilt(Conflict):
     title = "The voucher manifests of that month have been built already"
+    title_zh = "该月的维修凭证交接单已生成"
 
 
 class MonthNotStarted(Invalid):
     title = "That month has not begun"
+    title_zh = "该月份尚未开始"
 
 
 class NotTheRecipient(Forbidden):
     title = "Only the manifest's recipient (or a supervisor on their behalf) acknowledges it"
+    title_zh = "只有交接单的接收人（或代其操作的主管）才能确认签收"
 
 
 async def build_manifests(session: AsyncSession, *, actor: Actor, estate: Estate, month: str) -> tuple[list[VoucherManifest], bool]:

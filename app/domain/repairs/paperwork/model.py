@@ -55,10 +55,12 @@ class ManifestKind(StrEnum):
 
 class LineAlreadyDecided(Conflict):
     title = "This line of the approval batch has been decided already"
+    title_zh = "审批批次中的这一条已审批过"
 
 
 class ManifestAlreadyAcknowledged(Conflict):
     title = "Receipt of this voucher manifest has been acknowledged already"
+    title_zh = "该维修凭证交接单已确认签收"
 
 
 class ApprovalBatch(EstateScoped, table=True):

@@ -47,6 +47,7 @@ PHOTOS_WITHIN = timedelta(hours=24)
 
 class VoucherNotFound(NotFound):
     title = "Voucher not found"
+    title_zh = "未找到该维修凭证"
 
 
 # A technician sees only his own vouchers, as he does his orders.
@@ -56,30 +57,37 @@ VOUCHER = Visible(model=Voucher, missing=VoucherNotFound,
 
 class VoucherFileNotFound(NotFound):
     title = "Voucher file not found"
+    title_zh = "未找到该维修凭证的文件"
 
 
 class OwnerConfirmationRequired(Invalid):
     title = "An in-unit repair needs the owner's confirmation: a signature or the owner's code"
+    title_zh = "户内维修须有业主确认：签名或业主确认码"
 
 
 class InUnitRepairIsNotPublic(Invalid):
     title = "A repair in an owner's unit cannot be recorded as a public-area repair"
+    title_zh = "业主户内的维修不能登记为公共区域维修"
 
 
 class ChargeableNeedsAmount(Invalid):
     title = "A chargeable repair needs an amount above zero"
+    title_zh = "有偿维修的金额须大于零"
 
 
 class FreeRepairHasAmount(Invalid):
     title = "A repair that is not chargeable has the amount 0"
+    title_zh = "无偿维修的金额为 0"
 
 
 class TooManyPhotos(Invalid):
     title = f"A voucher holds at most {MAX_PHOTOS} photos"
+    title_zh = "一张维修凭证最多 10 张照片"
 
 
 class PhotosWindowClosed(Conflict):
     title = "Photos can be added only within 24 hours of posting the voucher"
+    title_zh = "只能在维修凭证登记后 24 小时内补充照片"
 
 
 # --- the owner's confirmation ---------------------------------------------------------
