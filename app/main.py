@@ -17,7 +17,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import background, migrations
-from app.api import errors, idempotency, locations, openapi_links, routes, tags
+from app.api import errors, idempotency, locations, openapi_links, problem_pages, routes, tags
 from app.api.middleware import BodySizeLimit, RequestContext
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker, resolve_database_url
@@ -89,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routes.ROUTERS:
         api.include_router(router)
     app.include_router(api)
+    # At the root, where a problem's relative `type` (/problems/<name>) resolves.
+    app.include_router(problem_pages.router)
     _add_docs(app)
     _add_health(app)
     app.add_middleware(locations.CreatedLocation)  # inside compression: it reads the plain JSON of a 201

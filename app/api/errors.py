@@ -14,22 +14,16 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from app.domain.errors import DomainError, ErrorKind
+from app.api import problem_catalogue, validation_zh
+from app.api.language import Language, chinese, negotiate
+from app.api.problem_catalogue import STATUS
+from app.domain.errors import DomainError
 
 log = logging.getLogger("propdesk.errors")
 
 PROBLEM = "application/problem+json"
 CONNECTION_FAILURES: tuple[type[Exception], ...] = (
     OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)
-STATUS = {
-    ErrorKind.not_found: 404,
-    ErrorKind.conflict: 409,
-    ErrorKind.invalid: 422,
-    ErrorKind.unauthenticated: 401,
-    ErrorKind.forbidden: 403,
-    ErrorKind.too_many: 429,
-    ErrorKind.unavailable: 503,
-}
 
 
 class Problem(BaseModel):
@@ -58,10 +52,27 @@ def problems(*errors: type[DomainError]) -> Responses:
 
 
 def problem_response(
-    *, status: int, code: str, title: str, detail: str | None, request: Request, headers: dict[str, str] | None = None, **extra: Any
+    *, status: int, code: str, title: str, detail: str | None, request: Request, headers: dict[str, str] | None = None,
+    title_zh: str | None = None, detail_zh: str | None = None, **extra: Any
 ) -> JSONResponse:
+    """The problem, in the language the request accepts; `type` and every member name stay English.
+
+    Chinese: `title_zh` (else the catalogue's title of `code`) and `detail_zh`, else the Chinese
+    title when the detail is only the English title again; other details keep their English facts.
+    """
+    language = negotiate(request.headers.get("accept-language"))
+    if language is not Language.english:
+        zh_title = title_zh or problem_catalogue.title_zh(code) or title
+        if detail_zh is None and detail == title:
+            detail_zh = zh_title
+        title, detail = chinese(zh_title, language), chinese(detail_zh, language) if detail_zh is not None else detail
     body = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail, "instance": str(request.url.path), **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers={**(headers or {}), **language_headers(language)})
+
+
+def language_headers(language: Language) -> dict[str, str]:
+    # Vary: a cache must not hand one client's Chinese problem to another client asking in English.
+    return {"Content-Language": language.value, "Vary": "Accept-Language"}
 
 
 async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
@@ -72,30 +83,31 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
     return problem_response(status=status, code=exc.code(), title=exc.title, detail=exc.detail, request=request, headers=headers,
-                            **exc.extra)
+                            title_zh=exc.title_zh, **exc.extra)
 
 
-def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _field_errors(errors: list[dict[str, Any]], language: Language) -> list[dict[str, Any]]:
     out = []
     for e in errors:
         loc = [str(p) for p in e.get("loc", ())]
-        out.append({"field": ".".join(loc[1:]) or ".".join(loc), "location": loc[0] if loc else None, "problem": e.get("msg")})
+        message = e.get("msg") if language is Language.english else chinese(validation_zh.field_message(e), language)
+        out.append({"field": ".".join(loc[1:]) or ".".join(loc), "location": loc[0] if loc else None, "problem": message})
     return out
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = _field_errors(list(exc.errors()))
+    errors = _field_errors(list(exc.errors()), negotiate(request.headers.get("accept-language")))
     fields = ", ".join(e["field"] for e in errors[:5])
     return problem_response(status=422, code="validation-failed", title="The request is not valid", detail=f"check: {fields}",
-                            request=request, errors=errors)
+                            detail_zh=f"请检查：{fields}", request=request, errors=errors)
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     if exc.status_code == 400:
         # Starlette's "error parsing the body" (not UTF-8, broken multipart) is bad input like
         # any other: answer the documented 422 instead of an undocumented 400.
         return problem_response(status=422, code="validation-failed", title="The request body could not be read",
-                                detail=str(exc.detail), request=request)
+                                title_zh="无法读取请求内容", detail=str(exc.detail), request=request)
     code = {404: "not-found", 405: "method-not-allowed", 401: "not-authenticated", 413: "too-large"}.get(exc.status_code, "http-error")
     headers = getattr(exc, "headers", None)
     if exc.status_code == 405:

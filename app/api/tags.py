@@ -41,6 +41,7 @@ DESCRIPTIONS: dict[str, str] = {
     "jobs": "Scheduled jobs: their runs, and running one now",
     "audit": "The audit trail of every change",
     "operations": "Health and readiness for load balancers and orchestrators",
+    "problems": "What each problem `type` URI means: the list of problem types, and a page for each (public)",
 }
 
 
