@@ -8,6 +8,8 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api import problem_catalogue
+from app.api.language import Language, chinese, negotiate
 from app.domain.audit.service import request_id_var
 from app.logging import access_var
 
@@ -61,7 +63,7 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _too_large(send, self.max_bytes)
+            await _too_large(scope, send, self.max_bytes)
             return
         seen = 0
         refused = started = False
@@ -76,7 +78,7 @@ class BodySizeLimit:
                 if seen > self.max_bytes:
                     refused = True
                     if not started:
-                        await _too_large(send, self.max_bytes)
+                        await _too_large(scope, send, self.max_bytes)
                     return {"type": "http.disconnect"}
             return message
 
@@ -89,9 +91,14 @@ class BodySizeLimit:
         await self.app(scope, limited, guarded_send)
 
 
-async def _too_large(send: Send, max_bytes: int) -> None:
-    body = json.dumps({"type": "/problems/too-large", "title": "Request body too large", "status": 413,
-                       "detail": f"at most {max_bytes} bytes"}).encode()
+async def _too_large(scope: Scope, send: Send, max_bytes: int) -> None:
+    # Answered before the app (and its problem handler) sees the request: the same languages by hand.
+    language = negotiate(dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1"))
+    title, detail = "Request body too large", f"at most {max_bytes} bytes"
+    if language is not Language.english:
+        title, detail = chinese(problem_catalogue.title_zh("too-large") or title, language), chinese(f"最多 {max_bytes} 字节", language)
+    body = json.dumps({"type": "/problems/too-large", "title": title, "status": 413, "detail": detail}, ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
+                            (b"content-language", language.value.encode()), (b"vary", b"Accept-Language")]})
     await send({"type": "http.response.body", "body": body})

@@ -15,6 +15,14 @@ from tests.factories import make_estate, make_staff
 from tests.helpers.bad_input import user_body
 from tests.helpers.problems import assert_problem
 
+# Small, so that a body over it is cheap to send; the same cap as tests/api/test_errors.py (one app for both).
+BODY_CAP = 2048 + 64 * 1024
+
+
+@pytest.fixture
+def settings(settings):
+    return settings.model_copy(update={"max_request_bytes": BODY_CAP})
+
 
 @pytest.fixture
 async def desk(session):
@@ -91,6 +99,16 @@ class TestDomainError:
 
 
 class TestHttpErrors:
+    async def test_body_over_the_cap(self, client, desk):
+        _, admin = desk
+        big = b"x" * (BODY_CAP + 1)
+        r = await client.post("/api/v1/users", content=big, headers={**admin.headers, "content-type": "application/json",
+                                                                      "Accept-Language": "zh-CN"})
+        body = assert_problem(r, 413, "too-large")
+        assert body["title"] == "请求内容过大"
+        assert body["detail"] == f"最多 {BODY_CAP} 字节"
+        assert r.headers["content-language"] == "zh-CN"
+
     async def test_unknown_route(self, client):
         english = assert_problem(await client.get("/api/v1/nowhere"), 404, "not-found")
         chinese = assert_problem(await client.get("/api/v1/nowhere", headers={"Accept-Language": "zh"}), 404, "not-found")
