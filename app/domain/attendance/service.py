@@ -40,7 +40,7 @@ class NotSignedIn(Conflict):
 
 class PersonOnly(Forbidden):
     title = "Only a person signs in; an integration's key or the job clock cannot"
-    title_zh = "只有本人才能签到；集成密钥或定时任务不能签到"
+    title_zh = "只有员工本人才能签到；集成的 API 密钥或定时任务不能签到"
 
 
 def _local(estate: Estate, now: datetime) -> datetime:

@@ -57,7 +57,7 @@ class OwnerCodeNotIssued(NotFound):
 
 class OrderNotOpen(Conflict):
     title = "The order is not waiting for its work to be done: a code would have nothing to confirm"
-    title_zh = "该工单不在待维修状态：确认码无事可确认"
+    title_zh = "该工单不在待维修状态，业主确认码没有可确认的内容"
 
 
 def new_code() -> str:
