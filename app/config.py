@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     # Waivers (减免) of more than this many yuan are approved by finance only; a supervisor approves the rest.
     waiver_finance_above: Decimal = Field(default=Decimal("500.00"), ge=0)
 
+    # Money channels (app/domain/fees/channels). The office's public https address, which the
+    # channel's notifications are posted to (/api/v1/payment-channels/wechat/notify/{estate_id}
+    # under it); empty: no channel order can be made. WeChat Pay's API address (tests point it
+    # at their fake server). A bill's QR code is valid this long; a notification's timestamp
+    # may be this far from our clock.
+    channel_notify_base_url: str = ""
+    wechatpay_gateway: str = "https://api.mch.weixin.qq.com"
+    channel_qr_valid_minutes: int = Field(default=120, ge=5, le=24 * 60)
+    channel_notify_tolerance_seconds: int = Field(default=300, ge=30, le=3600)
+
     # Browser clients: the origins (https://desk.example.com) allowed to call the API, comma
     # separated. None by default: a browser app on another origin is refused until listed.
     cors_origins: str = ""

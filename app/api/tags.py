@@ -22,6 +22,8 @@ DESCRIPTIONS: dict[str, str] = {
     "charge cancellations": "Cancelling a charge money was paid on: asked by one, approved by another; the money moves "
                             "to the unit's prepaid account",
     "payments": "Taking payments, gapless receipts, prints, voids and refunds (§5.8)",
+    "payment channels": "WeChat Pay on the bill (扫码支付): an estate's merchant account, QR codes for charges, "
+                        "the channel's verified notifications booked into the online receipt series",
     "prepaid accounts": "Prepaid accounts (预存款): deposits, earmarks, the balance, its statement and refunds of it",
     "cash": "The cashier's day: sessions, adjustments and the hand-over to finance before 17:00 (§5.9)",
     "fee reports": "The Saturday fee register and the month-end fee report (§5.10)",

@@ -35,6 +35,12 @@ class EventType(StrEnum):
     # The payload names the order, never the code: the code goes to the owner's phone only.
     owner_code_issued = "owner_code.issued"
     owner_code_locked = "owner_code.locked"
+    # Money channels (fees/channels): an order at the channel paid, failed or closed, and a
+    # verified word from the channel that was not booked as it stands (finance looks at it).
+    channel_payment_paid = "channel_payment.paid"
+    channel_payment_failed = "channel_payment.failed"
+    channel_payment_closed = "channel_payment.closed"
+    channel_alert = "channel.alert"
 
 
 class OutboxEvent(EstateScoped, table=True):

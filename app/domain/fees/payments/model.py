@@ -80,6 +80,7 @@ class ReceiptSeries(StrEnum):
     refund = "refund"  # QS-R-2026-000007: a refund is its own numbered document
     deposit = "deposit"  # QS-D-2026-000003: money paid into a unit's prepaid account
     account = "account"  # QS-K-2026-000011: a deduction from the account that settled charges
+    online = "online"  # QS-W-2026-000001: money a channel (WeChat Pay) reported paid; no drawer counts it
 
 
 class ReceiptStatus(StrEnum):
@@ -89,7 +90,7 @@ class ReceiptStatus(StrEnum):
 
 # As the register and its files name them.
 SERIES_NAMES = {ReceiptSeries.receipt: "收据", ReceiptSeries.refund: "退款", ReceiptSeries.deposit: "预存款",
-                ReceiptSeries.account: "预存款抵扣"}
+                ReceiptSeries.account: "预存款抵扣", ReceiptSeries.online: "线上收款"}
 STATUS_NAMES = {ReceiptStatus.issued: "有效", ReceiptStatus.void: "作废"}
 
 
@@ -199,7 +200,7 @@ async def next_seq(session: AsyncSession, *, estate_id: uuid.UUID, series: str, 
     return int(result.scalar_one())
 
 
-_MIDDLES = {ReceiptSeries.refund: "-R", ReceiptSeries.deposit: "-D", ReceiptSeries.account: "-K"}
+_MIDDLES = {ReceiptSeries.refund: "-R", ReceiptSeries.deposit: "-D", ReceiptSeries.account: "-K", ReceiptSeries.online: "-W"}
 
 
 def format_number(*, estate_code: str, series: ReceiptSeries, year: int, seq: int) -> str:

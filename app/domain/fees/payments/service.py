@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol, TypeVar
@@ -28,7 +29,7 @@ from app.domain.fees.cash.model import CashierSession
 from app.domain.fees.late_fees import service as late_fees
 from app.domain.fees.model import Charge
 from app.domain.fees.payments import receipts
-from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, ReceiptSeries
+from app.domain.fees.payments.model import Allocation, Payment, PaymentMethod, Receipt, ReceiptSeries
 from app.domain.fees.payments.schemas import PaymentCreate, PaymentRead
 from app.domain.fees.prepaid import ledger as prepaid_ledger
 from app.domain.fees.prepaid.model import EntryKind
@@ -134,20 +135,25 @@ async def current_session(session: AsyncSession, *, estate: Estate, cashier_id: 
                                           actor=actor or system_actor(), now=at)
 
 
-async def _charges(session: AsyncSession, *, unit_id: uuid.UUID, estate_id: uuid.UUID, data: PaymentCreate) -> list[Charge]:
-    base = select(Charge).where(Charge.estate_id == estate_id).order_by(Charge.id).with_for_update()
+async def selected_charges(session: AsyncSession, *, unit_id: uuid.UUID, estate_id: uuid.UUID,
+                           charge_ids: Sequence[uuid.UUID] | None, lock: bool = True) -> list[Charge]:
+    """The charges a payment settles, in the order chosen (or the unit's open ones, oldest first),
+    row-locked unless `lock` is False (a channel order is priced without holding the charges)."""
+    base = select(Charge).where(Charge.estate_id == estate_id).order_by(Charge.id)
+    if lock:
+        base = base.with_for_update()
     base = base.execution_options(populate_existing=True)
-    if data.charge_ids is None:
+    if charge_ids is None:
         rows = (await session.execute(base.where(Charge.unit_id == unit_id, Charge.is_open()))).scalars()
         return late_fees.oldest_first(list(rows))
-    found = {c.id: c for c in (await session.execute(base.where(Charge.id.in_(data.charge_ids)))).scalars()}
-    for charge_id in data.charge_ids:
+    found = {c.id: c for c in (await session.execute(base.where(Charge.id.in_(charge_ids)))).scalars()}
+    for charge_id in charge_ids:
         charge = found.get(charge_id)
         if charge is None or charge.unit_id != unit_id:
             raise ChargeNotOnUnit(charge_id=str(charge_id), field="charge_ids")
         if charge.outstanding <= 0:
             raise ChargeAlreadySettled(charge_id=str(charge_id), current_state="paid")
-    return [found[i] for i in data.charge_ids]
+    return [found[i] for i in charge_ids]
 
 
 async def _settle(session: AsyncSession, *, actor: Actor, payment: Payment, parts: list[tuple[Charge, Decimal]],
@@ -168,13 +174,59 @@ async def _estate_and_cashier(session: AsyncSession, *, estate_id: uuid.UUID, ca
     return estate, full_name or ""
 
 
-async def take_payment(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, data: PaymentCreate,
-                       now: datetime | None = None) -> PaymentRead:
-    """Allocate the payment, number its receipt and put it in the cashier's day, all or nothing.
+@dataclass(frozen=True, kw_only=True)
+class Booking:
+    """What one payment books: who took it, by what, and where its receipt is numbered."""
+
+    method: PaymentMethod
+    reference: str
+    amount: Decimal
+    cashier_id: uuid.UUID
+    cashier_session_id: uuid.UUID | None  # None: no drawer counts it (channel money)
+    series: ReceiptSeries
+    tendered: Decimal | None = None
+    change: Decimal | None = None
+    payer_name: str = ""
+
+
+async def book(session: AsyncSession, *, actor: Actor, estate: Estate, unit_id: uuid.UUID, booking: Booking,
+               parts: list[tuple[Charge, Decimal]], credit: Decimal, at: datetime) -> tuple[Payment, Receipt, list[tuple[Allocation, Charge]]]:
+    """Store the payment, settle its parts, put any left-over on account, number its receipt, audit
+    and announce it: the one way money is booked, at the desk or from a channel.
 
     Everything that does not need the receipt's number is read and written before the number is taken:
     the estate's counter row stays locked until the commit and serialises the estate's payments.
     """
+    payment = Payment(estate_id=estate.id, unit_id=unit_id, method=booking.method, reference=booking.reference,
+                      amount=booking.amount, tendered=booking.tendered, change_given=booking.change, credit=credit,
+                      payer_name=booking.payer_name, cashier_id=booking.cashier_id,
+                      cashier_session_id=booking.cashier_session_id, received_at=at)
+    session.add(payment)
+    await session.flush()
+    settled = await _settle(session, actor=actor, payment=payment, parts=parts, at=at)
+    if credit > 0:  # the left-over goes into the unit's prepaid account, free to settle anything
+        await prepaid_ledger.post(session, estate_id=estate.id, unit_id=unit_id, kind=EntryKind.overpayment, amount=credit,
+                                  earmark=None, at=at, payment_id=payment.id)
+    ahead = await outbox.read_ahead(session, estate_id=estate.id, type=EventType.payment_received, unit_id=unit_id)
+    await session.flush()
+    receipt = await receipts.issue(session, estate=estate, series=booking.series, unit_id=unit_id,
+                                   amount=booking.amount, at=at, by=booking.cashier_id,
+                                   cashier_session_id=booking.cashier_session_id, payment_id=payment.id)
+    # Recorded here, not before the counter, so it shares one INSERT with the receipt's entry.
+    await audit.record(session, actor=actor, action="payment.create", entity="payment", entity_id=payment.id,
+                       estate_id=estate.id, after=snapshot(payment))
+    await audit.record(session, actor=actor, action="receipt.issue", entity="receipt", entity_id=receipt.id,
+                       estate_id=estate.id, after=snapshot(receipt))
+    await outbox.emit(session, estate_id=estate.id, type=EventType.payment_received, entity="payment", entity_id=payment.id,
+                      data={"unit_id": unit_id, "amount": payment.amount, "method": payment.method,
+                            "receipt_id": receipt.id, "receipt_number": receipt.number, "cashier_id": booking.cashier_id},
+                      at=at, ahead=ahead)
+    return payment, receipt, settled
+
+
+async def take_payment(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, data: PaymentCreate,
+                       now: datetime | None = None) -> PaymentRead:
+    """Allocate the payment, number its receipt and put it in the cashier's day, all or nothing."""
     now = now or utcnow()
     if actor.id is None or actor.is_api_key:
         raise NoCashierForPayment()
@@ -182,33 +234,15 @@ async def take_payment(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUI
     tendered, change = tender(data)
     estate, cashier_name = await _estate_and_cashier(session, estate_id=unit.estate_id, cashier_id=actor.id)
     drawer = await current_session(session, estate=estate, cashier_id=actor.id, at=now, actor=actor)
-    charges = await _charges(session, unit_id=unit.id, estate_id=estate.id, data=data)
+    charges = await selected_charges(session, unit_id=unit.id, estate_id=estate.id, charge_ids=data.charge_ids)
     charges, posted = await late_fees.post_in_place(session, actor=actor, estate_id=estate.id, charges=charges,
                                                     today=estate_time.today(estate, now=now))
     parts, credit = allocate(data.amount, charges, selected=data.charge_ids is not None, optional=posted)
-    payment = Payment(estate_id=estate.id, unit_id=unit.id, method=data.method, reference=data.reference,
-                      amount=data.amount, tendered=tendered, change_given=change, credit=credit,
-                      payer_name=data.payer_name, cashier_id=actor.id, cashier_session_id=drawer.id, received_at=now)
-    session.add(payment)
-    await session.flush()
-    settled = await _settle(session, actor=actor, payment=payment, parts=parts, at=now)
-    if credit > 0:  # the left-over goes into the unit's prepaid account, free to settle anything
-        await prepaid_ledger.post(session, estate_id=estate.id, unit_id=unit.id, kind=EntryKind.overpayment, amount=credit,
-                                  earmark=None, at=now, payment_id=payment.id)
-    ahead = await outbox.read_ahead(session, estate_id=estate.id, type=EventType.payment_received, unit_id=unit.id)
-    await session.flush()
-    receipt = await receipts.issue(session, estate=estate, series=ReceiptSeries.receipt, unit_id=unit.id,
-                                   amount=data.amount, at=now, by=actor.id, cashier_session_id=drawer.id,
-                                   payment_id=payment.id)
-    # Recorded here, not before the counter, so it shares one INSERT with the receipt's entry.
-    await audit.record(session, actor=actor, action="payment.create", entity="payment", entity_id=payment.id,
-                       estate_id=estate.id, after=snapshot(payment))
-    await audit.record(session, actor=actor, action="receipt.issue", entity="receipt", entity_id=receipt.id,
-                       estate_id=estate.id, after=snapshot(receipt))
-    await outbox.emit(session, estate_id=estate.id, type=EventType.payment_received, entity="payment", entity_id=payment.id,
-                      data={"unit_id": unit.id, "amount": payment.amount, "method": payment.method,
-                            "receipt_id": receipt.id, "receipt_number": receipt.number, "cashier_id": actor.id}, at=now,
-                      ahead=ahead)
+    booking = Booking(method=data.method, reference=data.reference, amount=data.amount, cashier_id=actor.id,
+                      cashier_session_id=drawer.id, series=ReceiptSeries.receipt, tendered=tendered, change=change,
+                      payer_name=data.payer_name)
+    payment, receipt, settled = await book(session, actor=actor, estate=estate, unit_id=unit.id, booking=booking,
+                                           parts=parts, credit=credit, at=now)
     return PaymentRead(**payment.model_dump(exclude={"estate_id", "created_at"}),
                        receipt=receipts.read_issued(receipt, payment=payment, allocations=settled, unit_label=unit.label,
                                                     cashier_name=cashier_name))

@@ -1,0 +1,92 @@
+"""Money channels: an estate's WeChat Pay merchant account, a QR code for a unit's charges, and
+the channel's payment notifications (issue 18)."""
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.status import HTTP_201_CREATED
+
+from app.api.deps import SessionDep, SettingsDep, require
+from app.api.errors import problems
+from app.api.idempotency import idempotent, idempotent_responses
+from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm
+from app.domain.fees.channels import credentials, wechat
+from app.domain.fees.channels import service as channels
+from app.domain.fees.channels.schemas import (
+    ChannelPaymentCreate,
+    ChannelPaymentRead,
+    WechatCredentialRead,
+    WechatCredentialWrite,
+)
+from app.domain.fees.payments import service as payments
+from app.domain.registry.errors import EstateNotFound, UnitNotFound
+
+router = APIRouter(tags=["payment channels"])
+
+# Who sets up the fees sets up where their money comes in: finance (and the administrator).
+Configure = Annotated[Actor, Depends(require(Perm.fees_configure))]
+Take = Annotated[Actor, Depends(require(Perm.payments_take))]
+CREATED = HTTP_201_CREATED
+
+
+@router.put("/estates/{estate_id}/payment-channels/wechat", response_model=WechatCredentialRead,
+            responses=problems(EstateNotFound))
+async def put_wechat(estate_id: uuid.UUID, body: WechatCredentialWrite, actor: Configure, session: SessionDep,
+                     settings: SettingsDep) -> WechatCredentialRead:
+    """Set the estate's WeChat Pay merchant account, or replace it (rotation: send it all again).
+
+    The merchant private key, the APIv3 key and the platform public key are stored encrypted
+    with the app secret and never returned; the answer says which are set. On the merchant
+    platform, set the payment notification URL to
+    `{PROPDESK_CHANNEL_NOTIFY_BASE_URL}/api/v1/payment-channels/wechat/notify/{estate_id}`."""
+    return await credentials.put_wechat(session, actor=actor, estate_id=estate_id, data=body, secret=settings.signing_secret)
+
+
+@router.get("/estates/{estate_id}/payment-channels/wechat", response_model=WechatCredentialRead,
+            responses=problems(EstateNotFound, credentials.CredentialsNotSet))
+async def get_wechat(estate_id: uuid.UUID, actor: Configure, session: SessionDep) -> WechatCredentialRead:
+    """The estate's WeChat Pay merchant account without its secrets: ids, which secrets are set, when it changed."""
+    return await credentials.get_wechat(session, actor=actor, estate_id=estate_id)
+
+
+@router.post("/units/{unit_id}/channel-payments", response_model=ChannelPaymentRead, status_code=CREATED,
+             responses=idempotent_responses(CREATED, UnitNotFound, payments.ChargeNotOnUnit, payments.ChargeAlreadySettled,
+                                            payments.NoCashierForPayment, credentials.ChannelNotConfigured,
+                                            credentials.CredentialsUnreadable, wechat.ChannelRefused, wechat.ChannelUnavailable))
+@idempotent(CREATED, required=True)
+async def create_channel_payment(unit_id: uuid.UUID, body: ChannelPaymentCreate, actor: Take, session: SessionDep,
+                                 settings: SettingsDep) -> ChannelPaymentRead:
+    """A WeChat Pay QR code (Native, 扫码支付) for exactly what the `charge_ids` owe now.
+
+    Show or print `code_url` as a QR code; it is valid until `expires_at`. When the owner pays,
+    the channel's notification settles the charges and issues a receipt in the online series
+    (QS-W-2026-000001), counted in no cashier's drawer. Send an `Idempotency-Key` (required): a
+    retry returns the same QR code and orders nothing again."""
+    return await channels.create_native(session, actor=actor, unit_id=unit_id, data=body, settings=settings)
+
+
+class NotifyAnswer(BaseModel):
+    """The answer WeChat Pay v3 expects: SUCCESS, or FAIL with a message (the channel retries a FAIL)."""
+
+    code: Literal["SUCCESS", "FAIL"]
+    message: str | None = None
+
+
+@router.post("/payment-channels/wechat/notify/{estate_id}", response_model=NotifyAnswer,
+             responses={401: {"model": NotifyAnswer, "description": "Not signed by WeChat Pay, or too old: nothing booked"},
+                        404: {"model": NotifyAnswer, "description": "No WeChat Pay merchant for this estate"}})
+async def wechat_notify(estate_id: uuid.UUID, request: Request, session: SessionDep, settings: SettingsDep) -> JSONResponse:
+    """WeChat Pay's payment notification (支付通知), called by the channel, not by staff: no sign-in.
+
+    Believed only when its Wechatpay-Signature verifies with the estate's platform public key, the
+    serial names that key and the timestamp is within five minutes; the resource is decrypted
+    with the APIv3 key and must name our merchant, app, order, amount and CNY, or it becomes an
+    alert for finance and books nothing. The same notification again answers the same, and books once."""
+    answer = await channels.handle_notification(session, estate_id=estate_id, headers=dict(request.headers),
+                                                body=await request.body(), settings=settings)
+    return JSONResponse(answer.body(), status_code=answer.status)

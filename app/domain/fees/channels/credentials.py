@@ -1,0 +1,134 @@
+"""An estate's channel credentials: sealed with a key derived from the app secret, never read back out.
+
+The secrets (merchant private key, APIv3 key, platform public key) are one JSON blob, encrypted
+with AES-256-GCM under a key HKDF derives from PROPDESK_SECRET (Settings.signing_secret), with
+the estate and channel as associated data: a blob copied onto another estate's row does not
+open. The API returns only the plain fields and which secrets are set. Rotating the app secret
+makes the stored credentials unreadable: enter them again (PUT) after a rotation.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.audit import service as audit
+from app.domain.auth.principal import Actor
+from app.domain.base import utcnow
+from app.domain.errors import Conflict, NotFound
+from app.domain.fees.channels.model import Channel, ChannelCredential
+from app.domain.fees.channels.schemas import WechatCredentialRead, WechatCredentialWrite
+from app.domain.registry import service as registry_service
+
+SEALED_PREFIX = "v1."
+SECRET_FIELDS = ("merchant_private_key", "apiv3_key", "platform_public_key")
+
+
+class ChannelNotConfigured(Conflict):
+    title = "The estate has no credentials for this payment channel; finance sets them first"
+
+
+class CredentialsNotSet(NotFound):
+    title = "No credentials are set for this payment channel"
+
+
+class CredentialsUnreadable(Conflict):
+    title = "The channel credentials cannot be opened (was the app secret changed?); enter them again"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WechatCredentials:
+    """Everything the WeChat Pay client needs, opened: lives in memory for one request only."""
+
+    mchid: str
+    appid: str
+    merchant_serial_no: str
+    merchant_private_key: str
+    apiv3_key: str
+    platform_public_key: str
+    platform_public_key_id: str
+
+
+def _key(secret: str) -> bytes:
+    return HKDF(algorithm=SHA256(), length=32, salt=None, info=b"propdesk/channel-credentials/v1").derive(secret.encode())
+
+
+def _context(estate_id: uuid.UUID, channel: Channel) -> bytes:
+    return f"{estate_id}/{channel.value}".encode()
+
+
+def seal(secret: str, *, estate_id: uuid.UUID, channel: Channel, values: dict[str, str]) -> str:
+    nonce = os.urandom(12)
+    sealed = AESGCM(_key(secret)).encrypt(nonce, json.dumps(values).encode(), _context(estate_id, channel))
+    return SEALED_PREFIX + base64.b64encode(nonce + sealed).decode()
+
+
+def unseal(secret: str, *, estate_id: uuid.UUID, channel: Channel, sealed: str) -> dict[str, str]:
+    if not sealed.startswith(SEALED_PREFIX):
+        raise CredentialsUnreadable()
+    raw = base64.b64decode(sealed[len(SEALED_PREFIX):])
+    try:
+        opened = AESGCM(_key(secret)).decrypt(raw[:12], raw[12:], _context(estate_id, channel))
+    except InvalidTag:
+        raise CredentialsUnreadable() from None
+    values: dict[str, str] = json.loads(opened)
+    return values
+
+
+def _read(row: ChannelCredential, *, secrets_set: list[str]) -> WechatCredentialRead:
+    return WechatCredentialRead(estate_id=row.estate_id, channel=row.channel, mchid=row.mchid, appid=row.appid,
+                                merchant_serial_no=row.merchant_serial_no, platform_public_key_id=row.platform_public_key_id,
+                                secrets_set=secrets_set, updated_at=row.updated_at, updated_by=row.updated_by)
+
+
+async def _row(session: AsyncSession, *, estate_id: uuid.UUID, channel: Channel) -> ChannelCredential | None:
+    stmt = select(ChannelCredential).where(ChannelCredential.estate_id == estate_id, ChannelCredential.channel == channel.value)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def put_wechat(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: WechatCredentialWrite,
+                     secret: str, now: datetime | None = None) -> WechatCredentialRead:
+    """Set or replace (rotate) the estate's WeChat Pay credentials, all parts at once."""
+    await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
+    now = now or utcnow()
+    sealed = seal(secret, estate_id=estate_id, channel=Channel.wechat, values={f: getattr(data, f) for f in SECRET_FIELDS})
+    row = await _row(session, estate_id=estate_id, channel=Channel.wechat)
+    action = "channel_credential.rotate" if row is not None else "channel_credential.create"
+    row = row or ChannelCredential(estate_id=estate_id, channel=Channel.wechat, mchid="", appid="", merchant_serial_no="",
+                                   platform_public_key_id="", sealed="", updated_at=now)
+    before = audit.audit_snapshot(row) if action.endswith("rotate") else None
+    row.mchid, row.appid, row.merchant_serial_no = data.mchid, data.appid, data.merchant_serial_no
+    row.platform_public_key_id, row.sealed, row.updated_at, row.updated_by = data.platform_public_key_id, sealed, now, actor.id
+    session.add(row)
+    await session.flush()
+    # The trail says that the secrets changed, never what they are (`sealed` is excluded).
+    await audit.record(session, actor=actor, action=action, row=row, before=before)
+    return _read(row, secrets_set=list(SECRET_FIELDS))
+
+
+async def get_wechat(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID) -> WechatCredentialRead:
+    await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
+    row = await _row(session, estate_id=estate_id, channel=Channel.wechat)
+    if row is None:
+        raise CredentialsNotSet(channel=Channel.wechat.value)
+    return _read(row, secrets_set=list(SECRET_FIELDS) if row.sealed else [])
+
+
+async def open_wechat(session: AsyncSession, *, estate_id: uuid.UUID, secret: str) -> WechatCredentials:
+    """The estate's credentials opened, for one call to the channel; ChannelNotConfigured without them."""
+    row = await _row(session, estate_id=estate_id, channel=Channel.wechat)
+    if row is None:
+        raise ChannelNotConfigured(channel=Channel.wechat.value)
+    values = unseal(secret, estate_id=estate_id, channel=Channel.wechat, sealed=row.sealed)
+    return WechatCredentials(mchid=row.mchid, appid=row.appid, merchant_serial_no=row.merchant_serial_no,
+                             platform_public_key_id=row.platform_public_key_id, **values)

@@ -1,0 +1,112 @@
+"""What clients send to and get from the money channels. Secrets go in, never out."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+    load_pem_public_key,
+)
+from pydantic import AfterValidator, BaseModel, Field, model_validator
+
+from app.domain.fees.channels.model import Channel, ChannelKind, ChannelPaymentState
+from app.domain.fees.payments.schemas import Amount
+from app.domain.types import InputModel, text
+
+
+def _private_key(pem: str) -> str:
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ValueError("not an unencrypted PEM private key (apiclient_key.pem)") from None
+    if not isinstance(key, RSAPrivateKey) or key.key_size < 2048:
+        raise ValueError("WeChat Pay API v3 signs with an RSA key of 2048 bits or more")
+    # Kept as PKCS#8, the one PEM form wechatpayv3 loads (it adds "BEGIN PRIVATE KEY" lines itself).
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+
+
+def _public_key(pem: str) -> str:
+    try:
+        key = load_pem_public_key(pem.encode())
+    except (ValueError, TypeError):
+        raise ValueError("not a PEM public key (pub_key.pem from the merchant platform)") from None
+    if not isinstance(key, RSAPublicKey):
+        raise ValueError("WeChat Pay's platform public key is an RSA key")
+    return key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def _apiv3_key(value: str) -> str:
+    # AEAD_AES_256_GCM uses the key's 32 ASCII characters as the 256-bit key.
+    if len(value.encode()) != 32:
+        raise ValueError("the APIv3 key is exactly 32 ASCII characters")
+    return value
+
+
+Pem = Annotated[str, text(8000)]
+
+
+class WechatCredentialWrite(InputModel):
+    """An estate's WeChat Pay merchant account; PUT again to rotate any part of it."""
+
+    mchid: str = Field(pattern=r"^[0-9]{6,32}$", description="商户号", examples=["1900000109"])
+    appid: str = Field(pattern=r"^wx[0-9A-Za-z]{16}$", description="The AppID bound to the merchant", examples=["wxd678efh567hg6787"])
+    merchant_serial_no: str = Field(pattern=r"^[0-9A-Fa-f]{8,64}$", description="商户API证书序列号")
+    merchant_private_key: Annotated[Pem, AfterValidator(_private_key)] = Field(
+        description="商户API证书私钥 (apiclient_key.pem), PEM; stored encrypted, never returned")
+    apiv3_key: Annotated[str, Field(min_length=32, max_length=32), AfterValidator(_apiv3_key)] = Field(
+        description="APIv3密钥 (32 characters); stored encrypted, never returned")
+    platform_public_key: Annotated[Pem, AfterValidator(_public_key)] = Field(
+        description="微信支付公钥 (pub_key.pem), PEM: verifies the channel's answers and notifications")
+    platform_public_key_id: str = Field(pattern=r"^[A-Za-z0-9_]{1,64}$", description="微信支付公钥ID",
+                                        examples=["PUB_KEY_ID_0119000000000000000000000000000000"])
+
+
+class WechatCredentialRead(BaseModel):
+    """What is configured, without a secret: which secrets are set, and when it last changed."""
+
+    estate_id: uuid.UUID
+    channel: Channel
+    mchid: str
+    appid: str
+    merchant_serial_no: str
+    platform_public_key_id: str
+    secrets_set: list[str] = Field(description="Which secrets are stored (their values are never returned)")
+    updated_at: datetime
+    updated_by: uuid.UUID | None
+
+
+class ChannelPaymentCreate(InputModel):
+    channel: Channel
+    kind: ChannelKind = Field(description="native: a QR code on the bill or the desk's screen (扫码支付)")
+    charge_ids: list[uuid.UUID] = Field(min_length=1, max_length=100, description="The charges the QR pays, exactly what they owe")
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> ChannelPaymentCreate:
+        if len(set(self.charge_ids)) != len(self.charge_ids):
+            raise ValueError("charge_ids must not repeat a charge")
+        return self
+
+
+class ChannelPaymentRead(BaseModel):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    channel: Channel
+    kind: ChannelKind
+    state: ChannelPaymentState
+    out_trade_no: str
+    amount: Amount
+    charge_ids: list[uuid.UUID]
+    code_url: str = Field(description="The QR code's content: render it as a QR code for the owner to scan")
+    expires_at: datetime
+    created_at: datetime
+    created_by: uuid.UUID
+    transaction_id: str | None
+    payment_id: uuid.UUID | None
+    paid_at: datetime | None

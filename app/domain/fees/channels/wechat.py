@@ -1,0 +1,127 @@
+"""WeChat Pay API v3 through wechatpayv3: a Native order (扫码支付) and a verified notification.
+
+The SDK does the channel's documented scheme: it signs each request (Authorization:
+WECHATPAY2-SHA256-RSA2048 over method, path, timestamp, nonce and body with the merchant key),
+verifies each answer's Wechatpay-Signature with the platform public key, and verifies and
+decrypts notifications (AEAD_AES_256_GCM with the APIv3 key). It does not look at a
+notification's age or its serial beyond choosing the key, so `verify_notification` checks
+those first.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from wechatpayv3.async_ import AsyncWeChatPay, WeChatPayType
+
+from app.domain.errors import Conflict, DomainError, ErrorKind
+from app.domain.fees.channels.credentials import WechatCredentials
+
+log = logging.getLogger("propdesk.channels.wechat")
+LIVE_GATEWAY = "https://api.mch.weixin.qq.com"
+SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
+TIMEOUT = (5.0, 15.0)  # connect, read: a desk waits for the QR code
+
+
+class ChannelUnavailable(DomainError):
+    kind = ErrorKind.unavailable
+    title = "The payment channel did not answer, or its answer was not signed by it; try again shortly"
+
+
+class ChannelRefused(Conflict):
+    title = "The payment channel refused the order"
+
+
+class Client(AsyncWeChatPay):
+    """wechatpayv3's async client, talking to `gateway`.
+
+    The SDK has no parameter for its API address: AsyncCore sets `_gate_way` to the live address
+    in its constructor and every request (and the SDK's own download_bill) reads it from there.
+    Setting it once, right after construction, is the narrowest change that lets tests use a
+    local fake channel; in production `gateway` is the live address and nothing changes.
+    """
+
+    def __init__(self, creds: WechatCredentials, *, gateway: str = LIVE_GATEWAY, notify_url: str | None = None) -> None:
+        super().__init__(wechatpay_type=WeChatPayType.NATIVE, mchid=creds.mchid, private_key=creds.merchant_private_key,
+                         cert_serial_no=creds.merchant_serial_no, appid=creds.appid, apiv3_key=creds.apiv3_key,
+                         notify_url=notify_url, public_key=creds.platform_public_key,
+                         public_key_id=creds.platform_public_key_id, timeout=TIMEOUT)
+        self._core._gate_way = gateway.rstrip("/")
+
+
+async def native_order(creds: WechatCredentials, *, gateway: str, notify_url: str, out_trade_no: str, description: str,
+                       total_fen: int, time_expire: str) -> str:
+    """Place the Native order; its code_url (the QR code's content)."""
+    try:
+        async with Client(creds, gateway=gateway, notify_url=notify_url) as pay:
+            status, text = await pay.pay(description=description, out_trade_no=out_trade_no, time_expire=time_expire,
+                                         amount={"total": total_fen, "currency": "CNY"}, pay_type=WeChatPayType.NATIVE)
+    except httpx.HTTPError as exc:
+        raise ChannelUnavailable(reason=type(exc).__name__) from None
+    except Exception as exc:  # noqa: BLE001 - the SDK raises bare Exception for an answer it cannot verify
+        log.warning("wechat pay answer refused: %s", exc)
+        raise ChannelUnavailable(reason="answer not verified") from None
+    answer = _json(text)
+    if status != 200 or not answer.get("code_url"):
+        raise ChannelRefused(f"WeChat Pay answered {status}: {answer.get('message', '')}"[:300],
+                             channel_code=str(answer.get("code", "")), status=status)
+    return str(answer["code_url"])
+
+
+def _json(text: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text else {}
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a notification was not believed: answered 4xx FAIL, nothing written."""
+
+    status: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: str
+    event_type: str
+    resource: dict[str, Any]
+
+
+HEADERS = ("Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Serial", "Wechatpay-Signature-Type")
+
+
+def verify_notification(creds: WechatCredentials, *, headers: dict[str, str], body: bytes, now: datetime,
+                        tolerance_seconds: int) -> Notification | Refused:
+    """The notification, verified and decrypted; or why it is refused.
+
+    Checked here before the SDK runs: the signature type, that the serial names the platform key
+    configured for the estate, and that the timestamp is within `tolerance_seconds` of now (a
+    replayed old notification is refused even with a good signature)."""
+    signed = {name: headers.get(name.lower(), "") for name in HEADERS}
+    if not signed["Wechatpay-Signature"] or signed["Wechatpay-Signature-Type"] != SIGNATURE_TYPE:
+        return Refused(401, "not signed with WECHATPAY2-SHA256-RSA2048")
+    if signed["Wechatpay-Serial"] != creds.platform_public_key_id:
+        return Refused(401, "Wechatpay-Serial is not the platform key configured for this merchant")
+    try:
+        age = abs(now.timestamp() - int(signed["Wechatpay-Timestamp"]))
+    except ValueError:
+        return Refused(401, "Wechatpay-Timestamp is not a number")
+    if age > tolerance_seconds:
+        return Refused(401, "Wechatpay-Timestamp is outside the accepted window")
+    try:
+        # The SDK verifies the signature over "timestamp\nnonce\nbody\n" and decrypts the resource.
+        data = Client(creds).callback(signed, body)
+    except Exception as exc:  # noqa: BLE001 - the SDK raises bare Exception for an unknown algorithm
+        log.warning("wechat pay notification refused: %s", exc)
+        data = None
+    if not data or not isinstance(data.get("resource"), dict):
+        return Refused(401, "signature or resource not valid")
+    return Notification(id=str(data.get("id", "")), event_type=str(data.get("event_type", "")), resource=data["resource"])
