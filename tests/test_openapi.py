@@ -61,11 +61,17 @@ def test_every_schema_name_is_plain_and_unique(schema):
     assert not wrong, wrong
 
 
+# Called by a payment channel, answered in the channel's own format ({"code": "FAIL", "message": ...}).
+CHANNEL_FORMAT = {("POST", "/api/v1/payment-channels/wechat/notify/{estate_id}")}
+
+
 def test_every_error_response_is_a_problem(schema):
     wrong = []
     for method, path, op in api_operations(schema):
         for status, response in op["responses"].items():
             if status.startswith("2") or status.startswith("3"):
+                continue
+            if (method, path) in CHANNEL_FORMAT and status in {"401", "404"}:
                 continue
             content = response.get("content", {})
             if set(content) != {PROBLEM}:

@@ -23,7 +23,7 @@ from app.domain.fees.prepaid.model import AccountBalance
 from tests.factories import make_staff
 from tests.fakes.wechatpay import FakeWechatPay, new_key
 from tests.helpers.payments import Desk, charge_state, desk, pay
-from tests.helpers.problems import assert_problem
+from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows
 
 API = "/api/v1"
@@ -109,8 +109,7 @@ class TestCredentials:
         finance = await make_staff(session, estates=[d.estate], roles=[Role.finance])
         r = await client.put(f"{API}/estates/{d.estate.id}/payment-channels/wechat", json=fake.credentials(**{field: value}),
                              headers=finance.headers)
-        assert r.status_code == 422, r.text
-        assert field in r.text
+        assert_422(r, field)
         assert await count_rows(session, ChannelCredential) == 0
 
 
@@ -120,7 +119,7 @@ class TestQrCode:
         r = await qr(client, d)
         assert r.status_code == 201, r.text
         body = r.json()
-        assert body["state"] == "pending" and body["amount"] == "205.56" and body["code_url"].startswith("weixin://wxpay/")
+        assert body["status"] == "pending" and body["amount"] == "205.56" and body["code_url"].startswith("weixin://wxpay/")
         [order] = [s for s in fake.seen if s.path == "/v3/pay/transactions/native"]
         assert order.verified
         assert order.json["amount"] == {"total": 20556, "currency": "CNY"}
@@ -140,7 +139,7 @@ class TestQrCode:
         d = await desk(session)
         r = await client.post(f"{API}/units/{d.unit.id}/channel-payments", headers=d.staff.headers,
                               json={"channel": "wechat", "kind": "native", "charge_ids": [str(d.charges[0].id)]})
-        assert r.status_code == 422
+        assert_422(r, "Idempotency-Key")
         assert_problem(await qr(client, d), 409, "channel-not-configured")
         assert fake.seen == []
 
@@ -164,7 +163,7 @@ class TestNotification:
         assert receipt.cashier_session_id is None and receipt.amount == Decimal("205.56")
         assert await count_rows(session, CashierSession) == 0
         [row] = await rows(session, ChannelPayment)
-        assert (row.state, row.transaction_id, row.payment_id) == ("paid", tx["transaction_id"], payment.id)
+        assert (row.status, row.transaction_id, row.payment_id) == ("paid", tx["transaction_id"], payment.id)
         assert {e.type for e in await rows(session, OutboxEvent)} >= {"payment.received", "channel_payment.paid"}
 
     async def test_twenty_identical_notifications_at_once_book_one_receipt(self, client, session, fake):
@@ -184,7 +183,7 @@ class TestNotification:
         r = await fake.notify(client, created["out_trade_no"], signer=new_key())
         assert r.status_code == 401 and r.json()["code"] == "FAIL"
         assert await count_rows(session, Payment) == 0 and await count_rows(session, ChannelAlert) == 0
-        assert [p.state for p in await rows(session, ChannelPayment)] == ["pending"]
+        assert [p.status for p in await rows(session, ChannelPayment)] == ["pending"]
 
     async def test_another_serial_is_refused(self, client, session, fake):
         _, created, _ = await paid_qr(client, session, fake)
@@ -210,7 +209,7 @@ class TestNotification:
         assert alert.reason == "amount_mismatch" and alert.detail["total"] == 20555
         assert [e.type for e in await rows(session, OutboxEvent, OutboxEvent.type == "channel.alert")] == ["channel.alert"]
         assert await count_rows(session, AuditEntry, AuditEntry.action == "channel.alert") == 1
-        assert [p.state for p in await rows(session, ChannelPayment)] == ["pending"]
+        assert [p.status for p in await rows(session, ChannelPayment)] == ["pending"]
 
     async def test_another_merchant_is_an_alert(self, client, session, fake):
         _, created, tx = await paid_qr(client, session, fake)

@@ -31,7 +31,10 @@ MORNING = ("2024-11-29T08:00:00+08:00", "2024-11-29T12:00:00+08:00")
 # change nothing.
 NOT_IDEMPOTENT = {"login", "logout", "change_password", "reset_password", "create_api_key", "issue_owner_code",
                   "create_webhook", "rotate_secret", "render_phone_script", "preview_billing_run", "run_job",
-                  "issue_stream_ticket"}
+                  "issue_stream_ticket",
+                  # A channel's notification is idempotent by its own order and transaction ids
+                  # (the channel sends no Idempotency-Key, and retries until it hears SUCCESS).
+                  "wechat_notify"}
 
 
 def repair(**kw) -> dict:

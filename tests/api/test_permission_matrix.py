@@ -158,6 +158,8 @@ def body_for(method: str, path: str, op: dict, schema: dict, world: World) -> di
 
 
 GROUPS = 3  # principals split so that test workers share the walk
+# Called by a payment channel and answered in its own format ({"code": "FAIL", "message": ...}).
+CHANNEL_FORMAT = {"/api/v1/payment-channels/wechat/notify/{estate_id}"}
 
 
 @pytest.mark.parametrize("group", range(GROUPS))
@@ -191,7 +193,7 @@ async def test_permission_matrix(app, client, session, group):
             elif who not in allowed and who not in (ANON, API_KEY) and r.status_code != 403:
                 problems.append("ALLOWED but expected 403  " + outcome)
             if r.status_code in (401, 403, 404, 405, 409, 422, 429) and not r.headers.get("content-type", "").startswith(
-                    "application/problem+json"):
+                    "application/problem+json") and path not in CHANNEL_FORMAT:
                 problems.append("not problem+json  " + outcome)
     assert calls > 0
     assert not problems, f"{len(problems)} of {calls} calls disagree with permission_table.py:\n" + "\n".join(problems)

@@ -70,8 +70,8 @@ class ChannelPayment(EstateScoped, table=True):
         # One booking per channel transaction, whatever races deliver it.
         UniqueConstraint("channel", "transaction_id"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("state IN ('pending', 'paid', 'failed', 'closed')", name="state_known"),
-        CheckConstraint("state <> 'paid' OR (transaction_id IS NOT NULL AND payment_id IS NOT NULL)", name="paid_is_booked"),
+        CheckConstraint("status IN ('pending', 'paid', 'failed', 'closed')", name="status_known"),
+        CheckConstraint("status <> 'paid' OR (transaction_id IS NOT NULL AND payment_id IS NOT NULL)", name="paid_is_booked"),
         Index("ix_channel_payment_estate_created", "estate_id", "created_at"),
     )
 
@@ -81,7 +81,7 @@ class ChannelPayment(EstateScoped, table=True):
     out_trade_no: str = Field(max_length=32)
     amount: Decimal = Field(sa_type=Numeric(12, 2))
     charge_ids: list[uuid.UUID] = Field(sa_column=Column(ARRAY(Uuid()), nullable=False))
-    state: ChannelPaymentState = Field(default=ChannelPaymentState.pending, sa_type=String(20))
+    status: ChannelPaymentState = Field(default=ChannelPaymentState.pending, sa_type=String(20))
     code_url: str = Field(default="", max_length=300)
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))
     created_by: uuid.UUID = Field(foreign_key="user.id")
@@ -102,7 +102,7 @@ class ChannelPayment(EstateScoped, table=True):
                 "reason": self.reason}
 
     def _move(self, action: str) -> None:
-        self.state = CHANNEL_PAYMENT_TRANSITIONS.next_state(ChannelPaymentState(self.state), action)
+        self.status = CHANNEL_PAYMENT_TRANSITIONS.next_state(ChannelPaymentState(self.status), action)
 
     def pay(self, *, transaction_id: str, payment_id: uuid.UUID, at: datetime) -> None:
         self._move("pay")

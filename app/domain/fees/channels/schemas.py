@@ -99,7 +99,7 @@ class ChannelPaymentRead(BaseModel):
     unit_id: uuid.UUID
     channel: Channel
     kind: ChannelKind
-    state: ChannelPaymentState
+    status: ChannelPaymentState
     out_trade_no: str
     amount: Amount
     charge_ids: list[uuid.UUID]

@@ -94,16 +94,17 @@ async def _alert(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, n
                  row: ChannelPayment | None, detail: dict[str, Any], at: datetime) -> None:
     """Record what finance must look at, once per notification and reason, with its event."""
     resource = note.resource
-    values = {"id": uuid.uuid4(), "created_at": at, "estate_id": estate_id, "channel": Channel.wechat.value,
+    alert_id = uuid.uuid4()
+    values = {"id": alert_id, "created_at": at, "estate_id": estate_id, "channel": Channel.wechat.value,
               "notification_id": note.id[:64], "reason": reason.value, "channel_payment_id": row.id if row else None,
               "out_trade_no": str(resource.get("out_trade_no", ""))[:64],
               "transaction_id": str(resource.get("transaction_id", ""))[:64], "detail": detail, "at": at}
     stmt = insert(ChannelAlert).values(**values).on_conflict_do_nothing().returning(ChannelAlert.id)
     if (await session.execute(stmt)).scalar_one_or_none() is None:
         return  # this notification's alert is written already
-    await audit.record(session, actor=actor, action="channel.alert", entity="channel_alert", entity_id=values["id"],
+    await audit.record(session, actor=actor, action="channel.alert", entity="channel_alert", entity_id=alert_id,
                        estate_id=estate_id, after={k: v for k, v in values.items() if k != "created_at"})
-    await outbox.emit(session, estate_id=estate_id, type=EventType.channel_alert, entity="channel_alert", entity_id=values["id"],
+    await outbox.emit(session, estate_id=estate_id, type=EventType.channel_alert, entity="channel_alert", entity_id=alert_id,
                       data={"reason": reason.value, "channel": Channel.wechat.value, "out_trade_no": values["out_trade_no"],
                             "transaction_id": values["transaction_id"], "channel_payment_id": values["channel_payment_id"],
                             **detail}, at=at)
@@ -184,11 +185,11 @@ async def handle_notification(session: AsyncSession, *, estate_id: uuid.UUID, he
     if resource.get("trade_state") != "SUCCESS":
         return Answer()  # only SUCCESS books; the poll of a later slice resolves the rest
     transaction_id = str(resource.get("transaction_id", ""))
-    if row.state == ChannelPaymentState.paid and row.transaction_id == transaction_id:
+    if row.status == ChannelPaymentState.paid and row.transaction_id == transaction_id:
         return Answer()  # the same payment told again: booked once already
-    if row.state != ChannelPaymentState.pending:
+    if row.status != ChannelPaymentState.pending:
         await _alert(session, actor=actor, estate_id=estate_id, note=note, reason=AlertReason.not_pending, row=row,
-                     detail={"state": row.state, "booked_transaction_id": row.transaction_id}, at=now)
+                     detail={"status": row.status, "booked_transaction_id": row.transaction_id}, at=now)
         return Answer()
     credit, short = await _book(session, actor=actor, row=row, transaction_id=transaction_id,
                                 paid_at=_paid_at(resource, now), now=now)

@@ -189,8 +189,11 @@ class Booking:
     payer_name: str = ""
 
 
+Booked = tuple[Payment, Receipt, list[tuple[Allocation, Charge]]]
+
+
 async def book(session: AsyncSession, *, actor: Actor, estate: Estate, unit_id: uuid.UUID, booking: Booking,
-               parts: list[tuple[Charge, Decimal]], credit: Decimal, at: datetime) -> tuple[Payment, Receipt, list[tuple[Allocation, Charge]]]:
+               parts: list[tuple[Charge, Decimal]], credit: Decimal, at: datetime) -> Booked:
     """Store the payment, settle its parts, put any left-over on account, number its receipt, audit
     and announce it: the one way money is booked, at the desk or from a channel.
 

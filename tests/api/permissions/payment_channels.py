@@ -1,0 +1,17 @@
+"""Money channels (issue 18): who may do what."""
+from __future__ import annotations
+
+from tests.api.permission_table import EVERYONE, R, only
+
+# Where an estate's channel money arrives is set, and seen, by those who configure its fees.
+FEES_CONFIGURE = only(R.finance, R.admin)
+# A QR code for a unit's charges is money taken at the desk: those who answer for a drawer.
+PAYMENTS_TAKE = only(R.receptionist, R.supervisor, R.finance)
+
+EXPECTED: dict[str, frozenset[str]] = {
+    "PUT /api/v1/estates/{estate_id}/payment-channels/wechat": FEES_CONFIGURE,
+    "GET /api/v1/estates/{estate_id}/payment-channels/wechat": FEES_CONFIGURE,
+    "POST /api/v1/units/{unit_id}/channel-payments": PAYMENTS_TAKE,
+    # Called by WeChat Pay, not by staff: believed by its signature, whoever sends it.
+    "POST /api/v1/payment-channels/wechat/notify/{estate_id}": EVERYONE,
+}
