@@ -79,7 +79,8 @@ class NotifyAnswer(BaseModel):
 
 @router.post("/payment-channels/wechat/notify/{estate_id}", response_model=NotifyAnswer,
              responses={401: {"model": NotifyAnswer, "description": "Not signed by WeChat Pay, or too old: nothing booked"},
-                        404: {"model": NotifyAnswer, "description": "No WeChat Pay merchant for this estate"}})
+                        404: {"model": NotifyAnswer, "description": "No WeChat Pay merchant for this estate"},
+                        503: {"model": NotifyAnswer, "description": "The estate's credentials cannot be opened: the channel retries"}})
 async def wechat_notify(estate_id: uuid.UUID, request: Request, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     """WeChat Pay's payment notification (支付通知), called by the channel, not by staff: no sign-in.
 

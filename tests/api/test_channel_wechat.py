@@ -165,6 +165,9 @@ class TestNotification:
         [row] = await rows(session, ChannelPayment)
         assert (row.status, row.transaction_id, row.payment_id) == ("paid", tx["transaction_id"], payment.id)
         assert {e.type for e in await rows(session, OutboxEvent)} >= {"payment.received", "channel_payment.paid"}
+        read = await client.get(f"{API}/receipts/{receipt.id}", headers=d.staff.headers)
+        assert read.status_code == 200 and read.json()["method"] == "wechat" and read.json()["cashier_session_id"] is None
+        assert (await client.get(f"{API}/receipts/{receipt.id}/pdf", headers=d.staff.headers)).status_code == 200
 
     async def test_twenty_identical_notifications_at_once_book_one_receipt(self, client, session, fake):
         d, created, tx = await paid_qr(client, session, fake)
@@ -232,6 +235,13 @@ class TestNotification:
         assert balance.balance == Decimal("160.56")
         assert [a.reason for a in await rows(session, ChannelAlert)] == ["settled_meanwhile"]
         assert await charge_state(session, d.charges[0]) == ("160.56", True)
+
+    async def test_credentials_sealed_under_another_secret_answer_503_fail(self, client, session, fake, app):
+        _, created, _ = await paid_qr(client, session, fake)
+        app.state.settings = app.state.settings.model_copy(update={"secret": "another-secret-after-a-rotation-0b9e"})
+        r = await fake.notify(client, created["out_trade_no"])
+        assert r.status_code == 503 and r.json()["code"] == "FAIL"
+        assert await count_rows(session, Payment) == 0
 
     async def test_unknown_estate_is_404_fail(self, client, session, fake):
         r = await client.post(f"{API}/payment-channels/wechat/notify/{uuid.uuid4()}", content=b"{}")

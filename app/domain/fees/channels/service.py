@@ -168,6 +168,10 @@ async def handle_notification(session: AsyncSession, *, estate_id: uuid.UUID, he
         creds = await credentials.open_wechat(session, estate_id=estate_id, secret=settings.signing_secret)
     except credentials.ChannelNotConfigured:
         return Answer(404, "no WeChat Pay merchant is configured for this estate")
+    except credentials.CredentialsUnreadable:
+        # The channel retries a FAIL for a day: entering the credentials again lets it through.
+        wechat.log.error("WeChat Pay credentials of estate %s cannot be opened; enter them again", estate_id)
+        return Answer(503, "the merchant's credentials cannot be opened")
     note = wechat.verify_notification(creds, headers=headers, body=body, now=now,
                                       tolerance_seconds=settings.channel_notify_tolerance_seconds)
     if isinstance(note, wechat.Refused):
