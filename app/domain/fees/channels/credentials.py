@@ -36,14 +36,17 @@ SECRET_FIELDS = ("merchant_private_key", "apiv3_key", "platform_public_key")
 
 class ChannelNotConfigured(Conflict):
     title = "The estate has no credentials for this payment channel; finance sets them first"
+    title_zh = "本小区尚未配置该支付渠道的商户信息，请财务先行设置"
 
 
 class CredentialsNotSet(NotFound):
     title = "No credentials are set for this payment channel"
+    title_zh = "尚未设置该支付渠道的商户信息"
 
 
 class CredentialsUnreadable(Conflict):
     title = "The channel credentials cannot be opened (was the app secret changed?); enter them again"
+    title_zh = "无法读取支付渠道的商户信息（应用密钥是否已更换？），请重新录入"
 
 
 @dataclass(frozen=True, kw_only=True)

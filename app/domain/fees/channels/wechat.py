@@ -30,10 +30,12 @@ TIMEOUT = (5.0, 15.0)  # connect, read: a desk waits for the QR code
 class ChannelUnavailable(DomainError):
     kind = ErrorKind.unavailable
     title = "The payment channel did not answer, or its answer was not signed by it; try again shortly"
+    title_zh = "支付渠道未应答，或其应答签名无效，请稍后重试"
 
 
 class ChannelRefused(Conflict):
     title = "The payment channel refused the order"
+    title_zh = "支付渠道拒绝了该订单"
 
 
 class Client(AsyncWeChatPay):
