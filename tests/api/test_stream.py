@@ -19,7 +19,7 @@ async def test_a_payment_reaches_the_desk_stream_and_other_estates_see_nothing(c
     d = await desk(session)
     colleague = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
     stranger = await make_staff(session, estates=[d.other], roles=[Role.receptionist])
-    async with served(settings) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with served(settings) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
         async with http.stream("GET", f"{API}/stream", headers=colleague.headers) as mine, \
                 http.stream("GET", f"{API}/stream", headers=stranger.headers) as theirs:
             assert mine.headers["content-type"].startswith("text/event-stream")
@@ -76,7 +76,7 @@ async def test_a_user_holds_at_most_the_cap_and_a_closed_stream_frees_its_slot(s
     d = await desk(session)
     colleague = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
     async with served(settings, stream_max_seconds=60.0, stream_max_per_user=3) as base, \
-            httpx.AsyncClient(base_url=base, timeout=10) as http, AsyncExitStack() as held:
+            httpx.AsyncClient(base_url=base, timeout=30) as http, AsyncExitStack() as held:
         streams = [await held.enter_async_context(opened(http, d.staff)) for _ in range(3)]
         assert [r.status_code for r in streams] == [200, 200, 200]
         async with opened(http, d.staff) as refused:
@@ -100,7 +100,7 @@ async def test_the_process_cap_counts_everyone(session, settings):
     d = await desk(session)
     others = [await make_staff(session, estates=[d.estate], roles=[Role.supervisor]) for _ in range(2)]
     async with served(settings, stream_max_seconds=60.0, stream_max_per_process=2) as base, \
-            httpx.AsyncClient(base_url=base, timeout=10) as http, AsyncExitStack() as held:
+            httpx.AsyncClient(base_url=base, timeout=30) as http, AsyncExitStack() as held:
         first = await held.enter_async_context(opened(http, d.staff))
         second = await held.enter_async_context(opened(http, others[0]))
         assert (first.status_code, second.status_code) == (200, 200)
@@ -112,7 +112,7 @@ async def test_the_process_cap_counts_everyone(session, settings):
 async def test_a_stream_that_ends_by_itself_frees_its_slot(session, settings):
     d = await desk(session)
     async with served(settings, stream_max_seconds=0.3, stream_max_per_user=2) as base, \
-            httpx.AsyncClient(base_url=base, timeout=10) as http:
+            httpx.AsyncClient(base_url=base, timeout=30) as http:
         for _ in range(3):  # more streams in a row than the cap: each ended before the next
             ended = await asyncio.gather(*[http.get(f"{API}/stream", headers=d.staff.headers) for _ in range(2)])
             assert [r.status_code for r in ended] == [200, 200], [r.text for r in ended]

@@ -85,7 +85,7 @@ async def test_month_end_job_stores_the_month(app, client, session):
     assert {k: v for k, v in detail["month_report"].items() if k != "as_of"} == {k: v for k, v in live.items() if k != "as_of"}
     r = await client.get(f"{API}/fee-reports/{item['id']}?format=xlsx", headers=b.reader.headers)
     assert r.status_code == 200
-    assert r.headers["content-disposition"] == f'attachment; filename="month-fee-report-{b.estate.code}-2026-11.xlsx"'
+    assert r.headers["content-disposition"].startswith(f'attachment; filename="month-fee-report-{b.estate.code}-2026-11.xlsx"; filename*=')
     check = [c.value for c in openpyxl.load_workbook(io.BytesIO(r.content))["收据核对"][2]]
     assert str(check[0]) == "710.56"
     r = await client.get(f"{API}/fee-reports/{item['id']}?format=csv", headers=b.reader.headers)
