@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     stream_max_per_process: int = 500
     # Waivers (减免) of more than this many yuan are approved by finance only; a supervisor approves the rest.
     waiver_finance_above: Decimal = Field(default=Decimal("500.00"), ge=0)
+    # An edit (PATCH/PUT) without If-Match is refused with 428: every client must say which
+    # version (ETag) it read, so no desk overwrites another's change unseen.
+    require_if_match: bool = False
 
     # Money channels (app/domain/fees/channels). The office's public https address, which the
     # channel's notifications are posted to (/api/v1/payment-channels/wechat/notify/{estate_id}

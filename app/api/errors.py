@@ -82,6 +82,8 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
         headers = {"Retry-After": str(exc.extra["retry_after_seconds"])}
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
+    if "current_etag" in exc.extra:
+        headers = {"ETag": exc.extra["current_etag"]}
     return problem_response(status=status, code=exc.code(), title=exc.title, detail=exc.detail, request=request, headers=headers,
                             title_zh=exc.title_zh, **exc.extra)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -42,18 +43,21 @@ async def create_estate(body: EstateCreate, actor: ManageEstates, session: Sessi
     return EstateRead.model_validate(await service.create_estate(session, actor=actor, data=body))
 
 
-@router.get("/estates/{estate_id}", response_model=EstateRead, responses=problems(EstateNotFound))
-async def get_estate(estate_id: uuid.UUID, actor: ReadRegistry, session: SessionDep) -> EstateRead:
+@router.get("/estates/{estate_id}", response_model=EstateRead, responses=read_responses(EstateNotFound))
+async def get_estate(estate_id: uuid.UUID, actor: ReadRegistry, session: SessionDep, response: Response) -> EstateRead:
     """One of the caller's estates; any other answers 404."""
-    return EstateRead.model_validate(await service.check_estate(session, actor=actor, estate_id=estate_id))
+    return tagged(response, EstateRead.model_validate(await service.check_estate(session, actor=actor, estate_id=estate_id)))
 
 
 @router.patch("/estates/{estate_id}", response_model=EstateRead,
-              responses=problems(EstateNotFound, EstateCodeTaken, OfficeHoursOutOfOrder))
-async def update_estate(estate_id: uuid.UUID, body: EstateUpdate, actor: ManageEstates, session: SessionDep) -> EstateRead:
+              responses=edit_responses(EstateNotFound, EstateCodeTaken, OfficeHoursOutOfOrder))
+async def update_estate(
+    estate_id: uuid.UUID, body: EstateUpdate, actor: ManageEstates, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> EstateRead:
     """Change the name, office name, code, time zone (an IANA name), office hours, or the characters
     (simplified or traditional) its scripts, notifications, unit labels and documents are written in."""
-    return EstateRead.model_validate(await service.update_estate(session, actor=actor, estate_id=estate_id, data=body))
+    row = await service.update_estate(session, actor=actor, estate_id=estate_id, data=body, expected_version=expected)
+    return tagged(response, EstateRead.model_validate(row))
 
 
 @router.post("/estates/{estate_id}/close", response_model=EstateRead, responses=problems(EstateNotFound, EstateClosed))
@@ -65,13 +69,15 @@ async def close_estate(estate_id: uuid.UUID, body: EstateClose, actor: ManageEst
     return EstateRead.model_validate(await service.close_estate(session, actor=actor, estate_id=estate_id, data=body))
 
 
-@router.get("/company", response_model=CompanyRead, responses=problems(CompanyNotFound))
-async def get_company(actor: ReadRegistry, session: SessionDep) -> CompanyRead:
+@router.get("/company", response_model=CompanyRead, responses=read_responses(CompanyNotFound))
+async def get_company(actor: ReadRegistry, session: SessionDep, response: Response) -> CompanyRead:
     """The caller's company: the legal name, address, phone and credit code its receipts print."""
-    return CompanyRead.model_validate(await company_service.get_company(session, actor=actor))
+    return tagged(response, CompanyRead.model_validate(await company_service.get_company(session, actor=actor)))
 
 
-@router.patch("/company", response_model=CompanyRead, responses=problems(CompanyNotFound, CreditCodeTaken))
-async def update_company(body: CompanyUpdate, actor: ManageEstates, session: SessionDep) -> CompanyRead:
+@router.patch("/company", response_model=CompanyRead, responses=edit_responses(CompanyNotFound, CreditCodeTaken))
+async def update_company(body: CompanyUpdate, actor: ManageEstates, session: SessionDep, expected: ExpectedVersion,
+                         response: Response) -> CompanyRead:
     """Change the company's details (administrators); the unified social credit code's check character is verified."""
-    return CompanyRead.model_validate(await company_service.update_company(session, actor=actor, data=body))
+    row = await company_service.update_company(session, actor=actor, data=body, expected_version=expected)
+    return tagged(response, CompanyRead.model_validate(row))

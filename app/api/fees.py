@@ -9,6 +9,7 @@ from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -73,17 +74,20 @@ async def create_fee_item(estate_id: uuid.UUID, body: FeeItemCreate, actor: Conf
     return FeeItemDetail.model_validate(await items.create_item(session, actor=actor, estate_id=estate_id, data=body))
 
 
-@router.get("/fee-items/{item_id}", response_model=FeeItemDetail, responses=problems(items.FeeItemNotFound))
-async def get_fee_item(item_id: uuid.UUID, actor: Read, session: SessionDep) -> FeeItemDetail:
+@router.get("/fee-items/{item_id}", response_model=FeeItemDetail, responses=read_responses(items.FeeItemNotFound))
+async def get_fee_item(item_id: uuid.UUID, actor: Read, session: SessionDep, response: Response) -> FeeItemDetail:
     """One fee item with its price history."""
-    return FeeItemDetail.model_validate(await items.item_detail(session, actor=actor, item_id=item_id))
+    return tagged(response, FeeItemDetail.model_validate(await items.item_detail(session, actor=actor, item_id=item_id)))
 
 
-@router.patch("/fee-items/{item_id}", response_model=FeeItemDetail, responses=problems(items.FeeItemNotFound))
-async def update_fee_item(item_id: uuid.UUID, body: FeeItemUpdate, actor: Configure, session: SessionDep) -> FeeItemDetail:
+@router.patch("/fee-items/{item_id}", response_model=FeeItemDetail, responses=edit_responses(items.FeeItemNotFound))
+async def update_fee_item(
+    item_id: uuid.UUID, body: FeeItemUpdate, actor: Configure, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> FeeItemDetail:
     """Change an item's name, vacant-unit and late-fee rules, due day or active flag. Never the price:
     a price changes with POST /fee-items/{item_id}/prices from a date."""
-    return FeeItemDetail.model_validate(await items.update_item(session, actor=actor, item_id=item_id, data=body))
+    row = await items.update_item(session, actor=actor, item_id=item_id, data=body, expected_version=expected)
+    return tagged(response, FeeItemDetail.model_validate(row))
 
 
 @router.post("/fee-items/{item_id}/prices", response_model=FeeItemDetail, status_code=CREATED,

@@ -27,6 +27,8 @@ STATUS = {
     ErrorKind.forbidden: 403,
     ErrorKind.too_many: 429,
     ErrorKind.unavailable: 503,
+    ErrorKind.precondition_failed: 412,
+    ErrorKind.precondition_required: 428,
 }
 
 

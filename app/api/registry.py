@@ -4,11 +4,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -66,18 +67,21 @@ async def create_jurisdiction(estate_id: uuid.UUID, body: JurisdictionCreate, ac
     return JurisdictionRead.model_validate(await service.create_jurisdiction(session, actor=actor, estate_id=estate_id, data=body))
 
 
-@router.get("/jurisdictions/{jurisdiction_id}", response_model=JurisdictionRead, responses=problems(e.JurisdictionNotFound))
-async def get_jurisdiction(jurisdiction_id: uuid.UUID, actor: Read, session: SessionDep) -> JurisdictionRead:
+@router.get("/jurisdictions/{jurisdiction_id}", response_model=JurisdictionRead, responses=read_responses(e.JurisdictionNotFound))
+async def get_jurisdiction(jurisdiction_id: uuid.UUID, actor: Read, session: SessionDep, response: Response) -> JurisdictionRead:
     """One jurisdiction; its buildings are listed with GET /estates/{estate_id}/buildings?jurisdiction_id=."""
-    return JurisdictionRead.model_validate(await service.get_jurisdiction(session, actor=actor, jurisdiction_id=jurisdiction_id))
+    row = await service.get_jurisdiction(session, actor=actor, jurisdiction_id=jurisdiction_id)
+    return tagged(response, JurisdictionRead.model_validate(row))
 
 
-@router.patch("/jurisdictions/{jurisdiction_id}", response_model=JurisdictionRead,
-              responses=problems(e.JurisdictionNotFound, e.JurisdictionsNeedSupervisor, e.JurisdictionNameTaken, e.NotAManagerOfEstate))
-async def update_jurisdiction(jurisdiction_id: uuid.UUID, body: JurisdictionUpdate, actor: Write, session: SessionDep) -> JurisdictionRead:
+@router.patch("/jurisdictions/{jurisdiction_id}", response_model=JurisdictionRead, responses=edit_responses(
+    e.JurisdictionNotFound, e.JurisdictionsNeedSupervisor, e.JurisdictionNameTaken, e.NotAManagerOfEstate))
+async def update_jurisdiction(
+    jurisdiction_id: uuid.UUID, body: JurisdictionUpdate, actor: Write, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> JurisdictionRead:
     """Rename a jurisdiction or hand it to another manager (null: none). Supervisors and administrators only."""
-    row = await service.update_jurisdiction(session, actor=actor, jurisdiction_id=jurisdiction_id, data=body)
-    return JurisdictionRead.model_validate(row)
+    row = await service.update_jurisdiction(session, actor=actor, jurisdiction_id=jurisdiction_id, data=body, expected_version=expected)
+    return tagged(response, JurisdictionRead.model_validate(row))
 
 
 # --- buildings -------------------------------------------------------------------------
@@ -108,20 +112,23 @@ async def create_building(estate_id: uuid.UUID, body: BuildingCreate, actor: Wri
     return BuildingRead.model_validate(await service.create_building(session, actor=actor, estate_id=estate_id, data=body))
 
 
-@router.get("/buildings/{building_id}", response_model=BuildingRead, responses=problems(e.BuildingNotFound))
-async def get_building(building_id: uuid.UUID, actor: Read, session: SessionDep) -> BuildingRead:
+@router.get("/buildings/{building_id}", response_model=BuildingRead, responses=read_responses(e.BuildingNotFound))
+async def get_building(building_id: uuid.UUID, actor: Read, session: SessionDep, response: Response) -> BuildingRead:
     """One building."""
-    return BuildingRead.model_validate(await service.get_building(session, actor=actor, building_id=building_id))
+    return tagged(response, BuildingRead.model_validate(await service.get_building(session, actor=actor, building_id=building_id)))
 
 
 @router.patch(
     "/buildings/{building_id}",
     response_model=BuildingRead,
-    responses=problems(e.BuildingNotFound, e.BuildingNameTaken, e.JurisdictionNotInEstate),
+    responses=edit_responses(e.BuildingNotFound, e.BuildingNameTaken, e.JurisdictionNotInEstate),
 )
-async def update_building(building_id: uuid.UUID, body: BuildingUpdate, actor: Write, session: SessionDep) -> BuildingRead:
+async def update_building(
+    building_id: uuid.UUID, body: BuildingUpdate, actor: Write, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> BuildingRead:
     """Rename or renumber a building, or assign it to a jurisdiction (null: none)."""
-    return BuildingRead.model_validate(await service.update_building(session, actor=actor, building_id=building_id, data=body))
+    row = await service.update_building(session, actor=actor, building_id=building_id, data=body, expected_version=expected)
+    return tagged(response, BuildingRead.model_validate(row))
 
 
 # --- units -----------------------------------------------------------------------------
@@ -166,16 +173,18 @@ async def create_unit(estate_id: uuid.UUID, body: UnitCreate, actor: Write, sess
     return await units.create_unit(session, actor=actor, estate_id=estate_id, data=body)
 
 
-@router.get("/units/{unit_id}", response_model=UnitRead, responses=problems(e.UnitNotFound))
-async def get_unit(unit_id: uuid.UUID, actor: Read, session: SessionDep) -> UnitRead:
+@router.get("/units/{unit_id}", response_model=UnitRead, responses=read_responses(e.UnitNotFound))
+async def get_unit(unit_id: uuid.UUID, actor: Read, session: SessionDep, response: Response) -> UnitRead:
     """One unit, with its building and label (8号楼2单元301)."""
-    return await units.get_unit(session, actor=actor, unit_id=unit_id)
+    return tagged(response, await units.get_unit(session, actor=actor, unit_id=unit_id))
 
 
-@router.patch("/units/{unit_id}", response_model=UnitRead, responses=problems(e.UnitNotFound, e.UnitNumberTaken))
-async def update_unit(unit_id: uuid.UUID, body: UnitUpdate, actor: Write, session: SessionDep) -> UnitRead:
+@router.patch("/units/{unit_id}", response_model=UnitRead, responses=edit_responses(e.UnitNotFound, e.UnitNumberTaken))
+async def update_unit(
+    unit_id: uuid.UUID, body: UnitUpdate, actor: Write, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> UnitRead:
     """Correct a unit's entrance, room, floor, area, flags or note."""
-    return await units.update_unit(session, actor=actor, unit_id=unit_id, data=body)
+    return tagged(response, await units.update_unit(session, actor=actor, unit_id=unit_id, data=body, expected_version=expected))
 
 
 # --- owners ----------------------------------------------------------------------------
@@ -210,16 +219,18 @@ async def create_owner(estate_id: uuid.UUID, body: OwnerCreate, actor: Write, se
     return await owners.create_owner(session, actor=actor, estate_id=estate_id, data=body)
 
 
-@router.get("/owners/{owner_id}", response_model=OwnerRead, responses=problems(e.OwnerNotFound))
-async def get_owner(owner_id: uuid.UUID, actor: Read, session: SessionDep) -> OwnerRead:
+@router.get("/owners/{owner_id}", response_model=OwnerRead, responses=read_responses(e.OwnerNotFound))
+async def get_owner(owner_id: uuid.UUID, actor: Read, session: SessionDep, response: Response) -> OwnerRead:
     """One owner with phones and units."""
-    return await owners.get_owner(session, actor=actor, owner_id=owner_id)
+    return tagged(response, await owners.get_owner(session, actor=actor, owner_id=owner_id))
 
 
-@router.patch("/owners/{owner_id}", response_model=OwnerRead, responses=problems(e.OwnerNotFound))
-async def update_owner(owner_id: uuid.UUID, body: OwnerUpdate, actor: Write, session: SessionDep) -> OwnerRead:
+@router.patch("/owners/{owner_id}", response_model=OwnerRead, responses=edit_responses(e.OwnerNotFound))
+async def update_owner(
+    owner_id: uuid.UUID, body: OwnerUpdate, actor: Write, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> OwnerRead:
     """Correct an owner's name, surname, title (先生/女士 or null) or note."""
-    return await owners.update_owner(session, actor=actor, owner_id=owner_id, data=body)
+    return tagged(response, await owners.update_owner(session, actor=actor, owner_id=owner_id, data=body, expected_version=expected))
 
 
 @router.post(

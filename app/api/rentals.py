@@ -6,12 +6,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 from starlette import status
 
 from app.api.deps import KnownFormFields, SessionDep, SettingsDep, page_of, require
 from app.api.errors import PROBLEM, Problem, Responses, problems
+from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.api.idempotency import idempotent
 from app.domain import files
 from app.domain.auth.principal import Actor
@@ -86,17 +87,20 @@ async def create_entrustment(estate_id: uuid.UUID, body: EntrustmentCreate, acto
     return await service.create(session, actor=actor, estate_id=estate_id, data=body)
 
 
-@router.get("/rental-entrustments/{entrustment_id}", response_model=EntrustmentRead, responses=NOT_FOUND)
-async def get_entrustment(entrustment_id: uuid.UUID, actor: Read, session: SessionDep) -> EntrustmentRead:
+@router.get("/rental-entrustments/{entrustment_id}", response_model=EntrustmentRead,
+            responses=read_responses(service.EntrustmentNotFound))
+async def get_entrustment(entrustment_id: uuid.UUID, actor: Read, session: SessionDep, response: Response) -> EntrustmentRead:
     """One entrustment with its photos and the actions its state allows."""
-    return await service.get(session, actor=actor, entrustment_id=entrustment_id)
+    return tagged(response, await service.get(session, actor=actor, entrustment_id=entrustment_id))
 
 
 @router.patch("/rental-entrustments/{entrustment_id}", response_model=EntrustmentRead,
-              responses=problems(service.EntrustmentNotFound, IllegalTransition, service.UnreadablePhone))
-async def update_entrustment(entrustment_id: uuid.UUID, body: EntrustmentUpdate, actor: Write, session: SessionDep) -> EntrustmentRead:
+              responses=edit_responses(service.EntrustmentNotFound, IllegalTransition, service.UnreadablePhone))
+async def update_entrustment(
+    entrustment_id: uuid.UUID, body: EntrustmentUpdate, actor: Write, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> EntrustmentRead:
     """Change the details (rent, layout, availability, contact) while the unit is open or reserved."""
-    return await service.update(session, actor=actor, entrustment_id=entrustment_id, data=body)
+    return tagged(response, await service.update(session, actor=actor, entrustment_id=entrustment_id, data=body, expected_version=expected))
 
 
 TRANSITION_ERRORS = problems(service.EntrustmentNotFound, IllegalTransition, ReasonRequired, service.UnitAlreadyOnOffer)

@@ -4,11 +4,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.api.files import Encoding, download
 from app.api.idempotency import idempotent
 from app.api.ratelimit import REPORT_LIMIT, RateLimited
@@ -83,16 +84,19 @@ async def create_stock_item(estate_id: uuid.UUID, body: StockItemCreate, actor: 
     return await items.create_item(session, actor=actor, estate_id=estate_id, data=body)
 
 
-@router.get("/stock-items/{item_id}", response_model=StockItemRead, responses=problems(items.StockItemNotFound))
-async def get_stock_item(item_id: uuid.UUID, actor: Read, session: SessionDep) -> StockItemRead:
+@router.get("/stock-items/{item_id}", response_model=StockItemRead, responses=read_responses(items.StockItemNotFound))
+async def get_stock_item(item_id: uuid.UUID, actor: Read, session: SessionDep, response: Response) -> StockItemRead:
     """One stock item with its book quantity."""
-    return await items.get_item(session, actor=actor, item_id=item_id)
+    return tagged(response, await items.get_item(session, actor=actor, item_id=item_id))
 
 
-@router.patch("/stock-items/{item_id}", response_model=StockItemRead, responses=problems(items.StockItemNotFound, items.StockItemTaken))
-async def update_stock_item(item_id: uuid.UUID, body: StockItemUpdate, actor: Configure, session: SessionDep) -> StockItemRead:
+@router.patch("/stock-items/{item_id}", response_model=StockItemRead,
+              responses=edit_responses(items.StockItemNotFound, items.StockItemTaken))
+async def update_stock_item(
+    item_id: uuid.UUID, body: StockItemUpdate, actor: Configure, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> StockItemRead:
     """Change the name, unit, cost, category or note, or take the item out of use. The quantity moves only by movements."""
-    return await items.update_item(session, actor=actor, item_id=item_id, data=body)
+    return tagged(response, await items.update_item(session, actor=actor, item_id=item_id, data=body, expected_version=expected))
 
 
 # --- movements -----------------------------------------------------------------------------

@@ -4,11 +4,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.api.idempotency import idempotent
 from app.domain.auth import rules, secrets
 from app.domain.auth import users as service
@@ -49,22 +50,24 @@ async def create_user(body: UserCreate, actor: ManageUsers, session: SessionDep)
     return await service.to_read(session, user)
 
 
-@router.get("/users/{user_id}", response_model=UserRead, responses=problems(service.UserNotFound))
-async def get_user(user_id: uuid.UUID, actor: ReadUsers, session: SessionDep) -> UserRead:
+@router.get("/users/{user_id}", response_model=UserRead, responses=read_responses(service.UserNotFound))
+async def get_user(user_id: uuid.UUID, actor: ReadUsers, session: SessionDep, response: Response) -> UserRead:
     """One staff member of the caller's estates; anyone else answers 404."""
     user = await service.get_user(session, actor=actor, user_id=user_id)
-    return await service.to_read(session, user)
+    return tagged(response, await service.to_read(session, user))
 
 
-@router.patch("/users/{user_id}", response_model=UserRead, responses=problems(
+@router.patch("/users/{user_id}", response_model=UserRead, responses=edit_responses(
     service.UserNotFound, rules.UserOutsideYourScope, rules.EstateOutsideYourScope, rules.RoleOutsideYourRights, rules.LastAdmin))
-async def update_user(user_id: uuid.UUID, body: UserUpdate, actor: ManageUsers, session: SessionDep) -> UserRead:
+async def update_user(
+    user_id: uuid.UUID, body: UserUpdate, actor: ManageUsers, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> UserRead:
     """Change a staff member's name, phone, roles, estates, or deactivate the account.
 
     Only for staff all of whose estates are yours. An estate's last active administrator
     cannot be deactivated, demoted or taken off it (409); deactivating ends the user's sessions."""
-    user = await service.update_user(session, actor=actor, user_id=user_id, data=body)
-    return await service.to_read(session, user)
+    user = await service.update_user(session, actor=actor, user_id=user_id, data=body, expected_version=expected)
+    return tagged(response, await service.to_read(session, user))
 
 
 @router.post("/users/{user_id}/reset-password", response_model=UserRead,

@@ -4,11 +4,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from starlette.status import HTTP_201_CREATED
 
 from app.api.deps import SessionDep, SettingsDep, page_of, require
 from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -47,19 +48,19 @@ async def list_webhooks(estate_id: uuid.UUID, actor: Manage, session: SessionDep
     return await webhooks.list_for_estate(session, actor=actor, estate_id=estate_id)
 
 
-@router.get("/webhooks/{webhook_id}", response_model=WebhookRead, responses=problems(webhooks.WebhookNotFound))
-async def get_webhook(webhook_id: uuid.UUID, actor: Manage, session: SessionDep) -> WebhookRead:
+@router.get("/webhooks/{webhook_id}", response_model=WebhookRead, responses=read_responses(webhooks.WebhookNotFound))
+async def get_webhook(webhook_id: uuid.UUID, actor: Manage, session: SessionDep, response: Response) -> WebhookRead:
     """One subscription: whether it is on, and why it was switched off if it is not."""
-    return await webhooks.get(session, actor=actor, webhook_id=webhook_id)
+    return tagged(response, await webhooks.get(session, actor=actor, webhook_id=webhook_id))
 
 
 @router.patch("/webhooks/{webhook_id}", response_model=WebhookRead,
-              responses=problems(webhooks.WebhookNotFound, webhooks.WebhookUrlRefused))
+              responses=edit_responses(webhooks.WebhookNotFound, webhooks.WebhookUrlRefused))
 async def update_webhook(webhook_id: uuid.UUID, body: WebhookUpdate, actor: Manage, session: SessionDep,
-                         settings: SettingsDep) -> WebhookRead:
+                         settings: SettingsDep, expected: ExpectedVersion, response: Response) -> WebhookRead:
     """Change the URL or the events, switch it off, or back on (which clears its failure streak)."""
-    return await webhooks.update(session, actor=actor, webhook_id=webhook_id, data=body,
-                                 allowed_networks=settings.webhook_allowed_networks)
+    return tagged(response, await webhooks.update(session, actor=actor, webhook_id=webhook_id, data=body,
+                                                  allowed_networks=settings.webhook_allowed_networks, expected_version=expected))
 
 
 @router.post("/webhooks/{webhook_id}/rotate-secret", response_model=WebhookWithSecret,

@@ -17,6 +17,8 @@ class ErrorKind(StrEnum):
     forbidden = "forbidden"
     too_many = "too_many"
     unavailable = "unavailable"
+    precondition_failed = "precondition_failed"  # If-Match names another version
+    precondition_required = "precondition_required"  # If-Match missing where the office requires it
 
 
 class DomainError(Exception):

@@ -17,6 +17,7 @@ from sqlalchemy import false, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.domain import versions
 from app.domain.auth.principal import Actor
 from app.domain.errors import NotFound
 
@@ -60,12 +61,17 @@ def own(column: Any, actor: Actor) -> ColumnElement[bool]:
     return false() if actor.id is None else column == actor.id
 
 
-async def load_visible(session: AsyncSession, rule: Visible[M], row_id: uuid.UUID, *, actor: Actor, lock: bool = False) -> M:
+async def load_visible(
+    session: AsyncSession, rule: Visible[M], row_id: uuid.UUID, *, actor: Actor, lock: bool = False, expected_version: int | None = None,
+) -> M:
     """The row when `actor` may see it, else the model's NotFound.
 
     lock: SELECT ... FOR UPDATE, and the values read under the lock replace any older copy the
     session holds (two people acting on one record at once: the second sees the first's state).
+    expected_version: the version an edit was based on (If-Match); read under the lock, so
+    of two edits based on one version the second waits for the first and is refused.
     """
+    lock = lock or expected_version is not None
     model: Any = rule.model
     stmt = select(model).where(model.id == row_id, rule.condition(actor))
     if lock:
@@ -73,4 +79,5 @@ async def load_visible(session: AsyncSession, rule: Visible[M], row_id: uuid.UUI
     row: M | None = (await session.execute(stmt)).scalar_one_or_none()
     if row is None:
         raise rule.not_found(row_id)
+    versions.check(row, expected_version)
     return row

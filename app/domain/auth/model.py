@@ -11,9 +11,10 @@ from sqlmodel import Field, SQLModel
 
 from app.domain.base import Entity
 from app.domain.transitions import TransitionTable
+from app.domain.versions import Versioned
 
 
-class User(Entity, table=True):
+class User(Entity, Versioned, table=True):
     company_id: uuid.UUID = Field(foreign_key="company.id", index=True)
     username: str = Field(max_length=60, unique=True)
     full_name: str = Field(max_length=100)

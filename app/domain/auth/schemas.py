@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from app.domain.auth import secrets
 from app.domain.auth.roles import Perm, Role
 from app.domain.types import InputModel, Name, PhoneText
+from app.domain.versions import RowVersion
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{3,60}$")]
 
@@ -77,6 +78,7 @@ class PasswordChange(InputModel):
 class UserRead(UserBase):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
+    version: RowVersion
     username: str
     roles: list[Role]
     estate_ids: list[uuid.UUID]

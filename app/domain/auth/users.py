@@ -8,6 +8,7 @@ from sqlalchemy import ARRAY, Uuid, any_, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth import rules, secrets
 from app.domain.auth.model import ApiKey, User, UserEstate
@@ -121,8 +122,11 @@ async def _managed_user(session: AsyncSession, *, actor: Actor, user_id: uuid.UU
     return user, estate_ids
 
 
-async def update_user(session: AsyncSession, *, actor: Actor, user_id: uuid.UUID, data: UserUpdate) -> User:
+async def update_user(
+    session: AsyncSession, *, actor: Actor, user_id: uuid.UUID, data: UserUpdate, expected_version: int | None = None,
+) -> User:
     user, estates_before = await _managed_user(session, actor=actor, user_id=user_id)
+    await versions.check_locked(session, user, expected_version=expected_version)
     before = {**snapshot(user), "estate_ids": estates_before}
     # An explicit null clears the phone; for the other fields it means "leave as is".
     changes = {k: v for k, v in data.model_dump(exclude_unset=True, exclude={"estate_ids"}).items() if v is not None or k == "phone"}

@@ -18,6 +18,7 @@ from sqlmodel import Field
 
 from app.domain.base import Entity, EstateScoped
 from app.domain.transitions import TransitionTable
+from app.domain.versions import Versioned
 
 
 class EventType(StrEnum):
@@ -56,7 +57,7 @@ class OutboxEvent(EstateScoped, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
 
 
-class WebhookEndpoint(EstateScoped, table=True):
+class WebhookEndpoint(EstateScoped, Versioned, table=True):
     __tablename__ = "webhook_endpoint"
 
     url: str = Field(max_length=500)

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, Field, HttpUrl, StringConstraint
 
 from app.domain.events.model import DeliveryStatus, EventType
 from app.domain.types import InputModel
+from app.domain.versions import RowVersion
 
 
 def _plain_url(value: HttpUrl) -> HttpUrl:
@@ -39,6 +40,7 @@ class WebhookUpdate(InputModel):
 
 class WebhookRead(BaseModel):
     id: uuid.UUID
+    version: RowVersion
     estate_id: uuid.UUID
     url: str
     description: str

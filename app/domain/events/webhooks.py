@@ -90,8 +90,8 @@ async def get(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID) -> 
 
 
 async def update(session: AsyncSession, *, actor: Actor, webhook_id: uuid.UUID, data: WebhookUpdate,
-                 allowed_networks: str = "") -> WebhookRead:
-    row = await load_visible(session, WEBHOOK, webhook_id, actor=actor)
+                 allowed_networks: str = "", expected_version: int | None = None) -> WebhookRead:
+    row = await load_visible(session, WEBHOOK, webhook_id, actor=actor, expected_version=expected_version)
     before = audit.audit_snapshot(row)
     if data.url is not None:
         _check_destination(str(data.url), allowed_networks)

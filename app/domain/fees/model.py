@@ -20,6 +20,7 @@ from sqlmodel import Field
 from app.domain.base import EstateScoped
 from app.domain.errors import Conflict, Invalid
 from app.domain.transitions import TransitionTable
+from app.domain.versions import Versioned
 
 
 class FeeKind(StrEnum):
@@ -35,7 +36,7 @@ class VacantRule(StrEnum):
     skip = "skip"
 
 
-class FeeItem(EstateScoped, table=True):
+class FeeItem(EstateScoped, Versioned, table=True):
     __tablename__ = "fee_item"
     __table_args__ = (
         UniqueConstraint("estate_id", "code"),

@@ -8,12 +8,14 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import flush_unique, snapshot
 from app.domain.errors import AlreadyExists, NotFound
 from app.domain.registry.model import Company
 from app.domain.types import InputModel, Name, Patch, PhoneText, text
+from app.domain.versions import RowVersion
 
 # GB 32100-2015: the code's alphabet (no I, O, S, V, Z) and the weights 3^i mod 31 of its
 # first 17 characters; the 18th makes the weighted sum a multiple of 31.
@@ -76,6 +78,7 @@ class CompanyUpdate(Patch):
 class CompanyRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
+    version: RowVersion
     name: str
     legal_name: str | None
     address: str | None
@@ -104,8 +107,9 @@ async def get_company(session: AsyncSession, *, actor: Actor) -> Company:
     return company
 
 
-async def update_company(session: AsyncSession, *, actor: Actor, data: CompanyUpdate) -> Company:
+async def update_company(session: AsyncSession, *, actor: Actor, data: CompanyUpdate, expected_version: int | None = None) -> Company:
     company = await get_company(session, actor=actor)
+    await versions.check_locked(session, company, expected_version=expected_version)
     before = snapshot(company)
     for key, value in data.model_dump(exclude_unset=True).items():
         setattr(company, key, value)

@@ -15,9 +15,10 @@ from app.domain.base import Entity, EstateScoped
 from app.domain.registry.errors import EstateClosed
 from app.domain.transitions import TransitionTable
 from app.domain.types import Code, Name
+from app.domain.versions import Versioned
 
 
-class Company(Entity, table=True):
+class Company(Entity, Versioned, table=True):
     # The short name the office goes by (祥瑞物業); receipts and notices print the legal name.
     name: str = Field(max_length=100)
     # Empty only for companies made before the office details were kept.
@@ -73,7 +74,7 @@ DEFAULT_RECEIPT_COPIES = (ReceiptCopy.stub, ReceiptCopy.payer, ReceiptCopy.accou
 RECEIPT_COPIES_SQL = "'{" + ",".join(c.value for c in DEFAULT_RECEIPT_COPIES) + "}'::varchar(10)[]"
 
 
-class Estate(EstateBase, Entity, table=True):
+class Estate(EstateBase, Entity, Versioned, table=True):
     __table_args__ = (CheckConstraint("script IN ('simplified', 'traditional')", name="script_known"),)
     company_id: uuid.UUID = Field(foreign_key="company.id", index=True)
     # Office hours (§5.1): 8:00-12:00 and 14:00-18:00 unless the estate says otherwise.
@@ -121,7 +122,7 @@ class Title(StrEnum):
     ms = "女士"
 
 
-class Jurisdiction(EstateScoped, table=True):
+class Jurisdiction(EstateScoped, Versioned, table=True):
     """A manager's patch (轄區): the buildings whose vouchers go to them at month end."""
 
     __table_args__ = (UniqueConstraint("estate_id", "name"),)
@@ -129,14 +130,14 @@ class Jurisdiction(EstateScoped, table=True):
     manager_id: uuid.UUID | None = Field(default=None, foreign_key="user.id", index=True)
 
 
-class Building(EstateScoped, table=True):
+class Building(EstateScoped, Versioned, table=True):
     __table_args__ = (UniqueConstraint("estate_id", "name"),)
     name: str = Field(max_length=40)  # as the office writes it: 8号楼
     number: int | None = Field(default=None)  # 8, for sorting, and the label when the name is missing
     jurisdiction_id: uuid.UUID | None = Field(default=None, foreign_key="jurisdiction.id", index=True)
 
 
-class Unit(EstateScoped, table=True):
+class Unit(EstateScoped, Versioned, table=True):
     __table_args__ = (UniqueConstraint("building_id", "entrance", "number"),)
     building_id: uuid.UUID = Field(foreign_key="building.id", index=True)
     entrance: str = Field(default="", max_length=20)  # 单元, "" when the building has one
@@ -148,7 +149,7 @@ class Unit(EstateScoped, table=True):
     note: str = Field(default="", max_length=200)
 
 
-class Owner(EstateScoped, table=True):
+class Owner(EstateScoped, Versioned, table=True):
     full_name: str = Field(max_length=100, index=True)
     surname: str = Field(max_length=20)
     title: Title | None = Field(default=None, sa_type=String(4))  # enums are stored as text

@@ -131,8 +131,10 @@ async def create_owner(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     return await to_read(session, owner)
 
 
-async def update_owner(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID, data: OwnerUpdate) -> OwnerRead:
-    owner = await load_visible(session, OWNER, owner_id, actor=actor)
+async def update_owner(
+    session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID, data: OwnerUpdate, expected_version: int | None = None,
+) -> OwnerRead:
+    owner = await load_visible(session, OWNER, owner_id, actor=actor, expected_version=expected_version)
     before = snapshot(owner)
     changes = data.model_dump(exclude_unset=True)
     if "title" in changes:

@@ -19,6 +19,7 @@ from pydantic import (
 from app.domain.calendar import estate_time
 from app.domain.registry.model import DEFAULT_RECEIPT_COPIES, DEFAULT_SCRIPT, ReceiptCopy, Script, Title
 from app.domain.types import Area, Code, InputModel, Name, Patch, PhoneText, no_nul, text
+from app.domain.versions import RowVersion
 
 
 def _zone(value: str) -> str:
@@ -106,6 +107,7 @@ class EstateClose(InputModel):
 class EstateRead(OfficeHours):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
+    version: RowVersion
     company_id: uuid.UUID
     name: str
     office_name: str
@@ -136,6 +138,7 @@ class JurisdictionUpdate(Patch):
 class JurisdictionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
+    version: RowVersion
     estate_id: uuid.UUID
     name: str
     manager_id: uuid.UUID | None
@@ -158,6 +161,7 @@ class BuildingUpdate(Patch):
 class BuildingRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
+    version: RowVersion
     estate_id: uuid.UUID
     name: str
     number: int | None
@@ -192,6 +196,7 @@ class UnitUpdate(Patch):
 
 class UnitRead(BaseModel):
     id: uuid.UUID
+    version: RowVersion
     estate_id: uuid.UUID
     building_id: uuid.UUID
     building_name: str
@@ -256,6 +261,7 @@ class OwnerUnitRead(BaseModel):
 
 class OwnerRead(BaseModel):
     id: uuid.UUID
+    version: RowVersion
     estate_id: uuid.UUID
     full_name: str
     surname: str

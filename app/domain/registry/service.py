@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import any_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
@@ -106,8 +107,11 @@ async def create_estate(session: AsyncSession, *, actor: Actor, data: EstateCrea
     return estate
 
 
-async def update_estate(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: EstateUpdate) -> Estate:
+async def update_estate(
+    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: EstateUpdate, expected_version: int | None = None,
+) -> Estate:
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
+    await versions.check_locked(session, estate, expected_version=expected_version)
     before = snapshot(estate)
     changes = data.model_dump(exclude_unset=True)
     apply(estate, changes)
@@ -184,8 +188,11 @@ async def create_jurisdiction(session: AsyncSession, *, actor: Actor, estate_id:
     return row
 
 
-async def update_jurisdiction(session: AsyncSession, *, actor: Actor, jurisdiction_id: uuid.UUID, data: JurisdictionUpdate) -> Jurisdiction:
+async def update_jurisdiction(
+    session: AsyncSession, *, actor: Actor, jurisdiction_id: uuid.UUID, data: JurisdictionUpdate, expected_version: int | None = None,
+) -> Jurisdiction:
     row = await get_jurisdiction(session, actor=actor, jurisdiction_id=jurisdiction_id)
+    await versions.check_locked(session, row, expected_version=expected_version)
     _check_editor(actor)
     changes = data.model_dump(exclude_unset=True)
     if "manager_id" in changes:
@@ -253,8 +260,11 @@ async def create_building(session: AsyncSession, *, actor: Actor, estate_id: uui
     return row
 
 
-async def update_building(session: AsyncSession, *, actor: Actor, building_id: uuid.UUID, data: BuildingUpdate) -> Building:
+async def update_building(
+    session: AsyncSession, *, actor: Actor, building_id: uuid.UUID, data: BuildingUpdate, expected_version: int | None = None,
+) -> Building:
     row = await get_building(session, actor=actor, building_id=building_id)
+    await versions.check_locked(session, row, expected_version=expected_version)
     changes = data.model_dump(exclude_unset=True)
     if "jurisdiction_id" in changes:
         await _check_jurisdiction(session, estate_id=row.estate_id, jurisdiction_id=changes["jurisdiction_id"])

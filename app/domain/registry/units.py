@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import flush_unique, snapshot
@@ -105,8 +106,11 @@ async def create_unit(session: AsyncSession, *, actor: Actor, estate_id: uuid.UU
     return to_read(unit, building, script=estate.script)
 
 
-async def update_unit(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, data: UnitUpdate) -> UnitRead:
+async def update_unit(
+    session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, data: UnitUpdate, expected_version: int | None = None,
+) -> UnitRead:
     unit, building = await _unit_and_building(session, actor=actor, unit_id=unit_id)
+    await versions.check_locked(session, unit, expected_version=expected_version)
     before = snapshot(unit)
     apply(unit, data.model_dump(exclude_unset=True))
     await flush_unique(session, UnitNumberTaken(field="number"))

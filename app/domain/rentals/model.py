@@ -22,6 +22,7 @@ from sqlmodel import Field
 from app.domain.base import EstateScoped
 from app.domain.errors import Invalid
 from app.domain.transitions import TransitionTable
+from app.domain.versions import Versioned
 
 
 class RentalStatus(StrEnum):
@@ -62,7 +63,7 @@ class ReasonRequired(Invalid):
     title_zh = "撤回或释放租赁委托须注明原因"
 
 
-class RentalEntrustment(EstateScoped, table=True):
+class RentalEntrustment(EstateScoped, Versioned, table=True):
     __tablename__ = "rental_entrustment"
     __table_args__ = (
         Index("uq_rental_unit_on_offer", "unit_id", unique=True, postgresql_where=text("status IN ('open', 'reserved')")),

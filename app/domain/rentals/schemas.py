@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, PlainSerializer
 
 from app.domain.rentals.model import ContactPreference, Furnishing, RentalStatus
 from app.domain.types import InputModel, text
+from app.domain.versions import RowVersion
 
 CENT = Decimal("0.01")
 MAX_PHOTOS = 12
@@ -86,6 +87,7 @@ class RentalPhotoRead(BaseModel):
 
 class EntrustmentRead(BaseModel):
     id: uuid.UUID
+    version: RowVersion
     estate_id: uuid.UUID
     unit_id: uuid.UUID
     unit_label: str

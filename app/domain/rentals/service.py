@@ -189,8 +189,10 @@ async def create(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, d
     return await get(session, actor=actor, entrustment_id=row.id)
 
 
-async def update(session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID, data: EntrustmentUpdate) -> EntrustmentRead:
-    row = await load_visible(session, ENTRUSTMENT, entrustment_id, actor=actor, lock=True)
+async def update(
+    session: AsyncSession, *, actor: Actor, entrustment_id: uuid.UUID, data: EntrustmentUpdate, expected_version: int | None = None,
+) -> EntrustmentRead:
+    row = await load_visible(session, ENTRUSTMENT, entrustment_id, actor=actor, lock=True, expected_version=expected_version)
     # A null sent for a field means "leave it": every column here is required.
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if v is not None}
     if "contact_phone" in changes:

@@ -9,6 +9,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
@@ -64,9 +65,12 @@ async def create_item(session: AsyncSession, *, actor: Actor, estate_id: uuid.UU
     return read(item)
 
 
-async def update_item(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID, data: StockItemUpdate) -> StockItemRead:
+async def update_item(
+    session: AsyncSession, *, actor: Actor, item_id: uuid.UUID, data: StockItemUpdate, expected_version: int | None = None,
+) -> StockItemRead:
     """Name, unit, cost, category, active. The book quantity moves only through movements."""
     item = await load_item(session, actor=actor, item_id=item_id, lock=True)
+    versions.check(item, expected_version)
     before = snapshot(item)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     for key, value in changes.items():

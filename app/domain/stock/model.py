@@ -24,6 +24,7 @@ from sqlmodel import Field
 
 from app.domain.base import EstateScoped
 from app.domain.transitions import TransitionTable
+from app.domain.versions import Versioned
 
 QTY = Decimal("0.001")
 CENT = Decimal("0.01")
@@ -48,7 +49,7 @@ class MovementKind(StrEnum):
     adjusted = "adjusted"  # 調整: either sign; by hand with a reason, or a stocktake's difference
 
 
-class StockItem(EstateScoped, table=True):
+class StockItem(EstateScoped, Versioned, table=True):
     __tablename__ = "stock_item"
     __table_args__ = (
         UniqueConstraint("estate_id", "code", name="uq_stock_item_estate_code"),

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializ
 
 from app.domain.stock.model import CENT, QTY, MovementKind, StockCategory, StocktakeStatus
 from app.domain.types import Code, InputModel, Name, text
+from app.domain.versions import RowVersion
 
 
 def _not_zero(value: Decimal) -> Decimal:
@@ -61,6 +62,7 @@ class StockItemUpdate(InputModel):
 class StockItemRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
+    version: RowVersion
     estate_id: uuid.UUID
     code: str
     name: str

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import flush_unique, snapshot, utcnow
@@ -146,8 +147,11 @@ async def create_item(session: AsyncSession, *, actor: Actor, estate_id: uuid.UU
     return await item_detail(session, actor=actor, item_id=item.id)
 
 
-async def update_item(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID, data: FeeItemUpdate) -> dict[str, Any]:
+async def update_item(
+    session: AsyncSession, *, actor: Actor, item_id: uuid.UUID, data: FeeItemUpdate, expected_version: int | None = None,
+) -> dict[str, Any]:
     item = await get_item(session, actor=actor, item_id=item_id)
+    await versions.check_locked(session, item, expected_version=expected_version)
     before = snapshot(item)
     for key, value in data.model_dump(exclude_unset=True).items():
         setattr(item, key, value)

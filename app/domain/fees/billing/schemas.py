@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_valida
 from app.domain.fees.billing.rules import CENT, MONTH_PATTERN
 from app.domain.fees.model import ChargeSource, ChargeState, FeeKind, VacantRule
 from app.domain.types import Code, InputModel, Money, Name, Patch, ShortText
+from app.domain.versions import RowVersion
 
 Month = Annotated[str, Field(pattern=MONTH_PATTERN, min_length=7, max_length=7, examples=["2026-11"])]
 UnitPrice = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=4, allow_inf_nan=False, description="Up to 4 places")]
@@ -65,6 +66,7 @@ class FeePriceRead(BaseModel):
 class FeeItemRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
+    version: RowVersion
     estate_id: uuid.UUID
     code: str
     name: str
