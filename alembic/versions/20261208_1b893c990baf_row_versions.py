@@ -17,8 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 # The tables a PATCH or PUT edits (app/domain/versions.py: Versioned).
 TABLES = (
-    'building', 'company', 'estate', 'fee_item', 'jurisdiction', 'owner', 'rental_entrustment', 'stock_item', 'unit', 'user',
-    'webhook_endpoint',
+    'building', 'company', 'estate', 'fee_item', 'jurisdiction', 'notification_template', 'owner', 'rental_entrustment',
+    'repair_category', 'script_template', 'stock_item', 'stocktake', 'technician_hours', 'unit', 'unit_billing_period',
+    'unit_fee_item', 'user', 'webhook_endpoint',
 )
 
 # Written out here rather than imported: a migration keeps the SQL of its day.
@@ -32,15 +33,29 @@ $$ LANGUAGE plpgsql
 """
 
 
+def _bump(table: str) -> None:
+    op.execute(f'CREATE TRIGGER "{table}_bump_version" BEFORE UPDATE ON "{table}" FOR EACH ROW EXECUTE FUNCTION bump_version()')
+
+
 def upgrade() -> None:
     op.execute(BUMP_FUNCTION)
     for table in TABLES:
         # Existing rows start at 1, as new ones do.
         op.add_column(table, sa.Column('version', sa.Integer(), server_default=sa.text('1'), nullable=False))
-        op.execute(f'CREATE TRIGGER "{table}_bump_version" BEFORE UPDATE ON "{table}" FOR EACH ROW EXECUTE FUNCTION bump_version()')
+        _bump(table)
+    # The version of a record kept in several rows (complaint deadlines, a day's duty roster, a holiday year).
+    op.create_table(
+        'edit_version',
+        sa.Column('version', sa.Integer(), server_default=sa.text('1'), nullable=False),
+        sa.Column('key', sa.String(length=200), nullable=False),
+        sa.Column('touched_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('key', name=op.f('pk_edit_version')),
+    )
+    _bump('edit_version')
 
 
 def downgrade() -> None:
+    op.drop_table('edit_version')
     for table in TABLES:
         op.execute(f'DROP TRIGGER IF EXISTS "{table}_bump_version" ON "{table}"')
         op.drop_column(table, 'version')

@@ -5,11 +5,12 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, tagged
 from app.api.idempotency import idempotent
 from app.domain.attendance import duty_roster as roster
 from app.domain.attendance import rules, service
@@ -108,10 +109,14 @@ async def get_roster(
 
 
 @router.put("/estates/{estate_id}/duty-roster/{day}", response_model=DutyDayRead,
-            responses=problems(EstateNotFound, roster.NotStaffOfEstate, roster.DuplicateOnDuty))
-async def put_day(estate_id: uuid.UUID, day: DayPath, body: DutyDayIn, actor: RosterManage, session: SessionDep) -> DutyDayRead:
-    """Set who is on duty at the estate on the day (the whole list; an empty list clears the day)."""
-    return await roster.put_day(session, actor=actor, estate_id=estate_id, day=day, data=body)
+            responses=edit_responses(EstateNotFound, roster.NotStaffOfEstate, roster.DuplicateOnDuty))
+async def put_day(
+    estate_id: uuid.UUID, day: DayPath, body: DutyDayIn, actor: RosterManage, session: SessionDep, expected: ExpectedVersion,
+    response: Response,
+) -> DutyDayRead:
+    """Set who is on duty at the estate on the day (the whole list; an empty list clears the day).
+    Each day of GET /estates/{estate_id}/duty-roster carries its version for If-Match."""
+    return tagged(response, await roster.put_day(session, actor=actor, estate_id=estate_id, day=day, data=body, expected_version=expected))
 
 
 @router.delete("/estates/{estate_id}/duty-roster/{day}/{user_id}", status_code=status.HTTP_204_NO_CONTENT,

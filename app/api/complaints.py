@@ -5,11 +5,12 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -126,17 +127,19 @@ async def withdraw_complaint(complaint_id: uuid.UUID, body: ReasonCreate, actor:
     return await service.withdraw(session, actor=actor, complaint_id=complaint_id, data=body)
 
 
-@router.get("/estates/{estate_id}/complaint-deadlines", response_model=DeadlinesRead, responses=problems(EstateNotFound))
-async def get_deadlines(estate_id: uuid.UUID, actor: Read, session: SessionDep) -> DeadlinesRead:
+@router.get("/estates/{estate_id}/complaint-deadlines", response_model=DeadlinesRead, responses=read_responses(EstateNotFound))
+async def get_deadlines(estate_id: uuid.UUID, actor: Read, session: SessionDep, response: Response) -> DeadlinesRead:
     """The time the estate gives itself to resolve a complaint, per severity (defaults: urgent 24 h, high 3 days, normal 7, low 15)."""
-    return await settings.get_deadlines(session, actor=actor, estate_id=estate_id)
+    return tagged(response, await settings.get_deadlines(session, actor=actor, estate_id=estate_id))
 
 
 @router.put("/estates/{estate_id}/complaint-deadlines", response_model=DeadlinesRead,
-            responses=problems(EstateNotFound, settings.DeadlinesOutOfOrder))
-async def put_deadlines(estate_id: uuid.UUID, body: DeadlinesWrite, actor: Manage, session: SessionDep) -> DeadlinesRead:
+            responses=edit_responses(EstateNotFound, settings.DeadlinesOutOfOrder))
+async def put_deadlines(
+    estate_id: uuid.UUID, body: DeadlinesWrite, actor: Manage, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> DeadlinesRead:
     """Set all four severities' deadlines; complaints registered or reopened from now on get them."""
-    return await settings.put_deadlines(session, actor=actor, estate_id=estate_id, data=body)
+    return tagged(response, await settings.put_deadlines(session, actor=actor, estate_id=estate_id, data=body, expected_version=expected))
 
 
 @router.get("/estates/{estate_id}/complaint-stats", response_model=ComplaintStats, responses=problems(EstateNotFound, stats.InvalidMonth))

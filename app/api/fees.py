@@ -109,13 +109,13 @@ async def list_unit_fee_items(unit_id: uuid.UUID, actor: Read, session: SessionD
 
 
 @router.put("/units/{unit_id}/fee-items/{item_id}", response_model=SubscriptionRead,
-            responses=problems(UnitNotFound, items.FeeItemNotFound, items.NotSubscribable, DayOutsideMonth, AlreadyExists))
+            responses=edit_responses(UnitNotFound, items.FeeItemNotFound, items.NotSubscribable, DayOutsideMonth, AlreadyExists))
 async def put_unit_fee_item(unit_id: uuid.UUID, item_id: uuid.UUID, body: SubscriptionPut, actor: Configure,
-                            session: SessionDep) -> SubscriptionRead:
+                            session: SessionDep, expected: ExpectedVersion, response: Response) -> SubscriptionRead:
     """Subscribe the unit to an item (or change the quantity and months of its subscription).
     starts_on / ends_on: a space taken or given up mid-month; those months are prorated by days."""
-    return SubscriptionRead.model_validate(
-        await items.put_subscription(session, actor=actor, unit_id=unit_id, item_id=item_id, data=body))
+    row = await items.put_subscription(session, actor=actor, unit_id=unit_id, item_id=item_id, data=body, expected_version=expected)
+    return tagged(response, SubscriptionRead.model_validate(row))
 
 
 @router.delete("/units/{unit_id}/fee-items/{item_id}", status_code=status.HTTP_204_NO_CONTENT,

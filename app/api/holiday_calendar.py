@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, UploadFile
+from fastapi import APIRouter, Depends, Path, Response, UploadFile
 from starlette import status
 
 from app.api.deps import SessionDep, SettingsDep, require
 from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.api.idempotency import idempotent
 from app.api.roster import TOO_LARGE, _read_capped
 from app.domain import files
@@ -34,26 +35,28 @@ YearPath = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR, description="The cal
 DayPath = Annotated[date, Path(ge=date(FIRST_YEAR, 1, 1), le=date(LAST_YEAR, 12, 31), description="The date"), EXACT_DAY]
 
 
-@router.get("/holiday-calendar/{year}", response_model=HolidayYearRead)
-async def get_year(year: YearPath, actor: Manage, session: SessionDep) -> HolidayYearRead:
+@router.get("/holiday-calendar/{year}", response_model=HolidayYearRead, responses=read_responses())
+async def get_year(year: YearPath, actor: Manage, session: SessionDep, response: Response) -> HolidayYearRead:
     """The year's holidays and adjusted working days as the roster and attendance use them.
 
     `entered`: the company's own days. Else `library`: the published schedule the calendar
     library carries. Else `provisional`: only the fixed statutory days (no 調休), until the
     year is entered; admins see "not confirmed" in their attention queue from 1 November before.
     """
-    return await service.list_year(session, actor=actor, year=year)
+    return tagged(response, await service.list_year(session, actor=actor, year=year))
 
 
 @router.put("/holiday-calendar/{year}", response_model=HolidayYearRead,
-            responses=problems(CalendarHasErrors))
-async def replace_year(year: YearPath, body: HolidayYearIn, actor: Manage, session: SessionDep) -> HolidayYearRead:
+            responses=edit_responses(CalendarHasErrors))
+async def replace_year(
+    year: YearPath, body: HolidayYearIn, actor: Manage, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> HolidayYearRead:
     """Enter the whole year (the State Council's notice): replaces every day entered for the year, or nothing.
 
     Every date must be in the year and appear once; a `workday` is a Saturday or Sunday.
     Problems come back as 422 listing each row and field.
     """
-    return await service.replace_year(session, actor=actor, year=year, data=body)
+    return tagged(response, await service.replace_year(session, actor=actor, year=year, data=body, expected_version=expected))
 
 
 @router.post("/holiday-calendar/{year}/upload", response_model=HolidayYearRead,
@@ -75,10 +78,12 @@ async def add_day(body: HolidayDayCreate, actor: Manage, session: SessionDep) ->
 
 
 @router.patch("/holiday-calendar/days/{day}", response_model=HolidayDayRead,
-              responses=problems(service.HolidayDayNotFound, CalendarHasErrors))
-async def change_day(day: DayPath, body: HolidayDayUpdate, actor: Manage, session: SessionDep) -> HolidayDayRead:
-    """Change an entered date's kind or name."""
-    return await service.change_day(session, actor=actor, on=day, data=body)
+              responses=edit_responses(service.HolidayDayNotFound, CalendarHasErrors))
+async def change_day(
+    day: DayPath, body: HolidayDayUpdate, actor: Manage, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> HolidayDayRead:
+    """Change an entered date's kind or name. Its ETag is its year's (GET /holiday-calendar/{year}): any edit of the year moves it."""
+    return tagged(response, await service.change_day(session, actor=actor, on=day, data=body, expected_version=expected))
 
 
 @router.delete("/holiday-calendar/days/{day}", status_code=status.HTTP_204_NO_CONTENT,

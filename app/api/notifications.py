@@ -4,10 +4,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, tagged
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.events.model import EventType
@@ -32,12 +33,13 @@ async def list_templates(estate_id: uuid.UUID, actor: Read, session: SessionDep)
 
 
 @router.put("/estates/{estate_id}/notification-templates/{event_type}", response_model=TemplateRead,
-            responses=problems(EstateNotFound, templates.UnknownPlaceholder, templates.MissingPlaceholder,
-                               templates.MalformedTemplate))
+            responses=edit_responses(EstateNotFound, templates.UnknownPlaceholder, templates.MissingPlaceholder,
+                                     templates.MalformedTemplate))
 async def set_template(estate_id: uuid.UUID, event_type: EventType, body: TemplateUpdate, actor: Manage,
-                       session: SessionDep) -> TemplateRead:
-    """Set the estate's wording (`{owner}` is 王先生 / 李女士); `text: null` restores the default."""
-    return await service.set_template(session, actor=actor, estate_id=estate_id, event_type=event_type, text=body.text)
+                       session: SessionDep, expected: ExpectedVersion, response: Response) -> TemplateRead:
+    """Set the estate's wording (`{owner}` is 王先生 / 李女士); `text: null` restores the default (version 0 again)."""
+    return tagged(response, await service.set_template(session, actor=actor, estate_id=estate_id, event_type=event_type,
+                                                       text=body.text, expected_version=expected))
 
 
 @router.get("/estates/{estate_id}/owner-notifications", response_model=Page[NotificationRead],

@@ -4,12 +4,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from starlette import status
 
 from app.api.deps import SessionDep, require
 from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -31,18 +32,21 @@ Configure = Annotated[Actor, Depends(require(Perm.fees_configure))]
 Correct = Annotated[Actor, Depends(require(Perm.charges_cancel))]
 
 
-@router.get("/units/{unit_id}/billing-period", response_model=BillingPeriodRead, responses=problems(UnitNotFound))
-async def get_billing_period(unit_id: uuid.UUID, actor: Read, session: SessionDep) -> BillingPeriodRead:
+@router.get("/units/{unit_id}/billing-period", response_model=BillingPeriodRead, responses=read_responses(UnitNotFound))
+async def get_billing_period(unit_id: uuid.UUID, actor: Read, session: SessionDep, response: Response) -> BillingPeriodRead:
     """The unit's move-in and move-out days; both null: every month is billed whole."""
-    return BillingPeriodRead.model_validate(await billing_periods.get_period(session, actor=actor, unit_id=unit_id))
+    return tagged(response, BillingPeriodRead.model_validate(await billing_periods.get_period(session, actor=actor, unit_id=unit_id)))
 
 
 @router.put("/units/{unit_id}/billing-period", response_model=BillingPeriodRead,
-            responses=problems(UnitNotFound, billing_periods.BilledToBeforeFrom, AlreadyExists))
-async def put_billing_period(unit_id: uuid.UUID, body: BillingPeriodPut, actor: Configure, session: SessionDep) -> BillingPeriodRead:
+            responses=edit_responses(UnitNotFound, billing_periods.BilledToBeforeFrom, AlreadyExists))
+async def put_billing_period(
+    unit_id: uuid.UUID, body: BillingPeriodPut, actor: Configure, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> BillingPeriodRead:
     """Set the first (move-in) and last (move-out) day billed. The billing run prorates the months
     they fall in by days; months billed already keep their charges (correct one by cancel and rebill)."""
-    return BillingPeriodRead.model_validate(await billing_periods.put_period(session, actor=actor, unit_id=unit_id, data=body))
+    row = await billing_periods.put_period(session, actor=actor, unit_id=unit_id, data=body, expected_version=expected)
+    return tagged(response, BillingPeriodRead.model_validate(row))
 
 
 ASKED: dict[int | str, dict[str, Any]] = {status.HTTP_202_ACCEPTED: {

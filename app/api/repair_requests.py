@@ -4,11 +4,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
 from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, tagged
 from app.api.idempotency import idempotent
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -109,14 +110,16 @@ async def list_repair_categories(
     return Page(items=[RepairCategoryRead.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
 
 
-@router.put("/estates/{estate_id}/repair-categories/{code}", response_model=RepairCategoryRead, responses=problems(EstateNotFound))
+@router.put("/estates/{estate_id}/repair-categories/{code}", response_model=RepairCategoryRead,
+            responses=edit_responses(EstateNotFound))
 async def put_repair_category(
     estate_id: uuid.UUID, code: Annotated[CategoryCode, Path(description="lower_snake_case: plumbing")],
-    body: RepairCategoryWrite, actor: Configure, session: SessionDep,
+    body: RepairCategoryWrite, actor: Configure, session: SessionDep, expected: ExpectedVersion, response: Response,
 ) -> RepairCategoryRead:
-    """Add or change a repair category; inactive ones stay on old requests but take no new ones."""
-    row = await repair_settings.put_category(session, actor=actor, estate_id=estate_id, code=code, data=body)
-    return RepairCategoryRead.model_validate(row)
+    """Add or change a repair category; inactive ones stay on old requests but take no new ones.
+    A category not stored yet is at version 0: If-Match "0" adds it only if nobody has meanwhile."""
+    row = await repair_settings.put_category(session, actor=actor, estate_id=estate_id, code=code, data=body, expected_version=expected)
+    return tagged(response, RepairCategoryRead.model_validate(row))
 
 
 # --- phone scripts ---------------------------------------------------------------------
@@ -128,11 +131,12 @@ async def list_phone_scripts(estate_id: uuid.UUID, actor: Read, session: Session
 
 
 @router.put("/estates/{estate_id}/phone-scripts/{key}", response_model=PhoneScriptRead,
-            responses=problems(EstateNotFound, scripts.UnknownPlaceholder, scripts.MalformedTemplate))
+            responses=edit_responses(EstateNotFound, scripts.UnknownPlaceholder, scripts.MalformedTemplate))
 async def put_phone_script(estate_id: uuid.UUID, key: ScriptKey, body: PhoneScriptUpdate, actor: Configure,
-                           session: SessionDep) -> PhoneScriptRead:
+                           session: SessionDep, expected: ExpectedVersion, response: Response) -> PhoneScriptRead:
     """Reword one script for the estate; placeholders must be ones the script knows ({caller}, {office_name} ...)."""
-    return await repair_settings.put_script(session, actor=actor, estate_id=estate_id, key=key, text=body.text)
+    return tagged(response, await repair_settings.put_script(session, actor=actor, estate_id=estate_id, key=key, text=body.text,
+                                                             expected_version=expected))
 
 
 @router.post("/estates/{estate_id}/phone-scripts/{key}/render", response_model=PhoneScriptRendered,

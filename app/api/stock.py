@@ -180,19 +180,22 @@ async def list_stocktakes(
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.get("/stocktakes/{stocktake_id}", response_model=StocktakeDetail, responses=problems(stocktake.StocktakeNotFound))
-async def get_stocktake(stocktake_id: uuid.UUID, actor: Read, session: SessionDep) -> StocktakeDetail:
+@router.get("/stocktakes/{stocktake_id}", response_model=StocktakeDetail, responses=read_responses(stocktake.StocktakeNotFound))
+async def get_stocktake(stocktake_id: uuid.UUID, actor: Read, session: SessionDep, response: Response) -> StocktakeDetail:
     """One stocktake with its lines: snapshot, book when counted, counted, difference."""
-    return await stocktake.get_stocktake(session, actor=actor, stocktake_id=stocktake_id)
+    return tagged(response, await stocktake.get_stocktake(session, actor=actor, stocktake_id=stocktake_id))
 
 
 @router.put("/stocktakes/{stocktake_id}/counts", response_model=StocktakeDetail,
-            responses=problems(stocktake.StocktakeNotFound, IllegalTransition, stocktake.ItemNotInStocktake,
-                               stocktake.DuplicateCountLine))
-async def enter_counts(stocktake_id: uuid.UUID, body: CountsIn, actor: Count, session: SessionDep) -> StocktakeDetail:
+            responses=edit_responses(stocktake.StocktakeNotFound, IllegalTransition, stocktake.ItemNotInStocktake,
+                                     stocktake.DuplicateCountLine))
+async def enter_counts(
+    stocktake_id: uuid.UUID, body: CountsIn, actor: Count, session: SessionDep, expected: ExpectedVersion, response: Response,
+) -> StocktakeDetail:
     """Enter counted quantities (again, to correct one). Each line is compared with the book at this moment:
     the snapshot plus whatever moved since the count was opened."""
-    return await stocktake.enter_counts(session, actor=actor, stocktake_id=stocktake_id, data=body)
+    return tagged(response, await stocktake.enter_counts(session, actor=actor, stocktake_id=stocktake_id, data=body,
+                                                         expected_version=expected))
 
 
 @router.post("/stocktakes/{stocktake_id}/post", response_model=StocktakeDetail,

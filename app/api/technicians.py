@@ -4,10 +4,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from app.api.deps import SessionDep, require
 from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.registry.errors import EstateNotFound
@@ -35,16 +36,20 @@ async def technician_availability(
 
 
 @router.get("/technicians/{user_id}/working-hours", response_model=WorkingHoursRead,
-            responses=problems(EstateNotFound, TechnicianNotFound))
-async def get_working_hours(user_id: uuid.UUID, estate_id: EstateQuery, actor: Read, session: SessionDep) -> WorkingHoursRead:
+            responses=read_responses(EstateNotFound, TechnicianNotFound))
+async def get_working_hours(
+    user_id: uuid.UUID, estate_id: EstateQuery, actor: Read, session: SessionDep, response: Response,
+) -> WorkingHoursRead:
     """The technician's working hours in the estate: his own, or the estate's office hours by default."""
-    return await technicians.get_hours(session, actor=actor, estate_id=estate_id, user_id=user_id)
+    return tagged(response, await technicians.get_hours(session, actor=actor, estate_id=estate_id, user_id=user_id))
 
 
 @router.put("/technicians/{user_id}/working-hours", response_model=WorkingHoursRead,
-            responses=problems(EstateNotFound, TechnicianNotFound))
+            responses=edit_responses(EstateNotFound, TechnicianNotFound))
 async def put_working_hours(
     user_id: uuid.UUID, estate_id: EstateQuery, body: WorkingHours, actor: Configure, session: SessionDep,
+    expected: ExpectedVersion, response: Response,
 ) -> WorkingHoursRead:
     """Set the technician's own hours in the estate (local times), overriding the office hours."""
-    return await technicians.set_hours(session, actor=actor, estate_id=estate_id, user_id=user_id, data=body)
+    return tagged(response, await technicians.set_hours(session, actor=actor, estate_id=estate_id, user_id=user_id, data=body,
+                                                        expected_version=expected))

@@ -3,6 +3,7 @@
 Each area adds its model modules here.
 """
 from app.db import metadata
+from app.domain import versions as _versions  # noqa: F401 - edit_version
 from app.domain.attendance import model as _attendance  # noqa: F401
 from app.domain.audit import model as _audit  # noqa: F401
 from app.domain.auth import model as _auth  # noqa: F401

@@ -8,14 +8,18 @@ edits of one row cannot both pass) has moved on since.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field as PydanticField
-from sqlalchemy import DDL, FetchedValue, event, text
+from sqlalchemy import DDL, DateTime, FetchedValue, event, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Field, SQLModel
 
+from app.domain.base import utcnow
 from app.domain.errors import DomainError, ErrorKind
 
 BUMP_FUNCTION = """
@@ -54,6 +58,15 @@ def _bump_on_update(mapper: Mapper[Any], class_: type) -> None:
         event.listen(mapper.local_table, "after_create", DDL(bump_trigger(name)))
 
 
+class EditVersion(Versioned, table=True):
+    """The version of a record kept in several rows (an estate's complaint deadlines, a day's duty
+    roster, a year of the holiday calendar): its rows come and go, this row counts the edits."""
+
+    __tablename__ = "edit_version"
+    key: str = Field(primary_key=True, max_length=200)
+    touched_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
+
+
 class PreconditionFailed(DomainError):
     kind = ErrorKind.precondition_failed
     title = "The record was changed since you read it; read it again"
@@ -70,15 +83,26 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def check(row: Any, expected_version: int | None) -> None:
-    """Refuse an edit based on another version than the row's; the row must be locked FOR UPDATE."""
-    if expected_version is not None and row.version != expected_version:
-        raise PreconditionFailed(f"the record is at {etag(row.version)}, the edit was based on {etag(expected_version)}",
-                                 current_etag=etag(row.version))
+def version_of(row: Any | None) -> int:
+    """A row's version; 0 for a record not stored yet (a setting still at its default)."""
+    return 0 if row is None else int(row.version)
+
+
+def check(row: Any | None, expected_version: int | None) -> None:
+    """Refuse an edit based on another version than the row's; the row must be locked FOR UPDATE
+    (None: a record not stored yet, version 0)."""
+    _compare(version_of(row), expected_version)
+
+
+def _compare(current: int, expected_version: int | None) -> None:
+    if expected_version is not None and current != expected_version:
+        raise PreconditionFailed(f"the record is at {etag(current)}, the edit was based on {etag(expected_version)}",
+                                 current_etag=etag(current))
 
 
 # The member of an editable record's Read schema that its ETag shows.
-RowVersion = Annotated[int, PydanticField(ge=1, description='Raised by every change of the record; its ETag is "<version>"')]
+RowVersion = Annotated[int, PydanticField(
+    ge=0, description='Raised by every change of the record; its ETag is "<version>". 0: nothing stored yet (the defaults)')]
 
 
 async def check_locked(session: AsyncSession, row: Any, *, expected_version: int | None) -> None:
@@ -88,3 +112,40 @@ async def check_locked(session: AsyncSession, row: Any, *, expected_version: int
         return
     await session.refresh(row, with_for_update=True)
     check(row, expected_version)
+
+
+def touch(row: Any, column: str) -> None:
+    """Make the next flush UPDATE the row although none of its columns changed (the record's
+    parts in other rows did), so the trigger raises its version."""
+    flag_modified(row, column)
+
+
+def key(kind: str, *parts: object) -> str:
+    """The EditVersion key of a record kept in several rows: duty_roster:<estate>:<day>."""
+    return ":".join([kind, *map(str, parts)])
+
+
+async def claim(session: AsyncSession, record: str, *, expected_version: int | None) -> None:
+    """Lock a record kept in several rows for an edit and check If-Match against its version.
+
+    The counter row is made first (at 0) when missing, so that two first edits also queue on it."""
+    await session.execute(pg_insert(EditVersion).values(key=record, version=0, touched_at=utcnow()).on_conflict_do_nothing())
+    current = (await session.execute(select(EditVersion.version).where(EditVersion.key == record).with_for_update())).scalar_one()
+    _compare(current, expected_version)
+
+
+async def bump(session: AsyncSession, record: str) -> int:
+    """Count an edit of a record `claim`ed in this transaction; its new version."""
+    stmt = update(EditVersion).where(EditVersion.key == record).values(touched_at=utcnow()).returning(EditVersion.version)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def current(session: AsyncSession, record: str) -> int:
+    """A record's version as a read shows it (0: never edited)."""
+    return (await current_of(session, [record]))[record]
+
+
+async def current_of(session: AsyncSession, records: list[str]) -> dict[str, int]:
+    """Several records' versions in one query (a month of duty-roster days)."""
+    found = dict((await session.execute(select(EditVersion.key, EditVersion.version).where(EditVersion.key.in_(records)))).tuples().all())
+    return {r: found.get(r, 0) for r in records}

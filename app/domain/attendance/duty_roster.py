@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.attendance.model import DutyAssignment
 from app.domain.attendance.schemas import DutyDayIn, DutyDayRead, DutyRosterRead, OnDuty
 from app.domain.audit import service as audit
@@ -59,9 +60,14 @@ async def _assignments(session: AsyncSession, estate_id: uuid.UUID, date_from: d
     return out
 
 
-def _day_read(cal: CalendarDay, on_duty: list[OnDuty]) -> DutyDayRead:
+def _record(estate_id: uuid.UUID, day: date) -> str:
+    # A day's roster is a record of several rows (one per person on duty), versioned as one.
+    return versions.key("duty_roster", estate_id, day.isoformat())
+
+
+def _day_read(cal: CalendarDay, on_duty: list[OnDuty], version: int) -> DutyDayRead:
     return DutyDayRead(day=cal.day, day_type=cal.type, holiday_name=cal.holiday_name, calendar_source=cal.source,
-                       on_duty=on_duty, uncovered=cal.needs_duty_roster and not on_duty)
+                       on_duty=on_duty, uncovered=cal.needs_duty_roster and not on_duty, version=version)
 
 
 async def roster(session: AsyncSession, *, estate: Estate, date_from: date, date_to: date) -> DutyRosterRead:
@@ -69,7 +75,8 @@ async def roster(session: AsyncSession, *, estate: Estate, date_from: date, date
     _check_range(date_from, date_to)
     by_day = await _assignments(session, estate.id, date_from, date_to)
     calendar = await calendar_service.days(session, company_id=estate.company_id, first=date_from, last=date_to)
-    days = [_day_read(cal, by_day.get(cal.day, [])) for cal in calendar]
+    seen = await versions.current_of(session, [_record(estate.id, cal.day) for cal in calendar])
+    days = [_day_read(cal, by_day.get(cal.day, []), seen[_record(estate.id, cal.day)]) for cal in calendar]
     return DutyRosterRead(estate_id=estate.id, date_from=date_from, date_to=date_to, days=days,
                           uncovered_days=[d.day for d in days if d.uncovered],
                           provisional_days=[d.day for d in days if d.calendar_source == Source.provisional])
@@ -96,11 +103,14 @@ async def _check_staff(session: AsyncSession, *, estate_id: uuid.UUID, user_ids:
         raise NotStaffOfEstate(field="assignments", user_ids=missing)
 
 
-async def put_day(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, day: date, data: DutyDayIn) -> DutyDayRead:
+async def put_day(
+    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, day: date, data: DutyDayIn, expected_version: int | None = None,
+) -> DutyDayRead:
     """Replace the day's roster with the given people; each change is audited."""
     estate = await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
     wanted = {a.user_id: a.note for a in data.assignments}
     await _check_staff(session, estate_id=estate_id, user_ids=[a.user_id for a in data.assignments])
+    await versions.claim(session, _record(estate_id, day), expected_version=expected_version)
     current = (await session.execute(select(DutyAssignment).where(
         DutyAssignment.estate_id == estate_id, DutyAssignment.day == day).with_for_update())).scalars().all()
     for row in current:
@@ -122,7 +132,8 @@ async def put_day(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, 
                                estate_id=estate_id, after=snapshot(row))
     await session.flush()
     cal = await calendar_service.day(session, company_id=estate.company_id, on=day)
-    return _day_read(cal, (await _assignments(session, estate_id, day, day)).get(day, []))
+    version = await versions.bump(session, _record(estate_id, day))
+    return _day_read(cal, (await _assignments(session, estate_id, day, day)).get(day, []), version)
 
 
 async def _remove(session: AsyncSession, *, actor: Actor, row: DutyAssignment) -> None:
@@ -134,6 +145,7 @@ async def _remove(session: AsyncSession, *, actor: Actor, row: DutyAssignment) -
 async def remove(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, day: date, user_id: uuid.UUID) -> None:
     """Take one person off the day's roster."""
     await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
+    await versions.claim(session, _record(estate_id, day), expected_version=None)
     row = (await session.execute(select(DutyAssignment).where(
         DutyAssignment.estate_id == estate_id, DutyAssignment.day == day, DutyAssignment.user_id == user_id,
     ).with_for_update())).scalar_one_or_none()
@@ -141,3 +153,4 @@ async def remove(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, d
         raise DutyAssignmentNotFound()
     await _remove(session, actor=actor, row=row)
     await session.flush()
+    await versions.bump(session, _record(estate_id, day))

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from app.domain.attendance.model import AttendanceStatus, Shift
 from app.domain.calendar.days import DayType, Source
 from app.domain.types import EXACT_DAY, InputModel, text
+from app.domain.versions import RowVersion
 
 Note = Annotated[str, text(200, min_length=0)]
 MONTH_PATTERN = r"^(20\d{2})-(0[1-9]|1[0-2])$"
@@ -87,6 +88,7 @@ class OnDuty(BaseModel):
 
 class DutyDayRead(BaseModel):
     day: date
+    version: RowVersion
     day_type: DayType
     holiday_name: str | None = Field(description="The public holiday (or the one an adjusted workday is worked for)")
     calendar_source: Source = Field(description="entered (the company's calendar), library, or provisional (statutory days only)")

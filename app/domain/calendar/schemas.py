@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.domain.calendar.days import DayKind, Source
 from app.domain.types import EXACT_DAY, InputModel, text
+from app.domain.versions import RowVersion
 
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 MAX_DAYS_A_YEAR = 100  # a real notice names about 40
@@ -40,10 +41,12 @@ class HolidayDayRead(BaseModel):
     kind: DayKind
     name: str
     source: Source
+    version: RowVersion
 
 
 class HolidayYearRead(BaseModel):
     year: int
+    version: RowVersion
     source: Source = Field(description="entered: the company's own days; library: the published schedule chinese_calendar "
                                        "carries; provisional: only the fixed statutory days (no 調休), until entered")
     confirmed: bool = Field(description="False while the year is provisional")

@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import Integer, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot
@@ -90,18 +91,26 @@ async def _rows(session: AsyncSession, company_id: uuid.UUID, year: int) -> list
         .order_by(HolidayCalendarDay.day))).scalars())
 
 
-def _read(row: HolidayCalendarDay) -> HolidayDayRead:
-    return HolidayDayRead(day=row.day, kind=cal.DayKind(row.kind), name=row.name, source=cal.Source.entered)
+def _record(company_id: uuid.UUID, year: int) -> str:
+    # A year of the calendar is one record: replaced whole, or amended a day at a time, its days'
+    # rows come and go; one version counts every edit of the year (and is each day's ETag).
+    return versions.key("holiday_year", company_id, year)
+
+
+def _read(row: HolidayCalendarDay, version: int) -> HolidayDayRead:
+    return HolidayDayRead(day=row.day, kind=cal.DayKind(row.kind), name=row.name, source=cal.Source.entered, version=version)
 
 
 async def list_year(session: AsyncSession, *, actor: Actor, year: int) -> HolidayYearRead:
     """The year's days as they are answered: the company's entries, else the library's, else the statutory days."""
     rows = await _rows(session, _company(actor), year)
+    version = await versions.current(session, _record(_company(actor), year))
     if rows:
-        return HolidayYearRead(year=year, source=cal.Source.entered, confirmed=True, days=[_read(r) for r in rows])
+        return HolidayYearRead(year=year, source=cal.Source.entered, confirmed=True, days=[_read(r, version) for r in rows],
+                               version=version)
     source, entries = cal.fallback_year(year)
-    return HolidayYearRead(year=year, source=source, confirmed=source != cal.Source.provisional,
-                           days=[HolidayDayRead(day=d, kind=e.kind, name=e.name, source=source) for d, e in sorted(entries.items())])
+    days = [HolidayDayRead(day=d, kind=e.kind, name=e.name, source=source, version=version) for d, e in sorted(entries.items())]
+    return HolidayYearRead(year=year, source=source, confirmed=source != cal.Source.provisional, days=days, version=version)
 
 
 async def _lock(session: AsyncSession, company_id: uuid.UUID) -> None:
@@ -131,6 +140,7 @@ async def add_day(session: AsyncSession, *, actor: Actor, data: HolidayDayCreate
     company_id = _company(actor)
     upload.check_year(data.day.year, upload.from_body([data]))
     await _lock(session, company_id)
+    await versions.claim(session, _record(company_id, data.day.year), expected_version=None)
     await _ensure_entered(session, actor=actor, company_id=company_id, year=data.day.year)
     if await _one(session, company_id, data.day) is not None:
         raise HolidayDayExists(field="day", day=data.day.isoformat())
@@ -139,7 +149,7 @@ async def add_day(session: AsyncSession, *, actor: Actor, data: HolidayDayCreate
     await session.flush()
     await audit.record(session, actor=actor, action="holiday_calendar.add", entity="holiday_calendar_day", entity_id=row.id,
                        estate_id=None, after=snapshot(row))
-    return _read(row)
+    return _read(row, await versions.bump(session, _record(company_id, data.day.year)))
 
 
 async def _entered_day(session: AsyncSession, *, actor: Actor, on: date) -> HolidayCalendarDay:
@@ -154,8 +164,12 @@ async def _entered_day(session: AsyncSession, *, actor: Actor, on: date) -> Holi
     return row
 
 
-async def change_day(session: AsyncSession, *, actor: Actor, on: date, data: HolidayDayUpdate) -> HolidayDayRead:
+async def change_day(
+    session: AsyncSession, *, actor: Actor, on: date, data: HolidayDayUpdate, expected_version: int | None = None,
+) -> HolidayDayRead:
     row = await _entered_day(session, actor=actor, on=on)
+    # After the company's lock (_entered_day), as every edit of the calendar takes them.
+    await versions.claim(session, _record(row.company_id, on.year), expected_version=expected_version)
     before = snapshot(row)
     # Not re-validated as input: a row copied from the library may carry an empty name.
     changed = HolidayDayCreate.model_construct(day=on, kind=cal.DayKind(data.kind or row.kind), name=data.name or row.name)
@@ -164,20 +178,24 @@ async def change_day(session: AsyncSession, *, actor: Actor, on: date, data: Hol
     await session.flush()
     await audit.record(session, actor=actor, action="holiday_calendar.change", entity="holiday_calendar_day", entity_id=row.id,
                        estate_id=None, before=before, after=snapshot(row))
-    return _read(row)
+    return _read(row, await versions.bump(session, _record(row.company_id, on.year)))
 
 
 async def delete_day(session: AsyncSession, *, actor: Actor, on: date) -> None:
     row = await _entered_day(session, actor=actor, on=on)
+    await versions.claim(session, _record(row.company_id, on.year), expected_version=None)
+    await versions.bump(session, _record(row.company_id, on.year))
     await audit.record(session, actor=actor, action="holiday_calendar.delete", entity="holiday_calendar_day", entity_id=row.id,
                        estate_id=None, before=snapshot(row))
     await session.delete(row)
     await session.flush()
 
 
-async def replace_year(session: AsyncSession, *, actor: Actor, year: int, data: HolidayYearIn) -> HolidayYearRead:
+async def replace_year(
+    session: AsyncSession, *, actor: Actor, year: int, data: HolidayYearIn, expected_version: int | None = None,
+) -> HolidayYearRead:
     """The whole year at once (the State Council's notice): every entered day of the year replaced, or nothing."""
-    return await _replace(session, actor=actor, year=year, rows=upload.from_body(data.days))
+    return await _replace(session, actor=actor, year=year, rows=upload.from_body(data.days), expected_version=expected_version)
 
 
 async def upload_year(session: AsyncSession, *, actor: Actor, year: int, data: bytes) -> HolidayYearRead:
@@ -185,10 +203,14 @@ async def upload_year(session: AsyncSession, *, actor: Actor, year: int, data: b
     return await _replace(session, actor=actor, year=year, rows=upload.read_file(data))
 
 
-async def _replace(session: AsyncSession, *, actor: Actor, year: int, rows: list[upload.Row]) -> HolidayYearRead:
+async def _replace(
+    session: AsyncSession, *, actor: Actor, year: int, rows: list[upload.Row], expected_version: int | None = None,
+) -> HolidayYearRead:
     upload.check_year(year, rows)
     company_id = _company(actor)
     await _lock(session, company_id)
+    await versions.claim(session, _record(company_id, year), expected_version=expected_version)
+    await versions.bump(session, _record(company_id, year))
     before = [snapshot(r, exclude={"id", "created_at", "company_id", "updated_by"}) for r in await _rows(session, company_id, year)]
     await session.execute(delete(HolidayCalendarDay).where(
         HolidayCalendarDay.company_id == company_id, HolidayCalendarDay.day >= date(year, 1, 1),

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.domain.complaints.model import Category, ComplaintChannel, ComplaintStatus, Severity, StepKind, WindowUnit
 from app.domain.types import InputModel, LongText, OptionalText, text
+from app.domain.versions import RowVersion
 
 OptionalName = Annotated[str, text(100, min_length=0)]
 OptionalPhone = Annotated[str, text(60, min_length=0)]
@@ -139,6 +140,7 @@ class WindowRead(BaseModel):
 
 class DeadlinesRead(BaseModel):
     estate_id: uuid.UUID
+    version: RowVersion
     urgent: WindowRead
     high: WindowRead
     normal: WindowRead

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot, utcnow
@@ -39,19 +40,25 @@ async def windows(session: AsyncSession, *, estate_id: uuid.UUID) -> dict[Severi
     return {s: Window(rows[s].amount, WindowUnit(rows[s].unit)) if s in rows else DEFAULT_WINDOWS[s] for s in Severity}
 
 
-def _read(estate_id: uuid.UUID, rows: dict[Severity, ComplaintDeadline]) -> DeadlinesRead:
+def _record(estate_id: uuid.UUID) -> str:
+    # Four rows, one record: edited (and versioned) together.
+    return versions.key("complaint_deadlines", estate_id)
+
+
+def _read(estate_id: uuid.UUID, rows: dict[Severity, ComplaintDeadline], version: int) -> DeadlinesRead:
     def one(s: Severity) -> WindowRead:
         if s in rows:
             return WindowRead(amount=rows[s].amount, unit=WindowUnit(rows[s].unit), is_default=False)
         return WindowRead(amount=DEFAULT_WINDOWS[s].amount, unit=DEFAULT_WINDOWS[s].unit, is_default=True)
 
     stamps = [r.updated_at for r in rows.values() if r.updated_at is not None]
-    return DeadlinesRead(estate_id=estate_id, **{s.value: one(s) for s in Severity}, updated_at=max(stamps, default=None))
+    return DeadlinesRead(estate_id=estate_id, **{s.value: one(s) for s in Severity}, updated_at=max(stamps, default=None),
+                         version=version)
 
 
 async def get_deadlines(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID) -> DeadlinesRead:
     await check_estate(session, actor=actor, estate_id=estate_id)
-    return _read(estate_id, await _rows(session, estate_id=estate_id))
+    return _read(estate_id, await _rows(session, estate_id=estate_id), await versions.current(session, _record(estate_id)))
 
 
 def _hours(window: Window) -> int:
@@ -66,10 +73,13 @@ def _check_order(data: DeadlinesWrite) -> None:
             raise DeadlinesOutOfOrder(f"{ORDER[i].value} allows more time than {ORDER[i + 1].value}", field=ORDER[i].value)
 
 
-async def put_deadlines(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: DeadlinesWrite) -> DeadlinesRead:
+async def put_deadlines(
+    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: DeadlinesWrite, expected_version: int | None = None,
+) -> DeadlinesRead:
     """Replace all four; applies to complaints registered (or reopened) from now on."""
     await check_estate(session, actor=actor, estate_id=estate_id)
     _check_order(data)
+    await versions.claim(session, _record(estate_id), expected_version=expected_version)
     rows = await _rows(session, estate_id=estate_id, lock=True)
     before = {s.value: snapshot(r) for s, r in rows.items()}
     now = utcnow()
@@ -85,4 +95,4 @@ async def put_deadlines(session: AsyncSession, *, actor: Actor, estate_id: uuid.
     await audit.record(session, actor=actor, action="complaint_deadline.update", entity="complaint_deadline",
                        entity_id=estate_id, estate_id=estate_id, before=before or None,
                        after={s.value: snapshot(r) for s, r in rows.items()})
-    return _read(estate_id, rows)
+    return _read(estate_id, rows, await versions.bump(session, _record(estate_id)))

@@ -235,7 +235,7 @@ class Charge(EstateScoped, table=True):
         self.amount_waived -= amount
 
 
-class UnitFeeItem(EstateScoped, table=True):
+class UnitFeeItem(EstateScoped, Versioned, table=True):
     """A unit's subscription to an item that does not bill every unit (a parking space, a meter)."""
 
     __tablename__ = "unit_fee_item"

@@ -15,6 +15,7 @@ from sqlmodel import Field
 
 from app.domain.base import EstateScoped
 from app.domain.transitions import TransitionTable
+from app.domain.versions import Versioned
 
 
 class NotificationStatus(StrEnum):
@@ -30,7 +31,7 @@ NOTIFICATION_TRANSITIONS: TransitionTable[NotificationStatus] = TransitionTable(
 })
 
 
-class NotificationTemplate(EstateScoped, table=True):
+class NotificationTemplate(EstateScoped, Versioned, table=True):
     """An estate's own wording for one event; without one the default wording is used."""
 
     __tablename__ = "notification_template"

@@ -10,6 +10,7 @@ from pydantic import BaseModel, StringConstraints
 from app.domain.events.model import EventType
 from app.domain.notifications.model import NotificationStatus
 from app.domain.types import InputModel
+from app.domain.versions import RowVersion
 
 
 class TemplateUpdate(InputModel):
@@ -18,6 +19,7 @@ class TemplateUpdate(InputModel):
 
 class TemplateRead(BaseModel):
     event_type: EventType
+    version: RowVersion
     text: str
     is_default: bool
     placeholders: list[str]

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import snapshot
@@ -128,15 +129,16 @@ async def on_event(session: AsyncSession, event: OutboxEvent, *, told: Audience 
 
 async def list_templates(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID) -> list[TemplateRead]:
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
-    custom = dict((await session.execute(select(NotificationTemplate.event_type, NotificationTemplate.text)
-                                         .where(NotificationTemplate.estate_id == estate_id))).all())
+    custom = {r.event_type: r for r in (await session.execute(
+        select(NotificationTemplate).where(NotificationTemplate.estate_id == estate_id))).scalars()}
     # The default wording is shown in the estate's characters; an estate's own, as it was saved.
-    return [TemplateRead(event_type=k, text=custom.get(k.value) or in_script(text, estate.script), is_default=k.value not in custom,
-                         placeholders=sorted(templates.PLACEHOLDERS[k])) for k, text in templates.DEFAULTS.items()]
+    return [TemplateRead(event_type=k, text=custom[k.value].text if k.value in custom else in_script(text, estate.script),
+                         is_default=k.value not in custom, placeholders=sorted(templates.PLACEHOLDERS[k]),
+                         version=versions.version_of(custom.get(k.value))) for k, text in templates.DEFAULTS.items()]
 
 
 async def set_template(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, event_type: EventType,
-                       text: str | None) -> TemplateRead:
+                       text: str | None, expected_version: int | None = None) -> TemplateRead:
     """Save an estate's wording, or (text None) go back to the default."""
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
     if event_type not in templates.DEFAULTS:
@@ -144,7 +146,9 @@ async def set_template(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     if text is not None:
         templates.check(event_type, text)
     row = (await session.execute(select(NotificationTemplate).where(
-        NotificationTemplate.estate_id == estate_id, NotificationTemplate.event_type == event_type.value))).scalar_one_or_none()
+        NotificationTemplate.estate_id == estate_id, NotificationTemplate.event_type == event_type.value).with_for_update()
+    )).scalar_one_or_none()
+    versions.check(row, expected_version)
     before = snapshot(row) if row else None
     if text is None:
         if row is not None:
@@ -159,8 +163,8 @@ async def set_template(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
                        entity_id=f"{estate_id}:{event_type.value}", estate_id=estate_id, before=before,
                        after=None if text is None or row is None else snapshot(row))
     return TemplateRead(event_type=event_type, text=text or in_script(templates.DEFAULTS[event_type], estate.script),
-                        is_default=text is None,
-                        placeholders=sorted(templates.PLACEHOLDERS[event_type]))
+                        is_default=text is None, placeholders=sorted(templates.PLACEHOLDERS[event_type]),
+                        version=versions.version_of(None if text is None else row))
 
 
 class NotificationSort(StrEnum):

@@ -121,7 +121,7 @@ STOCKTAKE_TRANSITIONS: TransitionTable[StocktakeStatus] = TransitionTable("stock
 }, clock_only=frozenset({"remind", "flag_overdue"}))
 
 
-class Stocktake(EstateScoped, table=True):
+class Stocktake(EstateScoped, Versioned, table=True):
     __tablename__ = "stocktake"
     __table_args__ = (
         UniqueConstraint("estate_id", "reference", name="uq_stocktake_estate_reference"),

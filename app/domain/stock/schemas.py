@@ -164,6 +164,7 @@ class StocktakeLineRead(BaseModel):
 
 class StocktakeRead(BaseModel):
     id: uuid.UUID
+    version: RowVersion
     estate_id: uuid.UUID
     reference: str
     month: str

@@ -19,6 +19,7 @@ from sqlalchemy import Select, any_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor, system_actor
@@ -124,7 +125,7 @@ def head_read(row: Stocktake, lines: Sequence[StocktakeLine]) -> StocktakeRead:
         id=row.id, estate_id=row.estate_id, reference=row.reference, month=row.month, status=row.status,
         opened_at=row.opened_at, opened_by=row.opened_by, due_at=row.due_at, note=row.note, posted_at=row.posted_at,
         posted_by=row.posted_by, cancelled_at=row.cancelled_at, cancel_reason=row.cancel_reason, reminded_at=row.reminded_at,
-        flagged_overdue_at=row.flagged_overdue_at, line_count=len(lines),
+        flagged_overdue_at=row.flagged_overdue_at, line_count=len(lines), version=row.version,
         counted_count=sum(1 for line in lines if line.counted_quantity is not None),
         allowed_actions=STOCKTAKE_TRANSITIONS.allowed_actions(StocktakeStatus(row.status)))
 
@@ -210,8 +211,8 @@ async def open_count(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUI
 # --- counting, posting, cancelling --------------------------------------------------------
 
 async def enter_counts(session: AsyncSession, *, actor: Actor, stocktake_id: uuid.UUID, data: CountsIn,
-                       now: datetime | None = None) -> StocktakeDetail:
-    row = await load_visible(session, STOCKTAKE, stocktake_id, actor=actor, lock=True)
+                       now: datetime | None = None, expected_version: int | None = None) -> StocktakeDetail:
+    row = await load_visible(session, STOCKTAKE, stocktake_id, actor=actor, lock=True, expected_version=expected_version)
     row.check("count")
     ids = [c.stock_item_id for c in data.lines]
     if len(set(ids)) != len(ids):
@@ -230,6 +231,9 @@ async def enter_counts(session: AsyncSession, *, actor: Actor, stocktake_id: uui
         session.add(line)
     counts = [{"stock_item_id": c.stock_item_id, "counted": c.counted_quantity, "book": books[c.stock_item_id]}
               for c in data.lines]
+    # The count's lines are its own rows: a second count leaves the stocktake row as it was, and
+    # its version (the ETag of what the count shows) must move all the same.
+    versions.touch(row, "note")
     await audit.apply(session, actor=actor, row=row, action="count", audit_extra={"counts": counts})
     return await detail(session, row)
 

@@ -223,6 +223,7 @@ async def _unit_and_item(session: AsyncSession, *, actor: Actor, unit_id: uuid.U
 
 async def put_subscription(
     session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, item_id: uuid.UUID, data: SubscriptionPut,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
     unit, item = await _unit_and_item(session, actor=actor, unit_id=unit_id, item_id=item_id)
     if item.applies_to_all or FeeKind(item.kind) is FeeKind.one_off:
@@ -231,6 +232,7 @@ async def put_subscription(
                                          ends_on=data.ends_on)
     sub = (await session.execute(select(UnitFeeItem).where(
         UnitFeeItem.unit_id == unit.id, UnitFeeItem.fee_item_id == item.id).with_for_update())).scalar_one_or_none()
+    versions.check(sub, expected_version)
     before = snapshot(sub) if sub is not None else None
     if sub is None:
         sub = UnitFeeItem(estate_id=unit.estate_id, unit_id=unit.id, fee_item_id=item.id, **data.model_dump())

@@ -101,6 +101,7 @@ class SubscriptionPut(InputModel):
 class SubscriptionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
+    version: RowVersion
     unit_id: uuid.UUID
     fee_item_id: uuid.UUID
     fee_item_code: str

@@ -8,9 +8,10 @@ from sqlalchemy import CheckConstraint, Date
 from sqlmodel import Field
 
 from app.domain.base import EstateScoped
+from app.domain.versions import Versioned
 
 
-class UnitBillingPeriod(EstateScoped, table=True):
+class UnitBillingPeriod(EstateScoped, Versioned, table=True):
     """One row per unit at most; no row (or both ends null) bills every month whole.
 
     The billing run bills the months that overlap [billed_from, billed_to] and prorates by days

@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from app.domain.types import InputModel
+from app.domain.versions import RowVersion
 
 
 class BillingPeriodPut(InputModel):
@@ -16,5 +17,6 @@ class BillingPeriodPut(InputModel):
 
 class BillingPeriodRead(BaseModel):
     unit_id: uuid.UUID
+    version: RowVersion
     billed_from: date | None
     billed_to: date | None

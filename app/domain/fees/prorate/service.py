@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import flush_unique, snapshot
@@ -23,7 +24,8 @@ class BilledToBeforeFrom(Invalid):
 
 
 def _read(unit_id: uuid.UUID, row: UnitBillingPeriod | None) -> dict[str, Any]:
-    return {"unit_id": unit_id, "billed_from": row.billed_from if row else None, "billed_to": row.billed_to if row else None}
+    return {"unit_id": unit_id, "billed_from": row.billed_from if row else None, "billed_to": row.billed_to if row else None,
+            "version": versions.version_of(row)}
 
 
 async def _row(session: AsyncSession, unit_id: uuid.UUID, *, lock: bool = False) -> UnitBillingPeriod | None:
@@ -36,12 +38,15 @@ async def get_period(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID)
     return _read(unit.id, await _row(session, unit.id))
 
 
-async def put_period(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, data: BillingPeriodPut) -> dict[str, Any]:
+async def put_period(
+    session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, data: BillingPeriodPut, expected_version: int | None = None,
+) -> dict[str, Any]:
     """Set the unit's move-in and move-out days; months billed already keep their charges."""
     unit = await load_unit(session, actor=actor, unit_id=unit_id)
     if data.billed_from is not None and data.billed_to is not None and data.billed_to < data.billed_from:
         raise BilledToBeforeFrom(field="billed_to")
     row = await _row(session, unit.id, lock=True)
+    versions.check(row, expected_version)
     before = snapshot(row) if row is not None else None
     if row is None:
         row = UnitBillingPeriod(estate_id=unit.estate_id, unit_id=unit.id, **data.model_dump())

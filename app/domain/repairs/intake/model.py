@@ -9,9 +9,10 @@ from sqlalchemy import DateTime, String, UniqueConstraint
 from sqlmodel import Field
 
 from app.domain.base import EstateScoped
+from app.domain.versions import Versioned
 
 
-class RepairCategory(EstateScoped, table=True):
+class RepairCategory(EstateScoped, Versioned, table=True):
     """水暖, 電氣, 門窗 ...: requests and orders keep the code, the desk sees the name."""
 
     __tablename__ = "repair_category"
@@ -29,7 +30,7 @@ class ScriptKey(StrEnum):
     technician_busy = "technician_busy"  # §7.3.7
 
 
-class ScriptTemplate(EstateScoped, table=True):
+class ScriptTemplate(EstateScoped, Versioned, table=True):
     """An estate's own wording of one phone script; absent rows mean the default wording."""
 
     __tablename__ = "script_template"

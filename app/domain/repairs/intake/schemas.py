@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from app.domain.repairs.intake.model import ScriptKey
 from app.domain.repairs.model import RequestChannel, RequestKind, RequestStatus, Urgency, WorkOrderStatus
 from app.domain.types import Code, InputModel, LongText, Name, PhoneText, text
+from app.domain.versions import RowVersion
 
 Location = Annotated[str, text(200, min_length=0)]
 ContactName = Annotated[str, text(100, min_length=0)]
@@ -89,6 +90,7 @@ class RepairCategoryWrite(InputModel):
 class RepairCategoryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
+    version: RowVersion
     estate_id: uuid.UUID
     code: str
     name: str
@@ -104,6 +106,7 @@ class PhoneScriptUpdate(InputModel):
 
 class PhoneScriptRead(BaseModel):
     key: ScriptKey
+    version: RowVersion
     text: str
     is_default: bool
     placeholders: list[str] = Field(description="The placeholders this script may use")

@@ -12,6 +12,7 @@ from sqlalchemy import and_, any_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
@@ -94,12 +95,14 @@ async def list_categories(
 
 async def put_category(
     session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, code: str, data: RepairCategoryWrite,
+    expected_version: int | None = None,
 ) -> RepairCategory:
     await check_estate(session, actor=actor, estate_id=estate_id)
     await ensure_categories(session, estate_id=estate_id)
     row = (await session.execute(
         select(RepairCategory).where(RepairCategory.estate_id == estate_id, RepairCategory.code == code).with_for_update()
     )).scalar_one_or_none()
+    versions.check(row, expected_version)
     before = snapshot(row) if row is not None else None
     if row is None:
         row = RepairCategory(estate_id=estate_id, code=code, **data.model_dump())
@@ -131,7 +134,7 @@ def _script_read(key: ScriptKey, row: ScriptTemplate | None, script: Script) -> 
     # The default wording is shown in the estate's characters; an estate's own, as it was saved.
     return PhoneScriptRead(key=key, text=row.text if row else in_script(scripts.DEFAULT_TEMPLATES[key], script),
                            is_default=row is None, placeholders=sorted(scripts.PLACEHOLDERS[key]),
-                           updated_at=row.updated_at if row else None)
+                           updated_at=row.updated_at if row else None, version=versions.version_of(row))
 
 
 async def template_text(session: AsyncSession, *, estate_id: uuid.UUID, key: ScriptKey) -> str:
@@ -145,10 +148,14 @@ async def list_scripts(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
     return [_script_read(key, rows.get(key), estate.script) for key in ScriptKey]
 
 
-async def put_script(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, key: ScriptKey, text: str) -> PhoneScriptRead:
+async def put_script(
+    session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, key: ScriptKey, text: str, expected_version: int | None = None,
+) -> PhoneScriptRead:
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
     scripts.check_template(key, text)
-    row = (await _templates(session, estate_id=estate_id)).get(key)
+    row = (await session.execute(select(ScriptTemplate).where(
+        ScriptTemplate.estate_id == estate_id, ScriptTemplate.key == key).with_for_update())).scalar_one_or_none()
+    versions.check(row, expected_version)
     before = snapshot(row) if row is not None else None
     if row is None:
         row = ScriptTemplate(estate_id=estate_id, key=key, text=text)

@@ -18,11 +18,12 @@ from sqlmodel import Field
 from app.domain.base import EstateScoped, utcnow
 from app.domain.errors import Conflict
 from app.domain.transitions import TransitionTable
+from app.domain.versions import Versioned
 
 DEFAULT_REPLY_WITHIN = timedelta(minutes=30)
 
 
-class TechnicianHours(EstateScoped, table=True):
+class TechnicianHours(EstateScoped, Versioned, table=True):
     """A technician's own hours in one estate; without a row the estate's office hours apply."""
 
     __tablename__ = "technician_hours"

@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from app.domain.repairs.model import RequestChannel, RequestKind, Urgency, WorkOrderStatus
 from app.domain.types import InputModel, ShortText
+from app.domain.versions import RowVersion
 
 # A booking holds one visit; a longer job is booked day by day.
 _MAX_WINDOW = timedelta(hours=24)
@@ -174,6 +175,7 @@ class WorkingHours(InputModel):
 
 class WorkingHoursRead(WorkingHours):
     technician_id: uuid.UUID
+    version: RowVersion
     estate_id: uuid.UUID
     is_estate_default: bool
 

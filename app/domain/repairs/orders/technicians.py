@@ -10,6 +10,7 @@ from sqlalchemy import any_, select
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.model import User, UserEstate
 from app.domain.auth.principal import Actor
@@ -118,14 +119,17 @@ async def _estate_and_technician(session: AsyncSession, *, actor: Actor, estate_
 async def get_hours(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, user_id: uuid.UUID) -> WorkingHoursRead:
     estate = await _estate_and_technician(session, actor=actor, estate_id=estate_id, user_id=user_id)
     hours, default = await hours_of(session, estate=estate, technician_id=user_id)
-    return WorkingHoursRead(technician_id=user_id, estate_id=estate_id, is_estate_default=default, **hours.__dict__)
+    own = (await session.execute(select(TechnicianHours.version).where(
+        TechnicianHours.estate_id == estate_id, TechnicianHours.technician_id == user_id))).scalar_one_or_none()
+    return WorkingHoursRead(technician_id=user_id, estate_id=estate_id, is_estate_default=default, version=own or 0, **hours.__dict__)
 
 
 async def set_hours(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, user_id: uuid.UUID,
-                    data: WorkingHours) -> WorkingHoursRead:
+                    data: WorkingHours, expected_version: int | None = None) -> WorkingHoursRead:
     await _estate_and_technician(session, actor=actor, estate_id=estate_id, user_id=user_id)
     row = (await session.execute(select(TechnicianHours).where(
-        TechnicianHours.estate_id == estate_id, TechnicianHours.technician_id == user_id))).scalar_one_or_none()
+        TechnicianHours.estate_id == estate_id, TechnicianHours.technician_id == user_id).with_for_update())).scalar_one_or_none()
+    versions.check(row, expected_version)
     before = snapshot(row) if row else None
     if row is None:
         row = TechnicianHours(estate_id=estate_id, technician_id=user_id, **data.model_dump())
@@ -137,7 +141,8 @@ async def set_hours(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID
     await session.flush()
     await audit.record(session, actor=actor, action="update" if before else "create", entity="technician_hours",
                        entity_id=row.id, estate_id=estate_id, before=before, after=snapshot(row))
-    return WorkingHoursRead(technician_id=user_id, estate_id=estate_id, is_estate_default=False, **data.model_dump())
+    return WorkingHoursRead(technician_id=user_id, estate_id=estate_id, is_estate_default=False, version=row.version,
+                            **data.model_dump())
 
 
 # --- availability --------------------------------------------------------------------------
