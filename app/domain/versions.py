@@ -91,7 +91,8 @@ def version_of(row: Any | None) -> int:
 def check(row: Any | None, expected_version: int | None) -> None:
     """Refuse an edit based on another version than the row's; the row must be locked FOR UPDATE
     (None: a record not stored yet, version 0)."""
-    _compare(version_of(row), expected_version)
+    if expected_version is not None:
+        _compare(version_of(row), expected_version)
 
 
 def _compare(current: int, expected_version: int | None) -> None:

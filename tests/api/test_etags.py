@@ -7,8 +7,6 @@ one wins. With PROPDESK_REQUIRE_IF_MATCH an edit without If-Match is a 428.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select, text
@@ -17,10 +15,9 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.registry.model import Owner
 from tests.factories import make_staff
-from tests.fees_factories import make_fee_item
 from tests.helpers.etags import assert_stale, if_match, version_of
 from tests.helpers.problems import assert_422, assert_problem
-from tests.registry_factories import make_building, make_jurisdiction, make_owner, make_unit, two_estates
+from tests.registry_factories import make_owner, two_estates
 
 API = "/api/v1"
 ROUNDS = 6
@@ -136,70 +133,3 @@ async def test_two_desks_editing_one_owner_at_once_one_wins(client, session):
         stored = await _stored_owner(session, owner.id)
         assert (stored.version, stored.note) == (version + 1, notes[winner])
 
-
-@dataclass(frozen=True)
-class Edit:
-    """One editable record: where it is read, where it is edited, and a change that is valid."""
-
-    get: str
-    patch: str
-    body: dict
-
-
-async def _owner(session, estate) -> Edit:
-    owner = await make_owner(session, estate=estate)
-    return Edit(f"/owners/{owner.id}", f"/owners/{owner.id}", {"note": "改"})
-
-
-async def _unit(session, estate) -> Edit:
-    unit = await make_unit(session, building=await make_building(session, estate=estate))
-    return Edit(f"/units/{unit.id}", f"/units/{unit.id}", {"note": "改"})
-
-
-async def _building(session, estate) -> Edit:
-    building = await make_building(session, estate=estate)
-    return Edit(f"/buildings/{building.id}", f"/buildings/{building.id}", {"name": "九号楼"})
-
-
-async def _jurisdiction(session, estate) -> Edit:
-    row = await make_jurisdiction(session, estate=estate)
-    return Edit(f"/jurisdictions/{row.id}", f"/jurisdictions/{row.id}", {"name": "東區"})
-
-
-async def _fee_item(session, estate) -> Edit:
-    item = await make_fee_item(session, estate=estate)
-    return Edit(f"/fee-items/{item.id}", f"/fee-items/{item.id}", {"name": "管理費"})
-
-
-async def _user(session, estate) -> Edit:
-    user = (await make_staff(session, estates=[estate])).user
-    return Edit(f"/users/{user.id}", f"/users/{user.id}", {"full_name": "張三"})
-
-
-async def _estate(session, estate) -> Edit:
-    return Edit(f"/estates/{estate.id}", f"/estates/{estate.id}", {"name": "淇水春天二期"})
-
-
-async def _company(session, estate) -> Edit:
-    return Edit("/company", "/company", {"phone": "0571-88886666"})
-
-
-EDITS: dict[str, Callable[..., Awaitable[Edit]]] = {
-    "owner": _owner, "unit": _unit, "building": _building, "jurisdiction": _jurisdiction, "fee_item": _fee_item,
-    "user": _user, "estate": _estate, "company": _company,
-}
-
-
-@pytest.mark.parametrize("kind", sorted(EDITS))
-async def test_every_record_refuses_a_stale_edit(client, session, kind):
-    estate, _ = await two_estates(session)
-    edit = await EDITS[kind](session, estate)
-    h = (await make_staff(session, estates=[estate], roles=list(Role))).headers
-    read = await client.get(API + edit.get, headers=h)
-    version = version_of(read)
-    edited = await client.patch(API + edit.patch, json=edit.body, headers=if_match(version, h))
-    assert version_of(edited) == version + 1
-    after = await client.get(API + edit.get, headers=h)
-    assert_stale(await client.patch(API + edit.patch, json=edit.body, headers=if_match(version, h)), current=version + 1)
-    again = await client.get(API + edit.get, headers=h)
-    assert (version_of(again), again.json()) == (version + 1, after.json())

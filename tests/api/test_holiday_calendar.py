@@ -159,7 +159,7 @@ class TestEditing:
         assert await count_rows(session, HolidayCalendarDay) == 0
         await upload(client, admin)
         r = await client.post(f"{API}/holiday-calendar/days", json=day, headers=admin.headers)
-        assert r.status_code == 201 and r.json() == {**day, "source": "entered"}
+        assert r.status_code == 201 and r.json() == {**day, "source": "entered", "version": 2}  # the year's: upload, add
         problem(await client.post(f"{API}/holiday-calendar/days", json=day, headers=admin.headers), "holiday-day-exists", 409)
         r = await client.patch(f"{API}/holiday-calendar/days/2027-04-05", json={"name": "清明"}, headers=admin.headers)
         assert r.json()["name"] == "清明"
@@ -173,7 +173,7 @@ class TestEditing:
         estate, admin, _, supervisor = await world(session)
         listed = (await client.get(f"{API}/holiday-calendar/2026", headers=admin.headers)).json()
         assert (listed["source"], listed["confirmed"]) == ("library", True)
-        assert {"day": "2026-10-10", "kind": "workday", "name": "國慶節", "source": "library"} in listed["days"]
+        assert {"day": "2026-10-10", "kind": "workday", "name": "國慶節", "source": "library", "version": 0} in listed["days"]
         # Say the company keeps Saturday 10 October off: the library's year is copied in, then amended.
         assert (await client.delete(f"{API}/holiday-calendar/days/2026-10-10", headers=admin.headers)).status_code == 204
         assert await count_rows(session, HolidayCalendarDay) == len(listed["days"]) - 1

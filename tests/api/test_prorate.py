@@ -48,11 +48,11 @@ class TestBillingPeriodEndpoints:
     async def test_get_put_and_audited(self, client, session):
         _, _, unit, _, finance = await estate_with_unit(session)
         r = await client.get(f"{API}/units/{unit.id}/billing-period", headers=finance.headers)
-        assert r.status_code == 200 and r.json() == {"unit_id": str(unit.id), "billed_from": None, "billed_to": None}
+        assert r.status_code == 200 and r.json() == {"unit_id": str(unit.id), "billed_from": None, "billed_to": None, "version": 0}
         r = await put_period(client, unit, finance, billed_from="2027-01-15")
         assert r.status_code == 200, r.text
         r = await put_period(client, unit, finance, billed_from="2027-01-15", billed_to="2027-02-10")
-        assert r.json() == {"unit_id": str(unit.id), "billed_from": "2027-01-15", "billed_to": "2027-02-10"}
+        assert r.json() == {"unit_id": str(unit.id), "billed_from": "2027-01-15", "billed_to": "2027-02-10", "version": 2}
         r = await client.get(f"{API}/units/{unit.id}/billing-period", headers=finance.headers)
         assert r.json()["billed_to"] == "2027-02-10"
         assert await count_rows(session, UnitBillingPeriod) == 1
