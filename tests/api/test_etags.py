@@ -15,9 +15,9 @@ from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.registry.model import Owner
 from tests.factories import make_staff
-from tests.helpers.etags import assert_stale, if_match, version_of
+from tests.helpers.etags import assert_stale, if_match, race, version_of
 from tests.helpers.problems import assert_422, assert_problem
-from tests.registry_factories import make_owner, two_estates
+from tests.registry_factories import make_building, make_owner, make_unit, two_estates
 
 API = "/api/v1"
 ROUNDS = 6
@@ -133,3 +133,40 @@ async def test_two_desks_editing_one_owner_at_once_one_wins(client, session):
         stored = await _stored_owner(session, owner.id)
         assert (stored.version, stored.note) == (version + 1, notes[winner])
 
+
+
+async def _race_rounds(client, method: str, url: str, bodies, headers, *, start: int) -> None:
+    version = start
+    for n in range(ROUNDS):
+        results = await race(client, method, url, [b(n) for b in bodies], version=version, headers=headers)
+        assert sorted(r.status_code for r in results) == [200, 412], [r.text for r in results]
+        winner = next(r for r in results if r.status_code == 200)
+        assert version_of(winner) == version + 1
+        assert_stale(next(r for r in results if r.status_code == 412), current=version + 1)
+        version += 1
+
+
+async def test_two_edits_of_one_unit_at_once_one_wins(client, session):
+    # The unit is loaded unlocked, then read again FOR UPDATE when the edit names a version.
+    estate, _ = await two_estates(session)
+    unit = await make_unit(session, building=await make_building(session, estate=estate))
+    staff = await make_staff(session, estates=[estate], roles=[Role.supervisor])
+    await _race_rounds(client, "PATCH", f"{API}/units/{unit.id}", [lambda n: {"note": f"甲{n}"}, lambda n: {"note": f"乙{n}"}],
+                       staff.headers, start=1)
+
+
+async def test_two_first_saves_of_a_setting_at_once_one_wins(client, session):
+    # Nothing stored yet (version 0), then a record kept in several rows: the counter row queues them.
+    estate, _ = await two_estates(session)
+    staff = await make_staff(session, estates=[estate], roles=[Role.supervisor])
+    windows = {"urgent": {"amount": 24, "unit": "hours"}, "high": {"amount": 3, "unit": "days"}, "normal": {"amount": 7, "unit": "days"}}
+    bodies = [lambda n: {**windows, "low": {"amount": 15 + n, "unit": "days"}},
+              lambda n: {**windows, "low": {"amount": 30 + n, "unit": "days"}}]
+    await _race_rounds(client, "PUT", f"{API}/estates/{estate.id}/complaint-deadlines", bodies, staff.headers, start=0)
+
+
+async def test_two_first_saves_of_a_phone_script_at_once_one_wins(client, session):
+    estate, _ = await two_estates(session)
+    staff = await make_staff(session, estates=[estate], roles=[Role.supervisor])
+    bodies = [lambda n: {"text": f"您好{n}，{{office_name}}"}, lambda n: {"text": f"喂{n}，{{office_name}}"}]
+    await _race_rounds(client, "PUT", f"{API}/estates/{estate.id}/phone-scripts/greeting", bodies, staff.headers, start=0)

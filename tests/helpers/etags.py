@@ -1,6 +1,7 @@
 """ETag / If-Match checks shared by the tests of editable records (issue 19)."""
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -33,3 +34,9 @@ def assert_stale(r: httpx.Response, *, current: int) -> dict[str, Any]:
     assert body["current_etag"] == f'"{current}"', body
     assert r.headers.get("etag") == f'"{current}"'
     return body
+
+
+async def race(client: httpx.AsyncClient, method: str, url: str, bodies: list[dict], *, version: int,
+               headers: dict[str, str]) -> list[httpx.Response]:
+    """The edits sent at once, each with If-Match naming `version`: each request runs in its own session."""
+    return list(await asyncio.gather(*[client.request(method, url, json=b, headers=if_match(version, headers)) for b in bodies]))
