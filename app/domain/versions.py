@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field as PydanticField
-from sqlalchemy import DDL, DateTime, FetchedValue, event, select, text, update
+from sqlalchemy import DDL, DateTime, FetchedValue, Select, event, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper
@@ -113,6 +113,21 @@ async def check_locked(session: AsyncSession, row: Any, *, expected_version: int
         return
     await session.refresh(row, with_for_update=True)
     check(row, expected_version)
+
+
+async def load_for_edit(session: AsyncSession, stmt: Select[Any], *, record: str, expected_version: int | None) -> Any | None:
+    """The one row a PUT edits (`stmt` selects it), locked FOR UPDATE and checked against If-Match;
+    None when nothing is stored yet (version 0).
+
+    A missing row cannot be locked: two first saves would both pass, and the second then fail
+    on the unique key. So when it is missing, a transaction lock on its key queues them, and the
+    second reads again what the first committed (and is refused, or updates it)."""
+    row = (await session.execute(stmt.with_for_update())).scalar_one_or_none()
+    if row is None:
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(record, 0))))
+        row = (await session.execute(stmt.with_for_update().execution_options(populate_existing=True))).scalar_one_or_none()
+    check(row, expected_version)
+    return row
 
 
 def touch(row: Any, column: str) -> None:

@@ -145,10 +145,9 @@ async def set_template(session: AsyncSession, *, actor: Actor, estate_id: uuid.U
         raise templates.UnknownPlaceholder(f"{event_type.value} sends no owner notification", field="event_type")
     if text is not None:
         templates.check(event_type, text)
-    row = (await session.execute(select(NotificationTemplate).where(
-        NotificationTemplate.estate_id == estate_id, NotificationTemplate.event_type == event_type.value).with_for_update()
-    )).scalar_one_or_none()
-    versions.check(row, expected_version)
+    row = await versions.load_for_edit(session, select(NotificationTemplate).where(
+        NotificationTemplate.estate_id == estate_id, NotificationTemplate.event_type == event_type.value),
+        record=versions.key("notification_template", estate_id, event_type.value), expected_version=expected_version)
     before = snapshot(row) if row else None
     if text is None:
         if row is not None:

@@ -230,9 +230,9 @@ async def put_subscription(
         raise NotSubscribable(field="item_id")
     prorate_days.check_subscription_days(from_month=data.from_month, to_month=data.to_month, starts_on=data.starts_on,
                                          ends_on=data.ends_on)
-    sub = (await session.execute(select(UnitFeeItem).where(
-        UnitFeeItem.unit_id == unit.id, UnitFeeItem.fee_item_id == item.id).with_for_update())).scalar_one_or_none()
-    versions.check(sub, expected_version)
+    sub = await versions.load_for_edit(session, select(UnitFeeItem).where(
+        UnitFeeItem.unit_id == unit.id, UnitFeeItem.fee_item_id == item.id),
+        record=versions.key("unit_fee_item", unit.id, item.id), expected_version=expected_version)
     before = snapshot(sub) if sub is not None else None
     if sub is None:
         sub = UnitFeeItem(estate_id=unit.estate_id, unit_id=unit.id, fee_item_id=item.id, **data.model_dump())

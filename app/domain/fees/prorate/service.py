@@ -28,9 +28,8 @@ def _read(unit_id: uuid.UUID, row: UnitBillingPeriod | None) -> dict[str, Any]:
             "version": versions.version_of(row)}
 
 
-async def _row(session: AsyncSession, unit_id: uuid.UUID, *, lock: bool = False) -> UnitBillingPeriod | None:
-    stmt = select(UnitBillingPeriod).where(UnitBillingPeriod.unit_id == unit_id)
-    return (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
+async def _row(session: AsyncSession, unit_id: uuid.UUID) -> UnitBillingPeriod | None:
+    return (await session.execute(select(UnitBillingPeriod).where(UnitBillingPeriod.unit_id == unit_id))).scalar_one_or_none()
 
 
 async def get_period(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID) -> dict[str, Any]:
@@ -45,8 +44,8 @@ async def put_period(
     unit = await load_unit(session, actor=actor, unit_id=unit_id)
     if data.billed_from is not None and data.billed_to is not None and data.billed_to < data.billed_from:
         raise BilledToBeforeFrom(field="billed_to")
-    row = await _row(session, unit.id, lock=True)
-    versions.check(row, expected_version)
+    row = await versions.load_for_edit(session, select(UnitBillingPeriod).where(UnitBillingPeriod.unit_id == unit.id),
+                                       record=versions.key("unit_billing_period", unit.id), expected_version=expected_version)
     before = snapshot(row) if row is not None else None
     if row is None:
         row = UnitBillingPeriod(estate_id=unit.estate_id, unit_id=unit.id, **data.model_dump())

@@ -99,10 +99,9 @@ async def put_category(
 ) -> RepairCategory:
     await check_estate(session, actor=actor, estate_id=estate_id)
     await ensure_categories(session, estate_id=estate_id)
-    row = (await session.execute(
-        select(RepairCategory).where(RepairCategory.estate_id == estate_id, RepairCategory.code == code).with_for_update()
-    )).scalar_one_or_none()
-    versions.check(row, expected_version)
+    row = await versions.load_for_edit(
+        session, select(RepairCategory).where(RepairCategory.estate_id == estate_id, RepairCategory.code == code),
+        record=versions.key("repair_category", estate_id, code), expected_version=expected_version)
     before = snapshot(row) if row is not None else None
     if row is None:
         row = RepairCategory(estate_id=estate_id, code=code, **data.model_dump())
@@ -153,9 +152,9 @@ async def put_script(
 ) -> PhoneScriptRead:
     estate = await check_estate(session, actor=actor, estate_id=estate_id)
     scripts.check_template(key, text)
-    row = (await session.execute(select(ScriptTemplate).where(
-        ScriptTemplate.estate_id == estate_id, ScriptTemplate.key == key).with_for_update())).scalar_one_or_none()
-    versions.check(row, expected_version)
+    row = await versions.load_for_edit(
+        session, select(ScriptTemplate).where(ScriptTemplate.estate_id == estate_id, ScriptTemplate.key == key),
+        record=versions.key("script_template", estate_id, key), expected_version=expected_version)
     before = snapshot(row) if row is not None else None
     if row is None:
         row = ScriptTemplate(estate_id=estate_id, key=key, text=text)

@@ -127,9 +127,9 @@ async def get_hours(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID
 async def set_hours(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, user_id: uuid.UUID,
                     data: WorkingHours, expected_version: int | None = None) -> WorkingHoursRead:
     await _estate_and_technician(session, actor=actor, estate_id=estate_id, user_id=user_id)
-    row = (await session.execute(select(TechnicianHours).where(
-        TechnicianHours.estate_id == estate_id, TechnicianHours.technician_id == user_id).with_for_update())).scalar_one_or_none()
-    versions.check(row, expected_version)
+    row = await versions.load_for_edit(session, select(TechnicianHours).where(
+        TechnicianHours.estate_id == estate_id, TechnicianHours.technician_id == user_id),
+        record=versions.key("technician_hours", estate_id, user_id), expected_version=expected_version)
     before = snapshot(row) if row else None
     if row is None:
         row = TechnicianHours(estate_id=estate_id, technician_id=user_id, **data.model_dump())
