@@ -17,9 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 # The tables a PATCH or PUT edits (app/domain/versions.py: Versioned).
 TABLES = (
-    'building', 'company', 'estate', 'fee_item', 'jurisdiction', 'notification_template', 'owner', 'rental_entrustment',
-    'repair_category', 'script_template', 'stock_item', 'stocktake', 'technician_hours', 'unit', 'unit_billing_period',
-    'unit_fee_item', 'user', 'webhook_endpoint',
+    'building', 'channel_credential', 'company', 'estate', 'fee_item', 'jurisdiction', 'notification_template', 'owner',
+    'rental_entrustment', 'repair_category', 'script_template', 'stock_item', 'stocktake', 'technician_hours', 'unit',
+    'unit_billing_period', 'unit_fee_item', 'user', 'webhook_endpoint',
 )
 
 # Written out here rather than imported: a migration keeps the SQL of its day.

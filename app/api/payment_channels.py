@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.status import HTTP_201_CREATED
 
 from app.api.deps import SessionDep, SettingsDep, require
-from app.api.errors import problems
+from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.api.idempotency import idempotent, idempotent_responses
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
@@ -35,23 +35,24 @@ CREATED = HTTP_201_CREATED
 
 
 @router.put("/estates/{estate_id}/payment-channels/wechat", response_model=WechatCredentialRead,
-            responses=problems(EstateNotFound))
+            responses=edit_responses(EstateNotFound))
 async def put_wechat(estate_id: uuid.UUID, body: WechatCredentialWrite, actor: Configure, session: SessionDep,
-                     settings: SettingsDep) -> WechatCredentialRead:
+                     settings: SettingsDep, expected: ExpectedVersion, response: Response) -> WechatCredentialRead:
     """Set the estate's WeChat Pay merchant account, or replace it (rotation: send it all again).
 
     The merchant private key, the APIv3 key and the platform public key are stored encrypted
     with the app secret and never returned; the answer says which are set. On the merchant
     platform, set the payment notification URL to
     `{PROPDESK_CHANNEL_NOTIFY_BASE_URL}/api/v1/payment-channels/wechat/notify/{estate_id}`."""
-    return await credentials.put_wechat(session, actor=actor, estate_id=estate_id, data=body, secret=settings.signing_secret)
+    return tagged(response, await credentials.put_wechat(session, actor=actor, estate_id=estate_id, data=body,
+                                                         secret=settings.signing_secret, expected_version=expected))
 
 
 @router.get("/estates/{estate_id}/payment-channels/wechat", response_model=WechatCredentialRead,
-            responses=problems(EstateNotFound, credentials.CredentialsNotSet))
-async def get_wechat(estate_id: uuid.UUID, actor: Configure, session: SessionDep) -> WechatCredentialRead:
+            responses=read_responses(EstateNotFound, credentials.CredentialsNotSet))
+async def get_wechat(estate_id: uuid.UUID, actor: Configure, session: SessionDep, response: Response) -> WechatCredentialRead:
     """The estate's WeChat Pay merchant account without its secrets: ids, which secrets are set, when it changed."""
-    return await credentials.get_wechat(session, actor=actor, estate_id=estate_id)
+    return tagged(response, await credentials.get_wechat(session, actor=actor, estate_id=estate_id))
 
 
 @router.post("/units/{unit_id}/channel-payments", response_model=ChannelPaymentRead, status_code=CREATED,

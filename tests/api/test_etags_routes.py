@@ -14,6 +14,7 @@ import pytest
 
 from app.domain.auth.roles import Role
 from tests.factories import Staff, make_staff
+from tests.fakes.wechatpay import FakeWechatPay
 from tests.fees_factories import make_fee_item
 from tests.helpers.etags import assert_stale, if_match, version_of
 from tests.registry_factories import make_building, make_jurisdiction, make_owner, make_unit, two_estates
@@ -101,6 +102,12 @@ async def _entrustment(client, session, d):
         "bathrooms": 1, "furnishing": "full", "available_from": "2026-06-01", "contact_phone": "13900001111"}))
     path = f"/rental-entrustments/{row['id']}"
     return Case("PATCH", path, {"asking_rent": "3300.00"}, {"asking_rent": "3400.00"}, path)
+
+
+async def _wechat_channel(client, session, d):
+    creds = FakeWechatPay().credentials()  # valid keys; the fake server is not started
+    path = f"/estates/{d.estate.id}/payment-channels/wechat"
+    return Case("PUT", path, creds, {**creds, "mchid": "1900000110"}, path)
 
 
 async def _subscription(client, session, d):
@@ -191,6 +198,7 @@ CASES: dict[tuple[str, str], Callable[..., Awaitable[Case]]] = {
     ("PATCH", "/webhooks/{webhook_id}"): _webhook,
     ("PATCH", "/rental-entrustments/{entrustment_id}"): _entrustment,
     ("PUT", "/units/{unit_id}/fee-items/{item_id}"): _subscription,
+    ("PUT", "/estates/{estate_id}/payment-channels/wechat"): _wechat_channel,
     ("PUT", "/units/{unit_id}/billing-period"): _billing_period,
     ("PUT", "/estates/{estate_id}/repair-categories/{code}"): _repair_category,
     ("PUT", "/estates/{estate_id}/phone-scripts/{key}"): _phone_script,

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import utcnow
@@ -89,7 +90,7 @@ def unseal(secret: str, *, estate_id: uuid.UUID, channel: Channel, sealed: str) 
 
 
 def _read(row: ChannelCredential, *, secrets_set: list[str]) -> WechatCredentialRead:
-    return WechatCredentialRead(estate_id=row.estate_id, channel=row.channel, mchid=row.mchid, appid=row.appid,
+    return WechatCredentialRead(estate_id=row.estate_id, version=row.version, channel=row.channel, mchid=row.mchid, appid=row.appid,
                                 merchant_serial_no=row.merchant_serial_no, platform_public_key_id=row.platform_public_key_id,
                                 secrets_set=secrets_set, updated_at=row.updated_at, updated_by=row.updated_by)
 
@@ -100,12 +101,14 @@ async def _row(session: AsyncSession, *, estate_id: uuid.UUID, channel: Channel)
 
 
 async def put_wechat(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, data: WechatCredentialWrite,
-                     secret: str, now: datetime | None = None) -> WechatCredentialRead:
+                     secret: str, now: datetime | None = None, expected_version: int | None = None) -> WechatCredentialRead:
     """Set or replace (rotate) the estate's WeChat Pay credentials, all parts at once."""
     await registry_service.check_estate(session, actor=actor, estate_id=estate_id)
     now = now or utcnow()
     sealed = seal(secret, estate_id=estate_id, channel=Channel.wechat, values={f: getattr(data, f) for f in SECRET_FIELDS})
-    row = await _row(session, estate_id=estate_id, channel=Channel.wechat)
+    row = await versions.load_for_edit(session, select(ChannelCredential).where(
+        ChannelCredential.estate_id == estate_id, ChannelCredential.channel == Channel.wechat.value),
+        record=versions.key("channel_credential", estate_id, Channel.wechat.value), expected_version=expected_version)
     action = "channel_credential.rotate" if row is not None else "channel_credential.create"
     row = row or ChannelCredential(estate_id=estate_id, channel=Channel.wechat, mchid="", appid="", merchant_serial_no="",
                                    platform_public_key_id="", sealed="", updated_at=now)

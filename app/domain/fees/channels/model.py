@@ -20,6 +20,7 @@ from sqlmodel import Field
 from app.domain.base import EstateScoped
 from app.domain.events.model import EventType
 from app.domain.transitions import TransitionTable
+from app.domain.versions import Versioned
 
 
 class Channel(StrEnum):
@@ -45,7 +46,7 @@ CHANNEL_PAYMENT_TRANSITIONS: TransitionTable[ChannelPaymentState] = TransitionTa
 })
 
 
-class ChannelCredential(EstateScoped, table=True):
+class ChannelCredential(EstateScoped, Versioned, table=True):
     """An estate's merchant account at one channel. The secrets are one AES-GCM blob (credentials.py)."""
 
     __tablename__ = "channel_credential"

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, Field, model_validator
 from app.domain.fees.channels.model import Channel, ChannelKind, ChannelPaymentState
 from app.domain.fees.payments.schemas import Amount
 from app.domain.types import InputModel, text
+from app.domain.versions import RowVersion
 
 
 def _private_key(pem: str) -> str:
@@ -72,6 +73,7 @@ class WechatCredentialRead(BaseModel):
     """What is configured, without a secret: which secrets are set, and when it last changed."""
 
     estate_id: uuid.UUID
+    version: RowVersion
     channel: Channel
     mchid: str
     appid: str
