@@ -43,6 +43,7 @@ LOCATIONS: dict[str, str] = {
     "create_late_fee_rule": "/estates/{estate_id}/late-fee-rules",
     "rebill_charge": "/units/{unit_id}/charges",
     "take_payment": "/receipts/{receipt.id}",
+    "create_channel_payment": "/channel-payments/{id}",
     "print_receipt": "/receipts/{receipt_id}/prints",
     "make_refund": "/receipts/{receipt.id}",
     "take_deposit": "/receipts/{receipt.id}",

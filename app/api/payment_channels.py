@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from starlette.status import HTTP_201_CREATED
 
 from app.api.deps import SessionDep, SettingsDep, require
+from app.api.errors import problems
 from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.api.idempotency import idempotent, idempotent_responses
 from app.domain.auth.principal import Actor
@@ -69,6 +70,13 @@ async def create_channel_payment(unit_id: uuid.UUID, body: ChannelPaymentCreate,
     (QS-W-2026-000001), counted in no cashier's drawer. Send an `Idempotency-Key` (required): a
     retry returns the same QR code and orders nothing again."""
     return await channels.create_native(session, actor=actor, unit_id=unit_id, data=body, settings=settings)
+
+
+@router.get("/channel-payments/{payment_id}", response_model=ChannelPaymentRead,
+            responses=problems(channels.ChannelPaymentNotFound))
+async def get_channel_payment(payment_id: uuid.UUID, actor: Take, session: SessionDep) -> ChannelPaymentRead:
+    """A QR payment as it stands: `pending` until the owner pays, then `paid` with its receipt."""
+    return await channels.get_payment(session, actor=actor, payment_id=payment_id)
 
 
 class NotifyAnswer(BaseModel):

@@ -169,6 +169,24 @@ class TestNotification:
         assert read.status_code == 200 and read.json()["method"] == "wechat" and read.json()["cashier_session_id"] is None
         assert (await client.get(f"{API}/receipts/{receipt.id}/pdf", headers=d.staff.headers)).status_code == 200
 
+    async def test_the_desk_polls_the_qr_payment_until_it_is_paid(self, client, session, fake):
+        d, _ = await configured(client, session, fake)
+        made = await qr(client, d)
+        assert made.status_code == 201, made.text
+        place = made.headers["location"]
+        assert place == f"{API}/channel-payments/{made.json()['id']}"
+        before = await client.get(place, headers=d.staff.headers)
+        assert (before.status_code, before.json()["status"], before.json()["payment_id"]) == (200, "pending", None)
+        fake.pay(made.json()["out_trade_no"])
+        assert (await fake.notify(client, made.json()["out_trade_no"])).status_code == 200
+        after = (await client.get(place, headers=d.staff.headers)).json()
+        [payment] = await rows(session, Payment)
+        assert (after["status"], after["payment_id"]) == ("paid", str(payment.id))
+        stranger = await make_staff(session, estates=[d.other], roles=[Role.receptionist])
+        assert_problem(await client.get(place, headers=stranger.headers), 404, "channel-payment-not-found")
+        assert_problem(await client.get(f"{API}/channel-payments/{uuid.uuid4()}", headers=d.staff.headers),
+                       404, "channel-payment-not-found")
+
     async def test_twenty_identical_notifications_at_once_book_one_receipt(self, client, session, fake):
         d, created, tx = await paid_qr(client, session, fake)
         prepared = fake.notification(tx)

@@ -12,6 +12,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "PUT /api/v1/estates/{estate_id}/payment-channels/wechat": FEES_CONFIGURE,
     "GET /api/v1/estates/{estate_id}/payment-channels/wechat": FEES_CONFIGURE,
     "POST /api/v1/units/{unit_id}/channel-payments": PAYMENTS_TAKE,
+    "GET /api/v1/channel-payments/{payment_id}": PAYMENTS_TAKE,
     # Called by WeChat Pay, not by staff: believed by its signature, whoever sends it.
     "POST /api/v1/payment-channels/wechat/notify/{estate_id}": EVERYONE,
 }

@@ -22,6 +22,7 @@ from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.base import utcnow
 from app.domain.calendar import estate_time
+from app.domain.errors import NotFound
 from app.domain.events import outbox
 from app.domain.events.model import EventType
 from app.domain.fees.channels import credentials, wechat
@@ -32,6 +33,7 @@ from app.domain.fees.payments import service as payments
 from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries
 from app.domain.registry import units
 from app.domain.registry.model import Estate
+from app.domain.visibility import Visible, load_visible
 
 FEN = Decimal("100")
 NOTIFY_PATH = "/api/v1/payment-channels/wechat/notify/{estate_id}"
@@ -40,6 +42,19 @@ CHANNEL_ACTOR = "wechatpay"
 
 def notify_url(settings: Settings, estate_id: uuid.UUID) -> str:
     return settings.channel_notify_base_url.rstrip("/") + NOTIFY_PATH.format(estate_id=estate_id)
+
+
+class ChannelPaymentNotFound(NotFound):
+    title = "Channel payment not found"
+    title_zh = "未找到该线上支付"
+
+
+CHANNEL_PAYMENT = Visible(model=ChannelPayment, missing=ChannelPaymentNotFound)
+
+
+async def get_payment(session: AsyncSession, *, actor: Actor, payment_id: uuid.UUID) -> ChannelPaymentRead:
+    """A QR payment as it stands: the desk polls it to see the owner has paid (status, receipt)."""
+    return _read(await load_visible(session, CHANNEL_PAYMENT, payment_id, actor=actor))
 
 
 def _read(row: ChannelPayment) -> ChannelPaymentRead:
