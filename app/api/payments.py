@@ -147,7 +147,7 @@ async def list_receipts(
 @router.post("/receipts/{receipt_id}/void", response_model=ReceiptRead,
              responses=problems(receipts.ReceiptNotFound, IllegalTransition, VoidNeedsReason, receipts.CreditAlreadyRefunded,
                                 SessionHandedOver))
-@idempotent(200)
+@idempotent(200, required=True)
 async def void_receipt(receipt_id: uuid.UUID, body: ReceiptVoid, actor: Void, session: SessionDep) -> ReceiptRead:
     """Void a receipt with a reason. The number stays, marked void; its charges are open again and
     any credit is removed. If its cashier session was already handed over, the void is booked as an

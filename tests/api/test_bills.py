@@ -18,6 +18,7 @@ from app.domain.repairs.model import WorkOrder, WorkOrderStatus
 from app.domain.repairs.vouchers.model import Voucher
 from tests.factories import Staff, make_staff
 from tests.fees_factories import make_charge, make_fee_item, make_late_fee_rule
+from tests.helpers.payments import keyed
 from tests.helpers.problems import assert_422
 from tests.registry_factories import make_building, make_unit, two_estates
 from tests.repairs_factories import make_order
@@ -85,7 +86,7 @@ async def bill(session) -> Bill:
 
 async def pay(client, b: Bill, charge: Charge, amount: str) -> dict:
     r = await client.post(f"{API}/units/{b.unit.id}/payments", json={"amount": amount, "method": "cash", "charge_ids": [str(charge.id)]},
-                          headers={**b.desk.headers, "Idempotency-Key": str(uuid.uuid4())})
+                          headers=keyed(b.desk.headers))
     assert r.status_code == 201, r.text
     return r.json()["receipt"]
 
@@ -151,7 +152,7 @@ class TestHandCheckedBill:
         await pay(client, b, b.october, "100.00")
         voided = await pay(client, b, b.water, "80.00")
         supervisor = await make_staff(session, estates=[b.estate], roles=[Role.supervisor])
-        r = await client.post(f"{API}/receipts/{voided['id']}/void", json={"reason": "收错户"}, headers=supervisor.headers)
+        r = await client.post(f"{API}/receipts/{voided['id']}/void", json={"reason": "收错户"}, headers=keyed(supervisor.headers))
         assert r.status_code == 200, r.text
 
         r = await get_bill(client, b)
@@ -229,7 +230,7 @@ class TestHandCheckedBill:
         b = await bill(session)
         await pay(client, b, b.repair, "150.00")
         r = await client.post(f"{API}/units/{b.unit.id}/payments", json={"amount": "1000.00", "method": "cash", "settle": "oldest_first"},
-                              headers={**b.desk.headers, "Idempotency-Key": str(uuid.uuid4())})
+                              headers=keyed(b.desk.headers))
         assert r.status_code == 201
         totals = (await get_bill(client, b)).json()["totals"]
         # 676.00 owed; with the repair paid, 1000.00 first posts the late fees (old fee 11.15 capped, October

@@ -14,12 +14,12 @@ from app.domain.fees.payments.model import Payment
 from app.domain.registry.model import Estate
 from tests.factories import Staff, make_staff
 from tests.helpers.cash import acknowledge, current, get, hand_over
-from tests.helpers.payments import API, desk, pay
+from tests.helpers.payments import API, desk, keyed, pay
 from tests.registry_factories import count_rows
 
 
 async def void(client, receipt_id: str, staff: Staff):
-    r = await client.post(f"{API}/receipts/{receipt_id}/void", json={"reason": "收错户"}, headers=staff.headers)
+    r = await client.post(f"{API}/receipts/{receipt_id}/void", json={"reason": "收错户"}, headers=keyed(staff.headers))
     assert r.status_code == 200, r.text
     return r
 
@@ -189,7 +189,7 @@ class TestVoidAfterHandOver:
         rid = (await pay(client, d, amount="10.00")).json()["receipt"]["id"]
         sid = (await current(client, d))["id"]
         assert (await hand_over(client, sid, d.staff, counted_cash="10.00")).status_code == 200
-        r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "x"}, headers=d.staff.headers)
+        r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "x"}, headers=keyed(d.staff.headers))
         assert r.status_code == 409 and r.json()["type"] == "/problems/session-handed-over"
         assert await count_rows(session, SessionAdjustment) == 0
 

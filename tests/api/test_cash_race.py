@@ -13,7 +13,7 @@ from decimal import Decimal
 from app.domain.auth.roles import Role
 from tests.factories import make_staff
 from tests.helpers.cash import current, get, hand_over
-from tests.helpers.payments import API, desk, pay
+from tests.helpers.payments import API, desk, keyed, pay
 
 ROUNDS = 6
 VOIDS = 4
@@ -45,7 +45,7 @@ async def test_voids_sent_with_the_hand_over_land_on_one_side_of_it(client, sess
         note = {"note": "作废在交款时", "counted_cash": str(expected_cash)}
         results = await asyncio.gather(
             hand_over(client, sid, cashier, **note),
-            *[client.post(f"{API}/receipts/{p['id']}/void", json={"reason": "收错户"}, headers=supervisor.headers)
+            *[client.post(f"{API}/receipts/{p['id']}/void", json={"reason": "收错户"}, headers=keyed(supervisor.headers))
               for p in paid[:VOIDS]])
         assert [r.status_code for r in results] == [200] * (VOIDS + 1), [r.text for r in results]
 

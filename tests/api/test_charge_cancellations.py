@@ -17,7 +17,7 @@ from app.domain.fees.prepaid.model import AccountEntry
 from tests.factories import make_staff
 from tests.fees_factories import make_late_fee_rule, make_receipt
 from tests.helpers.cancellations import REASON, ask, decide, fresh_charge, live_allocated, paid_desk
-from tests.helpers.payments import API, pay
+from tests.helpers.payments import API, keyed, pay
 from tests.helpers.prepaid import account, deduct
 from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows
@@ -182,7 +182,7 @@ class TestApprove:
 
     async def test_voided_then_cancelled_the_stale_request_409(self, client, session):
         d, finance, supervisor, charge, paid, body = await asked(client, session)
-        r = await client.post(f"{API}/receipts/{paid['receipt']['id']}/void", json={"reason": "收错户"}, headers=supervisor.headers)
+        r = await client.post(f"{API}/receipts/{paid['receipt']['id']}/void", json={"reason": "收错户"}, headers=keyed(supervisor.headers))
         assert r.status_code == 200, r.text
         assert (await ask(client, charge.id, finance)).status_code == 200  # nothing paid now: cancelled at once
         assert_problem(await decide(client, body["id"], "approve", supervisor), 409, "charge-changed-since-request")

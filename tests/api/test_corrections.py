@@ -14,6 +14,7 @@ from app.domain.auth.roles import Role
 from app.domain.fees.model import Charge, ChargeState
 from tests.factories import make_staff
 from tests.fees_factories import make_charge, make_fee_item, make_late_fee_rule, make_receipt
+from tests.helpers.payments import keyed
 from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows, make_building, make_unit, two_estates
 
@@ -83,7 +84,7 @@ class TestCancel:
         assert (await fresh(session, charge.id)).state == ChargeState.open
 
         supervisor = await make_staff(session, estates=[estate], roles=[Role.supervisor])
-        r = await client.post(f"{API}/receipts/{receipt.id}/void", json={"reason": "收错户"}, headers=supervisor.headers)
+        r = await client.post(f"{API}/receipts/{receipt.id}/void", json={"reason": "收错户"}, headers=keyed(supervisor.headers))
         assert r.status_code == 200, r.text
         r = await cancel(client, charge, supervisor)
         assert r.status_code == 200 and r.json()["state"] == "cancelled"
@@ -100,7 +101,7 @@ class TestRetries:
         _, _, _, _, charge, finance = await ledger(session)
         url = f"{API}/charges/{charge.id}"
         for verb, body, status in (("cancel", {"reason": "面积录错"}, 200), ("rebill", {"amount": "122.29"}, 201)):
-            headers = {**finance.headers, "Idempotency-Key": str(uuid.uuid4())}
+            headers = keyed(finance.headers)
             first = await client.post(f"{url}/{verb}", json=body, headers=headers)
             again = await client.post(f"{url}/{verb}", json=body, headers=headers)
             assert first.status_code == again.status_code == status, again.text

@@ -7,6 +7,7 @@ from tests.factories import make_staff
 from tests.helpers import cash
 from tests.helpers.documents import pdf_of
 from tests.helpers.paper import API, LEGAL_NAME, cashier_day
+from tests.helpers.payments import keyed
 from tests.helpers.pdf import pages_of, text_of
 from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows
@@ -48,7 +49,7 @@ class TestHandoverSheetPdf:
     async def test_a_void_after_hand_over_is_an_adjustment_apart(self, client, session):
         w = await cashier_day(client, session)
         first = (await cash.get(client, w.session_id, w.desk.staff))["receipts"][0]
-        r = await client.post(f"{API}/receipts/{first['id']}/void", json={"reason": "重复收费"}, headers=w.supervisor.headers)
+        r = await client.post(f"{API}/receipts/{first['id']}/void", json={"reason": "重复收费"}, headers=keyed(w.supervisor.headers))
         assert r.status_code == 200, r.text
         theirs = (await cash.current(client, w.desk, w.supervisor))["id"]
         text = text_of(pdf_of(await client.get(url(theirs), headers=w.supervisor.headers)))

@@ -15,6 +15,7 @@ from app.domain.fees.payments.model import Receipt
 from tests.factories import make_staff
 from tests.fees_factories import make_fee_item
 from tests.helpers.late_fees import API, NOW, late, late_fees_on, pay
+from tests.helpers.payments import keyed
 from tests.helpers.problems import assert_422, assert_invalid, assert_problem
 from tests.registry_factories import count_rows
 
@@ -147,7 +148,7 @@ class TestLatePayment:
         w = await late(session)
         rid = (await pay(client, w, "226.35", charge_ids=[w.october])).json()["receipt"]["id"]
         supervisor = await make_staff(session, estates=[w.estate], roles=[Role.supervisor])
-        r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "收错户"}, headers=supervisor.headers)
+        r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "收错户"}, headers=keyed(supervisor.headers))
         assert r.status_code == 200, r.text
         [fee] = await late_fees_on(session, w.october)
         assert (fee.amount_paid, fee.outstanding) == (D("0.00"), D("3.35"))

@@ -16,7 +16,7 @@ from app.domain.fees.prepaid.model import AccountBalance, AccountEntry
 from tests.factories import make_staff
 from tests.fees_factories import make_charge, make_fee_item
 from tests.helpers.cash import current
-from tests.helpers.payments import API, charge_state, desk, pay
+from tests.helpers.payments import API, charge_state, desk, keyed, pay
 from tests.helpers.prepaid import account, deduct, deposit, earmarks
 from tests.helpers.problems import assert_422, assert_invalid, assert_problem
 from tests.registry_factories import count_rows
@@ -168,13 +168,13 @@ class TestDeductions:
         await deduct(app, d)
         doc = (await session.execute(select(Receipt).where(Receipt.series == "account"))).scalar_one()
         # The deposit's money is spent: its receipt cannot be voided until the deduction is.
-        r = await client.post(f"{API}/receipts/{dep['receipt']['id']}/void", json={"reason": "收错"}, headers=supervisor.headers)
+        r = await client.post(f"{API}/receipts/{dep['receipt']['id']}/void", json={"reason": "收错"}, headers=keyed(supervisor.headers))
         assert_problem(r, 409, "credit-already-refunded")
-        r = await client.post(f"{API}/receipts/{doc.id}/void", json={"reason": "抵扣错户"}, headers=supervisor.headers)
+        r = await client.post(f"{API}/receipts/{doc.id}/void", json={"reason": "抵扣错户"}, headers=keyed(supervisor.headers))
         assert r.status_code == 200, r.text
         assert await charge_state(session, d.charges[0]) == ("0.00", False)
         assert (await account(client, d))["balance"] == "200.00"
-        r = await client.post(f"{API}/receipts/{dep['receipt']['id']}/void", json={"reason": "收错"}, headers=supervisor.headers)
+        r = await client.post(f"{API}/receipts/{dep['receipt']['id']}/void", json={"reason": "收错"}, headers=keyed(supervisor.headers))
         assert r.status_code == 200, r.text
         assert (await account(client, d))["balance"] == "0.00"
 

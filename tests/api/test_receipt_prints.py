@@ -14,7 +14,7 @@ from app.domain.auth.roles import Role
 from app.domain.fees.payments.model import ReceiptPrint
 from app.domain.idempotency.model import IdempotencyRecord
 from tests.factories import make_staff
-from tests.helpers.payments import API, desk, pay, print_receipt
+from tests.helpers.payments import API, desk, keyed, pay, print_receipt
 from tests.helpers.pdf import pages_of, text_of
 from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows
@@ -164,7 +164,7 @@ class TestPrints:
     async def test_a_void_receipt_prints_with_its_void_mark(self, client, session):
         d, receipt = await paid_receipt(client, session)
         boss = await make_staff(session, estates=[d.estate], roles=[Role.supervisor], full_name="张主管")
-        r = await client.post(f"{API}/receipts/{receipt['id']}/void", json={"reason": "收错户"}, headers=boss.headers)
+        r = await client.post(f"{API}/receipts/{receipt['id']}/void", json={"reason": "收错户"}, headers=keyed(boss.headers))
         assert r.status_code == 200, r.text
         local = r.json()["voided_at"]
         text = text_of((await print_receipt(client, boss, receipt["id"])).content)

@@ -11,7 +11,7 @@ from app.domain.auth.roles import Role
 from app.domain.fees.cash.model import CashierSession, SessionAdjustment, SessionStatus
 from app.domain.fees.payments.model import Allocation, Receipt, ReceiptPrint
 from tests.factories import make_staff
-from tests.helpers.payments import API, charge_state, desk, pay, print_receipt
+from tests.helpers.payments import API, charge_state, desk, keyed, pay, print_receipt
 from tests.helpers.pdf import text_of
 from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows
@@ -31,7 +31,7 @@ class TestReceiptPermissions:
         rid = (await pay(client, d, amount="10.00")).json()["receipt"]["id"]
         for role in (Role.receptionist, Role.finance, Role.admin, Role.cs_director):
             staff = await make_staff(session, estates=[d.estate], roles=[role])
-            r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "x"}, headers=staff.headers)
+            r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "x"}, headers=keyed(staff.headers))
             assert r.status_code == 403, role
         tech = await make_staff(session, estates=[d.estate], roles=[Role.technician])
         assert (await client.get(f"{API}/receipts/{rid}", headers=tech.headers)).status_code == 403
@@ -43,7 +43,8 @@ class TestReceiptPermissions:
         stranger = await make_staff(session, estates=[d.other], roles=[Role.supervisor])
         for method, url in [("GET", f"/receipts/{rid}"), ("GET", f"/receipts/{rid}/pdf"), ("GET", f"/estates/{d.estate.id}/receipts"),
                             ("POST", f"/receipts/{rid}/void")]:
-            r = await client.request(method, API + url, headers=stranger.headers, json={"reason": "x"} if method == "POST" else None)
+            headers = keyed(stranger.headers) if method == "POST" else stranger.headers
+            r = await client.request(method, API + url, headers=headers, json={"reason": "x"} if method == "POST" else None)
             assert r.status_code == 404, url
         assert (await session.execute(select(Receipt.status))).scalar_one() == "issued"
 
@@ -120,7 +121,7 @@ class TestVoid:
         paid = (await pay(client, d, amount="290.00")).json()
         rid = paid["receipt"]["id"]
         assert paid["credit"] == "4.44"
-        r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "收错户"}, headers=supervisor.headers)
+        r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "收错户"}, headers=keyed(supervisor.headers))
         assert r.status_code == 200, r.text
         v = r.json()
         assert (v["status"], v["number"], v["void_reason"], v["voided_by"]) == (
@@ -138,12 +139,25 @@ class TestVoid:
         # The next receipt takes the next number; the voided one is never reused.
         assert (await pay(client, d, amount="10.00")).json()["receipt"]["number"].endswith("-000002")
 
+    async def test_void_needs_an_idempotency_key_and_a_retry_voids_once(self, client, session):
+        d = await desk(session)
+        supervisor = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
+        rid = (await pay(client, d, amount="100.00")).json()["receipt"]["id"]
+        r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "x"}, headers=supervisor.headers)
+        assert_422(r, "Idempotency-Key")
+        assert await charge_state(session, d.charges[0]) == ("100.00", False)  # nothing voided: still paid in part
+        headers = keyed(supervisor.headers)
+        first = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "x"}, headers=headers)
+        again = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "x"}, headers=headers)
+        assert (first.status_code, again.status_code, again.headers["idempotent-replayed"]) == (200, 200, "true")
+        assert again.json() == first.json() and await charge_state(session, d.charges[0]) == ("0.00", False)
+
     async def test_void_twice_409(self, client, session):
         d = await desk(session)
         supervisor = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
         rid = (await pay(client, d, amount="100.00")).json()["receipt"]["id"]
-        assert (await client.post(f"{API}/receipts/{rid}/void", json={"reason": "x"}, headers=supervisor.headers)).status_code == 200
-        r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "y"}, headers=supervisor.headers)
+        assert (await client.post(f"{API}/receipts/{rid}/void", json={"reason": "x"}, headers=keyed(supervisor.headers))).status_code == 200
+        r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "y"}, headers=keyed(supervisor.headers))
         assert r.status_code == 409 and r.json()["current_state"] == "void"
         assert r.json()["type"] == "/problems/illegal-transition"
         assert await charge_state(session, d.charges[0]) == ("0.00", False)
@@ -153,7 +167,7 @@ class TestVoid:
         d = await desk(session)
         supervisor = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
         rid = (await pay(client, d, amount="100.00")).json()["receipt"]["id"]
-        r = await client.post(f"{API}/receipts/{rid}/void", json=body, headers=supervisor.headers)
+        r = await client.post(f"{API}/receipts/{rid}/void", json=body, headers=keyed(supervisor.headers))
         assert r.status_code == 422
         assert_422(r, "reason")
         assert (await session.execute(select(Receipt.status))).scalar_one() == "issued"
@@ -166,7 +180,8 @@ class TestVoid:
         old.status, old.expected = SessionStatus.handed_over, {"alipay": "100.00"}
         session.add(old)
         await session.commit()
-        r = await client.post(f"{API}/receipts/{paid['receipt']['id']}/void", json={"reason": "重复收费"}, headers=supervisor.headers)
+        r = await client.post(f"{API}/receipts/{paid['receipt']['id']}/void", json={"reason": "重复收费"},
+                              headers=keyed(supervisor.headers))
         assert r.status_code == 200, r.text
         adj = (await session.execute(select(SessionAdjustment))).scalar_one()
         current = (await session.execute(select(CashierSession).where(CashierSession.cashier_id == supervisor.id))).scalar_one()
@@ -178,7 +193,7 @@ class TestVoid:
         d = await desk(session)
         supervisor = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
         rid = (await pay(client, d, amount="100.00")).json()["receipt"]["id"]
-        assert (await client.post(f"{API}/receipts/{rid}/void", json={"reason": "x"}, headers=supervisor.headers)).status_code == 200
+        assert (await client.post(f"{API}/receipts/{rid}/void", json={"reason": "x"}, headers=keyed(supervisor.headers))).status_code == 200
         assert await count_rows(session, SessionAdjustment) == 0
 
 
@@ -188,7 +203,7 @@ async def test_payments_and_voids_are_events(client, session):
     d = await desk(session)
     paid = (await pay(client, d, amount="160.56")).json()
     supervisor = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
-    r = await client.post(f"{API}/receipts/{paid['receipt']['id']}/void", headers=supervisor.headers, json={"reason": "錯收"})
+    r = await client.post(f"{API}/receipts/{paid['receipt']['id']}/void", headers=keyed(supervisor.headers), json={"reason": "錯收"})
     assert r.status_code == 200, r.text
     rows = (await session.execute(select(OutboxEvent).order_by(OutboxEvent.seq))).scalars().all()
     assert [e.type for e in rows] == ["payment.received", "receipt.voided"]

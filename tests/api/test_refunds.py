@@ -10,7 +10,7 @@ import pytest
 from app.domain.auth.roles import Role
 from app.domain.fees.payments.model import Receipt, Refund
 from tests.factories import Staff, make_staff
-from tests.helpers.payments import API, Desk, desk, pay
+from tests.helpers.payments import API, Desk, desk, keyed, pay
 from tests.helpers.problems import assert_422, assert_problem
 from tests.registry_factories import count_rows, make_building, make_unit
 
@@ -122,7 +122,7 @@ class TestVoidAndCredit:
         supervisor = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
         rid = (await refund(client, d, finance, amount="50.00")).json()["receipt"]["id"]
         assert await credit_of(client, d) == "0.00"
-        r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "未退成"}, headers=supervisor.headers)
+        r = await client.post(f"{API}/receipts/{rid}/void", json={"reason": "未退成"}, headers=keyed(supervisor.headers))
         assert r.status_code == 200, r.text
         assert await credit_of(client, d) == "50.00"
 
@@ -131,6 +131,6 @@ class TestVoidAndCredit:
         supervisor = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
         receipts = (await client.get(f"{API}/estates/{d.estate.id}/receipts", headers=d.staff.headers)).json()["items"]
         await refund(client, d, finance, amount="10.00")
-        r = await client.post(f"{API}/receipts/{receipts[0]['id']}/void", json={"reason": "x"}, headers=supervisor.headers)
+        r = await client.post(f"{API}/receipts/{receipts[0]['id']}/void", json={"reason": "x"}, headers=keyed(supervisor.headers))
         assert r.status_code == 409 and r.json()["type"] == "/problems/credit-already-refunded"
         assert await credit_of(client, d) == "40.00"

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.helpers.payments import keyed
+
 Maker = Callable[[httpx.AsyncClient, AsyncSession], Awaitable[bytes]]
 KINDS: dict[str, Maker] = {}
 
@@ -66,7 +68,7 @@ async def _receipt_void(client: httpx.AsyncClient, session: AsyncSession) -> byt
     rid = (await pay(client, d, amount="160.56", payer_name="王建国")).json()["receipt"]["id"]
     assert (await print_receipt(client, d.staff, rid)).status_code == 201
     boss = await make_staff(session, estates=[d.estate], roles=[Role.supervisor], full_name="张主管")
-    r = await client.post(f"/api/v1/receipts/{rid}/void", json={"reason": "收错户，应为8号楼2单元302"}, headers=boss.headers)
+    r = await client.post(f"/api/v1/receipts/{rid}/void", json={"reason": "收错户，应为8号楼2单元302"}, headers=keyed(boss.headers))
     assert r.status_code == 200, r.text
     return pdf_of(await print_receipt(client, boss, rid, reason="作废后留底"))
 
@@ -74,7 +76,6 @@ async def _receipt_void(client: httpx.AsyncClient, session: AsyncSession) -> byt
 @kind("refund")
 async def _refund(client: httpx.AsyncClient, session: AsyncSession) -> bytes:
     """A refund of an overpayment (退款凭证), payer's copy and the stub."""
-    import uuid
 
     from app.domain.auth.roles import Role
     from tests.factories import make_staff
@@ -85,7 +86,7 @@ async def _refund(client: httpx.AsyncClient, session: AsyncSession) -> bytes:
     assert (await pay(client, d, amount="457.56", payer_name="王建国")).status_code == 201
     finance = await make_staff(session, estates=[d.estate], roles=[Role.finance], full_name="赵会计")
     r = await client.post(f"/api/v1/units/{d.unit.id}/refunds", json={"amount": "40.00", "method": "cash", "reason": "多交退回"},
-                          headers={**finance.headers, "Idempotency-Key": str(uuid.uuid4())})
+                          headers=keyed(finance.headers))
     assert r.status_code == 201, r.text
     return pdf_of(await print_receipt(client, finance, r.json()["receipt"]["id"]))
 # --- the office's paper: task sheet, cash hand-over, arrears notices, repair log, register ---------

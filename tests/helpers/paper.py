@@ -12,6 +12,7 @@ from tests.factories import Staff, make_staff
 from tests.fees_factories import make_charge, make_fee_item, make_late_fee_rule
 from tests.helpers import cash, payments
 from tests.helpers.dispatch import local, window
+from tests.helpers.payments import keyed
 from tests.registry_factories import make_building, make_owner, make_unit, two_estates
 from tests.repairs_factories import make_order
 
@@ -86,7 +87,7 @@ async def cashier_day(client, session, *, extra_payments: int = 0) -> Drawer:
     taken += [await payments.pay(client, d, amount="10.00") for _ in range(extra_payments)]
     assert all(r.status_code == 201 for r in taken), [r.text for r in taken]
     receipts = [r.json()["receipt"] for r in taken]
-    r = await client.post(f"{API}/receipts/{receipts[2]['id']}/void", json={"reason": "收错房号"}, headers=supervisor.headers)
+    r = await client.post(f"{API}/receipts/{receipts[2]['id']}/void", json={"reason": "收错房号"}, headers=keyed(supervisor.headers))
     assert r.status_code == 200, r.text
     sid = (await cash.current(client, d))["id"]
     counted = Decimal("140.56") + 10 * extra_payments

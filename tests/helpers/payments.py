@@ -97,3 +97,8 @@ async def set_receipt_paper(session, estate: Estate, *, copies: list[str] | None
         estate.receipt_note = note
     session.add(estate)
     await session.commit()
+
+
+def keyed(headers: dict[str, str]) -> dict[str, str]:
+    """The headers with a fresh Idempotency-Key: a money-moving POST (a void) requires one."""
+    return {**headers, "Idempotency-Key": str(uuid.uuid4())}
