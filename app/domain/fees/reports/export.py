@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domain import spreadsheet
 from app.domain.auth.principal import Actor
 from app.domain.calendar import estate_time
-from app.domain.fees.payments.model import METHOD_NAMES, SERIES_NAMES, STATUS_NAMES, ReceiptSeries, ReceiptStatus
+from app.domain.fees.payments.model import METHOD_NAMES, SERIES_NAMES, STATUS_NAMES, ReceiptSeries
 from app.domain.fees.reports import month_report
 from app.domain.fees.reports import saturday_register as register
 from app.domain.fees.reports.model import FeeReportKind, get_report
@@ -60,8 +60,8 @@ def _settled_rows(line: RegisterLine) -> list[tuple[str, str, Any]]:
 def _register_rows(report: SaturdayRegister) -> list[list[Any]]:
     rows: list[list[Any]] = []
     for r in report.lines:
-        # A void, and a deduction from an account (its money counted when it was paid in), count nothing.
-        uncounted = r.status is ReceiptStatus.void or r.series is ReceiptSeries.account
+        # What the register counts nothing of (a void, a deduction from an account) counts nothing here.
+        uncounted = not r.counted
         for item, period, amount in _settled_rows(r):
             rows.append([len(rows) + 1, r.number, SERIES_NAMES[r.series], r.issued_at, r.unit_label, r.payer, item,
                          period, METHOD_NAMES[r.method], amount, register.ZERO if uncounted else amount, r.cashier_name,

@@ -141,7 +141,7 @@ def _by_fee_item(rows: list[RegisterLine]) -> list[ItemTotal]:
         receipts[key].add(receipt_id)
 
     for line in rows:
-        if line.status is ReceiptStatus.void or line.series is ReceiptSeries.account:
+        if not line.counted:  # a void, or a deduction whose money was counted when it was paid in
             continue
         for part in line.settled:
             add((0, part.fee_item_name + str(part.fee_item_id)), part.fee_item_id, part.fee_item_name, part.amount, line.receipt_id)
