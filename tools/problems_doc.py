@@ -11,9 +11,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from app.api.problem_catalogue import catalogue, operations_answering
-
 ROOT = Path(__file__).resolve().parents[1]
+# This checkout's app, whatever an editable install elsewhere points the virtualenv at.
+sys.path.insert(0, str(ROOT))
+
+from app.api.problem_catalogue import catalogue, operations_answering  # noqa: E402
+
 TARGET = ROOT / "docs" / "problems.md"
 
 HEADER = """# Problem types

@@ -75,7 +75,7 @@ async def follow_events(
         max_seconds=settings.stream_max_seconds)
     frames = stream.follow(request.app.state.sessionmaker, estates=estates, after=after, types=types or [],
                            max_seconds=settings.stream_max_seconds, poll_seconds=settings.stream_poll_seconds,
-                           disconnected=request.is_disconnected, slot=slot)
+                           disconnected=request.is_disconnected, slot=slot, viewer=stream.Viewer.of(actor))
     return SlotResponse(frames, slot=slot, media_type="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

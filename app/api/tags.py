@@ -39,6 +39,7 @@ DESCRIPTIONS: dict[str, str] = {
     "attention": "What needs someone's attention now: the queue and the wall board",
     "notifications": "Messages sent to owners and staff, and their delivery",
     "events": "The live event stream",
+    "calls": "The desk's phone: an incoming call pops up on every desk screen with the caller's lookup",
     "webhooks": "Integrations' webhook subscriptions and their deliveries",
     "jobs": "Scheduled jobs: their runs, and running one now",
     "audit": "The audit trail of every change",

@@ -83,6 +83,9 @@ class Perm(StrEnum):
     webhooks_manage = "webhooks:manage"
     attention_read = "attention:read"
     events_stream = "events:stream"
+    # The desk's phone: announce an incoming call (the telephony integration or the desk client)
+    # and see it pop up on the stream with the caller's lookup.
+    calls_answer = "calls:answer"
     notifications_manage = "notifications:manage"  # the wording of owner notifications
 
 
@@ -177,11 +180,15 @@ GRANTS: dict[Perm, set[Role]] = {
     Perm.webhooks_manage: {R.admin},
     Perm.attention_read: _ALL,
     Perm.events_stream: _ALL,
+    # Whoever answers the desk's phone; the caller's screen (names, units, arrears) is theirs alone,
+    # and the administrator's, who gives the telephony integration its key (one grants only what one holds).
+    Perm.calls_answer: {R.receptionist, R.night_duty, R.supervisor, R.admin},
     Perm.notifications_manage: {R.supervisor, R.admin},
 }
 
-# What an integration's read-only API key may do.
-API_KEY_PERMS: frozenset[Perm] = frozenset({Perm.reports_read, Perm.registry_read, Perm.fee_reports_read})
+# What an integration's API key may do: read, and (a telephony integration) announce a call.
+API_KEY_PERMS: frozenset[Perm] = frozenset({Perm.reports_read, Perm.registry_read, Perm.fee_reports_read,
+                                            Perm.calls_answer})
 
 
 def allowed(roles: set[Role] | frozenset[Role], perm: Perm) -> bool:

@@ -94,11 +94,13 @@ class TokenRead(BaseModel):
 
 
 class ApiKeyScope(StrEnum):
-    """What a key may be granted: read-only access (roles.API_KEY_PERMS), nothing else."""
+    """What a key may be granted (roles.API_KEY_PERMS): read-only access, and announcing the desk's
+    incoming calls for a telephony integration -- which writes an event, nothing else."""
 
     reports_read = Perm.reports_read.value
     registry_read = Perm.registry_read.value
     fee_reports_read = Perm.fee_reports_read.value  # the Saturday register and month-end report, for finance's systems
+    calls_answer = Perm.calls_answer.value  # the telephony integration's screen pop
 
 
 class ApiKeyCreate(InputModel):

@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, PlainSerializer, model_validator
 
 from app.domain.desk.model import LinkKind, ShiftKind, ShiftStatus
+from app.domain.registry.schemas import CallerLookup
 from app.domain.repairs.intake.schemas import ServiceRequestCreate
 from app.domain.types import InputModel, LongText, Name, OptionalText, ShortText, text
 
@@ -213,3 +214,22 @@ class Diary(BaseModel):
     counts: DiaryCounts
     duty_log: list[DutyLogRead]
     shifts: list[ShiftRead]
+
+
+# --- the desk's phone (screen pop) -----------------------------------------------------------
+
+class IncomingCallCreate(InputModel):
+    phone: Annotated[str, text(60), Field(description="The caller's number as the telephone system gives it: "
+                                                      "+86 133-5173-7459, 0571 8765 4321, full-width digits")]
+    line: Annotated[str, text(40, min_length=0), Field(description="Which of the desk's lines or extensions rings")] = ""
+
+
+class IncomingCallRead(BaseModel):
+    id: uuid.UUID = Field(description="The call: the `entity_id` of its call.incoming event")
+    event_id: int = Field(description="The call.incoming event's sequence number on the stream")
+    estate_id: uuid.UUID
+    dialled: str = Field(description="The number as posted")
+    line: str
+    received_at: datetime
+    lookup: CallerLookup = Field(description="What the desk's screens show: the caller's owners, units, open "
+                                             "requests and (for a role that reads fees) arrears")

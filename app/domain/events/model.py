@@ -42,11 +42,22 @@ class EventType(StrEnum):
     channel_payment_failed = "channel_payment.failed"
     channel_payment_closed = "channel_payment.closed"
     channel_alert = "channel.alert"
+    # The desk's phone rings: the caller's number and what the desk knows of them (screen pop).
+    # Names and arrears: only the desk's stream shows it, and a webhook only if asked for by name.
+    call_incoming = "call.incoming"
+
+
+# Events a webhook endpoint receives only when it names them: they carry owners' personal data.
+NAMED_ONLY: frozenset[str] = frozenset({EventType.call_incoming.value})
 
 
 class OutboxEvent(EstateScoped, table=True):
     __tablename__ = "outbox_event"
-    __table_args__ = (Index("ix_outbox_event_estate_seq", "estate_id", "seq"),)
+    __table_args__ = (
+        Index("ix_outbox_event_estate_seq", "estate_id", "seq"),
+        # The desk's list of the day's calls (desk/calls.py).
+        Index("ix_outbox_event_calls", "estate_id", "occurred_at", postgresql_where=text("type = 'call.incoming'")),
+    )
 
     # A total order for readers that resume ("everything after 1234"): the stream's Last-Event-ID.
     seq: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), nullable=False, unique=True))
@@ -74,7 +85,8 @@ class WebhookEndpoint(EstateScoped, Versioned, table=True):
     failing_since: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
     def wants(self, event_type: str) -> bool:
-        return self.active and (not self.event_types or event_type in self.event_types)
+        named = event_type in self.event_types
+        return self.active and (named or (not self.event_types and event_type not in NAMED_ONLY))
 
 
 class DeliveryStatus(StrEnum):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.base import jsonable, utcnow
+from app.domain.events import doorbell
 from app.domain.events.model import EventType, OutboxEvent, WebhookDelivery, WebhookEndpoint
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ async def emit(session: AsyncSession, *, estate_id: uuid.UUID, type: EventType, 
     event = OutboxEvent(estate_id=estate_id, type=type.value, entity=entity, entity_id=str(entity_id),
                         occurred_at=at or utcnow(), data=jsonable(data or {}))
     session.add(event)
+    doorbell.emitted(session.sync_session, estate_id)  # this process's streams read it as soon as it commits
     endpoints = ahead.endpoints if ahead is not None else await _subscribers(session, estate_id=estate_id)
     await session.flush()
     session.add_all([

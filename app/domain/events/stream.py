@@ -9,7 +9,6 @@ one caller cannot hold every connection and database poll of the server.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import time
@@ -23,8 +22,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.domain.auth.principal import Actor
+from app.domain.auth.roles import Perm
 from app.domain.base import utcnow
 from app.domain.errors import DomainError, ErrorKind
+from app.domain.events.doorbell import bell
 from app.domain.events.model import EventType, OutboxEvent
 from app.domain.events.outbox import envelope
 from app.domain.registry.service import check_estate
@@ -101,9 +102,31 @@ async def scope(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID | N
     return estates, int(latest or 0)
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """What one follower may see of its estates' events: a ringing phone's caller (names, units,
+    arrears) is for whoever answers the desk's phone, the arrears only for a role that reads fees."""
+
+    hidden: frozenset[str] = frozenset()
+    sees_arrears: bool = True
+
+    @classmethod
+    def of(cls, actor: Actor) -> Viewer:
+        hidden = frozenset() if actor.can(Perm.calls_answer) else frozenset({EventType.call_incoming.value})
+        return cls(hidden=hidden, sees_arrears=actor.can(Perm.fees_read))
+
+    def frame(self, event: OutboxEvent) -> str:
+        shown = envelope(event)
+        if event.type == EventType.call_incoming and not self.sees_arrears:
+            lookup = shown["data"].get("lookup") or {}
+            owners = [{**o, "arrears": None} for o in lookup.get("owners", [])]
+            shown = {**shown, "data": {**shown["data"], "lookup": {**lookup, "owners": owners}}}
+        data = json.dumps(shown, ensure_ascii=False, separators=(",", ":"))
+        return f"id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n"
+
+
 def frame(event: OutboxEvent) -> str:
-    data = json.dumps(envelope(event), ensure_ascii=False, separators=(",", ":"))
-    return f"id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n"
+    return Viewer().frame(event)
 
 
 @dataclass
@@ -140,22 +163,27 @@ async def _cursor(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Se
 
 
 async def _unsent(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Sequence[uuid.UUID], cursor: Cursor,
-                  types: Sequence[EventType]) -> list[OutboxEvent]:
+                  types: Sequence[EventType], hidden: frozenset[str]) -> list[OutboxEvent]:
     stmt = (select(OutboxEvent).where(OutboxEvent.estate_id.in_(estates), OutboxEvent.seq > cursor.floor)
             .order_by(OutboxEvent.seq).limit(BATCH))
     if cursor.sent:
         stmt = stmt.where(OutboxEvent.seq != all_(bindparam("sent", list(cursor.sent), type_=ARRAY(BigInteger))))
     if types:
         stmt = stmt.where(OutboxEvent.type.in_([t.value for t in types]))
+    if hidden:
+        stmt = stmt.where(OutboxEvent.type.not_in(sorted(hidden)))
     async with sessionmaker() as session:
         return list((await session.execute(stmt)).scalars())
 
 
 async def follow(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Sequence[uuid.UUID], after: int,
                  types: Sequence[EventType], max_seconds: float, poll_seconds: float,
-                 disconnected: Callable[[], Awaitable[bool]], slot: StreamSlot | None = None) -> AsyncIterator[str]:
+                 disconnected: Callable[[], Awaitable[bool]], slot: StreamSlot | None = None,
+                 viewer: Viewer | None = None) -> AsyncIterator[str]:
     """Frames for every new event, and a comment now and then to keep proxies from closing us.
-    The slot, if any, is given back when the stream ends, however it ends."""
+    The slot, if any, is given back when the stream ends, however it ends. Between polls the
+    stream waits for this process's next commit of an event (doorbell.py), or the poll's time."""
+    viewer = viewer or Viewer()
     try:
         started = last_sent = time.monotonic()
         cursor: Cursor | None = None
@@ -163,10 +191,11 @@ async def follow(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Seq
         while time.monotonic() - started < max_seconds and not await disconnected():
             # Read on the first poll: a client gone at once costs no query.
             cursor = cursor or await _cursor(sessionmaker, estates=estates, after=after)
-            events = await _unsent(sessionmaker, estates=estates, cursor=cursor, types=types)
+            rings = bell.rings(estates)
+            events = await _unsent(sessionmaker, estates=estates, cursor=cursor, types=types, hidden=viewer.hidden)
             for event in events:
                 cursor.mark(int(event.seq or 0), time.monotonic())
-                yield frame(event)
+                yield viewer.frame(event)
             cursor.settle(time.monotonic())
             if events:
                 last_sent = time.monotonic()
@@ -174,7 +203,7 @@ async def follow(sessionmaker: async_sessionmaker[AsyncSession], *, estates: Seq
             if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
                 last_sent = time.monotonic()
                 yield ": keep-alive\n\n"
-            await asyncio.sleep(min(poll_seconds, max(0.0, max_seconds - (time.monotonic() - started))))
+            await bell.wait(min(poll_seconds, max(0.0, max_seconds - (time.monotonic() - started))), estates=estates, since=rings)
     finally:
         if slot is not None:
             slot.release()

@@ -90,10 +90,15 @@ async def find_callers(session: AsyncSession, *, actor: Actor, phone: str, estat
     """Everything the desk needs on one screen when the phone rings."""
     if estate_id is not None:
         await check_estate(session, actor=actor, estate_id=estate_id)
+    scope = [estate_id] if estate_id is not None else sorted(actor.estate_ids)
+    return await lookup_callers(session, scope=scope, phone=phone, with_arrears=actor.can(Perm.fees_read))
+
+
+async def lookup_callers(session: AsyncSession, *, scope: list[uuid.UUID], phone: str, with_arrears: bool) -> CallerLookup:
+    """The owners of `scope` (estates the caller's actor may see) behind this number."""
     normalized = normalize_phone(phone)
     if normalized is None:
         raise UnreadablePhone(f"cannot read {phone!r} as a phone number", field="phone")
-    scope = [estate_id] if estate_id is not None else sorted(actor.estate_ids)
     matching = select(OwnerPhone.owner_id).where(_phone_matches(normalized), OwnerPhone.estate_id.in_(scope))
     stmt = (
         select(Owner).where(Owner.id.in_(matching), Owner.estate_id.in_(scope))
@@ -103,7 +108,7 @@ async def find_callers(session: AsyncSession, *, actor: Actor, phone: str, estat
     reads = await owner_service.to_reads(session, owners)
     units_by_owner = {r.id: {u.unit_id for u in r.units} for r in reads}
     open_requests = await repair_requests.open_for_owners(session, units_by_owner=units_by_owner)
-    owed = await arrears.by_unit(session, unit_ids=set().union(*units_by_owner.values())) if actor.can(Perm.fees_read) else None
+    owed = await arrears.by_unit(session, unit_ids=set().union(*units_by_owner.values())) if with_arrears else None
     return CallerLookup(phone=normalized, owners=[
         CallerOwner.model_validate({**r.model_dump(), "open_requests": open_requests[r.id], "arrears": _arrears(r, owed)})
         for r in reads
