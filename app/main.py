@@ -85,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     errors.install(app)
     openapi_links.install(app, idempotency.document, locations.document)
+    # First: a router tries its routes in order, and the probes come every few seconds.
+    _add_health(app)
     api = APIRouter(prefix="/api/v1", responses=COMMON_PROBLEMS)
     for router in routes.ROUTERS:
         api.include_router(router)
@@ -92,7 +94,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # At the root, where a problem's relative `type` (/problems/<name>) resolves.
     app.include_router(problem_pages.router)
     _add_docs(app)
-    _add_health(app)
     app.add_middleware(locations.CreatedLocation)  # inside compression: it reads the plain JSON of a 201
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     # Event streams and images are left alone (Starlette's default exclusions); br would need a
