@@ -10,7 +10,7 @@ from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.db import async_url
+from app.db import async_url, engine_args
 from app.domain.models import metadata
 
 config = context.config
@@ -42,7 +42,8 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(_url(), poolclass=pool.NullPool)
+    url, connect_args = engine_args(_url())
+    engine = create_async_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
     async with engine.connect() as conn:
         await conn.run_sync(_run)
         await conn.commit()

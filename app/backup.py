@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -51,10 +52,16 @@ class BackupResult:
     manifest: dict[str, Any]
 
 
+# The app's own URL options (app/db.py), which libpq and asyncpg.connect would refuse.
+ENGINE_ONLY_PARAMS = frozenset({"pooler", "prepared_statement_cache_size"})
+
+
 def libpq_url(url: str) -> str:
     """The app's SQLAlchemy URL as the libpq URL pg_dump and asyncpg take."""
-    scheme, rest = url.split("://", 1)
-    return f"postgresql://{rest}" if scheme.startswith("postgres") else url
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ENGINE_ONLY_PARAMS]
+    scheme = "postgresql" if parts.scheme.startswith("postgres") else parts.scheme
+    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query, safe="/"), parts.fragment))
 
 
 def _major(tool: str) -> int:

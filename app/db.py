@@ -5,10 +5,12 @@ import asyncio
 import fcntl
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -124,9 +126,43 @@ SERVER_SETTINGS = {"application_name": "propdesk", "timezone": "UTC", "client_co
 CONNECT_TIMEOUT_SECONDS = 5
 
 
+# Behind PgBouncer in transaction pooling mode (`?pooler=pgbouncer` on the URL) each transaction
+# may run on another server connection: a statement prepared on one is unknown on the next, and
+# PgBouncer refuses startup settings other than the few it tracks (application_name, TimeZone...).
+# So the driver prepares under unique names and caches none, and only those settings are sent;
+# client_connection_check_interval is then the database's or role's to set (README, "PgBouncer").
+POOLER_PARAM = "pooler"
+POOLED_SERVER_SETTINGS = {"application_name": "propdesk", "timezone": "UTC"}
+
+
+class UnknownPooler(ValueError):
+    pass
+
+
+def _unique_statement_name() -> str:
+    return f"__propdesk_{uuid.uuid4().hex}__"
+
+
+def engine_args(url: str) -> tuple[str, dict[str, Any]]:
+    """The SQLAlchemy URL and asyncpg connect arguments for a configured database URL."""
+    parts = urlsplit(async_url(url))
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    pooler = next((v for k, v in query if k == POOLER_PARAM), "")
+    query = [(k, v) for k, v in query if k != POOLER_PARAM]
+    args: dict[str, Any] = {"server_settings": SERVER_SETTINGS, "timeout": CONNECT_TIMEOUT_SECONDS}
+    if pooler == "pgbouncer":
+        query.append(("prepared_statement_cache_size", "0"))
+        args = {"server_settings": POOLED_SERVER_SETTINGS, "timeout": CONNECT_TIMEOUT_SECONDS, "statement_cache_size": 0,
+                "prepared_statement_name_func": _unique_statement_name}
+    elif pooler:
+        raise UnknownPooler(f"?{POOLER_PARAM}={pooler}: the only pooler known is pgbouncer (transaction pooling)")
+    return urlunsplit(parts._replace(query=urlencode(query, safe="/"))), args
+
+
 def make_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) -> AsyncEngine:
+    engine_url, connect_args = engine_args(url)
     return create_async_engine(
-        async_url(url),
+        engine_url,
         pool_size=pool_size,
         max_overflow=10,
         # Past it the request gets a 503 with Retry-After (app/api/errors.py), not a 500.
@@ -135,7 +171,7 @@ def make_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) ->
         # a fifth of a simple request. After a database restart each stale connection fails
         # once instead (a 503, see app/api/errors.py) and SQLAlchemy then recycles the pool.
         pool_pre_ping=False,
-        connect_args={"server_settings": SERVER_SETTINGS, "timeout": CONNECT_TIMEOUT_SECONDS},
+        connect_args=connect_args,
     )
 
 

@@ -5,9 +5,15 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 # The document tests read PDFs the way a print server would: pdffonts, pdftotext and pdftoppm
 # from Debian's poppler-utils (the app itself needs none of them).
-if ! command -v pdftoppm >/dev/null; then
+# The pooler tests run the service behind Debian's pgbouncer (transaction pooling).
+NEED=""
+command -v pdftoppm >/dev/null || NEED="$NEED poppler-utils"
+[ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null || NEED="$NEED pgbouncer"
+if [ -n "$NEED" ]; then
     SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-    $SUDO apt-get install -y -q poppler-utils >/dev/null || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q poppler-utils >/dev/null; }
+    $SUDO apt-get install -y -q $NEED >/dev/null || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q $NEED >/dev/null; }
+    # The package starts a pgbouncer of its own on port 6432; the tests start theirs.
+    $SUDO service pgbouncer stop >/dev/null 2>&1 || true
 fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip

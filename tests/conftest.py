@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +24,19 @@ pytest.register_assert_rewrite("tests.helpers")
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     return db.server_url()
+
+
+@pytest.fixture(scope="session")
+def app_server(pg_server: str) -> Iterator[str]:
+    """The server as the app reaches it: directly, or with PROPDESK_TEST_POOLER=pgbouncer through a
+    real PgBouncer in transaction pooling mode (tests/deploy/test_pgbouncer.py runs suites so)."""
+    if os.environ.get("PROPDESK_TEST_POOLER") != "pgbouncer":
+        yield pg_server
+        return
+    from tests.helpers import pgbouncer  # here: imported at the top it would escape assertion rewriting
+
+    with pgbouncer.running(pg_server, Path(tempfile.mkdtemp(prefix="pgbouncer-"))) as port:
+        yield pgbouncer.through(pg_server, port)
 
 
 @pytest.fixture(scope="session")
@@ -91,21 +107,22 @@ async def demo_logins(request: pytest.FixtureRequest, demo_template: tuple[str, 
 
 
 @pytest.fixture
-async def database_url(request: pytest.FixtureRequest, pg_server: str, template_db: str, worker_db: str) -> AsyncIterator[str]:
+async def database_url(request: pytest.FixtureRequest, pg_server: str, app_server: str, template_db: str,
+                       worker_db: str) -> AsyncIterator[str]:
     """An empty database for this test: the worker's, wiped; or a fresh copy of the template when
     the test is marked `fresh_database` or the server will not let us wipe; or a copy of the
     demo company when it is marked `demo`."""
     if request.node.get_closest_marker("demo") is not None:
         template, _ = await _demo_of(request, pg_server, template_db)
         name = await db.clone(pg_server, template)
-        yield with_database(pg_server, name)
+        yield with_database(app_server, name)
         await db.drop(pg_server, name)
         return
     if request.node.get_closest_marker("fresh_database") is None and await db.wipe(pg_server, worker_db):
-        yield with_database(pg_server, worker_db)
+        yield with_database(app_server, worker_db)
         return
     name = await db.clone(pg_server, template_db)
-    yield with_database(pg_server, name)
+    yield with_database(app_server, name)
     await db.drop(pg_server, name)
 
 
