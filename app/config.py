@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     # may be this far from our clock.
     channel_notify_base_url: str = ""
     wechatpay_gateway: str = "https://api.mch.weixin.qq.com"
+    # Alipay's gateway (tests: their fake); its notifications come to .../payment-channels/alipay/notify/{estate_id}.
+    alipay_gateway: str = "https://openapi.alipay.com/gateway.do"
     channel_qr_valid_minutes: int = Field(default=120, ge=5, le=24 * 60)
     channel_notify_tolerance_seconds: int = Field(default=300, ge=30, le=3600)
 

@@ -1,12 +1,13 @@
-"""Money channels: an estate's WeChat Pay merchant account, a QR code for a unit's charges, and
-the channel's payment notifications (issue 18)."""
+"""Money channels: an estate's WeChat Pay merchant account and Alipay app, a QR code for a unit's
+charges, and the channels' payment notifications (issue 18)."""
 from __future__ import annotations
 
 import uuid
 from typing import Annotated, Literal
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 from starlette.status import HTTP_201_CREATED
 
@@ -19,6 +20,8 @@ from app.domain.auth.roles import Perm
 from app.domain.fees.channels import credentials, wechat
 from app.domain.fees.channels import service as channels
 from app.domain.fees.channels.schemas import (
+    AlipayCredentialRead,
+    AlipayCredentialWrite,
     ChannelPaymentCreate,
     ChannelPaymentRead,
     WechatCredentialRead,
@@ -56,6 +59,28 @@ async def get_wechat(estate_id: uuid.UUID, actor: Configure, session: SessionDep
     return tagged(response, await credentials.get_wechat(session, actor=actor, estate_id=estate_id))
 
 
+@router.put("/estates/{estate_id}/payment-channels/alipay", response_model=AlipayCredentialRead,
+            responses=edit_responses(EstateNotFound))
+async def put_alipay(estate_id: uuid.UUID, body: AlipayCredentialWrite, actor: Configure, session: SessionDep,
+                     settings: SettingsDep, expected: ExpectedVersion, response: Response) -> AlipayCredentialRead:
+    """Set the estate's Alipay app (public-key mode, RSA2), or replace it (rotation: send it all again).
+
+    The app private key and the Alipay public key are stored encrypted with the app secret and
+    never returned; the answer says which are set. On the Alipay open platform, sign with RSA2
+    in public-key mode (upload the app public key, copy the Alipay public key here) and set the
+    notification URL (应用网关/授权回调) to
+    `{PROPDESK_CHANNEL_NOTIFY_BASE_URL}/api/v1/payment-channels/alipay/notify/{estate_id}`."""
+    return tagged(response, await credentials.put_alipay(session, actor=actor, estate_id=estate_id, data=body,
+                                                         secret=settings.signing_secret, expected_version=expected))
+
+
+@router.get("/estates/{estate_id}/payment-channels/alipay", response_model=AlipayCredentialRead,
+            responses=read_responses(EstateNotFound, credentials.CredentialsNotSet))
+async def get_alipay(estate_id: uuid.UUID, actor: Configure, session: SessionDep, response: Response) -> AlipayCredentialRead:
+    """The estate's Alipay app without its secrets: app id, seller id, which secrets are set, when it changed."""
+    return tagged(response, await credentials.get_alipay(session, actor=actor, estate_id=estate_id))
+
+
 @router.post("/units/{unit_id}/channel-payments", response_model=ChannelPaymentRead, status_code=CREATED,
              responses=idempotent_responses(CREATED, UnitNotFound, payments.ChargeNotOnUnit, payments.ChargeAlreadySettled,
                                             payments.NoCashierForPayment, credentials.ChannelNotConfigured,
@@ -63,7 +88,7 @@ async def get_wechat(estate_id: uuid.UUID, actor: Configure, session: SessionDep
 @idempotent(CREATED, required=True)
 async def create_channel_payment(unit_id: uuid.UUID, body: ChannelPaymentCreate, actor: Take, session: SessionDep,
                                  settings: SettingsDep) -> ChannelPaymentRead:
-    """A WeChat Pay QR code (Native, 扫码支付) for exactly what the `charge_ids` owe now.
+    """A QR code (扫码支付: WeChat Pay Native, or Alipay precreate) for exactly what the `charge_ids` owe now.
 
     Show or print `code_url` as a QR code; it is valid until `expires_at`. When the owner pays,
     the channel's notification settles the charges and issues a receipt in the online series
@@ -100,3 +125,28 @@ async def wechat_notify(estate_id: uuid.UUID, request: Request, session: Session
     answer = await channels.handle_notification(session, estate_id=estate_id, headers=dict(request.headers),
                                                 body=await request.body(), settings=settings)
     return JSONResponse(answer.body(), status_code=answer.status)
+
+
+ALIPAY_ANSWERS = {401: "Not signed by Alipay: nothing booked", 404: "No Alipay app for this estate",
+                  400: "Not a form in UTF-8", 503: "The estate's credentials cannot be opened: the channel retries"}
+
+
+@router.post("/payment-channels/alipay/notify/{estate_id}", response_class=PlainTextResponse,
+             responses={200: {"content": {"text/plain": {"example": "success"}},
+                              "description": "`success`: received (booked, or put before finance as an alert)"},
+                        **{status: {"content": {"text/plain": {"example": "failure"}}, "description": text}
+                           for status, text in ALIPAY_ANSWERS.items()}})
+async def alipay_notify(estate_id: uuid.UUID, request: Request, session: SessionDep, settings: SettingsDep) -> PlainTextResponse:
+    """Alipay's asynchronous notification (异步通知), called by the channel, not by staff: no sign-in.
+
+    A form (application/x-www-form-urlencoded, UTF-8), believed only when its RSA2 `sign`
+    verifies with the estate's Alipay public key; it must name our app_id, seller_id, order and
+    amount, or it becomes an alert for finance and books nothing. TRADE_SUCCESS / TRADE_FINISHED
+    settle the charges once, however often it comes. Answered `success` (Alipay stops) or
+    `failure` (Alipay posts it again)."""
+    try:
+        form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+    except UnicodeDecodeError:
+        return PlainTextResponse("failure", status_code=400)
+    answer = await channels.handle_alipay_notification(session, estate_id=estate_id, form=form, settings=settings)
+    return PlainTextResponse("success" if answer.status == 200 else "failure", status_code=answer.status)

@@ -1,4 +1,4 @@
-"""Channel payments (WeChat Pay now, Alipay later), their estate's credentials and their alerts.
+"""Channel payments (WeChat Pay, Alipay), their estate's credentials and their alerts.
 
 A channel payment is the office's order at the channel for exactly some charges: created
 `pending` with the amount asked, it becomes `paid` when the channel's verified word arrives (and
@@ -25,6 +25,7 @@ from app.domain.versions import Versioned
 
 class Channel(StrEnum):
     wechat = "wechat"
+    alipay = "alipay"
 
 
 class ChannelKind(StrEnum):
@@ -47,7 +48,10 @@ CHANNEL_PAYMENT_TRANSITIONS: TransitionTable[ChannelPaymentState] = TransitionTa
 
 
 class ChannelCredential(EstateScoped, Versioned, table=True):
-    """An estate's merchant account at one channel. The secrets are one AES-GCM blob (credentials.py)."""
+    """An estate's merchant account at one channel. The secrets are one AES-GCM blob (credentials.py).
+
+    Alipay keeps its app's APPID in `appid` and the seller's PID (2088...) in `mchid`; it has no
+    serial numbers (public-key mode)."""
 
     __tablename__ = "channel_credential"
     __table_args__ = (UniqueConstraint("estate_id", "channel"),)
@@ -83,7 +87,7 @@ class ChannelPayment(EstateScoped, table=True):
     amount: Decimal = Field(sa_type=Numeric(12, 2))
     charge_ids: list[uuid.UUID] = Field(sa_column=Column(ARRAY(Uuid()), nullable=False))
     status: ChannelPaymentState = Field(default=ChannelPaymentState.pending, sa_type=String(20))
-    code_url: str = Field(default="", max_length=300)
+    code_url: str = Field(default="", max_length=300)  # WeChat's code_url, Alipay's qr_code
     expires_at: datetime = Field(sa_type=DateTime(timezone=True))
     created_by: uuid.UUID = Field(foreign_key="user.id")
     transaction_id: str | None = Field(default=None, max_length=64)
@@ -122,7 +126,7 @@ class AlertReason(StrEnum):
     """Why a verified word from a channel was not booked as it stands."""
 
     unknown_order = "unknown_order"  # out_trade_no is none of ours
-    merchant_mismatch = "merchant_mismatch"  # mchid or appid not the estate's
+    merchant_mismatch = "merchant_mismatch"  # mchid / appid (Alipay: seller_id / app_id) not the estate's
     amount_mismatch = "amount_mismatch"  # total or currency not what was asked
     not_pending = "not_pending"  # paid after we failed or closed it, or paid twice
     settled_meanwhile = "settled_meanwhile"  # booked, but a charge had been paid at the desk: money on account

@@ -84,9 +84,67 @@ class WechatCredentialRead(BaseModel):
     updated_by: uuid.UUID | None
 
 
+def _bare_or_pem(value: str, kind: str) -> bytes:
+    """Alipay's key tool and open platform show keys as bare base64; PEM is taken too."""
+    value = value.strip()
+    if value.startswith("-----BEGIN"):
+        return value.encode()
+    body = "\n".join(value[i:i + 64] for i in range(0, len(value), 64))
+    return f"-----BEGIN {kind}-----\n{body}\n-----END {kind}-----\n".encode()
+
+
+def _alipay_private_key(value: str) -> str:
+    key = None
+    for kind in ("PRIVATE KEY", "RSA PRIVATE KEY"):  # the key tool's PKCS8 (Java) or PKCS1 (non-Java) form
+        try:
+            key = load_pem_private_key(_bare_or_pem(value, kind), password=None)
+            break
+        except (ValueError, TypeError):
+            continue
+    if not isinstance(key, RSAPrivateKey) or key.key_size < 2048:
+        raise ValueError("not the app's RSA2 private key (应用私钥, RSA 2048, PKCS8 or PKCS1, unencrypted)")
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+
+
+def _alipay_public_key(value: str) -> str:
+    try:
+        key = load_pem_public_key(_bare_or_pem(value, "PUBLIC KEY"))
+    except (ValueError, TypeError):
+        key = None
+    if not isinstance(key, RSAPublicKey) or key.key_size < 2048:
+        raise ValueError("not the Alipay public key (支付宝公钥, RSA 2048) shown on the open platform")
+    return key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+class AlipayCredentialWrite(InputModel):
+    """An estate's Alipay app (public-key mode, RSA2); PUT again to rotate any part of it."""
+
+    app_id: str = Field(pattern=r"^20[0-9]{14}$", description="The app's APPID on the Alipay open platform",
+                        examples=["2021000122671234"])
+    seller_id: str = Field(pattern=r"^2088[0-9]{12}$", description="The merchant's PID (卖家支付宝用户号, 2088...)",
+                           examples=["2088102177846880"])
+    app_private_key: Annotated[Pem, AfterValidator(_alipay_private_key)] = Field(
+        description="应用私钥 (RSA2), bare base64 as the key tool writes it or PEM; stored encrypted, never returned")
+    alipay_public_key: Annotated[Pem, AfterValidator(_alipay_public_key)] = Field(
+        description="支付宝公钥 (not the app's own public key): verifies the channel's answers and notifications")
+
+
+class AlipayCredentialRead(BaseModel):
+    """What is configured, without a secret: which secrets are set, and when it last changed."""
+
+    estate_id: uuid.UUID
+    version: RowVersion
+    channel: Channel
+    app_id: str
+    seller_id: str
+    secrets_set: list[str] = Field(description="Which secrets are stored (their values are never returned)")
+    updated_at: datetime
+    updated_by: uuid.UUID | None
+
+
 class ChannelPaymentCreate(InputModel):
     channel: Channel
-    kind: ChannelKind = Field(description="native: a QR code on the bill or the desk's screen (扫码支付)")
+    kind: ChannelKind = Field(description="native: a QR code on the bill or the desk's screen (扫码支付; Alipay's precreate)")
     charge_ids: list[uuid.UUID] = Field(min_length=1, max_length=100, description="The charges the QR pays, exactly what they owe")
 
     @model_validator(mode="after")
@@ -105,7 +163,8 @@ class ChannelPaymentRead(BaseModel):
     out_trade_no: str
     amount: Amount
     charge_ids: list[uuid.UUID]
-    code_url: str = Field(description="The QR code's content: render it as a QR code for the owner to scan")
+    code_url: str = Field(description="The QR code's content (WeChat's code_url, Alipay's qr_code): render it as a QR code "
+                                      "for the owner to scan")
     expires_at: datetime
     created_at: datetime
     created_by: uuid.UUID

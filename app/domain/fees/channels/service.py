@@ -1,9 +1,8 @@
 """Channel payments: the QR order for a unit's charges, and the channel's word that it was paid.
 
-Locks on the notification path are taken in one order -- the channel payment's row, then the
-charges (by id), then the prepaid balance and the receipt counter, as a desk payment takes them
-after its drawer -- so duplicate notifications queue on the first lock and book once, and a
-notification never deadlocks with the desk.
+The order is placed with the channel the desk chose (WeChat Pay Native, Alipay precreate); a
+notification is verified in its channel's scheme (wechat.py, alipay.py) and then checked and
+booked by the one path every channel shares (booking.py).
 """
 from __future__ import annotations
 
@@ -11,37 +10,30 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.domain.audit import service as audit
-from app.domain.auth.principal import Actor, system_actor
+from app.domain.auth.principal import Actor
 from app.domain.base import utcnow
 from app.domain.calendar import estate_time
 from app.domain.errors import NotFound
-from app.domain.events import outbox
-from app.domain.events.model import EventType
-from app.domain.fees.channels import credentials, wechat
-from app.domain.fees.channels.model import AlertReason, Channel, ChannelAlert, ChannelPayment, ChannelPaymentState
+from app.domain.fees.channels import alipay, booking, credentials, wechat
+from app.domain.fees.channels.model import Channel, ChannelPayment
 from app.domain.fees.channels.schemas import ChannelPaymentCreate, ChannelPaymentRead
-from app.domain.fees.model import Charge
 from app.domain.fees.payments import service as payments
-from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries
 from app.domain.registry import units
 from app.domain.registry.model import Estate
+from app.domain.registry.schemas import UnitRead
 from app.domain.visibility import Visible, load_visible
 
-FEN = Decimal("100")
-NOTIFY_PATH = "/api/v1/payment-channels/wechat/notify/{estate_id}"
-CHANNEL_ACTOR = "wechatpay"
+FEN = booking.FEN
+NOTIFY_PATH = "/api/v1/payment-channels/{channel}/notify/{estate_id}"
 
 
-def notify_url(settings: Settings, estate_id: uuid.UUID) -> str:
-    return settings.channel_notify_base_url.rstrip("/") + NOTIFY_PATH.format(estate_id=estate_id)
+def notify_url(settings: Settings, estate_id: uuid.UUID, channel: Channel = Channel.wechat) -> str:
+    return settings.channel_notify_base_url.rstrip("/") + NOTIFY_PATH.format(channel=channel.value, estate_id=estate_id)
 
 
 class ChannelPaymentNotFound(NotFound):
@@ -63,26 +55,26 @@ def _read(row: ChannelPayment) -> ChannelPaymentRead:
 
 async def create_native(session: AsyncSession, *, actor: Actor, unit_id: uuid.UUID, data: ChannelPaymentCreate,
                         settings: Settings, now: datetime | None = None) -> ChannelPaymentRead:
-    """Price the charges at what they owe now, place the channel's Native order, keep it pending."""
+    """Price the charges at what they owe now, place the channel's QR order, keep it pending."""
     now = now or utcnow()
     if actor.id is None or actor.is_api_key:
         raise payments.NoCashierForPayment()
     unit = await units.get_unit(session, actor=actor, unit_id=unit_id)
     if not settings.channel_notify_base_url:
         raise credentials.ChannelNotConfigured("PROPDESK_CHANNEL_NOTIFY_BASE_URL is not set: the channel could not tell us")
-    creds = await credentials.open_wechat(session, estate_id=unit.estate_id, secret=settings.signing_secret)
+    estate = await session.get(Estate, unit.estate_id)
+    assert estate is not None
+    opened = (await credentials.open_wechat(session, estate_id=estate.id, secret=settings.signing_secret)
+              if data.channel is Channel.wechat else
+              await credentials.open_alipay(session, estate_id=estate.id, secret=settings.signing_secret))
     # Read, not locked: the channel is called next, and the desk must not wait on it.
     charges = await payments.selected_charges(session, unit_id=unit.id, estate_id=unit.estate_id,
                                               charge_ids=data.charge_ids, lock=False)
     amount = sum((c.outstanding for c in charges), Decimal("0.00"))
-    estate = await session.get(Estate, unit.estate_id)
-    assert estate is not None
     expires_at = now + timedelta(minutes=settings.channel_qr_valid_minutes)
     out_trade_no = "PD" + uuid.uuid4().hex[:24].upper()
-    code_url = await wechat.native_order(
-        creds, gateway=settings.wechatpay_gateway, notify_url=notify_url(settings, estate.id), out_trade_no=out_trade_no,
-        description=f"物业费 {unit.label}"[:40], total_fen=int(amount * FEN),
-        time_expire=expires_at.astimezone(estate_time.estate_zone(estate)).isoformat(timespec="seconds"))
+    code_url = await _order(opened, settings=settings, estate=estate, unit=unit, out_trade_no=out_trade_no, amount=amount,
+                            expires_at=expires_at)
     row = ChannelPayment(estate_id=estate.id, unit_id=unit.id, channel=data.channel, kind=data.kind, out_trade_no=out_trade_no,
                          amount=amount, charge_ids=list(data.charge_ids), code_url=code_url, expires_at=expires_at,
                          created_by=actor.id, created_at=now)
@@ -90,6 +82,20 @@ async def create_native(session: AsyncSession, *, actor: Actor, unit_id: uuid.UU
     await session.flush()
     await audit.record(session, actor=actor, action="channel_payment.create", row=row)
     return _read(row)
+
+
+async def _order(opened: credentials.WechatCredentials | credentials.AlipayCredentials, *, settings: Settings, estate: Estate,
+                 unit: UnitRead, out_trade_no: str, amount: Decimal, expires_at: datetime) -> str:
+    """Place the QR order with the channel; the QR code's content."""
+    subject = f"物业费 {unit.label}"
+    if isinstance(opened, credentials.AlipayCredentials):
+        return await alipay.precreate(opened, gateway=settings.alipay_gateway, out_trade_no=out_trade_no,
+                                      notify_url=notify_url(settings, estate.id, Channel.alipay), subject=subject[:128],
+                                      total_amount=amount, time_expire=expires_at)
+    return await wechat.native_order(
+        opened, gateway=settings.wechatpay_gateway, notify_url=notify_url(settings, estate.id), out_trade_no=out_trade_no,
+        description=subject[:40], total_fen=int(amount * FEN),
+        time_expire=expires_at.astimezone(estate_time.estate_zone(estate)).isoformat(timespec="seconds"))
 
 
 # --- the channel's notification ---------------------------------------------------------------
@@ -105,79 +111,9 @@ class Answer:
         return {"code": "SUCCESS"} if self.status == 200 else {"code": "FAIL", "message": self.message}
 
 
-async def _alert(session: AsyncSession, *, actor: Actor, estate_id: uuid.UUID, note: wechat.Notification, reason: AlertReason,
-                 row: ChannelPayment | None, detail: dict[str, Any], at: datetime) -> None:
-    """Record what finance must look at, once per notification and reason, with its event."""
-    resource = note.resource
-    alert_id = uuid.uuid4()
-    values = {"id": alert_id, "created_at": at, "estate_id": estate_id, "channel": Channel.wechat.value,
-              "notification_id": note.id[:64], "reason": reason.value, "channel_payment_id": row.id if row else None,
-              "out_trade_no": str(resource.get("out_trade_no", ""))[:64],
-              "transaction_id": str(resource.get("transaction_id", ""))[:64], "detail": detail, "at": at}
-    stmt = insert(ChannelAlert).values(**values).on_conflict_do_nothing().returning(ChannelAlert.id)
-    if (await session.execute(stmt)).scalar_one_or_none() is None:
-        return  # this notification's alert is written already
-    await audit.record(session, actor=actor, action="channel.alert", entity="channel_alert", entity_id=alert_id,
-                       estate_id=estate_id, after={k: v for k, v in values.items() if k != "created_at"})
-    await outbox.emit(session, estate_id=estate_id, type=EventType.channel_alert, entity="channel_alert", entity_id=alert_id,
-                      data={"reason": reason.value, "channel": Channel.wechat.value, "out_trade_no": values["out_trade_no"],
-                            "transaction_id": values["transaction_id"], "channel_payment_id": values["channel_payment_id"],
-                            **detail}, at=at)
-
-
-def _mismatch(row: ChannelPayment | None, estate_id: uuid.UUID, creds: credentials.WechatCredentials,
-              resource: dict[str, Any]) -> tuple[AlertReason, dict[str, Any]] | None:
-    """Why a verified notification does not describe the order we placed, if it does not."""
-    if row is None or row.estate_id != estate_id:
-        return AlertReason.unknown_order, {}
-    if resource.get("mchid") != creds.mchid or resource.get("appid") != creds.appid:
-        return AlertReason.merchant_mismatch, {"mchid": resource.get("mchid"), "appid": resource.get("appid")}
-    amount = resource.get("amount") or {}
-    if amount.get("total") != int(row.amount * FEN) or amount.get("currency") != "CNY":
-        return AlertReason.amount_mismatch, {"asked_fen": int(row.amount * FEN), "total": amount.get("total"),
-                                             "currency": amount.get("currency")}
-    return None
-
-
-async def _lock(session: AsyncSession, out_trade_no: str) -> ChannelPayment | None:
-    stmt = (select(ChannelPayment).where(ChannelPayment.channel == Channel.wechat.value, ChannelPayment.out_trade_no == out_trade_no)
-            .with_for_update().execution_options(populate_existing=True))
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-def _paid_at(resource: dict[str, Any], default: datetime) -> datetime:
-    try:
-        return datetime.fromisoformat(str(resource.get("success_time")))
-    except ValueError:
-        return default
-
-
-async def _book(session: AsyncSession, *, actor: Actor, row: ChannelPayment, transaction_id: str, paid_at: datetime,
-                now: datetime) -> tuple[Decimal, list[uuid.UUID]]:
-    """Settle the charges as a desk payment would, by WeChat, in the online series, in no drawer.
-
-    A charge settled meanwhile (paid at the desk) gets nothing: its share goes on account as
-    the unit's credit. Returns (credit, the charges that could not take their share)."""
-    stmt = (select(Charge).where(Charge.id.in_(row.charge_ids)).order_by(Charge.id).with_for_update()
-            .execution_options(populate_existing=True))
-    found = {c.id: c for c in (await session.execute(stmt)).scalars()}
-    owing = [found[i] for i in row.charge_ids if i in found and found[i].outstanding > 0]
-    parts, credit = payments.allocate(row.amount, owing, selected=False)
-    estate = await session.get(Estate, row.estate_id)
-    assert estate is not None
-    booking = payments.Booking(method=PaymentMethod.wechat, reference=transaction_id, amount=row.amount,
-                               cashier_id=row.created_by, cashier_session_id=None, series=ReceiptSeries.online)
-    payment, _, _ = await payments.book(session, actor=actor, estate=estate, unit_id=row.unit_id, booking=booking,
-                                        parts=parts, credit=credit, at=now)
-    await audit.apply(session, actor=actor, row=row, action="pay", transaction_id=transaction_id, payment_id=payment.id,
-                      at=paid_at, event_at=now)
-    short = [i for i in row.charge_ids if i not in {c.id for c, _ in parts}]
-    return credit, short
-
-
 async def handle_notification(session: AsyncSession, *, estate_id: uuid.UUID, headers: dict[str, str], body: bytes,
                               settings: Settings, now: datetime | None = None) -> Answer:
-    """Verify, decrypt, check against the order, and book a payment once, whatever repeats or races."""
+    """WeChat Pay's notification: verify, decrypt, and settle once through the shared booking path."""
     now = now or utcnow()
     try:
         creds = await credentials.open_wechat(session, estate_id=estate_id, secret=settings.signing_secret)
@@ -192,28 +128,28 @@ async def handle_notification(session: AsyncSession, *, estate_id: uuid.UUID, he
     if isinstance(note, wechat.Refused):
         wechat.log.warning("notification for estate %s refused: %s", estate_id, note.message)
         return Answer(note.status, note.message)
-    actor = system_actor(CHANNEL_ACTOR)
-    resource = note.resource
-    row = await _lock(session, str(resource.get("out_trade_no", "")))
-    mismatch = _mismatch(row, estate_id, creds, resource)
-    if mismatch is not None:
-        await _alert(session, actor=actor, estate_id=estate_id, note=note, reason=mismatch[0],
-                     row=row if mismatch[0] is not AlertReason.unknown_order else None, detail=mismatch[1], at=now)
-        return Answer()  # received and put before finance; asking again would change nothing
-    assert row is not None
-    if resource.get("trade_state") != "SUCCESS":
-        return Answer()  # only SUCCESS books; the poll of a later slice resolves the rest
-    transaction_id = str(resource.get("transaction_id", ""))
-    if row.status == ChannelPaymentState.paid and row.transaction_id == transaction_id:
-        return Answer()  # the same payment told again: booked once already
-    if row.status != ChannelPaymentState.pending:
-        await _alert(session, actor=actor, estate_id=estate_id, note=note, reason=AlertReason.not_pending, row=row,
-                     detail={"status": row.status, "booked_transaction_id": row.transaction_id}, at=now)
-        return Answer()
-    credit, short = await _book(session, actor=actor, row=row, transaction_id=transaction_id,
-                                paid_at=_paid_at(resource, now), now=now)
-    if credit > 0:
-        await _alert(session, actor=actor, estate_id=estate_id, note=note, reason=AlertReason.settled_meanwhile, row=row,
-                     detail={"credit": str(credit), "charge_ids": [str(i) for i in short], "payment_id": str(row.payment_id)},
-                     at=now)
+    # A mismatch is put before finance and answered SUCCESS: asking again would change nothing.
+    await booking.settle(session, estate_id=estate_id, word=wechat.word(note), merchant=wechat.merchant_of(creds), now=now)
+    return Answer()
+
+
+async def handle_alipay_notification(session: AsyncSession, *, estate_id: uuid.UUID, form: dict[str, str],
+                                     settings: Settings, now: datetime | None = None) -> Answer:
+    """Alipay's asynchronous notification: verify its RSA2 sign, and settle once through the shared booking path.
+
+    Alipay reads only the body: `success` ends its retries, anything else (`failure`) makes it
+    post again, up to 8 times over 25 hours."""
+    now = now or utcnow()
+    try:
+        creds = await credentials.open_alipay(session, estate_id=estate_id, secret=settings.signing_secret)
+    except credentials.ChannelNotConfigured:
+        return Answer(404, "no Alipay app is configured for this estate")
+    except credentials.CredentialsUnreadable:
+        alipay.log.error("Alipay credentials of estate %s cannot be opened; enter them again", estate_id)
+        return Answer(503, "the app's credentials cannot be opened")
+    word = alipay.verify_notification(creds, form)
+    if isinstance(word, alipay.Refused):
+        alipay.log.warning("alipay notification for estate %s refused: %s", estate_id, word.message)
+        return Answer(word.status, word.message)
+    await booking.settle(session, estate_id=estate_id, word=word, merchant=alipay.merchant_of(creds), now=now)
     return Answer()

@@ -13,29 +13,24 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
 from wechatpayv3.async_ import AsyncWeChatPay, WeChatPayType
 
-from app.domain.errors import Conflict, DomainError, ErrorKind
+from app.domain.fees.channels.booking import TradeState, Word
 from app.domain.fees.channels.credentials import WechatCredentials
+
+# Re-exported: the errors were first defined here, and callers name them wechat.ChannelRefused.
+from app.domain.fees.channels.errors import ChannelRefused as ChannelRefused
+from app.domain.fees.channels.errors import ChannelUnavailable as ChannelUnavailable
+from app.domain.fees.channels.model import Channel
 
 log = logging.getLogger("propdesk.channels.wechat")
 LIVE_GATEWAY = "https://api.mch.weixin.qq.com"
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 TIMEOUT = (5.0, 15.0)  # connect, read: a desk waits for the QR code
-
-
-class ChannelUnavailable(DomainError):
-    kind = ErrorKind.unavailable
-    title = "The payment channel did not answer, or its answer was not signed by it; try again shortly"
-    title_zh = "支付渠道未应答，或其应答签名无效，请稍后重试"
-
-
-class ChannelRefused(Conflict):
-    title = "The payment channel refused the order"
-    title_zh = "支付渠道拒绝了该订单"
 
 
 class Client(AsyncWeChatPay):
@@ -127,3 +122,27 @@ def verify_notification(creds: WechatCredentials, *, headers: dict[str, str], bo
     if not data or not isinstance(data.get("resource"), dict):
         return Refused(401, "signature or resource not valid")
     return Notification(id=str(data.get("id", "")), event_type=str(data.get("event_type", "")), resource=data["resource"])
+
+
+def merchant_of(creds: WechatCredentials) -> dict[str, Any]:
+    return {"mchid": creds.mchid, "appid": creds.appid}
+
+
+def _paid_at(resource: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(resource.get("success_time")))
+    except ValueError:
+        return None
+
+
+def word(note: Notification) -> Word:
+    """What the decrypted transaction says, in the terms the booking path checks."""
+    resource = note.resource
+    amount = resource.get("amount") or {}
+    total = amount.get("total")
+    return Word(channel=Channel.wechat, notification_id=note.id, out_trade_no=str(resource.get("out_trade_no", "")),
+                transaction_id=str(resource.get("transaction_id", "")),
+                state=TradeState.paid if resource.get("trade_state") == "SUCCESS" else TradeState.open,
+                merchant={"mchid": resource.get("mchid"), "appid": resource.get("appid")},
+                amount=Decimal(total) / 100 if type(total) is int else None, currency=amount.get("currency"),
+                amount_detail={"total": total, "currency": amount.get("currency")}, paid_at=_paid_at(resource))
