@@ -1,4 +1,4 @@
-"""Money channels: WeChat Pay (and later Alipay) at the counter and on the bill (issue 18).
+"""Money channels: WeChat Pay and Alipay at the counter and on the bill (issue 18).
 
 Design note for this area, slice by slice.
 
@@ -10,10 +10,24 @@ Done (slice 1, Native QR on the bill, 扫码支付):
   was not booked as it stands, written once per notification and reason.
 - wechat.py: wechatpayv3 does the signing, answer verification and notification decryption;
   we add the timestamp window and the serial check, and point its gateway at the fake in tests.
-- service.py: the QR order is priced at what the charges owe; the notification books through
-  payments.book (the desk's own settle / allocate / receipt code) with method wechat, the
-  channel's transaction id as reference, no drawer, a receipt in the online series (QS-W-).
-  A charge settled meanwhile leaves its share on the unit's prepaid account, with an alert.
+- service.py: the QR order is priced at what the charges owe and placed with the chosen channel.
+- booking.py, shared by every channel: a verified notification, as a Word (order, transaction,
+  state, merchant, amount), is checked against the order and booked through payments.book (the
+  desk's own settle / allocate / receipt code) with the channel's method, its transaction id as
+  reference, no drawer, a receipt in the online series (QS-W-). A charge settled meanwhile
+  leaves its share on the unit's prepaid account, with an alert. The poll and the counter book
+  through booking.book / settle too, under the same row lock.
+
+Done (slice 2, Alipay):
+- alipay.py: python-alipay-sdk (public-key mode, RSA2) in a worker thread, its gateway and its
+  GMT+8 request timestamp set by us; precreate for the QR (time_expire = expires_at in Beijing
+  time), the asynchronous notification verified (sign over the sorted form without sign and
+  sign_type) and answered `success` / `failure`; TRADE_SUCCESS / TRADE_FINISHED book,
+  TRADE_CLOSED closes a pending order. Credentials: app_id in `appid`, the seller's PID in `mchid`.
+- For the counter and the poll, tested against the fake but wired to nothing yet:
+  barcode_pay (alipay.trade.pay, scene bar_code; 10000 paid, 10003 paying -> query, 20000 /
+  no answer -> query then cancel, 40004 failed with its sub_code), query, close, cancel
+  (action close or refund), AUTH_CODE_PATTERN (25-30, 16 to 24 digits).
 
 Next slices, in the order they build on each other:
 - Poll and close (a job in app/jobs/, same service path): for each pending payment past a
@@ -34,8 +48,10 @@ Next slices, in the order they build on each other:
   here only, amount / status mismatch; fees and net settlement per day; every unmatched line
   an item in finance's attention queue until resolved with a note. ChannelAlert rows join the
   same queue.
-- Alipay: python-alipay-sdk or the official SDK (RSA2 signing, its async notification with
-  form-encoded body and `success` answer), behind the same Channel enum and service path.
+- Alipay next: the counter flow on the functions above (beside WeChat's codepay), the poll
+  and close of a QR order past expires_at (query: ACQ.TRADE_NOT_EXIST until scanned, then
+  close), refunds (alipay.trade.refund, alipay.trade.fastpay.refund.query), the bill download
+  (alipay.data.dataservice.bill.downloadurl.query), certificate mode (the SDK's DCAliPay).
 - Platform certificates: today the platform *public key* mode (微信支付公钥, the mode for new
   merchants); merchants still on platform certificates need the SDK's certificate download.
 """

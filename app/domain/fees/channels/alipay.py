@@ -39,6 +39,8 @@ SECOND = "%Y-%m-%d %H:%M:%S"
 TIMEOUT_SECONDS = 15  # a desk waits for the QR code
 SUCCESS, PAYING, UNKNOWN = "10000", "10003", "20000"
 PAID_STATES = ("TRADE_SUCCESS", "TRADE_FINISHED")
+# An owner's Alipay payment code (付款码) as the scanner reads it: 16 to 24 digits from 25 to 30.
+AUTH_CODE_PATTERN = r"^(2[5-9]|30)[0-9]{14,22}$"
 
 
 def beijing(at: datetime) -> str:
