@@ -61,8 +61,9 @@ def test_every_schema_name_is_plain_and_unique(schema):
     assert not wrong, wrong
 
 
-# Called by a payment channel, answered in the channel's own format ({"code": "FAIL", "message": ...}).
-CHANNEL_FORMAT = {("POST", "/api/v1/payment-channels/wechat/notify/{estate_id}")}
+# Called by a payment channel, answered in the channel's own format ({"code": "FAIL", "message": ...}, `failure`).
+CHANNEL_FORMAT = {("POST", "/api/v1/payment-channels/wechat/notify/{estate_id}"),
+                  ("POST", "/api/v1/payment-channels/alipay/notify/{estate_id}")}
 
 
 def test_every_error_response_is_a_problem(schema):

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from starlette.status import HTTP_201_CREATED
 
 from app.api.deps import SessionDep, SettingsDep, require
-from app.api.errors import problems
+from app.api.errors import PROBLEM, problems
 from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.api.idempotency import idempotent, idempotent_responses
 from app.domain.auth.principal import Actor
@@ -127,15 +127,20 @@ async def wechat_notify(estate_id: uuid.UUID, request: Request, session: Session
     return JSONResponse(answer.body(), status_code=answer.status)
 
 
-ALIPAY_ANSWERS = {401: "Not signed by Alipay: nothing booked", 404: "No Alipay app for this estate",
-                  400: "Not a form in UTF-8", 503: "The estate's credentials cannot be opened: the channel retries"}
+ALIPAY_ANSWERS = {401: "Not signed by Alipay (or not a UTF-8 form): nothing booked", 404: "No Alipay app for this estate",
+                  503: "The estate's credentials cannot be opened: the channel retries"}
+# The route answers in text; the problems any route may give (a role refused, a malformed
+# request) stay problem+json, declared without a model so that no text/plain joins them.
+PROBLEM_ONLY = {"content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
 @router.post("/payment-channels/alipay/notify/{estate_id}", response_class=PlainTextResponse,
              responses={200: {"content": {"text/plain": {"example": "success"}},
                               "description": "`success`: received (booked, or put before finance as an alert)"},
                         **{status: {"content": {"text/plain": {"example": "failure"}}, "description": text}
-                           for status, text in ALIPAY_ANSWERS.items()}})
+                           for status, text in ALIPAY_ANSWERS.items()},
+                        403: {**PROBLEM_ONLY, "description": "The caller's role may not do this"},
+                        422: {**PROBLEM_ONLY, "description": "The request is not valid: errors[] names each field"}})
 async def alipay_notify(estate_id: uuid.UUID, request: Request, session: SessionDep, settings: SettingsDep) -> PlainTextResponse:
     """Alipay's asynchronous notification (异步通知), called by the channel, not by staff: no sign-in.
 
@@ -147,6 +152,6 @@ async def alipay_notify(estate_id: uuid.UUID, request: Request, session: Session
     try:
         form = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
     except UnicodeDecodeError:
-        return PlainTextResponse("failure", status_code=400)
+        return PlainTextResponse("failure", status_code=401)
     answer = await channels.handle_alipay_notification(session, estate_id=estate_id, form=form, settings=settings)
     return PlainTextResponse("success" if answer.status == 200 else "failure", status_code=answer.status)

@@ -289,8 +289,8 @@ class TestNotification:
         assert (r.status_code, r.text) == (503, "failure")
         assert await count_rows(session, Payment) == 0
 
-    async def test_unknown_estate_is_404_and_a_body_not_utf8_400(self, client, session, fake):
+    async def test_unknown_estate_is_404_and_a_body_not_utf8_401(self, client, session, fake):
         r = await client.post(f"{API}/payment-channels/alipay/notify/{uuid.uuid4()}", content=urlencode({"a": "b"}).encode())
         assert (r.status_code, r.text) == (404, "failure")
         r = await client.post(f"{API}/payment-channels/alipay/notify/{uuid.uuid4()}", content=base64.b64decode("/w=="))
-        assert (r.status_code, r.text) == (400, "failure")
+        assert (r.status_code, r.text) == (401, "failure")

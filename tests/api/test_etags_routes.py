@@ -14,6 +14,7 @@ import pytest
 
 from app.domain.auth.roles import Role
 from tests.factories import Staff, make_staff
+from tests.fakes.alipay import FakeAlipay
 from tests.fakes.wechatpay import FakeWechatPay
 from tests.fees_factories import make_fee_item
 from tests.helpers.etags import assert_stale, if_match, version_of
@@ -110,6 +111,12 @@ async def _wechat_channel(client, session, d):
     return Case("PUT", path, creds, {**creds, "mchid": "1900000110"}, path)
 
 
+async def _alipay_channel(client, session, d):
+    creds = FakeAlipay().credentials()  # valid keys; the fake gateway is not started
+    path = f"/estates/{d.estate.id}/payment-channels/alipay"
+    return Case("PUT", path, creds, {**creds, "seller_id": "2088000000000002"}, path)
+
+
 async def _subscription(client, session, d):
     unit = await make_unit(session, building=await make_building(session, estate=d.estate))
     item = await make_fee_item(session, estate=d.estate, applies_to_all=False)
@@ -199,6 +206,7 @@ CASES: dict[tuple[str, str], Callable[..., Awaitable[Case]]] = {
     ("PATCH", "/rental-entrustments/{entrustment_id}"): _entrustment,
     ("PUT", "/units/{unit_id}/fee-items/{item_id}"): _subscription,
     ("PUT", "/estates/{estate_id}/payment-channels/wechat"): _wechat_channel,
+    ("PUT", "/estates/{estate_id}/payment-channels/alipay"): _alipay_channel,
     ("PUT", "/units/{unit_id}/billing-period"): _billing_period,
     ("PUT", "/estates/{estate_id}/repair-categories/{code}"): _repair_category,
     ("PUT", "/estates/{estate_id}/phone-scripts/{key}"): _phone_script,

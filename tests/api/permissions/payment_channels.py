@@ -11,8 +11,11 @@ PAYMENTS_TAKE = only(R.receptionist, R.supervisor, R.finance)
 EXPECTED: dict[str, frozenset[str]] = {
     "PUT /api/v1/estates/{estate_id}/payment-channels/wechat": FEES_CONFIGURE,
     "GET /api/v1/estates/{estate_id}/payment-channels/wechat": FEES_CONFIGURE,
+    "PUT /api/v1/estates/{estate_id}/payment-channels/alipay": FEES_CONFIGURE,
+    "GET /api/v1/estates/{estate_id}/payment-channels/alipay": FEES_CONFIGURE,
     "POST /api/v1/units/{unit_id}/channel-payments": PAYMENTS_TAKE,
     "GET /api/v1/channel-payments/{payment_id}": PAYMENTS_TAKE,
-    # Called by WeChat Pay, not by staff: believed by its signature, whoever sends it.
+    # Called by WeChat Pay and Alipay, not by staff: believed by its signature, whoever sends it.
     "POST /api/v1/payment-channels/wechat/notify/{estate_id}": EVERYONE,
+    "POST /api/v1/payment-channels/alipay/notify/{estate_id}": EVERYONE,
 }
