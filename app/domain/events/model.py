@@ -42,6 +42,12 @@ class EventType(StrEnum):
     channel_payment_failed = "channel_payment.failed"
     channel_payment_closed = "channel_payment.closed"
     channel_alert = "channel.alert"
+    # A refund of a channel payment: the money left (the receipt reversed with it), the channel
+    # refused it or closed it, or it is stuck between the merchant and the owner (abnormal).
+    channel_refund_succeeded = "channel_refund.succeeded"
+    channel_refund_failed = "channel_refund.failed"
+    channel_refund_closed = "channel_refund.closed"
+    channel_refund_abnormal = "channel_refund.abnormal"
     # The desk's phone rings: the caller's number and what the desk knows of them (screen pop).
     # Names and arrears: only the desk's stream shows it, and a webhook only if asked for by name.
     call_incoming = "call.incoming"

@@ -130,6 +130,12 @@ class AlertReason(StrEnum):
     amount_mismatch = "amount_mismatch"  # total or currency not what was asked
     not_pending = "not_pending"  # paid after we failed or closed it, or paid twice
     settled_meanwhile = "settled_meanwhile"  # booked, but a charge had been paid at the desk: money on account
+    # Refunds (refunds.py): the word on a refund of ours that is none of ours or not as asked,
+    # money stuck between merchant and owner, and money returned whose receipt could not be reversed.
+    refund_unknown = "refund_unknown"
+    refund_mismatch = "refund_mismatch"
+    refund_abnormal = "refund_abnormal"
+    refund_not_reversed = "refund_not_reversed"
 
 
 class ChannelAlert(EstateScoped, table=True):
