@@ -25,6 +25,7 @@ from app.domain.calendar import estate_time
 from app.domain.errors import Conflict, NotFound
 from app.domain.fees.cash import service as cash
 from app.domain.fees.cash.model import CashierSession, SessionAdjustment
+from app.domain.fees.channels import refund_model as channel_refunds
 from app.domain.fees.model import Charge
 from app.domain.fees.payments.model import (
     RECEIPT_TRANSITIONS,
@@ -263,9 +264,15 @@ async def _reverse_payment(session: AsyncSession, *, actor: Actor, payment: Paym
 
 
 async def void_receipt(session: AsyncSession, *, actor: Actor, receipt_id: uuid.UUID, reason: str,
-                       now: datetime | None = None) -> ReceiptRead:
+                       now: datetime | None = None, channel_refund_id: uuid.UUID | None = None) -> ReceiptRead:
+    """`channel_refund_id`: the channel refund whose success this void is (refunds of channel payments)."""
     row = await load_visible(session, RECEIPT, receipt_id, actor=actor, lock=True)
     RECEIPT_TRANSITIONS.next_state(ReceiptStatus(row.status), "void")  # twice: 409 before anything moves
+    # Money on its way back through the channel: voided now, the refund failing would leave a
+    # reversed receipt with the money kept. The refund voids it itself when the money has left.
+    under_way = await channel_refunds.refund_under_way(session, receipt_id=row.id)
+    if under_way is not None and under_way.id != channel_refund_id:
+        raise channel_refunds.ReceiptHasChannelRefund(channel_refund_id=str(under_way.id), current=under_way.status)
     current = await _adjustment_session(session, actor=actor, row=row, now=now)
     # Timed only now, past the lock on the receipt's session: a void that waited for a hand-over
     # must not carry a time from before it.
