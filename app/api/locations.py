@@ -44,6 +44,7 @@ LOCATIONS: dict[str, str] = {
     "rebill_charge": "/units/{unit_id}/charges",
     "take_payment": "/receipts/{receipt.id}",
     "create_channel_payment": "/channel-payments/{id}",
+    "refund_channel_payment": "/channel-refunds/{id}",
     "print_receipt": "/receipts/{receipt_id}/prints",
     "make_refund": "/receipts/{receipt.id}",
     "take_deposit": "/receipts/{receipt.id}",

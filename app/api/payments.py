@@ -17,6 +17,7 @@ from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
 from app.domain.errors import IllegalTransition
 from app.domain.fees.cash.service import SessionHandedOver
+from app.domain.fees.channels.refund_model import ReceiptHasChannelRefund
 from app.domain.fees.payments import prints, receipts, refunds
 from app.domain.fees.payments import service as payments
 from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries, ReceiptStatus, VoidNeedsReason
@@ -146,7 +147,7 @@ async def list_receipts(
 
 @router.post("/receipts/{receipt_id}/void", response_model=ReceiptRead,
              responses=problems(receipts.ReceiptNotFound, IllegalTransition, VoidNeedsReason, receipts.CreditAlreadyRefunded,
-                                SessionHandedOver))
+                                SessionHandedOver, ReceiptHasChannelRefund))
 @idempotent(200, required=True)
 async def void_receipt(receipt_id: uuid.UUID, body: ReceiptVoid, actor: Void, session: SessionDep) -> ReceiptRead:
     """Void a receipt with a reason. The number stays, marked void; its charges are open again and
