@@ -10,6 +10,10 @@ uses, so the app's real signing and verification run against an independent impl
 - `notification()` builds a payment notification as documented: the transaction encrypted with
   AEAD_AES_256_GCM under the APIv3 key (associated_data "transaction"), the envelope signed
   with the platform key. Keys are generated per fake (RSA 2048).
+- refunds (申请退款, 查询单笔退款, 退款结果通知): a refund of a paid order, at most what is left of
+  it, idempotent by out_refund_no; answered PROCESSING (or `refund_outcome`), or refused as
+  `refusal` says (NOT_ENOUGH...); `refund_notification()` builds REFUND.SUCCESS / ABNORMAL /
+  CLOSED as documented (resource "refund", associated_data "refund").
 """
 from __future__ import annotations
 
@@ -84,6 +88,10 @@ class FakeWechatPay:
     merchant: rsa.RSAPrivateKey = field(default_factory=new_key)
     platform: rsa.RSAPrivateKey = field(default_factory=new_key)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refund_outcome: str = "PROCESSING"  # what a new refund is at once: PROCESSING, SUCCESS, ABNORMAL, CLOSED
+    refusal: tuple[int, str, str] | None = None  # (status, code, message) every refund request is refused with
+    refund_delay: float = 0.0  # seconds a refund request takes: widens the window of a race
     seen: list[Seen] = field(default_factory=list)
     port: int = 0
     _server: uvicorn.Server | None = None
@@ -108,6 +116,8 @@ class FakeWechatPay:
             Route("/v3/pay/transactions/native", self._native, methods=["POST"]),
             Route("/v3/pay/transactions/out-trade-no/{no}", self._query, methods=["GET"]),
             Route("/v3/pay/transactions/out-trade-no/{no}/close", self._close, methods=["POST"]),
+            Route("/v3/refund/domestic/refunds", self._refund, methods=["POST"]),
+            Route("/v3/refund/domestic/refunds/{no}", self._query_refund, methods=["GET"]),
         ])
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
@@ -204,15 +214,16 @@ class FakeWechatPay:
                 "amount": {"total": total, "payer_total": total if paid else 0, "currency": "CNY", "payer_currency": "CNY"}}
 
     def notification(self, resource: dict[str, Any], *, timestamp: int | None = None, signer: rsa.RSAPrivateKey | None = None,
-                     serial: str | None = None, notification_id: str | None = None) -> tuple[dict[str, str], bytes]:
-        """The headers and body of a TRANSACTION.SUCCESS notification, as WeChat Pay posts it."""
+                     serial: str | None = None, notification_id: str | None = None, event_type: str = "TRANSACTION.SUCCESS",
+                     original_type: str = "transaction", summary: str = "支付成功") -> tuple[dict[str, str], bytes]:
+        """The headers and body of a TRANSACTION.SUCCESS notification (or another event), as WeChat Pay posts it."""
         nonce = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(12))
         plain = json.dumps(resource, ensure_ascii=False).encode()
-        ciphertext = AESGCM(self.apiv3_key.encode()).encrypt(nonce.encode(), plain, b"transaction")
+        ciphertext = AESGCM(self.apiv3_key.encode()).encrypt(nonce.encode(), plain, original_type.encode())
         envelope = {"id": notification_id or str(uuid.uuid4()), "create_time": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
-                    "resource": {"original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
-                                 "ciphertext": base64.b64encode(ciphertext).decode(), "associated_data": "transaction",
+                    "resource_type": "encrypt-resource", "event_type": event_type, "summary": summary,
+                    "resource": {"original_type": original_type, "algorithm": "AEAD_AES_256_GCM",
+                                 "ciphertext": base64.b64encode(ciphertext).decode(), "associated_data": original_type,
                                  "nonce": nonce}}
         body = json.dumps(envelope, ensure_ascii=False)
         stamp, header_nonce = str(timestamp if timestamp is not None else int(time.time())), os.urandom(16).hex()
@@ -227,3 +238,87 @@ class FakeWechatPay:
         """POST the notification to the order's notify_url, on the app under test."""
         headers, body = prepared or self.notification(resource or self.transaction(out_trade_no), **options)
         return await app.post(urlsplit(self.orders[out_trade_no]["notify_url"]).path, content=body, headers=headers)
+
+    # --- refunds ----------------------------------------------------------------------------
+
+    async def _refund(self, request: Request) -> Response:
+        ok, body = await self._verified(request)
+        if not ok:
+            return self._answer(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        if self.refund_delay:
+            await asyncio.sleep(self.refund_delay)
+        asked = json.loads(body)
+        if asked["out_refund_no"] in self.refunds:  # the same number again: the same refund, paid once
+            return self._answer(200, self.refund(asked["out_refund_no"]))
+        if self.refusal is not None:
+            status, code, message = self.refusal
+            return self._answer(status, {"code": code, "message": message})
+        order = next((o for o in self.orders.values() if o["transaction_id"] and o["transaction_id"] == asked.get("transaction_id")
+                      or o["out_trade_no"] == asked.get("out_trade_no")), None)
+        if order is None or order["trade_state"] != "SUCCESS":
+            return self._answer(404, {"code": "RESOURCE_NOT_EXISTS", "message": "订单不存在"})
+        amount, total = asked["amount"], order["amount"]["total"]
+        left = total - sum(r["amount"]["refund"] for r in self.refunds.values()
+                           if r["out_trade_no"] == order["out_trade_no"] and r["status"] != "CLOSED")
+        if amount.get("total") != total or amount.get("currency") != "CNY" or not 0 < amount.get("refund", 0) <= left:
+            return self._answer(400, {"code": "INVALID_REQUEST", "message": "申请退款金额超过订单可退金额"})
+        self.refunds[asked["out_refund_no"]] = {
+            "out_refund_no": asked["out_refund_no"], "out_trade_no": order["out_trade_no"],
+            "transaction_id": order["transaction_id"], "notify_url": asked.get("notify_url", ""), "reason": asked.get("reason", ""),
+            "refund_id": "50" + "".join(secrets.choice(string.digits) for _ in range(28)), "status": "PROCESSING",
+            "create_time": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
+            "amount": {"refund": amount["refund"], "total": total}}
+        if self.refund_outcome != "PROCESSING":
+            self.settle_refund(asked["out_refund_no"], self.refund_outcome)
+        return self._answer(200, self.refund(asked["out_refund_no"]))
+
+    async def _query_refund(self, request: Request) -> Response:
+        ok, _ = await self._verified(request)
+        if not ok:
+            return self._answer(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        if request.path_params["no"] not in self.refunds:
+            return self._answer(404, {"code": "RESOURCE_NOT_EXISTS", "message": "退款单不存在"})
+        return self._answer(200, self.refund(request.path_params["no"]))
+
+    def settle_refund(self, out_refund_no: str, status: str = "SUCCESS") -> dict[str, Any]:
+        """The channel finishes the refund: SUCCESS (money in the owner's 零钱), ABNORMAL or CLOSED."""
+        refund = self.refunds[out_refund_no]
+        refund["status"] = status
+        refund["user_received_account"] = "支付用户零钱" if status != "ABNORMAL" else "招商银行信用卡0403"
+        if status == "SUCCESS":
+            refund["success_time"] = datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+        return self.refund_resource(out_refund_no)
+
+    def refund(self, out_refund_no: str) -> dict[str, Any]:
+        """The refund as the request's and the query's answer describe it."""
+        r = self.refunds[out_refund_no]
+        refund, total = r["amount"]["refund"], r["amount"]["total"]
+        return {"refund_id": r["refund_id"], "out_refund_no": out_refund_no, "transaction_id": r["transaction_id"],
+                "out_trade_no": r["out_trade_no"], "channel": "ORIGINAL", "user_received_account": r.get("user_received_account", ""),
+                **({"success_time": r["success_time"]} if "success_time" in r else {}), "create_time": r["create_time"],
+                "status": r["status"], "funds_account": "AVAILABLE",
+                "amount": {"total": total, "refund": refund, "payer_total": total, "payer_refund": refund,
+                           "settlement_refund": refund, "settlement_total": total, "discount_refund": 0, "currency": "CNY",
+                           "refund_fee": 0}}
+
+    def refund_resource(self, out_refund_no: str) -> dict[str, Any]:
+        """The refund as a refund notification's decrypted resource describes it (no appid, no currency)."""
+        r = self.refunds[out_refund_no]
+        return {"mchid": self.mchid, "out_trade_no": r["out_trade_no"], "transaction_id": r["transaction_id"],
+                "out_refund_no": out_refund_no, "refund_id": r["refund_id"], "refund_status": r["status"],
+                **({"success_time": r["success_time"]} if "success_time" in r else {}),
+                "user_received_account": r.get("user_received_account", ""),
+                "amount": {"total": r["amount"]["total"], "refund": r["amount"]["refund"], "payer_total": r["amount"]["total"],
+                           "payer_refund": r["amount"]["refund"]}}
+
+    def refund_notification(self, resource: dict[str, Any], **options: Any) -> tuple[dict[str, str], bytes]:
+        """REFUND.SUCCESS / REFUND.ABNORMAL / REFUND.CLOSED, as its resource's refund_status says."""
+        status = resource["refund_status"]
+        summary = {"SUCCESS": "退款成功", "ABNORMAL": "退款异常", "CLOSED": "退款关闭"}[status]
+        return self.notification(resource, event_type=f"REFUND.{status}", original_type="refund", summary=summary, **options)
+
+    async def notify_refund(self, app: httpx.AsyncClient, out_refund_no: str, *, resource: dict[str, Any] | None = None,
+                            prepared: tuple[dict[str, str], bytes] | None = None, **options: Any) -> httpx.Response:
+        """POST the refund notification to the refund's notify_url, on the app under test."""
+        headers, body = prepared or self.refund_notification(resource or self.refund_resource(out_refund_no), **options)
+        return await app.post(urlsplit(self.refunds[out_refund_no]["notify_url"]).path, content=body, headers=headers)
