@@ -34,7 +34,7 @@ NOT_IDEMPOTENT = {"login", "logout", "change_password", "reset_password", "creat
                   "issue_stream_ticket",
                   # A channel's notification is idempotent by its own order and transaction ids
                   # (the channel sends no Idempotency-Key, and retries until it hears SUCCESS).
-                  "wechat_notify", "alipay_notify"}
+                  "wechat_notify", "alipay_notify", "wechat_refund_notify"}
 
 
 def repair(**kw) -> dict:

@@ -159,7 +159,8 @@ def body_for(method: str, path: str, op: dict, schema: dict, world: World) -> di
 
 GROUPS = 3  # principals split so that test workers share the walk
 # Called by a payment channel and answered in its own format ({"code": "FAIL", "message": ...}, `failure`).
-CHANNEL_FORMAT = {"/api/v1/payment-channels/wechat/notify/{estate_id}", "/api/v1/payment-channels/alipay/notify/{estate_id}"}
+CHANNEL_FORMAT = {"/api/v1/payment-channels/wechat/notify/{estate_id}", "/api/v1/payment-channels/alipay/notify/{estate_id}",
+                  "/api/v1/payment-channels/wechat/refund-notify/{estate_id}"}
 
 
 @pytest.mark.parametrize("group", range(GROUPS))

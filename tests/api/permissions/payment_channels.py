@@ -7,6 +7,7 @@ from tests.api.permission_table import EVERYONE, R, only
 FEES_CONFIGURE = only(R.finance, R.admin)
 # A QR code for a unit's charges is money taken at the desk: those who answer for a drawer.
 PAYMENTS_TAKE = only(R.receptionist, R.supervisor, R.finance)
+RECEIPTS_VOID = only(R.supervisor)
 
 EXPECTED: dict[str, frozenset[str]] = {
     "PUT /api/v1/estates/{estate_id}/payment-channels/wechat": FEES_CONFIGURE,
@@ -18,4 +19,10 @@ EXPECTED: dict[str, frozenset[str]] = {
     # Called by WeChat Pay and Alipay, not by staff: believed by its signature, whoever sends it.
     "POST /api/v1/payment-channels/wechat/notify/{estate_id}": EVERYONE,
     "POST /api/v1/payment-channels/alipay/notify/{estate_id}": EVERYONE,
+    # A refund reverses a receipt, which the supervisor alone voids (and who may pay money back).
+    "POST /api/v1/channel-payments/{payment_id}/refunds": RECEIPTS_VOID,
+    # Where a refund stands, and asking the channel again, is the desk's as the QR payment is.
+    "GET /api/v1/channel-refunds/{refund_id}": PAYMENTS_TAKE,
+    "POST /api/v1/channel-refunds/{refund_id}/query": PAYMENTS_TAKE,
+    "POST /api/v1/payment-channels/wechat/refund-notify/{estate_id}": EVERYONE,
 }
