@@ -39,9 +39,20 @@ Next slices, in the order they build on each other:
   with the owner's auth_code; USERPAYING is polled with back-off inside the channel's window,
   then reversed (/reverse) and closed. Its booking joins the cashier's session under method
   wechat (the hand-over shows channel money beside the drawer, closed by reconciliation).
-- Refunds: state `refunded` (and `refunding`) on ChannelPayment, a ChannelRefund aggregate of
-  its own (POST /v3/refund/domestic/refunds, its own notification of REFUND.SUCCESS), the
-  receipt reversed by the void / refund rules of payments/ (a refund document in QS-R).
+Done (refunds, refunds.py / refund_model.py / wechat_refunds.py):
+- ChannelRefund, its own table and transition table: pending -> succeeded / failed / closed /
+  abnormal, abnormal -> succeeded / closed (a manual re-send on the merchant platform). The
+  ChannelPayment stays `paid` (it was; a late duplicate of its notification books nothing).
+- Whole refunds only: the receipt is reversed by the desk's void (receipts.void_receipt: number
+  kept, charges open again, credit undone, audited), and a void is whole. No QS-R document:
+  those are for money paid out of a unit's credit, which a channel refund is not.
+- Reversed at SUCCESS, not at request: a void cannot be undone, and the channel can still refuse
+  (NOT_ENOUGH: failed, the channel's reason kept), close or strand the money (ABNORMAL: an alert).
+  While pending or abnormal the desk cannot void the receipt (receipt-has-channel-refund), so a
+  void never happens with the money kept. Money returned whose void is refused (the payment's
+  credit refunded at the desk meanwhile) is recorded succeeded with an alert refund_not_reversed.
+- Refund notifications at their own route (refund-notify/{estate_id}, the notify_url each refund
+  names), verified by wechat.verify_notification, applied once under the refund's row lock.
 - Reconciliation (对账): a daily job per estate and channel downloads the trade bill
   (Client.trade_bill + download_bill) or takes an upload in the channel's CSV format, and
   matches line by line: matched, in the channel only (money received, nothing booked),
