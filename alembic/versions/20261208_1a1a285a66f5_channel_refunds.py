@@ -1,7 +1,7 @@
 """channel refunds: a refund of a channel payment, sent back through the channel (issue 18)
 
 Revision ID: 1a1a285a66f5
-Revises: 1b893c990baf
+Revises: 5e0c4a1f9b27
 Create Date: 2026-12-08 03:00:00.000000
 
 The new alert reasons (refund_unknown, refund_mismatch, refund_abnormal, refund_not_reversed)
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '1a1a285a66f5'
-down_revision: str | Sequence[str] | None = '1b893c990baf'
+down_revision: str | Sequence[str] | None = '5e0c4a1f9b27'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
