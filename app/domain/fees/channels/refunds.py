@@ -36,7 +36,7 @@ from app.domain.base import utcnow
 from app.domain.errors import Conflict, DomainError, NotFound
 from app.domain.events import outbox
 from app.domain.events.model import EventType
-from app.domain.fees.channels import credentials, wechat
+from app.domain.fees.channels import booking, credentials, wechat
 from app.domain.fees.channels import service as channels
 from app.domain.fees.channels.model import AlertReason, Channel, ChannelAlert, ChannelPayment, ChannelPaymentState
 from app.domain.fees.channels.refund_model import LIVE, ChannelRefund, ChannelRefundState
@@ -285,7 +285,7 @@ async def handle_notification(session: AsyncSession, *, estate_id: uuid.UUID, he
         return channels.Answer(note.status, note.message)
     if not note.event_type.startswith("REFUND."):
         return channels.Answer(400, "not a refund notification: payments are told at /payment-channels/wechat/notify")
-    actor, said = system_actor(channels.CHANNEL_ACTOR), note.resource
+    actor, said = system_actor(booking.ACTORS[Channel.wechat]), note.resource
     stmt = (select(ChannelRefund).where(ChannelRefund.channel == Channel.wechat.value,
                                         ChannelRefund.out_refund_no == str(said.get("out_refund_no", "")))
             .with_for_update().execution_options(populate_existing=True))
