@@ -31,6 +31,7 @@ LOCATIONS: dict[str, str] = {
     "add_phone": "/owners/{id}",
     "create_service_request": "/service-requests/{id}",
     "post_voucher": "/vouchers/{id}",
+    "add_callback_note": "/work-orders/{work_order_id}/notes",  # notes are read on their order's list
     "issue_owner_code": "/work-orders/{work_order_id}/owner-code",
     "add_voucher_photos": "/vouchers/{id}",
     "log_attempt": "/callbacks/{id}",

@@ -11,6 +11,7 @@ from pydantic import Json
 from starlette import status
 
 from app.api.deps import KnownFormFields, SessionDep, SettingsDep, page_of, require
+from app.api.device_time import DEVICE_TIME_ERRORS, DeviceTime
 from app.api.errors import PROBLEM, Problem, Responses, problems
 from app.api.idempotency import idempotent
 from app.config import Settings
@@ -22,6 +23,7 @@ from app.domain.pagination import Page, PageRequest, UnknownSortKey
 from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs.orders import owner_code_model as code_errors
 from app.domain.repairs.orders import owner_codes
+from app.domain.repairs.orders.field import OrderCancelled, OrderReassigned
 from app.domain.repairs.orders.reading import WorkOrderNotFound
 from app.domain.repairs.vouchers import service
 from app.domain.repairs.vouchers.schemas import MAX_PHOTOS, OwnerCodeIssued, OwnerCodeRead, VoucherCreate, VoucherPosted, VoucherRead
@@ -58,7 +60,8 @@ async def _read(upload: UploadFile, limit: int) -> files.Upload:
     responses={**problems(WorkOrderNotFound, IllegalTransition, service.OwnerConfirmationRequired,
                           code_errors.WrongOwnerCode, code_errors.OwnerCodeLocked, code_errors.OwnerCodeExpired,
                           code_errors.OwnerCodeAlreadyUsed, code_errors.NoOwnerCode, service.InUnitRepairIsNotPublic,
-                          service.ChargeableNeedsAmount, service.FreeRepairHasAmount, *FILE_ERRORS),
+                          service.ChargeableNeedsAmount, service.FreeRepairHasAmount, *FILE_ERRORS,
+                          OrderReassigned, OrderCancelled, *DEVICE_TIME_ERRORS),
                **TOO_LARGE},
 )
 @idempotent(status.HTTP_201_CREATED)
@@ -68,6 +71,7 @@ async def post_voucher(
                                                              "is_public_area, owner_confirmation {name, code}")],
     signature: Annotated[UploadFile | None, File(description="The owner's signature: JPEG, PNG, WebP or a scanned PDF")] = None,
     photos: Annotated[list[UploadFile] | None, File(description=f"Up to {MAX_PHOTOS} photos: JPEG, PNG or WebP")] = None,
+    device_time: DeviceTime = None,
 ) -> VoucherPosted:
     """Post the completion voucher from the field; this completes the work order.
 
@@ -79,13 +83,18 @@ async def post_voucher(
     is 0 for a free repair and above 0 for a chargeable one. File types are read from the
     bytes (JPEG, PNG, WebP; PDF for a scanned signature). The order's callback is scheduled
     for the end of the 7th local day.
+
+    Queued offline, the voucher carries `X-Device-Time` (when the work was finished: recorded as
+    `posted_on_device_at` and the order's `completed_on_device_at`, beside the server's times) and
+    its Idempotency-Key, so a retry after a lost answer gets the one voucher. An order taken from
+    the technician meanwhile answers 409 order-reassigned; one cancelled, 409 order-cancelled.
     """
     limit = settings.max_upload_bytes
     return await service.post_voucher(
         session, actor=actor, order_id=order_id, data=voucher,
         signature=await _read(signature, limit) if signature is not None else None,
         photos=[await _read(p, limit) for p in photos or []],
-        upload_dir=settings.upload_dir, max_upload_bytes=limit, code_policy=_policy(settings))
+        upload_dir=settings.upload_dir, max_upload_bytes=limit, code_policy=_policy(settings), device_time=device_time)
 
 
 @router.post("/work-orders/{order_id}/owner-code", response_model=OwnerCodeIssued, status_code=status.HTTP_201_CREATED,

@@ -6,8 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from starlette import status
 
 from app.api.deps import SessionDep, page_of, require
+from app.api.device_time import DEVICE_TIME_ERRORS, DeviceTime
 from app.api.errors import problems
 from app.api.files import PDF_RESPONSE, pdf_response
 from app.api.idempotency import idempotent
@@ -19,12 +21,16 @@ from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs import numbers
 from app.domain.repairs.model import CancelNeedsReason, ReasonRequired, ScheduleOutOfOrder, WorkOrderStatus
 from app.domain.repairs.orders import dispatch as d
+from app.domain.repairs.orders import notes
 from app.domain.repairs.orders import reading as orders
+from app.domain.repairs.orders.field import OrderCancelled, OrderReassigned
 from app.domain.repairs.orders.reading import WorkOrderNotFound
 from app.domain.repairs.orders.schemas import (
     AwaitConfirmationIn,
     ConfirmIn,
     DispatchIn,
+    NoteCreate,
+    NoteRead,
     OwnerToldIn,
     ReasonIn,
     ReplyPromiseRead,
@@ -37,6 +43,7 @@ from app.domain.repairs.paperwork.task_sheet_pdf import task_sheet_pdf
 from app.domain.types import Instant
 
 router = APIRouter(tags=["work orders"])
+FIELD_CONFLICTS = (OrderReassigned, OrderCancelled)
 
 Read = Annotated[Actor, Depends(require(Perm.requests_read))]
 Desk = Annotated[Actor, Depends(require(Perm.orders_dispatch))]
@@ -111,7 +118,8 @@ async def await_confirmation(order_id: uuid.UUID, body: AwaitConfirmationIn, act
 
 
 @router.post("/work-orders/{order_id}/confirm", response_model=WorkOrderDetail,
-             responses=problems(WorkOrderNotFound, IllegalTransition, d.TechnicianAlreadyBooked, ScheduleOutOfOrder))
+             responses=problems(WorkOrderNotFound, IllegalTransition, d.TechnicianAlreadyBooked, ScheduleOutOfOrder,
+                                *FIELD_CONFLICTS))
 @idempotent(200)
 async def confirm_order(order_id: uuid.UUID, body: ConfirmIn, actor: Work, session: SessionDep) -> WorkOrderDetail:
     """The assigned technician names the time he will come; it is booked and the reply promise gets its time."""
@@ -137,22 +145,60 @@ async def list_reply_promises(
     return Page(items=rows, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.post("/work-orders/{order_id}/accept", response_model=WorkOrderDetail, responses=problems(WorkOrderNotFound, IllegalTransition))
+@router.post("/work-orders/{order_id}/accept", response_model=WorkOrderDetail,
+             responses=problems(WorkOrderNotFound, IllegalTransition, *FIELD_CONFLICTS))
 @idempotent(200)
 async def accept_order(order_id: uuid.UUID, actor: Work, session: SessionDep) -> WorkOrderDetail:
     """The technician takes his dispatched order."""
     return await d.accept(session, actor=actor, order_id=order_id)
 
 
-@router.post("/work-orders/{order_id}/start", response_model=WorkOrderDetail, responses=problems(WorkOrderNotFound, IllegalTransition))
+@router.post("/work-orders/{order_id}/start", response_model=WorkOrderDetail,
+             responses=problems(WorkOrderNotFound, IllegalTransition, *FIELD_CONFLICTS, *DEVICE_TIME_ERRORS))
 @idempotent(200)
-async def start_order(order_id: uuid.UUID, actor: Work, session: SessionDep) -> WorkOrderDetail:
-    """The technician is at the job and starts work."""
-    return await d.start(session, actor=actor, order_id=order_id)
+async def start_order(order_id: uuid.UUID, actor: Work, session: SessionDep, device_time: DeviceTime = None) -> WorkOrderDetail:
+    """The technician is at the job and starts work.
+
+    Queued offline, it carries `X-Device-Time` (when he started) and its Idempotency-Key. An
+    order taken from him meanwhile answers 409 order-reassigned (how and when, not to whom);
+    one cancelled meanwhile, 409 order-cancelled.
+    """
+    return await d.start(session, actor=actor, order_id=order_id, device_time=device_time)
+
+
+@router.post("/work-orders/{order_id}/reassign", response_model=WorkOrderDetail,
+             responses=problems(WorkOrderNotFound, IllegalTransition, d.TechnicianAlreadyBooked, NotATechnicianOfEstate,
+                                OutsideWorkingHours, ScheduleOutOfOrder))
+@idempotent(200)
+async def reassign_order(order_id: uuid.UUID, body: DispatchIn, actor: Desk, session: SessionDep) -> WorkOrderDetail:
+    """Give a dispatched order (not yet started) to another technician for a window in his hours.
+
+    The first technician's booking is freed; the order leaves his sync with a `reassigned`
+    tombstone, and work he queued on it offline is refused with 409 order-reassigned.
+    """
+    return await d.reassign(session, actor=actor, order_id=order_id, data=body)
+
+
+@router.post("/work-orders/{order_id}/notes", response_model=NoteRead, status_code=status.HTTP_201_CREATED,
+             responses=problems(WorkOrderNotFound, *FIELD_CONFLICTS, *DEVICE_TIME_ERRORS))
+@idempotent(status.HTTP_201_CREATED)
+async def add_callback_note(order_id: uuid.UUID, body: NoteCreate, actor: Work, session: SessionDep,
+                            device_time: DeviceTime = None) -> NoteRead:
+    """The technician's note for the callback (回訪): what the desk should know when it rings the owner.
+
+    Only on his own order; queued offline, with `X-Device-Time` and its Idempotency-Key.
+    """
+    return await notes.add_note(session, actor=actor, order_id=order_id, data=body, device_time=device_time)
+
+
+@router.get("/work-orders/{order_id}/notes", response_model=list[NoteRead], responses=problems(WorkOrderNotFound))
+async def list_callback_notes(order_id: uuid.UUID, actor: Read, session: SessionDep) -> list[NoteRead]:
+    """The order's notes for the callback, oldest first, each with the server's and the device's time."""
+    return await notes.list_notes(session, actor=actor, order_id=order_id)
 
 
 @router.post("/work-orders/{order_id}/release", response_model=WorkOrderDetail,
-             responses=problems(WorkOrderNotFound, IllegalTransition, ReasonRequired))
+             responses=problems(WorkOrderNotFound, IllegalTransition, ReasonRequired, *FIELD_CONFLICTS))
 @idempotent(200)
 async def release_order(order_id: uuid.UUID, body: ReasonIn, actor: Work, session: SessionDep) -> WorkOrderDetail:
     """The technician cannot come: the order goes back to the desk for dispatch and his booking is freed."""

@@ -33,6 +33,7 @@ from app.domain.registry import model as _registry  # noqa: F401
 from app.domain.rentals import model as _rentals  # noqa: F401
 from app.domain.repairs import model as _repairs  # noqa: F401
 from app.domain.repairs.intake import model as _repair_settings  # noqa: F401
+from app.domain.repairs.orders import notes_model as _order_notes  # noqa: F401
 from app.domain.repairs.orders import owner_code_model as _owner_codes  # noqa: F401
 from app.domain.repairs.orders import schedule_model as _schedule  # noqa: F401
 from app.domain.repairs.paperwork import model as _paperwork  # noqa: F401

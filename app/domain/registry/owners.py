@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain import versions
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor
 from app.domain.base import by_id_in_estate, flush_unique, snapshot
@@ -147,12 +148,28 @@ async def update_owner(
     return await to_read(session, owner)
 
 
+async def _touch(session: AsyncSession, owner: Owner) -> None:
+    """An owner's phones are part of the owner: a new version (ETag), and a changed row for the
+    technicians' sync, which reads what changed from the rows themselves."""
+    versions.touch(owner, "note")
+    await session.flush()
+
+
+async def _touch_link(session: AsyncSession, owner: Owner, unit_id: uuid.UUID) -> None:
+    """A link names both ends: the unit's list of owners changed too."""
+    unit = await session.get(Unit, unit_id)
+    if unit is not None:
+        versions.touch(unit, "note")
+    await _touch(session, owner)
+
+
 async def link_unit(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID, data: UnitLink) -> OwnerRead:
     owner = await load_visible(session, OWNER, owner_id, actor=actor)
     await _check_units(session, estate_id=owner.estate_id, unit_ids={data.unit_id})
     link = UnitOwner(estate_id=owner.estate_id, owner_id=owner.id, unit_id=data.unit_id, is_primary=data.is_primary)
     session.add(link)
     await flush_unique(session, UnitAlreadyLinked(field="unit_id"))
+    await _touch_link(session, owner, data.unit_id)
     await audit.record(
         session, actor=actor, action="link_unit", entity="owner", entity_id=owner.id, estate_id=owner.estate_id, after=snapshot(link)
     )
@@ -168,6 +185,7 @@ async def unlink_unit(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUI
         raise UnitNotLinked()
     before = snapshot(link)
     await session.execute(delete(UnitOwner).where(UnitOwner.id == link.id))
+    await _touch_link(session, owner, unit_id)
     await audit.record(
         session, actor=actor, action="unlink_unit", entity="owner", entity_id=owner.id, estate_id=owner.estate_id, before=before
     )
@@ -179,6 +197,7 @@ async def add_phone(session: AsyncSession, *, actor: Actor, owner_id: uuid.UUID,
     row = OwnerPhone(estate_id=owner.estate_id, owner_id=owner.id, phone=_normalized(raw, field="phone"), raw=raw)
     session.add(row)
     await flush_unique(session, PhoneAlreadyListed(field="phone"))
+    await _touch(session, owner)
     await audit.record(
         session, actor=actor, action="add_phone", entity="owner", entity_id=owner.id, estate_id=owner.estate_id, after=snapshot(row)
     )
@@ -192,7 +211,7 @@ async def remove_phone(session: AsyncSession, *, actor: Actor, owner_id: uuid.UU
         raise PhoneNotFound()
     before = snapshot(row)
     await session.delete(row)
-    await session.flush()
+    await _touch(session, owner)
     await audit.record(
         session, actor=actor, action="remove_phone", entity="owner", entity_id=owner.id, estate_id=owner.estate_id, before=before
     )

@@ -126,6 +126,7 @@ ORDER_TRANSITIONS: TransitionTable[WorkOrderStatus] = TransitionTable("work_orde
     (S.dispatched, "accept"): S.dispatched,
     (S.dispatched, "start"): S.in_progress,
     (S.dispatched, "release"): S.pending_dispatch,  # the technician cannot come: back to the desk
+    (S.dispatched, "reassign"): S.dispatched,  # the desk gives it to another technician before work starts
     (S.dispatched, "cancel"): S.cancelled,
     (S.in_progress, "complete"): S.completed,
     (S.completed, "close_callback"): S.callback_done,
@@ -186,6 +187,11 @@ class WorkOrder(EstateScoped, table=True):
     accepted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     completed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    # When the technician's phone says he started and finished, as the device recorded it
+    # (an action queued offline reaches us later): beside the server's times above, which
+    # the callback clock and the reports keep using.
+    started_on_device_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    completed_on_device_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     callback_done_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     approved_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     approved_by: uuid.UUID | None = Field(default=None, foreign_key="user.id")
@@ -198,8 +204,8 @@ class WorkOrder(EstateScoped, table=True):
     transitions: ClassVar[TransitionTable[WorkOrderStatus]] = ORDER_TRANSITIONS
     # The verbs integrations and the desk's screens hear about.
     verb_events: ClassVar[dict[str, EventType]] = {
-        "dispatch": EventType.order_dispatched, "confirm": EventType.order_time_confirmed,
-        "complete": EventType.order_completed}
+        "dispatch": EventType.order_dispatched, "reassign": EventType.order_dispatched,
+        "confirm": EventType.order_time_confirmed, "complete": EventType.order_completed}
 
     def event_data(self, action: str) -> dict[str, Any]:
         return {"number": self.number, "request_id": self.request_id, "unit_id": self.unit_id, "status": self.status,
@@ -221,6 +227,14 @@ class WorkOrder(EstateScoped, table=True):
         self.technician_id, self.scheduled_start, self.scheduled_end = technician_id, start, end
         self.dispatched_at, self.accepted_at = at, None
 
+    def reassign(self, *, technician_id: uuid.UUID, start: datetime, end: datetime, at: datetime) -> None:
+        """Another technician takes the dispatched order (the first is ill, or needed elsewhere)."""
+        if not start < end:
+            raise ScheduleOutOfOrder(field="end")
+        self._move("reassign")
+        self.technician_id, self.scheduled_start, self.scheduled_end = technician_id, start, end
+        self.dispatched_at, self.accepted_at = at, None
+
     def await_confirmation(self, *, technician_id: uuid.UUID | None) -> None:
         self._move("await_confirmation")
         self.technician_id, self.scheduled_start, self.scheduled_end = technician_id, None, None
@@ -239,9 +253,9 @@ class WorkOrder(EstateScoped, table=True):
         self._move("accept")
         self.accepted_at = at
 
-    def start(self, *, at: datetime) -> None:
+    def start(self, *, at: datetime, on_device_at: datetime | None = None) -> None:
         self._move("start")
-        self.started_at = at
+        self.started_at, self.started_on_device_at = at, on_device_at
 
     def release(self, *, reason: str) -> None:
         self._require_reason(reason)
@@ -250,9 +264,9 @@ class WorkOrder(EstateScoped, table=True):
         self.dispatched_at = self.accepted_at = None
         self.last_reason = reason
 
-    def complete(self, *, at: datetime) -> None:
+    def complete(self, *, at: datetime, on_device_at: datetime | None = None) -> None:
         self._move("complete")
-        self.completed_at = at
+        self.completed_at, self.completed_on_device_at = at, on_device_at
 
     def close_callback(self, *, at: datetime) -> None:
         self._move("close_callback")
@@ -265,6 +279,7 @@ class WorkOrder(EstateScoped, table=True):
         self.last_reason = reason
         self.technician_id = self.scheduled_start = self.scheduled_end = None
         self.dispatched_at = self.accepted_at = self.started_at = self.completed_at = None
+        self.started_on_device_at = self.completed_on_device_at = None
 
     def approve(self, *, by: uuid.UUID | None, at: datetime) -> None:
         self._move("approve")

@@ -19,6 +19,7 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.model import Estate
 from app.domain.repairs.model import ORDER_TRANSITIONS, ServiceRequest, WorkOrder, WorkOrderStatus
+from app.domain.repairs.orders import field
 from app.domain.repairs.orders.reading import load_order, load_own_order, open_promise, order_detail, promise_read
 from app.domain.repairs.orders.schedule_model import Booking, ReplyPromise
 from app.domain.repairs.orders.schemas import (
@@ -138,6 +139,22 @@ async def dispatch(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, 
     return await order_detail(session, order=order)
 
 
+async def reassign(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, data: DispatchIn) -> WorkOrderDetail:
+    """Give a dispatched order to another technician (or another window): the first one's booking
+    is freed, and his queued work on it is refused with order-reassigned when it arrives."""
+    order = await load_order(session, actor=actor, order_id=order_id, lock=True)
+    _check(order, "reassign")
+    await require_technician(session, estate_id=order.estate_id, user_id=data.technician_id)
+    estate = await session.get(Estate, order.estate_id)
+    assert estate is not None
+    await check_within_hours(session, estate=estate, technician_id=data.technician_id, start=data.start, end=data.end)
+    await release_bookings(session, actor=actor, order_id=order.id)
+    await book(session, actor=actor, order=order, technician_id=data.technician_id, start=data.start, end=data.end)
+    await audit.apply(session, actor=actor, row=order, action="reassign", technician_id=data.technician_id,
+                      start=data.start, end=data.end, at=utcnow())
+    return await order_detail(session, order=order)
+
+
 async def await_confirmation(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID,
                              data: AwaitConfirmationIn) -> WorkOrderDetail:
     order = await load_order(session, actor=actor, order_id=order_id, lock=True)
@@ -186,9 +203,13 @@ async def accept(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) ->
     return await order_detail(session, order=order)
 
 
-async def start(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> WorkOrderDetail:
+async def start(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID,
+                device_time: datetime | None = None) -> WorkOrderDetail:
+    """He is at the job; `device_time`: when his phone says so, for a start queued offline."""
     order = await load_own_order(session, actor=actor, order_id=order_id)
-    await audit.apply(session, actor=actor, row=order, action="start", at=utcnow())
+    now = utcnow()
+    field.check_device_time(order, device_time, now=now)
+    await audit.apply(session, actor=actor, row=order, action="start", at=now, on_device_at=device_time)
     return await order_detail(session, order=order)
 
 

@@ -6,8 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.domain.auth.model import User
 from app.domain.auth.principal import Actor
@@ -22,6 +23,7 @@ from app.domain.registry.names import place
 from app.domain.registry.script import Script, in_script, script_of
 from app.domain.repairs import numbers
 from app.domain.repairs.model import ServiceRequest, WorkOrder, WorkOrderStatus
+from app.domain.repairs.orders import field
 from app.domain.repairs.orders.schedule_model import Booking, ReplyPromise
 from app.domain.repairs.orders.schemas import (
     MaterialLine,
@@ -61,11 +63,24 @@ async def load_order(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID
 
 
 async def load_own_order(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID) -> WorkOrder:
-    """For the technician's own verbs: an order assigned to someone else does not exist for him."""
-    order = await load_order(session, actor=actor, order_id=order_id, lock=True)
-    if order.technician_id != actor.id:
+    """For the technician's own verbs: an order assigned to someone else does not exist for him,
+    unless it was his and was taken from him meanwhile (reassigned, released, reopened), which
+    is a conflict that says so; his order cancelled meanwhile is one too."""
+    # Read by estate alone, not WORK_ORDER's narrowing to his own orders: that would hide the
+    # order he held, and he must hear why his queued work on it is refused.
+    stmt = select(WorkOrder).where(WorkOrder.id == order_id, _in_estates(actor))
+    order = (await session.execute(stmt.with_for_update().execution_options(populate_existing=True))).scalar_one_or_none()
+    if order is None:
         raise WorkOrderNotFound()
+    if order.technician_id != actor.id:
+        await field.refuse_lost_order(session, order=order, actor=actor)
+        raise WorkOrderNotFound()
+    field.refuse_cancelled(order)
     return order
+
+
+def _in_estates(actor: Actor) -> ColumnElement[bool]:
+    return true() if actor.is_system else WorkOrder.estate_id.in_(sorted(actor.estate_ids))
 
 
 async def _unit_and_building(session: AsyncSession, order: WorkOrder) -> tuple[Unit | None, Building | None]:

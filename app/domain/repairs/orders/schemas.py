@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time, timedelta
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.domain.repairs.model import RequestChannel, RequestKind, Urgency, WorkOrderStatus
-from app.domain.types import InputModel, ShortText
+from app.domain.types import InputModel, ShortText, text
 from app.domain.versions import RowVersion
 
 # A booking holds one visit; a longer job is booked day by day.
@@ -112,6 +113,10 @@ class WorkOrderRead(BaseModel):
     accepted_at: datetime | None
     started_at: datetime | None
     completed_at: datetime | None
+    started_on_device_at: datetime | None = Field(
+        default=None, description="When the technician's phone says he started (X-Device-Time); started_at is the server's")
+    completed_on_device_at: datetime | None = Field(
+        default=None, description="When the technician's phone says he finished (X-Device-Time); completed_at is the server's")
     cancelled_at: datetime | None
     cancel_reason: str
     reopen_count: int
@@ -202,3 +207,20 @@ class AvailabilityRead(BaseModel):
     start: datetime
     end: datetime
     technicians: list[TechnicianAvailability]
+
+
+NoteText = Annotated[str, text(2000)]
+
+
+class NoteCreate(InputModel):
+    text: NoteText = Field(description="What the desk should know when it rings the owner back (回訪)")
+
+
+class NoteRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    work_order_id: uuid.UUID
+    author_id: uuid.UUID
+    text: str
+    noted_at: datetime = Field(description="When the server received the note")
+    noted_on_device_at: datetime | None = Field(description="When the technician's phone says it was written (X-Device-Time)")

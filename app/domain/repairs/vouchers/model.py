@@ -45,6 +45,8 @@ class Voucher(EstateScoped, table=True):
     owner_confirmed_name: str = Field(default="", max_length=100)
     owner_confirmed_by: ConfirmedBy = Field(default=ConfirmedBy.none, sa_type=String(20))
     posted_at: datetime = Field(sa_type=DateTime(timezone=True))
+    # When the phone says the work was finished, for a voucher queued offline and sent later.
+    posted_on_device_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 class VoucherMaterial(EstateScoped, table=True):

@@ -79,6 +79,9 @@ class VoucherRead(BaseModel):
     owner_confirmed_name: str
     owner_confirmed_by: ConfirmedBy
     posted_at: datetime
+    posted_on_device_at: datetime | None = Field(
+        default=None, description="When the technician's phone says the work was finished (X-Device-Time), for a "
+                                  "voucher queued offline; posted_at is when the server received it")
     materials: list[MaterialRead] = []
     files: list[VoucherFileRead] = []
 

@@ -27,7 +27,7 @@ from app.domain.pagination import PageRequest, paginate
 from app.domain.registry import service as registry
 from app.domain.registry.model import Estate
 from app.domain.repairs.model import ORDER_TRANSITIONS, WorkOrder, WorkOrderStatus
-from app.domain.repairs.orders import dispatch, owner_codes
+from app.domain.repairs.orders import dispatch, field, owner_codes
 from app.domain.repairs.orders.reading import load_order, load_own_order, only_technician
 from app.domain.repairs.vouchers.model import ConfirmedBy, FileKind, Voucher, VoucherFile, VoucherMaterial
 from app.domain.repairs.vouchers.schemas import (
@@ -166,8 +166,11 @@ async def _store(session: AsyncSession, rows: list[tuple[VoucherFile, bytes]], *
 async def post_voucher(
     session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, data: VoucherCreate, signature: files.Upload | None,
     photos: list[files.Upload], upload_dir: Path, max_upload_bytes: int, code_policy: owner_codes.CodePolicy,
+    device_time: datetime | None = None,
 ) -> VoucherPosted:
+    """`device_time`: when the phone says the work was finished (a voucher queued offline)."""
     order = await load_own_order(session, actor=actor, order_id=order_id)
+    field.check_device_time(order, device_time)
     _check_can_complete(order)
     check_charge(data)
     public = order.is_public_area if data.is_public_area is None else data.is_public_area
@@ -181,12 +184,12 @@ async def post_voucher(
     assert estate is not None
     tz, now = estate_time.estate_zone(estate), utcnow()
     if WorkOrderStatus(order.status) == WorkOrderStatus.dispatched:
-        await audit.apply(session, actor=actor, row=order, action="start", at=now)
+        await audit.apply(session, actor=actor, row=order, action="start", at=now, on_device_at=device_time)
     assert actor.id is not None  # a technician (a person) posts the voucher
     voucher = Voucher(estate_id=order.estate_id, work_order_id=order.id, round=order.reopen_count + 1, technician_id=actor.id,
                       work_done=data.work_done, minutes_spent=data.minutes_spent, chargeable=data.chargeable,
                       amount=data.amount, is_public_area=public, owner_confirmed_name=name, owner_confirmed_by=how,
-                      posted_at=now)
+                      posted_at=now, posted_on_device_at=device_time)
     session.add(voucher)
     await session.flush()
     materials = [VoucherMaterial(estate_id=voucher.estate_id, voucher_id=voucher.id, line_no=i, item=m.item,
@@ -198,7 +201,7 @@ async def post_voucher(
     await stock_movements.issue_voucher_materials(session, actor=actor, voucher=voucher, lines=materials)
     # A chargeable repair becomes a one-off charge on the unit's account at once.
     await fee_charges.charge_for_voucher(session, actor=actor, voucher=voucher)
-    await audit.apply(session, actor=actor, row=order, action="complete", at=now)
+    await audit.apply(session, actor=actor, row=order, action="complete", at=now, on_device_at=device_time)
     await dispatch.end_bookings(session, actor=actor, order_id=order.id, at=now)
     callback = Callback.for_completed_order(order, tz=tz, round=voucher.round)
     session.add(callback)
