@@ -26,7 +26,7 @@ class TestLifeOfAnOrder:
         assert r.status_code == 200, r.text
         body = r.json()
         assert (body["status"], body["technician_id"], body["technician_name"]) == ("dispatched", str(w.tech.id), "張師傅")
-        assert body["allowed_actions"] == ["accept", "cancel", "release", "start"]
+        assert body["allowed_actions"] == ["accept", "cancel", "reassign", "release", "start"]
         assert body["booking"]["active"] and body["unit_label"] == "8号楼2单元301"
         r = await client.post(f"{API}/work-orders/{w.order.id}/accept", headers=w.tech.headers)
         assert r.status_code == 200 and r.json()["accepted_at"], r.text

@@ -20,6 +20,7 @@ TECH = uuid.uuid4()
 def kwargs_for(action: str) -> dict:
     return {
         "dispatch": {"technician_id": TECH, "start": NOW, "end": NOW + timedelta(hours=1), "at": NOW},
+        "reassign": {"technician_id": uuid.uuid4(), "start": NOW, "end": NOW + timedelta(hours=1), "at": NOW},
         "await_confirmation": {"technician_id": TECH},
         "confirm": {"start": NOW, "end": NOW + timedelta(hours=1), "at": NOW},
         "release": {"reason": "病假"}, "reopen": {"reason": "仍漏水"}, "return_to_desk": {"reason": "缺憑證"},
@@ -47,8 +48,25 @@ def test_every_state_and_action(state: WorkOrderStatus, action: str) -> None:
 
 
 def test_allowed_actions_match_the_table() -> None:
-    assert order_in(S.dispatched).allowed_actions() == ["accept", "cancel", "release", "start"]
+    assert order_in(S.dispatched).allowed_actions() == ["accept", "cancel", "reassign", "release", "start"]
     assert order_in(S.archived).allowed_actions() == []
+
+
+def test_reassign_gives_the_order_to_another_and_asks_him_to_accept() -> None:
+    order, other = order_in(S.dispatched), uuid.uuid4()
+    order.reassign(technician_id=other, start=NOW, end=NOW + timedelta(hours=1), at=NOW)
+    assert (order.status, order.technician_id, order.accepted_at, order.dispatched_at) == (S.dispatched, other, None, NOW)
+    with pytest.raises(ScheduleOutOfOrder):
+        order.reassign(technician_id=other, start=NOW, end=NOW, at=NOW)
+
+
+def test_device_times_sit_beside_the_servers_and_go_with_a_reopen() -> None:
+    order, phone = order_in(S.dispatched), NOW - timedelta(hours=3)
+    order.start(at=NOW, on_device_at=phone)
+    order.complete(at=NOW, on_device_at=phone + timedelta(hours=1))
+    assert (order.started_at, order.started_on_device_at, order.completed_on_device_at) == (NOW, phone, phone + timedelta(hours=1))
+    order.reopen(reason="仍漏水")
+    assert order.started_on_device_at is None and order.completed_on_device_at is None
 
 
 def test_dispatch_refuses_a_backwards_window() -> None:

@@ -27,6 +27,13 @@ EXPECTED = {
     "POST /api/v1/work-orders/{order_id}/accept": WORK,
     "POST /api/v1/work-orders/{order_id}/start": WORK,
     "POST /api/v1/work-orders/{order_id}/release": WORK,
+    # The desk gives a dispatched order to another technician.
+    "POST /api/v1/work-orders/{order_id}/reassign": DISPATCH,
+    # The technician writes notes for the callback on his order; whoever reads orders reads them.
+    "POST /api/v1/work-orders/{order_id}/notes": WORK,
+    "GET /api/v1/work-orders/{order_id}/notes": ORDERS_READ,
+    # A technician's offline copy of his own orders: nobody else has one (a receptionist: 403).
+    "GET /api/v1/technicians/me/sync": WORK,
     # The open replies are shown to the whole desk and those overseeing it.
     "GET /api/v1/estates/{estate_id}/reply-promises": ORDERS_READ,
     "GET /api/v1/estates/{estate_id}/technicians/availability": DISPATCH,
