@@ -1,4 +1,4 @@
-"""The sync cursor round-trips, is bound to its technician and its key, and refuses any edit;;
+"""The sync cursor round-trips, is bound to its technician and its key, and refuses any edit;
 device times are believed within reason."""
 from __future__ import annotations
 

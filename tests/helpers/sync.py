@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from app.domain.auth.roles import Role
@@ -57,6 +57,9 @@ async def technician_round(session) -> Round:
                      RepairCategory(estate_id=other.id, code="plumbing", name="水暖")])
     stock = [StockItem(estate_id=estate.id, code=f"V-{i}", name=f"閥芯{i}", unit="個", quantity=Decimal("5")) for i in range(3)]
     session.add_all([*stock, StockItem(estate_id=other.id, code="V-0", name="閥芯0", unit="個", quantity=Decimal("9"))])
+    # Registered at the desk the evening before: the day's device times come after.
+    for order in [*orders, rivals, done]:
+        order.created_at -= timedelta(days=1)
     await session.commit()
     return Round(estate, other, building, desk, tech, rival, units, owners, orders, rivals, done, stock)
 
