@@ -131,6 +131,18 @@ class TestDelta:
         after = await sync(client, w.tech, during["cursor"])
         assert next(o for o in after["orders"] if o["id"] == str(w.orders[2].id))["contact_phone"] == "13900000000"
 
+    async def test_an_estate_he_leaves_takes_its_orders_along(self, client, session):
+        w = await technician_round(session)
+        both = await make_staff(session, estates=[w.estate, w.other], roles=[Role.technician])
+        theirs = await make_order(session, estate=w.other, technician=both.user, status=S.dispatched)
+        morning = await sync(client, both)
+        assert ids(morning["orders"]) == {str(theirs.id)}
+        await session.execute(text("DELETE FROM user_estate WHERE user_id = :u AND estate_id = :e"),
+                              {"u": both.id, "e": w.other.id})
+        await session.commit()
+        noon = await sync(client, both, morning["cursor"])
+        assert tombstones(noon, "work_order") == {str(theirs.id): "no_longer_visible"}
+
     async def test_stock_taken_out_of_use_is_a_tombstone(self, client, session):
         w = await technician_round(session)
         morning = await sync(client, w.tech)

@@ -72,7 +72,8 @@ async def _taken_from(session: AsyncSession, *, order: WorkOrder, technician_id:
     me = str(technician_id)
     return (await session.execute(
         select(AuditEntry).where(AuditEntry.entity == "work_order", AuditEntry.entity_id == str(order.id),
-                                 AuditEntry.action.in_(list(TAKEN_BY)), AuditEntry.before["technician_id"].astext == me)
+                                 AuditEntry.action.in_(list(TAKEN_BY)), AuditEntry.before["technician_id"].astext == me,
+                                 AuditEntry.after["technician_id"].astext.is_distinct_from(me))
         .order_by(AuditEntry.id.desc()).limit(1))).scalar_one_or_none()
 
 

@@ -93,6 +93,7 @@ class TombstoneReason(StrEnum):
     completed = "completed"  # done: no longer open work
     not_on_your_orders = "not_on_your_orders"  # a unit or owner none of his open orders names now
     inactive = "inactive"  # a category or stock item taken out of use
+    no_longer_visible = "no_longer_visible"  # an order of an estate he no longer works in
 
 
 class Tombstone(BaseModel):

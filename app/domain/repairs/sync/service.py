@@ -78,8 +78,8 @@ def _order(o: WorkOrder, r: ServiceRequest) -> SyncOrder:
 
 
 async def _orders(session: AsyncSession, *, actor: Actor, estates: list[uuid.UUID], prev: cursors.Cursor | None
-                  ) -> tuple[list[SyncOrder], frozenset[uuid.UUID], set[uuid.UUID]]:
-    """His orders in view: those to send, all their ids, and the owners their requests name."""
+                  ) -> tuple[list[SyncOrder], list[WorkOrder], set[uuid.UUID]]:
+    """His orders in view: those to send, all of them, and the owners their requests name."""
     cutoff = prev.cutoff if prev else None
     changed = (changed_since("work_order", cutoff) | changed_since("service_request", cutoff)).label("changed")
     rows = (await session.execute(
@@ -87,7 +87,7 @@ async def _orders(session: AsyncSession, *, actor: Actor, estates: list[uuid.UUI
         .where(WorkOrder.technician_id == actor.id, WorkOrder.estate_id.in_(estates), WorkOrder.status.in_(IN_VIEW))
         .order_by(WorkOrder.scheduled_start.nulls_last(), WorkOrder.id))).all()
     sent = [_order(o, r) for o, r, ch in rows if ch or prev is None or o.id not in prev.orders]
-    return sent, frozenset(o.id for o, _, _ in rows), {r.owner_id for _, r, _ in rows if r.owner_id}
+    return sent, [o for o, _, _ in rows], {r.owner_id for _, r, _ in rows if r.owner_id}
 
 
 async def _units(session: AsyncSession, *, ids: set[uuid.UUID], prev: cursors.Cursor | None,
@@ -120,13 +120,17 @@ async def _owners(session: AsyncSession, *, ids: set[uuid.UUID], prev: cursors.C
             for o, _ in rows]
 
 
-async def _left_orders(session: AsyncSession, *, actor: Actor, ids: set[uuid.UUID]) -> list[Tombstone]:
+async def _left_orders(session: AsyncSession, *, actor: Actor, estates: list[uuid.UUID], ids: set[uuid.UUID]
+                       ) -> list[Tombstone]:
     """Why each order left his view, as far as he may know it: not who has it now."""
-    found = {o.id: o for o in (await session.execute(select(WorkOrder).where(WorkOrder.id.in_(ids)))).scalars()}
+    found = {o.id: o for o in (await session.execute(select(WorkOrder).where(
+        WorkOrder.id.in_(ids), WorkOrder.estate_id.in_(estates)))).scalars()}
     out = []
     for order_id in sorted(ids):
         o = found.get(order_id)
-        if o is None or WorkOrderStatus(o.status) == S.cancelled:
+        if o is None:
+            reason = TombstoneReason.no_longer_visible
+        elif WorkOrderStatus(o.status) == S.cancelled:
             reason = TombstoneReason.cancelled
         elif o.technician_id is None:
             reason = TombstoneReason.returned_to_desk
@@ -144,15 +148,15 @@ def _gone(kind: SyncKind, ids: set[uuid.UUID], reason: TombstoneReason) -> list[
 
 async def _view(session: AsyncSession, *, actor: Actor, estates: list[uuid.UUID], prev: cursors.Cursor | None,
                 scripts: dict[uuid.UUID, Script]) -> tuple[_Read, list[Tombstone]]:
-    orders, order_ids, reporters = await _orders(session, actor=actor, estates=estates, prev=prev)
-    unit_ids = {u for u in (await session.execute(select(WorkOrder.unit_id).where(
-        WorkOrder.id.in_(order_ids), WorkOrder.unit_id.is_not(None)))).scalars() if u is not None}
+    orders, in_view, reporters = await _orders(session, actor=actor, estates=estates, prev=prev)
+    order_ids = frozenset(o.id for o in in_view)
+    unit_ids = {o.unit_id for o in in_view if o.unit_id is not None}
     units, links = await _units(session, ids=unit_ids, prev=prev, scripts=scripts)
     owner_ids = reporters | {o for owners in links.values() for o in owners}
     owners = await _owners(session, ids=owner_ids, prev=prev)
     tombstones: list[Tombstone] = []
     if prev is not None:
-        tombstones += await _left_orders(session, actor=actor, ids=set(prev.orders - order_ids))
+        tombstones += await _left_orders(session, actor=actor, estates=estates, ids=set(prev.orders - order_ids))
         tombstones += _gone(SyncKind.unit, set(prev.units - unit_ids), TombstoneReason.not_on_your_orders)
         tombstones += _gone(SyncKind.owner, set(prev.owners - owner_ids), TombstoneReason.not_on_your_orders)
     read = _Read(orders, order_ids, units, frozenset(unit_ids), owners, frozenset(owner_ids))
