@@ -1,7 +1,7 @@
 """technician sync: device times beside the server's, and notes for the callback
 
 Revision ID: 7a74c17248ac
-Revises: 5e0c4a1f9b27
+Revises: 1a1a285a66f5
 Create Date: 2026-12-08 03:00:00.000000
 
 The sync itself needs no column: it reads what changed from each row's xmin (see
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '7a74c17248ac'
-down_revision: str | Sequence[str] | None = '5e0c4a1f9b27'
+down_revision: str | Sequence[str] | None = '1a1a285a66f5'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
