@@ -32,6 +32,7 @@ NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 # Where an annotation cannot say what a verb needs to succeed.
 ARGS: dict[tuple[str, str], dict[str, Any]] = {
     ("work_order", "dispatch"): {"start": NOW, "end": NOW + timedelta(hours=1)},
+    ("work_order", "reassign"): {"start": NOW, "end": NOW + timedelta(hours=1)},
     ("work_order", "confirm"): {"start": NOW, "end": NOW + timedelta(hours=1)},
     ("reply_promise", "confirm"): {"start": NOW, "end": NOW + timedelta(hours=1)},
     ("callback", "record_satisfied"): {"score": 5},
