@@ -33,6 +33,7 @@ CHINESE_NAMES = {
     "task-sheet-": "派工单-",
     "stocktake-": "盘点表-",
     "account-": "预存款对账单-",
+    "reconciliation-": "支付渠道对账报表-",
 }
 
 

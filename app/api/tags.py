@@ -24,6 +24,9 @@ DESCRIPTIONS: dict[str, str] = {
     "payments": "Taking payments, gapless receipts, prints, voids and refunds (§5.8)",
     "payment channels": "WeChat Pay on the bill (扫码支付): an estate's merchant account, QR codes for charges, "
                         "the channel's verified notifications booked into the online receipt series",
+    "channel reconciliation": "Reconciliation (对账) of channel money: the day's statement imported (downloaded through "
+                              "the channel's API or uploaded in its format) and matched line by line, each discrepancy "
+                              "an item finance resolves with a note, and the day's and month's report",
     "prepaid accounts": "Prepaid accounts (预存款): deposits, earmarks, the balance, its statement and refunds of it",
     "cash": "The cashier's day: sessions, adjustments and the hand-over to finance before 17:00 (§5.9)",
     "fee reports": "The Saturday fee register and the month-end fee report (§5.10)",

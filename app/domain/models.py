@@ -17,6 +17,7 @@ from app.domain.fees import model as _fees  # noqa: F401
 from app.domain.fees.cash import model as _cash  # noqa: F401
 from app.domain.fees.channels import model as _channels  # noqa: F401
 from app.domain.fees.channels import refund_model as _channel_refunds  # noqa: F401
+from app.domain.fees.channels.reconciliation import model as _reconciliation  # noqa: F401
 from app.domain.fees.corrections import model as _corrections  # noqa: F401
 from app.domain.fees.late_fees import model as _late_fees  # noqa: F401
 from app.domain.fees.payments import model as _payments  # noqa: F401

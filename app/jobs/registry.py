@@ -102,10 +102,10 @@ class JobSpec:
 
 def _area_specs() -> list[JobSpec]:
     # Each area declares its jobs as SPECS in its own module under app/jobs/.
-    from app.jobs import attendance, backup, callbacks, cash, complaints, fee_reports, fees, repairs, stock
+    from app.jobs import attendance, backup, callbacks, cash, channels, complaints, fee_reports, fees, repairs, stock
 
     return [*repairs.SPECS, *callbacks.SPECS, *fees.SPECS, *cash.SPECS, *fee_reports.SPECS,
-            *complaints.SPECS, *stock.SPECS, *attendance.SPECS, *backup.SPECS]
+            *complaints.SPECS, *stock.SPECS, *attendance.SPECS, *backup.SPECS, *channels.SPECS]
 
 
 class _Jobs(MutableMapping[str, JobSpec]):

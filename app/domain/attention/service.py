@@ -14,6 +14,7 @@ from app.domain.attention.schemas import AttentionItem, AttentionQueue, Attentio
 from app.domain.auth.principal import Actor
 from app.domain.base import utcnow
 from app.domain.calendar import attention as calendar_attention
+from app.domain.fees.channels.reconciliation import attention as reconciliation_attention
 from app.domain.fees.corrections import attention as cancellation_attention
 from app.domain.fees.waivers import attention as waiver_attention
 from app.domain.registry.model import Estate
@@ -23,7 +24,7 @@ from app.domain.stock import attention as stock_attention
 
 _ORDER = {AttentionUrgency.overdue: 0, AttentionUrgency.due_soon: 1, AttentionUrgency.later: 2}
 RULES = [*REPAIR_AND_CASH_RULES, *desk_rules.RULES, *stock_attention.RULES, *calendar_attention.RULES, *waiver_attention.RULES,
-         *cancellation_attention.RULES]
+         *cancellation_attention.RULES, *reconciliation_attention.RULES]
 
 
 async def queue(session: AsyncSession, *, actor: Actor, now: datetime | None = None) -> AttentionQueue:

@@ -285,7 +285,10 @@ DAILY = PeriodKind("day", r"\d{4}-\d{2}-\d{2}", lambda d: day_key(d.date()),
 WEEKLY = _week(week_key, week_monday)
 MONTHLY = _month(month_key)
 # A run is about the period that just ended, not the one it fires in: Monday's run the ISO
-# week before, the 1st's run the month before, Saturday's the register week that ended last night.
+# week before, the 1st's run the month before, Saturday's the register week that ended last night,
+# a morning's run (the channel statements') the day before.
+PREVIOUS_DAY = PeriodKind("day", r"\d{4}-\d{2}-\d{2}", lambda d: day_key(d.date() - timedelta(days=1)),
+                          lambda p: _midnight(date.fromisoformat(p)), lambda d: d + timedelta(days=1))
 PREVIOUS_WEEK = _week(previous_week, week_monday)
 PREVIOUS_MONTH = _month(previous_month)
 LAST_REGISTER_WEEK = _week(last_ended_register_week, register_week_saturday)

@@ -51,6 +51,8 @@ class EventType(StrEnum):
     # The desk's phone rings: the caller's number and what the desk knows of them (screen pop).
     # Names and arrears: only the desk's stream shows it, and a webhook only if asked for by name.
     call_incoming = "call.incoming"
+    # Reconciliation (fees/channels/reconciliation): a discrepancy with the channel's statement resolved.
+    reconciliation_item_resolved = "reconciliation_item.resolved"
 
 
 # Events a webhook endpoint receives only when it names them: they carry owners' personal data.
