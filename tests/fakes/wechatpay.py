@@ -14,11 +14,16 @@ uses, so the app's real signing and verification run against an independent impl
   it, idempotent by out_refund_no; answered PROCESSING (or `refund_outcome`), or refused as
   `refusal` says (NOT_ENOUGH...); `refund_notification()` builds REFUND.SUCCESS / ABNORMAL /
   CLOSED as documented (resource "refund", associated_data "refund").
+- the trade bill: GET /v3/bill/tradebill (signed request, signed answer with download_url and
+  the file's SHA1) and the signed download of the file (gzip when tar_type=GZIP), unsigned as
+  the channel serves it; `bills` holds each day's file (tests/fakes/wechatpay_bill.py builds it).
 """
 from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
+import hashlib
 import json
 import os
 import re
@@ -93,6 +98,9 @@ class FakeWechatPay:
     refusal: tuple[int, str, str] | None = None  # (status, code, message) every refund request is refused with
     refund_delay: float = 0.0  # seconds a refund request takes: widens the window of a race
     seen: list[Seen] = field(default_factory=list)
+    bills: dict[str, str] = field(default_factory=dict)  # bill_date -> the trade bill's text
+    bill_tampered: bool = False  # serve a file that does not hash to what the signed answer says
+    _downloads: dict[str, tuple[str, bool]] = field(default_factory=dict)
     port: int = 0
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
@@ -118,6 +126,8 @@ class FakeWechatPay:
             Route("/v3/pay/transactions/out-trade-no/{no}/close", self._close, methods=["POST"]),
             Route("/v3/refund/domestic/refunds", self._refund, methods=["POST"]),
             Route("/v3/refund/domestic/refunds/{no}", self._query_refund, methods=["GET"]),
+            Route("/v3/bill/tradebill", self._trade_bill, methods=["GET"]),
+            Route("/v3/billdownload/file", self._bill_file, methods=["GET"]),
         ])
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
@@ -322,3 +332,33 @@ class FakeWechatPay:
         """POST the refund notification to the refund's notify_url, on the app under test."""
         headers, body = prepared or self.refund_notification(resource or self.refund_resource(out_refund_no), **options)
         return await app.post(urlsplit(self.refunds[out_refund_no]["notify_url"]).path, content=body, headers=headers)
+
+    # --- the trade bill (对账单) --------------------------------------------------------------
+
+    async def _trade_bill(self, request: Request) -> Response:
+        ok, _ = await self._verified(request)
+        if not ok:
+            return self._answer(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        day, kind = request.query_params.get("bill_date", ""), request.query_params.get("bill_type", "ALL")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) or kind not in ("ALL", "SUCCESS", "REFUND"):
+            return self._answer(400, {"code": "PARAM_ERROR", "message": "参数错误"})
+        if day not in self.bills:
+            return self._answer(400, {"code": "NO_STATEMENT_EXIST", "message": "账单文件不存在"})
+        token = secrets.token_urlsafe(12)
+        self._downloads[token] = (day, request.query_params.get("tar_type") == "GZIP")
+        text = self.bills[day].encode()
+        return self._answer(200, {"hash_type": "SHA1", "hash_value": hashlib.sha1(text).hexdigest(),
+                                  "download_url": f"{self.url}/v3/billdownload/file?token={token}"})
+
+    async def _bill_file(self, request: Request) -> Response:
+        ok, _ = await self._verified(request)
+        if not ok:
+            return self._answer(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        found = self._downloads.get(request.query_params.get("token", ""))
+        if found is None:
+            return self._answer(400, {"code": "PARAM_ERROR", "message": "token无效"})
+        day, gzipped = found
+        text = self.bills[day] + ("`tampered" if self.bill_tampered else "")
+        body = gzip.compress(text.encode()) if gzipped else text.encode()
+        # The file is not signed (its SHA1 in the signed answer proves it): no Wechatpay-* headers.
+        return Response(body, status_code=200, media_type="application/octet-stream")

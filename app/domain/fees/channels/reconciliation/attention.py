@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.attention.rules import Context, Found, Rule, _can, capped, item
@@ -12,7 +12,8 @@ from app.domain.calendar import estate_time
 from app.domain.fees.channels.reconciliation.model import CATEGORY_NAMES, ItemState, MatchCategory, ReconciliationItem
 
 # Money in the channel that nothing here accounts for is the one to look at first.
-FIRST = [MatchCategory.channel_only.value, MatchCategory.amount_mismatch.value, MatchCategory.status_mismatch.value]
+RANK = {MatchCategory.channel_only.value: 0, MatchCategory.amount_mismatch.value: 1, MatchCategory.status_mismatch.value: 2,
+        MatchCategory.here_only.value: 3}
 
 
 def _deadline(ctx: Context, row: ReconciliationItem) -> datetime:
@@ -23,8 +24,8 @@ def _deadline(ctx: Context, row: ReconciliationItem) -> datetime:
 async def _open(session: AsyncSession, ctx: Context) -> Found:
     stmt = select(ReconciliationItem).where(ReconciliationItem.estate_id.in_(ctx.estate_ids),
                                             ReconciliationItem.status == ItemState.open.value)
-    first = ReconciliationItem.category.in_(FIRST)
-    rows, total = await capped(session, stmt, [first.desc(), ReconciliationItem.day, ReconciliationItem.id])
+    rank = case(RANK, value=ReconciliationItem.category, else_=4)
+    rows, total = await capped(session, stmt, [rank, ReconciliationItem.day, ReconciliationItem.id])
     return [item(ctx, OPEN, estate_id=r.estate_id, deadline=_deadline(ctx, r), entity="reconciliation_item", entity_id=r.id,
                  link=f"/api/v1/reconciliation-items/{r.id}",
                  title=f"{r.day:%m月%d日}对账差异：{CATEGORY_NAMES[MatchCategory(r.category)]} {r.reference}"

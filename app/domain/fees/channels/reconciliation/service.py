@@ -217,7 +217,7 @@ def item_read(row: ReconciliationItem) -> ItemRead:
     allowed = [Resolution(a) for a in row.transitions.allowed_actions(ItemState(row.status))]
     if row.category == MatchCategory.here_only:
         allowed = [a for a in allowed if a is Resolution.explain]
-    return ItemRead(**row.model_dump(include=set(ItemRead.model_fields)), allowed_resolutions=allowed)
+    return ItemRead.model_validate(row).model_copy(update={"allowed_resolutions": allowed})
 
 
 async def get_item(session: AsyncSession, *, actor: Actor, item_id: uuid.UUID) -> ItemRead:
