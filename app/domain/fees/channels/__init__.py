@@ -53,12 +53,8 @@ Done (refunds, refunds.py / refund_model.py / wechat_refunds.py):
   credit refunded at the desk meanwhile) is recorded succeeded with an alert refund_not_reversed.
 - Refund notifications at their own route (refund-notify/{estate_id}, the notify_url each refund
   names), verified by wechat.verify_notification, applied once under the refund's row lock.
-- Reconciliation (对账): a daily job per estate and channel downloads the trade bill
-  (Client.trade_bill + download_bill) or takes an upload in the channel's CSV format, and
-  matches line by line: matched, in the channel only (money received, nothing booked),
-  here only, amount / status mismatch; fees and net settlement per day; every unmatched line
-  an item in finance's attention queue until resolved with a note. ChannelAlert rows join the
-  same queue.
+- Reconciliation (对账): done in reconciliation/ (its own note), refund lines matched against
+  ChannelRefund. Still to do there: ChannelAlert rows joining the same queue.
 - Alipay next: the counter flow on the functions above (beside WeChat's codepay), the poll
   and close of a QR order past expires_at (query: ACQ.TRADE_NOT_EXIST until scanned, then
   close), refunds (alipay.trade.refund, alipay.trade.fastpay.refund.query), the bill download
