@@ -3,6 +3,7 @@ the fake, its trade bill built with each mismatch planted, downloaded by the job
 verified), uploaded again (idempotent), the items in finance's queue resolved with a note; reports."""
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -159,6 +160,14 @@ class TestTheDay:
         assert await count(session, StatementLine) == 5 and await count(session, ReconciliationItem) == 5
         assert await count(session, ChannelStatement) == 1
         assert await count(session, AuditEntry, AuditEntry.action == "reconciliation_item.open") == 5
+
+    async def test_two_imports_of_the_day_at_once_count_it_once(self, client, session, day):
+        answers = await asyncio.gather(upload(client, day, day.text), client.post(
+            f"{day.url}/channel-statements/wechat/download", json={"day": DAY}, headers=day.finance.headers))
+        assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+        assert sorted(a.json()["imports"] for a in answers) == [1, 2]
+        assert await count(session, ChannelStatement) == 1
+        assert await count(session, StatementLine) == 5 and await count(session, ReconciliationItem) == 5
 
     async def test_an_upload_in_gb18030_as_saved_on_an_office_pc_reads_the_same(self, client, session, day):
         r = await upload(client, day, day.text.encode("gb18030"))

@@ -124,17 +124,20 @@ def _item(o: Outcome, *, statement: ChannelStatement) -> ReconciliationItem:
 
 
 async def _open_items(session: AsyncSession, *, actor: Actor, statement: ChannelStatement, outcomes: list[Outcome]) -> None:
-    """An item per discrepancy not already one (open or resolved): a re-import adds only what is new."""
-    unmatched = [o for o in outcomes if o.category is not MatchCategory.matched]
-    stmt = select(ReconciliationItem.category, ReconciliationItem.reference).where(
-        ReconciliationItem.estate_id == statement.estate_id, ReconciliationItem.channel == statement.channel,
-        ReconciliationItem.reference.in_([o.reference[:64] for o in unmatched]))
-    known = {(c, r) for c, r in (await session.execute(stmt)).all()}
-    new = [_item(o, statement=statement) for o in unmatched if (o.category.value, o.reference[:64]) not in known]
-    session.add_all(new)
-    await session.flush()
+    """An item per discrepancy not already one (open or resolved): a re-import adds only what is new.
+
+    ON CONFLICT DO NOTHING on (estate, channel, category, reference): two imports racing (two
+    days naming one refund) insert it once, and only what was inserted is audited."""
+    new = [_item(o, statement=statement) for o in outcomes if o.category is not MatchCategory.matched]
+    if not new:
+        return
+    columns = [c.name for c in ReconciliationItem.__table__.columns]  # type: ignore[attr-defined]
+    stmt = (insert(ReconciliationItem).values([{c: getattr(row, c) for c in columns} for row in new])
+            .on_conflict_do_nothing().returning(ReconciliationItem.id))
+    inserted = set((await session.execute(stmt)).scalars())
     for row in new:
-        await audit.record(session, actor=actor, action="reconciliation_item.open", row=row)
+        if row.id in inserted:
+            await audit.record(session, actor=actor, action="reconciliation_item.open", row=row)
 
 
 def _amounts(outcomes: list[Outcome]) -> dict[str, str]:
