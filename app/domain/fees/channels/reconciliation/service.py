@@ -131,7 +131,7 @@ async def _open_items(session: AsyncSession, *, actor: Actor, statement: Channel
     new = [_item(o, statement=statement) for o in outcomes if o.category is not MatchCategory.matched]
     if not new:
         return
-    columns = [c.name for c in ReconciliationItem.__table__.columns]  # type: ignore[attr-defined]
+    columns = [c.name for c in ReconciliationItem.__table__.columns]
     stmt = (insert(ReconciliationItem).values([{c: getattr(row, c) for c in columns} for row in new])
             .on_conflict_do_nothing().returning(ReconciliationItem.id))
     inserted = set((await session.execute(stmt)).scalars())
