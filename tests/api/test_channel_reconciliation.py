@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from app.config import get_settings
 from app.domain.audit.model import AuditEntry
 from app.domain.auth.roles import Role
 from app.domain.events.model import OutboxEvent
+from app.domain.fees.channels.model import ChannelPayment
 from app.domain.fees.channels.reconciliation.model import ChannelStatement, ReconciliationItem, StatementLine
 from app.jobs.registry import JOBS
 from app.jobs.runner import run_job
@@ -185,6 +187,28 @@ class TestTheDay:
         r = await client.post(f"{day.url}/channel-statements/wechat/download", json={"day": DAY}, headers=day.finance.headers)
         assert_problem(r, 503, "statement-not-verified")
         assert await count(session, ChannelStatement) == 0 and await count(session, ReconciliationItem) == 0
+
+
+async def test_a_refund_made_here_meets_its_refund_line(client, session, fake, time_machine):
+    time_machine.move_to(PAID_AT)
+    d, _ = await configured(client, session, fake)
+    tx = await paid_qr(client, d, fake, [d.charges[0]])
+    fake.refund_outcome = "SUCCESS"
+    supervisor = await make_staff(session, estates=[d.estate], roles=[Role.supervisor])
+    [payment] = (await session.execute(select(ChannelPayment))).scalars().all()
+    asked = await client.post(f"{API}/channel-payments/{payment.id}/refunds", json={"reason": "业主重复缴费，退回"},
+                              headers={**supervisor.headers, "Idempotency-Key": str(uuid.uuid4())})
+    assert asked.status_code == 201 and asked.json()["status"] == "succeeded", asked.text
+    refund = fake.refunds[asked.json()["out_refund_no"]]
+    time_machine.move_to(NEXT_MORNING)
+    finance = await make_staff(session, estates=[d.estate], roles=[Role.finance])
+    text = bill_text([line(tx), line(tx, status="REFUND", refund_id=refund["refund_id"], out_refund_no=asked.json()["out_refund_no"],
+                                     refund_amount=Decimal("160.56"))])
+    r = await client.post(f"{API}/estates/{d.estate.id}/channel-statements/wechat/upload", data={"day": DAY},
+                          files={"file": ("tradebill.csv", text.encode(), "text/csv")}, headers=finance.headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["counts"] == {"matched": 2, "channel_only": 0, "here_only": 0, "amount_mismatch": 0, "status_mismatch": 0}
+    assert r.json()["refund_total"] == "160.56" and r.json()["open_items"] == 0
 
 
 class TestResolving:

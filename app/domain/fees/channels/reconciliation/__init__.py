@@ -10,9 +10,9 @@
 - model.py: ChannelStatement (one per estate, channel, day; a re-import replaces its lines),
   StatementLine, ReconciliationItem (one per discrepancy, its TransitionTable open -> booked /
   refunded / explained, each with the resolver and a note, through audit.apply).
-- service.py: import (download or upload), items, resolution; refunds are loaded through BOOKED,
-  whose refund loader returns nothing until the ChannelRefund aggregate lands (so a refund line is
-  channel_only until then).
+- service.py: import (download or upload), items, resolution; what is booked here is loaded per
+  line kind through BOOKED: ChannelPayment for payment lines, ChannelRefund (on 商户退款单号) for
+  refund lines; an Alipay loader pair joins with its parser.
 - reports.py: the day's and the month's report, JSON and CSV / XLSX with Chinese headers.
 - attention.py: open items in finance's queue, money in the channel with nothing booked first.
 

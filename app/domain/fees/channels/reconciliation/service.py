@@ -40,6 +40,7 @@ from app.domain.fees.channels.reconciliation.model import (
 )
 from app.domain.fees.channels.reconciliation.schemas import CategoryCounts, ItemRead, StatementRead
 from app.domain.fees.channels.reconciliation.statements import ZERO, LineKind, Statement, Summary, lines_of_day, parse
+from app.domain.fees.channels.refund_model import ChannelRefund, ChannelRefundState
 from app.domain.registry.model import Estate
 from app.domain.registry.service import check_estate
 from app.domain.visibility import Visible, load_visible
@@ -79,9 +80,19 @@ async def _booked_payments(session: AsyncSession, *, estate: Estate, channel: Ch
 
 async def _booked_refunds(session: AsyncSession, *, estate: Estate, channel: Channel, bounds: tuple[datetime, datetime],
                           numbers: list[str]) -> list[Booked]:
-    # Channel refunds are their own aggregate (another slice): until it lands nothing is booked
-    # as a channel refund here, so every refund line is channel_only. Its loader goes here.
-    return []
+    """Channel refunds that succeeded on the day, and any the statement names (商户退款单号)."""
+    start, end = bounds
+    done_on_day = and_(ChannelRefund.status == ChannelRefundState.succeeded.value, ChannelRefund.succeeded_at >= start,
+                       ChannelRefund.succeeded_at < end)
+    stmt = select(ChannelRefund).where(ChannelRefund.estate_id == estate.id, ChannelRefund.channel == channel.value,
+                                       or_(done_on_day, ChannelRefund.out_refund_no.in_(numbers)))
+    out = []
+    for r in (await session.execute(stmt)).scalars():
+        done = r.status == ChannelRefundState.succeeded
+        out.append(Booked(kind=LineKind.refund, id=r.id, out_no=r.out_refund_no, channel_ref=r.refund_id, amount=r.amount,
+                          status=r.status, done=done,
+                          on_day=done and r.succeeded_at is not None and start <= r.succeeded_at < end))
+    return out
 
 
 BOOKED: dict[LineKind, BookedLoader] = {LineKind.payment: _booked_payments, LineKind.refund: _booked_refunds}
