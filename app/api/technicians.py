@@ -11,6 +11,7 @@ from app.api.errors import problems
 from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagged
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
+from app.domain.pagination import MAX_PAGE_SIZE
 from app.domain.registry.errors import EstateNotFound
 from app.domain.repairs.orders import technicians
 from app.domain.repairs.orders.schemas import AvailabilityRead, WorkingHours, WorkingHoursRead
@@ -29,7 +30,7 @@ Technician = Annotated[Actor, Depends(require(Perm.orders_work))]
 SyncCursor = Annotated[str | None, Query(
     min_length=1, max_length=20000, pattern=r"^[A-Za-z0-9_-]+$",
     description="The `cursor` of the previous sync, unchanged; left out: a full snapshot")]
-SyncLimit = Annotated[int, Query(ge=1, le=1000, description="Stock items per page (the rest comes whole)"), EXACT_INT]
+SyncLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Stock items per page (the rest comes whole)"), EXACT_INT]
 EstateQuery = Annotated[uuid.UUID, Query(description="The estate whose hours are meant")]
 
 
@@ -65,7 +66,7 @@ async def put_working_hours(
 
 @router.get("/technicians/me/sync", response_model=TechnicianSync, responses=problems(BadSyncCursor))
 async def sync_technician(
-    actor: Technician, session: SessionDep, settings: SettingsDep, since: SyncCursor = None, limit: SyncLimit = 500,
+    actor: Technician, session: SessionDep, settings: SettingsDep, since: SyncCursor = None, limit: SyncLimit = MAX_PAGE_SIZE,
 ) -> TechnicianSync:
     """The signed-in technician's offline copy: his open orders (awaiting his time, dispatched, in
     progress) with the units and owners they name, and his estates' repair categories and stock items.

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import text
 
 from app.db import make_engine, with_database
@@ -55,6 +56,8 @@ async def test_many_transactions_on_few_server_connections_prepare_without_clash
     assert {(a[1], a[2]) for a in answers} == {("UTC", "propdesk")}
 
 
+# Six suites in a second pytest: far past the per-test default (pyproject's timeout).
+@pytest.mark.timeout(900)
 def test_the_money_jobs_webhooks_and_stream_suites_pass_through_pgbouncer():
     env = {**os.environ, "PROPDESK_TEST_POOLER": "pgbouncer"}
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", *THROUGH_THE_POOLER],
