@@ -17,6 +17,11 @@ uses, so the app's real signing and verification run against an independent impl
 - the trade bill: GET /v3/bill/tradebill (signed request, signed answer with download_url and
   the file's SHA1) and the signed download of the file (gzip when tar_type=GZIP), unsigned as
   the channel serves it; `bills` holds each day's file (tests/fakes/wechatpay_bill.py builds it).
+- the payment code (付款码支付, POST /v3/pay/transactions/codepay) answers as `codes` scripts it
+  per auth_code: SUCCESS at once, USERPAYING (202) for some queries and then SUCCESS or PAYERROR,
+  or an error (AUTH_CODE_INVALID, NOT_ENOUGH, SYSTEM_ERROR); a code is good once. Reverse (撤销,
+  .../reverse) revokes any order, paid or not (paid: the money goes back); close refuses a
+  paid order (ORDERPAID).
 """
 from __future__ import annotations
 
@@ -84,6 +89,21 @@ class Seen:
 
 
 @dataclass
+class CodeScript:
+    """How the fake answers one payment code: at once, or after the owner types a password."""
+
+    answer: str = "SUCCESS"  # SUCCESS, USERPAYING, or an error code (AUTH_CODE_INVALID, NOT_ENOUGH, SYSTEM_ERROR)
+    status: int = 200  # of an error answer
+    message: str = ""
+    queries_paying: int | None = 2  # USERPAYING: queries answered USERPAYING before it becomes `then`; None: never
+    then: str = "SUCCESS"  # or PAYERROR
+
+
+STATE_WORDS = {"SUCCESS": "支付成功", "NOTPAY": "订单未支付", "USERPAYING": "用户支付中，需要输入密码", "CLOSED": "已关闭",
+               "REVOKED": "已撤销", "PAYERROR": "支付失败，请重新下单支付", "REFUND": "转入退款"}
+
+
+@dataclass
 class FakeWechatPay:
     mchid: str = "1900000109"
     appid: str = "wxd678efh567hg6787"
@@ -101,6 +121,9 @@ class FakeWechatPay:
     bills: dict[str, str] = field(default_factory=dict)  # bill_date -> the trade bill's text
     bill_tampered: bool = False  # serve a file that does not hash to what the signed answer says
     _downloads: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    codes: dict[str, CodeScript] = field(default_factory=dict)
+    used_codes: set[str] = field(default_factory=set)
+    refuse_reverse: bool = False  # the reverse answers SYSTEM_ERROR, as a busy channel may
     port: int = 0
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
@@ -128,6 +151,8 @@ class FakeWechatPay:
             Route("/v3/refund/domestic/refunds/{no}", self._query_refund, methods=["GET"]),
             Route("/v3/bill/tradebill", self._trade_bill, methods=["GET"]),
             Route("/v3/billdownload/file", self._bill_file, methods=["GET"]),
+            Route("/v3/pay/transactions/codepay", self._codepay, methods=["POST"]),
+            Route("/v3/pay/transactions/out-trade-no/{no}/reverse", self._reverse, methods=["POST"]),
         ])
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
@@ -189,7 +214,18 @@ class FakeWechatPay:
         order = self.orders.get(request.path_params["no"])
         if order is None or request.query_params.get("mchid") != self.mchid:
             return self._answer(404, {"code": "ORDER_NOT_EXIST", "message": "订单不存在"})
+        if order["trade_state"] == "USERPAYING":
+            self._owner_types(order)
         return self._answer(200, self.transaction(order["out_trade_no"]))
+
+    def _owner_types(self, order: dict[str, Any]) -> None:
+        script: CodeScript = order["script"]
+        order["queries"] += 1
+        if script.queries_paying is not None and order["queries"] > script.queries_paying:
+            if script.then == "SUCCESS":
+                self.pay(order["out_trade_no"])
+            else:
+                order["trade_state"] = script.then
 
     async def _close(self, request: Request) -> Response:
         ok, _ = await self._verified(request)
@@ -198,8 +234,47 @@ class FakeWechatPay:
         order = self.orders.get(request.path_params["no"])
         if order is None:
             return self._answer(404, {"code": "ORDER_NOT_EXIST", "message": "订单不存在"})
+        if order["trade_state"] == "SUCCESS":
+            return self._answer(400, {"code": "ORDERPAID", "message": "订单已支付"})
         order["trade_state"] = "CLOSED"
         return self._answer(204, None)
+
+    async def _codepay(self, request: Request) -> Response:
+        ok, body = await self._verified(request)
+        if not ok:
+            return self._answer(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        order = json.loads(body)
+        if order.get("mchid") != self.mchid or order.get("appid") != self.appid:
+            return self._answer(400, {"code": "APPID_MCHID_NOT_MATCH", "message": "appid和mch_id不匹配"})
+        code = str((order.get("payer") or {}).get("auth_code", ""))
+        if not (order.get("scene_info") or {}).get("store_info", {}).get("out_id") or not order.get("description"):
+            return self._answer(400, {"code": "PARAM_ERROR", "message": "缺少参数"})
+        if not re.fullmatch(r"1[0-5]\d{16}", code) or code in self.used_codes:
+            return self._answer(400, {"code": "AUTH_CODE_INVALID", "message": "付款码无效，请重新扫码"})
+        if order["out_trade_no"] in self.orders:
+            return self._answer(400, {"code": "OUT_TRADE_NO_USED", "message": "商户订单号重复"})
+        script = self.codes.get(code, CodeScript())
+        if script.answer not in ("SUCCESS", "USERPAYING"):
+            return self._answer(script.status, {"code": script.answer, "message": script.message or script.answer})
+        self.used_codes.add(code)
+        self.orders[order["out_trade_no"]] = {**order, "trade_state": "USERPAYING", "transaction_id": None,
+                                              "script": script, "queries": 0}
+        if script.answer == "USERPAYING":
+            return self._answer(202, {"code": "USERPAYING", "message": STATE_WORDS["USERPAYING"]})
+        return self._answer(200, self.pay(order["out_trade_no"]))
+
+    async def _reverse(self, request: Request) -> Response:
+        ok, body = await self._verified(request)
+        if not ok:
+            return self._answer(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        order = self.orders.get(request.path_params["no"])
+        if order is None:
+            return self._answer(404, {"code": "ORDER_NOT_EXIST", "message": "订单不存在"})
+        if self.refuse_reverse:
+            return self._answer(500, {"code": "SYSTEM_ERROR", "message": "系统错误"})
+        order["reversed_paid"] = order["trade_state"] == "SUCCESS"  # paid: the money goes back to the owner
+        order["trade_state"] = "REVOKED"
+        return self._answer(200, {"appid": self.appid, "mchid": self.mchid, "out_trade_no": order["out_trade_no"]})
 
     # --- the owner pays, and the channel tells the office --------------------------------------
 
@@ -217,8 +292,9 @@ class FakeWechatPay:
         total = order["amount"]["total"]
         paid = order["trade_state"] == "SUCCESS"
         return {"appid": self.appid, "mchid": self.mchid, "out_trade_no": out_trade_no,
-                "transaction_id": order["transaction_id"], "trade_type": "NATIVE", "trade_state": order["trade_state"],
-                "trade_state_desc": "支付成功" if paid else "订单未支付", "bank_type": "OTHERS", "attach": "",
+                "transaction_id": order["transaction_id"], "trade_type": "MICROPAY" if "payer" in order else "NATIVE",
+                "trade_state": order["trade_state"], "trade_state_desc": STATE_WORDS.get(order["trade_state"], ""),
+                "bank_type": "OTHERS", "attach": "",
                 **({"success_time": order["success_time"]} if paid else {}),
                 "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
                 "amount": {"total": total, "payer_total": total if paid else 0, "currency": "CNY", "payer_currency": "CNY"}}

@@ -1,4 +1,5 @@
-"""WeChat Pay API v3 through wechatpayv3: a Native order (扫码支付) and a verified notification.
+"""WeChat Pay API v3 through wechatpayv3: a Native order (扫码支付), a payment code at the desk
+(付款码支付, codepay), the order's query, close and reverse, and a verified notification.
 
 The SDK does the channel's documented scheme: it signs each request (Authorization:
 WECHATPAY2-SHA256-RSA2048 over method, path, timestamp, nonce and body with the merchant key),
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,6 +23,7 @@ from wechatpayv3.async_ import AsyncWeChatPay, WeChatPayType
 
 from app.domain.fees.channels.booking import TradeState, Word
 from app.domain.fees.channels.credentials import WechatCredentials
+from app.domain.fees.channels.verdict import Outcome, Verdict
 
 # Re-exported: the errors were first defined here, and callers name them wechat.ChannelRefused.
 from app.domain.fees.channels.errors import ChannelRefused as ChannelRefused
@@ -67,6 +70,99 @@ async def native_order(creds: WechatCredentials, *, gateway: str, notify_url: st
         raise ChannelRefused(f"WeChat Pay answered {status}: {answer.get('message', '')}"[:300],
                              channel_code=str(answer.get("code", "")), status=status)
     return str(answer["code_url"])
+
+
+# --- an order's fate: codepay, query, close, reverse ----------------------------------------
+# A transaction's trade_state in the office's words. REFUND: it was paid, then (partly) refunded.
+TRADE_STATES = {"SUCCESS": Outcome.paid, "REFUND": Outcome.paid, "NOTPAY": Outcome.waiting,
+                "USERPAYING": Outcome.waiting, "CLOSED": Outcome.closed, "REVOKED": Outcome.closed,
+                "PAYERROR": Outcome.failed}
+# Codepay errors after which the order's fate is not known: the channel's advice is to query it.
+UNSETTLED_CODES = {"SYSTEM_ERROR", "SYSTEMERROR", "BANK_ERROR", "BANKERROR", "FREQUENCY_LIMITED", "ORDER_NOT_EXIST"}
+NO_ANSWER = Verdict(outcome=Outcome.unknown, reason="no answer from WeChat Pay that could be verified")
+Call = Callable[[Client], Awaitable[tuple[int, Any]]]
+
+
+async def _ask(creds: WechatCredentials, *, gateway: str, call: Call) -> tuple[int, dict[str, Any]] | None:
+    """The channel's (status, JSON answer), or None when there is none to believe.
+
+    The SDK verifies the signature of every 2xx answer (an unverified one raises); its error
+    answers (4xx, 5xx) it passes on unverified, so an error is never taken as proof of payment."""
+    try:
+        async with Client(creds, gateway=gateway) as pay:
+            status, text = await call(pay)
+    except httpx.HTTPError as exc:
+        log.warning("wechat pay did not answer: %s", type(exc).__name__)
+        return None
+    except Exception as exc:  # noqa: BLE001 - the SDK raises bare Exception for an answer it cannot verify
+        log.warning("wechat pay answer refused: %s", exc)
+        return None
+    return status, _json(text)
+
+
+def _words(answer: dict[str, Any], status: int) -> str:
+    return f"{answer.get('code') or status}: {answer.get('message', '')}".strip(" :")[:200]
+
+
+def _transaction(answer: dict[str, Any]) -> Verdict:
+    state = str(answer.get("trade_state"))
+    outcome = TRADE_STATES.get(state, Outcome.unknown)
+    words = f"{state}: {answer.get('trade_state_desc', '')}".strip(" :")[:200]
+    return Verdict(outcome=outcome, reason="" if outcome is Outcome.paid else words, resource=answer)
+
+
+async def codepay(creds: WechatCredentials, *, gateway: str, out_trade_no: str, description: str, total_fen: int,
+                  auth_code: str, store_id: str) -> Verdict:
+    """Charge the owner's payment code: paid, waiting (USERPAYING: entering a password), failed
+    (AUTH_CODE_INVALID, NOT_ENOUGH...: nothing taken), or unknown (ask again by querying)."""
+    answer = await _ask(creds, gateway=gateway, call=lambda pay: pay.pay(
+        description=description, out_trade_no=out_trade_no, amount={"total": total_fen, "currency": "CNY"},
+        payer={"auth_code": auth_code}, scene_info={"store_info": {"out_id": store_id}}, pay_type=WeChatPayType.CODEPAY))
+    if answer is None:
+        return NO_ANSWER
+    status, body = answer
+    if 200 <= status < 300 and body.get("trade_state"):
+        return _transaction(body)
+    code = str(body.get("code", ""))
+    if status == 202 or code == "USERPAYING":
+        return Verdict(outcome=Outcome.waiting, reason=_words(body, status) or "USERPAYING")
+    if status >= 500 or status == 429 or not code or code in UNSETTLED_CODES:
+        return Verdict(outcome=Outcome.unknown, reason=_words(body, status))
+    return Verdict(outcome=Outcome.failed, reason=_words(body, status))
+
+
+async def query(creds: WechatCredentials, *, gateway: str, out_trade_no: str) -> Verdict:
+    """The order as the channel has it now (GET /v3/pay/transactions/out-trade-no/{no}?mchid=)."""
+    answer = await _ask(creds, gateway=gateway, call=lambda pay: pay.query(out_trade_no=out_trade_no))
+    if answer is None:
+        return NO_ANSWER
+    status, body = answer
+    if status == 200 and body.get("trade_state"):
+        return _transaction(body)
+    # ORDER_NOT_EXIST and the rest say nothing certain of the money: decide after a close or reverse.
+    return Verdict(outcome=Outcome.unknown, reason=_words(body, status))
+
+
+async def close(creds: WechatCredentials, *, gateway: str, out_trade_no: str) -> Verdict:
+    """Close an unpaid order (204); an order the channel never had is closed as well."""
+    answer = await _ask(creds, gateway=gateway, call=lambda pay: pay.close(out_trade_no=out_trade_no))
+    if answer is None:
+        return NO_ANSWER
+    status, body = answer
+    if status in (200, 204) or body.get("code") == "ORDER_NOT_EXIST":
+        return Verdict(outcome=Outcome.closed, reason="CLOSED: closed at WeChat Pay")
+    return Verdict(outcome=Outcome.unknown, reason=_words(body, status))  # ORDERPAID and the like: query again
+
+
+async def reverse(creds: WechatCredentials, *, gateway: str, out_trade_no: str) -> Verdict:
+    """Reverse (撤销) a payment-code order: unpaid it is closed, paid the money goes back to the owner."""
+    answer = await _ask(creds, gateway=gateway, call=lambda pay: pay.codepay_reverse(out_trade_no=out_trade_no))
+    if answer is None:
+        return NO_ANSWER
+    status, body = answer
+    if status in (200, 204):
+        return Verdict(outcome=Outcome.closed, reason="REVOKED: reversed at WeChat Pay")
+    return Verdict(outcome=Outcome.unknown, reason=_words(body, status))
 
 
 def _json(text: Any) -> dict[str, Any]:
