@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     alipay_gateway: str = "https://openapi.alipay.com/gateway.do"
     channel_qr_valid_minutes: int = Field(default=120, ge=5, le=24 * 60)
     channel_notify_tolerance_seconds: int = Field(default=300, ge=30, le=3600)
+    # A payment code the owner is still confirming (USERPAYING) is asked after about
+    # `first_poll` seconds, then at doubling intervals, for `wait` seconds in all while the desk
+    # waits; undecided then, it is reversed. The poll job asks about orders older than `poll_after`.
+    channel_code_wait_seconds: float = Field(default=30.0, gt=0, le=120)
+    channel_code_first_poll_seconds: float = Field(default=2.0, gt=0, le=30)
+    channel_poll_after_seconds: int = Field(default=60, ge=0, le=3600)
 
     # Browser clients: the origins (https://desk.example.com) allowed to call the API, comma
     # separated. None by default: a browser app on another origin is refused until listed.

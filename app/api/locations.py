@@ -46,6 +46,7 @@ LOCATIONS: dict[str, str] = {
     "take_payment": "/receipts/{receipt.id}",
     "create_channel_payment": "/channel-payments/{id}",
     "refund_channel_payment": "/channel-refunds/{id}",
+    "take_counter_payment": "/channel-payments/{id}",
     "print_receipt": "/receipts/{receipt_id}/prints",
     "make_refund": "/receipts/{receipt.id}",
     "take_deposit": "/receipts/{receipt.id}",

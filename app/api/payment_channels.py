@@ -17,13 +17,15 @@ from app.api.etags import ExpectedVersion, edit_responses, read_responses, tagge
 from app.api.idempotency import idempotent, idempotent_responses
 from app.domain.auth.principal import Actor
 from app.domain.auth.roles import Perm
-from app.domain.fees.channels import credentials, wechat
+from app.domain.fees.cash.service import SessionHandedOver
+from app.domain.fees.channels import counter, credentials, wechat
 from app.domain.fees.channels import service as channels
 from app.domain.fees.channels.schemas import (
     AlipayCredentialRead,
     AlipayCredentialWrite,
     ChannelPaymentCreate,
     ChannelPaymentRead,
+    CounterPaymentCreate,
     WechatCredentialRead,
     WechatCredentialWrite,
 )
@@ -97,10 +99,31 @@ async def create_channel_payment(unit_id: uuid.UUID, body: ChannelPaymentCreate,
     return await channels.create_native(session, actor=actor, unit_id=unit_id, data=body, settings=settings)
 
 
+@router.post("/units/{unit_id}/channel-payments/counter", response_model=ChannelPaymentRead, status_code=CREATED,
+             responses=idempotent_responses(CREATED, UnitNotFound, payments.ChargeNotOnUnit, payments.ChargeAlreadySettled,
+                                            payments.NoCashierForPayment, SessionHandedOver, credentials.ChannelNotConfigured,
+                                            credentials.CredentialsUnreadable))
+@idempotent(CREATED, required=True)
+async def take_counter_payment(unit_id: uuid.UUID, body: CounterPaymentCreate, actor: Take, session: SessionDep,
+                               settings: SettingsDep) -> ChannelPaymentRead:
+    """Charge the owner's payment code (付款码支付) for exactly what the `charge_ids` owe now.
+
+    Scan the code from the owner's phone into `auth_code` (WeChat Pay: 18 digits beginning 10-15).
+    The answer comes when the channel has decided, within about 30 seconds while the owner
+    confirms on the phone: `paid` (the charges settled, a receipt in the desk's series, credited
+    to your cashier session under method wechat, not counted as cash), `failed` with the
+    channel's `reason` (AUTH_CODE_INVALID, NOT_ENOUGH...: nothing was taken; scan a fresh code
+    with a new key), or `closed` when it could not be confirmed in time and was reversed at the
+    channel (any money goes back to the owner). Send an `Idempotency-Key` (required): a retry
+    returns the same answer and charges nothing again."""
+    return await counter.take(session, actor=actor, unit_id=unit_id, data=body, settings=settings)
+
+
 @router.get("/channel-payments/{payment_id}", response_model=ChannelPaymentRead,
             responses=problems(channels.ChannelPaymentNotFound))
 async def get_channel_payment(payment_id: uuid.UUID, actor: Take, session: SessionDep) -> ChannelPaymentRead:
-    """A QR payment as it stands: `pending` until the owner pays, then `paid` with its receipt."""
+    """A channel payment as it stands: a QR `pending` until the owner pays, then `paid` with its
+    receipt; a counter payment `paid`, `failed` or `closed` with the channel's `reason`."""
     return await channels.get_payment(session, actor=actor, payment_id=payment_id)
 
 

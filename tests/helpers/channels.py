@@ -1,10 +1,13 @@
-"""A desk with WeChat Pay configured against the fake channel, and QR payments paid through it.
-
-Shared by the channel tests (the reconciliation's first; the channel's own module keeps its copies)."""
+"""A desk with WeChat Pay configured against the fake channel, and its payments over HTTP:
+shared by the channel tests (the reconciliation, the counter, the poll job; the channel's own
+modules keep their copies)."""
 from __future__ import annotations
 
 import uuid
 from typing import Any
+
+import httpx
+from sqlalchemy import select
 
 from app.domain.auth.roles import Role
 from tests.factories import Staff, make_staff
@@ -12,6 +15,16 @@ from tests.fakes.wechatpay import FakeWechatPay
 from tests.helpers.payments import API, Desk, desk
 
 PUBLIC = "https://desk.example.com"
+# A WeChat Pay payment code as the desk's scanner reads it: 18 digits beginning 10-15.
+CODE = "134567890123456789"
+__all__ = ["API", "CODE", "PUBLIC", "ask_qr", "channel_settings", "configured", "paid_qr", "qr", "rows", "scan"]
+
+
+def channel_settings(settings, fake: FakeWechatPay, **overrides):
+    """The app talks to the fake, tells it this public address, and waits briefly on a payment code."""
+    return settings.model_copy(update={"wechatpay_gateway": fake.url, "channel_notify_base_url": PUBLIC,
+                                       "channel_code_wait_seconds": 1.5, "channel_code_first_poll_seconds": 0.05,
+                                       **overrides})
 
 
 async def configured(client, session, fake: FakeWechatPay, **desk_options: Any) -> tuple[Desk, Staff]:
@@ -23,12 +36,17 @@ async def configured(client, session, fake: FakeWechatPay, **desk_options: Any) 
     return d, finance
 
 
+async def ask_qr(client, d: Desk, charges=None, *, key: str | None = None, channel: str = "wechat") -> httpx.Response:
+    """The desk asks for a QR for the charges (default: the first two); the answer as it comes."""
+    body = {"channel": channel, "kind": "native", "charge_ids": [str(c.id) for c in (charges or d.charges[:2])]}
+    return await client.post(f"{API}/units/{d.unit.id}/channel-payments", json=body,
+                             headers={**d.staff.headers, "Idempotency-Key": key or str(uuid.uuid4())})
+
+
 async def qr(client, d: Desk, charges) -> dict[str, Any]:
-    body = {"channel": "wechat", "kind": "native", "charge_ids": [str(c.id) for c in charges]}
-    r = await client.post(f"{API}/units/{d.unit.id}/channel-payments", json=body,
-                          headers={**d.staff.headers, "Idempotency-Key": str(uuid.uuid4())})
+    r = await ask_qr(client, d, charges)
     assert r.status_code == 201, r.text
-    return r.json()
+    return dict(r.json())
 
 
 async def paid_qr(client, d: Desk, fake: FakeWechatPay, charges) -> dict[str, Any]:
@@ -38,3 +56,15 @@ async def paid_qr(client, d: Desk, fake: FakeWechatPay, charges) -> dict[str, An
     r = await fake.notify(client, created["out_trade_no"])
     assert r.status_code == 200 and r.json() == {"code": "SUCCESS"}, r.text
     return tx
+
+
+async def scan(client, d: Desk, charges=None, *, auth_code: str = CODE, key: str | None = None, staff: Staff | None = None,
+               unit_id=None, **extra):
+    """The receptionist scans the owner's payment code for the charges (default: the first two)."""
+    body = {"channel": "wechat", "charge_ids": [str(c.id) for c in (charges or d.charges[:2])], "auth_code": auth_code, **extra}
+    return await client.post(f"{API}/units/{unit_id or d.unit.id}/channel-payments/counter", json=body,
+                             headers={**(staff or d.staff).headers, "Idempotency-Key": key or str(uuid.uuid4())})
+
+
+async def rows(session, model, *where):
+    return list((await session.execute(select(model).where(*where).execution_options(populate_existing=True))).scalars())

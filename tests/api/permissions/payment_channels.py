@@ -15,6 +15,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "PUT /api/v1/estates/{estate_id}/payment-channels/alipay": FEES_CONFIGURE,
     "GET /api/v1/estates/{estate_id}/payment-channels/alipay": FEES_CONFIGURE,
     "POST /api/v1/units/{unit_id}/channel-payments": PAYMENTS_TAKE,
+    # A payment code scanned at the desk goes into the drawer of whoever scans it.
+    "POST /api/v1/units/{unit_id}/channel-payments/counter": PAYMENTS_TAKE,
     "GET /api/v1/channel-payments/{payment_id}": PAYMENTS_TAKE,
     # Called by WeChat Pay and Alipay, not by staff: believed by its signature, whoever sends it.
     "POST /api/v1/payment-channels/wechat/notify/{estate_id}": EVERYONE,

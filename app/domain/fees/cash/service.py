@@ -225,6 +225,18 @@ async def session_for_payment(session: AsyncSession, *, estate: Estate, cashier_
     return row
 
 
+async def check_open_for_payment(session: AsyncSession, *, estate: Estate, cashier_id: uuid.UUID,
+                                 now: datetime | None = None) -> None:
+    """SessionHandedOver if the cashier's day is handed over already: asked before money is asked
+    for at a channel, with neither a lock nor an insert, so nothing waits on the channel's answer."""
+    stmt = select(CashierSession.id, CashierSession.status).where(
+        CashierSession.estate_id == estate.id, CashierSession.cashier_id == cashier_id,
+        CashierSession.day == estate_time.today(estate, now=now))
+    found = (await session.execute(stmt)).one_or_none()
+    if found is not None and SessionStatus(found.status) is not SessionStatus.open:
+        raise SessionHandedOver(session_id=str(found.id), current_state=found.status)
+
+
 async def adjustment_session(session: AsyncSession, *, estate: Estate, receipt_session_id: uuid.UUID | None,
                              actor: Actor, now: datetime | None = None) -> CashierSession | None:
     """Where a void's money is booked: None while the receipt's own session is open (the void

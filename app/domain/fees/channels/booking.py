@@ -2,12 +2,14 @@
 
 wechat.py and alipay.py verify a notification in their channel's scheme and say what it means
 as a `Word`; `settle` checks it against the order (merchant, app, amount), and books the
-payment once through payments.book, or puts an alert before finance.
+payment once through payments.book, or puts an alert before finance. The poll and the counter
+(resolve.py) bring the channel's answer to a query or a payment code as a Word too and settle
+it here: notification, poll and counter book through this one locked path.
 
-Locks are taken in one order -- the channel payment's row, then the charges (by id), then the
-prepaid balance and the receipt counter, as a desk payment takes them after its drawer -- so
-duplicate notifications queue on the first lock and book once, and a notification never
-deadlocks with the desk.
+Locks are taken in one order -- the channel payment's row, then (a payment code scanned at the
+desk) the receptionist's drawer, then the charges (by id), then the prepaid balance and the
+receipt counter, as a desk payment takes them after its drawer -- so duplicate notifications
+and a poll queue on the first lock and book once, and none deadlocks with the desk.
 """
 from __future__ import annotations
 
@@ -26,7 +28,15 @@ from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.events import outbox
 from app.domain.events.model import EventType
-from app.domain.fees.channels.model import AlertReason, Channel, ChannelAlert, ChannelPayment, ChannelPaymentState
+from app.domain.fees.cash.service import SessionHandedOver
+from app.domain.fees.channels.model import (
+    AlertReason,
+    Channel,
+    ChannelAlert,
+    ChannelKind,
+    ChannelPayment,
+    ChannelPaymentState,
+)
 from app.domain.fees.model import Charge
 from app.domain.fees.payments import service as payments
 from app.domain.fees.payments.model import PaymentMethod, ReceiptSeries
@@ -98,21 +108,37 @@ async def lock(session: AsyncSession, channel: Channel, out_trade_no: str) -> Ch
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def _drawer(session: AsyncSession, *, actor: Actor, row: ChannelPayment, estate: Estate,
+                  now: datetime) -> uuid.UUID | None:
+    """The cashier session a payment is credited to: a payment code scanned at the desk goes in
+    the receptionist's day (under the channel's method, beside the cash, never counted as cash);
+    a QR paid from home goes in none. A day handed over meanwhile leaves it in none, like a QR."""
+    if row.kind != ChannelKind.codepay:
+        return None
+    try:
+        return (await payments.current_session(session, estate=estate, cashier_id=row.created_by, at=now, actor=actor)).id
+    except SessionHandedOver:
+        return None
+
+
 async def book(session: AsyncSession, *, actor: Actor, row: ChannelPayment, transaction_id: str, paid_at: datetime,
                now: datetime) -> tuple[Decimal, list[uuid.UUID]]:
-    """Settle the charges as a desk payment would, by the row's channel, in the online series, in no drawer.
+    """Settle the charges as a desk payment would, by the row's channel: a QR in the online series
+    in no drawer, a payment code in the receptionist's drawer and the desk's series.
 
     A charge settled meanwhile (paid at the desk) gets nothing: its share goes on account as
     the unit's credit. Returns (credit, the charges that could not take their share)."""
+    estate = await session.get(Estate, row.estate_id)
+    assert estate is not None
+    drawer = await _drawer(session, actor=actor, row=row, estate=estate, now=now)  # the drawer before the charges
     stmt = (select(Charge).where(Charge.id.in_(row.charge_ids)).order_by(Charge.id).with_for_update()
             .execution_options(populate_existing=True))
     found = {c.id: c for c in (await session.execute(stmt)).scalars()}
     owing = [found[i] for i in row.charge_ids if i in found and found[i].outstanding > 0]
     parts, credit = payments.allocate(row.amount, owing, selected=False)
-    estate = await session.get(Estate, row.estate_id)
-    assert estate is not None
     booking = payments.Booking(method=METHODS[Channel(row.channel)], reference=transaction_id, amount=row.amount,
-                               cashier_id=row.created_by, cashier_session_id=None, series=ReceiptSeries.online)
+                               cashier_id=row.created_by, cashier_session_id=drawer,
+                               series=ReceiptSeries.receipt if drawer else ReceiptSeries.online)
     payment, _, _ = await payments.book(session, actor=actor, estate=estate, unit_id=row.unit_id, booking=booking,
                                         parts=parts, credit=credit, at=now)
     await audit.apply(session, actor=actor, row=row, action="pay", transaction_id=transaction_id, payment_id=payment.id,
@@ -121,12 +147,14 @@ async def book(session: AsyncSession, *, actor: Actor, row: ChannelPayment, tran
     return credit, short
 
 
-async def settle(session: AsyncSession, *, estate_id: uuid.UUID, word: Word, merchant: dict[str, Any], now: datetime) -> None:
+async def settle(session: AsyncSession, *, estate_id: uuid.UUID, word: Word, merchant: dict[str, Any], now: datetime,
+                 actor: Actor | None = None) -> None:
     """Check a verified word against its order and act on it once, whatever repeats or races.
 
     Paid: book (or, told again, nothing); closed at the channel while pending: close; a word
-    that does not describe our order, or pays one we failed or closed: an alert, never a booking."""
-    actor = system_actor(ACTORS[word.channel])
+    that does not describe our order, or pays one we failed or closed: an alert, never a booking.
+    `actor`: who the audit trail names (the receptionist at the counter), else the channel."""
+    actor = actor or system_actor(ACTORS[word.channel])
     row = await lock(session, word.channel, word.out_trade_no)
     wrong = mismatch(row, estate_id, word, merchant)
     if wrong is not None:

@@ -30,6 +30,7 @@ class Channel(StrEnum):
 
 class ChannelKind(StrEnum):
     native = "native"  # 扫码支付: the office shows a QR code (code_url), the owner scans it
+    codepay = "codepay"  # 付款码支付: the desk scans the owner's payment code; booked in the receptionist's drawer
 
 
 class ChannelPaymentState(StrEnum):

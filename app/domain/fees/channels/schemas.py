@@ -1,6 +1,7 @@
 """What clients send to and get from the money channels. Secrets go in, never out."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -14,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
     load_pem_public_key,
 )
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
 from app.domain.fees.channels.model import Channel, ChannelKind, ChannelPaymentState
 from app.domain.fees.payments.schemas import Amount
@@ -142,16 +143,53 @@ class AlipayCredentialRead(BaseModel):
     updated_by: uuid.UUID | None
 
 
+def _no_repeats(charge_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    if len(set(charge_ids)) != len(charge_ids):
+        raise ValueError("charge_ids must not repeat a charge")
+    return charge_ids
+
+
+ChargeIds = Annotated[list[uuid.UUID], Field(min_length=1, max_length=100), AfterValidator(_no_repeats)]
+
+
 class ChannelPaymentCreate(InputModel):
     channel: Channel
-    kind: ChannelKind = Field(description="native: a QR code on the bill or the desk's screen (扫码支付; Alipay's precreate)")
-    charge_ids: list[uuid.UUID] = Field(min_length=1, max_length=100, description="The charges the QR pays, exactly what they owe")
+    kind: ChannelKind = Field(description="native: a QR code on the bill or the desk's screen (扫码支付; Alipay's precreate); "
+                                          "a payment code scanned at the desk is POST .../channel-payments/counter")
+    charge_ids: ChargeIds = Field(description="The charges the QR pays, exactly what they owe")
 
-    @model_validator(mode="after")
-    def _no_repeats(self) -> ChannelPaymentCreate:
-        if len(set(self.charge_ids)) != len(self.charge_ids):
-            raise ValueError("charge_ids must not repeat a charge")
-        return self
+    @field_validator("kind")
+    @classmethod
+    def _a_qr(cls, kind: ChannelKind) -> ChannelKind:
+        if kind is not ChannelKind.native:
+            raise ValueError("a QR code is kind native; scan a payment code at POST /units/{unit_id}/channel-payments/counter")
+        return kind
+
+
+# What each channel's payment code (付款码) looks like: WeChat Pay's is 18 digits beginning 10-15.
+AUTH_CODES: dict[Channel, tuple[str, str]] = {
+    Channel.wechat: (r"^1[0-5][0-9]{16}$", "a WeChat Pay payment code is 18 digits beginning 10 to 15"),
+}
+
+
+class CounterPaymentCreate(InputModel):
+    """A payment code (付款码) scanned at the desk, for exactly what the charges owe."""
+
+    channel: Channel
+    charge_ids: ChargeIds = Field(description="The charges the payment settles, for exactly what they owe now")
+    auth_code: str = Field(min_length=1, max_length=64, description="The payment code the scanner read from the "
+                           "owner's phone (付款码); used once, never stored", examples=["134567890123456789"])
+
+    @field_validator("auth_code")
+    @classmethod
+    def _auth_code(cls, value: str, info: ValidationInfo) -> str:
+        channel = info.data.get("channel")
+        if channel is None:
+            return value  # the channel's own error names it
+        pattern, says = AUTH_CODES[channel]
+        if not re.fullmatch(pattern, value):
+            raise ValueError(says)
+        return value
 
 
 class ChannelPaymentRead(BaseModel):
@@ -171,3 +209,4 @@ class ChannelPaymentRead(BaseModel):
     transaction_id: str | None
     payment_id: uuid.UUID | None
     paid_at: datetime | None
+    reason: str = Field(description="The channel's words when it failed or was closed (AUTH_CODE_INVALID: ...), else empty")

@@ -5,9 +5,10 @@ Verdict, so the counter, the poll and the close decide the same way whichever ch
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+
+from app.domain.fees.channels.booking import Word
 
 
 class Outcome(StrEnum):
@@ -22,8 +23,8 @@ class Outcome(StrEnum):
 class Verdict:
     outcome: Outcome
     reason: str = ""  # the channel's words, "CODE: message", for failed and closed
-    # The transaction as the channel describes it (for paid: the resource a notification would carry).
-    resource: dict[str, Any] = field(default_factory=dict)
+    # For paid: the transaction as the channel describes it, checked and booked as a notification's word is.
+    word: Word | None = None
 
     @property
     def decided(self) -> bool:

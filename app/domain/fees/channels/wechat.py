@@ -23,12 +23,12 @@ from wechatpayv3.async_ import AsyncWeChatPay, WeChatPayType
 
 from app.domain.fees.channels.booking import TradeState, Word
 from app.domain.fees.channels.credentials import WechatCredentials
-from app.domain.fees.channels.verdict import Outcome, Verdict
 
 # Re-exported: the errors were first defined here, and callers name them wechat.ChannelRefused.
 from app.domain.fees.channels.errors import ChannelRefused as ChannelRefused
 from app.domain.fees.channels.errors import ChannelUnavailable as ChannelUnavailable
 from app.domain.fees.channels.model import Channel
+from app.domain.fees.channels.verdict import Outcome, Verdict
 
 log = logging.getLogger("propdesk.channels.wechat")
 LIVE_GATEWAY = "https://api.mch.weixin.qq.com"
@@ -108,7 +108,10 @@ def _transaction(answer: dict[str, Any]) -> Verdict:
     state = str(answer.get("trade_state"))
     outcome = TRADE_STATES.get(state, Outcome.unknown)
     words = f"{state}: {answer.get('trade_state_desc', '')}".strip(" :")[:200]
-    return Verdict(outcome=outcome, reason="" if outcome is Outcome.paid else words, resource=answer)
+    if outcome is Outcome.paid:
+        # The query's transaction is what a notification's resource carries: the same checks, the same booking.
+        return Verdict(outcome=outcome, word=transaction_word(answer, notification_id=f"query:{answer.get('out_trade_no', '')}"))
+    return Verdict(outcome=outcome, reason=words)
 
 
 async def codepay(creds: WechatCredentials, *, gateway: str, out_trade_no: str, description: str, total_fen: int,
@@ -233,12 +236,16 @@ def _paid_at(resource: dict[str, Any]) -> datetime | None:
 
 def word(note: Notification) -> Word:
     """What the decrypted transaction says, in the terms the booking path checks."""
-    resource = note.resource
+    return transaction_word(note.resource, notification_id=note.id)
+
+
+def transaction_word(resource: dict[str, Any], *, notification_id: str) -> Word:
+    """A transaction (a notification's resource, or a query's or codepay's answer) as a Word."""
     amount = resource.get("amount") or {}
     total = amount.get("total")
-    return Word(channel=Channel.wechat, notification_id=note.id, out_trade_no=str(resource.get("out_trade_no", "")),
-                transaction_id=str(resource.get("transaction_id", "")),
-                state=TradeState.paid if resource.get("trade_state") == "SUCCESS" else TradeState.open,
+    paid = TRADE_STATES.get(str(resource.get("trade_state"))) is Outcome.paid
+    return Word(channel=Channel.wechat, notification_id=notification_id, out_trade_no=str(resource.get("out_trade_no", "")),
+                transaction_id=str(resource.get("transaction_id", "")), state=TradeState.paid if paid else TradeState.open,
                 merchant={"mchid": resource.get("mchid"), "appid": resource.get("appid")},
                 amount=Decimal(total) / 100 if type(total) is int else None, currency=amount.get("currency"),
                 amount_detail={"total": total, "currency": amount.get("currency")}, paid_at=_paid_at(resource))
