@@ -124,6 +124,9 @@ class FakeWechatPay:
     codes: dict[str, CodeScript] = field(default_factory=dict)
     used_codes: set[str] = field(default_factory=set)
     refuse_reverse: bool = False  # the reverse answers SYSTEM_ERROR, as a busy channel may
+    # Down: every request answered 500 SYSTEM_ERROR; `down_after_codepay` goes down once a code is charged.
+    down: bool = False
+    down_after_codepay: bool = False
     port: int = 0
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
@@ -172,6 +175,8 @@ class FakeWechatPay:
             await self._task
 
     def _answer(self, status: int, payload: dict[str, Any] | None) -> Response:
+        if self.down:
+            status, payload = 500, {"code": "SYSTEM_ERROR", "message": "系统繁忙，请稍后重试"}
         body = json.dumps(payload, ensure_ascii=False) if payload is not None else ""
         stamp, nonce = str(int(time.time())), secrets.token_hex(16)
         headers = {"Wechatpay-Timestamp": stamp, "Wechatpay-Nonce": nonce, "Wechatpay-Serial": self.platform_key_id,
@@ -180,6 +185,8 @@ class FakeWechatPay:
         return Response(body, status_code=status, headers=headers, media_type="application/json" if body else None)
 
     async def _verified(self, request: Request) -> tuple[bool, str]:
+        if self.down:
+            return False, ""
         body = (await request.body()).decode()
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         m = AUTH.match(request.headers.get("authorization", ""))
@@ -260,7 +267,9 @@ class FakeWechatPay:
         self.orders[order["out_trade_no"]] = {**order, "trade_state": "USERPAYING", "transaction_id": None,
                                               "script": script, "queries": 0}
         if script.answer == "USERPAYING":
-            return self._answer(202, {"code": "USERPAYING", "message": STATE_WORDS["USERPAYING"]})
+            answer = self._answer(202, {"code": "USERPAYING", "message": STATE_WORDS["USERPAYING"]})
+            self.down = self.down_after_codepay
+            return answer
         return self._answer(200, self.pay(order["out_trade_no"]))
 
     async def _reverse(self, request: Request) -> Response:

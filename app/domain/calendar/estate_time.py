@@ -280,6 +280,10 @@ def _month(format_: Callable[[date], str]) -> PeriodKind:
 
 HOURLY = PeriodKind("hour", r"\d{4}-\d{2}-\d{2}T\d{2}", lambda d: d.strftime("%Y-%m-%dT%H"), _hour,
                     lambda d: d + timedelta(hours=1))
+# The poll of channel payments (app/jobs/channels.py) runs every five minutes: 2026-11-28T1705.
+FIVE_MINUTES = PeriodKind("five_minutes", r"\d{4}-\d{2}-\d{2}T\d{2}[0-5][05]",
+                          lambda d: d.replace(minute=d.minute - d.minute % 5).strftime("%Y-%m-%dT%H%M"),
+                          lambda p: datetime.strptime(p, "%Y-%m-%dT%H%M"), lambda d: d + timedelta(minutes=5))
 DAILY = PeriodKind("day", r"\d{4}-\d{2}-\d{2}", lambda d: day_key(d.date()),
                    lambda p: _midnight(date.fromisoformat(p)), lambda d: d + timedelta(days=1))
 WEEKLY = _week(week_key, week_monday)

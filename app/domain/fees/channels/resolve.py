@@ -7,7 +7,10 @@ row lock exactly as it books a notification's, so a notification and a poll raci
 LINKS says how each channel's link is opened: one line and a Link of its own per channel.
 
 No row is locked while the channel is asked: the poll asks about every payment first and only
-then locks and writes, each payment in a savepoint of its own.
+then locks and writes, each payment in a transaction of its own. One transaction booking two
+payments would hold the first's charges and receipt counter while it locks the second's row,
+which a notification (row, then charges, then counter) or a desk payment (charges, then counter)
+may hold: a deadlock. Booked one by one, the poll takes its locks in the order they do.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.config import Settings
 from app.domain.audit import service as audit
@@ -141,9 +144,11 @@ async def _ask(links: dict[str, Link | None], session: AsyncSession, row: Channe
     return link, verdict
 
 
-async def poll(session: AsyncSession, *, estate_id: uuid.UUID, settings: Settings, now: datetime) -> dict[str, Any]:
+async def poll(session: AsyncSession, *, estate_id: uuid.UUID, settings: Settings, now: datetime,
+               book_in: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
     """Ask the channel about the estate's pending payments older than `channel_poll_after_seconds`
-    (backing up a lost notification) and take back those past `expires_at`; then book or move each."""
+    (backing up a lost notification) and take back those past `expires_at`; then book or move
+    each in a transaction of its own from `book_in` (committed as it is done)."""
     stmt = (select(ChannelPayment)
             .where(ChannelPayment.estate_id == estate_id, ChannelPayment.status == ChannelPaymentState.pending.value,
                    ChannelPayment.created_at <= now - timedelta(seconds=settings.channel_poll_after_seconds))
@@ -158,9 +163,9 @@ async def poll(session: AsyncSession, *, estate_id: uuid.UUID, settings: Setting
             continue
         link, verdict = answer
         try:
-            async with session.begin_nested():
-                counts[await apply(session, link, row, verdict, actor=system_actor(booking.ACTORS[Channel(row.channel)]),
-                                     now=now)] += 1
+            async with book_in() as own, own.begin():
+                actor = system_actor(booking.ACTORS[Channel(row.channel)])
+                counts[await apply(own, link, row, verdict, actor=actor, now=now)] += 1
         except Exception:
             # One payment that cannot be written must not keep the others waiting: it is asked again next time.
             log.exception("channel payment %s could not be resolved", row.out_trade_no)
