@@ -42,7 +42,7 @@ class JobRead(BaseModel):
     description: str
     cron: str = Field(description="crontab line, read in each estate's time zone")
     per_estate: bool
-    period_kind: str = Field(description="hour, day, week or month")
+    period_kind: str = Field(description="five_minutes, hour, day, week or month")
     next_runs: list[NextRun]
     recent_runs: list[JobRunRead] = Field(description="The latest runs the caller may see, newest first")
 

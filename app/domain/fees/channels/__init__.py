@@ -29,16 +29,19 @@ Done (slice 2, Alipay):
   no answer -> query then cancel, 40004 failed with its sub_code), query, close, cancel
   (action close or refund), AUTH_CODE_PATTERN (25-30, 16 to 24 digits).
 
-Next slices, in the order they build on each other:
-- Poll and close (a job in app/jobs/, same service path): for each pending payment past a
-  back-off step, GET /v3/pay/transactions/out-trade-no/{no}?mchid= (Client.query); SUCCESS
-  books through the very code the notification uses (the row lock makes poll and notification
-  race safely: whoever is second sees `paid`); NOTPAY past expires_at -> close through the
-  channel (Client.close, 204) then `close`; PAYERROR -> `fail`. The fake already answers both.
-- Counter barcode (条码支付, codepay): ChannelKind.codepay, POST /v3/pay/transactions/codepay
-  with the owner's auth_code; USERPAYING is polled with back-off inside the channel's window,
-  then reversed (/reverse) and closed. Its booking joins the cashier's session under method
-  wechat (the hand-over shows channel money beside the drawer, closed by reconciliation).
+Done (slice 3, the counter and the poll, WeChat Pay):
+- verdict.py: what a channel said of an order in the office's words (paid, waiting, failed,
+  closed, unknown + the channel's reason); a paid Verdict carries the transaction as a Word.
+  wechat.py maps trade_state and codepay's error codes.
+- counter.py: 付款码支付 (POST /v3/pay/transactions/codepay through the SDK's pay(CODEPAY), so
+  signing and verification run). Pending first, USERPAYING polled at doubling pauses within
+  channel_code_wait_seconds, then reversed (/reverse, close as the fallback). Paid books into the
+  receptionist's open cashier session under the channel's method, the desk's receipt series.
+- resolve.py: LINKS, one Link per channel (submit_code, query, close, reverse, merchant);
+  apply() writes a Verdict once, a paid one through booking.settle, the notification's own
+  locked path; poll() is the five-minute job's (app/jobs/channels.py): asks first, then books
+  each payment in its own transaction (one transaction for two deadlocks with a notification).
+
 Done (refunds, refunds.py / refund_model.py / wechat_refunds.py):
 - ChannelRefund, its own table and transition table: pending -> succeeded / failed / closed /
   abnormal, abnormal -> succeeded / closed (a manual re-send on the merchant platform). The
@@ -53,6 +56,8 @@ Done (refunds, refunds.py / refund_model.py / wechat_refunds.py):
   credit refunded at the desk meanwhile) is recorded succeeded with an alert refund_not_reversed.
 - Refund notifications at their own route (refund-notify/{estate_id}, the notify_url each refund
   names), verified by wechat.verify_notification, applied once under the refund's row lock.
+
+Next slices:
 - Reconciliation (对账): done in reconciliation/ (its own note), refund lines matched against
   ChannelRefund. Still to do there: ChannelAlert rows joining the same queue.
 - Alipay next: the counter flow on the functions above (beside WeChat's codepay), the poll
