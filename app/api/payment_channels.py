@@ -108,13 +108,14 @@ async def take_counter_payment(unit_id: uuid.UUID, body: CounterPaymentCreate, a
                                settings: SettingsDep) -> ChannelPaymentRead:
     """Charge the owner's payment code (付款码支付) for exactly what the `charge_ids` owe now.
 
-    Scan the code from the owner's phone into `auth_code` (WeChat Pay: 18 digits beginning 10-15).
-    The answer comes when the channel has decided, within about 30 seconds while the owner
-    confirms on the phone: `paid` (the charges settled, a receipt in the desk's series, credited
-    to your cashier session under method wechat, not counted as cash), `failed` with the
-    channel's `reason` (AUTH_CODE_INVALID, NOT_ENOUGH...: nothing was taken; scan a fresh code
-    with a new key), or `closed` when it could not be confirmed in time and was reversed at the
-    channel (any money goes back to the owner). Send an `Idempotency-Key` (required): a retry
+    Scan the code from the owner's phone into `auth_code` (WeChat Pay: 18 digits beginning 10-15;
+    Alipay: 16 to 24 digits beginning 25-30) with `channel` wechat or alipay. The answer comes
+    when the channel has decided, within about 30 seconds while the owner confirms on the phone:
+    `paid` (the charges settled, a receipt in the desk's series, credited to your cashier session
+    under method wechat or alipay, not counted as cash), `failed` with the channel's `reason`
+    (AUTH_CODE_INVALID, NOT_ENOUGH, ACQ.BUYER_BALANCE_NOT_ENOUGH...: nothing was taken; scan a
+    fresh code with a new key), or `closed` when it could not be confirmed in time and was
+    reversed (Alipay: cancelled) at the channel (any money goes back to the owner). Send an `Idempotency-Key` (required): a retry
     returns the same answer and charges nothing again."""
     return await counter.take(session, actor=actor, unit_id=unit_id, data=body, settings=settings)
 

@@ -53,6 +53,6 @@ SPECS: list[JobSpec] = [
     JobSpec(name=JOB, cron="0 10 * * *", period_of=PREVIOUS_DAY, func=channel_statement_import, catch_up=3,
             description="Yesterday's WeChat Pay statement downloaded and matched; discrepancies to finance's queue (对账)"),
     JobSpec(name="channel_payments_poll", cron="*/5 * * * *", period_of=FIVE_MINUTES, func=channel_payments_poll,
-            description="Ask WeChat Pay about channel payments still pending: book the paid (a lost notification), "
+            description="Ask WeChat Pay and Alipay about channel payments still pending: book the paid (a lost notification), "
                         "close the expired"),
 ]

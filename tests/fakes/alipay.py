@@ -86,6 +86,8 @@ class FakeAlipay:
     seen: list[Seen] = field(default_factory=list)
     # auth_code -> what alipay.trade.pay does with it: "paid", "paying" (10003), or a sub_code to fail with
     codes: dict[str, str] = field(default_factory=dict)
+    # A "paying" trade is paid once queried this many times (the owner confirmed); None: only by pay().
+    confirms_after: int | None = None
     port: int = 0
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
@@ -203,6 +205,10 @@ class FakeAlipay:
         trade = self._existing(biz)
         if trade is None:
             return self._business("ACQ.TRADE_NOT_EXIST", "交易不存在")
+        trade["queries"] = trade.get("queries", 0) + 1
+        if trade.get("paying") and trade["trade_status"] == "WAIT_BUYER_PAY" and self.confirms_after is not None \
+                and trade["queries"] >= self.confirms_after:
+            self.pay(trade["out_trade_no"])
         return {"code": "10000", "msg": "Success", **self._described(trade)}
 
     def _close(self, biz: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
@@ -227,7 +233,7 @@ class FakeAlipay:
         if old is not None:
             return {"code": "10000", "msg": "Success", **self._described(old)} if old["trade_status"] == "TRADE_SUCCESS" \
                 else self._business("ACQ.TRADE_HAS_CLOSE", "交易已经关闭")
-        trade = self._new_trade(biz, params, scanned=True, trade_no=self._trade_no())
+        trade = self._new_trade(biz, params, scanned=True, trade_no=self._trade_no(), paying=outcome == "paying")
         if outcome == "paying":  # the owner is asked for a password: the desk must query
             return {"code": "10003", "msg": "Waiting for user to pay", **self._described(trade)}
         self.pay(trade["out_trade_no"])

@@ -1,4 +1,4 @@
-"""A desk with WeChat Pay configured against the fake channel, and its payments over HTTP:
+"""A desk with WeChat Pay (or Alipay) configured against the fake channel, and its payments over HTTP:
 shared by the channel tests (the reconciliation, the counter, the poll job; the channel's own
 modules keep their copies)."""
 from __future__ import annotations
@@ -11,13 +11,17 @@ from sqlalchemy import select
 
 from app.domain.auth.roles import Role
 from tests.factories import Staff, make_staff
+from tests.fakes.alipay import FakeAlipay
 from tests.fakes.wechatpay import FakeWechatPay
 from tests.helpers.payments import API, Desk, desk
 
 PUBLIC = "https://desk.example.com"
 # A WeChat Pay payment code as the desk's scanner reads it: 18 digits beginning 10-15.
 CODE = "134567890123456789"
-__all__ = ["API", "CODE", "PUBLIC", "ask_qr", "channel_settings", "configured", "paid_qr", "qr", "rows", "scan"]
+# An Alipay payment code: 16 to 24 digits beginning 25 to 30.
+ALIPAY_CODE = "284567890123456789"
+__all__ = ["ALIPAY_CODE", "API", "CODE", "PUBLIC", "alipay_settings", "ask_qr", "channel_settings", "configured",
+           "configured_alipay", "paid_qr", "qr", "rows", "scan"]
 
 
 def channel_settings(settings, fake: FakeWechatPay, **overrides):
@@ -27,11 +31,27 @@ def channel_settings(settings, fake: FakeWechatPay, **overrides):
                                        **overrides})
 
 
+def alipay_settings(settings, fake: FakeAlipay, **overrides):
+    """As channel_settings, for the fake Alipay gateway."""
+    return settings.model_copy(update={"alipay_gateway": fake.url, "channel_notify_base_url": PUBLIC,
+                                       "channel_code_wait_seconds": 1.5, "channel_code_first_poll_seconds": 0.05,
+                                       **overrides})
+
+
 async def configured(client, session, fake: FakeWechatPay, **desk_options: Any) -> tuple[Desk, Staff]:
     """A desk whose estate has the fake's merchant account, and a finance user of that estate."""
     d = await desk(session, **desk_options)
     finance = await make_staff(session, estates=[d.estate], roles=[Role.finance])
     r = await client.put(f"{API}/estates/{d.estate.id}/payment-channels/wechat", json=fake.credentials(), headers=finance.headers)
+    assert r.status_code == 200, r.text
+    return d, finance
+
+
+async def configured_alipay(client, session, fake: FakeAlipay) -> tuple[Desk, Staff]:
+    """A desk whose estate has the fake's Alipay app, and a finance user of that estate."""
+    d = await desk(session)
+    finance = await make_staff(session, estates=[d.estate], roles=[Role.finance])
+    r = await client.put(f"{API}/estates/{d.estate.id}/payment-channels/alipay", json=fake.credentials(), headers=finance.headers)
     assert r.status_code == 200, r.text
     return d, finance
 

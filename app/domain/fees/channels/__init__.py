@@ -24,10 +24,11 @@ Done (slice 2, Alipay):
   time), the asynchronous notification verified (sign over the sorted form without sign and
   sign_type) and answered `success` / `failure`; TRADE_SUCCESS / TRADE_FINISHED book,
   TRADE_CLOSED closes a pending order. Credentials: app_id in `appid`, the seller's PID in `mchid`.
-- For the counter and the poll, tested against the fake but wired to nothing yet:
-  barcode_pay (alipay.trade.pay, scene bar_code; 10000 paid, 10003 paying -> query, 20000 /
-  no answer -> query then cancel, 40004 failed with its sub_code), query, close, cancel
-  (action close or refund), AUTH_CODE_PATTERN (25-30, 16 to 24 digits).
+- For the counter and the poll: barcode_pay (alipay.trade.pay, scene bar_code; 10000 paid,
+  10003 paying -> query, 20000 / no answer -> query then cancel, 40004 failed with its
+  sub_code), query, close, cancel (action close or refund), AUTH_CODE_PATTERN (25-30, 16 to 24
+  digits; defined in schemas.py, which checks the counter's auth_code with it). Wired in by
+  alipay_link.py (slice 3).
 
 Done (slice 3, the counter and the poll, WeChat Pay):
 - verdict.py: what a channel said of an order in the office's words (paid, waiting, failed,
@@ -41,6 +42,10 @@ Done (slice 3, the counter and the poll, WeChat Pay):
   apply() writes a Verdict once, a paid one through booking.settle, the notification's own
   locked path; poll() is the five-minute job's (app/jobs/channels.py): asks first, then books
   each payment in its own transaction (one transaction for two deadlocks with a notification).
+- alipay_link.py: Alipay's Link (trade.pay, query, close, cancel as Verdicts): the counter with
+  channel alipay, and the poll of Alipay QRs (ACQ.TRADE_NOT_EXIST: not scanned yet, waiting;
+  past expires_at closed, or found never to have reached Alipay). A query's Word names the
+  estate's own merchant (the answer names none; it is the gateway's signed answer to our app).
 
 Done (refunds, refunds.py / refund_model.py / wechat_refunds.py):
 - ChannelRefund, its own table and transition table: pending -> succeeded / failed / closed /
@@ -60,9 +65,7 @@ Done (refunds, refunds.py / refund_model.py / wechat_refunds.py):
 Next slices:
 - Reconciliation (对账): done in reconciliation/ (its own note), refund lines matched against
   ChannelRefund. Still to do there: ChannelAlert rows joining the same queue.
-- Alipay next: the counter flow on the functions above (beside WeChat's codepay), the poll
-  and close of a QR order past expires_at (query: ACQ.TRADE_NOT_EXIST until scanned, then
-  close), refunds (alipay.trade.refund, alipay.trade.fastpay.refund.query), the bill download
+- Alipay next: refunds (alipay.trade.refund, alipay.trade.fastpay.refund.query), the bill download
   (alipay.data.dataservice.bill.downloadurl.query), certificate mode (the SDK's DCAliPay).
 - Platform certificates: today the platform *public key* mode (微信支付公钥, the mode for new
   merchants); merchants still on platform certificates need the SDK's certificate download.

@@ -31,6 +31,7 @@ from app.domain.fees.channels.booking import TradeState, Word
 from app.domain.fees.channels.credentials import AlipayCredentials
 from app.domain.fees.channels.errors import ChannelRefused, ChannelUnavailable
 from app.domain.fees.channels.model import Channel
+from app.domain.fees.channels.schemas import ALIPAY_AUTH_CODE
 
 log = logging.getLogger("propdesk.channels.alipay")
 LIVE_GATEWAY = "https://openapi.alipay.com/gateway.do"
@@ -40,7 +41,7 @@ TIMEOUT_SECONDS = 15  # a desk waits for the QR code
 SUCCESS, PAYING, UNKNOWN = "10000", "10003", "20000"
 PAID_STATES = ("TRADE_SUCCESS", "TRADE_FINISHED")
 # An owner's Alipay payment code (付款码) as the scanner reads it: 16 to 24 digits from 25 to 30.
-AUTH_CODE_PATTERN = r"^(2[5-9]|30)[0-9]{14,22}$"
+AUTH_CODE_PATTERN = ALIPAY_AUTH_CODE
 
 
 def beijing(at: datetime) -> str:

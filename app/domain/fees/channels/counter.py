@@ -4,10 +4,11 @@ The payment is written `pending` first, then the code is charged. While the owne
 the phone (USERPAYING) the order is asked again after about channel_code_first_poll_seconds,
 then at doubling pauses, within channel_code_wait_seconds in all; still undecided, it is
 reversed at the channel (a close if the reverse is refused) and ends `closed` with the
-channel's words. Paid, it is booked through the channel's locked booking path into the
-receptionist's open cashier session under method wechat: shown beside the cash, never counted
-as cash (cash/service.py counts per method). Refused (AUTH_CODE_INVALID, NOT_ENOUGH...), it
-ends `failed` with the reason, which the answer carries.
+channel's words. Paid, it is booked through the notification's locked booking path
+(booking.settle) into the receptionist's open cashier session under the channel's method
+(wechat, alipay): shown beside the cash, never counted as cash (cash/service.py counts per
+method). Refused (AUTH_CODE_INVALID, ACQ.BUYER_BALANCE_NOT_ENOUGH...), it ends `failed` with
+the reason, which the answer carries. WeChat Pay and Alipay go the same way (resolve.LINKS).
 
 Nothing is locked while the channel is asked: the charges are priced by a plain read, the
 drawer is only looked at (handed over: refused before the owner is charged), and the new row

@@ -4,7 +4,7 @@ Every channel goes one way. A Link (an estate's account at one channel, opened f
 or one job run) asks the channel and answers Verdicts (verdict.py); a paid Verdict carries the
 channel's word on the transaction, which booking.settle checks and books under the payment's
 row lock exactly as it books a notification's, so a notification and a poll racing book once.
-LINKS says how each channel's link is opened: one line and a Link of its own per channel.
+LINKS says how each channel's link is opened: WechatLink here, AlipayLink (alipay_link.py).
 
 No row is locked while the channel is asked: the poll asks about every payment first and only
 then locks and writes, each payment in a transaction of its own. One transaction booking two
@@ -29,6 +29,7 @@ from app.config import Settings
 from app.domain.audit import service as audit
 from app.domain.auth.principal import Actor, system_actor
 from app.domain.fees.channels import booking, credentials, wechat
+from app.domain.fees.channels.alipay_link import AlipayLink
 from app.domain.fees.channels.model import Channel, ChannelKind, ChannelPayment, ChannelPaymentState
 from app.domain.fees.channels.verdict import Outcome, Verdict
 
@@ -79,13 +80,21 @@ async def _open_wechat(session: AsyncSession, *, estate_id: uuid.UUID, settings:
     return WechatLink(creds=creds, gateway=settings.wechatpay_gateway, estate_id=estate_id)
 
 
+async def _open_alipay(session: AsyncSession, *, estate_id: uuid.UUID, settings: Settings) -> Link:
+    creds = await credentials.open_alipay(session, estate_id=estate_id, secret=settings.signing_secret)
+    return AlipayLink(creds=creds, gateway=settings.alipay_gateway)
+
+
 Opener = Callable[..., Awaitable[Link]]
-LINKS: dict[Channel, Opener] = {Channel.wechat: _open_wechat}
+LINKS: dict[Channel, Opener] = {Channel.wechat: _open_wechat, Channel.alipay: _open_alipay}
 
 
 async def open_link(session: AsyncSession, channel: Channel | str, *, estate_id: uuid.UUID, settings: Settings) -> Link:
     """The estate's link to `channel`; ChannelNotConfigured / CredentialsUnreadable without one."""
-    return await LINKS[Channel(channel)](session, estate_id=estate_id, settings=settings)
+    opener = LINKS.get(Channel(channel))
+    if opener is None:
+        raise credentials.ChannelNotConfigured(f"{channel} cannot be asked about an order here yet")
+    return await opener(session, estate_id=estate_id, settings=settings)
 
 
 async def withdraw(link: Link, row: ChannelPayment, *, why: str) -> Verdict:

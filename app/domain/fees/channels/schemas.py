@@ -166,9 +166,12 @@ class ChannelPaymentCreate(InputModel):
         return kind
 
 
-# What each channel's payment code (付款码) looks like: WeChat Pay's is 18 digits beginning 10-15.
+# What each channel's payment code (付款码) looks like as the desk's scanner reads it (alipay.py
+# names Alipay's AUTH_CODE_PATTERN; it is defined here, where the counter's input is checked).
+ALIPAY_AUTH_CODE = r"^(2[5-9]|30)[0-9]{14,22}$"
 AUTH_CODES: dict[Channel, tuple[str, str]] = {
     Channel.wechat: (r"^1[0-5][0-9]{16}$", "a WeChat Pay payment code is 18 digits beginning 10 to 15"),
+    Channel.alipay: (ALIPAY_AUTH_CODE, "an Alipay payment code is 16 to 24 digits beginning 25 to 30"),
 }
 
 
@@ -178,7 +181,8 @@ class CounterPaymentCreate(InputModel):
     channel: Channel
     charge_ids: ChargeIds = Field(description="The charges the payment settles, for exactly what they owe now")
     auth_code: str = Field(min_length=1, max_length=64, description="The payment code the scanner read from the "
-                           "owner's phone (付款码); used once, never stored", examples=["134567890123456789"])
+                           "owner's phone (付款码): WeChat Pay 18 digits beginning 10-15, Alipay 16-24 digits beginning "
+                           "25-30; used once, never stored", examples=["134567890123456789"])
 
     @field_validator("auth_code")
     @classmethod
