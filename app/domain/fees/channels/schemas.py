@@ -180,7 +180,8 @@ class CounterPaymentCreate(InputModel):
 
     channel: Channel
     charge_ids: ChargeIds = Field(description="The charges the payment settles, for exactly what they owe now")
-    auth_code: str = Field(min_length=1, max_length=64, description="The payment code the scanner read from the "
+    # Digits of a length some channel uses, whatever the channel: the channel's own rule follows.
+    auth_code: str = Field(pattern=r"^[0-9]{16,24}$", description="The payment code the scanner read from the "
                            "owner's phone (付款码): WeChat Pay 18 digits beginning 10-15, Alipay 16-24 digits beginning "
                            "25-30; used once, never stored", examples=["134567890123456789"])
 
