@@ -18,11 +18,9 @@ uses, so the app's real signing and verification run against an independent impl
 """
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import secrets
-import socket
 import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -31,7 +29,6 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-import uvicorn
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.hashes import SHA256
@@ -40,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tests.fakes.serving import Served
 from tests.fakes.wechatpay import new_key, pem_private, pem_public
 
 BEIJING = timezone(timedelta(hours=8))
@@ -89,8 +87,7 @@ class FakeAlipay:
     # A "paying" trade is paid once queried this many times (the owner confirmed); None: only by pay().
     confirms_after: int | None = None
     port: int = 0
-    _server: uvicorn.Server | None = None
-    _task: asyncio.Task[None] | None = None
+    _served: Served | None = None
 
     def credentials(self, **overrides: str) -> dict[str, str]:
         """What the office enters (PUT /estates/{id}/payment-channels/alipay)."""
@@ -103,22 +100,12 @@ class FakeAlipay:
 
     async def start(self) -> None:
         app = Starlette(routes=[Route("/gateway.do", self._gateway, methods=["GET", "POST"])])
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the test runner's own
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        for _ in range(500):
-            if self._server.started:
-                return
-            await asyncio.sleep(0.01)
-        raise RuntimeError("the fake Alipay gateway did not start")
+        self._served = await Served.start(app, what="the fake Alipay gateway")
+        self.port = self._served.port
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
+        if self._served is not None:
+            await self._served.stop()
 
     # --- the gateway ---------------------------------------------------------------------------
 

@@ -33,7 +33,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import string
 import time
 import uuid
@@ -43,7 +42,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import uvicorn
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -53,6 +51,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from tests.fakes.serving import Served
 
 AUTH = re.compile(r'^WECHATPAY2-SHA256-RSA2048 (.*)$')
 FIELD = re.compile(r'(\w+)="([^"]*)"')
@@ -128,8 +128,7 @@ class FakeWechatPay:
     down: bool = False
     down_after_codepay: bool = False
     port: int = 0
-    _server: uvicorn.Server | None = None
-    _task: asyncio.Task[None] | None = None
+    _served: Served | None = None
 
     # --- what the office enters (PUT /estates/{id}/payment-channels/wechat) ----------------------
 
@@ -157,22 +156,12 @@ class FakeWechatPay:
             Route("/v3/pay/transactions/codepay", self._codepay, methods=["POST"]),
             Route("/v3/pay/transactions/out-trade-no/{no}/reverse", self._reverse, methods=["POST"]),
         ])
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the test runner's own
-        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
-        for _ in range(500):
-            if self._server.started:
-                return
-            await asyncio.sleep(0.01)
-        raise RuntimeError("the fake WeChat Pay server did not start")
+        self._served = await Served.start(app, what="the fake WeChat Pay server")
+        self.port = self._served.port
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
+        if self._served is not None:
+            await self._served.stop()
 
     def _answer(self, status: int, payload: dict[str, Any] | None) -> Response:
         if self.down:

@@ -9,8 +9,10 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from app.config import get_settings
 from app.domain.auth.roles import Role
-from tests.factories import Staff, make_staff
+from app.jobs.runner import run_job
+from tests.factories import TEST_SECRET, Staff, make_staff
 from tests.fakes.alipay import FakeAlipay
 from tests.fakes.wechatpay import FakeWechatPay
 from tests.helpers.payments import API, Desk, desk
@@ -20,8 +22,9 @@ PUBLIC = "https://desk.example.com"
 CODE = "134567890123456789"
 # An Alipay payment code: 16 to 24 digits beginning 25 to 30.
 ALIPAY_CODE = "284567890123456789"
-__all__ = ["ALIPAY_CODE", "API", "CODE", "PUBLIC", "alipay_settings", "ask_qr", "channel_settings", "configured",
-           "configured_alipay", "paid_qr", "qr", "rows", "scan"]
+POLL_JOB = "channel_payments_poll"
+__all__ = ["ALIPAY_CODE", "API", "CODE", "POLL_JOB", "PUBLIC", "alipay_settings", "ask_qr", "channel_settings", "configured",
+           "configured_alipay", "paid_qr", "poll", "poll_job_env", "qr", "rows", "scan"]
 
 
 def channel_settings(settings, fake: FakeWechatPay, **overrides):
@@ -88,3 +91,20 @@ async def scan(client, d: Desk, charges=None, *, auth_code: str = CODE, key: str
 
 async def rows(session, model, *where):
     return list((await session.execute(select(model).where(*where).execution_options(populate_existing=True))).scalars())
+
+
+def poll_job_env(monkeypatch, tmp_path, **gateway: str):
+    """The clock's jobs read the process settings: the fake's gateway (`WECHATPAY_GATEWAY=` or
+    `ALIPAY_GATEWAY=`), the test secret, no minimum age. A generator for a fixture to yield from."""
+    for name, value in {"SECRET": TEST_SECRET, "DATA_DIR": str(tmp_path), **gateway,
+                        "CHANNEL_NOTIFY_BASE_URL": PUBLIC, "CHANNEL_POLL_AFTER_SECONDS": "0"}.items():
+        monkeypatch.setenv(f"PROPDESK_{name}", value)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+async def poll(app, d: Desk, period: str = "2026-12-08T1000") -> dict[str, Any]:
+    [result] = await run_job(app.state.sessionmaker, POLL_JOB, estate_id=d.estate.id, period=period, force=True)
+    assert result.status == "succeeded", result
+    return result.summary

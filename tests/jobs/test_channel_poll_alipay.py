@@ -8,19 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from app.config import get_settings
 from app.domain.audit.model import AuditEntry
 from app.domain.events.model import OutboxEvent
 from app.domain.fees.channels.model import ChannelPayment
 from app.domain.fees.payments.model import Payment, Receipt
-from app.jobs.runner import run_job
-from tests.factories import TEST_SECRET
 from tests.fakes.alipay import FakeAlipay
-from tests.helpers.channels import PUBLIC, alipay_settings, ask_qr, configured_alipay, rows
+from tests.helpers.channels import alipay_settings, ask_qr, configured_alipay, poll, poll_job_env, rows
 from tests.helpers.payments import charge_state
 from tests.registry_factories import count_rows
-
-JOB = "channel_payments_poll"
 
 
 @pytest.fixture
@@ -38,19 +33,7 @@ def settings(settings, fake):
 
 @pytest.fixture
 def job_settings(monkeypatch, tmp_path, fake):
-    """The clock's jobs read the process settings: the fake gateway, the test secret, no minimum age."""
-    for name, value in {"SECRET": TEST_SECRET, "DATA_DIR": str(tmp_path), "ALIPAY_GATEWAY": fake.url,
-                        "CHANNEL_NOTIFY_BASE_URL": PUBLIC, "CHANNEL_POLL_AFTER_SECONDS": "0"}.items():
-        monkeypatch.setenv(f"PROPDESK_{name}", value)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-async def poll(app, d, period="2026-12-08T1000"):
-    [result] = await run_job(app.state.sessionmaker, JOB, estate_id=d.estate.id, period=period, force=True)
-    assert result.status == "succeeded", result
-    return result.summary
+    yield from poll_job_env(monkeypatch, tmp_path, ALIPAY_GATEWAY=fake.url)
 
 
 async def expire(session, out_trade_no: str) -> None:

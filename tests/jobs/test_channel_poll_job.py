@@ -17,14 +17,11 @@ from app.domain.fees.cash.model import CashierSession
 from app.domain.fees.channels.model import ChannelPayment
 from app.domain.fees.payments.model import Payment, Receipt
 from app.jobs.registry import JOBS
-from app.jobs.runner import recent_fire_times, run_job
-from tests.factories import TEST_SECRET
+from app.jobs.runner import recent_fire_times
 from tests.fakes.wechatpay import CodeScript, FakeWechatPay
-from tests.helpers.channels import CODE, PUBLIC, ask_qr, channel_settings, configured, rows, scan
+from tests.helpers.channels import CODE, POLL_JOB, ask_qr, channel_settings, configured, poll, poll_job_env, rows, scan
 from tests.helpers.payments import charge_state
 from tests.registry_factories import count_rows
-
-JOB = "channel_payments_poll"
 
 
 @pytest.fixture
@@ -42,23 +39,11 @@ def settings(settings, fake):
 
 @pytest.fixture
 def job_settings(monkeypatch, tmp_path, fake):
-    """The clock's jobs read the process settings: the fake channel, the test secret, no minimum age."""
-    for name, value in {"SECRET": TEST_SECRET, "DATA_DIR": str(tmp_path), "WECHATPAY_GATEWAY": fake.url,
-                        "CHANNEL_NOTIFY_BASE_URL": PUBLIC, "CHANNEL_POLL_AFTER_SECONDS": "0"}.items():
-        monkeypatch.setenv(f"PROPDESK_{name}", value)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-async def poll(app, d, period="2026-12-08T1000"):
-    [result] = await run_job(app.state.sessionmaker, JOB, estate_id=d.estate.id, period=period, force=True)
-    assert result.status == "succeeded", result
-    return result.summary
+    yield from poll_job_env(monkeypatch, tmp_path, WECHATPAY_GATEWAY=fake.url)
 
 
 def test_runs_every_five_minutes_per_estate():
-    spec = JOBS[JOB]
+    spec = JOBS[POLL_JOB]
     assert (spec.cron, spec.period_kind, spec.per_estate) == ("*/5 * * * *", "five_minutes", True)
     fires = recent_fire_times(spec.trigger("Asia/Shanghai"), now=datetime(2026, 12, 8, 2, 13, tzinfo=UTC), count=2)
     assert [spec.period_of(f) for f in fires] == ["2026-12-08T1005", "2026-12-08T1010"]

@@ -125,10 +125,6 @@ class Viewer:
         return f"id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n"
 
 
-def frame(event: OutboxEvent) -> str:
-    return Viewer().frame(event)
-
-
 @dataclass
 class Cursor:
     """Where a stream is. Sequence numbers are taken at insert and transactions commit in any

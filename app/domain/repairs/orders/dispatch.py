@@ -123,17 +123,24 @@ async def _confirm_promise(session: AsyncSession, *, actor: Actor, order: WorkOr
                           start=start, end=end, at=utcnow())
 
 
-async def dispatch(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, data: DispatchIn) -> WorkOrderDetail:
+async def _book_order(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, data: DispatchIn, action: str) -> WorkOrder:
+    """Dispatch or reassign: the technician of the estate, within his hours, booked for the window
+    (any earlier booking of the order freed), then the verb on the order."""
     order = await load_order(session, actor=actor, order_id=order_id, lock=True)
-    _check(order, "dispatch")
+    _check(order, action)
     await require_technician(session, estate_id=order.estate_id, user_id=data.technician_id)
     estate = await session.get(Estate, order.estate_id)
     assert estate is not None
     await check_within_hours(session, estate=estate, technician_id=data.technician_id, start=data.start, end=data.end)
     await release_bookings(session, actor=actor, order_id=order.id)
     await book(session, actor=actor, order=order, technician_id=data.technician_id, start=data.start, end=data.end)
-    await audit.apply(session, actor=actor, row=order, action="dispatch", technician_id=data.technician_id,
-                           start=data.start, end=data.end, at=utcnow())
+    await audit.apply(session, actor=actor, row=order, action=action, technician_id=data.technician_id,
+                      start=data.start, end=data.end, at=utcnow())
+    return order
+
+
+async def dispatch(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, data: DispatchIn) -> WorkOrderDetail:
+    order = await _book_order(session, actor=actor, order_id=order_id, data=data, action="dispatch")
     # The desk found someone free after all: that is the time to tell the owner.
     await _confirm_promise(session, actor=actor, order=order, start=data.start, end=data.end)
     return await order_detail(session, order=order)
@@ -142,16 +149,7 @@ async def dispatch(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, 
 async def reassign(session: AsyncSession, *, actor: Actor, order_id: uuid.UUID, data: DispatchIn) -> WorkOrderDetail:
     """Give a dispatched order to another technician (or another window): the first one's booking
     is freed, and his queued work on it is refused with order-reassigned when it arrives."""
-    order = await load_order(session, actor=actor, order_id=order_id, lock=True)
-    _check(order, "reassign")
-    await require_technician(session, estate_id=order.estate_id, user_id=data.technician_id)
-    estate = await session.get(Estate, order.estate_id)
-    assert estate is not None
-    await check_within_hours(session, estate=estate, technician_id=data.technician_id, start=data.start, end=data.end)
-    await release_bookings(session, actor=actor, order_id=order.id)
-    await book(session, actor=actor, order=order, technician_id=data.technician_id, start=data.start, end=data.end)
-    await audit.apply(session, actor=actor, row=order, action="reassign", technician_id=data.technician_id,
-                      start=data.start, end=data.end, at=utcnow())
+    order = await _book_order(session, actor=actor, order_id=order_id, data=data, action="reassign")
     return await order_detail(session, order=order)
 
 
